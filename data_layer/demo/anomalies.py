@@ -1,0 +1,199 @@
+"""Known anomalies injected into the demo hospital, recorded as ground truth.
+
+The ground truth is written beside the warehouse (never inside it) so that the
+alert detector's recall and precision can be measured against it.
+"""
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .generate import _Generator
+
+KINDS = ("material_spike", "los_creep", "drug_share_surge", "outpatient_collapse", "outpatient_charge_surge",
+         "device_idle", "energy_jump", "budget_overspend")
+
+
+def _month_back(g: _Generator, k: int) -> tuple[date, date]:
+    """The k-th complete month before `through` (k=1: the latest complete month)."""
+    first = g.through.replace(day=1)
+    if (g.through + timedelta(days=1)).day == 1:  # through is a month end: that month is complete
+        first = (g.through + timedelta(days=1)).replace(day=1)
+    m = first
+    for _ in range(k):
+        m = (m - timedelta(days=1)).replace(day=1)
+    end = (m.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
+    return m, end
+
+
+def _idx(g: _Generator, d: date) -> int:
+    return g.day_index[d]
+
+
+def _rng(g: _Generator) -> np.random.Generator:
+    if not hasattr(g, "_anomaly_rng"):
+        g._anomaly_rng = np.random.default_rng(g.seed + 7919)
+        g._anomaly_used = set()
+    return g._anomaly_rng
+
+
+def _fits(g: _Generator, start: date) -> bool:
+    return start >= g.fact_start + timedelta(days=365)
+
+
+def _pick_dept(g: _Generator, pred) -> dict | None:
+    rng = _rng(g)
+    pool = [c for c in g.clinical if pred(c) and c["dept_id"] not in g._anomaly_used]
+    if not pool:
+        pool = [c for c in g.clinical if pred(c)]
+    if not pool:
+        return None
+    c = pool[int(rng.integers(len(pool)))]
+    g._anomaly_used.add(c["dept_id"])
+    return c
+
+
+def _record(g: _Generator, kind: str, c: dict, start: date, end: date, magnitude: float, indicators: list[str],
+            en: str, zh: str, entity: dict | None = None) -> None:
+    g.anomalies.append({
+        "id": f"A{len(g.anomalies) + 1}", "kind": kind, "dept_id": c["dept_id"], "campus_id": c["campus"],
+        "start": start.isoformat(), "end": end.isoformat(), "magnitude": round(float(magnitude), 3),
+        "indicators": indicators, "entity": entity, "description_en": en, "description_zh": zh,
+    })
+
+
+def inject_case_anomalies(g: _Generator) -> None:
+    """Material spike, length-of-stay creep and a medical group's drug surge, on the case rows."""
+    rng = _rng(g)
+    cases = g.cases
+    di = cases["di"].to_numpy()
+    # 1. a surgical department's material charges spike for the latest complete month
+    c = _pick_dept(g, lambda c: c["beds"] > 0 and c["d"].division == "surgical")
+    start, end = _month_back(g, 1)
+    if c and _fits(g, start):
+        f = float(rng.uniform(1.6, 2.0))
+        m = (cases["dept_id"] == c["dept_id"]).to_numpy() & (di >= _idx(g, start)) & (di <= _idx(g, end))
+        cases.loc[m, "charge_material"] = np.round(cases.loc[m, "charge_material"] * f, 2)
+        _record(g, "material_spike", c, start, end, f - 1, ["material_share", "charge_per_discharge"],
+                f"Material charges of {c['d'].en} rise {f - 1:.0%} for one month",
+                f"{c['d'].zh}卫生材料费用当月上升{f - 1:.0%}")
+    # 2. length of stay creeps up in one DRG group of a medical department over three months
+    c = _pick_dept(g, lambda c: c["beds"] > 0 and c["d"].division == "medical")
+    s3, _ = _month_back(g, 6)
+    _, e3 = _month_back(g, 4)
+    if c and _fits(g, s3):
+        mine = (cases["dept_id"] == c["dept_id"]).to_numpy()
+        top = int(np.bincount(cases.loc[mine, "g"].to_numpy()).argmax())
+        code = str(g.t["dim_drg"]["drg_code"].iloc[top])
+        peak = float(rng.uniform(0.4, 0.6))
+        for step, k in enumerate((6, 5, 4)):
+            ms, me = _month_back(g, k)
+            m = mine & (cases["g"].to_numpy() == top) & (di >= _idx(g, ms)) & (di <= _idx(g, me))
+            ratio = 1 + peak * (step + 1) / 3
+            old = cases.loc[m, "los"].to_numpy()
+            new = np.minimum(np.round(np.maximum(old, 1) * ratio), 60).astype(int)
+            scale = new / np.maximum(old, 1)
+            cases.loc[m, "los"] = new
+            for col in ("charge_bed", "charge_nursing"):
+                cases.loc[m, col] = np.round(cases.loc[m, col].to_numpy() * scale, 2)
+        _record(g, "los_creep", c, s3, e3, peak, ["alos", "time_index"],
+                f"Length of stay in DRG {code} of {c['d'].en} creeps up to +{peak:.0%} over three months",
+                f"{c['d'].zh} {code} 组平均住院日三个月内逐月上升至+{peak:.0%}", {"type": "drg", "id": code})
+    # 3. one medical group's drug share surges for a month
+    c = _pick_dept(g, lambda c: c["beds"] > 0 and len(c["groups"]) >= 2) or \
+        _pick_dept(g, lambda c: c["beds"] > 0 and len(c["groups"]) >= 1)
+    start, end = _month_back(g, 9)
+    if c and _fits(g, start):
+        gid = c["groups"][int(rng.integers(len(c["groups"])))]
+        f = float(rng.uniform(1.7, 2.1))
+        m = (cases["group_id"] == gid).to_numpy() & (di >= _idx(g, start)) & (di <= _idx(g, end))
+        cases.loc[m, "charge_drug"] = np.round(cases.loc[m, "charge_drug"] * f, 2)
+        _record(g, "drug_share_surge", c, start, end, f - 1, ["drug_share"],
+                f"Drug charges of medical group {gid} ({c['d'].en}) rise {f - 1:.0%} for one month",
+                f"{c['d'].zh}医疗组{gid}药品费用当月上升{f - 1:.0%}", {"type": "group", "id": gid})
+
+
+def inject_daily_anomalies(g: _Generator) -> None:
+    """Outpatient collapse and charge surge, and an idle device, on the daily rows."""
+    rng = _rng(g)
+    op = g.op
+    dates = op["date"].to_numpy()
+    # 4. a large outpatient department's volume collapses for two to three weeks
+    c = _pick_dept(g, lambda c: c["op_share"] > 0.02 and c["d"].key != "emergency")
+    ms, _ = _month_back(g, 8)
+    if c and _fits(g, ms):
+        start = ms + timedelta(days=9)
+        end = start + timedelta(days=int(rng.integers(14, 22)))
+        drop = float(rng.uniform(0.5, 0.7))
+        m = (op["dept_id"] == c["dept_id"]).to_numpy() & (dates >= np.datetime64(start)) & (dates <= np.datetime64(end))
+        keep = 1 - drop
+        op.loc[m, "visits"] = np.round(op.loc[m, "visits"].to_numpy() * keep).astype(int)
+        op.loc[m, "emergency_visits"] = np.minimum(
+            np.round(op.loc[m, "emergency_visits"].to_numpy() * keep).astype(int), op.loc[m, "visits"].to_numpy())
+        _record(g, "outpatient_collapse", c, start, end, -drop, ["outpatient_visits", "outpatient_revenue"],
+                f"Outpatient visits of {c['d'].en} fall {drop:.0%} for {(end - start).days + 1} days",
+                f"{c['d'].zh}门诊量{(end - start).days + 1}天内下降{drop:.0%}")
+    # 5. outpatient charge per visit surges for a month (heavier prescriptions)
+    c = _pick_dept(g, lambda c: c["op_share"] > 0.01)
+    start, end = _month_back(g, 3)
+    if c and _fits(g, start):
+        f = float(rng.uniform(1.3, 1.5))
+        m = (op["dept_id"] == c["dept_id"]).to_numpy() & (dates >= np.datetime64(start)) & (dates <= np.datetime64(end))
+        op.loc[m, "per_visit"] = op.loc[m, "per_visit"].to_numpy() * f
+        _record(g, "outpatient_charge_surge", c, start, end, f - 1, ["charge_per_visit", "outpatient_revenue"],
+                f"Outpatient charge per visit of {c['d'].en} rises {f - 1:.0%} for one month",
+                f"{c['d'].zh}门诊次均费用当月上升{f - 1:.0%}")
+    # 6. a device stands idle for the last three to five weeks (still idle at `through`)
+    eq = g.eq
+    busy = [e for e in g.equip if e["category"] in ("CT", "MRI", "DR", "ULTRASOUND")
+            and e["bought"] < g.through - timedelta(days=120)]
+    if busy:
+        e = busy[int(rng.integers(len(busy)))]
+        end = g.through
+        start = end - timedelta(days=int(rng.integers(21, 36)))
+        ed = eq["date"].to_numpy()
+        m = (eq["equipment_id"] == e["id"]).to_numpy() & (ed >= np.datetime64(start)) & (ed <= np.datetime64(end))
+        eq.loc[m, "exams"] = 0
+        dept = next(c for c in [*g.clinical, *({"dept_id": s["dept_id"], "campus": s["campus"]} for s in g.support)]
+                    if c["dept_id"] == e["dept_id"])
+        g.anomalies.append({
+            "id": f"A{len(g.anomalies) + 1}", "kind": "device_idle", "dept_id": e["dept_id"], "campus_id": dept["campus"],
+            "start": start.isoformat(), "end": end.isoformat(), "magnitude": -1.0,
+            "indicators": ["equipment_utilization"], "entity": {"type": "equipment", "id": e["id"]},
+            "description_en": f"Device {e['id']} ({e['category']}) stands idle for {(end - start).days + 1} days",
+            "description_zh": f"设备{e['id']}（{e['category']}）停机{(end - start).days + 1}天"})
+
+
+def inject_cost_anomalies(g: _Generator) -> None:
+    """A clinical department's energy cost jumps for a month (before allocation)."""
+    rng = _rng(g)
+    months, _depts, did, cc = g.cost_ctx
+    c = _pick_dept(g, lambda c: c["beds"] > 0)
+    start, end = _month_back(g, 7)
+    if c and start in months and _fits(g, start):
+        f = float(rng.uniform(1.8, 2.6))
+        g.direct[did[c["dept_id"]], months.index(start), cc["energy"]] *= f
+        _record(g, "energy_jump", c, start, end, f - 1, ["energy_per_10k_revenue"],
+                f"Energy cost of {c['d'].en} jumps {f - 1:.0%} for one month",
+                f"{c['d'].zh}能耗成本当月上升{f - 1:.0%}")
+
+
+def inject_budget_anomalies(g: _Generator) -> None:
+    """A budget item of a department is overspent for two months."""
+    rng = _rng(g)
+    bm = g.t["fact_budget_monthly"]
+    c = _pick_dept(g, lambda c: True)
+    s, _ = _month_back(g, 5)
+    _, e = _month_back(g, 4)
+    if c and _fits(g, s):
+        f = float(rng.uniform(2.2, 3.0))
+        months = np.array([x for x in bm["month_start"]], dtype=object)
+        m = (bm["dept_id"] == c["dept_id"]).to_numpy() & (bm["item_code"] == "B07").to_numpy() \
+            & (months >= s) & (months <= e)
+        bm.loc[m, "executed_amount"] = np.round(bm.loc[m, "executed_amount"].to_numpy() * f, 2)
+        _record(g, "budget_overspend", c, s, e, f - 1, ["budget_execution"],
+                f"Office expenses (B07) of {c['d'].en} run at {f:.1f}× budget for two months",
+                f"{c['d'].zh}办公及印刷费（B07）连续两月执行达预算的{f:.1f}倍", {"type": "budget_item", "id": "B07"})

@@ -1,0 +1,135 @@
+"""Bulk loading of contract tables into any supported database."""
+from __future__ import annotations
+
+import io
+import json
+from collections.abc import Iterable
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import Engine, Table, column, insert, select
+from sqlalchemy import table as light_table
+from sqlalchemy.schema import CreateIndex, CreateTable, DropTable
+from tqdm import tqdm
+
+from ..schema import metadata
+
+# Load order: dimensions first, facts after (no FK constraints are created, but this
+# keeps a half-finished load recognisable).
+TABLE_ORDER = (
+    "dim_date", "dim_campus", "dim_department", "dim_ward", "dim_doctor", "dim_medical_group", "dim_drg",
+    "dim_equipment", "dim_budget_item", "fact_inpatient_case", "fact_outpatient_daily", "fact_ward_daily",
+    "fact_dept_cost_monthly", "fact_equipment_daily", "fact_budget_monthly", "fact_target_annual",
+    "fact_staff_monthly", "fact_live_snapshot", "meta_load",
+)
+CHUNK = 50_000
+
+
+def create_tables(engine: Engine, names: Iterable[str] = TABLE_ORDER) -> None:
+    """Drop and create the named contract tables, without foreign-key constraints."""
+    with engine.begin() as conn:
+        for name in reversed(list(names)):
+            conn.execute(DropTable(metadata.tables[name], if_exists=True))
+        for name in names:
+            conn.execute(CreateTable(metadata.tables[name], include_foreign_key_constraints=[]))
+
+
+def create_indexes(engine: Engine, names: Iterable[str] = TABLE_ORDER) -> None:
+    with engine.begin() as conn:
+        for name in names:
+            for idx in metadata.tables[name].indexes:
+                conn.execute(CreateIndex(idx))
+
+
+def _frame_for(table: Table, df: pd.DataFrame) -> pd.DataFrame:
+    """Columns in contract order, with date columns as datetime64 and NaN as None-friendly."""
+    out = df[[c.name for c in table.columns]].copy()
+    for c in table.columns:
+        kind = c.type.__class__.__name__
+        if kind in ("Date", "DateTime"):
+            out[c.name] = pd.to_datetime(out[c.name])
+    return out
+
+
+def _rows(df: pd.DataFrame, table: Table) -> list[dict]:
+    """Plain Python rows for executemany drivers."""
+    cols = {}
+    for c in table.columns:
+        s = df[c.name]
+        kind = c.type.__class__.__name__
+        if kind == "Date":
+            vals = [None if pd.isna(v) else v.date() for v in s]
+        elif kind == "DateTime":
+            vals = [None if pd.isna(v) else v.to_pydatetime() for v in s]
+        elif kind == "Boolean":
+            vals = [bool(v) for v in s]
+        elif kind == "Integer":
+            vals = [int(v) for v in s]
+        elif kind == "Numeric":
+            vals = [None if v is None or (isinstance(v, float) and np.isnan(v)) else float(v) for v in s]
+        else:
+            vals = [None if v is None or (isinstance(v, float) and np.isnan(v)) else str(v) for v in s]
+        cols[c.name] = vals
+    names = list(cols)
+    return [dict(zip(names, row, strict=True)) for row in zip(*cols.values(), strict=True)]
+
+
+def load_frame(engine: Engine, table: Table, df: pd.DataFrame, bar: tqdm | None = None) -> None:
+    """Append `df` to `table` by the fastest path the backend offers."""
+    df = _frame_for(table, df)
+    backend = engine.dialect.name
+    with engine.begin() as conn:
+        for start in range(0, len(df), CHUNK):
+            chunk = df.iloc[start:start + CHUNK]
+            if backend == "duckdb":
+                raw = conn.connection.dbapi_connection
+                raw.register("_load_chunk", chunk)
+                cols = [c.name for c in table.columns]
+                conn.execute(insert(table).from_select(cols, select(*[column(c) for c in cols]).select_from(
+                    light_table("_load_chunk"))))
+                raw.unregister("_load_chunk")
+            elif backend == "postgresql":
+                _copy_postgres(conn, table, chunk)
+            else:
+                conn.execute(insert(table), _rows(chunk, table))
+            if bar is not None:
+                bar.update(len(chunk))
+
+
+def _copy_postgres(conn, table: Table, chunk: pd.DataFrame) -> None:
+    from psycopg import sql
+
+    buf = io.StringIO()
+    out = chunk.copy()
+    for c in table.columns:
+        if c.type.__class__.__name__ == "Date":
+            out[c.name] = out[c.name].dt.strftime("%Y-%m-%d")
+    out.to_csv(buf, index=False, header=False, na_rep="")
+    stmt = sql.SQL("COPY {} ({}) FROM STDIN (FORMAT csv)").format(
+        sql.Identifier(table.name), sql.SQL(", ").join(sql.Identifier(c.name) for c in table.columns))
+    raw = conn.connection.dbapi_connection
+    with raw.cursor() as cur, cur.copy(stmt) as copy:
+        copy.write(buf.getvalue())
+
+
+def write_warehouse(engine: Engine, tables: dict[str, pd.DataFrame], progress: bool = True) -> dict[str, int]:
+    """Replace the contract tables in `engine` with `tables`; returns rows per table."""
+    create_tables(engine)
+    total = sum(len(tables[n]) for n in TABLE_ORDER)
+    counts = {}
+    with tqdm(total=total, desc="loading warehouse", unit=" rows", disable=not progress, unit_scale=True,
+              dynamic_ncols=True) as bar:
+        for name in TABLE_ORDER:
+            bar.set_postfix_str(name)
+            load_frame(engine, metadata.tables[name], tables[name], bar)
+            counts[name] = len(tables[name])
+    create_indexes(engine)
+    return counts
+
+
+def write_truth(path: Path, anomalies: list[dict], params: dict) -> None:
+    """The ground-truth file of injected anomalies (beside the warehouse, never inside it)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    payload = {"generator": "data_layer demo", "params": params, "anomalies": anomalies}
+    path.write_text(json.dumps(payload, ensure_ascii=False, indent=2), encoding="utf-8")

@@ -1,0 +1,150 @@
+"""Engines for warehouse URLs, with errors turned into one clear line."""
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import (
+    ArgumentError,
+    DBAPIError,
+    NoSuchModuleError,
+    NoSuchTableError,
+    OperationalError,
+    ProgrammingError,
+)
+
+from .errors import WarehouseError
+
+# Drivers we ship (requirements.txt) for each backend, for the "install a driver" hint.
+_DRIVER_HINTS = {
+    "duckdb": "duckdb-engine",
+    "sqlite": "(built in)",
+    "postgresql": "psycopg[binary] (use postgresql+psycopg://)",
+    "mysql": "pymysql (use mysql+pymysql://)",
+    "mariadb": "pymysql (use mariadb+pymysql://)",
+}
+_DEFAULT_DRIVERS = {"postgresql": "psycopg", "mysql": "pymysql", "mariadb": "pymysql"}
+
+
+def parse_url(url: str | URL) -> URL:
+    """Parse a database URL, filling in the driver this project ships when none is named."""
+    try:
+        parsed = make_url(url) if isinstance(url, str) else url
+    except ArgumentError:
+        raise WarehouseError(
+            f"cannot parse database URL {redact(str(url))!r}: expected e.g. "
+            "duckdb:///data/warehouse.duckdb or postgresql://user@host/dbname"
+        ) from None
+    if "+" not in parsed.drivername and parsed.drivername in _DEFAULT_DRIVERS:
+        parsed = parsed.set(drivername=f"{parsed.drivername}+{_DEFAULT_DRIVERS[parsed.drivername]}")
+    return parsed
+
+
+def redact(url: str | URL) -> str:
+    """The URL with any password hidden, for messages and logs."""
+    if isinstance(url, URL):
+        return url.render_as_string(hide_password=True)
+    return re.sub(r"(://[^:/@]+:)[^@]+@", r"\1***@", url)
+
+
+def backend_name(url: str | URL) -> str:
+    """'duckdb', 'sqlite', 'postgresql', 'mysql' or 'mariadb'."""
+    return parse_url(url).get_backend_name()
+
+
+def make_engine(url: str | URL, *, read_only: bool = False, echo: bool = False) -> Engine:
+    """An engine for `url`; a file URL must exist when read-only."""
+    parsed = parse_url(url)
+    backend = parsed.get_backend_name()
+    kwargs: dict = {"echo": echo, "future": True}
+    if backend in ("duckdb", "sqlite"):
+        db = parsed.database
+        if db and db != ":memory:":
+            path = Path(db)
+            if read_only and not path.exists():
+                raise WarehouseError(
+                    f"warehouse file {path} does not exist: build one with "
+                    f"`python -m data_layer demo --out {redact(parsed)}` or set WAREHOUSE_URL"
+                )
+            path.parent.mkdir(parents=True, exist_ok=True)
+        if backend == "duckdb" and read_only:
+            kwargs["connect_args"] = {"read_only": True}
+    else:
+        kwargs.update(pool_pre_ping=True, pool_recycle=1800)
+        if backend == "postgresql":
+            kwargs["connect_args"] = {"connect_timeout": 5}
+        elif backend in ("mysql", "mariadb"):
+            kwargs["connect_args"] = {"connect_timeout": 5, "charset": "utf8mb4"}
+    try:
+        engine = create_engine(parsed, **kwargs)
+    except NoSuchModuleError:
+        hint = _DRIVER_HINTS.get(backend, "its SQLAlchemy dialect")
+        raise WarehouseError(
+            f"no SQLAlchemy driver for {parsed.drivername!r}: install {hint}"
+        ) from None
+    except (ImportError, ModuleNotFoundError) as exc:
+        raise WarehouseError(f"the driver for {parsed.drivername!r} is not installed ({exc})") from None
+    except ArgumentError as exc:
+        raise WarehouseError(f"invalid database URL {redact(parsed)!r}: {exc}") from None
+    if backend == "sqlite":
+        event.listen(engine, "connect", _sqlite_pragmas)
+    return engine
+
+
+def _sqlite_pragmas(dbapi_conn, _record) -> None:  # pragma: no cover - trivial
+    cur = dbapi_conn.cursor()
+    cur.execute("PRAGMA foreign_keys=OFF")
+    cur.close()
+
+
+def describe_db_error(exc: BaseException, url: str | URL | None = None) -> str:
+    """One line that says what went wrong talking to a database and what to do."""
+    where = f" at {redact(url)}" if url is not None else ""
+    if isinstance(exc, NoSuchTableError):
+        return f"the warehouse{where} has no table {exc}: run `python -m data_layer validate`"
+    if isinstance(exc, DBAPIError):
+        raw = str(exc.orig) if exc.orig is not None else str(exc)
+        first = raw.strip().splitlines()[0] if raw.strip() else type(exc).__name__
+        low = raw.lower()
+        if _looks_like_missing_table(low):
+            return (
+                f"the warehouse{where} lacks a table or column the dashboard reads ({first}): "
+                "run `python -m data_layer validate --url URL` for the full report"
+            )
+        if isinstance(exc, OperationalError) or "connect" in low:
+            return f"cannot reach the database{where}: {first}. Check that the server runs and the URL is right"
+        if isinstance(exc, ProgrammingError):
+            return f"the database{where} rejected a query: {first}"
+        return f"database error{where}: {first}"
+    return f"{type(exc).__name__}: {exc}"
+
+
+def _looks_like_missing_table(low: str) -> bool:
+    return any(
+        s in low
+        for s in (
+            "no such table",
+            "does not exist",
+            "doesn't exist",
+            "table with name",
+            "no such column",
+            "unknown column",
+            "referenced column",
+            "catalog error",
+        )
+    )
+
+
+@contextmanager
+def translate_errors(url: str | URL | None = None) -> Iterator[None]:
+    """Re-raise database errors as WarehouseError with a clear message."""
+    try:
+        yield
+    except WarehouseError:
+        raise
+    except (DBAPIError, NoSuchTableError) as exc:
+        raise WarehouseError(describe_db_error(exc, url)) from exc
