@@ -20,8 +20,8 @@ from .calendar import build_dim_date, spring_festival_day
 Progress = Callable[[str], None]
 
 # Calibration constants (docs/demo-hospital.md gives the targets and sources).
-RATE_PER_WEIGHT = 11_800.0  # inpatient charge per unit of DRG weight, yuan
-REGION_RATE = 12_100.0  # regional reference charge per unit of weight
+RATE_PER_WEIGHT = 13_200.0  # inpatient charge per unit of DRG weight, yuan
+REGION_RATE = 13_700.0  # regional reference charge per unit of weight
 PAYMENT_RATE = 0.965  # DRG payment per unit of charge for an average group
 VISITS_PER_YEAR = 3_300_000  # outpatient and emergency visits at scale 1
 BEDS_SCALE_1 = 3_000
@@ -50,6 +50,10 @@ COST_CATEGORIES = ["personnel", "drug", "material", "depreciation", "amortizatio
                    "energy", "other"]
 TITLES = np.array(["chief", "associate_chief", "attending", "resident"])
 MAX_LOS = 60
+WEIGHT_SCALE = 0.76  # brings the demo case mix to a CMI near 1.0
+LOS_FACTOR = 0.95  # the hospital's stays against the regional reference
+LOS_SIGMA = 0.42
+OCC_CALIBRATION = 1.15  # rounding and clipping of stays make realised bed use fall short of λ × E[LOS]
 
 
 @dataclass
@@ -103,8 +107,9 @@ class _Generator:
         self.is_workday = dd["is_workday"].to_numpy(dtype=bool)
         self.is_holiday = dd["holiday_name"].notna().to_numpy()
         self.month = dd["month"].to_numpy() - 1
-        years_since = (self.days - np.datetime64(self.fact_start)).astype(float) / 365.25
-        self.years_since = years_since
+        # Years from the middle of the latest year: calibration targets describe the latest year.
+        anchor = np.datetime64(date(self.through.year, 7, 1))
+        self.years_since = (self.days - anchor).astype(float) / 365.25
         # Spring Festival: discharges rush before it, then a deep dip and a slow return.
         sf = np.ones(len(dd))
         sf_op = np.ones(len(dd))
@@ -245,7 +250,7 @@ class _Generator:
             splits = ("9",) if (surgical and w >= 4) else ("1", "3", "5") if i % 3 == 0 else ("3", "5")
             for sev in splits:
                 szh, sen, wf, lf = cat.SEVERITY[sev]
-                weight = round(w * wf * rng.uniform(0.96, 1.04), 4)
+                weight = round(w * wf * WEIGHT_SCALE * rng.uniform(0.96, 1.04), 4)
                 ref_los = round(los * lf * rng.uniform(0.95, 1.05), 1)
                 name_zh = f"{zh}，{szh}" if szh else zh
                 name_en = f"{en}, {sen}" if sen else en
@@ -288,8 +293,8 @@ class _Generator:
                 p = float(round(rng.uniform(*price) * 1e6, -3))
                 span = (self.through - timedelta(days=90) - (self.fact_start - timedelta(days=6 * 365))).days
                 bought = self.fact_start - timedelta(days=6 * 365) + timedelta(days=int(rng.integers(span)))
-                util = {"CT": (0.85, 1.12), "MRI": (0.92, 1.18), "DSA": (0.6, 0.92), "PET_CT": (0.5, 0.85),
-                        "LINAC": (0.78, 1.02), "DR": (0.45, 0.8), "ULTRASOUND": (0.7, 1.05),
+                util = {"CT": (0.62, 0.86), "MRI": (0.68, 0.9), "DSA": (0.55, 0.9), "PET_CT": (0.5, 0.85),
+                        "LINAC": (0.75, 1.02), "DR": (0.4, 0.72), "ULTRASOUND": (0.68, 1.02),
                         "ENDOSCOPY": (0.55, 0.95)}[category]
                 eid = f"EQ{n:03d}"
                 rows.append((eid, dept_id, f"{zh}-{i + 1:02d}", f"{en} #{i + 1}", category, bought, p,
@@ -319,17 +324,17 @@ class _Generator:
                 continue
             d: cat.ClinicalDept = c["d"]
             p = c["drg_p"]
-            exp_los = float((p * ref_los).sum()) * 0.93
+            exp_los = float((p * ref_los).sum()) * LOS_FACTOR
             season = MONTH_FACTOR[self.month] * (WINTER_FACTOR[self.month] if d.mdcs[0] in "ES" else 1.0)
             los_trend = (1 + LOS_TREND) ** self.years_since
             for wid, beds, occ in c["wards"]:
-                lam = beds * occ / (exp_los * los_trend) * day_f * season * self._growth(c["campus"])
+                lam = OCC_CALIBRATION * beds * occ / (exp_los * los_trend) * day_f * season * self._growth(c["campus"])
                 lam = lam * (self.days >= np.datetime64(self.fact_start - timedelta(days=0)))
                 counts = rng.poisson(lam)
                 n = int(counts.sum())
                 di = np.repeat(np.arange(len(counts)), counts)
                 g = rng.choice(len(p), size=n, p=p)
-                los = rng.lognormal(np.log(ref_los[g] * 0.93 * los_trend[di]), 0.42)
+                los = rng.lognormal(np.log(ref_los[g] * LOS_FACTOR * los_trend[di]) - LOS_SIGMA ** 2 / 2, LOS_SIGMA)
                 day_surg = surgical[g] & (w[g] < 1.3) & (rng.random(n) < 0.22)
                 los = np.where(day_surg, rng.integers(0, 2, n), np.clip(np.round(los), 1, MAX_LOS)).astype(int)
                 parts.append(pd.DataFrame({"dept_id": c["dept_id"], "campus_id": c["campus"], "ward_id": wid,
@@ -357,7 +362,7 @@ class _Generator:
         grp[missing] = None
         grouped = rng.random(n) >= 0.022
         weight = w[g]
-        exp = ref_los[g] * 0.93 * (1 + LOS_TREND) ** self.years_since[di]
+        exp = ref_los[g] * LOS_FACTOR * (1 + LOS_TREND) ** self.years_since[di]
         charge_trend = (1 + CHARGE_TREND) ** self.years_since[di]
         charge = weight * RATE_PER_WEIGHT * charge_trend * np.power(np.maximum(los, 0.5) / exp, 0.35) \
             * rng.lognormal(-0.03, 0.25, n)
@@ -578,7 +583,7 @@ class _Generator:
         rows = []
         for c in self.clinical:
             n_doc = len(c["doctors"])
-            mix = {"doctor": n_doc, "nurse": c["beds"] * 0.6 + n_doc * 0.3 + 2, "technician": n_doc * 0.06 + 0.5,
+            mix = {"doctor": n_doc, "nurse": c["beds"] * 0.48 + n_doc * 0.2 + 2, "technician": n_doc * 0.06 + 0.5,
                    "admin": 1.0, "other": c["beds"] * 0.08 + 0.5}
             rows.append((c["dept_id"], c["campus"], mix, 1.0 if c["d"].cost_factor <= 1 else 1.08))
         for sdept in self.support:
@@ -597,7 +602,7 @@ class _Generator:
         pay_month = np.array([1.2, 0.95, 0.95, 0.97, 0.97, 1.0, 1.02, 0.97, 0.97, 0.97, 0.97, 1.3])
         for dept_id, campus, mix, pay_f in rows:
             for mi, m in enumerate(months):
-                yrs = (m - self.fact_start).days / 365.25
+                yrs = (m - date(self.through.year, 7, 1)).days / 365.25
                 grow = (1 + (NEW_CAMPUS_GROWTH if campus == "C3" else VOLUME_GROWTH) * 0.6) ** yrs
                 for cat_, fte in mix.items():
                     if fte <= 0:
@@ -656,7 +661,7 @@ class _Generator:
         direct[:, :, cc["depreciation"]] = (area[:, None] * 38 + beds[:, None] * 900) * noise()
         direct[:, :, cc["amortization"]] = area[:, None] * 6 * noise()
         direct[:, :, cc["risk_fund"]] = rev * 0.01
-        energy_intensity = np.where(kind == "medtech", 30.0, np.where(kind == "clinical", 22.0, 14.0))
+        energy_intensity = np.where(kind == "medtech", 21.0, np.where(kind == "clinical", 15.0, 10.0))
         direct[:, :, cc["energy"]] = area[:, None] * energy_intensity[:, None] * energy_season[None, :] * noise()
         direct[:, :, cc["other"]] = (rev * 0.035 + area[:, None] * 9) * noise()
         # device depreciation within service life; medtech material use per exam

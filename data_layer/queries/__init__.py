@@ -1,0 +1,1 @@
+"""Scoped query functions, grouped by domain. Each takes a Warehouse and a Scope first."""

@@ -1,0 +1,520 @@
+"""The indicator registry: every indicator defined once.
+
+A *measure* is one SQL aggregate over one source (a fact table with its
+dimensions). An *indicator* is a formula over measures; the database computes
+the measures, the formula combines a handful of aggregated numbers. Pages,
+targets, alerts, exports, the command line and docs/indicators.md all read this
+module, so an indicator means the same everywhere.
+"""
+from __future__ import annotations
+
+import operator
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from enum import Enum
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import ColumnElement, Double, case, cast, distinct, func
+
+from .errors import UserError
+from .schema import (
+    dim_department,
+    dim_drg,
+    dim_equipment,
+    fact_budget_monthly,
+    fact_dept_cost_monthly,
+    fact_equipment_daily,
+    fact_inpatient_case,
+    fact_outpatient_daily,
+    fact_staff_monthly,
+    fact_ward_daily,
+)
+
+
+class Level(str, Enum):
+    """Where figures are grouped."""
+
+    hospital = "hospital"
+    campus = "campus"
+    division = "division"
+    department = "department"
+    ward = "ward"
+    group = "group"
+    doctor = "doctor"
+    drg = "drg"
+
+    @classmethod
+    def parse(cls, text: str) -> Level:
+        t = (text or "").strip().lower().replace("-", "_")
+        t = {"dept": "department", "medical_group": "group", "drg_group": "drg", "whole": "hospital"}.get(t, t)
+        try:
+            return cls(t)
+        except ValueError:
+            raise UserError(
+                f"unknown level {text!r}: use one of {', '.join(lv.value for lv in cls)}") from None
+
+
+ALL_LEVELS = frozenset(Level)
+DEPT_LEVELS = frozenset({Level.hospital, Level.campus, Level.division, Level.department})
+
+
+@dataclass(frozen=True)
+class MeasureContext:
+    """What a measure's SQL may depend on besides its source."""
+
+    level: Level
+    closed_total: bool  # the group is closed under cost allocation (whole hospital or campus)
+
+
+@dataclass(frozen=True)
+class Measure:
+    code: str
+    source: str
+    sql: Callable[[MeasureContext], ColumnElement]
+    description: str
+    needs: frozenset[str] = frozenset()  # extra joins: "drg", "doctor"
+
+
+# ----------------------------------------------------------------------- formulas
+class Expr:
+    """A formula over measures that evaluates on a frame and renders as text."""
+
+    def evaluate(self, frame: pd.DataFrame) -> pd.Series:
+        raise NotImplementedError
+
+    def render(self) -> str:
+        raise NotImplementedError
+
+    def measures(self) -> frozenset[str]:
+        raise NotImplementedError
+
+    def _bin(self, op: str, other: Expr | float, swap: bool = False) -> Expr:
+        o = other if isinstance(other, Expr) else K(float(other))
+        return BinOp(op, o, self) if swap else BinOp(op, self, o)
+
+    def __add__(self, o):
+        return self._bin("+", o)
+
+    def __sub__(self, o):
+        return self._bin("-", o)
+
+    def __mul__(self, o):
+        return self._bin("*", o)
+
+    def __truediv__(self, o):
+        return self._bin("/", o)
+
+    def __rmul__(self, o):
+        return self._bin("*", o, swap=True)
+
+
+@dataclass(frozen=True)
+class M(Expr):
+    code: str
+
+    def evaluate(self, frame: pd.DataFrame) -> pd.Series:
+        return frame[self.code].astype(float)
+
+    def render(self) -> str:
+        return self.code
+
+    def measures(self) -> frozenset[str]:
+        return frozenset({self.code})
+
+
+@dataclass(frozen=True)
+class K(Expr):
+    value: float
+
+    def evaluate(self, frame: pd.DataFrame) -> pd.Series:
+        return pd.Series(self.value, index=frame.index, dtype=float)
+
+    def render(self) -> str:
+        return f"{self.value:g}"
+
+    def measures(self) -> frozenset[str]:
+        return frozenset()
+
+
+_OPS = {"+": operator.add, "-": operator.sub, "*": operator.mul}
+
+
+@dataclass(frozen=True)
+class BinOp(Expr):
+    op: str
+    left: Expr
+    right: Expr
+
+    def evaluate(self, frame: pd.DataFrame) -> pd.Series:
+        a, b = self.left.evaluate(frame), self.right.evaluate(frame)
+        if self.op == "/":
+            return a / b.where(b != 0, np.nan)
+        return _OPS[self.op](a, b)
+
+    def render(self) -> str:
+        def wrap(e: Expr) -> str:
+            return f"({e.render()})" if isinstance(e, BinOp) and e.op in "+-" else e.render()
+
+        if self.op in "+-":
+            right = self.right.render()
+            if isinstance(self.right, BinOp) and self.right.op in "+-":
+                right = f"({right})"
+            return f"{self.left.render()} {self.op} {right}"
+        return f"{wrap(self.left)} {'×' if self.op == '*' else '/'} {wrap(self.right)}"
+
+    def measures(self) -> frozenset[str]:
+        return self.left.measures() | self.right.measures()
+
+
+# ------------------------------------------------------------------------ measures
+ip, op, wd, cm = fact_inpatient_case.c, fact_outpatient_daily.c, fact_ward_daily.c, fact_dept_cost_monthly.c
+eq, bm, sm = fact_equipment_daily.c, fact_budget_monthly.c, fact_staff_monthly.c
+dept = dim_department.c
+
+
+def _sum(col) -> Callable[[MeasureContext], ColumnElement]:
+    return lambda _ctx: func.sum(col)
+
+
+def _sum_if(cond, value=1) -> Callable[[MeasureContext], ColumnElement]:
+    return lambda _ctx: func.sum(case((cond, value), else_=0))
+
+
+def _cost(category: str | None = None, stage: str | None = None) -> Callable[[MeasureContext], ColumnElement]:
+    """Full cost (optionally of one category): all of a department's rows; for a group
+    closed under allocation (whole hospital or campus) the direct rows only; for other
+    groups of departments the full cost of the clinical departments (the final cost
+    objects of the step-down), so that no money is counted twice."""
+
+    def build(ctx: MeasureContext) -> ColumnElement:
+        conds = []
+        if category is not None:
+            conds.append(cm.cost_category == category)
+        if stage is not None:
+            conds.append(cm.allocation_stage == stage)
+        elif ctx.level in (Level.hospital, Level.campus, Level.division):
+            conds.append(cm.allocation_stage == "direct" if ctx.closed_total and ctx.level != Level.division
+                         else dept.kind == "clinical")
+        if not conds:
+            return func.sum(cm.amount)
+        cond = conds[0]
+        for c in conds[1:]:
+            cond = cond & c
+        return func.sum(case((cond, cm.amount), else_=0))
+
+    return build
+
+
+def _ratio_sum(num, den) -> Callable[[MeasureContext], ColumnElement]:
+    return lambda _ctx: func.sum(cast(num, Double) / cast(den, Double))
+
+
+_grouped = ip.drg_code.is_not(None)
+
+MEASURES: dict[str, Measure] = {m.code: m for m in [
+    # inpatient cases (period: discharge date)
+    Measure("discharges", "inpatient", lambda _c: func.count(ip.case_id), "number of discharged cases"),
+    Measure("los_days", "inpatient", _sum(ip.los_days), "Σ los_days"),
+    Measure("ip_charge", "inpatient", _sum(ip.charge_total), "Σ charge_total"),
+    *[Measure(f"ip_{c}", "inpatient", _sum(getattr(ip, f"charge_{c}")), f"Σ charge_{c}")
+      for c in ("drug", "material", "exam", "lab", "treatment", "surgery", "nursing", "bed", "other")],
+    Measure("ip_cost", "inpatient", _sum(ip.cost_total), "Σ cost_total"),
+    Measure("surgeries", "inpatient", _sum_if(ip.surgery_level > 0), "cases with surgery_level > 0"),
+    Measure("level4_surgeries", "inpatient", _sum_if(ip.surgery_level == 4), "cases with surgery_level = 4"),
+    Measure("day_surgeries", "inpatient", _sum_if(ip.is_day_surgery.is_(True)), "cases with is_day_surgery"),
+    Measure("deaths", "inpatient", _sum_if(ip.discharge_status == "died"), "cases with discharge_status = died"),
+    Measure("grouped_cases", "inpatient", lambda _c: func.count(ip.drg_code), "cases with a drg_code"),
+    Measure("grouped_payment", "inpatient", _sum_if(_grouped, ip.drg_payment), "Σ drg_payment of grouped cases"),
+    Measure("grouped_cost", "inpatient", _sum_if(_grouped, ip.cost_total), "Σ cost_total of grouped cases"),
+    Measure("weight_sum", "inpatient", _sum(dim_drg.c.weight), "Σ dim_drg.weight of grouped cases",
+            frozenset({"drg"})),
+    Measure("high_weight_cases", "inpatient", _sum_if(dim_drg.c.weight >= 2), "grouped cases with weight ≥ 2",
+            frozenset({"drg"})),
+    Measure("los_ratio_sum", "inpatient", _ratio_sum(ip.los_days, dim_drg.c.ref_los_days),
+            "Σ los_days / dim_drg.ref_los_days over grouped cases", frozenset({"drg"})),
+    Measure("charge_ratio_sum", "inpatient", _ratio_sum(ip.charge_total, dim_drg.c.ref_charge_per_case),
+            "Σ charge_total / dim_drg.ref_charge_per_case over grouped cases", frozenset({"drg"})),
+    # outpatient (period: date)
+    Measure("visits", "outpatient", _sum(op.visits), "Σ visits"),
+    Measure("emergency", "outpatient", _sum(op.emergency_visits), "Σ emergency_visits"),
+    Measure("op_revenue", "outpatient", _sum(op.revenue_total), "Σ revenue_total"),
+    *[Measure(f"op_{c}", "outpatient", _sum(getattr(op, f"revenue_{c}")), f"Σ revenue_{c}")
+      for c in ("drug", "material", "exam", "lab", "treatment", "other")],
+    # wards (period: date)
+    Measure("occupied_bed_days", "ward", _sum(wd.occupied_beds), "Σ occupied_beds over ward-days"),
+    Measure("open_bed_days", "ward", _sum(wd.open_beds), "Σ open_beds over ward-days"),
+    Measure("ward_admissions", "ward", _sum(wd.admissions), "Σ admissions"),
+    Measure("ward_days", "ward", lambda _c: func.count(distinct(wd.date)), "number of days with ward rows"),
+    # department cost after step-down (monthly)
+    Measure("full_cost", "cost", _cost(), "Σ amount (see the full-cost rule)"),
+    Measure("direct_cost", "cost", _cost(stage="direct"), "Σ amount of direct rows"),
+    *[Measure(f"cost_from_{s}", "cost", _cost(stage=s), f"Σ amount allocated from the {s} tier")
+      for s in ("admin", "support", "medtech")],
+    *[Measure(f"cost_{c}", "cost", _cost(category=c), f"full cost of category {c}")
+      for c in ("personnel", "drug", "material", "depreciation", "amortization", "risk_fund", "energy", "other")],
+    # staff (monthly)
+    Measure("fte_months", "staff", _sum(sm.fte), "Σ fte over months"),
+    Measure("doctor_fte_months", "staff", _sum_if(sm.staff_category == "doctor", sm.fte), "Σ fte of doctors"),
+    Measure("nurse_fte_months", "staff", _sum_if(sm.staff_category == "nurse", sm.fte), "Σ fte of nurses"),
+    Measure("staff_months", "staff", lambda _c: func.count(distinct(sm.month_start)), "number of months"),
+    Measure("payroll", "staff", _sum(sm.payroll_cost), "Σ payroll_cost"),
+    # budget (monthly)
+    Measure("budget", "budget", _sum(bm.budget_amount), "Σ budget_amount"),
+    Measure("executed", "budget", _sum(bm.executed_amount), "Σ executed_amount"),
+    # equipment (period: date)
+    Measure("exams", "equipment", _sum(eq.exams), "Σ exams"),
+    Measure("equipment_hours", "equipment", _sum(eq.hours_used), "Σ hours_used"),
+    Measure("equipment_revenue", "equipment", _sum(eq.revenue), "Σ revenue"),
+    Measure("capacity", "capacity", _sum(dim_equipment.c.daily_capacity),
+            "Σ daily_capacity over working days (dim_date.is_workday) on or after purchase_date"),
+    # department attributes (no period)
+    Measure("floor_area", "department", _sum(dept.floor_area_m2), "Σ dim_department.floor_area_m2"),
+    Measure("equipment_value", "fleet", _sum(dim_equipment.c.purchase_price), "Σ dim_equipment.purchase_price"),
+]}
+
+
+# ---------------------------------------------------------------------- indicators
+UNITS: dict[str, tuple[str, str]] = {
+    "count": ("人次/例", "count"),
+    "cases": ("例", "cases"),
+    "visits": ("人次", "visits"),
+    "bed_days": ("床日", "bed-days"),
+    "yuan": ("元", "yuan"),
+    "ratio": ("%", "%"),
+    "days": ("天", "days"),
+    "index": ("", "index"),
+    "times": ("次", "times"),
+    "yuan_per_m2": ("元/平方米", "yuan/m²"),
+    "fte": ("人", "FTE"),
+    "per_fte": ("元/人", "yuan/FTE"),
+    "per_bed": ("人/床", "per bed"),
+    "per_doctor": ("例/人", "cases/doctor FTE"),
+    "yuan_per_10k": ("元/万元", "yuan per 10,000 yuan"),
+    "hours": ("小时", "hours"),
+}
+
+DIMENSIONS: dict[str, tuple[str, str]] = {
+    "volume": ("业务量", "Volume"),
+    "efficiency": ("效率", "Efficiency"),
+    "revenue": ("收入与结构", "Revenue and mix"),
+    "drg": ("DRG与学科能力", "DRG and case mix"),
+    "cost": ("成本与收益", "Cost and balance"),
+    "equipment": ("设备", "Equipment"),
+    "budget": ("预算", "Budget"),
+    "staff": ("人力", "Staff"),
+}
+
+# The five dimensions of the clinical department cost monitoring model.
+MONITOR_DIMENSIONS: dict[str, tuple[str, str]] = {
+    "human": ("人力资源", "Human resources"),
+    "equipment": ("设备资源", "Equipment"),
+    "drugs_consumables": ("药品耗材", "Drugs and consumables"),
+    "space_beds": ("空间与床位", "Space and beds"),
+    "energy": ("能耗", "Energy"),
+}
+
+
+@dataclass(frozen=True)
+class Indicator:
+    code: str
+    name_zh: str
+    name_en: str
+    unit: str
+    higher_is_better: bool | None  # None: neither direction is good in itself
+    dimension: str
+    formula: Expr
+    volume: bool = False  # a count that accrues with working days (targets pace by working days)
+    monitor: str | None = None  # dimension of the cost monitoring model, if part of it
+    note_en: str = ""
+    note_zh: str = ""
+    measures: frozenset[str] = field(init=False)
+    sources: frozenset[str] = field(init=False)
+
+    def __post_init__(self) -> None:
+        ms = self.formula.measures()
+        unknown = ms - MEASURES.keys()
+        if unknown:
+            raise ValueError(f"indicator {self.code} uses unknown measures {sorted(unknown)}")
+        object.__setattr__(self, "measures", ms)
+        object.__setattr__(self, "sources", frozenset(MEASURES[m].source for m in ms))
+
+    @property
+    def monthly(self) -> bool:
+        """Built on month-level facts: only whole months are counted."""
+        return bool(self.sources & MONTHLY_SOURCES)
+
+    @property
+    def levels(self) -> frozenset[Level]:
+        out = frozenset(ALL_LEVELS)
+        for s in self.sources:
+            out &= SOURCE_LEVELS[s]
+        return out
+
+    def name(self, lang: str) -> str:
+        return self.name_zh if lang.startswith("zh") else self.name_en
+
+    def evaluate(self, frame: pd.DataFrame) -> pd.Series:
+        return self.formula.evaluate(frame)
+
+
+MONTHLY_SOURCES = frozenset({"cost", "staff", "budget"})
+SOURCE_LEVELS: dict[str, frozenset[Level]] = {
+    "inpatient": ALL_LEVELS,
+    "outpatient": frozenset({*DEPT_LEVELS, Level.group, Level.doctor}),
+    "ward": frozenset({*DEPT_LEVELS, Level.ward}),
+    "cost": DEPT_LEVELS,
+    "staff": DEPT_LEVELS,
+    "budget": DEPT_LEVELS,
+    "equipment": DEPT_LEVELS,
+    "capacity": DEPT_LEVELS,
+    "department": DEPT_LEVELS,
+    "fleet": DEPT_LEVELS,
+}
+
+revenue = M("ip_charge") + M("op_revenue")
+drug = M("ip_drug") + M("op_drug")
+material = M("ip_material") + M("op_material")
+avg_open_beds = M("open_bed_days") / M("ward_days")
+
+_I = Indicator
+INDICATORS: dict[str, Indicator] = {i.code: i for i in [
+    # volume
+    _I("outpatient_visits", "门急诊人次", "Outpatient and emergency visits", "visits", True, "volume", M("visits"), True),
+    _I("emergency_visits", "急诊人次", "Emergency visits", "visits", None, "volume", M("emergency"), True),
+    _I("admissions", "入院人次", "Admissions", "cases", True, "volume", M("ward_admissions"), True),
+    _I("discharges", "出院人次", "Discharges", "cases", True, "volume", M("discharges"), True),
+    _I("bed_days", "实际占用总床日数", "Occupied bed-days", "bed_days", True, "volume", M("occupied_bed_days"), True),
+    _I("surgeries", "手术例数", "Surgical cases", "cases", True, "volume", M("surgeries"), True),
+    _I("level4_surgeries", "四级手术例数", "Level-4 surgical cases", "cases", True, "volume",
+       M("level4_surgeries"), True),
+    _I("day_surgeries", "日间手术例数", "Day surgeries", "cases", True, "volume", M("day_surgeries"), True),
+    _I("level4_surgery_share", "四级手术占比", "Level-4 surgery share", "ratio", True, "drg",
+       M("level4_surgeries") / M("surgeries")),
+    _I("day_surgery_share", "日间手术占比", "Day surgery share", "ratio", True, "efficiency",
+       M("day_surgeries") / M("surgeries")),
+    # efficiency
+    _I("alos", "平均住院日", "Average length of stay", "days", False, "efficiency",
+       M("los_days") / M("discharges"), monitor="space_beds"),
+    _I("bed_occupancy", "床位使用率", "Bed occupancy", "ratio", True, "efficiency",
+       M("occupied_bed_days") / M("open_bed_days"), monitor="space_beds",
+       note_en="Above 100% means extra beds (加床); the alert rules flag that.",
+       note_zh="超过100%表示加床，预警规则会提示。"),
+    _I("bed_turnover", "床位周转次数", "Bed turnover", "times", True, "efficiency",
+       M("discharges") / avg_open_beds, monitor="space_beds",
+       note_en="Discharges per average open bed over the period.", note_zh="期内出院人次 / 平均开放床位数。"),
+    _I("mortality", "住院患者死亡率", "Inpatient mortality", "ratio", False, "drg", M("deaths") / M("discharges")),
+    # revenue
+    _I("revenue_total", "医疗收入", "Medical revenue", "yuan", True, "revenue", revenue),
+    _I("outpatient_revenue", "门急诊收入", "Outpatient revenue", "yuan", True, "revenue", M("op_revenue")),
+    _I("inpatient_revenue", "住院收入", "Inpatient revenue", "yuan", True, "revenue", M("ip_charge")),
+    _I("bed_revenue", "床位收入", "Bed revenue", "yuan", None, "revenue", M("ip_bed")),
+    _I("drug_share", "药占比", "Drug share of medical revenue", "ratio", False, "revenue", drug / revenue,
+       monitor="drugs_consumables"),
+    _I("material_share", "耗占比", "Material share of medical revenue", "ratio", False, "revenue",
+       material / revenue, monitor="drugs_consumables"),
+    _I("service_revenue_share", "医疗服务收入占比", "Medical-service revenue share", "ratio", True, "revenue",
+       (revenue - drug - material - M("ip_exam") - M("op_exam") - M("ip_lab") - M("op_lab")) / revenue),
+    _I("charge_per_discharge", "次均住院费用", "Charge per discharge", "yuan", False, "revenue",
+       M("ip_charge") / M("discharges")),
+    _I("charge_per_visit", "次均门诊费用", "Charge per outpatient visit", "yuan", False, "revenue",
+       M("op_revenue") / M("visits")),
+    _I("drug_charge_per_visit", "门诊次均药品费用", "Drug charge per outpatient visit", "yuan", False, "revenue",
+       M("op_drug") / M("visits"), monitor="drugs_consumables"),
+    _I("material_charge_per_discharge", "住院次均卫生材料费用", "Material charge per discharge", "yuan", False,
+       "revenue", M("ip_material") / M("discharges"), monitor="drugs_consumables"),
+    # DRG
+    _I("cmi", "病例组合指数", "Case mix index (CMI)", "index", True, "drg", M("weight_sum") / M("grouped_cases")),
+    _I("grouped_rate", "入组率", "DRG grouping rate", "ratio", True, "drg", M("grouped_cases") / M("discharges")),
+    _I("time_index", "时间消耗指数", "Time consumption index", "index", False, "drg",
+       M("los_ratio_sum") / M("grouped_cases"),
+       note_en="Σ over groups of cases × (ALOS / ref_los_days) / grouped cases, computed per case.",
+       note_zh="按病例计算：Σ(住院日/组参考住院日) / 入组病例数。"),
+    _I("cost_index", "费用消耗指数", "Cost consumption index", "index", False, "drg",
+       M("charge_ratio_sum") / M("grouped_cases"),
+       note_en="Σ over groups of cases × (average charge / ref_charge_per_case) / grouped cases.",
+       note_zh="按病例计算：Σ(住院费用/组参考次均费用) / 入组病例数。"),
+    _I("high_weight_share", "RW≥2病例占比", "Share of cases with weight ≥ 2", "ratio", True, "drg",
+       M("high_weight_cases") / M("grouped_cases")),
+    _I("drg_payment", "DRG支付总额", "DRG payment", "yuan", None, "drg", M("grouped_payment")),
+    _I("drg_cost", "DRG病例成本", "DRG case cost", "yuan", False, "drg", M("grouped_cost")),
+    _I("drg_margin", "DRG结余", "DRG margin", "yuan", True, "drg", M("grouped_payment") - M("grouped_cost")),
+    _I("drg_margin_per_case", "DRG例均结余", "DRG margin per case", "yuan", True, "drg",
+       (M("grouped_payment") - M("grouped_cost")) / M("grouped_cases")),
+    # cost and balance
+    _I("full_cost", "科室全成本", "Full cost", "yuan", False, "cost", M("full_cost"),
+       note_en="A department: all its rows (direct and allocated). The whole hospital or a campus: direct rows "
+               "only. Other groups of departments: the full cost of their clinical departments.",
+       note_zh="科室：全部成本行（直接成本与分摊）。全院或院区：仅直接成本。其他科室组合：其中临床科室的全成本之和。"),
+    _I("direct_cost", "直接成本", "Direct cost", "yuan", False, "cost", M("direct_cost")),
+    _I("allocated_cost", "分摊成本", "Allocated cost", "yuan", False, "cost",
+       M("cost_from_admin") + M("cost_from_support") + M("cost_from_medtech")),
+    _I("balance", "收支结余", "Balance (revenue − full cost)", "yuan", True, "cost", revenue - M("full_cost")),
+    _I("margin", "结余率", "Margin", "ratio", True, "cost", (revenue - M("full_cost")) / revenue),
+    _I("personnel_cost_share", "人员经费占比", "Personnel cost share", "ratio", True, "cost",
+       M("cost_personnel") / M("full_cost"), monitor="human",
+       note_en="Higher is better in the national assessment of public hospitals (pay reform).",
+       note_zh="国家三级公立医院绩效考核导向：占比提高为优。"),
+    _I("revenue_per_fte", "人均医疗收入", "Medical revenue per FTE", "per_fte", True, "staff",
+       revenue / (M("fte_months") / M("staff_months")), monitor="human"),
+    _I("nurses_per_bed", "床护比", "Nurses per bed", "per_bed", True, "staff",
+       (M("nurse_fte_months") / M("staff_months")) / avg_open_beds, monitor="human"),
+    _I("discharges_per_doctor", "医师人均出院人次", "Discharges per doctor FTE", "per_doctor", True, "staff",
+       M("discharges") / (M("doctor_fte_months") / M("staff_months")), monitor="human"),
+    _I("staff_fte", "平均在岗人数", "Average staff (FTE)", "fte", None, "staff", M("fte_months") / M("staff_months")),
+    _I("payroll_cost", "薪酬支出", "Payroll cost", "yuan", None, "staff", M("payroll")),
+    _I("depreciation_share", "折旧成本占比", "Depreciation share of full cost", "ratio", False, "cost",
+       M("cost_depreciation") / M("full_cost"), monitor="equipment"),
+    _I("energy_cost", "能耗成本", "Energy cost", "yuan", False, "cost", M("cost_energy")),
+    _I("energy_per_10k_revenue", "万元医疗收入能耗", "Energy cost per 10,000 yuan of medical revenue",
+       "yuan_per_10k", False, "cost", M("cost_energy") / revenue * 10000, monitor="energy"),
+    _I("energy_per_m2", "单位面积能耗", "Energy cost per m²", "yuan_per_m2", False, "cost",
+       M("cost_energy") / M("floor_area"), monitor="energy"),
+    _I("energy_per_bed_day", "每床日能耗", "Energy cost per occupied bed-day", "yuan", False, "cost",
+       M("cost_energy") / M("occupied_bed_days"), monitor="energy"),
+    _I("revenue_per_m2", "单位面积医疗收入", "Medical revenue per m²", "yuan_per_m2", True, "revenue",
+       revenue / M("floor_area"), monitor="space_beds"),
+    # equipment
+    _I("equipment_utilization", "设备使用率", "Equipment utilization", "ratio", True, "equipment",
+       M("exams") / M("capacity"), monitor="equipment",
+       note_en="Exams / (daily_capacity × working days); above 100% means saturated.",
+       note_zh="检查人次 / (日额定能力 × 工作日数)；超过100%为饱和。"),
+    _I("equipment_exams", "设备检查人次", "Equipment exams", "count", True, "equipment", M("exams"), True),
+    _I("equipment_revenue", "设备收入", "Equipment revenue", "yuan", True, "equipment", M("equipment_revenue")),
+    _I("equipment_revenue_per_10k_value", "百元设备收入", "Equipment revenue per 10,000 yuan of device value",
+       "yuan_per_10k", True, "equipment", M("equipment_revenue") / M("equipment_value") * 10000,
+       monitor="equipment"),
+    # budget
+    _I("budget_amount", "预算数", "Budget", "yuan", None, "budget", M("budget")),
+    _I("budget_executed", "执行数", "Executed", "yuan", None, "budget", M("executed")),
+    _I("budget_execution", "预算执行率", "Budget execution", "ratio", None, "budget", M("executed") / M("budget"),
+       note_en="Read against the share of the year elapsed; the alert rules flag items ahead of pace.",
+       note_zh="需与时间进度对照；超进度项目由预警规则提示。"),
+]}
+
+
+def get_indicator(code: str) -> Indicator:
+    try:
+        return INDICATORS[code]
+    except KeyError:
+        import difflib
+
+        close = difflib.get_close_matches(code, INDICATORS, n=3)
+        hint = f" (did you mean {', '.join(close)}?)" if close else ""
+        raise UserError(f"unknown indicator {code!r}{hint}: `python -m data_layer indicators` lists them") from None
+
+
+def parse_indicators(text: str | list[str]) -> list[Indicator]:
+    codes = [c.strip() for c in (text.split(",") if isinstance(text, str) else text) if c.strip()]
+    if not codes:
+        raise UserError("name at least one indicator")
+    return [get_indicator(c) for c in codes]
+
+
+def monitor_model() -> dict[str, list[Indicator]]:
+    """The five-dimension cost monitoring model: dimension -> its indicators."""
+    out: dict[str, list[Indicator]] = {k: [] for k in MONITOR_DIMENSIONS}
+    for ind in INDICATORS.values():
+        if ind.monitor:
+            out[ind.monitor].append(ind)
+    return out

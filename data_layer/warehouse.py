@@ -1,0 +1,172 @@
+"""The warehouse handle: engine, result cache and the data-freshness stamp."""
+from __future__ import annotations
+
+import functools
+import hashlib
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any, ParamSpec, TypeVar
+
+import pandas as pd
+from cachelib import BaseCache, NullCache, SimpleCache
+from sqlalchemy import Engine, Select, func, select
+
+from .engine import make_engine, redact, translate_errors
+from .errors import UserError, WarehouseError
+from .schema import fact_dept_cost_monthly, fact_inpatient_case, fact_outpatient_daily, meta_load
+from .scope import Scope
+
+log = logging.getLogger(__name__)
+
+FRESHNESS_TTL = 30.0  # seconds between checks of meta_load
+RESULT_TTL = 24 * 3600
+
+
+@dataclass(frozen=True)
+class Freshness:
+    """The newest meta_load row and the data range it implies."""
+
+    loaded_at: datetime | None
+    data_through: date | None
+    first_date: date | None  # first day with facts
+    months_closed_through: date | None  # last day of the newest month with monthly cost facts
+
+    @property
+    def stamp(self) -> str:
+        return f"{self.loaded_at.isoformat() if self.loaded_at else '-'}|{self.data_through or '-'}"
+
+
+def make_cache(url: str | None) -> BaseCache:
+    """An in-process cache (default), a Redis cache (redis://…), or none ('null')."""
+    if not url or url in ("simple", "memory", "local"):
+        return SimpleCache(threshold=5000, default_timeout=RESULT_TTL)
+    if url in ("null", "none", "off"):
+        return NullCache()
+    if url.startswith(("redis://", "rediss://", "unix://")):
+        import redis
+        from cachelib import RedisCache
+
+        client = redis.Redis.from_url(url, socket_connect_timeout=2, socket_timeout=2)
+        return RedisCache(host=client, key_prefix="hospdash:", default_timeout=RESULT_TTL)
+    raise UserError(f"unsupported CACHE_URL {url!r}: leave it empty (in-process), or use redis://host:port/db")
+
+
+class Warehouse:
+    """A read-only warehouse with its result cache. Create one per app (or command)."""
+
+    def __init__(self, url: str, cache: BaseCache | None = None, *, read_only: bool = True,
+                 engine: Engine | None = None):
+        self.url = url
+        self.engine = engine or make_engine(url, read_only=read_only)
+        self.cache = cache if cache is not None else SimpleCache(threshold=5000, default_timeout=RESULT_TTL)
+
+    @property
+    def display_url(self) -> str:
+        return redact(self.url)
+
+    def frame(self, stmt: Select) -> pd.DataFrame:
+        """Run a SELECT and return its rows; database errors become WarehouseError."""
+        with translate_errors(self.url), self.engine.connect() as conn:
+            result = conn.execute(stmt)
+            return pd.DataFrame(result.fetchall(), columns=list(result.keys()))
+
+    def scalar(self, stmt: Select) -> Any:
+        with translate_errors(self.url), self.engine.connect() as conn:
+            return conn.execute(stmt).scalar()
+
+    def freshness(self) -> Freshness:
+        """The freshness stamp, re-read from meta_load at most every FRESHNESS_TTL seconds."""
+        entry = self._safe_get("freshness")
+        if entry is not None and time.time() - entry[0] < FRESHNESS_TTL:
+            return entry[1]
+        with translate_errors(self.url), self.engine.connect() as conn:
+            row = conn.execute(select(meta_load.c.loaded_at, meta_load.c.data_through)
+                               .order_by(meta_load.c.loaded_at.desc()).limit(1)).first()
+        loaded_at, through = (row[0], row[1]) if row else (None, None)
+        previous = entry[1] if entry is not None else None
+        if previous is not None and previous.loaded_at == loaded_at and previous.data_through == through:
+            fresh = previous
+        else:
+            fresh = self._data_range(loaded_at, through)
+        self._safe_set("freshness", (time.time(), fresh), timeout=0)
+        return fresh
+
+    def _data_range(self, loaded_at: datetime | None, through: date | None) -> Freshness:
+        from .periods import month_end
+
+        with translate_errors(self.url), self.engine.connect() as conn:
+            first_ip = conn.execute(select(func.min(fact_inpatient_case.c.discharge_date))).scalar()
+            first_op = conn.execute(select(func.min(fact_outpatient_daily.c.date))).scalar()
+            last_month = conn.execute(select(func.max(fact_dept_cost_monthly.c.month_start))).scalar()
+        firsts = [_as_date(d) for d in (first_ip, first_op) if d is not None]
+        lm = _as_date(last_month)
+        return Freshness(_as_datetime(loaded_at), _as_date(through), min(firsts) if firsts else None,
+                         month_end(lm) if lm else None)
+
+    def _safe_get(self, key: str) -> Any:
+        try:
+            return self.cache.get(key)
+        except Exception as exc:  # a cache that is down must not take the app down
+            log.warning("cache read failed: %s", exc)
+            return None
+
+    def _safe_set(self, key: str, value: Any, timeout: int | None = None) -> None:
+        try:
+            self.cache.set(key, value, timeout=timeout)
+        except Exception as exc:
+            log.warning("cache write failed: %s", exc)
+
+
+def _as_date(v: Any) -> date | None:
+    if v is None:
+        return None
+    if isinstance(v, datetime):
+        return v.date()
+    if isinstance(v, date):
+        return v
+    return date.fromisoformat(str(v)[:10])
+
+
+def _as_datetime(v: Any) -> datetime | None:
+    if v is None or isinstance(v, datetime):
+        return v
+    return datetime.fromisoformat(str(v))
+
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def memoized(fn: Callable[..., R]) -> Callable[..., R]:
+    """Cache a query function's result, keyed by function, scope, parameters and freshness.
+
+    The wrapped function takes (wh: Warehouse, scope: Scope, ...): the scope is required.
+    """
+
+    @functools.wraps(fn)
+    def wrapper(wh: Warehouse, scope: Scope, *args: Any, **kwargs: Any) -> R:
+        if not isinstance(scope, Scope):
+            raise TypeError(f"{fn.__name__} needs a Scope, got {type(scope).__name__}")
+        stamp = wh.freshness().stamp
+        raw = repr((fn.__module__, fn.__qualname__, scope.key, stamp, args, sorted(kwargs.items())))
+        key = "q:" + hashlib.sha256(raw.encode()).hexdigest()
+        hit = wh._safe_get(key)
+        if hit is not None:
+            return hit.copy() if isinstance(hit, pd.DataFrame) else hit
+        result = fn(wh, scope, *args, **kwargs)
+        wh._safe_set(key, result)
+        return result.copy() if isinstance(result, pd.DataFrame) else result
+
+    wrapper.uncached = fn  # type: ignore[attr-defined]
+    return wrapper
+
+
+def open_warehouse(url: str, cache_url: str | None = None) -> Warehouse:
+    """A Warehouse for a URL and cache URL, with clear errors."""
+    try:
+        return Warehouse(url, make_cache(cache_url))
+    except WarehouseError:
+        raise
