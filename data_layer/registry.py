@@ -11,7 +11,7 @@ from __future__ import annotations
 import operator
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import StrEnum
 
 import numpy as np
 import pandas as pd
@@ -32,7 +32,7 @@ from .schema import (
 )
 
 
-class Level(str, Enum):
+class Level(StrEnum):
     """Where figures are grouped."""
 
     hospital = "hospital"

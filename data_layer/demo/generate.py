@@ -220,7 +220,7 @@ class _Generator:
             leaders = [i for i, t in enumerate(titles) if t in ("chief", "associate_chief")][:n_groups]
             n_groups = len(leaders)
             gids = []
-            for g, li in enumerate(leaders):
+            for _g, li in enumerate(leaders):
                 n_grp += 1
                 gid = f"G{n_grp:04d}"
                 gids.append(gid)
@@ -488,10 +488,7 @@ class _Generator:
         for c in self.clinical:
             d: cat.ClinicalDept = c["d"]
             season = MONTH_FACTOR[self.month[keep]] * (WINTER_FACTOR[self.month[keep]] if d.mdcs[0] in "ES" else 1)
-            if d.key == "emergency":
-                f = np.where(hol | (wd >= 5), 1.05, 1.0)
-            else:
-                f = day_f / mean_f
+            f = np.where(hol | (wd >= 5), 1.05, 1.0) if d.key == "emergency" else day_f / mean_f
             expected = VISITS_PER_YEAR * self.scale / 365.25 * c["op_share"] * f * season \
                 * self._growth(c["campus"])[keep]
             docs = [(did, t) for did, _g, t in c["doctors"] if t != "resident"] or \
@@ -542,7 +539,7 @@ class _Generator:
         rng = self.rng
         keep = np.where(self.fact_mask)[0]
         days = self.days[keep]
-        wd, work, hol = self.weekday[keep], self.is_workday[keep], self.is_holiday[keep]
+        _wd, work, hol = self.weekday[keep], self.is_workday[keep], self.is_holiday[keep]
         parts = []
         self.idle: dict[str, tuple[int, int]] = {}
         for e in self.equip:
@@ -601,7 +598,7 @@ class _Generator:
         out = []
         pay_month = np.array([1.2, 0.95, 0.95, 0.97, 0.97, 1.0, 1.02, 0.97, 0.97, 0.97, 0.97, 1.3])
         for dept_id, campus, mix, pay_f in rows:
-            for mi, m in enumerate(months):
+            for m in months:
                 yrs = (m - date(self.through.year, 7, 1)).days / 365.25
                 grow = (1 + (NEW_CAMPUS_GROWTH if campus == "C3" else VOLUME_GROWTH) * 0.6) ** yrs
                 for cat_, fte in mix.items():
@@ -616,7 +613,6 @@ class _Generator:
                         out.append((m, dept_id, cat_, etype, f, round(pay, 2)))
         self.t["fact_staff_monthly"] = pd.DataFrame(out, columns=[
             "month_start", "dept_id", "staff_category", "employment_type", "fte", "payroll_cost"])
-        del mi
 
     def costs(self) -> None:
         """Direct costs per department and month, then the three-tier step-down allocation."""
@@ -816,7 +812,7 @@ class _Generator:
                 src = y - 1 if y - 1 in years else y
                 up = 1.05 if src != y else 1.0
 
-                def get(frame: pd.DataFrame, col: str, yy: int = src) -> float:
+                def get(frame: pd.DataFrame, col: str, yy: int = src, dep: str = dep) -> float:
                     try:
                         return float(frame.loc[(dep, yy), col])
                     except KeyError:
@@ -862,7 +858,7 @@ class _Generator:
         wd = int(self.weekday[ti])
         op = self.t["fact_outpatient_daily"]
         recent = op[pd.to_datetime(op["date"]) >= pd.Timestamp(self.through - timedelta(days=27))]
-        recent = recent.assign(wd=pd.to_datetime(recent["date"]).dt.weekday)
+        recent = recent.assign(wd=pd.to_datetime(recent["date"]).dt.day_of_week)
         same = recent[recent["wd"] == wd].groupby(["campus_id", "date"])[["visits", "emergency_visits"]].sum()
         exp_op = same.groupby("campus_id").mean()
         cases = self.cases
@@ -889,7 +885,8 @@ class _Generator:
                 inpatients = census0 + round(adm * adm_f) - round(dis * dis_f)
                 vals = {"outpatient_visits_today": round(v * op_f), "emergency_visits_today": round(e * er_f),
                         "inpatients_now": inpatients, "admissions_today": round(adm * adm_f),
-                        "discharges_today": round(dis * dis_f), "surgeries_today": round(s_total * float(np.clip((h - 8) / 9, 0, 1))),
+                        "discharges_today": round(dis * dis_f),
+                        "surgeries_today": round(s_total * float(np.clip((h - 8) / 9, 0, 1))),
                         "beds_available": max(beds - inpatients, 0)}
                 rows += [(t, cp, k, float(val)) for k, val in vals.items()]
                 t += timedelta(minutes=15)
@@ -899,7 +896,8 @@ class _Generator:
         rows = []
         for k in range(30, -1, -1):
             through = self.through - timedelta(days=k)
-            loaded = datetime.combine(through + timedelta(days=1), time(2, 15)) + timedelta(minutes=int(self.rng.integers(0, 20)))
+            loaded = datetime.combine(through + timedelta(days=1), time(2, 15)) \
+                + timedelta(minutes=int(self.rng.integers(0, 20)))
             if k == 0:
                 loaded = min(loaded, self.now)
             rows.append((loaded, through, f"demo generator (seed {self.seed}, scale {self.scale})"))
@@ -909,7 +907,7 @@ class _Generator:
 def generate(scale: float = 1.0, years: int = 5, seed: int = 42, through: date | None = None,
              now: datetime | None = None, progress: Progress | None = None) -> DemoData:
     """Build the demo hospital in memory; deterministic for (scale, years, seed, through, now)."""
-    from .anomalies import inject_case_anomalies, inject_cost_anomalies, inject_daily_anomalies, inject_budget_anomalies
+    from .anomalies import inject_budget_anomalies, inject_case_anomalies, inject_cost_anomalies, inject_daily_anomalies
 
     now = now or datetime.now().replace(second=0, microsecond=0)
     through = through or (now.date() - timedelta(days=1))

@@ -1,0 +1,129 @@
+"""The web app: `create_app()` builds the Flask server with the Dash pages on it.
+
+`python app.py` builds the demo warehouse when none is configured and serves;
+`gunicorn app:server` serves the same app in production.
+"""
+from __future__ import annotations
+
+import logging
+import uuid
+from importlib.resources import files
+from pathlib import Path
+from typing import Any
+
+import dash
+from flask import Flask, abort, send_from_directory
+
+from data_layer.config import Settings, load_settings
+from data_layer.errors import UserError
+from data_layer.warehouse import Warehouse, make_cache
+
+ROOT = Path(__file__).resolve().parent
+log = logging.getLogger("hospdash")
+
+
+class AppState:
+    """What the pages need from the app: settings and the warehouse (opened on first use)."""
+
+    def __init__(self, settings: Settings):
+        self.settings = settings
+        self.cache = make_cache(settings.cache_url)
+        self._warehouse: Warehouse | None = None
+
+    @property
+    def warehouse(self) -> Warehouse:
+        if self._warehouse is None:
+            self._warehouse = Warehouse(self.settings.warehouse_url, self.cache)
+        return self._warehouse
+
+
+def _bootstrap_dir() -> Path:
+    return Path(str(files("flask_bootstrap"))) / "static" / "bootstrap5" / "css"
+
+
+def create_app(config: Settings | dict[str, Any] | None = None) -> Flask:
+    """The Flask server with Dash on it. `config`: Settings, or overrides of the environment."""
+    if isinstance(config, Settings):
+        settings = config
+    else:
+        env = None
+        if config:
+            import os
+
+            env = {**os.environ, **{k: str(v) for k, v in config.items()}}
+        settings = load_settings(env)
+    server = Flask(__name__)
+    server.config.update(SECRET_KEY=settings.secret_key, HOSPDASH=settings)
+    server.extensions["hospdash"] = AppState(settings)
+
+    @server.route("/vendor/bootstrap.min.css")
+    def bootstrap_css():  # served from the pinned Bootstrap-Flask package: no CDN needed on site
+        directory = _bootstrap_dir()
+        if not (directory / "bootstrap.min.css").exists():  # pragma: no cover - broken install
+            abort(404)
+        return send_from_directory(directory, "bootstrap.min.css", max_age=86400)
+
+    app = dash.Dash(
+        __name__,
+        server=server,
+        use_pages=True,
+        pages_folder=str(ROOT / "pages"),
+        assets_folder=str(ROOT / "assets"),
+        external_stylesheets=["/vendor/bootstrap.min.css"],
+        title="医院运营决策驾驶舱 · Hospital Operations Dashboard",
+        update_title=None,
+        suppress_callback_exceptions=True,
+        serve_locally=True,
+        on_error=_callback_error,
+    )
+    app.layout = dash.html.Div([dash.page_container], className="app-root")
+    server.extensions["dash"] = app
+    return server
+
+
+def _callback_error(exc: Exception) -> None:
+    """Log an unexpected callback error with an id; the user sees only the id."""
+    error_id = uuid.uuid4().hex[:8]
+    log.exception("callback error %s", error_id, exc_info=exc)
+    raise dash.exceptions.PreventUpdate from exc
+
+
+def ensure_demo_warehouse(settings: Settings) -> None:
+    """Build the embedded demo warehouse on first start (with a progress bar)."""
+    path = settings.warehouse_path
+    if not settings.embedded or path is None or path.exists():
+        return
+    from data_layer.config import DEMO_SCALE, DEMO_SEED, DEMO_YEARS
+    from data_layer.demo.build import build_demo
+
+    print(f"First start: building the demo hospital warehouse in {path} "
+          f"(scale {DEMO_SCALE}, {DEMO_YEARS} years; about a minute) …", flush=True)
+    result = build_demo(settings.warehouse_url, scale=DEMO_SCALE, years=DEMO_YEARS, seed=DEMO_SEED)
+    print(f"Demo warehouse ready: {sum(result.counts.values()):,} rows in "
+          f"{result.generate_seconds + result.load_seconds:.0f} s.", flush=True)
+
+
+def main() -> int:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        settings = load_settings()
+        ensure_demo_warehouse(settings)
+        server = create_app(settings)
+    except UserError as exc:
+        print(f"error: {exc}")
+        return 2
+    print(f"Serving on http://{settings.host}:{settings.port} ({settings.describe()})", flush=True)
+    server.run(host=settings.host, port=settings.port, debug=False, threaded=True)
+    return 0
+
+
+def __getattr__(name: str) -> Flask:
+    """`gunicorn app:server`: the WSGI entry, created on first access (no work at import)."""
+    if name == "server":
+        globals()["server"] = create_app()
+        return globals()["server"]
+    raise AttributeError(name)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,1 @@
+"""Pure functions that turn data into components and figures: no I/O, no callbacks."""

@@ -1,0 +1,57 @@
+"""Landing-page pieces: freshness line, structure and KPI cards."""
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+from dash import html
+
+from data_layer.periods import Period
+from data_layer.registry import INDICATORS
+from data_layer.warehouse import Freshness
+
+from .format import format_change, format_indicator
+from .i18n import t
+
+
+def freshness_line(fresh: Freshness, lang: str) -> html.P:
+    if fresh.data_through is None:
+        return html.P(t("fresh.none", lang), className="freshness text-warning")
+    loaded = fresh.loaded_at.strftime("%Y-%m-%d %H:%M") if fresh.loaded_at else "—"
+    return html.P(f"{t('fresh.through', lang, through=fresh.data_through)} · {t('fresh.loaded', lang, loaded=loaded)}",
+                  className="freshness", id="freshness")
+
+
+def structure_cards(counts: dict[str, int], lang: str) -> html.Section:
+    keys = ("campuses", "clinical_departments", "open_beds", "medical_groups", "doctors", "devices")
+    cards = [html.Div([html.Div(f"{counts[k]:,}", className="stat-value"),
+                       html.Div(t(f"home.{k}", lang), className="stat-label")], className="stat-card") for k in keys]
+    return html.Section([html.H2(t("home.structure", lang)), html.Div(cards, className="stat-grid")])
+
+
+def _trend_class(change: float, higher_is_better: bool | None) -> str:
+    if higher_is_better is None or change is None or math.isnan(change) or change == 0:
+        return "trend-neutral"
+    good = (change > 0) == higher_is_better
+    return "trend-good" if good else "trend-bad"
+
+
+def kpi_cards(df: pd.DataFrame, period: Period, lang: str) -> html.Section:
+    """One card per indicator: value and year-on-year change, coloured by whether it is good."""
+    cards = []
+    windows = []
+    for row in df.itertuples():
+        ind = INDICATORS[row.indicator]
+        yoy = row.yoy
+        cards.append(html.Div([
+            html.Div(ind.name(lang), className="stat-label"),
+            html.Div(format_indicator(row.value, ind.unit, lang), className="stat-value"),
+            html.Div(f"{t('home.yoy', lang)} {format_change(yoy)}" if yoy == yoy else t("home.no_yoy", lang),
+                     className=f"stat-change {_trend_class(yoy, ind.higher_is_better)}"),
+        ], className="stat-card", id={"type": "kpi-card", "index": ind.code}))
+        if ind.monthly and row.window_end is not None:
+            windows.append((row.window_start, row.window_end))
+    parts = [html.H2(t("home.ytd", lang, start=period.start, end=period.end)), html.Div(cards, className="stat-grid")]
+    if windows:
+        parts.append(html.P(t("home.cost_window", lang, start=windows[0][0], end=windows[0][1]), className="note"))
+    return html.Section(parts)

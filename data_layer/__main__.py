@@ -1,0 +1,4 @@
+"""`python -m data_layer …`: the command line."""
+from .cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,248 @@
+"""Command line: build the demo warehouse, validate a warehouse, print indicators."""
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+import time
+from datetime import date, datetime
+from pathlib import Path
+
+from .errors import UserError
+
+log = logging.getLogger("data_layer")
+
+
+def _date(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {text!r}") from None
+
+
+def _datetime(text: str) -> datetime:
+    try:
+        return datetime.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a timestamp (YYYY-MM-DDTHH:MM): {text!r}") from None
+
+
+def _positive(text: str) -> float:
+    try:
+        v = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not 0 < v <= 50:
+        raise argparse.ArgumentTypeError("scale must be greater than 0 and at most 50")
+    return v
+
+
+def _years(text: str) -> int:
+    try:
+        v = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if not 1 <= v <= 15:
+        raise argparse.ArgumentTypeError("years must be between 1 and 15")
+    return v
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # one line, exit 2, no usage dump
+        self.exit(2, f"error: {message} (see `python -m data_layer {self.prog.split()[-1]} --help`)\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = _Parser(prog="python -m data_layer", description="Hospital operations dashboard: data tools.")
+    p.add_argument("--debug", action="store_true", help="show tracebacks for unexpected errors")
+    sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    d = sub.add_parser("demo", help="build the demo hospital warehouse")
+    d.add_argument("--scale", type=_positive, default=1.0, help="1 = a 3,000-bed hospital group (fractions allowed)")
+    d.add_argument("--years", type=_years, default=5, help="years of history (default 5)")
+    d.add_argument("--seed", type=int, default=42)
+    d.add_argument("--out", help="warehouse URL (default: the configured WAREHOUSE_URL)")
+    d.add_argument("--through", type=_date, help="last day with data (default: yesterday)")
+    d.add_argument("--now", type=_datetime, help="the moment of the live snapshot (default: now)")
+    d.add_argument("--truth", help="ground-truth file of injected anomalies (default: beside the warehouse)")
+    d.add_argument("--force", action="store_true", help="overwrite a warehouse that was not built by this generator")
+    d.add_argument("--quiet", action="store_true", help="no progress bar")
+
+    v = sub.add_parser("validate", help="check a warehouse against the contract")
+    v.add_argument("--url", help="warehouse URL (default: the configured WAREHOUSE_URL)")
+
+    k = sub.add_parser("kpis", help="print indicators: the same numbers the pages show")
+    k.add_argument("--url", help="warehouse URL (default: the configured WAREHOUSE_URL)")
+    k.add_argument("--indicator", "-i", required=True, help="indicator code(s), comma-separated")
+    k.add_argument("--period", "-p", default="last-month", help="e.g. 2025, 2025-Q3, 2025-07, 2025-W14, ytd, mtd")
+    k.add_argument("--level", "-l", default="hospital",
+                   help="hospital, campus, division, department, ward, group, doctor or drg")
+    k.add_argument("--ids", help="only these members of the level (comma-separated ids)")
+    k.add_argument("--grain", choices=["day", "week", "month", "quarter", "year"], help="a series by this grain")
+    k.add_argument("--compare", action="store_true", help="add month-on-month and year-on-year")
+    k.add_argument("--scope", default="hospital",
+                   help="whose view: hospital, campus:C1[,C2] or departments:D001[,D002]")
+    k.add_argument("--format", choices=["table", "csv"], default="table")
+    k.add_argument("--lang", choices=["en", "zh"], default="en")
+
+    i = sub.add_parser("indicators", help="list the indicator registry")
+    i.add_argument("--format", choices=["table", "markdown"], default="table")
+
+    s = sub.add_parser("docs", help="regenerate docs/indicators.md and docs/data-dictionary.md from the code")
+    s.add_argument("--out", default="docs", help="docs folder")
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO if args.debug else logging.WARNING, format="%(message)s")
+    try:
+        return _COMMANDS[args.command](args)
+    except UserError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:  # no traceback for users unless they ask
+        if args.debug:
+            raise
+        print(f"unexpected error: {type(exc).__name__}: {exc} (run with --debug for details)", file=sys.stderr)
+        return 3
+
+
+def _url(arg: str | None) -> str:
+    if arg:
+        return arg
+    from .config import load_settings
+
+    return load_settings().warehouse_url
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from .demo.build import build_demo
+
+    url = _url(args.out)
+    t0 = time.perf_counter()
+    result = build_demo(url, scale=args.scale, years=args.years, seed=args.seed, through=args.through,
+                        now=args.now, truth=Path(args.truth) if args.truth else None, force=args.force,
+                        progress=not args.quiet)
+    rows = sum(result.counts.values())
+    print(f"built {result.display_url}: {rows:,} rows in {time.perf_counter() - t0:.1f} s "
+          f"(generate {result.generate_seconds:.1f} s, load {result.load_seconds:.1f} s); "
+          f"{len(result.anomalies)} injected anomalies recorded in {result.truth_path}")
+    return 0
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    from .engine import make_engine
+    from .validate import format_report, validate
+
+    url = _url(args.url)
+    engine = make_engine(url, read_only=True)
+    try:
+        report = validate(engine)
+    finally:
+        engine.dispose()
+    print(format_report(report))
+    return 0 if report.ok else 1
+
+
+def parse_scope(text: str):
+    from .scope import Scope
+
+    kind, _, ids = (text or "hospital").partition(":")
+    items = [x.strip() for x in ids.split(",") if x.strip()]
+    if kind == "hospital" and not items:
+        return Scope.hospital()
+    if kind in ("campus", "departments") and items:
+        return Scope(kind, frozenset(items))
+    raise UserError(f"cannot read scope {text!r}: use hospital, campus:C1[,C2] or departments:D001[,D002]")
+
+
+def cmd_kpis(args: argparse.Namespace) -> int:
+    import pandas as pd
+
+    from .formatting import format_change, format_plain
+    from .periods import parse_period
+    from .queries.kpis import compare, indicator_values
+    from .registry import Level, parse_indicators
+    from .sources import Filters
+    from .warehouse import Warehouse
+
+    inds = parse_indicators(args.indicator)
+    level = Level.parse(args.level)
+    scope = parse_scope(args.scope)
+    wh = Warehouse(_url(args.url))
+    fresh = wh.freshness()
+    period = parse_period(args.period, fresh.data_through)
+    ids = tuple(x.strip() for x in (args.ids or "").split(",") if x.strip())
+    if ids and level == Level.hospital:
+        raise UserError("--ids needs a level other than hospital")
+    filters = Filters(**{level.value: ids}) if ids else Filters()
+    codes = tuple(i.code for i in inds)
+    if args.compare:
+        if args.grain:
+            raise UserError("--compare and --grain cannot be combined")
+        df = compare(wh, scope, codes, period, level, filters)
+    else:
+        df = indicator_values(wh, scope, codes, period, level, filters, args.grain)
+    if df.empty:
+        if all(i.monthly for i in inds) and fresh.months_closed_through is not None:
+            raise UserError(f"{', '.join(codes)} count whole closed months only, and {period.label} holds none "
+                            f"(months are closed through {fresh.months_closed_through}): choose a month, quarter or year")
+        print(f"no data for {period.label} at level {level.value} in this scope", file=sys.stderr)
+        return 0
+    units = {i.code: i.unit for i in inds}
+    name_col = "name_zh" if args.lang == "zh" else "name_en"
+    out = pd.DataFrame({"indicator": df["indicator"], "key": df["key"], "name": df[name_col]})
+    if "period_start" in df.columns:
+        out["period_start"] = df["period_start"].astype(str)
+    if args.format == "csv":
+        out["value"] = df["value"]
+        if args.compare:
+            for c in ("previous", "year_ago", "mom", "yoy"):
+                out[c] = df[c]
+        out.to_csv(sys.stdout, index=False)
+        return 0
+    out["value"] = [format_plain(v, units[c]) for v, c in zip(df["value"], df["indicator"], strict=True)]
+    if args.compare:
+        out["previous"] = [format_plain(v, units[c]) for v, c in zip(df["previous"], df["indicator"], strict=True)]
+        out["year_ago"] = [format_plain(v, units[c]) for v, c in zip(df["year_ago"], df["indicator"], strict=True)]
+        out["MoM"] = [format_change(v) for v in df["mom"]]
+        out["YoY"] = [format_change(v) for v in df["yoy"]]
+    windows = df.dropna(subset=["window_start"])
+    print(f"# period {period.label} ({period.start} .. {min(period.end, fresh.data_through or period.end)}), "
+          f"level {level.value}, data through {fresh.data_through}")
+    monthly = windows[windows["window_end"].astype(str) != str(min(period.end, fresh.data_through or period.end))]
+    if not monthly.empty:
+        w = monthly.iloc[0]
+        print(f"# monthly indicators cover whole months {w['window_start']} .. {w['window_end']}")
+    print(out.to_string(index=False))
+    return 0
+
+
+def cmd_indicators(args: argparse.Namespace) -> int:
+    from .docs import indicator_table_markdown
+    from .registry import INDICATORS
+
+    if args.format == "markdown":
+        print(indicator_table_markdown())
+        return 0
+    for ind in INDICATORS.values():
+        better = {True: "higher", False: "lower", None: "-"}[ind.higher_is_better]
+        print(f"{ind.code:34} {ind.unit:12} {better:7} {ind.dimension:10} {ind.name_en} / {ind.name_zh}")
+    return 0
+
+
+def cmd_docs(args: argparse.Namespace) -> int:
+    from .docs import write_docs
+
+    for path in write_docs(Path(args.out)):
+        print(f"wrote {path}")
+    return 0
+
+
+_COMMANDS = {"demo": cmd_demo, "validate": cmd_validate, "kpis": cmd_kpis, "indicators": cmd_indicators,
+             "docs": cmd_docs}

@@ -1,0 +1,108 @@
+"""Settings from the environment (and an optional .env file)."""
+from __future__ import annotations
+
+import math
+import os
+import secrets
+from collections import Counter
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from dotenv import dotenv_values
+
+from .engine import parse_url, redact
+from .errors import UserError
+
+DEFAULT_DATA_DIR = "data"
+WAREHOUSE_FILE = "warehouse.duckdb"
+APP_DB_FILE = "app.sqlite"
+SECRET_FILE = "secret_key"
+# The demo warehouse built on first start.
+DEMO_SCALE = 1.0
+DEMO_YEARS = 5
+DEMO_SEED = 42
+
+_WEAK = {"dev", "secret", "changeme", "change-me", "password", "secret_key", "your-secret-key", "test"}
+
+
+@dataclass(frozen=True)
+class Settings:
+    data_dir: Path
+    warehouse_url: str
+    app_db_url: str
+    secret_key: str
+    cache_url: str | None
+    embedded: bool  # the warehouse is the default DuckDB file in the data folder
+    host: str = "127.0.0.1"
+    port: int = 8050
+
+    @property
+    def warehouse_path(self) -> Path | None:
+        """The file of a DuckDB/SQLite warehouse, else None."""
+        url = parse_url(self.warehouse_url)
+        if url.get_backend_name() in ("duckdb", "sqlite") and url.database and url.database != ":memory:":
+            return Path(url.database)
+        return None
+
+    def describe(self) -> str:
+        return (f"warehouse {redact(self.warehouse_url)}, app database {redact(self.app_db_url)}, "
+                f"cache {self.cache_url or 'in-process'}")
+
+
+def secret_key_problem(key: str) -> str | None:
+    """Why a secret key is too weak, or None."""
+    if len(key) < 32:
+        return "it is shorter than 32 characters"
+    if key.lower() in _WEAK:
+        return "it is a well-known placeholder"
+    counts = Counter(key)
+    entropy = -sum(c / len(key) * math.log2(c / len(key)) for c in counts.values()) * len(key)
+    if entropy < 128:
+        return "it is too repetitive (less than 128 bits of entropy)"
+    return None
+
+
+def _embedded_secret(data_dir: Path) -> str:
+    path = data_dir / SECRET_FILE
+    if path.exists():
+        return path.read_text().strip()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(48)
+    path.write_text(key)
+    path.chmod(0o600)
+    return key
+
+
+def load_settings(env: Mapping[str, str] | None = None, env_file: str | Path | None = ".env") -> Settings:
+    """Read settings; the environment wins over .env. Raises UserError on a bad setting."""
+    values: dict[str, str] = {}
+    if env_file and Path(env_file).exists():
+        values.update({k: v for k, v in dotenv_values(env_file).items() if v is not None})
+    values.update(dict(os.environ if env is None else env))
+    data_dir = Path(values.get("DATA_DIR") or DEFAULT_DATA_DIR).expanduser().resolve()
+    wh = values.get("WAREHOUSE_URL") or ""
+    embedded = not wh
+    if embedded:
+        wh = f"duckdb:///{data_dir / WAREHOUSE_FILE}"
+    parse_url(wh)  # refuses an unparsable URL with a clear message
+    app_db = values.get("APP_DB_URL") or f"sqlite:///{data_dir / APP_DB_FILE}"
+    parse_url(app_db)
+    key = values.get("SECRET_KEY") or ""
+    if not key:
+        if not embedded:
+            raise UserError("SECRET_KEY is required when WAREHOUSE_URL is set: generate one with "
+                            "`python -c \"import secrets; print(secrets.token_urlsafe(48))\"`")
+        key = _embedded_secret(data_dir)
+    elif (problem := secret_key_problem(key)) and not embedded:
+        raise UserError(f"SECRET_KEY is too weak: {problem}. Generate one with "
+                        "`python -c \"import secrets; print(secrets.token_urlsafe(48))\"`")
+    cache = values.get("CACHE_URL") or None
+    if cache and not cache.startswith(("redis://", "rediss://", "unix://")) and cache not in ("simple", "null"):
+        raise UserError(f"unsupported CACHE_URL {cache!r}: leave it empty (in-process) or use redis://host:port/db")
+    try:
+        port = int(values.get("PORT") or 8050)
+    except ValueError:
+        raise UserError(f"PORT must be a number, got {values.get('PORT')!r}") from None
+    return Settings(data_dir=data_dir, warehouse_url=wh, app_db_url=app_db, secret_key=key, cache_url=cache,
+                    embedded=embedded, host=values.get("HOST") or "127.0.0.1", port=port)

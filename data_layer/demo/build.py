@@ -1,0 +1,88 @@
+"""Build the demo warehouse at a URL: generate, refuse to clobber real data, load, record truth."""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+
+from sqlalchemy import inspect, select
+
+from ..engine import make_engine, parse_url, redact, translate_errors
+from ..errors import UserError
+from ..schema import meta_load
+from .generate import generate
+from .load import write_truth, write_warehouse
+
+DEMO_SOURCE_PREFIX = "demo generator"
+
+
+@dataclass
+class BuildResult:
+    display_url: str
+    counts: dict[str, int]
+    anomalies: list[dict]
+    truth_path: Path
+    generate_seconds: float
+    load_seconds: float
+
+
+def default_truth_path(url: str) -> Path:
+    """Beside a DuckDB/SQLite file; for a server, in ./data named after the database."""
+    parsed = parse_url(url)
+    if parsed.get_backend_name() in ("duckdb", "sqlite") and parsed.database and parsed.database != ":memory:":
+        p = Path(parsed.database)
+        return p.with_name(p.stem + ".anomalies.json")
+    return Path("data") / f"{parsed.get_backend_name()}-{parsed.host or 'local'}-{parsed.database}.anomalies.json"
+
+
+def is_demo_warehouse(engine) -> bool | None:
+    """True if the newest load is the demo generator's, False if it is someone else's, None if empty."""
+    with translate_errors(engine.url):
+        if "meta_load" not in inspect(engine).get_table_names():
+            return None
+        with engine.connect() as conn:
+            row = conn.execute(select(meta_load.c.source).order_by(meta_load.c.loaded_at.desc()).limit(1)).first()
+    if row is None:
+        return None
+    return str(row[0]).startswith(DEMO_SOURCE_PREFIX)
+
+
+def build_demo(url: str, *, scale: float = 1.0, years: int = 5, seed: int = 42, through: date | None = None,
+               now: datetime | None = None, truth: Path | None = None, force: bool = False,
+               progress: bool = True) -> BuildResult:
+    parsed = parse_url(url)
+    file_backed = parsed.get_backend_name() in ("duckdb", "sqlite") and parsed.database not in (None, "", ":memory:")
+    engine = make_engine(url)
+    try:
+        existing = is_demo_warehouse(engine)
+        if existing is False and not force:
+            raise UserError(f"{redact(parsed)} holds a warehouse that the demo generator did not build: "
+                            "refusing to overwrite it (use --force if you mean it)")
+    finally:
+        engine.dispose()
+    t0 = time.perf_counter()
+    say = (lambda msg: print(f"  {msg}", flush=True)) if progress else None
+    data = generate(scale=scale, years=years, seed=seed, through=through, now=now, progress=say)
+    t1 = time.perf_counter()
+    if file_backed:
+        path = Path(parsed.database)
+        tmp = path.with_name(path.name + ".building")
+        for p in (tmp, Path(str(tmp) + ".wal")):
+            p.unlink(missing_ok=True)
+        engine = make_engine(parsed.set(database=str(tmp)))
+    else:
+        engine = make_engine(url)
+    try:
+        with translate_errors(parsed):
+            counts = write_warehouse(engine, data.tables, progress=progress)
+    finally:
+        engine.dispose()
+    if file_backed:
+        for p in (path, Path(str(path) + ".wal")):
+            p.unlink(missing_ok=True)
+        tmp.rename(path)  # readers never see a half-built file
+    t2 = time.perf_counter()
+    truth_path = truth or default_truth_path(url)
+    write_truth(truth_path, data.anomalies, data.params)
+    return BuildResult(redact(parsed), counts, data.anomalies, truth_path, t1 - t0, t2 - t1)

@@ -1,0 +1,107 @@
+"""Shared fixtures: one small demo warehouse, generated once per session and loaded into
+each backend (DuckDB and SQLite files; PostgreSQL and MariaDB on this machine)."""
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from datetime import date, datetime
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from data_layer.demo import generate, write_truth, write_warehouse
+from data_layer.demo.generate import DemoData
+from data_layer.engine import make_engine
+from data_layer.warehouse import Warehouse
+
+THROUGH = date(2026, 11, 21)
+NOW = datetime(2026, 11, 22, 10, 30)
+SMALL = {"scale": 0.05, "years": 2, "seed": 7, "through": THROUGH, "now": NOW}
+
+PG_ADMIN = os.environ.get("TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+MARIA_ADMIN = os.environ.get("TEST_MARIADB_URL", "mysql+pymysql://root@127.0.0.1:3306/test")
+IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+
+def server_unavailable(what: str, exc: BaseException) -> None:
+    """Fail in CI, skip elsewhere, with the same clear message."""
+    msg = f"{what} is not reachable ({type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''})"
+    if IN_CI:
+        pytest.fail(f"{msg}; CI needs it running", pytrace=False)
+    pytest.skip(msg)
+
+
+@pytest.fixture(scope="session")
+def demo_data() -> DemoData:
+    return generate(**SMALL)
+
+
+@pytest.fixture(scope="session")
+def duck_url(demo_data: DemoData, tmp_path_factory: pytest.TempPathFactory) -> str:
+    path = tmp_path_factory.mktemp("wh") / "small.duckdb"
+    url = f"duckdb:///{path}"
+    engine = make_engine(url)
+    write_warehouse(engine, demo_data.tables, progress=False)
+    engine.dispose()
+    write_truth(path.with_name("small.anomalies.json"), demo_data.anomalies, demo_data.params)
+    return url
+
+
+@pytest.fixture(scope="session")
+def sqlite_url(demo_data: DemoData, tmp_path_factory: pytest.TempPathFactory) -> str:
+    path = tmp_path_factory.mktemp("wh") / "small.sqlite"
+    url = f"sqlite:///{path}"
+    engine = make_engine(url)
+    write_warehouse(engine, demo_data.tables, progress=False)
+    engine.dispose()
+    return url
+
+
+def _server_database(admin_url: str, what: str, demo_data: DemoData) -> Iterator[str]:
+    name = f"hospdash_test_{uuid.uuid4().hex[:10]}"
+    try:
+        admin = create_engine(admin_url, isolation_level="AUTOCOMMIT", connect_args={"connect_timeout": 3})
+        with admin.connect() as conn:
+            conn.execute(text(f"CREATE DATABASE {name}"))  # name is generated above, never input
+    except Exception as exc:
+        server_unavailable(what, exc)
+    url = admin.url.set(database=name).render_as_string(hide_password=False)
+    engine = make_engine(url)
+    try:
+        write_warehouse(engine, demo_data.tables, progress=False)
+        engine.dispose()
+        yield url
+    finally:
+        engine.dispose()
+        with admin.connect() as conn:
+            conn.execute(text(f"DROP DATABASE IF EXISTS {name}"))
+        admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def postgres_url(demo_data: DemoData) -> Iterator[str]:
+    yield from _server_database(PG_ADMIN, "PostgreSQL at 127.0.0.1:5432", demo_data)
+
+
+@pytest.fixture(scope="session")
+def mariadb_url(demo_data: DemoData) -> Iterator[str]:
+    yield from _server_database(MARIA_ADMIN, "MariaDB at 127.0.0.1:3306", demo_data)
+
+
+@pytest.fixture(scope="session")
+def wh(duck_url: str) -> Warehouse:
+    """The small demo warehouse on DuckDB, with a fresh in-process cache."""
+    return Warehouse(duck_url)
+
+
+@pytest.fixture(params=["duckdb", "sqlite", "postgresql", "mariadb"])
+def any_url(request: pytest.FixtureRequest) -> str:
+    return request.getfixturevalue({"duckdb": "duck_url", "sqlite": "sqlite_url", "postgresql": "postgres_url",
+                                    "mariadb": "mariadb_url"}[request.param])
+
+
+@pytest.fixture(scope="session")
+def truth_path(duck_url: str) -> Path:
+    return Path(duck_url.removeprefix("duckdb:///")).with_name("small.anomalies.json")
