@@ -105,3 +105,23 @@ def any_url(request: pytest.FixtureRequest) -> str:
 @pytest.fixture(scope="session")
 def truth_path(duck_url: str) -> Path:
     return Path(duck_url.removeprefix("duckdb:///")).with_name("small.anomalies.json")
+
+
+STRONG_KEY = "kT3v9Qx1Lm7Zp2Wc8Rb5Yn4Hd6Fs0Ja-u_EoGiXqVtNwMyKlPzRsC"
+
+
+@pytest.fixture
+def app_env(duck_url: str, tmp_path: Path) -> dict[str, str]:
+    """Environment for an app over the small DuckDB warehouse, with its own data folder."""
+    return {"WAREHOUSE_URL": duck_url, "SECRET_KEY": STRONG_KEY, "DATA_DIR": str(tmp_path / "data")}
+
+
+def pytest_setup_options():
+    """Chromium options for dash_duo: headless, sandbox-free, no background network."""
+    from selenium.webdriver.chrome.options import Options
+
+    options = Options()
+    for flag in ("--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--disable-quic", "--window-size=1920,1080"):
+        options.add_argument(flag)
+    return options

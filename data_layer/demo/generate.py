@@ -657,7 +657,7 @@ class _Generator:
         direct[:, :, cc["depreciation"]] = (area[:, None] * 38 + beds[:, None] * 900) * noise()
         direct[:, :, cc["amortization"]] = area[:, None] * 6 * noise()
         direct[:, :, cc["risk_fund"]] = rev * 0.01
-        energy_intensity = np.where(kind == "medtech", 21.0, np.where(kind == "clinical", 15.0, 10.0))
+        energy_intensity = np.where(kind == "medtech", 11.0, np.where(kind == "clinical", 7.5, 5.0))
         direct[:, :, cc["energy"]] = area[:, None] * energy_intensity[:, None] * energy_season[None, :] * noise()
         direct[:, :, cc["other"]] = (rev * 0.035 + area[:, None] * 9) * noise()
         # device depreciation within service life; medtech material use per exam
