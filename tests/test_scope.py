@@ -103,3 +103,12 @@ def test_cache_keys_include_the_scope(wh: Warehouse, two_departments: list[str])
     c = indicator_values(wh, Scope.hospital(), ("discharges",), PERIOD)
     assert a["value"].iloc[0] + b["value"].iloc[0] < c["value"].iloc[0]
     assert a["value"].iloc[0] != b["value"].iloc[0]
+
+
+def test_live_figures_follow_the_campus_scope(wh: Warehouse, two_departments: list[str]) -> None:
+    from data_layer.queries.live import live_figures
+
+    everything = live_figures(wh, Scope.hospital())
+    assert set(everything["campus_id"]) == {"C1", "C2", "C3"} and len(everything) == 21
+    assert set(live_figures(wh, Scope.campuses(["C3"]))["campus_id"]) == {"C3"}
+    assert live_figures(wh, Scope.departments(two_departments)).empty
