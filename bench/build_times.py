@@ -84,7 +84,7 @@ def write(results: list[dict], scale: float, years: int) -> None:
         f"{platform.python_version()}). Generating the hospital in memory is the same for every backend; "
         "loading is each backend's bulk path (DuckDB: insert from a registered DataFrame; PostgreSQL: COPY; "
         "SQLite and MariaDB: batched multi-row INSERT), followed by the indexes.\n",
-        f"| backend | rows | generate (s) | load (s) | total (s) | size (MiB) |",
+        "| backend | rows | generate (s) | load (s) | total (s) | size (MiB) |",
         "|---|---:|---:|---:|---:|---:|",
     ]
     for r in results:

@@ -38,25 +38,25 @@ def demo_data() -> DemoData:
     return generate(**SMALL)
 
 
-@pytest.fixture(scope="session")
-def duck_url(demo_data: DemoData, tmp_path_factory: pytest.TempPathFactory) -> str:
-    path = tmp_path_factory.mktemp("wh") / "small.duckdb"
-    url = f"duckdb:///{path}"
+def _file_warehouse(demo_data: DemoData, folder: Path, name: str, backend: str) -> str:
+    url = f"{backend}:///{folder / name}"
     engine = make_engine(url)
     write_warehouse(engine, demo_data.tables, progress=False)
     engine.dispose()
-    write_truth(path.with_name("small.anomalies.json"), demo_data.anomalies, demo_data.params)
+    return url
+
+
+@pytest.fixture(scope="session")
+def duck_url(demo_data: DemoData, tmp_path_factory: pytest.TempPathFactory) -> str:
+    folder = tmp_path_factory.mktemp("wh")
+    url = _file_warehouse(demo_data, folder, "small.duckdb", "duckdb")
+    write_truth(folder / "small.anomalies.json", demo_data.anomalies, demo_data.params)
     return url
 
 
 @pytest.fixture(scope="session")
 def sqlite_url(demo_data: DemoData, tmp_path_factory: pytest.TempPathFactory) -> str:
-    path = tmp_path_factory.mktemp("wh") / "small.sqlite"
-    url = f"sqlite:///{path}"
-    engine = make_engine(url)
-    write_warehouse(engine, demo_data.tables, progress=False)
-    engine.dispose()
-    return url
+    return _file_warehouse(demo_data, tmp_path_factory.mktemp("wh"), "small.sqlite", "sqlite")
 
 
 def _server_database(admin_url: str, what: str, demo_data: DemoData) -> Iterator[str]:
