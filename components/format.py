@@ -54,3 +54,10 @@ def format_indicator(value: float | None, unit: str, lang: str) -> str:
 
 def format_change(value: float | None) -> str:
     return plain_change(value) or "—"
+
+
+def format_points(diff: float | None, lang: str) -> str:
+    """A change of a ratio in percentage points: +0.3 pp / +0.3个百分点."""
+    if _missing(diff):
+        return "—"
+    return f"{diff * 100:+.1f}{'个百分点' if lang == 'zh' else ' pp'}"

@@ -10,7 +10,7 @@ from data_layer.periods import Period
 from data_layer.registry import INDICATORS
 from data_layer.warehouse import Freshness
 
-from .format import format_change, format_indicator
+from .format import format_change, format_indicator, format_points
 from .i18n import t
 
 
@@ -43,10 +43,12 @@ def kpi_cards(df: pd.DataFrame, period: Period, lang: str) -> html.Section:
     for row in df.itertuples():
         ind = INDICATORS[row.indicator]
         yoy = row.yoy
+        # a ratio changes in percentage points; anything else by a relative change
+        change = format_points(row.yoy_diff, lang) if ind.unit == "ratio" else format_change(yoy)
         cards.append(html.Div([
             html.Div(ind.name(lang), className="stat-label"),
             html.Div(format_indicator(row.value, ind.unit, lang), className="stat-value"),
-            html.Div(f"{t('home.yoy', lang)} {format_change(yoy)}" if yoy == yoy else t("home.no_yoy", lang),
+            html.Div(f"{t('home.yoy', lang)} {change}" if yoy == yoy else t("home.no_yoy", lang),
                      className=f"stat-change {_trend_class(yoy, ind.higher_is_better)}"),
         ], className="stat-card", id={"type": "kpi-card", "index": ind.code}))
         if ind.monthly and row.window_end is not None:

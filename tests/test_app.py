@@ -50,16 +50,19 @@ def test_bootstrap_and_theme_css_are_served_locally(server: Flask) -> None:
     assert "cdn" not in client.get("/").get_data(as_text=True).lower()
 
 
-@pytest.mark.parametrize(("lang", "title", "label"), [("zh-CN,zh;q=0.9", "医院运营决策驾驶舱", "出院人次"),
-                                                      ("en-US,en;q=0.9", "Hospital Operations Dashboard", "Discharges")])
+@pytest.mark.parametrize(("lang", "title", "label", "points"), [
+    ("zh-CN,zh;q=0.9", "医院运营决策驾驶舱", "出院人次", "个百分点"),
+    ("en-US,en;q=0.9", "Hospital Operations Dashboard", "Discharges", " pp"),
+])
 def test_landing_page_shows_the_hospital_in_the_browser_language(server: Flask, lang: str, title: str,
-                                                                 label: str) -> None:
+                                                                 label: str, points: str) -> None:
     home = importlib.import_module("pages.home")
 
     with server.test_request_context("/", headers={"Accept-Language": lang}):
         text = _texts(home.layout())
     assert title in text and label in text
     assert "2026-11-21" in text  # data freshness
+    assert points in text  # ratios change in percentage points
 
 
 def test_landing_page_numbers_are_the_query_layers(server: Flask) -> None:
