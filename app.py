@@ -113,7 +113,9 @@ def main() -> int:
         print(f"error: {exc}")
         return 2
     print(f"Serving on http://{settings.host}:{settings.port} ({settings.describe()})", flush=True)
-    server.run(host=settings.host, port=settings.port, debug=False, threaded=True)
+    from waitress import serve  # a production-grade single-process server; gunicorn for several workers
+
+    serve(server, host=settings.host, port=settings.port, threads=8, ident="hospdash")
     return 0
 
 

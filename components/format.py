@@ -60,4 +60,5 @@ def format_points(diff: float | None, lang: str) -> str:
     """A change of a ratio in percentage points: +0.3 pp / +0.3个百分点."""
     if _missing(diff):
         return "—"
-    return f"{diff * 100:+.1f}{'个百分点' if lang == 'zh' else ' pp'}"
+    points = round(diff * 100, 1) + 0.0  # + 0.0 turns -0.0 into 0.0
+    return f"{points:+.1f}{'个百分点' if lang == 'zh' else ' pp'}" if points else f"0.0{'个百分点' if lang == 'zh' else ' pp'}"

@@ -30,7 +30,7 @@ def structure_cards(counts: dict[str, int], lang: str) -> html.Section:
 
 
 def _trend_class(change: float, higher_is_better: bool | None) -> str:
-    if higher_is_better is None or change is None or math.isnan(change) or change == 0:
+    if higher_is_better is None or change is None or math.isnan(change) or abs(change) < 0.001:
         return "trend-neutral"
     good = (change > 0) == higher_is_better
     return "trend-good" if good else "trend-bad"
