@@ -6,7 +6,6 @@
 from __future__ import annotations
 
 import logging
-import uuid
 from importlib.resources import files
 from pathlib import Path
 from typing import Any
@@ -14,27 +13,52 @@ from typing import Any
 import dash
 from flask import Flask, abort, send_from_directory
 
+from appdb.store import AppDB
 from data_layer.config import Settings, load_settings
+from data_layer.demo.build import is_demo_warehouse
 from data_layer.errors import UserError
+from data_layer.queries.structure import departments
+from data_layer.scope import Scope
 from data_layer.warehouse import Warehouse, make_cache
+from shell.auth import init_auth
+from shell.layout import adopt_page_callbacks, callback_error, init_shell
 
 ROOT = Path(__file__).resolve().parent
 log = logging.getLogger("hospdash")
 
 
 class AppState:
-    """What the pages need from the app: settings and the warehouse (opened on first use)."""
+    """What the pages need from the app: settings, the application database and the
+    warehouse (opened on first use, so the app serves and says so while it is away)."""
 
     def __init__(self, settings: Settings):
         self.settings = settings
         self.cache = make_cache(settings.cache_url)
+        self.appdb = AppDB(settings.app_db_url)
         self._warehouse: Warehouse | None = None
+        self._demo: bool | None = None
 
     @property
     def warehouse(self) -> Warehouse:
         if self._warehouse is None:
             self._warehouse = Warehouse(self.settings.warehouse_url, self.cache)
         return self._warehouse
+
+    @property
+    def demo_warehouse(self) -> bool:
+        """Whether the warehouse was built by the demo generator (demo accounts work only there)."""
+        if self._demo is None:
+            try:
+                self._demo = bool(is_demo_warehouse(self.warehouse.engine))
+            except UserError:
+                return False  # unknown while the warehouse is away; asked again next time
+        return self._demo
+
+    def campus_of(self, dept_id: str) -> str | None:
+        """The campus of a department (for campus scopes); None for an unknown department."""
+        depts = departments(self.warehouse, Scope.hospital())
+        hit = depts.loc[depts["dept_id"] == dept_id, "campus_id"]
+        return str(hit.iloc[0]) if len(hit) else None
 
 
 def _bootstrap_dir() -> Path:
@@ -52,9 +76,16 @@ def create_app(config: Settings | dict[str, Any] | None = None) -> Flask:
 
             env = {**os.environ, **{k: str(v) for k, v in config.items()}}
         settings = load_settings(env)
-    server = Flask(__name__)
+    server = Flask(__name__, template_folder=str(ROOT / "shell" / "templates"))
     server.config.update(SECRET_KEY=settings.secret_key, HOSPDASH=settings)
-    server.extensions["hospdash"] = AppState(settings)
+    state = AppState(settings)
+    state.appdb.migrate()
+    server.extensions["hospdash"] = state
+    if settings.behind_proxy:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        server.wsgi_app = ProxyFix(server.wsgi_app, x_for=1, x_proto=1, x_host=1)  # type: ignore[method-assign]
+    init_auth(server)
 
     @server.route("/vendor/bootstrap.min.css")
     def bootstrap_css():  # served from the pinned Bootstrap-Flask package: no CDN needed on site
@@ -63,6 +94,7 @@ def create_app(config: Settings | dict[str, Any] | None = None) -> Flask:
             abort(404)
         return send_from_directory(directory, "bootstrap.min.css", max_age=86400)
 
+    adopt_page_callbacks(None)  # drop callbacks another app instance left behind in this process
     app = dash.Dash(
         __name__,
         server=server,
@@ -74,18 +106,12 @@ def create_app(config: Settings | dict[str, Any] | None = None) -> Flask:
         update_title=None,
         suppress_callback_exceptions=True,
         serve_locally=True,
-        on_error=_callback_error,
+        on_error=callback_error,
     )
-    app.layout = dash.html.Div([dash.page_container], className="app-root")
+    adopt_page_callbacks(app)
+    init_shell(app)
     server.extensions["dash"] = app
     return server
-
-
-def _callback_error(exc: Exception) -> None:
-    """Log an unexpected callback error with an id; the user sees only the id."""
-    error_id = uuid.uuid4().hex[:8]
-    log.exception("callback error %s", error_id, exc_info=exc)
-    raise dash.exceptions.PreventUpdate from exc
 
 
 def ensure_demo_warehouse(settings: Settings) -> None:
@@ -103,12 +129,30 @@ def ensure_demo_warehouse(settings: Settings) -> None:
           f"{result.generate_seconds + result.load_seconds:.0f} s.", flush=True)
 
 
+def ensure_demo_accounts(server: Flask) -> None:
+    """On a demo warehouse with no users yet: create the demo accounts and print them once."""
+    from appdb.demo_users import FILE, ensure_demo_users
+
+    state: AppState = server.extensions["hospdash"]
+    if not state.demo_warehouse:
+        return
+    created = ensure_demo_users(state.appdb, departments(state.warehouse, Scope.hospital()), state.settings.data_dir)
+    if created:
+        print("Demo accounts (printed once; also in "
+              f"{state.settings.data_dir / FILE}):", flush=True)
+        for username, password, role in created[:3] + [c for c in created if c[2] == "assistant"][:2] + \
+                [c for c in created if c[2] == "director"][:2]:
+            print(f"  {role:10} {username:28} {password}", flush=True)
+        print(f"  … and {len(created) - 7} more in the file.", flush=True)
+
+
 def main() -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     try:
         settings = load_settings()
         ensure_demo_warehouse(settings)
         server = create_app(settings)
+        ensure_demo_accounts(server)
     except UserError as exc:
         print(f"error: {exc}")
         return 2

@@ -36,7 +36,7 @@ def _trend_class(change: float, higher_is_better: bool | None) -> str:
     return "trend-good" if good else "trend-bad"
 
 
-def kpi_cards(df: pd.DataFrame, period: Period, lang: str) -> html.Section:
+def kpi_cards(df: pd.DataFrame, period: Period, lang: str, heading: bool = True) -> html.Section:
     """One card per indicator: value and year-on-year change, coloured by whether it is good."""
     cards = []
     windows = []
@@ -53,7 +53,8 @@ def kpi_cards(df: pd.DataFrame, period: Period, lang: str) -> html.Section:
         ], className="stat-card", id={"type": "kpi-card", "index": ind.code}))
         if ind.monthly and row.window_end is not None:
             windows.append((row.window_start, row.window_end))
-    parts = [html.H2(t("home.ytd", lang, start=period.start, end=period.end)), html.Div(cards, className="stat-grid")]
+    parts = [html.H2(t("home.ytd", lang, start=period.start, end=period.end))] if heading else []
+    parts.append(html.Div(cards, className="stat-grid"))
     if windows:
         parts.append(html.P(t("home.cost_window", lang, start=windows[0][0], end=windows[0][1]), className="note"))
     return html.Section(parts)

@@ -36,6 +36,8 @@ class Settings:
     embedded: bool  # the warehouse is the default DuckDB file in the data folder
     host: str = "127.0.0.1"
     port: int = 8050
+    secure_cookies: bool = False  # behind HTTPS: session cookies are sent over HTTPS only
+    behind_proxy: bool = False  # trust X-Forwarded-* from one reverse proxy
 
     @property
     def warehouse_path(self) -> Path | None:
@@ -104,5 +106,11 @@ def load_settings(env: Mapping[str, str] | None = None, env_file: str | Path | N
         port = int(values.get("PORT") or 8050)
     except ValueError:
         raise UserError(f"PORT must be a number, got {values.get('PORT')!r}") from None
+    flags = {}
+    for name in ("SECURE_COOKIES", "BEHIND_PROXY"):
+        raw = (values.get(name) or "").strip().lower()
+        if raw not in ("", "0", "1", "true", "false", "yes", "no"):
+            raise UserError(f"{name} must be true or false, got {values.get(name)!r}")
+        flags[name.lower()] = raw in ("1", "true", "yes")
     return Settings(data_dir=data_dir, warehouse_url=wh, app_db_url=app_db, secret_key=key, cache_url=cache,
-                    embedded=embedded, host=values.get("HOST") or "127.0.0.1", port=port)
+                    embedded=embedded, host=values.get("HOST") or "127.0.0.1", port=port, **flags)

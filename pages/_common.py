@@ -1,4 +1,4 @@
-"""What every page shares: the app state, the reader's language, error panels.
+"""What every page shares: the app state, the reader's language and scope, error panels.
 
 Dash ignores modules whose names start with an underscore when it collects pages.
 """
@@ -7,11 +7,15 @@ from __future__ import annotations
 import logging
 import uuid
 
-from dash import html
-from flask import current_app, request
+from dash import dcc, html
+from flask import current_app
+from flask_login import current_user
 
-from components.i18n import pick_lang, t
+from components.i18n import t
+from data_layer.scope import Scope
 from data_layer.warehouse import Warehouse
+from shell.access import scope_of
+from shell.auth import request_lang
 
 log = logging.getLogger("hospdash")
 
@@ -21,10 +25,17 @@ def warehouse() -> Warehouse:
 
 
 def current_lang() -> str:
-    try:
-        return pick_lang(request.headers.get("Accept-Language"), request.cookies.get("lang"))
-    except RuntimeError:  # outside a request
-        return "zh"
+    return request_lang()
+
+
+def current_scope() -> Scope:
+    return scope_of(current_user)
+
+
+def forbidden_panel(lang: str) -> html.Main:
+    """The 403 page inside the shell."""
+    return html.Main([html.H1(t("forbidden.title", lang)), html.P(t("forbidden.body", lang)),
+                      dcc.Link(t("nav.home", lang), href="/")], className="container page", id="forbidden")
 
 
 def warehouse_error_panel(message: str, lang: str) -> html.Div:

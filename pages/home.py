@@ -1,41 +1,94 @@
-"""Landing page: the hospital at a glance, with data freshness."""
+"""Overview: the user's hospital, campus or departments at a glance, with data freshness,
+and a quick view of one department. (Role workspaces replace it as landing pages as they
+arrive: a page that names a role in `landing_for` becomes that role's landing page.)"""
 from __future__ import annotations
 
+from typing import Any
+
 import dash
-from dash import html
+from dash import Input, Output, callback, dcc, html
 
 from components.i18n import t
 from components.overview import freshness_line, kpi_cards, structure_cards
 from data_layer.errors import WarehouseError
 from data_layer.periods import Period
 from data_layer.queries.kpis import compare
-from data_layer.queries.structure import summary
-from data_layer.scope import Scope
+from data_layer.queries.structure import departments, summary
+from data_layer.registry import Level
+from data_layer.sources import Filters
+from shell.access import page_denied, secured
 
-from ._common import current_lang, unexpected_error_panel, warehouse, warehouse_error_panel
+from ._common import (
+    current_lang,
+    current_scope,
+    forbidden_panel,
+    unexpected_error_panel,
+    warehouse,
+    warehouse_error_panel,
+)
 
-dash.register_page(__name__, path="/", name="Home", order=0)
+ROLES = ("leader", "director", "assistant")
+dash.register_page(__name__, path="/", name="Overview", order=0, allowed_roles=ROLES, landing_for=ROLES,
+                   nav_label={"zh": "运营概览", "en": "Overview"})
 
 HEADLINE = ("outpatient_visits", "discharges", "surgeries", "revenue_total", "alos", "bed_occupancy", "cmi",
             "drug_share", "material_share", "margin")
+DEPT_SELECT, DEPT_VIEW = "home-dept-select", "home-dept-view"
 
 
-def layout(**_query: str) -> html.Div:
+def _ytd(data_through) -> Period:
+    return Period(data_through.replace(month=1, day=1), data_through)
+
+
+def _ordered(rows):
+    present = set(rows["indicator"])
+    return rows.set_index("indicator").loc[[c for c in HEADLINE if c in present]].reset_index()
+
+
+def layout(**_query: str) -> html.Main:
     lang = current_lang()
-    header = html.Header([html.H1(t("app.title", lang)), html.P(t("app.subtitle", lang), className="lead")],
+    if page_denied(__name__):
+        return forbidden_panel(lang)
+    scope = current_scope()
+    header = html.Header([html.H1(t("app.title", lang)), html.P(t(f"app.subtitle.{scope.kind}", lang), className="lead")],
                          className="page-header")
     try:
         wh = warehouse()
         fresh = wh.freshness()
-        scope = Scope.hospital()
-        body = [freshness_line(fresh, lang), structure_cards(summary(wh, scope), lang)]
+        body: list[Any] = [freshness_line(fresh, lang), structure_cards(summary(wh, scope), lang)]
         if fresh.data_through is not None:
-            ytd = Period(fresh.data_through.replace(month=1, day=1), fresh.data_through)
-            rows = compare(wh, scope, HEADLINE, ytd)
-            rows = rows.set_index("indicator").loc[[c for c in HEADLINE if c in set(rows["indicator"])]].reset_index()
-            body.append(kpi_cards(rows, ytd, lang))
+            ytd = _ytd(fresh.data_through)
+            body.append(kpi_cards(_ordered(compare(wh, scope, HEADLINE, ytd)), ytd, lang))
+            deps = departments(wh, scope)
+            clinical = deps[deps["kind"] == "clinical"]
+            if len(clinical) > 1:  # one department: the overview above is that department
+                name = "name_zh" if lang == "zh" else "name_en"
+                body.append(html.Section([
+                    html.H2(t("home.department", lang)),
+                    dcc.Dropdown(id=DEPT_SELECT, options=[{"label": r[name], "value": r["dept_id"]}
+                                                          for _, r in clinical.iterrows()],
+                                 value=clinical["dept_id"].iloc[0], clearable=False, className="dept-select"),
+                    html.Div(id=DEPT_VIEW),
+                ]))
     except WarehouseError as exc:
         body = [warehouse_error_panel(str(exc), lang)]
     except Exception as exc:  # never a traceback on screen
         body = [unexpected_error_panel(exc, lang)]
     return html.Main([header, *body], className="container-fluid page")
+
+
+@callback(Output(DEPT_VIEW, "children"), Input(DEPT_SELECT, "value"))
+@secured(roles=ROLES, departments=lambda dept_id: [dept_id])
+def department_view(dept_id: str | None) -> Any:
+    """Year-to-date headline figures of one department in the user's scope."""
+    lang = current_lang()
+    if not dept_id:
+        return None
+    wh = warehouse()
+    fresh = wh.freshness()
+    ytd = _ytd(fresh.data_through)
+    rows = compare(wh, current_scope(), HEADLINE, ytd, Level.department, Filters(department=(dept_id,)))
+    if rows.empty:
+        return html.P(t("home.no_data", lang), className="note")
+    return kpi_cards(_ordered(rows), ytd, lang, heading=False)
+

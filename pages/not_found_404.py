@@ -9,7 +9,7 @@ from components.i18n import t
 
 from ._common import current_lang
 
-dash.register_page(__name__, path="/404", name="Not found")
+dash.register_page(__name__, path="/404", name="Not found", nav=False)
 
 
 def layout(**_query: str) -> html.Div:

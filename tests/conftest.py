@@ -113,7 +113,61 @@ STRONG_KEY = "kT3v9Qx1Lm7Zp2Wc8Rb5Yn4Hd6Fs0Ja-u_EoGiXqVtNwMyKlPzRsC"
 @pytest.fixture
 def app_env(duck_url: str, tmp_path: Path) -> dict[str, str]:
     """Environment for an app over the small DuckDB warehouse, with its own data folder."""
-    return {"WAREHOUSE_URL": duck_url, "SECRET_KEY": STRONG_KEY, "DATA_DIR": str(tmp_path / "data")}
+    return {"WAREHOUSE_URL": duck_url, "SECRET_KEY": STRONG_KEY, "DATA_DIR": str(tmp_path / "data"),
+            "APP_DB_URL": f"sqlite:///{tmp_path / 'app.sqlite'}"}
+
+
+PASSWORD = "Passw0rd-long-2026"
+USERS = {  # username -> (role, scope kind, scope ids)
+    "admin1": ("admin", "none", ()),
+    "lead1": ("leader", "hospital", ()),
+    "lead2": ("leader", "campus", ("C2",)),
+    "dir1": ("director", "departments", ("D001",)),
+    "asst1": ("assistant", "departments", ("D001", "D002", "D003")),
+}
+
+
+@pytest.fixture
+def server(app_env: dict[str, str]):
+    """The app over the small warehouse, with one user of each role (password PASSWORD)."""
+    from app import create_app
+
+    srv = create_app(app_env)
+    db = srv.extensions["hospdash"].appdb
+    for name, (role, kind, ids) in USERS.items():
+        db.create_user(name, name, PASSWORD, role, kind, ids)
+    return srv
+
+
+def csrf_token(client) -> str:
+    import re
+
+    page = client.get("/login").get_data(as_text=True)
+    return re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+
+
+def login(client, username: str, password: str = PASSWORD, next_url: str = ""):
+    return client.post("/login", data={"username": username, "password": password, "csrf_token": csrf_token(client),
+                                       "next": next_url})
+
+
+@pytest.fixture
+def as_user(server):
+    """A context manager: a request context signed in as the named user."""
+    from contextlib import contextmanager
+
+    from flask_login import login_user
+
+    from shell.auth import SessionUser
+
+    @contextmanager
+    def ctx(username: str, lang: str = "en", path: str = "/"):
+        user = server.extensions["hospdash"].appdb.get_by_username(username)
+        with server.test_request_context(path, headers={"Accept-Language": lang}):
+            login_user(SessionUser(user))
+            yield user
+
+    return ctx
 
 
 def pytest_setup_options():

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import importlib
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -14,6 +15,8 @@ import requests
 from flask import Flask
 
 from app import create_app
+
+from .conftest import PASSWORD, login
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -29,13 +32,9 @@ def _texts(component) -> str:
     return _texts(getattr(component, "children", None))
 
 
-@pytest.fixture
-def server(app_env: dict[str, str]) -> Flask:
-    return create_app(app_env)
-
-
 def test_factory_returns_a_flask_server_with_dash(server: Flask) -> None:
     client = server.test_client()
+    assert login(client, "lead1").status_code == 302
     assert client.get("/").status_code == 200
     layout = client.get("/_dash-layout")
     assert layout.status_code == 200 and "_pages_content" in layout.get_data(as_text=True)
@@ -47,25 +46,25 @@ def test_bootstrap_and_theme_css_are_served_locally(server: Flask) -> None:
     css = client.get("/vendor/bootstrap.min.css")
     assert css.status_code == 200 and css.mimetype == "text/css" and len(css.data) > 100_000
     assert client.get("/assets/style.css").status_code == 200
-    assert "cdn" not in client.get("/").get_data(as_text=True).lower()
+    assert "cdn" not in client.get("/login").get_data(as_text=True).lower()
 
 
 @pytest.mark.parametrize(("lang", "title", "label", "points"), [
     ("zh-CN,zh;q=0.9", "医院运营决策驾驶舱", "出院人次", "个百分点"),
     ("en-US,en;q=0.9", "Hospital Operations Dashboard", "Discharges", " pp"),
 ])
-def test_landing_page_shows_the_hospital_in_the_browser_language(server: Flask, lang: str, title: str,
+def test_landing_page_shows_the_hospital_in_the_browser_language(as_user, lang: str, title: str,
                                                                  label: str, points: str) -> None:
     home = importlib.import_module("pages.home")
 
-    with server.test_request_context("/", headers={"Accept-Language": lang}):
+    with as_user("lead1", lang):
         text = _texts(home.layout())
     assert title in text and label in text
     assert "2026-11-21" in text  # data freshness
     assert points in text  # ratios change in percentage points
 
 
-def test_landing_page_numbers_are_the_query_layers(server: Flask) -> None:
+def test_landing_page_numbers_are_the_query_layers(server: Flask, as_user) -> None:
     home = importlib.import_module("pages.home")
     from data_layer.periods import Period
     from data_layer.queries.kpis import compare
@@ -75,34 +74,38 @@ def test_landing_page_numbers_are_the_query_layers(server: Flask) -> None:
     fresh = wh.freshness()
     ytd = Period(fresh.data_through.replace(month=1, day=1), fresh.data_through)
     discharges = compare(wh, Scope.hospital(), ("discharges",), ytd)["value"].iloc[0]
-    with server.test_request_context("/", headers={"Accept-Language": "en"}):
+    with as_user("lead1"):
         text = _texts(home.layout())
     assert f"{discharges:,.0f}" in text and discharges > 1000
 
 
-def test_a_missing_warehouse_gives_a_clear_banner_not_a_traceback(tmp_path: Path, app_env: dict[str, str]) -> None:
-    home = importlib.import_module("pages.home")
+def _signed_in_layout(env: dict[str, str], module: str, lang: str = "en") -> str:
+    from flask_login import login_user
 
-    server = create_app({**app_env, "WAREHOUSE_URL": f"duckdb:///{tmp_path / 'gone.duckdb'}"})
-    with server.test_request_context("/", headers={"Accept-Language": "en"}):
-        text = _texts(home.layout())
+    from shell.auth import SessionUser
+
+    srv = create_app(env)
+    db = srv.extensions["hospdash"].appdb
+    user = db.create_user("lead9", "lead9", "Passw0rd-long-2026", "leader", "hospital", ())
+    with srv.test_request_context("/", headers={"Accept-Language": lang}):
+        login_user(SessionUser(user))
+        return _texts(importlib.import_module(module).layout())
+
+
+def test_a_missing_warehouse_gives_a_clear_banner_not_a_traceback(tmp_path: Path, app_env: dict[str, str]) -> None:
+    text = _signed_in_layout({**app_env, "WAREHOUSE_URL": f"duckdb:///{tmp_path / 'gone.duckdb'}"}, "pages.home")
     assert "cannot be reached" in text and "does not exist" in text
     assert "Traceback" not in text
 
 
 def test_an_unreachable_server_gives_a_clear_banner(app_env: dict[str, str]) -> None:
-    home = importlib.import_module("pages.home")
-
-    server = create_app({**app_env, "WAREHOUSE_URL": "postgresql://nobody@127.0.0.1:1/none"})
-    with server.test_request_context("/", headers={"Accept-Language": "zh-CN"}):
-        text = _texts(home.layout())
+    text = _signed_in_layout({**app_env, "WAREHOUSE_URL": "postgresql://nobody@127.0.0.1:1/none"}, "pages.home", "zh-CN")
     assert "数据仓库暂时无法访问" in text and "Traceback" not in text
 
 
-def test_unknown_path_shows_the_not_found_page(server: Flask) -> None:
+def test_unknown_path_shows_the_not_found_page(as_user) -> None:
     not_found = importlib.import_module("pages.not_found_404")
-
-    with server.test_request_context("/nowhere?path=/nowhere", headers={"Accept-Language": "en"}):
+    with as_user("dir1"):
         assert "Page not found" in _texts(not_found.layout())
 
 
@@ -114,12 +117,24 @@ def _free_port() -> int:
 
 def _serve_and_get(cmd: list[str], env: dict[str, str], port: int) -> None:
     """Start a server process, wait for it, and check it serves the app."""
+    from appdb.store import AppDB
+
+    db = AppDB(env["APP_DB_URL"])
+    db.migrate()
+    if db.get_by_username("lead1") is None:
+        db.create_user("lead1", "lead1", PASSWORD, "leader", "hospital", ())
+    db.engine.dispose()
     proc = subprocess.Popen(cmd, cwd=ROOT, env={**os.environ, **env}, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.time() + 60
         while True:
             try:
-                r = requests.get(f"http://127.0.0.1:{port}/_dash-layout", timeout=5)
+                assert requests.get(f"{base}/_dash-layout", timeout=5).status_code == 401
+                s = requests.Session()
+                token = re.search(r'name="csrf_token" value="([^"]+)"', s.get(f"{base}/login").text).group(1)
+                s.post(f"{base}/login", data={"username": "lead1", "password": PASSWORD, "csrf_token": token})
+                r = s.get(f"{base}/_dash-layout", timeout=5)
                 break
             except requests.ConnectionError:
                 if time.time() > deadline or proc.poll() is not None:
@@ -127,7 +142,7 @@ def _serve_and_get(cmd: list[str], env: dict[str, str], port: int) -> None:
                     pytest.fail(f"{cmd[2]} did not start: {out[-2000:]}")
                 time.sleep(0.5)
         assert r.status_code == 200 and "_pages_content" in r.text
-        page = requests.get(f"http://127.0.0.1:{port}/", timeout=10)
+        page = s.get(f"{base}/", timeout=10)
         assert page.status_code == 200 and "dash" in page.text.lower()
     finally:
         proc.terminate()

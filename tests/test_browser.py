@@ -1,18 +1,79 @@
-"""The real landing page in headless Chromium."""
+"""The real pages in headless Chromium: sign-in in both languages, the switch, the 403 page."""
 from __future__ import annotations
 
 import pytest
+from selenium.webdriver.common.by import By
 
-from app import create_app
+from .conftest import PASSWORD
 
 pytestmark = pytest.mark.browser
 
 
-def test_landing_page_renders_cards_and_freshness(dash_duo, app_env: dict[str, str]) -> None:
-    server = create_app(app_env)
-    dash_duo.start_server(server.extensions["dash"])
-    dash_duo.wait_for_element("#freshness", timeout=20)
-    assert "2026-11-21" in dash_duo.find_element("#freshness").text
-    cards = dash_duo.find_elements(".stat-card")
-    assert len(cards) >= 16
-    assert dash_duo.get_logs() == [], "browser console has errors"
+@pytest.fixture
+def browser(dash_duo, server):
+    dash_duo.start_server(server.extensions["dash"], navigate=False)
+    return dash_duo
+
+
+def _sign_in(duo, username: str, password: str = PASSWORD) -> None:
+    duo.driver.get(duo.server.url + "/login")
+    duo.wait_for_element("#login-form", timeout=10)
+    duo.find_element("#username").send_keys(username)
+    duo.find_element("#password").send_keys(password)
+    duo.find_element("#login-submit").click()
+
+
+def _switch_login_language(duo) -> None:
+    duo.driver.get(duo.server.url + "/login")
+    duo.wait_for_element("#login-lang", timeout=10).click()
+    duo.wait_for_element("#login-form", timeout=10)
+
+
+def test_sign_in_in_english_lands_on_the_overview(browser) -> None:
+    browser.driver.get(browser.server.url + "/login")
+    if "Sign in" not in browser.find_element("#login-submit").text:
+        _switch_login_language(browser)
+    assert browser.find_element("#login-submit").text == "Sign in"
+    _sign_in(browser, "lead1")
+    browser.wait_for_element("#freshness", timeout=20)
+    assert "2026-11-21" in browser.find_element("#freshness").text
+    assert "Hospital leader" in browser.find_element("#user-badge").text
+    assert len(browser.find_elements(".stat-card")) >= 16
+    assert browser.get_logs() == [], "browser console has errors"
+
+
+def test_sign_in_in_chinese_and_switch_language(browser) -> None:
+    browser.driver.get(browser.server.url + "/login")
+    if browser.find_element("#login-submit").text != "登录":
+        _switch_login_language(browser)
+    assert browser.find_element("#login-submit").text == "登录"
+    _sign_in(browser, "asst1")
+    browser.wait_for_element("#freshness", timeout=20)
+    assert "数据截至" in browser.find_element("#freshness").text
+    assert "专科运营助理" in browser.find_element("#user-badge").text
+    browser.find_element("#lang-switch").click()  # to English, remembered for the user
+    browser.wait_for_text_to_equal("#logout", "Sign out", timeout=20)
+    browser.find_element("#logout").click()
+    browser.wait_for_element("#login-form", timeout=10)
+    browser.driver.delete_all_cookies()  # a new browser: the saved preference must come from the user
+    _sign_in(browser, "asst1")
+    browser.wait_for_element("#freshness", timeout=20)
+    assert "Data through" in browser.find_element("#freshness").text
+
+
+def test_a_wrong_password_says_so(browser) -> None:
+    _sign_in(browser, "dir1", "not-the-password-1")
+    err = browser.wait_for_element("#login-error", timeout=10)
+    assert "not right" in err.text or "不正确" in err.text
+
+
+def test_forbidden_page_shows_403_inside_the_shell(browser, server) -> None:
+    _sign_in(browser, "dir1")
+    browser.wait_for_element("#freshness", timeout=20)
+    browser.driver.get(browser.server.url + "/admin")
+    browser.wait_for_element("#forbidden", timeout=20)
+    assert browser.find_element("#app-navbar")  # still inside the shell
+    links = [a.get_attribute("href") for a in browser.driver.find_elements(By.CSS_SELECTOR, ".nav-links a")]
+    assert not any(h.endswith("/admin") for h in links)
+    audit = server.extensions["hospdash"].appdb.audit_entries(action="forbidden_page")
+    assert audit and audit[0]["username"] == "dir1" and audit[0]["target"] == "/admin"

@@ -1,0 +1,102 @@
+"""Command line for users: create, set a password, set role and scope, (de)activate, list."""
+from __future__ import annotations
+
+import argparse
+import getpass
+import sys
+
+from data_layer.cli import _Parser
+from data_layer.errors import UserError
+
+from .schema import ROLES, SCOPE_KINDS
+from .store import AppDB
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = _Parser(prog="python -m appdb", description="Users of the hospital operations dashboard.")
+    p.add_argument("--url", help="application database URL (default: the configured APP_DB_URL)")
+    sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    sub.add_parser("migrate", help="bring the application database's schema up to date")
+    sub.add_parser("list", help="list users")
+    c = sub.add_parser("create", help="create a user (asks for the password)")
+    c.add_argument("username")
+    c.add_argument("--name", default="", help="display name")
+    c.add_argument("--role", required=True, choices=ROLES)
+    c.add_argument("--scope", required=True, choices=SCOPE_KINDS)
+    c.add_argument("--ids", default="", help="campus or department ids, comma-separated")
+    c.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
+    s = sub.add_parser("set-password", help="set a user's password (asks for it)")
+    s.add_argument("username")
+    s.add_argument("--password-stdin", action="store_true")
+    r = sub.add_parser("set-role", help="set a user's role and scope")
+    r.add_argument("username")
+    r.add_argument("--role", required=True, choices=ROLES)
+    r.add_argument("--scope", required=True, choices=SCOPE_KINDS)
+    r.add_argument("--ids", default="")
+    for name in ("deactivate", "activate"):
+        sub.add_parser(name, help=f"{name} a user").add_argument("username")
+    return p
+
+
+def _password(from_stdin: bool) -> str:
+    if from_stdin:
+        return sys.stdin.readline().rstrip("\n")
+    first = getpass.getpass("password: ")
+    if getpass.getpass("again: ") != first:
+        raise UserError("the two passwords differ")
+    return first
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        if args.url:
+            url = args.url
+        else:
+            from data_layer.config import load_settings
+
+            url = load_settings().app_db_url
+        db = AppDB(url)
+        db.migrate()
+        return _run(db, args)
+    except UserError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except Exception as exc:
+        print(f"unexpected error: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return 3
+
+
+def _user(db: AppDB, name: str):
+    user = db.get_by_username(name)
+    if user is None:
+        raise UserError(f"no user {name!r}: `python -m appdb list` shows them")
+    return user
+
+
+def _run(db: AppDB, args: argparse.Namespace) -> int:
+    ids = [i for i in getattr(args, "ids", "").split(",") if i.strip()]
+    if args.command == "migrate":
+        print("application database is up to date")
+    elif args.command == "list":
+        for u in db.list_users():
+            state = "active" if u.is_active else "inactive"
+            demo = " demo" if u.is_demo else ""
+            print(f"{u.username:28} {u.role:10} {u.scope_kind}:{','.join(u.scope_ids):30} {state}{demo}  {u.display_name}")
+    elif args.command == "create":
+        db.create_user(args.username, args.name, _password(args.password_stdin), args.role, args.scope, ids)
+        db.audit("user_created", None, args.username, "command line")
+        print(f"created {args.username}")
+    elif args.command == "set-password":
+        db.set_password(_user(db, args.username).id, _password(args.password_stdin))
+        db.audit("password_reset", None, args.username, "command line")
+        print(f"password set for {args.username}")
+    elif args.command == "set-role":
+        db.update_role_scope(_user(db, args.username).id, args.role, args.scope, ids)
+        db.audit("user_changed", None, args.username, f"command line: {args.role} {args.scope}:{','.join(ids)}")
+        print(f"{args.username} is now {args.role} with scope {args.scope}:{','.join(ids)}")
+    else:
+        db.set_active(_user(db, args.username).id, args.command == "activate")
+        db.audit(f"user_{args.command}d", None, args.username, "command line")
+        print(f"{args.username} {args.command}d")
+    return 0

@@ -1,0 +1,72 @@
+"""Demo accounts for the demo hospital: one per role, with their scopes."""
+from __future__ import annotations
+
+import os
+import secrets
+import string
+from pathlib import Path
+
+import pandas as pd
+
+from .store import AppDB
+
+FILE = "demo-users.txt"
+
+
+def _password() -> str:
+    alphabet = string.ascii_letters + string.digits
+    while True:
+        pw = "".join(secrets.choice(alphabet) for _ in range(14))
+        if any(c.isdigit() for c in pw) and any(c.isalpha() for c in pw):
+            return pw
+
+
+def demo_accounts(depts: pd.DataFrame) -> list[dict]:
+    """Accounts for the demo hospital: admin, hospital leader, a campus leader, a director per
+    clinical department, and assistants per service line (at most 9 departments each)."""
+    out = [
+        {"username": "admin", "display_name": "系统管理员 Admin", "role": "admin", "scope_kind": "none", "ids": []},
+        {"username": "leader", "display_name": "院长 Hospital leader", "role": "leader", "scope_kind": "hospital",
+         "ids": []},
+    ]
+    campuses = sorted(depts["campus_id"].unique())
+    if len(campuses) > 1:
+        c = campuses[1]
+        out.append({"username": f"leader.{c.lower()}", "display_name": f"院区院长 Campus leader {c}",
+                    "role": "leader", "scope_kind": "campus", "ids": [c]})
+    clinical = depts[depts["kind"] == "clinical"].sort_values("dept_id")
+    for _, d in clinical.iterrows():
+        out.append({"username": f"director.{d['dept_id'].lower()}", "display_name": f"{d['name_zh']}主任",
+                    "role": "director", "scope_kind": "departments", "ids": [d["dept_id"]]})
+    for line, group in clinical.groupby("service_line", sort=True):
+        ids = list(group["dept_id"])
+        chunks = [ids[i:i + 9] for i in range(0, len(ids), 9)]
+        for k, chunk in enumerate(chunks, 1):
+            suffix = f".{k}" if len(chunks) > 1 else ""
+            out.append({"username": f"assistant.{line}{suffix}", "display_name": f"运营助理 {line}{suffix}",
+                        "role": "assistant", "scope_kind": "departments", "ids": chunk})
+    return out
+
+
+def ensure_demo_users(db: AppDB, depts: pd.DataFrame, data_dir: Path) -> list[tuple[str, str, str]]:
+    """Create the demo accounts when the application database has no users yet.
+
+    Returns (username, password, role) of the accounts created (empty when there were users);
+    writes them to data/demo-users.txt, readable by the owner only.
+    """
+    if db.list_users():
+        return []
+    created = []
+    for acc in demo_accounts(depts):
+        pw = _password()
+        db.create_user(acc["username"], acc["display_name"], pw, acc["role"], acc["scope_kind"], acc["ids"],
+                       is_demo=True)
+        created.append((acc["username"], pw, acc["role"]))
+    data_dir.mkdir(parents=True, exist_ok=True)
+    path = data_dir / FILE
+    lines = ["# Demo accounts (demo warehouse only). Change or delete them before real use.",
+             "# username\tpassword\trole"] + ["\t".join(c) for c in created]
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        fh.write("\n".join(lines) + "\n")
+    return created

@@ -1,0 +1,52 @@
+"""Tables of the application database (the migrations create them; this is the code's view)."""
+from __future__ import annotations
+
+from sqlalchemy import Boolean, Column, DateTime, Index, Integer, MetaData, String, Table, Text
+
+metadata = MetaData()
+
+ROLES = ("admin", "leader", "director", "assistant")
+SCOPE_KINDS = ("hospital", "campus", "departments", "none")
+
+users = Table(
+    "users", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("username", String(64), nullable=False, unique=True),
+    Column("display_name", String(128), nullable=False),
+    Column("password_hash", String(255), nullable=False),
+    Column("role", String(16), nullable=False),
+    Column("scope_kind", String(16), nullable=False),
+    Column("scope_ids", Text, nullable=False, default=""),  # comma-separated campus or department ids
+    Column("lang", String(8), nullable=True),
+    Column("is_active", Boolean, nullable=False, default=True),
+    Column("is_demo", Boolean, nullable=False, default=False),
+    Column("created_at", DateTime, nullable=False),
+    Column("updated_at", DateTime, nullable=False),
+    Column("password_changed_at", DateTime, nullable=False),
+    Column("version", Integer, nullable=False, default=1),  # bumped on every change: stale edits are refused
+)
+
+login_events = Table(
+    "login_events", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("at", DateTime, nullable=False),
+    Column("username", String(64), nullable=False),
+    Column("ip", String(64), nullable=False),
+    Column("success", Boolean, nullable=False),
+    Column("reason", String(64), nullable=True),
+    Index("ix_login_events_user_at", "username", "at"),
+    Index("ix_login_events_ip_at", "ip", "at"),
+)
+
+audit_log = Table(
+    "audit_log", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("at", DateTime, nullable=False),
+    Column("username", String(64), nullable=True),
+    Column("action", String(32), nullable=False),
+    Column("target", String(255), nullable=True),
+    Column("detail", Text, nullable=True),
+    Column("ip", String(64), nullable=True),
+    Index("ix_audit_at", "at"),
+    Index("ix_audit_action_at", "action", "at"),
+)

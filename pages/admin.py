@@ -1,0 +1,221 @@
+"""User administration (admin only): users, their role and scope, passwords, the audit log."""
+from __future__ import annotations
+
+from datetime import date, datetime, time
+from typing import Any
+
+import dash
+from dash import Input, Output, State, callback, ctx, dcc, html, no_update
+from flask import current_app
+
+from appdb.schema import ROLES
+from appdb.store import PasswordPolicyError, User
+from components.i18n import t
+from data_layer.errors import UserError
+from data_layer.queries.structure import departments
+from data_layer.scope import Scope
+from shell.access import audit, page_denied, secured
+
+from ._common import current_lang, forbidden_panel, warehouse
+
+ADMIN = ("admin",)
+dash.register_page(__name__, path="/admin", name="Users", order=90, allowed_roles=ADMIN, landing_for=ADMIN,
+                   nav_label={"zh": "用户管理", "en": "Users"})
+
+NEW = "__new__"
+SCOPES_FOR = {"admin": ["none"], "leader": ["hospital", "campus"], "director": ["departments"],
+              "assistant": ["departments"]}
+ACTIONS = ("login", "login_failed", "logout", "forbidden_page", "forbidden_callback", "csrf_refused", "export",
+           "user_created", "user_changed", "password_reset", "user_deactivated", "user_activated")
+
+
+def _db():
+    return current_app.extensions["hospdash"].appdb
+
+
+def _scope_options(kind: str | None, lang: str) -> list[dict]:
+    """Campuses or departments to choose from (names only: the admin sees no figures)."""
+    if kind not in ("campus", "departments"):
+        return []
+    try:
+        deps = departments(warehouse(), Scope.hospital())
+    except UserError:
+        return []
+    if kind == "campus":
+        camp = deps.drop_duplicates("campus_id")
+        return [{"label": r["campus_zh"] if lang == "zh" else r["campus_en"], "value": r["campus_id"]}
+                for _, r in camp.iterrows()]
+    name = "name_zh" if lang == "zh" else "name_en"
+    return [{"label": f"{r['dept_id']} {r[name]}", "value": r["dept_id"]} for _, r in deps.iterrows()]
+
+
+def _users_table(users: list[User], lang: str) -> html.Table:
+    head = html.Thead(html.Tr([html.Th(t(k, lang)) for k in
+                               ("admin.username", "admin.name", "admin.role", "admin.scope", "admin.state")]))
+    rows = []
+    for u in users:
+        state = t("admin.active", lang) if u.is_active else t("admin.inactive", lang)
+        if u.is_demo:
+            state += f" · {t('admin.demo', lang)}"
+        scope = t(f"scope.{u.scope_kind}", lang) + (f": {', '.join(u.scope_ids)}" if u.scope_ids else "")
+        rows.append(html.Tr([html.Td(u.username), html.Td(u.display_name), html.Td(t(f"role.{u.role}", lang)),
+                             html.Td(scope, className="scope-cell"), html.Td(state)],
+                            className="" if u.is_active else "text-muted"))
+    return html.Table([head, html.Tbody(rows)], className="table table-sm table-hover", id="admin-users-table")
+
+
+def layout(**_query: str) -> html.Main:
+    lang = current_lang()
+    if page_denied(__name__):
+        return forbidden_panel(lang)
+    users = _db().list_users()
+    role_opts = [{"label": t(f"role.{r}", lang), "value": r} for r in ROLES]
+    user_opts = [{"label": t("admin.new_user", lang), "value": NEW}] + [
+        {"label": f"{u.username} ({u.display_name})", "value": u.id} for u in users]
+    field = lambda label, comp: html.Div([html.Label(t(label, lang), className="form-label"), comp],  # noqa: E731
+                                         className="mb-2")
+    form = html.Div([
+        field("admin.pick", dcc.Dropdown(id="admin-user", options=user_opts, value=NEW, clearable=False)),
+        field("admin.username", dcc.Input(id="admin-username", className="form-control", maxLength=64)),
+        field("admin.name", dcc.Input(id="admin-name", className="form-control", maxLength=128)),
+        field("admin.role", dcc.Dropdown(id="admin-role", options=role_opts, value="assistant", clearable=False)),
+        field("admin.scope", dcc.Dropdown(id="admin-scope-kind", value="departments", clearable=False,
+                                          options=[{"label": t("scope.departments", lang), "value": "departments"}])),
+        field("admin.scope_ids", dcc.Dropdown(id="admin-scope-ids", multi=True,
+                                              options=_scope_options("departments", lang))),
+        field("admin.password", dcc.Input(id="admin-password", type="password", className="form-control",
+                                          autoComplete="new-password")),
+        dcc.Store(id="admin-version"),
+        html.Div([
+            html.Button(t("admin.save", lang), id="admin-save", className="btn btn-primary me-2"),
+            html.Button(t("admin.reset_password", lang), id="admin-reset", className="btn btn-outline-secondary me-2"),
+            html.Button(t("admin.toggle_active", lang), id="admin-toggle", className="btn btn-outline-danger"),
+        ], className="mt-2"),
+        html.Div(id="admin-message", className="mt-2", role="status"),
+    ], className="admin-form card card-body")
+    audit_filters = html.Div([
+        dcc.Dropdown(id="audit-action", options=[{"label": a, "value": a} for a in ACTIONS],
+                     placeholder=t("audit.action", lang), className="audit-filter"),
+        dcc.Input(id="audit-user", placeholder=t("audit.user", lang), className="form-control audit-filter",
+                  debounce=True),
+        html.Div(dcc.DatePickerRange(id="audit-dates", display_format="YYYY-MM-DD", clearable=True,
+                                     start_date_placeholder_text=t("audit.from", lang),
+                                     end_date_placeholder_text=t("audit.to", lang)), className="audit-dates"),
+    ], className="audit-filters")
+    return html.Main([
+        html.H1(t("nav.admin", lang)),
+        dcc.Store(id="admin-refresh", data=0),
+        html.Div([
+            html.Div(html.Div(_users_table(users, lang), id="admin-users"), className="admin-users"),
+            form,
+        ], className="admin-grid"),
+        html.H2(t("nav.audit", lang)),
+        audit_filters,
+        html.Div(id="audit-table"),
+    ], className="container-fluid page")
+
+
+@callback(Output("admin-username", "value"), Output("admin-username", "disabled"), Output("admin-name", "value"),
+          Output("admin-role", "value"), Output("admin-scope-kind", "value"), Output("admin-scope-ids", "value"),
+          Output("admin-version", "data"), Output("admin-password", "value"),
+          Input("admin-user", "value"), Input("admin-refresh", "data"))
+@secured(roles=ADMIN)
+def load_user(user_id: Any, _refresh: int) -> tuple:
+    if user_id in (None, NEW):
+        return "", False, "", "assistant", "departments", [], None, ""
+    user = _db().get(int(user_id))
+    if user is None:
+        return "", False, "", "assistant", "departments", [], None, ""
+    return user.username, True, user.display_name, user.role, user.scope_kind, list(user.scope_ids), user.version, ""
+
+
+@callback(Output("admin-scope-kind", "options"), Output("admin-scope-ids", "options"),
+          Output("admin-scope-ids", "disabled"),
+          Input("admin-role", "value"), Input("admin-scope-kind", "value"))
+@secured(roles=ADMIN)
+def scope_choices(role: str | None, kind: str | None) -> tuple:
+    lang = current_lang()
+    kinds = SCOPES_FOR.get(role or "", [])
+    return ([{"label": t(f"scope.{k}", lang), "value": k} for k in kinds], _scope_options(kind, lang),
+            kind not in ("campus", "departments"))
+
+
+def _message(text: str, ok: bool) -> html.Div:
+    return html.Div(text, className=f"alert {'alert-success' if ok else 'alert-warning'} py-2 mb-0")
+
+
+@callback(Output("admin-message", "children"), Output("admin-refresh", "data"), Output("admin-user", "options"),
+          Output("admin-user", "value"),
+          Input("admin-save", "n_clicks"), Input("admin-reset", "n_clicks"), Input("admin-toggle", "n_clicks"),
+          State("admin-user", "value"), State("admin-username", "value"), State("admin-name", "value"),
+          State("admin-role", "value"), State("admin-scope-kind", "value"), State("admin-scope-ids", "value"),
+          State("admin-password", "value"), State("admin-version", "data"), State("admin-refresh", "data"),
+          prevent_initial_call=True)
+@secured(roles=ADMIN)
+def act(_save, _reset, _toggle, user_id, username, name, role, kind, ids, password, version, refresh) -> tuple:
+    lang = current_lang()
+    db = _db()
+    ids = list(ids or [])
+    try:
+        if kind not in SCOPES_FOR.get(role or "", []):
+            raise UserError(t("admin.scope_mismatch", lang))
+        if ctx.triggered_id == "admin-save" and user_id in (None, NEW):
+            user = db.create_user(username or "", name or "", password or "", role, kind, ids)
+            audit("user_created", user.username, f"{role} {kind}:{','.join(ids)}")
+            text = t("admin.created", lang, username=user.username)
+            selected: Any = user.id
+        elif user_id in (None, NEW):
+            raise UserError(t("admin.pick_first", lang))
+        elif ctx.triggered_id == "admin-save":
+            user = db.update_role_scope(int(user_id), role, kind, ids, expected_version=version, display_name=name)
+            audit("user_changed", user.username, f"{role} {kind}:{','.join(ids)}")
+            text, selected = t("admin.saved", lang, username=user.username), user.id
+        elif ctx.triggered_id == "admin-reset":
+            user = db.set_password(int(user_id), password or "", expected_version=version)
+            audit("password_reset", user.username)
+            text, selected = t("admin.password_set", lang, username=user.username), user.id
+        else:
+            current = db.get(int(user_id))
+            if current is None:
+                raise UserError(t("admin.pick_first", lang))
+            user = db.set_active(current.id, not current.is_active, expected_version=version)
+            audit("user_activated" if user.is_active else "user_deactivated", user.username)
+            key = "admin.activated" if user.is_active else "admin.deactivated"
+            text, selected = t(key, lang, username=user.username), user.id
+    except PasswordPolicyError as exc:
+        return _message(t(f"password.{exc.code}", lang), False), no_update, no_update, no_update
+    except UserError as exc:
+        return _message(str(exc), False), no_update, no_update, no_update
+    options = [{"label": t("admin.new_user", lang), "value": NEW}] + [
+        {"label": f"{u.username} ({u.display_name})", "value": u.id} for u in db.list_users()]
+    return _message(text, True), (refresh or 0) + 1, options, selected
+
+
+@callback(Output("admin-users", "children"), Input("admin-refresh", "data"), prevent_initial_call=True)
+@secured(roles=ADMIN)
+def refresh_users(_n: int) -> html.Table:
+    return _users_table(_db().list_users(), current_lang())
+
+
+@callback(Output("audit-table", "children"), Input("audit-action", "value"), Input("audit-user", "value"),
+          Input("audit-dates", "start_date"), Input("audit-dates", "end_date"), Input("admin-refresh", "data"))
+@secured(roles=ADMIN)
+def audit_table(action: str | None, user: str | None, start: str | None, end: str | None, _n: int) -> Any:
+    lang = current_lang()
+    if action is not None and action not in ACTIONS:
+        raise UserError(t("audit.bad_filter", lang))
+    try:
+        since = datetime.combine(date.fromisoformat(start[:10]), time.min) if start else None
+        until = datetime.combine(date.fromisoformat(end[:10]), time.max) if end else None
+    except ValueError:
+        raise UserError(t("audit.bad_filter", lang)) from None
+    rows = _db().audit_entries(action=action, username=(user or "").strip() or None, since=since, until=until,
+                               limit=300)
+    if not rows:
+        return html.P(t("audit.none", lang), className="note")
+    head = html.Thead(html.Tr([html.Th(t(k, lang)) for k in
+                               ("audit.at", "audit.user", "audit.action", "audit.target", "audit.detail", "audit.ip")]))
+    body = html.Tbody([html.Tr([html.Td(str(r["at"])), html.Td(r["username"] or "—"), html.Td(r["action"]),
+                                html.Td(r["target"] or ""), html.Td(r["detail"] or ""), html.Td(r["ip"] or "")])
+                       for r in rows])
+    return html.Table([head, body], className="table table-sm table-striped audit", id="audit-log-table")

@@ -1,0 +1,1 @@
+"""The shell every page lives in: login, access rules, navigation, language, error banners."""

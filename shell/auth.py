@@ -1,0 +1,198 @@
+"""Login, logout, sessions, CSRF and the gate that keeps every non-public path behind login."""
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+from urllib.parse import urlsplit
+
+from flask import Flask, Response, current_app, g, jsonify, redirect, render_template, request, session, url_for
+from flask_login import LoginManager, UserMixin, current_user, login_user, logout_user
+from flask_wtf.csrf import CSRFError, CSRFProtect, generate_csrf
+
+from appdb.store import User
+from components.i18n import LANGS, pick_lang, t
+
+from .access import audit, landing_path
+
+IDLE_TIMEOUT = timedelta(minutes=30)
+# Paths anyone may fetch: the login page and static assets (no data in them).
+PUBLIC_PREFIXES = ("/login", "/assets/", "/_dash-component-suites/", "/vendor/", "/_favicon.ico", "/favicon.ico",
+                   "/healthz", "/lang")
+DASH_PREFIXES = ("/_dash-", "/_reload-hash")
+
+
+class SessionUser(UserMixin):
+    """The logged-in user as flask-login sees it."""
+
+    def __init__(self, user: User):
+        self.user = user
+
+    def get_id(self) -> str:
+        # the version makes a session end when an admin changes the user (role, scope, password, deactivation)
+        return f"{self.user.id}:{self.user.version}"
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.user, name)
+
+
+def safe_next(target: str | None) -> str | None:
+    """A local path to return to after login, or None (never another site)."""
+    if not target:
+        return None
+    target = target.strip().replace("\\", "/")
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return None
+    if any(ord(c) < 32 for c in target):
+        return None
+    return target
+
+
+def client_ip() -> str:
+    return request.remote_addr or "unknown"
+
+
+def request_lang() -> str:
+    saved = current_user.lang if getattr(current_user, "is_authenticated", False) else None
+    return pick_lang(request.headers.get("Accept-Language"), request.cookies.get("lang") or saved)
+
+
+def wants_json() -> bool:
+    if request.path.startswith(DASH_PREFIXES) or request.path.startswith("/download"):
+        return True
+    if request.headers.get("X-Requested-With") == "XMLHttpRequest":
+        return True
+    best = request.accept_mimetypes.best_match(["text/html", "application/json"])
+    return best == "application/json"
+
+
+def init_auth(server: Flask) -> None:
+    """Sessions, flask-login, CSRF and the login gate on `server`."""
+    state = server.extensions["hospdash"]
+    server.config.update(
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=state.settings.secure_cookies,
+        SESSION_COOKIE_NAME="hospdash_session",
+        PERMANENT_SESSION_LIFETIME=IDLE_TIMEOUT,  # idle timeout: refreshed on every request
+        SESSION_REFRESH_EACH_REQUEST=True,
+        REMEMBER_COOKIE_DURATION=timedelta(seconds=0),
+        WTF_CSRF_TIME_LIMIT=None,  # the token lives as long as the session
+        WTF_CSRF_SSL_STRICT=False,
+    )
+    manager = LoginManager()
+    manager.init_app(server)
+    manager.session_protection = "strong"
+
+    @manager.user_loader
+    def load_user(key: str) -> SessionUser | None:
+        try:
+            user_id, version = (int(x) for x in key.split(":"))
+        except ValueError:
+            return None
+        user = state.appdb.get(user_id)
+        if user is None or not user.is_active or user.version != version:
+            return None
+        if user.is_demo and not state.demo_warehouse:
+            return None
+        return SessionUser(user)
+
+    @server.before_request
+    def gate() -> Response | None:
+        session.permanent = True
+        path = request.path
+        if path.startswith(PUBLIC_PREFIXES):
+            return None
+        if current_user.is_authenticated:
+            return None
+        if wants_json():
+            return jsonify({"error": "login required", "login": url_for("login")}), 401
+        return redirect(url_for("login", next=request.full_path if request.query_string else path))
+
+    csrf = CSRFProtect(server)  # after the gate: a stranger hears 401 before any CSRF complaint
+
+    @server.after_request
+    def headers(resp: Response) -> Response:
+        # Dash's renderer sends this cookie back as the X-CSRFToken header on every callback.
+        if current_user.is_authenticated and request.path.startswith(("/", "/_dash-layout")):
+            resp.set_cookie("_csrf_token", generate_csrf(), samesite="Lax", secure=state.settings.secure_cookies,
+                            httponly=False)
+        resp.headers.setdefault("X-Content-Type-Options", "nosniff")
+        resp.headers.setdefault("X-Frame-Options", "SAMEORIGIN")
+        resp.headers.setdefault("Referrer-Policy", "same-origin")
+        return resp
+
+    @server.errorhandler(CSRFError)
+    def csrf_failed(err: CSRFError) -> tuple[Any, int]:
+        audit("csrf_refused", request.path, err.description)
+        lang = request_lang()
+        if wants_json():
+            return jsonify({"error": "csrf", "message": t("login.csrf", lang)}), 400
+        return render_template("login.html", **_login_context(lang, error=t("login.csrf", lang))), 400
+
+    @server.route("/login", methods=["GET", "POST"])
+    def login() -> Any:
+        lang = request_lang()
+        nxt = safe_next(request.values.get("next"))
+        if request.method == "GET":
+            if current_user.is_authenticated:
+                return redirect(nxt or landing_path(current_user.role))
+            return render_template("login.html", **_login_context(lang, next_url=nxt))
+        username = (request.form.get("username") or "").strip()
+        password = request.form.get("password") or ""
+        ip = client_ip()
+        user, reason = state.appdb.authenticate(username, password, ip)
+        if user is not None and user.is_demo and not state.demo_warehouse:
+            user, reason = None, "demo_refused"
+        if user is None:
+            state.appdb.audit("login_failed", username[:64] or None, None, reason, ip)
+            if reason == "locked":
+                minutes = max(1, -(-state.appdb.lockout_seconds(username, ip) // 60))
+                message = t("login.locked", lang, minutes=minutes)
+                status = 429
+            elif reason == "demo_refused":
+                message, status = t("login.demo_refused", lang), 403
+            else:
+                message, status = t("login.bad", lang), 401
+            return render_template("login.html", **_login_context(lang, error=message, username=username,
+                                                                  next_url=nxt)), status
+        session.clear()
+        login_user(SessionUser(user))
+        g.login_user = user
+        state.appdb.audit("login", user.username, None, f"role={user.role}", ip)
+        resp = redirect(nxt or landing_path(user.role))
+        if user.lang in LANGS:
+            resp.set_cookie("lang", user.lang, max_age=365 * 86400, samesite="Lax")
+        return resp
+
+    @server.route("/logout", methods=["POST"])
+    def logout() -> Any:
+        if current_user.is_authenticated:
+            audit("logout")
+        logout_user()
+        session.clear()
+        return redirect(url_for("login"))
+
+    @server.route("/lang/<code>", methods=["POST"])
+    def set_language(code: str) -> Any:
+        code = code if code in LANGS else "zh"
+        if current_user.is_authenticated:
+            state.appdb.set_lang(current_user.id, code)
+        resp = redirect(safe_next(request.form.get("next")) or "/")
+        resp.set_cookie("lang", code, max_age=365 * 86400, samesite="Lax", secure=state.settings.secure_cookies)
+        return resp
+
+    @server.route("/healthz")
+    def healthz() -> Any:
+        return jsonify({"status": "ok"})
+
+    csrf.exempt(healthz)
+
+
+def _login_context(lang: str, error: str | None = None, username: str = "", next_url: str | None = None) -> dict:
+    return {
+        "lang": lang, "html_lang": "zh-CN" if lang == "zh" else "en", "t": lambda key, **kw: t(key, lang, **kw),
+        "error": error, "username": username, "next_url": next_url or "",
+        "other_lang": "en" if lang == "zh" else "zh", "csrf_token": generate_csrf(),
+        "demo": current_app.extensions["hospdash"].demo_warehouse,
+    }

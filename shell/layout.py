@@ -1,0 +1,120 @@
+"""The shell around every page: navigation from the page registry, language switch, sign-out,
+the warehouse banner and the error line; and the app-wide callback error handler."""
+from __future__ import annotations
+
+import logging
+import uuid
+from typing import Any
+
+import dash
+from dash import Input, Output, dcc, html
+from flask import current_app
+from flask_login import current_user
+from flask_wtf.csrf import generate_csrf
+from werkzeug.exceptions import Forbidden
+
+from components.i18n import t
+from data_layer.errors import UserError
+
+from .access import PermissionDenied, audit, may_open
+from .auth import request_lang
+
+log = logging.getLogger("hospdash")
+
+WAREHOUSE_CHECK_MS = 30_000
+
+
+def adopt_page_callbacks(app: dash.Dash | None) -> None:
+    """Give `app` the callbacks its pages registered with `dash.callback`, now rather than on
+    its first request, so that two app instances in one process (tests, several apps under
+    one server) never take each other's. With None, drop callbacks nobody adopted."""
+    from dash import _callback
+
+    if app is not None:
+        app.callback_map.update(_callback.GLOBAL_CALLBACK_MAP)
+        app._callback_list.extend(_callback.GLOBAL_CALLBACK_LIST)
+    _callback.GLOBAL_CALLBACK_MAP.clear()
+    _callback.GLOBAL_CALLBACK_LIST.clear()
+
+
+def callback_error(exc: Exception) -> None:
+    """Every callback's last resort: a refusal becomes an audited 403; anything else a short
+    message with an error id that is also in the server log. Never a traceback."""
+    if isinstance(exc, PermissionDenied):
+        audit("forbidden_callback", dash.ctx.triggered_id and str(dash.ctx.triggered_id), str(exc))
+        raise Forbidden(t("error.forbidden_action", request_lang()))
+    if isinstance(exc, UserError):
+        dash.set_props("app-error", {"children": html.Div(str(exc), className="alert alert-warning mb-0"),
+                                     "hidden": False})
+        return None
+    error_id = uuid.uuid4().hex[:8]
+    log.error("callback error %s: %s", error_id, exc, exc_info=exc)
+    dash.set_props("app-error", {"children": html.Div(t("error.unexpected", request_lang(), error_id=error_id),
+                                                      className="alert alert-danger mb-0"), "hidden": False})
+    return None
+
+
+def _nav_links(role: str, lang: str) -> list[Any]:
+    links = []
+    for page in sorted(dash.page_registry.values(), key=lambda p: p.get("order") or 0):
+        if page.get("nav") is False or not may_open(page["module"], role):
+            continue
+        label = page.get("nav_label", {}).get(lang, page["name"])
+        links.append(dcc.Link(label, href=page["path"], className="nav-link", id={"type": "nav", "index": page["path"]}))
+    return links
+
+
+def _post_button(action: str, label: str, element_id: str, next_url: str = "/") -> html.Form:
+    return html.Form([
+        dcc.Input(type="hidden", name="csrf_token", value=generate_csrf()),
+        dcc.Input(type="hidden", name="next", value=next_url),
+        html.Button(label, type="submit", className="btn btn-outline-light btn-sm", id=element_id),
+    ], method="post", action=action, className="d-inline ms-2")
+
+
+def shell_layout() -> html.Div:
+    """The page frame for the signed-in user (the gate keeps everyone else at /login)."""
+    lang = request_lang()
+    if not getattr(current_user, "is_authenticated", False):  # pragma: no cover - the gate answers first
+        return html.Div(dcc.Location(id="to-login", href="/login"))
+    role = current_user.role
+    bar = html.Nav([
+        dcc.Link(t("app.title", lang), href="/", className="navbar-brand"),
+        html.Div(_nav_links(role, lang), className="nav-links"),
+        html.Div([
+            html.Span(f"{current_user.display_name} · {t('role.' + role, lang)}", className="user-badge",
+                      id="user-badge"),
+            _post_button(f"/lang/{'en' if lang == 'zh' else 'zh'}", t("lang.switch", lang), "lang-switch"),
+            _post_button("/logout", t("nav.logout", lang), "logout"),
+        ], className="nav-user"),
+    ], className="app-navbar", id="app-navbar")
+    return html.Div([
+        bar,
+        html.Div(id="warehouse-banner", role="status", **_banner(lang)),
+        html.Div(id="app-error", hidden=True, role="alert"),
+        dcc.Interval(id="warehouse-check", interval=WAREHOUSE_CHECK_MS),
+        dash.page_container,
+    ], className="app-root", lang="zh-CN" if lang == "zh" else "en")
+
+
+def _banner(lang: str) -> dict[str, Any]:
+    """The warehouse banner's children and visibility, from a fresh check of meta_load."""
+    try:
+        current_app.extensions["hospdash"].warehouse.freshness()
+    except UserError as exc:
+        return {"children": html.Div(t("banner.warehouse_down", lang, message=str(exc)),
+                                     className="alert alert-warning mb-0"), "hidden": False}
+    return {"children": None, "hidden": True}
+
+
+def init_shell(app: dash.Dash) -> None:
+    app.layout = shell_layout
+
+    @app.callback(Output("warehouse-banner", "children"), Output("warehouse-banner", "hidden"),
+                  Input("warehouse-check", "n_intervals"), prevent_initial_call=True)
+    def check_warehouse(_n: int | None) -> tuple[Any, bool]:
+        """The banner comes and goes by itself as the warehouse goes away and returns."""
+        if not getattr(current_user, "is_authenticated", False):
+            raise PermissionDenied("not logged in")
+        b = _banner(request_lang())
+        return b["children"], b["hidden"]
