@@ -22,6 +22,14 @@ _COMMON = {"password", "password1", "12345678", "123456789", "1234567890", "qwer
 _DUMMY_HASH = generate_password_hash("not-a-real-password-0")
 
 
+class CodedError(UserError):
+    """A refusal with a `code` the pages translate (the message is the English text)."""
+
+    def __init__(self, code: str, message: str):
+        self.code = code
+        super().__init__(message)
+
+
 class PasswordPolicyError(UserError):
     """A password that breaks the policy; `code` names the rule for the translation catalogs."""
 
@@ -37,8 +45,11 @@ class PasswordPolicyError(UserError):
         super().__init__(self.MESSAGES[code])
 
 
-class StaleEdit(UserError):
+class StaleEdit(CodedError):
     """Someone else changed the record since it was read."""
+
+    def __init__(self) -> None:
+        super().__init__("stale", "someone else changed this user since you opened it: reload and try again")
 
 
 def password_problem(password: str, username: str = "") -> str | None:
@@ -87,11 +98,11 @@ def _check_role_scope(role: str, scope_kind: str, scope_ids: tuple[str, ...]) ->
     allowed = {"admin": {"none"}, "leader": {"hospital", "campus"}, "director": {"departments"},
                "assistant": {"departments"}}[role]
     if scope_kind not in allowed:
-        raise UserError(f"a {role} takes a scope of {' or '.join(sorted(allowed))}, not {scope_kind}")
+        raise CodedError("scope_mismatch", f"a {role} takes a scope of {' or '.join(sorted(allowed))}, not {scope_kind}")
     if scope_kind in ("campus", "departments") and not scope_ids:
-        raise UserError(f"a {scope_kind} scope names at least one id")
+        raise CodedError("scope_ids_required", f"a {scope_kind} scope names at least one id")
     if scope_kind in ("hospital", "none") and scope_ids:
-        raise UserError(f"a {scope_kind} scope names no ids")
+        raise CodedError("scope_ids_forbidden", f"a {scope_kind} scope names no ids")
 
 
 class AppDB:
@@ -110,7 +121,7 @@ class AppDB:
                     lang: str | None = None) -> User:
         username = username.strip()
         if not re.fullmatch(r"[A-Za-z0-9_.\-]{3,64}", username):
-            raise UserError("a user name has 3 to 64 letters, digits, dots, dashes or underscores")
+            raise CodedError("bad_username", "a user name has 3 to 64 letters, digits, dots, dashes or underscores")
         ids = tuple(sorted({i.strip() for i in scope_ids if i.strip()}))
         _check_role_scope(role, scope_kind, ids)
         if problem := password_problem(password, username):
@@ -118,7 +129,7 @@ class AppDB:
         now = _now()
         with self.engine.begin() as conn:
             if conn.execute(select(users.c.id).where(func.lower(users.c.username) == username.lower())).first():
-                raise UserError(f"user {username!r} exists already")
+                raise CodedError("user_exists", f"user {username!r} exists already")
             conn.execute(insert(users).values(
                 username=username, display_name=display_name.strip() or username,
                 password_hash=generate_password_hash(password), role=role, scope_kind=scope_kind,
@@ -152,7 +163,7 @@ class AppDB:
         if not done:
             if self.get(user_id) is None:
                 raise UserError(f"no user with id {user_id}")
-            raise StaleEdit("someone else changed this user since you opened it: reload and try again")
+            raise StaleEdit()
         user = self.get(user_id)
         assert user is not None
         return user

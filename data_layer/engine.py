@@ -27,6 +27,7 @@ _DRIVER_HINTS = {
     "mysql": "pymysql (use mysql+pymysql://)",
     "mariadb": "pymysql (use mariadb+pymysql://)",
 }
+STATEMENT_TIMEOUT_MS = 60_000
 _DEFAULT_DRIVERS = {"postgresql": "psycopg", "mysql": "pymysql", "mariadb": "pymysql"}
 
 
@@ -77,6 +78,8 @@ def make_engine(url: str | URL, *, read_only: bool = False, echo: bool = False) 
         kwargs.update(pool_pre_ping=True, pool_recycle=1800)
         if backend == "postgresql":
             kwargs["connect_args"] = {"connect_timeout": 5}
+            if read_only:  # a runaway query must not hold a page (or a worker) for ever
+                kwargs["connect_args"]["options"] = f"-c statement_timeout={STATEMENT_TIMEOUT_MS}"
         elif backend in ("mysql", "mariadb"):
             kwargs["connect_args"] = {"connect_timeout": 5, "charset": "utf8mb4"}
     try:
@@ -115,6 +118,8 @@ def describe_db_error(exc: BaseException, url: str | URL | None = None) -> str:
                 f"the warehouse{where} lacks a table or column the dashboard reads ({first}): "
                 "run `python -m data_layer validate --url URL` for the full report"
             )
+        if "statement timeout" in low or "canceling statement" in low or "max_statement_time" in low:
+            return f"the warehouse{where} did not answer in time ({first}): try a shorter period or try again later"
         if isinstance(exc, OperationalError) or "connect" in low:
             return f"cannot reach the database{where}: {first}. Check that the server runs and the URL is right"
         if isinstance(exc, ProgrammingError):

@@ -9,7 +9,7 @@ from dash import Input, Output, State, callback, ctx, dcc, html, no_update
 from flask import current_app
 
 from appdb.schema import ROLES
-from appdb.store import PasswordPolicyError, User
+from appdb.store import CodedError, PasswordPolicyError, User
 from components.i18n import t
 from data_layer.errors import UserError
 from data_layer.queries.structure import departments
@@ -49,7 +49,19 @@ def _scope_options(kind: str | None, lang: str) -> list[dict]:
     return [{"label": f"{r['dept_id']} {r[name]}", "value": r["dept_id"]} for _, r in deps.iterrows()]
 
 
+def _scope_names(lang: str) -> dict[str, str]:
+    """Campus and department id -> name, for reading scopes."""
+    try:
+        deps = departments(warehouse(), Scope.hospital())
+    except UserError:
+        return {}
+    name, campus = ("name_zh", "campus_zh") if lang == "zh" else ("name_en", "campus_en")
+    return {**dict(zip(deps["campus_id"], deps[campus], strict=True)),
+            **dict(zip(deps["dept_id"], deps[name], strict=True))}
+
+
 def _users_table(users: list[User], lang: str) -> html.Table:
+    names = _scope_names(lang)
     head = html.Thead(html.Tr([html.Th(t(k, lang)) for k in
                                ("admin.username", "admin.name", "admin.role", "admin.scope", "admin.state")]))
     rows = []
@@ -57,7 +69,8 @@ def _users_table(users: list[User], lang: str) -> html.Table:
         state = t("admin.active", lang) if u.is_active else t("admin.inactive", lang)
         if u.is_demo:
             state += f" · {t('admin.demo', lang)}"
-        scope = t(f"scope.{u.scope_kind}", lang) + (f": {', '.join(u.scope_ids)}" if u.scope_ids else "")
+        ids = [f"{i} {names.get(i, '')}".strip() for i in u.scope_ids]
+        scope = t(f"scope.{u.scope_kind}", lang) + (f": {', '.join(ids)}" if ids else "")
         rows.append(html.Tr([html.Td(u.username), html.Td(u.display_name), html.Td(t(f"role.{u.role}", lang)),
                              html.Td(scope, className="scope-cell"), html.Td(state)],
                             className="" if u.is_active else "text-muted"))
@@ -94,7 +107,7 @@ def layout(**_query: str) -> html.Main:
         html.Div(id="admin-message", className="mt-2", role="status"),
     ], className="admin-form card card-body")
     audit_filters = html.Div([
-        dcc.Dropdown(id="audit-action", options=[{"label": a, "value": a} for a in ACTIONS],
+        dcc.Dropdown(id="audit-action", options=[{"label": t(f"action.{a}", lang), "value": a} for a in ACTIONS],
                      placeholder=t("audit.action", lang), className="audit-filter"),
         dcc.Input(id="audit-user", placeholder=t("audit.user", lang), className="form-control audit-filter",
                   debounce=True),
@@ -158,14 +171,14 @@ def act(_save, _reset, _toggle, user_id, username, name, role, kind, ids, passwo
     ids = list(ids or [])
     try:
         if kind not in SCOPES_FOR.get(role or "", []):
-            raise UserError(t("admin.scope_mismatch", lang))
+            raise CodedError("scope_mismatch", "role and scope do not fit")
         if ctx.triggered_id == "admin-save" and user_id in (None, NEW):
             user = db.create_user(username or "", name or "", password or "", role, kind, ids)
             audit("user_created", user.username, f"{role} {kind}:{','.join(ids)}")
             text = t("admin.created", lang, username=user.username)
             selected: Any = user.id
         elif user_id in (None, NEW):
-            raise UserError(t("admin.pick_first", lang))
+            raise CodedError("pick_first", "pick an existing user first")
         elif ctx.triggered_id == "admin-save":
             user = db.update_role_scope(int(user_id), role, kind, ids, expected_version=version, display_name=name)
             audit("user_changed", user.username, f"{role} {kind}:{','.join(ids)}")
@@ -177,13 +190,15 @@ def act(_save, _reset, _toggle, user_id, username, name, role, kind, ids, passwo
         else:
             current = db.get(int(user_id))
             if current is None:
-                raise UserError(t("admin.pick_first", lang))
+                raise CodedError("pick_first", "pick an existing user first")
             user = db.set_active(current.id, not current.is_active, expected_version=version)
             audit("user_activated" if user.is_active else "user_deactivated", user.username)
             key = "admin.activated" if user.is_active else "admin.deactivated"
             text, selected = t(key, lang, username=user.username), user.id
     except PasswordPolicyError as exc:
         return _message(t(f"password.{exc.code}", lang), False), no_update, no_update, no_update
+    except CodedError as exc:
+        return _message(t(f"admin.err.{exc.code}", lang), False), no_update, no_update, no_update
     except UserError as exc:
         return _message(str(exc), False), no_update, no_update, no_update
     options = [{"label": t("admin.new_user", lang), "value": NEW}] + [
@@ -215,7 +230,10 @@ def audit_table(action: str | None, user: str | None, start: str | None, end: st
         return html.P(t("audit.none", lang), className="note")
     head = html.Thead(html.Tr([html.Th(t(k, lang)) for k in
                                ("audit.at", "audit.user", "audit.action", "audit.target", "audit.detail", "audit.ip")]))
-    body = html.Tbody([html.Tr([html.Td(str(r["at"])), html.Td(r["username"] or "—"), html.Td(r["action"]),
+    def action(code: str) -> str:
+        return t(f"action.{code}", lang) if code in ACTIONS else code
+
+    body = html.Tbody([html.Tr([html.Td(str(r["at"])), html.Td(r["username"] or "—"), html.Td(action(r["action"])),
                                 html.Td(r["target"] or ""), html.Td(r["detail"] or ""), html.Td(r["ip"] or "")])
                        for r in rows])
     return html.Table([head, body], className="table table-sm table-striped audit", id="audit-log-table")

@@ -167,3 +167,26 @@ def test_importing_app_does_no_work() -> None:
             "print('server' in vars(app))")
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=60)
     assert out.returncode == 0 and out.stdout.strip() == "False", out.stderr
+
+
+def test_the_warehouse_banner_comes_and_goes_by_itself(tmp_path: Path, app_env: dict[str, str], demo_data) -> None:
+    """While the warehouse is away the shell says so; when it returns the banner clears itself."""
+    from flask_login import login_user
+
+    from data_layer.demo import write_warehouse
+    from data_layer.engine import make_engine
+    from shell.auth import SessionUser
+    from shell.layout import _banner, shell_layout
+
+    path = tmp_path / "later.duckdb"
+    srv = create_app({**app_env, "WAREHOUSE_URL": f"duckdb:///{path}"})
+    user = srv.extensions["hospdash"].appdb.create_user("lead9", "l", PASSWORD, "leader", "hospital", ())
+    with srv.test_request_context("/", headers={"Accept-Language": "en"}):
+        login_user(SessionUser(user))
+        shell = shell_layout()
+        banner = next(c for c in shell.children if getattr(c, "id", None) == "warehouse-banner")
+        assert banner.hidden is False and "cannot be reached" in _texts(banner)
+        engine = make_engine(f"duckdb:///{path}")
+        write_warehouse(engine, demo_data.tables, progress=False)
+        engine.dispose()
+        assert _banner("en") == {"children": None, "hidden": True}

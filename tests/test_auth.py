@@ -313,3 +313,60 @@ def test_callback_errors_show_an_error_id_not_a_traceback(server: Flask, monkeyp
     body = json.dumps(resp.get_json(), ensure_ascii=False)
     assert resp.status_code == 200 and "错误编号" in body
     assert "secret internal detail" not in body and "Traceback" not in body
+
+
+ACT_OUTPUT = "..admin-message.children...admin-refresh.data...admin-user.options...admin-user.value.."
+
+
+def _act(client, trigger: str, **form):
+    values = {"admin-user": "__new__", "admin-username": "", "admin-name": "", "admin-role": "assistant",
+              "admin-scope-kind": "departments", "admin-scope-ids": [], "admin-password": "", "admin-version": None,
+              "admin-refresh": 0, **form}
+    props = {"admin-user": "value", "admin-username": "value", "admin-name": "value", "admin-role": "value",
+             "admin-scope-kind": "value", "admin-scope-ids": "value", "admin-password": "value",
+             "admin-version": "data", "admin-refresh": "data"}
+    body = {"output": ACT_OUTPUT,
+            "outputs": [{"id": "admin-message", "property": "children"}, {"id": "admin-refresh", "property": "data"},
+                        {"id": "admin-user", "property": "options"}, {"id": "admin-user", "property": "value"}],
+            "inputs": [{"id": b, "property": "n_clicks", "value": 1 if b == trigger else None}
+                       for b in ("admin-save", "admin-reset", "admin-toggle")],
+            "state": [{"id": k, "property": p, "value": values[k]} for k, p in props.items()],
+            "changedPropIds": [f"{trigger}.n_clicks"]}
+    return client.post("/_dash-update-component", data=json.dumps(body),
+                       headers={"Content-Type": "application/json", "X-CSRFToken": client.get_cookie("_csrf_token").value})
+
+
+def test_the_admin_creates_edits_resets_and_deactivates_users(server: Flask) -> None:
+    db = server.extensions["hospdash"].appdb
+    client = _signed_in(server, "admin1")
+    weak = _act(client, "admin-save", **{"admin-username": "wang.fang", "admin-password": "short",
+                                         "admin-scope-ids": ["D001"]})
+    assert "10" in json.dumps(weak.get_json(), ensure_ascii=False)  # the policy, in words
+    assert db.get_by_username("wang.fang") is None
+    made = _act(client, "admin-save", **{"admin-username": "wang.fang", "admin-name": "王芳",
+                                         "admin-scope-ids": ["D001", "D002"], "admin-password": PASSWORD})
+    assert made.status_code == 200
+    user = db.get_by_username("wang.fang")
+    assert user.scope_ids == ("D001", "D002") and user.role == "assistant"
+    edit = _act(client, "admin-save", **{"admin-user": user.id, "admin-role": "director", "admin-name": "王芳",
+                                         "admin-scope-ids": ["D003"], "admin-version": user.version})
+    assert edit.status_code == 200 and db.get(user.id).role == "director"
+    stale = _act(client, "admin-save", **{"admin-user": user.id, "admin-role": "assistant",
+                                          "admin-scope-ids": ["D009"], "admin-version": user.version})
+    assert "已被他人修改" in json.dumps(stale.get_json(), ensure_ascii=False)
+    assert db.get(user.id).scope_ids == ("D003",)
+    fresh = db.get(user.id)
+    _act(client, "admin-reset", **{"admin-user": user.id, "admin-password": "Brand-new-pass-9",
+                                   "admin-version": fresh.version})
+    assert login(server.test_client(), "wang.fang", "Brand-new-pass-9").status_code == 302
+    _act(client, "admin-toggle", **{"admin-user": user.id, "admin-version": db.get(user.id).version})
+    assert not db.get(user.id).is_active
+    actions = [e["action"] for e in db.audit_entries(username="admin1")]
+    assert {"user_created", "user_changed", "password_reset", "user_deactivated"} <= set(actions)
+
+
+def test_a_role_cannot_take_a_foreign_kind_of_scope_through_the_form(server: Flask) -> None:
+    client = _signed_in(server, "admin1")
+    resp = _act(client, "admin-save", **{"admin-username": "bad.scope", "admin-role": "director",
+                                         "admin-scope-kind": "hospital", "admin-password": PASSWORD})
+    assert resp.status_code == 200 and server.extensions["hospdash"].appdb.get_by_username("bad.scope") is None
