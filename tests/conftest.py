@@ -179,3 +179,16 @@ def pytest_setup_options():
                  "--disable-component-update", "--disable-sync", "--disable-quic", "--window-size=1920,1080"):
         options.add_argument(flag)
     return options
+
+
+def pytest_sessionfinish(session, exitstatus) -> None:
+    """Close every engine before the interpreter exits, so DuckDB's bindings do not report
+    objects still alive at shutdown after pytest's summary line."""
+    import gc
+
+    from sqlalchemy import Engine
+
+    for obj in gc.get_objects():
+        if isinstance(obj, Engine):
+            obj.dispose()
+    gc.collect()
