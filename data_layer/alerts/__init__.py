@@ -1,0 +1,1 @@
+"""Anomaly detection, suggested actions and the detector's evaluation."""

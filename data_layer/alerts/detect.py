@@ -1,0 +1,406 @@
+"""The anomaly detector: rule, change and robust statistical checks over department series.
+
+Every check reads indicator values through the query layer (the registry's formulas, the
+caller's scope), so an alert's observed value is the number the pages show.
+"""
+from __future__ import annotations
+
+import logging
+import math
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+import numpy as np
+import pandas as pd
+
+from ..errors import UserError
+from ..periods import Period, add_months, month_end
+from ..queries.kpis import indicator_values
+from ..queries.operations import budget_monthly, device_daily
+from ..registry import INDICATORS, Level
+from ..scope import Scope
+from ..sources import Filters
+from ..warehouse import Warehouse
+
+LEVELS = ("yellow", "orange", "red")
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Params:
+    """Detector parameters (docs/alerts.md says how they were chosen)."""
+
+    z_yellow: float = 3.5  # robust z of a monthly ratio against its own trailing year
+    z_orange: float = 5.0
+    z_red: float = 8.0
+    min_rel_change: float = 0.06  # and at least this relative move, so a flat series' tiny MAD cannot alarm
+    min_rel_change_seasonal: float = 0.25
+    min_cases: float = 30.0  # months with fewer cases (visits: 300) are too noisy to judge
+    history_months: int = 12
+    min_history: int = 6
+    volume_drop: float = 0.6  # a week of visits below 60% of the same weekdays' baseline
+    idle_days: int = 5  # working days in a row without an exam on a device that normally works
+    budget_ratio: float = 1.5  # a month's execution over 150% of its budget …
+    budget_ytd: float = 1.3  # … that puts the year to date over 130% of the budget so far
+    scan_months: int = 15  # how far back a scan reports
+
+
+# Monthly ratio indicators watched statistically; the weight turns a group's move into a contribution.
+MONTHLY_WATCH: dict[str, str] = {
+    "material_share": "revenue_total",
+    "drug_share": "revenue_total",
+    "charge_per_visit": "outpatient_visits",
+    "charge_per_discharge": "discharges",
+    "time_index": "discharges",
+    "alos": "discharges",
+    "energy_per_10k_revenue": "revenue_total",
+}
+SEASONAL = {"energy_per_10k_revenue"}  # compared with the same month a year earlier
+# Standing-condition rules: (indicator, bound, above?) -> level. Institutional thresholds.
+RULES: tuple[tuple[str, float, bool, str], ...] = (
+    ("bed_occupancy", 1.05, True, "yellow"),
+    ("drug_share", 0.45, True, "orange"),
+    ("material_share", 0.35, True, "orange"),
+)
+
+
+@dataclass
+class Alert:
+    kind: str  # the check: robust_z, seasonal_z, volume_drop, device_idle, budget_overrun, rule
+    level: str
+    dept_id: str
+    indicator: str
+    period_start: date
+    period_end: date
+    observed: float
+    expected: float
+    band_low: float
+    band_high: float
+    deviation: float  # relative: observed / expected - 1
+    method: str  # how it fired, in words
+    entity_type: str | None = None
+    entity_id: str | None = None
+    drivers: list[dict] = field(default_factory=list)
+    occurrences: int = 1
+
+    @property
+    def key(self) -> str:
+        """The identity of a problem: repeated firing grows one alert instead of adding more."""
+        return "|".join([self.kind, self.dept_id, self.indicator, self.entity_type or "", self.entity_id or ""])
+
+
+@dataclass
+class ScanResult:
+    alerts: list[Alert]
+    skipped: list[str]  # what was not checked, and why
+    through: date
+
+
+def _level(z: float, p: Params) -> str | None:
+    a = abs(z)
+    return "red" if a >= p.z_red else "orange" if a >= p.z_orange else "yellow" if a >= p.z_yellow else None
+
+
+def robust_z(x: float, history: np.ndarray) -> tuple[float, float, float]:
+    """(z, median, scale) of x against history: median and MAD, so outliers cannot drag the baseline."""
+    med = float(np.median(history))
+    mad = float(np.median(np.abs(history - med))) * 1.4826
+    scale = max(mad, abs(med) * 0.01, 1e-12)
+    return (x - med) / scale, med, scale
+
+
+def _months(through: date, n: int) -> Period:
+    """The n whole months ending with the last month that closed by `through`."""
+    last = through if through == month_end(through) else through.replace(day=1) - timedelta(days=1)
+    first = add_months(last.replace(day=1), -(n - 1))
+    return Period(first, month_end(last), "custom")
+
+
+def _adverse(code: str, delta: float) -> bool:
+    hib = INDICATORS[code].higher_is_better
+    return True if hib is None else (delta < 0) == hib
+
+
+class Detector:
+    def __init__(self, wh: Warehouse, scope: Scope, params: Params = Params()):
+        self.wh, self.scope, self.p = wh, scope, params
+        self.skipped: list[str] = []
+
+    # ------------------------------------------------------------ monthly
+    def monthly(self, through: date, first_report: date) -> list[Alert]:
+        span = _months(through, self.p.scan_months + self.p.history_months + 12)
+        codes = tuple(MONTHLY_WATCH)
+        df = indicator_values(self.wh, self.scope, (*codes, "discharges", "outpatient_visits"), span, Level.department,
+                              Filters(kind=("clinical",)), "month")
+        volume = df[df["indicator"].isin(["discharges", "outpatient_visits"])].pivot_table(
+            index=["key", "period_start"], columns="indicator", values="value").fillna(0.0)
+        out: list[Alert] = []
+        for (dept, code), g in df[df["indicator"].isin(codes)].groupby(["key", "indicator"], sort=True):
+            s = g.set_index("period_start")["value"].astype(float).dropna().sort_index()
+            basis = "outpatient_visits" if MONTHLY_WATCH[code] == "outpatient_visits" else "discharges"
+            need = self.p.min_cases * (10 if basis == "outpatient_visits" else 1)
+            vol = volume.loc[dept][basis] if dept in volume.index.get_level_values(0) else pd.Series(dtype=float)
+            enough = [m for m in s.index if vol.get(m, 0.0) >= need or code in SEASONAL]
+            if len(enough) < len(s):
+                self.skipped.append(f"{dept} {code}: {len(s) - len(enough)} months with fewer than {need:g} "
+                                    f"{'visits' if basis == 'outpatient_visits' else 'cases'} left out")
+            s = s.loc[enough]
+            if len(s) < self.p.min_history + 1:
+                self.skipped.append(f"{dept} {code}: {len(s)} months of history, {self.p.min_history + 1} needed")
+                continue
+            for i, (month, x) in enumerate(s.items()):
+                if month < first_report or i < self.p.min_history:
+                    continue
+                if code in SEASONAL:
+                    alert = self._seasonal(dept, code, s, month, x)
+                else:
+                    alert = self._robust(dept, code, s.iloc[max(0, i - self.p.history_months):i].to_numpy(), month, x)
+                if alert:
+                    out.append(alert)
+        return out
+
+    def _robust(self, dept: str, code: str, hist: np.ndarray, month: date, x: float) -> Alert | None:
+        z, med, scale = robust_z(x, hist)
+        level = _level(z, self.p)
+        if level is None or med == 0 or abs(x / med - 1) < self.p.min_rel_change or not _adverse(code, x - med):
+            return None
+        band = self.p.z_yellow * scale
+        return Alert("robust_z", level, dept, code, month, month_end(month), x, med, med - band, med + band,
+                     x / med - 1, f"robust z = {z:+.1f} against the trailing {len(hist)} months")
+
+    def _seasonal(self, dept: str, code: str, s: pd.Series, month: date, x: float) -> Alert | None:
+        """Against the same month a year earlier, scaled by the recent year-on-year ratio."""
+        prior = add_months(month, -12)
+        if prior not in s.index:
+            return None
+        ratios = []
+        for k in range(1, self.p.history_months + 1):
+            m = add_months(month, -k)
+            if m in s.index and add_months(m, -12) in s.index and s[add_months(m, -12)]:
+                ratios.append(s[m] / s[add_months(m, -12)])
+        if len(ratios) < 3 or not s[prior]:
+            return None
+        r = x / s[prior]
+        z, med, scale = robust_z(r, np.array(ratios))
+        level = _level(z, self.p)
+        expected = s[prior] * med
+        if level is None or abs(x / expected - 1) < self.p.min_rel_change_seasonal or not _adverse(code, x - expected):
+            return None
+        band = self.p.z_yellow * scale * s[prior]
+        return Alert("seasonal_z", level, dept, code, month, month_end(month), x, expected, expected - band,
+                     expected + band, x / expected - 1,
+                     f"robust z = {z:+.1f} of the year-on-year ratio against the trailing {len(ratios)} months")
+
+    # ------------------------------------------------------------- daily
+    def outpatient(self, through: date, first_report: date) -> list[Alert]:
+        span = Period(first_report - timedelta(days=70), through, "custom")
+        df = indicator_values(self.wh, self.scope, ("outpatient_visits",), span, Level.department,
+                              Filters(kind=("clinical",)), "day")
+        cal = self._calendar(span)
+        out = []
+        for dept, g in df.groupby("key"):
+            s = g.set_index("period_start")["value"].astype(float)
+            s = s.reindex(cal.index, fill_value=0.0)
+            normal = cal["normal"]
+            expected = pd.Series(np.nan, index=s.index)
+            for d in s.index:  # same weekday, last eight normal weeks
+                past = [d - timedelta(days=7 * k) for k in range(1, 9)]
+                vals = [s[p] for p in past if p in s.index and normal.get(p, False)]
+                if len(vals) >= 4:
+                    expected[d] = float(np.median(vals))
+            run_start, obs_sum, exp_sum = None, 0.0, 0.0
+            days = [d for d in s.index if d >= first_report and normal[d] and expected[d] == expected[d]]
+            week: list[date] = []
+            for d in days:
+                week = [w for w in [*week, d] if (d - w).days < 7]
+                o = sum(s[w] for w in week)
+                e = sum(expected[w] for w in week)
+                low = len(week) >= 4 and e > 20 and o < self.p.volume_drop * e
+                if low and run_start is None:
+                    run_start, obs_sum, exp_sum = week[0], 0.0, 0.0
+                if run_start is not None:
+                    obs_sum += s[d]
+                    exp_sum += expected[d]
+                if run_start is not None and (not low or d == days[-1]):
+                    ratio = obs_sum / exp_sum if exp_sum else 0.0
+                    level = "red" if ratio < 0.4 else "orange"
+                    out.append(Alert("volume_drop", level, dept, "outpatient_visits", run_start, d, obs_sum, exp_sum,
+                                     exp_sum * self.p.volume_drop, exp_sum * 1.4, ratio - 1,
+                                     "7-day visits below 60% of the same weekdays of the previous eight weeks"))
+                    run_start = None
+        return out
+
+    def _calendar(self, span: Period) -> pd.DataFrame:
+        from sqlalchemy import select
+
+        from ..schema import dim_date
+
+        rows = self.wh.frame(select(dim_date.c.date, dim_date.c.is_workday, dim_date.c.holiday_name, dim_date.c.weekday)
+                             .where(dim_date.c.date.between(span.start, span.end)))
+        rows["date"] = pd.to_datetime(rows["date"]).dt.date
+        # a normal day: not a holiday, and not an adjusted weekend workday (调休)
+        rows["normal"] = rows["holiday_name"].isna() & ~((rows["weekday"] >= 6) & rows["is_workday"].astype(bool))
+        rows["normal"] = rows["normal"] & ~_near_spring_festival(rows)
+        return rows.set_index("date")
+
+    def devices(self, through: date, first_report: date) -> list[Alert]:
+        df = device_daily(self.wh, self.scope, Period(first_report - timedelta(days=70), through, "custom"))
+        cal = self._calendar(Period(first_report - timedelta(days=70), through, "custom"))
+        work = cal.index[cal["is_workday"].astype(bool)]
+        out = []
+        for (dev, dept), g in df.groupby(["equipment_id", "dept_id"]):
+            s = g.set_index("date")["exams"].reindex(work).dropna()
+            run: list[date] = []
+            for d, v in s.items():
+                if v == 0:
+                    run.append(d)
+                    continue
+                out += self._idle(dev, dept, s, run, first_report)
+                run = []
+            out += self._idle(dev, dept, s, run, first_report)
+        return out
+
+    def _idle(self, dev: str, dept: str, s: pd.Series, run: list[date], first_report: date) -> list[Alert]:
+        if len(run) < self.p.idle_days or run[-1] < first_report:
+            return []
+        before = s[s.index < run[0]].tail(40)
+        usual = float(before.median()) if len(before) >= 10 else 0.0
+        if usual <= 0:
+            return []
+        return [Alert("device_idle", "red", dept, "equipment_utilization", run[0], run[-1], 0.0, usual * len(run), 0.0,
+                      usual * len(run) * 2, -1.0, f"no exams on {len(run)} working days in a row", "equipment", dev,
+                      [{"type": "equipment", "id": dev, "contribution": 1.0}])]
+
+    def budget(self, through: date, first_report: date) -> list[Alert]:
+        """An item running ahead of its year's budget (year to date over `budget_ytd`, from March on)
+        because of a month executed far over its budget (over `budget_ratio`)."""
+        span = _months(through, self.p.scan_months + 12)
+        df = budget_monthly(self.wh, self.scope, span)
+        df = df[df["budget_amount"] > 0].copy()
+        df["year"] = [m.year for m in df["month_start"]]
+        out = []
+        df["ratio"] = df["executed_amount"] / df["budget_amount"]
+        history = {k: g.sort_values("month_start") for k, g in df.groupby(["dept_id", "item_code"])}
+        for (dept, item, _year), g in df.groupby(["dept_id", "item_code", "year"]):
+            g = g.sort_values("month_start")
+            ytd = g["executed_amount"].cumsum() / g["budget_amount"].cumsum()
+            past = history[(dept, item)]
+            for (i, r), pace in zip(enumerate(g.itertuples()), ytd, strict=True):
+                month_ratio = r.ratio
+                if r.month_start < first_report or i < 2 or pace <= self.p.budget_ytd \
+                        or month_ratio <= self.p.budget_ratio:
+                    continue
+                before = past[past["month_start"] < r.month_start]["ratio"].tail(self.p.history_months).to_numpy()
+                if len(before) < self.p.min_history or robust_z(month_ratio, before)[0] < self.p.z_yellow:
+                    continue  # an item that often swings this much is not an anomaly
+                level = "red" if pace >= 1.6 else "orange" if pace >= 1.45 else "yellow"
+                out.append(Alert("budget_overrun", level, dept, "budget_execution", r.month_start,
+                                 month_end(r.month_start), float(pace), 1.0, 0.0, self.p.budget_ytd, pace - 1,
+                                 f"year to date at {pace:.0%} of its budget after a month at {month_ratio:.0%}",
+                                 "budget_item", item, [{"type": "budget_item", "id": item, "contribution": 1.0}]))
+        return out
+
+    def rules(self, through: date) -> list[Alert]:
+        month = _months(through, 1)
+        df = indicator_values(self.wh, self.scope, tuple(sorted({r[0] for r in RULES})), month, Level.department,
+                              Filters(kind=("clinical",)))
+        out = []
+        for code, bound, above, level in RULES:
+            for r in df[df["indicator"] == code].itertuples():
+                v = r.value
+                if v == v and ((v > bound) if above else (v < bound)):
+                    out.append(Alert("rule", level, r.key, code, month.start, month.end, float(v), bound,
+                                     -math.inf if above else bound, bound if above else math.inf, v / bound - 1,
+                                     f"{'above' if above else 'below'} the limit {bound:g}"))
+        return out
+
+    # ------------------------------------------------------------ drivers
+    def drivers(self, alert: Alert) -> list[dict]:
+        """The medical groups, DRG groups or doctors that moved the department's figure most."""
+        if alert.drivers or alert.indicator not in MONTHLY_WATCH:
+            return alert.drivers
+        weight = MONTHLY_WATCH[alert.indicator]
+        now = Period(alert.period_start, alert.period_end, "custom")
+        base = Period(add_months(alert.period_start, -3), alert.period_start - timedelta(days=1), "custom")
+        found = []
+        for level in (Level.group, Level.drg, Level.doctor):
+            ind = INDICATORS[alert.indicator]
+            if level not in ind.levels or level not in INDICATORS[weight].levels:
+                continue
+            f = Filters(department=(alert.dept_id,))
+            try:
+                a = indicator_values(self.wh, self.scope, (alert.indicator, weight), now, level, f)
+                b = indicator_values(self.wh, self.scope, (alert.indicator,), base, level, f)
+            except UserError:
+                continue
+            cur = a.pivot_table(index=["key", "name_zh", "name_en"], columns="indicator", values="value")
+            prev = b.set_index("key")["value"]
+            cur = cur.reset_index()
+            cur["before"] = cur["key"].map(prev)
+            cur["contribution"] = (cur[alert.indicator] - cur["before"]) * cur[weight]
+            cur = cur.dropna(subset=["contribution"])
+            adverse = cur[[_adverse(alert.indicator, c) for c in cur["contribution"]]]
+            total = adverse["contribution"].abs().sum()
+            for r in adverse.reindex(adverse["contribution"].abs().sort_values(ascending=False).index).head(3).itertuples():
+                found.append({"type": level.value, "id": r.key, "name_zh": r.name_zh, "name_en": r.name_en,
+                              "before": float(r.before), "now": float(getattr(r, alert.indicator)),
+                              "contribution": float(abs(r.contribution) / total) if total else 0.0})
+        return found
+
+
+def _near_spring_festival(cal: pd.DataFrame) -> pd.Series:
+    """Days within two weeks after a Spring Festival holiday (volumes are still returning)."""
+    spring = pd.to_datetime(cal.loc[cal["holiday_name"].fillna("").str.contains("春节"), "date"])
+    out = pd.Series(False, index=cal.index)
+    days = pd.to_datetime(cal["date"])
+    for d in spring:
+        out |= (days > d) & (days <= d + pd.Timedelta(days=14))
+    return out
+
+
+def merge(alerts: list[Alert]) -> list[Alert]:
+    """One alert per problem: consecutive or overlapping firings of the same key grow one alert."""
+    out: list[Alert] = []
+    rank = {lv: i for i, lv in enumerate(LEVELS)}
+    for a in sorted(alerts, key=lambda a: (a.key, a.period_start)):
+        last = out[-1] if out else None
+        if last and last.key == a.key and a.period_start <= last.period_end + timedelta(days=35):
+            last.period_end = max(last.period_end, a.period_end)
+            last.occurrences += 1
+            if rank[a.level] > rank[last.level]:
+                last.level = a.level
+            if abs(a.deviation) > abs(last.deviation):
+                last.observed, last.expected, last.deviation = a.observed, a.expected, a.deviation
+                last.band_low, last.band_high, last.method = a.band_low, a.band_high, a.method
+            continue
+        out.append(a)
+    return out
+
+
+def scan(wh: Warehouse, scope: Scope, through: date | None = None, params: Params = Params()) -> ScanResult:
+    """Run every check over the scope; returns merged alerts (with drivers) and what was skipped."""
+    fresh = wh.freshness()
+    through = through or fresh.data_through
+    if through is None:
+        raise UserError("the warehouse holds no load yet (meta_load is empty): nothing to scan")
+    first_report = add_months(through.replace(day=1), -params.scan_months)
+    det = Detector(wh, scope, params)
+    found: list[Alert] = []
+    for name, check in (("monthly", lambda: det.monthly(min(through, fresh.months_closed_through or through),
+                                                        first_report)),
+                        ("outpatient", lambda: det.outpatient(through, first_report)),
+                        ("devices", lambda: det.devices(through, first_report)),
+                        ("budget", lambda: det.budget(min(through, fresh.months_closed_through or through),
+                                                      first_report)),
+                        ("rules", lambda: det.rules(min(through, fresh.months_closed_through or through)))):
+        try:
+            found += check()
+        except UserError as exc:
+            det.skipped.append(f"{name} checks skipped: {exc}")
+        except Exception as exc:  # one broken check must not stop the others
+            log.exception("%s checks failed", name)
+            det.skipped.append(f"{name} checks failed: {type(exc).__name__}: {exc}")
+    alerts = merge(found)
+    for a in alerts:
+        a.drivers = det.drivers(a)
+    return ScanResult(alerts, det.skipped, through)

@@ -1,0 +1,60 @@
+"""The anomaly detector (work in progress, issue 4): it finds injected anomalies with their drivers
+and never crashes a scan."""
+from __future__ import annotations
+
+import pytest
+
+from data_layer.alerts.detect import Alert, merge, robust_z, scan
+from data_layer.alerts.evaluate import matches
+from data_layer.scope import Scope
+from data_layer.warehouse import Warehouse
+
+
+@pytest.fixture(scope="module")
+def result(wh: Warehouse):
+    return scan(wh, Scope.hospital())
+
+
+@pytest.mark.parametrize("kind", ["material_spike", "device_idle", "outpatient_charge_surge", "energy_jump",
+                                  "outpatient_collapse"])
+def test_injected_anomalies_are_found(result, demo_data, kind: str) -> None:
+    anomaly = next(a for a in demo_data.anomalies if a["kind"] == kind)
+    assert any(matches(a, anomaly) for a in result.alerts), kind
+
+
+def test_the_material_spike_names_its_department_and_drivers(result, demo_data) -> None:
+    anomaly = next(a for a in demo_data.anomalies if a["kind"] == "material_spike")
+    alert = next(a for a in result.alerts if matches(a, anomaly) and a.indicator == "material_share")
+    assert alert.level == "red" and alert.deviation > 0.3 and alert.observed > alert.band_high
+    assert alert.drivers and alert.drivers[0]["type"] in ("group", "drg", "doctor")
+    assert alert.drivers[0]["contribution"] > 0.3
+
+
+def test_the_idle_device_is_named(result, demo_data) -> None:
+    anomaly = next(a for a in demo_data.anomalies if a["kind"] == "device_idle")
+    alert = next(a for a in result.alerts if matches(a, anomaly))
+    assert alert.entity_id == anomaly["entity"]["id"] and alert.level == "red"
+
+
+def test_a_scope_limits_the_scan(wh: Warehouse, demo_data) -> None:
+    anomaly = next(a for a in demo_data.anomalies if a["kind"] == "material_spike")
+    others = scan(wh, Scope.departments([d for d in ("D001", "D002", "D003") if d != anomaly["dept_id"]]))
+    assert {a.dept_id for a in others.alerts} <= {"D001", "D002", "D003"}
+    assert scan(wh, Scope.departments([])).alerts == []
+
+
+def test_repeated_firing_grows_one_alert() -> None:
+    from datetime import date
+
+    a = Alert("robust_z", "yellow", "D1", "alos", date(2026, 1, 1), date(2026, 1, 31), 9, 8, 7, 9, 0.12, "z")
+    b = Alert("robust_z", "red", "D1", "alos", date(2026, 2, 1), date(2026, 2, 28), 12, 8, 7, 9, 0.5, "z")
+    (merged,) = merge([a, b])
+    assert merged.occurrences == 2 and merged.level == "red" and merged.period_end == date(2026, 2, 28)
+    assert merged.observed == 12
+
+
+def test_robust_z_is_not_dragged_by_an_outlier() -> None:
+    import numpy as np
+
+    z, med, _ = robust_z(1.5, np.array([1.0, 1.02, 0.98, 1.01, 0.99, 9.0]))
+    assert med == pytest.approx(1.005) and z > 10
