@@ -161,7 +161,8 @@ class BinOp(Expr):
             if isinstance(self.right, BinOp) and self.right.op in "+-":
                 right = f"({right})"
             return f"{self.left.render()} {self.op} {right}"
-        return f"{wrap(self.left)} {'×' if self.op == '*' else '/'} {wrap(self.right)}"
+        right = f"({self.right.render()})" if self.op == "/" and isinstance(self.right, BinOp) else wrap(self.right)
+        return f"{wrap(self.left)} {'×' if self.op == '*' else '/'} {right}"
 
     def measures(self) -> frozenset[str]:
         return self.left.measures() | self.right.measures()

@@ -270,6 +270,12 @@ def div(n: pd.Series, d: pd.Series) -> pd.Series:
     return n / d.where(d != 0)
 
 
+def per_attribute(n: pd.Series, d: pd.Series) -> pd.Series:
+    """A ratio to a department attribute (floor area, device value): the attribute alone adds no member."""
+    d = d.reindex(n.index)
+    return n / d.where(d != 0)
+
+
 def revenue(s: Sums) -> pd.Series:  # medical revenue = inpatient charges + outpatient revenue
     return add(s("ip", "charge_total"), s("op", "revenue_total"))
 
@@ -321,7 +327,7 @@ FORMULAS: dict[str, F] = {
     "charge_per_visit": lambda s: div(s("op", "revenue_total"), s("op", "visits")),
     "drug_charge_per_visit": lambda s: div(s("op", "revenue_drug"), s("op", "visits")),
     "material_charge_per_discharge": lambda s: div(s("ip", "charge_material"), s("ip", "cases")),
-    "revenue_per_m2": lambda s: div(revenue(s), s("dept", "floor_area_m2")),
+    "revenue_per_m2": lambda s: per_attribute(revenue(s), s("dept", "floor_area_m2")),
     # DRG
     "cmi": lambda s: div(s("ip", "g_weight"), s("ip", "grouped")),
     "grouped_rate": lambda s: div(s("ip", "grouped"), s("ip", "cases")),
@@ -343,7 +349,7 @@ FORMULAS: dict[str, F] = {
     "depreciation_share": lambda s: div(full_cost(s, "depreciation"), full_cost(s)),
     "energy_cost": lambda s: full_cost(s, "energy"),
     "energy_per_10k_revenue": lambda s: div(full_cost(s, "energy"), revenue(s)) * 10000,
-    "energy_per_m2": lambda s: div(full_cost(s, "energy"), s("dept", "floor_area_m2")),
+    "energy_per_m2": lambda s: per_attribute(full_cost(s, "energy"), s("dept", "floor_area_m2")),
     "energy_per_bed_day": lambda s: div(full_cost(s, "energy"), s("wd", "occupied_beds")),
     # staff (monthly)
     "revenue_per_fte": lambda s: div(revenue(s), avg_fte(s, "fte")),
@@ -355,7 +361,7 @@ FORMULAS: dict[str, F] = {
     "equipment_utilization": lambda s: div(s("eq", "exams"), s("capacity", "capacity")),
     "equipment_exams": lambda s: s("eq", "exams"),
     "equipment_revenue": lambda s: s("eq", "revenue"),
-    "equipment_revenue_per_10k_value": lambda s: div(s("eq", "revenue"), s("fleet", "purchase_price")) * 10000,
+    "equipment_revenue_per_10k_value": lambda s: per_attribute(s("eq", "revenue"), s("fleet", "purchase_price")) * 10000,
     # budget (monthly)
     "budget_amount": lambda s: s("budget", "budget_amount"),
     "budget_executed": lambda s: s("budget", "executed_amount"),

@@ -114,12 +114,15 @@ def indicator_values(
     on = ["key"] + (["period_start"] if grain else [])
     out = []
     for ind in indicators:
+        if ind.monthly and mwin is None:
+            continue  # no whole closed month in the period: no figure, rather than a misleading zero
         merged: pd.DataFrame | None = None
-        for req in dict.fromkeys(plan[ind.code]):
+        # dated sources first, so undated ones (floor area, device value) join onto their periods
+        for req in sorted(dict.fromkeys(plan[ind.code]), key=lambda r: (SOURCES[r[0]].date_col is None, r[0])):
             df = frames[req]
             cols = [c for c in df.columns if c in ind.measures or c in on]
             part = df[cols]
-            if "period_start" not in part.columns and grain:
+            if SOURCES[req[0]].date_col is None:  # attributes (floor area, device value) never add members
                 merged = part if merged is None else merged.merge(part, on="key", how="left")
                 continue
             merged = part if merged is None else merged.merge(part, on=[c for c in on if c in part.columns and
