@@ -1,7 +1,7 @@
 """Tables of the application database (the migrations create them; this is the code's view)."""
 from __future__ import annotations
 
-from sqlalchemy import Boolean, Column, DateTime, Index, Integer, MetaData, String, Table, Text
+from sqlalchemy import Boolean, Column, Date, DateTime, Float, ForeignKey, Index, Integer, MetaData, String, Table, Text
 
 metadata = MetaData()
 
@@ -49,4 +49,50 @@ audit_log = Table(
     Column("ip", String(64), nullable=True),
     Index("ix_audit_at", "at"),
     Index("ix_audit_action_at", "action", "at"),
+)
+
+ALERT_STATUSES = ("new", "acknowledged", "resolved", "dismissed")
+
+alerts = Table(
+    "alerts", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("problem_key", String(255), nullable=False),  # kind|dept|indicator|entity: one problem, one alert
+    Column("kind", String(32), nullable=False),
+    Column("level", String(8), nullable=False),
+    Column("dept_id", String(64), nullable=False),
+    Column("campus_id", String(64), nullable=True),
+    Column("indicator", String(64), nullable=False),
+    Column("entity_type", String(32), nullable=True),
+    Column("entity_id", String(64), nullable=True),
+    Column("period_start", Date, nullable=False),
+    Column("period_end", Date, nullable=False),
+    Column("observed", Float, nullable=False),
+    Column("expected", Float, nullable=False),
+    Column("band_low", Float, nullable=True),
+    Column("band_high", Float, nullable=True),
+    Column("deviation", Float, nullable=False),
+    Column("method", Text, nullable=False),
+    Column("drivers", Text, nullable=False),  # JSON list
+    Column("action_key", String(96), nullable=False),
+    Column("occurrences", Integer, nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("owner", String(64), nullable=True),
+    Column("reason", Text, nullable=True),
+    Column("first_seen", DateTime, nullable=False),
+    Column("last_seen", DateTime, nullable=False),
+    Column("updated_at", DateTime, nullable=False),
+    Column("version", Integer, nullable=False),
+    Index("ix_alerts_key", "problem_key", "period_end"),
+    Index("ix_alerts_dept_status", "dept_id", "status"),
+)
+
+alert_notes = Table(
+    "alert_notes", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("alert_id", Integer, ForeignKey("alerts.id"), nullable=False),
+    Column("at", DateTime, nullable=False),
+    Column("username", String(64), nullable=True),
+    Column("kind", String(16), nullable=False),  # problem, cause, suggestion, action, status
+    Column("text", Text, nullable=False),
+    Index("ix_alert_notes_alert", "alert_id", "at"),
 )

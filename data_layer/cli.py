@@ -85,6 +85,19 @@ def build_parser() -> argparse.ArgumentParser:
     k.add_argument("--format", choices=["table", "csv"], default="table")
     k.add_argument("--lang", choices=["en", "zh"], default="en")
 
+    al = sub.add_parser("alerts", help="anomaly detection: scan a warehouse, or measure the detector")
+    alsub = al.add_subparsers(dest="alerts_command", required=True, parser_class=_Parser)
+    sc = alsub.add_parser("scan", help="scan every department and store the alerts (a nightly job)")
+    sc.add_argument("--url", help="warehouse URL (default: the configured WAREHOUSE_URL)")
+    sc.add_argument("--app-db", help="application database URL (default: the configured APP_DB_URL)")
+    sc.add_argument("--through", type=_date, help="scan as of this day (default: the last day with data)")
+    sc.add_argument("--scope", default="hospital", help="hospital, campus:C1 or departments:D001,D002")
+    ev = alsub.add_parser("evaluate", help="build demo warehouses and measure the detector against their truth")
+    ev.add_argument("--seeds", default="2,3,4", help="demo seeds, comma-separated (seed 1 was used for tuning)")
+    ev.add_argument("--scale", type=_positive, default=0.3)
+    ev.add_argument("--years", type=_years, default=3)
+    ev.add_argument("--out", help="write the table into this markdown file between its evaluation markers")
+
     i = sub.add_parser("indicators", help="list the indicator registry")
     i.add_argument("--format", choices=["table", "markdown"], default="table")
 
@@ -223,6 +236,81 @@ def cmd_kpis(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_alerts(args: argparse.Namespace) -> int:
+    if args.alerts_command == "scan":
+        return _alerts_scan(args)
+    return _alerts_evaluate(args)
+
+
+def _alerts_scan(args: argparse.Namespace) -> int:
+    from appdb.alerts import save_scan
+    from appdb.store import AppDB
+
+    from .alerts.detect import scan
+    from .queries.structure import departments
+    from .scope import Scope
+    from .warehouse import Warehouse
+
+    if args.app_db:
+        app_db = args.app_db
+    else:
+        from .config import load_settings
+
+        app_db = load_settings().app_db_url
+    wh = Warehouse(_url(args.url))
+    scope = parse_scope(args.scope)
+    t0 = time.perf_counter()
+    result = scan(wh, scope, args.through)
+    deps = departments(wh, Scope.hospital())
+    db = AppDB(app_db)
+    db.migrate()
+    added, grown = save_scan(db, result.alerts, dict(zip(deps["dept_id"], deps["campus_id"], strict=True)))
+    db.audit("alerts_scan", None, args.scope, f"through {result.through}: {len(result.alerts)} findings, "
+             f"{added} new, {grown} grown")
+    by_level = {lv: sum(a.level == lv for a in result.alerts) for lv in ("red", "orange", "yellow")}
+    print(f"scanned through {result.through} in {time.perf_counter() - t0:.1f} s: {len(result.alerts)} findings "
+          f"(red {by_level['red']}, orange {by_level['orange']}, yellow {by_level['yellow']}); "
+          f"{added} new alerts, {grown} grown")
+    for line in result.skipped[:20]:
+        print(f"  skipped: {line}")
+    if len(result.skipped) > 20:
+        print(f"  … and {len(result.skipped) - 20} more skipped")
+    return 0
+
+
+def _alerts_evaluate(args: argparse.Namespace) -> int:
+    import tempfile
+
+    from .alerts.evaluate import evaluate, mean_scores, table
+    from .demo.build import build_demo
+
+    seeds = [int(s) for s in args.seeds.split(",") if s.strip()]
+    results = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for seed in seeds:
+            path = Path(tmp) / f"seed{seed}.duckdb"
+            build_demo(f"duckdb:///{path}", scale=args.scale, years=args.years, seed=seed,
+                       through=date(2026, 11, 21), now=datetime(2026, 11, 22, 10, 30), progress=False)
+            results.append(evaluate(f"duckdb:///{path}", path.with_name(path.stem + ".anomalies.json")))
+    text = table(results)
+    p_d, r_d, f_d = mean_scores(results, "detector")
+    p_b, r_b, f_b = mean_scores(results, "baseline")
+    summary = (f"\nMean over seeds {args.seeds}: detector precision {p_d:.2f}, recall {r_d:.2f}, F1 {f_d:.2f}; "
+               f"3σ baseline precision {p_b:.2f}, recall {r_b:.2f}, F1 {f_b:.2f}.")
+    print(text + summary)
+    if args.out:
+        out = Path(args.out)
+        doc = out.read_text(encoding="utf-8")
+        start, end = "<!-- evaluation:start -->", "<!-- evaluation:end -->"
+        if start not in doc or end not in doc:
+            raise UserError(f"{out} has no {start} … {end} markers to write between")
+        head, rest = doc.split(start, 1)
+        out.write_text(head + start + "\n" + text + "\n" + summary + "\n" + end + rest.split(end, 1)[1],
+                       encoding="utf-8")
+        print(f"wrote {out}")
+    return 0
+
+
 def cmd_indicators(args: argparse.Namespace) -> int:
     from .docs import indicator_table_markdown
     from .registry import INDICATORS
@@ -244,5 +332,5 @@ def cmd_docs(args: argparse.Namespace) -> int:
     return 0
 
 
-_COMMANDS = {"demo": cmd_demo, "validate": cmd_validate, "kpis": cmd_kpis, "indicators": cmd_indicators,
-             "docs": cmd_docs}
+_COMMANDS = {"demo": cmd_demo, "validate": cmd_validate, "kpis": cmd_kpis, "alerts": cmd_alerts,
+             "indicators": cmd_indicators, "docs": cmd_docs}

@@ -30,12 +30,14 @@ log = logging.getLogger(__name__)
 class Params:
     """Detector parameters (docs/alerts.md says how they were chosen)."""
 
-    z_yellow: float = 3.5  # robust z of a monthly ratio against its own trailing year
-    z_orange: float = 5.0
-    z_red: float = 8.0
-    min_rel_change: float = 0.06  # and at least this relative move, so a flat series' tiny MAD cannot alarm
+    z_yellow: float = 4.5  # robust z of a monthly ratio against its own trailing year
+    z_orange: float = 6.0
+    z_red: float = 9.0
+    min_rel_change: float = 0.08  # and at least this relative move, so a flat series' tiny MAD cannot alarm
     min_rel_change_seasonal: float = 0.25
     min_cases: float = 30.0  # months with fewer cases (visits: 300) are too noisy to judge
+    min_drg_cases: float = 8.0  # a DRG group's month needs this many discharges to be judged
+    min_rel_change_drg: float = 0.2
     history_months: int = 12
     min_history: int = 6
     volume_drop: float = 0.6  # a week of visits below 60% of the same weekdays' baseline
@@ -55,7 +57,8 @@ MONTHLY_WATCH: dict[str, str] = {
     "alos": "discharges",
     "energy_per_10k_revenue": "revenue_total",
 }
-SEASONAL = {"energy_per_10k_revenue"}  # compared with the same month a year earlier
+SEASONAL = {"energy_per_10k_revenue"}
+LUMPY_BUDGET = ("equipment", "research", "infrastructure")  # compared with the same month a year earlier
 # Standing-condition rules: (indicator, bound, above?) -> level. Institutional thresholds.
 RULES: tuple[tuple[str, float, bool, str], ...] = (
     ("bed_occupancy", 1.05, True, "yellow"),
@@ -159,10 +162,38 @@ class Detector:
                     out.append(alert)
         return out
 
-    def _robust(self, dept: str, code: str, hist: np.ndarray, month: date, x: float) -> Alert | None:
+    def drg_stays(self, through: date, first_report: date) -> list[Alert]:
+        """Length of stay of each DRG group within each department: a creep in one group is
+        diluted in the department's average, so it is watched where it happens."""
+        span = _months(through, self.p.scan_months + self.p.history_months)
+        depts = indicator_values(self.wh, self.scope, ("discharges",), span, Level.department,
+                                 Filters(kind=("clinical",)))
+        out: list[Alert] = []
+        for dept in depts.loc[depts["value"] > 0, "key"]:
+            df = indicator_values(self.wh, self.scope, ("alos", "discharges"), span, Level.drg,
+                                  Filters(department=(dept,)), "month")
+            wide = df.pivot_table(index=["key", "period_start"], columns="indicator", values="value")
+            for drg, g in wide.groupby(level=0):
+                g = g.droplevel(0).sort_index()
+                g = g[g["discharges"] >= self.p.min_drg_cases]
+                s = g["alos"]
+                for i, (month, x) in enumerate(s.items()):
+                    if month < first_report or i < self.p.min_history:
+                        continue
+                    a = self._robust(dept, "alos", s.iloc[max(0, i - self.p.history_months):i].to_numpy(), month, x,
+                                     self.p.min_rel_change_drg)
+                    if a:
+                        a.kind, a.entity_type, a.entity_id = "drg_stay", "drg", str(drg)
+                        a.drivers = [{"type": "drg", "id": str(drg), "contribution": 1.0}]
+                        out.append(a)
+        return out
+
+    def _robust(self, dept: str, code: str, hist: np.ndarray, month: date, x: float,
+                min_rel: float | None = None) -> Alert | None:
         z, med, scale = robust_z(x, hist)
         level = _level(z, self.p)
-        if level is None or med == 0 or abs(x / med - 1) < self.p.min_rel_change or not _adverse(code, x - med):
+        min_rel = self.p.min_rel_change if min_rel is None else min_rel
+        if level is None or med == 0 or abs(x / med - 1) < min_rel or not _adverse(code, x - med):
             return None
         band = self.p.z_yellow * scale
         return Alert("robust_z", level, dept, code, month, month_end(month), x, med, med - band, med + band,
@@ -276,7 +307,8 @@ class Detector:
         because of a month executed far over its budget (over `budget_ratio`)."""
         span = _months(through, self.p.scan_months + 12)
         df = budget_monthly(self.wh, self.scope, span)
-        df = df[df["budget_amount"] > 0].copy()
+        # capital and project items are spent in lumps by design; their pace is a budget-page matter
+        df = df[(df["budget_amount"] > 0) & ~df["category"].isin(LUMPY_BUDGET)].copy()
         df["year"] = [m.year for m in df["month_start"]]
         out = []
         df["ratio"] = df["executed_amount"] / df["budget_amount"]
@@ -389,6 +421,8 @@ def scan(wh: Warehouse, scope: Scope, through: date | None = None, params: Param
     for name, check in (("monthly", lambda: det.monthly(min(through, fresh.months_closed_through or through),
                                                         first_report)),
                         ("outpatient", lambda: det.outpatient(through, first_report)),
+                        ("drg stays", lambda: det.drg_stays(min(through, fresh.months_closed_through or through),
+                                                            first_report)),
                         ("devices", lambda: det.devices(through, first_report)),
                         ("budget", lambda: det.budget(min(through, fresh.months_closed_through or through),
                                                       first_report)),

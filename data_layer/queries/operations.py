@@ -5,7 +5,7 @@ import pandas as pd
 from sqlalchemy import func, select
 
 from ..periods import Period
-from ..schema import dim_department, dim_equipment, fact_budget_monthly, fact_equipment_daily
+from ..schema import dim_budget_item, dim_department, dim_equipment, fact_budget_monthly, fact_equipment_daily
 from ..scope import Scope
 from ..warehouse import Warehouse, memoized
 
@@ -29,12 +29,16 @@ def device_daily(wh: Warehouse, scope: Scope, period: Period) -> pd.DataFrame:
 
 @memoized
 def budget_monthly(wh: Warehouse, scope: Scope, period: Period) -> pd.DataFrame:
-    """month_start, dept_id, item_code, budget_amount, executed_amount per department, item and month."""
-    stmt = (select(bm.month_start, bm.dept_id, bm.item_code, func.sum(bm.budget_amount).label("budget_amount"),
+    """month_start, dept_id, item_code, category, budget_amount, executed_amount per department, item, month."""
+    item = dim_budget_item.c
+    stmt = (select(bm.month_start, bm.dept_id, bm.item_code, item.category,
+                   func.sum(bm.budget_amount).label("budget_amount"),
                    func.sum(bm.executed_amount).label("executed_amount"))
-            .select_from(fact_budget_monthly.join(dim_department, bm.dept_id == dim_department.c.dept_id))
+            .select_from(fact_budget_monthly.join(dim_department, bm.dept_id == dim_department.c.dept_id)
+                         .join(dim_budget_item, bm.item_code == item.item_code))
             .where(scope.clause(), bm.month_start.between(period.start, period.end))
-            .group_by(bm.month_start, bm.dept_id, bm.item_code).order_by(bm.month_start, bm.dept_id, bm.item_code))
+            .group_by(bm.month_start, bm.dept_id, bm.item_code, item.category)
+            .order_by(bm.month_start, bm.dept_id, bm.item_code))
     df = wh.frame(stmt)
     df["month_start"] = pd.to_datetime(df["month_start"]).dt.date
     for c in ("budget_amount", "executed_amount"):

@@ -1,0 +1,172 @@
+"""Alerts in the application database: the detector's findings and their workflow.
+
+new → acknowledged → resolved, or new/acknowledged → dismissed (expected, with a reason).
+Every change bumps a version: an edit made on a stale copy is refused, never lost.
+"""
+from __future__ import annotations
+
+import json
+from datetime import date, datetime, timedelta
+from typing import Any
+
+import pandas as pd
+from sqlalchemy import and_, insert, select, update
+
+from data_layer.alerts.actions import action_key
+from data_layer.alerts.detect import LEVELS, Alert
+from data_layer.scope import Scope
+
+from .schema import alert_notes, alerts
+from .store import AppDB, CodedError, StaleEdit
+
+TRANSITIONS = {"new": {"acknowledged", "dismissed"}, "acknowledged": {"resolved", "dismissed"}, "resolved": set(),
+               "dismissed": set()}
+NOTE_KINDS = ("problem", "cause", "suggestion", "action")
+GROW_GAP = timedelta(days=35)
+
+
+def _now() -> datetime:
+    return datetime.now().replace(microsecond=0)
+
+
+def save_scan(db: AppDB, found: list[Alert], campus_of: dict[str, str]) -> tuple[int, int]:
+    """Store a scan's alerts: a problem already open grows; a new one is added. Returns (added, grown)."""
+    added = grown = 0
+    rank = {lv: i for i, lv in enumerate(LEVELS)}
+    now = _now()
+    with db.engine.begin() as conn:
+        for a in found:
+            open_row = conn.execute(select(alerts).where(
+                alerts.c.problem_key == a.key, alerts.c.status.in_(("new", "acknowledged")),
+                alerts.c.period_end >= a.period_start - GROW_GAP).order_by(alerts.c.id.desc()).limit(1)).first()
+            values = {"observed": a.observed, "expected": a.expected, "band_low": _finite(a.band_low),
+                      "band_high": _finite(a.band_high), "deviation": a.deviation, "method": a.method,
+                      "drivers": json.dumps(a.drivers, ensure_ascii=False, default=str), "last_seen": now,
+                      "updated_at": now}
+            if open_row is not None:
+                m = open_row._mapping
+                same = m["period_start"] <= a.period_start and m["period_end"] >= a.period_end
+                level = a.level if rank[a.level] > rank[m["level"]] else m["level"]
+                conn.execute(update(alerts).where(alerts.c.id == m["id"]).values(
+                    **values, level=level, period_start=min(m["period_start"], a.period_start),
+                    period_end=max(m["period_end"], a.period_end),
+                    occurrences=m["occurrences"] + (0 if same else a.occurrences), version=m["version"] + 1))
+                grown += 0 if same else 1
+                continue
+            if conn.execute(select(alerts.c.id).where(alerts.c.problem_key == a.key,
+                                                      alerts.c.period_start == a.period_start)).first():
+                continue  # this very finding was closed already: do not raise it again
+            conn.execute(insert(alerts).values(
+                **values, problem_key=a.key, kind=a.kind, level=a.level, dept_id=a.dept_id,
+                campus_id=campus_of.get(a.dept_id), indicator=a.indicator, entity_type=a.entity_type,
+                entity_id=a.entity_id, period_start=a.period_start, period_end=a.period_end,
+                action_key=action_key(a.indicator, a.deviation), occurrences=a.occurrences, status="new", owner=None,
+                reason=None, first_seen=now, version=1))
+            added += 1
+    return added, grown
+
+
+def _finite(x: float | None) -> float | None:
+    return None if x is None or x != x or x in (float("inf"), float("-inf")) else float(x)
+
+
+def _scope_clause(scope: Scope):
+    if scope.kind == "hospital":
+        return alerts.c.id.is_not(None)
+    if scope.kind == "campus":
+        return alerts.c.campus_id.in_(sorted(scope.ids))
+    return alerts.c.dept_id.in_(sorted(scope.ids))
+
+
+def list_alerts(db: AppDB, scope: Scope, *, levels: list[str] | None = None, dept_ids: list[str] | None = None,
+                indicators: list[str] | None = None, statuses: list[str] | None = None,
+                since: date | None = None, until: date | None = None, limit: int = 500) -> pd.DataFrame:
+    """Alerts the scope may see, newest problems first, filtered."""
+    conds = [_scope_clause(scope)]
+    if levels:
+        conds.append(alerts.c.level.in_(levels))
+    if dept_ids:
+        conds.append(alerts.c.dept_id.in_(dept_ids))
+    if indicators:
+        conds.append(alerts.c.indicator.in_(indicators))
+    if statuses:
+        conds.append(alerts.c.status.in_(statuses))
+    if since:
+        conds.append(alerts.c.period_end >= since)
+    if until:
+        conds.append(alerts.c.period_start <= until)
+    stmt = select(alerts).where(and_(*conds)).order_by(alerts.c.period_end.desc(), alerts.c.id.desc()).limit(limit)
+    with db.engine.connect() as conn:
+        rows = [dict(r._mapping) for r in conn.execute(stmt)]
+    return pd.DataFrame(rows, columns=[c.name for c in alerts.columns])
+
+
+def get_alert(db: AppDB, scope: Scope, alert_id: int) -> dict[str, Any] | None:
+    """One alert with its notes, or None when it does not exist or lies outside the scope."""
+    with db.engine.connect() as conn:
+        row = conn.execute(select(alerts).where(alerts.c.id == alert_id, _scope_clause(scope))).first()
+        if row is None:
+            return None
+        notes = [dict(n._mapping) for n in conn.execute(
+            select(alert_notes).where(alert_notes.c.alert_id == alert_id).order_by(alert_notes.c.at, alert_notes.c.id))]
+    out = dict(row._mapping)
+    out["drivers"] = json.loads(out["drivers"] or "[]")
+    out["notes"] = notes
+    return out
+
+
+def transition(db: AppDB, scope: Scope, alert_id: int, to: str, username: str, expected_version: int,
+               *, owner: str | None = None, reason: str | None = None) -> dict[str, Any]:
+    """Move an alert along the workflow; refuses illegal moves and stale edits."""
+    current = get_alert(db, scope, alert_id)
+    if current is None:
+        raise CodedError("alert_missing", f"no alert {alert_id} in your scope")
+    if to not in TRANSITIONS[current["status"]]:
+        raise CodedError("bad_transition", f"an alert that is {current['status']} cannot become {to}")
+    if to == "dismissed" and not (reason or "").strip():
+        raise CodedError("reason_required", "say why the alert is expected before dismissing it")
+    values: dict[str, Any] = {"status": to, "updated_at": _now(), "version": alerts.c.version + 1}
+    if owner is not None:
+        values["owner"] = owner or None
+    elif to == "acknowledged" and not current["owner"]:
+        values["owner"] = username
+    if reason:
+        values["reason"] = reason.strip()
+    with db.engine.begin() as conn:
+        done = conn.execute(update(alerts).where(alerts.c.id == alert_id, alerts.c.version == expected_version)
+                            .values(**values)).rowcount
+        if not done:
+            raise StaleEdit()
+        conn.execute(insert(alert_notes).values(alert_id=alert_id, at=_now(), username=username, kind="status",
+                                                text=f"{current['status']} → {to}" + (f": {reason}" if reason else "")))
+    result = get_alert(db, scope, alert_id)
+    assert result is not None
+    return result
+
+
+def add_note(db: AppDB, scope: Scope, alert_id: int, kind: str, text: str, username: str,
+             expected_version: int) -> dict[str, Any]:
+    """Record problem, cause, suggestion or action taken; bumps the version like any edit."""
+    if kind not in NOTE_KINDS:
+        raise CodedError("bad_note_kind", f"a note is one of {', '.join(NOTE_KINDS)}")
+    if not text.strip():
+        raise CodedError("empty_note", "the note is empty")
+    if get_alert(db, scope, alert_id) is None:
+        raise CodedError("alert_missing", f"no alert {alert_id} in your scope")
+    with db.engine.begin() as conn:
+        done = conn.execute(update(alerts).where(alerts.c.id == alert_id, alerts.c.version == expected_version)
+                            .values(version=alerts.c.version + 1, updated_at=_now())).rowcount
+        if not done:
+            raise StaleEdit()
+        conn.execute(insert(alert_notes).values(alert_id=alert_id, at=_now(), username=username, kind=kind,
+                                                text=text.strip()[:4000]))
+    result = get_alert(db, scope, alert_id)
+    assert result is not None
+    return result
+
+
+def open_counts(db: AppDB, scope: Scope) -> dict[str, int]:
+    """Open alerts per level in the scope (for headers and screens)."""
+    df = list_alerts(db, scope, statuses=["new", "acknowledged"], limit=100_000)
+    return {lv: int((df["level"] == lv).sum()) for lv in LEVELS}
+
