@@ -38,7 +38,8 @@ def save_scan(db: AppDB, found: list[Alert], campus_of: dict[str, str]) -> tuple
         for a in found:
             open_row = conn.execute(select(alerts).where(
                 alerts.c.problem_key == a.key, alerts.c.status.in_(("new", "acknowledged")),
-                alerts.c.period_end >= a.period_start - GROW_GAP).order_by(alerts.c.id.desc()).limit(1)).first()
+                alerts.c.period_end >= a.period_start - GROW_GAP, alerts.c.period_start <= a.period_end + GROW_GAP)
+                .order_by(alerts.c.id.desc()).limit(1)).first()
             values = {"observed": a.observed, "expected": a.expected, "band_low": _finite(a.band_low),
                       "band_high": _finite(a.band_high), "deviation": a.deviation, "method": a.method,
                       "drivers": json.dumps(a.drivers, ensure_ascii=False, default=str), "last_seen": now,

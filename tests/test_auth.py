@@ -12,7 +12,7 @@ from appdb.store import MAX_FAILURES
 
 from .conftest import PASSWORD, login
 
-PAGES = ["/", "/admin", "/404", "/no-such-page", "/?x=1"]
+PAGES = ["/", "/admin", "/alerts", "/404", "/no-such-page", "/?x=1"]
 DASH_GET = ["/_dash-layout", "/_dash-dependencies", "/_reload-hash"]
 PUBLIC = ["/login", "/assets/style.css", "/vendor/bootstrap.min.css", "/healthz"]
 
@@ -29,8 +29,13 @@ def _texts(component) -> str:
 
 def _dash_post(client, output: str, inputs: list[dict], state: list[dict] | None = None, token: bool = True):
     """A /_dash-update-component request as the renderer sends it."""
-    comp, prop = output.split(".")
-    body = {"output": output, "outputs": {"id": comp, "property": prop}, "inputs": inputs, "state": state or [],
+    if output.startswith(".."):  # several outputs: ..a.children...b.data..
+        parts = [p for p in output.strip(".").split("...")]
+        outputs: dict | list = [{"id": p.split(".")[0], "property": p.split(".")[1]} for p in parts]
+    else:
+        comp, prop = output.split(".")
+        outputs = {"id": comp, "property": prop}
+    body = {"output": output, "outputs": outputs, "inputs": inputs, "state": state or [],
             "changedPropIds": [f"{i['id']}.{i['property']}" for i in inputs]}
     headers = {"Content-Type": "application/json"}
     if token:

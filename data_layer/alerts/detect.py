@@ -39,7 +39,7 @@ class Params:
     min_drg_cases: float = 8.0  # a DRG group's month needs this many discharges to be judged
     min_rel_change_drg: float = 0.2
     history_months: int = 12
-    min_history: int = 6
+    min_history: int = 9
     volume_drop: float = 0.6  # a week of visits below 60% of the same weekdays' baseline
     idle_days: int = 5  # working days in a row without an exam on a device that normally works
     budget_ratio: float = 1.5  # a month's execution over 150% of its budget …
@@ -209,7 +209,7 @@ class Detector:
             m = add_months(month, -k)
             if m in s.index and add_months(m, -12) in s.index and s[add_months(m, -12)]:
                 ratios.append(s[m] / s[add_months(m, -12)])
-        if len(ratios) < 3 or not s[prior]:
+        if len(ratios) < 6 or not s[prior]:
             return None
         r = x / s[prior]
         z, med, scale = robust_z(r, np.array(ratios))

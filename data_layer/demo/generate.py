@@ -905,8 +905,9 @@ class _Generator:
 
 
 def generate(scale: float = 1.0, years: int = 5, seed: int = 42, through: date | None = None,
-             now: datetime | None = None, progress: Progress | None = None) -> DemoData:
-    """Build the demo hospital in memory; deterministic for (scale, years, seed, through, now)."""
+             now: datetime | None = None, progress: Progress | None = None, anomalies: bool = True) -> DemoData:
+    """Build the demo hospital in memory; deterministic for (scale, years, seed, through, now).
+    `anomalies=False` gives a clean hospital (for checking that the detector stays quiet)."""
     from .anomalies import inject_budget_anomalies, inject_case_anomalies, inject_cost_anomalies, inject_daily_anomalies
 
     now = now or datetime.now().replace(second=0, microsecond=0)
@@ -915,21 +916,25 @@ def generate(scale: float = 1.0, years: int = 5, seed: int = 42, through: date |
     g.calendar()
     g.structure()
     g.inpatients()
-    inject_case_anomalies(g)
+    if anomalies:
+        inject_case_anomalies(g)
     g._finish_cases()
     g.census()
     g.case_table()
     g.outpatients()
     g.equipment()
-    inject_daily_anomalies(g)
+    if anomalies:
+        inject_daily_anomalies(g)
     g._finish_outpatients()
     g._finish_equipment()
     g.staff()
     g.costs()
-    inject_cost_anomalies(g)
+    if anomalies:
+        inject_cost_anomalies(g)
     g._allocate()
     g.budget()
-    inject_budget_anomalies(g)
+    if anomalies:
+        inject_budget_anomalies(g)
     g.targets()
     g.live()
     g.meta()

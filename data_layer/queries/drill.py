@@ -1,0 +1,70 @@
+"""The rows behind an alert: cases, doctor-days, device-days or budget lines, within the scope."""
+from __future__ import annotations
+
+import pandas as pd
+from sqlalchemy import desc, func, select
+
+from ..periods import Period
+from ..schema import (
+    dim_department,
+    dim_doctor,
+    dim_drg,
+    fact_budget_monthly,
+    fact_equipment_daily,
+    fact_inpatient_case,
+    fact_outpatient_daily,
+)
+from ..scope import Scope
+from ..warehouse import Warehouse, memoized
+
+ip, op = fact_inpatient_case.c, fact_outpatient_daily.c
+CASE_ORDER = {"material_share": ip.charge_material, "drug_share": ip.charge_drug, "alos": ip.los_days,
+              "time_index": ip.los_days, "charge_per_discharge": ip.charge_total}
+MAX_ROWS = 500
+
+
+@memoized
+def alert_rows(wh: Warehouse, scope: Scope, dept_id: str, indicator: str, period: Period,
+               entity_type: str | None = None, entity_id: str | None = None) -> pd.DataFrame:
+    """Up to 500 rows behind an indicator's value for one department and period, biggest first."""
+    in_scope = scope.clause()
+    if indicator in CASE_ORDER:
+        order = CASE_ORDER[indicator]
+        stmt = (select(ip.case_id, ip.discharge_date, ip.admit_date, ip.los_days, ip.drg_code,
+                       dim_drg.c.name_zh.label("drg_zh"), dim_drg.c.name_en.label("drg_en"), ip.group_id,
+                       ip.doctor_id, ip.charge_total, ip.charge_drug, ip.charge_material, ip.drg_payment, ip.cost_total)
+                .select_from(fact_inpatient_case.join(dim_department, ip.dept_id == dim_department.c.dept_id)
+                             .outerjoin(dim_drg, ip.drg_code == dim_drg.c.drg_code))
+                .where(in_scope, ip.dept_id == dept_id, ip.discharge_date.between(period.start, period.end)))
+        if entity_type == "drg" and entity_id:
+            stmt = stmt.where(ip.drg_code == entity_id)
+        stmt = stmt.order_by(desc(order), ip.case_id).limit(MAX_ROWS)
+    elif indicator in ("outpatient_visits", "charge_per_visit"):
+        stmt = (select(op.date, op.doctor_id, dim_doctor.c.name.label("doctor"), func.sum(op.visits).label("visits"),
+                       func.sum(op.emergency_visits).label("emergency_visits"),
+                       func.sum(op.revenue_total).label("revenue_total"), func.sum(op.revenue_drug).label("revenue_drug"))
+                .select_from(fact_outpatient_daily.join(dim_department, op.dept_id == dim_department.c.dept_id)
+                             .outerjoin(dim_doctor, op.doctor_id == dim_doctor.c.doctor_id))
+                .where(in_scope, op.dept_id == dept_id, op.date.between(period.start, period.end))
+                .group_by(op.date, op.doctor_id, dim_doctor.c.name).order_by(op.date, op.doctor_id).limit(MAX_ROWS))
+    elif indicator == "equipment_utilization" and entity_id:
+        from ..schema import dim_equipment
+
+        eq = fact_equipment_daily.c
+        stmt = (select(eq.date, eq.equipment_id, eq.exams, eq.hours_used, eq.revenue)
+                .select_from(fact_equipment_daily.join(dim_equipment, eq.equipment_id == dim_equipment.c.equipment_id)
+                             .join(dim_department, dim_equipment.c.dept_id == dim_department.c.dept_id))
+                .where(in_scope, eq.equipment_id == entity_id, eq.date.between(period.start, period.end))
+                .order_by(eq.date).limit(MAX_ROWS))
+    elif indicator == "budget_execution":
+        bm = fact_budget_monthly.c
+        stmt = (select(bm.month_start, bm.item_code, bm.budget_amount, bm.executed_amount)
+                .select_from(fact_budget_monthly.join(dim_department, bm.dept_id == dim_department.c.dept_id))
+                .where(in_scope, bm.dept_id == dept_id, bm.month_start.between(period.start.replace(month=1, day=1),
+                                                                              period.end))
+                .order_by(bm.item_code, bm.month_start).limit(MAX_ROWS))
+        if entity_id:
+            stmt = stmt.where(bm.item_code == entity_id)
+    else:
+        return pd.DataFrame()
+    return wh.frame(stmt)
