@@ -125,3 +125,15 @@ def test_an_alert_opens_with_series_drivers_and_rows(server: Flask, stored) -> N
     assert resp.status_code == 200
     body = json.dumps(resp.get_json(), ensure_ascii=False)
     assert "Graph" in body and "case_id" in body and "al-drivers" in body
+
+
+def test_an_assistant_never_sees_another_service_lines_alerts(server: Flask, stored) -> None:
+    db, *_ = stored
+    client = _signed_in(server, "asst1")  # departments D001-D003
+    others = list_alerts(db, Scope.hospital(), limit=10_000)
+    others = others[~others["dept_id"].isin(["D001", "D002", "D003"])]
+    for alert_id in others["id"].astype(int).head(3):
+        resp = _dash_post(client, "..al-detail.children...al-version.data..",
+                          [{"id": "al-selected", "property": "data", "value": alert_id}])
+        assert resp.status_code == 403
+    assert server.extensions["hospdash"].appdb.audit_entries(action="forbidden_callback", username="asst1")

@@ -80,3 +80,18 @@ def test_a_clean_hospital_with_holidays_and_weekly_patterns_raises_no_event_aler
     assert not {"volume_drop", "device_idle", "seasonal_z"} & set(kinds), kinds
     # a 150-bed hospital's months are small samples: a few chance extremes, no flood
     assert len([k for k in kinds if k != "rule"]) <= 8, kinds
+
+
+def test_the_drug_surge_names_the_injected_medical_group(result, demo_data) -> None:
+    anomaly = next(a for a in demo_data.anomalies if a["kind"] == "drug_share_surge")
+    alert = next((a for a in result.alerts if matches(a, anomaly)), None)
+    assert alert is not None, "drug share surge not found"
+    groups = [d["id"] for d in alert.drivers if d["type"] == "group"]
+    assert groups and groups[0] == anomaly["entity"]["id"]
+
+
+def test_the_stay_creep_names_its_drg_group(result, demo_data) -> None:
+    anomaly = next(a for a in demo_data.anomalies if a["kind"] == "los_creep")
+    alert = next(a for a in result.alerts if matches(a, anomaly))
+    named = {alert.entity_id} | {d["id"] for d in alert.drivers if d["type"] == "drg"}
+    assert anomaly["entity"]["id"] in named
