@@ -16,7 +16,7 @@ from appdb.alerts import NOTE_KINDS, add_note, get_alert, list_alerts, save_scan
 from appdb.schema import ALERT_STATUSES
 from appdb.store import CodedError
 from components.format import format_indicator
-from components.i18n import t
+from components.i18n import CATALOG, t
 from data_layer.alerts.actions import suggested_action
 from data_layer.alerts.detect import LEVELS, scan
 from data_layer.errors import UserError
@@ -174,6 +174,13 @@ def _series_figure(alert: dict, lang: str) -> go.Figure:
     return fig
 
 
+def _localised(rows: pd.DataFrame, lang: str) -> pd.DataFrame:
+    """Drill-down rows with the reader's language: one name column, translated headers."""
+    if {"drg_zh", "drg_en"} <= set(rows.columns):
+        rows = rows.assign(drg_name=rows["drg_zh" if lang == "zh" else "drg_en"]).drop(columns=["drg_zh", "drg_en"])
+    return rows.rename(columns={c: t(f"col.{c}", lang) for c in rows.columns if f"col.{c}" in CATALOG})
+
+
 def _detail(alert: dict, lang: str) -> html.Div:
     ind = INDICATORS[alert["indicator"]]
     names = _dept_names(lang)
@@ -182,8 +189,8 @@ def _detail(alert: dict, lang: str) -> html.Div:
     notes = [html.Li([html.Strong(f"{t('note.' + n['kind'], lang)} "), f"{n['text']} — {n['username'] or ''}, {n['at']}"])
              for n in alert["notes"]]
     period = Period(alert["period_start"], alert["period_end"], "custom")
-    rows = alert_rows(warehouse(), current_scope(), alert["dept_id"], alert["indicator"], period,
-                      alert["entity_type"], alert["entity_id"])
+    rows = _localised(alert_rows(warehouse(), current_scope(), alert["dept_id"], alert["indicator"], period,
+                                 alert["entity_type"], alert["entity_id"]), lang)
     table = html.Table([html.Thead(html.Tr([html.Th(c) for c in rows.columns])),
                         html.Tbody([html.Tr([html.Td(str(v)) for v in r]) for r in rows.head(30).itertuples(index=False)])],
                        className="table table-sm drill") if not rows.empty else None
@@ -197,7 +204,8 @@ def _detail(alert: dict, lang: str) -> html.Div:
         html.P([html.Strong(f"{t('alerts.observed', lang)} "), format_indicator(alert["observed"], ind.unit, lang),
                 html.Strong(f"  {t('alerts.expected', lang)} "), format_indicator(alert["expected"], ind.unit, lang),
                 html.Strong(f"  {t('alerts.deviation', lang)} "), f"{alert['deviation'] * 100:+.1f}%"]),
-        html.P([html.Strong(f"{t('alerts.method', lang)}: "), alert["method"]], className="note"),
+        html.P([html.Strong(f"{t('alerts.method', lang)}: "), t(f"method.{alert['kind']}", lang)], className="note",
+               title=alert["method"]),
         html.Div([html.Strong(f"{t('alerts.action', lang)}: "), suggested_action(alert["action_key"], lang)],
                  className="alert alert-info py-2", id="al-action"),
         dcc.Graph(figure=_series_figure(alert, lang), config={"displayModeBar": False}),
@@ -286,9 +294,9 @@ def export(_n: int, alert_id: int | None) -> Any:
     alert = get_alert(_db(), current_scope(), int(alert_id))
     if alert is None:
         raise PermissionDenied(f"alert {alert_id} is outside the user's scope")
-    rows = alert_rows(warehouse(), current_scope(), alert["dept_id"], alert["indicator"],
-                      Period(alert["period_start"], alert["period_end"], "custom"), alert["entity_type"],
-                      alert["entity_id"])
+    rows = _localised(alert_rows(warehouse(), current_scope(), alert["dept_id"], alert["indicator"],
+                                 Period(alert["period_start"], alert["period_end"], "custom"), alert["entity_type"],
+                                 alert["entity_id"]), current_lang())
     buf = io.BytesIO()
     with pd.ExcelWriter(buf, engine="openpyxl") as xl:
         rows.to_excel(xl, index=False, sheet_name="rows")

@@ -124,7 +124,7 @@ def test_an_alert_opens_with_series_drivers_and_rows(server: Flask, stored) -> N
         {"id": "al-selected", "property": "data", "value": int(row["id"])}])
     assert resp.status_code == 200
     body = json.dumps(resp.get_json(), ensure_ascii=False)
-    assert "Graph" in body and "case_id" in body and "al-drivers" in body
+    assert "Graph" in body and "病例号" in body and "al-drivers" in body
 
 
 def test_an_assistant_never_sees_another_service_lines_alerts(server: Flask, stored) -> None:
