@@ -40,12 +40,32 @@ def app_db_url(request: pytest.FixtureRequest, tmp_path: Path):
 def test_migrations_build_an_empty_database_and_rerun_as_a_no_op(app_db_url: str) -> None:
     db = AppDB(app_db_url)
     assert current_revision(db.engine) is None
-    assert db.migrate() == head_revision(db.engine) == "0001"
-    assert {"users", "login_events", "audit_log", "alembic_version"} <= set(inspect(db.engine).get_table_names())
+    head = head_revision(db.engine)
+    assert db.migrate() == head == "0002"
+    assert {"users", "login_events", "audit_log", "alerts", "alert_notes", "alembic_version"} <= set(
+        inspect(db.engine).get_table_names())
     user = db.create_user("keep.me", "Keep", PW, "leader", "hospital")
     db.audit("login", "keep.me")
-    assert db.migrate() == "0001"  # again: nothing lost
+    assert db.migrate() == head  # again: nothing lost
     assert db.get(user.id) == user and db.audit_entries()
+    db.engine.dispose()
+
+
+def test_an_upgrade_keeps_the_data_of_the_earlier_schema(app_db_url: str) -> None:
+    from alembic import command
+
+    from appdb.migrate import alembic_config
+
+    db = AppDB(app_db_url)
+    cfg = alembic_config(db.engine)
+    with db.engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, "0001")
+    assert current_revision(db.engine) == "0001"
+    user = db.create_user("early.bird", "Early", PW, "director", "departments", ["D001"])
+    db.audit("login", "early.bird")
+    assert db.migrate() == "0002"
+    assert db.get(user.id) == user and db.audit_entries(username="early.bird")
     db.engine.dispose()
 
 
