@@ -57,7 +57,7 @@ def run(scale: float, years: int, backends: list[str]) -> list[dict]:
             else:
                 admin = create_engine(PG if backend == "postgresql" else MARIA, isolation_level="AUTOCOMMIT")
                 with admin.connect() as conn:
-                    conn.execute(text(f"CREATE DATABASE {name}"))
+                    conn.execute(text("CREATE DATABASE " + admin.dialect.identifier_preparer.quote(name)))
                 url = admin.url.set(database=name).render_as_string(hide_password=False)
             engine = make_engine(url)
             try:
@@ -71,7 +71,7 @@ def run(scale: float, years: int, backends: list[str]) -> list[dict]:
                 engine.dispose()
                 if admin is not None:
                     with admin.connect() as conn:
-                        conn.execute(text(f"DROP DATABASE IF EXISTS {name}"))
+                        conn.execute(text("DROP DATABASE IF EXISTS " + admin.dialect.identifier_preparer.quote(name)))
                     admin.dispose()
     return results
 

@@ -107,6 +107,17 @@ def truth_path(duck_url: str) -> Path:
     return Path(duck_url.removeprefix("duckdb:///")).with_name("small.anomalies.json")
 
 
+def texts(component) -> str:
+    """All text inside a Dash component tree."""
+    if component is None:
+        return ""
+    if isinstance(component, (str, int, float)):
+        return str(component)
+    if isinstance(component, (list, tuple)):
+        return " ".join(texts(c) for c in component)
+    return texts(getattr(component, "children", None))
+
+
 STRONG_KEY = "kT3v9Qx1Lm7Zp2Wc8Rb5Yn4Hd6Fs0Ja-u_EoGiXqVtNwMyKlPzRsC"
 
 

@@ -16,20 +16,11 @@ from flask import Flask
 
 from app import create_app
 
-from .conftest import PASSWORD, login
+from .conftest import PASSWORD, login, texts
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def _texts(component) -> str:
-    """All text inside a Dash component tree."""
-    if component is None:
-        return ""
-    if isinstance(component, (str, int, float)):
-        return str(component)
-    if isinstance(component, (list, tuple)):
-        return " ".join(_texts(c) for c in component)
-    return _texts(getattr(component, "children", None))
 
 
 def test_factory_returns_a_flask_server_with_dash(server: Flask) -> None:
@@ -58,7 +49,7 @@ def test_landing_page_shows_the_hospital_in_the_browser_language(as_user, lang: 
     home = importlib.import_module("pages.home")
 
     with as_user("lead1", lang):
-        text = _texts(home.layout())
+        text = texts(home.layout())
     assert title in text and label in text
     assert "2026-11-21" in text  # data freshness
     assert points in text  # ratios change in percentage points
@@ -75,7 +66,7 @@ def test_landing_page_numbers_are_the_query_layers(server: Flask, as_user) -> No
     ytd = Period(fresh.data_through.replace(month=1, day=1), fresh.data_through)
     discharges = compare(wh, Scope.hospital(), ("discharges",), ytd)["value"].iloc[0]
     with as_user("lead1"):
-        text = _texts(home.layout())
+        text = texts(home.layout())
     assert f"{discharges:,.0f}" in text and discharges > 1000
 
 
@@ -89,7 +80,7 @@ def _signed_in_layout(env: dict[str, str], module: str, lang: str = "en") -> str
     user = db.create_user("lead9", "lead9", "Passw0rd-long-2026", "leader", "hospital", ())
     with srv.test_request_context("/", headers={"Accept-Language": lang}):
         login_user(SessionUser(user))
-        return _texts(importlib.import_module(module).layout())
+        return texts(importlib.import_module(module).layout())
 
 
 def test_a_missing_warehouse_gives_a_clear_banner_not_a_traceback(tmp_path: Path, app_env: dict[str, str]) -> None:
@@ -106,7 +97,7 @@ def test_an_unreachable_server_gives_a_clear_banner(app_env: dict[str, str]) -> 
 def test_unknown_path_shows_the_not_found_page(as_user) -> None:
     not_found = importlib.import_module("pages.not_found_404")
     with as_user("dir1"):
-        assert "Page not found" in _texts(not_found.layout())
+        assert "Page not found" in texts(not_found.layout())
 
 
 def _free_port() -> int:
@@ -185,7 +176,7 @@ def test_the_warehouse_banner_comes_and_goes_by_itself(tmp_path: Path, app_env: 
         login_user(SessionUser(user))
         shell = shell_layout()
         banner = next(c for c in shell.children if getattr(c, "id", None) == "warehouse-banner")
-        assert banner.hidden is False and "cannot be reached" in _texts(banner)
+        assert banner.hidden is False and "cannot be reached" in texts(banner)
         engine = make_engine(f"duckdb:///{path}")
         write_warehouse(engine, demo_data.tables, progress=False)
         engine.dispose()

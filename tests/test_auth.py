@@ -10,21 +10,13 @@ from flask import Flask
 
 from appdb.store import MAX_FAILURES
 
-from .conftest import PASSWORD, login
+from .conftest import PASSWORD, login, texts
 
 PAGES = ["/", "/admin", "/alerts", "/404", "/no-such-page", "/?x=1"]
 DASH_GET = ["/_dash-layout", "/_dash-dependencies", "/_reload-hash"]
 PUBLIC = ["/login", "/assets/style.css", "/vendor/bootstrap.min.css", "/healthz"]
 
 
-def _texts(component) -> str:
-    if component is None:
-        return ""
-    if isinstance(component, (str, int, float)):
-        return str(component)
-    if isinstance(component, (list, tuple)):
-        return " ".join(_texts(c) for c in component)
-    return _texts(getattr(component, "children", None))
 
 
 def _dash_post(client, output: str, inputs: list[dict], state: list[dict] | None = None, token: bool = True):
@@ -97,7 +89,7 @@ def test_each_role_lands_where_it_should(server: Flask, username: str, landing: 
 def test_page_layouts_refuse_the_wrong_role_and_audit_it(server: Flask, as_user, username: str, module: str,
                                                          allowed: bool) -> None:
     with as_user(username):
-        text = _texts(importlib.import_module(module).layout())
+        text = texts(importlib.import_module(module).layout())
     assert ("Not allowed" in text) != allowed
     refusals = server.extensions["hospdash"].appdb.audit_entries(action="forbidden_page", username=username)
     assert bool(refusals) != allowed
@@ -107,10 +99,10 @@ def test_navigation_shows_only_what_the_role_may_open(server: Flask, as_user) ->
     from shell.layout import shell_layout
 
     with as_user("dir1"):
-        nav = _texts(shell_layout().children[0])
+        nav = texts(shell_layout().children[0])
     assert "Overview" in nav and "Users" not in nav
     with as_user("admin1"):
-        nav = _texts(shell_layout().children[0])
+        nav = texts(shell_layout().children[0])
     assert "Users" in nav and "Overview" not in nav
 
 
