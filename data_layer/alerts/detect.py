@@ -42,7 +42,7 @@ class Params:
     min_history: int = 9
     volume_drop: float = 0.6  # a week of visits below 60% of the same weekdays' baseline
     idle_days: int = 5  # working days in a row without an exam on a device that normally works
-    budget_ratio: float = 1.5  # a month's execution over 150% of its budget …
+    budget_ratio: float = 1.8  # a month's execution over 180% of its budget …
     budget_ytd: float = 1.3  # … that puts the year to date over 130% of the budget so far
     scan_months: int = 15  # how far back a scan reports
 
@@ -303,8 +303,8 @@ class Detector:
                       [{"type": "equipment", "id": dev, "contribution": 1.0}])]
 
     def budget(self, through: date, first_report: date) -> list[Alert]:
-        """An item running ahead of its year's budget (year to date over `budget_ytd`, from March on)
-        because of a month executed far over its budget (over `budget_ratio`)."""
+        """A month executed far over its budget (over `budget_ratio`) and unusual for the item (robust z
+        against its own months); the level follows the year-to-date pace (red over `budget_ytd`)."""
         span = _months(through, self.p.scan_months + 12)
         df = budget_monthly(self.wh, self.scope, span)
         # capital and project items are spent in lumps by design; their pace is a budget-page matter
@@ -317,15 +317,15 @@ class Detector:
             g = g.sort_values("month_start")
             ytd = g["executed_amount"].cumsum() / g["budget_amount"].cumsum()
             past = history[(dept, item)]
-            for (i, r), pace in zip(enumerate(g.itertuples()), ytd, strict=True):
+            for r, pace in zip(g.itertuples(), ytd, strict=True):
                 month_ratio = r.ratio
-                if r.month_start < first_report or i < 2 or pace <= self.p.budget_ytd \
-                        or month_ratio <= self.p.budget_ratio:
+                if r.month_start < first_report or month_ratio <= self.p.budget_ratio:
                     continue
                 before = past[past["month_start"] < r.month_start]["ratio"].tail(self.p.history_months).to_numpy()
                 if len(before) < self.p.min_history or robust_z(month_ratio, before)[0] < self.p.z_yellow:
                     continue  # an item that often swings this much is not an anomaly
-                level = "red" if pace >= 1.6 else "orange" if pace >= 1.45 else "yellow"
+                # the year-to-date pace says how much it matters
+                level = "red" if pace >= self.p.budget_ytd else "orange" if pace >= 1.15 else "yellow"
                 out.append(Alert("budget_overrun", level, dept, "budget_execution", r.month_start,
                                  month_end(r.month_start), float(pace), 1.0, 0.0, self.p.budget_ytd, pace - 1,
                                  f"year to date at {pace:.0%} of its budget after a month at {month_ratio:.0%}",

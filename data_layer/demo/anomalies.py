@@ -193,7 +193,9 @@ def inject_budget_anomalies(g: _Generator) -> None:
         months = np.array([x for x in bm["month_start"]], dtype=object)
         m = (bm["dept_id"] == c["dept_id"]).to_numpy() & (bm["item_code"] == "B07").to_numpy() \
             & (months >= s) & (months <= e)
-        bm.loc[m, "executed_amount"] = np.round(bm.loc[m, "executed_amount"].to_numpy() * f, 2)
+        # the item runs at f times its budget (not f times a month that may have been quiet)
+        bm.loc[m, "executed_amount"] = np.round(bm.loc[m, "budget_amount"].to_numpy() * f
+                                                * rng.uniform(0.95, 1.05, int(m.sum())), 2)
         _record(g, "budget_overspend", c, s, e, f - 1, ["budget_execution"],
                 f"Office expenses (B07) of {c['d'].en} run at {f:.1f}× budget for two months",
                 f"{c['d'].zh}办公及印刷费（B07）连续两月执行达预算的{f:.1f}倍", {"type": "budget_item", "id": "B07"})

@@ -50,6 +50,8 @@ COST_CATEGORIES = ["personnel", "drug", "material", "depreciation", "amortizatio
                    "energy", "other"]
 TITLES = np.array(["chief", "associate_chief", "attending", "resident"])
 MAX_LOS = 60
+# budget items spent in lumps: typical yearly plan per department at scale 1, and how many months it is spent in
+LUMPY_ITEMS = {"B04": (3.0e6, (1, 3)), "B10": (6.0e5, (3, 6)), "B11": (1.2e6, (1, 2))}
 WEIGHT_SCALE = 0.76  # brings the demo case mix to a CMI near 1.0
 LOS_FACTOR = 0.95  # the hospital's stays against the regional reference
 LOS_SIGMA = 0.42
@@ -755,26 +757,37 @@ class _Generator:
                         actual[i] = items[code](d, i)
                     elif code == "B05":
                         actual[i] = maint.get(dept_id, 0) / 12 * rng.uniform(0.3, 1.8) + scale_fte * 800
-                    elif code == "B04":
-                        actual[i] = rng.uniform(2e5, 3e6) if rng.random() < 0.12 else 0.0
                     elif code == "B07":
                         actual[i] = scale_fte * 260 * rng.uniform(0.6, 1.5)
                     elif code == "B08":
-                        actual[i] = scale_fte * 180 * rng.uniform(0.3, 1.8)
+                        actual[i] = scale_fte * 180 * rng.uniform(0.5, 1.6)
                     elif code == "B09":
-                        actual[i] = scale_fte * 220 * rng.uniform(0.2, 2.0)
-                    elif code == "B10":
-                        actual[i] = rng.uniform(2e4, 2.5e5) if rng.random() < 0.35 else 0.0
-                    elif code == "B11":
-                        actual[i] = rng.uniform(1e5, 8e5) if rng.random() < 0.2 else 0.0
+                        actual[i] = scale_fte * 220 * rng.uniform(0.4, 1.7)
+                plans: dict[int, float] = {}
+                if code in LUMPY_ITEMS:  # capital and project items: a yearly plan spent in a few lumps
+                    typical, (k_lo, k_hi) = LUMPY_ITEMS[code]
+                    for y in year_list:
+                        plans[y] = typical * max(self.scale, 0.05) ** 0.5 * rng.uniform(0.7, 1.3)
+                        months_y = [month_of[(y, mo)] for mo in range(1, 13) if (y, mo) in month_of]
+                        if not months_y:
+                            continue
+                        k = min(len(months_y), int(rng.integers(k_lo, k_hi + 1)))
+                        chosen = rng.choice(months_y, size=k, replace=False)
+                        spent = plans[y] * rng.uniform(0.8, 1.05) * len(months_y) / 12
+                        actual[chosen] = spent * rng.dirichlet(np.ones(k))
                 for y in year_list:
                     idx = [month_of.get((y, mo)) for mo in range(1, 13)]
                     ref = [month_of.get((y - 1, mo)) for mo in range(1, 13)]
                     base_months = [i for i in ref if i is not None] or [i for i in idx if i is not None]
                     if not base_months:
                         continue
-                    annual = float(np.mean(actual[base_months])) * 12 * (1.045 if ref[0] is not None else 1.0)
-                    annual *= rng.uniform(0.97, 1.06)
+                    if y in plans:
+                        annual = plans[y]
+                    else:
+                        annual = float(np.mean(actual[base_months])) * 12 * (1.045 if ref[0] is not None else 1.0)
+                        annual *= rng.uniform(0.97, 1.06)
+                    if annual <= 0:  # nothing spent the year before (a new line): budget this year's plan
+                        annual = float(sum(actual[i] for i in idx if i is not None)) * 1.05
                     for mo in range(1, 13):
                         m = date(y, mo, 1)
                         if m < self.fact_start:
