@@ -171,6 +171,7 @@ def _series_figure(alert: dict, lang: str) -> go.Figure:
                       font={"family": "PingFang SC, Microsoft YaHei, Noto Sans CJK SC, sans-serif"})
     if ind.unit == "ratio":
         fig.update_yaxes(tickformat=".0%")
+    fig.update_xaxes(tickformat="%m-%d" if grain == "day" else "%Y-%m")  # numeric dates read the same in both languages
     return fig
 
 
