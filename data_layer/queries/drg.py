@@ -1,0 +1,58 @@
+"""DRG groups: cases, weight, charge, payment, cost and margin, and who carries them."""
+from __future__ import annotations
+
+import pandas as pd
+from sqlalchemy import func, select
+
+from ..periods import Period
+from ..registry import Level
+from ..schema import dim_department, fact_inpatient_case
+from ..scope import Scope
+from ..sources import Filters
+from ..warehouse import Warehouse, memoized
+from .kpis import indicator_values
+
+GROUP_CODES = ("discharges", "cmi", "charge_per_discharge", "drg_payment", "drg_cost", "drg_margin",
+               "drg_margin_per_case", "alos", "time_index", "cost_index")
+ip = fact_inpatient_case.c
+COST_PARTS = ("cost_personnel", "cost_drug", "cost_material", "cost_equipment", "cost_overhead")
+
+
+def _wide(df: pd.DataFrame) -> pd.DataFrame:
+    if df.empty:
+        return pd.DataFrame(columns=["key", "name_zh", "name_en", *GROUP_CODES])
+    return df.pivot_table(index=["key", "name_zh", "name_en"], columns="indicator", values="value").reset_index()
+
+
+@memoized
+def drg_groups(wh: Warehouse, scope: Scope, period: Period) -> pd.DataFrame:
+    """One row per DRG group with cases: weight (cmi of the group), average charge, payment, cost,
+    margin per case and in total, stays and the consumption indices; loss-makers first."""
+    out = _wide(indicator_values(wh, scope, GROUP_CODES, period, Level.drg))
+    out = out.rename(columns={"key": "drg_code", "cmi": "weight", "discharges": "cases"})
+    out["payment_per_case"] = out["drg_payment"] / out["cases"]
+    out["cost_per_case"] = out["drg_cost"] / out["cases"]
+    return out.sort_values(["drg_margin", "drg_code"], kind="stable").reset_index(drop=True)
+
+
+@memoized
+def drg_departments(wh: Warehouse, scope: Scope, period: Period, drg_code: str) -> pd.DataFrame:
+    """The departments that carry one DRG group: cases, margin per case and in total."""
+    codes = ("discharges", "drg_margin", "drg_margin_per_case", "charge_per_discharge", "alos")
+    out = _wide(indicator_values(wh, scope, codes, period, Level.department, Filters(drg=(drg_code,))))
+    return out.rename(columns={"key": "dept_id", "discharges": "cases"}).sort_values(
+        "drg_margin", kind="stable").reset_index(drop=True)
+
+
+@memoized
+def drg_cost_structure(wh: Warehouse, scope: Scope, period: Period, drg_code: str) -> pd.DataFrame:
+    """Per case: the cost components (personnel, drugs, materials, equipment, overhead) and the payment."""
+    cols = [func.sum(getattr(ip, c)).label(c) for c in COST_PARTS]
+    stmt = (select(func.count().label("cases"), func.sum(ip.drg_payment).label("payment"), *cols)
+            .select_from(fact_inpatient_case.join(dim_department, ip.dept_id == dim_department.c.dept_id))
+            .where(scope.clause(), ip.drg_code == drg_code, ip.discharge_date.between(period.start, period.end)))
+    row = wh.frame(stmt).iloc[0]
+    cases = int(row["cases"] or 0)
+    parts = [(c.removeprefix("cost_"), float(row[c] or 0) / cases if cases else float("nan")) for c in COST_PARTS]
+    parts.append(("payment", float(row["payment"] or 0) / cases if cases else float("nan")))
+    return pd.DataFrame(parts, columns=["component", "per_case"]).assign(cases=cases)

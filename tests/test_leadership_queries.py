@@ -1,0 +1,70 @@
+"""Queries behind the leadership screens: DRG groups and department profit, checked against the raw rows."""
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from data_layer.periods import parse_period
+from data_layer.queries.drg import drg_cost_structure, drg_departments, drg_groups
+from data_layer.queries.profit import department_profit
+from data_layer.scope import Scope
+from data_layer.sources import Filters
+
+from .conftest import THROUGH
+
+PERIOD = parse_period("2025", THROUGH)
+
+
+@pytest.fixture(scope="module")
+def cases(demo_data) -> pd.DataFrame:
+    ip = demo_data.tables["fact_inpatient_case"]
+    d = pd.to_datetime(ip["discharge_date"])
+    return ip[(d >= "2025-01-01") & (d <= "2025-12-31") & ip["drg_code"].notna()]
+
+
+def test_drg_groups_match_the_cases(wh, cases) -> None:
+    got = drg_groups(wh, Scope.hospital(), PERIOD).set_index("drg_code")
+    g = cases.groupby("drg_code")
+    margin = (cases["drg_payment"] - cases["cost_total"]).groupby(cases["drg_code"]).sum()
+    assert set(got.index) == set(g.groups)
+    assert got["cases"].to_dict() == pytest.approx(g.size().astype(float).to_dict())
+    assert got["drg_margin"].to_dict() == pytest.approx(margin.to_dict(), rel=1e-9)
+    assert got["payment_per_case"].to_dict() == pytest.approx((g["drg_payment"].sum() / g.size()).to_dict(), rel=1e-9)
+    assert got["drg_margin"].is_monotonic_increasing  # the loss-makers first
+    assert (got["drg_margin"] < 0).any()
+
+
+def test_the_departments_carrying_a_loss_making_group(wh, cases) -> None:
+    worst = drg_groups(wh, Scope.hospital(), PERIOD)["drg_code"].iloc[0]
+    got = drg_departments(wh, Scope.hospital(), PERIOD, worst).set_index("dept_id")
+    mine = cases[cases["drg_code"] == worst]
+    want = (mine["drg_payment"] - mine["cost_total"]).groupby(mine["dept_id"]).sum()
+    assert got["drg_margin"].to_dict() == pytest.approx(want.to_dict(), rel=1e-9)
+    assert got["cases"].sum() == len(mine)
+
+
+def test_cost_structure_of_a_group_adds_up_to_its_cost(wh, cases) -> None:
+    code = cases["drg_code"].value_counts().index[0]
+    got = drg_cost_structure(wh, Scope.hospital(), PERIOD, code).set_index("component")["per_case"]
+    mine = cases[cases["drg_code"] == code]
+    assert got.drop("payment").sum() == pytest.approx(mine["cost_total"].mean(), rel=1e-6)
+    assert got["payment"] == pytest.approx(mine["drg_payment"].mean(), rel=1e-9)
+
+
+def test_department_profit_tiers_add_up_and_respect_filters(wh, demo_data) -> None:
+    got = department_profit(wh, Scope.hospital(), PERIOD)
+    tiers = got[["direct_cost", "admin_allocated_cost", "support_allocated_cost", "medtech_allocated_cost"]].sum(axis=1)
+    assert tiers.to_numpy() == pytest.approx(got["full_cost"].to_numpy(), rel=1e-9)
+    assert (got["balance"] - (got["revenue_total"] - got["full_cost"])).abs().max() < 1e-6
+    kinds = demo_data.tables["dim_department"].set_index("dept_id")["kind"]
+    assert set(kinds[got["dept_id"]]) == {"clinical"}
+    assert got["balance"].is_monotonic_decreasing
+    east = department_profit(wh, Scope.hospital(), PERIOD, Filters(campus=("C2",)))
+    assert set(east["campus_id"]) == {"C2"} and len(east) < len(got)
+    surgical = department_profit(wh, Scope.hospital(), PERIOD, Filters(division=("surgical",)))
+    assert set(surgical["division"]) == {"surgical"}
+
+
+def test_department_profit_stays_in_scope(wh) -> None:
+    got = department_profit(wh, Scope.departments(["D001", "D002"]), PERIOD)
+    assert set(got["dept_id"]) <= {"D001", "D002"}
