@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import (
     ArgumentError,
@@ -93,15 +93,8 @@ def make_engine(url: str | URL, *, read_only: bool = False, echo: bool = False) 
         raise WarehouseError(f"the driver for {parsed.drivername!r} is not installed ({exc})") from None
     except ArgumentError as exc:
         raise WarehouseError(f"invalid database URL {redact(parsed)!r}: {exc}") from None
-    if backend == "sqlite":
-        event.listen(engine, "connect", _sqlite_pragmas)
     return engine
 
-
-def _sqlite_pragmas(dbapi_conn, _record) -> None:  # pragma: no cover - trivial
-    cur = dbapi_conn.cursor()
-    cur.execute("PRAGMA foreign_keys=OFF")
-    cur.close()
 
 
 def describe_db_error(exc: BaseException, url: str | URL | None = None) -> str:

@@ -8,14 +8,14 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any, ParamSpec, TypeVar
+from typing import Any, TypeVar
 
 import pandas as pd
 from cachelib import BaseCache, NullCache, SimpleCache
 from sqlalchemy import Engine, Select, func, select
 
 from .engine import make_engine, redact, translate_errors
-from .errors import UserError, WarehouseError
+from .errors import UserError
 from .schema import fact_dept_cost_monthly, fact_inpatient_case, fact_outpatient_daily, meta_load
 from .scope import Scope
 
@@ -136,7 +136,6 @@ def _as_datetime(v: Any) -> datetime | None:
     return datetime.fromisoformat(str(v))
 
 
-P = ParamSpec("P")
 R = TypeVar("R")
 
 
@@ -163,10 +162,3 @@ def memoized(fn: Callable[..., R]) -> Callable[..., R]:
     wrapper.uncached = fn  # type: ignore[attr-defined]
     return wrapper
 
-
-def open_warehouse(url: str, cache_url: str | None = None) -> Warehouse:
-    """A Warehouse for a URL and cache URL, with clear errors."""
-    try:
-        return Warehouse(url, make_cache(cache_url))
-    except WarehouseError:
-        raise

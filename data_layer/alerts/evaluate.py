@@ -16,7 +16,7 @@ from ..registry import Level
 from ..scope import Scope
 from ..sources import Filters
 from ..warehouse import Warehouse
-from .detect import MONTHLY_WATCH, Alert, Params, _months, scan
+from .detect import MONTHLY_WATCH, Alert, Params, _months, merge, scan
 
 SLACK = timedelta(days=7)
 
@@ -91,14 +91,8 @@ def baseline(wh: Warehouse, through: date, months_closed: date, first_report: da
             if r.month_start >= first_report and sd > 0 and r.r > mu + 3 * sd:
                 out.append(Alert("sigma3", "yellow", dept, "budget_execution", r.month_start, r.month_start, r.r, mu,
                                  0, 0, r.r / mu - 1, "3σ", "budget_item", item))
-    return _collapse(out)
+    return merge(out)  # days in a row count as one alert for the baseline too (fair precision)
 
-
-def _collapse(alerts: list[Alert]) -> list[Alert]:
-    """Days in a row count as one alert for the baseline too (fair precision)."""
-    from .detect import merge
-
-    return merge(alerts)
 
 
 def evaluate(url: str, truth_path: Path, params: Params = Params()) -> dict:
