@@ -35,6 +35,15 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--ids", default="")
     for name in ("deactivate", "activate"):
         sub.add_parser(name, help=f"{name} a user").add_argument("username")
+    k = sub.add_parser("kiosk", help="long-lived sign-ins for wall displays: issue, list, revoke")
+    ksub = k.add_subparsers(dest="kiosk_command", required=True, parser_class=_Parser)
+    ki = ksub.add_parser("issue", help="issue a kiosk login for a leader account; prints its URL once")
+    ki.add_argument("username")
+    ki.add_argument("--label", default="", help="where the wall is, e.g. 'command centre, east wall'")
+    ki.add_argument("--base-url", default="", help="the dashboard's address, to print a whole URL")
+    ksub.add_parser("list", help="list kiosk logins")
+    kr = ksub.add_parser("revoke", help="revoke a kiosk login (its wall is signed out within a minute)")
+    kr.add_argument("id", type=int)
     return p
 
 
@@ -95,8 +104,29 @@ def _run(db: AppDB, args: argparse.Namespace) -> int:
         db.update_role_scope(_user(db, args.username).id, args.role, args.scope, ids)
         db.audit("user_changed", None, args.username, f"command line: {args.role} {args.scope}:{','.join(ids)}")
         print(f"{args.username} is now {args.role} with scope {args.scope}:{','.join(ids)}")
+    elif args.command == "kiosk":
+        _kiosk(db, args)
     else:
         db.set_active(_user(db, args.username).id, args.command == "activate")
         db.audit(f"user_{args.command}d", None, args.username, "command line")
         print(f"{args.username} {args.command}d")
     return 0
+
+
+def _kiosk(db: AppDB, args: argparse.Namespace) -> None:
+    if args.kiosk_command == "issue":
+        kid, token = db.issue_kiosk(_user(db, args.username).id, args.label, None)
+        db.audit("kiosk_issued", None, args.username, f"command line: kiosk {kid} {args.label}")
+        print(f"kiosk login {kid} for {args.username}. Open this address once on the wall's browser "
+              f"(it is a password: keep it secret; `python -m appdb kiosk revoke {kid}` ends it):")
+        print(f"{args.base_url.rstrip('/')}/kiosk/{token}")
+    elif args.kiosk_command == "list":
+        for k in db.list_kiosks():
+            state = f"revoked {k['revoked_at']:%Y-%m-%d %H:%M}" if k["revoked_at"] else "active"
+            used = f"{k['last_used_at']:%Y-%m-%d %H:%M} from {k['last_ip']}" if k["last_used_at"] else "never used"
+            print(f"{k['id']:4} {k['username']:20} {state:24} {used:36} {k['label']}")
+    else:
+        if not db.revoke_kiosk(args.id):
+            raise UserError(f"no active kiosk login {args.id}: `python -m appdb kiosk list` shows them")
+        db.audit("kiosk_revoked", None, str(args.id), "command line")
+        print(f"kiosk login {args.id} revoked")

@@ -96,3 +96,16 @@ alert_notes = Table(
     Column("text", Text, nullable=False),
     Index("ix_alert_notes_alert", "alert_id", "at"),
 )
+
+kiosk_tokens = Table(
+    "kiosk_tokens", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("user_id", Integer, ForeignKey("users.id"), nullable=False),
+    Column("label", String(128), nullable=False),
+    Column("token_hash", String(64), nullable=False, unique=True),  # sha256 of the token; the token itself is not kept
+    Column("created_by", String(64), nullable=True),
+    Column("created_at", DateTime, nullable=False),
+    Column("last_used_at", DateTime, nullable=True),
+    Column("last_ip", String(64), nullable=True),
+    Column("revoked_at", DateTime, nullable=True),
+)

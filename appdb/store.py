@@ -1,7 +1,9 @@
 """Users, logins and the audit log in the application database."""
 from __future__ import annotations
 
+import hashlib
 import re
+import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -13,7 +15,7 @@ from data_layer.engine import make_engine
 from data_layer.errors import UserError
 
 from .migrate import upgrade
-from .schema import ROLES, SCOPE_KINDS, audit_log, login_events, users
+from .schema import ROLES, SCOPE_KINDS, audit_log, kiosk_tokens, login_events, users
 
 MAX_FAILURES = 5  # failed logins (per user name or per address) before a lock-out
 LOCK_WINDOW = timedelta(minutes=15)
@@ -84,6 +86,10 @@ class User:
         ids = tuple(i for i in str(m["scope_ids"] or "").split(",") if i)
         return cls(m["id"], m["username"], m["display_name"], m["role"], m["scope_kind"], ids, m["lang"],
                    bool(m["is_active"]), bool(m["is_demo"]), int(m["version"]))
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
 
 
 def _now() -> datetime:
@@ -239,6 +245,60 @@ class AppDB:
         stmt = select(login_events).order_by(login_events.c.at.desc(), login_events.c.id.desc()).limit(limit)
         if username:
             stmt = stmt.where(login_events.c.username == username.lower())
+        with self.engine.connect() as conn:
+            return [dict(r._mapping) for r in conn.execute(stmt)]
+
+    # ------------------------------------------------------------------ kiosk logins
+    def issue_kiosk(self, user_id: int, label: str, created_by: str | None) -> tuple[int, str]:
+        """A long-lived sign-in for a wall display, for a leader account. Returns (id, token):
+        the token is shown once and only its hash is kept."""
+        user = self.get(user_id)
+        if user is None or not user.is_active:
+            raise CodedError("kiosk_user", "no active user with that id")
+        if user.role != "leader":
+            raise CodedError("kiosk_role", "a kiosk login is for a hospital leader's account (the wall screens are theirs)")
+        label = (label or "").strip()[:128] or "wall display"
+        token = secrets.token_urlsafe(32)
+        with self.engine.begin() as conn:
+            kid = conn.execute(insert(kiosk_tokens).values(
+                user_id=user_id, label=label, token_hash=_digest(token), created_by=created_by,
+                created_at=_now())).inserted_primary_key[0]
+        return int(kid), token
+
+    def kiosk_login(self, token: str, ip: str | None = None) -> tuple[int, User] | None:
+        """The kiosk login and its user for a token that is valid, unrevoked and of an active
+        leader; records its use. None otherwise."""
+        if not token or len(token) > 200:
+            return None
+        with self.engine.begin() as conn:
+            row = conn.execute(select(kiosk_tokens).where(kiosk_tokens.c.token_hash == _digest(token))).first()
+            if row is None or row.revoked_at is not None:
+                return None
+            conn.execute(update(kiosk_tokens).where(kiosk_tokens.c.id == row.id).values(
+                last_used_at=_now(), last_ip=(ip or "")[:64] or None))
+        user = self.get(row.user_id)
+        if user is None or not user.is_active or user.role != "leader":
+            return None
+        return int(row.id), user
+
+    def kiosk_valid(self, kiosk_id: int) -> bool:
+        with self.engine.connect() as conn:
+            row = conn.execute(select(kiosk_tokens.c.revoked_at).where(kiosk_tokens.c.id == kiosk_id)).first()
+        return row is not None and row.revoked_at is None
+
+    def revoke_kiosk(self, kiosk_id: int) -> bool:
+        """Revoke a kiosk login; the wall using it is signed out within a minute. False if unknown."""
+        with self.engine.begin() as conn:
+            n = conn.execute(update(kiosk_tokens).where(kiosk_tokens.c.id == kiosk_id,
+                                                        kiosk_tokens.c.revoked_at.is_(None))
+                             .values(revoked_at=_now())).rowcount
+        return n > 0
+
+    def list_kiosks(self) -> list[dict]:
+        stmt = (select(kiosk_tokens.c.id, kiosk_tokens.c.label, users.c.username, kiosk_tokens.c.created_by,
+                       kiosk_tokens.c.created_at, kiosk_tokens.c.last_used_at, kiosk_tokens.c.last_ip,
+                       kiosk_tokens.c.revoked_at)
+                .join(users, users.c.id == kiosk_tokens.c.user_id).order_by(kiosk_tokens.c.id))
         with self.engine.connect() as conn:
             return [dict(r._mapping) for r in conn.execute(stmt)]
 

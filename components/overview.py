@@ -13,6 +13,19 @@ from data_layer.warehouse import Freshness
 from .format import format_change, format_indicator, format_points
 from .i18n import t
 
+HEADLINE = ("outpatient_visits", "discharges", "surgeries", "revenue_total", "alos", "bed_occupancy", "cmi",
+            "drug_share", "material_share", "margin")
+
+
+def year_to_date(data_through) -> Period:
+    return Period(data_through.replace(month=1, day=1), data_through)
+
+
+def headline_order(rows: pd.DataFrame) -> pd.DataFrame:
+    """compare() rows in the HEADLINE order."""
+    present = set(rows["indicator"])
+    return rows.set_index("indicator").loc[[c for c in HEADLINE if c in present]].reset_index()
+
 
 def freshness_line(fresh: Freshness, lang: str) -> html.P:
     if fresh.data_through is None:

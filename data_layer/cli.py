@@ -5,6 +5,7 @@ import argparse
 import logging
 import sys
 import time
+from collections.abc import Callable
 from datetime import date, datetime
 from pathlib import Path
 
@@ -27,14 +28,20 @@ def _datetime(text: str) -> datetime:
         raise argparse.ArgumentTypeError(f"not a timestamp (YYYY-MM-DDTHH:MM): {text!r}") from None
 
 
-def _positive(text: str) -> float:
-    try:
-        v = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
-    if not 0 < v <= 50:
-        raise argparse.ArgumentTypeError("scale must be greater than 0 and at most 50")
-    return v
+def _bounded(what: str, high: float) -> Callable[[str], float]:
+    def parse(text: str) -> float:
+        try:
+            v = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+        if not 0 < v <= high:
+            raise argparse.ArgumentTypeError(f"{what} must be greater than 0 and at most {high:g}")
+        return v
+
+    return parse
+
+
+_positive = _bounded("scale", 50)
 
 
 def _years(text: str) -> int:
@@ -57,16 +64,22 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--debug", action="store_true", help="show tracebacks for unexpected errors")
     sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
-    d = sub.add_parser("demo", help="build the demo hospital warehouse")
+    d = sub.add_parser("demo", help="build the demo hospital warehouse, or run its live feed")
+    d.add_argument("action", nargs="?", choices=["build", "live"], default="build",
+                   help="build (default): the warehouse; live: append intraday snapshots every few seconds")
     d.add_argument("--scale", type=_positive, default=1.0, help="1 = a 3,000-bed hospital group (fractions allowed)")
     d.add_argument("--years", type=_years, default=5, help="years of history (default 5)")
     d.add_argument("--seed", type=int, default=42)
-    d.add_argument("--out", help="warehouse URL (default: the configured WAREHOUSE_URL)")
+    d.add_argument("--out", "--url", dest="out", help="warehouse URL (default: the configured WAREHOUSE_URL)")
     d.add_argument("--through", type=_date, help="last day with data (default: yesterday)")
     d.add_argument("--now", type=_datetime, help="the moment of the live snapshot (default: now)")
     d.add_argument("--truth", help="ground-truth file of injected anomalies (default: beside the warehouse)")
     d.add_argument("--force", action="store_true", help="overwrite a warehouse that was not built by this generator")
     d.add_argument("--quiet", action="store_true", help="no progress bar")
+    d.add_argument("--interval", type=_bounded("interval", 3600), default=5.0, help="live: seconds between snapshots (default 5)")
+    d.add_argument("--speed", type=_bounded("speed", 3600), default=1.0,
+                   help="live: simulated seconds per real second (default 1; 60 runs a day in 24 minutes)")
+    d.add_argument("--count", type=int, help="live: stop after this many snapshots (default: run until stopped)")
 
     v = sub.add_parser("validate", help="check a warehouse against the contract")
     v.add_argument("--url", help="warehouse URL (default: the configured WAREHOUSE_URL)")
@@ -137,6 +150,13 @@ def cmd_demo(args: argparse.Namespace) -> int:
     from .demo.build import build_demo
 
     url = _url(args.out)
+    if args.action == "live":
+        from .demo.live import run_live
+
+        written = run_live(url, interval=args.interval, speed=args.speed, count=args.count, start=args.now,
+                           say=(lambda _m: None) if args.quiet else print)
+        print(f"live feed stopped: {written:,} rows written")
+        return 0
     t0 = time.perf_counter()
     result = build_demo(url, scale=args.scale, years=args.years, seed=args.seed, through=args.through,
                         now=args.now, truth=Path(args.truth) if args.truth else None, force=args.force,

@@ -8,6 +8,7 @@ from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from dotenv import dotenv_values
 
@@ -38,6 +39,9 @@ class Settings:
     port: int = 8050
     secure_cookies: bool = False  # behind HTTPS: session cookies are sent over HTTPS only
     behind_proxy: bool = False  # trust X-Forwarded-* from one reverse proxy
+    wall_refresh_seconds: int = 60  # how often the leadership screens re-read their figures
+    wall_stale_hours: float = 26.0  # a meta_load older than this turns the freshness stamp into a warning
+    live_max_age_minutes: int = 30  # live snapshots older than this count as a silent feed
 
     @property
     def warehouse_path(self) -> Path | None:
@@ -112,5 +116,21 @@ def load_settings(env: Mapping[str, str] | None = None, env_file: str | Path | N
         if raw not in ("", "0", "1", "true", "false", "yes", "no"):
             raise UserError(f"{name} must be true or false, got {values.get(name)!r}")
         flags[name.lower()] = raw in ("1", "true", "yes")
+    numbers = {name.lower(): _number(values, name, default, low, high)
+               for name, default, low, high in (("WALL_REFRESH_SECONDS", 60, 5, 3600), ("WALL_STALE_HOURS", 26, 1, 24 * 14),
+                                                ("LIVE_MAX_AGE_MINUTES", 30, 1, 24 * 60))}
     return Settings(data_dir=data_dir, warehouse_url=wh, app_db_url=app_db, secret_key=key, cache_url=cache,
-                    embedded=embedded, host=values.get("HOST") or "127.0.0.1", port=port, **flags)
+                    embedded=embedded, host=values.get("HOST") or "127.0.0.1", port=port, **flags, **numbers)
+
+
+def _number(values: Mapping[str, str], name: str, default: float, low: float, high: float) -> Any:
+    raw = (values.get(name) or "").strip()
+    if not raw:
+        return default
+    try:
+        v = float(raw)
+    except ValueError:
+        raise UserError(f"{name} must be a number, got {raw!r}") from None
+    if not low <= v <= high:
+        raise UserError(f"{name} must be between {low:g} and {high:g}, got {raw!r}")
+    return int(v) if isinstance(default, int) and v.is_integer() else v

@@ -26,7 +26,9 @@ NEW = "__new__"
 SCOPES_FOR = {"admin": ["none"], "leader": ["hospital", "campus"], "director": ["departments"],
               "assistant": ["departments"]}
 ACTIONS = ("login", "login_failed", "logout", "forbidden_page", "forbidden_callback", "csrf_refused", "export",
-           "user_created", "user_changed", "password_reset", "user_deactivated", "user_activated")
+           "user_created", "user_changed", "password_reset", "user_deactivated", "user_activated",
+           "kiosk_issued", "kiosk_revoked", "kiosk_login", "kiosk_resume", "kiosk_refused", "kiosk_ended",
+           "forbidden_campus", "forbidden_department")
 
 
 def _db():
@@ -122,6 +124,18 @@ def layout(**_query: str) -> html.Main:
             html.Div(html.Div(_users_table(users, lang), id="admin-users"), className="admin-users"),
             form,
         ], className="admin-grid"),
+        html.H2(t("kiosk.title", lang)),
+        html.P(t("kiosk.help", lang), className="note"),
+        html.Div([
+            dcc.Dropdown(id="kiosk-user", placeholder=t("kiosk.account", lang), className="audit-filter",
+                         options=[{"label": f"{u.username} ({u.display_name})", "value": u.id}
+                                  for u in users if u.role == "leader" and u.is_active]),
+            dcc.Input(id="kiosk-label", placeholder=t("kiosk.label", lang), className="form-control audit-filter",
+                      maxLength=128),
+            html.Button(t("kiosk.issue", lang), id="kiosk-issue", className="btn btn-primary"),
+        ], className="audit-filters"),
+        html.Div(id="kiosk-message", role="status"),
+        html.Div(id="kiosk-table"),
         html.H2(t("nav.audit", lang)),
         audit_filters,
         html.Div(id="audit-table"),
@@ -237,3 +251,55 @@ def audit_table(action: str | None, user: str | None, start: str | None, end: st
                                 html.Td(r["target"] or ""), html.Td(r["detail"] or ""), html.Td(r["ip"] or "")])
                        for r in rows])
     return html.Table([head, body], className="table table-sm table-striped audit", id="audit-log-table")
+
+
+def _kiosk_table(lang: str) -> Any:
+    rows = _db().list_kiosks()
+    if not rows:
+        return html.P(t("kiosk.none", lang), className="note")
+    fmt = lambda d: f"{d:%Y-%m-%d %H:%M}" if d else "—"  # noqa: E731
+    head = html.Thead(html.Tr([html.Th(t(k, lang)) for k in ("kiosk.id", "kiosk.account", "kiosk.label", "kiosk.created",
+                                                             "kiosk.last_used", "admin.state")] + [html.Th("")]))
+    body = []
+    for k in rows:
+        revoked = k["revoked_at"] is not None
+        state = t("kiosk.revoked", lang, at=fmt(k["revoked_at"])) if revoked else t("admin.active", lang)
+        used = f"{fmt(k['last_used_at'])} · {k['last_ip']}" if k["last_used_at"] else t("kiosk.never", lang)
+        button = None if revoked else html.Button(t("kiosk.revoke", lang), id={"type": "kiosk-revoke", "index": k["id"]},
+                                                  className="btn btn-outline-danger btn-sm")
+        body.append(html.Tr([html.Td(k["id"]), html.Td(k["username"]), html.Td(k["label"]), html.Td(fmt(k["created_at"])),
+                             html.Td(used), html.Td(state), html.Td(button)], className="text-muted" if revoked else ""))
+    return html.Table([head, html.Tbody(body)], className="table table-sm", id="kiosk-list")
+
+
+@callback(Output("kiosk-message", "children"), Output("kiosk-table", "children"),
+          Input("kiosk-issue", "n_clicks"), Input({"type": "kiosk-revoke", "index": dash.ALL}, "n_clicks"),
+          State("kiosk-user", "value"), State("kiosk-label", "value"))
+@secured(roles=ADMIN)
+def kiosks(_issue: Any, revokes: list, user_id: Any, label: Any) -> tuple:
+    """Issue a kiosk login (its address is shown once) or revoke one; both audited."""
+    lang = current_lang()
+    db = _db()
+    message: Any = None
+    trigger = ctx.triggered_id
+    try:
+        if trigger == "kiosk-issue":
+            if not isinstance(user_id, int):
+                raise CodedError("pick_first", "pick a leader account first")
+            kid, token = db.issue_kiosk(user_id, label if isinstance(label, str) else "", None)
+            user = db.get(user_id)
+            audit("kiosk_issued", user.username if user else str(user_id), f"kiosk {kid} {label or ''}")
+            from flask import request
+
+            address = f"{request.host_url.rstrip('/')}/kiosk/{token}"
+            message = html.Div([html.Div(t("kiosk.issued", lang, id=kid)), html.Code(address, id="kiosk-address")],
+                               className="alert alert-success py-2")
+        elif isinstance(trigger, dict) and trigger.get("type") == "kiosk-revoke" and any(revokes or []):
+            kid = int(trigger["index"])
+            if db.revoke_kiosk(kid):
+                audit("kiosk_revoked", f"kiosk {kid}")
+                message = _message(t("kiosk.revoked_now", lang, id=kid), True)
+    except CodedError as exc:
+        key = f"admin.err.{exc.code}"
+        message = _message(t(key, lang) if exc.code == "pick_first" else t("kiosk.leader_only", lang), False)
+    return message, _kiosk_table(lang)

@@ -9,9 +9,8 @@ import dash
 from dash import Input, Output, callback, dcc, html
 
 from components.i18n import t
-from components.overview import freshness_line, kpi_cards, structure_cards
+from components.overview import HEADLINE, freshness_line, headline_order, kpi_cards, structure_cards, year_to_date
 from data_layer.errors import WarehouseError
-from data_layer.periods import Period
 from data_layer.queries.kpis import compare
 from data_layer.queries.structure import departments, summary
 from data_layer.registry import Level
@@ -28,21 +27,10 @@ from ._common import (
 )
 
 ROLES = ("leader", "director", "assistant")
-dash.register_page(__name__, path="/", name="Overview", order=0, allowed_roles=ROLES, landing_for=ROLES,
+dash.register_page(__name__, path="/", name="Overview", order=0, allowed_roles=ROLES, landing_for=("director", "assistant"),
                    nav_label={"zh": "运营概览", "en": "Overview"})
 
-HEADLINE = ("outpatient_visits", "discharges", "surgeries", "revenue_total", "alos", "bed_occupancy", "cmi",
-            "drug_share", "material_share", "margin")
 DEPT_SELECT, DEPT_VIEW = "home-dept-select", "home-dept-view"
-
-
-def _ytd(data_through) -> Period:
-    return Period(data_through.replace(month=1, day=1), data_through)
-
-
-def _ordered(rows):
-    present = set(rows["indicator"])
-    return rows.set_index("indicator").loc[[c for c in HEADLINE if c in present]].reset_index()
 
 
 def layout(**_query: str) -> html.Main:
@@ -57,8 +45,8 @@ def layout(**_query: str) -> html.Main:
         fresh = wh.freshness()
         body: list[Any] = [freshness_line(fresh, lang), structure_cards(summary(wh, scope), lang)]
         if fresh.data_through is not None:
-            ytd = _ytd(fresh.data_through)
-            body.append(kpi_cards(_ordered(compare(wh, scope, HEADLINE, ytd)), ytd, lang))
+            ytd = year_to_date(fresh.data_through)
+            body.append(kpi_cards(headline_order(compare(wh, scope, HEADLINE, ytd)), ytd, lang))
             deps = departments(wh, scope)
             clinical = deps[deps["kind"] == "clinical"]
             if len(clinical) > 1:  # one department: the overview above is that department
@@ -86,9 +74,9 @@ def department_view(dept_id: str | None) -> Any:
         return None
     wh = warehouse()
     fresh = wh.freshness()
-    ytd = _ytd(fresh.data_through)
+    ytd = year_to_date(fresh.data_through)
     rows = compare(wh, current_scope(), HEADLINE, ytd, Level.department, Filters(department=(dept_id,)))
     if rows.empty:
         return html.P(t("home.no_data", lang), className="note")
-    return kpi_cards(_ordered(rows), ytd, lang, heading=False)
+    return kpi_cards(headline_order(rows), ytd, lang, heading=False)
 

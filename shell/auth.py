@@ -1,6 +1,7 @@
 """Login, logout, sessions, CSRF and the gate that keeps every non-public path behind login."""
 from __future__ import annotations
 
+import time
 from datetime import timedelta
 from typing import Any
 from urllib.parse import urlsplit
@@ -17,7 +18,11 @@ from .access import audit, landing_path
 IDLE_TIMEOUT = timedelta(minutes=30)
 # Paths anyone may fetch: the login page and static assets (no data in them).
 PUBLIC_PREFIXES = ("/login", "/assets/", "/_dash-component-suites/", "/vendor/", "/_favicon.ico", "/favicon.ico",
-                   "/healthz", "/lang")
+                   "/healthz", "/lang", "/kiosk/")
+KIOSK_COOKIE = "hospdash_kiosk"
+KIOSK_COOKIE_AGE = 400 * 86400  # browsers cap cookies at 400 days; every use renews it
+KIOSK_CHECK_SECONDS = 60  # a revoked kiosk login signs its wall out within this
+KIOSK_LANDING = "/wall/campus?kiosk=1&rotate=60"
 DASH_PREFIXES = ("/_dash-", "/_reload-hash")
 
 
@@ -97,6 +102,20 @@ def init_auth(server: Flask) -> None:
             return None
         return SessionUser(user)
 
+    def kiosk_sign_in(token: str, action: str) -> bool:
+        """Sign the browser in with a kiosk token (audited); False for a bad or revoked one."""
+        found = state.appdb.kiosk_login(token, client_ip())
+        if found is None:
+            state.appdb.audit("kiosk_refused", None, request.path[:7], action, client_ip())
+            return False
+        kid, user = found
+        session.clear()
+        login_user(SessionUser(user))
+        session["kiosk"] = kid
+        session["kiosk_checked"] = time.time()
+        state.appdb.audit(action, user.username, f"kiosk {kid}", None, client_ip())
+        return True
+
     @server.before_request
     def gate() -> Response | None:
         session.permanent = True
@@ -104,10 +123,44 @@ def init_auth(server: Flask) -> None:
         if path.startswith(PUBLIC_PREFIXES):
             return None
         if current_user.is_authenticated:
+            kid = session.get("kiosk")
+            if kid is not None and time.time() - session.get("kiosk_checked", 0) > KIOSK_CHECK_SECONDS:
+                if not state.appdb.kiosk_valid(int(kid)):  # revoked: the wall is signed out
+                    state.appdb.audit("kiosk_ended", current_user.username, f"kiosk {kid}", "revoked", client_ip())
+                    logout_user()
+                    session.clear()
+                    return _refuse(clear_kiosk=True)
+                session["kiosk_checked"] = time.time()
             return None
+        token = request.cookies.get(KIOSK_COOKIE)
+        if token and kiosk_sign_in(token, "kiosk_resume"):
+            return None  # a wall whose session ran out (a restart, a long network outage) carries on
+        return _refuse(clear_kiosk=bool(token))
+
+    def _refuse(clear_kiosk: bool) -> Response:
+        path = request.path
         if wants_json():
-            return jsonify({"error": "login required", "login": url_for("login")}), 401
-        return redirect(url_for("login", next=request.full_path if request.query_string else path))
+            resp = jsonify({"error": "login required", "login": url_for("login")})
+            resp.status_code = 401
+        else:
+            resp = redirect(url_for("login", next=request.full_path if request.query_string else path))
+        if clear_kiosk:
+            resp.delete_cookie(KIOSK_COOKIE)
+        return resp
+
+    @server.route("/kiosk/<token>")
+    def kiosk(token: str) -> Any:
+        """A wall display's sign-in: the address an administrator issued, opened once on the wall."""
+        lang = request_lang()
+        if not kiosk_sign_in(token, "kiosk_login"):
+            resp = Response(render_template("login.html", **_login_context(lang, error=t("login.kiosk_bad", lang))),
+                            status=403)
+            resp.delete_cookie(KIOSK_COOKIE)
+            return resp
+        resp = redirect(safe_next(request.args.get("next")) or KIOSK_LANDING)
+        resp.set_cookie(KIOSK_COOKIE, token, max_age=KIOSK_COOKIE_AGE, httponly=True, samesite="Lax",
+                        secure=state.settings.secure_cookies)
+        return resp
 
     csrf = CSRFProtect(server)  # after the gate: a stranger hears 401 before any CSRF complaint
 
@@ -171,7 +224,9 @@ def init_auth(server: Flask) -> None:
             audit("logout")
         logout_user()
         session.clear()
-        return redirect(url_for("login"))
+        resp = redirect(url_for("login"))
+        resp.delete_cookie(KIOSK_COOKIE)  # signing out of a wall ends its kiosk login on this browser
+        return resp
 
     @server.route("/lang/<code>", methods=["POST"])
     def set_language(code: str) -> Any:

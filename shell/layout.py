@@ -108,7 +108,10 @@ def _banner(lang: str) -> dict[str, Any]:
 
 
 def init_shell(app: dash.Dash) -> None:
+    from components.wall import register_wall_callbacks
+
     app.layout = shell_layout
+    register_wall_callbacks(app)
 
     @app.callback(Output("warehouse-banner", "children"), Output("warehouse-banner", "hidden"),
                   Input("warehouse-check", "n_intervals"), prevent_initial_call=True)

@@ -108,13 +108,15 @@ def truth_path(duck_url: str) -> Path:
 
 
 def texts(component) -> str:
-    """All text inside a Dash component tree."""
+    """All text inside a Dash component tree, or its JSON form as a callback returns it."""
     if component is None:
         return ""
     if isinstance(component, (str, int, float)):
         return str(component)
     if isinstance(component, (list, tuple)):
         return " ".join(texts(c) for c in component)
+    if isinstance(component, dict):
+        return texts(component.get("props", {}).get("children"))
     return texts(getattr(component, "children", None))
 
 

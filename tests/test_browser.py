@@ -29,12 +29,15 @@ def _switch_login_language(duo) -> None:
     duo.wait_for_element("#login-form", timeout=10)
 
 
-def test_sign_in_in_english_lands_on_the_overview(browser) -> None:
+def test_sign_in_in_english_lands_on_the_campus_screen(browser) -> None:
     browser.driver.get(browser.server.url + "/login")
     if "Sign in" not in browser.find_element("#login-submit").text:
         _switch_login_language(browser)
     assert browser.find_element("#login-submit").text == "Sign in"
-    _sign_in(browser, "lead1")
+    _sign_in(browser, "lead1")  # a leader lands on the campus operations screen
+    browser.wait_for_contains_text("#wall-fresh", "2026-11-21", timeout=20)
+    assert "Campus operations" in browser.find_element(".wall-title").text
+    browser.find_element("a.nav-link[href='/']").click()  # the overview is one click away
     browser.wait_for_element("#freshness", timeout=20)
     assert "2026-11-21" in browser.find_element("#freshness").text
     assert "Hospital leader" in browser.find_element("#user-badge").text

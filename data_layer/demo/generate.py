@@ -16,6 +16,7 @@ import pandas as pd
 
 from . import catalog as cat
 from .calendar import build_dim_date, spring_festival_day
+from .live import DayBase, intraday
 
 Progress = Callable[[str], None]
 
@@ -888,19 +889,11 @@ class _Generator:
             v = float(exp_op.loc[cp, "visits"]) if cp in exp_op.index else 0.0
             e = float(exp_op.loc[cp, "emergency_visits"]) if cp in exp_op.index else 0.0
             s_total = float(surg.get(cp, 0)) * 1.6
+            base = DayBase(visits=v, emergency=e, admissions=adm, discharges=dis, surgeries=s_total, census0=census0,
+                           beds=beds)
             t = datetime.combine(today, time(0, 0))
             while t <= end:
-                h = t.hour + t.minute / 60
-                op_f = float(np.clip((h - 7.5) / 9.5, 0, 1)) ** 0.8
-                er_f = h / 24
-                adm_f = float(np.clip((h - 8) / 10, 0, 1))
-                dis_f = float(np.clip((h - 9) / 6, 0, 1))
-                inpatients = census0 + round(adm * adm_f) - round(dis * dis_f)
-                vals = {"outpatient_visits_today": round(v * op_f), "emergency_visits_today": round(e * er_f),
-                        "inpatients_now": inpatients, "admissions_today": round(adm * adm_f),
-                        "discharges_today": round(dis * dis_f),
-                        "surgeries_today": round(s_total * float(np.clip((h - 8) / 9, 0, 1))),
-                        "beds_available": max(beds - inpatients, 0)}
+                vals = intraday(t.hour + t.minute / 60, base)
                 rows += [(t, cp, k, float(val)) for k, val in vals.items()]
                 t += timedelta(minutes=15)
         self.t["fact_live_snapshot"] = pd.DataFrame(rows, columns=["captured_at", "campus_id", "metric_code", "value"])

@@ -25,10 +25,10 @@ def _wide(df: pd.DataFrame) -> pd.DataFrame:
 
 
 @memoized
-def drg_groups(wh: Warehouse, scope: Scope, period: Period) -> pd.DataFrame:
+def drg_groups(wh: Warehouse, scope: Scope, period: Period, filters: Filters = Filters()) -> pd.DataFrame:
     """One row per DRG group with cases: weight (cmi of the group), average charge, payment, cost,
     margin per case and in total, stays and the consumption indices; loss-makers first."""
-    out = _wide(indicator_values(wh, scope, GROUP_CODES, period, Level.drg))
+    out = _wide(indicator_values(wh, scope, GROUP_CODES, period, Level.drg, filters))
     out = out.rename(columns={"key": "drg_code", "cmi": "weight", "discharges": "cases"})
     out["payment_per_case"] = out["drg_payment"] / out["cases"]
     out["cost_per_case"] = out["drg_cost"] / out["cases"]
@@ -36,21 +36,29 @@ def drg_groups(wh: Warehouse, scope: Scope, period: Period) -> pd.DataFrame:
 
 
 @memoized
-def drg_departments(wh: Warehouse, scope: Scope, period: Period, drg_code: str) -> pd.DataFrame:
+def drg_departments(wh: Warehouse, scope: Scope, period: Period, drg_code: str,
+                    filters: Filters = Filters()) -> pd.DataFrame:
     """The departments that carry one DRG group: cases, margin per case and in total."""
     codes = ("discharges", "drg_margin", "drg_margin_per_case", "charge_per_discharge", "alos")
-    out = _wide(indicator_values(wh, scope, codes, period, Level.department, Filters(drg=(drg_code,))))
+    narrowed = Filters(**{**filters.__dict__, "drg": (drg_code,)})
+    out = _wide(indicator_values(wh, scope, codes, period, Level.department, narrowed))
     return out.rename(columns={"key": "dept_id", "discharges": "cases"}).sort_values(
         "drg_margin", kind="stable").reset_index(drop=True)
 
 
 @memoized
-def drg_cost_structure(wh: Warehouse, scope: Scope, period: Period, drg_code: str) -> pd.DataFrame:
+def drg_cost_structure(wh: Warehouse, scope: Scope, period: Period, drg_code: str,
+                       filters: Filters = Filters()) -> pd.DataFrame:
     """Per case: the cost components (personnel, drugs, materials, equipment, overhead) and the payment."""
     cols = [func.sum(getattr(ip, c)).label(c) for c in COST_PARTS]
+    conds = [scope.clause(), ip.drg_code == drg_code, ip.discharge_date.between(period.start, period.end)]
+    if filters.division:
+        conds.append(dim_department.c.division.in_(filters.division))
+    if filters.campus:
+        conds.append(dim_department.c.campus_id.in_(filters.campus))
     stmt = (select(func.count().label("cases"), func.sum(ip.drg_payment).label("payment"), *cols)
             .select_from(fact_inpatient_case.join(dim_department, ip.dept_id == dim_department.c.dept_id))
-            .where(scope.clause(), ip.drg_code == drg_code, ip.discharge_date.between(period.start, period.end)))
+            .where(*conds))
     row = wh.frame(stmt).iloc[0]
     cases = int(row["cases"] or 0)
     parts = [(c.removeprefix("cost_"), float(row[c] or 0) / cases if cases else float("nan")) for c in COST_PARTS]

@@ -1,0 +1,136 @@
+"""What the leadership screens' pages share: campuses in the user's scope, the scope a screen
+shows, its title with the campus colour key, and the per-panel guard."""
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import plotly.graph_objects as go
+from dash import html
+from flask import current_app
+
+from components.i18n import t
+from components.wall import campus_color, empty_figure
+from data_layer.errors import UserError
+from data_layer.periods import Period
+from data_layer.queries.names import DIVISIONS
+from data_layer.queries.structure import departments
+from data_layer.scope import Scope
+from data_layer.sources import Filters
+from shell.access import PermissionDenied
+
+from ._common import current_lang as current_lang_
+from ._common import current_scope, log, warehouse
+
+
+def settings():
+    return current_app.extensions["hospdash"].settings
+
+
+def all_campuses() -> dict[str, tuple[str, str]]:
+    """Every campus of the hospital (id -> zh, en names), for colours and URL checks."""
+    deps = departments(warehouse(), Scope.hospital())
+    return {r.campus_id: (r.campus_zh, r.campus_en) for r in deps.drop_duplicates("campus_id").itertuples()}
+
+
+def user_campuses() -> list[str]:
+    scope = current_scope()
+    if scope.kind == "hospital":
+        return sorted(all_campuses())
+    if scope.kind == "campus":
+        return sorted(scope.ids)
+    return []
+
+
+def view_scope(campus: str | None) -> Scope:
+    """The scope a screen shows: the user's, narrowed to one campus if asked and allowed."""
+    scope = current_scope()
+    if campus is None:
+        return scope
+    if not scope.covers_whole_campuses or not scope.allows_department("", campus):
+        raise PermissionDenied(f"campus {campus} is outside the user's scope")
+    return Scope.campuses([campus])
+
+
+def scope_title(campus: str | None, lang: str) -> str:
+    names = all_campuses()
+    if campus is not None:
+        return names[campus][0 if lang == "zh" else 1]
+    scope = current_scope()
+    if scope.kind == "campus":
+        return "、".join(names[c][0 if lang == "zh" else 1] for c in sorted(scope.ids) if c in names)
+    return t("wall.whole_hospital", lang)
+
+
+def campus_key(campuses: list[str], lang: str) -> list[Any]:
+    """The campuses shown, each with its colour: the key to every campus-coloured mark."""
+    if len(campuses) < 2:
+        return []
+    names, every = all_campuses(), list(all_campuses())
+    return [html.Span([html.I(className="dot", style={"background": campus_color(c, every)}),
+                       names[c][0 if lang == "zh" else 1]], className="campus-key-item") for c in campuses]
+
+
+def subtitle(campus: str | None, campuses: list[str], lang: str) -> list[Any]:
+    shown = [campus] if campus else campuses
+    return [scope_title(campus, lang), html.Span(campus_key(shown, lang), className="campus-key")]
+
+
+def safe(build: Callable[[], Any], lang: str, what: str) -> Any:
+    """Build one panel; a failure becomes a note in its place, not a broken screen."""
+    try:
+        return build()
+    except UserError as exc:
+        return html.Div(str(exc), className="wall-note")
+    except Exception as exc:  # noqa: BLE001 - never a traceback on the wall
+        log.exception("leadership screen: %s failed", what)
+        return html.Div(t("wall.panel_failed", lang, error=type(exc).__name__), className="wall-note")
+
+
+def safe_figure(build: Callable[[], go.Figure], lang: str, what: str, scale: float) -> go.Figure:
+    try:
+        return build()
+    except UserError as exc:
+        return empty_figure(str(exc), scale)
+    except Exception as exc:  # noqa: BLE001
+        log.exception("leadership screen: %s failed", what)
+        return empty_figure(t("wall.panel_failed", lang, error=type(exc).__name__), scale)
+
+
+PERIODS = ("ytd", "mtd", "last-month", "last-quarter", "last-year")
+
+
+def desk_filters(prefix: str, campuses: list[str], lang: str, period: str = "ytd") -> list[Any]:
+    """Period, campus (when the user sees several) and division pickers for a desk."""
+    from dash import dcc
+
+    names = all_campuses()
+    divisions = sorted(d for d in departments(warehouse(), current_scope())["division"].dropna().unique() if d)
+    parts = [dcc.Dropdown(id=f"{prefix}-period", clearable=False, value=period, className="wall-select",
+                          options=[{"label": t(f"period.{p}", lang), "value": p} for p in PERIODS])]
+    parts.append(dcc.Dropdown(id=f"{prefix}-campus", placeholder=t("wall.whole_hospital", lang),
+                              className="wall-select" if len(campuses) > 1 else "d-none",
+                              options=[{"label": names[c][0 if lang == "zh" else 1], "value": c} for c in campuses]))
+    parts.append(dcc.Dropdown(id=f"{prefix}-division", placeholder=t("wall.all_divisions", lang), className="wall-select",
+                              options=[{"label": DIVISIONS.get(d, (d, d))[0 if lang == "zh" else 1], "value": d}
+                                       for d in divisions]))
+    return parts
+
+
+def resolve(period: Any, campus: Any, division: Any) -> tuple[Scope, Period, Filters]:
+    """The scope, period and filters a desk asks for; a forged value is refused, not guessed."""
+    from data_layer.periods import parse_period
+
+    if period is None:
+        period = "ytd"
+    if period not in PERIODS:
+        raise UserError(t("wall.bad_filter", current_lang_()))
+    if campus is not None and (not isinstance(campus, str) or campus not in all_campuses()):
+        raise PermissionDenied(f"unknown campus {campus!r}")
+    scope = view_scope(campus or None)
+    if division is not None and not isinstance(division, str):
+        raise UserError(t("wall.bad_filter", current_lang_()))
+    through = warehouse().freshness().data_through
+    if through is None:
+        raise UserError(t("fresh.none", current_lang_()))
+    return scope, parse_period(period, through), Filters(division=(division,)) if division else Filters()
