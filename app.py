@@ -143,7 +143,7 @@ def ensure_demo_accounts(server: Flask) -> None:
         for username, password, role in created[:3] + [c for c in created if c[2] == "assistant"][:2] + \
                 [c for c in created if c[2] == "director"][:2]:
             print(f"  {role:10} {username:28} {password}", flush=True)
-        print(f"  … and {len(created) - 7} more in the file.", flush=True)
+        print(f"  … and {len(created) - 7} more in the file, with a kiosk address for a wall display.", flush=True)
 
 
 def main() -> int:

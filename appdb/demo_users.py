@@ -62,10 +62,16 @@ def ensure_demo_users(db: AppDB, depts: pd.DataFrame, data_dir: Path) -> list[tu
         db.create_user(acc["username"], acc["display_name"], pw, acc["role"], acc["scope_kind"], acc["ids"],
                        is_demo=True)
         created.append((acc["username"], pw, acc["role"]))
+    leader = db.get_by_username("leader")
+    kiosk = []
+    if leader is not None:  # a wall display for the demo: open this address, no password asked
+        _kid, token = db.issue_kiosk(leader.id, "demo wall", None)
+        kiosk = ["", "# Wall display (kiosk login for 'leader'): open this address on the wall's browser",
+                 f"kiosk\t/kiosk/{token}"]
     data_dir.mkdir(parents=True, exist_ok=True)
     path = data_dir / FILE
     lines = ["# Demo accounts (demo warehouse only). Change or delete them before real use.",
-             "# username\tpassword\trole"] + ["\t".join(c) for c in created]
+             "# username\tpassword\trole"] + ["\t".join(c) for c in created] + kiosk
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w", encoding="utf-8") as fh:
         fh.write("\n".join(lines) + "\n")

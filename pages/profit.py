@@ -66,7 +66,7 @@ def layout(**query: str) -> Any:
               html.Div([html.Button(t("export.xlsx", lang), id="pf-export-xlsx", className="btn btn-sm btn-outline-light"),
                         html.Button(t("export.csv", lang), id="pf-export-csv", className="btn btn-sm btn-outline-light")],
                        className="export-buttons") if not wq.kiosk else None,
-              html.Div(_table(lang), className="table-box"), html.Div(id="pf-window", className="tile-note"),
+              html.Div(_table(lang, wq.kiosk), className="table-box"), html.Div(id="pf-window", className="tile-note"),
               extra="area-table"),
         dcc.Download(id="pf-download"),
     ]
@@ -88,11 +88,16 @@ def _columns(lang: str) -> list[dict]:
     return cols
 
 
-def _table(lang: str) -> dash_table.DataTable:
+def _table(lang: str, on_wall: bool) -> dash_table.DataTable:
+    """Every column at a desk (it scrolls sideways); a wall leaves out the tiers and the division
+    so that balance and margin stay in view."""
     dark = "#131c26"
+    hidden = ["division_name", "admin_allocated_cost", "support_allocated_cost", "medtech_allocated_cost"] if on_wall \
+        else []
     return dash_table.DataTable(
         id="pf-table", columns=_columns(lang), data=[], sort_action="native", page_action="none",
-        fixed_rows={"headers": True}, style_as_list_view=True,
+        hidden_columns=hidden, css=[{"selector": ".show-hide", "rule": "display: none"}],
+        style_as_list_view=True,
         style_table={"height": "100%", "maxHeight": "100%", "overflowY": "auto", "overflowX": "auto"},
         style_header={"backgroundColor": dark, "color": MUTED, "fontWeight": 500, "fontSize": ".7rem", "border": "none",
                       "whiteSpace": "normal", "height": "auto"},

@@ -200,7 +200,8 @@ def volumes_table(scope: Scope, mtd: Period, ytd: Period, lang: str) -> html.Tab
     rows = []
     for code in VOLUMES:
         ind = INDICATORS[code]
-        cells = [html.Th(t(f"wall.short.{code}", lang), className="row-label")]
+        label = t(f"wall.short.{code}", lang) + (" (yuan)" if lang == "en" and ind.unit == "yuan" else "")
+        cells = [html.Th(label, className="row-label")]
         for k in ("mtd", "ytd"):
             frame = frames[k]
             if code not in frame.index:
@@ -208,7 +209,10 @@ def volumes_table(scope: Scope, mtd: Period, ytd: Period, lang: str) -> html.Tab
                 continue
             row = frame.loc[code]
             change, text = _change_text(_Row(code, row), lang)
-            cells += [html.Td(format_indicator(row["value"], ind.unit, lang), className="num"),
+            text_value = format_indicator(row["value"], ind.unit, lang)
+            if lang == "en" and ind.unit == "yuan":  # the row label carries the unit; the cell stays narrow
+                text_value = text_value.removesuffix(" yuan")
+            cells += [html.Td(text_value, className="num"),
                       html.Td(change_badge(change, ind.higher_is_better, text))]
         rows.append(html.Tr(cells))
     return html.Table([html.Thead(head), html.Tbody(rows)], className="wall-table", id="cw-volumes-table")

@@ -107,7 +107,7 @@ def _table(lang: str) -> dash_table.DataTable:
     dark = "#131c26"
     return dash_table.DataTable(
         id="drg-table", columns=_columns(lang), data=[], sort_action="native", page_action="none",
-        fixed_rows={"headers": True}, style_as_list_view=True,
+        style_as_list_view=True,
         style_table={"height": "100%", "maxHeight": "100%", "overflowY": "auto", "overflowX": "auto"},
         style_header={"backgroundColor": dark, "color": MUTED, "fontWeight": 500, "fontSize": ".7rem",
                       "border": "none", "whiteSpace": "normal", "height": "auto"},

@@ -109,6 +109,9 @@ def init_auth(server: Flask) -> None:
             state.appdb.audit("kiosk_refused", None, request.path[:7], action, client_ip())
             return False
         kid, user = found
+        if user.is_demo and not state.demo_warehouse:  # like a password sign-in: demo accounts stay in the demo
+            state.appdb.audit("kiosk_refused", user.username, f"kiosk {kid}", "demo account", client_ip())
+            return False
         session.clear()
         login_user(SessionUser(user))
         session["kiosk"] = kid

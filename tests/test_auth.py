@@ -293,7 +293,10 @@ def test_demo_accounts_cover_every_role_and_are_written_once(server: Flask, tmp_
             assert 1 <= len(u.scope_ids) <= 9
     path = tmp_path / FILE
     assert path.stat().st_mode & 0o077 == 0
-    assert created[0][1] in path.read_text(encoding="utf-8")
+    text = path.read_text(encoding="utf-8")
+    assert created[0][1] in text
+    token = text.split("kiosk\t/kiosk/")[1].strip()  # the demo wall's address signs in as the leader
+    assert db.kiosk_login(token)[1].username == "leader"
     assert ensure_demo_users(db, deps, tmp_path) == []  # never again
 
 
