@@ -1,0 +1,179 @@
+"""Annual targets against the year so far: pace, deviation, projection and status.
+
+- A target on a **sum** (visits, discharges, revenue, balance…) is pro-rated to the time elapsed:
+  by working days for volumes (the registry's `volume` flag), by calendar days for other daily
+  sums, and by closed months for sums built on monthly facts (cost, balance).
+- A target on a **level** (average stay, CMI, shares) is not pro-rated: the year-to-date level is
+  set against it, and is its own projection.
+- The projection of a sum to the year end divides the actual by the share of the year's total
+  that the same part of the year held in past years (up to three, the seasonal pattern); with no
+  history it uses the elapsed share (the run rate).
+- Status respects direction: on track when the projection meets the target, at risk within
+  AT_RISK_BAND of it, off track beyond; a target of zero has no relative gap.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+import pandas as pd
+from sqlalchemy import Integer, cast, func, select
+
+from ..periods import Period, month_end
+from ..registry import INDICATORS, BinOp, Expr, Level, M
+from ..schema import dim_date, dim_department, fact_target_annual
+from ..scope import Scope
+from ..sources import Filters
+from ..warehouse import Warehouse, memoized
+from .kpis import indicator_values
+
+AT_RISK_BAND = 0.05  # within 5% of the target (relative to its size): at risk
+HISTORY_YEARS = 3
+STATUSES = ("on_track", "at_risk", "off_track")
+
+
+def is_sum(expr: Expr) -> bool:
+    """True for a measure or a sum or difference of measures: a figure that accrues over time."""
+    if isinstance(expr, M):
+        return True
+    if isinstance(expr, BinOp) and expr.op in "+-":
+        return is_sum(expr.left) and is_sum(expr.right)
+    return False
+
+
+def assess(target: float, projection: float, higher_is_better: bool | None,
+           band: float = AT_RISK_BAND) -> str:
+    """on_track / at_risk / off_track for a projection against a target, in the good direction.
+
+    The gap is relative to the target's size, so a negative target (a planned loss) works too;
+    a target of zero is met exactly or not at all."""
+    if projection is None or math.isnan(projection):
+        return "off_track"
+    good = higher_is_better is not False
+    if target == 0:
+        ok = projection >= 0 if good else projection <= 0
+        return "on_track" if ok else "off_track"
+    gap = (projection - target) / abs(target)
+    if higher_is_better is None:
+        return "on_track" if abs(gap) <= band else "at_risk"
+    gap = gap if good else -gap
+    if gap >= 0:
+        return "on_track"
+    return "at_risk" if gap >= -band else "off_track"
+
+
+def project(actual: float, seasonal_shares: list[float], elapsed: float) -> float:
+    """Year-end projection of a sum: actual over the share of the year it usually represents by
+    now (the mean of past years' shares), or over the elapsed share when there is no history."""
+    shares = [s for s in seasonal_shares if s is not None and s > 0 and math.isfinite(s)]
+    share = sum(shares) / len(shares) if shares else elapsed
+    return actual / share if share > 0 else float("nan")
+
+
+@dataclass(frozen=True)
+class Elapsed:
+    workdays: float  # working days elapsed / working days in the year
+    days: float  # calendar days elapsed / days in the year
+    months: float  # closed months / 12
+
+
+def working_days(wh: Warehouse, start: date, end: date) -> int:
+    """Working days from dim_date (调休 included); weekdays for any day dim_date lacks."""
+    stmt = select(func.count(), func.sum(cast(dim_date.c.is_workday, Integer))).where(
+        dim_date.c.date.between(start, end))
+    row = wh.frame(stmt).iloc[0]
+    covered, work = int(row.iloc[0] or 0), int(row.iloc[1] or 0)
+    total = (end - start).days + 1
+    if covered < total:  # count Monday-Friday for the days dim_date does not cover
+        have = set(pd.to_datetime(wh.frame(select(dim_date.c.date).where(dim_date.c.date.between(start, end)))["date"])
+                   .dt.date)
+        work += sum(1 for k in range(total) if (d := start + timedelta(days=k)) not in have and d.weekday() < 5)
+    return work
+
+
+def elapsed(wh: Warehouse, through: date, months_closed_through: date | None) -> Elapsed:
+    start, year_end = date(through.year, 1, 1), date(through.year, 12, 31)
+    wd = working_days(wh, start, through) / max(working_days(wh, start, year_end), 1)
+    days = ((through - start).days + 1) / ((year_end - start).days + 1)
+    closed = 0
+    if months_closed_through is not None and months_closed_through.year == through.year:
+        closed = months_closed_through.month
+    elif months_closed_through is not None and months_closed_through.year > through.year:
+        closed = 12
+    return Elapsed(wd, days, closed / 12)
+
+
+@memoized
+def targets(wh: Warehouse, scope: Scope, dept_id: str, year: int) -> pd.DataFrame:
+    """The department's annual targets for `year` (indicator, target), registry codes only."""
+    t = fact_target_annual.c
+    stmt = select(t.indicator_code, t.target_value).where(t.dept_id == dept_id, t.year == year)
+    stmt = stmt.where(t.dept_id.in_(select(dim_department.c.dept_id).where(scope.clause())))
+    df = wh.frame(stmt).rename(columns={"indicator_code": "indicator", "target_value": "target"})
+    df["target"] = pd.to_numeric(df["target"]).astype(float)
+    return df[df["indicator"].isin(INDICATORS.keys())].reset_index(drop=True)
+
+
+@memoized
+def target_progress(wh: Warehouse, scope: Scope, dept_id: str, through: date) -> pd.DataFrame:
+    """One row per target of the department for the year of `through`:
+    indicator, target, actual, basis (workdays | days | months | level), elapsed, expected (the
+    target pro-rated to `elapsed`; the target itself for a level), deviation (actual - expected),
+    deviation_rel, projection, status, history_years (past years in the seasonal pattern)."""
+    cols = ["indicator", "target", "actual", "basis", "elapsed", "expected", "deviation", "deviation_rel", "projection",
+            "status", "history_years"]
+    goals = targets(wh, scope, dept_id, through.year)
+    if goals.empty:
+        return pd.DataFrame(columns=cols)
+    fresh = wh.freshness()
+    codes = tuple(goals["indicator"])
+    filters = Filters(department=(dept_id,))
+    ytd = Period(date(through.year, 1, 1), through)
+    now = indicator_values(wh, scope, codes, ytd, Level.department, filters).set_index("indicator")["value"]
+    share = elapsed(wh, through, fresh.months_closed_through)
+    past = _seasonal_shares(wh, scope, codes, filters, through, fresh.first_date)
+    rows = []
+    for g in goals.itertuples():
+        ind = INDICATORS[g.indicator]
+        actual = float(now.get(g.indicator, float("nan")))
+        if is_sum(ind.formula):
+            basis = "months" if ind.monthly else ("workdays" if ind.volume else "days")
+            frac = {"months": share.months, "workdays": share.workdays, "days": share.days}[basis]
+            expected = g.target * frac
+            shares = past.get(g.indicator, [])
+            projection = project(actual, shares, frac) if frac > 0 else float("nan")
+        else:
+            basis, frac, expected, shares, projection = "level", 1.0, g.target, [], actual
+        deviation = actual - expected
+        rel = deviation / abs(expected) if expected else float("nan")
+        rows.append((g.indicator, g.target, actual, basis, frac, expected, deviation, rel, projection,
+                     assess(g.target, projection, ind.higher_is_better), len(shares)))
+    return pd.DataFrame(rows, columns=cols)
+
+
+def _seasonal_shares(wh: Warehouse, scope: Scope, codes: tuple[str, ...], filters: Filters, through: date,
+                     first: date | None) -> dict[str, list[float]]:
+    """For each sum indicator: in each of the past years with a whole year of data, the share of
+    the year's total reached by the same day (or, for monthly facts, the same closed month)."""
+    sums = tuple(c for c in codes if is_sum(INDICATORS[c].formula))
+    out: dict[str, list[float]] = {c: [] for c in sums}
+    if not sums or first is None:
+        return out
+    for back in range(1, HISTORY_YEARS + 1):
+        y = through.year - back
+        if date(y, 1, 1) < first:
+            break
+        same_day = _same_day(through, y)
+        part = indicator_values(wh, scope, sums, Period(date(y, 1, 1), same_day), Level.department, filters)
+        whole = indicator_values(wh, scope, sums, Period(date(y, 1, 1), date(y, 12, 31)), Level.department, filters)
+        p, w = part.set_index("indicator")["value"], whole.set_index("indicator")["value"]
+        for c in sums:
+            if c in p.index and c in w.index and w[c] and math.isfinite(w[c]):
+                out[c].append(float(p[c]) / float(w[c]))
+    return out
+
+
+def _same_day(d: date, year: int) -> date:
+    """The same month and day in another year (28 February for 29 February)."""
+    return d.replace(year=year) if not (d.month == 2 and d.day == 29) else month_end(date(year, 2, 1))
