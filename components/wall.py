@@ -234,3 +234,34 @@ def change_badge(change: float | None, higher_is_better: bool | None, text: str)
     else:
         cls = "chg-good" if (change > 0) == higher_is_better else "chg-bad"
     return html.Span(f"{arrow} {text}", className=f"chg {cls}")
+
+
+def dark_table(table_id: str, columns: list[dict], *, left: tuple[str, ...], loss_when: str, loss_columns: list[str],
+               hidden: list[str] | None = None, cell: dict | None = None) -> Any:
+    """A sortable table in the wall's dark style: `left` columns align left, `loss_columns` turn
+    vermillion where the filter `loss_when` holds (e.g. '{balance} < 0')."""
+    from dash import dash_table
+
+    dark = "#131c26"
+    return dash_table.DataTable(
+        id=table_id, columns=columns, data=[], sort_action="native", page_action="none", style_as_list_view=True,
+        hidden_columns=hidden or [], css=[{"selector": ".show-hide", "rule": "display: none"}],
+        style_table={"height": "100%", "maxHeight": "100%", "overflowY": "auto", "overflowX": "auto"},
+        style_header={"backgroundColor": dark, "color": MUTED, "fontWeight": 500, "fontSize": ".7rem", "border": "none",
+                      "whiteSpace": "normal", "height": "auto"},
+        style_cell={"backgroundColor": dark, "color": INK, "fontSize": ".78rem", "border": "none",
+                    "borderBottom": "1px solid #233040", "padding": ".1rem .3rem", "fontFamily": TABLE_FONT,
+                    "cursor": "pointer", **(cell or {})},
+        style_cell_conditional=[{"if": {"column_id": c}, "textAlign": "left"} for c in left],
+        style_data_conditional=[
+            {"if": {"filter_query": loss_when, "column_id": loss_columns}, "color": "#ff9c6b", "fontWeight": 600},
+            {"if": {"state": "active"}, "backgroundColor": "#1f3346", "border": "1px solid #56b4e9"},
+        ],
+    )
+
+
+def export_buttons(prefix: str, lang: str) -> html.Div:
+    """Excel and CSV buttons (ids PREFIX-export-xlsx and PREFIX-export-csv) for a desk."""
+    return html.Div([html.Button(t("export.xlsx", lang), id=f"{prefix}-export-xlsx", className="btn btn-sm btn-outline-light"),
+                     html.Button(t("export.csv", lang), id=f"{prefix}-export-csv", className="btn btn-sm btn-outline-light")],
+                    className="export-buttons")

@@ -134,3 +134,26 @@ def resolve(period: Any, campus: Any, division: Any) -> tuple[Scope, Period, Fil
     if through is None:
         raise UserError(t("fresh.none", current_lang_()))
     return scope, parse_period(period, through), Filters(division=(division,)) if division else Filters()
+
+
+def open_screen(module: str, path: str, query: dict[str, Any], lang: str) -> tuple[Any, list[str]] | Any:
+    """The checks every leadership screen makes before it draws: the role may open the page, the
+    campus asked for lies in the user's scope (refusals audited), bad query values become notes.
+    Returns (WallQuery, the user's campuses), or the panel to show instead."""
+    from components.wall import parse_wall_query
+    from shell.access import audit, page_denied
+
+    from ._common import forbidden_panel
+
+    if page_denied(module):
+        return forbidden_panel(lang)
+    try:
+        campuses = user_campuses()
+        wq = parse_wall_query(query, lang, list(all_campuses()))
+        view_scope(wq.campus)
+    except PermissionDenied as exc:
+        audit("forbidden_campus", path, str(exc))
+        return forbidden_panel(lang)
+    except UserError as exc:
+        return html.Main(html.Div(str(exc), className="alert alert-warning"), className="container page")
+    return wq, campuses

@@ -250,6 +250,7 @@ def _pace_figure(scope: Scope, dept: str, row: Any, lang: str) -> go.Figure:
     fig.add_bar(x=months, y=cumulative, name=t("dw.cumulative", lang), marker_color="#0b5cad")
     fig.add_scatter(x=months, y=pace, name=t("dw.pace", lang), mode="lines+markers",
                     line={"color": "#e69f00", "dash": "dash", "width": 3}, marker={"symbol": "diamond"})
+    fig.update_xaxes(type="category")  # 2026-01 …, the same in both languages
     fig.update_layout(title=f"{ind.name(lang)} · {t('dw.pace_title', lang)}", margin={"l": 40, "r": 10, "t": 40, "b": 30},
                       height=300, legend={"orientation": "h", "y": -0.2}, plot_bgcolor="#fff", paper_bgcolor="#fff")
     return fig
@@ -301,6 +302,7 @@ def _wards(scope: Scope, dept: str, per: Period, lang: str) -> Any:
     fig = go.Figure()
     for _ward, g in census.groupby("ward_id", sort=True):
         fig.add_scatter(x=g["day"].astype(str), y=g["census"], mode="lines", name=_named(g, lang).iloc[0])
+    fig.update_xaxes(tickformat="%m-%d")
     fig.update_layout(title=t("dw.census", lang), height=280, margin={"l": 40, "r": 10, "t": 40, "b": 30},
                       legend={"orientation": "h", "y": -0.25}, plot_bgcolor="#fff", paper_bgcolor="#fff")
     return [_table(wards, WARD_CODES, t("dw.ward", lang), lang, "dw-wards-table"),

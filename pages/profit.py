@@ -16,25 +16,23 @@ from flask import current_app
 
 from components.i18n import t
 from components.wall import (
-    MUTED,
-    TABLE_FONT,
     campus_color,
+    dark_table,
     empty_figure,
+    export_buttons,
     graph,
     next_url,
     panel,
-    parse_wall_query,
     scale_of,
     style,
     wall_frame,
 )
-from data_layer.errors import UserError
 from data_layer.queries.names import DIVISIONS
 from data_layer.queries.profit import department_profit
-from shell.access import PermissionDenied, audit, page_denied, secured
+from shell.access import PermissionDenied, secured
 
-from ._common import current_lang, current_scope, forbidden_panel, send_table, warehouse
-from ._wall import all_campuses, desk_filters, resolve, safe_figure, settings, subtitle, user_campuses, view_scope
+from ._common import current_lang, current_scope, send_table, warehouse
+from ._wall import all_campuses, desk_filters, open_screen, resolve, safe_figure, settings, subtitle
 
 ROLES = ("leader",)
 dash.register_page(__name__, path="/profit", name="Department profit", order=3, allowed_roles=ROLES,
@@ -48,24 +46,15 @@ COLUMNS = ("name", "campus", "division_name", "revenue_total", "direct_cost", "a
 
 def layout(**query: str) -> Any:
     lang = current_lang()
-    if page_denied(__name__):
-        return forbidden_panel(lang)
-    try:
-        campuses = user_campuses()
-        wq = parse_wall_query(query, lang, list(all_campuses()))
-        view_scope(wq.campus)
-    except PermissionDenied as exc:
-        audit("forbidden_campus", "/profit", str(exc))
-        return forbidden_panel(lang)
-    except UserError as exc:
-        return html.Main(html.Div(str(exc), className="alert alert-warning"), className="container page")
+    opened = open_screen(__name__, "/profit", query, lang)
+    if not isinstance(opened, tuple):
+        return opened
+    wq, campuses = opened
     body = [
         panel(t("profit.bars", lang, n=BARS), graph("pf-bars"), extra="area-bars"),
         panel(t("profit.treemap", lang), graph("pf-treemap"), extra="area-treemap"),
         panel(t("profit.table", lang),
-              html.Div([html.Button(t("export.xlsx", lang), id="pf-export-xlsx", className="btn btn-sm btn-outline-light"),
-                        html.Button(t("export.csv", lang), id="pf-export-csv", className="btn btn-sm btn-outline-light")],
-                       className="export-buttons") if not wq.kiosk else None,
+              export_buttons("pf", lang) if not wq.kiosk else None,
               html.Div(_table(lang, wq.kiosk), className="table-box"), html.Div(id="pf-window", className="tile-note"),
               extra="area-table"),
         dcc.Download(id="pf-download"),
@@ -91,23 +80,10 @@ def _columns(lang: str) -> list[dict]:
 def _table(lang: str, on_wall: bool) -> dash_table.DataTable:
     """Every column at a desk (it scrolls sideways); a wall leaves out the tiers and the division
     so that balance and margin stay in view."""
-    dark = "#131c26"
     hidden = ["division_name", "admin_allocated_cost", "support_allocated_cost", "medtech_allocated_cost"] if on_wall \
         else []
-    return dash_table.DataTable(
-        id="pf-table", columns=_columns(lang), data=[], sort_action="native", page_action="none",
-        hidden_columns=hidden, css=[{"selector": ".show-hide", "rule": "display: none"}],
-        style_as_list_view=True,
-        style_table={"height": "100%", "maxHeight": "100%", "overflowY": "auto", "overflowX": "auto"},
-        style_header={"backgroundColor": dark, "color": MUTED, "fontWeight": 500, "fontSize": ".7rem", "border": "none",
-                      "whiteSpace": "normal", "height": "auto"},
-        style_cell={"backgroundColor": dark, "color": "#e8edf3", "fontSize": ".78rem", "border": "none",
-                    "borderBottom": "1px solid #233040", "padding": ".1rem .3rem", "fontFamily": TABLE_FONT,
-                    "cursor": "pointer"},
-        style_cell_conditional=[{"if": {"column_id": c}, "textAlign": "left"} for c in ("name", "campus", "division_name")],
-        style_data_conditional=[{"if": {"filter_query": "{balance} < 0", "column_id": ["balance", "margin"]},
-                                 "color": "#ff9c6b", "fontWeight": 600}],
-    )
+    return dark_table("pf-table", _columns(lang), left=("name", "campus", "division_name"), loss_when="{balance} < 0",
+                      loss_columns=["balance", "margin"], hidden=hidden)
 
 
 def _frame(period: Any, campus: Any, division: Any, lang: str) -> tuple[pd.DataFrame, Any]:

@@ -30,23 +30,21 @@ from components.wall import (
     graph,
     next_url,
     panel,
-    parse_wall_query,
     scale_of,
     style,
     wall_frame,
 )
 from data_layer.alerts.actions import suggested_action
-from data_layer.errors import UserError
 from data_layer.periods import Period, add_months
 from data_layer.queries.kpis import compare, indicator_values
 from data_layer.queries.live import LIVE_METRICS, current_figures
 from data_layer.queries.structure import departments
 from data_layer.registry import INDICATORS, Level
 from data_layer.scope import Scope
-from shell.access import PermissionDenied, audit, page_denied, secured
+from shell.access import PermissionDenied, secured
 
-from ._common import current_lang, forbidden_panel, warehouse
-from ._wall import all_campuses, safe, safe_figure, settings, subtitle, user_campuses, view_scope
+from ._common import current_lang, warehouse
+from ._wall import all_campuses, open_screen, safe, safe_figure, settings, subtitle, user_campuses, view_scope
 
 ROLES = ("leader",)
 dash.register_page(__name__, path="/wall/campus", name="Campus operations", order=1, allowed_roles=ROLES,
@@ -63,17 +61,10 @@ GRAPHS = ("cw-mix", "cw-trend-revenue", "cw-trend-discharges", "cw-division-tren
 
 def layout(**query: str) -> Any:
     lang = current_lang()
-    if page_denied(__name__):
-        return forbidden_panel(lang)
-    try:
-        campuses = user_campuses()
-        wq = parse_wall_query(query, lang, list(all_campuses()))
-        view_scope(wq.campus)
-    except PermissionDenied as exc:
-        audit("forbidden_campus", "/wall/campus", str(exc))
-        return forbidden_panel(lang)
-    except UserError as exc:
-        return html.Main(html.Div(str(exc), className="alert alert-warning"), className="container page")
+    opened = open_screen(__name__, "/wall/campus", query, lang)
+    if not isinstance(opened, tuple):
+        return opened
+    wq, campuses = opened
     return screen_layout(wq, campuses, lang)
 
 

@@ -19,27 +19,35 @@ from components.wall import (
     GOOD,
     LOSS,
     MUTED,
-    TABLE_FONT,
     campus_color,
     change_badge,
+    dark_table,
     empty_figure,
+    export_buttons,
     graph,
     next_url,
     panel,
-    parse_wall_query,
     scale_of,
     style,
     wall_frame,
 )
-from data_layer.errors import UserError
 from data_layer.queries.drg import COST_PARTS, drg_cost_structure, drg_departments, drg_groups
 from data_layer.queries.kpis import compare
 from data_layer.queries.structure import departments
 from data_layer.registry import INDICATORS
-from shell.access import PermissionDenied, audit, page_denied, secured
+from shell.access import secured
 
-from ._common import current_lang, forbidden_panel, send_table, warehouse
-from ._wall import all_campuses, desk_filters, resolve, safe, safe_figure, settings, subtitle, user_campuses, view_scope
+from ._common import current_lang, send_table, warehouse
+from ._wall import (
+    all_campuses,
+    desk_filters,
+    open_screen,
+    resolve,
+    safe,
+    safe_figure,
+    settings,
+    subtitle,
+)
 
 ROLES = ("leader",)
 dash.register_page(__name__, path="/wall/drg", name="DRG cost screen", order=2, allowed_roles=ROLES,
@@ -55,25 +63,16 @@ FILTERS = [Input("drg-period", "value"), Input("drg-campus", "value"), Input("dr
 
 def layout(**query: str) -> Any:
     lang = current_lang()
-    if page_denied(__name__):
-        return forbidden_panel(lang)
-    try:
-        campuses = user_campuses()
-        wq = parse_wall_query(query, lang, list(all_campuses()))
-        view_scope(wq.campus)
-    except PermissionDenied as exc:
-        audit("forbidden_campus", "/wall/drg", str(exc))
-        return forbidden_panel(lang)
-    except UserError as exc:
-        return html.Main(html.Div(str(exc), className="alert alert-warning"), className="container page")
+    opened = open_screen(__name__, "/wall/drg", query, lang)
+    if not isinstance(opened, tuple):
+        return opened
+    wq, campuses = opened
     on_wall = wq.kiosk or wq.rotate is not None
     body = [
         html.Div(id="drg-kpis", className="kpi-strip area-kpis"),
         panel(t("drg.quadrant", lang), graph("drg-quadrant"), extra="area-quadrant"),
         panel(t("drg.table_wall" if on_wall else "drg.table", lang),
-              html.Div([html.Button(t("export.xlsx", lang), id="drg-export-xlsx", className="btn btn-sm btn-outline-light"),
-                        html.Button(t("export.csv", lang), id="drg-export-csv", className="btn btn-sm btn-outline-light")],
-                       className="export-buttons") if not wq.kiosk else None,
+              export_buttons("drg", lang) if not wq.kiosk else None,
               html.Div(_table(lang), className="table-box"), extra="area-table"),
         panel(t("drg.detail", lang), html.Div(id="drg-detail-title", className="detail-title"),
               html.Div([graph("drg-structure"), html.Div(id="drg-depts", className="dept-list")], className="detail-pair"),
@@ -103,25 +102,10 @@ def _columns(lang: str) -> list[dict]:
     return [{"id": c, "name": n, **extra} for c, n, extra in cols]
 
 
-def _table(lang: str) -> dash_table.DataTable:
-    dark = "#131c26"
-    return dash_table.DataTable(
-        id="drg-table", columns=_columns(lang), data=[], sort_action="native", page_action="none",
-        style_as_list_view=True,
-        style_table={"height": "100%", "maxHeight": "100%", "overflowY": "auto", "overflowX": "auto"},
-        style_header={"backgroundColor": dark, "color": MUTED, "fontWeight": 500, "fontSize": ".7rem",
-                      "border": "none", "whiteSpace": "normal", "height": "auto"},
-        style_cell={"backgroundColor": dark, "color": "#e8edf3", "fontSize": ".8rem", "border": "none",
-                    "borderBottom": "1px solid #233040", "padding": ".1rem .3rem", "fontFamily": TABLE_FONT,
-                    "maxWidth": "11rem", "overflow": "hidden", "textOverflow": "ellipsis"},
-        style_cell_conditional=[{"if": {"column_id": c}, "textAlign": "left"} for c in ("drg_code", "name")],
-        style_data_conditional=[
-            {"if": {"filter_query": "{drg_margin} < 0", "column_id": ["drg_margin", "drg_margin_per_case"]},
-             "color": "#ff9c6b", "fontWeight": 600},
-            {"if": {"state": "active"}, "backgroundColor": "#1f3346", "border": "1px solid #56b4e9"},
-        ],
-        hidden_columns=[], css=[{"selector": ".show-hide", "rule": "display: none"}],
-    )
+def _table(lang: str) -> Any:
+    return dark_table("drg-table", _columns(lang), left=("drg_code", "name"), loss_when="{drg_margin} < 0",
+                      loss_columns=["drg_margin", "drg_margin_per_case"],
+                      cell={"maxWidth": "11rem", "overflow": "hidden", "textOverflow": "ellipsis"})
 
 
 def _groups(period: Any, campus: Any, division: Any) -> tuple[pd.DataFrame, Any, Any, Any]:
