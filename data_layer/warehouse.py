@@ -139,11 +139,15 @@ def _as_datetime(v: Any) -> datetime | None:
 R = TypeVar("R")
 
 
-def memoized(fn: Callable[..., R]) -> Callable[..., R]:
+def memoized(fn: Callable[..., R] | None = None, *, ttl: int | None = None) -> Any:
     """Cache a query function's result, keyed by function, scope, parameters and freshness.
 
     The wrapped function takes (wh: Warehouse, scope: Scope, ...): the scope is required.
+    `@memoized(ttl=SECONDS)` keeps a result for that long at most (for figures that change
+    without a new meta_load row, such as the live feed); plain `@memoized` until evicted.
     """
+    if fn is None:
+        return lambda f: memoized(f, ttl=ttl)
 
     @functools.wraps(fn)
     def wrapper(wh: Warehouse, scope: Scope, *args: Any, **kwargs: Any) -> R:
@@ -156,7 +160,7 @@ def memoized(fn: Callable[..., R]) -> Callable[..., R]:
         if hit is not None:
             return hit.copy() if isinstance(hit, pd.DataFrame) else hit
         result = fn(wh, scope, *args, **kwargs)
-        wh._safe_set(key, result)
+        wh._safe_set(key, result, timeout=ttl)
         return result.copy() if isinstance(result, pd.DataFrame) else result
 
     wrapper.uncached = fn  # type: ignore[attr-defined]

@@ -26,7 +26,7 @@ DAILY_CODES = {"outpatient_visits_today": "outpatient_visits", "emergency_visits
                "surgeries_today": "surgeries", "inpatients_now": "bed_days"}
 
 
-@memoized
+@memoized(ttl=2 * LIVE_TICK_SECONDS)  # the key moves every tick: old ticks need not linger in the cache
 def live_rows(wh: Warehouse, scope: Scope, since: datetime) -> pd.DataFrame:
     """The newest snapshot since `since` of each metric per campus the scope covers.
 
