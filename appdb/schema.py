@@ -1,7 +1,21 @@
 """Tables of the application database (the migrations create them; this is the code's view)."""
 from __future__ import annotations
 
-from sqlalchemy import Boolean, Column, Date, DateTime, Float, ForeignKey, Index, Integer, MetaData, String, Table, Text
+from sqlalchemy import (
+    Boolean,
+    Column,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
 
 metadata = MetaData()
 
@@ -108,4 +122,66 @@ kiosk_tokens = Table(
     Column("last_used_at", DateTime, nullable=True),
     Column("last_ip", String(64), nullable=True),
     Column("revoked_at", DateTime, nullable=True),
+)
+
+appraisals = Table(
+    "appraisals", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("dept_id", String(64), nullable=False),
+    Column("campus_id", String(64), nullable=True),
+    Column("device_name", String(200), nullable=False),
+    Column("category", String(32), nullable=False),
+    Column("inputs", Text, nullable=False),  # JSON: the form's fields as entered
+    Column("annual_exams", Float, nullable=False),
+    Column("annual_revenue", Float, nullable=False),
+    Column("annual_cost", Float, nullable=False),
+    Column("annual_net", Float, nullable=False),
+    Column("payback_years", Float, nullable=True),
+    Column("existing", Text, nullable=False),  # JSON: the department's devices of the kind and their use
+    Column("note", Text, nullable=True),
+    Column("created_by", String(64), nullable=True),
+    Column("created_at", DateTime, nullable=False),
+    Index("ix_appraisals_dept", "dept_id", "created_at"),
+)
+
+PROJECT_STATUSES = ("active", "closed")
+
+projects = Table(
+    "projects", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("title", String(200), nullable=False),
+    Column("dept_ids", Text, nullable=False),  # comma-separated
+    Column("campus_ids", Text, nullable=False),  # comma-separated, for campus scopes
+    Column("indicators", Text, nullable=False),  # comma-separated registry codes
+    Column("start_date", Date, nullable=False),
+    Column("before_days", Integer, nullable=False),
+    Column("after_days", Integer, nullable=False),
+    Column("description", Text, nullable=True),
+    Column("status", String(16), nullable=False),
+    Column("created_by", String(64), nullable=True),
+    Column("created_at", DateTime, nullable=False),
+    Column("updated_at", DateTime, nullable=False),
+    Column("version", Integer, nullable=False),
+)
+
+REPORT_STATUSES = ("draft", "published")
+
+reports = Table(
+    "reports", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("dept_id", String(64), nullable=False),
+    Column("campus_id", String(64), nullable=True),
+    Column("month", Date, nullable=False),  # first day of the month reported
+    Column("revision", Integer, nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("content", Text, nullable=False),  # JSON: the generated sections, frozen at publication
+    Column("findings", Text, nullable=False),  # JSON list of {problem, cause, suggestion}
+    Column("data_stamp", String(80), nullable=False),
+    Column("created_by", String(64), nullable=True),
+    Column("created_at", DateTime, nullable=False),
+    Column("updated_at", DateTime, nullable=False),
+    Column("published_by", String(64), nullable=True),
+    Column("published_at", DateTime, nullable=True),
+    Column("version", Integer, nullable=False),
+    UniqueConstraint("dept_id", "month", "revision", name="uq_reports_dept_month_rev"),
 )

@@ -419,6 +419,15 @@ CATALOG: dict[str, tuple[str, str]] = {
 }
 
 
+def _with_sections() -> None:
+    from components.catalog import merged
+
+    CATALOG.update(merged(CATALOG))
+
+
+_with_sections()
+
+
 def t(key: str, lang: str, **kwargs: object) -> str:
     zh, en = CATALOG[key]
     text = zh if lang == "zh" else en

@@ -27,7 +27,7 @@ from ._common import (
 )
 
 ROLES = ("leader", "director", "assistant")
-dash.register_page(__name__, path="/", name="Overview", order=0, allowed_roles=ROLES, landing_for=("assistant",),
+dash.register_page(__name__, path="/", name="Overview", order=0, allowed_roles=ROLES, landing_for=(),
                    nav_label={"zh": "运营概览", "en": "Overview"})
 
 DEPT_SELECT, DEPT_VIEW = "home-dept-select", "home-dept-view"

@@ -1,0 +1,34 @@
+"""Texts of the workspace portfolio (所辖科室)."""
+TEXTS: dict[str, tuple[str, str]] = {
+    "ws.portfolio": ("所辖科室关键指标", "Key indicators of your departments"),
+    "ws.pf.subtitle": ("共 {n} 个科室", "{n} departments"),
+    "ws.pf.department": ("科室", "Department"),
+    "ws.pf.alerts": ("未处理预警", "Open alerts"),
+    "ws.pf.no_alerts": ("无", "none"),
+    "ws.pf.open_department": ("科室工作台", "Department"),
+    "ws.pf.target": ("年度目标", "Target"),
+    "ws.pf.legend": ("颜色：", "Colour:"),
+    "ws.pf.score.2": ("明显好于目标或去年", "well ahead of target or last year"),
+    "ws.pf.score.1": ("好于目标或去年", "ahead of target or last year"),
+    "ws.pf.score.0": ("持平", "in line"),
+    "ws.pf.score.-1": ("差于目标或去年", "behind target or last year"),
+    "ws.pf.score.-2": ("明显差于目标或去年", "well behind target or last year"),
+    "ws.pf.rules": ("本年累计时，有年度目标的指标按目标进度着色（按进度正常 / 有风险 / 落后）；"
+                    "其余指标按与去年同期相比的变化着色："
+                    "金额和数量变化 2% 以内为持平，10% 以上为明显；比率变化 0.5 个百分点以内为持平，2 个百分点以上为明显。"
+                    "方向以指标“越高越好”或“越低越好”为准；无好坏方向的指标不着色。",
+                    "Year to date, an indicator with an annual target is coloured by its pace against the target "
+                    "(on track / at risk / off track); every other cell by its change on the same period last year: "
+                    "amounts and counts within 2% are in line and beyond 10% strong; ratios within 0.5 points are in "
+                    "line and beyond 2 points strong. Better or worse follows the indicator's direction; an indicator "
+                    "with no better direction is not coloured."),
+    "ws.pf.col.dept_id": ("科室编码", "Department code"),
+    "ws.pf.col.value": ("本期", "Value"),
+    "ws.pf.col.previous": ("上期", "Previous period"),
+    "ws.pf.col.year_ago": ("去年同期", "Same period last year"),
+    "ws.pf.col.basis": ("着色依据", "Coloured by"),
+    "ws.pf.col.status": ("目标状态", "Target status"),
+    "ws.pf.col.score": ("评分（-2至2）", "Score (-2 to 2)"),
+    "ws.pf.basis.target": ("年度目标", "annual target"),
+    "ws.pf.basis.history": ("去年同期", "last year"),
+}

@@ -1,0 +1,231 @@
+"""What the sections of the operations assistant's workspace (运营分析工作台) share.
+
+Eight sections, one page each, under /workspace: portfolio, revenue drill-down, cost
+composition and monitoring model, DRG detail, budget execution, equipment, improvement
+projects, monthly reports. They share a tab bar, the department and period pickers (one
+address per choice, so it can be bookmarked and shared), the scope checks, and the export
+buttons (Excel or CSV, every table, audited, limited to the user's scope).
+
+A page of the workspace (Dash only imports page files that contain the text
+"register_page", hence the comment):
+
+    register(__name__, "budget")  # register_page through pages._workspace
+    def layout(dept=None, period=None, **_q):
+        start = begin("budget", dept, period)          # forbidden / error panel, or the choices
+        if not isinstance(start, Start):
+            return start
+        return frame("budget", start, [section(...)])
+
+Its callbacks take Input("ws-dept", "value") and Input("ws-period", "value"), check them
+with `check_department` and `resolve_period`, and answer the export buttons with
+`export_request` + `send_table` (Output("ws-download", "data", allow_duplicate=True)).
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlencode
+
+import dash
+import pandas as pd
+from dash import Input, Output, callback, ctx, dcc, html
+from flask import current_app
+
+from components.i18n import t
+from components.overview import freshness_line
+from data_layer.errors import UserError
+from data_layer.periods import Period, add_months, parse_period
+from data_layer.queries.structure import departments
+from shell.access import PermissionDenied, audit, page_denied, secured
+
+from ._common import current_lang, current_scope, forbidden_panel, warehouse, warehouse_error_panel
+from ._wall import PERIODS
+
+ROLES = ("leader", "director", "assistant")
+SECTIONS: tuple[tuple[str, str], ...] = (
+    ("portfolio", "/workspace"),
+    ("revenue", "/workspace/revenue"),
+    ("costs", "/workspace/costs"),
+    ("drg", "/workspace/drg"),
+    ("budget", "/workspace/budget"),
+    ("equipment", "/workspace/equipment"),
+    ("projects", "/workspace/projects"),
+    ("reports", "/workspace/reports"),
+)
+PATHS = dict(SECTIONS)
+EXPORT_FORMATS = ("xlsx", "csv")
+MONTHS_OFFERED = 13  # the period picker offers the last 13 months besides the named periods
+_MONTH = re.compile(r"^\d{4}-\d{2}$")
+
+
+def register(module: str, section: str) -> None:
+    """Register a workspace page; only the portfolio appears in the top navigation (the tab bar
+    leads to the rest) and assistants land on it."""
+    order = 3 + [s for s, _ in SECTIONS].index(section) / 100
+    dash.register_page(module, path=PATHS[section], name=f"Workspace {section}", order=order, allowed_roles=ROLES,
+                       nav=section == "portfolio", landing_for=("assistant",) if section == "portfolio" else (),
+                       nav_label={"zh": "运营分析", "en": "Workspace"}, title=f"Workspace · {section}")
+
+
+def my_departments() -> pd.DataFrame:
+    """The clinical departments in the user's scope (dept_id, names, campus, division …)."""
+    deps = departments(warehouse(), current_scope())
+    return deps[deps["kind"] == "clinical"].reset_index(drop=True)
+
+
+def check_department(dept: Any) -> str:
+    """The department id if the user may see it; PermissionDenied (audited by the shell) otherwise."""
+    if not isinstance(dept, str) or not dept or len(dept) > 64:
+        raise PermissionDenied("no department")
+    campus = current_app.extensions["hospdash"].campus_of(dept)
+    if not current_scope().allows_department(dept, campus):
+        raise PermissionDenied(f"department {dept} is outside the user's scope")
+    return dept
+
+
+def period_options(lang: str) -> list[dict[str, str]]:
+    through = warehouse().freshness().data_through
+    opts = [{"label": t(f"period.{p}", lang), "value": p} for p in PERIODS]
+    if through is not None:
+        first = warehouse().freshness().first_date
+        for i in range(MONTHS_OFFERED):
+            m = add_months(through.replace(day=1), -i)
+            if first is not None and m < first.replace(day=1):
+                break
+            opts.append({"label": f"{m:%Y-%m}", "value": f"{m:%Y-%m}"})
+    return opts
+
+
+def valid_period_key(key: Any) -> bool:
+    return isinstance(key, str) and (key in PERIODS or bool(_MONTH.match(key)))
+
+
+def resolve_period(key: Any) -> Period:
+    """A named period (ytd, last-month …) or a month YYYY-MM, within the data; UserError otherwise."""
+    lang = current_lang()
+    if not valid_period_key(key):
+        raise UserError(t("wall.bad_filter", lang))
+    fresh = warehouse().freshness()
+    if fresh.data_through is None:
+        raise UserError(t("fresh.none", lang))
+    per = parse_period(key, fresh.data_through)
+    if fresh.first_date is not None and (per.end < fresh.first_date or per.start > fresh.data_through):
+        raise UserError(t("ws.period_outside", lang, period=key, first=fresh.first_date, through=fresh.data_through))
+    if per.end > fresh.data_through:
+        per = Period(per.start, fresh.data_through, per.kind)
+    return per
+
+
+@dataclass(frozen=True)
+class Start:
+    """What a workspace page opens with: the language, the user's departments and the choices."""
+
+    lang: str
+    mine: pd.DataFrame
+    dept: str
+    period: str
+
+    @property
+    def name_col(self) -> str:
+        return "name_zh" if self.lang == "zh" else "name_en"
+
+    def dept_name(self, dept: str | None = None) -> str:
+        row = self.mine[self.mine["dept_id"] == (dept or self.dept)]
+        return str(row.iloc[0][self.name_col]) if not row.empty else str(dept or self.dept)
+
+
+def begin(module: str, dept: str | None, period: str | None, default_period: str = "ytd") -> Start | html.Main:
+    """Check the page and the address; a Start, or the panel to show instead (forbidden, no data,
+    unknown department). A department outside the scope is audited and refused."""
+    lang = current_lang()
+    if page_denied(module):
+        return forbidden_panel(lang)
+    try:
+        mine = my_departments()
+    except UserError as exc:
+        return html.Main(warehouse_error_panel(str(exc), lang), className="container page")
+    if mine.empty:
+        return html.Main(html.Div(t("dw.no_departments", lang), className="alert alert-warning"),
+                         className="container page")
+    dept = dept or str(mine["dept_id"].iloc[0])
+    try:
+        check_department(dept)
+    except PermissionDenied:
+        audit("forbidden_department", PATHS.get(module.rsplit(".", 1)[-1], module), f"dept={str(dept)[:64]}")
+        return forbidden_panel(lang)
+    if dept not in set(mine["dept_id"]):
+        return html.Main(html.Div(t("dept.unknown", lang, dept=str(dept)[:64]), className="alert alert-warning"),
+                         className="container page")
+    return Start(lang, mine, dept, period if valid_period_key(period) else default_period)
+
+
+def tabs(active: str, start: Start) -> html.Nav:
+    """The workspace's tab bar; each tab keeps the department and period."""
+    q = "?" + urlencode({"dept": start.dept, "period": start.period})
+    return html.Nav([dcc.Link(t(f"ws.tab.{key}", start.lang), href=path + q, id={"type": "ws-tab", "index": key},
+                              className="ws-tab active" if key == active else "ws-tab")
+                     for key, path in SECTIONS], className="ws-tabs", **{"aria-label": t("ws.title", start.lang)})
+
+
+def pickers(start: Start, *, dept: bool = True, period: bool = True) -> html.Div:
+    """Department and period pickers (ids ws-dept and ws-period); a hidden one still carries its value."""
+    lang = start.lang
+    dept_opts = [{"label": r[start.name_col], "value": r["dept_id"]} for _, r in start.mine.iterrows()]
+    return html.Div([
+        dcc.Dropdown(id="ws-dept", options=dept_opts, value=start.dept, clearable=False,
+                     className="dw-select" if dept and len(dept_opts) > 1 else "d-none"),
+        dcc.Dropdown(id="ws-period", options=period_options(lang), value=start.period, clearable=False,
+                     className="dw-select" if period else "d-none"),
+    ], className="dw-pickers")
+
+
+def frame(section: str, start: Start, body: list[Any], *, dept_picker: bool = True, period_picker: bool = True,
+          subtitle: str | None = None) -> html.Main:
+    lang = start.lang
+    title = t(f"ws.tab.{section}", lang)
+    heading = html.Div([html.H1(title, id="ws-title"),
+                        html.Span(subtitle if subtitle is not None else start.dept_name(), className="lead ms-2",
+                                  id="ws-subtitle")], className="dw-heading")
+    return html.Main([
+        tabs(section, start),
+        html.Header([heading, pickers(start, dept=dept_picker, period=period_picker)],
+                    className="page-header dw-header"),
+        html.Div(freshness_line(warehouse().freshness(), lang)),
+        *body,
+        dcc.Download(id="ws-download"),
+    ], className=f"container-fluid page dw-page ws-page ws-{section}", id=f"ws-{section}-page")
+
+
+def section(key: str, lang: str, *children: Any, exports: tuple[tuple[str, str], ...] = (),
+            title: str | None = None) -> html.Section:
+    """A titled block with export buttons for its tables: exports = ((page, table), …)."""
+    buttons = [export_buttons(page, table, lang) for page, table in exports]
+    return html.Section([html.H2([title or t(f"ws.{key}", lang), *buttons]), *children], className="dw-section",
+                        id=f"ws-sec-{key}")
+
+
+def export_buttons(page: str, table: str, lang: str) -> html.Span:
+    return html.Span([html.Button(t(f"export.{fmt}", lang), id={"type": "ws-export", "page": page, "table": table,
+                                                                "fmt": fmt},
+                                  className="btn btn-sm btn-outline-secondary ms-2 ws-export")
+                      for fmt in EXPORT_FORMATS], className="ws-exports")
+
+
+def export_request(clicks: list | None, tables: tuple[str, ...] | dict) -> tuple[str, str] | None:
+    """(table, format) of the export button that fired, or None when nothing was clicked; a table
+    or format the page does not offer (a forged request) is refused."""
+    if not any(clicks or []) or not isinstance(ctx.triggered_id, dict):
+        return None
+    table, fmt = ctx.triggered_id.get("table"), ctx.triggered_id.get("fmt")
+    if table not in tables or fmt not in EXPORT_FORMATS:
+        raise UserError(t("wall.bad_filter", current_lang()))
+    return table, fmt
+
+
+@callback(Output("_pages_location", "search", allow_duplicate=True), Input("ws-dept", "value"),
+          Input("ws-period", "value"), prevent_initial_call=True)
+@secured(roles=ROLES, departments=lambda dept, _p: [dept])
+def pick(dept: Any, period: Any) -> str:
+    """Another department or period is another address."""
+    return "?" + urlencode({"dept": dept, "period": period if valid_period_key(period) else "ytd"})
