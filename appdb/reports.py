@@ -199,6 +199,7 @@ def month_alerts(db: AppDB, scope: Scope, dept_id: str, month: date) -> list[dic
         notes = {k: [n["text"] for n in full["notes"] if n["kind"] == k] for k in ("problem", "cause", "suggestion",
                                                                                    "action")}
         out.append({"id": int(a.id), "level": a.level, "indicator": a.indicator, "status": a.status,
+                    "entity_type": a.entity_type, "entity_id": a.entity_id,
                     "period_start": str(a.period_start), "period_end": str(a.period_end),
                     "observed": float(a.observed), "expected": float(a.expected), "deviation": float(a.deviation),
                     "action_key": a.action_key, "owner": a.owner, "reason": a.reason, "notes": notes})

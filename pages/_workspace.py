@@ -25,11 +25,11 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import parse_qsl, urlencode
 
 import dash
 import pandas as pd
-from dash import Input, Output, callback, ctx, dcc, html
+from dash import Input, Output, State, callback, ctx, dcc, html, no_update
 from flask import current_app
 
 from components.i18n import t
@@ -224,8 +224,18 @@ def export_request(clicks: list | None, tables: tuple[str, ...] | dict) -> tuple
 
 
 @callback(Output("_pages_location", "search", allow_duplicate=True), Input("ws-dept", "value"),
-          Input("ws-period", "value"), prevent_initial_call=True)
-@secured(roles=ROLES, departments=lambda dept, _p: [dept])
-def pick(dept: Any, period: Any) -> str:
-    """Another department or period is another address."""
-    return "?" + urlencode({"dept": dept, "period": period if valid_period_key(period) else "ytd"})
+          Input("ws-period", "value"), State("_pages_location", "search"), prevent_initial_call=True)
+@secured(roles=ROLES, departments=lambda dept, _p, _s: [dept])
+def pick(dept: Any, period: Any, search: Any) -> Any:
+    """Another department or period is another address. A section's own parameters (a report,
+    a drill-down path) stay when only the period changes and go when the department does."""
+    return merge_query(search, dept, period if valid_period_key(period) else "ytd")
+
+
+def merge_query(search: Any, dept: str, period: str) -> Any:
+    old = dict(parse_qsl(search[1:] if isinstance(search, str) and search.startswith("?") else "",
+                         keep_blank_values=True))
+    if old.get("dept") == dept and old.get("period") == period:
+        return no_update
+    keep = {k: v for k, v in old.items() if k not in ("dept", "period")} if old.get("dept") in (None, dept) else {}
+    return "?" + urlencode({"dept": dept, "period": period, **keep})

@@ -21,7 +21,7 @@ from plotly.subplots import make_subplots
 from appdb.reports import FIELDS, create_draft, get_report, list_reports, month_alerts, publish, save_findings
 from appdb.store import CodedError
 from components.format import format_change, format_indicator, format_points
-from components.i18n import t
+from components.i18n import CATALOG, t
 from data_layer.alerts.actions import suggested_action
 from data_layer.errors import UserError
 from data_layer.periods import add_months, month_end
@@ -31,7 +31,17 @@ from data_layer.registry import INDICATORS
 from shell.access import PermissionDenied, audit, secured
 
 from ._common import current_lang, current_scope, send_table, warehouse
-from ._workspace import ROLES, Start, begin, check_department, export_request, frame, register, section
+from ._workspace import (
+    ROLES,
+    Start,
+    begin,
+    check_department,
+    export_request,
+    frame,
+    register,
+    section,
+    valid_period_key,
+)
 
 register(__name__, "reports")  # register_page through pages._workspace
 
@@ -111,7 +121,7 @@ def _list(start: Start) -> Any:
                                ("month", "revision", "status", "created", "published", "")]))
     body = []
     for r in df.itertuples():
-        q = urlencode({"dept": r.dept_id, "report": r.id})
+        q = urlencode({"dept": r.dept_id, "period": start.period, "report": r.id})
         body.append(html.Tr([html.Td(_month_label(r.month, lang)), html.Td(r.revision, className="num"),
                              html.Td(t(f"ws.rp.status.{r.status}", lang)),
                              html.Td(f"{r.created_by or ''} {str(r.created_at)[:16]}"),
@@ -229,7 +239,8 @@ def _alerts_block(content: dict, lang: str) -> Any:
         notes = a["notes"]
         out.append(html.Li([
             html.Span(t(f"level.{a['level']}", lang), className=f"badge lvl-badge lvl-{a['level']} me-1"),
-            html.B(name), f" · {a['period_start']} – {a['period_end']} · ",
+            html.B(name), f" ({_entity(a, lang)})" if a.get("entity_id") else "",
+            f" · {a['period_start']} – {a['period_end']} · ",
             t("ws.rp.observed", lang, observed=format_indicator(a["observed"], unit, lang),
               expected=format_indicator(a["expected"], unit, lang), deviation=f"{a['deviation'] * 100:+.0f}%"),
             f" · {t('status.' + a['status'], lang)}",
@@ -240,6 +251,11 @@ def _alerts_block(content: dict, lang: str) -> Any:
                      className="report-note"),
         ]))
     return html.Ul(out, className="report-alerts", id="report-alerts")
+
+
+def _entity(a: dict, lang: str) -> str:
+    key = f"driver.{a.get('entity_type')}"
+    return f"{t(key, lang) if key in CATALOG else a.get('entity_type')} {a['entity_id']}"
 
 
 def _findings(report: dict, lang: str) -> Any:
@@ -300,7 +316,10 @@ def default_findings(content: dict, alerts: list[dict], lang: str) -> list[dict[
     for a in alerts:
         ind = INDICATORS.get(a["indicator"])
         unit = ind.unit if ind else ""
-        problem = t("ws.rp.auto_problem", lang, indicator=ind.name(lang) if ind else a["indicator"],
+        name = ind.name(lang) if ind else a["indicator"]
+        if a.get("entity_id"):
+            name += f" ({_entity(a, lang)})"
+        problem = t("ws.rp.auto_problem", lang, indicator=name,
                     observed=format_indicator(a["observed"], unit, lang),
                     expected=format_indicator(a["expected"], unit, lang), deviation=f"{a['deviation'] * 100:+.0f}%")
         rows.append({"problem": problem, "cause": "；".join(a["notes"]["cause"]),
@@ -319,9 +338,9 @@ def default_findings(content: dict, alerts: list[dict], lang: str) -> list[dict[
 
 @callback(Output("_pages_location", "search", allow_duplicate=True), Output("report-status", "children"),
           Input("report-generate", "n_clicks"), State("ws-dept", "value"), State("report-month", "value"),
-          prevent_initial_call=True)
-@secured(roles=ROLES, departments=lambda _n, dept, _m: [dept])
-def make(n: Any, dept: Any, month: Any) -> Any:
+          State("ws-period", "value"), prevent_initial_call=True)
+@secured(roles=ROLES, departments=lambda _n, dept, _m, _p: [dept])
+def make(n: Any, dept: Any, month: Any, period: Any = "ytd") -> Any:
     lang = current_lang()
     if not n:
         return no_update, no_update
@@ -340,7 +359,8 @@ def make(n: Any, dept: Any, month: Any) -> Any:
     r = create_draft(_db(), scope, dept, campus, m, content, default_findings(content, alerts, lang),
                      current_user.username)
     audit("report_generate", f"report {r['id']}", f"{dept} {m:%Y-%m} revision {r['revision']}")
-    return "?" + urlencode({"dept": dept, "report": r["id"]}), _msg(t("ws.rp.generated", lang), ok=True)
+    period = period if valid_period_key(period) else "ytd"
+    return "?" + urlencode({"dept": dept, "period": period, "report": r["id"]}), _msg(t("ws.rp.generated", lang), ok=True)
 
 
 def _msg(text: str, ok: bool = False) -> html.Span:
@@ -406,7 +426,7 @@ def publish_report(n: Any, rows: Any, meta: Any) -> Any:
     except CodedError as exc:
         return no_update, _msg(t(f"ws.rp.err.{exc.code}", lang))
     audit("report_publish", f"report {rid}", f"{r['dept_id']} {r['month']} revision {r['revision']}")
-    return "?" + urlencode({"dept": r["dept_id"], "report": rid, "published": 1}), _msg(t("ws.rp.published", lang), ok=True)
+    return "?" + urlencode({"dept": r["dept_id"], "report": rid}), _msg(t("ws.rp.published", lang), ok=True)
 
 
 clientside_callback("function(n) { if (n) { window.print(); } return ''; }",

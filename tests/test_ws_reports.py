@@ -215,7 +215,8 @@ def _generate(server: Flask, client, dept: str, month: str = "2026-10-01"):
     return post_callback(server, client, "report-status.children",
                          [{"id": "report-generate", "property": "n_clicks", "value": 1}],
                          [{"id": "ws-dept", "property": "value", "value": dept},
-                          {"id": "report-month", "property": "value", "value": month}])
+                          {"id": "report-month", "property": "value", "value": month},
+                          {"id": "ws-period", "property": "value", "value": "ytd"}])
 
 
 def test_generate_export_and_scope_through_the_callbacks(server: Flask) -> None:
