@@ -1,0 +1,293 @@
+"""Revenue drill-down (收入分析): the clinical departments in scope → department → ward (病区) or
+medical group (医疗组) → doctor → the rows (inpatient cases, outpatient doctor-days), for a revenue
+stream (all, outpatient 门急诊, inpatient 住院, bed 床位), with the revenue structure.
+
+Attribution follows the warehouse contract: a case belongs to the period of its discharge_date and
+to its own ward, medical group and doctor; an outpatient doctor-day to its date and to the group of
+its doctor (dim_doctor.group_id). Rows without a group or doctor form an explicit "unassigned"
+member (key UNASSIGNED), so every level adds up to the level above it. Wards have no outpatient
+revenue (outpatient facts carry a doctor, not a ward): the ward branch counts inpatient revenue only.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+from sqlalchemy import ColumnElement, and_, desc, func, select
+
+from ..errors import UserError
+from ..periods import Period
+from ..schema import (
+    dim_department,
+    dim_doctor,
+    dim_drg,
+    dim_medical_group,
+    dim_ward,
+    fact_inpatient_case,
+    fact_outpatient_daily,
+)
+from ..scope import Scope
+from ..warehouse import Warehouse, memoized
+
+ip, op, dept_c = fact_inpatient_case.c, fact_outpatient_daily.c, dim_department.c
+
+STREAMS = ("all", "outpatient", "inpatient", "bed")
+BRANCHES = ("group", "ward")
+# revenue structure (收入结构): drugs, materials, exams, lab, treatment, surgery, nursing, beds, other
+PARTS = ("drug", "material", "exam", "lab", "treatment", "surgery", "nursing", "bed", "other")
+OP_PARTS = ("drug", "material", "exam", "lab", "treatment", "other")
+UNASSIGNED = "_none"  # the key of the "unassigned" (未分配) member: no group, or no doctor
+ROW_CAP = 500  # rows shown on screen, biggest first
+EXPORT_CAP = 100_000  # rows in an export
+VOLUMES = ("cases", "bed_days", "visits")
+NUMERIC = (*VOLUMES, "ip_total", *(f"ip_{p}" for p in PARTS), "op_total", *(f"op_{p}" for p in OP_PARTS))
+
+
+@dataclass(frozen=True)
+class DrillPath:
+    """Where the drill-down stands: no department (all my departments), a department, a ward or a
+    group within it (by = the branch), a doctor within that ward or group."""
+
+    dept: str | None = None
+    by: str = "group"
+    ward: str | None = None
+    group: str | None = None
+    doctor: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.by not in BRANCHES:
+            raise UserError("unknown branch")
+        if self.ward is not None and self.group is not None:
+            raise UserError("a ward and a group at once")
+        if self.ward is not None and self.by != "ward" or self.group is not None and self.by != "group":
+            raise UserError("branch and id do not match")
+        if (self.ward or self.group or self.doctor) and not self.dept:
+            raise UserError("no department")
+        if self.doctor is not None and self.ward is None and self.group is None:
+            raise UserError("a doctor needs a ward or a group")
+        if self.ward == UNASSIGNED:
+            raise UserError("every case has a ward")
+
+    @property
+    def level(self) -> str:
+        """What the level below lists: department, ward, group, doctor, or rows."""
+        if self.dept is None:
+            return "department"
+        if self.ward is None and self.group is None:
+            return self.by
+        return "doctor" if self.doctor is None else "rows"
+
+    @property
+    def ward_branch(self) -> bool:
+        return self.dept is not None and self.by == "ward"
+
+    def sources(self, stream: str) -> tuple[bool, bool]:
+        """(inpatient?, outpatient?) facts this stream reads at this place."""
+        if stream not in STREAMS:
+            raise UserError("unknown stream")
+        return stream != "outpatient", stream in ("all", "outpatient") and not self.ward_branch
+
+
+def _eq(col: ColumnElement, value: str) -> ColumnElement[bool]:
+    return col.is_(None) if value == UNASSIGNED else col == value
+
+
+def _ip_where(scope: Scope, period: Period, path: DrillPath) -> list[ColumnElement[bool]]:
+    conds = [scope.clause(), dept_c.kind == "clinical", ip.discharge_date.between(period.start, period.end)]
+    if path.dept is not None:
+        conds.append(ip.dept_id == path.dept)
+    if path.ward is not None:
+        conds.append(ip.ward_id == path.ward)
+    if path.group is not None:
+        conds.append(_eq(ip.group_id, path.group))
+    if path.doctor is not None:
+        conds.append(_eq(ip.doctor_id, path.doctor))
+    return conds
+
+
+def _op_where(scope: Scope, period: Period, path: DrillPath) -> list[ColumnElement[bool]]:
+    conds = [scope.clause(), dept_c.kind == "clinical", op.date.between(period.start, period.end)]
+    if path.dept is not None:
+        conds.append(op.dept_id == path.dept)
+    if path.group is not None:  # outpatient revenue follows the doctor's medical group
+        conds.append(_eq(dim_doctor.c.group_id, path.group))
+    if path.doctor is not None:
+        conds.append(_eq(op.doctor_id, path.doctor))
+    return conds
+
+
+_IP_FROM = fact_inpatient_case.join(dim_department, ip.dept_id == dept_c.dept_id)
+_OP_FROM = fact_outpatient_daily.join(dim_department, op.dept_id == dept_c.dept_id).outerjoin(
+    dim_doctor, op.doctor_id == dim_doctor.c.doctor_id)
+_IP_KEY = {"department": ip.dept_id, "ward": ip.ward_id, "group": ip.group_id, "doctor": ip.doctor_id}
+_OP_KEY = {"department": op.dept_id, "group": dim_doctor.c.group_id, "doctor": op.doctor_id}
+
+
+def _numeric(df: pd.DataFrame, cols: list[str]) -> pd.DataFrame:
+    for c in cols:
+        df[c] = pd.to_numeric(df[c], errors="coerce").astype(float).fillna(0.0)
+    return df
+
+
+@memoized
+def members(wh: Warehouse, scope: Scope, period: Period, stream: str, path: DrillPath) -> pd.DataFrame:
+    """One row per member of the level below `path` (departments, wards, groups or doctors):
+    key, cases, bed_days (Σ los_days), visits, ip_total and ip_<part>, op_total and op_<part>;
+    key UNASSIGNED for cases or doctor-days without a group or doctor. Not for the rows level."""
+    level = path.level
+    if level == "rows":
+        raise UserError("the rows level has no members")
+    use_ip, use_op = path.sources(stream)
+    frames = []
+    if use_ip:
+        key = _IP_KEY[level]
+        stmt = (select(key.label("key"), func.count().label("cases"), func.sum(ip.los_days).label("bed_days"),
+                       func.sum(ip.charge_total).label("ip_total"),
+                       *[func.sum(getattr(ip, f"charge_{p}")).label(f"ip_{p}") for p in PARTS])
+                .select_from(_IP_FROM).where(and_(*_ip_where(scope, period, path))).group_by(key))
+        frames.append(wh.frame(stmt))
+    if use_op:
+        key = _OP_KEY[level]
+        stmt = (select(key.label("key"), func.sum(op.visits).label("visits"), func.sum(op.revenue_total).label("op_total"),
+                       *[func.sum(getattr(op, f"revenue_{p}")).label(f"op_{p}") for p in OP_PARTS])
+                .select_from(_OP_FROM).where(and_(*_op_where(scope, period, path))).group_by(key))
+        frames.append(wh.frame(stmt))
+    out = pd.DataFrame(columns=["key"])
+    for f in frames:
+        f["key"] = f["key"].astype(object).where(f["key"].notna(), UNASSIGNED).astype(str)
+        out = f if out.empty and len(out.columns) == 1 else out.merge(f, on="key", how="outer")
+    for c in NUMERIC:
+        if c not in out.columns:
+            out[c] = 0.0
+    out = _numeric(out, list(NUMERIC))
+    return out[["key", *NUMERIC]].sort_values("key", kind="stable").reset_index(drop=True)
+
+
+def combine(df: pd.DataFrame, stream: str) -> pd.DataFrame:
+    """The stream's revenue by part (PARTS), its total, and the normalised figures:
+    per_case = inpatient revenue of the stream / cases, per_bed_day = the same / Σ los_days,
+    per_visit = outpatient revenue / visits (NaN where the denominator is 0)."""
+    out = df.copy()
+    ip_value = out["ip_bed"] if stream == "bed" else out["ip_total"]
+    op_value = out["op_total"] if stream in ("all", "outpatient") else 0.0 * out["op_total"]
+    for p in PARTS:
+        ip_part = out[f"ip_{p}"] if stream in ("all", "inpatient") or (stream == "bed" and p == "bed") else 0.0
+        op_part = out[f"op_{p}"] if stream in ("all", "outpatient") and p in OP_PARTS else 0.0
+        out[p] = ip_part + op_part
+        out[f"ipx_{p}"] = ip_part + 0.0 * out["cases"]  # the inpatient portion, for per-case figures
+        out[f"opx_{p}"] = op_part + 0.0 * out["cases"]
+    if stream == "outpatient":
+        ip_value = 0.0 * out["ip_total"]
+    out["ip_value"] = ip_value
+    out["op_value"] = op_value
+    out["total"] = ip_value + op_value
+    out["per_case"] = ratio(out["ip_value"], out["cases"])
+    out["per_bed_day"] = ratio(out["ip_value"], out["bed_days"])
+    out["per_visit"] = ratio(out["op_value"], out["visits"])
+    return out
+
+
+def ratio(num: pd.Series | float, den: pd.Series | float) -> pd.Series | float:
+    if isinstance(den, pd.Series):
+        return (num / den.where(den != 0)).astype(float)
+    return float(num) / den if den else float("nan")
+
+
+def totals(df: pd.DataFrame) -> pd.Series:
+    """Σ over the members of a `members` frame (the place's own figures)."""
+    return df[list(NUMERIC)].sum() if not df.empty else pd.Series(0.0, index=list(NUMERIC))
+
+
+@memoized
+def names(wh: Warehouse, scope: Scope, level: str, dept_id: str | None) -> pd.DataFrame:
+    """key, name_zh, name_en (and title for doctors) of the members a level may list, in scope."""
+    if level == "department":
+        stmt = select(dept_c.dept_id.label("key"), dept_c.name_zh, dept_c.name_en).where(scope.clause(),
+                                                                                           dept_c.kind == "clinical")
+    elif level == "ward":
+        w = dim_ward.c
+        stmt = (select(w.ward_id.label("key"), w.name_zh, w.name_en)
+                .select_from(dim_ward.join(dim_department, w.dept_id == dept_c.dept_id))
+                .where(scope.clause(), w.dept_id == dept_id))
+    elif level == "group":
+        g = dim_medical_group.c
+        stmt = (select(g.group_id.label("key"), g.name_zh, g.name_en)
+                .select_from(dim_medical_group.join(dim_department, g.dept_id == dept_c.dept_id))
+                .where(scope.clause(), g.dept_id == dept_id))
+    elif level == "doctor":
+        d = dim_doctor.c
+        stmt = (select(d.doctor_id.label("key"), d.name.label("name_zh"), d.name.label("name_en"), d.group_id, d.title)
+                .select_from(dim_doctor.join(dim_department, d.dept_id == dept_c.dept_id))
+                .where(scope.clause(), d.dept_id == dept_id))
+    else:
+        raise UserError("unknown level")
+    df = wh.frame(stmt)
+    df["key"] = df["key"].astype(str)
+    return df
+
+
+def check_path(wh: Warehouse, scope: Scope, path: DrillPath) -> str | None:
+    """None when every id of the path belongs to its department within the scope; otherwise
+    which one does not ('ward', 'group' or 'doctor'). The department itself is checked by the page."""
+    if path.dept is None:
+        return None
+    for level, value in (("ward", path.ward), ("group", path.group), ("doctor", path.doctor)):
+        if value is None or value == UNASSIGNED:
+            continue
+        if value not in set(names(wh, scope, level, path.dept)["key"]):
+            return level
+    return None
+
+
+_CASE_COLS = (ip.case_id, ip.admit_date, ip.discharge_date, ip.los_days, ip.ward_id, ip.group_id, ip.doctor_id,
+              ip.drg_code, dim_drg.c.name_zh.label("drg_zh"), dim_drg.c.name_en.label("drg_en"), ip.charge_total,
+              *[getattr(ip, f"charge_{p}") for p in PARTS])
+
+
+@memoized
+def case_rows(wh: Warehouse, scope: Scope, period: Period, stream: str, path: DrillPath,
+              limit: int = ROW_CAP) -> pd.DataFrame:
+    """The inpatient cases behind a place (usually a doctor), the biggest (by the stream's value:
+    charge_bed for the bed stream, charge_total otherwise) first, at most `limit`."""
+    use_ip, _ = path.sources(stream)
+    if not use_ip:
+        return pd.DataFrame(columns=[c.name for c in _CASE_COLS])
+    order = ip.charge_bed if stream == "bed" else ip.charge_total
+    stmt = (select(*_CASE_COLS)
+            .select_from(_IP_FROM.outerjoin(dim_drg, ip.drg_code == dim_drg.c.drg_code))
+            .where(and_(*_ip_where(scope, period, path))).order_by(desc(order), ip.case_id).limit(limit))
+    df = wh.frame(stmt)
+    df = _numeric(df, ["los_days", "charge_total", *[f"charge_{p}" for p in PARTS]])
+    df["los_days"] = df["los_days"].astype(int)
+    return df
+
+
+@memoized
+def day_rows(wh: Warehouse, scope: Scope, period: Period, stream: str, path: DrillPath,
+             limit: int = ROW_CAP) -> pd.DataFrame:
+    """The outpatient doctor-days behind a place, the biggest revenue first, at most `limit`."""
+    cols = ["date", "dept_id", "doctor_id", "visits", "emergency_visits", "revenue_total",
+            *[f"revenue_{p}" for p in OP_PARTS]]
+    _, use_op = path.sources(stream)
+    if not use_op:
+        return pd.DataFrame(columns=cols)
+    stmt = (select(op.date, op.dept_id, op.doctor_id, op.visits, op.emergency_visits, op.revenue_total,
+                   *[getattr(op, f"revenue_{p}") for p in OP_PARTS])
+            .select_from(_OP_FROM).where(and_(*_op_where(scope, period, path)))
+            .order_by(desc(op.revenue_total), op.date, op.dept_id).limit(limit))
+    df = wh.frame(stmt)
+    df = _numeric(df, cols[3:])
+    for c in ("visits", "emergency_visits"):
+        df[c] = df[c].astype(int)
+    return df
+
+
+@memoized
+def row_counts(wh: Warehouse, scope: Scope, period: Period, stream: str, path: DrillPath) -> tuple[int, int]:
+    """(cases, doctor-days) behind a place in all, whatever the cap."""
+    use_ip, use_op = path.sources(stream)
+    n_ip = wh.scalar(select(func.count()).select_from(_IP_FROM).where(and_(*_ip_where(scope, period, path)))) \
+        if use_ip else 0
+    n_op = wh.scalar(select(func.count()).select_from(_OP_FROM).where(and_(*_op_where(scope, period, path)))) \
+        if use_op else 0
+    return int(n_ip or 0), int(n_op or 0)

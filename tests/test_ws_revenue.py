@@ -1,0 +1,370 @@
+"""Revenue drill-down (收入分析): every level adds up to the one above for every stream (on every
+backend), the structure adds up to the total, the per-case / per-bed-day / per-visit figures
+match pandas over the raw rows, scope holds by address, by callback and in exports, and a
+browser walks from a department down to the cases and back up by the breadcrumbs."""
+from __future__ import annotations
+
+import importlib
+from datetime import date
+
+import pandas as pd
+import pytest
+from flask import Flask
+
+from data_layer.periods import Period
+from data_layer.queries.kpis import indicator_values
+from data_layer.queries.revenue import (
+    EXPORT_CAP,
+    PARTS,
+    STREAMS,
+    UNASSIGNED,
+    DrillPath,
+    case_rows,
+    combine,
+    day_rows,
+    members,
+    row_counts,
+    totals,
+)
+from data_layer.registry import Level
+from data_layer.scope import Scope
+from data_layer.sources import Filters
+from data_layer.warehouse import Warehouse
+
+from .conftest import PASSWORD, texts
+from .helpers import post_callback, signed_in, workspace_export
+
+YTD = Period(date(2026, 1, 1), date(2026, 11, 21))
+MINE = Scope.departments(["D001", "D002", "D003"])
+
+
+def _total(wh: Warehouse, scope: Scope, stream: str, path: DrillPath, period: Period = YTD) -> pd.DataFrame:
+    return combine(members(wh, scope, period, stream, path), stream)
+
+
+def _rows_total(wh: Warehouse, scope: Scope, stream: str, path: DrillPath) -> float:
+    """Σ over the full row lists (cases and doctor-days) of a doctor."""
+    cases = case_rows(wh, scope, YTD, stream, path, EXPORT_CAP)
+    days = day_rows(wh, scope, YTD, stream, path, EXPORT_CAP)
+    n_cases, n_days = row_counts(wh, scope, YTD, stream, path)
+    assert (len(cases), len(days)) == (n_cases, n_days)
+    ip_col = "charge_bed" if stream == "bed" else "charge_total"
+    return float(cases[ip_col].sum()) + float(days["revenue_total"].sum())
+
+
+@pytest.mark.parametrize("stream", STREAMS)
+def test_every_level_adds_up_to_the_one_above(any_url: str, stream: str) -> None:
+    """All my departments = Σ departments; department = Σ groups = Σ doctors = Σ rows;
+    department's inpatient part = Σ wards = Σ their doctors. On DuckDB, SQLite, PostgreSQL, MariaDB."""
+    wh = Warehouse(any_url)
+    try:
+        depts = _total(wh, MINE, stream, DrillPath())
+        assert set(depts["key"]) <= {"D001", "D002", "D003"} and len(depts) == 3
+        d001 = depts.set_index("key").loc["D001"]
+        groups = _total(wh, MINE, stream, DrillPath("D001"))
+        assert groups["total"].sum() == pytest.approx(d001["total"], abs=0.05)
+        assert UNASSIGNED in set(groups["key"]) or stream in ("inpatient", "bed")  # days without a doctor
+        doctors_sum = rows_sum = 0.0
+        for g in groups["key"]:
+            doctors = _total(wh, MINE, stream, DrillPath("D001", group=g))
+            assert doctors["total"].sum() == pytest.approx(groups.set_index("key").loc[g, "total"], abs=0.05)
+            doctors_sum += doctors["total"].sum()
+            for doc in doctors["key"]:
+                got = _rows_total(wh, MINE, stream, DrillPath("D001", group=g, doctor=doc))
+                assert got == pytest.approx(doctors.set_index("key").loc[doc, "total"], abs=0.05), (g, doc)
+                rows_sum += got
+        assert doctors_sum == pytest.approx(d001["total"], abs=0.05)
+        assert rows_sum == pytest.approx(d001["total"], abs=0.05)
+        if stream == "outpatient":  # wards have no outpatient revenue
+            assert _total(wh, MINE, stream, DrillPath("D001", "ward")).empty
+            return
+        wards = _total(wh, MINE, stream, DrillPath("D001", "ward"))
+        assert wards["total"].sum() == pytest.approx(d001["ip_value"], abs=0.05)
+        for w in wards["key"]:
+            doctors = _total(wh, MINE, stream, DrillPath("D001", "ward", ward=w))
+            assert doctors["total"].sum() == pytest.approx(wards.set_index("key").loc[w, "total"], abs=0.05)
+    finally:
+        wh.engine.dispose()
+
+
+@pytest.fixture(scope="module")
+def holes_url(demo_data, tmp_path_factory: pytest.TempPathFactory) -> str:
+    """The small warehouse with some of D001's cases lacking a group, or a group and a doctor."""
+    from data_layer.demo import write_warehouse
+    from data_layer.engine import make_engine
+
+    tables = dict(demo_data.tables)
+    cases = tables["fact_inpatient_case"].copy()
+    d001 = cases.index[cases["dept_id"] == "D001"]
+    cases.loc[d001[::7], "group_id"] = None
+    cases.loc[d001[::11], ["group_id", "doctor_id"]] = None
+    tables["fact_inpatient_case"] = cases
+    url = f"sqlite:///{tmp_path_factory.mktemp('holes') / 'holes.sqlite'}"
+    engine = make_engine(url)
+    write_warehouse(engine, tables, progress=False)
+    engine.dispose()
+    return url
+
+
+@pytest.mark.parametrize("stream", STREAMS)
+def test_unassigned_cases_keep_every_level_adding_up(holes_url: str, stream: str, demo_data) -> None:
+    wh = Warehouse(holes_url)
+    try:
+        dept = _total(wh, MINE, stream, DrillPath()).set_index("key").loc["D001", "total"]
+        groups = _total(wh, MINE, stream, DrillPath("D001")).set_index("key")
+        assert UNASSIGNED in groups.index and groups["total"].sum() == pytest.approx(dept, abs=0.05)
+        for g in groups.index:
+            doctors = _total(wh, MINE, stream, DrillPath("D001", group=g)).set_index("key")
+            assert doctors["total"].sum() == pytest.approx(groups.loc[g, "total"], abs=0.05)
+            for doc in doctors.index:
+                got = _rows_total(wh, MINE, stream, DrillPath("D001", group=g, doctor=doc))
+                assert got == pytest.approx(doctors.loc[doc, "total"], abs=0.05)
+        if stream != "outpatient":
+            un = _total(wh, MINE, stream, DrillPath("D001", group=UNASSIGNED)).set_index("key")
+            assert UNASSIGNED in un.index  # cases without a doctor either
+            wards = _total(wh, MINE, stream, DrillPath("D001", "ward"))
+            for w in wards["key"]:
+                doctors = _total(wh, MINE, stream, DrillPath("D001", "ward", ward=w))
+                assert UNASSIGNED in set(doctors["key"])
+                assert doctors["total"].sum() == pytest.approx(wards.set_index("key").loc[w, "total"], abs=0.05)
+    finally:
+        wh.engine.dispose()
+
+
+@pytest.mark.parametrize("stream", STREAMS)
+def test_structure_parts_add_up_to_the_total(wh: Warehouse, stream: str) -> None:
+    for path in (DrillPath(), DrillPath("D001"), DrillPath("D002", group=UNASSIGNED), DrillPath("D001", "ward")):
+        df = _total(wh, MINE, stream, path)
+        assert df[list(PARTS)].sum(axis=1).to_numpy() == pytest.approx(df["total"].to_numpy(), abs=0.05)
+        if stream == "bed":
+            assert (df[[p for p in PARTS if p != "bed"]] == 0).all().all()
+        if stream == "outpatient":
+            assert (df[["surgery", "nursing", "bed"]] == 0).all().all()
+
+
+def _raw(demo_data, name: str, col: str) -> pd.DataFrame:
+    df = demo_data.tables[name]
+    day = pd.to_datetime(df[col]).dt.date
+    return df[(day >= YTD.start) & (day <= YTD.end)]
+
+
+def test_normalised_figures_match_pandas_over_the_raw_rows(wh: Warehouse, demo_data) -> None:
+    cases = _raw(demo_data, "fact_inpatient_case", "discharge_date")
+    days = _raw(demo_data, "fact_outpatient_daily", "date")
+    doctors = demo_data.tables["dim_doctor"]
+    c = cases[cases["dept_id"] == "D001"]
+    d = days[days["dept_id"] == "D001"]
+    whole = combine(totals(members(wh, MINE, YTD, "all", DrillPath("D001"))).to_frame().T, "all").iloc[0]
+    assert whole["per_case"] == pytest.approx(c["charge_total"].sum() / len(c), rel=1e-9)
+    assert whole["per_bed_day"] == pytest.approx(c["charge_total"].sum() / c["los_days"].sum(), rel=1e-9)
+    assert whole["per_visit"] == pytest.approx(d["revenue_total"].sum() / d["visits"].sum(), rel=1e-9)
+    assert whole["drug"] == pytest.approx(c["charge_drug"].sum() + d["revenue_drug"].sum(), abs=0.05)
+    bed = combine(totals(members(wh, MINE, YTD, "bed", DrillPath("D001"))).to_frame().T, "bed").iloc[0]
+    assert bed["per_bed_day"] == pytest.approx(c["charge_bed"].sum() / c["los_days"].sum(), rel=1e-9)
+    # the registry's own figures for the department agree
+    reg = indicator_values(wh, MINE, ("inpatient_revenue", "outpatient_revenue", "charge_per_discharge",
+                                      "charge_per_visit", "bed_revenue"), YTD, Level.department,
+                           Filters(department=("D001",))).set_index("indicator")["value"]
+    assert whole["ip_value"] == pytest.approx(reg["inpatient_revenue"], abs=0.05)
+    assert whole["op_value"] == pytest.approx(reg["outpatient_revenue"], abs=0.05)
+    assert whole["per_case"] == pytest.approx(reg["charge_per_discharge"], rel=1e-9)
+    assert whole["per_visit"] == pytest.approx(reg["charge_per_visit"], rel=1e-9)
+    assert bed["total"] == pytest.approx(reg["bed_revenue"], abs=0.05)
+    # per group: inpatient by the case's group, outpatient by the doctor's group
+    g = sorted(c["group_id"].dropna().unique())[0]
+    got = _total(wh, MINE, "all", DrillPath("D001")).set_index("key").loc[g]
+    cg = c[c["group_id"] == g]
+    dg = d[d["doctor_id"].isin(doctors[doctors["group_id"] == g]["doctor_id"])]
+    assert got["per_case"] == pytest.approx(cg["charge_total"].sum() / len(cg), rel=1e-9)
+    assert got["per_visit"] == pytest.approx(dg["revenue_total"].sum() / dg["visits"].sum(), rel=1e-9)
+    # per doctor
+    doc = cg["doctor_id"].value_counts().index[0]
+    got = _total(wh, MINE, "inpatient", DrillPath("D001", group=g)).set_index("key").loc[doc]
+    cd = cg[cg["doctor_id"] == doc]
+    assert (got["cases"], got["bed_days"]) == (len(cd), cd["los_days"].sum())
+    assert got["per_case"] == pytest.approx(cd["charge_total"].sum() / len(cd), rel=1e-9)
+    # unassigned: cases without a group, outpatient days without a doctor or a grouped doctor
+    un = _total(wh, MINE, "all", DrillPath("D001")).set_index("key").loc[UNASSIGNED]
+    grouped = set(doctors[doctors["group_id"].notna()]["doctor_id"])
+    expected = c[c["group_id"].isna()]["charge_total"].sum() + d[~d["doctor_id"].isin(grouped)]["revenue_total"].sum()
+    assert un["total"] == pytest.approx(expected, abs=0.05)
+
+
+def test_case_list_is_capped_biggest_first_and_counts_them_all(wh: Warehouse) -> None:
+    path = DrillPath("D001", group=UNASSIGNED, doctor=UNASSIGNED)
+    big = DrillPath("D001")  # the whole department as a place for the row functions
+    top = case_rows(wh, MINE, YTD, "inpatient", big, 50)
+    assert len(top) == 50 and top["charge_total"].is_monotonic_decreasing
+    n, _ = row_counts(wh, MINE, YTD, "inpatient", big)
+    assert n > 50
+    beds = case_rows(wh, MINE, YTD, "bed", big, 20)
+    assert beds["charge_bed"].is_monotonic_decreasing
+    assert row_counts(wh, MINE, YTD, "outpatient", path)[0] == 0  # the outpatient stream reads no cases
+
+
+def test_a_forged_path_is_refused() -> None:
+    from data_layer.errors import UserError
+
+    for bad in (dict(ward="W1", group="G1"), dict(doctor="X"), dict(by="drg"), dict(ward=UNASSIGNED, by="ward")):
+        with pytest.raises(UserError):
+            DrillPath("D001", **bad)
+    with pytest.raises(UserError):
+        DrillPath(None, group="G1")
+
+
+# ---- the page, through the real app ------------------------------------------------------------------
+
+def _state(**kw) -> dict:
+    base = {"period": "ytd", "stream": "all", "dept": None, "by": "group", "ward": None, "group": None, "doctor": None}
+    return {**base, **kw}
+
+
+def _render(server: Flask, client, state: dict) -> tuple[int, dict]:
+    return post_callback(server, client, "wsr-crumbs.children",
+                         [{"id": "wsr-state", "property": "data", "value": state}])
+
+
+def _ids(demo_data, table: str, col: str, dept: str) -> list[str]:
+    df = demo_data.tables[table]
+    return sorted(df[df["dept_id"] == dept][col])
+
+
+def test_the_page_renders_each_level_and_keeps_the_filters(server: Flask, demo_data) -> None:
+    client = signed_in(server, "asst1")
+    group = _ids(demo_data, "dim_medical_group", "group_id", "D001")[0]
+    doctors = demo_data.tables["dim_doctor"]
+    doctor = sorted(doctors[doctors["group_id"] == group]["doctor_id"])[0]
+    status, out = _render(server, client, _state())
+    assert status == 200
+    assert "Spine" in texts(out["wsr-level.children"]) or "D001" in str(out["wsr-level.children"])
+    status, out = _render(server, client, _state(stream="inpatient", dept="D001", group=group, doctor=doctor))
+    assert status == 200
+    crumbs = str(out["wsr-crumbs.children"])
+    for part in ("stream=inpatient", "period=ytd", f"group={group}", "/workspace/revenue?"):
+        assert part in crumbs  # every crumb keeps the period and the stream
+    assert "wsr-cases-table" in str(out["wsr-cases.children"])
+    assert out["ws-sec-revenue-level.style"] == {"display": "none"}
+    # the ward branch says it counts inpatient revenue only, and refuses the outpatient stream
+    status, out = _render(server, client, _state(dept="D001", by="ward"))
+    assert "inpatient revenue only" in texts(out["wsr-message.children"])
+    status, out = _render(server, client, _state(stream="outpatient", dept="D001", by="ward"))
+    assert "no outpatient revenue" in texts(out["wsr-message.children"]) and out["wsr-level.children"] is None
+
+
+def test_clicking_a_row_goes_one_level_down_with_the_filters(server: Flask) -> None:
+    client = signed_in(server, "asst1")
+    state = _state(stream="bed", period="last-month", dept="D001")
+    status, out = post_callback(server, client, "_pages_location.search", [
+        {"id": {"type": "wsr-row", "key": "G0001"}, "property": "n_clicks", "value": 1},
+        {"id": {"type": "wsr-bars", "index": 0}, "property": "clickData", "value": None}],
+        [{"id": "wsr-state", "property": "data", "value": state}])
+    assert status == 200
+    assert out["_pages_location.search"] == "?period=last-month&stream=bed&dept=D001&by=group&group=G0001"
+
+
+def test_asst1_cannot_open_another_department_by_address(server: Flask, as_user, demo_data) -> None:
+    page = importlib.import_module("pages.ws_revenue")
+    d004_doctor = _ids(demo_data, "dim_doctor", "doctor_id", "D004")[0]
+    with as_user("asst1"):
+        assert "Not allowed" in texts(page.layout(dept="D004"))
+        assert "Not allowed" in texts(page.layout(dept="D004", group="G0001", doctor=d004_doctor))
+        assert "Not allowed" not in texts(page.layout(dept="D001"))
+
+
+def test_asst1_cannot_reach_d004_by_callback(server: Flask, demo_data) -> None:
+    client = signed_in(server, "asst1")
+    d004_group = _ids(demo_data, "dim_medical_group", "group_id", "D004")[0]
+    d004_doctor = _ids(demo_data, "dim_doctor", "doctor_id", "D004")[0]
+    d004_ward = _ids(demo_data, "dim_ward", "ward_id", "D004")[0]
+    assert _render(server, client, _state(dept="D004"))[0] == 403
+    assert _render(server, client, _state(dept="D004", group=d004_group, doctor=d004_doctor))[0] == 403
+    # D004's ids under a department of mine: a clear message and no rows
+    for forged, what in ((_state(dept="D001", group=d004_group), "medical group"),
+                         (_state(dept="D001", by="ward", ward=d004_ward), "ward"),
+                         (_state(dept="D001", group=UNASSIGNED, doctor=d004_doctor), "doctor")):
+        status, out = _render(server, client, forged)
+        assert status == 200
+        msg = texts(out["wsr-message.children"])
+        assert what in msg and "does not belong" in msg
+        assert out["wsr-cases.children"] is None and out["wsr-level.children"] is None
+    status, out = _render(server, client, _state(stream="forged"))
+    assert "not valid" in texts(out["wsr-message.children"])
+    for fmt in ("xlsx", "csv"):
+        status, df, _ = workspace_export(server, client, "revenue", "cases", fmt,
+                                         [{"id": "wsr-state", "property": "data", "value": _state(dept="D004")}])
+        assert status == 403 and df is None
+
+
+@pytest.mark.parametrize("fmt", ["xlsx", "csv"])
+def test_exports_are_limited_to_the_scope(server: Flask, demo_data, fmt: str) -> None:
+    client = signed_in(server, "asst1")
+    state = [{"id": "wsr-state", "property": "data", "value": _state()}]
+    status, df, name = workspace_export(server, client, "revenue", "level", fmt, state)
+    assert status == 200 and name.endswith(f".{fmt}")
+    assert set(df["Id"]) == {"D001", "D002", "D003"}
+    cases = _raw(demo_data, "fact_inpatient_case", "discharge_date")
+    mine = cases[cases["dept_id"] == "D003"]
+    # the whole department's case list (more than the on-screen cap), all of them D003's
+    state = [{"id": "wsr-state", "property": "data", "value": _state(stream="inpatient", dept="D003")}]
+    status, df, _ = workspace_export(server, client, "revenue", "cases", fmt, state)
+    assert status == 200 and len(df) == len(mine) > 500
+    assert set(df["Case"]) == set(mine["case_id"])
+    assert df["Total charge"].sum() == pytest.approx(mine["charge_total"].sum(), abs=0.5)
+    status, df, _ = workspace_export(server, client, "revenue", "structure", fmt, state)
+    assert df["This period"].sum() == pytest.approx(mine["charge_total"].sum(), abs=0.5)
+    days = _raw(demo_data, "fact_outpatient_daily", "date")
+    state = [{"id": "wsr-state", "property": "data", "value": _state(stream="outpatient", dept="D002")}]
+    status, df, _ = workspace_export(server, client, "revenue", "days", fmt, state)
+    assert len(df) == (days["dept_id"] == "D002").sum() and set(df["Department"]) == {"D002"}
+
+
+def test_chinese_export_headers(server: Flask) -> None:
+    client = signed_in(server, "asst1", "zh")
+    state = [{"id": "wsr-state", "property": "data", "value": _state(dept="D001")}]
+    status, df, _ = workspace_export(server, client, "revenue", "level", "csv", state)
+    assert status == 200 and {"编码", "名称", "收入", "同比", "例均", "次均（门诊）"} <= set(df.columns)
+
+
+def _click(dash_duo, selector: str) -> None:
+    """Click as a user does; if the figures drawing late move the target under the pointer, click it
+    by script (the same click event, bubbling from the element)."""
+    from selenium.common.exceptions import ElementClickInterceptedException
+
+    el = dash_duo.find_element(selector)
+    dash_duo.driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", el)
+    try:
+        el.click()
+    except ElementClickInterceptedException:
+        dash_duo.driver.execute_script("arguments[0].click()", el)
+
+
+@pytest.mark.browser
+def test_browser_walks_down_to_the_cases_and_back_up_by_the_breadcrumbs(dash_duo, server) -> None:
+    dash_duo.start_server(server.extensions["dash"], navigate=False)
+    dash_duo.driver.get(dash_duo.server.url + "/login")
+    dash_duo.wait_for_element("#login-form", timeout=10)
+    dash_duo.find_element("#username").send_keys("asst1")
+    dash_duo.find_element("#password").send_keys(PASSWORD)
+    dash_duo.find_element("#login-submit").click()
+    dash_duo.wait_for_element(".ws-tabs", timeout=30)
+    dash_duo.driver.get(dash_duo.server.url + "/workspace/revenue?period=ytd&stream=inpatient&dept=D001")
+    dash_duo.wait_for_text_to_equal("#wsr-level-title", "By medical group", timeout=30)
+    _click(dash_duo, "#wsr-level-table tbody tr.wsr-row")  # the biggest group
+    dash_duo.wait_for_text_to_equal("#wsr-level-title", "By doctor", timeout=30)
+    assert "group=" in dash_duo.driver.current_url and "stream=inpatient" in dash_duo.driver.current_url
+    _click(dash_duo, "#wsr-level-table tbody tr.wsr-row .wsr-link")  # the biggest doctor
+    dash_duo.wait_for_element("#wsr-cases-table", timeout=30)
+    assert "doctor=" in dash_duo.driver.current_url
+    assert len(dash_duo.find_elements("#wsr-cases-table tbody tr")) > 0
+    # back up: to the group (doctors), to the department (groups), to all my departments
+    _click(dash_duo, "#wsr-crumb-member")
+    dash_duo.wait_for_text_to_equal("#wsr-level-title", "By doctor", timeout=30)
+    assert "doctor=" not in dash_duo.driver.current_url and "stream=inpatient" in dash_duo.driver.current_url
+    _click(dash_duo, "#wsr-crumb-dept")
+    dash_duo.wait_for_text_to_equal("#wsr-level-title", "By medical group", timeout=30)
+    _click(dash_duo, "#wsr-crumb-top")
+    dash_duo.wait_for_text_to_equal("#wsr-level-title", "By department", timeout=30)
+    assert "dept=" not in dash_duo.driver.current_url
+    dash_duo.driver.back()  # the back button returns to the department
+    dash_duo.wait_for_text_to_equal("#wsr-level-title", "By medical group", timeout=30)
+    assert [e for e in dash_duo.get_logs() if e.get("level") == "SEVERE"] == []
