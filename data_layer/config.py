@@ -42,6 +42,10 @@ class Settings:
     wall_refresh_seconds: int = 60  # how often the leadership screens re-read their figures
     wall_stale_hours: float = 26.0  # a meta_load older than this turns the freshness stamp into a warning
     live_max_age_minutes: int = 30  # live snapshots older than this count as a silent feed
+    # DRG detail (DRG病组): a case is a high (low) outlier above HIGH × (below LOW × ) its group's average
+    drg_outlier_high: float = 2.0
+    drg_outlier_low: float = 0.5
+    equipment_saturation: float = 0.85  # a device at or above this utilization is saturated (饱和)
 
     @property
     def warehouse_path(self) -> Path | None:
@@ -119,6 +123,7 @@ def load_settings(env: Mapping[str, str] | None = None, env_file: str | Path | N
     numbers = {name.lower(): _number(values, name, default, low, high)
                for name, default, low, high in (("WALL_REFRESH_SECONDS", 60, 5, 3600), ("WALL_STALE_HOURS", 26, 1, 24 * 14),
                                                 ("LIVE_MAX_AGE_MINUTES", 30, 1, 24 * 60))}
+    numbers.update(_workspace_numbers(values))
     return Settings(data_dir=data_dir, warehouse_url=wh, app_db_url=app_db, secret_key=key, cache_url=cache,
                     embedded=embedded, host=values.get("HOST") or "127.0.0.1", port=port, **flags, **numbers)
 
@@ -134,3 +139,17 @@ def _number(values: Mapping[str, str], name: str, default: float, low: float, hi
     if not low <= v <= high:
         raise UserError(f"{name} must be between {low:g} and {high:g}, got {raw!r}")
     return int(v) if isinstance(default, int) and v.is_integer() else v
+
+
+def _workspace_numbers(values: Mapping[str, str]) -> dict[str, float]:
+    """DRG_OUTLIER_HIGH/LOW (LOW < 1 < HIGH) and EQUIPMENT_SATURATION (0 < x ≤ 2)."""
+    high = float(_number(values, "DRG_OUTLIER_HIGH", 2.0, 0, 100))
+    low = float(_number(values, "DRG_OUTLIER_LOW", 0.5, 0, 100))
+    if not high > 1:
+        raise UserError(f"DRG_OUTLIER_HIGH must be greater than 1 (a multiple of the group's average), got {high:g}")
+    if not low < 1:
+        raise UserError(f"DRG_OUTLIER_LOW must be below 1 (a fraction of the group's average), got {low:g}")
+    saturation = float(_number(values, "EQUIPMENT_SATURATION", 0.85, 0, 2))
+    if saturation <= 0:
+        raise UserError(f"EQUIPMENT_SATURATION must be above 0 (a share of capacity, e.g. 0.85), got {saturation:g}")
+    return {"drg_outlier_high": high, "drg_outlier_low": low, "equipment_saturation": saturation}

@@ -23,6 +23,7 @@ with `check_department` and `resolve_period`, and answer the export buttons with
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
@@ -68,10 +69,14 @@ def register(module: str, section: str) -> None:
                        nav_label={"zh": "运营分析", "en": "Workspace"}, title=f"Workspace · {section}")
 
 
-def my_departments() -> pd.DataFrame:
-    """The clinical departments in the user's scope (dept_id, names, campus, division …)."""
+def my_departments(also: Callable[[], set[str]] | None = None) -> pd.DataFrame:
+    """The clinical departments in the user's scope (dept_id, names, campus, division …), and the
+    departments in scope that `also()` names (e.g. the medical-technical ones operating devices)."""
     deps = departments(warehouse(), current_scope())
-    return deps[deps["kind"] == "clinical"].reset_index(drop=True)
+    keep = deps["kind"] == "clinical"
+    if also is not None:
+        keep |= deps["dept_id"].isin(also())
+    return deps[keep].reset_index(drop=True)
 
 
 def check_department(dept: Any) -> str:
@@ -135,14 +140,16 @@ class Start:
         return str(row.iloc[0][self.name_col]) if not row.empty else str(dept or self.dept)
 
 
-def begin(module: str, dept: str | None, period: str | None, default_period: str = "ytd") -> Start | html.Main:
+def begin(module: str, dept: str | None, period: str | None, default_period: str = "ytd",
+          also: Callable[[], set[str]] | None = None) -> Start | html.Main:
     """Check the page and the address; a Start, or the panel to show instead (forbidden, no data,
-    unknown department). A department outside the scope is audited and refused."""
+    unknown department). A department outside the scope is audited and refused. `also` adds
+    departments besides the clinical ones to the choices (see my_departments)."""
     lang = current_lang()
     if page_denied(module):
         return forbidden_panel(lang)
     try:
-        mine = my_departments()
+        mine = my_departments(also)
     except UserError as exc:
         return html.Main(warehouse_error_panel(str(exc), lang), className="container page")
     if mine.empty:

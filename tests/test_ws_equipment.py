@@ -1,0 +1,346 @@
+"""Workspace · equipment: utilization, saturation and revenue against pandas over the raw device
+days; the appraisal against hand-computed cases; save → list → one-page report → export through
+the real callbacks; bad input messages per field with nothing saved; scope refusals; scoped exports."""
+from __future__ import annotations
+
+import base64
+import importlib
+import io
+from datetime import date
+
+import pandas as pd
+import pytest
+from flask import Flask
+from sqlalchemy import func, select
+
+from appdb.appraisals import get_appraisal, list_appraisals, save_appraisal
+from appdb.schema import appraisals
+from appdb.store import CodedError
+from data_layer.config import load_settings
+from data_layer.errors import UserError
+from data_layer.periods import Period
+from data_layer.queries.equipment import category_devices, device_table, last_twelve_months, workdays_last_full_year
+from data_layer.queries.kpis import indicator_values
+from data_layer.registry import Level
+from data_layer.scope import Scope
+from data_layer.sources import Filters
+from data_layer.stats import appraise, utilization
+from data_layer.warehouse import Warehouse
+
+from .conftest import texts
+from .helpers import post_callback, signed_in, workspace_export
+
+YTD = Period(date(2026, 1, 1), date(2026, 11, 21))
+THROUGH = date(2026, 11, 21)
+GOOD = {"device_name": "64-slice CT", "category": "CT", "price": "3000000", "exams_per_day": "40",
+        "charge_per_exam": "300", "maintenance_per_year": "200000", "staff_cost_per_year": "300000",
+        "consumables_per_exam": "20", "working_days": "250"}
+FIELDS = ("device_name", "category", "price", "exams_per_day", "charge_per_exam", "maintenance_per_year",
+          "staff_cost_per_year", "consumables_per_exam", "working_days")
+
+
+def _device_dept(demo_data) -> str:
+    return str(demo_data.tables["dim_equipment"]["dept_id"].value_counts().index[0])
+
+
+def _expected_devices(demo_data, dept: str, per: Period) -> pd.DataFrame:
+    dev = demo_data.tables["dim_equipment"]
+    dev = dev[dev["dept_id"] == dept].set_index("equipment_id")
+    daily = demo_data.tables["fact_equipment_daily"]
+    day = pd.to_datetime(daily["date"]).dt.date
+    daily = daily[(day >= per.start) & (day <= per.end) & daily["equipment_id"].isin(dev.index)]
+    cal = demo_data.tables["dim_date"]
+    cal = cal.assign(day=pd.to_datetime(cal["date"]).dt.date)
+    rows = []
+    for eid, d in dev.iterrows():
+        bought = pd.Timestamp(d["purchase_date"]).date()
+        workdays = int(((cal["day"] >= max(per.start, bought)) & (cal["day"] <= per.end) & cal["is_workday"]).sum())
+        use = daily[daily["equipment_id"] == eid]
+        exams = float(use["exams"].sum())
+        cap = float(d["daily_capacity"]) * workdays
+        rows.append({"equipment_id": eid, "exams": exams, "hours_used": float(use["hours_used"].astype(float).sum()),
+                     "revenue": float(use["revenue"].astype(float).sum()), "working_days": workdays,
+                     "utilization": exams / cap,
+                     "per10k": float(use["revenue"].astype(float).sum()) / float(d["purchase_price"]) * 10_000})
+    return pd.DataFrame(rows).set_index("equipment_id")
+
+
+def test_device_figures_match_pandas_over_the_device_days(wh: Warehouse, demo_data) -> None:
+    dept = _device_dept(demo_data)
+    got = device_table(wh, Scope.hospital(), dept, YTD, 0.85).set_index("equipment_id")
+    want = _expected_devices(demo_data, dept, YTD)
+    assert set(got.index) == set(want.index) and len(got) >= 2
+    for eid, w in want.iterrows():
+        g = got.loc[eid]
+        assert g["exams"] == w["exams"] and g["working_days"] == w["working_days"]
+        assert g["hours_used"] == pytest.approx(w["hours_used"])
+        assert g["revenue"] == pytest.approx(w["revenue"])
+        assert g["utilization"] == pytest.approx(w["utilization"])
+        assert g["utilization"] == pytest.approx(utilization(w["exams"], g["daily_capacity"], w["working_days"]))
+        assert g["revenue_per_10k_value"] == pytest.approx(w["per10k"])
+        assert bool(g["saturated"]) == (w["utilization"] >= 0.85)
+    # the department's figure is the registry's indicator
+    reg = indicator_values(wh, Scope.hospital(), ("equipment_utilization",), YTD, Level.department,
+                           Filters(department=(dept,)))
+    assert got["exams"].sum() / got["capacity"].sum() == pytest.approx(float(reg["value"].iloc[0]))
+
+
+def test_saturation_follows_the_threshold(wh: Warehouse, demo_data) -> None:
+    dept = _device_dept(demo_data)
+    base = device_table(wh, Scope.hospital(), dept, YTD, 0.85).sort_values("utilization")
+    u = base["utilization"].tolist()
+    cut = (u[0] + u[1]) / 2  # between the two least used devices: all but one saturated
+    got = device_table(wh, Scope.hospital(), dept, YTD, cut).set_index("equipment_id")
+    assert int(got["saturated"].sum()) == len(u) - 1
+    assert not got.loc[base["equipment_id"].iloc[0], "saturated"]
+    assert not device_table(wh, Scope.hospital(), dept, YTD, 2.0)["saturated"].any() or max(u) >= 2.0
+
+
+def test_device_table_is_the_same_on_every_backend(any_url: str, wh: Warehouse, demo_data) -> None:
+    dept = _device_dept(demo_data)
+    cols = ["equipment_id", "exams", "hours_used", "revenue", "working_days", "utilization", "saturated"]
+    there = device_table(Warehouse(any_url), Scope.departments({dept}), dept, YTD, 0.85)[cols]
+    here = device_table(wh, Scope.hospital(), dept, YTD, 0.85)[cols]
+    pd.testing.assert_frame_equal(there.reset_index(drop=True), here.reset_index(drop=True), check_dtype=False,
+                                  rtol=1e-6)
+    assert device_table(wh, Scope.departments({"D001"}), dept, YTD, 0.85).empty  # the scope holds
+
+
+def test_working_days_of_the_last_full_year(wh: Warehouse, demo_data) -> None:
+    cal = demo_data.tables["dim_date"]
+    days = pd.to_datetime(cal["date"])
+    last = max(y for y in days.dt.year.unique() if ((days.dt.year == y).sum() == (366 if y % 4 == 0 else 365)))
+    assert workdays_last_full_year(wh, Scope.hospital()) == (last, int(cal[days.dt.year == last]["is_workday"].sum()))
+
+
+def test_category_devices_cover_the_last_twelve_months(wh: Warehouse, demo_data) -> None:
+    dept = _device_dept(demo_data)
+    per = last_twelve_months(THROUGH)
+    assert per == Period(date(2025, 11, 22), THROUGH)
+    got = category_devices(wh, Scope.hospital(), dept, "CT", THROUGH, 0.85)
+    want = _expected_devices(demo_data, dept, per)
+    cts = demo_data.tables["dim_equipment"].query("dept_id == @dept and category == 'CT'")["equipment_id"]
+    assert list(got["equipment_id"]) == sorted(cts)
+    for r in got.itertuples():
+        assert r.utilization == pytest.approx(want.loc[r.equipment_id, "utilization"])
+
+
+def test_the_appraisal_arithmetic_by_hand() -> None:
+    a = appraise(GOOD)
+    assert a.annual_exams == 10_000  # 40 × 250
+    assert a.annual_revenue == 3_000_000  # 10,000 × 300
+    assert a.annual_cost == 700_000  # 200,000 + 300,000 + 10,000 × 20
+    assert a.annual_net == 2_300_000
+    assert a.payback_years == pytest.approx(3_000_000 / 2_300_000) and round(a.payback_years, 3) == 1.304
+    never = appraise({**GOOD, "charge_per_exam": "50", "consumables_per_exam": "60"})
+    assert never.annual_net < 0 and never.payback_years is None
+
+
+def test_settings_give_the_saturation_default_and_refuse_bad_values(tmp_path) -> None:
+    assert load_settings({"DATA_DIR": str(tmp_path)}, env_file=None).equipment_saturation == 0.85
+    assert load_settings({"DATA_DIR": str(tmp_path), "EQUIPMENT_SATURATION": "0.9"},
+                         env_file=None).equipment_saturation == 0.9
+    for bad in ("0", "3", "high"):
+        with pytest.raises(UserError, match="EQUIPMENT_SATURATION"):
+            load_settings({"DATA_DIR": str(tmp_path), "EQUIPMENT_SATURATION": bad}, env_file=None)
+
+
+# ------------------------------------------------------------------------------------------ callbacks
+def _form_state(dept: str, values: dict[str, str], sat: str = "0.85") -> list[dict]:
+    return ([{"id": "ws-dept", "property": "value", "value": dept},
+             {"id": "ws-eq-sat", "property": "value", "value": sat},
+             {"id": "ws-eq-saved-rev", "property": "data", "value": 0}]
+            + [{"id": f"ws-eq-f-{f}", "property": "value", "value": values.get(f)} for f in FIELDS]
+            + [{"id": "ws-eq-f-note", "property": "value", "value": values.get("note")}])
+
+
+def _submit(server: Flask, client, dept: str, values: dict[str, str], save: bool = True):
+    inputs = [{"id": "ws-eq-calc", "property": "n_clicks", "value": None if save else 1},
+              {"id": "ws-eq-save", "property": "n_clicks", "value": 1 if save else None}]
+    return post_callback(server, client, "ws-eq-result.children", inputs, _form_state(dept, values))
+
+
+def _count(server: Flask) -> int:
+    with server.extensions["hospdash"].appdb.engine.connect() as conn:
+        return int(conn.execute(select(func.count()).select_from(appraisals)).scalar_one())
+
+
+def _saved_list(server: Flask, client, dept: str):
+    return post_callback(server, client, "ws-eq-saved.children",
+                         [{"id": "ws-dept", "property": "value", "value": dept},
+                          {"id": "ws-eq-saved-rev", "property": "data", "value": 1}])
+
+
+def test_the_devices_callback_draws_cards_table_and_chart(server: Flask, demo_data) -> None:
+    dept = _device_dept(demo_data)
+    client = signed_in(server, "lead1")
+    status, out = post_callback(server, client, "ws-eq-devices.children",
+                                [{"id": "ws-dept", "property": "value", "value": dept},
+                                 {"id": "ws-period", "property": "value", "value": "ytd"},
+                                 {"id": "ws-eq-sat", "property": "value", "value": "0.5"}])
+    assert status == 200
+    text = texts(out["ws-eq-devices.children"])
+    assert "Overall utilization" in text and "Revenue per 10k yuan value" in text and "saturated" in text
+    assert "at or above 50%" in texts(out["ws-eq-rule.children"])
+    status, out = post_callback(server, client, "ws-eq-devices.children",
+                                [{"id": "ws-dept", "property": "value", "value": dept},
+                                 {"id": "ws-period", "property": "value", "value": "ytd"},
+                                 {"id": "ws-eq-sat", "property": "value", "value": "-1"}])
+    assert status == 200 and "ws-eq-devices.children" not in out
+    assert out["ws-eq-sat-err.children"].startswith("Enter a number above 0")
+    assert "is-invalid" in out["ws-eq-sat.className"]
+
+
+def test_save_list_report_and_export_round_trip(server: Flask) -> None:
+    client = signed_in(server, "asst1")
+    status, out = _submit(server, client, "D001", {**GOOD, "note": "spine navigation"}, save=False)
+    assert status == 200 and _count(server) == 0  # Calculate stores nothing
+    assert texts(out["ws-eq-result.children"]).count("1.30 years") == 1
+    status, out = _submit(server, client, "D001", {**GOOD, "note": "spine navigation"})
+    assert status == 200 and "Saved as appraisal #" in texts(out["ws-eq-form-msg.children"])
+    assert out["ws-eq-saved-rev.data"] == 1 and _count(server) == 1
+    text = texts(out["ws-eq-result.children"])
+    assert "3.0M yuan" in text and "700.0k yuan" in text and "2.3M yuan" in text
+    assert "no CT device" in text  # Spine Surgery runs no CT
+    status, out = _submit(server, client, "D001", {**GOOD, "device_name": "Second CT", "price": "9000000",
+                                                   "charge_per_exam": "60", "consumables_per_exam": "40"})
+    assert "Never pays back" in texts(out["ws-eq-result.children"])
+    status, out = _saved_list(server, client, "D001")
+    listed = texts(out["ws-eq-saved.children"])
+    assert listed.index("Second CT") < listed.index("64-slice CT")  # newest first
+    assert "Never pays back" in listed and "1.30" in listed
+    first = list_appraisals(server.extensions["hospdash"].appdb, Scope.departments({"D001"}), "D001")
+    ct = first[first["device_name"] == "64-slice CT"].iloc[0]
+    assert ct["annual_net"] == 2_300_000 and ct["payback_years"] == pytest.approx(1.3043, abs=1e-4)
+    assert ct["created_by"] == "asst1" and ct["campus_id"] == "C1" and ct["note"] == "spine navigation"
+    # the one-page report
+    status, out = post_callback(server, client, "ws-download.data",
+                                [{"id": {"type": "ws-eq-report", "index": int(ct["id"])}, "property": "n_clicks",
+                                  "value": 1}], [{"id": "ws-dept", "property": "value", "value": "D001"}])
+    assert status == 200
+    data = out["ws-download.data"]
+    assert data["filename"] == f"D001-appraisal-{ct['id']}.xlsx"
+    from openpyxl import load_workbook
+
+    ws = load_workbook(io.BytesIO(base64.b64decode(data["content"]))).active
+    assert int(ws.page_setup.paperSize) == 9 and ws.sheet_properties.pageSetUpPr.fitToPage  # 9: A4
+    assert ws.page_setup.fitToWidth == 1 and ws.page_setup.fitToHeight == 1
+    cells = {ws.cell(r, 1).value: ws.cell(r, 2).value for r in range(1, ws.max_row + 1)}
+    assert cells["Annual net benefit"] == 2_300_000 and cells["Static payback"] == 1.304
+    assert cells["Price (yuan)"] == 3_000_000 and cells["Working days per year"] == 250
+    # the print view
+    status, out = post_callback(server, client, "ws-eq-report-view.children",
+                                [{"id": {"type": "ws-eq-view", "index": int(ct["id"])}, "property": "n_clicks",
+                                  "value": 1}], [{"id": "ws-dept", "property": "value", "value": "D001"}])
+    assert status == 200 and "Equipment purchase appraisal" in texts(out["ws-eq-report-view.children"])
+    # the list as a table, both formats
+    for fmt in ("xlsx", "csv"):
+        status, df, name = workspace_export(server, client, "equipment", "appraisals", fmt,
+                                            [{"id": "ws-dept", "property": "value", "value": "D001"},
+                                             {"id": "ws-period", "property": "value", "value": "ytd"},
+                                             {"id": "ws-eq-sat", "property": "value", "value": "0.85"},
+                                             {"id": "ws-eq-f-category", "property": "value", "value": None}])
+        assert status == 200 and name == f"D001-appraisals.{fmt}"
+        assert list(df["Name"]) == ["Second CT", "64-slice CT"] and 2_300_000 in list(df["Annual net benefit"])
+    entries = server.extensions["hospdash"].appdb.audit_entries(action="appraisal_saved")
+    assert len(entries) == 2 and entries[0]["username"] == "asst1"
+    exports = server.extensions["hospdash"].appdb.audit_entries(action="export")
+    assert any("appraisal" in (e["target"] or "") for e in exports)
+
+
+def test_existing_devices_of_the_category_come_with_the_appraisal(server: Flask, wh: Warehouse, demo_data) -> None:
+    dept = _device_dept(demo_data)
+    client = signed_in(server, "lead1")
+    status, out = _submit(server, client, dept, GOOD)
+    assert status == 200
+    got = category_devices(wh, Scope.hospital(), dept, "CT", THROUGH, 0.85)
+    text = texts(out["ws-eq-result.children"])
+    assert all(e in text for e in got["equipment_id"]) and "last 12 months" in text
+    saved = list_appraisals(server.extensions["hospdash"].appdb, Scope.hospital(), dept).iloc[0]
+    kept = get_appraisal(server.extensions["hospdash"].appdb, Scope.hospital(), int(saved["id"]))["existing"]
+    assert [d["equipment_id"] for d in kept] == list(got["equipment_id"])
+    assert kept[0]["utilization"] == pytest.approx(float(got["utilization"].iloc[0]))
+
+
+@pytest.mark.parametrize(("lang", "bad", "messages"), [
+    ("en", {"device_name": "", "category": None, "price": "-5", "exams_per_day": "abc", "charge_per_exam": "0",
+            "maintenance_per_year": "", "working_days": "400"},
+     {"device_name": "This field is required.", "category": "This field is required.",
+      "price": "Cannot be negative.", "exams_per_day": "Enter a number.", "charge_per_exam": "Cannot be zero.",
+      "maintenance_per_year": "This field is required.", "working_days": "Must not exceed 366: please check."}),
+    ("zh", {"category": "XRAY", "price": "500", "consumables_per_exam": "1e9"},
+     {"category": "请从列表中选择类别。", "price": "不能小于 1,000。", "consumables_per_exam": "不能超过 100,000，请核对。"}),
+])
+def test_bad_inputs_give_a_message_at_each_field_and_save_nothing(server: Flask, lang, bad, messages) -> None:
+    client = signed_in(server, "asst1", lang)
+    status, out = _submit(server, client, "D001", {**GOOD, **bad})
+    assert status == 200 and _count(server) == 0
+    for f in FIELDS:
+        assert out[f"ws-eq-e-{f}.children"] == messages.get(f, ""), f
+        assert ("is-invalid" in out[f"ws-eq-f-{f}.className"]) == (f in messages), f
+    assert "ws-eq-result.children" not in out and "ws-eq-saved-rev.data" not in out
+    assert str(len(messages)) in texts(out["ws-eq-form-msg.children"])
+
+
+def test_scope_refuses_another_departments_appraisals(server: Flask, as_user) -> None:
+    db = server.extensions["hospdash"].appdb
+    other = save_appraisal(db, Scope.hospital(), dept_id="D004", campus_id="C1", device_name="Cath lab", category="DSA",
+                           inputs={}, result=appraise(GOOD), existing=[], username="lead1")
+    client = signed_in(server, "asst1")
+    status, _ = _submit(server, client, "D004", GOOD)
+    assert status == 403 and _count(server) == 1  # nothing saved for D004
+    status, _ = _saved_list(server, client, "D004")
+    assert status == 403
+    for dept in ("D001", "D004"):  # a forged id from the page of an allowed department, or of D004 itself
+        status, _ = post_callback(server, client, "ws-download.data",
+                                  [{"id": {"type": "ws-eq-report", "index": other}, "property": "n_clicks", "value": 1}],
+                                  [{"id": "ws-dept", "property": "value", "value": dept}])
+        assert status == 403
+        status, _ = post_callback(server, client, "ws-eq-report-view.children",
+                                  [{"id": {"type": "ws-eq-view", "index": other}, "property": "n_clicks", "value": 1}],
+                                  [{"id": "ws-dept", "property": "value", "value": dept}])
+        assert status == 403
+    mine = Scope.departments({"D001", "D002", "D003"})
+    assert get_appraisal(db, mine, other) is None and list_appraisals(db, mine, "D004").empty
+    with pytest.raises(CodedError):
+        save_appraisal(db, mine, dept_id="D004", campus_id="C1", device_name="x", category="CT", inputs={},
+                       result=appraise(GOOD), existing=[], username="asst1")
+    assert get_appraisal(db, Scope.campuses({"C1"}), other)["dept_id"] == "D004"  # a campus leader sees it
+    page = importlib.import_module("pages.ws_equipment")
+    with as_user("asst1"):
+        assert "Not allowed" in texts(page.layout(dept="D004"))
+        assert "Purchase appraisal" in texts(page.layout(dept="D001"))
+
+
+def test_a_device_department_is_offered_to_those_who_see_it(server: Flask, as_user, demo_data) -> None:
+    dept = _device_dept(demo_data)
+    page = importlib.import_module("pages.ws_equipment")
+    with as_user("lead1"):
+        text = texts(page.layout(dept=dept))
+        assert "Device utilization" in text and "Not allowed" not in text
+    with as_user("asst1"):
+        assert "Not allowed" in texts(page.layout(dept=dept))
+
+
+@pytest.mark.parametrize("fmt", ["xlsx", "csv"])
+def test_device_exports_are_scoped_in_the_readers_language(server: Flask, wh: Warehouse, demo_data, fmt) -> None:
+    dept = _device_dept(demo_data)
+    state = lambda d, cat=None: [{"id": "ws-dept", "property": "value", "value": d},  # noqa: E731
+                                 {"id": "ws-period", "property": "value", "value": "ytd"},
+                                 {"id": "ws-eq-sat", "property": "value", "value": "0.85"},
+                                 {"id": "ws-eq-f-category", "property": "value", "value": cat}]
+    want = device_table(wh, Scope.hospital(), dept, YTD, 0.85)
+    client = signed_in(server, "lead1")
+    status, df, name = workspace_export(server, client, "equipment", "devices", fmt, state(dept))
+    assert status == 200 and name.startswith(f"{dept}-equipment-")
+    assert list(df["Device"]) == list(want["equipment_id"])
+    assert df["Utilization"].tolist() == pytest.approx(want["utilization"].tolist())
+    status, df, _ = workspace_export(server, client, "equipment", "existing", fmt, state(dept, "CT"))
+    assert status == 200 and set(df["Category"]) == {"CT"}
+    zh = signed_in(server, "lead1", "zh")
+    status, df, _ = workspace_export(server, zh, "equipment", "devices", fmt, state(dept))
+    assert "使用率" in df.columns and set(df["状态"]) <= {"饱和", "未饱和"}
+    asst = signed_in(server, "asst1")
+    for d in ("D004", dept):
+        status, _, _ = workspace_export(server, asst, "equipment", "devices", fmt, state(d))
+        assert status == 403
