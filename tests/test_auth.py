@@ -75,7 +75,7 @@ def test_an_xhr_to_a_page_gets_json_not_a_redirect(server: Flask) -> None:
 
 # ---------------------------------------------------------- roles and pages
 @pytest.mark.parametrize(("username", "landing"), [("admin1", "/admin"), ("lead1", "/wall/campus"), ("lead2", "/wall/campus"),
-                                                   ("dir1", "/department"), ("asst1", "/")])
+                                                   ("dir1", "/department"), ("asst1", "/workspace")])
 def test_each_role_lands_where_it_should(server: Flask, username: str, landing: str) -> None:
     resp = login(server.test_client(), username)
     assert resp.status_code == 302 and resp.headers["Location"] == landing
