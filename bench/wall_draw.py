@@ -52,20 +52,16 @@ def _draw(driver, url: str, figures: int, timeout: float = 60) -> float:
     raise RuntimeError(f"{url}: figures not drawn within {timeout} s")
 
 
-def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="python -m bench.wall_draw", description=__doc__.split("\n")[0])
-    p.add_argument("--url", required=True, help="warehouse URL")
-    p.add_argument("--runs", type=int, default=3, help="cold and warm runs per screen and size")
-    args = p.parse_args(argv)
-
+def measure(url: str, runs: int = 3) -> list[tuple[str, str, int, float, float]]:
+    """(screen, size, run, first visit s, again s) for every screen, size and run."""
     from waitress.server import create_server
 
     from app import create_app
 
     rows = []
-    for run in range(args.runs):
+    for run in range(runs):
         data = Path(tempfile.mkdtemp())
-        srv = create_app({"WAREHOUSE_URL": args.url, "SECRET_KEY": secrets.token_urlsafe(48), "DATA_DIR": str(data),
+        srv = create_app({"WAREHOUSE_URL": url, "SECRET_KEY": secrets.token_urlsafe(48), "DATA_DIR": str(data),
                           "APP_DB_URL": f"sqlite:///{data / 'app.sqlite'}"})
         srv.extensions["hospdash"].appdb.create_user("bench", "bench", PASSWORD, "leader", "hospital", ())
         port = _free_port()
@@ -83,27 +79,42 @@ def main(argv: list[str] | None = None) -> int:
                 driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
                                        {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": False})
                 for path, figures in SCREENS.items():
-                    url = f"{base}{path}?kiosk=1"
-                    first = _draw(driver, url, figures)
-                    second = _draw(driver, url, figures)
+                    page = f"{base}{path}?kiosk=1"
+                    first = _draw(driver, page, figures)
+                    second = _draw(driver, page, figures)
                     rows.append((path, f"{width}×{height}", run, first, second))
         finally:
             driver.quit()
             server.close()
             srv.extensions["hospdash"].warehouse.engine.dispose()
-    print(f"warehouse {args.url}, {args.runs} runs; seconds from opening the address to every figure drawn\n")
-    print("| screen | size | first visit (median) | again (median) |")
-    print("|---|---|---:|---:|")
+    import gc
+
+    gc.collect()  # let DuckDB's objects go before the interpreter shuts down
+    return rows
+
+
+def table(rows: list[tuple[str, str, int, float, float]]) -> str:
+    """Medians per screen and size: the first size visited is the cold one; the 4K rows reuse the
+    result cache the 1080p rows filled."""
+    lines = ["| screen | size | first visit (median s) | again (median s) |", "|---|---|---:|---:|"]
     for path in SCREENS:
         for width, height in SIZES:
             size = f"{width}×{height}"
             mine = [r for r in rows if r[0] == path and r[1] == size]
-            # the first size visited is the cold one; the 4K rows reuse the cache the 1080p rows filled
-            print(f"| {path} | {size} | {statistics.median(r[3] for r in mine):.2f} | "
-                  f"{statistics.median(r[4] for r in mine):.2f} |")
-    import gc
+            if mine:
+                lines.append(f"| {path} | {size} | {statistics.median(r[3] for r in mine):.2f} | "
+                             f"{statistics.median(r[4] for r in mine):.2f} |")
+    return "\n".join(lines)
 
-    gc.collect()  # let DuckDB's objects go before the interpreter shuts down
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="python -m bench.wall_draw", description=__doc__.split("\n")[0])
+    p.add_argument("--url", required=True, help="warehouse URL")
+    p.add_argument("--runs", type=int, default=3, help="cold and warm runs per screen and size")
+    args = p.parse_args(argv)
+    rows = measure(args.url, args.runs)
+    print(f"warehouse {args.url}, {args.runs} runs; seconds from opening the address to every figure drawn\n")
+    print(table(rows))
     return 0
 
 

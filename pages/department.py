@@ -39,7 +39,15 @@ from data_layer.scope import Scope
 from data_layer.sources import Filters
 from shell.access import PermissionDenied, audit, page_denied, secured
 
-from ._common import current_lang, current_scope, forbidden_panel, send_table, warehouse, warehouse_error_panel
+from ._common import (
+    cached_answer,
+    current_lang,
+    current_scope,
+    forbidden_panel,
+    send_table,
+    warehouse,
+    warehouse_error_panel,
+)
 from ._wall import PERIODS, safe
 
 ROLES = ("leader", "director", "assistant")
@@ -139,22 +147,21 @@ def _period(key: Any) -> Period:
     return parse_period(key, through)
 
 
-@callback(Output("dw-overview", "children"), Output("dw-targets", "children"), Output("dw-costs", "children"),
-          Output("dw-wards", "children"), Output("dw-groups", "children"), Output("dw-discipline", "children"),
-          Output("dw-alerts", "children"), Input("dw-dept", "value"), Input("dw-period", "value"))
-@secured(roles=ROLES, departments=lambda dept, _p: [dept])
-def sections(dept: Any, period: Any) -> tuple:
-    lang = current_lang()
-    dept = _check(dept)
-    per = _period(period)
-    scope = current_scope()
-    return (safe(lambda: _overview(scope, dept, per, lang), lang, "overview"),
-            safe(lambda: _targets(scope, dept, lang), lang, "targets"),
-            safe(lambda: _costs(scope, dept, per, lang), lang, "costs"),
-            safe(lambda: _wards(scope, dept, per, lang), lang, "wards"),
-            safe(lambda: _groups(scope, dept, per, lang), lang, "groups"),
-            safe(lambda: _discipline(scope, dept, per, lang), lang, "discipline"),
-            safe(lambda: _alerts(scope, dept, lang), lang, "alerts"))
+def _section(name: str, build, cached: bool = True) -> None:
+    """One callback per section, so each draws as soon as it is ready (the browser asks for
+    them together) and a slow one holds up no other. Warehouse sections keep their answer in
+    the result cache; the alerts section reads the application database every time."""
+    def draw(dept: Any, period: Any) -> Any:
+        lang = current_lang()
+        dept = _check(dept)
+        per = _period(period)
+        scope = current_scope()
+        return safe(lambda: build(scope, dept, per, lang), lang, name)
+
+    draw.__name__ = draw.__qualname__ = f"section_{name}"
+    body = cached_answer()(draw) if cached else draw
+    callback(Output(f"dw-{name}", "children"), Input("dw-dept", "value"), Input("dw-period", "value"))(
+        secured(roles=ROLES, departments=lambda dept, _p: [dept])(body))
 
 
 def _change(value: float, diff: float, unit: str, lang: str) -> str:
@@ -397,3 +404,9 @@ def export(clicks: list, dept: Any, period: Any) -> Any:
 
 def name_map(codes: tuple[str, ...], lang: str) -> dict[str, str]:
     return {c: INDICATORS[c].name(lang) for c in codes}
+
+
+for _name, _build in (("overview", _overview), ("targets", lambda sc, d, _p, lang: _targets(sc, d, lang)),
+                      ("costs", _costs), ("wards", _wards), ("groups", _groups), ("discipline", _discipline)):
+    _section(_name, _build)
+_section("alerts", lambda sc, d, _p, lang: _alerts(sc, d, lang), cached=False)

@@ -51,3 +51,50 @@ def test_every_indicator_matches_duckdb(backend: str, reference: pd.DataFrame, r
     assert bad.empty, f"{len(bad)} values differ between DuckDB and {backend}:\n{bad.head(20).to_string()}"
     assert (merged["name_zh_ref"] == merged["name_zh_got"]).all()
     assert len(merged) > 2000
+
+
+@pytest.mark.parametrize("which", ["postgres", "mariadb"])
+def test_the_read_only_warehouse_refuses_writes_on_servers(request: pytest.FixtureRequest, which: str) -> None:
+    """Read-only warehouse sessions on a server: writes are refused by the session itself, not
+    only by the account's rights (docs/deployment.md)."""
+    from sqlalchemy import text
+
+    from data_layer.engine import make_engine
+
+    url = request.getfixturevalue(f"{which}_url")
+    engine = make_engine(url, read_only=True)
+    try:
+        with engine.connect() as conn:
+            assert conn.execute(text("select count(*) from dim_campus")).scalar() > 0
+            with pytest.raises(Exception, match="(?i)read.only|READ ONLY"):
+                conn.execute(text("update dim_campus set name_en = name_en"))
+    finally:
+        engine.dispose()
+
+
+def _comparisons(url: str) -> pd.DataFrame:
+    """compare(): the period with the previous one and last year, read in one round trip per source."""
+    from data_layer.queries.kpis import compare
+
+    wh = Warehouse(url)
+    frames = []
+    for level in (Level.hospital, Level.department, Level.group):
+        for text in ("ytd", "2026-10", "2026-Q3"):
+            codes = tuple(c for c, ind in INDICATORS.items() if level in ind.levels)
+            frames.append(compare(wh, Scope.hospital(), codes, parse_period(text, THROUGH), level)
+                          .assign(level=level.value, text=text))
+    wh.engine.dispose()
+    return pd.concat(frames, ignore_index=True)
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql", "mariadb"])
+def test_comparisons_match_duckdb(backend: str, duck_url: str, request: pytest.FixtureRequest) -> None:
+    url = request.getfixturevalue(f"{'postgres' if backend == 'postgresql' else backend}_url")
+    ref, got = _comparisons(duck_url), _comparisons(url)
+    keys = ["level", "text", "indicator", "key"]
+    merged = ref.merge(got, on=keys, how="outer", suffixes=("_ref", "_got"), indicator=True)
+    assert (merged["_merge"] == "both").all()
+    for col in ("value", "previous", "year_ago"):
+        a, b = merged[f"{col}_ref"].astype(float).to_numpy(), merged[f"{col}_got"].astype(float).to_numpy()
+        assert np.isclose(a, b, rtol=1e-9, atol=1e-7, equal_nan=True).all(), col
+    assert merged["previous_ref"].notna().sum() > 500 and merged["year_ago_ref"].notna().sum() > 500

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib
 from datetime import date
+from typing import Any
 
 import pandas as pd
 import pytest
@@ -79,13 +80,21 @@ def test_cost_breakdown_adds_up_to_full_cost(wh: Warehouse) -> None:
 SECTIONS = ("dw-overview", "dw-targets", "dw-costs", "dw-wards", "dw-groups", "dw-discipline", "dw-alerts")
 
 
+def _sections(server: Flask, client, dept: str, period: str) -> dict[str, Any]:
+    """Every section's callback, as the browser asks for them together: {section id: children}."""
+    out = {}
+    for k in SECTIONS:
+        status, got = _call(server, client, f"{k}.children", [{"id": "dw-dept", "property": "value", "value": dept},
+                                                             {"id": "dw-period", "property": "value", "value": period}])
+        assert status == 200, k
+        out[k] = got[f"{k}.children"]
+    return out
+
+
 def test_every_section_draws_for_the_director(server: Flask) -> None:
     client = _signed_in(server, "dir1")
-    status, out = _call(server, client, "dw-overview.children",
-                        [{"id": "dw-dept", "property": "value", "value": "D001"},
-                         {"id": "dw-period", "property": "value", "value": "ytd"}])
-    assert status == 200
-    text = {k: texts(out[f"{k}.children"]) for k in SECTIONS}
+    out = _sections(server, client, "D001", "ytd")
+    text = {k: texts(out[k]) for k in SECTIONS}
     assert "Discharges" in text["dw-overview"] and "vs previous" in text["dw-overview"]
     assert "Annual target" in text["dw-targets"] and "paced by working days" in text["dw-targets"]
     assert "Direct" in text["dw-costs"] and "Total" in text["dw-costs"]
@@ -122,15 +131,11 @@ def test_a_department_without_targets_wards_or_groups_says_so(server: Flask, wh:
     without = [d for d in plain if d not in set(goals["dept_id"])]
     client = _signed_in(server, "lead1")
     if without:
-        status, out = _call(server, client, "dw-overview.children",
-                            [{"id": "dw-dept", "property": "value", "value": without[0]},
-                             {"id": "dw-period", "property": "value", "value": "ytd"}])
-        assert status == 200 and "No annual targets" in texts(out["dw-targets.children"])
+        out = _sections(server, client, without[0], "ytd")
+        assert "No annual targets" in texts(out["dw-targets"])
     # a period before any cost month: the cost section says so
-    status, out = _call(server, client, "dw-overview.children",
-                        [{"id": "dw-dept", "property": "value", "value": "D001"},
-                         {"id": "dw-period", "property": "value", "value": "mtd"}])
-    assert status == 200 and "No closed month" in texts(out["dw-costs.children"])
+    out = _sections(server, client, "D001", "mtd")
+    assert "No closed month" in texts(out["dw-costs"])
 
 
 def test_export_is_excel_scoped_and_audited(server: Flask) -> None:

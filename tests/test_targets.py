@@ -85,3 +85,15 @@ def test_no_targets_and_other_scopes(wh: Warehouse, demo_data) -> None:
     dept = goals["dept_id"].iloc[0]
     other = "D002" if dept != "D002" else "D003"
     assert target_progress(wh, Scope.departments([other]), dept, THROUGH).empty  # outside the scope: nothing
+
+
+def test_progress_of_several_departments_at_once_is_each_ones_progress(wh: Warehouse) -> None:
+    from data_layer.queries.targets import targets_progress
+
+    depts = ("D001", "D002", "D003")
+    many = targets_progress(wh, Scope.hospital(), depts, THROUGH)
+    assert set(many["dept_id"]) == set(depts)
+    for d in depts:
+        one = target_progress(wh, Scope.hospital(), d, THROUGH)
+        got = many[many["dept_id"] == d].drop(columns=["dept_id"]).reset_index(drop=True)
+        pd.testing.assert_frame_equal(got, one)

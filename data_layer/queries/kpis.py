@@ -70,71 +70,128 @@ def indicator_values(
     grain: Grain | None = None,
 ) -> pd.DataFrame:
     """Long table: key, name_zh, name_en, [period_start], indicator, value, window_start, window_end."""
+    result = _values_of_periods(wh, scope, codes, (period,), level, filters, grain)[0]
+    if isinstance(result, UserError):
+        raise result
+    return result
+
+
+def _values_of_periods(wh: Warehouse, scope: Scope, codes: tuple[str, ...], periods: tuple[Period, ...],
+                       level: Level, filters: Filters, grain: Grain | None) -> list[pd.DataFrame | UserError]:
+    """`indicator_values` for several periods at once: each source is read in one round trip for
+    all the periods (a UNION ALL of one aggregate per period), so a comparison of three periods
+    costs one query per source, not three. A period outside the data gives its UserError in
+    its place."""
     indicators = parse_indicators(list(codes))
     _check_request(indicators, level, grain)
     fresh = wh.freshness()
-    check_within(period, fresh.first_date, fresh.data_through)
     ctx = MeasureContext(level=level, closed_total=scope.covers_whole_campuses)
-    plain: Window = (period.start, period.end)
-    mwin = monthly_window(period, fresh.months_closed_through)
 
-    # (source, window) -> measures; indicator -> its (source, window) requests
-    requests: dict[tuple[str, Window], set[str]] = defaultdict(set)
-    plan: dict[str, list[tuple[str, Window]]] = {}
-    for ind in indicators:
-        window = mwin if ind.monthly else plain
-        plan[ind.code] = []
-        for m in ind.measures:
-            src = MEASURES[m].source
-            w = None if SOURCES[src].date_col is None else window
-            requests[(src, w)].add(m)
-            plan[ind.code].append((src, w))
-
-    frames: dict[tuple[str, Window], pd.DataFrame] = {}
-    for (src, window), measures in requests.items():
-        source = SOURCES[src]
-        if window is None and source.date_col is not None:
-            frames[(src, window)] = pd.DataFrame(columns=["key", *sorted(measures)])
+    plans: list[tuple[Window, Window, dict[str, list[tuple[str, Window]]]] | UserError] = []
+    requests: dict[tuple[str, Window], set[str]] = defaultdict(set)  # (source, window) -> measures
+    for period in periods:
+        try:
+            check_within(period, fresh.first_date, fresh.data_through)
+        except UserError as exc:
+            plans.append(exc)
             continue
-        ms = sorted(measures)
-        needs = frozenset().union(*(MEASURES[m].needs for m in ms))
+        plain: Window = (period.start, period.end)
+        mwin = monthly_window(period, fresh.months_closed_through)
+        plan: dict[str, list[tuple[str, Window]]] = {}
+        for ind in indicators:
+            window = mwin if ind.monthly else plain
+            plan[ind.code] = []
+            for m in ind.measures:
+                src = MEASURES[m].source
+                w = None if SOURCES[src].date_col is None else window
+                requests[(src, w)].add(m)
+                plan[ind.code].append((src, w))
+        plans.append((plain, mwin, plan))
+
+    frames = _fetch(wh, scope, level, filters, grain, ctx, requests)
+    names = None
+    out: list[pd.DataFrame | UserError] = []
+    for item in plans:
+        if isinstance(item, UserError):
+            out.append(item)
+            continue
+        plain, mwin, plan = item
+        df = _assemble(indicators, plan, frames, plain, mwin, grain)
+        if not df.empty:
+            if names is None:
+                names = level_names(wh, scope, level)
+            df = df.merge(names, on="key", how="left")
+            df["name_zh"] = df["name_zh"].fillna(df["key"])
+            df["name_en"] = df["name_en"].fillna(df["key"])
+            sort = ["indicator", "key", *(["period_start"] if grain else [])]
+            df = df.sort_values(sort, kind="stable")
+        cols = ["key", "name_zh", "name_en", *(["period_start"] if grain else []), "indicator", "value",
+                "window_start", "window_end"]
+        out.append(df.reindex(columns=cols).reset_index(drop=True) if not df.empty else pd.DataFrame(columns=cols))
+    return out
+
+
+def _fetch(wh: Warehouse, scope: Scope, level: Level, filters: Filters, grain: Grain | None, ctx: MeasureContext,
+           requests: dict[tuple[str, Window], set[str]]) -> dict[tuple[str, Window], pd.DataFrame]:
+    """Every requested (source, window) as a frame of key [, period_start] and measures; one
+    round trip per source."""
+    from sqlalchemy import Integer, literal, union_all
+
+    by_source: dict[str, list[Window]] = defaultdict(list)
+    for (src, window) in requests:
+        by_source[src].append(window)
+    frames: dict[tuple[str, Window], pd.DataFrame] = {}
+    for src, windows in by_source.items():
+        source = SOURCES[src]
+        measures = sorted(set().union(*(requests[(src, w)] for w in windows)))
+        live = [w for w in windows if not (w is None and source.date_col is not None)]
+        for w in windows:
+            if w is None and source.date_col is not None:  # no whole closed month: nothing to read
+                frames[(src, w)] = pd.DataFrame(columns=["key", *measures])
+        if not live:
+            continue
+        needs = frozenset().union(*(MEASURES[m].needs for m in measures))
         src_grain = grain if source.date_col is not None else None
-        stmt = build_select(source, level, [MEASURES[m].sql(ctx).label(m) for m in ms], needs=needs,
-                            scope_clause=scope.clause(), filters=filters, window=window, grain=src_grain)
-        df = wh.frame(stmt)
-        for m in ms:
+        selects = [build_select(source, level, [literal(i, Integer).label("w_index"),
+                                                *[MEASURES[m].sql(ctx).label(m) for m in measures]],
+                                needs=needs, scope_clause=scope.clause(), filters=filters, window=w, grain=src_grain)
+                   for i, w in enumerate(live)]
+        df = wh.frame(selects[0] if len(selects) == 1 else union_all(*selects))
+        for m in measures:
             df[m] = pd.to_numeric(df[m], errors="coerce").astype(float)
         if level == Level.hospital:
             df["key"] = "all"
         start = _grain_start(df, src_grain)
         if start is not None:
             df["period_start"] = start
-        frames[(src, window)] = df.drop(columns=[c for c in df.columns if c.startswith("g_")])
+        df = df.drop(columns=[c for c in df.columns if c.startswith("g_")])
+        index = pd.to_numeric(df["w_index"]).astype(int) if len(df) else df["w_index"]
+        for i, w in enumerate(live):
+            part = df[index == i].drop(columns=["w_index"]).reset_index(drop=True)
+            frames[(src, w)] = part
+    return frames
 
+
+def _assemble(indicators: list[Indicator], plan: dict[str, list[tuple[str, Window]]],
+              frames: dict[tuple[str, Window], pd.DataFrame], plain: Window, mwin: Window,
+              grain: Grain | None) -> pd.DataFrame:
+    """The indicators' values for one period from the fetched measures."""
     on = ["key"] + (["period_start"] if grain else [])
     out = []
+    joined: dict[tuple, pd.DataFrame | None] = {}  # indicators over the same sources share one join
     for ind in indicators:
         if ind.monthly and mwin is None:
             continue  # no whole closed month in the period: no figure, rather than a misleading zero
-        merged: pd.DataFrame | None = None
         # dated sources first, so undated ones (floor area, device value) join onto their periods
-        for req in sorted(dict.fromkeys(plan[ind.code]), key=lambda r: (SOURCES[r[0]].date_col is None, r[0])):
-            df = frames[req]
-            cols = [c for c in df.columns if c in ind.measures or c in on]
-            part = df[cols]
-            if SOURCES[req[0]].date_col is None:  # attributes (floor area, device value) never add members
-                merged = part if merged is None else merged.merge(part, on="key", how="left")
-                continue
-            merged = part if merged is None else merged.merge(part, on=[c for c in on if c in part.columns and
-                                                                        c in merged.columns], how="outer")
-        assert merged is not None
-        merged = merged.dropna(subset=["key"])
-        if merged.empty:
+        reqs = tuple(sorted(dict.fromkeys(plan[ind.code]), key=lambda r: (SOURCES[r[0]].date_col is None, r[0])))
+        if reqs not in joined:
+            joined[reqs] = _join(frames, reqs, on)
+        merged = joined[reqs]
+        if merged is None:
             continue
-        for m in ind.measures:
-            if m not in merged.columns:
-                merged[m] = np.nan
-        merged[list(ind.measures)] = merged[list(ind.measures)].fillna(0.0)
+        missing = [m for m in ind.measures if m not in merged.columns]
+        if missing:
+            merged = merged.assign(**dict.fromkeys(missing, 0.0))
         win = mwin if ind.monthly else plain
         rows = merged[on].copy()
         rows["indicator"] = ind.code
@@ -142,18 +199,34 @@ def indicator_values(
         rows["window_start"] = win[0] if win else None
         rows["window_end"] = win[1] if win else None
         out.append(rows)
-    cols = ["key", "name_zh", "name_en", *(["period_start"] if grain else []), "indicator", "value",
-            "window_start", "window_end"]
     if not out:
-        return pd.DataFrame(columns=cols)
+        return pd.DataFrame()
     result = pd.concat(out, ignore_index=True)
     result["key"] = result["key"].astype(str)
-    names = level_names(wh, scope, level)
-    result = result.merge(names, on="key", how="left")
-    result["name_zh"] = result["name_zh"].fillna(result["key"])
-    result["name_en"] = result["name_en"].fillna(result["key"])
-    sort = ["indicator", "key", *(["period_start"] if grain else [])]
-    return result.sort_values(sort, kind="stable")[cols].reset_index(drop=True)
+    return result
+
+
+def _join(frames: dict[tuple[str, Window], pd.DataFrame], reqs: tuple[tuple[str, Window], ...],
+          on: list[str]) -> pd.DataFrame | None:
+    """The measures of several (source, window) frames side by side: every member of any dated
+    source (outer join), attributes of undated sources added where they apply, missing measures
+    as zero; None when no source has a member."""
+    merged: pd.DataFrame | None = None
+    for req in reqs:
+        df = frames[req]
+        if SOURCES[req[0]].date_col is None:  # attributes (floor area, device value) never add members
+            part = df
+            merged = part if merged is None else merged.merge(part, on="key", how="left")
+            continue
+        merged = df if merged is None else merged.merge(df, on=[c for c in on if c in df.columns and c in merged.columns],
+                                                        how="outer")
+    assert merged is not None
+    merged = merged.dropna(subset=["key"])
+    if merged.empty:
+        return None
+    measures = [c for c in merged.columns if c not in on and c != "key"]
+    merged[measures] = merged[measures].fillna(0.0)
+    return merged
 
 
 def comparison_periods(period: Period, data_through: date | None) -> tuple[Period, Period, Period]:
@@ -181,17 +254,18 @@ def compare(
     """
     fresh = wh.freshness()
     current, prev, ago = comparison_periods(period, fresh.data_through)
-    now = indicator_values(wh, scope, codes, current, level, filters)
+    now, before, last_year = _values_of_periods(wh, scope, codes, (current, prev, ago), level, filters, None)
+    if isinstance(now, UserError):
+        raise now
     cols = ["key", "indicator"]
 
-    def other(p: Period, name: str) -> pd.DataFrame:
-        try:
-            df = indicator_values(wh, scope, codes, p, level, filters)
-        except UserError:  # a comparison period before the data starts
+    def other(df: pd.DataFrame | UserError, name: str) -> pd.DataFrame:
+        if isinstance(df, UserError):  # a comparison period before the data starts
             return pd.DataFrame(columns=[*cols, name])
         return df[[*cols, "value"]].rename(columns={"value": name})
 
-    out = now.merge(other(prev, "previous"), on=cols, how="left").merge(other(ago, "year_ago"), on=cols, how="left")
+    out = now.merge(other(before, "previous"), on=cols, how="left").merge(other(last_year, "year_ago"), on=cols,
+                                                                              how="left")
     for name, base in (("mom", "previous"), ("yoy", "year_ago")):
         b = pd.to_numeric(out[base], errors="coerce").astype(float)
         v = out["value"].astype(float)

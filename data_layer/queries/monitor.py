@@ -34,6 +34,7 @@ from ..sources import Filters
 from ..warehouse import Warehouse, memoized
 from .department import CATEGORIES, STAGES, cost_breakdown
 from .kpis import indicator_values
+from .structure import departments
 from .targets import targets
 
 TOLERANCE = 0.10  # relative gap to the median beyond which a resource is over- or under-used
@@ -133,18 +134,29 @@ def monitor_table(wh: Warehouse, scope: Scope, dept_id: str, period: Period) -> 
     cols = ["dimension", "indicator", "unit", "higher_is_better", "value", "window_start", "window_end", "median",
             "peers", "year_ago", "baseline", "baseline_start", "baseline_end", "target"]
     codes = monitor_codes()
-    filters = Filters(department=(dept_id,))
-    now = _values(wh, scope, codes, period, Level.department, filters)
+    if dept_id not in set(departments(wh, scope)["dept_id"]):
+        return pd.DataFrame(columns=cols)
+
+    def mine(per: Period) -> pd.DataFrame:
+        # A department's figures do not depend on who asks (its own rows, whatever the scope), so
+        # they are read from the figures of every clinical department: one set of queries serves
+        # every department and every user, and the median comes from the same figures.
+        every = _values(wh, Scope.hospital(), codes, per, Level.department, Filters(kind=("clinical",)))
+        hit = every[every["key"] == dept_id]
+        if hit.empty and dept_id not in set(every["key"]):  # not a clinical department: its own queries
+            hit = _values(wh, scope, codes, per, Level.department, Filters(department=(dept_id,)))
+        return hit.set_index("indicator")
+
+    now = mine(period)
     if now.empty:
         return pd.DataFrame(columns=cols)
-    now = now.set_index("indicator")
     medians = hospital_medians(wh, Scope.hospital(), period).set_index("indicator")
-    ago = _values(wh, scope, codes, period.year_ago(), Level.department, filters).set_index("indicator")
+    ago = mine(period.year_ago())
     base_per = baseline_period(period)
     first = wh.freshness().first_date
     base = pd.DataFrame(columns=["value"])
     if first is not None and base_per.start >= first.replace(day=1):
-        base = _values(wh, scope, codes, base_per, Level.department, filters).set_index("indicator")
+        base = mine(base_per)
     year_end = now["window_end"].dropna()
     year = pd.Timestamp(year_end.iloc[0]).year if not year_end.empty else period.end.year
     goals = targets(wh, scope, dept_id, year).set_index("indicator")["target"]

@@ -15,7 +15,7 @@ from ..scope import Scope
 from ..warehouse import Warehouse
 from .kpis import compare
 from .structure import departments
-from .targets import target_progress
+from .targets import targets_progress
 
 PORTFOLIO = ("outpatient_visits", "discharges", "surgeries", "bed_occupancy", "alos", "revenue_total",
              "charge_per_discharge", "drug_share", "material_share", "cmi", "balance")
@@ -61,11 +61,10 @@ def portfolio(wh: Warehouse, scope: Scope, period: Period, codes: tuple[str, ...
     through = wh.freshness().data_through
     status: dict[tuple[str, str], str] = {}
     if is_year_to_date(period, through):
-        for dept in clinical["dept_id"]:
-            tp = target_progress(wh, scope, dept, through)
-            for r in tp.itertuples():
-                if r.indicator in codes:
-                    status[(dept, r.indicator)] = r.status
+        tp = targets_progress(wh, scope, tuple(sorted(clinical["dept_id"])), through)
+        for r in tp.itertuples():
+            if r.indicator in codes:
+                status[(r.dept_id, r.indicator)] = r.status
     rows["status"] = [status.get((d, c), "") for d, c in zip(rows["dept_id"], rows["indicator"], strict=True)]
     rows["basis"] = np.where(rows["status"] != "", "target", "history")
     rows["score"] = [TARGET_SCORES[s] if s else history_score(c, y, yd)

@@ -121,56 +121,93 @@ def target_progress(wh: Warehouse, scope: Scope, dept_id: str, through: date) ->
     indicator, target, actual, basis (workdays | days | months | level), elapsed, expected (the
     target pro-rated to `elapsed`; the target itself for a level), deviation (actual - expected),
     deviation_rel, projection, status, history_years (past years in the seasonal pattern)."""
-    cols = ["indicator", "target", "actual", "basis", "elapsed", "expected", "deviation", "deviation_rel", "projection",
-            "status", "history_years"]
-    goals = targets(wh, scope, dept_id, through.year)
+    df = targets_progress(wh, scope, (dept_id,), through)
+    return df.drop(columns=["dept_id"]).reset_index(drop=True)
+
+
+PROGRESS_COLUMNS = ["dept_id", "indicator", "target", "actual", "basis", "elapsed", "expected", "deviation",
+                    "deviation_rel", "projection", "status", "history_years"]
+
+
+@memoized
+def targets_progress(wh: Warehouse, scope: Scope, dept_ids: tuple[str, ...], through: date) -> pd.DataFrame:
+    """`target_progress` for several departments at once, with a dept_id column: the same few
+    queries whatever the number of departments (one per source and period, not per department)."""
+    t = fact_target_annual.c
+    stmt = (select(t.dept_id, t.indicator_code, t.target_value)
+            .where(t.dept_id.in_(sorted(dept_ids)), t.year == through.year,
+                   t.dept_id.in_(select(dim_department.c.dept_id).where(scope.clause())))
+            .order_by(t.dept_id, t.indicator_code))
+    goals = wh.frame(stmt).rename(columns={"indicator_code": "indicator", "target_value": "target"})
+    goals = goals[goals["indicator"].isin(INDICATORS.keys())]
     if goals.empty:
-        return pd.DataFrame(columns=cols)
+        return pd.DataFrame(columns=PROGRESS_COLUMNS)
+    goals["target"] = pd.to_numeric(goals["target"]).astype(float)
     fresh = wh.freshness()
-    codes = tuple(goals["indicator"])
-    filters = Filters(department=(dept_id,))
+    codes = tuple(sorted(set(goals["indicator"])))
+    depts = tuple(sorted(set(goals["dept_id"])))
+    filters = Filters(department=depts)
     ytd = Period(date(through.year, 1, 1), through)
-    now = indicator_values(wh, scope, codes, ytd, Level.department, filters).set_index("indicator")["value"]
+    now = indicator_values(wh, scope, codes, ytd, Level.department, filters).set_index(["key", "indicator"])["value"]
     share = elapsed(wh, through, fresh.months_closed_through)
     past = _seasonal_shares(wh, scope, codes, filters, through, fresh.first_date)
     rows = []
     for g in goals.itertuples():
         ind = INDICATORS[g.indicator]
-        actual = float(now.get(g.indicator, float("nan")))
+        actual = float(now.get((g.dept_id, g.indicator), float("nan")))
         if is_sum(ind.formula):
             basis = "months" if ind.monthly else ("workdays" if ind.volume else "days")
             frac = {"months": share.months, "workdays": share.workdays, "days": share.days}[basis]
             expected = g.target * frac
-            shares = past.get(g.indicator, [])
+            shares = past.get((g.dept_id, g.indicator), [])
             projection = project(actual, shares, frac) if frac > 0 else float("nan")
         else:
             basis, frac, expected, shares, projection = "level", 1.0, g.target, [], actual
         deviation = actual - expected
         rel = deviation / abs(expected) if expected else float("nan")
-        rows.append((g.indicator, g.target, actual, basis, frac, expected, deviation, rel, projection,
+        rows.append((g.dept_id, g.indicator, g.target, actual, basis, frac, expected, deviation, rel, projection,
                      assess(g.target, projection, ind.higher_is_better), len(shares)))
-    return pd.DataFrame(rows, columns=cols)
+    out = pd.DataFrame(rows, columns=PROGRESS_COLUMNS)
+    order = {c: i for i, c in enumerate(INDICATORS)}  # the registry's order: volumes, efficiency, revenue …
+    out["_o"] = out["indicator"].map(order)
+    return out.sort_values(["dept_id", "_o"], kind="stable").drop(columns="_o").reset_index(drop=True)
 
 
 def _seasonal_shares(wh: Warehouse, scope: Scope, codes: tuple[str, ...], filters: Filters, through: date,
-                     first: date | None) -> dict[str, list[float]]:
-    """For each sum indicator: in each of the past years with a whole year of data, the share of
-    the year's total reached by the same day (or, for monthly facts, the same closed month)."""
+                     first: date | None) -> dict[tuple[str, str], list[float]]:
+    """For each department and sum indicator: in each of the past years with a whole year of data,
+    the share of the year's total reached by the same day (or, for monthly facts, the same closed
+    month). Two queries per source, whatever the number of years: the past years' daily (or
+    monthly) values, summed in pandas (a sum indicator adds up over days and months)."""
     sums = tuple(c for c in codes if is_sum(INDICATORS[c].formula))
-    out: dict[str, list[float]] = {c: [] for c in sums}
-    if not sums or first is None:
+    out: dict[tuple[str, str], list[float]] = {}
+    years = [through.year - back for back in range(1, HISTORY_YEARS + 1)
+             if first is not None and date(through.year - back, 1, 1) >= first]
+    if not sums or not years:
         return out
-    for back in range(1, HISTORY_YEARS + 1):
-        y = through.year - back
-        if date(y, 1, 1) < first:
-            break
+    span = Period(date(min(years), 1, 1), date(max(years), 12, 31))
+    frames = []
+    for monthly, grain in ((False, "day"), (True, "month")):
+        group = tuple(c for c in sums if INDICATORS[c].monthly == monthly)
+        if group:
+            frames.append(indicator_values(wh, scope, group, span, Level.department, filters, grain=grain))
+    values = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+    if values.empty:
+        return out
+    values["day"] = pd.to_datetime(values["period_start"]).dt.date
+    values["year"] = [d.year for d in values["day"]]
+    for y in sorted(years, reverse=True):
         same_day = _same_day(through, y)
-        part = indicator_values(wh, scope, sums, Period(date(y, 1, 1), same_day), Level.department, filters)
-        whole = indicator_values(wh, scope, sums, Period(date(y, 1, 1), date(y, 12, 31)), Level.department, filters)
-        p, w = part.set_index("indicator")["value"], whole.set_index("indicator")["value"]
-        for c in sums:
-            if c in p.index and c in w.index and w[c] and math.isfinite(w[c]):
-                out[c].append(float(p[c]) / float(w[c]))
+        last_whole_month = same_day.replace(day=1) if same_day == month_end(same_day) else \
+            (same_day.replace(day=1) - timedelta(days=1)).replace(day=1)
+        in_year = values[values["year"] == y]
+        daily = in_year["indicator"].map(lambda c: not INDICATORS[c].monthly)
+        upto = (daily & (in_year["day"] <= same_day)) | (~daily & (in_year["day"] <= last_whole_month))
+        whole = in_year.groupby(["key", "indicator"])["value"].sum(min_count=1)
+        part = in_year[upto].groupby(["key", "indicator"])["value"].sum(min_count=1)
+        for key, whole_value in whole.items():
+            if key in part.index and whole_value and math.isfinite(whole_value):
+                out.setdefault(key, []).append(float(part[key]) / float(whole_value))
     return out
 
 
