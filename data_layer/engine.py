@@ -1,12 +1,13 @@
 """Engines for warehouse URLs, with errors turned into one clear line."""
 from __future__ import annotations
 
+import contextlib
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from sqlalchemy import Engine, create_engine
+from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import (
     ArgumentError,
@@ -26,6 +27,7 @@ _DRIVER_HINTS = {
     "postgresql": "psycopg[binary] (use postgresql+psycopg://)",
     "mysql": "pymysql (use mysql+pymysql://)",
     "mariadb": "pymysql (use mariadb+pymysql://)",
+    "clickhouse": "clickhouse-sqlalchemy (in requirements.txt; use clickhouse+native://)",
 }
 STATEMENT_TIMEOUT_MS = 60_000
 _DEFAULT_DRIVERS = {"postgresql": "psycopg", "mysql": "pymysql", "mariadb": "pymysql"}
@@ -57,6 +59,23 @@ def backend_name(url: str | URL) -> str:
     return parse_url(url).get_backend_name()
 
 
+def _mysql_limits(dbapi_conn, _record) -> None:
+    """Read-only sessions on MariaDB or MySQL: a time limit on every statement (MariaDB:
+    max_statement_time in seconds; MySQL: max_execution_time in milliseconds, SELECT only) and
+    no writes. A server that refuses a setting keeps its default."""
+    cur = dbapi_conn.cursor()
+    try:
+        cur.execute("SELECT VERSION()")
+        mariadb = "mariadb" in str(cur.fetchone()[0]).lower()
+        limit = (f"SET SESSION max_statement_time = {STATEMENT_TIMEOUT_MS // 1000}" if mariadb
+                 else f"SET SESSION max_execution_time = {STATEMENT_TIMEOUT_MS}")
+        for stmt in (limit, "SET SESSION TRANSACTION READ ONLY"):
+            with contextlib.suppress(Exception):  # an old server without the variable
+                cur.execute(stmt)
+    finally:
+        cur.close()
+
+
 def make_engine(url: str | URL, *, read_only: bool = False, echo: bool = False) -> Engine:
     """An engine for `url`; a file URL must exist when read-only."""
     parsed = parse_url(url)
@@ -78,12 +97,21 @@ def make_engine(url: str | URL, *, read_only: bool = False, echo: bool = False) 
         kwargs.update(pool_pre_ping=True, pool_recycle=1800)
         if backend == "postgresql":
             kwargs["connect_args"] = {"connect_timeout": 5}
-            if read_only:  # a runaway query must not hold a page (or a worker) for ever
-                kwargs["connect_args"]["options"] = f"-c statement_timeout={STATEMENT_TIMEOUT_MS}"
+            if read_only:  # a runaway query must not hold a page (or a worker) for ever; no writes at all
+                kwargs["connect_args"]["options"] = (f"-c statement_timeout={STATEMENT_TIMEOUT_MS} "
+                                                     "-c default_transaction_read_only=on")
         elif backend in ("mysql", "mariadb"):
             kwargs["connect_args"] = {"connect_timeout": 5, "charset": "utf8mb4"}
+        elif backend == "clickhouse":  # compatibility layer and per-query settings: data_layer/clickhouse.py
+            from . import clickhouse
+
+            parsed = parsed.update_query_dict({**clickhouse.QUERY_SETTINGS, **parsed.query})
+            if read_only:
+                parsed = parsed.update_query_dict({"max_execution_time": str(STATEMENT_TIMEOUT_MS // 1000)})
     try:
         engine = create_engine(parsed, **kwargs)
+        if read_only and backend in ("mysql", "mariadb"):
+            event.listen(engine, "connect", _mysql_limits)
     except NoSuchModuleError:
         hint = _DRIVER_HINTS.get(backend, "its SQLAlchemy dialect")
         raise WarehouseError(
