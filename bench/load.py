@@ -1,0 +1,683 @@
+"""Load test: many signed-in users clicking through the dashboard under gunicorn.
+
+Each simulated user is a thread with its own HTTP session (`requests`), signed in once, that
+behaves like a browser running the Dash renderer: opening a page asks the router callback for
+the page, then fires the page's initial callbacks with the values in the page (and the
+callbacks those feed); changing a dropdown fires the callbacks it is an input of, and follows
+a new address when one comes back. Between clicks a user thinks for a random 2-8 s (seeded).
+
+The mix: leaders (20 %) on the wall screens (campus, DRG, profit: refresh ticks and filters),
+directors (40 %) on /department (their department, another period, the alerts, the overview),
+assistants (40 %) in the /workspace sections (portfolio, revenue, costs, DRG, budget,
+equipment; another period or department).
+
+Two ways to run it:
+
+  # start gunicorn itself (deploy/gunicorn.conf.py), once per cache mode and user count:
+  python bench/load.py --warehouse postgresql://…/warehouse --app-db postgresql://…/hospdash \\
+      --redis redis://127.0.0.1:6379/14 --users 25,50,100 --duration 120 --out docs/load-test.md
+
+  # against a server that is already running (the accounts go into its application database):
+  python bench/load.py --url http://127.0.0.1:8000 --app-db postgresql://…/hospdash --quick
+
+`--quick`: four users (one leader, one director, two assistants) for 20 s with 1-3 s think time,
+only to prove the load test works (tests/test_deploy.py runs it).
+
+Accounts `load.<role>.<n>` are created (or their password reset) in the application database
+through the store API before the run; each user signs in once and keeps its session, so the
+login rate limit and lock-out (5 failures per user or address) never come into play.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import re
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import requests
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+PERIODS = ("ytd", "mtd", "last-month", "last-quarter", "last-year")  # pages/_wall.py PERIODS
+MIX = (("leader", 0.2), ("director", 0.4), ("assistant", 0.4))
+CLIENTSIDE_DEFAULTS = {"wall-tick.data": {"n": 0, "scale": 1}}  # set in the browser by assets/wall.js
+NAV_OUTPUTS = ("_pages_location.search", "_pages_location.href", "_pages_location.pathname")
+ROUTER = "_pages_content.children"
+REQUEST_TIMEOUT = 60
+MAX_CASCADE = 12  # callbacks fired for one click at most
+
+
+# ------------------------------------------------------------------ measurements
+@dataclass
+class Sample:
+    at: float  # when the response arrived (time.monotonic())
+    kind: str
+    ms: float
+    status: int  # HTTP status; 0 for a failure without a response
+    error: str | None = None
+
+
+@dataclass
+class Recorder:
+    samples: list[Sample] = field(default_factory=list)
+    clicks: list[float] = field(default_factory=list)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def add(self, sample: Sample) -> None:
+        with self.lock:
+            self.samples.append(sample)
+
+    def click(self) -> None:
+        with self.lock:
+            self.clicks.append(time.monotonic())
+
+
+def _pct(values: list[float], q: float) -> float:
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, round(q * (len(ordered) - 1))))]
+
+
+# ------------------------------------------------------------------ a browser, roughly
+def _id_key(i: Any) -> str:
+    return json.dumps(i, sort_keys=True, separators=(",", ":")) if isinstance(i, dict) else str(i)
+
+
+def _parse_id(text: str) -> Any:
+    return json.loads(text) if text.startswith("{") else text
+
+
+def _is_pattern(i: Any) -> bool:
+    return isinstance(i, dict) and any(isinstance(v, list) for v in i.values())
+
+
+def _split_outputs(key: str) -> list[tuple[Any, str]]:
+    """A callback's output key as (id, property-with-@hash) pairs."""
+    parts = key.strip(".").split("...") if key.startswith("..") else [key]
+    return [(_parse_id(p.rsplit(".", 1)[0]), p.rsplit(".", 1)[1]) for p in parts]
+
+
+def _walk(node: Any, found: dict[str, dict]) -> None:
+    """Every component with an id in a layout (as JSON), by id key."""
+    if isinstance(node, dict):
+        props = node.get("props")
+        if isinstance(props, dict) and "type" in node:
+            if "id" in props:
+                found[_id_key(props["id"])] = props
+            for v in props.values():
+                _walk(v, found)
+        else:
+            for v in node.values():
+                _walk(v, found)
+    elif isinstance(node, list):
+        for v in node:
+            _walk(v, found)
+
+
+class Browser:
+    """One signed-in user's tab: a page's components, and the callbacks that go with them."""
+
+    def __init__(self, base: str, rec: Recorder, deps: list[dict] | None = None):
+        self.base = base.rstrip("/")
+        self.rec = rec
+        self.http = requests.Session()
+        self.deps = deps or []
+        self.shell: dict[str, dict] = {}
+        self.page: dict[str, dict] = {}
+        self.path = "/"
+        self.search = ""
+        self.app_errors = 0
+
+    # -- HTTP, measured
+    def _request(self, kind: str, method: str, url: str, **kw: Any) -> requests.Response | None:
+        start = time.monotonic()
+        try:
+            resp = self.http.request(method, self.base + url, timeout=REQUEST_TIMEOUT, **kw)
+        except requests.RequestException as exc:
+            self.rec.add(Sample(time.monotonic(), kind, (time.monotonic() - start) * 1000, 0, type(exc).__name__))
+            return None
+        ok = resp.status_code < 400 or (kind == "login" and resp.status_code == 302)
+        self.rec.add(Sample(time.monotonic(), kind, (time.monotonic() - start) * 1000, resp.status_code,
+                            None if ok else f"HTTP {resp.status_code}"))
+        return resp
+
+    def login(self, username: str, password: str) -> str:
+        """Sign in (once); returns the landing address. Raises on failure: a user that cannot
+        sign in would only measure the login page."""
+        page = self._request("login-page", "GET", "/login")
+        match = re.search(r'name="csrf_token" value="([^"]+)"', page.text if page is not None else "")
+        if match is None:
+            raise RuntimeError(f"no login form at {self.base}/login")
+        resp = self._request("login", "POST", "/login", allow_redirects=False,
+                             data={"username": username, "password": password, "csrf_token": match.group(1)})
+        if resp is None or resp.status_code != 302:
+            raise RuntimeError(f"{username} could not sign in (HTTP {resp.status_code if resp is not None else '-'})")
+        landing = resp.headers["Location"]
+        self._request("page", "GET", landing)
+        layout = self._request("layout", "GET", "/_dash-layout")
+        self.shell = {}
+        if layout is not None and layout.ok:
+            _walk(layout.json(), self.shell)
+        if not self.deps:
+            deps = self._request("dependencies", "GET", "/_dash-dependencies")
+            self.deps = deps.json() if deps is not None and deps.ok else []
+        return landing
+
+    # -- the renderer
+    def _components(self) -> dict[str, dict]:
+        return {**self.shell, **self.page}
+
+    def _value(self, comps: dict[str, dict], i: Any, prop: str) -> Any:
+        key = f"{_id_key(i)}.{prop}"
+        if i == "_pages_location":
+            return {"pathname": self.path, "search": self.search, "href": self.base + self.path + self.search}.get(prop)
+        props = comps.get(_id_key(i))
+        value = props.get(prop) if props else None
+        return CLIENTSIDE_DEFAULTS.get(key) if value is None and key in CLIENTSIDE_DEFAULTS else value
+
+    def _present(self, comps: dict[str, dict], i: Any, prop: str) -> bool:
+        return i == "_pages_location" or _id_key(i) in comps or f"{_id_key(i)}.{prop}" in CLIENTSIDE_DEFAULTS
+
+    def _matches(self, pattern: dict, comps: dict[str, dict]) -> list[dict]:
+        out = []
+        for key in comps:
+            if not key.startswith("{"):
+                continue
+            cid = json.loads(key)
+            if cid.keys() == pattern.keys() and all(isinstance(v, list) or cid[k] == v for k, v in pattern.items()):
+                out.append(cid)
+        return out
+
+    def _items(self, specs: list[dict], comps: dict[str, dict]) -> list[Any]:
+        items: list[Any] = []
+        for s in specs:
+            i = _parse_id(s["id"])
+            if _is_pattern(i):
+                items.append([{"id": c, "property": s["property"], "value": self._value(comps, c, s["property"])}
+                              for c in self._matches(i, comps)])
+            else:
+                items.append({"id": i, "property": s["property"], "value": self._value(comps, i, s["property"])})
+        return items
+
+    def _usable(self, spec: dict, comps: dict[str, dict]) -> bool:
+        if spec.get("clientside_function") or any(_is_pattern(i) for i, _ in _split_outputs(spec["output"])):
+            return False
+        if spec["output"].startswith(f"..{ROUTER}"):
+            return False
+        outs_here = any(self._present(comps, i, p.split("@")[0]) for i, p in _split_outputs(spec["output"]))
+        inputs_here = all(_is_pattern(_parse_id(s["id"])) or self._present(comps, _parse_id(s["id"]), s["property"])
+                          for s in spec["inputs"])
+        return outs_here and inputs_here
+
+    def _fire(self, spec: dict, changed: list[str], kind: str = "callback") -> dict[str, Any] | None:
+        comps = self._components()
+        outputs = [{"id": i, "property": p} for i, p in _split_outputs(spec["output"])]
+        body = {"output": spec["output"], "outputs": outputs if spec["output"].startswith("..") else outputs[0],
+                "inputs": self._items(spec["inputs"], comps), "state": self._items(spec.get("state", []), comps),
+                "changedPropIds": changed}
+        resp = self._request(kind, "POST", "/_dash-update-component", data=json.dumps(body),
+                             headers={"Content-Type": "application/json",
+                                      "X-CSRFToken": self.http.cookies.get("_csrf_token", "")})
+        if resp is None or resp.status_code != 200:
+            return None
+        got = resp.json()
+        if "app-error" in json.dumps(got.get("sideUpdate") or {}):
+            self.app_errors += 1
+            self.rec.add(Sample(time.monotonic(), "app-error", 0.0, 200, "error banner"))
+        return {f"{_id_key(_parse_id(i) if isinstance(i, str) else i)}.{p.split('@')[0]}": v
+                for i, props in (got.get("response") or {}).items() for p, v in props.items()}
+
+    def _apply(self, updates: dict[str, Any]) -> tuple[list[str], str | None]:
+        """Store a callback's outputs; returns (changed id.prop, a new address or None)."""
+        changed, address = [], None
+        for key, value in updates.items():
+            cid, prop = key.rsplit(".", 1)
+            if key in NAV_OUTPUTS:
+                if value:
+                    address = value.removeprefix(self.base) if prop == "href" else (
+                        self.path + value if prop == "search" else value)
+                continue
+            target = self.page if cid in self.page or cid not in self.shell else self.shell
+            target.setdefault(cid, {})[prop] = value
+            changed.append(key)
+        return changed, address
+
+    def _cascade(self, queue: list[tuple[dict, list[str]]]) -> str | None:
+        """Fire callbacks, then those fed by their outputs, as the renderer would."""
+        fired: set[str] = set()
+        address = None
+        while queue and len(fired) < MAX_CASCADE:
+            pending_outputs = {f"{_id_key(i)}.{p.split('@')[0]}" for s, _ in queue for i, p in _split_outputs(s["output"])}
+            ready = [(s, c) for s, c in queue
+                     if not any(f"{_id_key(_parse_id(x['id']))}.{x['property']}" in pending_outputs
+                                for x in s["inputs"])] or queue[:1]
+            queue = [q for q in queue if q not in ready]
+            for spec, changed in ready:
+                if spec["output"] in fired:
+                    continue
+                fired.add(spec["output"])
+                got = self._fire(spec, changed)
+                if not got:
+                    continue
+                new, nav = self._apply(got)
+                address = nav or address
+                comps = self._components()
+                for other in self.deps:
+                    if other["output"] in fired or any(other is q for q, _ in queue) or not self._usable(other, comps):
+                        continue
+                    hit = [f"{x['id']}.{x['property']}" for x in other["inputs"]
+                           if f"{_id_key(_parse_id(x['id']))}.{x['property']}" in new]
+                    if hit:
+                        queue.append((other, hit))
+        return address
+
+    def open(self, address: str) -> None:
+        """Go to an address inside the app (a link click): router, then the page's callbacks."""
+        for _hop in range(3):
+            path, _, query = address.partition("?")
+            self.path, self.search = path or "/", f"?{query}" if query else ""
+            router = next((d for d in self.deps if d["output"].startswith(f"..{ROUTER}")), None)
+            if router is None:
+                return
+            got = self._fire(router, ["_pages_location.pathname"], kind="router")
+            self.page = {}
+            if not got:
+                return
+            layout = next((v for k, v in got.items() if k == ROUTER), None)
+            _walk(layout, self.page)
+            comps = self._components()
+            initial = [(d, []) for d in self.deps
+                       if not d.get("prevent_initial_call") and self._usable(d, comps)
+                       and any(_id_key(i) in self.page for i, _ in _split_outputs(d["output"]))]
+            nxt = self._cascade(initial)
+            if not nxt or nxt == address:
+                return
+            address = nxt
+
+    def change(self, cid: str, prop: str, value: Any) -> bool:
+        """A user sets a control's value (a dropdown, an input); False when the page has no such control."""
+        key = _id_key(cid)
+        if key not in self.page and key not in self.shell:
+            return False
+        (self.page if key in self.page else self.shell)[key][prop] = value
+        comps = self._components()
+        queue = [(d, [f"{cid}.{prop}"]) for d in self.deps if self._usable(d, comps)
+                 and any(x["id"] == cid and x["property"] == prop for x in d["inputs"])]
+        address = self._cascade(queue)
+        if address:
+            self.open(address)
+        return True
+
+    def options(self, cid: str) -> list[Any]:
+        props = self._components().get(cid) or {}
+        return [o.get("value") if isinstance(o, dict) else o for o in props.get("options") or []]
+
+    def value(self, cid: str, prop: str = "value") -> Any:
+        return (self._components().get(cid) or {}).get(prop)
+
+
+# ------------------------------------------------------------------ what each role does
+WORKSPACE = ("/workspace", "/workspace/revenue", "/workspace/costs", "/workspace/drg", "/workspace/budget",
+             "/workspace/equipment")
+
+
+@dataclass
+class Persona:
+    username: str
+    role: str
+    depts: tuple[str, ...]
+
+
+def _other(rng: random.Random, choices: list[Any], current: Any) -> Any:
+    rest = [c for c in choices if c != current and c not in (None, "")]
+    return rng.choice(rest) if rest else None
+
+
+def act(b: Browser, who: Persona, rng: random.Random, tick: list[int]) -> None:
+    """One click of a user of this role."""
+    roll = rng.random()
+    if who.role == "leader":
+        if roll < 0.35 or not b.page:
+            b.open(rng.choice(["/wall/campus", "/wall/drg", "/profit"]))
+        elif roll < 0.65 and "wall-tick" in b.page:  # the screen's own refresh
+            tick[0] += 1
+            b.change("wall-tick", "data", {"n": tick[0], "scale": 1})
+        else:
+            for cid in ("pf-period", "drg-period", "pf-campus", "drg-campus", "cw-campus"):
+                if cid in b.page:
+                    choices = b.options(cid) or list(PERIODS)
+                    b.change(cid, "value", _other(rng, choices, b.value(cid)))
+                    break
+            else:
+                b.open("/wall/drg")
+    elif who.role == "director":
+        dept = who.depts[0]
+        if roll < 0.35 or not b.page:
+            b.open(f"/department?dept={dept}&period={rng.choice(PERIODS)}")
+        elif roll < 0.75 and "dw-period" in b.page:
+            b.change("dw-period", "value", _other(rng, list(PERIODS), b.value("dw-period")))
+        elif roll < 0.9:
+            b.open("/alerts")
+        else:
+            b.open("/")
+    else:
+        if roll < 0.5 or not b.page:
+            dept = rng.choice(who.depts)
+            b.open(f"{rng.choice(WORKSPACE)}?dept={dept}&period={rng.choice(PERIODS)}")
+        elif roll < 0.8 and "ws-period" in b.page:
+            b.change("ws-period", "value", _other(rng, b.options("ws-period") or list(PERIODS), b.value("ws-period")))
+        elif "ws-dept" in b.page and len(who.depts) > 1:
+            b.change("ws-dept", "value", _other(rng, list(who.depts), b.value("ws-dept")))
+        else:
+            b.open(f"/workspace?dept={who.depts[0]}&period=ytd")
+
+
+# ------------------------------------------------------------------ accounts
+def personas(count: int, depts: list[str], quick: bool = False) -> list[Persona]:
+    """`count` users in the role mix; directors get one department each, assistants three."""
+    if quick:
+        roles = ["leader", "director", "assistant", "assistant"][:max(1, count)]
+    else:
+        roles = []
+        for role, share in MIX:
+            roles += [role] * round(count * share)
+        roles = (roles + ["assistant"] * count)[:count]
+    out, seen = [], {"leader": 0, "director": 0, "assistant": 0}
+    for role in roles:
+        n = seen[role]
+        seen[role] += 1
+        if role == "leader":
+            ids: tuple[str, ...] = ()
+        elif role == "director":
+            ids = (depts[n % len(depts)],)
+        else:
+            ids = tuple(depts[(3 * n + k) % len(depts)] for k in range(3))
+        out.append(Persona(f"load.{role}.{n + 1:03d}", role, ids))
+    return out
+
+
+def ensure_accounts(app_db_url: str, people: list[Persona], password: str) -> None:
+    """Create the load-test accounts (or reset their password and scope) through the store API."""
+    from appdb.store import AppDB
+
+    db = AppDB(app_db_url)
+    db.migrate()
+    for p in people:
+        kind = "hospital" if p.role == "leader" else "departments"
+        user = db.get_by_username(p.username)
+        if user is None:
+            db.create_user(p.username, f"Load test {p.role}", password, p.role, kind, list(p.depts))
+        else:
+            db.update_role_scope(user.id, p.role, kind, list(p.depts))
+            db.set_password(user.id, password)
+            if not user.is_active:
+                db.set_active(user.id, True)
+    db.engine.dispose()
+
+
+def clinical_departments(warehouse_url: str) -> list[str]:
+    from data_layer.queries.structure import departments
+    from data_layer.scope import Scope
+    from data_layer.warehouse import Warehouse
+
+    wh = Warehouse(warehouse_url)
+    try:
+        deps = departments(wh, Scope.hospital())
+        return sorted(deps.loc[deps["kind"] == "clinical", "dept_id"].astype(str))
+    finally:
+        wh.engine.dispose()
+
+
+# ------------------------------------------------------------------ one run
+@dataclass
+class Result:
+    users: int
+    cache: str
+    seconds: float
+    requests: int
+    rps: float
+    clicks_per_s: float
+    p50: float
+    p95: float
+    max: float
+    errors: int
+    by_kind: dict[str, tuple[int, float, float]]
+    error_kinds: dict[str, int]
+
+
+def run_level(base: str, people: list[Persona], password: str, duration: float, think: tuple[float, float],
+              seed: int, cache: str, log: Any = print) -> Result:
+    rec = Recorder()
+    stop = threading.Event()
+    ready = threading.Barrier(len(people) + 1)
+    login_gate = threading.Semaphore(4)  # sign-ins hash passwords: not all at once
+    failures: list[str] = []
+
+    def user(i: int, who: Persona) -> None:
+        rng = random.Random(seed * 1000 + i)
+        b = Browser(base, rec)  # fetches the page, the layout and the dependencies once, as a browser does
+        try:
+            with login_gate:
+                landing = b.login(who.username, password)
+            b.open(landing)
+        except Exception as exc:  # noqa: BLE001 - reported, the run goes on without this user
+            failures.append(f"{who.username}: {exc}")
+        try:
+            ready.wait(timeout=600)
+        except threading.BrokenBarrierError:
+            return
+        if any(f.startswith(who.username + ":") for f in failures):
+            return
+        time.sleep(rng.uniform(0, think[1]))  # users do not click in step
+        tick = [1]
+        while not stop.is_set():
+            try:
+                act(b, who, rng, tick)
+                rec.click()
+            except Exception as exc:  # noqa: BLE001 - a client-side surprise counts as an error
+                rec.add(Sample(time.monotonic(), "client", 0.0, 0, f"{type(exc).__name__}: {exc}"))
+            stop.wait(rng.uniform(*think))
+
+    requests.get(f"{base}/healthz", timeout=10).raise_for_status()
+    threads = [threading.Thread(target=user, args=(i, p), daemon=True, name=p.username) for i, p in enumerate(people)]
+    t0 = time.monotonic()
+    for t in threads:
+        t.start()
+    ready.wait(timeout=600)
+    log(f"  {len(people)} users signed in in {time.monotonic() - t0:.1f} s"
+        + (f"; {len(failures)} could not: {failures[:3]}" if failures else ""))
+    start = time.monotonic()
+    stop.wait(duration)
+    stop.set()
+    end = time.monotonic()
+    for t in threads:
+        t.join(timeout=REQUEST_TIMEOUT + 5)
+    window = [s for s in rec.samples if start <= s.at <= end]
+    lat = [s.ms for s in window if s.kind not in ("app-error", "client")]
+    errors = [s for s in rec.samples if s.error and s.at >= t0] + [Sample(0, "login", 0, 0, f) for f in failures]
+    kinds: dict[str, list[float]] = {}
+    for s in window:
+        if s.kind not in ("app-error", "client"):
+            kinds.setdefault(s.kind, []).append(s.ms)
+    error_kinds: dict[str, int] = {}
+    for s in errors:
+        error_kinds[f"{s.kind}: {s.error}"] = error_kinds.get(f"{s.kind}: {s.error}", 0) + 1
+    secs = end - start
+    return Result(users=len(people), cache=cache, seconds=secs, requests=len(lat), rps=len(lat) / secs,
+                  clicks_per_s=sum(1 for c in rec.clicks if start <= c <= end) / secs,
+                  p50=_pct(lat, 0.5), p95=_pct(lat, 0.95), max=max(lat) if lat else float("nan"),
+                  errors=len(errors),
+                  by_kind={k: (len(v), _pct(v, 0.5), _pct(v, 0.95)) for k, v in sorted(kinds.items())},
+                  error_kinds=error_kinds)
+
+
+# ------------------------------------------------------------------ gunicorn
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextmanager
+def gunicorn(env: dict[str, str], workers: int | None, log_path: Path) -> Iterator[str]:
+    """gunicorn with deploy/gunicorn.conf.py on a free port; stopped on exit."""
+    port = _free_port()
+    genv = {**env, "GUNICORN_BIND": f"127.0.0.1:{port}", "GUNICORN_ACCESSLOG": ""}
+    if workers:
+        genv["GUNICORN_WORKERS"] = str(workers)
+    exe = Path(sys.executable).with_name("gunicorn")
+    with open(log_path, "ab") as out:
+        proc = subprocess.Popen([str(exe), "-c", str(ROOT / "deploy" / "gunicorn.conf.py")], env=genv, cwd=ROOT,
+                                stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            if proc.poll() is not None:
+                raise SystemExit(f"gunicorn exited ({proc.returncode}); see {log_path}")
+            try:
+                if requests.get(f"{base}/healthz", timeout=2).ok:
+                    break
+            except requests.ConnectionError:
+                pass
+            if time.monotonic() > deadline:
+                raise SystemExit(f"gunicorn did not start in 60 s; see {log_path}")
+            time.sleep(0.25)
+        yield base
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGTERM)
+            try:
+                proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait()
+
+
+def clear_redis(url: str) -> int:
+    """Delete the app's cache keys (prefix hospdash:) in the Redis database of `url`."""
+    import redis
+
+    client = redis.Redis.from_url(url, socket_connect_timeout=3)
+    keys = list(client.scan_iter(match="hospdash:*", count=1000))
+    for i in range(0, len(keys), 500):
+        client.delete(*keys[i:i + 500])
+    client.close()
+    return len(keys)
+
+
+# ------------------------------------------------------------------ report
+def table(results: list[Result], meta: dict[str, str]) -> str:
+    lines = ["# Load test", ""]
+    lines += [f"- {k}: {v}" for k, v in meta.items()]
+    lines += ["", "| users | cache | requests | requests/s | clicks/s | p50 ms | p95 ms | max ms | errors |",
+              "|---:|---|---:|---:|---:|---:|---:|---:|---:|"]
+    for r in results:
+        lines.append(f"| {r.users} | {r.cache} | {r.requests} | {r.rps:.1f} | {r.clicks_per_s:.2f} | {r.p50:.0f} | "
+                     f"{r.p95:.0f} | {r.max:.0f} | {r.errors} |")
+    lines += ["", "Latency by request kind (router: opening a page; callback: a page's data):", "",
+              "| users | cache | kind | requests | p50 ms | p95 ms |", "|---:|---|---|---:|---:|---:|"]
+    for r in results:
+        for kind, (n, p50, p95) in r.by_kind.items():
+            lines.append(f"| {r.users} | {r.cache} | {kind} | {n} | {p50:.0f} | {p95:.0f} |")
+    errs = [(r, k, n) for r in results for k, n in r.error_kinds.items()]
+    if errs:
+        lines += ["", "Errors:", ""] + [f"- {r.users} users, {r.cache}: {k} x {n}" for r, k, n in errs]
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="python bench/load.py", description=__doc__.split("\n\n")[0],
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--url", help="a running server (default: start gunicorn with deploy/gunicorn.conf.py)")
+    p.add_argument("--warehouse", default=os.environ.get("WAREHOUSE_URL"),
+                   help="warehouse URL (default: $WAREHOUSE_URL); its departments give the users' scopes")
+    p.add_argument("--app-db", default=os.environ.get("APP_DB_URL"),
+                   help="application database URL where the accounts are made (default: $APP_DB_URL)")
+    p.add_argument("--redis", default=os.environ.get("LOAD_REDIS_URL"),
+                   help="redis://host:port/db for the Redis leg (its hospdash:* keys are deleted before each run)")
+    p.add_argument("--cache", default="in-process,redis", help="which legs to run when starting gunicorn")
+    p.add_argument("--users", default="25,50,100", help="user counts, comma-separated")
+    p.add_argument("--duration", type=float, default=120.0, help="measured seconds per run (after sign-in)")
+    p.add_argument("--think", default="2,8", help="think time between clicks, min,max seconds")
+    p.add_argument("--workers", type=int, help="gunicorn workers (default: deploy/gunicorn.conf.py's)")
+    p.add_argument("--seed", type=int, default=42)
+    p.add_argument("--label", default="as configured", help="the cache column with --url")
+    p.add_argument("--out", help="write the markdown table here too")
+    p.add_argument("--quick", action="store_true", help="4 users for 20 s, 1-3 s think time: proves it works")
+    args = p.parse_args(argv)
+
+    counts = [4] if args.quick else [int(x) for x in args.users.split(",") if x.strip()]
+    duration = 20.0 if args.quick else args.duration
+    think = (1.0, 3.0) if args.quick else tuple(float(x) for x in args.think.split(","))
+    if not args.app_db:
+        p.error("--app-db (or APP_DB_URL) is needed: the load-test accounts are made there")
+    if not args.warehouse:
+        p.error("--warehouse (or WAREHOUSE_URL) is needed: the users' departments come from it")
+    depts = clinical_departments(args.warehouse)
+    if not depts:
+        p.error("the warehouse has no clinical departments")
+    password = "Load-" + secrets.token_urlsafe(12) + "-9"
+    everyone = personas(max(counts), depts, quick=args.quick)
+    ensure_accounts(args.app_db, everyone, password)
+    print(f"{len(everyone)} load-test accounts ready in the application database", flush=True)
+
+    results: list[Result] = []
+    meta = {"date": datetime.now().strftime("%Y-%m-%d %H:%M"), "machine": f"{os.cpu_count()} CPUs",
+            "measured": f"{duration:.0f} s per run after every user signed in",
+            "think time": f"{think[0]:g}-{think[1]:g} s (seed {args.seed})",
+            "mix": "leaders 20 % (wall screens), directors 40 % (/department), assistants 40 % (/workspace)"}
+    if args.url:
+        meta["server"] = args.url
+        for n in counts:
+            people = personas(n, depts, quick=args.quick)
+            print(f"{n} users against {args.url} for {duration:.0f} s …", flush=True)
+            results.append(run_level(args.url, people, password, duration, think, args.seed, args.label))
+    else:
+        legs = [c.strip() for c in args.cache.split(",") if c.strip()]
+        if "redis" in legs and not args.redis:
+            p.error("the Redis leg needs --redis redis://host:port/db (or leave it out with --cache in-process)")
+        meta["server"] = (f"gunicorn -c deploy/gunicorn.conf.py, workers {args.workers or 'from the config'}, "
+                          "restarted (cold cache) for every run")
+        log_path = Path(os.environ.get("TMPDIR", "/tmp")) / "hospdash-load-gunicorn.log"
+        base_env = {**os.environ, "WAREHOUSE_URL": args.warehouse, "APP_DB_URL": args.app_db}
+        for leg in legs:
+            env = dict(base_env)
+            env.pop("CACHE_URL", None)
+            if leg == "redis":
+                env["CACHE_URL"] = args.redis
+            for n in counts:
+                if leg == "redis":
+                    clear_redis(args.redis)
+                with gunicorn(env, args.workers, log_path) as base:
+                    print(f"{n} users, {leg} cache, {duration:.0f} s …", flush=True)
+                    results.append(run_level(base, personas(n, depts, quick=args.quick), password, duration, think,
+                                             args.seed, leg))
+            if leg == "redis":
+                clear_redis(args.redis)  # leave the Redis database as we found it
+    report = table(results, meta)
+    print(report)
+    if args.out:
+        Path(args.out).write_text(report, encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
