@@ -27,6 +27,7 @@ from . import callbacks, wall_draw
 ROOT = Path(__file__).resolve().parents[1]
 PG = os.environ.get("BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 THROUGH = date(2026, 11, 21)
+HISTORY = "<!-- history: kept by `python -m bench` -->"
 NOW = datetime(2026, 11, 22, 10, 30)
 
 
@@ -165,7 +166,11 @@ def main(argv: list[str] | None = None) -> int:
         first = next((u for label, s, b, u in whs if b == "duckdb" and s == 1), whs[0][3])
         print("wall screens in Chromium …", flush=True)
         walls = wall_draw.measure(first, args.wall_runs)
-    Path(args.out).write_text(report(results, walls, args, time.perf_counter() - t0), encoding="utf-8")
+    out = Path(args.out)
+    kept = ""
+    if out.exists() and HISTORY in out.read_text(encoding="utf-8"):  # hand-kept records below the marker stay
+        kept = out.read_text(encoding="utf-8").split(HISTORY, 1)[1]
+    out.write_text(report(results, walls, args, time.perf_counter() - t0) + "\n" + HISTORY + kept, encoding="utf-8")
     print(f"wrote {args.out}")
     return 1 if any(r["error"] for _, rows in results for r in rows) else 0
 

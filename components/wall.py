@@ -183,7 +183,7 @@ def style(fig: go.Figure, scale: float, *, legend: bool = True, margin: tuple[in
     """The dark wall style at the screen's scale: transparent, large type, light grid."""
     left, right, top, bottom = (round(m * scale) for m in margin)
     fig.update_layout(
-        template="plotly_dark", paper_bgcolor="rgba(0,0,0,0)", plot_bgcolor="rgba(0,0,0,0)",
+        template="hospdash_dark", paper_bgcolor="rgba(0,0,0,0)", plot_bgcolor="rgba(0,0,0,0)",
         font={"family": "Noto Sans CJK SC, Microsoft YaHei, PingFang SC, sans-serif", "size": round(15 * scale),
               "color": INK},
         margin={"l": left, "r": right, "t": top + (round(34 * scale) if title else 0), "b": bottom},

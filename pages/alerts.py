@@ -166,7 +166,7 @@ def _series_figure(alert: dict, lang: str) -> go.Figure:
                       annotation_text=t("alerts.band", lang), annotation_position="top left")
         fig.add_hline(y=alert["expected"], line_dash="dot", line_color="#2e7d32")
     fig.add_vrect(x0=alert["period_start"], x1=alert["period_end"], fillcolor="#c62828", opacity=0.08, line_width=0)
-    fig.update_layout(height=280, margin={"l": 40, "r": 10, "t": 30, "b": 30}, template="plotly_white",
+    fig.update_layout(height=280, margin={"l": 40, "r": 10, "t": 30, "b": 30}, template="hospdash",
                       title={"text": t("alerts.series", lang), "font": {"size": 14}}, showlegend=False,
                       font={"family": "PingFang SC, Microsoft YaHei, Noto Sans CJK SC, sans-serif"})
     if ind.unit == "ratio":

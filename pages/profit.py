@@ -31,7 +31,7 @@ from data_layer.queries.names import DIVISIONS
 from data_layer.queries.profit import department_profit
 from shell.access import PermissionDenied, secured
 
-from ._common import current_lang, current_scope, send_table, warehouse
+from ._common import cached_answer, current_lang, current_scope, send_table, warehouse
 from ._wall import all_campuses, desk_filters, open_screen, resolve, safe_figure, settings, subtitle
 
 ROLES = ("leader",)
@@ -99,6 +99,7 @@ def _frame(period: Any, campus: Any, division: Any, lang: str) -> tuple[pd.DataF
 @callback(Output("pf-bars", "figure"), Output("pf-treemap", "figure"), Output("pf-table", "data"),
           Output("pf-window", "children"), Input("wall-tick", "data"), *FILTERS)
 @secured(roles=ROLES)
+@cached_answer(key_args=lambda tick, *rest: (scale_of(tick), rest))
 def refresh(tick: Any, period: Any, campus: Any, division: Any) -> tuple:
     lang = current_lang()
     scale = scale_of(tick)

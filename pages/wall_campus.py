@@ -37,13 +37,13 @@ from components.wall import (
 from data_layer.alerts.actions import suggested_action
 from data_layer.periods import Period, add_months
 from data_layer.queries.kpis import compare, indicator_values
-from data_layer.queries.live import LIVE_METRICS, current_figures
+from data_layer.queries.live import LIVE_METRICS, LIVE_TICK_SECONDS, current_figures
 from data_layer.queries.structure import departments
 from data_layer.registry import INDICATORS, Level
 from data_layer.scope import Scope
 from shell.access import PermissionDenied, secured
 
-from ._common import current_lang, warehouse
+from ._common import cached_answer, current_lang, warehouse
 from ._wall import all_campuses, open_screen, safe, safe_figure, settings, subtitle, user_campuses, view_scope
 
 ROLES = ("leader",)
@@ -104,9 +104,18 @@ def pick_campus(campus: str | None) -> str:
     return f"?campus={campus}" if campus else ""
 
 
+def live_tick() -> int:
+    """The live feed's current tick: the screen's answer is kept no longer than the live rows are
+    (LIVE_TICK_SECONDS), so live figures and the alert ticker stay as fresh as before."""
+    import time
+
+    return int(time.time()) // LIVE_TICK_SECONDS
+
+
 @callback([Output(o, "children") for o in OUTPUTS] + [Output(g, "figure") for g in GRAPHS],
           Input("wall-tick", "data"), State("wall-params", "data"))
 @secured(roles=ROLES)
+@cached_answer(key_args=lambda tick, params: (scale_of(tick), params, live_tick()), ttl=2 * LIVE_TICK_SECONDS)
 def refresh(tick: Any, params: Any) -> list[Any]:
     """Every panel of the screen, re-read from the warehouse (cached until meta_load changes)."""
     lang = current_lang()

@@ -37,7 +37,7 @@ from data_layer.queries.structure import departments
 from data_layer.registry import INDICATORS
 from shell.access import secured
 
-from ._common import current_lang, send_table, warehouse
+from ._common import cached_answer, current_lang, send_table, warehouse
 from ._wall import (
     all_campuses,
     desk_filters,
@@ -119,6 +119,7 @@ def _groups(period: Any, campus: Any, division: Any) -> tuple[pd.DataFrame, Any,
           Input("wall-tick", "data"), *FILTERS, State("drg-wall", "data"), State("drg-group", "data"),
           prevent_initial_call="initial_duplicate")
 @secured(roles=ROLES)
+@cached_answer(key_args=lambda tick, *rest: (scale_of(tick), rest))
 def refresh(tick: Any, period: Any, campus: Any, division: Any, on_wall: Any, current: Any) -> tuple:
     lang = current_lang()
     scale = scale_of(tick)

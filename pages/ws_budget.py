@@ -27,7 +27,7 @@ from data_layer.queries.budget import (
 from data_layer.scope import Scope
 from shell.access import secured
 
-from ._common import current_lang, current_scope, send_table, warehouse
+from ._common import cached_answer, current_lang, current_scope, send_table, warehouse
 from ._wall import safe
 from ._workspace import (
     ROLES,
@@ -113,6 +113,7 @@ def items_frame(scope: Scope, dept: str, per: Period, tolerance: float) -> pd.Da
           Output("wb-item", "options"), Output("wb-tol-msg", "children"),
           Input("ws-dept", "value"), Input("ws-period", "value"), Input("wb-tol", "value"))
 @secured(roles=ROLES, departments=lambda dept, _p, _t: [dept])
+@cached_answer()
 def tables(dept: Any, period: Any, tol: Any) -> tuple:
     lang = current_lang()
     dept = check_department(dept)
@@ -246,6 +247,7 @@ def pace_frame(scope: Scope, dept: str, per: Period, item: str | None) -> pd.Dat
 @callback(Output("wb-pace", "children"), Output("wb-item-msg", "children"),
           Input("ws-dept", "value"), Input("ws-period", "value"), Input("wb-item", "value"))
 @secured(roles=ROLES, departments=lambda dept, _p, _i: [dept])
+@cached_answer()
 def pace(dept: Any, period: Any, item: Any) -> tuple:
     lang = current_lang()
     dept = check_department(dept)

@@ -28,7 +28,7 @@ from data_layer.registry import INDICATORS, MONITOR_DIMENSIONS, UNITS
 from data_layer.scope import Scope
 from shell.access import secured
 
-from ._common import current_lang, current_scope, send_table, warehouse
+from ._common import cached_answer, current_lang, current_scope, send_table, warehouse
 from ._wall import safe
 from ._workspace import ROLES, Start, begin, check_department, export_request, frame, register, resolve_period, section
 
@@ -73,6 +73,7 @@ def parse_tolerance(value: Any, lang: str) -> float:
 # ------------------------------------------------------------------------------------ composition
 @callback(Output("wc-composition", "children"), Input("ws-dept", "value"), Input("ws-period", "value"))
 @secured(roles=ROLES, departments=lambda dept, _p: [dept])
+@cached_answer()
 def composition(dept: Any, period: Any) -> Any:
     lang = current_lang()
     dept = check_department(dept)
@@ -165,6 +166,7 @@ def _composition_figure(df: pd.DataFrame, lang: str) -> go.Figure:
 @callback(Output("wc-summary", "children"), Output("wc-model", "children"), Output("wc-tol-msg", "children"),
           Input("ws-dept", "value"), Input("ws-period", "value"), Input("wc-tol", "value"))
 @secured(roles=ROLES, departments=lambda dept, _p, _t: [dept])
+@cached_answer()
 def model(dept: Any, period: Any, tol: Any) -> tuple:
     lang = current_lang()
     dept = check_department(dept)

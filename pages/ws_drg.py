@@ -26,7 +26,7 @@ from data_layer.scope import Scope
 from data_layer.stats import FieldErrors
 from shell.access import secured
 
-from ._common import current_lang, current_scope, send_table, warehouse
+from ._common import cached_answer, current_lang, current_scope, send_table, warehouse
 from ._wall import safe
 from ._workspace import ROLES, Start, begin, check_department, export_request, frame, register, resolve_period, section
 
@@ -128,6 +128,7 @@ def _name(df: pd.DataFrame, lang: str) -> pd.Series:
           Input("ws-dept", "value"), Input("ws-period", "value"), Input("ws-drg-high", "value"),
           Input("ws-drg-low", "value"), Input("ws-drg-basis", "value"), State("ws-drg-group", "value"))
 @secured(roles=ROLES, departments=lambda dept, *_a: [dept])
+@cached_answer()
 def groups(dept: Any, period: Any, high: Any, low: Any, basis: Any, chosen: Any) -> tuple:
     lang = current_lang()
     dept = check_department(dept)
@@ -212,6 +213,7 @@ def pick_row(clicks: list | None, dept: Any) -> Any:
           Input("ws-drg-group", "value"), Input("ws-drg-high", "value"), Input("ws-drg-low", "value"),
           Input("ws-drg-basis", "value"))
 @secured(roles=ROLES, departments=lambda dept, *_a: [dept])
+@cached_answer()
 def detail(dept: Any, period: Any, code: Any, high: Any, low: Any, basis: Any) -> Any:
     lang = current_lang()
     dept = check_department(dept)

@@ -38,7 +38,7 @@ from data_layer.scope import Scope
 from data_layer.stats import LIMITS, Appraisal, FieldErrors, appraise
 from shell.access import PermissionDenied, audit, secured
 
-from ._common import current_lang, current_scope, send_table, warehouse
+from ._common import cached_answer, current_lang, current_scope, send_table, warehouse
 from ._wall import safe
 from ._workspace import (
     PATHS,
@@ -175,6 +175,7 @@ def _saturation(raw: Any) -> float | None:
           Output("ws-eq-rule", "children"), Input("ws-dept", "value"), Input("ws-period", "value"),
           Input("ws-eq-sat", "value"))
 @secured(roles=ROLES, departments=lambda dept, *_a: [dept])
+@cached_answer()
 def devices(dept: Any, period: Any, sat: Any) -> tuple:
     lang = current_lang()
     dept = check_department(dept)

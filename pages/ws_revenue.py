@@ -16,6 +16,7 @@ from urllib.parse import urlencode
 import pandas as pd
 import plotly.graph_objects as go
 from dash import ALL, Input, Output, State, callback, ctx, dcc, html, no_update
+from flask import g
 
 from components.format import format_amount, format_change, format_points
 from components.i18n import t
@@ -42,7 +43,7 @@ from data_layer.queries.revenue import (
 from data_layer.scope import Scope
 from shell.access import secured
 
-from ._common import current_lang, current_scope, send_table, warehouse
+from ._common import cached_answer, current_lang, current_scope, send_table, warehouse
 from ._wall import safe
 from ._workspace import (
     ROLES,
@@ -245,6 +246,7 @@ def drill(clicks: list, bars: list, state: Any) -> Any:
           Output("ws-sec-revenue-days", "style"),
           Input("wsr-state", "data"))
 @secured(roles=ROLES, departments=lambda state: _state_dept(state))
+@cached_answer()
 def render(state: Any) -> tuple:
     lang = current_lang()
     crumbs = _crumbs(state, lang)
@@ -313,6 +315,9 @@ def _periods(per: Period) -> tuple[Period, Period, Period]:
 def place_totals(scope: Scope, path: DrillPath, stream: str, per: Period) -> dict[str, pd.Series]:
     """The place's own figures (Σ over the level below, or the rows) for this period, the previous one and
     a year ago, each combined for the stream."""
+    memo = g.setdefault("wsr_place_totals", {})  # the summary, structure and level sections share them
+    if (scope.key, path, stream, per) in memo:
+        return memo[(scope.key, path, stream, per)]
     target = path if path.level != "rows" else DrillPath(path.dept, path.by, path.ward, path.group)
     out = {}
     for name, p in zip(("this", "previous", "year_ago"), _periods(per), strict=True):
@@ -320,6 +325,7 @@ def place_totals(scope: Scope, path: DrillPath, stream: str, per: Period) -> dic
         if path.level == "rows":
             df = df[df["key"] == path.doctor]
         out[name] = combine(totals(df).to_frame().T.reset_index(drop=True), stream).iloc[0]
+    memo[(scope.key, path, stream, per)] = out
     return out
 
 

@@ -70,13 +70,13 @@ def indicator_values(
     grain: Grain | None = None,
 ) -> pd.DataFrame:
     """Long table: key, name_zh, name_en, [period_start], indicator, value, window_start, window_end."""
-    result = _values_of_periods(wh, scope, codes, (period,), level, filters, grain)[0]
+    result = values_of_periods(wh, scope, codes, (period,), level, filters, grain)[0]
     if isinstance(result, UserError):
         raise result
     return result
 
 
-def _values_of_periods(wh: Warehouse, scope: Scope, codes: tuple[str, ...], periods: tuple[Period, ...],
+def values_of_periods(wh: Warehouse, scope: Scope, codes: tuple[str, ...], periods: tuple[Period, ...],
                        level: Level, filters: Filters, grain: Grain | None) -> list[pd.DataFrame | UserError]:
     """`indicator_values` for several periods at once: each source is read in one round trip for
     all the periods (a UNION ALL of one aggregate per period), so a comparison of three periods
@@ -254,7 +254,7 @@ def compare(
     """
     fresh = wh.freshness()
     current, prev, ago = comparison_periods(period, fresh.data_through)
-    now, before, last_year = _values_of_periods(wh, scope, codes, (current, prev, ago), level, filters, None)
+    now, before, last_year = values_of_periods(wh, scope, codes, (current, prev, ago), level, filters, None)
     if isinstance(now, UserError):
         raise now
     cols = ["key", "indicator"]

@@ -33,8 +33,7 @@ from ..scope import Scope
 from ..sources import Filters
 from ..warehouse import Warehouse, memoized
 from .department import CATEGORIES, STAGES, cost_breakdown
-from .kpis import indicator_values
-from .structure import departments
+from .kpis import indicator_values, values_of_periods
 from .targets import targets
 
 TOLERANCE = 0.10  # relative gap to the median beyond which a resource is over- or under-used
@@ -134,29 +133,21 @@ def monitor_table(wh: Warehouse, scope: Scope, dept_id: str, period: Period) -> 
     cols = ["dimension", "indicator", "unit", "higher_is_better", "value", "window_start", "window_end", "median",
             "peers", "year_ago", "baseline", "baseline_start", "baseline_end", "target"]
     codes = monitor_codes()
-    if dept_id not in set(departments(wh, scope)["dept_id"]):
-        return pd.DataFrame(columns=cols)
-
-    def mine(per: Period) -> pd.DataFrame:
-        # A department's figures do not depend on who asks (its own rows, whatever the scope), so
-        # they are read from the figures of every clinical department: one set of queries serves
-        # every department and every user, and the median comes from the same figures.
-        every = _values(wh, Scope.hospital(), codes, per, Level.department, Filters(kind=("clinical",)))
-        hit = every[every["key"] == dept_id]
-        if hit.empty and dept_id not in set(every["key"]):  # not a clinical department: its own queries
-            hit = _values(wh, scope, codes, per, Level.department, Filters(department=(dept_id,)))
-        return hit.set_index("indicator")
-
-    now = mine(period)
+    base_per = baseline_period(period)
+    first = wh.freshness().first_date
+    with_base = first is not None and base_per.start >= first.replace(day=1)
+    # the department's own figures for the period, a year earlier and the baseline: one round
+    # trip per source for the three periods (the median reads every clinical department once)
+    periods = (period, period.year_ago(), *((base_per,) if with_base else ()))
+    got = values_of_periods(wh, scope, codes, periods, Level.department, Filters(department=(dept_id,)), None)
+    frames = [pd.DataFrame(columns=["key", "indicator", "value", "window_start", "window_end"])
+              if isinstance(g, UserError) else g for g in got]
+    now = frames[0].set_index("indicator")
     if now.empty:
         return pd.DataFrame(columns=cols)
     medians = hospital_medians(wh, Scope.hospital(), period).set_index("indicator")
-    ago = mine(period.year_ago())
-    base_per = baseline_period(period)
-    first = wh.freshness().first_date
-    base = pd.DataFrame(columns=["value"])
-    if first is not None and base_per.start >= first.replace(day=1):
-        base = mine(base_per)
+    ago = frames[1].set_index("indicator")
+    base = frames[2].set_index("indicator") if with_base else pd.DataFrame(columns=["value"])
     year_end = now["window_end"].dropna()
     year = pd.Timestamp(year_end.iloc[0]).year if not year_end.empty else period.end.year
     goals = targets(wh, scope, dept_id, year).set_index("indicator")["target"]
