@@ -175,19 +175,33 @@ def _fetch(wh: Warehouse, scope: Scope, level: Level, filters: Filters, grain: G
 def _assemble(indicators: list[Indicator], plan: dict[str, list[tuple[str, Window]]],
               frames: dict[tuple[str, Window], pd.DataFrame], plain: Window, mwin: Window,
               grain: Grain | None) -> pd.DataFrame:
-    """The indicators' values for one period from the fetched measures."""
+    """The indicators' values for one period from the fetched measures.
+
+    The measures of every source are joined once per kind of window (the period's days; its
+    closed months), with a column per source saying where it has members; an indicator takes
+    the rows where one of its own dated sources has a member, as if joined alone."""
     on = ["key"] + (["period_start"] if grain else [])
+    wides: dict[bool, tuple[pd.DataFrame, dict[tuple[str, Window], str]] | None] = {}
+    for monthly in (False, True):
+        if monthly and mwin is None:
+            continue
+        reqs = [r for ind in indicators if ind.monthly == monthly for r in plan[ind.code]]
+        if reqs:
+            wides[monthly] = _wide(frames, list(dict.fromkeys(reqs)), on)
     out = []
-    joined: dict[tuple, pd.DataFrame | None] = {}  # indicators over the same sources share one join
     for ind in indicators:
         if ind.monthly and mwin is None:
             continue  # no whole closed month in the period: no figure, rather than a misleading zero
-        # dated sources first, so undated ones (floor area, device value) join onto their periods
-        reqs = tuple(sorted(dict.fromkeys(plan[ind.code]), key=lambda r: (SOURCES[r[0]].date_col is None, r[0])))
-        if reqs not in joined:
-            joined[reqs] = _join(frames, reqs, on)
-        merged = joined[reqs]
-        if merged is None:
+        dated = [r for r in dict.fromkeys(plan[ind.code]) if SOURCES[r[0]].date_col is not None]
+        wide = wides.get(ind.monthly)
+        if not dated or wide is None:  # attributes only: join them alone
+            reqs = tuple(sorted(dict.fromkeys(plan[ind.code]), key=lambda r: r[0]))
+            merged = _join(frames, reqs, on)
+        else:
+            frame, present = wide
+            mask = frame[[present[r] for r in dated]].any(axis=1)
+            merged = frame[mask] if not mask.all() else frame
+        if merged is None or merged.empty:
             continue
         missing = [m for m in ind.measures if m not in merged.columns]
         if missing:
@@ -204,6 +218,35 @@ def _assemble(indicators: list[Indicator], plan: dict[str, list[tuple[str, Windo
     result = pd.concat(out, ignore_index=True)
     result["key"] = result["key"].astype(str)
     return result
+
+
+def _wide(frames: dict[tuple[str, Window], pd.DataFrame], reqs: list[tuple[str, Window]],
+          on: list[str]) -> tuple[pd.DataFrame, dict[tuple[str, Window], str]] | None:
+    """Every dated (source, window) outer-joined on the key [and period], undated attributes
+    added where they apply, missing measures as zero, and a presence column per dated source;
+    None when no dated source has a member."""
+    dated = sorted((r for r in reqs if SOURCES[r[0]].date_col is not None), key=lambda r: r[0])
+    undated = sorted((r for r in reqs if SOURCES[r[0]].date_col is None), key=lambda r: r[0])
+    merged: pd.DataFrame | None = None
+    present: dict[tuple[str, Window], str] = {}
+    for i, req in enumerate(dated):
+        flag = f"_present_{i}"
+        present[req] = flag
+        df = frames[req].assign(**{flag: True})
+        merged = df if merged is None else merged.merge(df, on=[c for c in on if c in df.columns and c in merged.columns],
+                                                        how="outer")
+    if merged is None:
+        return None
+    merged = merged.dropna(subset=["key"])
+    if merged.empty:
+        return None
+    for req in undated:  # attributes (floor area, device value) never add members
+        merged = merged.merge(frames[req], on="key", how="left")
+    flags = list(present.values())
+    merged[flags] = merged[flags].fillna(False).astype(bool)
+    measures = [c for c in merged.columns if c not in on and c != "key" and c not in flags]
+    merged[measures] = merged[measures].fillna(0.0)
+    return merged.reset_index(drop=True), present
 
 
 def _join(frames: dict[tuple[str, Window], pd.DataFrame], reqs: tuple[tuple[str, Window], ...],
