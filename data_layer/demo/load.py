@@ -125,7 +125,27 @@ def write_warehouse(engine: Engine, tables: dict[str, pd.DataFrame], progress: b
             load_frame(engine, metadata.tables[name], tables[name], bar)
             counts[name] = len(tables[name])
     create_indexes(engine)
+    analyze(engine)
     return counts
+
+
+def analyze(engine: Engine, names: Iterable[str] = TABLE_ORDER) -> None:
+    """Refresh the planner's statistics after a load, as a warehouse's loading job should
+    (docs/data-dictionary.md): a server that has never analyzed a freshly copied table plans
+    joins for one row and may repeat an aggregate once per device or department."""
+    from sqlalchemy import text
+
+    backend = engine.dialect.name
+    if backend == "postgresql":
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            for name in names:
+                conn.execute(text(f'ANALYZE "{name}"'))
+    elif backend in ("mysql", "mariadb"):
+        with engine.begin() as conn:
+            conn.execute(text("ANALYZE TABLE " + ", ".join(f"`{n}`" for n in names)))
+    elif backend in ("sqlite", "duckdb"):
+        with engine.begin() as conn:
+            conn.execute(text("ANALYZE"))
 
 
 def write_truth(path: Path, anomalies: list[dict], params: dict) -> None:
