@@ -1,14 +1,17 @@
 """Queries behind the leadership screens: DRG groups and department profit, checked against the raw rows."""
 from __future__ import annotations
 
+from datetime import date
+
 import pandas as pd
 import pytest
 
-from data_layer.periods import parse_period
+from data_layer.periods import Period, parse_period
 from data_layer.queries.drg import drg_cost_structure, drg_departments, drg_groups
 from data_layer.queries.profit import department_profit
 from data_layer.scope import Scope
 from data_layer.sources import Filters
+from data_layer.warehouse import Warehouse
 
 from .conftest import THROUGH
 
@@ -68,3 +71,18 @@ def test_department_profit_tiers_add_up_and_respect_filters(wh, demo_data) -> No
 def test_department_profit_stays_in_scope(wh) -> None:
     got = department_profit(wh, Scope.departments(["D001", "D002"]), PERIOD)
     assert set(got["dept_id"]) <= {"D001", "D002"}
+
+
+def test_tables_keep_every_column_when_a_figure_is_missing(wh: Warehouse) -> None:
+    """Found by the load test: a period without a closed month has no cost figures, and a medical
+    group may have no value for an indicator; the wide tables keep the column (empty) rather
+    than lose it, so sorting and pages do not fail."""
+    from data_layer.queries.department import GROUP_CODES, group_table
+    from data_layer.queries.profit import CODES, department_profit
+
+    mtd = Period(date(2026, 11, 1), date(2026, 11, 21))  # November is not closed
+    profit = department_profit(wh, Scope.hospital(), mtd)
+    assert set(CODES) <= set(profit.columns) and profit["balance"].isna().all() and len(profit) > 5
+    assert profit["revenue_total"].notna().all()
+    groups = group_table(wh, Scope.hospital(), "D001", Period(date(2026, 11, 21), date(2026, 11, 21)))
+    assert set(GROUP_CODES) <= set(groups.columns)

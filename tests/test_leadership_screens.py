@@ -535,3 +535,14 @@ def test_an_administrator_issues_and_revokes_kiosk_logins_on_the_page(server: Fl
     resp = other.post("/_dash-update-component", data=json.dumps(body),
                       headers={"Content-Type": "application/json", "X-CSRFToken": other.get_cookie("_csrf_token").value})
     assert resp.status_code == 403
+
+
+def test_profit_and_groups_answer_for_a_period_without_closed_months(server: Flask) -> None:
+    """Found by the load test: the profit view and the department's groups for month to date
+    (no closed month yet) answered with an error banner; now with their figures and a note."""
+    client = _signed_in(server, "lead1")
+    status, out = _call(server, client, "pf-bars.figure", TICK + _filters("pf", period="mtd"))
+    assert status == 200 and "pf-table.data" in out
+    status, out = _call(server, client, "dw-groups.children", [{"id": "dw-dept", "property": "value", "value": "D001"},
+                                                              {"id": "dw-period", "property": "value", "value": "mtd"}])
+    assert status == 200 and "can be shown" not in texts(out["dw-groups.children"])

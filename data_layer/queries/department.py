@@ -21,8 +21,9 @@ STAGES = ("direct", "admin", "support", "medtech")
 def _wide(df: pd.DataFrame, codes: tuple[str, ...], key: str) -> pd.DataFrame:
     if df.empty:
         return pd.DataFrame(columns=[key, "name_zh", "name_en", *codes])
-    out = df.pivot_table(index=["key", "name_zh", "name_en"], columns="indicator", values="value").reset_index()
-    return out.rename(columns={"key": key})
+    out = df.pivot_table(index=["key", "name_zh", "name_en"], columns="indicator", values="value")
+    # every indicator's column, even one with no value in the period (e.g. a group without discharges)
+    return out.reindex(columns=list(codes)).reset_index().rename(columns={"key": key})
 
 
 @memoized

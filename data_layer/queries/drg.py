@@ -21,7 +21,8 @@ COST_PARTS = ("cost_personnel", "cost_drug", "cost_material", "cost_equipment", 
 def _wide(df: pd.DataFrame) -> pd.DataFrame:
     if df.empty:
         return pd.DataFrame(columns=["key", "name_zh", "name_en", *GROUP_CODES])
-    return df.pivot_table(index=["key", "name_zh", "name_en"], columns="indicator", values="value").reset_index()
+    wide = df.pivot_table(index=["key", "name_zh", "name_en"], columns="indicator", values="value")
+    return wide.reindex(columns=list(GROUP_CODES)).reset_index()  # every column, even one with no value
 
 
 @memoized

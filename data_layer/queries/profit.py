@@ -24,7 +24,8 @@ def department_profit(wh: Warehouse, scope: Scope, period: Period, filters: Filt
     if df.empty:
         return pd.DataFrame(columns=["dept_id", "name_zh", "name_en", "campus_id", "division", *CODES])
     wide = df.pivot_table(index=["key", "name_zh", "name_en"], columns="indicator", values="value")
-    wide = wide.reset_index().rename(columns={"key": "dept_id"})
+    # every column, even when the period has no closed month (no cost figures) or a figure is missing
+    wide = wide.reindex(columns=list(CODES)).reset_index().rename(columns={"key": "dept_id"})
     deps = departments(wh, scope)[["dept_id", "campus_id", "campus_zh", "campus_en", "division", "service_line"]]
     out = wide.merge(deps, on="dept_id", how="left")
     out.attrs["window"] = (df["window_start"].iloc[0], df["window_end"].iloc[0])
