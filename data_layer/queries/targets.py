@@ -20,13 +20,14 @@ from datetime import date, timedelta
 import pandas as pd
 from sqlalchemy import Integer, cast, func, select
 
+from ..errors import UserError
 from ..periods import Period, month_end
 from ..registry import INDICATORS, BinOp, Expr, Level, M
 from ..schema import dim_date, dim_department, fact_target_annual
 from ..scope import Scope
 from ..sources import Filters
 from ..warehouse import Warehouse, memoized
-from .kpis import indicator_values
+from .kpis import indicator_values, values_of_periods
 
 AT_RISK_BAND = 0.05  # within 5% of the target (relative to its size): at risk
 HISTORY_YEARS = 3
@@ -177,37 +178,26 @@ def _seasonal_shares(wh: Warehouse, scope: Scope, codes: tuple[str, ...], filter
                      first: date | None) -> dict[tuple[str, str], list[float]]:
     """For each department and sum indicator: in each of the past years with a whole year of data,
     the share of the year's total reached by the same day (or, for monthly facts, the same closed
-    month). Two queries per source, whatever the number of years: the past years' daily (or
-    monthly) values, summed in pandas (a sum indicator adds up over days and months)."""
+    month). The years' parts and wholes are read together: one round trip per source."""
     sums = tuple(c for c in codes if is_sum(INDICATORS[c].formula))
     out: dict[tuple[str, str], list[float]] = {}
     years = [through.year - back for back in range(1, HISTORY_YEARS + 1)
              if first is not None and date(through.year - back, 1, 1) >= first]
     if not sums or not years:
         return out
-    span = Period(date(min(years), 1, 1), date(max(years), 12, 31))
-    frames = []
-    for monthly, grain in ((False, "day"), (True, "month")):
-        group = tuple(c for c in sums if INDICATORS[c].monthly == monthly)
-        if group:
-            frames.append(indicator_values(wh, scope, group, span, Level.department, filters, grain=grain))
-    values = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
-    if values.empty:
-        return out
-    values["day"] = pd.to_datetime(values["period_start"]).dt.date
-    values["year"] = [d.year for d in values["day"]]
-    for y in sorted(years, reverse=True):
-        same_day = _same_day(through, y)
-        last_whole_month = same_day.replace(day=1) if same_day == month_end(same_day) else \
-            (same_day.replace(day=1) - timedelta(days=1)).replace(day=1)
-        in_year = values[values["year"] == y]
-        daily = in_year["indicator"].map(lambda c: not INDICATORS[c].monthly)
-        upto = (daily & (in_year["day"] <= same_day)) | (~daily & (in_year["day"] <= last_whole_month))
-        whole = in_year.groupby(["key", "indicator"])["value"].sum(min_count=1)
-        part = in_year[upto].groupby(["key", "indicator"])["value"].sum(min_count=1)
-        for key, whole_value in whole.items():
-            if key in part.index and whole_value and math.isfinite(whole_value):
-                out.setdefault(key, []).append(float(part[key]) / float(whole_value))
+    periods = []
+    for y in years:
+        periods += [Period(date(y, 1, 1), _same_day(through, y)), Period(date(y, 1, 1), date(y, 12, 31))]
+    got = values_of_periods(wh, scope, sums, tuple(periods), Level.department, filters, None)
+    for i, _y in enumerate(years):
+        part, whole = got[2 * i], got[2 * i + 1]
+        if isinstance(part, UserError) or isinstance(whole, UserError) or part.empty or whole.empty:
+            continue
+        p = part.set_index(["key", "indicator"])["value"]
+        w = whole.set_index(["key", "indicator"])["value"]
+        for key, whole_value in w.items():
+            if key in p.index and whole_value and math.isfinite(whole_value):
+                out.setdefault(key, []).append(float(p[key]) / float(whole_value))
     return out
 
 
