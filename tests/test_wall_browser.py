@@ -93,8 +93,13 @@ def test_rotation_moves_on_by_itself(wall) -> None:
     while time.time() < deadline and "campus=C1" not in wall.driver.current_url:
         time.sleep(0.5)
     assert "campus=C1" in wall.driver.current_url and "rotate=10" in wall.driver.current_url
-    wall.wait_for_contains_text(".wall-subtitle", "Main Campus" if "Main" in wall.find_element(
-        ".wall-subtitle").text else "本部院区", timeout=20)
+    # the page is drawn anew on rotation: read the subtitle afresh until it names the campus
+    deadline, text = time.time() + 20, ""
+    while time.time() < deadline and not ("Main Campus" in text or "本部院区" in text):
+        text = wall.driver.execute_script("const e = document.querySelector('.wall-subtitle'); "
+                                          "return e ? e.textContent : ''")
+        time.sleep(0.3)
+    assert "Main Campus" in text or "本部院区" in text
     assert wall.get_logs() == []
 
 
