@@ -212,6 +212,17 @@ def section(key: str, lang: str, *children: Any, exports: tuple[tuple[str, str],
                         id=f"ws-sec-{key}")
 
 
+def number_field(field_id: str, label: str, value: float, low: float, high: float, step: float) -> html.Div:
+    """A small labelled number input with its message line (`<field_id>-msg`), for a page's
+    tolerance or threshold; the page's callback checks the value and writes the message."""
+    return html.Div([
+        html.Label(label, htmlFor=field_id, className="form-label me-2 mb-0"),
+        dcc.Input(id=field_id, type="number", value=value, min=low, max=high, step=step, debounce=True,
+                  className="form-control form-control-sm wc-tol"),
+        html.Div(id=f"{field_id}-msg", className="invalid-feedback d-block"),
+    ], className="wc-controls")
+
+
 def export_buttons(page: str, table: str, lang: str) -> html.Span:
     return html.Span([html.Button(t(f"export.{fmt}", lang), id={"type": "ws-export", "page": page, "table": table,
                                                                 "fmt": fmt},

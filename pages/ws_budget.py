@@ -37,6 +37,7 @@ from ._workspace import (
     export_request,
     frame,
     my_departments,
+    number_field,
     register,
     resolve_period,
     section,
@@ -57,12 +58,7 @@ def layout(dept: str | None = None, period: str | None = None, **_query: str) ->
     if not isinstance(start, Start):
         return start
     lang = start.lang
-    tol = html.Div([
-        html.Label(t("ws.budget.tolerance", lang), htmlFor="wb-tol", className="form-label me-2 mb-0"),
-        dcc.Input(id="wb-tol", type="number", value=round(TOLERANCE * 100), min=TOL_MIN, max=TOL_MAX, step=0.5,
-                  debounce=True, className="form-control form-control-sm wc-tol"),
-        html.Div(id="wb-tol-msg", className="invalid-feedback d-block"),
-    ], className="wc-controls")
+    tol = number_field("wb-tol", t("ws.budget.tolerance", lang), round(TOLERANCE * 100), TOL_MIN, TOL_MAX, 0.5)
     return frame("budget", start, [
         html.Div([tol, html.Div(id="wb-window", className="note")], className="dw-section wb-head"),
         section("budget-departments", lang, html.Div(id="wb-departments"), exports=(("budget", "departments"),),

@@ -30,7 +30,18 @@ from shell.access import secured
 
 from ._common import cached_answer, current_lang, current_scope, send_table, warehouse
 from ._wall import safe
-from ._workspace import ROLES, Start, begin, check_department, export_request, frame, register, resolve_period, section
+from ._workspace import (
+    ROLES,
+    Start,
+    begin,
+    check_department,
+    export_request,
+    frame,
+    number_field,
+    register,
+    resolve_period,
+    section,
+)
 
 register(__name__, "costs")  # register_page through pages._workspace (Dash imports files that name it)
 
@@ -44,12 +55,7 @@ def layout(dept: str | None = None, period: str | None = None, **_query: str) ->
     if not isinstance(start, Start):
         return start
     lang = start.lang
-    tol = html.Div([
-        html.Label(t("ws.costs.tolerance", lang), htmlFor="wc-tol", className="form-label me-2 mb-0"),
-        dcc.Input(id="wc-tol", type="number", value=round(TOLERANCE * 100), min=TOL_MIN, max=TOL_MAX, step=1,
-                  debounce=True, className="form-control form-control-sm wc-tol"),
-        html.Div(id="wc-tol-msg", className="invalid-feedback d-block"),
-    ], className="wc-controls")
+    tol = number_field("wc-tol", t("ws.costs.tolerance", lang), round(TOLERANCE * 100), TOL_MIN, TOL_MAX, 1)
     return frame("costs", start, [
         section("costs-composition", lang, html.Div(id="wc-composition"), exports=(("costs", "composition"),),
                 title=t("ws.costs.composition", lang)),
