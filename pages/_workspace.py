@@ -223,6 +223,18 @@ def number_field(field_id: str, label: str, value: float, low: float, high: floa
     ], className="wc-controls")
 
 
+def percent_value(value: Any, low: float, high: float, message: str) -> float:
+    """A per-cent figure typed into a number field, between `low` and `high`, as a fraction;
+    UserError(message) for anything else (empty, not a number, NaN, out of range)."""
+    try:
+        v = float(value)
+    except (TypeError, ValueError):
+        raise UserError(message) from None
+    if not (low <= v <= high):  # NaN fails too
+        raise UserError(message)
+    return v / 100
+
+
 def export_buttons(page: str, table: str, lang: str) -> html.Span:
     return html.Span([html.Button(t(f"export.{fmt}", lang), id={"type": "ws-export", "page": page, "table": table,
                                                                 "fmt": fmt},

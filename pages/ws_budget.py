@@ -38,6 +38,7 @@ from ._workspace import (
     frame,
     my_departments,
     number_field,
+    percent_value,
     register,
     resolve_period,
     section,
@@ -77,14 +78,8 @@ def layout(dept: str | None = None, period: str | None = None, **_query: str) ->
 
 
 def parse_tolerance(value: Any, lang: str) -> float:
-    """The tolerance typed on the page (percentage points, 0-50) as a fraction; UserError otherwise."""
-    try:
-        v = float(value)
-    except (TypeError, ValueError):
-        raise UserError(t("ws.budget.bad_tolerance", lang)) from None
-    if not (TOL_MIN <= v <= TOL_MAX) or v != v:
-        raise UserError(t("ws.budget.bad_tolerance", lang))
-    return v / 100
+    """The tolerance typed on the page (per cent, TOL_MIN to TOL_MAX) as a fraction; UserError otherwise."""
+    return percent_value(value, TOL_MIN, TOL_MAX, t("ws.budget.bad_tolerance", lang))
 
 
 def _department_ids() -> list[str]:
