@@ -69,13 +69,14 @@ def warehouses(scales: list[float], backends: list[str], years: int, rebuild: bo
             elif backend == "postgresql":
                 name = f"hospdash_bench_{_scale_name(scale)}_{years}y"
                 admin = create_engine(PG, isolation_level="AUTOCOMMIT")
+                quoted = admin.dialect.identifier_preparer.quote(name)  # a name cannot be a bound parameter
                 with admin.connect() as conn:
                     exists = conn.execute(text("select 1 from pg_database where datname = :n"), {"n": name}).first()
                     if exists and rebuild:
-                        conn.execute(text(f'DROP DATABASE "{name}" WITH (FORCE)'))
+                        conn.execute(text("DROP DATABASE " + quoted + " WITH (FORCE)"))
                         exists = None
                     if not exists:
-                        conn.execute(text(f'CREATE DATABASE "{name}"'))
+                        conn.execute(text("CREATE DATABASE " + quoted))
                 urls[backend] = admin.url.set(database=name).render_as_string(hide_password=False)
                 admin.dispose()
             else:

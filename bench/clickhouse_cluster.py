@@ -270,7 +270,7 @@ def _tables_from_duckdb(path: str) -> dict:
 
     con = duckdb.connect(path, read_only=True)
     try:
-        return {name: con.execute(f'SELECT * FROM "{name}"').df() for name in TABLE_ORDER}
+        return {name: con.table(name).df() for name in TABLE_ORDER}
     finally:
         con.close()
 

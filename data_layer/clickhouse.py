@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -127,6 +128,13 @@ def _values(table: Table, df: pd.DataFrame) -> list[list[Any]]:
     return out
 
 
+def _ident(name: str) -> str:
+    """A database or table name for DDL (ClickHouse binds values, not names): checked, then quoted."""
+    if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name):
+        raise ValueError(f"not a plain identifier: {name!r}")
+    return f"`{name}`"
+
+
 def load_cluster(nodes: Sequence[tuple[str, int]], tables: dict[str, pd.DataFrame], *, database: str = "default",
                  chunk: int = 200_000) -> dict[str, int]:
     """Replace the contract tables on every node (host, native port) of the cluster with `tables`.
@@ -141,11 +149,11 @@ def load_cluster(nodes: Sequence[tuple[str, int]], tables: dict[str, pd.DataFram
     clients = [Client(host=h, port=p, database="default", settings={"insert_distributed_sync": 1}) for h, p in nodes]
     try:
         for cl in clients:
-            cl.execute(f"CREATE DATABASE IF NOT EXISTS {database}")
-            cl.execute(f"CREATE DATABASE IF NOT EXISTS {SHARD_DATABASE}")
+            for db in (database, SHARD_DATABASE):
+                cl.execute("CREATE DATABASE IF NOT EXISTS " + _ident(db))
             for name in reversed(TABLE_ORDER):
-                cl.execute(f"DROP TABLE IF EXISTS {database}.`{name}`")
-                cl.execute(f"DROP TABLE IF EXISTS {SHARD_DATABASE}.`{name}`")
+                for db in (database, SHARD_DATABASE):
+                    cl.execute(f"DROP TABLE IF EXISTS {_ident(db)}.{_ident(name)}")
             for name in TABLE_ORDER:
                 for ddl in table_ddl(metadata.tables[name], database):
                     cl.execute(ddl)
