@@ -10,7 +10,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import and_, insert, select, update
+from sqlalchemy import and_, func, insert, select, update
 
 from data_layer.alerts.actions import action_key
 from data_layer.alerts.detect import LEVELS, Alert
@@ -106,13 +106,11 @@ def get_alert(db: AppDB, scope: Scope, alert_id: int) -> dict[str, Any] | None:
     """One alert with its notes, or None when it does not exist or lies outside the scope."""
     with db.engine.connect() as conn:
         row = conn.execute(select(alerts).where(alerts.c.id == alert_id, _scope_clause(scope))).first()
-        if row is None:
-            return None
-        notes = [dict(n._mapping) for n in conn.execute(
-            select(alert_notes).where(alert_notes.c.alert_id == alert_id).order_by(alert_notes.c.at, alert_notes.c.id))]
+    if row is None:
+        return None
     out = dict(row._mapping)
     out["drivers"] = json.loads(out["drivers"] or "[]")
-    out["notes"] = notes
+    out["notes"] = notes_of(db, [alert_id])[alert_id]
     return out
 
 
@@ -168,6 +166,33 @@ def add_note(db: AppDB, scope: Scope, alert_id: int, kind: str, text: str, usern
 
 def open_counts(db: AppDB, scope: Scope) -> dict[str, int]:
     """Open alerts per level in the scope (for headers and screens)."""
-    df = list_alerts(db, scope, statuses=["new", "acknowledged"], limit=100_000)
-    return {lv: int((df["level"] == lv).sum()) for lv in LEVELS}
+    by_dept = open_counts_by_department(db, scope)
+    return {lv: sum(c[lv] for c in by_dept.values()) for lv in LEVELS}
+
+
+def open_counts_by_department(db: AppDB, scope: Scope, dept_ids: list[str] | None = None) -> dict[str, dict[str, int]]:
+    """Open (new or acknowledged) alerts per department and level in the scope, counted by the
+    database: {dept_id: {level: n}}, every level present."""
+    conds = [_scope_clause(scope), alerts.c.status.in_(("new", "acknowledged"))]
+    if dept_ids is not None:
+        conds.append(alerts.c.dept_id.in_(dept_ids))
+    stmt = (select(alerts.c.dept_id, alerts.c.level, func.count().label("n")).where(and_(*conds))
+            .group_by(alerts.c.dept_id, alerts.c.level))
+    out: dict[str, dict[str, int]] = {d: dict.fromkeys(LEVELS, 0) for d in dept_ids or []}
+    with db.engine.connect() as conn:
+        for dept, level, n in conn.execute(stmt):
+            out.setdefault(dept, dict.fromkeys(LEVELS, 0))[level] = int(n)
+    return out
+
+
+def notes_of(db: AppDB, alert_ids: list[int]) -> dict[int, list[dict[str, Any]]]:
+    """The notes of several alerts in one query, oldest first: {alert_id: [note, …]}."""
+    out: dict[int, list[dict[str, Any]]] = {i: [] for i in alert_ids}
+    if not alert_ids:
+        return out
+    with db.engine.connect() as conn:
+        for n in conn.execute(select(alert_notes).where(alert_notes.c.alert_id.in_(alert_ids))
+                              .order_by(alert_notes.c.alert_id, alert_notes.c.at, alert_notes.c.id)):
+            out[n._mapping["alert_id"]].append(dict(n._mapping))
+    return out
 

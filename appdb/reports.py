@@ -17,7 +17,7 @@ from sqlalchemy import and_, func, insert, select, update
 
 from data_layer.scope import Scope
 
-from .alerts import get_alert, list_alerts
+from .alerts import list_alerts, notes_of
 from .schema import reports
 from .store import AppDB, CodedError
 
@@ -191,16 +191,15 @@ def month_alerts(db: AppDB, scope: Scope, dept_id: str, month: date) -> list[dic
 
     first = month.replace(day=1)
     found = list_alerts(db, scope, dept_ids=[dept_id], since=first, until=month_end(first), limit=200)
+    found = found.sort_values(["period_start", "id"])
+    notes = notes_of(db, [int(i) for i in found["id"]])
     out = []
-    for a in found.sort_values(["period_start", "id"]).itertuples():
-        full = get_alert(db, scope, int(a.id))
-        if full is None:
-            continue
-        notes = {k: [n["text"] for n in full["notes"] if n["kind"] == k] for k in ("problem", "cause", "suggestion",
-                                                                                   "action")}
+    for a in found.itertuples():
+        kinds = {k: [n["text"] for n in notes[int(a.id)] if n["kind"] == k]
+                 for k in ("problem", "cause", "suggestion", "action")}
         out.append({"id": int(a.id), "level": a.level, "indicator": a.indicator, "status": a.status,
                     "entity_type": a.entity_type, "entity_id": a.entity_id,
                     "period_start": str(a.period_start), "period_end": str(a.period_end),
                     "observed": float(a.observed), "expected": float(a.expected), "deviation": float(a.deviation),
-                    "action_key": a.action_key, "owner": a.owner, "reason": a.reason, "notes": notes})
+                    "action_key": a.action_key, "owner": a.owner, "reason": a.reason, "notes": kinds})
     return out

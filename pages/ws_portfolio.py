@@ -11,7 +11,7 @@ import pandas as pd
 from dash import ALL, Input, Output, State, callback, dcc, html, no_update
 from flask import current_app
 
-from appdb.alerts import list_alerts
+from appdb.alerts import open_counts_by_department
 from components.format import format_change, format_indicator, format_points
 from components.i18n import t
 from data_layer.alerts.detect import LEVELS
@@ -52,13 +52,8 @@ def table(period: Any, _dept: Any) -> Any:
     return safe(lambda: _table(per, lang), lang, "portfolio")
 
 
-def _open_alerts(dept_ids: list[str]) -> pd.DataFrame:
-    df = list_alerts(current_app.extensions["hospdash"].appdb, current_scope(), dept_ids=dept_ids,
-                     statuses=["new", "acknowledged"], limit=100_000)
-    if df.empty:
-        return pd.DataFrame(0, index=dept_ids, columns=list(LEVELS))
-    return df.pivot_table(index="dept_id", columns="level", values="id", aggfunc="count").reindex(
-        index=dept_ids, columns=list(LEVELS)).fillna(0).astype(int)
+def _open_alerts(dept_ids: list[str]) -> dict[str, dict[str, int]]:
+    return open_counts_by_department(current_app.extensions["hospdash"].appdb, current_scope(), dept_ids)
 
 
 def _change(value: float, diff: float, unit: str, lang: str) -> str:
@@ -100,7 +95,7 @@ def _table(per: Period, lang: str) -> Any:
                 html.Div(f"{t('dw.mom', lang)} {_change(r['mom'], r['mom_diff'], ind.unit, lang)}", className="pf-change"),
                 html.Div(f"{t('ws.pf.target', lang)} {basis}", className="pf-basis") if basis else None,
             ], className=f"pf-cell pf-s{score}", title=t(f"ws.pf.score.{score}", lang)))
-        counts = alerts.loc[d]
+        counts = alerts[d]
         badges = [html.Span(f"{t(f'level.{lv}', lang)} {int(counts[lv])}", className=f"badge lvl-badge lvl-{lv} me-1")
                   for lv in reversed(LEVELS) if counts[lv]]
         cells.append(html.Td(badges or html.Span(t("ws.pf.no_alerts", lang), className="text-muted"),

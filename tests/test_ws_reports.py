@@ -156,6 +156,11 @@ def test_report_with_and_without_alerts(server: Flask) -> None:
                    _alert("D004", date(2026, 10, 1), date(2026, 10, 31))], {"D001": "C1", "D004": "C1"})
     found = month_alerts(db, MINE, "D001", OCTOBER)
     assert len(found) == 1 and found[0]["indicator"] == "material_share"
+    from appdb.alerts import open_counts_by_department
+
+    counts = open_counts_by_department(db, MINE, ["D001", "D002"])  # the portfolio's alert column
+    assert counts == {"D001": {"yellow": 0, "orange": 1, "red": 0}, "D002": {"yellow": 0, "orange": 0, "red": 0}}
+    assert "D004" not in open_counts_by_department(db, MINE)  # outside the scope
     a = db  # record the cause and the action on the alert, as the alerts page does
     rec = transition(a, MINE, found[0]["id"], "acknowledged", "asst1", 1)
     rec = add_note(a, MINE, rec["id"], "cause", "新开展脊柱内固定术，高值耗材增加", "asst1", rec["version"])
