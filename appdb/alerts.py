@@ -135,7 +135,7 @@ def transition(db: AppDB, scope: Scope, alert_id: int, to: str, username: str, e
         done = conn.execute(update(alerts).where(alerts.c.id == alert_id, alerts.c.version == expected_version)
                             .values(**values)).rowcount
         if not done:
-            raise StaleEdit()
+            raise StaleEdit("alert")
         conn.execute(insert(alert_notes).values(alert_id=alert_id, at=_now(), username=username, kind="status",
                                                 text=f"{current['status']} → {to}" + (f": {reason}" if reason else "")))
     result = get_alert(db, scope, alert_id)
@@ -156,7 +156,7 @@ def add_note(db: AppDB, scope: Scope, alert_id: int, kind: str, text: str, usern
         done = conn.execute(update(alerts).where(alerts.c.id == alert_id, alerts.c.version == expected_version)
                             .values(version=alerts.c.version + 1, updated_at=_now())).rowcount
         if not done:
-            raise StaleEdit()
+            raise StaleEdit("alert")
         conn.execute(insert(alert_notes).values(alert_id=alert_id, at=_now(), username=username, kind=kind,
                                                 text=text.strip()[:4000]))
     result = get_alert(db, scope, alert_id)

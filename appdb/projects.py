@@ -188,7 +188,7 @@ def update_project(db: AppDB, scope: Scope, project_id: int, values: Mapping[str
         done = conn.execute(update(projects).where(projects.c.id == project_id, projects.c.version == expected_version)
                             .values(**_row_values(v), updated_at=_now(), version=projects.c.version + 1)).rowcount
         if not done:
-            raise StaleEdit()
+            raise StaleEdit("project")
     got = get_project(db, scope, project_id)
     assert got is not None
     return got

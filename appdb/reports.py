@@ -19,15 +19,11 @@ from data_layer.scope import Scope
 
 from .alerts import list_alerts, notes_of
 from .schema import reports
-from .store import AppDB, CodedError
+from .store import AppDB, CodedError, StaleEdit
 
 MAX_FINDINGS = 30
 MAX_TEXT = 2000
 FIELDS = ("problem", "cause", "suggestion")
-
-
-def _stale() -> CodedError:
-    return CodedError("stale", "someone else changed this report since you opened it: reload and try again")
 
 
 def _now() -> datetime:
@@ -146,7 +142,7 @@ def save_findings(db: AppDB, scope: Scope, report_id: int, findings: Any, expect
                             .values(findings=json.dumps(rows, ensure_ascii=False), updated_at=_now(),
                                     version=reports.c.version + 1)).rowcount
     if not done:
-        raise _stale()
+        raise StaleEdit("report")
     result = get_report(db, scope, report_id)
     assert result is not None
     return result
@@ -167,21 +163,10 @@ def publish(db: AppDB, scope: Scope, report_id: int, findings: Any, expected_ver
                                     published_by=username, published_at=now, updated_at=now,
                                     version=reports.c.version + 1)).rowcount
     if not done:
-        raise _stale()
+        raise StaleEdit("report")
     result = get_report(db, scope, report_id)
     assert result is not None
     return result
-
-
-def delete_draft(db: AppDB, scope: Scope, report_id: int, expected_version: int) -> None:
-    _editable(db, scope, report_id)
-    from sqlalchemy import delete
-
-    with db.engine.begin() as conn:
-        done = conn.execute(delete(reports).where(reports.c.id == report_id, reports.c.version == expected_version,
-                                                  reports.c.status == "draft")).rowcount
-    if not done:
-        raise _stale()
 
 
 def month_alerts(db: AppDB, scope: Scope, dept_id: str, month: date) -> list[dict[str, Any]]:

@@ -50,8 +50,8 @@ class PasswordPolicyError(UserError):
 class StaleEdit(CodedError):
     """Someone else changed the record since it was read."""
 
-    def __init__(self) -> None:
-        super().__init__("stale", "someone else changed this user since you opened it: reload and try again")
+    def __init__(self, what: str = "user") -> None:
+        super().__init__("stale", f"someone else changed this {what} since you opened it: reload and try again")
 
 
 def password_problem(password: str, username: str = "") -> str | None:

@@ -15,7 +15,6 @@ import math
 from datetime import date
 from typing import Any
 
-import pandas as pd
 from sqlalchemy import func, select
 
 from ..errors import UserError
@@ -148,7 +147,3 @@ def generate(wh: Warehouse, scope: Scope, dept_id: str, month: date) -> dict[str
             "previous": per.previous().label, "year_ago": per.year_ago().label, "key": key, "trend": trend,
             "structure": _structure(wh, scope, dept_id, per), "costs": _costs(wh, scope, dept_id, per),
             "targets": targets, "data_through": str(fresh.data_through), "data_stamp": fresh.stamp}
-
-
-def key_frame(content: dict[str, Any]) -> pd.DataFrame:
-    return pd.DataFrame(content.get("key", []))
