@@ -15,17 +15,15 @@ import math
 from datetime import date
 from typing import Any
 
-from sqlalchemy import func, select
-
 from ..errors import UserError
 from ..periods import Period, add_months, month_end
 from ..registry import INDICATORS, Level
-from ..schema import dim_department, fact_inpatient_case, fact_outpatient_daily
 from ..scope import Scope
 from ..sources import Filters
-from ..warehouse import Warehouse, memoized
+from ..warehouse import Warehouse
 from .department import CATEGORIES, cost_breakdown
 from .kpis import compare, indicator_values
+from .revenue import OP_PARTS, PARTS, DrillPath, members, totals
 from .targets import is_sum, target_progress
 
 KEY_FIGURES = ("outpatient_visits", "discharges", "surgeries", "bed_days", "bed_occupancy", "alos", "revenue_total",
@@ -33,8 +31,7 @@ KEY_FIGURES = ("outpatient_visits", "discharges", "surgeries", "bed_days", "bed_
                "material_share", "service_revenue_share", "cmi", "time_index", "cost_index", "drg_margin", "full_cost",
                "balance")
 TREND = ("revenue_total", "discharges", "outpatient_visits", "alos", "drug_share", "material_share")
-COMPONENTS = ("drug", "material", "exam", "lab", "treatment", "surgery", "nursing", "bed", "other")
-ip, op = fact_inpatient_case.c, fact_outpatient_daily.c
+COMPONENTS = PARTS  # drugs, materials, exams, lab, treatment, surgery, nursing, beds, other
 
 
 def _num(v: Any) -> float | None:
@@ -62,21 +59,12 @@ def check_month(wh: Warehouse, month: date) -> Period:
     return per
 
 
-@memoized
 def revenue_components(wh: Warehouse, scope: Scope, dept_id: str, period: Period) -> dict[str, dict[str, float]]:
-    """Inpatient and outpatient revenue by component for one department: {'inpatient': {...}, 'outpatient': {...}}."""
-    in_scope = scope.clause()
-    ip_cols = [func.coalesce(func.sum(getattr(ip, f"charge_{c}")), 0).label(c) for c in COMPONENTS]
-    ip_stmt = (select(*ip_cols).select_from(fact_inpatient_case.join(dim_department, ip.dept_id == dim_department.c.dept_id))
-               .where(in_scope, ip.dept_id == dept_id, ip.discharge_date.between(period.start, period.end)))
-    op_parts = ("drug", "material", "exam", "lab", "treatment", "other")
-    op_cols = [func.coalesce(func.sum(getattr(op, f"revenue_{c}")), 0).label(c) for c in op_parts]
-    op_stmt = (select(*op_cols).select_from(fact_outpatient_daily.join(dim_department,
-                                                                        op.dept_id == dim_department.c.dept_id))
-               .where(in_scope, op.dept_id == dept_id, op.date.between(period.start, period.end)))
-    a, b = wh.frame(ip_stmt).iloc[0], wh.frame(op_stmt).iloc[0]
-    return {"inpatient": {c: float(a[c] or 0) for c in COMPONENTS},
-            "outpatient": {c: float(b[c] or 0) if c in op_parts else 0.0 for c in COMPONENTS}}
+    """Inpatient and outpatient revenue by component for one department: {'inpatient': {...},
+    'outpatient': {...}}; the revenue drill-down's figures for the department (Σ of its groups)."""
+    t = totals(members(wh, scope, period, "all", DrillPath(dept_id, "group")))
+    return {"inpatient": {c: float(t[f"ip_{c}"]) for c in COMPONENTS},
+            "outpatient": {c: float(t[f"op_{c}"]) if c in OP_PARTS else 0.0 for c in COMPONENTS}}
 
 
 def _structure(wh: Warehouse, scope: Scope, dept_id: str, per: Period) -> list[dict[str, Any]]:
