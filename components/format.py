@@ -62,3 +62,20 @@ def format_points(diff: float | None, lang: str) -> str:
         return "—"
     points = round(diff * 100, 1) + 0.0  # + 0.0 turns -0.0 into 0.0
     return f"{points:+.1f}{'个百分点' if lang == 'zh' else ' pp'}" if points else f"0.0{'个百分点' if lang == 'zh' else ' pp'}"
+
+
+def format_cell(value: object, kind: str, lang: str) -> str:
+    """A table cell: "text" as it is (blank when missing), "int" with thousands separators,
+    "yuan" as an amount (万/亿), "days" or "hours" with one decimal; any other kind is a
+    registry unit (ratio, index …). A missing number is "—"."""
+    if kind == "text":
+        return "" if _missing(value) else str(value)  # type: ignore[arg-type]
+    if _missing(value):  # type: ignore[arg-type]
+        return "—"
+    if kind == "int":
+        return f"{float(value):,.0f}"  # type: ignore[arg-type]
+    if kind == "yuan":
+        return format_amount(value, lang)  # type: ignore[arg-type]
+    if kind in ("days", "hours"):
+        return f"{float(value):,.1f}"  # type: ignore[arg-type]
+    return format_indicator(value, kind, lang)  # type: ignore[arg-type]

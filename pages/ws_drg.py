@@ -16,7 +16,7 @@ import plotly.graph_objects as go
 from dash import ALL, Input, Output, State, callback, ctx, dcc, html, no_update
 from flask import current_app
 
-from components.format import format_amount, format_indicator
+from components.format import format_amount, format_cell
 from components.i18n import t
 from data_layer.errors import UserError
 from data_layer.periods import Period
@@ -57,17 +57,8 @@ def _settings() -> Any:
 
 
 def _num(v: Any, kind: str, lang: str) -> str:
-    if kind == "text":
-        return "" if v is None or (isinstance(v, float) and v != v) else str(v)
-    if v is None or (isinstance(v, float) and v != v):
-        return "—"
-    if kind == "int":
-        return f"{int(v):,}"
-    if kind == "yuan":
-        return format_amount(v, lang)
-    if kind == "days":
-        return f"{v:.1f}"
-    return format_indicator(v, "index", lang)
+    """A cell of the DRG tables; weights and ratios read as indices."""
+    return format_cell(v, kind if kind in ("text", "int", "yuan", "days") else "index", lang)
 
 
 def layout(dept: str | None = None, period: str | None = None, **_q: str) -> Any:

@@ -22,7 +22,7 @@ from flask import current_app
 from flask_login import current_user
 
 from appdb.appraisals import NAME_MAX, get_appraisal, list_appraisals, save_appraisal
-from components.format import format_amount, format_indicator
+from components.format import format_cell, format_indicator
 from components.i18n import t
 from data_layer.errors import UserError
 from data_layer.periods import Period
@@ -82,17 +82,8 @@ def _missing(v: Any) -> bool:
 
 
 def _fmt(v: Any, kind: str, lang: str) -> str:
-    if kind == "text":
-        return "" if _missing(v) else str(v)
-    if _missing(v):
-        return "—"
-    if kind == "int":
-        return f"{float(v):,.0f}"
-    if kind == "yuan":
-        return format_amount(v, lang)
-    if kind == "hours":
-        return f"{float(v):,.1f}"
-    return format_indicator(v, "ratio", lang)
+    """A cell of the device tables; utilization and shares read as percentages."""
+    return format_cell(v, kind if kind in ("text", "int", "yuan", "hours") else "ratio", lang)
 
 
 # --------------------------------------------------------------------------------------------- layout
