@@ -106,6 +106,18 @@ class Warehouse:
         return Freshness(_as_datetime(loaded_at), _as_date(through), min(firsts) if firsts else None,
                          month_end(lm) if lm else None)
 
+    def remember(self, parts: tuple, compute: Callable[[], Any], ttl: int | None = None) -> Any:
+        """A result kept in the cache under `parts` and the freshness stamp (so a new load
+        replaces it), for `ttl` seconds at most; `compute()` when it is not there. DataFrames
+        come back as copies, so a caller may change what it gets."""
+        raw = repr((*parts, self.freshness().stamp))
+        key = "q:" + hashlib.sha256(raw.encode()).hexdigest()
+        hit = self._safe_get(key)
+        if hit is None:
+            hit = compute()
+            self._safe_set(key, hit, timeout=ttl)
+        return hit.copy() if isinstance(hit, pd.DataFrame) else hit
+
     def _safe_get(self, key: str) -> Any:
         try:
             return self.cache.get(key)
@@ -153,15 +165,8 @@ def memoized(fn: Callable[..., R] | None = None, *, ttl: int | None = None) -> A
     def wrapper(wh: Warehouse, scope: Scope, *args: Any, **kwargs: Any) -> R:
         if not isinstance(scope, Scope):
             raise TypeError(f"{fn.__name__} needs a Scope, got {type(scope).__name__}")
-        stamp = wh.freshness().stamp
-        raw = repr((fn.__module__, fn.__qualname__, scope.key, stamp, args, sorted(kwargs.items())))
-        key = "q:" + hashlib.sha256(raw.encode()).hexdigest()
-        hit = wh._safe_get(key)
-        if hit is not None:
-            return hit.copy() if isinstance(hit, pd.DataFrame) else hit
-        result = fn(wh, scope, *args, **kwargs)
-        wh._safe_set(key, result, timeout=ttl)
-        return result.copy() if isinstance(result, pd.DataFrame) else result
+        return wh.remember((fn.__module__, fn.__qualname__, scope.key, args, sorted(kwargs.items())),
+                           lambda: fn(wh, scope, *args, **kwargs), ttl)
 
     wrapper.uncached = fn  # type: ignore[attr-defined]
     return wrapper

@@ -75,22 +75,13 @@ def cached_answer(key_args=None, ttl: int = ANSWER_TTL):
     nothing but the warehouse. An answer is kept for `ttl` seconds at most, so a panel that
     failed once is tried again."""
     import functools
-    import hashlib
 
     def wrap(fn):
         @functools.wraps(fn)
         def inner(*args):
-            wh = warehouse()
-            stamp = wh.freshness().stamp
             parts = key_args(*args) if key_args else args
-            raw = repr((fn.__module__, fn.__qualname__, current_scope().key, current_lang(), stamp, parts))
-            key = "answer:" + hashlib.sha256(raw.encode()).hexdigest()
-            hit = wh._safe_get(key)
-            if hit is not None:
-                return hit
-            answer = fn(*args)
-            wh._safe_set(key, answer, timeout=ttl)
-            return answer
+            return warehouse().remember(("answer", fn.__module__, fn.__qualname__, current_scope().key, current_lang(),
+                                         parts), lambda: fn(*args), ttl)
 
         inner.uncached = fn  # type: ignore[attr-defined]
         return inner

@@ -79,3 +79,30 @@ def test_a_dead_cache_does_not_break_queries(duck_url: str) -> None:
     wh = Warehouse(duck_url, make_cache("redis://127.0.0.1:1/0"))
     df = indicator_values(wh, Scope.hospital(), ("alos",), PERIOD)
     assert df["value"].iloc[0] > 0
+
+
+def test_a_repeated_callback_answer_comes_from_the_cache_per_scope(server) -> None:
+    """cached_answer: the same request again reads no warehouse rows; another user's scope has
+    its own answer (counted with an engine event on the real warehouse)."""
+    from sqlalchemy import event
+
+    from .helpers import post_callback, signed_in
+
+    wh = server.extensions["hospdash"].warehouse
+    statements: list[str] = []
+    listener = lambda *a: statements.append(a[2])  # noqa: E731 - (conn, cursor, statement, …)
+    inputs = [{"id": "dw-dept", "property": "value", "value": "D001"},
+              {"id": "dw-period", "property": "value", "value": "ytd"}]
+    event.listen(wh.engine, "before_cursor_execute", listener)
+    try:
+        director = signed_in(server, "dir1")
+        first = post_callback(server, director, "dw-wards.children", inputs)
+        asked = len(statements)
+        again = post_callback(server, director, "dw-wards.children", inputs)
+        assert asked > 0 and first == again and len([s for s in statements[asked:] if "fact_" in s]) == 0
+        leader = signed_in(server, "lead1")
+        before = len(statements)
+        assert post_callback(server, leader, "dw-wards.children", inputs)[0] == 200
+        assert any("fact_" in s for s in statements[before:])  # the leader's scope: its own answer
+    finally:
+        event.remove(wh.engine, "before_cursor_execute", listener)
