@@ -53,6 +53,14 @@ def safe_next(target: str | None) -> str | None:
     return target
 
 
+def referrer_path() -> str | None:
+    """The path and query of the page that sent this request, when it is one of ours."""
+    parts = urlsplit(request.referrer or "")
+    if parts.netloc != request.host or parts.scheme not in ("http", "https"):
+        return None
+    return safe_next(parts.path + (f"?{parts.query}" if parts.query else ""))
+
+
 def client_ip() -> str:
     return request.remote_addr or "unknown"
 
@@ -236,7 +244,8 @@ def init_auth(server: Flask) -> None:
         code = code if code in LANGS else "zh"
         if current_user.is_authenticated:
             state.appdb.set_lang(current_user.id, code)
-        resp = redirect(safe_next(request.form.get("next")) or "/")
+        # back to the page the switch was pressed on (the shell's form cannot know it: it comes from the referrer)
+        resp = redirect(safe_next(request.form.get("next")) or referrer_path() or "/")
         resp.set_cookie("lang", code, max_age=365 * 86400, samesite="Lax", secure=state.settings.secure_cookies)
         return resp
 

@@ -64,7 +64,7 @@ def _nav_links(role: str, lang: str) -> list[Any]:
     return links
 
 
-def _post_button(action: str, label: str, element_id: str, next_url: str = "/") -> html.Form:
+def _post_button(action: str, label: str, element_id: str, next_url: str = "") -> html.Form:
     return html.Form([
         dcc.Input(type="hidden", name="csrf_token", value=generate_csrf()),
         dcc.Input(type="hidden", name="next", value=next_url),
@@ -85,7 +85,7 @@ def shell_layout() -> html.Div:
             html.Span(f"{current_user.display_name} · {t('role.' + role, lang)}", className="user-badge",
                       id="user-badge"),
             _post_button(f"/lang/{'en' if lang == 'zh' else 'zh'}", t("lang.switch", lang), "lang-switch"),
-            _post_button("/logout", t("nav.logout", lang), "logout"),
+            _post_button("/logout", t("nav.logout", lang), "logout", "/"),
         ], className="nav-user"),
     ], className="app-navbar", id="app-navbar")
     return html.Div([

@@ -251,6 +251,19 @@ def test_language_choice_is_remembered_for_the_user(server: Flask) -> None:
     assert server.extensions["hospdash"].appdb.get_by_username("dir1").lang == "en"
 
 
+def test_language_switch_returns_to_the_page_it_was_pressed_on(server: Flask) -> None:
+    client = _signed_in(server, "dir1")
+    token = client.get_cookie("_csrf_token").value
+    back = client.post("/lang/en", data={"csrf_token": token},
+                       headers={"Referer": "http://localhost/department?dept=D001&period=2026-10"})
+    assert back.status_code == 302 and back.headers["Location"] == "/department?dept=D001&period=2026-10"
+    foreign = client.post("/lang/zh", data={"csrf_token": token},
+                          headers={"Referer": "http://evil.example/department"})
+    assert foreign.headers["Location"] == "/"  # another site's page is never a destination
+    nothing = client.post("/lang/zh", data={"csrf_token": token})
+    assert nothing.headers["Location"] == "/"
+
+
 # ------------------------------------------------------------ demo accounts
 def test_demo_accounts_are_refused_on_a_warehouse_the_generator_did_not_build(tmp_path, demo_data,
                                                                              app_env) -> None:

@@ -1,8 +1,12 @@
 """The real pages in headless Chromium: sign-in in both languages, the switch, the 403 page."""
 from __future__ import annotations
 
+import time
+
 import pytest
+from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException, TimeoutException
 from selenium.webdriver.common.by import By
+from selenium.webdriver.support.ui import WebDriverWait
 
 from .conftest import PASSWORD
 
@@ -23,10 +27,42 @@ def _sign_in(duo, username: str, password: str = PASSWORD) -> None:
     duo.find_element("#login-submit").click()
 
 
+def _settled(duo) -> None:
+    """Wait until no callback is running, so a click is not lost to the page still laying itself out."""
+    duo.wait_for_no_elements("[data-dash-is-loading]", timeout=20)
+    duo.driver.execute_async_script("requestAnimationFrame(() => requestAnimationFrame(arguments[0]))")
+
+
 def _switch_login_language(duo) -> None:
     duo.driver.get(duo.server.url + "/login")
-    duo.wait_for_element("#login-lang", timeout=10).click()
-    duo.wait_for_element("#login-form", timeout=10)
+    before = duo.wait_for_element("#login-submit", timeout=10).text
+    # the old page stays until the new one arrives: wait for the other language, not just for a form
+    _click_until(duo, "#login-lang", lambda d: _text_or_none(d, "#login-submit") not in (None, before))
+
+
+def _click_until(duo, selector: str, arrived, timeout: float = 20) -> None:
+    """Click and wait for what the click brings. Headless Chromium now and then drops a click that lands
+    while the page is still laying itself out; the button is still there then, and a user would press
+    it again, so the test does too (once the old page is gone the button is gone with it)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            duo.driver.find_element(By.CSS_SELECTOR, selector).click()
+        except (NoSuchElementException, StaleElementReferenceException):
+            pass  # the page is already on its way
+        try:
+            WebDriverWait(duo.driver, min(5, max(0.1, deadline - time.monotonic()))).until(arrived)
+            return
+        except TimeoutException:
+            if time.monotonic() >= deadline:
+                raise
+
+
+def _text_or_none(driver, selector: str) -> str | None:
+    try:
+        return driver.find_element(By.CSS_SELECTOR, selector).text
+    except (NoSuchElementException, StaleElementReferenceException):
+        return None
 
 
 def test_sign_in_in_english_lands_on_the_campus_screen(browser) -> None:
@@ -54,10 +90,13 @@ def test_sign_in_in_chinese_and_switch_language(browser) -> None:
     browser.wait_for_element("#freshness", timeout=20)
     assert "数据截至" in browser.find_element("#freshness").text
     assert "专科运营助理" in browser.find_element("#user-badge").text
+    page = browser.driver.current_url
     browser.find_element("#lang-switch").click()  # to English, remembered for the user
     browser.wait_for_text_to_equal("#logout", "Sign out", timeout=20)
-    browser.find_element("#logout").click()
-    browser.wait_for_element("#login-form", timeout=10)
+    browser.wait_for_contains_text("#freshness", "Data through", timeout=20)
+    assert browser.driver.current_url == page  # the switch keeps the user on the page they were on
+    _settled(browser)
+    _click_until(browser, "#logout", lambda d: d.find_elements(By.CSS_SELECTOR, "#login-form"))
     browser.driver.delete_all_cookies()  # a new browser: the saved preference must come from the user
     _sign_in(browser, "asst1")
     browser.wait_for_element("#freshness", timeout=20)
