@@ -9,12 +9,12 @@ module, so an indicator means the same everywhere.
 from __future__ import annotations
 
 import operator
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import Any
 
 import numpy as np
-import pandas as pd
 from sqlalchemy import ColumnElement, Double, case, cast, distinct, func
 
 from .errors import UserError
@@ -77,10 +77,13 @@ class Measure:
 
 
 # ----------------------------------------------------------------------- formulas
-class Expr:
-    """A formula over measures that evaluates on a frame and renders as text."""
+Columns = Mapping[str, Any]  # measure code -> its values (a numpy array, or a frame's column)
 
-    def evaluate(self, frame: pd.DataFrame) -> pd.Series:
+
+class Expr:
+    """A formula over measures that evaluates on columns of measures and renders as text."""
+
+    def evaluate(self, frame: Columns) -> np.ndarray:
         raise NotImplementedError
 
     def render(self) -> str:
@@ -113,8 +116,8 @@ class Expr:
 class M(Expr):
     code: str
 
-    def evaluate(self, frame: pd.DataFrame) -> pd.Series:
-        return frame[self.code].astype(float)
+    def evaluate(self, frame: Columns) -> np.ndarray:
+        return np.asarray(frame[self.code], dtype=float)
 
     def render(self) -> str:
         return self.code
@@ -127,8 +130,8 @@ class M(Expr):
 class K(Expr):
     value: float
 
-    def evaluate(self, frame: pd.DataFrame) -> pd.Series:
-        return pd.Series(self.value, index=frame.index, dtype=float)
+    def evaluate(self, frame: Columns) -> np.ndarray:
+        return np.float64(self.value)  # broadcast against the measures
 
     def render(self) -> str:
         return f"{self.value:g}"
@@ -146,10 +149,11 @@ class BinOp(Expr):
     left: Expr
     right: Expr
 
-    def evaluate(self, frame: pd.DataFrame) -> pd.Series:
+    def evaluate(self, frame: Columns) -> np.ndarray:
         a, b = self.left.evaluate(frame), self.right.evaluate(frame)
         if self.op == "/":
-            return a / b.where(b != 0, np.nan)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                return np.where(b != 0, a / np.where(b != 0, b, 1.0), np.nan)  # nothing to divide by: no figure
         return _OPS[self.op](a, b)
 
     def render(self) -> str:
@@ -355,8 +359,9 @@ class Indicator:
     def name(self, lang: str) -> str:
         return self.name_zh if lang.startswith("zh") else self.name_en
 
-    def evaluate(self, frame: pd.DataFrame) -> pd.Series:
-        return self.formula.evaluate(frame)
+    def evaluate(self, frame: Columns, rows: int) -> np.ndarray:
+        """The indicator for `rows` members, from their measures (numpy arrays or a frame's columns)."""
+        return np.broadcast_to(np.asarray(self.formula.evaluate(frame), dtype=float), (rows,)).copy()
 
 
 MONTHLY_SOURCES = frozenset({"cost", "staff", "budget"})

@@ -109,45 +109,57 @@ def values_of_periods(wh: Warehouse, scope: Scope, codes: tuple[str, ...], perio
         plans.append((plain, mwin, plan))
 
     frames = _fetch(wh, scope, level, filters, grain, ctx, requests)
-    names = None
+    names: dict[str, tuple[str, str]] | None = None
+    cols = ["key", "name_zh", "name_en", *(["period_start"] if grain else []), "indicator", "value",
+            "window_start", "window_end"]
     out: list[pd.DataFrame | UserError] = []
     for item in plans:
         if isinstance(item, UserError):
             out.append(item)
             continue
         plain, mwin, plan = item
-        df = _assemble(indicators, plan, frames, plain, mwin, grain)
-        if not df.empty:
-            if names is None:
-                names = level_names(wh, scope, level)
-            df = df.merge(names, on="key", how="left")
-            df["name_zh"] = df["name_zh"].fillna(df["key"])
-            df["name_en"] = df["name_en"].fillna(df["key"])
-            sort = ["indicator", "key", *(["period_start"] if grain else [])]
-            df = df.sort_values(sort, kind="stable")
-        cols = ["key", "name_zh", "name_en", *(["period_start"] if grain else []), "indicator", "value",
-                "window_start", "window_end"]
-        out.append(df.reindex(columns=cols).reset_index(drop=True) if not df.empty else pd.DataFrame(columns=cols))
+        got = _assemble(indicators, plan, frames, plain, mwin, grain is not None)
+        if not got["key"]:
+            out.append(pd.DataFrame(columns=cols))
+            continue
+        if names is None:
+            named = level_names(wh, scope, level)
+            names = dict(zip(named["key"], zip(named["name_zh"], named["name_en"], strict=True), strict=True))
+        got["name_zh"] = [names[k][0] if k in names else k for k in got["key"]]
+        got["name_en"] = [names[k][1] if k in names else k for k in got["key"]]
+        df = pd.DataFrame({c: got[c] for c in cols})
+        df = df.sort_values(["indicator", "key", *(["period_start"] if grain else [])], kind="stable")
+        out.append(df.reset_index(drop=True))
     return out
 
 
+class _Block:
+    """The measures of one (source, window): one row per member (key [, period start])."""
+
+    __slots__ = ("rows", "cols")
+
+    def __init__(self, rows: list[tuple], cols: dict[str, np.ndarray]):
+        self.rows = rows  # (key,) or (key, period_start)
+        self.cols = cols
+
+
 def _fetch(wh: Warehouse, scope: Scope, level: Level, filters: Filters, grain: Grain | None, ctx: MeasureContext,
-           requests: dict[tuple[str, Window], set[str]]) -> dict[tuple[str, Window], pd.DataFrame]:
-    """Every requested (source, window) as a frame of key [, period_start] and measures; one
-    round trip per source."""
+           requests: dict[tuple[str, Window], set[str]]) -> dict[tuple[str, Window], _Block]:
+    """Every requested (source, window) as a block of members and measures; one round trip per
+    source. Members without a key (a case with no doctor, at the doctor level) belong to no one."""
     from sqlalchemy import Integer, literal, union_all
 
     by_source: dict[str, list[Window]] = defaultdict(list)
     for (src, window) in requests:
         by_source[src].append(window)
-    frames: dict[tuple[str, Window], pd.DataFrame] = {}
+    frames: dict[tuple[str, Window], _Block] = {}
     for src, windows in by_source.items():
         source = SOURCES[src]
         measures = sorted(set().union(*(requests[(src, w)] for w in windows)))
         live = [w for w in windows if not (w is None and source.date_col is not None)]
         for w in windows:
             if w is None and source.date_col is not None:  # no whole closed month: nothing to read
-                frames[(src, w)] = pd.DataFrame(columns=["key", *measures])
+                frames[(src, w)] = _Block([], {m: np.empty(0) for m in measures})
         if not live:
             continue
         needs = frozenset().union(*(MEASURES[m].needs for m in measures))
@@ -157,119 +169,127 @@ def _fetch(wh: Warehouse, scope: Scope, level: Level, filters: Filters, grain: G
                                 needs=needs, scope_clause=scope.clause(), filters=filters, window=w, grain=src_grain)
                    for i, w in enumerate(live)]
         df = wh.frame(selects[0] if len(selects) == 1 else union_all(*selects))
-        for m in measures:
-            df[m] = pd.to_numeric(df[m], errors="coerce").astype(float)
         if level == Level.hospital:
-            df["key"] = "all"
+            keys = ["all"] * len(df)
+        else:
+            keys = [None if k is None or k != k else str(k) for k in df["key"].tolist()]
         start = _grain_start(df, src_grain)
-        if start is not None:
-            df["period_start"] = start
-        df = df.drop(columns=[c for c in df.columns if c.startswith("g_")])
-        index = pd.to_numeric(df["w_index"]).astype(int) if len(df) else df["w_index"]
+        rows = [(k,) for k in keys] if start is None else list(zip(keys, start.tolist(), strict=True))
+        values = {m: pd.to_numeric(df[m], errors="coerce").to_numpy(dtype=float, na_value=np.nan) for m in measures}
+        index = np.asarray(pd.to_numeric(df["w_index"]), dtype=int) if len(df) else np.empty(0, dtype=int)
+        has_key = np.array([k is not None for k in keys], dtype=bool)
         for i, w in enumerate(live):
-            part = df[index == i].drop(columns=["w_index"]).reset_index(drop=True)
-            frames[(src, w)] = part
+            take = np.flatnonzero((index == i) & has_key)
+            frames[(src, w)] = _Block([rows[j] for j in take], {m: v[take] for m, v in values.items()})
     return frames
 
 
 def _assemble(indicators: list[Indicator], plan: dict[str, list[tuple[str, Window]]],
-              frames: dict[tuple[str, Window], pd.DataFrame], plain: Window, mwin: Window,
-              grain: Grain | None) -> pd.DataFrame:
-    """The indicators' values for one period from the fetched measures.
+              frames: dict[tuple[str, Window], _Block], plain: Window, mwin: Window,
+              by_period: bool) -> dict[str, list]:
+    """The indicators' values for one period from the fetched measures, as columns (key,
+    [period_start], indicator, value, window_start, window_end).
 
     The measures of every source are joined once per kind of window (the period's days; its
-    closed months), with a column per source saying where it has members; an indicator takes
+    closed months), with a flag per source saying where it has members; an indicator takes
     the rows where one of its own dated sources has a member, as if joined alone."""
-    on = ["key"] + (["period_start"] if grain else [])
-    wides: dict[bool, tuple[pd.DataFrame, dict[tuple[str, Window], str]] | None] = {}
+    wides: dict[bool, _Joined | None] = {}
     for monthly in (False, True):
         if monthly and mwin is None:
             continue
         reqs = [r for ind in indicators if ind.monthly == monthly for r in plan[ind.code]]
         if reqs:
-            wides[monthly] = _wide(frames, list(dict.fromkeys(reqs)), on)
-    out = []
+            wides[monthly] = _join(frames, list(dict.fromkeys(reqs)))
+    out: dict[str, list] = {c: [] for c in ("key", "period_start", "indicator", "value", "window_start", "window_end")}
     for ind in indicators:
         if ind.monthly and mwin is None:
             continue  # no whole closed month in the period: no figure, rather than a misleading zero
         dated = [r for r in dict.fromkeys(plan[ind.code]) if SOURCES[r[0]].date_col is not None]
         wide = wides.get(ind.monthly)
         if not dated or wide is None:  # attributes only: join them alone
-            reqs = tuple(sorted(dict.fromkeys(plan[ind.code]), key=lambda r: r[0]))
-            merged = _join(frames, reqs, on)
+            merged = _join(frames, sorted(dict.fromkeys(plan[ind.code]), key=lambda r: r[0]), ordered=True)
+            rows, cols = (merged.rows, merged.cols) if merged is not None else ([], {})
         else:
-            frame, present = wide
-            mask = frame[[present[r] for r in dated]].any(axis=1)
-            merged = frame[mask] if not mask.all() else frame
-        if merged is None or merged.empty:
+            take = np.logical_or.reduce([wide.present[r] for r in dated])
+            if take.all():
+                rows, cols = wide.rows, wide.cols
+            else:
+                pick = np.flatnonzero(take)
+                rows, cols = [wide.rows[j] for j in pick], {m: v[pick] for m, v in wide.cols.items()}
+        if not rows:
             continue
-        missing = [m for m in ind.measures if m not in merged.columns]
-        if missing:
-            merged = merged.assign(**dict.fromkeys(missing, 0.0))
+        n = len(rows)
+        zeros = np.zeros(n)
+        values = ind.evaluate({m: cols.get(m, zeros) for m in ind.measures}, n)
+        values[np.isinf(values)] = np.nan
         win = mwin if ind.monthly else plain
-        rows = merged[on].copy()
-        rows["indicator"] = ind.code
-        rows["value"] = ind.evaluate(merged).astype(float).replace([np.inf, -np.inf], np.nan).to_numpy()
-        rows["window_start"] = win[0] if win else None
-        rows["window_end"] = win[1] if win else None
-        out.append(rows)
-    if not out:
-        return pd.DataFrame()
-    result = pd.concat(out, ignore_index=True)
-    result["key"] = result["key"].astype(str)
-    return result
+        out["key"] += [r[0] for r in rows]
+        if by_period:
+            out["period_start"] += [r[1] for r in rows]
+        out["indicator"] += [ind.code] * n
+        out["value"].append(values)
+        out["window_start"] += [win[0] if win else None] * n
+        out["window_end"] += [win[1] if win else None] * n
+    out["value"] = np.concatenate(out["value"]) if out["value"] else np.empty(0)
+    return out
 
 
-def _wide(frames: dict[tuple[str, Window], pd.DataFrame], reqs: list[tuple[str, Window]],
-          on: list[str]) -> tuple[pd.DataFrame, dict[tuple[str, Window], str]] | None:
-    """Every dated (source, window) outer-joined on the key [and period], undated attributes
-    added where they apply, missing measures as zero, and a presence column per dated source;
-    None when no dated source has a member."""
-    dated = sorted((r for r in reqs if SOURCES[r[0]].date_col is not None), key=lambda r: r[0])
-    undated = sorted((r for r in reqs if SOURCES[r[0]].date_col is None), key=lambda r: r[0])
-    merged: pd.DataFrame | None = None
-    present: dict[tuple[str, Window], str] = {}
-    for i, req in enumerate(dated):
-        flag = f"_present_{i}"
-        present[req] = flag
-        df = frames[req].assign(**{flag: True})
-        merged = df if merged is None else merged.merge(df, on=[c for c in on if c in df.columns and c in merged.columns],
-                                                        how="outer")
-    if merged is None:
-        return None
-    merged = merged.dropna(subset=["key"])
-    if merged.empty:
-        return None
-    for req in undated:  # attributes (floor area, device value) never add members
-        merged = merged.merge(frames[req], on="key", how="left")
-    flags = list(present.values())
-    merged[flags] = merged[flags].fillna(False).astype(bool)
-    measures = [c for c in merged.columns if c not in on and c != "key" and c not in flags]
-    merged[measures] = merged[measures].fillna(0.0)
-    return merged.reset_index(drop=True), present
+class _Joined(_Block):
+    """Several blocks side by side, with a flag per dated block marking its members."""
+
+    __slots__ = ("present",)
+
+    def __init__(self, rows: list[tuple], cols: dict[str, np.ndarray], present: dict[tuple[str, Window], np.ndarray]):
+        super().__init__(rows, cols)
+        self.present = present
 
 
-def _join(frames: dict[tuple[str, Window], pd.DataFrame], reqs: tuple[tuple[str, Window], ...],
-          on: list[str]) -> pd.DataFrame | None:
-    """The measures of several (source, window) frames side by side: every member of any dated
-    source (outer join), attributes of undated sources added where they apply, missing measures
-    as zero; None when no source has a member."""
-    merged: pd.DataFrame | None = None
+def _join(frames: dict[tuple[str, Window], _Block], reqs: list[tuple[str, Window]],
+          ordered: bool = False) -> _Joined | None:
+    """The measures of several (source, window) blocks side by side: every member of a dated
+    source (an outer join), attributes of undated sources (floor area, device value) added where
+    they apply but never adding members, missing measures as zero; None when there is no member.
+    `ordered`: take the blocks in the given order, so that attributes met before any dated
+    source give the members (an indicator of attributes alone); otherwise dated sources first."""
+    if not ordered:
+        reqs = (sorted((r for r in reqs if SOURCES[r[0]].date_col is not None), key=lambda r: r[0])
+                + sorted((r for r in reqs if SOURCES[r[0]].date_col is None), key=lambda r: r[0]))
+    members: dict[tuple, int] = {}
+    joined: list[tuple[tuple[str, Window], _Block, bool]] = []  # (request, block, adds members)
     for req in reqs:
-        df = frames[req]
-        if SOURCES[req[0]].date_col is None:  # attributes (floor area, device value) never add members
-            part = df
-            merged = part if merged is None else merged.merge(part, on="key", how="left")
-            continue
-        merged = df if merged is None else merged.merge(df, on=[c for c in on if c in df.columns and c in merged.columns],
-                                                        how="outer")
-    assert merged is not None
-    merged = merged.dropna(subset=["key"])
-    if merged.empty:
+        block = frames[req]
+        adds = SOURCES[req[0]].date_col is not None or not joined
+        joined.append((req, block, adds))
+        if adds:
+            for row in block.rows:
+                members.setdefault(row, len(members))
+    if not members:
         return None
-    measures = [c for c in merged.columns if c not in on and c != "key"]
-    merged[measures] = merged[measures].fillna(0.0)
-    return merged
+    rows = list(members)
+    n = len(rows)
+    by_key: dict[str, list[int]] = defaultdict(list)
+    for i, row in enumerate(rows):
+        by_key[row[0]].append(i)
+    cols: dict[str, np.ndarray] = {}
+    present: dict[tuple[str, Window], np.ndarray] = {}
+    for req, block, adds in joined:
+        if adds:
+            at = np.fromiter((members[r] for r in block.rows), dtype=int, count=len(block.rows))
+            src = np.arange(len(block.rows))
+        else:  # an attribute applies to every row of its key (each period of a department)
+            pairs = [(i, j) for j, row in enumerate(block.rows) for i in by_key.get(row[0], ())]
+            at = np.fromiter((i for i, _ in pairs), dtype=int, count=len(pairs))
+            src = np.fromiter((j for _, j in pairs), dtype=int, count=len(pairs))
+        if SOURCES[req[0]].date_col is not None:
+            flag = np.zeros(n, dtype=bool)
+            flag[at] = True
+            present[req] = flag
+        for m, v in block.cols.items():
+            col = cols.setdefault(m, np.full(n, np.nan))
+            col[at] = v[src]
+    for m, col in cols.items():
+        col[np.isnan(col)] = 0.0
+    return _Joined(rows, cols, present)
 
 
 def comparison_periods(period: Period, data_through: date | None) -> tuple[Period, Period, Period]:
