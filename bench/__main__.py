@@ -51,6 +51,24 @@ def _has_warehouse(url: str) -> bool:
         engine.dispose()
 
 
+def _summarized(url: str) -> None:
+    """Build the summary tables where they are missing or older than the load (as a loading job would)."""
+    from data_layer.demo.load import SUMMARY_NAMES, analyze
+    from data_layer.engine import make_engine
+    from data_layer.summaries import build_summaries, summaries_current
+
+    engine = make_engine(url)
+    try:
+        with engine.connect() as conn:
+            current = summaries_current(conn)
+        if not current:
+            print(f"building the summary tables of {url.rsplit('/', 1)[-1]} …", flush=True)
+            build_summaries(engine)
+            analyze(engine, SUMMARY_NAMES)
+    finally:
+        engine.dispose()
+
+
 def warehouses(scales: list[float], backends: list[str], years: int, rebuild: bool, folder: Path) -> list[tuple]:
     """(label, scale, backend, url) for each warehouse, built where missing."""
     from data_layer.demo import generate, write_warehouse
@@ -92,6 +110,7 @@ def warehouses(scales: list[float], backends: list[str], years: int, rebuild: bo
                 finally:
                     engine.dispose()
         for backend, url in urls.items():
+            _summarized(url)
             out.append((f"scale {scale:g} · {backend}", scale, backend, url))
     return out
 

@@ -84,6 +84,9 @@ def build_parser() -> argparse.ArgumentParser:
     v = sub.add_parser("validate", help="check a warehouse against the contract")
     v.add_argument("--url", help="warehouse URL (default: the configured WAREHOUSE_URL)")
 
+    sm = sub.add_parser("summarize", help="build the summary tables from the newest load (run after each load)")
+    sm.add_argument("--url", help="warehouse URL (default: the configured WAREHOUSE_URL); needs a writing account")
+
     k = sub.add_parser("kpis", help="print indicators: the same numbers the pages show")
     k.add_argument("--url", help="warehouse URL (default: the configured WAREHOUSE_URL)")
     k.add_argument("--indicator", "-i", required=True, help="indicator code(s), comma-separated")
@@ -180,6 +183,27 @@ def cmd_validate(args: argparse.Namespace) -> int:
         engine.dispose()
     print(format_report(report))
     return 0 if report.ok else 1
+
+
+def cmd_summarize(args: argparse.Namespace) -> int:
+    import time
+
+    from .demo.load import SUMMARY_NAMES, analyze
+    from .engine import make_engine, translate_errors
+    from .summaries import build_summaries
+
+    url = _url(args.url)
+    engine = make_engine(url, read_only=False)
+    started = time.perf_counter()
+    try:
+        with translate_errors(url):
+            counts = build_summaries(engine)
+            analyze(engine, SUMMARY_NAMES)
+    finally:
+        engine.dispose()
+    rows = ", ".join(f"{name} {n:,}" for name, n in counts.items())
+    print(f"summary tables built in {time.perf_counter() - started:.1f} s: {rows}")
+    return 0
 
 
 def parse_scope(text: str):
@@ -353,4 +377,4 @@ def cmd_docs(args: argparse.Namespace) -> int:
 
 
 _COMMANDS = {"demo": cmd_demo, "validate": cmd_validate, "kpis": cmd_kpis, "alerts": cmd_alerts,
-             "indicators": cmd_indicators, "docs": cmd_docs}
+             "indicators": cmd_indicators, "docs": cmd_docs, "summarize": cmd_summarize}

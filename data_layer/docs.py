@@ -55,6 +55,8 @@ def indicators_doc() -> str:
 
 
 def data_dictionary_doc() -> str:
+    from .summaries import summary_metadata
+
     out = [HEADER, f"# Data dictionary (warehouse contract version {CONTRACT_VERSION})\n",
            "The tables and columns the dashboard reads. Extra tables and columns are ignored. "
            "`python -m data_layer validate --url URL` checks a warehouse against this list. "
@@ -66,6 +68,17 @@ def data_dictionary_doc() -> str:
             allowed = ALLOWED_CODES.get((table.name, c.name))
             codes = ", ".join(f"`{a}`" for a in sorted(allowed)) if allowed else ""
             out.append(f"| `{c.name}` | {c.type} | {'yes' if c.nullable else 'no'} | {key} | {codes} |")
+    out += ["\n## Summary tables (optional, written by `python -m data_layer summarize`)\n",
+            "Not part of the contract: the loading job may build them after each load, with its own writing "
+            "account, and the dashboard reads them instead of the facts for answers at the department level "
+            "and above while `agg_meta.loaded_at` equals the newest `meta_load.loaded_at`. Without them, or "
+            "when they are older than the load, the facts give the same answers more slowly "
+            "([performance](performance.md#summary-tables)).\n"]
+    for table in summary_metadata.sorted_tables:
+        measures = [c.name for c in table.columns if c.name not in ("dept_id", "day")]
+        what = ("the load the tables were built from, and when" if table.name == "agg_meta"
+                else "one row per department and day with facts; measures: " + ", ".join(f"`{m}`" for m in measures))
+        out.append(f"- `{table.name}`: {what}")
     return "\n".join(out) + "\n"
 
 

@@ -6,7 +6,7 @@ import hashlib
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from typing import Any, TypeVar
 
@@ -33,6 +33,7 @@ class Freshness:
     data_through: date | None
     first_date: date | None  # first day with facts
     months_closed_through: date | None  # last day of the newest month with monthly cost facts
+    summarized: bool = False  # the summary tables were built from this load (data_layer/summaries.py)
 
     @property
     def stamp(self) -> str:
@@ -58,8 +59,9 @@ class Warehouse:
     """A read-only warehouse with its result cache. Create one per app (or command)."""
 
     def __init__(self, url: str, cache: BaseCache | None = None, *, read_only: bool = True,
-                 engine: Engine | None = None):
+                 engine: Engine | None = None, use_summaries: bool = True):
         self.url = url
+        self.use_summaries = use_summaries  # read the summary tables when they are current
         self.engine = engine or make_engine(url, read_only=read_only)
         self.cache = cache if cache is not None else SimpleCache(threshold=5000, default_timeout=RESULT_TTL)
 
@@ -89,6 +91,8 @@ class Warehouse:
         previous = entry[1] if entry is not None else None
         if previous is not None and previous.loaded_at == loaded_at and previous.data_through == through:
             fresh = previous
+            if not fresh.summarized and self.use_summaries:  # summaries are built after the load they follow
+                fresh = replace(fresh, summarized=self._summarized())
         else:
             fresh = self._data_range(loaded_at, through)
         self._safe_set("freshness", (time.time(), fresh), timeout=0)
@@ -104,7 +108,17 @@ class Warehouse:
         firsts = [_as_date(d) for d in (first_ip, first_op) if d is not None]
         lm = _as_date(last_month)
         return Freshness(_as_datetime(loaded_at), _as_date(through), min(firsts) if firsts else None,
-                         month_end(lm) if lm else None)
+                         month_end(lm) if lm else None, self.use_summaries and self._summarized())
+
+    def _summarized(self) -> bool:
+        from .summaries import summaries_current
+
+        try:
+            with self.engine.connect() as conn:
+                return summaries_current(conn)
+        except Exception as exc:  # noqa: BLE001 - without summaries the facts answer, more slowly
+            log.info("summary tables not checked: %s", exc)
+            return False
 
     def remember(self, parts: tuple, compute: Callable[[], Any], ttl: int | None = None) -> Any:
         """A result kept in the cache under `parts` and the freshness stamp (so a new load

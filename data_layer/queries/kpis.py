@@ -17,6 +17,7 @@ from ..periods import Grain, Period, add_months, check_within, month_end
 from ..registry import MEASURES, Indicator, Level, MeasureContext, parse_indicators
 from ..scope import Scope
 from ..sources import SOURCES, Filters, build_select
+from ..summaries import summary_for
 from ..warehouse import Warehouse, memoized
 from .names import level_names
 
@@ -152,6 +153,7 @@ def _fetch(wh: Warehouse, scope: Scope, level: Level, filters: Filters, grain: G
     by_source: dict[str, list[Window]] = defaultdict(list)
     for (src, window) in requests:
         by_source[src].append(window)
+    summarized = wh.use_summaries and wh.freshness().summarized
     frames: dict[tuple[str, Window], _Block] = {}
     for src, windows in by_source.items():
         source = SOURCES[src]
@@ -164,8 +166,13 @@ def _fetch(wh: Warehouse, scope: Scope, level: Level, filters: Filters, grain: G
             continue
         needs = frozenset().union(*(MEASURES[m].needs for m in measures))
         src_grain = grain if source.date_col is not None else None
-        selects = [build_select(source, level, [literal(i, Integer).label("w_index"),
-                                                *[MEASURES[m].sql(ctx).label(m) for m in measures]],
+        summary = summary_for(src, level, filters, measures) if summarized else None
+        if summary is not None:  # the same sums from the per-department, per-day summary
+            source, needs = summary, frozenset()
+            sums = [summary.measure(m).label(m) for m in measures]
+        else:
+            sums = [MEASURES[m].sql(ctx).label(m) for m in measures]
+        selects = [build_select(source, level, [literal(i, Integer).label("w_index"), *sums],
                                 needs=needs, scope_clause=scope.clause(), filters=filters, window=w, grain=src_grain)
                    for i, w in enumerate(live)]
         df = wh.frame(selects[0] if len(selects) == 1 else union_all(*selects))
@@ -216,6 +223,10 @@ def _assemble(indicators: list[Indicator], plan: dict[str, list[tuple[str, Windo
             else:
                 pick = np.flatnonzero(take)
                 rows, cols = [wide.rows[j] for j in pick], {m: v[pick] for m, v in wide.cols.items()}
+        if by_period and any(len(r) == 1 for r in rows):
+            # attributes without a dated member have no period to stand in: no figure per period
+            keep = [i for i, r in enumerate(rows) if len(r) > 1]
+            rows, cols = [rows[i] for i in keep], {m: v[keep] for m, v in cols.items()}
         if not rows:
             continue
         n = len(rows)

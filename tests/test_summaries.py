@@ -1,0 +1,147 @@
+"""The summary tables (data_layer/summaries.py) give the same answers as the facts, on every
+backend, and are read only while they were built from the newest load."""
+from __future__ import annotations
+
+from datetime import date, datetime
+
+import numpy as np
+import pandas as pd
+import pytest
+from sqlalchemy import event, insert
+
+from data_layer.cli import main as cli
+from data_layer.demo import write_warehouse
+from data_layer.engine import make_engine
+from data_layer.periods import Period
+from data_layer.queries.kpis import values_of_periods
+from data_layer.registry import INDICATORS, Level
+from data_layer.schema import meta_load
+from data_layer.scope import Scope
+from data_layer.sources import Filters
+from data_layer.summaries import LEVELS, SUMMARY_TABLES, summary_for
+from data_layer.warehouse import Warehouse
+
+from .conftest import THROUGH
+
+PERIODS = (Period(date(2026, 1, 1), THROUGH), Period(date(2025, 2, 3), date(2025, 5, 17)), Period(THROUGH, THROUGH))
+SCOPES = (Scope.hospital(), Scope.campuses(["C2"]), Scope.departments(["D001", "D002", "D005"]))
+FILTERS = (Filters(), Filters(kind=("clinical",)), Filters(department=("D001", "D003")))
+
+
+def _statements(wh: Warehouse) -> list[str]:
+    seen: list[str] = []
+    event.listen(wh.engine, "before_cursor_execute", lambda *a: seen.append(a[2]))
+    return seen
+
+
+def _answers(wh: Warehouse, levels=LEVELS, scopes=SCOPES, filters=FILTERS, grains=(None, "month", "day")) -> pd.DataFrame:
+    frames = []
+    for level in levels:
+        for grain in grains:
+            codes = tuple(c for c, ind in INDICATORS.items()
+                          if level in ind.levels and not (ind.monthly and grain == "day"))
+            for si, scope in enumerate(scopes):
+                for fi, f in enumerate(filters):
+                    for pi, df in enumerate(values_of_periods(wh, scope, codes, PERIODS, level, f, grain)):
+                        if isinstance(df, pd.DataFrame) and not df.empty:
+                            frames.append(df.assign(level=level.value, grain=str(grain), scope=si, filters=fi,
+                                                    period=pi))
+    return pd.concat(frames, ignore_index=True)
+
+
+def _same(a: pd.DataFrame, b: pd.DataFrame) -> None:
+    keys = ["level", "grain", "scope", "filters", "period", "indicator", "key"]
+    if "period_start" in a.columns:
+        keys.append("period_start")
+    merged = a.merge(b, on=keys, how="outer", suffixes=("_sum", "_fact"), indicator=True)
+    assert (merged["_merge"] == "both").all(), merged[merged["_merge"] != "both"].head(10).to_string()
+    x, y = merged["value_sum"].astype(float).to_numpy(), merged["value_fact"].astype(float).to_numpy()
+    bad = merged[~np.isclose(x, y, rtol=1e-9, atol=1e-7, equal_nan=True)]
+    assert bad.empty, bad[[*keys, "value_sum", "value_fact"]].head(20).to_string()
+
+
+def test_every_indicator_at_every_summarized_level_matches_the_facts(duck_url: str) -> None:
+    summed, facts = Warehouse(duck_url), Warehouse(duck_url, use_summaries=False)
+    assert summed.freshness().summarized and not facts.freshness().summarized
+    read = _statements(summed)
+    got = _answers(summed)
+    assert any("agg_inpatient_daily" in s for s in read) and any("agg_ward_daily" in s for s in read)
+    _same(got, _answers(facts))
+    assert len(got) > 5000
+    summed.engine.dispose()
+    facts.engine.dispose()
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql", "mariadb"])
+def test_summaries_match_the_facts_on_every_backend(backend: str, request: pytest.FixtureRequest) -> None:
+    url = request.getfixturevalue({"sqlite": "sqlite_url", "postgresql": "postgres_url",
+                                   "mariadb": "mariadb_url"}[backend])
+    summed, facts = Warehouse(url), Warehouse(url, use_summaries=False)
+    assert summed.freshness().summarized
+    small = {"scopes": SCOPES[:2], "filters": FILTERS[:2], "grains": (None, "month")}
+    _same(_answers(summed, **small), _answers(facts, **small))
+    summed.engine.dispose()
+    facts.engine.dispose()
+
+
+def test_finer_levels_and_filters_read_the_facts(duck_url: str) -> None:
+    assert summary_for("inpatient", Level.department, Filters(), ["discharges"]) is not None
+    assert summary_for("inpatient", Level.doctor, Filters(), ["discharges"]) is None
+    assert summary_for("inpatient", Level.drg, Filters(), ["discharges"]) is None
+    assert summary_for("inpatient", Level.department, Filters(ward=("W001",)), ["discharges"]) is None
+    assert summary_for("cost", Level.department, Filters(), ["full_cost"]) is None  # monthly facts are small
+    assert summary_for("ward", Level.hospital, Filters(), ["ward_days", "open_bed_days"]) is not None
+    wh = Warehouse(duck_url)
+    read = _statements(wh)
+    values_of_periods(wh, Scope.hospital(), ("discharges", "alos"), PERIODS[:1], Level.group, Filters(), None)
+    assert read and not any("agg_" in s for s in read if "agg_meta" not in s)
+    wh.engine.dispose()
+
+
+def test_a_newer_load_makes_the_summaries_stale_until_they_are_built_again(demo_data, tmp_path, capsys) -> None:
+    url = f"duckdb:///{tmp_path / 'stale.duckdb'}"
+    engine = make_engine(url)
+    write_warehouse(engine, demo_data.tables, progress=False)
+    first = Warehouse(url, engine=engine)
+    assert first.freshness().summarized
+    with engine.begin() as conn:  # tonight's load: new meta_load row, summaries not yet rebuilt
+        conn.execute(insert(meta_load).values(loaded_at=datetime(2026, 11, 23, 2, 0), data_through=THROUGH,
+                                              source="nightly ETL"))
+    engine.dispose()
+    stale = Warehouse(url)
+    assert not stale.freshness().summarized
+    read = _statements(stale)
+    before = _answers(stale, levels=(Level.department,), scopes=SCOPES[:1], filters=FILTERS[:1], grains=(None,))
+    assert not any("agg_inpatient_daily" in s for s in read)  # the facts answer meanwhile
+    stale.engine.dispose()
+
+    assert cli(["summarize", "--url", url]) == 0
+    out = capsys.readouterr().out
+    assert "summary tables built" in out and "agg_inpatient_daily" in out
+    fresh = Warehouse(url)
+    assert fresh.freshness().summarized
+    after = _answers(fresh, levels=(Level.department,), scopes=SCOPES[:1], filters=FILTERS[:1], grains=(None,))
+    _same(after, before)
+    fresh.engine.dispose()
+
+
+def test_summarize_explains_a_warehouse_it_cannot_reach(capsys) -> None:
+    assert cli(["summarize", "--url", "postgresql+psycopg://nobody@127.0.0.1:1/none"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error:") and "Traceback" not in err
+
+
+def test_summary_tables_hold_one_row_per_department_and_day(duck_url: str) -> None:
+    from sqlalchemy import func, select
+
+    from data_layer.schema import fact_inpatient_case as ip
+
+    engine = make_engine(duck_url, read_only=True)
+    with engine.connect() as conn:
+        rows = conn.execute(select(func.count()).select_from(SUMMARY_TABLES["inpatient"])).scalar()
+        pairs = conn.execute(select(func.count()).select_from(
+            select(ip.c.dept_id, ip.c.discharge_date).distinct().subquery())).scalar()
+        cases = conn.execute(select(func.sum(SUMMARY_TABLES["inpatient"].c.discharges))).scalar()
+        total = conn.execute(select(func.count()).select_from(ip)).scalar()
+    engine.dispose()
+    assert rows == pairs and cases == total
