@@ -76,8 +76,11 @@ def data_dictionary_doc() -> str:
             "([performance](performance.md#summary-tables)).\n"]
     for table in summary_metadata.sorted_tables:
         measures = [c.name for c in table.columns if c.name not in ("dept_id", "day")]
-        what = ("the load the tables were built from, and when" if table.name == "agg_meta"
-                else "one row per department and day with facts; measures: " + ", ".join(f"`{m}`" for m in measures))
+        measures = [m for m in measures if m not in ("drg_code", "month_start")]
+        rows = {"agg_meta": None, "agg_inpatient_drg_monthly": "one row per department, DRG group and month"}.get(
+            table.name, "one row per department and day with facts")
+        what = ("the load the tables were built from, and when" if rows is None
+                else f"{rows}; measures: " + ", ".join(f"`{m}`" for m in measures))
         out.append(f"- `{table.name}`: {what}")
     return "\n".join(out) + "\n"
 

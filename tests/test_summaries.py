@@ -7,7 +7,7 @@ from datetime import date, datetime
 import numpy as np
 import pandas as pd
 import pytest
-from sqlalchemy import event, insert
+from sqlalchemy import event, insert, select
 
 from data_layer.cli import main as cli
 from data_layer.demo import write_warehouse
@@ -18,7 +18,7 @@ from data_layer.registry import INDICATORS, Level
 from data_layer.schema import meta_load
 from data_layer.scope import Scope
 from data_layer.sources import Filters
-from data_layer.summaries import LEVELS, SUMMARY_TABLES, summary_for
+from data_layer.summaries import LEVELS, SUMMARY_TABLES, monthly_summary_for, split_window, summary_for
 from data_layer.warehouse import Warehouse
 
 from .conftest import THROUGH
@@ -64,10 +64,35 @@ def test_every_indicator_at_every_summarized_level_matches_the_facts(duck_url: s
     summed, facts = Warehouse(duck_url), Warehouse(duck_url, use_summaries=False)
     assert summed.freshness().summarized and not facts.freshness().summarized
     read = _statements(summed)
-    got = _answers(summed)
-    assert any("agg_inpatient_daily" in s for s in read) and any("agg_ward_daily" in s for s in read)
-    _same(got, _answers(facts))
+    levels = (*LEVELS, Level.drg)
+    got = _answers(summed, levels=levels)
+    for table in ("agg_inpatient_daily", "agg_ward_daily", "agg_inpatient_drg_monthly"):
+        assert any(table in s for s in read), table
+    _same(got, _answers(facts, levels=levels))
     assert len(got) > 5000
+
+
+def test_drg_answers_take_whole_months_from_the_summary_and_the_days_around_them_from_the_facts(
+        duck_url: str) -> None:
+    summed, facts = Warehouse(duck_url), Warehouse(duck_url, use_summaries=False)
+    read = _statements(summed)
+    dept = str(summed.frame(select(SUMMARY_TABLES["inpatient"].c.dept_id).limit(1)).iloc[0, 0])  # any department
+    codes = ("discharges", "cmi", "drg_margin", "alos")
+    cases = [(Level.drg, Filters()), (Level.drg, Filters(department=(dept,))),
+             (Level.department, Filters(drg=("CB35", "OB15", "FT25"))), (Level.hospital, Filters(drg=("OC13",)))]
+    for level, f in cases:
+        for grain in (None, "month", "quarter"):
+            for a, b in zip(values_of_periods(summed, Scope.hospital(), codes, PERIODS, level, f, grain),
+                            values_of_periods(facts, Scope.hospital(), codes, PERIODS, level, f, grain), strict=True):
+                pd.testing.assert_frame_equal(a, b, rtol=1e-9, check_dtype=False)
+    monthly = [s for s in read if "agg_inpatient_drg_monthly" in s]
+    assert monthly and all("fact_inpatient_case" in s for s in monthly)  # each period here has days around its months
+    assert split_window(date(2026, 1, 1), date(2026, 11, 21)) == ((date(2026, 1, 1), date(2026, 10, 31)),
+                                                                   [(date(2026, 11, 1), date(2026, 11, 21))])
+    assert split_window(date(2025, 2, 3), date(2025, 5, 17)) == (
+        (date(2025, 3, 1), date(2025, 4, 30)), [(date(2025, 2, 3), date(2025, 2, 28)), (date(2025, 5, 1), date(2025, 5, 17))])
+    assert split_window(date(2026, 11, 3), date(2026, 11, 21)) == (None, [(date(2026, 11, 3), date(2026, 11, 21))])
+    assert monthly_summary_for("inpatient", Level.drg, Filters(), ["discharges"], "day") is None
     summed.engine.dispose()
     facts.engine.dispose()
 
@@ -87,7 +112,7 @@ def test_summaries_match_the_facts_on_every_backend(backend: str, request: pytes
 def test_finer_levels_and_filters_read_the_facts(duck_url: str) -> None:
     assert summary_for("inpatient", Level.department, Filters(), ["discharges"]) is not None
     assert summary_for("inpatient", Level.doctor, Filters(), ["discharges"]) is None
-    assert summary_for("inpatient", Level.drg, Filters(), ["discharges"]) is None
+    assert summary_for("inpatient", Level.drg, Filters(), ["discharges"]) is None  # the monthly DRG summary's
     assert summary_for("inpatient", Level.department, Filters(ward=("W001",)), ["discharges"]) is None
     assert summary_for("cost", Level.department, Filters(), ["full_cost"]) is None  # monthly facts are small
     assert summary_for("ward", Level.hospital, Filters(), ["ward_days", "open_bed_days"]) is not None

@@ -17,7 +17,7 @@ from ..periods import Grain, Period, add_months, check_within, month_end
 from ..registry import MEASURES, Indicator, Level, MeasureContext, parse_indicators
 from ..scope import Scope
 from ..sources import SOURCES, Filters, build_select
-from ..summaries import summary_for
+from ..summaries import monthly_summary_for, split_window, summary_for
 from ..warehouse import Warehouse, memoized
 from .names import level_names
 
@@ -148,7 +148,7 @@ def _fetch(wh: Warehouse, scope: Scope, level: Level, filters: Filters, grain: G
            requests: dict[tuple[str, Window], set[str]]) -> dict[tuple[str, Window], _Block]:
     """Every requested (source, window) as a block of members and measures; one round trip per
     source. Members without a key (a case with no doctor, at the doctor level) belong to no one."""
-    from sqlalchemy import Integer, literal, union_all
+    from sqlalchemy import Integer, Select, func, literal, select, union_all
 
     by_source: dict[str, list[Window]] = defaultdict(list)
     for (src, window) in requests:
@@ -166,16 +166,32 @@ def _fetch(wh: Warehouse, scope: Scope, level: Level, filters: Filters, grain: G
             continue
         needs = frozenset().union(*(MEASURES[m].needs for m in measures))
         src_grain = grain if source.date_col is not None else None
-        summary = summary_for(src, level, filters, measures) if summarized else None
-        if summary is not None:  # the same sums from the per-department, per-day summary
-            source, needs = summary, frozenset()
-            sums = [summary.measure(m).label(m) for m in measures]
-        else:
-            sums = [MEASURES[m].sql(ctx).label(m) for m in measures]
-        selects = [build_select(source, level, [literal(i, Integer).label("w_index"), *sums],
-                                needs=needs, scope_clause=scope.clause(), filters=filters, window=w, grain=src_grain)
-                   for i, w in enumerate(live)]
-        df = wh.frame(selects[0] if len(selects) == 1 else union_all(*selects))
+        daily = summary_for(src, level, filters, measures) if summarized else None
+        monthly = (monthly_summary_for(src, level, filters, measures, grain)
+                   if summarized and daily is None else None)
+
+        def part(source, i: int, w: Window, sums: list, needs: frozenset[str] = frozenset()) -> Select:
+            return build_select(source, level, [literal(i, Integer).label("w_index"), *sums], needs=needs,
+                                scope_clause=scope.clause(), filters=filters, window=w, grain=src_grain)
+
+        facts = [MEASURES[m].sql(ctx).label(m) for m in measures]
+        selects: list[Select] = []
+        regroup = False
+        for i, w in enumerate(live):
+            if daily is not None:  # the same sums from the per-department, per-day summary
+                selects.append(part(daily, i, w, [daily.measure(m).label(m) for m in measures]))
+                continue
+            months, edges = split_window(*w) if monthly is not None and w is not None else (None, [w])
+            if months is not None:  # whole months from the DRG summary, the days around them from the facts
+                selects.append(part(monthly, i, months, [monthly.measure(m).label(m) for m in measures]))
+                regroup = True
+            selects += [part(source, i, e, facts, needs) for e in edges]
+        stmt = selects[0] if len(selects) == 1 else union_all(*selects)
+        if regroup:  # add the parts of each window up again (every summarized measure is a sum)
+            parts = stmt.subquery()
+            keys = [c for c in parts.c if c.name not in measures]
+            stmt = select(*keys, *[func.sum(parts.c[m]).label(m) for m in measures]).group_by(*keys)
+        df = wh.frame(stmt)
         if level == Level.hospital:
             keys = ["all"] * len(df)
         else:
