@@ -54,6 +54,10 @@ VOLUMES = ("outpatient_visits", "emergency_visits", "discharges", "surgeries", "
 EFFICIENCY = ("bed_occupancy", "alos", "cmi")
 MIX = ("drug_share", "material_share", "service_revenue_share")
 DIVISION = ("discharges", "revenue_total", "alos", "cmi", "margin")
+# The panels' year-to-date figures and monthly trends are asked for together, so each source is
+# read once for all of them (compare() and indicator_values() keep the answer for the others).
+YTD = tuple(dict.fromkeys(VOLUMES + EFFICIENCY + MIX))
+TRENDS = ("revenue_total", "discharges")
 TREND_MONTHS = 12
 OUTPUTS = ("cw-live", "cw-volumes", "cw-efficiency", "cw-division", "cw-alerts")
 GRAPHS = ("cw-mix", "cw-trend-revenue", "cw-trend-discharges", "cw-division-trend")
@@ -192,7 +196,8 @@ def _change_text(row: Any, lang: str) -> tuple[float | None, str]:
 
 def volumes_table(scope: Scope, mtd: Period, ytd: Period, lang: str) -> html.Table:
     wh = warehouse()
-    frames = {k: compare(wh, scope, VOLUMES, p).set_index("indicator") for k, p in (("mtd", mtd), ("ytd", ytd))}
+    frames = {"mtd": compare(wh, scope, VOLUMES, mtd).set_index("indicator"),
+              "ytd": compare(wh, scope, YTD, ytd).set_index("indicator")}
     head = [html.Tr([html.Th(""), html.Th(t("wall.mtd", lang, start=f"{mtd.start:%m-%d}", end=f"{mtd.end:%m-%d}"),
                                           colSpan=2),
                      html.Th(t("wall.ytd", lang, end=f"{ytd.end:%m-%d}"), colSpan=2)]),
@@ -226,7 +231,7 @@ class _Row:
 
 
 def efficiency_tiles(scope: Scope, ytd: Period, lang: str) -> list[Any]:
-    frame = compare(warehouse(), scope, EFFICIENCY, ytd).set_index("indicator")
+    frame = compare(warehouse(), scope, YTD, ytd).set_index("indicator")
     tiles = []
     for code in EFFICIENCY:
         ind = INDICATORS[code]
@@ -246,7 +251,7 @@ def efficiency_tiles(scope: Scope, ytd: Period, lang: str) -> list[Any]:
 
 def mix_figure(scope: Scope, ytd: Period, lang: str, scale: float) -> go.Figure:
     """Revenue mix, this year to date against the same days last year, as 100% bars."""
-    frame = compare(warehouse(), scope, MIX, ytd).set_index("indicator")
+    frame = compare(warehouse(), scope, YTD, ytd).set_index("indicator")
     if frame.empty:
         return empty_figure(t("wall.no_revenue", lang), scale)
     parts = [("drug_share", "#E69F00"), ("material_share", "#CC79A7"), ("service_revenue_share", "#56B4E9")]
@@ -313,7 +318,8 @@ def trend_figure(scope: Scope, through: date, code: str, lang: str, scale: float
     """The last 12 months (bars, the current month marked as so far) against the same months a
     year earlier (line)."""
     first = add_months(through.replace(day=1), -(2 * TREND_MONTHS - 1))
-    df = indicator_values(warehouse(), scope, (code,), Period(first, through), grain="month")
+    df = indicator_values(warehouse(), scope, TRENDS, Period(first, through), grain="month")
+    df = df[df["indicator"] == code]
     ind = INDICATORS[code]
     if df.empty:
         return empty_figure(t("wall.no_data", lang), scale)
