@@ -5,6 +5,7 @@
 """
 from __future__ import annotations
 
+import gc
 import logging
 from importlib.resources import files
 from pathlib import Path
@@ -157,6 +158,8 @@ def main() -> int:
         print(f"error: {exc}")
         return 2
     print(f"Serving on http://{settings.host}:{settings.port} ({settings.describe()})", flush=True)
+    gc.collect()
+    gc.freeze()  # the app's long-lived objects stay out of full garbage collections (deploy/gunicorn.conf.py)
     from waitress import serve  # a production-grade single-process server; gunicorn for several workers
 
     serve(server, host=settings.host, port=settings.port, threads=8, ident="hospdash")

@@ -10,6 +10,7 @@ It creates its own application database (SQLite in a temporary folder) and three
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import secrets
 import statistics
@@ -193,6 +194,8 @@ def run(url: str, runs: int = 5, only: list[str] | None = None, cache_url: str |
     per = Period(through.replace(month=1, day=1), through)
     ctx = Ctx(clinical[0], tuple(clinical[:3]), equip, per.start, per.end)
     clients = {u: _client(server, u) for u in ("leader", "director", "assistant")}
+    gc.collect()
+    gc.freeze()  # as gunicorn's workers are set up (deploy/gunicorn.conf.py)
     out = []
     for sc in SCENARIOS:
         if only and not any(o in sc.name for o in only):

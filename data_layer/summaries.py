@@ -34,8 +34,8 @@ from sqlalchemy import (
     distinct,
     func,
     insert,
-    literal,
     inspect,
+    literal,
     select,
 )
 from sqlalchemy.engine import Connection, Engine

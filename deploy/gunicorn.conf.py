@@ -53,6 +53,7 @@ to import the app in every worker instead (each worker then checks the migration
 """
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import os
 import sys
@@ -147,9 +148,21 @@ def _drop_pools(close: bool) -> None:
 
 def when_ready(server) -> None:  # in the master, after preloading, before the first fork
     _drop_pools(close=True)
+    if _state() is not None:
+        # Everything imported so far lives as long as the worker: keep it out of the garbage
+        # collector's full passes, which otherwise walk it all and pause a request for up to
+        # ~0.1 s (docs/performance.md). Forked workers also keep sharing these pages.
+        gc.collect()
+        gc.freeze()
     if _state() is not None and getattr(_state(), "_warehouse", None) is not None:
         server.log.warning("the warehouse was opened before the workers were forked; "
                            "set GUNICORN_PRELOAD=false if the warehouse is a DuckDB file")
+
+
+def post_worker_init(worker) -> None:  # in each worker, once it has imported the app
+    if not preload_app:  # preloaded: frozen once in the master (when_ready)
+        gc.collect()
+        gc.freeze()
 
 
 def post_fork(server, worker) -> None:  # in each new worker

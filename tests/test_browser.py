@@ -1,6 +1,7 @@
 """The real pages in headless Chromium: sign-in in both languages, the switch, the 403 page."""
 from __future__ import annotations
 
+import contextlib
 import time
 
 import pytest
@@ -46,10 +47,8 @@ def _click_until(duo, selector: str, arrived, timeout: float = 20) -> None:
     it again, so the test does too (once the old page is gone the button is gone with it)."""
     deadline = time.monotonic() + timeout
     while True:
-        try:
+        with contextlib.suppress(NoSuchElementException, StaleElementReferenceException):  # already on its way
             duo.driver.find_element(By.CSS_SELECTOR, selector).click()
-        except (NoSuchElementException, StaleElementReferenceException):
-            pass  # the page is already on its way
         try:
             WebDriverWait(duo.driver, min(5, max(0.1, deadline - time.monotonic()))).until(arrived)
             return

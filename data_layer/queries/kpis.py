@@ -11,12 +11,13 @@ from datetime import date, timedelta
 
 import numpy as np
 import pandas as pd
+from sqlalchemy import Integer, Select, func, literal, select, union_all
 
 from ..errors import UserError
 from ..periods import Grain, Period, add_months, check_within, month_end
 from ..registry import MEASURES, Indicator, Level, MeasureContext, parse_indicators
 from ..scope import Scope
-from ..sources import SOURCES, Filters, build_select
+from ..sources import SOURCES, Filters, Source, build_select
 from ..summaries import monthly_summary_for, split_window, summary_for
 from ..warehouse import Warehouse, memoized
 from .names import level_names
@@ -148,8 +149,6 @@ def _fetch(wh: Warehouse, scope: Scope, level: Level, filters: Filters, grain: G
            requests: dict[tuple[str, Window], set[str]]) -> dict[tuple[str, Window], _Block]:
     """Every requested (source, window) as a block of members and measures; one round trip per
     source. Members without a key (a case with no doctor, at the doctor level) belong to no one."""
-    from sqlalchemy import Integer, Select, func, literal, select, union_all
-
     by_source: dict[str, list[Window]] = defaultdict(list)
     for (src, window) in requests:
         by_source[src].append(window)
@@ -170,9 +169,10 @@ def _fetch(wh: Warehouse, scope: Scope, level: Level, filters: Filters, grain: G
         monthly = (monthly_summary_for(src, level, filters, measures, grain)
                    if summarized and daily is None else None)
 
-        def part(source, i: int, w: Window, sums: list, needs: frozenset[str] = frozenset()) -> Select:
-            return build_select(source, level, [literal(i, Integer).label("w_index"), *sums], needs=needs,
-                                scope_clause=scope.clause(), filters=filters, window=w, grain=src_grain)
+        def part(src_: Source, i: int, w: Window, sums: list, needs: frozenset[str] = frozenset(),
+                 grain: Grain | None = src_grain) -> Select:
+            return build_select(src_, level, [literal(i, Integer).label("w_index"), *sums], needs=needs,
+                                scope_clause=scope.clause(), filters=filters, window=w, grain=grain)
 
         facts = [MEASURES[m].sql(ctx).label(m) for m in measures]
         selects: list[Select] = []
@@ -189,8 +189,8 @@ def _fetch(wh: Warehouse, scope: Scope, level: Level, filters: Filters, grain: G
         stmt = selects[0] if len(selects) == 1 else union_all(*selects)
         if regroup:  # add the parts of each window up again (every summarized measure is a sum)
             parts = stmt.subquery()
-            keys = [c for c in parts.c if c.name not in measures]
-            stmt = select(*keys, *[func.sum(parts.c[m]).label(m) for m in measures]).group_by(*keys)
+            by = [c for c in parts.c if c.name not in measures]
+            stmt = select(*by, *[func.sum(parts.c[m]).label(m) for m in measures]).group_by(*by)
         df = wh.frame(stmt)
         if level == Level.hospital:
             keys = ["all"] * len(df)
@@ -314,7 +314,7 @@ def _join(frames: dict[tuple[str, Window], _Block], reqs: list[tuple[str, Window
         for m, v in block.cols.items():
             col = cols.setdefault(m, np.full(n, np.nan))
             col[at] = v[src]
-    for m, col in cols.items():
+    for col in cols.values():
         col[np.isnan(col)] = 0.0
     return _Joined(rows, cols, present)
 
