@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 import time
 from collections.abc import Callable
@@ -85,7 +86,9 @@ def build_parser() -> argparse.ArgumentParser:
     v.add_argument("--url", help="warehouse URL (default: the configured WAREHOUSE_URL)")
 
     sm = sub.add_parser("summarize", help="build the summary tables from the newest load (run after each load)")
-    sm.add_argument("--url", help="warehouse URL (default: the configured WAREHOUSE_URL); needs a writing account")
+    sm.add_argument("--url", help="warehouse URL (default: SUMMARIZE_URL, else WAREHOUSE_URL); needs a writing account")
+    sm.add_argument("--if-stale", action="store_true",
+                    help="do nothing when the summary tables already match the newest load (for a timer)")
 
     k = sub.add_parser("kpis", help="print indicators: the same numbers the pages show")
     k.add_argument("--url", help="warehouse URL (default: the configured WAREHOUSE_URL)")
@@ -190,13 +193,18 @@ def cmd_summarize(args: argparse.Namespace) -> int:
 
     from .demo.load import SUMMARY_NAMES, analyze
     from .engine import make_engine, translate_errors
-    from .summaries import build_summaries
+    from .summaries import build_summaries, summaries_current
 
-    url = _url(args.url)
+    url = _url(args.url or os.environ.get("SUMMARIZE_URL"))
     engine = make_engine(url, read_only=False)
     started = time.perf_counter()
     try:
         with translate_errors(url):
+            if args.if_stale:
+                with engine.connect() as conn:
+                    if summaries_current(conn):
+                        print("summary tables are current: nothing to do")
+                        return 0
             counts = build_summaries(engine)
             analyze(engine, SUMMARY_NAMES)
     finally:

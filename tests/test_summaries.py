@@ -140,9 +140,11 @@ def test_a_newer_load_makes_the_summaries_stale_until_they_are_built_again(demo_
     assert not any("agg_inpatient_daily" in s for s in read)  # the facts answer meanwhile
     stale.engine.dispose()
 
-    assert cli(["summarize", "--url", url]) == 0
+    assert cli(["summarize", "--url", url, "--if-stale"]) == 0  # what the timer runs
     out = capsys.readouterr().out
     assert "summary tables built" in out and "agg_inpatient_daily" in out
+    assert cli(["summarize", "--url", url, "--if-stale"]) == 0
+    assert "nothing to do" in capsys.readouterr().out
     fresh = Warehouse(url)
     assert fresh.freshness().summarized
     after = _answers(fresh, levels=(Level.department,), scopes=SCOPES[:1], filters=FILTERS[:1], grains=(None,))
