@@ -56,7 +56,6 @@ PG_RANDOM_PAGE_COST = 1.1  # PostgreSQL's default (4) assumes spinning disks
 
 def _summarized(url: str) -> None:
     """Build the summary tables where they are missing or older than the load (as a loading job would)."""
-    from data_layer.demo.load import SUMMARY_NAMES, analyze
     from data_layer.engine import make_engine
     from data_layer.summaries import build_summaries, summaries_current
 
@@ -67,7 +66,6 @@ def _summarized(url: str) -> None:
         if not current:
             print(f"building the summary tables of {url.rsplit('/', 1)[-1]} …", flush=True)
             build_summaries(engine)
-            analyze(engine, SUMMARY_NAMES)
     finally:
         engine.dispose()
 

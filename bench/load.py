@@ -64,6 +64,16 @@ MAX_CASCADE = 12  # callbacks fired for one click at most
 
 
 # ------------------------------------------------------------------ measurements
+def _reason(exc: BaseException) -> str:
+    """The innermost cause of a connection error, by name (RemoteDisconnected, ConnectionRefusedError …)."""
+    while exc.__context__ is not None or exc.__cause__ is not None:
+        exc = exc.__cause__ or exc.__context__
+    for arg in getattr(exc, "args", ()):  # urllib3 wraps the socket error in its arguments
+        if isinstance(arg, BaseException):
+            return _reason(arg)
+    return type(exc).__name__
+
+
 @dataclass
 class Sample:
     at: float  # when the response arrived (time.monotonic())
@@ -148,11 +158,22 @@ class Browser:
     # -- HTTP, measured
     def _request(self, kind: str, method: str, url: str, **kw: Any) -> requests.Response | None:
         start = time.monotonic()
-        try:
-            resp = self.http.request(method, self.base + url, timeout=REQUEST_TIMEOUT, **kw)
-        except requests.RequestException as exc:
-            self.rec.add(Sample(time.monotonic(), kind, (time.monotonic() - start) * 1000, 0, type(exc).__name__))
-            return None
+        for attempt in (1, 2):
+            try:
+                resp = self.http.request(method, self.base + url, timeout=REQUEST_TIMEOUT, **kw)
+                break
+            except requests.ConnectionError as exc:
+                # A kept-alive connection the server closed while this user was thinking: a browser
+                # sends the request again on a new connection (nothing was answered), and so do we,
+                # once; the time of both attempts counts.
+                if attempt == 1 and "Connection aborted" in str(exc):
+                    continue
+                self.rec.add(Sample(time.monotonic(), kind, (time.monotonic() - start) * 1000, 0,
+                                    f"ConnectionError ({_reason(exc)})"))
+                return None
+            except requests.RequestException as exc:
+                self.rec.add(Sample(time.monotonic(), kind, (time.monotonic() - start) * 1000, 0, type(exc).__name__))
+                return None
         ok = resp.status_code < 400 or (kind == "login" and resp.status_code == 302)
         self.rec.add(Sample(time.monotonic(), kind, (time.monotonic() - start) * 1000, resp.status_code,
                             None if ok else f"HTTP {resp.status_code}"))

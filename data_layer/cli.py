@@ -191,7 +191,6 @@ def cmd_validate(args: argparse.Namespace) -> int:
 def cmd_summarize(args: argparse.Namespace) -> int:
     import time
 
-    from .demo.load import SUMMARY_NAMES, analyze
     from .engine import make_engine, translate_errors
     from .summaries import build_summaries, summaries_current
 
@@ -206,7 +205,6 @@ def cmd_summarize(args: argparse.Namespace) -> int:
                         print("summary tables are current: nothing to do")
                         return 0
             counts = build_summaries(engine)
-            analyze(engine, SUMMARY_NAMES)
     finally:
         engine.dispose()
     rows = ", ".join(f"{name} {n:,}" for name, n in counts.items())

@@ -205,8 +205,8 @@ def _fill_drg_monthly() -> object:
 
 
 def build_summaries(engine: Engine) -> dict[str, int]:
-    """(Re)build every summary table from the facts and stamp it with the newest load; returns
-    rows per table. Run it after each load, with an account that may create tables."""
+    """(Re)build every summary table from the facts, stamp it with the newest load and analyze
+    it; returns rows per table. Run it after each load, with an account that may create tables."""
     summary_metadata.drop_all(engine)
     summary_metadata.create_all(engine)
     counts = {}
@@ -221,6 +221,9 @@ def build_summaries(engine: Engine) -> dict[str, int]:
             ["loaded_at", "built_at"],
             select(func.max(meta_load.c.loaded_at), literal(datetime.now(UTC).replace(tzinfo=None), DateTime))
             .where(meta_load.c.loaded_at.is_not(None)).having(func.count() > 0)))
+    from .demo.load import analyze  # the planner's statistics, as after any load
+
+    analyze(engine, list(summary_metadata.tables))
     return counts
 
 

@@ -95,7 +95,7 @@ backlog = 256
 # ------------------------------------------------------------------ timeouts
 timeout = _env_int("GUNICORN_TIMEOUT", 120, 10, 3600)
 graceful_timeout = 30
-keepalive = 5  # nginx keeps idle upstream connections open (deploy/nginx.conf: keepalive 16)
+keepalive = 5  # idle upstream connections nginx keeps (deploy/nginx.conf: keepalive 16) close on its side first (4 s)
 
 # A worker is replaced after this many requests (spread so they never restart together):
 # a guard against slow memory growth in long-lived processes.

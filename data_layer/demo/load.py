@@ -14,9 +14,7 @@ from sqlalchemy.schema import CreateIndex, CreateTable, DropTable
 from tqdm import tqdm
 
 from ..schema import metadata
-from ..summaries import build_summaries, summary_metadata
-
-SUMMARY_NAMES = tuple(summary_metadata.tables)
+from ..summaries import build_summaries
 
 # Load order: dimensions first, facts after (no FK constraints are created, but this
 # keeps a half-finished load recognisable).
@@ -128,8 +126,8 @@ def write_warehouse(engine: Engine, tables: dict[str, pd.DataFrame], progress: b
             load_frame(engine, metadata.tables[name], tables[name], bar)
             counts[name] = len(tables[name])
     create_indexes(engine)
+    analyze(engine)
     build_summaries(engine)  # as a hospital's loading job runs `python -m data_layer summarize`
-    analyze(engine, [*TABLE_ORDER, *SUMMARY_NAMES])
     return counts
 
 
