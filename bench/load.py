@@ -592,6 +592,25 @@ def gunicorn(env: dict[str, str], workers: int | None, log_path: Path) -> Iterat
                 proc.wait()
 
 
+def _describe_warehouse(url: str) -> str:
+    """The warehouse's backend and database name, and whether its summary tables are current."""
+    from sqlalchemy import make_url
+
+    from data_layer.engine import make_engine
+    from data_layer.summaries import summaries_current
+
+    engine = make_engine(url)
+    try:
+        with engine.connect() as conn:
+            summarized = summaries_current(conn)
+    except Exception:  # noqa: BLE001 - a description, not a check
+        summarized = False
+    finally:
+        engine.dispose()
+    u = make_url(url)
+    return f"{u.get_backend_name()} {u.database} ({'with' if summarized else 'without'} current summary tables)"
+
+
 def clear_redis(url: str) -> int:
     """Delete the app's cache keys (prefix hospdash:) in the Redis database of `url`."""
     import redis
@@ -665,6 +684,8 @@ def main(argv: list[str] | None = None) -> int:
             "measured": f"{duration:.0f} s per run after every user signed in",
             "think time": f"{think[0]:g}-{think[1]:g} s (seed {args.seed})",
             "mix": "leaders 20 % (wall screens), directors 40 % (/department), assistants 40 % (/workspace)"}
+    if args.warehouse:
+        meta["warehouse"] = _describe_warehouse(args.warehouse)
     if args.url:
         meta["server"] = args.url
         for n in counts:
