@@ -118,7 +118,10 @@ def create_app(config: Settings | dict[str, Any] | None = None) -> Flask:
 def ensure_demo_warehouse(settings: Settings) -> None:
     """Build the embedded demo warehouse on first start (with a progress bar)."""
     path = settings.warehouse_path
-    if not settings.embedded or path is None or path.exists():
+    if not settings.embedded or path is None:
+        return
+    if path.exists():
+        _refresh_demo_summaries(settings.warehouse_url)
         return
     from data_layer.config import DEMO_SCALE, DEMO_SEED, DEMO_YEARS
     from data_layer.demo.build import build_demo
@@ -128,6 +131,25 @@ def ensure_demo_warehouse(settings: Settings) -> None:
     result = build_demo(settings.warehouse_url, scale=DEMO_SCALE, years=DEMO_YEARS, seed=DEMO_SEED)
     print(f"Demo warehouse ready: {sum(result.counts.values()):,} rows in "
           f"{result.generate_seconds + result.load_seconds:.0f} s.", flush=True)
+
+
+def _refresh_demo_summaries(url: str) -> None:
+    """The embedded demo warehouse is the app's own file: when its summary tables were built by
+    an older release (or never), build them again before serving, as a loading job would."""
+    from data_layer.engine import make_engine
+    from data_layer.summaries import build_summaries, summaries_current
+
+    engine = make_engine(url, read_only=False)
+    try:
+        with engine.connect() as conn:
+            current = summaries_current(conn)
+        if not current:
+            print("Building the demo warehouse's summary tables …", flush=True)
+            build_summaries(engine)
+    except Exception as exc:  # noqa: BLE001 - without summaries the facts answer, more slowly
+        log.warning("demo summary tables not built: %s", exc)
+    finally:
+        engine.dispose()
 
 
 def ensure_demo_accounts(server: Flask) -> None:

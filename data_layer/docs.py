@@ -79,7 +79,7 @@ def data_dictionary_doc() -> str:
         measures = [m for m in measures if m not in ("drg_code", "month_start")]
         rows = {"agg_meta": None, "agg_inpatient_drg_monthly": "one row per department, DRG group and month"}.get(
             table.name, "one row per department and day with facts")
-        what = ("the load the tables were built from, and when" if rows is None
+        what = ("the load the tables were built from, when, and the layout of the release that built them" if rows is None
                 else f"{rows}; measures: " + ", ".join(f"`{m}`" for m in measures))
         out.append(f"- `{table.name}`: {what}")
     return "\n".join(out) + "\n"

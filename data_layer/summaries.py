@@ -12,6 +12,7 @@ the same either way (tests/test_summaries.py); only the time differs.
 """
 from __future__ import annotations
 
+import hashlib
 import logging
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -99,7 +100,15 @@ drg_monthly = Table("agg_inpatient_drg_monthly", summary_metadata, Column("dept_
                       if c.name not in ("dept_id", "day")])
 Index("ix_agg_drg_month", drg_monthly.c.month_start, drg_monthly.c.drg_code)
 agg_meta = Table("agg_meta", summary_metadata, Column("loaded_at", DateTime, nullable=False),
-                 Column("built_at", DateTime, nullable=False))
+                 Column("built_at", DateTime, nullable=False), Column("layout", String(32), nullable=False))
+
+
+def _layout() -> str:
+    """A fingerprint of the summary tables' columns: tables built by another release (a measure
+    added since, a type changed) do not match it and are not read until they are built again."""
+    parts = [f"{t.name}:" + ",".join(f"{c.name} {c.type}" for c in t.columns)
+             for t in summary_metadata.sorted_tables if t is not agg_meta]
+    return hashlib.sha256("|".join(parts).encode()).hexdigest()[:32]
 
 
 @dataclass(frozen=True)
@@ -218,8 +227,9 @@ def build_summaries(engine: Engine) -> dict[str, int]:
         conn.execute(_fill_drg_monthly())
         counts[drg_monthly.name] = conn.execute(select(func.count()).select_from(drg_monthly)).scalar() or 0
         conn.execute(insert(agg_meta).from_select(
-            ["loaded_at", "built_at"],
-            select(func.max(meta_load.c.loaded_at), literal(datetime.now(UTC).replace(tzinfo=None), DateTime))
+            ["loaded_at", "built_at", "layout"],
+            select(func.max(meta_load.c.loaded_at), literal(datetime.now(UTC).replace(tzinfo=None), DateTime),
+                   literal(LAYOUT, String(32)))
             .where(meta_load.c.loaded_at.is_not(None)).having(func.count() > 0)))
     from .demo.load import analyze  # the planner's statistics, as after any load
 
@@ -228,17 +238,21 @@ def build_summaries(engine: Engine) -> dict[str, int]:
 
 
 def summaries_current(conn: Connection) -> bool:
-    """Whether the summary tables were built from the newest load (a new load makes them stale
-    until they are built again; the data layer then reads the facts)."""
+    """Whether the summary tables were built from the newest load, by this release's layout (a
+    new load or an upgrade makes them stale until they are built again; the data layer then
+    reads the facts)."""
     try:
         if not inspect(conn).has_table(agg_meta.name):
             return False
         newest = select(func.max(meta_load.c.loaded_at)).scalar_subquery()
-        return bool(conn.execute(select(func.count()).select_from(agg_meta).where(agg_meta.c.loaded_at == newest))
-                    .scalar())
+        return bool(conn.execute(select(func.count()).select_from(agg_meta)
+                                 .where(agg_meta.c.loaded_at == newest, agg_meta.c.layout == LAYOUT)).scalar())
     except Exception as exc:  # noqa: BLE001 - no summaries is a slower answer, never a failure
         log.info("summary tables not usable: %s", exc)
         return False
+
+
+LAYOUT = _layout()
 
 
 def drop_summaries(engine: Engine) -> None:

@@ -152,6 +152,27 @@ def test_a_newer_load_makes_the_summaries_stale_until_they_are_built_again(demo_
     fresh.engine.dispose()
 
 
+def test_summaries_of_another_release_are_not_read(demo_data, tmp_path) -> None:
+    """An upgrade that adds a measure changes the tables' layout: the old tables are left alone
+    (the facts answer) until `summarize` builds them again, so no query ever asks for a column
+    the warehouse's tables do not have."""
+    from sqlalchemy import update
+
+    from data_layer.summaries import agg_meta
+
+    url = f"duckdb:///{tmp_path / 'old.duckdb'}"
+    engine = make_engine(url)
+    write_warehouse(engine, demo_data.tables, progress=False)
+    with engine.begin() as conn:
+        conn.execute(update(agg_meta).values(layout="built-by-an-older-release"))
+    wh = Warehouse(url, engine=engine)
+    assert not wh.freshness().summarized
+    read = _statements(wh)
+    values_of_periods(wh, Scope.hospital(), ("discharges",), PERIODS[:1], Level.department, Filters(), None)
+    assert read and not any("agg_inpatient" in s for s in read)
+    engine.dispose()
+
+
 def test_summarize_explains_a_warehouse_it_cannot_reach(capsys) -> None:
     assert cli(["summarize", "--url", "postgresql+psycopg://nobody@127.0.0.1:1/none"]) == 2
     err = capsys.readouterr().err
@@ -172,3 +193,24 @@ def test_summary_tables_hold_one_row_per_department_and_day(duck_url: str) -> No
         total = conn.execute(select(func.count()).select_from(ip)).scalar()
     engine.dispose()
     assert rows == pairs and cases == total
+
+
+def test_make_run_brings_the_embedded_demo_warehouses_summaries_up_to_date(demo_data, tmp_path, capsys) -> None:
+    """An embedded demo warehouse built by an older release gets this release's summary tables
+    at start-up (it is the app's own file); a configured warehouse is never written to."""
+    from app import ensure_demo_warehouse
+    from data_layer.config import load_settings
+    from data_layer.summaries import drop_summaries
+
+    env = {"DATA_DIR": str(tmp_path / "d")}
+    settings = load_settings(env, env_file=None)
+    settings.warehouse_path.parent.mkdir(parents=True, exist_ok=True)
+    engine = make_engine(settings.warehouse_url)
+    write_warehouse(engine, demo_data.tables, progress=False)
+    drop_summaries(engine)  # as if built before the summary tables existed
+    engine.dispose()
+    ensure_demo_warehouse(settings)
+    assert "summary tables" in capsys.readouterr().out
+    wh = Warehouse(settings.warehouse_url)
+    assert wh.freshness().summarized
+    wh.engine.dispose()
