@@ -137,15 +137,12 @@ def _refresh_demo_summaries(url: str) -> None:
     """The embedded demo warehouse is the app's own file: when its summary tables were built by
     an older release (or never), build them again before serving, as a loading job would."""
     from data_layer.engine import make_engine
-    from data_layer.summaries import build_summaries, summaries_current
+    from data_layer.summaries import summarize
 
     engine = make_engine(url, read_only=False)
     try:
-        with engine.connect() as conn:
-            current = summaries_current(conn)
-        if not current:
-            print("Building the demo warehouse's summary tables …", flush=True)
-            build_summaries(engine)
+        if summarize(engine, if_stale=True) is not None:
+            print("Built the demo warehouse's summary tables.", flush=True)
     except Exception as exc:  # noqa: BLE001 - without summaries the facts answer, more slowly
         log.warning("demo summary tables not built: %s", exc)
     finally:

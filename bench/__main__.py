@@ -57,15 +57,12 @@ PG_RANDOM_PAGE_COST = 1.1  # PostgreSQL's default (4) assumes spinning disks
 def _summarized(url: str) -> None:
     """Build the summary tables where they are missing or older than the load (as a loading job would)."""
     from data_layer.engine import make_engine
-    from data_layer.summaries import build_summaries, summaries_current
+    from data_layer.summaries import summarize
 
     engine = make_engine(url)
     try:
-        with engine.connect() as conn:
-            current = summaries_current(conn)
-        if not current:
-            print(f"building the summary tables of {url.rsplit('/', 1)[-1]} …", flush=True)
-            build_summaries(engine)
+        if summarize(engine, if_stale=True) is not None:
+            print(f"built the summary tables of {url.rsplit('/', 1)[-1]}", flush=True)
     finally:
         engine.dispose()
 
@@ -97,7 +94,9 @@ def warehouses(scales: list[float], backends: list[str], years: int, rebuild: bo
                     if not exists:
                         conn.execute(text("CREATE DATABASE " + quoted))
                     # the planner setting docs/deployment.md asks for where the warehouse is on SSDs
-                    conn.execute(text(f"ALTER DATABASE {quoted} SET random_page_cost = {PG_RANDOM_PAGE_COST}"))
+                    # (a utility statement takes no bound parameters: a quoted name and a float constant)
+                    conn.execute(text("ALTER DATABASE " + quoted + " SET random_page_cost = "
+                                      + repr(float(PG_RANDOM_PAGE_COST))))
                 urls[backend] = admin.url.set(database=name).render_as_string(hide_password=False)
                 admin.dispose()
             else:

@@ -192,21 +192,19 @@ def cmd_summarize(args: argparse.Namespace) -> int:
     import time
 
     from .engine import make_engine, translate_errors
-    from .summaries import build_summaries, summaries_current
+    from .summaries import summarize
 
     url = _url(args.url or os.environ.get("SUMMARIZE_URL"))
     engine = make_engine(url, read_only=False)
     started = time.perf_counter()
     try:
         with translate_errors(url):
-            if args.if_stale:
-                with engine.connect() as conn:
-                    if summaries_current(conn):
-                        print("summary tables are current: nothing to do")
-                        return 0
-            counts = build_summaries(engine)
+            counts = summarize(engine, if_stale=args.if_stale)
     finally:
         engine.dispose()
+    if counts is None:
+        print("summary tables are current: nothing to do")
+        return 0
     rows = ", ".join(f"{name} {n:,}" for name, n in counts.items())
     print(f"summary tables built in {time.perf_counter() - started:.1f} s: {rows}")
     return 0

@@ -161,13 +161,13 @@ def load_cluster(nodes: Sequence[tuple[str, int]], tables: dict[str, pd.DataFram
         for name in TABLE_ORDER:
             table = metadata.tables[name]
             df = tables[name]
-            cols = ", ".join(f"`{c.name}`" for c in table.columns)
+            cols = ", ".join(_ident(c.name) for c in table.columns)
             targets = clients[:1] if name in SHARDING_KEYS else clients
             for cl in targets:
                 for start in range(0, len(df), chunk):
                     part = df.iloc[start:start + chunk]
                     if len(part):
-                        cl.execute(f"INSERT INTO {database}.`{name}` ({cols}) VALUES", _values(table, part),
+                        cl.execute(f"INSERT INTO {_ident(database)}.{_ident(name)} ({cols}) VALUES", _values(table, part),
                                    columnar=True)
             counts[name] = len(df)
         return counts
@@ -184,7 +184,7 @@ def shard_counts(nodes: Sequence[tuple[str, int]], table: str) -> list[int]:
     for h, p in nodes:
         cl = Client(host=h, port=p)
         try:
-            out.append(int(cl.execute(f"SELECT count() FROM {SHARD_DATABASE}.`{table}`")[0][0]))
+            out.append(int(cl.execute(f"SELECT count() FROM {_ident(SHARD_DATABASE)}.{_ident(table)}")[0][0]))
         finally:
             cl.disconnect()
     return out

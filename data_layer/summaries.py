@@ -116,6 +116,7 @@ class SummarySource(Source):
     """A source read from its summary table: the department keys only, measures added up."""
 
     table: Table = field(default=None, compare=False)  # type: ignore[assignment]
+    of: str = ""  # the fact source it adds up
 
     def from_clause(self, needs: frozenset[str]) -> FromClause:
         return self.table.join(dim_department, self.table.c.dept_id == dim_department.c.dept_id)
@@ -130,10 +131,11 @@ class SummarySource(Source):
         return func.sum(self.table.c[code])
 
     def answers(self, code: str) -> bool:
-        return code in self.table.c or (code in DISTINCT_DAYS and MEASURES[code].source == self.name[:-len("_summary")])
+        return code in self.table.c or (code in DISTINCT_DAYS and MEASURES[code].source == self.of)
 
 
-SUMMARY_SOURCES = {src: SummarySource(f"{src}_summary", t.c.day, False, table=t) for src, t in SUMMARY_TABLES.items()}
+SUMMARY_SOURCES = {src: SummarySource(f"{src}_summary", t.c.day, False, table=t, of=src)
+                   for src, t in SUMMARY_TABLES.items()}
 
 
 @dataclass(frozen=True)
@@ -147,7 +149,8 @@ class MonthlySummarySource(SummarySource):
         return code in self.table.c
 
 
-DRG_MONTHLY = MonthlySummarySource("inpatient_drg_summary", drg_monthly.c.month_start, True, table=drg_monthly)
+DRG_MONTHLY = MonthlySummarySource("inpatient_drg_summary", drg_monthly.c.month_start, True, table=drg_monthly,
+                                   of="inpatient")
 MONTH_GRAINS = (None, "month", "quarter", "year")  # a summary month cannot be cut into days or weeks
 
 
@@ -237,6 +240,16 @@ def build_summaries(engine: Engine) -> dict[str, int]:
     return counts
 
 
+def summarize(engine: Engine, if_stale: bool = False) -> dict[str, int] | None:
+    """`build_summaries`; with `if_stale`, only when the tables do not match the newest load and
+    this release (None: they do, nothing was done)."""
+    if if_stale:
+        with engine.connect() as conn:
+            if summaries_current(conn):
+                return None
+    return build_summaries(engine)
+
+
 def summaries_current(conn: Connection) -> bool:
     """Whether the summary tables were built from the newest load, by this release's layout (a
     new load or an upgrade makes them stale until they are built again; the data layer then
@@ -260,4 +273,4 @@ def drop_summaries(engine: Engine) -> None:
 
 
 __all__ = ["DRG_MONTHLY", "SUMMARY_SOURCES", "SUMMARY_TABLES", "agg_meta", "build_summaries", "drop_summaries",
-           "monthly_summary_for", "split_window", "summaries_current", "summary_for"]
+           "monthly_summary_for", "split_window", "summaries_current", "summarize", "summary_for"]

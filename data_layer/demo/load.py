@@ -138,13 +138,14 @@ def analyze(engine: Engine, names: Iterable[str] = TABLE_ORDER) -> None:
     from sqlalchemy import text
 
     backend = engine.dialect.name
+    quote = engine.dialect.identifier_preparer.quote_identifier  # a table name cannot be a bound parameter
     if backend == "postgresql":
         with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
             for name in names:
-                conn.execute(text(f'ANALYZE "{name}"'))
+                conn.execute(text("ANALYZE " + quote(name)))
     elif backend in ("mysql", "mariadb"):
         with engine.begin() as conn:
-            conn.execute(text("ANALYZE TABLE " + ", ".join(f"`{n}`" for n in names)))
+            conn.execute(text("ANALYZE TABLE " + ", ".join(quote(n) for n in names)))
     elif backend in ("sqlite", "duckdb"):
         with engine.begin() as conn:
             conn.execute(text("ANALYZE"))
