@@ -29,6 +29,8 @@ from data_layer.scope import Scope
 from data_layer.warehouse import Warehouse
 
 from .conftest import texts
+from .helpers import decode_array as _arr
+from .helpers import post_callback as _call
 from .test_auth import _signed_in as _signed_in_zh
 
 
@@ -40,39 +42,6 @@ def _signed_in(server: Flask, username: str):
 
 THROUGH = date(2026, 11, 21)
 YTD = Period(date(2026, 1, 1), THROUGH)
-
-
-def _call(server: Flask, client, first_output: str, inputs: list[dict], state: list[dict] | None = None):
-    """Post the callback whose outputs include `first_output` (id.property), as the renderer would,
-    and return (status, {id.property: value})."""
-    dash_app = server.extensions["dash"]
-    wanted = {f"{i['id']}.{i['property']}" for i in inputs}
-    key = next(k for k, cb in dash_app.callback_map.items()
-               if first_output in [o.split("@")[0] for o in k.strip(".").split("...")]
-               and wanted == {f"{i['id']}.{i['property']}" for i in cb["inputs"]})
-    parts = key.strip(".").split("...") if key.startswith("..") else [key]
-    outputs = [{"id": p.rsplit(".", 1)[0], "property": p.rsplit(".", 1)[1]} for p in parts]
-    body = {"output": key, "outputs": outputs if key.startswith("..") else outputs[0], "inputs": inputs,
-            "state": state or [],
-            "changedPropIds": [f"{i['id']}.{i['property']}" for i in inputs if i.get("value") is not None]}
-    cookie = client.get_cookie("_csrf_token")
-    resp = client.post("/_dash-update-component", data=json.dumps(body),
-                       headers={"Content-Type": "application/json", "X-CSRFToken": cookie.value if cookie else ""})
-    if resp.status_code != 200:
-        return resp.status_code, {}
-    got = resp.get_json()["response"]
-    return 200, {f"{i}.{p.split('@')[0]}": v for i, props in got.items() for p, v in props.items()}
-
-
-def _arr(v) -> list:
-    """A figure's array as the browser gets it: a list, or Plotly's typed array (dtype + base64)."""
-    if isinstance(v, dict) and "bdata" in v:
-        import base64
-
-        import numpy as np
-
-        return np.frombuffer(base64.b64decode(v["bdata"]), dtype=np.dtype(v["dtype"])).tolist()
-    return list(v)
 
 
 TICK = [{"id": "wall-tick", "property": "data", "value": {"n": 1, "scale": 1}}]
