@@ -41,6 +41,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.engine import Connection, Engine
 
+from .errors import UserError
 from .periods import add_months, month_end
 from .registry import MEASURES, Level, MeasureContext
 from .schema import dim_department, dim_drg, fact_inpatient_case, fact_outpatient_daily, fact_ward_daily, meta_load
@@ -218,7 +219,16 @@ def _fill_drg_monthly() -> object:
 
 def build_summaries(engine: Engine) -> dict[str, int]:
     """(Re)build every summary table from the facts, stamp it with the newest load and analyze
-    it; returns rows per table. Run it after each load, with an account that may create tables."""
+    it; returns rows per table. Run it after each load, with an account that may create tables.
+    A warehouse without the tables they are built from is refused before anything is changed."""
+    from .schema import dim_date, dim_ward
+
+    present = set(inspect(engine).get_table_names())
+    needed = (fact_inpatient_case, fact_outpatient_daily, fact_ward_daily, dim_drg, dim_ward, dim_date, meta_load)
+    missing = [t.name for t in needed if t.name not in present]
+    if missing:
+        raise UserError(f"the warehouse has no {', '.join(missing)}: load it (or check the URL) before "
+                        "summarizing; nothing was changed")
     summary_metadata.drop_all(engine)
     summary_metadata.create_all(engine)
     counts = {}

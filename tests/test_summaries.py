@@ -173,6 +173,18 @@ def test_summaries_of_another_release_are_not_read(demo_data, tmp_path) -> None:
     engine.dispose()
 
 
+def test_summarize_refuses_a_warehouse_without_facts_and_changes_nothing(tmp_path, capsys) -> None:
+    url = f"duckdb:///{tmp_path / 'empty.duckdb'}"
+    assert cli(["summarize", "--url", url]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error:") and "fact_inpatient_case" in err and "nothing was changed" in err
+    from sqlalchemy import inspect
+
+    engine = make_engine(url)
+    assert not [t for t in inspect(engine).get_table_names() if t.startswith("agg_")]
+    engine.dispose()
+
+
 def test_summarize_explains_a_warehouse_it_cannot_reach(capsys) -> None:
     assert cli(["summarize", "--url", "postgresql+psycopg://nobody@127.0.0.1:1/none"]) == 2
     err = capsys.readouterr().err
