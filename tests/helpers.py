@@ -14,6 +14,16 @@ from bench.dashclient import post_callback  # noqa: F401 - the tests import it f
 from .conftest import login
 
 
+def serve(dash_duo, server: Flask) -> None:
+    """Start the app for a browser test on a free port, so suites run side by side never collide."""
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    dash_duo.start_server(server.extensions["dash"], navigate=False, port=port)
+
+
 def signed_in(server: Flask, username: str, lang: str = "en"):
     """A test client signed in as `username`, reading `lang`, with the CSRF cookie set."""
     client = server.test_client()

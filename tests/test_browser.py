@@ -10,13 +10,14 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 
 from .conftest import PASSWORD
+from .helpers import serve
 
 pytestmark = pytest.mark.browser
 
 
 @pytest.fixture
 def browser(dash_duo, server):
-    dash_duo.start_server(server.extensions["dash"], navigate=False)
+    serve(dash_duo, server)
     return dash_duo
 
 

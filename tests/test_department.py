@@ -21,6 +21,7 @@ from data_layer.sources import Filters
 from data_layer.warehouse import Warehouse
 
 from .conftest import PASSWORD, texts
+from .helpers import serve
 from .test_leadership_screens import _call, _signed_in
 
 YTD = Period(date(2026, 1, 1), date(2026, 11, 21))
@@ -162,7 +163,7 @@ def test_export_is_excel_scoped_and_audited(server: Flask) -> None:
 
 @pytest.mark.browser
 def test_phone_width_has_no_sideways_scroll(dash_duo, server) -> None:
-    dash_duo.start_server(server.extensions["dash"], navigate=False)
+    serve(dash_duo, server)
     dash_duo.driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
                                     {"width": 390, "height": 844, "deviceScaleFactor": 1, "mobile": True})
     dash_duo.driver.get(dash_duo.server.url + "/login")

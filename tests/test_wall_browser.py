@@ -16,6 +16,7 @@ from data_layer.queries.live import LIVE_METRICS
 from data_layer.schema import fact_live_snapshot
 
 from .conftest import PASSWORD
+from .helpers import serve
 
 pytestmark = pytest.mark.browser
 
@@ -61,7 +62,7 @@ def _no_scrollbars(duo) -> None:
 
 @pytest.fixture
 def wall(dash_duo, server):
-    dash_duo.start_server(server.extensions["dash"], navigate=False)
+    serve(dash_duo, server)
     _sign_in(dash_duo)
     return dash_duo
 
@@ -121,7 +122,7 @@ def test_a_warehouse_change_reaches_the_wall(dash_duo, app_env, sqlite_url: str,
     srv = create_app({**app_env, "WAREHOUSE_URL": f"sqlite:///{copy}", "WALL_REFRESH_SECONDS": "5"})
     db = srv.extensions["hospdash"].appdb
     db.create_user("lead1", "lead1", PASSWORD, "leader", "hospital", ())
-    dash_duo.start_server(srv.extensions["dash"], navigate=False)
+    serve(dash_duo, srv)
     _sign_in(dash_duo)
     dash_duo.driver.get(f"{dash_duo.server.url}/wall/campus?kiosk=1")
     _drawn(dash_duo, 4)
@@ -144,7 +145,7 @@ def test_a_warehouse_change_reaches_the_wall(dash_duo, app_env, sqlite_url: str,
 def test_a_kiosk_address_opens_the_wall_without_a_password(dash_duo, server) -> None:
     db = server.extensions["hospdash"].appdb
     _kid, token = db.issue_kiosk(db.get_by_username("lead2").id, "east wall", "admin1")
-    dash_duo.start_server(server.extensions["dash"], navigate=False)
+    serve(dash_duo, server)
     dash_duo.driver.get(f"{dash_duo.server.url}/kiosk/{token}")
     dash_duo.wait_for_element("#wall-clock", timeout=20)
     assert "kiosk=1" in dash_duo.driver.current_url

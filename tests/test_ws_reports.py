@@ -26,7 +26,7 @@ from data_layer.scope import Scope
 from data_layer.warehouse import Warehouse
 
 from .conftest import PASSWORD
-from .helpers import post_callback, signed_in, workspace_export
+from .helpers import post_callback, serve, signed_in, workspace_export
 
 MINE = Scope.departments(["D001", "D002", "D003"])
 OCTOBER = date(2026, 10, 1)
@@ -258,7 +258,7 @@ def test_generate_export_and_scope_through_the_callbacks(server: Flask) -> None:
 
 @pytest.mark.browser
 def test_the_report_prints_as_a_clean_document(dash_duo, server) -> None:
-    dash_duo.start_server(server.extensions["dash"], navigate=False)
+    serve(dash_duo, server)
     d = dash_duo.driver
     d.get(dash_duo.server.url + "/login")
     dash_duo.wait_for_element("#login-form", timeout=10)

@@ -32,7 +32,7 @@ from data_layer.sources import Filters
 from data_layer.warehouse import Warehouse
 
 from .conftest import PASSWORD, texts
-from .helpers import post_callback, signed_in, workspace_export
+from .helpers import post_callback, serve, signed_in, workspace_export
 
 YTD = Period(date(2026, 1, 1), date(2026, 11, 21))
 MINE = Scope.departments(["D001", "D002", "D003"])
@@ -340,7 +340,7 @@ def _click(dash_duo, selector: str) -> None:
 
 @pytest.mark.browser
 def test_browser_walks_down_to_the_cases_and_back_up_by_the_breadcrumbs(dash_duo, server) -> None:
-    dash_duo.start_server(server.extensions["dash"], navigate=False)
+    serve(dash_duo, server)
     dash_duo.driver.get(dash_duo.server.url + "/login")
     dash_duo.wait_for_element("#login-form", timeout=10)
     dash_duo.find_element("#username").send_keys("asst1")
