@@ -18,7 +18,7 @@ from data_layer.verdict import VERDICTS, Verdict, judge_change, judge_value, sho
 
 __all__ = ["DESK", "WALL", "Palette", "STATUS_VERDICT", "VERDICTS", "Verdict", "judge_change", "judge_value",
            "shown_as_zero", "status_class", "trend_class", "verdict_color", "WARN_ICON", "healthy_range_text",
-           "out_of_range_note"]
+           "out_of_range_mark", "out_of_range_note"]
 
 
 @dataclass(frozen=True)
@@ -85,3 +85,12 @@ def out_of_range_note(ind: Indicator, value: float | None, lang: str) -> str:
         return f"{WARN_ICON} " + t(f"palette.{side}_range", lang, range=healthy_range_text(ind, lang))
     bound = rng.high if side == "above" else rng.low
     return f"{WARN_ICON} " + t(f"palette.{side}_limit", lang, limit=format_indicator(bound, ind.unit, lang))
+
+
+def out_of_range_mark(ind: Indicator, value: float | None, lang: str) -> str:
+    """The short form for a crowded cell: "⚠ >105.0%" (the bound crossed); "" inside the range."""
+    if judge_value(ind, value) != "warn" or ind.healthy is None:
+        return ""
+    above = ind.healthy.side(float(value)) > 0  # type: ignore[arg-type]
+    bound = ind.healthy.high if above else ind.healthy.low
+    return f"{WARN_ICON} {'>' if above else '<'}{format_indicator(bound, ind.unit, lang)}"

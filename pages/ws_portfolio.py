@@ -14,7 +14,7 @@ from flask import current_app
 from appdb.alerts import open_counts_by_department
 from components.format import format_change, format_indicator, format_points
 from components.i18n import t
-from components.palette import WARN_ICON, out_of_range_note
+from components.palette import WARN_ICON, out_of_range_mark, out_of_range_note
 from data_layer.alerts.detect import LEVELS
 from data_layer.periods import Period
 from data_layer.queries.portfolio import PORTFOLIO, portfolio
@@ -94,12 +94,11 @@ def _table(per: Period, lang: str) -> Any:
             warn = out_of_range_note(ind, r["value"], lang)
             cells.append(html.Td([
                 html.Div([format_indicator(r["value"], ind.unit, lang),
-                          html.Span(SCORE_ICON[score], className="pf-icon"),
-                          html.Span(WARN_ICON, className="pf-warn-icon") if warn else None], className="pf-value"),
+                          html.Span(SCORE_ICON[score], className="pf-icon")], className="pf-value"),
                 html.Div(f"{t('home.yoy', lang)} {_change(r['yoy'], r['yoy_diff'], ind.unit, lang)}", className="pf-change"),
                 html.Div(f"{t('dw.mom', lang)} {_change(r['mom'], r['mom_diff'], ind.unit, lang)}", className="pf-change"),
                 html.Div(f"{t('ws.pf.target', lang)} {basis}", className="pf-basis") if basis else None,
-                html.Div(warn.removeprefix(WARN_ICON).strip(), className="pf-range") if warn else None,
+                html.Div(out_of_range_mark(ind, r["value"], lang), className="pf-range") if warn else None,
             ], className=f"pf-cell pf-s{score}" + (" pf-warn" if warn else ""),
                 title=" · ".join(x for x in (t(f"ws.pf.score.{score}", lang), warn) if x)))
         counts = alerts[d]
