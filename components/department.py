@@ -130,7 +130,7 @@ def pace_figure(months: pd.DataFrame, ind: Indicator, through: date, lang: str) 
                     mode="lines+markers", line={"color": DESK.bad, "dash": "dash", "width": 3},
                     marker={"symbol": "diamond"},
                     hovertext=[format_indicator(v, ind.unit, lang) for v in months["expected"]], hoverinfo="text+x")
-    fig.update_xaxes(tickfont={"size": 11 if len(labels) > 6 else 12})
+    fig.update_xaxes(tickfont={"size": 10 if len(labels) > 9 else 12})
     fig.update_xaxes(type="category", tickangle=0, categoryorder="array", categoryarray=labels)
     if ind.unit == "ratio":
         fig.update_yaxes(tickformat=".0%")

@@ -73,6 +73,7 @@ WORKLOAD = ("outpatient_visits", "emergency_visits", "admissions", "discharges",
 FINANCE = ("revenue_total", "full_cost", "balance", "margin")
 DISCIPLINE = ("cmi", "high_weight_share", "level4_surgery_share", "time_index", "cost_index", "mortality")
 TABLES = ("targets", "wards", "groups", "costs", "discipline")
+SHORT_PERIOD_DAYS = 7  # below this, the overview warns that its changes rest on very few days
 
 
 def _my_departments() -> pd.DataFrame:
@@ -195,6 +196,9 @@ def _overview(scope: Scope, dept: str, per: Period, lang: str) -> Any:
                      className="stat-change"),
         ], className="stat-card", id={"type": "dw-card", "index": code}))
     notes = [html.P(t("dw.period", lang, start=per.start, end=per.end), className="note")]
+    days = (per.end - per.start).days + 1
+    if days < SHORT_PERIOD_DAYS:  # the 1st of a month: a day or two of data swing by tens of percent
+        notes.insert(0, html.P(t("dw.short_period", lang, days=days), className="alert alert-info py-1 px-2 mb-1"))
     monthly = rows[rows["indicator"].map(lambda c: INDICATORS[c].monthly)]
     windows = monthly.dropna(subset=["window_end"])
     if not windows.empty:

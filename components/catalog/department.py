@@ -11,6 +11,10 @@ TEXTS.update({
     "dw.why_title": ("查看拉开差距的月份、医疗组和医生", "See the months, medical groups and doctors behind the gap"),
     "dw.pick_target": ("图表与原因：", "Chart and causes:"),
     "dw.no_such_target": ("本科室今年没有这项年度目标。", "This department has no such annual target this year."),
+    "dw.short_period": ("本期只有 {days} 天的数据：变化幅度大多来自少量病例的波动，仅供参考；"
+                        "月度判断请看“本年累计”或“上月”。",
+                        "This period holds only {days} day(s) of data: its changes mostly reflect a handful of "
+                        "cases; read the year to date or last month for a judgement."),
     "dw.monthly": ("当月水平", "Monthly level"),
     "dw.target_line": ("年度目标", "Annual target"),
     "dw.level_title": ("各月水平与目标", "monthly level against the target"),
@@ -40,4 +44,4 @@ TEXTS.update({
                         "date and swings when it has few cases."),
 })
 TEXTS.update({f"dw.month.{i}": (f"{i}月", name) for i, name in
-              enumerate("Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec".split(), start=1)})
+              enumerate(["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"], start=1)})
