@@ -256,3 +256,20 @@ def warn_marks(ind: Indicator, value: float, lang: str) -> tuple[str, str]:
     """(text suffix, title) for a value outside the healthy range: " ⚠" and the range in words."""
     note = out_of_range_note(ind, value, lang)
     return (f" {WARN_ICON}", note) if note else ("", "")
+
+
+def targets_export_frame(df: pd.DataFrame, lang: str) -> pd.DataFrame:
+    """The targets table as exported: headers, indicator names, pacing basis and status in the
+    reader's language (no codes), numbers left as numbers for the workbook to format."""
+    return pd.DataFrame({
+        t("dw.t.indicator", lang): [INDICATORS[c].name(lang) for c in df["indicator"]],
+        t("dw.t.target", lang): df["target"],
+        t("dw.t.actual", lang): df["actual"],
+        t("dw.x.basis", lang): [t(f"dw.basis.{b}", lang, share=f"{e:.0%}") for b, e in zip(df["basis"], df["elapsed"],
+                                                                                          strict=True)],
+        t("dw.t.expected", lang): df["expected"],
+        t("dw.t.deviation", lang): df["deviation"],
+        t("dw.x.deviation_rel", lang): df["deviation_rel"],
+        t("dw.t.projection", lang): df["projection"],
+        t("dw.t.status", lang): [t(f"dw.status.{s}", lang) for s in df["status"]],
+    })

@@ -24,6 +24,7 @@ from components.department import (
     pace_figure,
     record_view,
     target_options,
+    targets_export_frame,
     targets_view,
     warn_marks,
 )
@@ -386,7 +387,7 @@ def export(clicks: list, dept: Any, period: Any) -> Any:
     scope = current_scope()
     name = lambda c: INDICATORS[c].name(lang)  # noqa: E731
     if table == "targets":
-        df = target_frame(scope, dept).assign(indicator=lambda f: f["indicator"].map(name))
+        df = targets_export_frame(target_frame(scope, dept), lang)
     elif table == "wards":
         w = ward_table(warehouse(), scope, dept, per)
         df = w.assign(name=_named(w, lang))[["ward_id", "name", *WARD_CODES]].rename(columns=name_map(WARD_CODES, lang))

@@ -351,3 +351,32 @@ def test_tablet_width_has_no_sideways_scroll(dash_duo, server) -> None:
     dash_duo.wait_for_element("#dw-group-margin .ytick", timeout=30)
     _check_layout(dash_duo)
     assert dash_duo.get_logs() == []
+
+
+def test_targets_export_speaks_the_readers_language(server: Flask) -> None:
+    import base64
+    import io
+
+    client = _signed_in(server, "dir1")
+    client.set_cookie("lang", "zh")
+    status, got = _call(server, client, "dw-download.data",
+                        [{"id": {"type": "dw-export", "table": "targets"}, "property": "n_clicks", "value": 1}],
+                        [{"id": "dw-dept", "property": "value", "value": "D001"},
+                         {"id": "dw-period", "property": "value", "value": "ytd"}])
+    assert status == 200
+    frame = pd.read_excel(io.BytesIO(base64.b64decode(got["dw-download.data"]["content"])))
+    assert list(frame.columns[:3]) == ["指标", "年度目标", "本年累计"] and "状态" in frame.columns
+    assert set(frame["状态"]) <= {"正常", "有风险", "落后"} and "出院人次" in set(frame["指标"])
+    assert not frame.astype(str).apply(lambda c: c.str.contains("on_track|off_track|workdays")).any().any()
+
+
+def test_overview_change_shown_as_zero_is_grey_whatever_the_direction() -> None:
+    from components.department import change_span
+
+    margin, alos = INDICATORS["margin"], INDICATORS["alos"]
+    # a margin that moved by 0.04 points shows "0.0 pp": neither red nor green (it was red before)
+    span = change_span("YoY", margin, -0.002, 0.0004, 0.18, "en")
+    assert span.children == "YoY 0.0 pp" and span.className == "trend-neutral"
+    assert change_span("YoY", margin, 0.01, 0.002, 0.18, "en").className == "trend-good"
+    assert change_span("YoY", alos, 0.0004, 0.003, 9.0, "en").className == "trend-neutral"  # +0.0%
+    assert change_span("YoY", alos, 0.02, 0.2, 9.0, "en").className == "trend-bad"

@@ -15,6 +15,8 @@ TEXTS.update({
                         "月度判断请看“本年累计”或“上月”。",
                         "This period holds only {days} day(s) of data: its changes mostly reflect a handful of "
                         "cases; read the year to date or last month for a judgement."),
+    "dw.x.basis": ("进度口径", "Pacing"),
+    "dw.x.deviation_rel": ("偏差率", "Deviation (relative)"),
     "dw.monthly": ("当月水平", "Monthly level"),
     "dw.target_line": ("年度目标", "Annual target"),
     "dw.level_title": ("各月水平与目标", "monthly level against the target"),
