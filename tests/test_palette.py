@@ -132,3 +132,26 @@ def test_portfolio_never_scores_an_overload_as_ahead(wh: Warehouse) -> None:
     over = occ[(occ["value"] > 1.05) & (occ["basis"] == "history") & (occ["yoy_diff"] >= 0.02)]
     assert not over.empty
     assert (over["score"] == -2).all()
+
+
+def test_the_hospital_and_the_department_agree_on_a_zero_change() -> None:
+    """The landing page's cards and the department page colour the same change the same way."""
+    import pandas as pd
+
+    from components.department import change_span
+    from components.overview import kpi_cards
+    from tests.conftest import texts
+
+    rows = pd.DataFrame([
+        {"indicator": "margin", "value": 0.18, "yoy": 0.002, "yoy_diff": 0.0004, "window_end": None},  # +0.0 pp
+        {"indicator": "bed_occupancy", "value": 1.07, "yoy": 0.03, "yoy_diff": 0.03, "window_end": None},
+        {"indicator": "alos", "value": 9.0, "yoy": -0.05, "yoy_diff": -0.45, "window_end": None},
+    ])
+    section = kpi_cards(rows, Period(date(2026, 1, 1), date(2026, 12, 1)), "en", heading=False)
+    cards = section.children[0].children
+    classes = [card.children[2].className for card in cards]
+    assert classes == ["stat-change trend-neutral", "stat-change trend-bad", "stat-change trend-good"]
+    assert "+0.0 pp" in texts(cards[0]) or "0.0 pp" in texts(cards[0])
+    for r, cls in zip(rows.itertuples(), classes, strict=True):
+        span = change_span("YoY", INDICATORS[r.indicator], r.yoy, r.yoy_diff, r.value, "en")
+        assert cls.endswith(span.className)
