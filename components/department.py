@@ -136,6 +136,8 @@ def pace_figure(months: pd.DataFrame, ind: Indicator, through: date, lang: str) 
         fig.update_yaxes(tickformat=".0%")
     elif lang == "zh" and float(pd.Series(y).abs().max() or 0) >= 1e4:
         _wan_ticks(fig, pd.concat([pd.Series(y), months["expected"]]))
+    else:
+        fig.update_yaxes(tickformat="~s" if lang == "en" and float(pd.Series(y).abs().max() or 0) >= 1e6 else ",")
     fig.update_layout(margin={"l": 8, "r": 8, "t": 8, "b": 8}, height=280, bargap=0.25, barmode="overlay",
                       legend={"orientation": "h", "y": -0.12, "x": 0}, separators=".,")
     return fig
