@@ -155,3 +155,13 @@ def test_the_hospital_and_the_department_agree_on_a_zero_change() -> None:
     for r, cls in zip(rows.itertuples(), classes, strict=True):
         span = change_span("YoY", INDICATORS[r.indicator], r.yoy, r.yoy_diff, r.value, "en")
         assert cls.endswith(span.className)
+
+
+def test_the_wall_badge_reads_a_zero_change_as_neutral() -> None:
+    from components.wall import change_badge
+
+    assert change_badge(0.0004, True, "+0.0%").className == "chg chg-neutral"  # was blue: "good"
+    assert change_badge(0.0004, True, "+0.0%").children.startswith("■")
+    assert change_badge(-0.0004, False, "0.0 pp").className == "chg chg-neutral"
+    assert change_badge(0.01, True, "+1.0%").className == "chg chg-good"
+    assert change_badge(0.01, False, "+1.0 pp").className == "chg chg-bad"
