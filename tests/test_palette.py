@@ -165,3 +165,22 @@ def test_the_wall_badge_reads_a_zero_change_as_neutral() -> None:
     assert change_badge(-0.0004, False, "0.0 pp").className == "chg chg-neutral"
     assert change_badge(0.01, True, "+1.0%").className == "chg chg-good"
     assert change_badge(0.01, False, "+1.0 pp").className == "chg chg-bad"
+
+
+def test_portfolio_export_names_the_healthy_range(server, wh: Warehouse) -> None:
+    """The workbook says what the page's dashed frame says, in the reader's language."""
+    from tests.helpers import signed_in, workspace_export
+
+    for lang, column, words in (("en", "Healthy range", "above the healthy range 85.0%–105.0%"),
+                                ("zh", "合理区间提示", "高于合理区间 85.0%–105.0%")):
+        client = signed_in(server, "lead1", lang)
+        status, df, _ = workspace_export(server, client, "portfolio", "portfolio", "xlsx",
+                                         [{"id": "ws-period", "property": "value", "value": "ytd"}])
+        assert status == 200 and column in df.columns
+        value_col = "Value" if lang == "en" else "本期"
+        indicator_col = "Indicator" if lang == "en" else "指标"
+        occ = df[df[indicator_col] == OCC.name(lang)]
+        over = occ[occ[value_col] > 1.05]
+        assert not over.empty and (over[column] == words).all()
+        inside = occ[(occ[value_col] >= 0.85) & (occ[value_col] <= 1.05)]
+        assert inside[column].fillna("").eq("").all()
