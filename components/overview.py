@@ -1,17 +1,18 @@
 """Landing-page pieces: freshness line, structure and KPI cards."""
 from __future__ import annotations
 
-import math
+from typing import Any
 
 import pandas as pd
 from dash import html
 
 from data_layer.periods import Period
-from data_layer.registry import INDICATORS
+from data_layer.registry import INDICATORS, Indicator
 from data_layer.warehouse import Freshness
 
 from .format import format_change, format_indicator, format_points
 from .i18n import t
+from .palette import judge_change, trend_class
 
 HEADLINE = ("outpatient_visits", "discharges", "surgeries", "revenue_total", "alos", "bed_occupancy", "cmi",
             "drug_share", "material_share", "margin")
@@ -42,11 +43,11 @@ def structure_cards(counts: dict[str, int], lang: str) -> html.Section:
     return html.Section([html.H2(t("home.structure", lang)), html.Div(cards, className="stat-grid")])
 
 
-def _trend_class(change: float, higher_is_better: bool | None) -> str:
-    if higher_is_better is None or change is None or math.isnan(change) or abs(change) < 0.001:
-        return "trend-neutral"
-    good = (change > 0) == higher_is_better
-    return "trend-good" if good else "trend-bad"
+def _trend_class(ind: Indicator, row: Any) -> str:
+    """The shared rule for good and bad (components/palette.py) on the change as it is shown:
+    percentage points for a ratio, a relative change otherwise (0.0 at that precision is grey)."""
+    change = row.yoy_diff if ind.unit == "ratio" else row.yoy
+    return trend_class(judge_change(ind, change, row.value))
 
 
 def kpi_cards(df: pd.DataFrame, period: Period, lang: str, heading: bool = True) -> html.Section:
@@ -62,7 +63,7 @@ def kpi_cards(df: pd.DataFrame, period: Period, lang: str, heading: bool = True)
             html.Div(ind.name(lang), className="stat-label"),
             html.Div(format_indicator(row.value, ind.unit, lang), className="stat-value"),
             html.Div(f"{t('home.yoy', lang)} {change}" if yoy == yoy else t("home.no_yoy", lang),
-                     className=f"stat-change {_trend_class(yoy, ind.higher_is_better)}"),
+                     className=f"stat-change {_trend_class(ind, row)}"),
         ], className="stat-card", id={"type": "kpi-card", "index": ind.code}))
         if ind.monthly and row.window_end is not None:
             windows.append((row.window_start, row.window_end))

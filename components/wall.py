@@ -23,6 +23,7 @@ from dash import ClientsideFunction, Input, Output, State, dcc, html
 from data_layer.warehouse import Freshness
 
 from .i18n import t
+from .palette import shown_as_zero
 
 # Okabe–Ito: distinguishable under the common colour-vision deficiencies. A campus keeps its
 # colour on every screen (by its position among all campuses, not among those shown).
@@ -228,12 +229,10 @@ def change_badge(change: float | None, higher_is_better: bool | None, text: str)
     """A change with an arrow and a colour: good/bad by arrow, sign and hue, never hue alone."""
     if change is None or change != change:
         return html.Span(text, className="chg chg-neutral")
-    arrow = "▲" if change > 0 else ("▼" if change < 0 else "■")
-    if higher_is_better is None or change == 0:
-        cls = "chg-neutral"
-    else:
-        cls = "chg-good" if (change > 0) == higher_is_better else "chg-bad"
-    return html.Span(f"{arrow} {text}", className=f"chg {cls}")
+    zero = shown_as_zero(change)  # "+0.0%" / "0.0 pp" is neither good nor bad (components/palette.py)
+    arrow = "■" if zero else ("▲" if change > 0 else "▼")
+    verdict = "neutral" if higher_is_better is None or zero else ("good" if (change > 0) == higher_is_better else "bad")
+    return html.Span(f"{arrow} {text}", className=f"chg chg-{verdict}")
 
 
 def dark_table(table_id: str, columns: list[dict], *, left: tuple[str, ...], loss_when: str, loss_columns: list[str],

@@ -27,6 +27,39 @@ def indicator_table_markdown() -> str:
     return "\n".join(lines)
 
 
+def good_and_bad_markdown() -> str:
+    """The one rule for good and bad (data_layer/verdict.py) and the registry's healthy ranges."""
+    from .formatting import format_plain
+
+    lines = ["\n## Good and bad (好坏判断)\n",
+             "Every page, the portfolio's scores and the exports judge a figure by one rule "
+             "(`data_layer/verdict.py`), read from this registry, and colour it with one palette "
+             "(`components/palette.py`; the CSS variables `--good`, `--bad`, `--warn`, `--neutral`). Blue is "
+             "better, vermillion (orange on the wall) is worse, amber is a warning, grey is neither. Colour is "
+             "never the only sign: changes keep their sign and arrow, warnings their ⚠.\n",
+             "1. A change that rounds to zero at the precision it is shown with (+0.0% or +0.0 pp) is neutral.",
+             "2. A value outside the indicator's healthy range is a warning (⚠), whatever its direction.",
+             "3. A change of a value outside its healthy range is better when it moves back toward the range "
+             "and worse when it moves further out: bed occupancy rising from 103% to 107% is worse, not "
+             "\"well ahead\". In the portfolio such a cell is never scored as ahead.",
+             "4. Otherwise a change is better in the indicator's direction (the *better* column above) and "
+             "worse in the other; an indicator whose better direction is *neither* is never coloured.",
+             "5. A target's status reads the same way: on track is better, at risk a warning, off track worse.\n",
+             "Healthy ranges (合理区间). The alert rules flag a department above the upper bound at the level "
+             "shown, so a page and an alert never disagree about the same number; the lower bound colours the "
+             "pages only. Change a range here, in `data_layer/registry.py`, and both follow.\n",
+             "| code | name | healthy range | alert above the range |", "|---|---|---|---|"]
+    for ind in INDICATORS.values():
+        rng = ind.healthy
+        if rng is None:
+            continue
+        low = format_plain(rng.low, ind.unit) if rng.low is not None else "—"
+        high = format_plain(rng.high, ind.unit) if rng.high is not None else "—"
+        alert = rng.alert_level if rng.high is not None else "—"
+        lines.append(f"| `{ind.code}` | {ind.name_en}<br>{ind.name_zh} | {low} – {high} | {alert} |")
+    return "\n".join(lines)
+
+
 def indicators_doc() -> str:
     out = [HEADER, "# Indicators\n",
            "Every number in the dashboard comes from this registry (`data_layer/registry.py`): pages, targets, "
@@ -39,6 +72,7 @@ def indicators_doc() -> str:
            "also uses daily facts (balance, margin, energy per revenue…), the daily facts are taken over the "
            "same whole months, so revenue and cost always cover the same days.\n",
            indicator_table_markdown(),
+           good_and_bad_markdown(),
            "\n## Cost monitoring model (成本监测模型)\n",
            "Five dimensions, 18 indicators per department, each read against the hospital median, the "
            "department's own history and any target.\n"]

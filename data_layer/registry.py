@@ -321,6 +321,27 @@ MONITOR_DIMENSIONS: dict[str, tuple[str, str]] = {
 
 
 @dataclass(frozen=True)
+class HealthyRange:
+    """The band a level indicator should stay in (either bound may be open). Outside it, moving
+    back toward the band is good and moving further out is bad, whatever the indicator's direction;
+    the alert rules flag a value beyond `high` (or below `low`) at `alert_level`."""
+
+    low: float | None = None
+    high: float | None = None
+    alert_level: str = "yellow"
+
+    def side(self, value: float) -> int:
+        """-1 below the band, 1 above it, 0 inside (or a missing value)."""
+        if value != value:
+            return 0
+        if self.low is not None and value < self.low:
+            return -1
+        if self.high is not None and value > self.high:
+            return 1
+        return 0
+
+
+@dataclass(frozen=True)
 class Indicator:
     code: str
     name_zh: str
@@ -333,6 +354,7 @@ class Indicator:
     monitor: str | None = None  # dimension of the cost monitoring model, if part of it
     note_en: str = ""
     note_zh: str = ""
+    healthy: HealthyRange | None = None  # where national or institutional practice sets one
     measures: frozenset[str] = field(init=False)
     sources: frozenset[str] = field(init=False)
 
@@ -404,8 +426,10 @@ INDICATORS: dict[str, Indicator] = {i.code: i for i in [
        M("los_days") / M("discharges"), monitor="space_beds"),
     _I("bed_occupancy", "床位使用率", "Bed occupancy", "ratio", True, "efficiency",
        M("occupied_bed_days") / M("open_bed_days"), monitor="space_beds",
-       note_en="Above 100% means extra beds (加床); the alert rules flag that.",
-       note_zh="超过100%表示加床，预警规则会提示。"),
+       note_en="Above 100% means extra beds (加床). Healthy range 85%–105%: above 105% is an overload that the "
+               "alert rules flag, so a rise there counts as worse, not better.",
+       note_zh="超过100%表示加床。合理区间85%–105%：超过105%为超负荷，预警规则会提示，此时继续上升视为变差。",
+       healthy=HealthyRange(0.85, 1.05, "yellow")),
     _I("bed_turnover", "床位周转次数", "Bed turnover", "times", True, "efficiency",
        M("discharges") / avg_open_beds, monitor="space_beds",
        note_en="Discharges per average open bed over the period.", note_zh="期内出院人次 / 平均开放床位数。"),
@@ -416,9 +440,13 @@ INDICATORS: dict[str, Indicator] = {i.code: i for i in [
     _I("inpatient_revenue", "住院收入", "Inpatient revenue", "yuan", True, "revenue", M("ip_charge")),
     _I("bed_revenue", "床位收入", "Bed revenue", "yuan", None, "revenue", M("ip_bed")),
     _I("drug_share", "药占比", "Drug share of medical revenue", "ratio", False, "revenue", drug / revenue,
-       monitor="drugs_consumables"),
+       monitor="drugs_consumables", healthy=HealthyRange(None, 0.45, "orange"),
+       note_en="The hospital's ceiling is 45%; the alert rules flag a department above it.",
+       note_zh="本院上限45%，超过时预警规则会提示。"),
     _I("material_share", "耗占比", "Material share of medical revenue", "ratio", False, "revenue",
-       material / revenue, monitor="drugs_consumables"),
+       material / revenue, monitor="drugs_consumables", healthy=HealthyRange(None, 0.35, "orange"),
+       note_en="The hospital's ceiling is 35%; the alert rules flag a department above it.",
+       note_zh="本院上限35%，超过时预警规则会提示。"),
     _I("service_revenue_share", "医疗服务收入占比", "Medical-service revenue share", "ratio", True, "revenue",
        (revenue - drug - material - M("ip_exam") - M("op_exam") - M("ip_lab") - M("op_lab")) / revenue),
     _I("charge_per_discharge", "次均住院费用", "Charge per discharge", "yuan", False, "revenue",

@@ -16,11 +16,24 @@ from dash import ALL, Input, Output, State, callback, ctx, dcc, html, no_update
 from flask import current_app
 
 from appdb.alerts import list_alerts
-from components.format import format_change, format_indicator, format_points
+from components.department import (
+    GRAPH_CONFIG,
+    change_span,
+    drill_panel,
+    first_target,
+    pace_figure,
+    record_view,
+    target_options,
+    targets_export_frame,
+    targets_view,
+    warn_marks,
+)
+from components.format import format_indicator
 from components.i18n import t
 from components.overview import freshness_line
+from components.palette import DESK, judge_change, trend_class
 from data_layer.errors import UserError
-from data_layer.periods import Period, add_months, month_end, parse_period
+from data_layer.periods import Period, add_months, parse_period
 from data_layer.queries.department import (
     CATEGORIES,
     GROUP_CODES,
@@ -28,6 +41,8 @@ from data_layer.queries.department import (
     WARD_CODES,
     cost_breakdown,
     group_table,
+    target_drivers,
+    target_months,
     ward_census,
     ward_table,
 )
@@ -59,7 +74,7 @@ WORKLOAD = ("outpatient_visits", "emergency_visits", "admissions", "discharges",
 FINANCE = ("revenue_total", "full_cost", "balance", "margin")
 DISCIPLINE = ("cmi", "high_weight_share", "level4_surgery_share", "time_index", "cost_index", "mortality")
 TABLES = ("targets", "wards", "groups", "costs", "discipline")
-STATUS_ICON = {"on_track": "●", "at_risk": "▲", "off_track": "✖"}
+SHORT_PERIOD_DAYS = 7  # below this, the overview warns that its changes rest on very few days
 
 
 def _my_departments() -> pd.DataFrame:
@@ -164,18 +179,6 @@ def _section(name: str, build, cached: bool = True) -> None:
         secured(roles=ROLES, departments=lambda dept, _p: [dept])(body))
 
 
-def _change(value: float, diff: float, unit: str, lang: str) -> str:
-    if value != value:
-        return "—"
-    return format_points(diff, lang) if unit == "ratio" else format_change(value)
-
-
-def _trend(value: float, better: bool | None) -> str:
-    if value != value or better is None or abs(value) < 1e-9:
-        return "trend-neutral"
-    return "trend-good" if (value > 0) == better else "trend-bad"
-
-
 def _overview(scope: Scope, dept: str, per: Period, lang: str) -> Any:
     rows = compare(warehouse(), scope, WORKLOAD + FINANCE, per, Level.department, Filters(department=(dept,)))
     if rows.empty:
@@ -189,12 +192,14 @@ def _overview(scope: Scope, dept: str, per: Period, lang: str) -> Any:
         cards.append(html.Div([
             html.Div(ind.name(lang), className="stat-label"),
             html.Div(format_indicator(r["value"], ind.unit, lang), className="stat-value"),
-            html.Div([html.Span(f"{t('home.yoy', lang)} {_change(r['yoy'], r['yoy_diff'], ind.unit, lang)}",
-                                className=_trend(r["yoy"], ind.higher_is_better)), " · ",
-                      html.Span(f"{t('dw.mom', lang)} {_change(r['mom'], r['mom_diff'], ind.unit, lang)}",
-                                className=_trend(r["mom"], ind.higher_is_better))], className="stat-change"),
+            html.Div([change_span(t("home.yoy", lang), ind, r["yoy"], r["yoy_diff"], r["value"], lang), " · ",
+                      change_span(t("dw.mom", lang), ind, r["mom"], r["mom_diff"], r["value"], lang)],
+                     className="stat-change"),
         ], className="stat-card", id={"type": "dw-card", "index": code}))
     notes = [html.P(t("dw.period", lang, start=per.start, end=per.end), className="note")]
+    days = (per.end - per.start).days + 1
+    if days < SHORT_PERIOD_DAYS:  # the 1st of a month: a day or two of data swing by tens of percent
+        notes.insert(0, html.P(t("dw.short_period", lang, days=days), className="alert alert-info py-1 px-2 mb-1"))
     monthly = rows[rows["indicator"].map(lambda c: INDICATORS[c].monthly)]
     windows = monthly.dropna(subset=["window_end"])
     if not windows.empty:
@@ -212,55 +217,46 @@ def _targets(scope: Scope, dept: str, lang: str) -> Any:
     df = target_frame(scope, dept)
     if df.empty:
         return html.P(t("dw.no_targets", lang), className="note")
-    head = html.Thead(html.Tr([html.Th(t(f"dw.t.{k}", lang)) for k in
-                               ("indicator", "target", "actual", "expected", "deviation", "projection", "status")]))
-    body = []
-    for r in df.itertuples():
-        ind = INDICATORS[r.indicator]
-        def fmt(v: float, unit: str = ind.unit) -> str:
-            return format_indicator(v, unit, lang)
-
-        dev = format_points(r.deviation, lang) if ind.unit == "ratio" else \
-            (f"{fmt(r.deviation)} ({r.deviation_rel:+.1%})" if r.deviation_rel == r.deviation_rel else fmt(r.deviation))
-        basis = t(f"dw.basis.{r.basis}", lang, share=f"{r.elapsed:.0%}")
-        body.append(html.Tr([
-            html.Td([html.Div(ind.name(lang)), html.Small(basis, className="text-muted")]),
-            html.Td(fmt(r.target), className="num"), html.Td(fmt(r.actual), className="num"),
-            html.Td(fmt(r.expected), className="num"), html.Td(dev, className="num"),
-            html.Td(fmt(r.projection), className="num"),
-            html.Td(html.Span(f"{STATUS_ICON[r.status]} {t(f'dw.status.{r.status}', lang)}",
-                              className=f"status status-{r.status}")),
-        ]))
-    table = html.Div(html.Table([head, html.Tbody(body)], className="table table-sm dw-table", id="dw-targets-table"),
-                     className="table-scroll")
-    sums = df[df["basis"] != "level"]
-    chart = None
-    if not sums.empty:
-        chart = dcc.Graph(figure=_pace_figure(scope, dept, sums.iloc[0], lang), config={"displayModeBar": False},
-                          className="dw-graph", id="dw-pace")
-    return [table, html.P(t("dw.targets_note", lang), className="note"), chart]
+    return [targets_view(df, lang), html.P(t("dw.targets_note", lang), className="note"),
+            html.Div([html.Label(t("dw.pick_target", lang), htmlFor="dw-target-pick", className="dw-pick-label"),
+                      dcc.Dropdown(id="dw-target-pick", options=target_options(df, lang), value=first_target(df),
+                                   clearable=False, searchable=False, className="dw-select dw-target-select")],
+                     className="dw-pick", id="dw-drill"),
+            dcc.Loading(html.Div(id="dw-target-detail"), type="dot")]
 
 
-def _pace_figure(scope: Scope, dept: str, row: Any, lang: str) -> go.Figure:
-    """Cumulative actual month by month against the target's pace (linear in the elapsed share)."""
+@callback(Output("dw-target-pick", "value"), Input({"type": "dw-why", "index": ALL}, "n_clicks"),
+          prevent_initial_call=True)
+@secured(roles=ROLES)
+def why(clicks: list) -> Any:
+    """A row's "why?" opens that target in the chart and the drill below the table."""
+    if not any(clicks or []) or not isinstance(ctx.triggered_id, dict):
+        return no_update
+    code = str(ctx.triggered_id.get("index", ""))[2:]  # "t-…" from the table, "c-…" from a card
+    return code if code in INDICATORS else no_update
+
+
+@callback(Output("dw-target-detail", "children"), Input("dw-target-pick", "value"), State("dw-dept", "value"))
+@secured(roles=ROLES, departments=lambda _code, dept: [dept])
+@cached_answer()
+def target_detail(code: Any, dept: Any) -> Any:
+    """The picked target's chart and what drives it: months, medical groups, doctors (the user's scope)."""
+    lang = current_lang()
+    dept = _check(dept)
+    return safe(lambda: _drill(current_scope(), dept, code, lang), lang, "target drill")
+
+
+def _drill(scope: Scope, dept: str, code: Any, lang: str) -> Any:
+    df = target_frame(scope, dept)
+    if not isinstance(code, str) or code not in set(df["indicator"]):
+        raise UserError(t("dw.no_such_target", lang))
+    row = next(df[df["indicator"] == code].itertuples())
     through = warehouse().freshness().data_through
-    ind = INDICATORS[row["indicator"]]
-    series = indicator_values(warehouse(), scope, (ind.code,), Period(through.replace(month=1, day=1), through),
-                              Level.department, Filters(department=(dept,)), grain="month")
-    series = series.sort_values("period_start")
-    months = [str(m)[:7] for m in series["period_start"]]
-    cumulative = series["value"].cumsum().tolist()
-    ends = [min(month_end(add_months(through.replace(month=1, day=1), i)), through) for i in range(len(months))]
-    year_days = (through.replace(month=12, day=31) - through.replace(month=1, day=1)).days + 1
-    pace = [row["target"] * ((e - through.replace(month=1, day=1)).days + 1) / year_days for e in ends]
-    fig = go.Figure()
-    fig.add_bar(x=months, y=cumulative, name=t("dw.cumulative", lang), marker_color="#0b5cad")
-    fig.add_scatter(x=months, y=pace, name=t("dw.pace", lang), mode="lines+markers",
-                    line={"color": "#e69f00", "dash": "dash", "width": 3}, marker={"symbol": "diamond"})
-    fig.update_xaxes(type="category")  # 2026-01 …, the same in both languages
-    fig.update_layout(title=f"{ind.name(lang)} · {t('dw.pace_title', lang)}", margin={"l": 40, "r": 10, "t": 40, "b": 30},
-                      height=300, legend={"orientation": "h", "y": -0.2}, plot_bgcolor="#fff", paper_bgcolor="#fff")
-    return fig
+    months = target_months(warehouse(), scope, dept, code, float(row.target), through)
+    groups = target_drivers(warehouse(), scope, dept, code, through, Level.group)
+    doctors = target_drivers(warehouse(), scope, dept, code, through, Level.doctor)
+    ind = INDICATORS[code]
+    return drill_panel(ind, row, months, groups, doctors, dept, lang, pace_figure(months, ind, through, lang))
 
 
 def cost_frame(scope: Scope, dept: str, per: Period, lang: str) -> pd.DataFrame:
@@ -275,15 +271,11 @@ def _costs(scope: Scope, dept: str, per: Period, lang: str) -> Any:
     df = cost_frame(scope, dept, per, lang)
     if df.attrs.get("window") is None:
         return html.P(t("profit.none", lang, start=per.start, end=per.end), className="note")
-    head = html.Thead(html.Tr([html.Th("")] + [html.Th(c) for c in df.columns]))
-    body = [html.Tr([html.Th(idx)] + [html.Td(format_indicator(v, "yuan", lang), className="num") for v in r])
-            for idx, r in df.iterrows()]
-    total = df.sum()
-    body.append(html.Tr([html.Th(t("dw.stage.total", lang))] + [html.Td(html.B(format_indicator(v, "yuan", lang)),
-                                                                         className="num") for v in total]))
+    names = [*df.index, t("dw.stage.total", lang)]
+    rows = [[format_indicator(v, "yuan", lang) for v in r] for _, r in df.iterrows()]
+    rows.append([format_indicator(v, "yuan", lang) for v in df.sum()])
     start, end = df.attrs["window"]
-    return [html.Div(html.Table([head, html.Tbody(body)], className="table table-sm dw-table", id="dw-costs-table"),
-                     className="table-scroll"),
+    return [record_view(names, list(df.columns), rows, t("dw.category", lang), "dw-costs-table"),
             html.P(t("home.cost_window", lang, start=start, end=end), className="note")]
 
 
@@ -292,12 +284,14 @@ def _named(df: pd.DataFrame, lang: str) -> pd.Series:
 
 
 def _table(df: pd.DataFrame, codes: tuple[str, ...], label: str, lang: str, table_id: str) -> html.Div:
-    head = html.Thead(html.Tr([html.Th(label)] + [html.Th(INDICATORS[c].name(lang)) for c in codes]))
-    body = [html.Tr([html.Td(name)] + [html.Td(format_indicator(r[c], INDICATORS[c].unit, lang), className="num")
-                                       for c in codes])
-            for name, (_, r) in zip(_named(df, lang), df.iterrows(), strict=True)]
-    return html.Div(html.Table([head, html.Tbody(body)], className="table table-sm dw-table", id=table_id),
-                    className="table-scroll")
+    """Rows of a ward or group table; a value outside its indicator's healthy range carries ⚠."""
+    rows, classes = [], []
+    for _, r in df.iterrows():
+        marks = [warn_marks(INDICATORS[c], r[c], lang) for c in codes]
+        rows.append([format_indicator(r[c], INDICATORS[c].unit, lang) + m[0] for c, m in zip(codes, marks, strict=True)])
+        classes.append(["trend-warn" if m[0] else "" for m in marks])
+    return record_view(list(_named(df, lang)), [INDICATORS[c].name(lang) for c in codes], rows, label, table_id,
+                       classes)
 
 
 def _wards(scope: Scope, dept: str, per: Period, lang: str) -> Any:
@@ -309,12 +303,12 @@ def _wards(scope: Scope, dept: str, per: Period, lang: str) -> Any:
     fig = go.Figure()
     for _ward, g in census.groupby("ward_id", sort=True):
         fig.add_scatter(x=g["day"].astype(str), y=g["census"], mode="lines", name=_named(g, lang).iloc[0])
-    fig.update_xaxes(tickformat="%m-%d")
-    fig.update_layout(title=t("dw.census", lang), height=280, margin={"l": 40, "r": 10, "t": 40, "b": 30},
-                      legend={"orientation": "h", "y": -0.25}, plot_bgcolor="#fff", paper_bgcolor="#fff")
+    fig.update_xaxes(tickformat="%m-%d", nticks=6)
+    fig.update_layout(height=280, margin={"l": 8, "r": 8, "t": 8, "b": 8}, legend={"orientation": "h", "y": -0.15})
     return [_table(wards, WARD_CODES, t("dw.ward", lang), lang, "dw-wards-table"),
             html.P(t("dw.ward_note", lang), className="note"),
-            dcc.Graph(figure=fig, config={"displayModeBar": False}, className="dw-graph", id="dw-census")]
+            html.H3(t("dw.census", lang), className="dw-subtitle"),
+            dcc.Graph(figure=fig, config=GRAPH_CONFIG, className="dw-graph", id="dw-census")]
 
 
 def _groups(scope: Scope, dept: str, per: Period, lang: str) -> Any:
@@ -322,15 +316,18 @@ def _groups(scope: Scope, dept: str, per: Period, lang: str) -> Any:
     if groups.empty:
         return html.P(t("dw.no_groups", lang), className="note")
     ranked = groups.sort_values("drg_margin", kind="stable")
-    fig = go.Figure(go.Bar(y=_named(ranked, lang), x=ranked["drg_margin"] / 10_000, orientation="h",
-                           marker={"color": ["#d55e00" if v < 0 else "#0b5cad" for v in ranked["drg_margin"]],
-                                   "pattern": {"shape": ["x" if v < 0 else "" for v in ranked["drg_margin"]]}},
-                           text=[f"{v / 10_000:+,.1f}" for v in ranked["drg_margin"]], textposition="auto"))
-    fig.update_layout(title=t("dw.group_margin", lang), height=max(220, 40 * len(ranked) + 80),
-                      margin={"l": 10, "r": 10, "t": 40, "b": 30}, plot_bgcolor="#fff", paper_bgcolor="#fff")
+    margin_ind = INDICATORS["drg_margin"]
+    verdicts = [judge_change(margin_ind, v, None, scale=1e-4, decimals=1) for v in ranked["drg_margin"]]
+    # the amount beside the name, not on the bar, where the loss hatching would hide it
+    labels = [f"{n}  {v / 10_000:+,.1f}" for n, v in zip(_named(ranked, lang), ranked["drg_margin"], strict=True)]
+    fig = go.Figure(go.Bar(y=labels, x=ranked["drg_margin"] / 10_000, orientation="h",
+                           marker={"color": [DESK.color(v) for v in verdicts],
+                                   "pattern": {"shape": ["x" if v == "bad" else "" for v in verdicts]}}))
+    fig.update_layout(height=max(160, 40 * len(ranked) + 40), margin={"l": 8, "r": 8, "t": 8, "b": 8})
     fig.update_yaxes(automargin=True)
     return [_table(groups, GROUP_CODES, t("dw.group", lang), lang, "dw-groups-table"),
-            dcc.Graph(figure=fig, config={"displayModeBar": False}, className="dw-graph", id="dw-group-margin")]
+            html.H3(t("dw.group_margin", lang), className="dw-subtitle"),
+            dcc.Graph(figure=fig, config=GRAPH_CONFIG, className="dw-graph", id="dw-group-margin")]
 
 
 def discipline_frame(scope: Scope, dept: str, per: Period) -> pd.DataFrame:
@@ -345,17 +342,19 @@ def discipline_frame(scope: Scope, dept: str, per: Period) -> pd.DataFrame:
 
 def _discipline(scope: Scope, dept: str, per: Period, lang: str) -> Any:
     df = discipline_frame(scope, dept, per)
-    head = html.Thead(html.Tr([html.Th(t(k, lang)) for k in ("dw.t.indicator", "dw.this", "dw.hospital", "dw.last_year")]))
-    body = []
+    rows, classes = [], []
     for r in df.itertuples():
         ind = INDICATORS[r.indicator]
-        cls = _trend(r.value - r.hospital, ind.higher_is_better) if r.hospital == r.hospital else ""
-        body.append(html.Tr([html.Td(ind.name(lang)),
-                             html.Td(format_indicator(r.value, ind.unit, lang), className=f"num {cls}"),
-                             html.Td(format_indicator(r.hospital, ind.unit, lang), className="num"),
-                             html.Td(format_indicator(r.year_ago, ind.unit, lang), className="num")]))
-    return [html.Div(html.Table([head, html.Tbody(body)], className="table table-sm dw-table", id="dw-discipline-table"),
-                     className="table-scroll"),
+        # the department against the hospital, judged at the precision the value is shown with
+        step = {"ratio": (100.0, 1), "index": (1.0, 3)}.get(ind.unit, (1.0, 2))
+        verdict = judge_change(ind, r.value - r.hospital, r.value, scale=step[0], decimals=step[1])
+        arrow = "" if verdict == "neutral" else (" ▲" if r.value > r.hospital else " ▼")  # above/below the hospital
+        rows.append([format_indicator(r.value, ind.unit, lang) + arrow,
+                     *(format_indicator(v, ind.unit, lang) for v in (r.hospital, r.year_ago))])
+        classes.append([trend_class(verdict), "", ""])
+    names = [INDICATORS[c].name(lang) for c in df["indicator"]]
+    return [record_view(names, [t(k, lang) for k in ("dw.this", "dw.hospital", "dw.last_year")], rows,
+                        t("dw.t.indicator", lang), "dw-discipline-table", classes),
             html.P(t("dw.mortality_note", lang), className="note")]
 
 
@@ -388,7 +387,7 @@ def export(clicks: list, dept: Any, period: Any) -> Any:
     scope = current_scope()
     name = lambda c: INDICATORS[c].name(lang)  # noqa: E731
     if table == "targets":
-        df = target_frame(scope, dept).assign(indicator=lambda f: f["indicator"].map(name))
+        df = targets_export_frame(target_frame(scope, dept), lang)
     elif table == "wards":
         w = ward_table(warehouse(), scope, dept, per)
         df = w.assign(name=_named(w, lang))[["ward_id", "name", *WARD_CODES]].rename(columns=name_map(WARD_CODES, lang))

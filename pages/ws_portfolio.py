@@ -14,6 +14,7 @@ from flask import current_app
 from appdb.alerts import open_counts_by_department
 from components.format import format_change, format_indicator, format_points
 from components.i18n import t
+from components.palette import WARN_ICON, out_of_range_mark, out_of_range_note
 from data_layer.alerts.detect import LEVELS
 from data_layer.periods import Period
 from data_layer.queries.portfolio import PORTFOLIO, portfolio
@@ -37,7 +38,9 @@ def layout(dept: str | None = None, period: str | None = None, **_query: str) ->
     lang = start.lang
     legend = html.Div([html.Span(t("ws.pf.legend", lang), className="me-2")] + [
         html.Span(f"{SCORE_ICON[s]} {t(f'ws.pf.score.{s}', lang)}".strip(), className=f"pf-cell pf-s{s} pf-key")
-        for s in (2, 1, 0, -1, -2)], className="pf-legend")
+        for s in (2, 1, 0, -1, -2)] + [
+        html.Span(f"{WARN_ICON} {t('ws.pf.out_of_range', lang)}", className="pf-cell pf-s0 pf-key pf-warn")],
+        className="pf-legend")
     return frame("portfolio", start, [
         section("portfolio", start.lang, html.Div(id="po-table"), legend,
                 html.P(t("ws.pf.rules", lang), className="note"), exports=(("portfolio", "portfolio"),)),
@@ -88,13 +91,16 @@ def _table(per: Period, lang: str) -> Any:
             r, ind = by.loc[(d, c)], INDICATORS[c]
             basis = t(f"dw.status.{r['status']}", lang) if r["basis"] == "target" else ""
             score = int(r["score"])
+            warn = out_of_range_note(ind, r["value"], lang)
             cells.append(html.Td([
                 html.Div([format_indicator(r["value"], ind.unit, lang),
                           html.Span(SCORE_ICON[score], className="pf-icon")], className="pf-value"),
                 html.Div(f"{t('home.yoy', lang)} {_change(r['yoy'], r['yoy_diff'], ind.unit, lang)}", className="pf-change"),
                 html.Div(f"{t('dw.mom', lang)} {_change(r['mom'], r['mom_diff'], ind.unit, lang)}", className="pf-change"),
                 html.Div(f"{t('ws.pf.target', lang)} {basis}", className="pf-basis") if basis else None,
-            ], className=f"pf-cell pf-s{score}", title=t(f"ws.pf.score.{score}", lang)))
+                html.Div(out_of_range_mark(ind, r["value"], lang), className="pf-range") if warn else None,
+            ], className=f"pf-cell pf-s{score}" + (" pf-warn" if warn else ""),
+                title=" · ".join(x for x in (t(f"ws.pf.score.{score}", lang), warn) if x)))
         counts = alerts[d]
         badges = [html.Span(f"{t(f'level.{lv}', lang)} {int(counts[lv])}", className=f"badge lvl-badge lvl-{lv} me-1")
                   for lv in reversed(LEVELS) if counts[lv]]
@@ -120,6 +126,8 @@ def portfolio_frame(per: Period, lang: str) -> pd.DataFrame:
         t("ws.pf.col.basis", lang): df["basis"].map(lambda b: t(f"ws.pf.basis.{b}", lang)),
         t("ws.pf.col.status", lang): [t(f"dw.status.{s}", lang) if s else "" for s in df["status"]],
         t("ws.pf.col.score", lang): df["score"],
+        t("ws.pf.col.range", lang): [out_of_range_note(INDICATORS[c], v, lang).removeprefix(WARN_ICON).strip()
+                                     for c, v in zip(df["indicator"], df["value"], strict=True)],
     })
     return out
 

@@ -12,16 +12,17 @@ from flask import Flask
 from sqlalchemy import select
 
 from data_layer.periods import Period
-from data_layer.queries.department import cost_breakdown, group_table, ward_table
+from data_layer.queries.department import cost_breakdown, group_table, target_drivers, target_months, ward_table
 from data_layer.queries.kpis import indicator_values
-from data_layer.registry import Level
-from data_layer.schema import fact_target_annual
+from data_layer.queries.targets import elapsed, pace_basis, pace_curve, target_progress
+from data_layer.registry import INDICATORS, Level
+from data_layer.schema import dim_doctor, dim_medical_group, fact_target_annual
 from data_layer.scope import Scope
 from data_layer.sources import Filters
 from data_layer.warehouse import Warehouse
 
 from .conftest import PASSWORD, texts
-from .helpers import serve
+from .helpers import decode_array, serve
 from .test_leadership_screens import _call, _signed_in
 
 YTD = Period(date(2026, 1, 1), date(2026, 11, 21))
@@ -161,18 +162,221 @@ def test_export_is_excel_scoped_and_audited(server: Flask) -> None:
     assert client.post("/_dash-update-component", data=json.dumps(body), headers=headers).status_code == 403
 
 
-@pytest.mark.browser
-def test_phone_width_has_no_sideways_scroll(dash_duo, server) -> None:
-    serve(dash_duo, server)
+THROUGH = date(2026, 11, 21)
+
+
+def test_pace_line_and_targets_table_use_one_pacing_rule(wh: Warehouse) -> None:
+    """The chart's pace at the data date is the table's "expected by now", for volumes (working
+    days), other sums (calendar days), monthly sums (closed months) and levels (the target)."""
+    progress = target_progress(wh, Scope.hospital(), "D001", THROUGH)
+    assert {"workdays", "days", "months", "level"} <= set(progress["basis"])
+    for r in progress.itertuples():
+        assert r.basis == pace_basis(INDICATORS[r.indicator])
+        curve = pace_curve(wh, Scope.hospital(), r.indicator, r.target, THROUGH)
+        assert list(curve["month"]) == [date(2026, m, 1) for m in range(1, 12)]
+        assert curve["expected"].iloc[-1] == pytest.approx(r.expected), r.indicator
+        assert curve["expected"].is_monotonic_increasing or r.basis == "level"
+    # a volume paces by working days: Chinese New Year's February is slower than its calendar share
+    visits = progress[progress["indicator"] == "outpatient_visits"].iloc[0]
+    curve = pace_curve(wh, Scope.hospital(), "outpatient_visits", visits.target, THROUGH).set_index("month")
+    feb = curve.loc[date(2026, 2, 1), "elapsed"] - curve.loc[date(2026, 1, 1), "elapsed"]
+    share = elapsed(wh, date(2026, 2, 28), None)
+    assert feb == pytest.approx(share.workdays - elapsed(wh, date(2026, 1, 31), None).workdays)
+    assert feb < 28 / 365
+
+
+def test_target_months_add_up_to_the_year_to_date(wh: Warehouse) -> None:
+    progress = target_progress(wh, Scope.hospital(), "D001", THROUGH).set_index("indicator")
+    for code in ("discharges", "revenue_total", "level4_surgery_share"):
+        row = progress.loc[code]
+        months = target_months(wh, Scope.hospital(), "D001", code, row["target"], THROUGH)
+        if row["basis"] == "level":
+            assert (months["expected"] == row["target"]).all()
+        else:
+            assert months["value"].sum() == pytest.approx(row["actual"])
+            assert months["gap"].iloc[-1] == pytest.approx(row["deviation"])
+
+
+def test_target_drivers_stay_in_the_department_worst_first(wh: Warehouse) -> None:
+    groups = target_drivers(wh, Scope.hospital(), "D001", "discharges", THROUGH, Level.group)
+    own = set(wh.frame(select(dim_medical_group.c.group_id).where(dim_medical_group.c.dept_id == "D001"))["group_id"])
+    assert not groups.empty and set(groups["key"]) <= own
+    assert list(groups["change"]) == sorted(groups["change"])  # higher is better: the biggest fall first
+    doctors = target_drivers(wh, Scope.hospital(), "D001", "alos", THROUGH, Level.doctor)
+    mine = set(wh.frame(select(dim_doctor.c.doctor_id).where(dim_doctor.c.dept_id == "D001"))["doctor_id"])
+    assert 0 < len(doctors) <= 10 and set(doctors["key"]) <= mine
+    assert list(doctors["change"].dropna()) == sorted(doctors["change"].dropna(), reverse=True)  # lower is better
+    # cost is kept by department: no split by group
+    assert target_drivers(wh, Scope.hospital(), "D001", "balance", THROUGH, Level.group).empty
+
+
+def _detail(server: Flask, client, code: Any, dept: str) -> tuple[int, Any]:
+    status, got = _call(server, client, "dw-target-detail.children",
+                        [{"id": "dw-target-pick", "property": "value", "value": code}],
+                        [{"id": "dw-dept", "property": "value", "value": dept}])
+    return status, got.get("dw-target-detail.children")
+
+
+def _find(tree: Any, component_id: str) -> dict | None:
+    if isinstance(tree, dict):
+        if tree.get("props", {}).get("id") == component_id:
+            return tree
+        return _find(tree.get("props", {}).get("children"), component_id) or _find(tree.get("props", {}).get("figure"), "")
+    if isinstance(tree, list):
+        for item in tree:
+            hit = _find(item, component_id)
+            if hit:
+                return hit
+    return None
+
+
+def test_target_drill_shows_months_groups_doctors_and_any_target_in_the_chart(server: Flask, wh: Warehouse) -> None:
+    client = _signed_in(server, "dir1")
+    out = _sections(server, client, "D001", "ytd")
+    assert "Why?" in texts(out["dw-targets"]) and "Chart and causes" in texts(out["dw-targets"])
+    progress = target_progress(wh, Scope.hospital(), "D001", wh.freshness().data_through)
+    for code in ("discharges", "level4_surgery_share", "balance"):
+        status, detail = _detail(server, client, code, "D001")
+        assert status == 200
+        text = texts(detail)
+        assert INDICATORS[code].name("en") in text and "Month by month" in text and "Medical groups" in text
+        graph = _find(detail, "dw-pace")
+        bars = [tr for tr in graph["props"]["figure"]["data"] if tr["type"] == "bar"]
+        line = next(tr for tr in graph["props"]["figure"]["data"] if tr["type"] == "scatter")
+        row = progress[progress["indicator"] == code].iloc[0]
+        assert decode_array(line["y"])[-1] == pytest.approx(row["expected"])  # the table's pace
+        assert sum(len(decode_array(b["x"])) for b in bars) == wh.freshness().data_through.month
+        if code == "balance":
+            assert "cannot be split" in text  # cost is kept by department
+        else:
+            names = set(wh.frame(select(dim_medical_group.c.name_en).where(dim_medical_group.c.dept_id == "D001"))
+                        ["name_en"])
+            assert any(n in text for n in names)
+        link = _find(detail, "dw-drill-link")
+        assert link["props"]["href"] == "/workspace/revenue?dept=D001&period=ytd"
+    # the revenue drill-down the link opens is one the director may open, for the same department
+    assert client.get("/workspace/revenue?dept=D001&period=ytd").status_code == 200
+    # Chinese: month labels and the panel in Chinese
+    zh = _signed_in(server, "dir1")
+    zh.set_cookie("lang", "zh")
+    status, detail = _detail(server, zh, "discharges", "D001")
+    assert status == 200 and "逐月" in texts(detail) and "Month" not in texts(detail)
+
+
+def test_the_why_button_picks_that_target(server: Flask) -> None:
+    client = _signed_in(server, "dir1")
+    status, got = _call(server, client, "dw-target-pick.value",
+                        [{"id": {"type": "dw-why", "index": "c-surgeries"}, "property": "n_clicks", "value": 1}])
+    assert status == 200 and got["dw-target-pick.value"] == "surgeries"
+    status, got = _call(server, client, "dw-target-pick.value",
+                        [{"id": {"type": "dw-why", "index": "t-nonsense"}, "property": "n_clicks", "value": 1}])
+    assert status == 204 or got.get("dw-target-pick.value") in (None, "")
+
+
+def test_target_drill_for_a_director_cannot_reach_another_department(server: Flask) -> None:
+    client = _signed_in(server, "dir1")
+    status, _ = _detail(server, client, "discharges", "D002")
+    assert status == 403  # a forged department: refused before any query
+    entries = server.extensions["hospdash"].appdb.audit_entries(action="forbidden_callback")
+    assert any(e["username"] == "dir1" and "D002" in (e.get("detail") or "") for e in entries)
+    status, detail = _detail(server, client, "not_an_indicator", "D001")
+    assert status == 200 and "no such annual target" in texts(detail)  # a forged target: a message
+    status, detail = _detail(server, client, {"$ne": 1}, "D001")
+    assert status == 200 and "no such annual target" in texts(detail)
+
+
+def _login(dash_duo, width: int, height: int) -> None:
     dash_duo.driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
-                                    {"width": 390, "height": 844, "deviceScaleFactor": 1, "mobile": True})
+                                    {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": width < 800})
     dash_duo.driver.get(dash_duo.server.url + "/login")
     dash_duo.wait_for_element("#login-form", timeout=10)
     dash_duo.find_element("#username").send_keys("dir1")
     dash_duo.find_element("#password").send_keys(PASSWORD)
     dash_duo.find_element("#login-submit").click()
-    dash_duo.wait_for_element("#dw-targets-table", timeout=30)
-    dash_duo.wait_for_element("#dw-groups-table", timeout=30)
+
+
+CLIPPED = """
+const out = [];
+for (const el of document.querySelectorAll('#department-page *')) {
+  const cs = getComputedStyle(el);
+  if (el.clientWidth === 0 || cs.display === 'none') continue;
+  // text cut by its box: an element that clips (overflow or ellipsis) and holds more than it shows
+  if (el.scrollWidth > el.clientWidth + 1 && (cs.overflowX !== 'visible' || cs.textOverflow === 'ellipsis'))
+    out.push(el.tagName + '#' + el.id + '.' + el.className + ': ' + (el.innerText || '').slice(0, 30));
+}
+// a figure's axis labels inside its drawing
+for (const svg of document.querySelectorAll('#department-page .main-svg')) {
+  const box = svg.getBoundingClientRect();
+  for (const t of svg.querySelectorAll('.xtick text, .ytick text, .legendtext')) {
+    const r = t.getBoundingClientRect();
+    if (r.width && (r.left < box.left - 1 || r.right > box.right + 1)) out.push('label ' + t.textContent);
+  }
+}
+return out;
+"""
+
+
+def _check_layout(dash_duo) -> None:
     width, inner = dash_duo.driver.execute_script("return [document.documentElement.scrollWidth, innerWidth]")
-    assert width <= inner, f"the page is {width}px wide on a {inner}px phone"
+    assert width <= inner, f"the page is {width}px wide on a {inner}px screen"
+    assert dash_duo.driver.execute_script(CLIPPED) == []
+
+
+@pytest.mark.browser
+def test_phone_width_reads_well_and_drills(dash_duo, server) -> None:
+    """At 390 px: no sideways scroll, nothing cut, targets as cards, and a card's "Why?" opens its drill."""
+    serve(dash_duo, server)
+    _login(dash_duo, 390, 844)
+    dash_duo.wait_for_element("#dw-targets-cards", timeout=30)
+    dash_duo.wait_for_element("#dw-groups-table-cards", timeout=30)
+    dash_duo.wait_for_element("#dw-pace", timeout=30)
+    dash_duo.wait_for_element("#dw-census .xtick", timeout=30)
+    assert not dash_duo.find_element("#dw-targets-table").is_displayed()  # the wide table gives way to cards
+    assert dash_duo.find_element("#dw-targets-cards").is_displayed()
+    _check_layout(dash_duo)
+    why = dash_duo.find_element("#dw-targets-cards .dw-card:nth-child(2) .dw-why")
+    second = dash_duo.find_element("#dw-targets-cards .dw-card:nth-child(2) .dw-card-title").text
+    dash_duo.driver.execute_script("arguments[0].click()", why)
+    dash_duo.wait_for_contains_text("#dw-pace-title", second, timeout=30)
+    _check_layout(dash_duo)
     assert dash_duo.get_logs() == []
+
+
+@pytest.mark.browser
+def test_tablet_width_has_no_sideways_scroll(dash_duo, server) -> None:
+    serve(dash_duo, server)
+    _login(dash_duo, 768, 1024)
+    dash_duo.wait_for_element("#dw-targets-cards", timeout=30)
+    dash_duo.wait_for_element("#dw-pace", timeout=30)
+    dash_duo.wait_for_element("#dw-group-margin .ytick", timeout=30)
+    _check_layout(dash_duo)
+    assert dash_duo.get_logs() == []
+
+
+def test_targets_export_speaks_the_readers_language(server: Flask) -> None:
+    import base64
+    import io
+
+    client = _signed_in(server, "dir1")
+    client.set_cookie("lang", "zh")
+    status, got = _call(server, client, "dw-download.data",
+                        [{"id": {"type": "dw-export", "table": "targets"}, "property": "n_clicks", "value": 1}],
+                        [{"id": "dw-dept", "property": "value", "value": "D001"},
+                         {"id": "dw-period", "property": "value", "value": "ytd"}])
+    assert status == 200
+    frame = pd.read_excel(io.BytesIO(base64.b64decode(got["dw-download.data"]["content"])))
+    assert list(frame.columns[:3]) == ["指标", "年度目标", "本年累计"] and "状态" in frame.columns
+    assert set(frame["状态"]) <= {"正常", "有风险", "落后"} and "出院人次" in set(frame["指标"])
+    assert not frame.astype(str).apply(lambda c: c.str.contains("on_track|off_track|workdays")).any().any()
+
+
+def test_overview_change_shown_as_zero_is_grey_whatever_the_direction() -> None:
+    from components.department import change_span
+
+    margin, alos = INDICATORS["margin"], INDICATORS["alos"]
+    # a margin that moved by 0.04 points shows "0.0 pp": neither red nor green (it was red before)
+    span = change_span("YoY", margin, -0.002, 0.0004, 0.18, "en")
+    assert span.children == "YoY 0.0 pp" and span.className == "trend-neutral"
+    assert change_span("YoY", margin, 0.01, 0.002, 0.18, "en").className == "trend-good"
+    assert change_span("YoY", alos, 0.0004, 0.003, 9.0, "en").className == "trend-neutral"  # +0.0%
+    assert change_span("YoY", alos, 0.02, 0.2, 9.0, "en").className == "trend-bad"

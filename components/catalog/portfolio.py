@@ -16,12 +16,19 @@ TEXTS: dict[str, tuple[str, str]] = {
     "ws.pf.rules": ("本年累计时，有年度目标的指标按目标进度着色（按进度正常 / 有风险 / 落后）；"
                     "其余指标按与去年同期相比的变化着色："
                     "金额和数量变化 2% 以内为持平，10% 以上为明显；比率变化 0.5 个百分点以内为持平，2 个百分点以上为明显。"
-                    "方向以指标“越高越好”或“越低越好”为准；无好坏方向的指标不着色。",
+                    "好坏以指标登记的方向（越高越好或越低越好）和合理区间为准：显示为 +0.0 的变化为持平；"
+                    "超出合理区间（如床位使用率高于 105%，预警规则视为超负荷）的数值加 ⚠ 和虚线框，"
+                    "此时继续远离区间为变差、回到区间方向为变好，且不会显示为“好于”；无好坏方向的指标不着色。",
                     "Year to date, an indicator with an annual target is coloured by its pace against the target "
                     "(on track / at risk / off track); every other cell by its change on the same period last year: "
                     "amounts and counts within 2% are in line and beyond 10% strong; ratios within 0.5 points are in "
-                    "line and beyond 2 points strong. Better or worse follows the indicator's direction; an indicator "
-                    "with no better direction is not coloured."),
+                    "line and beyond 2 points strong. Better or worse follows the indicator's registered direction "
+                    "and healthy range: a change shown as +0.0 is in line; a value outside its healthy range (bed "
+                    "occupancy above 105%, which the alert rules call an overload) carries ⚠ and a dashed frame, "
+                    "moving further out counts as worse and back toward the range as better, and it is never shown "
+                    "as ahead; an indicator with no better direction is not coloured."),
+    "ws.pf.out_of_range": ("超出合理区间", "outside the healthy range"),
+    "ws.pf.col.range": ("合理区间提示", "Healthy range"),
     "ws.pf.col.dept_id": ("科室编码", "Department code"),
     "ws.pf.col.value": ("本期", "Value"),
     "ws.pf.col.previous": ("上期", "Previous period"),

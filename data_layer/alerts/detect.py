@@ -59,12 +59,12 @@ MONTHLY_WATCH: dict[str, str] = {
 }
 SEASONAL = {"energy_per_10k_revenue"}
 LUMPY_BUDGET = ("equipment", "research", "infrastructure")  # compared with the same month a year earlier
-# Standing-condition rules: (indicator, bound, above?) -> level. Institutional thresholds.
-RULES: tuple[tuple[str, float, bool, str], ...] = (
-    ("bed_occupancy", 1.05, True, "yellow"),
-    ("drug_share", 0.45, True, "orange"),
-    ("material_share", 0.35, True, "orange"),
-)
+# Standing-condition rules: (indicator, bound, above?) -> level. The bounds are the upper ends of
+# the registry's healthy ranges, so a page that colours a value as outside its range and the alert
+# that flags it read the same number.
+RULES: tuple[tuple[str, float, bool, str], ...] = tuple(
+    (ind.code, ind.healthy.high, True, ind.healthy.alert_level)
+    for ind in INDICATORS.values() if ind.healthy is not None and ind.healthy.high is not None)
 
 
 @dataclass

@@ -12,6 +12,7 @@ import pandas as pd
 from ..periods import Period
 from ..registry import INDICATORS, Level
 from ..scope import Scope
+from ..verdict import judge_change, judge_value
 from ..warehouse import Warehouse
 from .kpis import compare
 from .structure import departments
@@ -25,12 +26,12 @@ HISTORY_STEPS = {"relative": (2.0, 10.0), "points": (0.5, 2.0)}
 TARGET_SCORES = {"on_track": 1, "at_risk": -1, "off_track": -2}
 
 
-def history_score(code: str, yoy: float, yoy_diff: float) -> int:
-    """-2 … 2: how much better (+) or worse (−) than the same period last year, in the
-    indicator's better direction; 0 when the change is small or the direction is neutral."""
+def history_score(code: str, yoy: float, yoy_diff: float, value: float = float("nan")) -> int:
+    """-2 … 2: how much better (+) or worse (−) than the same period last year, by the one rule
+    for good and bad (data_layer.verdict: the indicator's direction and healthy range, so bed
+    occupancy rising above 105% scores worse, not better); 0 when the change is small or
+    neither good nor bad."""
     ind = INDICATORS[code]
-    if ind.higher_is_better is None:
-        return 0
     if ind.unit == "ratio":
         change, (mild, strong) = yoy_diff * 100, HISTORY_STEPS["points"]
     else:
@@ -38,8 +39,8 @@ def history_score(code: str, yoy: float, yoy_diff: float) -> int:
     if change != change:
         return 0
     size = 0 if abs(change) < mild else (1 if abs(change) < strong else 2)
-    better = (change > 0) == ind.higher_is_better
-    return size if better else -size
+    verdict = judge_change(ind, change / 100, value)
+    return {"good": size, "bad": -size}.get(verdict, 0)
 
 
 def is_year_to_date(period: Period, through: date | None) -> bool:
@@ -49,11 +50,12 @@ def is_year_to_date(period: Period, through: date | None) -> bool:
 def portfolio(wh: Warehouse, scope: Scope, period: Period, codes: tuple[str, ...] = PORTFOLIO) -> pd.DataFrame:
     """One row per (clinical department, indicator): dept_id, name_zh, name_en, indicator, value,
     previous, year_ago, mom, yoy, mom_diff, yoy_diff, basis ('target' or 'history'), status
-    (target status or ''), score (−2 … 2)."""
+    (target status or ''), score (−2 … 2), range ('warn' outside the indicator's healthy range,
+    else 'neutral')."""
     deps = departments(wh, scope)
     clinical = deps[deps["kind"] == "clinical"]
     cols = ["dept_id", "name_zh", "name_en", "indicator", "value", "previous", "year_ago", "mom", "yoy", "mom_diff",
-            "yoy_diff", "basis", "status", "score"]
+            "yoy_diff", "basis", "status", "score", "range"]
     if clinical.empty:
         return pd.DataFrame(columns=cols)
     rows = compare(wh, scope, codes, period, Level.department)
@@ -67,8 +69,11 @@ def portfolio(wh: Warehouse, scope: Scope, period: Period, codes: tuple[str, ...
                 status[(r.dept_id, r.indicator)] = r.status
     rows["status"] = [status.get((d, c), "") for d, c in zip(rows["dept_id"], rows["indicator"], strict=True)]
     rows["basis"] = np.where(rows["status"] != "", "target", "history")
-    rows["score"] = [TARGET_SCORES[s] if s else history_score(c, y, yd)
-                     for s, c, y, yd in zip(rows["status"], rows["indicator"], rows["yoy"], rows["yoy_diff"], strict=True)]
+    rows["score"] = [TARGET_SCORES[s] if s else history_score(c, y, yd, v) for s, c, y, yd, v in
+                     zip(rows["status"], rows["indicator"], rows["yoy"], rows["yoy_diff"], rows["value"], strict=True)]
+    # outside the registry's healthy range: flagged whatever the score, and never scored "ahead"
+    rows["range"] = [judge_value(INDICATORS[c], v) for c, v in zip(rows["indicator"], rows["value"], strict=True)]
+    rows.loc[rows["range"] == "warn", "score"] = rows.loc[rows["range"] == "warn", "score"].clip(upper=0)
     order = {c: i for i, c in enumerate(codes)}
     rows = rows.assign(_o=rows["indicator"].map(order)).sort_values(["dept_id", "_o"], kind="stable")
     return rows[cols].reset_index(drop=True)

@@ -22,7 +22,7 @@ from sqlalchemy import Integer, cast, func, select
 
 from ..errors import UserError
 from ..periods import Period, month_end
-from ..registry import INDICATORS, BinOp, Expr, Level, M
+from ..registry import INDICATORS, BinOp, Expr, Indicator, Level, M
 from ..schema import dim_date, dim_department, fact_target_annual
 from ..scope import Scope
 from ..sources import Filters
@@ -77,6 +77,20 @@ class Elapsed:
     workdays: float  # working days elapsed / working days in the year
     days: float  # calendar days elapsed / days in the year
     months: float  # closed months / 12
+
+    def fraction(self, basis: str) -> float:
+        """The share of the year elapsed on a pacing basis (workdays, days or months; a level: 1)."""
+        return {"months": self.months, "workdays": self.workdays, "days": self.days}.get(basis, 1.0)
+
+
+def pace_basis(ind: Indicator) -> str:
+    """How a target on `ind` is paced through the year: by closed months for sums on monthly facts
+    (cost, balance), by working days for volumes (the registry's `volume` flag), by calendar days
+    for other sums; a level (average stay, CMI, shares) is not pro-rated. The targets table and the
+    cumulative chart both read this, so they never disagree."""
+    if not is_sum(ind.formula):
+        return "level"
+    return "months" if ind.monthly else ("workdays" if ind.volume else "days")
 
 
 def working_days(wh: Warehouse, start: date, end: date) -> int:
@@ -156,14 +170,14 @@ def targets_progress(wh: Warehouse, scope: Scope, dept_ids: tuple[str, ...], thr
     for g in goals.itertuples():
         ind = INDICATORS[g.indicator]
         actual = float(now.get((g.dept_id, g.indicator), float("nan")))
-        if is_sum(ind.formula):
-            basis = "months" if ind.monthly else ("workdays" if ind.volume else "days")
-            frac = {"months": share.months, "workdays": share.workdays, "days": share.days}[basis]
+        basis = pace_basis(ind)
+        if basis != "level":
+            frac = share.fraction(basis)
             expected = g.target * frac
             shares = past.get((g.dept_id, g.indicator), [])
             projection = project(actual, shares, frac) if frac > 0 else float("nan")
         else:
-            basis, frac, expected, shares, projection = "level", 1.0, g.target, [], actual
+            frac, expected, shares, projection = 1.0, g.target, [], actual
         deviation = actual - expected
         rel = deviation / abs(expected) if expected else float("nan")
         rows.append((g.dept_id, g.indicator, g.target, actual, basis, frac, expected, deviation, rel, projection,
@@ -204,3 +218,22 @@ def _seasonal_shares(wh: Warehouse, scope: Scope, codes: tuple[str, ...], filter
 def _same_day(d: date, year: int) -> date:
     """The same month and day in another year (28 February for 29 February)."""
     return d.replace(year=year) if not (d.month == 2 and d.day == 29) else month_end(date(year, 2, 1))
+
+
+@memoized
+def pace_curve(wh: Warehouse, scope: Scope, code: str, target: float, through: date) -> pd.DataFrame:
+    """The target's pace month by month through the year of `through`: month (its first day),
+    end (the month's last day, or `through` for the month in progress), basis, elapsed (the share
+    of the year by `end`, on the same basis as `target_progress`) and expected (target × elapsed;
+    the target itself for a level). `scope` keys the cache like every query; the pace itself
+    depends on the calendar only."""
+    ind = INDICATORS[code]
+    basis = pace_basis(ind)
+    closed = wh.freshness().months_closed_through
+    rows = []
+    for m in range(1, through.month + 1):
+        start = date(through.year, m, 1)
+        end = min(month_end(start), through)
+        frac = elapsed(wh, end, min(closed, end) if closed is not None else None).fraction(basis)
+        rows.append((start, end, basis, frac, target * frac))
+    return pd.DataFrame(rows, columns=["month", "end", "basis", "elapsed", "expected"])

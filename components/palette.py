@@ -1,0 +1,96 @@
+"""One palette for good and bad, on the light desk theme and the dark wall theme.
+
+Colour-blind safe (the Okabe-Ito hues): blue is better, orange/vermillion is worse, amber is a
+warning (outside the healthy range, or a target at risk), grey is neutral. Colour is never the
+only signal: changes keep their sign and arrow, warnings their "⚠". The CSS variables in
+assets/style.css (`--good`, `--bad`, `--warn`, `--neutral`; `--w-…` on the wall) carry the same
+values; `trend_class` names the classes that use them. Which verdict a figure gets is decided by
+data_layer.verdict (re-exported here), from the indicator registry. Pure: no I/O.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from components.format import format_indicator
+from components.i18n import t
+from data_layer.registry import Indicator
+from data_layer.verdict import VERDICTS, Verdict, judge_change, judge_value, shown_as_zero
+
+__all__ = ["DESK", "WALL", "Palette", "STATUS_VERDICT", "VERDICTS", "Verdict", "judge_change", "judge_value",
+           "shown_as_zero", "status_class", "trend_class", "verdict_color", "WARN_ICON", "healthy_range_text",
+           "out_of_range_mark", "out_of_range_note"]
+
+
+@dataclass(frozen=True)
+class Palette:
+    good: str
+    bad: str
+    warn: str
+    neutral: str
+    good_tint: str  # cell backgrounds: mild and strong
+    good_strong: str
+    bad_tint: str
+    bad_strong: str
+
+    def color(self, verdict: Verdict) -> str:
+        return getattr(self, verdict)
+
+
+# text on white needs a contrast of at least 4.5:1; these are 4.6-7.3:1
+DESK = Palette(good="#0b5cad", bad="#b83a0b", warn="#8a6300", neutral="#5f6b7a",
+               good_tint="#d6e7f6", good_strong="#9cc3e6", bad_tint="#fbe0c4", bad_strong="#f4b183")
+# on the wall's near-black panels (#131c26)
+WALL = Palette(good="#56b4e9", bad="#e69f00", warn="#f0e442", neutral="#9aa5b1",
+               good_tint="#1c3a52", good_strong="#25587d", bad_tint="#4a3512", bad_strong="#6e4a0c")
+
+WARN_ICON = "⚠"
+# a target's status read as a verdict
+STATUS_VERDICT: dict[str, Verdict] = {"on_track": "good", "at_risk": "warn", "off_track": "bad"}
+
+
+def trend_class(verdict: Verdict) -> str:
+    """The CSS class that colours text by a verdict (assets/style.css)."""
+    return f"trend-{verdict}"
+
+
+def status_class(status: str) -> str:
+    """The CSS class of a target status: the verdict's colour."""
+    return trend_class(STATUS_VERDICT.get(status, "neutral"))
+
+
+def verdict_color(verdict: Verdict, dark: bool = False) -> str:
+    """A verdict's colour for figures."""
+    return (WALL if dark else DESK).color(verdict)
+
+
+def healthy_range_text(ind: Indicator, lang: str) -> str:
+    """The indicator's healthy range in words ("85.0%–105.0%", "≤ 45.0%"); "" when it has none."""
+    rng = ind.healthy
+    if rng is None:
+        return ""
+    low = format_indicator(rng.low, ind.unit, lang) if rng.low is not None else None
+    high = format_indicator(rng.high, ind.unit, lang) if rng.high is not None else None
+    if low and high:
+        return f"{low}–{high}"
+    return f"≥ {low}" if low else f"≤ {high}"
+
+
+def out_of_range_note(ind: Indicator, value: float | None, lang: str) -> str:
+    """"⚠ above the healthy range 85.0%–105.0%" for a value outside the range; "" otherwise."""
+    if judge_value(ind, value) != "warn" or ind.healthy is None:
+        return ""
+    rng = ind.healthy
+    side = "above" if rng.side(float(value)) > 0 else "below"  # type: ignore[arg-type]
+    if rng.low is not None and rng.high is not None:
+        return f"{WARN_ICON} " + t(f"palette.{side}_range", lang, range=healthy_range_text(ind, lang))
+    bound = rng.high if side == "above" else rng.low
+    return f"{WARN_ICON} " + t(f"palette.{side}_limit", lang, limit=format_indicator(bound, ind.unit, lang))
+
+
+def out_of_range_mark(ind: Indicator, value: float | None, lang: str) -> str:
+    """The short form for a crowded cell: "⚠ >105.0%" (the bound crossed); "" inside the range."""
+    if judge_value(ind, value) != "warn" or ind.healthy is None:
+        return ""
+    above = ind.healthy.side(float(value)) > 0  # type: ignore[arg-type]
+    bound = ind.healthy.high if above else ind.healthy.low
+    return f"{WARN_ICON} {'>' if above else '<'}{format_indicator(bound, ind.unit, lang)}"
