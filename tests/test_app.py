@@ -100,6 +100,17 @@ def test_unknown_path_shows_the_not_found_page(as_user) -> None:
         assert "Page not found" in texts(not_found.layout())
 
 
+def test_the_not_found_page_names_the_address_asked_for(server) -> None:
+    from .helpers import post_callback, signed_in
+
+    for lang, words in (("en", "There is no page at /workspace/nowhere."), ("zh", "找不到地址 /workspace/nowhere。")):
+        client = signed_in(server, "dir1", lang)
+        status, out = post_callback(server, client, "_pages_content.children",
+                                    [{"id": "_pages_location", "property": "pathname", "value": "/workspace/nowhere"},
+                                     {"id": "_pages_location", "property": "search", "value": ""}])
+        assert status == 200 and words in str(out), out
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
