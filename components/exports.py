@@ -166,8 +166,9 @@ def safe_text(value: Any) -> str:
 
 
 def cell_value(value: Any, kind: str, decimals: int | None = None) -> Any:
-    """A frame value as a workbook stores it for `kind`: numbers rounded to what is shown (a
-    percentage keeps two more places), dates as dates, None for missing; text as text."""
+    """A frame value as a workbook stores it for `kind`: integers as integers, money to the fen,
+    other numbers as they are (their number format shows the page's decimals), dates as dates,
+    None for missing; text as text."""
     if _missing(value):
         return None
     if kind in ("integer", "money", "days", "ratio", "percent"):
@@ -177,10 +178,11 @@ def cell_value(value: Any, kind: str, decimals: int | None = None) -> Any:
             return str(value)  # a note where a number belongs ("never pays back"): shown as it is
         if not math.isfinite(x):
             return None
-        places = decimals if decimals is not None else DECIMALS[kind]
         if kind == "integer":
             return int(round(x))
-        return round(x, places + 3 if kind == "percent" else places) + 0.0
+        if kind == "money":  # nothing below a fen (0.01 yuan) is real money
+            return round(x, decimals if decimals is not None else DECIMALS["money"]) + 0.0
+        return x  # a rate or a ratio keeps its precision; the number format shows the page's decimals
     if kind in ("date", "datetime"):
         if isinstance(value, str):
             try:
@@ -226,7 +228,7 @@ def csv_value(value: Any, kind: str, decimals: int | None = None) -> str:
             places = (decimals if decimals is not None else DECIMALS["percent"]) + 1
             return f"{v * 100:.{max(places, CSV_PERCENT_DECIMALS)}f}"
         places = decimals if decimals is not None else DECIMALS[kind]
-        return f"{v:.{places}f}"
+        return f"{v:.{places}f}".replace("-0.00", "0.00") if places == 2 else f"{v:.{places}f}"
     if isinstance(v, datetime):
         return f"{v:%Y-%m-%d %H:%M}" if kind == "datetime" else f"{v:%Y-%m-%d}"
     if isinstance(v, date):
@@ -346,10 +348,6 @@ def workbook(head: Heading, sheets: Sequence[Sheet]) -> bytes:
             if block.caption:
                 ws.cell(row, 1, block.caption).font = bold
                 row += 1
-            if block.frame.empty and block.empty_note:
-                ws.cell(row, 1, block.empty_note)
-                row += 2
-                continue
             for j, col in enumerate(block.columns, start=1):
                 c = ws.cell(row, j, col.header)
                 c.font, c.fill, c.border = bold, head_fill, box
@@ -358,6 +356,9 @@ def workbook(head: Heading, sheets: Sequence[Sheet]) -> bytes:
                 widths[j] = max(widths.get(j, 0.0), min(text_width(col.header), 24.0))
             header_rows.append(row)
             row += 1
+            if block.frame.empty and block.empty_note:
+                ws.cell(row, 1, block.empty_note).font = Font(italic=True, color="555555")
+                row += 1
             for i, record in enumerate(block.frame.itertuples(index=False, name=None)):
                 for j, (col, raw) in enumerate(zip(block.columns, _pick(block, record), strict=True), start=1):
                     kind, places = _kind_of(col, block.row_kinds, i)
@@ -386,7 +387,7 @@ def workbook(head: Heading, sheets: Sequence[Sheet]) -> bytes:
         if len(header_rows) == 1 and len(spec.blocks) == 1:
             top = header_rows[0]
             ws.freeze_panes = ws.cell(top + 1, 1)
-            last = top + len(spec.blocks[0].frame)
+            last = top + max(len(spec.blocks[0].frame), 1)
             ws.auto_filter.ref = f"A{top}:{get_column_letter(ncols)}{max(last, top)}"
             ws.print_title_rows = f"{top}:{top}"
         ws.page_setup.paperSize = ws.PAPERSIZE_A4

@@ -21,7 +21,7 @@ from data_layer.sources import Filters
 from data_layer.warehouse import Warehouse
 
 from .conftest import PASSWORD, texts
-from .helpers import serve
+from .helpers import read_table_workbook, serve
 from .test_leadership_screens import _call, _signed_in
 
 YTD = Period(date(2026, 1, 1), date(2026, 11, 21))
@@ -141,7 +141,6 @@ def test_a_department_without_targets_wards_or_groups_says_so(server: Flask, wh:
 
 def test_export_is_excel_scoped_and_audited(server: Flask) -> None:
     import base64
-    import io
     import json
 
     client = _signed_in(server, "dir1")
@@ -155,8 +154,8 @@ def test_export_is_excel_scoped_and_audited(server: Flask) -> None:
     resp = client.post("/_dash-update-component", data=json.dumps(body), headers=headers)
     assert resp.status_code == 200
     payload = resp.get_json()["response"]["dw-download"]["data"]
-    frame = pd.read_excel(io.BytesIO(base64.b64decode(payload["content"])))
-    assert "Discharges" in frame.columns and frame["group_id"].str.startswith("G").all()
+    frame = read_table_workbook(base64.b64decode(payload["content"]))
+    assert "Discharges" in frame.columns and frame["Group code"].str.startswith("G").all()
     body["state"][0]["value"] = "D002"
     assert client.post("/_dash-update-component", data=json.dumps(body), headers=headers).status_code == 403
 
