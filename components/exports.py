@@ -63,27 +63,29 @@ def cell_kind(kind: str) -> tuple[str, int | None]:
             "days": ("days", None), "hours": ("days", None)}.get(kind) or unit_kind(kind)
 
 
-_MONEY_WORDS = ("price", "cost", "revenue", "net", "npv", "charge", "maintenance", "consumables", "depreciation",
-                "income", "payment", "amount", "budget", "yuan")
-_COUNT_WORDS = ("exams", "count", "cases", "visits", "working_days", "n_")
+_MONEY_WORDS = frozenset({"price", "cost", "revenue", "net", "npv", "charge", "maintenance", "consumables",
+                          "depreciation", "income", "payment", "amount", "budget", "yuan"})
+_COUNT_WORDS = frozenset({"exams", "count", "cases", "visits", "n", "working"})
 
 
 def field_kind(name: str, value: Any) -> str | tuple[str, int | None]:
     """The kind of a named figure in a key/value block (an appraisal's inputs and results), from
-    its name: rates and shares as percentages (a rate above 1 is already in per cent), years with
-    two decimals, per-day figures with one, counts as integers, amounts as money; text stays text."""
+    the words of its name: rates and shares as percentages (a rate above 1 is already in per
+    cent), years with two decimals, per-day figures with one, counts as integers, amounts as
+    money; text stays text."""
     if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
         return "text"
     n = name.lower()
-    if "irr" in n or n.endswith(("_share", "utilization")) or ("rate" in n and abs(float(value)) <= 1):
+    words = set(n.split("_"))
+    if words & {"irr", "share", "utilization"} or ("rate" in words and abs(float(value)) <= 1):
         return "percent"
-    if "payback" in n or "years" in n:
+    if words & {"payback", "years"}:
         return ("ratio", 2)
-    if "per_day" in n or "break_even" in n or "breakeven" in n:
+    if "per_day" in n or words & {"breakeven"} or "break_even" in n:
         return ("ratio", 1)
-    if any(w in n for w in _COUNT_WORDS):
+    if words & _COUNT_WORDS:
         return "integer"
-    if any(w in n for w in _MONEY_WORDS):
+    if words & _MONEY_WORDS:
         return "money"
     return "integer" if isinstance(value, (int, np.integer)) else ("ratio", 2)
 
