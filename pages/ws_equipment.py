@@ -451,7 +451,7 @@ def report_workbook(a: dict[str, Any], lang: str, head: exports.Heading) -> byte
     kinds = ("text", "text", "date", "integer", "integer", "percent", "text")
     none = t("ws.eq.existing_none", lang, category=t(f"ws.eq.cat.{a['category']}", lang)
              if a["category"] in CATEGORIES else a["category"])
-    sheet = exports.Sheet(f"appraisal-{a['id']}", (
+    sheet = exports.Sheet(f"{t('ws.eq.report_title', lang)}-{a['id']}", (
         block(t("ws.eq.report_inputs", lang), inputs), block(t("ws.eq.report_results", lang), results),
         exports.Block(existing, tuple(exports.Column(h, h, k) for h, k in zip(heads, kinds, strict=True)),
                       t("ws.eq.report_existing", lang), empty_note=none)),
