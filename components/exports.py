@@ -35,6 +35,7 @@ DECIMALS = {"integer": 0, "money": 2, "percent": 1, "days": 1, "ratio": 2}
 CSV_PERCENT_DECIMALS = 2  # a CSV keeps one more decimal of a percentage than the page shows
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 MIN_WIDTH, MAX_WIDTH = 6.0, 60.0
+WIDTH_SAMPLE = 2000  # rows measured for the column widths
 HEADER_FILL = "DDE7F3"
 TITLE_SIZE = 14
 
@@ -327,7 +328,7 @@ def workbook(head: Heading, sheets: Sequence[Sheet]) -> bytes:
     """The workbook: on each sheet the heading, then the blocks with styled, frozen headers,
     number formats by kind and fitted widths; A4, fitted to the page width."""
     from openpyxl import Workbook
-    from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
+    from openpyxl.styles import Alignment, Border, Font, NamedStyle, PatternFill, Side
     from openpyxl.utils import get_column_letter
 
     wb = Workbook()
@@ -335,6 +336,17 @@ def workbook(head: Heading, sheets: Sequence[Sheet]) -> bytes:
     bold, head_fill = Font(bold=True), PatternFill("solid", fgColor=HEADER_FILL)
     thin = Side(style="thin", color="999999")
     box = Border(left=thin, right=thin, top=thin, bottom=thin)
+    styles: dict[tuple[str, int | None], str] = {}
+
+    def style(kind: str, places: int | None) -> str:
+        """A named cell style per number format, registered once: a cell takes it by name, which
+        is much cheaper than setting its border and format one by one."""
+        fmt = number_format(kind, places) if kind != "text" else "General"
+        name = f"hospdash {fmt}"
+        if name not in styles.values():
+            wb.add_named_style(NamedStyle(name=name, number_format=fmt, border=box))
+        styles[(kind, places)] = name
+        return name
     taken: set[str] = set()
     for spec in sheets:
         ws = wb.create_sheet(_sheet_name(spec.name, taken))
@@ -361,21 +373,23 @@ def workbook(head: Heading, sheets: Sequence[Sheet]) -> bytes:
             if block.frame.empty and block.empty_note:
                 ws.cell(row, 1, block.empty_note).font = Font(italic=True, color="555555")
                 row += 1
-            for i, record in enumerate(block.frame.itertuples(index=False, name=None)):
-                for j, (col, raw) in enumerate(zip(block.columns, _pick(block, record), strict=True), start=1):
+            columns = [_stored(block, col) for col in block.columns]
+            text_style = styles.get(("text", None)) or style("text", None)
+            for i in range(len(block.frame)):
+                for j, (col, values) in enumerate(zip(block.columns, columns, strict=True), start=1):
                     kind, places = _kind_of(col, block.row_kinds, i)
-                    value = cell_value(raw, kind, places)
+                    value = values[i]
                     c = ws.cell(row, j)
+                    c.value = value
                     if isinstance(value, str):
-                        c.value = value
                         c.data_type = "s"  # never a formula, whatever the text begins with
-                        c.quotePrefix = value.startswith(FORMULA_START)
+                        c.style = text_style
+                        if value.startswith(FORMULA_START):
+                            c.quotePrefix = True
                     else:
-                        c.value = value
-                        if value is not None:
-                            c.number_format = number_format(kind, places)
-                    c.border = box
-                    widths[j] = max(widths.get(j, 0.0), text_width(shown(value, kind, places)))
+                        c.style = styles.get((kind, places)) or style(kind, places)
+                    if i < WIDTH_SAMPLE:
+                        widths[j] = max(widths.get(j, 0.0), text_width(shown(value, kind, places)))
                 row += 1
             row += 1
         for note in spec.notes:
@@ -401,6 +415,26 @@ def workbook(head: Heading, sheets: Sequence[Sheet]) -> bytes:
     buf = io.BytesIO()
     wb.save(buf)
     return buf.getvalue()
+
+
+def _stored(block: Block, col: Column) -> list[Any]:
+    """A column's values as the workbook stores them (cell_value), converted a column at a time
+    where the column is all numbers of one kind."""
+    where = {str(c): i for i, c in enumerate(block.frame.columns)}
+    series = block.frame.iloc[:, where[col.key]]
+    if col.kind in ("integer", "money", "percent", "days", "ratio") and (
+            pd.api.types.is_numeric_dtype(series) and not pd.api.types.is_bool_dtype(series)):
+        x = series.astype(float).to_numpy()
+        bad = ~np.isfinite(x)
+        if col.kind == "integer":
+            out: list[Any] = [int(v) for v in np.round(np.where(bad, 0.0, x))]
+        elif col.kind == "money":
+            out = (np.round(x, col.places) + 0.0).tolist()
+        else:
+            out = x.tolist()
+        return [None if b else v for v, b in zip(out, bad.tolist(), strict=True)]
+    kinds = [_kind_of(col, block.row_kinds, i) for i in range(len(series))] if col.kind == BY_ROW else None
+    return [cell_value(v, *(kinds[i] if kinds else (col.kind, col.decimals))) for i, v in enumerate(series.tolist())]
 
 
 def _kind_of(col: Column, row_kinds: Sequence[str | tuple[str, int | None]], i: int) -> tuple[str, int | None]:
