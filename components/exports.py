@@ -315,7 +315,7 @@ def table_workbook(head: Heading, frame: pd.DataFrame, columns: Sequence[Column]
 
 def _sheet_name(name: str, taken: set[str]) -> str:
     clean = "".join("_" if ch in "[]:*?/\\" else ch for ch in name).strip("'") or "Sheet"
-    clean = clean[:31]
+    clean = clean[:31].rstrip()
     out, n = clean, 2
     while out.lower() in taken:
         out = f"{clean[:28]}-{n}"

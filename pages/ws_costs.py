@@ -307,7 +307,10 @@ def export(clicks: list, dept: Any, period: Any, tol: Any) -> Any:
     k = lambda key: t(f"ws.costs.{key}", lang)  # noqa: E731
     rows: list = []
     if table == "composition":
-        df = composition_frame(scope, dept, per, lang).reset_index(names=t("ws.costs.col.category", lang))
+        df = composition_frame(scope, dept, per, lang)
+        if df.attrs.get("window") is None:  # no closed month in the period: say so rather than export zeros
+            raise UserError(t("profit.none", lang, start=per.start, end=per.end))
+        df = df.reset_index(names=t("ws.costs.col.category", lang))
         kinds = {c: "money" for c in df.columns[1:]} | {k("share"): "percent", k("yoy"): "percent"}
     else:
         df = model_frame(scope, dept, per, parse_tolerance(tol, lang), lang)
