@@ -15,7 +15,7 @@ from appdb.alerts import NOTE_KINDS, add_note, get_alert, list_alerts, save_scan
 from appdb.schema import ALERT_STATUSES
 from appdb.store import CodedError
 from components import exports
-from components.format import format_indicator
+from components.format import format_cell, format_indicator
 from components.i18n import CATALOG, t
 from data_layer.alerts.actions import suggested_action
 from data_layer.alerts.detect import LEVELS, scan
@@ -201,6 +201,16 @@ def _localised(rows: pd.DataFrame, lang: str) -> pd.DataFrame:
     return rows.rename(columns={c: t(f"col.{c}", lang) for c in rows.columns if f"col.{c}" in CATALOG})
 
 
+SCREEN_KINDS = {"integer": "int", "money": "yuan", "percent": "ratio", "days": "days"}  # export kind -> format_cell
+
+
+def _cell(value: Any, kind: str, lang: str) -> str:
+    """A row's cell on screen: figures as the page formats them, dates as dates."""
+    if kind == "text" and hasattr(value, "strftime"):
+        return f"{value:%Y-%m-%d}"
+    return format_cell(value, kind, lang)
+
+
 def _row_kinds(lang: str) -> dict[str, str]:
     return {t(f"col.{c}", lang): kind for c, kind in ROW_KINDS.items() if f"col.{c}" in CATALOG}
 
@@ -215,8 +225,11 @@ def _detail(alert: dict, lang: str) -> html.Div:
     period = Period(alert["period_start"], alert["period_end"], "custom")
     rows = _localised(alert_rows(warehouse(), current_scope(), alert["dept_id"], alert["indicator"], period,
                                  alert["entity_type"], alert["entity_id"]), lang)
+    kinds = [SCREEN_KINDS.get(_row_kinds(lang).get(c, "text"), "text") for c in rows.columns]
     table = html.Table([html.Thead(html.Tr([html.Th(c) for c in rows.columns])),
-                        html.Tbody([html.Tr([html.Td(str(v)) for v in r]) for r in rows.head(30).itertuples(index=False)])],
+                        html.Tbody([html.Tr([html.Td(_cell(v, k, lang), className="num" if k != "text" else None)
+                                             for v, k in zip(r, kinds, strict=True)])
+                                    for r in rows.head(30).itertuples(index=False)])],
                        className="table table-sm drill") if not rows.empty else None
     status = alert["status"]
     return html.Div([
