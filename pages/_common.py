@@ -6,13 +6,19 @@ from __future__ import annotations
 
 import logging
 import uuid
+from collections.abc import Mapping, Sequence
+from datetime import datetime
 
 import pandas as pd
 from dash import dcc, html
 from flask import current_app
 from flask_login import current_user
 
+from components import exports
 from components.i18n import t
+from data_layer.errors import UserError
+from data_layer.periods import Period
+from data_layer.queries.structure import departments
 from data_layer.scope import Scope
 from data_layer.warehouse import Warehouse
 from shell.access import scope_of
@@ -44,24 +50,85 @@ def warehouse_error_panel(message: str, lang: str) -> html.Div:
                      html.Span(t("error.warehouse_hint", lang))], className="alert alert-warning", role="alert")
 
 
-def send_table(df: pd.DataFrame, stem: str, fmt: str, what: str) -> dict:
-    """A table as an Excel file or a CSV that Excel opens with Chinese intact (UTF-8 with a
-    byte-order mark); the export is audited."""
-    import io
+ID_LEVELS = {"dept_id": "department", "ward_id": "ward", "group_id": "group", "doctor_id": "doctor"}
 
-    from dash import dcc
 
+def with_names(df: pd.DataFrame, lang: str) -> pd.DataFrame:
+    """The frame with its department, ward, medical group and doctor ids replaced by their names in
+    the reader's language (an id the scope cannot see stays as it is)."""
+    from data_layer.queries.names import level_names
+    from data_layer.registry import Level
+
+    name = "name_zh" if lang == "zh" else "name_en"
+    out = df
+    for col, level in ID_LEVELS.items():
+        if col in out.columns:
+            names = level_names(warehouse(), current_scope(), Level(level)).set_index("key")[name]
+            out = out.assign(**{col: [names.get(str(v), v) if isinstance(v, str) else v for v in out[col]]})
+    return out
+
+
+def export_heading(title: str, period: Period | None = None, dept: str | None = None,
+                   extra: tuple[str, ...] = ()) -> exports.Heading:
+    """The heading on top of an export: the title, the period, the scope (the department and its
+    campus, or the user's whole scope), the data freshness, and when and by whom it was exported.
+    With the warehouse away (a saved report still exports) ids stand in for names."""
+    lang, scope = current_lang(), current_scope()
+    through = loaded = None
+    try:
+        where = _scope_words(scope, dept, lang)
+        fresh = warehouse().freshness()
+        through, loaded = fresh.data_through, fresh.loaded_at
+    except UserError:
+        where = dept or exports.scope_text(scope.kind, sorted(scope.ids), lang)
+    user = getattr(current_user, "display_name", "") or getattr(current_user, "username", "")
+    if getattr(current_user, "username", "") and user != current_user.username:
+        user = f"{user} ({current_user.username})"
+    return exports.heading(title, lang, scope=where, exported_at=datetime.now(), user=user,
+                           period=(period.start, period.end) if period is not None else None,
+                           through=through, loaded_at=loaded, extra=extra)
+
+
+def _scope_words(scope: Scope, dept: str | None, lang: str) -> str:
+    """The department and its campus, or the scope: the whole hospital, its campuses or departments."""
+    from data_layer.queries.names import level_names
+    from data_layer.registry import Level
+
+    wh, name = warehouse(), "name_zh" if lang == "zh" else "name_en"
+    campuses = level_names(wh, scope, Level.campus).set_index("key")[name]
+    if dept is not None:
+        deps = departments(wh, scope)
+        row = deps[deps["dept_id"] == dept]
+        if row.empty:
+            return dept
+        return t("export.scope.dept", lang, dept=row.iloc[0][name], campus=campuses.get(row.iloc[0]["campus_id"], "—"))
+    if scope.kind == "campus":
+        return exports.scope_text("campus", [campuses.get(c, c) for c in sorted(scope.ids)], lang)
+    if scope.kind == "departments":
+        return exports.scope_text("departments", list(departments(wh, scope)[name]), lang)
+    return exports.scope_text("hospital", [], lang)
+
+
+def send_table(df: pd.DataFrame, stem: str, fmt: str, what: str, *, title: str | None = None,
+               kinds: Mapping[str, str | tuple[str, int]] | None = None, period: Period | None = None,
+               dept: str | None = None, row_kinds: Sequence[str | tuple[str, int | None]] = ()) -> dict:
+    """A table as a formatted Excel workbook (heading, frozen header, number formats by kind,
+    fitted widths) or a CSV that Excel opens with Chinese intact (UTF-8 with a byte-order mark);
+    the export is audited. `kinds` names a column's kind by its header (components/exports.py);
+    the other columns' kinds are inferred; a column of kind exports.BY_ROW takes each row's kind
+    from `row_kinds` (a table of indicators, each in its own unit)."""
     from shell.access import audit
 
+    lang = current_lang()
+    columns = exports.columns_of(df, kinds)
     if fmt == "csv":
-        data = df.to_csv(index=False).encode("utf-8-sig")
+        data = exports.csv_bytes(df, columns, row_kinds)
         audit("export", what, f"{len(df)} rows, csv")
         return dcc.send_bytes(data, f"{stem}.csv")
-    buf = io.BytesIO()
-    with pd.ExcelWriter(buf, engine="openpyxl") as xl:
-        df.to_excel(xl, index=False, sheet_name=stem[:31])
+    head = export_heading(title or t("export.sheet", lang), period, dept)
+    data = exports.table_workbook(head, df, columns, sheet=title or "", lang=lang, row_kinds=row_kinds)
     audit("export", what, f"{len(df)} rows, xlsx")
-    return dcc.send_bytes(buf.getvalue(), f"{stem}.xlsx")
+    return dcc.send_bytes(data, f"{stem}.xlsx")
 
 
 ANSWER_TTL = 600  # seconds an answer is kept at most, besides being dropped by a new load

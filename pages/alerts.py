@@ -1,7 +1,6 @@
 """Alerts: the list in the user's scope, an alert's series, drivers and rows, and its workflow."""
 from __future__ import annotations
 
-import io
 from datetime import date, timedelta
 from typing import Any
 
@@ -15,7 +14,8 @@ from flask_login import current_user
 from appdb.alerts import NOTE_KINDS, add_note, get_alert, list_alerts, save_scan, transition
 from appdb.schema import ALERT_STATUSES
 from appdb.store import CodedError
-from components.format import format_indicator
+from components import exports
+from components.format import format_cell, format_indicator
 from components.i18n import CATALOG, t
 from data_layer.alerts.actions import suggested_action
 from data_layer.alerts.detect import LEVELS, scan
@@ -28,7 +28,7 @@ from data_layer.registry import INDICATORS, Level
 from data_layer.sources import Filters
 from shell.access import PermissionDenied, audit, page_denied, secured
 
-from ._common import current_lang, current_scope, forbidden_panel, warehouse
+from ._common import current_lang, current_scope, export_heading, forbidden_panel, warehouse, with_names
 
 ROLES = ("leader", "director", "assistant")
 dash.register_page(__name__, path="/alerts", name="Alerts", order=50, allowed_roles=ROLES,
@@ -175,11 +175,44 @@ def _series_figure(alert: dict, lang: str) -> go.Figure:
     return fig
 
 
+ROW_KINDS = {  # the kind of each column of an alert's rows (data_layer.queries.drill.alert_rows)
+    **dict.fromkeys(("discharge_date", "admit_date", "date", "month_start"), "date"),
+    **dict.fromkeys(("los_days", "visits", "emergency_visits", "exams", "open_beds", "occupied_beds", "admissions",
+                     "discharges"), "integer"),
+    **dict.fromkeys(("charge_total", "charge_drug", "charge_material", "drg_payment", "cost_total", "revenue_total",
+                     "revenue_drug", "revenue", "budget_amount", "executed_amount", "amount"), "money"),
+    "occupancy": "percent", "hours_used": "days",
+}
+
+
 def _localised(rows: pd.DataFrame, lang: str) -> pd.DataFrame:
-    """Drill-down rows with the reader's language: one name column, translated headers."""
-    if {"drg_zh", "drg_en"} <= set(rows.columns):
-        rows = rows.assign(drg_name=rows["drg_zh" if lang == "zh" else "drg_en"]).drop(columns=["drg_zh", "drg_en"])
+    """Drill-down rows with the reader's language: names instead of group and doctor ids, one name
+    column for each pair of Chinese and English names (beside its code), translated headers."""
+    for base in ("drg", "ward", "equipment", "item"):
+        if {f"{base}_zh", f"{base}_en"} <= set(rows.columns):
+            at = list(rows.columns).index(f"{base}_zh")
+            named = rows[f"{base}_zh" if lang == "zh" else f"{base}_en"]
+            rows = rows.drop(columns=[f"{base}_zh", f"{base}_en"])
+            rows.insert(min(at, len(rows.columns)), f"{base}_name", named)
+    if "allocation_stage" in rows.columns:
+        rows = rows.assign(allocation_stage=rows["allocation_stage"].map(lambda s: t(f"dw.stage.{s}", lang)
+                                                                          if f"dw.stage.{s}" in CATALOG else s))
+    rows = with_names(rows, lang)
     return rows.rename(columns={c: t(f"col.{c}", lang) for c in rows.columns if f"col.{c}" in CATALOG})
+
+
+SCREEN_KINDS = {"integer": "int", "money": "yuan", "percent": "ratio", "days": "days"}  # export kind -> format_cell
+
+
+def _cell(value: Any, kind: str, lang: str) -> str:
+    """A row's cell on screen: figures as the page formats them, dates as dates."""
+    if kind == "text" and hasattr(value, "strftime"):
+        return f"{value:%Y-%m-%d}"
+    return format_cell(value, kind, lang)
+
+
+def _row_kinds(lang: str) -> dict[str, str]:
+    return {t(f"col.{c}", lang): kind for c, kind in ROW_KINDS.items() if f"col.{c}" in CATALOG}
 
 
 def _detail(alert: dict, lang: str) -> html.Div:
@@ -192,8 +225,11 @@ def _detail(alert: dict, lang: str) -> html.Div:
     period = Period(alert["period_start"], alert["period_end"], "custom")
     rows = _localised(alert_rows(warehouse(), current_scope(), alert["dept_id"], alert["indicator"], period,
                                  alert["entity_type"], alert["entity_id"]), lang)
+    kinds = [SCREEN_KINDS.get(_row_kinds(lang).get(c, "text"), "text") for c in rows.columns]
     table = html.Table([html.Thead(html.Tr([html.Th(c) for c in rows.columns])),
-                        html.Tbody([html.Tr([html.Td(str(v)) for v in r]) for r in rows.head(30).itertuples(index=False)])],
+                        html.Tbody([html.Tr([html.Td(_cell(v, k, lang), className="num" if k != "text" else None)
+                                             for v, k in zip(r, kinds, strict=True)])
+                                    for r in rows.head(30).itertuples(index=False)])],
                        className="table table-sm drill") if not rows.empty else None
     status = alert["status"]
     return html.Div([
@@ -295,11 +331,18 @@ def export(_n: int, alert_id: int | None) -> Any:
     alert = get_alert(_db(), current_scope(), int(alert_id))
     if alert is None:
         raise PermissionDenied(f"alert {alert_id} is outside the user's scope")
-    rows = _localised(alert_rows(warehouse(), current_scope(), alert["dept_id"], alert["indicator"],
-                                 Period(alert["period_start"], alert["period_end"], "custom"), alert["entity_type"],
-                                 alert["entity_id"]), current_lang())
-    buf = io.BytesIO()
-    with pd.ExcelWriter(buf, engine="openpyxl") as xl:
-        rows.to_excel(xl, index=False, sheet_name="rows")
+    lang = current_lang()
+    period = Period(alert["period_start"], alert["period_end"], "custom")
+    rows = _localised(alert_rows(warehouse(), current_scope(), alert["dept_id"], alert["indicator"], period,
+                                 alert["entity_type"], alert["entity_id"]), lang)
+    ind = INDICATORS[alert["indicator"]]
+    level, method = t("level." + alert["level"], lang), t("method." + alert["kind"], lang)
+    facts = (f"{level} · {method} · "
+             f"{t('alerts.observed', lang)} {format_indicator(alert['observed'], ind.unit, lang)} · "
+             f"{t('alerts.expected', lang)} {format_indicator(alert['expected'], ind.unit, lang)}")
+    head = export_heading(t("alerts.export_title", lang, dept=_dept_names(lang).get(alert["dept_id"], alert["dept_id"]),
+                            indicator=ind.name(lang)), period, alert["dept_id"], extra=(facts,))
+    data = exports.table_workbook(head, rows, exports.columns_of(rows, _row_kinds(lang)), t("alerts.rows", lang), lang,
+                                  empty_note=t("export.no_rows", lang))
     audit("export", f"alert {alert_id}", f"{len(rows)} rows")
-    return dcc.send_bytes(buf.getvalue(), f"alert-{alert_id}-{alert['dept_id']}-{alert['indicator']}.xlsx")
+    return dcc.send_bytes(data, f"alert-{alert_id}-{alert['dept_id']}-{alert['indicator']}.xlsx")

@@ -28,6 +28,7 @@ from components.department import (
     targets_view,
     warn_marks,
 )
+from components.exports import BY_ROW, unit_kind
 from components.format import format_indicator
 from components.i18n import t
 from components.overview import freshness_line
@@ -49,7 +50,7 @@ from data_layer.queries.department import (
 from data_layer.queries.kpis import compare, indicator_values
 from data_layer.queries.structure import departments
 from data_layer.queries.targets import target_progress
-from data_layer.registry import INDICATORS, Level
+from data_layer.registry import INDICATORS, UNITS, Level
 from data_layer.scope import Scope
 from data_layer.sources import Filters
 from shell.access import PermissionDenied, audit, page_denied, secured
@@ -386,19 +387,39 @@ def export(clicks: list, dept: Any, period: Any) -> Any:
     per = _period(period)
     scope = current_scope()
     name = lambda c: INDICATORS[c].name(lang)  # noqa: E731
-    if table == "targets":
-        df = targets_export_frame(target_frame(scope, dept), lang)
-    elif table == "wards":
-        w = ward_table(warehouse(), scope, dept, per)
-        df = w.assign(name=_named(w, lang))[["ward_id", "name", *WARD_CODES]].rename(columns=name_map(WARD_CODES, lang))
-    elif table == "groups":
-        g = group_table(warehouse(), scope, dept, per)
-        df = g.assign(name=_named(g, lang))[["group_id", "name", *GROUP_CODES]].rename(columns=name_map(GROUP_CODES, lang))
-    elif table == "costs":
-        df = cost_frame(scope, dept, per, lang).reset_index(names=t("dw.category", lang))
+    kinds: dict[str, Any] = {}
+    rows: list = []
+    if table == "targets":  # one indicator a row, each in its own unit
+        tf = target_frame(scope, dept)
+        df = targets_export_frame(tf, lang)
+        df.insert(1, t("export.unit", lang), [UNITS[INDICATORS[c].unit][0 if lang == "zh" else 1] for c in tf["indicator"]])
+        rows = [unit_kind(INDICATORS[c].unit) for c in tf["indicator"]]
+        kinds = {t(f"dw.t.{k}", lang): BY_ROW for k in ("target", "actual", "expected", "deviation", "projection")}
+        kinds[t("dw.x.deviation_rel", lang)] = "percent"
+    elif table == "discipline":
+        df = discipline_frame(scope, dept, per)
+        rows = [unit_kind(INDICATORS[c].unit) for c in df["indicator"]]
+        heads = {"indicator": t("dw.t.indicator", lang), "value": t("dw.this", lang),
+                 "hospital": t("dw.hospital", lang), "year_ago": t("dw.last_year", lang)}
+        df = df.assign(indicator=df["indicator"].map(name),
+                       unit=[UNITS[INDICATORS[c].unit][0 if lang == "zh" else 1] for c in df["indicator"]])
+        cols = ["indicator", "unit", "value", "hospital", "year_ago"]
+        df = df[cols].rename(columns={**heads, "unit": t("export.unit", lang)})
+        kinds = {heads[k]: BY_ROW for k in ("value", "hospital", "year_ago")}
+    elif table in ("wards", "groups"):
+        codes, key = (WARD_CODES, "ward_id") if table == "wards" else (GROUP_CODES, "group_id")
+        w = (ward_table if table == "wards" else group_table)(warehouse(), scope, dept, per)
+        label = t("dw.ward" if table == "wards" else "dw.group", lang)
+        df = w.assign(name=_named(w, lang))[[key, "name", *codes]].rename(columns={**name_map(codes, lang),
+                                                                                 "name": label,
+                                                                                 key: t(f"export.{key}", lang)})
+        kinds = {name(c): unit_kind(INDICATORS[c].unit) for c in codes}
     else:
-        df = discipline_frame(scope, dept, per).assign(indicator=lambda f: f["indicator"].map(name))
-    return send_table(df, f"{dept}-{table}-{per.start}-{per.end}", "xlsx", f"department {dept} {table}")
+        df = cost_frame(scope, dept, per, lang).reset_index(names=t("dw.category", lang))
+        kinds = {c: "money" for c in df.columns[1:]}
+    return send_table(df, f"{dept}-{table}-{per.start}-{per.end}", "xlsx", f"department {dept} {table}",
+                      title=t(f"dw.{table}", lang), kinds=kinds, period=None if table == "targets" else per, dept=dept,
+                      row_kinds=rows)
 
 
 def name_map(codes: tuple[str, ...], lang: str) -> dict[str, str]:

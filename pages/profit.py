@@ -201,6 +201,8 @@ def export(_x: Any, _c: Any, period: Any, campus: Any, division: Any) -> Any:
     lang = current_lang()
     df, per = _frame(period, campus, division, lang)
     cols = {c["id"]: c["name"] for c in _columns(lang)}
-    out = df[["dept_id", *cols]].rename(columns={"dept_id": "ID", **cols})
+    out = df[["dept_id", *cols]].rename(columns={"dept_id": t("ws.pf.col.dept_id", lang), **cols})
     fmt = "csv" if ctx.triggered_id == "pf-export-csv" else "xlsx"
-    return send_table(out, f"department-profit-{per.start}-{per.end}", fmt, f"department profit {per.start}..{per.end}")
+    kinds = {cols[c]: "money" for c in COLUMNS[3:-1]} | {cols["margin"]: "percent"}
+    return send_table(out, f"department-profit-{per.start}-{per.end}", fmt, f"department profit {per.start}..{per.end}",
+                      title=t("wall.profit_title", lang), kinds=kinds, period=per)

@@ -309,4 +309,9 @@ def export(_x: Any, _c: Any, period: Any, campus: Any, division: Any) -> Any:
     cols = {c["id"]: c["name"] for c in _columns(lang)}
     out = groups.assign(name=groups["name_zh" if lang == "zh" else "name_en"])[list(cols)].rename(columns=cols)
     fmt = "csv" if ctx.triggered_id == "drg-export-csv" else "xlsx"
-    return send_table(out, f"drg-groups-{per.start}-{per.end}", fmt, f"drg groups {per.start}..{per.end}")
+    kinds = {cols[c]: "money" for c in ("charge_per_discharge", "payment_per_case", "cost_per_case",
+                                        "drg_margin_per_case", "drg_margin")}
+    kinds |= {cols["cases"]: "integer", cols["weight"]: ("ratio", 2), cols["time_index"]: ("ratio", 2),
+              cols["cost_index"]: ("ratio", 2)}
+    return send_table(out, f"drg-groups-{per.start}-{per.end}", fmt, f"drg groups {per.start}..{per.end}",
+                      title=t("wall.drg_title", lang), kinds=kinds, period=per)

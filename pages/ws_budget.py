@@ -326,4 +326,9 @@ def export(clicks: list, dept: Any, period: Any, tol: Any, item: Any) -> Any:
         df = pace_frame(scope, dept, per, check_item(scope, dept, per, item))
         df = df.assign(month=[f"{m:%Y-%m}" for m in df["month_start"]])
         df = _localised(df, lang, ["month", "budget", "executed", "cum_budget", "cum_executed", "pace"], labels)
-    return send_table(df, f"{dept}-budget-{table}-{per.start}-{per.end}", fmt, f"workspace budget {dept} {table}")
+    kinds = {labels[c]: "money" for c in (*MONEY, "budget", "executed", "cum_budget", "cum_executed")}
+    kinds |= {labels[c]: "percent" for c in (*RATES, "elapsed", "gap", "pace")}
+    kinds |= {labels[c]: "integer" for c in ("items", "items_ahead")}
+    return send_table(df, f"{dept}-budget-{table}-{per.start}-{per.end}", fmt, f"workspace budget {dept} {table}",
+                      title=t(f"ws.budget.{table}", lang), kinds=kinds, period=per,
+                      dept=None if table == "departments" else dept)

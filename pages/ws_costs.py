@@ -11,6 +11,7 @@ import pandas as pd
 import plotly.graph_objects as go
 from dash import ALL, Input, Output, State, callback, dcc, html, no_update
 
+from components.exports import BY_ROW, unit_kind
 from components.format import format_indicator, format_points
 from components.i18n import t
 from data_layer.errors import UserError
@@ -303,8 +304,19 @@ def export(clicks: list, dept: Any, period: Any, tol: Any) -> Any:
     dept = check_department(dept)
     per = resolve_period(period)
     scope = current_scope()
+    k = lambda key: t(f"ws.costs.{key}", lang)  # noqa: E731
+    rows: list = []
     if table == "composition":
-        df = composition_frame(scope, dept, per, lang).reset_index(names=t("ws.costs.col.category", lang))
+        df = composition_frame(scope, dept, per, lang)
+        if df.attrs.get("window") is None:  # no closed month in the period: say so rather than export zeros
+            raise UserError(t("profit.none", lang, start=per.start, end=per.end))
+        df = df.reset_index(names=t("ws.costs.col.category", lang))
+        kinds = {c: "money" for c in df.columns[1:]} | {k("share"): "percent", k("yoy"): "percent"}
     else:
         df = model_frame(scope, dept, per, parse_tolerance(tol, lang), lang)
-    return send_table(df, f"{dept}-costs-{table}-{per.start}-{per.end}", fmt, f"workspace costs {dept} {table}")
+        kinds = {k(c): BY_ROW for c in ("value", "median", "year_ago", "baseline", "target")}
+        kinds |= {k(c): "percent" for c in ("gap_median", "gap_year_ago", "gap_baseline", "gap_target",
+                                            "col.tolerance")} | {k("peers"): "integer"}
+        rows = [unit_kind(INDICATORS[c].unit) for c in df[k("col.code")]]
+    return send_table(df, f"{dept}-costs-{table}-{per.start}-{per.end}", fmt, f"workspace costs {dept} {table}",
+                      title=k(table), kinds=kinds, period=per, dept=dept, row_kinds=rows)

@@ -16,6 +16,7 @@ import plotly.graph_objects as go
 from dash import ALL, Input, Output, State, callback, ctx, dcc, html, no_update
 from flask import current_app
 
+from components.exports import cell_kind
 from components.format import format_amount, format_cell
 from components.i18n import t
 from data_layer.errors import UserError
@@ -336,4 +337,7 @@ def export(clicks: list | None, dept: Any, period: Any, high: Any, low: Any, bas
     else:
         df = cases_frame(scope, dept, per, code, hi, lo, basis, lang)
         stem = f"{dept}-drg-{code}-cases-{per.start}-{per.end}"
-    return send_table(df, stem, fmt, f"workspace drg {dept} {table}")
+    specs = GROUP_COLS + tuple((c, k, "yuan") for c, k in STRUCTURE_COLS) if table == "groups" else CASE_COLS
+    kinds = {t(f"ws.drg.c.{k}", lang): cell_kind(kind) for _c, k, kind in specs} | {t("ws.drg.c.discharge", lang): "date"}
+    title = t("ws.drg.groups", lang) if table == "groups" else t("ws.drg.cases_title", lang, code=code)
+    return send_table(df, stem, fmt, f"workspace drg {dept} {table}", title=title, kinds=kinds, period=per, dept=dept)

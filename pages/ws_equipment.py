@@ -10,7 +10,6 @@ scope that operate devices (imaging, ultrasound, endoscopy …), since most larg
 """
 from __future__ import annotations
 
-import io
 import json
 from datetime import date
 from typing import Any
@@ -22,8 +21,10 @@ from flask import current_app
 from flask_login import current_user
 
 from appdb.appraisals import NAME_MAX, get_appraisal, list_appraisals, save_appraisal
+from components import exports
+from components.exports import cell_kind
 from components.format import format_cell, format_indicator
-from components.i18n import t
+from components.i18n import CATALOG, t
 from data_layer.errors import UserError
 from data_layer.periods import Period
 from data_layer.queries.equipment import (
@@ -38,7 +39,7 @@ from data_layer.scope import Scope
 from data_layer.stats import LIMITS, Appraisal, FieldErrors, appraise
 from shell.access import PermissionDenied, audit, secured
 
-from ._common import cached_answer, current_lang, current_scope, send_table, warehouse
+from ._common import cached_answer, current_lang, current_scope, export_heading, send_table, warehouse
 from ._wall import safe
 from ._workspace import (
     PATHS,
@@ -432,76 +433,30 @@ def _existing_report_rows(a: dict[str, Any], lang: str) -> list[list[Any]]:
     return rows
 
 
-def report_workbook(a: dict[str, Any], dept_name: str, lang: str) -> bytes:
-    """The appraisal as one printable page: inputs, results, existing devices; fit to one A4 page."""
-    from openpyxl import Workbook
-    from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
-    from openpyxl.worksheet.page import PageMargins
+def report_workbook(a: dict[str, Any], lang: str, head: exports.Heading) -> bytes:
+    """The appraisal as one printable page: inputs, results, existing devices; fit to one A4 page.
+    A figure's format follows its field's name (exports.field_kind), so a new field has one."""
+    field = {t(k, lang): k.rsplit(".", 1)[1] for k in CATALOG if k.startswith(("ws.eq.f.", "ws.eq.r."))}
+    item, value = t("ws.eq.report_item", lang), t("ws.eq.report_value", lang)
 
-    wb = Workbook()
-    ws = wb.active
-    ws.title = f"appraisal-{a['id']}"
-    bold, head_fill = Font(bold=True), PatternFill("solid", fgColor="DDE7F3")
-    thin = Side(style="thin", color="999999")
-    box = Border(left=thin, right=thin, top=thin, bottom=thin)
-    ws.append([t("ws.eq.report_title", lang)])
-    ws["A1"].font = Font(bold=True, size=14)
-    ws.append([t("ws.eq.report_meta", lang, dept=dept_name, id=a["id"], at=f"{a['created_at']:%Y-%m-%d %H:%M}",
-                 by=a["created_by"] or "")])
+    def block(title: str, rows: list[tuple[str, Any]]) -> exports.Block:
+        df = pd.DataFrame(rows, columns=[item, value])
+        kinds = tuple(exports.field_kind(field.get(label, ""), v) for label, v in rows)
+        return exports.Block(df, (exports.Column(item, item), exports.Column(value, value, exports.BY_ROW)), title,
+                             row_kinds=kinds)
+
     inputs, results = _report_rows(a, lang)
-
-    def block(title: str, rows: list[tuple[str, Any]]) -> None:
-        ws.append([])
-        ws.append([title])
-        ws.cell(ws.max_row, 1).font = bold
-        ws.append([t("ws.eq.report_item", lang), t("ws.eq.report_value", lang)])
-        for c in (1, 2):
-            ws.cell(ws.max_row, c).font, ws.cell(ws.max_row, c).fill = bold, head_fill
-            ws.cell(ws.max_row, c).border = box
-        for label, value in rows:
-            ws.append([label, value])
-            for c in (1, 2):
-                ws.cell(ws.max_row, c).border = box
-            if isinstance(value, float):
-                ws.cell(ws.max_row, 2).number_format = "#,##0.00"
-
-    block(t("ws.eq.report_inputs", lang), inputs)
-    block(t("ws.eq.report_results", lang), results)
-    ws.append([])
-    ws.append([t("ws.eq.report_existing", lang)])
-    ws.cell(ws.max_row, 1).font = bold
-    existing = _existing_report_rows(a, lang)
-    if existing:
-        ws.append([t(f"ws.eq.c.{k}", lang) for _c, k in EXISTING_REPORT])
-        for c in range(1, len(EXISTING_REPORT) + 1):
-            ws.cell(ws.max_row, c).font, ws.cell(ws.max_row, c).fill = bold, head_fill
-            ws.cell(ws.max_row, c).border = box
-        for row in existing:
-            ws.append(row)
-            for c in range(1, len(row) + 1):
-                ws.cell(ws.max_row, c).border = box
-            ws.cell(ws.max_row, 6).number_format = "0.0%"
-    else:
-        ws.append([t("ws.eq.existing_none", lang, category=t(f"ws.eq.cat.{a['category']}", lang)
-                     if a["category"] in CATEGORIES else a["category"])])
-    ws.append([])
-    ws.append([t("ws.eq.formula", lang)])
-    ws.cell(ws.max_row, 1).alignment = Alignment(wrap_text=True, vertical="top")
-    ws.merge_cells(start_row=ws.max_row, start_column=1, end_row=ws.max_row, end_column=len(EXISTING_REPORT))
-    ws.row_dimensions[ws.max_row].height = 48
-    for col, width in zip("ABCDEFG", (30, 22, 14, 12, 12, 12, 12), strict=True):
-        ws.column_dimensions[col].width = width
-    ws.page_setup.paperSize = ws.PAPERSIZE_A4
-    ws.page_setup.orientation = "portrait"
-    ws.page_setup.fitToWidth = 1
-    ws.page_setup.fitToHeight = 1
-    ws.sheet_properties.pageSetUpPr.fitToPage = True
-    ws.page_margins = PageMargins(left=0.5, right=0.5, top=0.6, bottom=0.6)
-    ws.print_area = f"A1:G{ws.max_row}"
-    ws.print_options.horizontalCentered = True
-    buf = io.BytesIO()
-    wb.save(buf)
-    return buf.getvalue()
+    heads = [t(f"ws.eq.c.{k}", lang) for _c, k in EXISTING_REPORT]
+    existing = pd.DataFrame(_existing_report_rows(a, lang), columns=heads)
+    kinds = ("text", "text", "date", "integer", "integer", "percent", "text")
+    none = t("ws.eq.existing_none", lang, category=t(f"ws.eq.cat.{a['category']}", lang)
+             if a["category"] in CATEGORIES else a["category"])
+    sheet = exports.Sheet(f"{t('ws.eq.report_title', lang)}-{a['id']}", (
+        block(t("ws.eq.report_inputs", lang), inputs), block(t("ws.eq.report_results", lang), results),
+        exports.Block(existing, tuple(exports.Column(h, h, k) for h, k in zip(heads, kinds, strict=True)),
+                      t("ws.eq.report_existing", lang), empty_note=none)),
+        notes=(t("ws.eq.formula", lang),), landscape=False, one_page=True)
+    return exports.workbook(head, [sheet])
 
 
 def _dept_name(dept: str, lang: str) -> str:
@@ -520,7 +475,10 @@ def report(clicks: list | None, dept: Any) -> Any:
     lang = current_lang()
     dept = check_department(dept)
     a = _owned(ctx.triggered_id.get("index"), dept)
-    data = report_workbook(a, _dept_name(dept, lang), lang)
+    head = export_heading(t("ws.eq.report_title", lang), dept=dept,
+                          extra=(t("ws.eq.report_meta", lang, dept=_dept_name(dept, lang), id=a["id"],
+                                   at=f"{a['created_at']:%Y-%m-%d %H:%M}", by=a["created_by"] or ""),))
+    data = report_workbook(a, lang, head)
     audit("export", f"workspace equipment appraisal {a['id']}", f"dept={dept}, one-page xlsx")
     return dcc.send_bytes(data, f"{dept}-appraisal-{a['id']}.xlsx")
 
@@ -598,23 +556,33 @@ def export(clicks: list | None, dept: Any, period: Any, sat: Any, category: Any)
         df = _device_rows(device_table(warehouse(), scope, dept, per, level), lang)
         df = df[[c for c, _k, _t in DEVICE_COLS]].rename(columns=heads)
         stem = f"{dept}-equipment-{per.start}-{per.end}"
+        title = t("ws.eq.devices", lang)
     elif table == "existing":
         if category not in CATEGORIES:
             raise UserError(t("ws.eq.err.unknown_category", lang))
         through = warehouse().freshness().data_through or date.today()
-        df = _device_rows(category_devices(warehouse(), scope, dept, category, through, level), lang)
-        df = df[[c for c, _k, _t in DEVICE_COLS]].rename(columns=heads)
+        found = category_devices(warehouse(), scope, dept, category, through, level)
+        per = found.attrs["period"]
+        df = _device_rows(found, lang)[[c for c, _k, _t in DEVICE_COLS]].rename(columns=heads)
         stem = f"{dept}-equipment-{category}-last-12-months"
+        title = t("ws.eq.existing", lang, category=t(f"ws.eq.cat.{category}", lang), start=per.start, end=per.end)
     else:
         raw = saved_frame(scope, dept)
         df = raw[["id", "created_at", "device_name", "category", "price", "annual_exams", "annual_revenue",
                   "annual_cost", "annual_net", "payback_years", "created_by", "note"]]
-        df = df.rename(columns={"id": t("ws.eq.c.no", lang), "created_at": t("ws.eq.c.created", lang),
-                                "device_name": t("ws.eq.c.name", lang), "category": t("ws.eq.c.category", lang),
-                                "price": t("ws.eq.c.price", lang), "annual_exams": t("ws.eq.r.annual_exams", lang),
-                                "annual_revenue": t("ws.eq.r.annual_revenue", lang),
-                                "annual_cost": t("ws.eq.r.annual_cost", lang), "annual_net": t("ws.eq.r.annual_net", lang),
-                                "payback_years": t("ws.eq.c.payback", lang), "created_by": t("ws.eq.c.by", lang),
-                                "note": t("ws.eq.f.note", lang)})
-        stem = f"{dept}-appraisals"
-    return send_table(df, stem, fmt, f"workspace equipment {dept} {table}")
+        names = {"id": t("ws.eq.c.no", lang), "created_at": t("ws.eq.c.created", lang),
+                 "device_name": t("ws.eq.c.name", lang), "category": t("ws.eq.c.category", lang),
+                 "price": t("ws.eq.c.price", lang), "annual_exams": t("ws.eq.r.annual_exams", lang),
+                 "annual_revenue": t("ws.eq.r.annual_revenue", lang),
+                 "annual_cost": t("ws.eq.r.annual_cost", lang), "annual_net": t("ws.eq.r.annual_net", lang),
+                 "payback_years": t("ws.eq.c.payback", lang), "created_by": t("ws.eq.c.by", lang),
+                 "note": t("ws.eq.f.note", lang)}
+        df = df.rename(columns=names)
+        stem, title = f"{dept}-appraisals", t("ws.eq.saved", lang)
+    if table == "appraisals":  # a figure's format follows its field's name, so a new field has one
+        kinds = {h: exports.field_kind(c, 0.0) for c, h in names.items() if pd.api.types.is_numeric_dtype(raw[c])}
+        kinds |= {names["id"]: "integer", names["created_at"]: "datetime"}
+    else:
+        kinds = {heads[c]: cell_kind(k) for c, _k, k in DEVICE_COLS} | {heads["purchase_date"]: "date"}
+    return send_table(df, stem, fmt, f"workspace equipment {dept} {table}", title=title,
+                      kinds=kinds, period=None if table == "appraisals" else per, dept=dept)

@@ -12,13 +12,14 @@ from dash import ALL, Input, Output, State, callback, dcc, html, no_update
 from flask import current_app
 
 from appdb.alerts import open_counts_by_department
+from components.exports import BY_ROW, unit_kind
 from components.format import format_change, format_indicator, format_points
 from components.i18n import t
 from components.palette import WARN_ICON, out_of_range_mark, out_of_range_note
 from data_layer.alerts.detect import LEVELS
 from data_layer.periods import Period
 from data_layer.queries.portfolio import PORTFOLIO, portfolio
-from data_layer.registry import INDICATORS
+from data_layer.registry import INDICATORS, UNITS
 from shell.access import secured
 
 from ._common import current_lang, current_scope, send_table, warehouse
@@ -120,6 +121,7 @@ def portfolio_frame(per: Period, lang: str) -> pd.DataFrame:
         t("ws.pf.col.dept_id", lang): df["dept_id"],
         t("ws.pf.department", lang): df[name],
         t("dw.t.indicator", lang): df["indicator"].map(lambda c: INDICATORS[c].name(lang)),
+        t("export.unit", lang): df["indicator"].map(lambda c: UNITS[INDICATORS[c].unit][0 if lang == "zh" else 1]),
         t("ws.pf.col.value", lang): df["value"],
         t("ws.pf.col.previous", lang): df["previous"],
         t("ws.pf.col.year_ago", lang): df["year_ago"],
@@ -143,4 +145,8 @@ def export(clicks: list, period: Any) -> Any:
     _table_name, fmt = req
     lang = current_lang()
     per = resolve_period(period)
-    return send_table(portfolio_frame(per, lang), f"portfolio-{per.start}-{per.end}", fmt, "workspace portfolio")
+    df = portfolio_frame(per, lang)
+    kinds = {t(f"ws.pf.col.{c}", lang): BY_ROW for c in ("value", "previous", "year_ago")}
+    rows = [unit_kind(INDICATORS[c].unit) for c in portfolio(warehouse(), current_scope(), per)["indicator"]]
+    return send_table(df, f"portfolio-{per.start}-{per.end}", fmt, "workspace portfolio", title=t("ws.tab.portfolio", lang),
+                      kinds=kinds | {t("ws.pf.col.score", lang): "integer"}, period=per, row_kinds=rows)

@@ -22,6 +22,7 @@ from flask_login import current_user
 from appdb.projects import create_project, get_project, list_projects, project_exists, update_project
 from appdb.schema import PROJECT_STATUSES
 from appdb.store import CodedError
+from components.exports import BY_ROW, unit_kind
 from components.format import format_indicator, format_points
 from components.i18n import t
 from data_layer.errors import UserError
@@ -637,15 +638,26 @@ def export(clicks: Any, dept: Any, period: Any, opened: Any, values: Any, labels
     dept = check_department(dept)
     resolve_period(period if valid_period_key(period) else "ytd")
     scope = current_scope()
+    c = lambda key: t(f"ws.projects.c.{key}", lang)  # noqa: E731
     if table == "list":
-        return send_table(list_frame(scope, lang), f"projects-{date.today()}", fmt, "workspace projects list")
+        return send_table(list_frame(scope, lang), f"projects-{date.today()}", fmt, "workspace projects list",
+                          title=t("ws.projects.list", lang), kinds={t("ws.projects.col.start", lang): "date"})
     if table == "comparison":
         project = _open_project(opened)
-        df = comparison_frame(_results(project), lang)
-        return send_table(df, f"project-{project['id']}-before-after", fmt, f"workspace project {project['id']}")
+        results = _results(project)
+        df = comparison_frame(results, lang)
+        kinds = {c(k): BY_ROW for k in ("before", "after", "diff", "ci_low", "ci_high")}
+        kinds |= {c(k): "integer" for k in ("n_before", "n_after", "events_before", "events_after", "df")}
+        kinds |= {c("statistic"): ("ratio", 3), c("p"): ("ratio", 4)}
+        return send_table(df, f"project-{project['id']}-before-after", fmt, f"workspace project {project['id']}",
+                          title=t("ws.projects.compare", lang, title=project["title"]), kinds=kinds,
+                          row_kinds=[unit_kind(INDICATORS[r.indicator].unit) for r in results])
     n = _ncols(ncols)
     try:
         df = manual_frame(_cells(values, n), _labels(labels, n, lang), lang)
     except FieldErrors:
         raise UserError(t("ws.projects.m.not_ready", lang)) from None
-    return send_table(df, f"contingency-{dept}", fmt, "workspace projects manual table")
+    stats = ["integer", "integer", ("ratio", 3), "integer", ("ratio", 4), "percent", "percent", "percent"]
+    return send_table(df, f"contingency-{dept}", fmt, "workspace projects manual table",
+                      title=t("ws.projects.manual", lang), kinds={h: BY_ROW for h in df.columns[1:]},
+                      dept=dept, row_kinds=stats[:len(df)])

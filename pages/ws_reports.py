@@ -6,7 +6,6 @@ The address names the report (`?dept=D001&report=12`), so a published report can
 """
 from __future__ import annotations
 
-import io
 from datetime import date
 from typing import Any
 from urllib.parse import urlencode
@@ -20,17 +19,19 @@ from plotly.subplots import make_subplots
 
 from appdb.reports import FIELDS, create_draft, get_report, list_reports, month_alerts, publish, save_findings
 from appdb.store import CodedError
+from components import exports
+from components.exports import unit_kind
 from components.format import format_change, format_indicator, format_points
 from components.i18n import CATALOG, t
 from data_layer.alerts.actions import suggested_action
 from data_layer.errors import UserError
 from data_layer.periods import add_months, month_end
 from data_layer.queries.portfolio import history_score
-from data_layer.queries.report import TREND, generate
-from data_layer.registry import INDICATORS
+from data_layer.queries.report import TREND, generate, month_period
+from data_layer.registry import INDICATORS, UNITS
 from shell.access import PermissionDenied, audit, secured
 
-from ._common import current_lang, current_scope, send_table, warehouse
+from ._common import current_lang, current_scope, export_heading, send_table, warehouse
 from ._workspace import (
     ROLES,
     Start,
@@ -433,56 +434,60 @@ clientside_callback("function(n) { if (n) { window.print(); } return ''; }",
                     Output("report-print", "title"), Input("report-print", "n_clicks"), prevent_initial_call=True)
 
 
-def workbook(report: dict, lang: str, dept_name: str) -> bytes:
-    """The report as an Excel workbook: one sheet per section, each set up to print on A4."""
+def workbook(report: dict, lang: str, head: exports.Heading) -> bytes:
+    """The report as an Excel workbook: one sheet per section under the report's heading, figures
+    in their indicator's format, each sheet set up to print on A4."""
     c = report["content"]
-    key = pd.DataFrame([{t("ws.rp.k.indicator", lang): INDICATORS[k["indicator"]].name(lang),
-                         t("ws.rp.k.value", lang): k["value"], t("ws.rp.k.previous", lang): k["previous"],
-                         t("ws.rp.k.mom", lang): k["mom_diff"] if INDICATORS[k["indicator"]].unit == "ratio" else k["mom"],
-                         t("ws.rp.k.year_ago", lang): k["year_ago"],
-                         t("ws.rp.k.yoy", lang): k["yoy_diff"] if INDICATORS[k["indicator"]].unit == "ratio" else k["yoy"],
-                         t("ws.rp.k.hospital", lang): k["hospital"]} for k in c["key"]])
+    unit = lambda code: UNITS[INDICATORS[code].unit][0 if lang == "zh" else 1]  # noqa: E731
+    kind = lambda code: unit_kind(INDICATORS[code].unit)  # noqa: E731
+    k = lambda key: t(f"ws.rp.k.{key}", lang)  # noqa: E731
+    key = pd.DataFrame([{k("indicator"): INDICATORS[r["indicator"]].name(lang), t("export.unit", lang): unit(r["indicator"]),
+                         k("value"): r["value"], k("previous"): r["previous"],
+                         k("mom"): r["mom_diff"] if INDICATORS[r["indicator"]].unit == "ratio" else r["mom"],
+                         k("year_ago"): r["year_ago"],
+                         k("yoy"): r["yoy_diff"] if INDICATORS[r["indicator"]].unit == "ratio" else r["yoy"],
+                         k("hospital"): r["hospital"]} for r in c["key"]],
+                       columns=[k("indicator"), t("export.unit", lang), *(k(x) for x in ("value", "previous", "mom",
+                                                                                         "year_ago", "yoy", "hospital"))])
     structure = pd.DataFrame([{t("ws.rp.s.component", lang): t(f"ws.rp.comp.{r['component']}", lang),
-                               **{t(f"ws.rp.s.{k}", lang): r[k] for k in ("inpatient", "outpatient", "amount", "share",
+                               **{t(f"ws.rp.s.{x}", lang): r[x] for x in ("inpatient", "outpatient", "amount", "share",
                                                                          "share_year_ago")}} for r in c["structure"]])
     costs = pd.DataFrame([{t("ws.rp.c.category", lang): t(f"dw.cat.{r['category']}", lang),
-                           **{t(f"ws.rp.c.{k}", lang): r[k] for k in ("direct", "allocated", "total", "year_ago")}}
+                           **{t(f"ws.rp.c.{x}", lang): r[x] for x in ("direct", "allocated", "total", "year_ago")}}
                           for r in c["costs"]["rows"]])
-    target_cols = [t(f"dw.t.{k}", lang) for k in ("indicator", "target", "actual", "expected", "projection", "status")]
+    target_cols = [t(f"dw.t.{x}", lang) for x in ("indicator", "target", "actual", "expected", "projection", "status")]
     targets = pd.DataFrame([[INDICATORS[r["indicator"]].name(lang), r["target"], r["actual"], r["expected"],
                              r["projection"], t(f"dw.status.{r['status']}", lang)] for r in c["targets"]],
                            columns=target_cols)
     alert_cols = [t("ws.rp.a.level", lang), t("ws.rp.k.indicator", lang), t("ws.rp.a.period", lang),
                   t("ws.rp.a.observed", lang), t("ws.rp.a.expected", lang), t("ws.rp.a.status", lang),
                   t("ws.rp.cause", lang), t("ws.rp.action", lang)]
+    listed = c.get("alerts") or []
     alerts = pd.DataFrame([[t(f"level.{a['level']}", lang),
                             INDICATORS[a["indicator"]].name(lang) if a["indicator"] in INDICATORS else a["indicator"],
                             f"{a['period_start']} – {a['period_end']}", a["observed"], a["expected"],
                             t(f"status.{a['status']}", lang), "；".join(a["notes"]["cause"]),
                             "；".join(a["notes"]["action"] + a["notes"]["suggestion"])]
-                           for a in c.get("alerts") or []], columns=alert_cols)
+                           for a in listed], columns=alert_cols)
     findings = pd.DataFrame(report["findings"] or [], columns=list(FIELDS)).rename(
         columns={f: t(f"ws.rp.f.{f}", lang) for f in FIELDS})
-    title = t("ws.rp.title", lang, dept=dept_name, month=_month_label(c["month"], lang))
-    buf = io.BytesIO()
-    with pd.ExcelWriter(buf, engine="openpyxl") as xl:
-        for key_, df in (("key", key), ("structure", structure), ("costs", costs), ("targets", targets),
-                         ("alerts", alerts), ("findings", findings)):
-            name = t(f"ws.rp.sheet.{key_}", lang)[:31]
-            df.to_excel(xl, index=False, sheet_name=name, startrow=2)
-            ws = xl.sheets[name]
-            ws["A1"] = title
-            ws["A2"] = t("ws.rp.meta", lang, revision=report["revision"],
-                         status=t(f"ws.rp.status.{report['status']}", lang), through=c["data_through"],
-                         previous=c["previous"], year_ago=c["year_ago"])
-            ws.page_setup.paperSize = ws.PAPERSIZE_A4
-            ws.page_setup.fitToWidth = 1
-            ws.page_setup.fitToHeight = 0
-            ws.sheet_properties.pageSetUpPr.fitToPage = True
-            for col in ws.columns:
-                width = max(len(str(cell.value or "")) for cell in col[2:]) if len(col) > 2 else 10
-                ws.column_dimensions[col[0].column_letter].width = min(max(10, width * 1.2), 60)
-    return buf.getvalue()
+    by_row = exports.BY_ROW
+    specs = {  # sheet: (frame, kinds by header, each row's kind)
+        "key": (key, {k(x): by_row for x in ("value", "previous", "year_ago", "hospital")}
+                | {k("mom"): "percent", k("yoy"): "percent"}, [kind(r["indicator"]) for r in c["key"]]),
+        "structure": (structure, {t(f"ws.rp.s.{x}", lang): "money" for x in ("inpatient", "outpatient", "amount")}
+                      | {t(f"ws.rp.s.{x}", lang): "percent" for x in ("share", "share_year_ago")}, []),
+        "costs": (costs, {t(f"ws.rp.c.{x}", lang): "money" for x in ("direct", "allocated", "total", "year_ago")}, []),
+        "targets": (targets, dict.fromkeys(target_cols[1:5], by_row), [kind(r["indicator"]) for r in c["targets"]]),
+        "alerts": (alerts, dict.fromkeys(alert_cols[3:5], by_row),
+                   [kind(a["indicator"]) if a["indicator"] in INDICATORS else "ratio" for a in listed]),
+        "findings": (findings, {}, []),
+    }
+    sheets = [exports.Sheet(t(f"ws.rp.sheet.{name}", lang),
+                            (exports.Block(df, exports.columns_of(df, kinds), row_kinds=tuple(rows),
+                                           empty_note=t("export.no_rows", lang)),))
+              for name, (df, kinds, rows) in specs.items()]
+    return exports.workbook(head, sheets)
 
 
 @callback(Output("ws-download", "data", allow_duplicate=True), Input("report-export", "n_clicks"),
@@ -505,7 +510,11 @@ def export_report(n: Any, meta: Any) -> Any:
             name = hit.iloc[0]["name_zh" if lang == "zh" else "name_en"]
     except UserError:
         pass  # the warehouse is away: the department code stands in for its name
-    data = workbook(r, lang, name)
+    meta = t("ws.rp.meta", lang, revision=r["revision"], status=t(f"ws.rp.status.{r['status']}", lang),
+             through=r["content"]["data_through"], previous=r["content"]["previous"], year_ago=r["content"]["year_ago"])
+    head = export_heading(t("ws.rp.title", lang, dept=name, month=_month_label(r["content"]["month"], lang)),
+                          month_period(pd.Timestamp(r["month"]).date()), r["dept_id"], extra=(meta,))
+    data = workbook(r, lang, head)
     audit("export", f"report {rid}", f"{r['dept_id']} {r['month']} revision {r['revision']}, xlsx")
     return dcc.send_bytes(data, f"report-{r['dept_id']}-{str(r['month'])[:7]}-r{r['revision']}.xlsx")
 
@@ -526,4 +535,6 @@ def export_list(clicks: list, dept: Any) -> Any:
                         t("ws.rp.col.revision", lang): df["revision"],
                         t("ws.rp.col.status", lang): df["status"].map(lambda s: t(f"ws.rp.status.{s}", lang)),
                         t("ws.rp.col.created", lang): df["created_by"], t("ws.rp.col.published", lang): df["published_at"]})
-    return send_table(out, f"reports-{dept}", fmt, f"workspace reports list {dept}")
+    return send_table(out, f"reports-{dept}", fmt, f"workspace reports list {dept}", title=t("ws.rp.list", lang),
+                      kinds={t("ws.rp.col.revision", lang): "integer", t("ws.rp.col.published", lang): "datetime"},
+                      dept=dept)

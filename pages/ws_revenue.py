@@ -43,7 +43,7 @@ from data_layer.queries.revenue import (
 from data_layer.scope import Scope
 from shell.access import secured
 
-from ._common import cached_answer, current_lang, current_scope, send_table, warehouse
+from ._common import cached_answer, current_lang, current_scope, send_table, warehouse, with_names
 from ._wall import safe
 from ._workspace import (
     ROLES,
@@ -645,7 +645,25 @@ def export_frame(table: str, path: DrillPath, stream: str, per: Period, lang: st
         day_rows(warehouse(), scope, cur, stream, path, EXPORT_CAP)
     if table == "cases":
         df = df.drop(columns=["drg_en" if lang == "zh" else "drg_zh"])
-    return df.rename(columns={c: column_label(c, lang) for c in df.columns})
+    return with_names(df, lang).rename(columns={c: column_label(c, lang) for c in df.columns})
+
+
+MONEY_COLUMNS = ("this", "previous", "year_ago", "total", "op_value", "ip_value", "per_visit", "per_case",
+                 "per_bed_day", "charge_total", "revenue_total", *PARTS, *[f"charge_{p}" for p in PARTS],
+                 *[f"revenue_{p}" for p in PARTS])
+PERCENT_COLUMNS = ("share", "share_yoy", "yoy", "mom", "drug_share", "material_share")
+
+
+def export_kinds(lang: str) -> dict[str, str]:
+    """The kind of each exported revenue column, by its header in the reader's language."""
+    heads = {"this": "ws.revenue.this", "previous": "ws.revenue.previous", "year_ago": "ws.revenue.year_ago",
+             "share_yoy": "ws.revenue.share_yoy", **LEVEL_HEADS}
+    label = lambda c: t(heads[c], lang) if c in heads else (  # noqa: E731
+        t(f"ws.revenue.part.{c}", lang) if c in PARTS else column_label(c, lang))
+    kinds = {label(c): "money" for c in MONEY_COLUMNS} | {label(c): "percent" for c in PERCENT_COLUMNS}
+    kinds |= {label(c): "integer" for c in ("visits", "cases", "emergency_visits", "bed_days")}
+    return kinds | {label("los_days"): "integer", label("admit_date"): "date", label("discharge_date"): "date",
+                    label("date"): "date"}
 
 
 @callback(Output("ws-download", "data", allow_duplicate=True),
@@ -662,4 +680,7 @@ def export(clicks: list, state: Any) -> Any:
     df = export_frame(table, path, stream, per, lang)
     place = "-".join(x for x in (path.dept or "all", path.ward or path.group, path.doctor) if x)
     stem = f"revenue-{table}-{stream}-{place}-{per.start}-{per.end}"
-    return send_table(df, stem, fmt, f"revenue {table} {stream} {place}")
+    titles = {"structure": "ws.revenue.structure", "level": "ws.revenue.level", "cases": "ws.revenue.cases_section",
+              "days": "ws.revenue.days_section"}
+    return send_table(df, stem, fmt, f"revenue {table} {stream} {place}", title=t(titles[table], lang),
+                      kinds=export_kinds(lang), period=per, dept=path.dept)

@@ -56,4 +56,15 @@ def workspace_export(server: Flask, client, page: str, table: str, fmt: str, sta
     if fmt == "csv":
         assert raw.startswith(b"\xef\xbb\xbf"), "a CSV for Excel starts with the UTF-8 byte-order mark"
         return status, pd.read_csv(io.BytesIO(raw), encoding="utf-8-sig"), data["filename"]
-    return status, pd.read_excel(io.BytesIO(raw)), data["filename"]
+    return status, read_table_workbook(raw), data["filename"]
+
+
+def read_table_workbook(raw: bytes, sheet: str | None = None) -> pd.DataFrame:
+    """A table of an exported workbook (its first sheet, or `sheet`) as a DataFrame: the header
+    row is the row above the frozen pane (the heading block above it is skipped)."""
+    from openpyxl import load_workbook
+
+    book = load_workbook(io.BytesIO(raw))
+    ws = book[sheet] if sheet is not None else book.worksheets[0]
+    header = (ws.freeze_panes and ws[ws.freeze_panes].row - 1) or 1
+    return pd.read_excel(io.BytesIO(raw), sheet_name=ws.title, header=header - 1)

@@ -22,7 +22,7 @@ from data_layer.sources import Filters
 from data_layer.warehouse import Warehouse
 
 from .conftest import PASSWORD, texts
-from .helpers import decode_array, serve
+from .helpers import decode_array, read_table_workbook, serve
 from .test_leadership_screens import _call, _signed_in
 
 YTD = Period(date(2026, 1, 1), date(2026, 11, 21))
@@ -142,7 +142,6 @@ def test_a_department_without_targets_wards_or_groups_says_so(server: Flask, wh:
 
 def test_export_is_excel_scoped_and_audited(server: Flask) -> None:
     import base64
-    import io
     import json
 
     client = _signed_in(server, "dir1")
@@ -156,8 +155,8 @@ def test_export_is_excel_scoped_and_audited(server: Flask) -> None:
     resp = client.post("/_dash-update-component", data=json.dumps(body), headers=headers)
     assert resp.status_code == 200
     payload = resp.get_json()["response"]["dw-download"]["data"]
-    frame = pd.read_excel(io.BytesIO(base64.b64decode(payload["content"])))
-    assert "Discharges" in frame.columns and frame["group_id"].str.startswith("G").all()
+    frame = read_table_workbook(base64.b64decode(payload["content"]))
+    assert "Discharges" in frame.columns and frame["Group code"].str.startswith("G").all()
     body["state"][0]["value"] = "D002"
     assert client.post("/_dash-update-component", data=json.dumps(body), headers=headers).status_code == 403
 
@@ -355,7 +354,6 @@ def test_tablet_width_has_no_sideways_scroll(dash_duo, server) -> None:
 
 def test_targets_export_speaks_the_readers_language(server: Flask) -> None:
     import base64
-    import io
 
     client = _signed_in(server, "dir1")
     client.set_cookie("lang", "zh")
@@ -364,8 +362,8 @@ def test_targets_export_speaks_the_readers_language(server: Flask) -> None:
                         [{"id": "dw-dept", "property": "value", "value": "D001"},
                          {"id": "dw-period", "property": "value", "value": "ytd"}])
     assert status == 200
-    frame = pd.read_excel(io.BytesIO(base64.b64decode(got["dw-download.data"]["content"])))
-    assert list(frame.columns[:3]) == ["指标", "年度目标", "本年累计"] and "状态" in frame.columns
+    frame = read_table_workbook(base64.b64decode(got["dw-download.data"]["content"]))
+    assert list(frame.columns[:4]) == ["指标", "单位", "年度目标", "本年累计"] and "状态" in frame.columns
     assert set(frame["状态"]) <= {"正常", "有风险", "落后"} and "出院人次" in set(frame["指标"])
     assert not frame.astype(str).apply(lambda c: c.str.contains("on_track|off_track|workdays")).any().any()
 

@@ -334,12 +334,15 @@ def test_device_exports_are_scoped_in_the_readers_language(server: Flask, wh: Wa
     status, df, name = workspace_export(server, client, "equipment", "devices", fmt, state(dept))
     assert status == 200 and name.startswith(f"{dept}-equipment-")
     assert list(df["Device"]) == list(want["equipment_id"])
-    assert df["Utilization"].tolist() == pytest.approx(want["utilization"].tolist())
+    if fmt == "xlsx":  # the fraction, shown as 0.0%
+        assert df["Utilization"].tolist() == pytest.approx(want["utilization"].tolist())
+    else:  # per cent, to two decimals, with the unit in the header
+        assert df["Utilization (%)"].tolist() == pytest.approx((want["utilization"] * 100).round(2).tolist())
     status, df, _ = workspace_export(server, client, "equipment", "existing", fmt, state(dept, "CT"))
     assert status == 200 and set(df["Category"]) == {"CT"}
     zh = signed_in(server, "lead1", "zh")
     status, df, _ = workspace_export(server, zh, "equipment", "devices", fmt, state(dept))
-    assert "使用率" in df.columns and set(df["状态"]) <= {"饱和", "未饱和"}
+    assert ("使用率" if fmt == "xlsx" else "使用率 (%)") in df.columns and set(df["状态"]) <= {"饱和", "未饱和"}
     asst = signed_in(server, "asst1")
     for d in ("D004", dept):
         status, _, _ = workspace_export(server, asst, "equipment", "devices", fmt, state(d))

@@ -315,14 +315,15 @@ def test_exports_are_limited_to_the_scope(server: Flask, demo_data, fmt: str) ->
     days = _raw(demo_data, "fact_outpatient_daily", "date")
     state = [{"id": "wsr-state", "property": "data", "value": _state(stream="outpatient", dept="D002")}]
     status, df, _ = workspace_export(server, client, "revenue", "days", fmt, state)
-    assert len(df) == (days["dept_id"] == "D002").sum() and set(df["Department"]) == {"D002"}
+    deps = demo_data.tables["dim_department"].set_index("dept_id")
+    assert len(df) == (days["dept_id"] == "D002").sum() and set(df["Department"]) == {deps.loc["D002", "name_en"]}
 
 
 def test_chinese_export_headers(server: Flask) -> None:
     client = signed_in(server, "asst1", "zh")
     state = [{"id": "wsr-state", "property": "data", "value": _state(dept="D001")}]
     status, df, _ = workspace_export(server, client, "revenue", "level", "csv", state)
-    assert status == 200 and {"编码", "名称", "收入", "同比", "例均", "次均（门诊）"} <= set(df.columns)
+    assert status == 200 and {"编码", "名称", "收入", "同比 (%)", "例均", "次均（门诊）"} <= set(df.columns)
 
 
 def _click(dash_duo, selector: str) -> None:

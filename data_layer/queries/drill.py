@@ -1,18 +1,24 @@
-"""The rows behind an alert: cases, doctor-days, device-days or budget lines, within the scope."""
+"""The rows behind an alert: cases, doctor-days, ward-days, device-days, budget lines or monthly
+energy costs, within the scope. Names come in both languages (`<x>_zh`, `<x>_en`) beside codes."""
 from __future__ import annotations
 
 import pandas as pd
-from sqlalchemy import desc, func, select
+from sqlalchemy import Float, cast, desc, func, select
 
 from ..periods import Period
 from ..schema import (
+    dim_budget_item,
     dim_department,
     dim_doctor,
     dim_drg,
+    dim_equipment,
+    dim_ward,
     fact_budget_monthly,
+    fact_dept_cost_monthly,
     fact_equipment_daily,
     fact_inpatient_case,
     fact_outpatient_daily,
+    fact_ward_daily,
 )
 from ..scope import Scope
 from ..warehouse import Warehouse, memoized
@@ -40,26 +46,44 @@ def alert_rows(wh: Warehouse, scope: Scope, dept_id: str, indicator: str, period
             stmt = stmt.where(ip.drg_code == entity_id)
         stmt = stmt.order_by(desc(order), ip.case_id).limit(MAX_ROWS)
     elif indicator in ("outpatient_visits", "charge_per_visit"):
-        stmt = (select(op.date, op.doctor_id, dim_doctor.c.name.label("doctor"), func.sum(op.visits).label("visits"),
+        stmt = (select(op.date, dim_doctor.c.name.label("doctor"), func.sum(op.visits).label("visits"),
                        func.sum(op.emergency_visits).label("emergency_visits"),
                        func.sum(op.revenue_total).label("revenue_total"), func.sum(op.revenue_drug).label("revenue_drug"))
                 .select_from(fact_outpatient_daily.join(dim_department, op.dept_id == dim_department.c.dept_id)
                              .outerjoin(dim_doctor, op.doctor_id == dim_doctor.c.doctor_id))
                 .where(in_scope, op.dept_id == dept_id, op.date.between(period.start, period.end))
                 .group_by(op.date, op.doctor_id, dim_doctor.c.name).order_by(op.date, op.doctor_id).limit(MAX_ROWS))
+    elif indicator == "bed_occupancy":  # the standing rule: every ward-day of the month
+        wd, w = fact_ward_daily.c, dim_ward.c
+        occupancy = cast(wd.occupied_beds, Float) / func.nullif(wd.open_beds, 0)
+        stmt = (select(wd.date, w.name_zh.label("ward_zh"), w.name_en.label("ward_en"), wd.open_beds, wd.occupied_beds,
+                       occupancy.label("occupancy"), wd.admissions, wd.discharges)
+                .select_from(fact_ward_daily.join(dim_ward, wd.ward_id == w.ward_id)
+                             .join(dim_department, w.dept_id == dim_department.c.dept_id))
+                .where(in_scope, w.dept_id == dept_id, wd.date.between(period.start, period.end))
+                .order_by(wd.date, w.ward_id).limit(MAX_ROWS))
+    elif indicator == "energy_per_10k_revenue":
+        cm = fact_dept_cost_monthly.c
+        stmt = (select(cm.month_start, cm.allocation_stage, func.sum(cm.amount).label("amount"))
+                .select_from(fact_dept_cost_monthly.join(dim_department, cm.dept_id == dim_department.c.dept_id))
+                .where(in_scope, cm.dept_id == dept_id, cm.cost_category == "energy",
+                       cm.month_start.between(period.start.replace(day=1), period.end))
+                .group_by(cm.month_start, cm.allocation_stage).order_by(cm.month_start, cm.allocation_stage)
+                .limit(MAX_ROWS))
     elif indicator == "equipment_utilization" and entity_id:
-        from ..schema import dim_equipment
-
         eq = fact_equipment_daily.c
-        stmt = (select(eq.date, eq.equipment_id, eq.exams, eq.hours_used, eq.revenue)
+        stmt = (select(eq.date, eq.equipment_id, dim_equipment.c.name_zh.label("equipment_zh"),
+                       dim_equipment.c.name_en.label("equipment_en"), eq.exams, eq.hours_used, eq.revenue)
                 .select_from(fact_equipment_daily.join(dim_equipment, eq.equipment_id == dim_equipment.c.equipment_id)
                              .join(dim_department, dim_equipment.c.dept_id == dim_department.c.dept_id))
                 .where(in_scope, eq.equipment_id == entity_id, eq.date.between(period.start, period.end))
                 .order_by(eq.date).limit(MAX_ROWS))
     elif indicator == "budget_execution":
         bm = fact_budget_monthly.c
-        stmt = (select(bm.month_start, bm.item_code, bm.budget_amount, bm.executed_amount)
-                .select_from(fact_budget_monthly.join(dim_department, bm.dept_id == dim_department.c.dept_id))
+        stmt = (select(bm.month_start, bm.item_code, dim_budget_item.c.name_zh.label("item_zh"),
+                       dim_budget_item.c.name_en.label("item_en"), bm.budget_amount, bm.executed_amount)
+                .select_from(fact_budget_monthly.join(dim_department, bm.dept_id == dim_department.c.dept_id)
+                             .join(dim_budget_item, bm.item_code == dim_budget_item.c.item_code))
                 .where(in_scope, bm.dept_id == dept_id, bm.month_start.between(period.start.replace(month=1, day=1),
                                                                               period.end))
                 .order_by(bm.item_code, bm.month_start).limit(MAX_ROWS))

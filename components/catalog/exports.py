@@ -1,0 +1,21 @@
+"""Texts of exported files (components/exports.py): the heading on top of every workbook."""
+TEXTS: dict[str, tuple[str, str]] = {
+    "export.period": ("统计期间：{start} 至 {end}", "Period: {start} to {end}"),
+    "export.scope": ("范围：{scope}", "Scope: {scope}"),
+    "export.scope.hospital": ("全院", "Whole hospital"),
+    "export.scope.more": ("{names} 等 {n} 个", "{names} and others ({n} in all)"),
+    "export.scope.dept": ("{dept}（{campus}）", "{dept} ({campus})"),
+    "export.fresh": ("数据截至 {through}，最近加载 {loaded}", "Data through {through}, last loaded {loaded}"),
+    "export.by": ("导出时间 {at}，导出人 {user}", "Exported {at} by {user}"),
+    "export.ward_id": ("病区编码", "Ward code"),
+    "export.group_id": ("医疗组编码", "Group code"),
+    "export.unit": ("单位", "Unit"),
+    "export.sheet": ("数据", "Data"),
+    "alerts.export_title": ("{dept} · {indicator} 预警明细", "{dept} · {indicator}: alert rows"),
+    "col.ward_name": ("病区", "Ward"), "col.open_beds": ("开放床位", "Open beds"),
+    "col.occupied_beds": ("占用床位", "Occupied beds"), "col.occupancy": ("床位使用率", "Occupancy"),
+    "col.admissions": ("入院人次", "Admissions"), "col.discharges": ("出院人次", "Discharges"),
+    "col.equipment_name": ("设备名称", "Device name"), "col.item_name": ("预算项目名称", "Budget item name"),
+    "col.allocation_stage": ("分摊层级", "Allocation tier"), "col.amount": ("金额", "Amount"),
+    "export.no_rows": ("此期间没有符合条件的明细。", "No rows match for this period."),
+}

@@ -1,0 +1,273 @@
+"""Exports read like the page: the one exports module (number formats by column kind, heading,
+frozen styled header, fitted widths, CSV numbers, formula text neutralised) and the export paths
+that use it (workspace tables, an alert's rows, the monthly report), opened with openpyxl."""
+from __future__ import annotations
+
+import base64
+import csv
+import io
+from datetime import date, datetime
+
+import pandas as pd
+import pytest
+from flask import Flask
+from openpyxl import load_workbook
+
+from appdb.alerts import list_alerts, save_scan
+from components import exports
+from components.exports import BY_ROW, Column
+from components.i18n import t
+from data_layer.alerts.detect import Alert
+from data_layer.registry import INDICATORS
+from data_layer.scope import Scope
+
+from .helpers import post_callback, read_table_workbook, signed_in, workspace_export
+
+AT = datetime(2026, 11, 22, 10, 30)
+
+
+def _head(lang: str = "zh") -> exports.Heading:
+    return exports.heading("测试导出", lang, scope="创伤骨科（本部）", exported_at=AT, user="运营助理 (asst1)",
+                           period=(date(2026, 1, 1), date(2026, 10, 31)), through=date(2026, 11, 21),
+                           loaded_at=datetime(2026, 11, 22, 2, 0))
+
+
+def _frame() -> pd.DataFrame:
+    return pd.DataFrame({
+        "科室": ["脊柱外科", "=HYPERLINK(\"http://evil\",\"x\")", "-abc", "@SUM(A1)"],
+        "出院人次": [756.0, 12.0, 0.0, 3.0],
+        "结余": [-3769.4276811594195, 1234567.891, 0.004, -0.001],
+        "药占比": [1.0522, 0.31, 0.0, None],
+        "平均住院日": [8.96702, 10.0, 7.25, 1.0],
+        "出院日期": [date(2026, 10, 1), date(2026, 10, 2), date(2026, 10, 3), date(2026, 10, 4)],
+        "CMI": [1.23456, 0.9, 1.0, 2.5],
+    })
+
+
+KINDS = {"出院人次": "integer", "结余": "money", "药占比": "percent", "平均住院日": "days", "出院日期": "date",
+         "CMI": ("ratio", 3)}
+
+
+# ------------------------------------------------------------------------------------------ the module
+def test_a_workbook_carries_the_pages_formats_heading_and_frozen_header() -> None:
+    df = _frame()
+    raw = exports.table_workbook(_head(), df, exports.columns_of(df, KINDS), sheet="出院", lang="zh")
+    ws = load_workbook(io.BytesIO(raw))["出院"]
+    # the heading: title, period, scope, freshness, export time and user
+    assert ws["A1"].value == "测试导出" and ws["A1"].font.b
+    lines = [ws.cell(r, 1).value for r in range(2, 6)]
+    assert lines == ["统计期间：2026-01-01 至 2026-10-31", "范围：创伤骨科（本部）",
+                     "数据截至 2026-11-21，最近加载 2026-11-22 02:00", "导出时间 2026-11-22 10:30，导出人 运营助理 (asst1)"]
+    header = 7
+    assert [c.value for c in ws[header]] == list(df.columns)
+    assert ws.freeze_panes == f"A{header + 1}"
+    assert all(c.font.b and c.fill.fgColor.rgb.endswith(exports.HEADER_FILL) for c in ws[header])
+    assert ws.auto_filter.ref == f"A{header}:G{header + len(df)}"
+    first = header + 1
+    formats = {ws.cell(header, j).value: ws.cell(first, j).number_format for j in range(1, 8)}
+    assert formats == {"科室": "General", "出院人次": "#,##0", "结余": "#,##0.00", "药占比": "0.0%",
+                       "平均住院日": "#,##0.0", "出院日期": "yyyy-mm-dd", "CMI": "#,##0.000"}
+    row = [ws.cell(first, j).value for j in range(1, 8)]
+    assert row[1] == 756 and isinstance(row[1], int)
+    assert row[2] == -3769.43  # money to the fen; a negative number stays a number
+    assert row[3] == pytest.approx(1.0522)  # the fraction: Excel shows 105.2%
+    assert row[5].date() == date(2026, 10, 1) and ws.cell(first, 6).is_date
+    assert ws.cell(first + 3, 4).value is None  # a missing figure is an empty cell, not "nan"
+    # every column has a fitted width; the Chinese header counts double
+    widths = {ws.cell(header, j).value: ws.column_dimensions[ws.cell(header, j).column_letter].width for j in range(1, 8)}
+    assert all(w and w >= exports.MIN_WIDTH for w in widths.values())
+    assert widths["结余"] >= len("1,234,567.89") and widths["出院日期"] >= len("2026-10-01")
+    assert widths["CMI"] < widths["平均住院日"]  # 5 Chinese characters are wider than "1.235"
+    assert int(ws.page_setup.paperSize) == 9 and ws.page_setup.fitToWidth == 1  # 9: A4
+
+
+def test_formula_text_is_neutralised_and_numbers_stay_numbers() -> None:
+    df = _frame()
+    cols = exports.columns_of(df, KINDS)
+    ws = load_workbook(io.BytesIO(exports.table_workbook(_head(), df, cols, lang="zh"))).active
+    cells = [ws.cell(r, 1) for r in range(9, 12)]
+    assert [c.data_type for c in cells] == ["s", "s", "s"]  # text, never a formula
+    assert cells[0].value.startswith("=HYPERLINK") and cells[0].quotePrefix
+    assert ws.cell(11, 3).value == -0.0 and ws.cell(11, 3).data_type == "n"
+    assert not any(c.data_type == "f" for row in ws.iter_rows() for c in row)
+    text = exports.csv_bytes(df, cols).decode("utf-8-sig")
+    rows = list(csv.reader(io.StringIO(text)))
+    assert rows[2][0] == "'=HYPERLINK(\"http://evil\",\"x\")" and rows[3][0] == "'-abc" and rows[4][0] == "'@SUM(A1)"
+    assert rows[1][2] == "-3769.43" and rows[4][2] == "0.00"  # negative money is a number, not quoted text
+    assert exports.safe_text("\tcmd") == "'\tcmd" and exports.safe_text("\rcmd") == "'\rcmd"
+    assert exports.safe_text("正常文本") == "正常文本"
+
+
+def test_a_csv_has_integers_rounded_money_percent_values_and_a_bom() -> None:
+    df = _frame().assign(大额=[1.5e12, 1e-7, 123.0, 2.0])
+    raw = exports.csv_bytes(df, exports.columns_of(df, {**KINDS, "大额": "money"}))
+    assert raw.startswith(b"\xef\xbb\xbf")
+    rows = list(csv.reader(io.StringIO(raw.decode("utf-8-sig"))))
+    assert rows[0] == ["科室", "出院人次", "结余", "药占比 (%)", "平均住院日", "出院日期", "CMI", "大额"]
+    assert rows[1][1:] == ["756", "-3769.43", "105.22", "9.0", "2026-10-01", "1.235", "1500000000000.00"]
+    assert rows[2][7] == "0.00" and rows[4][3] == ""  # no scientific notation; missing is empty
+    assert "e+" not in raw.decode("utf-8-sig").lower() and "e-0" not in raw.decode("utf-8-sig").lower()
+    back = pd.read_csv(io.BytesIO(raw), encoding="utf-8-sig")
+    assert back["出院人次"].dtype.kind == "i" and back["出院人次"].tolist() == [756, 12, 0, 3]
+
+
+def test_a_table_of_indicators_formats_each_row_by_its_unit() -> None:
+    codes = ["drug_share", "revenue_total", "discharges", "alos", "cmi"]
+    df = pd.DataFrame({"指标": [INDICATORS[c].name_zh for c in codes], "本期": [0.3104, 1234567.456, 756.0, 8.97, 1.0234]})
+    rows = [exports.unit_kind(INDICATORS[c].unit) for c in codes]
+    cols = exports.columns_of(df, {"本期": BY_ROW})
+    ws = load_workbook(io.BytesIO(exports.table_workbook(_head(), df, cols, row_kinds=rows))).active
+    assert [ws.cell(r, 2).number_format for r in range(8, 13)] == ["0.0%", "#,##0.00", "#,##0", "#,##0.0", "#,##0.000"]
+    text = exports.csv_bytes(df, cols, rows).decode("utf-8-sig").splitlines()
+    assert [line.split(",")[1] for line in text[1:]] == ["31.04", "1234567.46", "756", "9.0", "1.023"]
+
+
+def test_every_registry_unit_has_a_kind_of_its_own() -> None:
+    units = {i.unit for i in INDICATORS.values()}
+    assert units <= set(exports._UNIT_KINDS), units - set(exports._UNIT_KINDS)
+    assert exports.unit_kind("ratio") == ("percent", None) and exports.unit_kind("yuan") == ("money", None)
+    assert exports.unit_kind("cases")[0] == "integer" and exports.unit_kind("days")[0] == "days"
+
+
+def test_a_new_appraisal_field_gets_a_format_by_its_name() -> None:
+    assert exports.field_kind("npv", -12345.678) == "money"
+    assert exports.field_kind("irr", 0.124) == "percent"
+    assert exports.field_kind("discount_rate", 0.05) == "percent"
+    assert exports.field_kind("discount_rate", 5.0) == ("ratio", 2)  # typed in per cent already
+    assert exports.field_kind("break_even_exams_per_day", 12.34) == ("ratio", 1)
+    assert exports.field_kind("annual_exams", 3000.0) == "integer"
+    assert exports.field_kind("payback", 1.304) == ("ratio", 2)
+    assert exports.field_kind("device_name", "CT") == "text"
+
+
+def test_widths_count_chinese_characters_double() -> None:
+    assert exports.text_width("abc") == 3 and exports.text_width("药占比") == 6 and exports.text_width("CT机") == 4
+
+
+def test_an_unknown_kind_is_refused() -> None:
+    with pytest.raises(ValueError):
+        Column("x", "x", "currency")
+
+
+# ------------------------------------------------------------------------------------------ the pages
+def _open(data: dict) -> tuple[bytes, object]:
+    raw = base64.b64decode(data["content"])
+    return raw, load_workbook(io.BytesIO(raw)).worksheets[0]
+
+
+def _header_row(ws) -> int:
+    return ws[ws.freeze_panes].row - 1
+
+
+def _formats(ws) -> dict[str, str]:
+    top = _header_row(ws)
+    return {ws.cell(top, j).value: ws.cell(top + 1, j).number_format for j in range(1, ws.max_column + 1)}
+
+
+BUDGET_STATE = [{"id": "ws-dept", "property": "value", "value": "D001"},
+                {"id": "ws-period", "property": "value", "value": "ytd"},
+                {"id": "wb-tol", "property": "value", "value": 5}, {"id": "wb-item", "property": "value", "value": None}]
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_a_workspace_export_is_a_finished_report_in_the_readers_language(server: Flask, lang: str) -> None:
+    client = signed_in(server, "asst1", lang)
+    status, out = post_callback(server, client, "ws-download.data",
+                                [{"id": {"type": "ws-export", "page": "budget", "table": "departments", "fmt": "xlsx"},
+                                  "property": "n_clicks", "value": 1}], BUDGET_STATE)
+    assert status == 200
+    raw, ws = _open(out["ws-download.data"])
+    heading = [ws.cell(r, 1).value for r in range(1, _header_row(ws))]
+    assert heading[0] == t("ws.budget.departments", lang)
+    period, scope, fresh, by = heading[1:5]
+    assert period == t("export.period", lang, start=date(2026, 1, 1), end=date(2026, 11, 21))
+    depts = ["脊柱外科"] if lang == "zh" else ["Spine Surgery"]
+    assert all(d in scope for d in depts)  # the departments in the user's scope, by name
+    assert "2026-11-21" in fresh and "asst1" in by
+    formats = _formats(ws)
+    label = lambda key: t(f"ws.budget.{key}", lang)  # noqa: E731
+    assert formats[label("budget_period")] == "#,##0.00" and formats[label("execution")] == "0.0%"
+    assert formats[label("n_items")] == "#,##0" and formats[label("elapsed")] == "0.0%"
+    letters = [ws.cell(_header_row(ws), j).column_letter for j in range(1, ws.max_column + 1)]
+    assert all(ws.column_dimensions[c].width for c in letters)
+    df = read_table_workbook(raw)
+    assert set(df[t("ws.budget.col.dept_id", lang)]) == {"D001", "D002", "D003"}
+    assert not any(str(v).startswith("nan") for v in df.astype(str).to_numpy().ravel())
+    # the CSV: integers, money to two decimals, percentages as per-cent values
+    status, df, _ = workspace_export(server, client, "budget", "departments", "csv", BUDGET_STATE)
+    assert df[label("n_items")].dtype.kind == "i"
+    assert f"{label('execution')} (%)" in df.columns and df[f"{label('execution')} (%)"].between(0, 1000).all()
+    assert all(round(v, 2) == v for v in df[label("budget_period")])
+
+
+def _alert(dept: str, indicator: str, kind: str = "rule", start: date = date(2026, 10, 1),
+           end: date = date(2026, 10, 31)) -> Alert:
+    return Alert(kind, "yellow", dept, indicator, start, end, 1.1, 1.05, 0.0, 1.05, 0.05, "test")
+
+
+def _alert_export(server: Flask, client, alert_id: int):
+    status, out = post_callback(server, client, "al-download.data", [{"id": "al-export", "property": "n_clicks",
+                                                                      "value": 1}],
+                                [{"id": "al-selected", "property": "data", "value": alert_id}])
+    assert status == 200
+    return _open(out["al-download.data"])
+
+
+def test_a_rule_alerts_export_has_the_ward_days_behind_it(server: Flask, demo_data) -> None:
+    db = server.extensions["hospdash"].appdb
+    save_scan(db, [_alert("D001", "bed_occupancy")], {"D001": "C1"})
+    listed = list_alerts(db, Scope.hospital(), limit=100)
+    alert_id = int(listed[(listed["indicator"] == "bed_occupancy") & (listed["dept_id"] == "D001")]["id"].iloc[0])
+    raw, ws = _alert_export(server, signed_in(server, "asst1", "zh"), alert_id)
+    df = read_table_workbook(raw)
+    wards = demo_data.tables["dim_ward"]
+    days = demo_data.tables["fact_ward_daily"].merge(wards[["ward_id", "dept_id", "name_zh"]], on="ward_id")
+    when = pd.to_datetime(days["date"]).dt.date
+    mine = days[(days["dept_id"] == "D001") & (when >= date(2026, 10, 1)) & (when <= date(2026, 10, 31))]
+    assert len(df) == len(mine) > 0  # every ward-day of the month, none from elsewhere
+    assert set(df["病区"]) == set(mine["name_zh"])
+    assert df["占用床位"].sum() == mine["occupied_beds"].sum()
+    expect = (mine["occupied_beds"] / mine["open_beds"]).sort_values().tolist()
+    assert sorted(df["床位使用率"].tolist()) == pytest.approx(expect)
+    assert _formats(ws)["床位使用率"] == "0.0%" and _formats(ws)["日期"] == "yyyy-mm-dd"
+    assert "床位使用率" in ws["A1"].value and ws["A1"].font.b
+
+
+def test_an_alerts_case_rows_name_groups_and_doctors(server: Flask, demo_data) -> None:
+    db = server.extensions["hospdash"].appdb
+    save_scan(db, [_alert("D001", "alos", kind="robust_z")], {"D001": "C1"})
+    listed = list_alerts(db, Scope.hospital(), limit=100)
+    alert_id = int(listed[(listed["indicator"] == "alos") & (listed["dept_id"] == "D001")]["id"].iloc[0])
+    for lang, group_col, doctor_col in (("zh", "医疗组", "医生"), ("en", "Group", "Doctor")):
+        raw, ws = _alert_export(server, signed_in(server, "asst1", lang), alert_id)
+        df = read_table_workbook(raw)
+        assert len(df) > 0
+        groups = demo_data.tables["dim_medical_group"].set_index("group_id")[f"name_{lang}"]
+        doctors = set(demo_data.tables["dim_doctor"]["name"])
+        assert set(df[group_col].dropna()) <= set(groups) and set(df[doctor_col].dropna()) <= doctors
+        assert not df[group_col].astype(str).str.match(r"^G\d+$").any()
+        assert not df[doctor_col].astype(str).str.match(r"^DR\d+$").any()
+        formats = _formats(ws)
+        assert formats[t("col.charge_total", lang)] == "#,##0.00" and formats[t("col.los_days", lang)] == "#,##0"
+
+
+def test_the_monthly_report_workbook_freezes_and_formats_every_sheet(server: Flask) -> None:
+    client = signed_in(server, "asst1", "zh")
+    status, out = post_callback(server, client, "report-status.children",
+                                [{"id": "report-generate", "property": "n_clicks", "value": 1}],
+                                [{"id": "ws-dept", "property": "value", "value": "D003"},
+                                 {"id": "report-month", "property": "value", "value": "2026-10-01"},
+                                 {"id": "ws-period", "property": "value", "value": "ytd"}])
+    assert status == 200 and "report=" in out["_pages_location.search"]
+    rid = int(out["_pages_location.search"].split("report=")[1])
+    status, out = post_callback(server, client, "ws-download.data",
+                                [{"id": "report-export", "property": "n_clicks", "value": 1}],
+                                [{"id": "report-meta", "property": "data", "value": {"id": rid, "version": 1}}])
+    raw = base64.b64decode(out["ws-download.data"]["content"])
+    book = load_workbook(io.BytesIO(raw))
+    for ws in book.worksheets:
+        assert ws.freeze_panes and "运营分析报告" in ws["A1"].value
+    key = book["概况"]
+    top = _header_row(key)
+    by_name = {key.cell(r, 1).value: key.cell(r, 3).number_format for r in range(top + 1, key.max_row + 1)}
+    assert by_name["药占比"] == "0.0%" and by_name["出院人次"] == "#,##0" and by_name["医疗收入"] == "#,##0.00"
