@@ -185,6 +185,9 @@ def cell_value(value: Any, kind: str, decimals: int | None = None) -> Any:
             return int(round(x))
         if kind == "money":  # nothing below a fen (0.01 yuan) is real money
             return round(x, decimals if decimals is not None else DECIMALS["money"]) + 0.0
+        places = decimals if decimals is not None else DECIMALS.get(kind, 2)
+        if round(x * (100 if kind == "percent" else 1), places) == 0:
+            return 0.0  # a tiny negative would show as "-0.0%"
         return x  # a rate or a ratio keeps its precision; the number format shows the page's decimals
     if kind in ("date", "datetime"):
         if isinstance(value, str):

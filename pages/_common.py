@@ -101,7 +101,10 @@ def _scope_words(scope: Scope, dept: str | None, lang: str) -> str:
         row = deps[deps["dept_id"] == dept]
         if row.empty:
             return dept
-        return t("export.scope.dept", lang, dept=row.iloc[0][name], campus=campuses.get(row.iloc[0]["campus_id"], "—"))
+        dept_name = str(row.iloc[0][name])
+        if dept_name.rstrip().endswith((")", "）")):  # already qualified by its campus: 创伤骨科（东院）
+            return dept_name
+        return t("export.scope.dept", lang, dept=dept_name, campus=campuses.get(row.iloc[0]["campus_id"], "—"))
     if scope.kind == "campus":
         return exports.scope_text("campus", [campuses.get(c, c) for c in sorted(scope.ids)], lang)
     if scope.kind == "departments":

@@ -271,3 +271,11 @@ def test_the_monthly_report_workbook_freezes_and_formats_every_sheet(server: Fla
     top = _header_row(key)
     by_name = {key.cell(r, 1).value: key.cell(r, 3).number_format for r in range(top + 1, key.max_row + 1)}
     assert by_name["药占比"] == "0.0%" and by_name["出院人次"] == "#,##0" and by_name["医疗收入"] == "#,##0.00"
+
+
+def test_a_rate_that_rounds_to_zero_is_stored_as_zero_not_minus_zero() -> None:
+    from components.exports import cell_value
+
+    assert cell_value(-0.00004, "percent") == 0.0 and str(cell_value(-0.00004, "percent")) == "0.0"
+    assert cell_value(-0.0004, "ratio") == 0.0
+    assert cell_value(-0.0006, "percent") == -0.0006  # -0.1% is a real change and stays
