@@ -42,7 +42,8 @@ def live_rows(wh: Warehouse, scope: Scope, since: datetime, until: datetime | No
         live.campus_id, live.metric_code))
     df["value"] = pd.to_numeric(df["value"]).astype(float)
     df["captured_at"] = pd.to_datetime(df["captured_at"])
-    return df[cols]
+    # two rows captured at the same instant (a feed that wrote twice in one second): keep one
+    return df.drop_duplicates(["campus_id", "metric_code"], keep="last")[cols].reset_index(drop=True)
 
 
 @dataclass(frozen=True)
@@ -148,6 +149,7 @@ def figures_at(wh: Warehouse, scope: Scope, at: datetime) -> dict[str, float]:
     if df.empty:
         return {}
     df["value"] = pd.to_numeric(df["value"]).astype(float)
+    df = df.drop_duplicates(["campus_id", "metric_code"], keep="last")
     return {m: float(v) for m, v in df.groupby("metric_code")["value"].sum().items()}
 
 
@@ -169,6 +171,7 @@ def day_curve(wh: Warehouse, scope: Scope, day: date, until: datetime) -> pd.Dat
     df["value"] = pd.to_numeric(df["value"]).astype(float)
     df["captured_at"] = pd.to_datetime(df["captured_at"])
     df["hour"] = df["captured_at"].dt.hour
+    df = df.drop_duplicates(["campus_id", "metric_code", "hour"], keep="last")
     out = df.groupby(["metric_code", "hour"], as_index=False).agg(value=("value", "sum"), at=("captured_at", "max"))
     out["hours"] = (out["at"] - pd.Timestamp(start)).dt.total_seconds() / 3600
     return out.sort_values(["metric_code", "hours"], kind="stable").reset_index(drop=True)[cols]
