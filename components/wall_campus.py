@@ -94,23 +94,23 @@ def _hour_ticks(lang: str) -> dict:
             "range": [0, 24]}
 
 
-def intraday_figure(curves: Sequence[tuple[str, pd.DataFrame]], lang: str, scale: float) -> go.Figure:
-    """Cumulative counts by hour: today (solid, thick), yesterday (dashed), last week (dotted).
-    `curves`: (key, frame with hours and value) for today, yesterday and last week."""
-    if all(df.empty for _, df in curves):
+def intraday_figure(curves: Sequence[tuple[str, str, pd.DataFrame]], lang: str, scale: float) -> go.Figure:
+    """Cumulative counts by hour: the day shown (solid, thick; today, or the latest complete day
+    without a live feed), the day before (dashed) and the same weekday a week earlier (dotted).
+    `curves`: (look: "day", "day_before" or "week_before"; trace name; frame with hours and value)."""
+    if all(df.empty for _, _, df in curves):
         return empty_figure(t("cw.no_curve", lang), scale)
-    looks = {"today": (GOOD, "solid", 4, "circle"), "yesterday": (LAST_YEAR, "dash", 2.5, "diamond"),
-             "last_week": (NEUTRAL, "dot", 2.5, "square")}
+    looks = {"day": (GOOD, "solid", 4), "day_before": (LAST_YEAR, "dash", 2.5), "week_before": (NEUTRAL, "dot", 2.5)}
     fig = go.Figure()
-    for key, df in reversed(list(curves)):  # today drawn last, on top
+    for look, name, df in reversed(list(curves)):  # the day shown drawn last, on top
         if df.empty:
             continue
-        color, dash_style, width, symbol = looks[key]
-        fig.add_scatter(x=df["hours"], y=df["value"], name=t(f"cw.curve.{key}", lang), mode="lines",
+        color, dash_style, width = looks[look]
+        fig.add_scatter(x=df["hours"], y=df["value"], name=name, mode="lines",
                         line={"color": color, "dash": dash_style, "width": round(width * scale), "shape": "hv"})
-    today = dict(curves).get("today")
-    if today is not None and not today.empty:
-        last = today.iloc[-1]
+    shown = next((df for look, _, df in curves if look == "day"), None)
+    if shown is not None and not shown.empty:
+        last = shown.iloc[-1]
         fig.add_scatter(x=[last["hours"]], y=[last["value"]], mode="markers+text", showlegend=False,
                         marker={"color": GOOD, "size": round(10 * scale)}, text=[f"{last['value']:,.0f}"],
                         textposition="top center", textfont={"size": round(15 * scale), "color": GOOD},

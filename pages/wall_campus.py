@@ -173,7 +173,7 @@ def panels(scope: Scope, campus: str | None, lang: str, scale: float, now: datet
         safe(lambda: efficiency_tiles(scope, ytd, lang), lang, "efficiency"),
         safe(lambda: division_table(scope, ytd, lang), lang, "division"),
         safe(lambda: alert_ticker(scope, lang), lang, "alerts"),
-        safe_figure(lambda: intraday(scope, now, lang, scale), lang, "intraday", scale),
+        safe_figure(lambda: intraday(scope, cur, through, now, lang, scale), lang, "intraday", scale),
         safe_figure(lambda: rank_figure(census_by_department(wh, scope, through), lang, scale, RANK_N), lang,
                     "bed ranking", scale),
         safe_figure(lambda: mix_figure(scope, ytd, lang, scale), lang, "mix", scale),
@@ -227,14 +227,20 @@ def _clinics_opened(scope: Scope, yesterday: datetime) -> str | None:
     return None if op.empty else f"{op['at'].min():%H:%M}"
 
 
-def intraday(scope: Scope, now: datetime, lang: str, scale: float):
-    """Cumulative outpatient visits by hour: today to `now`, yesterday and the same day last week."""
+def intraday(scope: Scope, cur: Any, through: date, now: datetime, lang: str, scale: float) -> go.Figure:
+    """Cumulative outpatient visits by hour: today to `now` against yesterday and the same day last
+    week; without a live feed today, the latest complete day against the day before and a week
+    before (named by their dates), as far as the feed's history goes."""
     wh = warehouse()
+    live = hasattr(cur, "source") and cur.source == "live"
+    anchor = now if live else datetime.combine(through, datetime.max.time())
     curves = []
-    for key, back in (("today", 0), ("yesterday", 1), ("last_week", 7)):
-        day = (now - timedelta(days=back)).date()
-        df = day_curve(wh, scope, day, now if back == 0 else datetime.combine(day, datetime.max.time()))
-        curves.append((key, df[df["metric_code"] == "outpatient_visits_today"]))
+    for look, back in (("day", 0), ("day_before", 1), ("week_before", 7)):
+        day = (anchor - timedelta(days=back)).date()
+        df = day_curve(wh, scope, day, anchor if back == 0 else datetime.combine(day, datetime.max.time()))
+        name = t({"day": "cw.curve.today", "day_before": "cw.curve.yesterday", "week_before": "cw.curve.last_week"}[look],
+                 lang) if live else month_day(day, lang)
+        curves.append((look, name, df[df["metric_code"] == "outpatient_visits_today"]))
     return intraday_figure(curves, lang, scale)
 
 
