@@ -21,19 +21,15 @@ from dash import Input, Output, State, callback, dcc, html
 from flask import current_app
 
 from appdb.alerts import list_alerts
-from components.format import format_change, format_indicator, format_points
 from components.i18n import t
 from components.wall import (
-    NEUTRAL,
     WallQuery,
     campus_color,
-    change_badge,
     empty_figure,
     graph,
     next_url,
     panel,
     scale_of,
-    style,
     wall_frame,
 )
 from components.wall_campus import (
@@ -47,6 +43,10 @@ from components.wall_campus import (
     intraday_figure,
     month_day,
     rank_figure,
+    render_divisions,
+    render_efficiency,
+    render_mix,
+    render_volumes,
     today_table,
     trend_figure,
 )
@@ -271,116 +271,24 @@ def beds_panel(scope: Scope, cur: Any, campuses: list[str], every: list[str], th
     return parts
 
 
-def _change_text(row: Any, lang: str) -> tuple[float | None, str]:
-    ind = INDICATORS[row.indicator]
-    if row.yoy != row.yoy:
-        return None, t("home.no_yoy", lang)
-    if ind.unit == "ratio":
-        return row.yoy_diff, format_points(row.yoy_diff, lang)
-    return row.yoy, format_change(row.yoy)
-
-
 def volumes_table(scope: Scope, mtd: Period, ytd: Period, lang: str) -> Any:
     wh = warehouse()
     frames = {"mtd": compare(wh, scope, VOLUMES, mtd).set_index("indicator"),
               "ytd": compare(wh, scope, YTD, ytd).set_index("indicator")}
-    mtd_head = t("wall.mtd", lang, start=f"{mtd.start:%m-%d}", end=f"{mtd.end:%m-%d}") + t("cw.mtd_days", lang, n=mtd.days)
-    head = [html.Tr([html.Th(""), html.Th(mtd_head, colSpan=2),
-                     html.Th(t("wall.ytd", lang, end=f"{ytd.end:%m-%d}"), colSpan=2)]),
-            html.Tr([html.Th("")] + [html.Th(t(k, lang)) for k in ("wall.value", "wall.yoy_short") * 2])]
-    rows = []
-    for code in VOLUMES:
-        ind = INDICATORS[code]
-        label = t(f"wall.short.{code}", lang) + (" (yuan)" if lang == "en" and ind.unit == "yuan" else "")
-        cells = [html.Th(label, className="row-label")]
-        for k in ("mtd", "ytd"):
-            frame = frames[k]
-            if code not in frame.index:
-                cells += [html.Td("—"), html.Td("")]
-                continue
-            row = frame.loc[code]
-            change, text = _change_text(_Row(code, row), lang)
-            text_value = format_indicator(row["value"], ind.unit, lang)
-            if lang == "en" and ind.unit == "yuan":  # the row label carries the unit; the cell stays narrow
-                text_value = text_value.removesuffix(" yuan")
-            cells += [html.Td(text_value, className="num"),
-                      html.Td(change_badge(change, ind.higher_is_better, text))]
-        rows.append(html.Tr(cells))
-    table = html.Table([html.Thead(head), html.Tbody(rows)], className="wall-table", id="cw-volumes-table")
-    if mtd.days >= 7:
-        return table
-    return html.Div([table, html.Div(t("cw.short_mtd", lang, n=mtd.days), className="live-note early-note",
-                                     id="cw-short-mtd")])
-
-
-class _Row:
-    """A compare() row seen with attribute access, indicator code included."""
-
-    def __init__(self, code: str, row: Any):
-        self.indicator, self.yoy, self.yoy_diff = code, float(row["yoy"]), float(row["yoy_diff"])
+    return render_volumes(frames, VOLUMES, mtd, ytd, lang)
 
 
 def efficiency_tiles(scope: Scope, ytd: Period, lang: str) -> list[Any]:
-    frame = compare(warehouse(), scope, YTD, ytd).set_index("indicator")
-    tiles = []
-    for code in EFFICIENCY:
-        ind = INDICATORS[code]
-        if code not in frame.index:
-            tiles.append(html.Div([html.Div(ind.name(lang), className="tile-label"), html.Div("—", className="tile-value")],
-                                  className="tile"))
-            continue
-        row = frame.loc[code]
-        change, text = _change_text(_Row(code, row), lang)
-        tiles.append(html.Div([
-            html.Div(ind.name(lang), className="tile-label"),
-            html.Div(format_indicator(row["value"], ind.unit, lang), className="tile-value"),
-            change_badge(change, ind.higher_is_better, t("wall.yoy_short", lang) + " " + text),
-        ], className="tile"))
-    return tiles
+    return render_efficiency(compare(warehouse(), scope, YTD, ytd).set_index("indicator"), EFFICIENCY, lang)
 
 
 def mix_figure(scope: Scope, ytd: Period, lang: str, scale: float) -> go.Figure:
     """Revenue mix, this year to date against the same days last year, as 100% bars."""
-    frame = compare(warehouse(), scope, YTD, ytd).set_index("indicator")
-    if frame.empty:
-        return empty_figure(t("wall.no_revenue", lang), scale)
-    parts = [("drug_share", "#E69F00"), ("material_share", "#CC79A7"), ("service_revenue_share", "#56B4E9")]
-    years = [t("wall.last_year", lang), t("wall.this_year", lang)]  # categories run upwards
-    fig = go.Figure()
-    for code, color in parts:
-        vals = [frame.loc[code, "year_ago"], frame.loc[code, "value"]] if code in frame.index else [None, None]
-        fig.add_bar(y=years, x=vals, orientation="h", name=t(f"wall.short.{code}", lang), marker_color=color,
-                    text=[f"{v:.0%}" if v == v and v is not None else "" for v in vals], textposition="inside",
-                    insidetextanchor="middle", textfont={"size": round(15 * scale)})
-    other = [1 - sum(float(frame.loc[c, col]) for c, _ in parts if c in frame.index) for col in ("year_ago", "value")]
-    fig.add_bar(y=years, x=other, orientation="h", name=t("wall.short.exam_lab_share", lang), marker_color=NEUTRAL,
-                text=[f"{v:.0%}" if v == v else "" for v in other], textposition="inside", insidetextanchor="middle",
-                textfont={"size": round(15 * scale)})
-    fig.update_layout(barmode="stack", bargap=0.4)
-    fig.update_xaxes(tickformat=".0%", range=[0, 1], showgrid=False, visible=False)
-    return style(fig, scale, margin=(8, 8, 4, 4))
+    return render_mix(compare(warehouse(), scope, YTD, ytd).set_index("indicator"), lang, scale)
 
 
 def division_table(scope: Scope, ytd: Period, lang: str) -> Any:
-    frame = compare(warehouse(), scope, DIVISION, ytd, Level.division)
-    if frame.empty:
-        return html.Div(t("wall.no_divisions", lang), className="wall-note")
-    head = html.Tr([html.Th("")] + [html.Th(t(f"wall.short.{c}", lang)) for c in DIVISION])
-    rows = []
-    for key, grp in frame.groupby("key", sort=True):
-        by = grp.set_index("indicator")
-        name = grp["name_zh" if lang == "zh" else "name_en"].iloc[0]
-        cells = [html.Th(name or key, className="row-label")]
-        for code in DIVISION:
-            ind = INDICATORS[code]
-            if code not in by.index:
-                cells.append(html.Td("—"))
-                continue
-            change, text = _change_text(_Row(code, by.loc[code]), lang)
-            cells.append(html.Td([html.Div(format_indicator(by.loc[code, "value"], ind.unit, lang), className="num"),
-                                  change_badge(change, ind.higher_is_better, text)]))
-        rows.append(html.Tr(cells))
-    return html.Table([html.Thead(head), html.Tbody(rows)], className="wall-table division", id="cw-division-table")
+    return render_divisions(compare(warehouse(), scope, DIVISION, ytd, Level.division), DIVISION, lang)
 
 
 def _partial_label(through: date, lang: str) -> str | None:

@@ -255,7 +255,7 @@ def test_on_the_first_of_a_month_the_month_is_drawn_and_compared_as_one_day(day_
     assert decode_array(line["y"])[-1] == (discharged == date(2025, 12, 1)).sum()
     assert decode_array(line["y"])[-1] < ((discharged >= date(2025, 12, 1)) & (discharged <= date(2025, 12, 31))).sum()
     volumes = texts(out["cw-volumes.children"])
-    assert "(1 d)" in volumes and "Only 1 day(s) this month" in volumes
+    assert "(1 d)" in volumes and "1 day(s) into the month" in volumes
     wh = Warehouse(url)
     try:
         row = compare(wh, Scope.hospital(), ("discharges",), Period(DAY_ONE, DAY_ONE)).iloc[0]

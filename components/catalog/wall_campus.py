@@ -12,9 +12,8 @@ TEXTS: dict[str, tuple[str, str]] = {
     "cw.flow.surgeries_today": ("手术", "Surgeries"),
     "cw.intraday_panel": ("门诊人次逐时累计：今日、昨日与上周同日",
                           "Outpatient visits hour by hour: today, yesterday, last week"),
-    "cw.short_mtd": ("本月仅 {n} 天：同比为上年同日，星期几不同，波动大。",
-                     "Only {n} day(s) this month: set against the same date last year, which fell on another "
-                     "weekday, so the change swings widely."),
+    "cw.short_mtd": ("本月仅 {n} 天：上年同日是另一个星期几，同比波动大。",
+                     "{n} day(s) into the month: last year's same date fell on another weekday; expect swings."),
     "cw.col.day_value": ("全天", "Whole day"),
     "cw.col.week_before": ("前一周同日", "A week earlier"),
     "cw.too_early": ("尚早", "too early"),
@@ -45,9 +44,6 @@ TEXTS: dict[str, tuple[str, str]] = {
     "cw.census_source_day": ("{day} 午夜在院人数与开放床位（病区日报）。",
                              "Midnight census and open beds of {day} (ward figures)."),
     "cw.to_date": ("截至{md}", "to {md}"),
-    "cw.partial_note": ("{month} 只有 {days} 天数据（截至{md}，斜纹/虚线），与上年同期相同天数比较。",
-                        "{month} has {days} day(s) of data (to {md}, hatched/dotted), compared with the same days "
-                        "a year earlier."),
     "cw.mtd_days": ("（{n}天）", " ({n} d)"),
     "cw.alerts_none": ("当前没有待处理预警。", "No open alerts."),
     "cw.alerts_counts": ("待处理预警：红 {red} · 橙 {orange} · 黄 {yellow}",
