@@ -117,7 +117,8 @@ def intraday_figure(curves: Sequence[tuple[str, str, pd.DataFrame]], lang: str, 
         last = shown.iloc[-1]
         fig.add_scatter(x=[last["hours"]], y=[last["value"]], mode="markers+text", showlegend=False,
                         marker={"color": GOOD, "size": round(10 * scale)}, text=[f"{last['value']:,.0f}"],
-                        textposition="top center", textfont={"size": round(15 * scale), "color": GOOD},
+                        textposition="top left" if last["hours"] > 18 else "top center",
+                        textfont={"size": round(15 * scale), "color": GOOD},
                         hoverinfo="skip")
     fig.update_xaxes(**_hour_ticks(lang))
     fig.update_yaxes(tickformat=",.0f", rangemode="tozero")

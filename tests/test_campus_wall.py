@@ -125,7 +125,7 @@ def test_the_demo_census_is_that_of_a_tertiary_hospital(demo_data) -> None:
 def test_the_demo_feed_keeps_a_week_of_history_that_ends_at_the_daily_facts(demo_data) -> None:
     snap = _snapshots(demo_data.tables)
     days = sorted(set(_dates(snap["captured_at"])))
-    assert days == [NOW.date() - timedelta(days=k) for k in range(7, -1, -1)]
+    assert days == [NOW.date() - timedelta(days=k) for k in range(8, -1, -1)]  # today and eight days before
     assert snap["captured_at"].max() == NOW
     op = demo_data.tables["fact_outpatient_daily"]
     for day in days[:-1]:

@@ -880,7 +880,9 @@ class _Generator:
         self.t["fact_target_annual"] = pd.DataFrame(rows, columns=["year", "dept_id", "indicator_code", "target_value"])
 
     # ------------------------------------------------------------------- live
-    LIVE_HISTORY_DAYS = 7  # past days with intraday snapshots: the wall compares today with yesterday and last week
+    # past days with intraday snapshots: the wall compares today with yesterday and last week, and,
+    # once the feed is silent, the latest complete day with the day before and a week before it
+    LIVE_HISTORY_DAYS = 8
 
     def live(self) -> None:
         """Intraday snapshots every 15 minutes: for the day after `through` up to `now`, and for the
