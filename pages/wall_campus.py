@@ -198,16 +198,17 @@ def live_panel(scope: Scope, cur: Any, through: date, now: datetime, lang: str) 
     wh = warehouse()
     day_totals = latest_day(wh, scope, through).groupby("metric_code")["value"].sum()
     if cur.source == "live":
-        yesterday = figures_at(wh, scope, now - timedelta(days=1))
-        last_week = figures_at(wh, scope, now - timedelta(days=7))
+        at = cur.as_of  # the time of the snapshots shown: yesterday and last week at that same minute
+        yesterday = figures_at(wh, scope, at - timedelta(days=1))
+        last_week = figures_at(wh, scope, at - timedelta(days=7))
         rows = [TodayRow(m, cur.values.get(m), yesterday.get(m), last_week.get(m),
                          float(day_totals[m]) if m in day_totals.index else None, _better(m)) for m in FLOWS]
-        parts: list[Any] = [today_table(rows, lang, f"{now:%H:%M}", through)]
+        parts: list[Any] = [today_table(rows, lang, f"{at:%H:%M}", through)]
         early = [r for r in rows if r.early]
         if any(r.metric == "outpatient_visits_today" for r in early):
-            opened = _clinics_opened(scope, now - timedelta(days=1))
+            opened = _clinics_opened(scope, at - timedelta(days=1))
             parts.append(html.Div(t("cw.opens_at", lang, at=opened) if opened else
-                                  t("cw.early_day", lang, at=f"{now:%H:%M}"), className="live-note early-note",
+                                  t("cw.early_day", lang, at=f"{at:%H:%M}"), className="live-note early-note",
                                   id="cw-early-note"))
         parts.append(html.Div(t("wall.live_at", lang, at=f"{cur.as_of:%H:%M:%S}"), className="live-note live-on",
                               id="cw-live-source"))

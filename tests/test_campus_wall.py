@@ -145,11 +145,11 @@ def _panels(as_user, now: datetime, lang: str = "en") -> dict:
 
 
 def test_at_night_today_is_set_against_yesterday_and_says_it_is_too_early(server: Flask, as_user, wh, demo_data) -> None:
-    night = datetime(2026, 11, 22, 3, 0)
+    night = datetime(2026, 11, 22, 3, 10)  # the newest snapshot is 03:00: compared at 03:00 yesterday
     out = _panels(as_user, night)
     live = texts(out["cw-live"])
     snap = _snapshots(demo_data.tables)
-    yesterday = _as_of(snap, night - timedelta(days=1))
+    yesterday = _as_of(snap, datetime(2026, 11, 21, 3, 0))
     assert "Today to 03:00" in live and "too early" in live
     assert "Clinics opened at 07:45 yesterday" in live  # the first rise of yesterday's curve
     assert f"{yesterday['emergency_visits_today']:,.0f}" in live
@@ -163,6 +163,16 @@ def test_at_night_today_is_set_against_yesterday_and_says_it_is_too_early(server
     assert max(today.x) <= 3.0 and max(today.y) == 0
     zh = texts(_panels(as_user, night, "zh")["cw-live"])
     assert "今日至03:00" in zh and "尚早" in zh and "too early" not in zh
+
+
+def test_a_feed_that_lags_is_compared_at_its_own_minute(server: Flask, as_user, demo_data) -> None:
+    late = datetime(2026, 11, 22, 10, 55)  # the feed's newest rows are from 10:30, still fresh
+    live = texts(_panels(as_user, late)["cw-live"])
+    assert "Today to 10:30" in live
+    snap = _snapshots(demo_data.tables)
+    at_1030, at_1055 = _as_of(snap, datetime(2026, 11, 21, 10, 30)), _as_of(snap, datetime(2026, 11, 21, 10, 55))
+    assert at_1030["outpatient_visits_today"] != at_1055["outpatient_visits_today"]
+    assert f"{at_1030['outpatient_visits_today']:,.0f}" in live
 
 
 def test_beds_available_and_occupancy_come_from_one_census(server: Flask, as_user, demo_data) -> None:
