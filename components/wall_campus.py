@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 import pandas as pd
@@ -78,10 +78,11 @@ def today_table(rows: Sequence[TodayRow], lang: str, at: str, full_day: date) ->
     return html.Table([html.Thead(head), html.Tbody(body)], className="wall-table today-table", id="cw-today-table")
 
 
-def day_table(values: dict[str, float], week_before: dict[str, float], metrics: Sequence[str], lang: str,
-              better: dict[str, bool | None]) -> html.Table:
-    """Without a live feed: the latest complete day against the same weekday a week earlier."""
-    head = html.Tr([html.Th(""), html.Th(t("cw.col.day_value", lang)), html.Th(t("cw.col.week_before", lang))])
+def day_table(values: dict[str, float], week_before: dict[str, float], metrics: Sequence[str], day: date,
+              lang: str, better: dict[str, bool | None]) -> html.Table:
+    """Without a live feed: the latest complete `day` against the same weekday a week earlier."""
+    head = html.Tr([html.Th(""), html.Th(t("cw.col.full_day", lang, day=month_day(day, lang))),
+                    html.Th(t("cw.col.week_before", lang, day=month_day(day - timedelta(days=7), lang)))])
     body = []
     for m in metrics:
         v, w = values.get(m), week_before.get(m)

@@ -217,7 +217,7 @@ def live_panel(scope: Scope, cur: Any, through: date, now: datetime, lang: str) 
     text = t("wall.no_live", lang, day=cur.as_of)
     if cur.silent_since is not None:
         text += " " + t("wall.live_silent", lang, at=f"{cur.silent_since:%m-%d %H:%M}")
-    return [day_table(cur.values, week_before.to_dict(), FLOWS, lang, {m: _better(m) for m in FLOWS}),
+    return [day_table(cur.values, week_before.to_dict(), FLOWS, through, lang, {m: _better(m) for m in FLOWS}),
             html.Div("⚠ " + text, className="live-note live-off", id="cw-live-source")]
 
 
