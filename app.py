@@ -166,6 +166,25 @@ def ensure_demo_accounts(server: Flask) -> None:
         print(f"  … and {len(created) - 7} more in the file, with a kiosk address for a wall display.", flush=True)
 
 
+def ensure_demo_alerts(server: Flask) -> int | None:
+    """On a demo warehouse whose alerts were never scanned (a fresh install): scan once, as the
+    nightly job would, so the wall's ticker and the alert pages open with the demo's findings.
+    Returns the number of alerts stored, or None when nothing was to be done."""
+    from appdb.alerts import list_alerts, save_scan
+    from data_layer.alerts.detect import scan
+
+    state: AppState = server.extensions["hospdash"]
+    if not state.demo_warehouse or not list_alerts(state.appdb, Scope.hospital(), limit=1).empty:
+        return None
+    result = scan(state.warehouse, Scope.hospital())
+    deps = departments(state.warehouse, Scope.hospital())
+    added, _grown = save_scan(state.appdb, result.alerts, dict(zip(deps["dept_id"], deps["campus_id"], strict=True)))
+    state.appdb.audit("alerts_scan", None, "hospital", f"demo start-up, through {result.through}: "
+                      f"{len(result.alerts)} findings, {added} new")
+    print(f"Scanned the demo hospital for alerts: {added} stored.", flush=True)
+    return added
+
+
 def main() -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     try:
@@ -173,6 +192,7 @@ def main() -> int:
         ensure_demo_warehouse(settings)
         server = create_app(settings)
         ensure_demo_accounts(server)
+        ensure_demo_alerts(server)
     except UserError as exc:
         print(f"error: {exc}")
         return 2

@@ -78,9 +78,11 @@ class Period:
             n = {"month": 1, "quarter": 3, "year": 12}[self.kind]
             start = add_months(self.start, -n)
             end = month_end(add_months(self.start, -1))
-            whole_months = self.end == month_end(self.end)
-            if not whole_months:  # a partial month/quarter/year: the same span of the previous one
-                end = min(end, add_months(self.end, -n))
+            if self.end != month_end(add_months(self.start, n - 1)):
+                # a period to date (a quarter or year may stop at the end of an inner month): the
+                # same span of the previous one, never the whole of it
+                end = month_end(add_months(self.end, -n)) if self.end == month_end(self.end) \
+                    else add_months(self.end, -n)
             return Period(start, end, self.kind)
         if self.start.day == 1 and (self.end == month_end(self.end) or self.end.month == self.start.month):
             # a month-aligned custom range (such as month to date): the same days a month earlier
@@ -104,6 +106,14 @@ class Period:
         if self.end == month_end(self.end):
             end = month_end(end)
         return replace(self, start=_shift_year(self.start, -1), end=end)
+
+
+def to_date(month_start: date, through: date) -> Period | None:
+    """The month that starts on `month_start` as far as the data goes, when `through` falls
+    inside it before its last day (an incomplete month, drawn and compared as such); else None."""
+    if month_start <= through < month_end(month_start):
+        return Period(month_start, through, "custom")
+    return None
 
 
 def parse_period(text: str, data_through: date | None = None) -> Period:

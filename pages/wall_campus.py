@@ -1,10 +1,13 @@
 """Campus operations screen (院区运营大屏): the whole hospital or one campus on a wall.
 
-Today's live figures (or the latest complete day, saying so), month- and year-to-date volumes
-against last year, occupancy, average stay and CMI, the revenue mix, medical vs surgical
-divisions, the monthly trend against last year and the open red and orange alerts with their
-suggested actions. One callback refreshes every panel; each panel that fails says why in its
-place and the others still draw.
+Today so far against the same time yesterday and last week, with the hourly curve (or the latest
+complete day, saying so); the bed census (inpatients, open beds, occupancy, beds available or
+extra beds, intensive care, the fullest and emptiest departments); month- and year-to-date
+volumes against the same days last year; occupancy, average stay and CMI; the revenue mix;
+medical vs surgical divisions; the monthly trend with the month in progress drawn as incomplete;
+and the most severe open alerts with counts by level. One callback refreshes every panel; each
+panel that fails says why in its place and the others still draw. The wall's "now" is read once,
+in the callback, and passed down.
 """
 from __future__ import annotations
 
@@ -12,32 +15,46 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 import dash
+import pandas as pd
 import plotly.graph_objects as go
 from dash import Input, Output, State, callback, dcc, html
 from flask import current_app
 
 from appdb.alerts import list_alerts
-from components.format import format_change, format_indicator, format_points
 from components.i18n import t
 from components.wall import (
-    GOOD,
-    LAST_YEAR,
-    NEUTRAL,
     WallQuery,
     campus_color,
-    change_badge,
     empty_figure,
     graph,
     next_url,
     panel,
     scale_of,
-    style,
     wall_frame,
 )
+from components.wall_campus import (
+    TodayRow,
+    alert_counts_text,
+    beds_headline,
+    campus_beds_table,
+    day_table,
+    division_figure,
+    icu_line,
+    intraday_figure,
+    month_day,
+    rank_figure,
+    render_divisions,
+    render_efficiency,
+    render_mix,
+    render_volumes,
+    today_table,
+    trend_figure,
+)
 from data_layer.alerts.actions import suggested_action
-from data_layer.periods import Period, add_months
+from data_layer.periods import Period, add_months, to_date
+from data_layer.queries.beds import census_by_department
 from data_layer.queries.kpis import compare, indicator_values
-from data_layer.queries.live import LIVE_METRICS, LIVE_TICK_SECONDS, current_figures
+from data_layer.queries.live import DAILY_CODES, LIVE_TICK_SECONDS, current_figures, day_curve, figures_at, latest_day
 from data_layer.queries.structure import departments
 from data_layer.registry import INDICATORS, Level
 from data_layer.scope import Scope
@@ -59,8 +76,13 @@ DIVISION = ("discharges", "revenue_total", "alos", "cmi", "margin")
 YTD = tuple(dict.fromkeys(VOLUMES + EFFICIENCY + MIX))
 TRENDS = ("revenue_total", "discharges")
 TREND_MONTHS = 12
-OUTPUTS = ("cw-live", "cw-volumes", "cw-efficiency", "cw-division", "cw-alerts")
-GRAPHS = ("cw-mix", "cw-trend-revenue", "cw-trend-discharges", "cw-division-trend")
+FLOWS = ("outpatient_visits_today", "emergency_visits_today", "admissions_today", "discharges_today",
+         "surgeries_today")
+RANK_N = 5  # departments shown at each end of the occupancy ranking
+LEVEL_ORDER = ("red", "orange", "yellow")
+TICKER_ITEMS = 12
+OUTPUTS = ("cw-live", "cw-beds", "cw-volumes", "cw-efficiency", "cw-division", "cw-alerts")
+GRAPHS = ("cw-intraday", "cw-bed-rank", "cw-mix", "cw-trend-revenue", "cw-trend-discharges", "cw-division-trend")
 
 
 def layout(**query: str) -> Any:
@@ -75,8 +97,10 @@ def layout(**query: str) -> Any:
 def screen_layout(wq: WallQuery, campuses: list[str], lang: str) -> html.Div:
     conf = settings()
     body = [
-        panel(t("wall.today", lang), html.Div(id="cw-live", className="live-grid"), panel_id="cw-live-panel",
+        panel(t("wall.today", lang), html.Div(id="cw-live", className="live-box"), panel_id="cw-live-panel",
               extra="area-live"),
+        panel(t("cw.intraday_panel", lang), graph("cw-intraday"), extra="area-intraday"),
+        panel(t("cw.beds_title", lang), html.Div(id="cw-beds"), graph("cw-bed-rank"), extra="area-beds"),
         panel(t("wall.volumes", lang), html.Div(id="cw-volumes"), extra="area-volumes"),
         panel(t("wall.efficiency", lang), html.Div(id="cw-efficiency", className="eff-grid"),
               graph("cw-mix"), extra="area-efficiency"),
@@ -122,12 +146,15 @@ def live_tick() -> int:
 @cached_answer(key_args=lambda tick, params: (scale_of(tick), params, live_tick()), ttl=2 * LIVE_TICK_SECONDS)
 def refresh(tick: Any, params: Any) -> list[Any]:
     """Every panel of the screen, re-read from the warehouse (cached until meta_load changes)."""
-    lang = current_lang()
     campus = (params or {}).get("campus") if isinstance(params, dict) else None
     if campus is not None and (not isinstance(campus, str) or campus not in all_campuses()):
         raise PermissionDenied(f"unknown campus {campus!r}")
-    scope = view_scope(campus)
-    scale = scale_of(tick)
+    return panels(view_scope(campus), campus, current_lang(), scale_of(tick), datetime.now())
+
+
+def panels(scope: Scope, campus: str | None, lang: str, scale: float, now: datetime) -> list[Any]:
+    """The screen's panels for `scope` as they stand at `now` (passed in: tests and the docs'
+    screenshots fix it; the callback gives the clock)."""
     wh = warehouse()
     through = wh.freshness().data_through
     if through is None:
@@ -137,188 +164,162 @@ def refresh(tick: Any, params: Any) -> list[Any]:
     mtd = Period(through.replace(day=1), through)
     campuses = [campus] if campus else user_campuses()
     every = list(all_campuses())
-    names = all_campuses()
+    cur = safe(lambda: current_figures(wh, scope, campuses, now, timedelta(minutes=settings().live_max_age_minutes)),
+               lang, "live figures")
     out = [
-        safe(lambda: live_panel(scope, campuses, every, names, lang), lang, "live"),
+        safe(lambda: live_panel(scope, cur, through, now, lang), lang, "live"),
+        safe(lambda: beds_panel(scope, cur, campuses, every, through, lang), lang, "beds"),
         safe(lambda: volumes_table(scope, mtd, ytd, lang), lang, "volumes"),
         safe(lambda: efficiency_tiles(scope, ytd, lang), lang, "efficiency"),
         safe(lambda: division_table(scope, ytd, lang), lang, "division"),
         safe(lambda: alert_ticker(scope, lang), lang, "alerts"),
+        safe_figure(lambda: intraday(scope, cur, through, now, lang, scale), lang, "intraday", scale),
+        safe_figure(lambda: rank_figure(census_by_department(wh, scope, through), lang, scale, RANK_N), lang,
+                    "bed ranking", scale),
         safe_figure(lambda: mix_figure(scope, ytd, lang, scale), lang, "mix", scale),
-        safe_figure(lambda: trend_figure(scope, through, "revenue_total", lang, scale), lang, "trend", scale),
-        safe_figure(lambda: trend_figure(scope, through, "discharges", lang, scale), lang, "trend", scale),
+        safe_figure(lambda: monthly_trend(scope, through, "revenue_total", lang, scale), lang, "trend", scale),
+        safe_figure(lambda: monthly_trend(scope, through, "discharges", lang, scale), lang, "trend", scale),
         safe_figure(lambda: division_trend(scope, through, lang, scale), lang, "division trend", scale),
     ]
     return out
 
 
-def live_panel(scope: Scope, campuses: list[str], every: list[str], names: dict, lang: str) -> list[Any]:
-    """Seven figures of today, each with its campuses' shares in their colours."""
-    conf = settings()
-    cur = current_figures(warehouse(), scope, campuses, datetime.now(),
-                          timedelta(minutes=conf.live_max_age_minutes))
+def _better(metric: str) -> bool | None:
+    return INDICATORS[DAILY_CODES[metric]].higher_is_better
+
+
+def live_panel(scope: Scope, cur: Any, through: date, now: datetime, lang: str) -> list[Any]:
+    """Today so far against the same time yesterday and last week and the latest whole day; with
+    no live feed, the latest complete day against the same weekday a week earlier, saying so."""
+    if not hasattr(cur, "source"):  # the live figures failed: their note stands in
+        return [cur]
     if cur.source == "none":
         return [html.Div(t("fresh.none", lang), className="wall-note")]
-    tiles = []
-    per = cur.by_campus
-    for metric in LIVE_METRICS:
-        chips = []
-        if len(campuses) > 1 and not per.empty:
-            for c in campuses:
-                v = per[(per["campus_id"] == c) & (per["metric_code"] == metric)]["value"]
-                chips.append(html.Span([html.I(className="dot", style={"background": campus_color(c, every)}),
-                                        f"{v.sum():,.0f}"], className="chip", title=names[c][0 if lang == "zh" else 1]))
-        tiles.append(html.Div([
-            html.Div(t(f"live.{metric}", lang), className="tile-label"),
-            html.Div(f"{cur.values.get(metric, float('nan')):,.0f}", className="tile-value",
-                     id={"type": "live-value", "index": metric}),
-            html.Div(chips, className="chips") if chips else None,
-        ], className="tile"))
+    wh = warehouse()
+    day_totals = latest_day(wh, scope, through).groupby("metric_code")["value"].sum()
     if cur.source == "live":
-        note = html.Div(t("wall.live_at", lang, at=f"{cur.as_of:%H:%M:%S}"), className="live-note live-on",
-                        id="cw-live-source")
+        at = cur.as_of  # the time of the snapshots shown: yesterday and last week at that same minute
+        yesterday = figures_at(wh, scope, at - timedelta(days=1))
+        last_week = figures_at(wh, scope, at - timedelta(days=7))
+        rows = [TodayRow(m, cur.values.get(m), yesterday.get(m), last_week.get(m),
+                         float(day_totals[m]) if m in day_totals.index else None, _better(m)) for m in FLOWS]
+        parts: list[Any] = [today_table(rows, lang, f"{at:%H:%M}", through)]
+        early = [r for r in rows if r.early]
+        if any(r.metric == "outpatient_visits_today" for r in early):
+            opened = _clinics_opened(scope, at - timedelta(days=1))
+            parts.append(html.Div(t("cw.opens_at", lang, at=opened) if opened else
+                                  t("cw.early_day", lang, at=f"{at:%H:%M}"), className="live-note early-note",
+                                  id="cw-early-note"))
+        parts.append(html.Div(t("wall.live_at", lang, at=f"{cur.as_of:%H:%M:%S}"), className="live-note live-on",
+                              id="cw-live-source"))
+        return parts
+    week_before = latest_day(wh, scope, through - timedelta(days=7)).groupby("metric_code")["value"].sum()
+    text = t("wall.no_live", lang, day=cur.as_of)
+    if cur.silent_since is not None:
+        text += " " + t("wall.live_silent", lang, at=f"{cur.silent_since:%m-%d %H:%M}")
+    return [day_table(cur.values, week_before.to_dict(), FLOWS, through, lang, {m: _better(m) for m in FLOWS}),
+            html.Div("⚠ " + text, className="live-note live-off", id="cw-live-source")]
+
+
+def _clinics_opened(scope: Scope, yesterday: datetime) -> str | None:
+    """When outpatient visits first rose above zero yesterday (from its live curve), as HH:MM."""
+    curve = day_curve(warehouse(), scope, yesterday.date(), datetime.combine(yesterday.date(), datetime.max.time()))
+    op = curve[(curve["metric_code"] == "outpatient_visits_today") & (curve["value"] > 0)]
+    return None if op.empty else f"{op['at'].min():%H:%M}"
+
+
+def intraday(scope: Scope, cur: Any, through: date, now: datetime, lang: str, scale: float) -> go.Figure:
+    """Cumulative outpatient visits by hour: today to `now` against yesterday and the same day last
+    week; without a live feed today, the latest complete day against the day before and a week
+    before (named by their dates), as far as the feed's history goes."""
+    wh = warehouse()
+    live = hasattr(cur, "source") and cur.source == "live"
+    anchor = now if live else datetime.combine(through, datetime.max.time())
+    curves = []
+    for look, back in (("day", 0), ("day_before", 1), ("week_before", 7)):
+        day = (anchor - timedelta(days=back)).date()
+        df = day_curve(wh, scope, day, anchor if back == 0 else datetime.combine(day, datetime.max.time()))
+        name = t({"day": "cw.curve.today", "day_before": "cw.curve.yesterday", "week_before": "cw.curve.last_week"}[look],
+                 lang) if live else month_day(day, lang)
+        curves.append((look, name, df[df["metric_code"] == "outpatient_visits_today"]))
+    return intraday_figure(curves, lang, scale)
+
+
+def beds_panel(scope: Scope, cur: Any, campuses: list[str], every: list[str], through: date, lang: str) -> list[Any]:
+    """Inpatients, open beds, occupancy and beds available or extra (加床) from one census: live
+    inpatients over the latest ward day's open beds, or that day's midnight census; per campus,
+    and the intensive care units."""
+    wh = warehouse()
+    by_dept = census_by_department(wh, scope, through)
+    names = all_campuses()
+    live = hasattr(cur, "source") and cur.source == "live"
+    if live:
+        per = cur.by_campus.pivot_table(index="campus_id", columns="metric_code", values="value", aggfunc="sum")
+        rows = [(c, *names[c], float(per.loc[c, "inpatients_now"]),
+                 float(per.loc[c, "inpatients_now"] + per.loc[c, "beds_available"])) for c in campuses if c in per.index]
     else:
-        text = t("wall.no_live", lang, day=cur.as_of)
-        if cur.silent_since is not None:
-            text += " " + t("wall.live_silent", lang, at=f"{cur.silent_since:%m-%d %H:%M}")
-        note = html.Div("⚠ " + text, className="live-note live-off", id="cw-live-source")
-    return [*tiles, note]
+        camp = by_dept.groupby("campus_id")[["occupied", "open_beds"]].sum()
+        rows = [(c, *names[c], float(camp.loc[c, "occupied"]), float(camp.loc[c, "open_beds"]))
+                for c in campuses if c in camp.index]
+    table = pd.DataFrame(rows, columns=["campus_id", "campus_zh", "campus_en", "inpatients", "open_beds"])
+    parts: list[Any] = [beds_headline(float(table["inpatients"].sum()), float(table["open_beds"].sum()), lang)]
+    if len(table) > 1:
+        parts.append(campus_beds_table(table, lang, {c: campus_color(c, every) for c in campuses}))
+    parts.append(icu_line(by_dept, through, lang))
+    source = "cw.census_source_live" if live else "cw.census_source_day"
+    parts.append(html.Div(t(source, lang, day=month_day(through, lang)), className="live-note muted"))
+    parts.append(html.Div(t("cw.rank_title", lang, day=month_day(through, lang), n=RANK_N), className="sub-title"))
+    return parts
 
 
-def _change_text(row: Any, lang: str) -> tuple[float | None, str]:
-    ind = INDICATORS[row.indicator]
-    if row.yoy != row.yoy:
-        return None, t("home.no_yoy", lang)
-    if ind.unit == "ratio":
-        return row.yoy_diff, format_points(row.yoy_diff, lang)
-    return row.yoy, format_change(row.yoy)
-
-
-def volumes_table(scope: Scope, mtd: Period, ytd: Period, lang: str) -> html.Table:
+def volumes_table(scope: Scope, mtd: Period, ytd: Period, lang: str) -> Any:
     wh = warehouse()
     frames = {"mtd": compare(wh, scope, VOLUMES, mtd).set_index("indicator"),
               "ytd": compare(wh, scope, YTD, ytd).set_index("indicator")}
-    head = [html.Tr([html.Th(""), html.Th(t("wall.mtd", lang, start=f"{mtd.start:%m-%d}", end=f"{mtd.end:%m-%d}"),
-                                          colSpan=2),
-                     html.Th(t("wall.ytd", lang, end=f"{ytd.end:%m-%d}"), colSpan=2)]),
-            html.Tr([html.Th("")] + [html.Th(t(k, lang)) for k in ("wall.value", "wall.yoy_short") * 2])]
-    rows = []
-    for code in VOLUMES:
-        ind = INDICATORS[code]
-        label = t(f"wall.short.{code}", lang) + (" (yuan)" if lang == "en" and ind.unit == "yuan" else "")
-        cells = [html.Th(label, className="row-label")]
-        for k in ("mtd", "ytd"):
-            frame = frames[k]
-            if code not in frame.index:
-                cells += [html.Td("—"), html.Td("")]
-                continue
-            row = frame.loc[code]
-            change, text = _change_text(_Row(code, row), lang)
-            text_value = format_indicator(row["value"], ind.unit, lang)
-            if lang == "en" and ind.unit == "yuan":  # the row label carries the unit; the cell stays narrow
-                text_value = text_value.removesuffix(" yuan")
-            cells += [html.Td(text_value, className="num"),
-                      html.Td(change_badge(change, ind.higher_is_better, text))]
-        rows.append(html.Tr(cells))
-    return html.Table([html.Thead(head), html.Tbody(rows)], className="wall-table", id="cw-volumes-table")
-
-
-class _Row:
-    """A compare() row seen with attribute access, indicator code included."""
-
-    def __init__(self, code: str, row: Any):
-        self.indicator, self.yoy, self.yoy_diff = code, float(row["yoy"]), float(row["yoy_diff"])
+    return render_volumes(frames, VOLUMES, mtd, ytd, lang)
 
 
 def efficiency_tiles(scope: Scope, ytd: Period, lang: str) -> list[Any]:
-    frame = compare(warehouse(), scope, YTD, ytd).set_index("indicator")
-    tiles = []
-    for code in EFFICIENCY:
-        ind = INDICATORS[code]
-        if code not in frame.index:
-            tiles.append(html.Div([html.Div(ind.name(lang), className="tile-label"), html.Div("—", className="tile-value")],
-                                  className="tile"))
-            continue
-        row = frame.loc[code]
-        change, text = _change_text(_Row(code, row), lang)
-        tiles.append(html.Div([
-            html.Div(ind.name(lang), className="tile-label"),
-            html.Div(format_indicator(row["value"], ind.unit, lang), className="tile-value"),
-            change_badge(change, ind.higher_is_better, t("wall.yoy_short", lang) + " " + text),
-        ], className="tile"))
-    return tiles
+    return render_efficiency(compare(warehouse(), scope, YTD, ytd).set_index("indicator"), EFFICIENCY, lang)
 
 
 def mix_figure(scope: Scope, ytd: Period, lang: str, scale: float) -> go.Figure:
     """Revenue mix, this year to date against the same days last year, as 100% bars."""
-    frame = compare(warehouse(), scope, YTD, ytd).set_index("indicator")
-    if frame.empty:
-        return empty_figure(t("wall.no_revenue", lang), scale)
-    parts = [("drug_share", "#E69F00"), ("material_share", "#CC79A7"), ("service_revenue_share", "#56B4E9")]
-    years = [t("wall.last_year", lang), t("wall.this_year", lang)]  # categories run upwards
-    fig = go.Figure()
-    for code, color in parts:
-        vals = [frame.loc[code, "year_ago"], frame.loc[code, "value"]] if code in frame.index else [None, None]
-        fig.add_bar(y=years, x=vals, orientation="h", name=t(f"wall.short.{code}", lang), marker_color=color,
-                    text=[f"{v:.0%}" if v == v and v is not None else "" for v in vals], textposition="inside",
-                    insidetextanchor="middle", textfont={"size": round(15 * scale)})
-    other = [1 - sum(float(frame.loc[c, col]) for c, _ in parts if c in frame.index) for col in ("year_ago", "value")]
-    fig.add_bar(y=years, x=other, orientation="h", name=t("wall.short.exam_lab_share", lang), marker_color=NEUTRAL,
-                text=[f"{v:.0%}" if v == v else "" for v in other], textposition="inside", insidetextanchor="middle",
-                textfont={"size": round(15 * scale)})
-    fig.update_layout(barmode="stack", bargap=0.4)
-    fig.update_xaxes(tickformat=".0%", range=[0, 1], showgrid=False, visible=False)
-    return style(fig, scale, margin=(8, 8, 4, 4))
+    return render_mix(compare(warehouse(), scope, YTD, ytd).set_index("indicator"), lang, scale)
 
 
 def division_table(scope: Scope, ytd: Period, lang: str) -> Any:
-    frame = compare(warehouse(), scope, DIVISION, ytd, Level.division)
-    if frame.empty:
-        return html.Div(t("wall.no_divisions", lang), className="wall-note")
-    head = html.Tr([html.Th("")] + [html.Th(t(f"wall.short.{c}", lang)) for c in DIVISION])
-    rows = []
-    for key, grp in frame.groupby("key", sort=True):
-        by = grp.set_index("indicator")
-        name = grp["name_zh" if lang == "zh" else "name_en"].iloc[0]
-        cells = [html.Th(name or key, className="row-label")]
-        for code in DIVISION:
-            ind = INDICATORS[code]
-            if code not in by.index:
-                cells.append(html.Td("—"))
-                continue
-            change, text = _change_text(_Row(code, by.loc[code]), lang)
-            cells.append(html.Td([html.Div(format_indicator(by.loc[code, "value"], ind.unit, lang), className="num"),
-                                  change_badge(change, ind.higher_is_better, text)]))
-        rows.append(html.Tr(cells))
-    return html.Table([html.Thead(head), html.Tbody(rows)], className="wall-table division", id="cw-division-table")
+    return render_divisions(compare(warehouse(), scope, DIVISION, ytd, Level.division), DIVISION, lang)
+
+
+def _partial_label(through: date, lang: str) -> str | None:
+    """'截至12月1日' / 'to Dec 1' when the month of `through` is incomplete, else None."""
+    return t("cw.to_date", lang, md=month_day(through, lang)) if to_date(through.replace(day=1), through) else None
 
 
 def division_trend(scope: Scope, through: date, lang: str, scale: float) -> go.Figure:
     """Monthly revenue of each division over the last 12 months: one line each, told apart by
-    dash and marker as well as colour."""
+    dash and marker as well as colour; the month in progress dotted and labelled 'to date'."""
     first = add_months(through.replace(day=1), -(TREND_MONTHS - 1))
     df = indicator_values(warehouse(), scope, ("revenue_total",), Period(first, through), Level.division, grain="month")
     if df.empty:
         return empty_figure(t("wall.no_divisions", lang), scale)
-    fig = go.Figure()
-    looks = [("#56B4E9", "solid", "circle"), ("#E69F00", "dash", "square"), ("#CC79A7", "dot", "diamond")]
-    for i, (key, grp) in enumerate(df.sort_values("period_start").groupby("key", sort=True)):
-        color, dash_style, symbol = looks[i % len(looks)]
-        fig.add_scatter(x=grp["period_start"].astype(str).str[2:7].str.replace("-", "/"), y=grp["value"] / 10_000,
-                        name=grp["name_zh" if lang == "zh" else "name_en"].iloc[0] or key, mode="lines+markers",
-                        line={"color": color, "dash": dash_style, "width": round(3 * scale)},
-                        marker={"symbol": symbol, "size": round(7 * scale)})
-    fig.update_yaxes(tickformat=",.0f", rangemode="tozero")
+    series = []
+    for key, grp in df.sort_values("period_start").groupby("key", sort=True):
+        series.append((grp["name_zh" if lang == "zh" else "name_en"].iloc[0] or key,
+                       grp["period_start"].astype(str).str[2:7].str.replace("-", "/").tolist(),
+                       (grp["value"] / 10_000).tolist()))
     title = f"{INDICATORS['revenue_total'].name(lang)}（{t('unit.wan_yuan', lang)}）" if lang == "zh" else \
         f"{INDICATORS['revenue_total'].name(lang)} ({t('unit.wan_yuan', lang)})"
-    return style(fig, scale, title=title, margin=(8, 8, 6, 4))
+    return division_figure(series, _partial_label(through, lang), title, scale)
 
 
-def trend_figure(scope: Scope, through: date, code: str, lang: str, scale: float) -> go.Figure:
-    """The last 12 months (bars, the current month marked as so far) against the same months a
-    year earlier (line)."""
+def monthly_trend(scope: Scope, through: date, code: str, lang: str, scale: float) -> go.Figure:
+    """The last 12 months (bars) against the same months a year earlier (line). A month in
+    progress is hatched, labelled 'to date', and set against the same days a year earlier."""
+    wh = warehouse()
     first = add_months(through.replace(day=1), -(2 * TREND_MONTHS - 1))
-    df = indicator_values(warehouse(), scope, TRENDS, Period(first, through), grain="month")
+    df = indicator_values(wh, scope, TRENDS, Period(first, through), grain="month")
     df = df[df["indicator"] == code]
     ind = INDICATORS[code]
     if df.empty:
@@ -328,42 +329,43 @@ def trend_figure(scope: Scope, through: date, code: str, lang: str, scale: float
     last_year = [f"{add_months(date.fromisoformat(m + '-01'), -12):%Y-%m}" for m in months]
     now_vals = [series.get(m) for m in months]
     ly_vals = [series.get(m) for m in last_year]
+    partial = to_date(through.replace(day=1), through)
+    if partial is not None:  # like for like: the same days a year earlier
+        same = partial.year_ago()
+        got = indicator_values(wh, scope, (code,), same)
+        ly_vals[-1] = float(got["value"].iloc[0]) if not got.empty else None
     divisor = 10_000 if ind.unit == "yuan" else 1
-    labels = [m[2:].replace("-", "/") for m in months]
-    colors = [GOOD] * (len(months) - 1) + ["rgba(86,180,233,.45)"]  # the month so far, paler
-    fig = go.Figure()
-    fig.add_bar(x=labels, y=[v / divisor if v is not None else None for v in now_vals], name=t("wall.this_year", lang),
-                marker_color=colors)
-    fig.add_scatter(x=labels, y=[v / divisor if v is not None else None for v in ly_vals], name=t("wall.last_year", lang),
-                    mode="lines+markers", line={"color": LAST_YEAR, "dash": "dash", "width": round(3 * scale)},
-                    marker={"symbol": "diamond", "size": round(8 * scale)})
     unit = t("unit.wan_yuan", lang) if divisor != 1 else t("unit.cases", lang)
     title = f"{ind.name(lang)}（{unit}）" if lang == "zh" else f"{ind.name(lang)} ({unit})"
-    fig.update_layout(bargap=0.25)
-    fig.update_yaxes(tickformat=",.0f", rangemode="tozero")
-    return style(fig, scale, title=title, margin=(8, 8, 6, 4))
+    return trend_figure([m[2:].replace("-", "/") for m in months],
+                        [v / divisor if v is not None else None for v in now_vals],
+                        [v / divisor if v is not None else None for v in ly_vals],
+                        _partial_label(through, lang), title, lang, scale)
 
 
 def alert_ticker(scope: Scope, lang: str) -> list[Any]:
-    """Open red and orange alerts, red first, each with its suggested action."""
+    """The most severe open alerts whatever their colour (red, then orange, then yellow; newest
+    first within a level), each with its suggested action, after the counts by level."""
     db = current_app.extensions["hospdash"].appdb
-    df = list_alerts(db, scope, levels=["red", "orange"], statuses=["new", "acknowledged"], limit=40)
+    df = list_alerts(db, scope, statuses=["new", "acknowledged"], limit=5000)
     if df.empty:
-        return [html.Span(t("wall.no_alerts", lang), className="ticker-empty")]
+        return [html.Span(t("cw.alerts_none", lang), className="ticker-empty")]
+    counts = df["level"].value_counts().to_dict()
     names = dict(zip(*(departments(warehouse(), scope)[c] for c in ("dept_id", "name_zh" if lang == "zh" else "name_en")),
                      strict=True))
-    df = df.assign(rank=df["level"].map({"red": 0, "orange": 1})).sort_values(["rank", "period_end"],
-                                                                               ascending=[True, False], kind="stable")
+    rank = {lv: i for i, lv in enumerate(LEVEL_ORDER)}
+    df = df.assign(rank=df["level"].map(rank).fillna(len(rank))).sort_values(
+        ["rank", "period_end"], ascending=[True, False], kind="stable").head(TICKER_ITEMS)
+    marks = {"red": "● ", "orange": "▲ ", "yellow": "◆ "}
     items = []
     for r in df.itertuples():
         ind = INDICATORS.get(r.indicator)
-        what = ind.name(lang) if ind else r.indicator
+        what = ind.name(lang) if ind else t("wall.no_data", lang)
         items.append(html.Span([
-            html.B(("● " if r.level == "red" else "▲ ") + t(f"level.{r.level}", lang), className=f"lvl lvl-{r.level}"),
-            f" {names.get(r.dept_id, r.dept_id)} · {what} {r.deviation * 100:+.0f}% → ",
+            html.B(marks.get(r.level, "") + t(f"level.{r.level}", lang), className=f"lvl lvl-{r.level}"),
+            f" {names.get(r.dept_id, '—')} · {what} {r.deviation * 100:+.0f}% → ",
             html.Span(suggested_action(r.action_key, lang), className="ticker-action"),
         ], className="ticker-item"))
-    count = html.Span(t("wall.alert_count", lang, n=len(df)), className="ticker-count")
+    count = html.Span(alert_counts_text(counts, lang), className="ticker-count")
     track = html.Div(items + items, className="ticker-track", style={"animationDuration": f"{max(30, 12 * len(items))}s"})
     return [count, html.Div(track, className="ticker-window")]
-

@@ -53,6 +53,13 @@ def _filters(prefix: str, period="ytd", campus=None, division=None) -> list[dict
             {"id": f"{prefix}-division", "property": "value", "value": division}]
 
 
+def _day(frame):
+    """A generated table's date column as datetime.date values."""
+    import pandas as pd
+
+    return pd.to_datetime(frame["date"]).dt.date
+
+
 # ------------------------------------------------------------------ wall mode
 def test_wall_query_takes_good_values_and_notes_bad_ones() -> None:
     wq = parse_wall_query({"kiosk": "1", "rotate": "30", "campus": "C2"}, "en", ["C1", "C2"])
@@ -89,13 +96,20 @@ def test_live_rows_are_used_only_when_every_campus_is_fresh(wh: Warehouse, demo_
     snap = demo_data.tables["fact_live_snapshot"]
     last = snap[snap["captured_at"] == snap["captured_at"].max()]
     for metric in LIVE_METRICS:
-        assert at_1040.values[metric] == pytest.approx(last.loc[last["metric_code"] == metric, "value"].sum())
+        if metric != "beds_available":
+            assert at_1040.values[metric] == pytest.approx(last.loc[last["metric_code"] == metric, "value"].sum())
+    # beds available: the open beds of the latest ward day less the live inpatients, the same source
+    # as occupancy, negative for extra beds (a feed's own figure stops at 0)
+    wd = demo_data.tables["fact_ward_daily"]
+    open_beds = wd.loc[_day(wd) == THROUGH, "open_beds"].sum()
+    assert at_1040.open_beds == open_beds
+    assert at_1040.values["beds_available"] == open_beds - at_1040.values["inpatients_now"]
     later = current_figures(wh, Scope.hospital(), campuses, datetime(2026, 11, 22, 15, 0), timedelta(minutes=30))
     assert later.source == "day" and later.as_of == THROUGH
     assert later.silent_since == datetime(2026, 11, 22, 10, 30)
 
 
-def test_latest_day_fallback_is_the_daily_facts(wh: Warehouse) -> None:
+def test_latest_day_fallback_is_the_daily_facts(wh: Warehouse, demo_data) -> None:
     day = latest_day(wh, Scope.hospital(), THROUGH)
     totals = day.groupby("metric_code")["value"].sum()
     vals = indicator_values(wh, Scope.hospital(), ("outpatient_visits", "discharges", "bed_days"),
@@ -103,10 +117,14 @@ def test_latest_day_fallback_is_the_daily_facts(wh: Warehouse) -> None:
     assert totals["outpatient_visits_today"] == vals["outpatient_visits"]
     assert totals["discharges_today"] == vals["discharges"]
     assert totals["inpatients_now"] == vals["bed_days"]
-    beds = departments(wh, Scope.hospital()).groupby("campus_id")["open_beds"].sum()
+    wd = demo_data.tables["fact_ward_daily"]
+    wd = wd[_day(wd) == THROUGH].merge(demo_data.tables["dim_ward"][["ward_id", "dept_id"]], on="ward_id").merge(
+        demo_data.tables["dim_department"][["dept_id", "campus_id"]], on="dept_id")
+    beds = wd.groupby("campus_id")["open_beds"].sum()
     per = day[day["metric_code"] == "beds_available"].set_index("campus_id")["value"]
     census = day[day["metric_code"] == "inpatients_now"].set_index("campus_id")["value"]
-    assert (per == (beds - census).clip(lower=0)).all()
+    assert (census == wd.groupby("campus_id")["occupied_beds"].sum()).all()
+    assert (per == beds - census).all()  # negative where extra beds (加床) are in use, never clipped to 0
     # a campus leader's fallback covers their campus only
     c2 = latest_day(wh, Scope.campuses(["C2"]), THROUGH)
     assert set(c2["campus_id"]) == {"C2"}
@@ -181,8 +199,8 @@ def test_campus_screen_panels_carry_the_query_layers_numbers(server: Flask, wh: 
     division = texts(out["cw-division.children"])
     assert "Medical division" in division and "Surgical division" in division
     ticker = texts(out["cw-alerts.children"])
-    red_orange = [a for a in alerts_stored.alerts if a.level in ("red", "orange")]
-    assert f"{len(red_orange)} open alerts" in ticker and "→" in ticker
+    n = {lv: sum(a.level == lv for a in alerts_stored.alerts) for lv in ("red", "orange", "yellow")}
+    assert f"Open alerts: {n['red']} red · {n['orange']} orange · {n['yellow']} yellow" in ticker and "→" in ticker
     # the revenue trend: 12 months of bars against the same months a year earlier
     trend = out["cw-trend-revenue.figure"]
     bars, line = trend["data"]
@@ -190,7 +208,11 @@ def test_campus_screen_panels_carry_the_query_layers_numbers(server: Flask, wh: 
     monthly = indicator_values(wh, Scope.hospital(), ("revenue_total",), Period(date(2025, 10, 1), THROUGH), grain="month")
     by_month = dict(zip(monthly["period_start"].astype(str).str[:7], monthly["value"], strict=True))
     assert _arr(bars["y"])[0] == pytest.approx(by_month["2025-12"] / 10_000)
-    assert _arr(line["y"])[-1] == pytest.approx(by_month["2025-11"] / 10_000)
+    # November 2026 has 21 days of data: hatched, labelled, against 1-21 November 2025, not all of it
+    same_days = indicator_values(wh, Scope.hospital(), ("revenue_total",), Period(date(2025, 11, 1), date(2025, 11, 21)))
+    assert _arr(line["y"])[-1] == pytest.approx(same_days["value"].iloc[0] / 10_000)
+    assert _arr(line["y"])[-1] < by_month["2025-11"] / 10_000
+    assert bars["text"][-1] == "to Nov 21" and bars["marker"]["pattern"]["shape"][-1] == "/"
     mix = out["cw-mix.figure"]
     shares = [_arr(trace["x"])[1] for trace in mix["data"]]  # this year's bar: four parts that make the whole
     assert sum(shares) == pytest.approx(1.0)

@@ -6,7 +6,7 @@ from datetime import date
 import pytest
 
 from data_layer.errors import UserError
-from data_layer.periods import Period, check_within, parse_period
+from data_layer.periods import Period, check_within, parse_period, to_date
 from data_layer.queries.kpis import comparison_periods, monthly_window
 
 T = date(2026, 11, 21)
@@ -86,3 +86,35 @@ def test_periods_outside_the_data_are_refused() -> None:
     with pytest.raises(UserError, match="no dated facts"):
         check_within(parse_period("2025", T), None, None)
     check_within(parse_period("2024-12-15..2025-01-15", T), date(2025, 1, 1), T)
+
+
+@pytest.mark.parametrize(("through", "name", "prev", "ago"), [
+    # the 1st of a month: one day against the same day of last month and of last year
+    (date(2026, 12, 1), "mtd", (date(2026, 11, 1), date(2026, 11, 1)), (date(2025, 12, 1), date(2025, 12, 1))),
+    (date(2026, 12, 1), "2026-12", (date(2026, 11, 1), date(2026, 11, 1)), (date(2025, 12, 1), date(2025, 12, 1))),
+    # the 1st of a year: year to date is one day, against 1 January a year earlier
+    (date(2027, 1, 1), "ytd", (date(2026, 12, 1), date(2026, 12, 1)), (date(2026, 1, 1), date(2026, 1, 1))),
+    (date(2027, 1, 1), "2027", (date(2026, 1, 1), date(2026, 1, 1)), (date(2026, 1, 1), date(2026, 1, 1))),
+    # a year or quarter to date that stops at the end of a month is still partial
+    (date(2026, 11, 30), "2026", (date(2025, 1, 1), date(2025, 11, 30)), (date(2025, 1, 1), date(2025, 11, 30))),
+    (date(2026, 11, 30), "2026-Q4", (date(2026, 7, 1), date(2026, 8, 31)), (date(2025, 10, 1), date(2025, 11, 30))),
+    # 29 February: a whole leap February against the whole February before it
+    (date(2024, 2, 29), "mtd", (date(2024, 1, 1), date(2024, 1, 31)), (date(2023, 2, 1), date(2023, 2, 28))),
+    (date(2024, 2, 29), "2024-02-29", (date(2024, 2, 28), date(2024, 2, 28)), (date(2023, 2, 28), date(2023, 2, 28))),
+    # 28 February of a leap year: 28 days against 28 days, not against the whole of last February
+    (date(2024, 2, 28), "2024-02", (date(2024, 1, 1), date(2024, 1, 28)), (date(2023, 2, 1), date(2023, 2, 28))),
+    (date(2024, 3, 29), "mtd", (date(2024, 2, 1), date(2024, 2, 29)), (date(2023, 3, 1), date(2023, 3, 29))),
+])
+def test_a_period_to_date_is_compared_like_for_like(through: date, name: str, prev: tuple, ago: tuple) -> None:
+    current, p, a = comparison_periods(parse_period(name, through), through)
+    assert current.end <= through
+    assert (p.start, p.end) == prev
+    assert (a.start, a.end) == ago
+
+
+def test_an_incomplete_month_is_known_as_one() -> None:
+    assert to_date(date(2026, 12, 1), date(2026, 12, 1)) == Period(date(2026, 12, 1), date(2026, 12, 1))
+    assert to_date(date(2026, 11, 1), date(2026, 12, 1)) is None  # November is closed
+    assert to_date(date(2024, 2, 1), date(2024, 2, 29)) is None  # the last day of a leap February
+    assert to_date(date(2024, 2, 1), date(2024, 2, 28)).days == 28
+    assert to_date(date(2027, 1, 1), date(2026, 12, 31)) is None  # not begun

@@ -21,7 +21,7 @@ from .helpers import serve
 pytestmark = pytest.mark.browser
 
 SCREENS = {  # path -> figures it draws
-    "/wall/campus": 4,
+    "/wall/campus": 6,
     "/wall/drg": 2,
     "/profit": 2,
 }
@@ -60,6 +60,15 @@ def _no_scrollbars(duo) -> None:
     assert w <= iw and h <= ih, f"page is {w}×{h} in a {iw}×{ih} window"
 
 
+def _panels_fit(duo) -> None:
+    """No panel hides content below its edge (a panel clips rather than scrolls)."""
+    cut = duo.driver.execute_script(
+        "return Array.from(document.querySelectorAll('.wall-panel'))"
+        ".filter(p => p.scrollHeight > p.clientHeight + 2)"
+        ".map(p => (p.querySelector('.wall-panel-title') || {}).textContent + ' ' + p.scrollHeight + '>' + p.clientHeight)")
+    assert cut == [], f"panels cut off: {cut}"
+
+
 @pytest.fixture
 def wall(dash_duo, server):
     serve(dash_duo, server)
@@ -78,6 +87,8 @@ def test_every_screen_draws_without_scrolling(wall, size) -> None:
         assert not wall.driver.find_elements("css selector", "#app-navbar") or \
             not wall.find_element("#app-navbar").is_displayed(), "kiosk mode shows the navigation"
         _no_scrollbars(wall)
+        if path == "/wall/campus":
+            _panels_fit(wall)
         assert wall.get_logs() == [], f"console errors on {path}"
     # a desk (no kiosk) keeps the navigation and the filters, and still fits
     wall.driver.get(f"{wall.server.url}/profit")
@@ -136,7 +147,8 @@ def test_a_warehouse_change_reaches_the_wall(dash_duo, app_env, sqlite_url: str,
             for c in ("C1", "C2", "C3") for m in LIVE_METRICS])
     engine.dispose()
     dash_duo.wait_for_element("#cw-live-source.live-on", timeout=40)
-    assert "12,963" in dash_duo.find_element("#cw-live").text  # 3 × 4,321 inpatients now
+    assert "Outpatient visits 21" in dash_duo.find_element("#cw-live").text  # 3 campuses × 7 so far today
+    assert "12,963" in dash_duo.find_element("#cw-beds").text  # 3 × 4,321 inpatients now, in the bed census
     assert dash_duo.driver.execute_script("return window.__same_page") == marker, "the page reloaded"
     assert dash_duo.get_logs() == []
     srv.extensions["hospdash"].warehouse.engine.dispose()

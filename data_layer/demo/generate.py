@@ -56,6 +56,12 @@ LUMPY_ITEMS = {"B04": (3.0e6, (1, 3)), "B10": (6.0e5, (3, 6)), "B11": (1.2e6, (1
 WEIGHT_SCALE = 0.76  # brings the demo case mix to a CMI near 1.0
 LOS_FACTOR = 0.95  # the hospital's stays against the regional reference
 LOS_SIGMA = 0.42
+# Published open beds: the beds the cases are generated for, times OPEN_BED_FACTOR in the year of
+# `through`, and BED_GROWTH fewer for each year before (a hospital adds beds as its volumes grow).
+# This keeps the midnight census near 90-105% of open beds overall (some departments above 100%,
+# extra beds 加床) as in a Chinese tertiary hospital, without touching any random draw.
+OPEN_BED_FACTOR = 1.06
+BED_GROWTH = 0.035
 OCC_CALIBRATION = 1.15  # rounding and clipping of stays make realised bed use fall short of λ × E[LOS]
 
 
@@ -442,15 +448,30 @@ class _Generator:
         self.occupied = occupied
         self.ward_admissions, self.ward_discharges = admissions, discharges
         keep = np.where(self.fact_mask)[0]
-        open_beds = wards["open_beds"].to_numpy()
+        open_beds = self._published_beds(wards["open_beds"].to_numpy())
         self.t["fact_ward_daily"] = pd.DataFrame({
             "date": np.tile(self.days[keep], len(wards)),
             "ward_id": np.repeat(wards["ward_id"].to_numpy(), len(keep)),
-            "open_beds": np.repeat(open_beds, len(keep)),
+            "open_beds": open_beds[:, keep].ravel(),
             "occupied_beds": occupied[:, keep].ravel(),
             "admissions": admissions[:, keep].ravel(),
             "discharges": discharges[:, keep].ravel(),
         })
+
+    def _published_beds(self, planned: np.ndarray) -> np.ndarray:
+        """Open beds per ward and day (see OPEN_BED_FACTOR); dim_ward and dim_department carry
+        those of the last day with facts."""
+        years = self.days.astype("datetime64[Y]").astype(int) + 1970
+        factor = OPEN_BED_FACTOR * (1 + BED_GROWTH) ** np.minimum(years - self.through.year, 0)
+        beds = np.maximum(np.round(planned[:, None] * factor[None, :]), 1).astype(np.int64)
+        now = beds[:, self.day_index[self.through]]
+        wards = self.t["dim_ward"]
+        wards["open_beds"] = now
+        per_dept = pd.Series(now, index=wards["dept_id"].to_numpy()).groupby(level=0).sum()
+        depts = self.t["dim_department"]
+        self.planned_beds = depts["open_beds"].to_numpy(dtype=float)  # the bed-linked costs stay on these
+        depts["open_beds"] = depts["dept_id"].map(per_dept).fillna(0).astype(int)
+        return beds
 
     def case_table(self) -> None:
         cases = self.cases
@@ -655,7 +676,7 @@ class _Generator:
         kind = depts["kind"].to_numpy()
         month_no = np.array([m.month for m in months])
         energy_season = np.array([1.25, 1.2, 1.0, 0.9, 0.95, 1.15, 1.4, 1.4, 1.1, 0.92, 1.0, 1.18])[month_no - 1]
-        beds = depts["open_beds"].to_numpy(dtype=float)
+        beds = self.planned_beds
         noise = lambda: rng.uniform(0.93, 1.07, (nd, nm))  # noqa: E731
         direct[:, :, cc["depreciation"]] = (area[:, None] * 38 + beds[:, None] * 900) * noise()
         direct[:, :, cc["amortization"]] = area[:, None] * 6 * noise()
@@ -859,44 +880,61 @@ class _Generator:
         self.t["fact_target_annual"] = pd.DataFrame(rows, columns=["year", "dept_id", "indicator_code", "target_value"])
 
     # ------------------------------------------------------------------- live
+    # past days with intraday snapshots: the wall compares today with yesterday and last week, and,
+    # once the feed is silent, the latest complete day with the day before and a week before it
+    LIVE_HISTORY_DAYS = 8
+
     def live(self) -> None:
-        """Intraday snapshots for the day after `through`, every 15 minutes up to `now`."""
+        """Intraday snapshots every 15 minutes: for the day after `through` up to `now`, and for the
+        LIVE_HISTORY_DAYS days before it whole, as a feed that keeps its history would have them
+        (the past days' curves rise to their daily facts). No random draw: other tables stay as they are."""
+        cols = ["captured_at", "campus_id", "metric_code", "value"]
         today = self.through + timedelta(days=1)
-        ti = self.day_index.get(today)
-        wards = self.t["dim_ward"].merge(self.t["dim_department"][["dept_id", "campus_id"]], on="dept_id")
-        rows = []
-        if ti is None or self.now.date() < today:
-            self.t["fact_live_snapshot"] = pd.DataFrame(rows, columns=["captured_at", "campus_id", "metric_code", "value"])
+        rows: list[tuple] = []
+        if self.now.date() < today:
+            self.t["fact_live_snapshot"] = pd.DataFrame(rows, columns=cols)
             return
-        end = self.now if self.now.date() == today else datetime.combine(today, time(23, 45))
-        wd = int(self.weekday[ti])
+        wards = self.t["dim_ward"].merge(self.t["dim_department"][["dept_id", "campus_id"]], on="dept_id")
         op = self.t["fact_outpatient_daily"]
-        recent = op[pd.to_datetime(op["date"]) >= pd.Timestamp(self.through - timedelta(days=27))]
+        op_day = pd.to_datetime(op["date"]).dt.date
+        recent = op[op_day >= self.through - timedelta(days=27)]
         recent = recent.assign(wd=pd.to_datetime(recent["date"]).dt.day_of_week)
-        same = recent[recent["wd"] == wd].groupby(["campus_id", "date"])[["visits", "emergency_visits"]].sum()
-        exp_op = same.groupby("campus_id").mean()
         cases = self.cases
-        surg = cases[(cases["di"] == ti) & (cases["surgery_level"] > 0)].groupby("campus_id").size()
-        for cp in self.t["dim_campus"]["campus_id"]:
-            w_i = np.where(wards["campus_id"].to_numpy() == cp)[0]
-            if len(w_i) == 0:
+        fact_start = max(self.fact_start, today - timedelta(days=self.LIVE_HISTORY_DAYS))
+        for k in range(self.LIVE_HISTORY_DAYS, -1, -1):
+            day = today - timedelta(days=k)
+            ti = self.day_index.get(day)
+            if ti is None or day < fact_start and k > 0:
                 continue
-            census0 = int(self.occupied[w_i, ti].sum()) + int(self.ward_discharges[w_i, ti].sum()) \
-                - int(self.ward_admissions[w_i, ti].sum())
-            adm = int(self.ward_admissions[w_i, ti].sum())
-            dis = int(self.ward_discharges[w_i, ti].sum())
-            beds = int(wards["open_beds"].to_numpy()[w_i].sum())
-            v = float(exp_op.loc[cp, "visits"]) if cp in exp_op.index else 0.0
-            e = float(exp_op.loc[cp, "emergency_visits"]) if cp in exp_op.index else 0.0
-            s_total = float(surg.get(cp, 0)) * 1.6
-            base = DayBase(visits=v, emergency=e, admissions=adm, discharges=dis, surgeries=s_total, census0=census0,
-                           beds=beds)
-            t = datetime.combine(today, time(0, 0))
-            while t <= end:
-                vals = intraday(t.hour + t.minute / 60, base)
-                rows += [(t, cp, k, float(val)) for k, val in vals.items()]
-                t += timedelta(minutes=15)
-        self.t["fact_live_snapshot"] = pd.DataFrame(rows, columns=["captured_at", "campus_id", "metric_code", "value"])
+            if k == 0:  # today: the expected visits, from the last four same weekdays
+                same = recent[recent["wd"] == int(self.weekday[ti])]
+                visits = same.groupby(["campus_id", "date"])[["visits", "emergency_visits"]].sum().groupby(
+                    "campus_id").mean()
+                end = self.now if self.now.date() == today else datetime.combine(today, time(23, 45))
+            else:  # a past day: its own daily facts
+                visits = op[op_day == day].groupby("campus_id")[["visits", "emergency_visits"]].sum()
+                end = datetime.combine(day, time(23, 45))
+            surg = cases[(cases["di"] == ti) & (cases["surgery_level"] > 0)].groupby("campus_id").size()
+            for cp in self.t["dim_campus"]["campus_id"]:
+                w_i = np.where(wards["campus_id"].to_numpy() == cp)[0]
+                if len(w_i) == 0:
+                    continue
+                adm = int(self.ward_admissions[w_i, ti].sum())
+                dis = int(self.ward_discharges[w_i, ti].sum())
+                census0 = int(self.occupied[w_i, ti].sum()) + dis - adm
+                beds = int(wards["open_beds"].to_numpy()[w_i].sum())
+                v = float(visits.loc[cp, "visits"]) if cp in visits.index else 0.0
+                e = float(visits.loc[cp, "emergency_visits"]) if cp in visits.index else 0.0
+                s_total = float(surg.get(cp, 0)) * 1.6
+                base = DayBase(visits=v, emergency=e, admissions=adm, discharges=dis, surgeries=s_total,
+                               census0=census0, beds=beds)
+                t = datetime.combine(day, time(0, 0))
+                while t <= end:
+                    vals = intraday(t.hour + t.minute / 60, base)
+                    rows += [(t, cp, m, float(val)) for m, val in vals.items()]
+                    t += timedelta(minutes=15)
+        self.t["fact_live_snapshot"] = pd.DataFrame(rows, columns=cols).sort_values(
+            ["captured_at", "campus_id"], kind="stable").reset_index(drop=True)
 
     def meta(self) -> None:
         rows = []

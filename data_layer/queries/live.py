@@ -5,15 +5,15 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 import pandas as pd
-from sqlalchemy import and_, func, select
+from sqlalchemy import and_, extract, func, select, true
 
 from ..periods import Period
 from ..registry import Level
 from ..schema import dim_department, fact_live_snapshot
 from ..scope import Scope
 from ..warehouse import Warehouse, memoized
+from .beds import census_by_campus, census_by_department
 from .kpis import indicator_values
-from .structure import departments
 
 live = fact_live_snapshot.c
 
@@ -27,28 +27,23 @@ DAILY_CODES = {"outpatient_visits_today": "outpatient_visits", "emergency_visits
 
 
 @memoized(ttl=2 * LIVE_TICK_SECONDS)  # the key moves every tick: old ticks need not linger in the cache
-def live_rows(wh: Warehouse, scope: Scope, since: datetime) -> pd.DataFrame:
+def live_rows(wh: Warehouse, scope: Scope, since: datetime, until: datetime | None = None) -> pd.DataFrame:
     """The newest snapshot since `since` of each metric per campus the scope covers.
 
     Columns: campus_id, metric_code, value, captured_at. Live figures are campus-wide, so a
     scope narrower than a campus sees none. `since` is part of the cache key: callers round it
-    to LIVE_TICK_SECONDS so that the rows are re-read that often.
+    to LIVE_TICK_SECONDS so that the rows are re-read that often. `until` (the wall's "now")
+    leaves out rows captured after it.
     """
     cols = ["campus_id", "metric_code", "value", "captured_at"]
     if not scope.covers_whole_campuses:
         return pd.DataFrame(columns=cols)
-    campuses = select(dim_department.c.campus_id).where(scope.clause())
-    newest = (select(live.campus_id, live.metric_code, func.max(live.captured_at).label("at"))
-              .where(live.campus_id.in_(campuses), live.captured_at >= since)
-              .group_by(live.campus_id, live.metric_code).subquery())
-    stmt = (select(live.campus_id, live.metric_code, live.value, live.captured_at)
-            .join(newest, and_(live.campus_id == newest.c.campus_id, live.metric_code == newest.c.metric_code,
-                               live.captured_at == newest.c.at))
-            .order_by(live.campus_id, live.metric_code))
-    df = wh.frame(stmt)
+    df = wh.frame(_newest_stmt(scope, since, until, by_hour=False).order_by(None).order_by(
+        live.campus_id, live.metric_code))
     df["value"] = pd.to_numeric(df["value"]).astype(float)
     df["captured_at"] = pd.to_datetime(df["captured_at"])
-    return df[cols]
+    # two rows captured at the same instant (a feed that wrote twice in one second): keep one
+    return df.drop_duplicates(["campus_id", "metric_code"], keep="last")[cols].reset_index(drop=True)
 
 
 @dataclass(frozen=True)
@@ -60,6 +55,7 @@ class CurrentFigures:
     as_of: datetime | date | None
     silent_since: datetime | None = None  # the newest live row, when the feed went quiet
     by_campus: pd.DataFrame = field(default_factory=pd.DataFrame)
+    open_beds: float = float("nan")  # open beds of the latest ward day, the census's denominator
 
 
 def _tick(moment: datetime) -> datetime:
@@ -72,35 +68,110 @@ def current_figures(wh: Warehouse, scope: Scope, campuses: list[str], now: datet
     """Live figures when every campus in `campuses` has a snapshot of every metric no older
     than `max_age`; otherwise the latest complete day (`meta_load.data_through`) from the facts,
     with the time of the newest live row, if any, so the page can say the feed went quiet."""
-    rows = live_rows(wh, scope, _tick(now - max_age - timedelta(days=1)))
+    rows = live_rows(wh, scope, _tick(now - max_age - timedelta(days=1)), _tick(now) + timedelta(seconds=LIVE_TICK_SECONDS - 1))
     fresh_rows = rows[rows["captured_at"] >= pd.Timestamp(now - max_age)] if not rows.empty else rows
     covered = fresh_rows.groupby("campus_id")["metric_code"].nunique() if not fresh_rows.empty else pd.Series()
-    if campuses and all(covered.get(c, 0) == len(LIVE_METRICS) for c in campuses):
-        totals = fresh_rows.groupby("metric_code")["value"].sum()
-        return CurrentFigures({m: float(totals.get(m, float("nan"))) for m in LIVE_METRICS}, "live",
-                              fresh_rows["captured_at"].min().to_pydatetime(), by_campus=fresh_rows)
-    silent = rows["captured_at"].max().to_pydatetime() if not rows.empty else None
     day = wh.freshness().data_through
+    if campuses and all(covered.get(c, 0) == len(LIVE_METRICS) for c in campuses):
+        per, beds = _beds_from_census(wh, scope, fresh_rows, day)
+        totals = per.groupby("metric_code")["value"].sum()
+        return CurrentFigures({m: float(totals.get(m, float("nan"))) for m in LIVE_METRICS}, "live",
+                              fresh_rows["captured_at"].min().to_pydatetime(), by_campus=per, open_beds=beds)
+    silent = rows["captured_at"].max().to_pydatetime() if not rows.empty else None
     if day is None:
         return CurrentFigures({}, "none", None, silent)
     per_campus = latest_day(wh, scope, day)
     totals = per_campus.groupby("metric_code")["value"].sum()
-    return CurrentFigures({m: float(totals.get(m, 0.0)) for m in LIVE_METRICS}, "day", day, silent, per_campus)
+    beds = float(census_by_campus(census_by_department(wh, scope, day))["open_beds"].sum())
+    return CurrentFigures({m: float(totals.get(m, 0.0)) for m in LIVE_METRICS}, "day", day, silent, per_campus, beds)
+
+
+def _beds_from_census(wh: Warehouse, scope: Scope, rows: pd.DataFrame, day: date | None) -> tuple[pd.DataFrame, float]:
+    """Live rows with beds_available recomputed as open beds (of the latest ward day) less the
+    live inpatients, so that it agrees with occupancy and turns negative for extra beds (加床);
+    a feed's own figure, which stops at 0, is replaced. Without a ward day the rows stay as fed."""
+    if day is None:
+        return rows, float("nan")
+    beds = census_by_campus(census_by_department(wh, scope, day)).set_index("campus_id")["open_beds"]
+    inpatients = rows[rows["metric_code"] == "inpatients_now"].set_index("campus_id")["value"]
+    out = rows.copy()
+    mask = out["metric_code"] == "beds_available"
+    known = out["campus_id"].isin(beds.index) & out["campus_id"].isin(inpatients.index)
+    out.loc[mask & known, "value"] = [float(beds[c] - inpatients[c]) for c in out.loc[mask & known, "campus_id"]]
+    return out, float(beds.reindex(rows["campus_id"].unique()).sum())
 
 
 @memoized
 def latest_day(wh: Warehouse, scope: Scope, day: date) -> pd.DataFrame:
     """The live metrics for one whole day per campus, from the daily facts: the day's visits,
     admissions, discharges and surgeries; inpatients = occupied beds that day; beds available =
-    open beds less those. Columns: campus_id, metric_code, value."""
+    open beds that day less those, negative when extra beds (加床) are in use.
+    Columns: campus_id, metric_code, value."""
     codes = tuple(dict.fromkeys(DAILY_CODES.values()))
     df = indicator_values(wh, scope, codes, Period(day, day), Level.campus)
     wide = df.pivot_table(index="key", columns="indicator", values="value") if not df.empty else pd.DataFrame()
-    beds = departments(wh, scope).groupby("campus_id")["open_beds"].sum()
+    census = census_by_campus(census_by_department(wh, scope, day)).set_index("campus_id")
     rows = []
-    for campus in beds.index:
+    for campus in census.index:
         got = wide.loc[campus] if campus in wide.index else pd.Series(dtype=float)
         vals = {metric: float(got.get(code, 0.0)) for metric, code in DAILY_CODES.items()}
-        vals["beds_available"] = max(float(beds[campus]) - vals["inpatients_now"], 0.0)
+        vals["inpatients_now"] = float(census.loc[campus, "occupied"])
+        vals["beds_available"] = float(census.loc[campus, "open_beds"] - census.loc[campus, "occupied"])
         rows += [(campus, m, vals[m]) for m in LIVE_METRICS]
     return pd.DataFrame(rows, columns=["campus_id", "metric_code", "value"])
+
+
+def _newest_stmt(scope: Scope, since: datetime, until: datetime | None, by_hour: bool):
+    """The newest snapshot per campus and metric (and hour, if asked) within [since, until]."""
+    campuses = select(dim_department.c.campus_id).where(scope.clause())
+    keys = [live.campus_id, live.metric_code]
+    if by_hour:
+        keys.append(extract("hour", live.captured_at).label("hour"))
+    newest = (select(*keys, func.max(live.captured_at).label("at"))
+              .where(live.campus_id.in_(campuses), live.captured_at >= since,
+                     live.captured_at <= until if until is not None else true())
+              .group_by(*keys).subquery())
+    return (select(live.campus_id, live.metric_code, live.value, live.captured_at)
+            .join(newest, and_(live.campus_id == newest.c.campus_id, live.metric_code == newest.c.metric_code,
+                               live.captured_at == newest.c.at))
+            .order_by(live.captured_at, live.campus_id, live.metric_code))
+
+
+@memoized(ttl=2 * LIVE_TICK_SECONDS)
+def figures_at(wh: Warehouse, scope: Scope, at: datetime) -> dict[str, float]:
+    """The live metrics as they stood at `at` (the newest snapshot of that day up to then, added
+    over the scope's campuses): today so far, or the same hour yesterday or last week. A metric
+    with no snapshot that day is missing. Live figures are campus-wide: a narrower scope gets {}."""
+    if not scope.covers_whole_campuses:
+        return {}
+    start = datetime.combine(at.date(), datetime.min.time())
+    df = wh.frame(_newest_stmt(scope, start, at, by_hour=False))
+    if df.empty:
+        return {}
+    df["value"] = pd.to_numeric(df["value"]).astype(float)
+    df = df.drop_duplicates(["campus_id", "metric_code"], keep="last")
+    return {m: float(v) for m, v in df.groupby("metric_code")["value"].sum().items()}
+
+
+@memoized(ttl=2 * LIVE_TICK_SECONDS)
+def day_curve(wh: Warehouse, scope: Scope, day: date, until: datetime) -> pd.DataFrame:
+    """The intraday curve of `day` up to `until`: per hour of the day, the newest snapshot of each
+    campus and metric within that hour, added over campuses. Columns: metric_code, at (the time of
+    the newest row added), hours (its time of day in hours), value. Empty without live rows."""
+    cols = ["metric_code", "at", "hours", "value"]
+    if not scope.covers_whole_campuses:
+        return pd.DataFrame(columns=cols)
+    start = datetime.combine(day, datetime.min.time())
+    end = min(until, start + timedelta(days=1) - timedelta(microseconds=1))
+    if end < start:
+        return pd.DataFrame(columns=cols)
+    df = wh.frame(_newest_stmt(scope, start, end, by_hour=True))
+    if df.empty:
+        return pd.DataFrame(columns=cols)
+    df["value"] = pd.to_numeric(df["value"]).astype(float)
+    df["captured_at"] = pd.to_datetime(df["captured_at"])
+    df["hour"] = df["captured_at"].dt.hour
+    df = df.drop_duplicates(["campus_id", "metric_code", "hour"], keep="last")
+    out = df.groupby(["metric_code", "hour"], as_index=False).agg(value=("value", "sum"), at=("captured_at", "max"))
+    out["hours"] = (out["at"] - pd.Timestamp(start)).dt.total_seconds() / 3600
+    return out.sort_values(["metric_code", "hours"], kind="stable").reset_index(drop=True)[cols]
