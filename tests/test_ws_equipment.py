@@ -34,13 +34,17 @@ YTD = Period(date(2026, 1, 1), date(2026, 11, 21))
 THROUGH = date(2026, 11, 21)
 GOOD = {"device_name": "64-slice CT", "category": "CT", "price": "3000000", "exams_per_day": "40",
         "charge_per_exam": "300", "maintenance_per_year": "200000", "staff_cost_per_year": "300000",
-        "consumables_per_exam": "20", "working_days": "250"}
+        "consumables_per_exam": "20", "working_days": "250", "service_life_years": "6", "residual_rate": "5",
+        "discount_rate": "5"}
 FIELDS = ("device_name", "category", "price", "exams_per_day", "charge_per_exam", "maintenance_per_year",
-          "staff_cost_per_year", "consumables_per_exam", "working_days")
+          "staff_cost_per_year", "consumables_per_exam", "working_days", "service_life_years", "residual_rate",
+          "discount_rate")
 
 
 def _device_dept(demo_data) -> str:
-    return str(demo_data.tables["dim_equipment"]["dept_id"].value_counts().index[0])
+    """The department with the most CT scanners (radiology), so CT appraisals have devices to compare."""
+    dev = demo_data.tables["dim_equipment"]
+    return str(dev[dev["category"] == "CT"]["dept_id"].value_counts().index[0])
 
 
 def _expected_devices(demo_data, dept: str, per: Period) -> pd.DataFrame:
@@ -226,7 +230,7 @@ def test_save_list_report_and_export_round_trip(server: Flask) -> None:
     assert int(ws.page_setup.paperSize) == 9 and ws.sheet_properties.pageSetUpPr.fitToPage  # 9: A4
     assert ws.page_setup.fitToWidth == 1 and ws.page_setup.fitToHeight == 1
     cells = {ws.cell(r, 1).value: ws.cell(r, 2).value for r in range(1, ws.max_row + 1)}
-    assert cells["Annual net benefit"] == 2_300_000 and cells["Static payback"] == 1.304
+    assert cells["Annual net benefit"] == 2_300_000 and cells["Static payback"] == 1.3
     assert cells["Price (yuan)"] == 3_000_000 and cells["Working days per year"] == 250
     # the print view
     status, out = post_callback(server, client, "ws-eq-report-view.children",
