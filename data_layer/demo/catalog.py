@@ -370,4 +370,15 @@ DEVICE_TYPES: tuple[DeviceType, ...] = (
                (("stomatology", (1, 0, 0)),), (0.8, 1.5), 40, 0, 8, 300, 6, (0.05, 0.08), (0.5, 0.82), 0.2),
     DeviceType("derm_laser", "OTHER", "皮肤激光治疗仪", "Dermatology laser system",
                (("dermatology", (1, 0, 0)),), (1.0, 2.0), 20, 20, 20, 500, 6, (0.05, 0.08), (0.3, 0.6), 0.2),
+    # neonatal ventilation, the vascular hybrid suite, neurophysiology, reproductive medicine, rehabilitation
+    DeviceType("neo_ventilator", "OTHER", "新生儿呼吸机", "Neonatal ventilator",
+               (("neonatology", (4, 0, 0)),), (0.3, 0.5), 1.4, 1, 1320, 300, 6, (0.03, 0.06), (0.55, 0.95), 1.0),
+    DeviceType("dsa_hybrid", "DSA", "杂交手术室血管造影系统（DSA）", "Hybrid operating room angiography (DSA)",
+               (("vascular", (1, 0, 0)),), (12.0, 18.0), 6, 6, 150, 9000, 8, (0.07, 0.1), (0.5, 0.85), 0.1),
+    DeviceType("video_eeg", "OTHER", "视频脑电图仪", "Video EEG system",
+               (("neuro_med", (1, 1, 0)),), (0.5, 0.9), 6, 6, 120, 400, 6, (0.04, 0.07), (0.6, 0.95), 0.1),
+    DeviceType("repro_us", "ULTRASOUND", "生殖超声诊断仪", "Reproductive ultrasound",
+               (("reproductive", (2, 0, 0)),), (0.8, 1.6), 60, 0, 10, 160, 6, (0.05, 0.08), (0.75, 1.02), 0.6),
+    DeviceType("rehab_robot", "OTHER", "下肢康复机器人", "Lower-limb rehabilitation robot",
+               (("rehab", (1, 0, 1)),), (1.0, 2.0), 12, 12, 40, 180, 8, (0.05, 0.08), (0.35, 0.75), 0.2),
 )

@@ -613,10 +613,7 @@ class _Generator:
             # scaled so that exams ÷ (capacity × working days) comes out at the device's utilisation
             norm = work[live].sum() / max(f[live].sum(), 1e-9) if live.any() else 1.0
             lam = e["cap"] * e["util"] * norm * f * growth
-            if e["slots"]:
-                exams = rng.binomial(e["slots"], np.minimum(lam / e["slots"], 1.0))
-            else:
-                exams = rng.poisson(lam)
+            exams = rng.binomial(e["slots"], np.minimum(lam / e["slots"], 1.0)) if e["slots"] else rng.poisson(lam)
             parts.append(pd.DataFrame({"date": days[live], "equipment_id": e["id"], "exams": exams[live],
                                        "minutes": e["minutes"], "charge": e["charge"]}))
         return parts
@@ -739,6 +736,8 @@ class _Generator:
         ok = emi >= 0
         dim_eq = self.t["dim_equipment"].set_index("equipment_id")
         edept = eq["equipment_id"].map(dim_eq["dept_id"]).map(did).to_numpy()
+        # a clinical department's device consumables are already in its material charges (zero mark-up)
+        ok &= (kind[edept] != "clinical") | eq["equipment_id"].isin([e["id"] for e in self.equip[:self.first_fleet]])
         np.add.at(direct[:, :, cc["material"]], (edept[ok], emi[ok]), eq["revenue"].to_numpy()[ok] * 0.12)
         for e in self.equip:
             for i, m in enumerate(months):
