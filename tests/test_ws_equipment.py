@@ -486,3 +486,18 @@ def test_device_categories_read_in_the_readers_language(server: Flask, demo_data
                                  {"id": "ws-eq-sat", "property": "value", "value": "0.85"}])
     text = texts(out["ws-eq-devices.children"])
     assert status == 200 and "超声" in text and "ULTRASOUND" not in text and "OTHER" not in text
+
+
+def test_a_period_without_working_days_reads_no_utilization(wh: Warehouse, demo_data, as_user) -> None:
+    """National Day (1–3 October) has no working day: capacity 0, utilization missing, nothing saturated,
+    and the page draws dashes rather than failing."""
+    dept = _device_dept(demo_data)
+    holiday = Period(date(2026, 10, 1), date(2026, 10, 3), "custom")
+    got = device_table(wh, Scope.hospital(), dept, holiday, 0.85)
+    assert len(got) >= 2 and (got["capacity"] == 0).all() and got["utilization"].isna().all()
+    assert not got["saturated"].any() and got["exams"].sum() > 0  # CT and MRI still worked the holiday
+    page = importlib.import_module("pages.ws_equipment")
+    for lang in ("en", "zh"):
+        with as_user("lead1", lang):
+            text = texts(page._devices(Scope.hospital(), dept, holiday, 0.85, lang))
+            assert "—" in text and "nan" not in text.lower()
