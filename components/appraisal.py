@@ -46,7 +46,7 @@ def payback_text(r: Appraisal, lang: str) -> str:
     if r.payback_years is None:
         return t("ws.eq.never", lang)
     years = t("ws.eq.years", lang, n=f"{r.payback_years:.2f}")
-    return years if r.pays_back_within_life else t("ws.eq.beyond_life", lang, years=years)
+    return years if r.pays_back_within_life or not r.service_life_years else t("ws.eq.beyond_life", lang, years=years)
 
 
 def result_rows(r: Appraisal, lang: str) -> list[Row]:
@@ -64,7 +64,7 @@ def result_rows(r: Appraisal, lang: str) -> list[Row]:
         yuan("annual_net", r.annual_net, r.annual_net <= 0),
         Row("payback", t("ws.eq.r.payback", lang), payback_text(r, lang),
             round(r.payback_years, 2) if r.payback_years is not None else payback_text(r, lang), "0.00",
-            not r.pays_back_within_life),
+            r.payback_years is None or (bool(r.service_life_years) and not r.pays_back_within_life)),
         yuan("annual_depreciation", r.annual_depreciation),
         yuan("annual_surplus", r.annual_surplus, r.annual_surplus < 0),
         Row("npv", t("ws.eq.r.npv", lang, rate=f"{r.discount_rate:.1%}"), format_indicator(r.npv, "yuan", lang),

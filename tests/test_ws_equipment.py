@@ -501,3 +501,21 @@ def test_a_period_without_working_days_reads_no_utilization(wh: Warehouse, demo_
         with as_user("lead1", lang):
             text = texts(page._devices(Scope.hospital(), dept, holiday, 0.85, lang))
             assert "—" in text and "nan" not in text.lower()
+
+
+def test_an_appraisal_saved_before_npv_existed_reports_its_own_figures(server: Flask) -> None:
+    """Saved with the first release's inputs (no life, residual or discount rate): the report shows the
+    five stored figures, without a service life to compare the payback with, and no NPV."""
+    db = server.extensions["hospdash"].appdb
+    old_inputs = {k: float(v) for k, v in GOOD.items() if k not in ("device_name", "category", "service_life_years",
+                                                                      "residual_rate", "discount_rate")}
+    pk = save_appraisal(db, Scope.hospital(), dept_id="D001", campus_id="C1", device_name="Old CT", category="CT",
+                        inputs=old_inputs, result=appraise(GOOD), existing=[], username="asst1")
+    client = signed_in(server, "asst1")
+    status, out = post_callback(server, client, "ws-eq-report-view.children",
+                                [{"id": {"type": "ws-eq-view", "index": pk}, "property": "n_clicks", "value": 1}],
+                                [{"id": "ws-dept", "property": "value", "value": "D001"}])
+    text = texts(out["ws-eq-report-view.children"])
+    assert status == 200 and "1.30 years" in text and "beyond" not in text and "Net present value" not in text
+    status, out = _saved_list(server, client, "D001")
+    assert status == 200 and "Old CT" in texts(out["ws-eq-saved.children"])
