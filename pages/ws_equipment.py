@@ -66,7 +66,7 @@ FIELDS = ("device_name", "category", *NUMERIC)
 SAT_MAX = 2.0
 DEVICE_COLS = (("equipment_id", "id", "text"), ("name", "name", "text"), ("category", "category", "text"),
                ("purchase_date", "purchase_date", "text"), ("purchase_price", "price", "yuan"),
-               ("daily_capacity", "capacity_day", "int"), ("working_days", "working_days", "int"),
+               ("daily_capacity", "capacity_day", "capacity"), ("working_days", "working_days", "int"),
                ("capacity", "capacity", "int"), ("exams", "exams", "int"), ("hours_used", "hours", "hours"),
                ("utilization", "utilization", "ratio"), ("status", "status", "text"), ("revenue", "revenue", "yuan"),
                ("revenue_per_10k_value", "per10k", "int"))
@@ -88,8 +88,12 @@ def _missing(v: Any) -> bool:
 
 
 def _fmt(v: Any, kind: str, lang: str) -> str:
-    """A cell of the device tables; utilization and shares read as percentages."""
-    return format_cell(v, kind if kind in ("text", "int", "yuan", "hours") else "ratio", lang)
+    """A cell of the device tables; utilization and shares read as percentages; a daily capacity keeps
+    its decimal when it has one (1.4 patient-days a working day for a round-the-clock ventilator)."""
+    if kind == "capacity" and not _missing(v) and not float(v).is_integer():
+        return f"{float(v):,.1f}"
+    return format_cell(v, kind if kind in ("text", "int", "yuan", "hours") else "int" if kind == "capacity"
+                       else "ratio", lang)
 
 
 # --------------------------------------------------------------------------------------------- layout
