@@ -2,7 +2,8 @@
 
 An appraisal is saved whole (inputs as checked by data_layer.stats.appraise, the results and the
 department's existing devices of the kind at the time) or not at all; it is read back only
-within the reader's scope (department or campus), like alerts.
+within the reader's scope (department or campus), like alerts. The same request saved twice
+(same department, device name, category and inputs) is refused with the earlier one named.
 """
 from __future__ import annotations
 
@@ -23,6 +24,20 @@ NAME_MAX = 200
 NOTE_MAX = 2000
 
 
+class DuplicateAppraisal(CodedError):
+    """An identical appraisal exists already: `existing` is that row (id, created_at, created_by)."""
+
+    def __init__(self, existing: dict[str, Any]):
+        self.existing = existing
+        super().__init__("duplicate", f"an identical appraisal was saved as #{existing['id']} "
+                                      f"on {existing['created_at']:%Y-%m-%d %H:%M} by {existing['created_by']}")
+
+
+def canonical_inputs(inputs: dict[str, float]) -> str:
+    """The inputs as stored and compared: numbers as floats, keys sorted."""
+    return json.dumps({k: float(v) for k, v in inputs.items()}, ensure_ascii=False, sort_keys=True)
+
+
 def _now() -> datetime:
     return datetime.now().replace(microsecond=0)
 
@@ -38,19 +53,26 @@ def _scope_clause(scope: Scope):
 def save_appraisal(db: AppDB, scope: Scope, *, dept_id: str, campus_id: str | None, device_name: str, category: str,
                    inputs: dict[str, float], result: Appraisal, existing: list[dict[str, Any]], username: str | None,
                    note: str | None = None) -> int:
-    """Store one appraisal; refuses a department outside the scope. Returns the new id."""
+    """Store one appraisal; refuses a department outside the scope and an identical appraisal of the
+    department (DuplicateAppraisal). Returns the new id."""
     if not scope.allows_department(dept_id, campus_id):
         raise CodedError("out_of_scope", f"department {dept_id} is outside your scope")
     name = (device_name or "").strip()
     if not name or len(name) > NAME_MAX:
         raise CodedError("bad_name", "the device needs a name of at most 200 characters")
     row = {"dept_id": dept_id, "campus_id": campus_id, "device_name": name, "category": category,
-           "inputs": json.dumps(inputs, ensure_ascii=False, sort_keys=True),
+           "inputs": canonical_inputs(inputs),
            "annual_exams": result.annual_exams, "annual_revenue": result.annual_revenue,
            "annual_cost": result.annual_cost, "annual_net": result.annual_net, "payback_years": result.payback_years,
            "existing": json.dumps(existing, ensure_ascii=False, default=str),
            "note": (note or "").strip()[:NOTE_MAX] or None, "created_by": username, "created_at": _now()}
     with db.engine.begin() as conn:
+        same = conn.execute(select(appraisals.c.id, appraisals.c.created_at, appraisals.c.created_by)
+                            .where(appraisals.c.dept_id == dept_id, appraisals.c.device_name == name,
+                                   appraisals.c.category == category, appraisals.c.inputs == row["inputs"])
+                            .order_by(appraisals.c.id).limit(1)).first()
+        if same is not None:
+            raise DuplicateAppraisal(dict(same._mapping))
         pk = conn.execute(insert(appraisals).values(**row)).inserted_primary_key
     return int(pk[0])
 

@@ -6,8 +6,10 @@
 - Means: Welch's t-test when both samples are large (30 or more) or look normal (Shapiro–Wilk
   p ≥ 0.05), otherwise the Mann–Whitney U test; the difference of means with its 95% Welch
   interval either way.
-- Appraisal: annual revenue and cost of a device from its expected use, the annual net benefit
-  and the static payback period (price / annual net benefit).
+- Appraisal: annual revenue and cost of a device from its expected use, the annual net benefit,
+  the static payback period (price / annual net benefit), straight-line depreciation with a
+  residual value over the service life, the net present value and internal rate of return of
+  the purchase over that life at a discount rate, and the break-even exams per working day.
 
 Bad input raises FieldErrors, which name each field and what is wrong with it, so a form can
 show the message at the field and save nothing.
@@ -136,9 +138,23 @@ def compare_means(before: Sequence[float], after: Sequence[float]) -> MeanTest:
 class Appraisal:
     annual_exams: float
     annual_revenue: float
-    annual_cost: float
-    annual_net: float
+    annual_cost: float  # cash operating cost: maintenance + staff + consumables
+    annual_net: float  # annual net cash benefit: revenue − cash operating cost
     payback_years: float | None  # None: the device never pays back (net <= 0)
+    annual_depreciation: float = 0.0  # straight line: price × (1 − residual rate) ÷ service life
+    residual_value: float = 0.0  # price × residual rate, recovered at the end of the service life
+    annual_surplus: float = 0.0  # net benefit after depreciation: revenue − cost − depreciation
+    npv: float = 0.0  # net present value at the discount rate, over the service life
+    irr: float | None = None  # internal rate of return; None: the cash flows never recover the price
+    breakeven_per_day: float | None = None  # exams per working day; None: a charge at or below consumables
+    discount_rate: float = 0.0  # as a fraction (0.05 for 5 %)
+    service_life_years: int = 0
+    exams_per_day: float = 0.0  # as expected (the break-even is compared with it)
+
+    @property
+    def pays_back_within_life(self) -> bool:
+        """Whether the static payback comes before the end of the service life."""
+        return self.payback_years is not None and self.payback_years <= self.service_life_years
 
 
 LIMITS = {  # field: (lowest allowed, highest plausible)
@@ -149,13 +165,15 @@ LIMITS = {  # field: (lowest allowed, highest plausible)
     "staff_cost_per_year": (0.0, 100_000_000.0),
     "consumables_per_exam": (0.0, 100_000.0),
     "working_days": (1.0, 366.0),
+    "service_life_years": (1.0, 30.0),  # whole years
+    "residual_rate": (0.0, 50.0),  # per cent of the price
+    "discount_rate": (0.0, 30.0),  # per cent a year
 }
+WHOLE = ("service_life_years",)  # fields that take whole numbers only
 
 
-def appraise(values: dict[str, object]) -> Appraisal:
-    """Annual net benefit and static payback of a device request. Every field is checked; all
-    problems are reported together (missing, not a number, negative, zero where it must not
-    be, beyond what is plausible)."""
+def _check(values: dict[str, object]) -> dict[str, float]:
+    """Every field of LIMITS as a number; raises FieldErrors naming each bad field."""
     errors: dict[str, str] = {}
     v: dict[str, float] = {}
     for name, (low, high) in LIMITS.items():
@@ -176,15 +194,65 @@ def appraise(values: dict[str, object]) -> Appraisal:
             errors[name] = "zero" if x == 0 else "too_small"
         elif x > high:
             errors[name] = "too_large"
+        elif name in WHOLE and x != int(x):
+            errors[name] = "whole_years"
         else:
             v[name] = x
     if errors:
         raise FieldErrors(errors)
+    return v
+
+
+def npv(rate: float, flows: Sequence[float]) -> float:
+    """Σ flows[t] ÷ (1 + rate)^t, the first flow at t = 0."""
+    return float(sum(f / (1 + rate) ** t for t, f in enumerate(flows)))
+
+
+def irr(flows: Sequence[float]) -> float | None:
+    """The rate at which the NPV of an outlay followed by inflows is zero; None when the undiscounted
+    inflows do not recover the outlay (no non-negative rate exists). Bisection: the NPV of such flows
+    falls as the rate rises, so the root is unique."""
+    if not flows or flows[0] >= 0 or any(f < 0 for f in flows[1:]) or sum(flows) <= 0:
+        return None
+    low, high = 0.0, 1.0
+    while npv(high, flows) > 0:
+        high *= 2
+        if high > 1e6:
+            return None
+    for _ in range(200):
+        mid = (low + high) / 2
+        if npv(mid, flows) > 0:
+            low = mid
+        else:
+            high = mid
+        if high - low < 1e-12:
+            break
+    return (low + high) / 2
+
+
+def appraise(values: dict[str, object]) -> Appraisal:
+    """Annual net benefit, static payback, straight-line depreciation, NPV and IRR over the service
+    life at the discount rate, and the break-even exams per working day of a device request. Every
+    field is checked; all problems are reported together (missing, not a number, negative, zero
+    where it must not be, beyond what is plausible, a service life that is not whole years)."""
+    v = _check(values)
     exams = v["exams_per_day"] * v["working_days"]
     revenue = exams * v["charge_per_exam"]
     cost = v["maintenance_per_year"] + v["staff_cost_per_year"] + exams * v["consumables_per_exam"]
     net = revenue - cost
-    return Appraisal(exams, revenue, cost, net, v["price"] / net if net > 0 else None)
+    life = int(v["service_life_years"])
+    residual = v["price"] * v["residual_rate"] / 100
+    depreciation = (v["price"] - residual) / life
+    rate = v["discount_rate"] / 100
+    flows = [-v["price"], *([net] * life)]
+    flows[-1] += residual
+    margin = (v["charge_per_exam"] - v["consumables_per_exam"]) * v["working_days"]
+    fixed = depreciation + v["maintenance_per_year"] + v["staff_cost_per_year"]
+    return Appraisal(exams, revenue, cost, net, v["price"] / net if net > 0 else None,
+                     annual_depreciation=depreciation, residual_value=residual, annual_surplus=net - depreciation,
+                     npv=npv(rate, flows), irr=irr(flows), breakeven_per_day=fixed / margin if margin > 0 else None,
+                     discount_rate=rate, service_life_years=life,
+                     exams_per_day=v["exams_per_day"])
 
 
 def utilization(exams: float, daily_capacity: float, working_days: float) -> float:

@@ -1,9 +1,11 @@
 """Workspace · equipment (设备效益): per device of the department exams, hours used, utilization
 against capacity over working days, saturated or not, revenue and revenue per 10,000 yuan of
 device value; and the purchase appraisal (设备购置论证) of a new device request: annual revenue,
-cost, net benefit and static payback, next to the department's existing devices of the kind.
-Appraisals are saved (application database, scoped like alerts), listed, exported as a one-page
-Excel report (fit to one A4 page) and shown as a print-friendly view.
+cost, net benefit, static payback, straight-line depreciation, NPV and IRR at a discount rate the
+user sets, and the break-even exams per working day, next to the department's existing devices
+of the kind. Appraisals are saved (application database, scoped like alerts; an identical one is
+refused, naming the earlier), listed, exported as a one-page Excel report (fit to one A4 page)
+and shown as a print-friendly view.
 
 Besides the clinical departments, the department picker offers the departments in the user's
 scope that operate devices (imaging, ultrasound, endoscopy …), since most large equipment sits there.
@@ -20,11 +22,12 @@ from dash import ALL, Input, Output, State, callback, clientside_callback, ctx, 
 from flask import current_app
 from flask_login import current_user
 
-from appdb.appraisals import NAME_MAX, get_appraisal, list_appraisals, save_appraisal
+from appdb.appraisals import NAME_MAX, DuplicateAppraisal, get_appraisal, list_appraisals, save_appraisal
 from components import exports
+from components.appraisal import Row, input_rows, result_rows
 from components.exports import cell_kind
 from components.format import format_cell, format_indicator
-from components.i18n import CATALOG, t
+from components.i18n import t
 from data_layer.errors import UserError
 from data_layer.periods import Period
 from data_layer.queries.equipment import (
@@ -58,16 +61,19 @@ register(__name__, "equipment")  # register_page through pages._workspace (Dash 
 PAGE = "equipment"
 TABLES = ("devices", "existing", "appraisals")
 NUMERIC = tuple(LIMITS)  # price, exams_per_day, charge_per_exam, maintenance_per_year, staff_cost_per_year, …
+DEFAULTS = {"service_life_years": "6", "residual_rate": "5", "discount_rate": "5"}  # prefilled, the user may change
+HINTS = ("service_life_years", "residual_rate", "discount_rate")
 FIELDS = ("device_name", "category", *NUMERIC)
 SAT_MAX = 2.0
 DEVICE_COLS = (("equipment_id", "id", "text"), ("name", "name", "text"), ("category", "category", "text"),
                ("purchase_date", "purchase_date", "text"), ("purchase_price", "price", "yuan"),
-               ("daily_capacity", "capacity_day", "int"), ("working_days", "working_days", "int"),
+               ("daily_capacity", "capacity_day", "capacity"), ("working_days", "working_days", "int"),
                ("capacity", "capacity", "int"), ("exams", "exams", "int"), ("hours_used", "hours", "hours"),
                ("utilization", "utilization", "ratio"), ("status", "status", "text"), ("revenue", "revenue", "yuan"),
                ("revenue_per_10k_value", "per10k", "int"))
 SAVED_COLS = (("id", "no"), ("created_at", "created"), ("device_name", "name"), ("category", "category"),
-              ("price", "price"), ("annual_net", "net"), ("payback_years", "payback"), ("created_by", "by"))
+              ("price", "price"), ("annual_net", "net"), ("payback_years", "payback"), ("npv", "npv"), ("irr", "irr"),
+              ("created_by", "by"))
 
 
 def _settings() -> Any:
@@ -83,8 +89,12 @@ def _missing(v: Any) -> bool:
 
 
 def _fmt(v: Any, kind: str, lang: str) -> str:
-    """A cell of the device tables; utilization and shares read as percentages."""
-    return format_cell(v, kind if kind in ("text", "int", "yuan", "hours") else "ratio", lang)
+    """A cell of the device tables; utilization and shares read as percentages; a daily capacity keeps
+    its decimal when it has one (1.4 patient-days a working day for a round-the-clock ventilator)."""
+    if kind == "capacity" and not _missing(v) and not float(v).is_integer():
+        return f"{float(v):,.1f}"
+    return format_cell(v, kind if kind in ("text", "int", "yuan", "hours") else "int" if kind == "capacity"
+                       else "ratio", lang)
 
 
 # --------------------------------------------------------------------------------------------- layout
@@ -131,9 +141,10 @@ def _form(lang: str) -> html.Div:
                         className="ws-eq-field")
 
     def number(name: str, value: str = "") -> html.Div:
+        extra = hint if name == "working_days" else html.Small(t(f"ws.eq.hint.{name}", lang), className="text-muted") \
+            if name in HINTS else None
         return field(name, dcc.Input(id=f"ws-eq-f-{name}", type="text", inputMode="decimal", value=value,
-                                     className="form-control form-control-sm"),
-                     hint if name == "working_days" else None)
+                                     className="form-control form-control-sm"), extra)
 
     return html.Div([
         html.Div([
@@ -142,7 +153,7 @@ def _form(lang: str) -> html.Div:
             field("category", dcc.Dropdown(id="ws-eq-f-category", placeholder=t("ws.eq.choose_category", lang),
                                            options=[{"label": t(f"ws.eq.cat.{c}", lang), "value": c}
                                                     for c in CATEGORIES], className="ws-eq-select")),
-            *[number(n, days_default if n == "working_days" else "") for n in NUMERIC],
+            *[number(n, days_default if n == "working_days" else DEFAULTS.get(n, "")) for n in NUMERIC],
             field("note", dcc.Textarea(id="ws-eq-f-note", className="form-control form-control-sm", rows=1,
                                        maxLength=2000)),
         ], className="ws-eq-form"),
@@ -185,9 +196,14 @@ def _named(df: pd.DataFrame, lang: str) -> pd.Series:
     return df["name_zh" if lang == "zh" else "name_en"]
 
 
+def _category(code: Any, lang: str) -> str:
+    """A category in the reader's language (直线加速器, never LINAC, on a Chinese page)."""
+    return t(f"ws.eq.cat.{code}", lang) if code in CATEGORIES else str(code)
+
+
 def _device_rows(df: pd.DataFrame, lang: str) -> pd.DataFrame:
-    return df.assign(name=_named(df, lang), status=df["saturated"].map(
-        lambda s: t("ws.eq.saturated" if s else "ws.eq.unsaturated", lang)))
+    return df.assign(name=_named(df, lang), category=df["category"].map(lambda c: _category(c, lang)),
+                     status=df["saturated"].map(lambda s: t("ws.eq.saturated" if s else "ws.eq.unsaturated", lang)))
 
 
 def _devices(scope: Scope, dept: str, per: Period, level: float, lang: str) -> Any:
@@ -299,9 +315,16 @@ def appraisal(_calc: Any, _save: Any, dept: Any, sat: Any, rev: Any, *values: An
         return panel, "", no_update, *msgs, *classes
     inputs = {k: float(form[k]) for k in NUMERIC}
     kept = [] if existing is None else _existing_records(existing)
-    new_id = save_appraisal(_db(), scope, dept_id=dept, campus_id=current_app.extensions["hospdash"].campus_of(dept),
-                            device_name=form["device_name"], category=form["category"], inputs=inputs, result=result,
-                            existing=kept, username=current_user.username, note=note)
+    try:
+        new_id = save_appraisal(_db(), scope, dept_id=dept,
+                                campus_id=current_app.extensions["hospdash"].campus_of(dept),
+                                device_name=form["device_name"], category=form["category"], inputs=inputs,
+                                result=result, existing=kept, username=current_user.username, note=note)
+    except DuplicateAppraisal as dup:
+        same = dup.existing
+        return (panel, html.Span(t("ws.eq.err.duplicate", lang, id=same["id"], at=f"{same['created_at']:%Y-%m-%d %H:%M}",
+                                   by=_author(same["created_by"])), className="text-danger", id="ws-eq-duplicate"),
+                no_update, *msgs, *classes)
     audit("appraisal_saved", PATHS[PAGE], f"dept={dept} id={new_id}")
     return (panel, html.Span(t("ws.eq.saved_ok", lang, id=new_id), className="text-success", id="ws-eq-saved-ok"),
             (rev or 0) + 1, *msgs, *classes)
@@ -319,27 +342,41 @@ def _existing_records(existing: pd.DataFrame) -> list[dict[str, Any]]:
     return rows
 
 
-def _payback(years: float | None, lang: str) -> str:
-    return t("ws.eq.never", lang) if years is None else t("ws.eq.years", lang, n=f"{years:.2f}")
+def _author(username: Any) -> str:
+    """A saved appraisal's author as people know them (display name and user name)."""
+    if not username:
+        return "—"
+    user = _db().get_by_username(str(username))
+    return f"{user.display_name} ({username})" if user is not None and user.display_name != username else str(username)
 
 
 def _result_cards(result: Appraisal, lang: str) -> html.Div:
-    cards = [("annual_exams", f"{result.annual_exams:,.0f}"),
-             ("annual_revenue", format_indicator(result.annual_revenue, "yuan", lang)),
-             ("annual_cost", format_indicator(result.annual_cost, "yuan", lang)),
-             ("annual_net", format_indicator(result.annual_net, "yuan", lang)),
-             ("payback", _payback(result.payback_years, lang))]
-    return html.Div([html.Div([html.Div(t(f"ws.eq.r.{k}", lang), className="stat-label"),
-                               html.Div(v, className="stat-value " + (
-                                   "trend-bad" if k in ("annual_net", "payback") and result.payback_years is None
-                                   else ""), id=f"ws-eq-r-{k}")], className="stat-card")
-                     for k, v in cards], className="stat-grid")
+    return html.Div([html.Div([html.Div(r.label, className="stat-label"),
+                               html.Div(r.text, className="stat-value" + (" trend-bad" if r.bad else ""),
+                                        id=f"ws-eq-r-{r.key}")], className="stat-card")
+                     for r in result_rows(result, lang)], className="stat-grid")
+
+
+def _verdicts(result: Appraisal, lang: str) -> list[Any]:
+    """What the figures mean for the request, in words: never pays back, not within its life, below
+    the discount rate, more exams needed than expected."""
+    out: list[Any] = []
+    if result.payback_years is None:
+        out.append(t("ws.eq.never_note", lang))
+    elif not result.pays_back_within_life:
+        out.append(t("ws.eq.beyond_life_note", lang, life=result.service_life_years))
+    elif result.npv < 0:
+        out.append(t("ws.eq.npv_negative_note", lang, rate=f"{result.discount_rate:.1%}"))
+    be = result.breakeven_per_day
+    if be is None:
+        out.append(t("ws.eq.breakeven_none_note", lang))
+    elif be > result.exams_per_day:
+        out.append(t("ws.eq.breakeven_note", lang, be=f"{be:,.1f}", n=f"{result.exams_per_day:,g}"))
+    return [html.P(m, className="alert alert-warning py-1", id=f"ws-eq-verdict-{i}") for i, m in enumerate(out)]
 
 
 def _result_panel(result: Appraisal, category: str, existing: pd.DataFrame | None, lang: str) -> list[Any]:
-    out: list[Any] = [_result_cards(result, lang)]
-    if result.payback_years is None:
-        out.append(html.P(t("ws.eq.never_note", lang), className="alert alert-warning py-1"))
+    out: list[Any] = [_result_cards(result, lang), *_verdicts(result, lang)]
     cat = t(f"ws.eq.cat.{category}", lang)
     if existing is None or existing.empty:
         out.append(html.P(t("ws.eq.existing_none", lang, category=cat), className="note", id="ws-eq-existing-none"))
@@ -362,9 +399,22 @@ def saved(dept: Any, _rev: Any) -> Any:
     return safe(lambda: _saved(scope, dept, lang), lang, "appraisals")
 
 
+def recomputed(inputs: dict[str, Any]) -> Appraisal | None:
+    """The figures of saved inputs (NPV, IRR … of appraisals saved before those inputs existed: None)."""
+    try:
+        return appraise(inputs)
+    except FieldErrors:
+        return None
+
+
 def saved_frame(scope: Scope, dept: str) -> pd.DataFrame:
     df = list_appraisals(_db(), scope, dept)
-    df["price"] = [json.loads(i or "{}").get("price") for i in df["inputs"]]
+    inputs = [json.loads(i or "{}") for i in df["inputs"]]
+    figures = [recomputed(i) for i in inputs]
+    df["price"] = [i.get("price") for i in inputs]
+    df["npv"] = [f.npv if f else None for f in figures]
+    df["irr"] = [f.irr if f else None for f in figures]
+    df["never"] = [f is not None and f.irr is None for f in figures]
     return df
 
 
@@ -383,6 +433,8 @@ def _saved(scope: Scope, dept: str, lang: str) -> Any:
             html.Td(_fmt(r["annual_net"], "yuan", lang), className="num"),
             html.Td(t("ws.eq.never", lang) if _missing(r["payback_years"]) else f"{r['payback_years']:.2f}",
                     className="num"),
+            html.Td(_fmt(r["npv"], "yuan", lang), className="num"),
+            html.Td(t("ws.eq.irr_none_short", lang) if r["never"] else _fmt(r["irr"], "ratio", lang), className="num"),
             html.Td(r["created_by"] or ""),
             html.Td([html.Button(t("ws.eq.report_xlsx", lang), id={"type": "ws-eq-report", "index": int(r["id"])},
                                  n_clicks=0, className="btn btn-sm btn-outline-secondary"),
@@ -403,20 +455,20 @@ def _owned(appraisal_id: Any, dept: str) -> dict[str, Any]:
     return found
 
 
-def _report_rows(a: dict[str, Any], lang: str) -> tuple[list[tuple[str, Any]], list[tuple[str, Any]]]:
-    inputs = [(t("ws.eq.f.device_name", lang), a["device_name"]),
-              (t("ws.eq.f.category", lang), t(f"ws.eq.cat.{a['category']}", lang) if a["category"] in CATEGORIES
-               else a["category"])]
-    inputs += [(t(f"ws.eq.f.{k}", lang), a["inputs"].get(k)) for k in NUMERIC]
+def _report_rows(a: dict[str, Any], lang: str) -> tuple[list[Row], list[Row]]:
+    """(inputs, results) of a saved appraisal; results recomputed from its inputs, or the stored
+    figures of an appraisal saved before depreciation, NPV and IRR were asked for."""
+    inputs = [Row("device_name", t("ws.eq.f.device_name", lang), a["device_name"], a["device_name"], None),
+              Row("category", t("ws.eq.f.category", lang), _category(a["category"], lang),
+                  _category(a["category"], lang), None)]
+    inputs += input_rows({k: a["inputs"].get(k) for k in NUMERIC}, lang)
     if a.get("note"):
-        inputs.append((t("ws.eq.f.note", lang), a["note"]))
-    results = [(t("ws.eq.r.annual_exams", lang), a["annual_exams"]),
-               (t("ws.eq.r.annual_revenue", lang), a["annual_revenue"]),
-               (t("ws.eq.r.annual_cost", lang), a["annual_cost"]),
-               (t("ws.eq.r.annual_net", lang), a["annual_net"]),
-               (t("ws.eq.r.payback", lang), round(a["payback_years"], 3) if a["payback_years"] is not None
-                else t("ws.eq.never", lang))]
-    return inputs, results
+        inputs.append(Row("note", t("ws.eq.f.note", lang), a["note"], a["note"], None))
+    figures = recomputed(a["inputs"])
+    if figures is not None:
+        return inputs, result_rows(figures, lang)
+    old = Appraisal(a["annual_exams"], a["annual_revenue"], a["annual_cost"], a["annual_net"], a["payback_years"])
+    return inputs, result_rows(old, lang)[:5]
 
 
 EXISTING_REPORT = (("equipment_id", "id"), ("name", "name"), ("purchase_date", "purchase_date"),
@@ -436,12 +488,11 @@ def _existing_report_rows(a: dict[str, Any], lang: str) -> list[list[Any]]:
 def report_workbook(a: dict[str, Any], lang: str, head: exports.Heading) -> bytes:
     """The appraisal as one printable page: inputs, results, existing devices; fit to one A4 page.
     A figure's format follows its field's name (exports.field_kind), so a new field has one."""
-    field = {t(k, lang): k.rsplit(".", 1)[1] for k in CATALOG if k.startswith(("ws.eq.f.", "ws.eq.r."))}
     item, value = t("ws.eq.report_item", lang), t("ws.eq.report_value", lang)
 
-    def block(title: str, rows: list[tuple[str, Any]]) -> exports.Block:
-        df = pd.DataFrame(rows, columns=[item, value])
-        kinds = tuple(exports.field_kind(field.get(label, ""), v) for label, v in rows)
+    def block(title: str, rows: list[Row]) -> exports.Block:
+        df = pd.DataFrame([(r.label, r.value) for r in rows], columns=[item, value])
+        kinds = tuple(exports.field_kind(r.key, r.value) for r in rows)
         return exports.Block(df, (exports.Column(item, item), exports.Column(value, value, exports.BY_ROW)), title,
                              row_kinds=kinds)
 
@@ -449,8 +500,7 @@ def report_workbook(a: dict[str, Any], lang: str, head: exports.Heading) -> byte
     heads = [t(f"ws.eq.c.{k}", lang) for _c, k in EXISTING_REPORT]
     existing = pd.DataFrame(_existing_report_rows(a, lang), columns=heads)
     kinds = ("text", "text", "date", "integer", "integer", "percent", "text")
-    none = t("ws.eq.existing_none", lang, category=t(f"ws.eq.cat.{a['category']}", lang)
-             if a["category"] in CATEGORIES else a["category"])
+    none = t("ws.eq.existing_none", lang, category=_category(a["category"], lang))
     sheet = exports.Sheet(f"{t('ws.eq.report_title', lang)}-{a['id']}", (
         block(t("ws.eq.report_inputs", lang), inputs), block(t("ws.eq.report_results", lang), results),
         exports.Block(existing, tuple(exports.Column(h, h, k) for h, k in zip(heads, kinds, strict=True)),
@@ -495,10 +545,10 @@ def view(clicks: list | None, dept: Any) -> Any:
     a = _owned(ctx.triggered_id.get("index"), dept)
     inputs, results = _report_rows(a, lang)
 
-    def kv(rows: list[tuple[str, Any]]) -> html.Table:
-        return html.Table(html.Tbody([html.Tr([html.Th(k), html.Td(
-            f"{v:,.2f}" if isinstance(v, float) else str(v), className="num" if isinstance(v, float) else "")])
-            for k, v in rows]), className="table table-sm dw-table")
+    def kv(rows: list[Row]) -> html.Table:
+        return html.Table(html.Tbody([html.Tr([html.Th(r.label), html.Td(
+            r.text, className="num" if r.number_format else "", id=f"ws-eq-report-{r.key}")]) for r in rows]),
+            className="table table-sm dw-table")
 
     existing = _existing_report_rows(a, lang)
     ex_table = html.Table([html.Thead(html.Tr([html.Th(t(f"ws.eq.c.{k}", lang)) for _c, k in EXISTING_REPORT])),
@@ -507,7 +557,7 @@ def view(clicks: list | None, dept: Any) -> Any:
                                                 html.Td(_fmt(r[4], "int", lang), className="num"),
                                                 html.Td(_fmt(r[5], "ratio", lang), className="num"), html.Td(r[6])])
                                        for r in existing])], className="table table-sm dw-table") if existing else \
-        html.P(t("ws.eq.existing_none", lang, category=a["category"]), className="note")
+        html.P(t("ws.eq.existing_none", lang, category=_category(a["category"], lang)), className="note")
     return html.Article([
         html.Div([html.Button(t("ws.eq.print", lang), id="ws-eq-print", n_clicks=0, className="btn btn-sm btn-primary"),
                   html.Button(t("ws.eq.close", lang), id="ws-eq-close", n_clicks=0,
@@ -569,13 +619,15 @@ def export(clicks: list | None, dept: Any, period: Any, sat: Any, category: Any)
     else:
         raw = saved_frame(scope, dept)
         df = raw[["id", "created_at", "device_name", "category", "price", "annual_exams", "annual_revenue",
-                  "annual_cost", "annual_net", "payback_years", "created_by", "note"]]
+                  "annual_cost", "annual_net", "payback_years", "npv", "irr", "created_by", "note"]]
+        df = df.assign(category=df["category"].map(lambda c: _category(c, lang)))
         names = {"id": t("ws.eq.c.no", lang), "created_at": t("ws.eq.c.created", lang),
                  "device_name": t("ws.eq.c.name", lang), "category": t("ws.eq.c.category", lang),
                  "price": t("ws.eq.c.price", lang), "annual_exams": t("ws.eq.r.annual_exams", lang),
                  "annual_revenue": t("ws.eq.r.annual_revenue", lang),
                  "annual_cost": t("ws.eq.r.annual_cost", lang), "annual_net": t("ws.eq.r.annual_net", lang),
-                 "payback_years": t("ws.eq.c.payback", lang), "created_by": t("ws.eq.c.by", lang),
+                 "payback_years": t("ws.eq.c.payback", lang), "npv": t("ws.eq.c.npv", lang),
+                 "irr": t("ws.eq.c.irr", lang), "created_by": t("ws.eq.c.by", lang),
                  "note": t("ws.eq.f.note", lang)}
         df = df.rename(columns=names)
         stem, title = f"{dept}-appraisals", t("ws.eq.saved", lang)

@@ -197,3 +197,44 @@ def test_meta_load_ends_at_through(demo_data: DemoData) -> None:
 def test_bad_parameters_are_refused(bad: dict) -> None:
     with pytest.raises(ValueError):
         generate(**{**SMALL, **bad})
+
+
+def test_the_added_equipment_draws_from_its_own_stream(demo_data: DemoData, monkeypatch) -> None:
+    """Without the fleet beyond imaging, every table not fed by the devices is the same, and the first
+    imaging fleet keeps its rows: the added devices took no draw from the main random stream."""
+    from data_layer.demo import catalog
+    from data_layer.demo.generate import generate
+
+    from .conftest import SMALL
+
+    monkeypatch.setattr(catalog, "DEVICE_TYPES", ())
+    without = generate(**SMALL)
+    fed = {"dim_equipment", "fact_equipment_daily", "fact_dept_cost_monthly", "fact_budget_monthly",
+           "fact_target_annual"}  # devices' depreciation, materials and maintenance flow into costs and budgets
+    for name, table in demo_data.tables.items():
+        if name not in fed:
+            pd.testing.assert_frame_equal(table, without.tables[name], obj=name)
+    first = without.tables["dim_equipment"]
+    pd.testing.assert_frame_equal(demo_data.tables["dim_equipment"].iloc[:len(first)], first)
+    assert len(demo_data.tables["dim_equipment"]) > 3 * len(first)
+
+
+def test_clinical_departments_run_large_devices_at_realistic_use(demo_data: DemoData) -> None:
+    t = demo_data.tables
+    dev = t["dim_equipment"].merge(t["dim_department"][["dept_id", "kind"]], on="dept_id")
+    assert set(dev["category"]) <= {"CT", "MRI", "DSA", "PET_CT", "LINAC", "DR", "ULTRASOUND", "ENDOSCOPY", "OTHER"}
+    assert dev["equipment_id"].is_unique and (dev["purchase_price"] > 0).all()
+    assert not dev["name_zh"].str.contains("LINAC|Linear|ventilator|robot", case=False).any()
+    clinical = dev[dev["kind"] == "clinical"]
+    assert clinical["dept_id"].nunique() >= 8  # cardiology, ophthalmology, the surgical departments …
+    assert (dev["annual_maintenance_cost"] / dev["purchase_price"]).between(0.02, 0.13).all()
+    # use over the last 12 months against capacity: some devices under-used, some saturated, none absurd
+    daily = t["fact_equipment_daily"]
+    day = pd.to_datetime(daily["date"])
+    last = daily[day > day.max() - pd.Timedelta(days=365)].groupby("equipment_id")["exams"].sum()
+    cal = t["dim_date"].assign(day=lambda f: pd.to_datetime(f["date"]))
+    cal = cal[(cal["day"] > day.max() - pd.Timedelta(days=365)) & (cal["day"] <= day.max()) & cal["is_workday"]]
+    full = dev[pd.to_datetime(dev["purchase_date"]) < day.max() - pd.Timedelta(days=365)].set_index("equipment_id")
+    util = last.reindex(full.index).fillna(0) / (full["daily_capacity"] * len(cal))
+    assert (util < 0.5).sum() >= 2 and (util >= 0.85).sum() >= 2 and util.max() < 1.6
+    assert (daily["hours_used"] <= 24).all() and (daily["exams"] >= 0).all()

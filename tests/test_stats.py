@@ -89,7 +89,8 @@ def test_too_few_observations_are_refused() -> None:
 
 
 GOOD = {"price": 3_000_000, "exams_per_day": 40, "charge_per_exam": 200, "maintenance_per_year": 150_000,
-        "staff_cost_per_year": 400_000, "consumables_per_exam": 20, "working_days": 250}
+        "staff_cost_per_year": 400_000, "consumables_per_exam": 20, "working_days": 250, "service_life_years": 6,
+        "residual_rate": 5, "discount_rate": 5}
 
 
 def test_appraisal_by_hand() -> None:

@@ -34,13 +34,17 @@ YTD = Period(date(2026, 1, 1), date(2026, 11, 21))
 THROUGH = date(2026, 11, 21)
 GOOD = {"device_name": "64-slice CT", "category": "CT", "price": "3000000", "exams_per_day": "40",
         "charge_per_exam": "300", "maintenance_per_year": "200000", "staff_cost_per_year": "300000",
-        "consumables_per_exam": "20", "working_days": "250"}
+        "consumables_per_exam": "20", "working_days": "250", "service_life_years": "6", "residual_rate": "5",
+        "discount_rate": "5"}
 FIELDS = ("device_name", "category", "price", "exams_per_day", "charge_per_exam", "maintenance_per_year",
-          "staff_cost_per_year", "consumables_per_exam", "working_days")
+          "staff_cost_per_year", "consumables_per_exam", "working_days", "service_life_years", "residual_rate",
+          "discount_rate")
 
 
 def _device_dept(demo_data) -> str:
-    return str(demo_data.tables["dim_equipment"]["dept_id"].value_counts().index[0])
+    """The department with the most CT scanners (radiology), so CT appraisals have devices to compare."""
+    dev = demo_data.tables["dim_equipment"]
+    return str(dev[dev["category"] == "CT"]["dept_id"].value_counts().index[0])
 
 
 def _expected_devices(demo_data, dept: str, per: Period) -> pd.DataFrame:
@@ -226,7 +230,7 @@ def test_save_list_report_and_export_round_trip(server: Flask) -> None:
     assert int(ws.page_setup.paperSize) == 9 and ws.sheet_properties.pageSetUpPr.fitToPage  # 9: A4
     assert ws.page_setup.fitToWidth == 1 and ws.page_setup.fitToHeight == 1
     cells = {ws.cell(r, 1).value: ws.cell(r, 2).value for r in range(1, ws.max_row + 1)}
-    assert cells["Annual net benefit"] == 2_300_000 and cells["Static payback"] == 1.304
+    assert cells["Annual net benefit"] == 2_300_000 and cells["Static payback"] == 1.3
     assert cells["Price (yuan)"] == 3_000_000 and cells["Working days per year"] == 250
     # the print view
     status, out = post_callback(server, client, "ws-eq-report-view.children",
@@ -347,3 +351,174 @@ def test_device_exports_are_scoped_in_the_readers_language(server: Flask, wh: Wa
     for d in ("D004", dept):
         status, _, _ = workspace_export(server, asst, "equipment", "devices", fmt, state(d))
         assert status == 403
+
+
+# ------------------------------------------------------------------------- depreciation, NPV, IRR, break-even
+def test_depreciation_npv_irr_and_break_even_against_closed_forms() -> None:
+    from scipy.optimize import brentq
+
+    a = appraise(GOOD)  # net 2,300,000 a year for 6 years, residual 5 % of 3,000,000, money at 5 %
+    assert a.residual_value == 150_000
+    assert a.annual_depreciation == pytest.approx(2_850_000 / 6)  # straight line: 475,000
+    assert a.annual_surplus == pytest.approx(2_300_000 - 475_000)
+    annuity = (1 - 1.05 ** -6) / 0.05  # present value of 1 a year for 6 years at 5 %
+    want_npv = -3_000_000 + 2_300_000 * annuity + 150_000 / 1.05 ** 6
+    assert a.npv == pytest.approx(want_npv) and round(a.npv) == 8_786_024
+    closed = lambda r: -3_000_000 + 2_300_000 * (1 - (1 + r) ** -6) / r + 150_000 / (1 + r) ** 6  # noqa: E731
+    assert a.irr == pytest.approx(brentq(closed, 0.01, 5.0), abs=1e-9)
+    # (475,000 + 200,000 + 300,000) ÷ ((300 − 20) × 250) = 975,000 ÷ 70,000
+    assert a.breakeven_per_day == pytest.approx(975_000 / 70_000) and round(a.breakeven_per_day, 2) == 13.93
+    assert a.pays_back_within_life and a.discount_rate == 0.05 and a.service_life_years == 6
+
+
+def test_irr_of_a_two_year_project_by_hand() -> None:
+    from data_layer.stats import irr, npv
+
+    # −1000 + 600x + 600x² = 0 with x = 1 / (1 + r): x = (−1 + √(1 + 4 × 1000 / 600)) / 2
+    x = (-1 + (1 + 4 * 1000 / 600) ** 0.5) / 2
+    assert irr([-1000, 600, 600]) == pytest.approx(1 / x - 1, abs=1e-9)  # 13.07 %
+    assert npv(0.1, [-1000, 600, 600]) == pytest.approx(-1000 + 600 / 1.1 + 600 / 1.21)
+    assert npv(0.0, [-1000, 600, 600]) == 200
+
+
+def test_a_device_that_never_recovers_its_price_has_no_irr() -> None:
+    # net 300,000 a year for 6 years + residual 150,000 < price 3,000,000: no rate makes the NPV zero
+    slow = appraise({**GOOD, "exams_per_day": "10", "maintenance_per_year": "100000", "staff_cost_per_year": "300000",
+                     "consumables_per_exam": "20"})
+    assert slow.annual_net == pytest.approx(10 * 250 * 280 - 400_000) and slow.annual_net > 0
+    assert slow.payback_years > 6 and not slow.pays_back_within_life
+    assert slow.irr is None and slow.npv < 0
+    losing = appraise({**GOOD, "charge_per_exam": "50", "consumables_per_exam": "60"})
+    assert losing.irr is None and losing.payback_years is None and losing.breakeven_per_day is None
+
+
+@pytest.mark.parametrize(("field", "value", "code"), [
+    ("discount_rate", "abc", "not_a_number"), ("discount_rate", "45", "too_large"), ("discount_rate", "", "missing"),
+    ("service_life_years", "6.5", "whole_years"), ("service_life_years", "0", "zero"),
+    ("residual_rate", "-1", "negative"), ("residual_rate", "60", "too_large"),
+])
+def test_the_new_inputs_are_validated(field, value, code) -> None:
+    from data_layer.stats import FieldErrors
+
+    with pytest.raises(FieldErrors) as err:
+        appraise({**GOOD, field: value})
+    assert err.value.errors == {field: code}
+    assert appraise({**GOOD, "discount_rate": "0"}).npv == pytest.approx(-3_000_000 + 6 * 2_300_000 + 150_000)
+
+
+@pytest.mark.parametrize(("lang", "words"), [
+    ("en", ("Net present value (at 5.0%)", "Internal rate of return", "Break-even exams per day", "13.9 a day",
+            "Annual depreciation", "475.0k yuan")),
+    ("zh", ("净现值（折现率 5.0%）", "内部收益率", "保本日检查人次", "13.9 人次/日", "年折旧额", "47.5万元")),
+])
+def test_the_result_shows_npv_irr_and_break_even_in_both_languages(server: Flask, lang, words) -> None:
+    client = signed_in(server, "asst1", lang)
+    status, out = _submit(server, client, "D001", GOOD, save=False)
+    assert status == 200
+    text = texts(out["ws-eq-result.children"])
+    for w in words:
+        assert w in text, w
+    irr_text = f"{appraise(GOOD).irr:.1%}"
+    assert irr_text in text
+    status, out = _submit(server, client, "D001", {**GOOD, "exams_per_day": "10", "maintenance_per_year": "100000"},
+                          save=False)
+    text = texts(out["ws-eq-result.children"])
+    assert ("Not recovered within the service life" if lang == "en" else "使用年限内收不回投资") in text
+    assert ("beyond the service life" if lang == "en" else "超过使用年限") in text
+    status, out = _submit(server, client, "D001", {**GOOD, "discount_rate": "31"}, save=False)
+    assert out["ws-eq-e-discount_rate.children"] == ("Must not exceed 30: please check." if lang == "en"
+                                                     else "不能超过 30，请核对。")
+    assert "ws-eq-result.children" not in out and _count(server) == 0
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_an_identical_appraisal_is_refused_naming_the_first(server: Flask, lang) -> None:
+    client = signed_in(server, "asst1", lang)
+    status, out = _submit(server, client, "D001", {**GOOD, "note": "first"})
+    assert status == 200 and _count(server) == 1
+    first = list_appraisals(server.extensions["hospdash"].appdb, Scope.departments({"D001"}), "D001").iloc[0]
+    # the same inputs written differently (1e6 notation, a trailing space, another note) are still the same
+    status, out = _submit(server, client, "D001", {**GOOD, "device_name": "64-slice CT ", "price": "3e6",
+                                                   "note": "again"})
+    assert status == 200 and _count(server) == 1 and "ws-eq-saved-rev.data" not in out
+    msg = texts(out["ws-eq-form-msg.children"])
+    user = server.extensions["hospdash"].appdb.get_by_username("asst1")
+    assert f"{first['created_at']:%Y-%m-%d %H:%M}" in msg and user.display_name in msg and str(first["id"]) in msg
+    assert msg.startswith("Not saved" if lang == "en" else "未保存")
+    # another discount rate, another department or another device is a new appraisal
+    status, out = _submit(server, client, "D001", {**GOOD, "discount_rate": "8"})
+    assert _count(server) == 2
+    status, out = _submit(server, client, "D002", GOOD)
+    assert _count(server) == 3
+
+
+def test_the_one_page_report_carries_npv_irr_and_formats(server: Flask) -> None:
+    from openpyxl import load_workbook
+
+    client = signed_in(server, "asst1")
+    _submit(server, client, "D001", GOOD)
+    a = list_appraisals(server.extensions["hospdash"].appdb, Scope.departments({"D001"}), "D001").iloc[0]
+    status, out = post_callback(server, client, "ws-download.data",
+                                [{"id": {"type": "ws-eq-report", "index": int(a["id"])}, "property": "n_clicks",
+                                  "value": 1}], [{"id": "ws-dept", "property": "value", "value": "D001"}])
+    ws = load_workbook(io.BytesIO(base64.b64decode(out["ws-download.data"]["content"]))).active
+    rows = {ws.cell(r, 1).value: ws.cell(r, 2) for r in range(1, ws.max_row + 1) if ws.cell(r, 1).value}
+    want = appraise(GOOD)
+    assert rows["Net present value (at 5.0%)"].value == pytest.approx(round(want.npv, 2))
+    assert rows["Net present value (at 5.0%)"].number_format == "#,##0.00"
+    assert rows["Internal rate of return"].value == pytest.approx(want.irr)
+    assert rows["Internal rate of return"].number_format == "0.0%"
+    assert rows["Discount rate (% a year)"].value == 0.05 and rows["Discount rate (% a year)"].number_format == "0.0%"
+    assert rows["Break-even exams per day"].value == 13.9
+    assert rows["Service life (years)"].value == 6
+    status, out = post_callback(server, client, "ws-eq-report-view.children",
+                                [{"id": {"type": "ws-eq-view", "index": int(a["id"])}, "property": "n_clicks",
+                                  "value": 1}], [{"id": "ws-dept", "property": "value", "value": "D001"}])
+    assert "Internal rate of return" in texts(out["ws-eq-report-view.children"])
+    status, out = _saved_list(server, client, "D001")
+    assert f"{want.irr:.1%}" in texts(out["ws-eq-saved.children"])
+
+
+def test_device_categories_read_in_the_readers_language(server: Flask, demo_data) -> None:
+    dev = demo_data.tables["dim_equipment"]
+    dept = str(dev[dev["category"] == "ULTRASOUND"]["dept_id"].iloc[0])
+    zh = signed_in(server, "lead1", "zh")
+    status, out = post_callback(server, zh, "ws-eq-devices.children",
+                                [{"id": "ws-dept", "property": "value", "value": dept},
+                                 {"id": "ws-period", "property": "value", "value": "ytd"},
+                                 {"id": "ws-eq-sat", "property": "value", "value": "0.85"}])
+    text = texts(out["ws-eq-devices.children"])
+    assert status == 200 and "超声" in text and "ULTRASOUND" not in text and "OTHER" not in text
+
+
+def test_a_period_without_working_days_reads_no_utilization(wh: Warehouse, demo_data, as_user) -> None:
+    """National Day (1–3 October) has no working day: capacity 0, utilization missing, nothing saturated,
+    and the page draws dashes rather than failing."""
+    dept = _device_dept(demo_data)
+    holiday = Period(date(2026, 10, 1), date(2026, 10, 3), "custom")
+    got = device_table(wh, Scope.hospital(), dept, holiday, 0.85)
+    assert len(got) >= 2 and (got["capacity"] == 0).all() and got["utilization"].isna().all()
+    assert not got["saturated"].any() and got["exams"].sum() > 0  # CT and MRI still worked the holiday
+    page = importlib.import_module("pages.ws_equipment")
+    for lang in ("en", "zh"):
+        with as_user("lead1", lang):
+            text = texts(page._devices(Scope.hospital(), dept, holiday, 0.85, lang))
+            assert "—" in text and "nan" not in text.lower()
+
+
+def test_an_appraisal_saved_before_npv_existed_reports_its_own_figures(server: Flask) -> None:
+    """Saved with the first release's inputs (no life, residual or discount rate): the report shows the
+    five stored figures, without a service life to compare the payback with, and no NPV."""
+    db = server.extensions["hospdash"].appdb
+    old_inputs = {k: float(v) for k, v in GOOD.items() if k not in ("device_name", "category", "service_life_years",
+                                                                      "residual_rate", "discount_rate")}
+    pk = save_appraisal(db, Scope.hospital(), dept_id="D001", campus_id="C1", device_name="Old CT", category="CT",
+                        inputs=old_inputs, result=appraise(GOOD), existing=[], username="asst1")
+    client = signed_in(server, "asst1")
+    status, out = post_callback(server, client, "ws-eq-report-view.children",
+                                [{"id": {"type": "ws-eq-view", "index": pk}, "property": "n_clicks", "value": 1}],
+                                [{"id": "ws-dept", "property": "value", "value": "D001"}])
+    text = texts(out["ws-eq-report-view.children"])
+    assert status == 200 and "1.30 years" in text and "beyond" not in text and "Net present value" not in text
+    status, out = _saved_list(server, client, "D001")
+    assert status == 200 and "Old CT" in texts(out["ws-eq-saved.children"])

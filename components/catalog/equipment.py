@@ -23,7 +23,7 @@ TEXTS: dict[str, tuple[str, str]] = {
     "ws.eq.c.capacity_day": ("日额定能力", "Capacity/day"),
     "ws.eq.c.working_days": ("工作日", "Working days"),
     "ws.eq.c.capacity": ("额定总能力", "Capacity"),
-    "ws.eq.c.exams": ("检查人次", "Exams"),
+    "ws.eq.c.exams": ("检查/治疗人次", "Exams/treatments"),
     "ws.eq.c.hours": ("使用小时", "Hours used"),
     "ws.eq.c.utilization": ("使用率", "Utilization"),
     "ws.eq.c.status": ("状态", "Status"),
@@ -34,12 +34,15 @@ TEXTS: dict[str, tuple[str, str]] = {
     "ws.eq.unsaturated": ("未饱和", "unsaturated"),
     "ws.eq.chart": ("各设备使用率（虚线为饱和阈值）", "Utilization by device (dashed line: saturation threshold)"),
     "ws.eq.appraisal": ("设备购置论证", "Purchase appraisal"),
-    "ws.eq.appraisal_note": ("填写拟购设备的参数，计算年收入、年成本、年净收益与静态投资回收期；"
-                             "同时列出本科室同类设备近12个月的使用率。所有字段校验通过后才会保存。",
-                             "Enter the requested device's figures to get its annual revenue, cost and net benefit "
-                             "and its static payback period, next to the utilization of the department's existing "
-                             "devices of the same category over the last 12 months. Nothing is saved unless every "
-                             "field is valid."),
+    "ws.eq.appraisal_note": ("填写拟购设备的参数，计算年收入、年成本、年净收益、静态投资回收期、直线法年折旧、"
+                             "按折现率计算的净现值（NPV）与内部收益率（IRR），以及保本日检查人次；"
+                             "同时列出本科室同类设备近12个月的使用率。所有字段校验通过后才会保存，相同的论证不会重复保存。",
+                             "Enter the requested device's figures to get its annual revenue, cost and net benefit, "
+                             "static payback, straight-line depreciation, net present value (NPV) and internal rate "
+                             "of return (IRR) at your discount rate, and the break-even exams per day, next to the "
+                             "utilization of the department's existing devices of the same category over the last "
+                             "12 months. Nothing is saved unless every field is valid, and an identical appraisal "
+                             "is not saved twice."),
     "ws.eq.f.device_name": ("设备名称", "Device name"),
     "ws.eq.f.category": ("设备类别", "Category"),
     "ws.eq.f.price": ("购置价格（元）", "Price (yuan)"),
@@ -49,6 +52,15 @@ TEXTS: dict[str, tuple[str, str]] = {
     "ws.eq.f.staff_cost_per_year": ("年操作人员成本（元）", "Operating staff cost per year (yuan)"),
     "ws.eq.f.consumables_per_exam": ("次均耗材（元）", "Consumables per exam (yuan)"),
     "ws.eq.f.working_days": ("年工作日数", "Working days per year"),
+    "ws.eq.f.service_life_years": ("折旧年限（年）", "Service life (years)"),
+    "ws.eq.f.residual_rate": ("残值率（%）", "Residual value (% of price)"),
+    "ws.eq.f.discount_rate": ("折现率（%/年）", "Discount rate (% a year)"),
+    "ws.eq.hint.service_life_years": ("按医院固定资产折旧年限填写，如医用X线、超声设备 6 年。",
+                                      "The asset class's depreciation life, e.g. 6 years for X-ray and ultrasound."),
+    "ws.eq.hint.residual_rate": ("期末可回收的残值占购置价格的比例；按账面不计残值时填 0。",
+                                 "Value recovered at the end of the life; 0 to match books kept without residual."),
+    "ws.eq.hint.discount_rate": ("资金的机会成本，如贷款利率或医院要求的收益率。",
+                                 "The cost of the money: a loan rate or the return the hospital requires."),
     "ws.eq.f.note": ("备注（可选）", "Note (optional)"),
     "ws.eq.days_hint": ("默认为 {year} 年的工作日数（{days} 天）。", "Default: the working days of {year} ({days})."),
     "ws.eq.choose_category": ("请选择", "Choose"),
@@ -63,20 +75,50 @@ TEXTS: dict[str, tuple[str, str]] = {
     "ws.eq.err.too_long": ("不能超过 {n} 个字符。", "At most {n} characters."),
     "ws.eq.err.unknown_category": ("请从列表中选择类别。", "Choose a category from the list."),
     "ws.eq.err.form": ("有 {n} 项需要修改，未保存。", "{n} field(s) need attention; nothing was saved."),
+    "ws.eq.err.whole_years": ("请填写整数年。", "Enter whole years."),
+    "ws.eq.err.duplicate": ("未保存：相同的论证已于 {at} 由 {by} 保存（第 {id} 号）。",
+                            "Not saved: an identical appraisal was saved on {at} by {by} (No. {id})."),
     "ws.eq.r.annual_exams": ("年检查人次", "Annual exams"),
     "ws.eq.r.annual_revenue": ("年收入", "Annual revenue"),
     "ws.eq.r.annual_cost": ("年运行成本", "Annual cost"),
     "ws.eq.r.annual_net": ("年净收益", "Annual net benefit"),
     "ws.eq.r.payback": ("静态回收期", "Static payback"),
+    "ws.eq.r.annual_depreciation": ("年折旧额", "Annual depreciation"),
+    "ws.eq.r.annual_surplus": ("年结余（扣除折旧）", "Annual surplus after depreciation"),
+    "ws.eq.r.npv": ("净现值（折现率 {rate}）", "Net present value (at {rate})"),
+    "ws.eq.r.irr": ("内部收益率", "Internal rate of return"),
+    "ws.eq.r.breakeven": ("保本日检查人次", "Break-even exams per day"),
+    "ws.eq.per_day": ("{n} 人次/日", "{n} a day"),
+    "ws.eq.irr_none": ("使用年限内收不回投资", "Not recovered within the service life"),
+    "ws.eq.irr_none_short": ("收不回", "not recovered"),
+    "ws.eq.breakeven_none": ("无法保本", "Never breaks even"),
+    "ws.eq.beyond_life": ("{years}（超过使用年限）", "{years} (beyond the service life)"),
+    "ws.eq.beyond_life_note": ("静态回收期超过 {life} 年的使用年限：设备报废前收不回投资。",
+                               "The static payback exceeds the {life}-year service life: the device would not "
+                               "recover its price before it is retired."),
+    "ws.eq.npv_negative_note": ("按 {rate} 的折现率净现值为负：收益低于资金成本。",
+                                "The NPV at {rate} is negative: the device earns less than the money costs."),
+    "ws.eq.breakeven_none_note": ("次均收费不高于次均耗材：检查越多亏损越多，无法保本。",
+                                  "The charge per exam does not exceed the consumables per exam: more exams only "
+                                  "lose more; the device never breaks even."),
+    "ws.eq.breakeven_note": ("保本需要每个工作日 {be} 人次，高于预计的 {n} 人次。",
+                             "Breaking even needs {be} exams per working day, more than the {n} expected."),
     "ws.eq.years": ("{n} 年", "{n} years"),
     "ws.eq.never": ("无法回收", "Never pays back"),
     "ws.eq.never_note": ("年净收益 ≤ 0：按当前参数设备无法收回投资。",
                          "Annual net benefit ≤ 0: at these figures the device never pays back."),
     "ws.eq.formula": ("年收入 = 日检查人次 × 年工作日 × 次均收费；年成本 = 年维保费 + 年人员成本 + 年检查人次 × 次均耗材；"
-                      "年净收益 = 年收入 − 年成本；静态回收期 = 购置价格 ÷ 年净收益。",
+                      "年净收益 = 年收入 − 年成本；静态回收期 = 购置价格 ÷ 年净收益；"
+                      "年折旧额 = 购置价格 × (1 − 残值率) ÷ 折旧年限（直线法）；"
+                      "净现值 = −购置价格 + Σ 年净收益 ÷ (1 + 折现率)^t + 残值 ÷ (1 + 折现率)^年限；"
+                      "内部收益率为净现值等于 0 时的折现率；"
+                      "保本日检查人次 = (年折旧额 + 年维保费 + 年人员成本) ÷ ((次均收费 − 次均耗材) × 年工作日)。",
                       "Annual revenue = exams per day × working days × charge per exam; annual cost = maintenance + "
                       "staff + annual exams × consumables per exam; net = revenue − cost; static payback = price ÷ "
-                      "annual net benefit."),
+                      "annual net benefit; annual depreciation = price × (1 − residual rate) ÷ service life "
+                      "(straight line); NPV = −price + Σ net ÷ (1 + rate)^t + residual ÷ (1 + rate)^life; IRR = the "
+                      "rate at which the NPV is 0; break-even exams per day = (depreciation + maintenance + staff) ÷ "
+                      "((charge − consumables per exam) × working days)."),
     "ws.eq.existing": ("本科室同类设备（{category}）近12个月使用情况（{start} 至 {end}）",
                        "The department's existing {category} devices, last 12 months ({start} to {end})"),
     "ws.eq.existing_none": ("本科室没有{category}类设备。", "The department has no {category} device."),
@@ -89,6 +131,8 @@ TEXTS: dict[str, tuple[str, str]] = {
     "ws.eq.c.by": ("保存人", "By"),
     "ws.eq.c.net": ("年净收益", "Net/year"),
     "ws.eq.c.payback": ("回收期（年）", "Payback (years)"),
+    "ws.eq.c.npv": ("净现值", "NPV"),
+    "ws.eq.c.irr": ("内部收益率", "IRR"),
     "ws.eq.c.actions": ("报告", "Report"),
     "ws.eq.report_xlsx": ("单页报告 Excel", "One-page Excel"),
     "ws.eq.report_view": ("打印视图", "Print view"),

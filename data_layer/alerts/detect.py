@@ -42,6 +42,7 @@ class Params:
     min_history: int = 9
     volume_drop: float = 0.6  # a week of visits below 60% of the same weekdays' baseline
     idle_days: int = 5  # working days in a row without an exam on a device that normally works
+    idle_chance: float = 1e-6  # … and a run that the device's usual daily count would leave by chance less often
     budget_ratio: float = 1.8  # a month's execution over 180% of its budget …
     budget_ytd: float = 1.3  # … that puts the year to date over 130% of the budget so far
     scan_months: int = 15  # how far back a scan reports
@@ -297,6 +298,10 @@ class Detector:
         before = s[s.index < run[0]].tail(40)
         usual = float(before.median()) if len(before) >= 10 else 0.0
         if usual <= 0:
+            return []
+        # a device that does one or two a day (a ventilator, an operating robot) has quiet weeks by chance:
+        # alert only when P(no exam for the whole run) under its usual Poisson rate is below idle_chance
+        if math.exp(-float(before.mean()) * len(run)) >= self.p.idle_chance:
             return []
         return [Alert("device_idle", "red", dept, "equipment_utilization", run[0], run[-1], 0.0, usual * len(run), 0.0,
                       usual * len(run) * 2, -1.0, f"no exams on {len(run)} working days in a row", "equipment", dev,

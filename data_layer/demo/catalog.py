@@ -256,3 +256,129 @@ GIVEN = (("伟", "Wei"), ("芳", "Fang"), ("娜", "Na"), ("敏", "Min"), ("静",
          ("子涵", "Zihan"), ("浩然", "Haoran"), ("欣怡", "Xinyi"), ("宇航", "Yuhang"), ("婧", "Jing"),
          ("晨", "Chen"), ("亮", "Liang"), ("慧", "Hui"), ("颖", "Ying"), ("斌", "Bin"), ("鹏", "Peng"),
          ("琳", "Lin"), ("立新", "Lixin"), ("国庆", "Guoqing"), ("卫东", "Weidong"), ("红梅", "Hongmei"))
+
+
+class DeviceType(NamedTuple):
+    """A kind of large device the demo registers beyond the first imaging fleet (EQUIPMENT)."""
+    key: str
+    category: str  # the contract's dim_equipment.category
+    zh: str
+    en: str
+    homes: tuple[tuple[str, tuple[int, int, int]], ...]  # (department key, devices on main / east / new campus)
+    price: tuple[float, float]  # purchase price range, million yuan
+    capacity: float  # exams or treatments per working day at full use
+    slots: int  # most it can do in one calendar day (0: no hard limit, e.g. analysers, scanners)
+    minutes: float  # minutes of use per exam or treatment
+    charge: float  # yuan charged per exam or treatment
+    life: int  # service life, years
+    maintenance: tuple[float, float]  # annual maintenance as a share of the price
+    use: tuple[float, float]  # utilisation it runs at (exams / capacity of working days)
+    weekend: float  # use on a weekend or holiday, as a share of a working day's
+
+
+# The rest of a tertiary hospital's large equipment, by the department that operates it. Round-the-clock
+# devices (ventilators, ECMO, CRRT) count ventilated / treated patient-days: a capacity of 1.4 per working
+# day is one patient every calendar day (≈ 365 / 250 working days), so a device busy all year reads ~100 %.
+DEVICE_TYPES: tuple[DeviceType, ...] = (
+    # laboratory, pathology, radiology, nuclear medicine, radiotherapy (medical-technical departments)
+    DeviceType("chem_analyser", "OTHER", "全自动生化分析仪", "Automated chemistry analyser",
+               (("laboratory", (2, 1, 1)),), (1.8, 3.2), 2400, 0, 0.25, 8, 8, (0.05, 0.08), (0.7, 0.95), 0.45),
+    DeviceType("immuno_analyser", "OTHER", "化学发光免疫分析仪", "Chemiluminescence immunoassay analyser",
+               (("laboratory", (2, 1, 0)),), (1.2, 2.2), 800, 0, 0.6, 45, 8, (0.05, 0.08), (0.6, 0.95), 0.35),
+    DeviceType("haem_line", "OTHER", "血细胞分析流水线", "Haematology analyser line",
+               (("laboratory", (1, 1, 0)),), (2.5, 4.0), 1500, 0, 0.35, 20, 8, (0.05, 0.08), (0.75, 1.02), 0.5),
+    DeviceType("sequencer", "OTHER", "高通量基因测序仪", "High-throughput gene sequencer",
+               (("laboratory", (1, 0, 0)),), (3.0, 5.0), 24, 0, 40, 1500, 8, (0.08, 0.12), (0.2, 0.45), 0.0),
+    DeviceType("slide_scanner", "OTHER", "数字病理切片扫描仪", "Digital pathology slide scanner",
+               (("pathology", (1, 0, 0)),), (1.5, 2.5), 300, 0, 1.5, 60, 8, (0.05, 0.08), (0.3, 0.6), 0.0),
+    DeviceType("mammography", "OTHER", "乳腺X线摄影系统", "Digital mammography system",
+               (("radiology", (1, 1, 0)),), (2.5, 4.5), 45, 0, 10, 240, 6, (0.06, 0.09), (0.35, 0.6), 0.1),
+    DeviceType("spect_ct", "OTHER", "SPECT/CT", "SPECT/CT",
+               (("nuclear", (1, 0, 0)),), (8.0, 14.0), 24, 0, 30, 900, 8, (0.06, 0.09), (0.45, 0.72), 0.0),
+    DeviceType("ct_sim", "CT", "模拟定位CT", "CT simulator",
+               (("radiation_onc", (1, 0, 0)),), (5.0, 8.0), 30, 0, 20, 900, 8, (0.06, 0.09), (0.55, 0.82), 0.0),
+    DeviceType("afterloader", "OTHER", "后装治疗机", "HDR brachytherapy afterloader",
+               (("radiation_onc", (1, 0, 0)),), (4.0, 7.0), 10, 10, 45, 1500, 10, (0.05, 0.08), (0.3, 0.55), 0.0),
+    # operating theatres: anaesthesia machines belong to anaesthesiology
+    DeviceType("anaesthesia", "OTHER", "麻醉工作站", "Anaesthesia workstation",
+               (("anesthesia", (12, 5, 2)),), (0.35, 0.6), 4, 4, 150, 240, 8, (0.03, 0.05), (0.6, 0.92), 0.15),
+    # cardiology, emergency, critical care
+    DeviceType("dsa_cardiac", "DSA", "心血管造影系统（DSA）", "Cardiovascular angiography system (DSA)",
+               (("cardio", (2, 1, 0)),), (9.0, 16.0), 10, 0, 75, 8000, 8, (0.07, 0.1), (0.85, 1.08), 0.2),
+    DeviceType("echo", "ULTRASOUND", "心脏彩色超声诊断仪", "Cardiac colour Doppler ultrasound",
+               (("cardio", (2, 1, 0)),), (1.5, 3.0), 45, 0, 20, 300, 6, (0.05, 0.08), (0.7, 0.98), 0.1),
+    DeviceType("er_ct", "CT", "急诊CT", "Emergency CT scanner",
+               (("emergency", (1, 1, 1)),), (5.0, 9.0), 150, 0, 6, 320, 6, (0.07, 0.1), (0.7, 1.05), 0.95),
+    DeviceType("ventilator", "OTHER", "有创呼吸机", "Invasive ventilator",
+               (("icu", (8, 4, 0)), ("respiratory", (3, 2, 1))), (0.38, 0.6), 1.4, 1, 1320, 330, 6,
+               (0.03, 0.06), (0.6, 1.02), 1.0),
+    DeviceType("ecmo", "OTHER", "体外膜肺氧合（ECMO）", "Extracorporeal membrane oxygenation (ECMO)",
+               (("icu", (2, 0, 0)),), (1.6, 2.4), 1.4, 1, 1380, 4500, 8, (0.05, 0.08), (0.12, 0.4), 1.0),
+    DeviceType("crrt", "OTHER", "连续性血液净化机（CRRT）", "Continuous renal replacement therapy (CRRT)",
+               (("icu", (3, 1, 0)),), (0.6, 0.9), 1.4, 1, 1080, 2200, 6, (0.04, 0.07), (0.45, 0.85), 1.0),
+    DeviceType("bedside_us", "ULTRASOUND", "床旁超声诊断仪", "Bedside ultrasound",
+               (("icu", (1, 1, 0)), ("emergency", (1, 0, 0))), (0.6, 1.0), 20, 0, 15, 180, 6, (0.04, 0.07),
+               (0.4, 0.75), 0.8),
+    DeviceType("dialysis", "OTHER", "血液透析机", "Haemodialysis machine",
+               (("nephrology", (12, 6, 0)),), (0.22, 0.32), 3, 3, 240, 420, 6, (0.04, 0.06), (0.75, 1.0), 0.85),
+    # surgical departments
+    DeviceType("robot", "OTHER", "腔镜手术机器人", "Endoscopic surgical robot",
+               (("urology", (1, 0, 0)), ("thoracic", (1, 0, 0))), (18.0, 28.0), 4, 4, 180, 24000, 8,
+               (0.08, 0.11), (0.45, 1.0), 0.05),
+    DeviceType("ortho_robot", "OTHER", "骨科手术机器人", "Orthopaedic surgical robot",
+               (("ortho_spine", (1, 0, 0)),), (8.0, 12.0), 3, 3, 150, 8000, 8, (0.07, 0.1), (0.2, 0.45), 0.0),
+    DeviceType("c_arm", "OTHER", "移动式C形臂X线机", "Mobile C-arm X-ray system",
+               (("ortho_spine", (1, 0, 0)), ("ortho_joint", (1, 0, 0)), ("ortho_trauma", (2, 1, 0)),
+                ("hand_foot", (1, 0, 0)), ("urology", (1, 0, 0)), ("pain", (1, 0, 0))),
+               (0.8, 2.5), 8, 8, 45, 300, 6, (0.05, 0.08), (0.45, 0.88), 0.1),
+    DeviceType("laparoscope", "ENDOSCOPY", "腹腔镜系统", "Laparoscopy tower",
+               (("gi_surgery", (2, 0, 0)), ("hepatobiliary", (2, 0, 0)), ("gynecology", (2, 1, 0)),
+                ("general_surgery", (2, 1, 0)), ("urology", (1, 0, 0)), ("colorectal", (1, 0, 0)),
+                ("breast_thyroid", (1, 0, 0))), (1.5, 3.0), 5, 5, 120, 1200, 6, (0.05, 0.08), (0.55, 0.95), 0.05),
+    DeviceType("thoracoscope", "ENDOSCOPY", "胸腔镜系统", "Thoracoscopy tower",
+               (("thoracic", (2, 0, 0)),), (1.5, 3.0), 5, 5, 120, 1200, 6, (0.05, 0.08), (0.55, 0.95), 0.05),
+    DeviceType("arthroscope", "ENDOSCOPY", "关节镜系统", "Arthroscopy tower",
+               (("sports_med", (2, 0, 0)), ("ortho_joint", (1, 0, 0))), (1.0, 2.0), 6, 6, 90, 900, 6,
+               (0.05, 0.08), (0.5, 0.9), 0.05),
+    DeviceType("microscope", "OTHER", "手术显微镜", "Operating microscope",
+               (("neurosurgery", (2, 1, 0)), ("hand_foot", (1, 0, 0)), ("ent", (1, 0, 0))), (1.5, 4.0), 4, 4,
+               180, 800, 8, (0.04, 0.07), (0.5, 0.9), 0.05),
+    DeviceType("navigation", "OTHER", "神经外科导航系统", "Neurosurgical navigation system",
+               (("neurosurgery", (1, 0, 0)),), (3.0, 5.0), 3, 3, 180, 2500, 8, (0.06, 0.09), (0.15, 0.4), 0.0),
+    DeviceType("heart_lung", "OTHER", "体外循环机", "Heart-lung machine",
+               (("cardiac_surgery", (2, 0, 0)),), (1.5, 2.5), 2, 2, 240, 5000, 8, (0.05, 0.08), (0.5, 0.85), 0.05),
+    DeviceType("holmium", "OTHER", "钬激光治疗机", "Holmium laser system",
+               (("urology", (1, 0, 0)),), (1.2, 2.0), 6, 6, 60, 2000, 8, (0.05, 0.08), (0.6, 0.92), 0.0),
+    DeviceType("eswl", "OTHER", "体外冲击波碎石机", "Extracorporeal shock-wave lithotripter",
+               (("urology", (1, 1, 0)),), (1.5, 2.5), 12, 12, 40, 1100, 8, (0.05, 0.08), (0.35, 0.6), 0.0),
+    # endoscopy in the clinical departments, ophthalmology, obstetrics, stomatology, dermatology
+    DeviceType("eus", "ENDOSCOPY", "超声内镜系统", "Endoscopic ultrasound system",
+               (("gastro", (1, 0, 0)),), (3.0, 5.0), 10, 10, 45, 1500, 6, (0.06, 0.09), (0.5, 0.85), 0.0),
+    DeviceType("bronchoscope", "ENDOSCOPY", "电子支气管镜系统", "Video bronchoscopy system",
+               (("respiratory", (1, 1, 0)),), (1.0, 2.0), 12, 12, 30, 700, 6, (0.05, 0.08), (0.55, 0.9), 0.05),
+    DeviceType("hysteroscope", "ENDOSCOPY", "宫腔镜系统", "Hysteroscopy system",
+               (("gynecology", (1, 0, 0)),), (0.8, 1.5), 10, 10, 30, 800, 6, (0.05, 0.08), (0.5, 0.85), 0.0),
+    DeviceType("oct", "OTHER", "眼科光学相干断层扫描仪（OCT）", "Ophthalmic optical coherence tomography (OCT)",
+               (("ophth", (2, 0, 0)),), (0.8, 1.5), 60, 0, 10, 220, 6, (0.05, 0.08), (0.8, 1.05), 0.1),
+    DeviceType("phaco", "OTHER", "白内障超声乳化仪", "Phacoemulsification system",
+               (("ophth", (2, 0, 0)),), (1.0, 2.0), 12, 12, 30, 1500, 8, (0.05, 0.08), (0.7, 1.0), 0.05),
+    DeviceType("femto", "OTHER", "飞秒激光治疗仪", "Femtosecond laser system",
+               (("ophth", (1, 0, 0)),), (8.0, 12.0), 12, 12, 25, 8000, 8, (0.07, 0.1), (0.35, 0.7), 0.3),
+    DeviceType("obs_us", "ULTRASOUND", "妇产科彩色超声诊断仪", "Obstetric colour Doppler ultrasound",
+               (("obstetrics", (1, 1, 0)),), (1.0, 2.5), 60, 0, 12, 220, 6, (0.05, 0.08), (0.75, 1.02), 0.15),
+    DeviceType("cbct", "CT", "口腔锥形束CT", "Dental cone-beam CT",
+               (("stomatology", (1, 0, 0)),), (0.8, 1.5), 40, 0, 8, 300, 6, (0.05, 0.08), (0.5, 0.82), 0.2),
+    DeviceType("derm_laser", "OTHER", "皮肤激光治疗仪", "Dermatology laser system",
+               (("dermatology", (1, 0, 0)),), (1.0, 2.0), 20, 20, 20, 500, 6, (0.05, 0.08), (0.3, 0.6), 0.2),
+    # neonatal ventilation, the vascular hybrid suite, neurophysiology, reproductive medicine, rehabilitation
+    DeviceType("neo_ventilator", "OTHER", "新生儿呼吸机", "Neonatal ventilator",
+               (("neonatology", (4, 0, 0)),), (0.3, 0.5), 1.4, 1, 1320, 300, 6, (0.03, 0.06), (0.55, 0.95), 1.0),
+    DeviceType("dsa_hybrid", "DSA", "杂交手术室血管造影系统（DSA）", "Hybrid operating room angiography (DSA)",
+               (("vascular", (1, 0, 0)),), (12.0, 18.0), 6, 6, 150, 9000, 8, (0.07, 0.1), (0.5, 0.85), 0.1),
+    DeviceType("video_eeg", "OTHER", "视频脑电图仪", "Video EEG system",
+               (("neuro_med", (1, 1, 0)),), (0.5, 0.9), 6, 6, 120, 400, 6, (0.04, 0.07), (0.6, 0.95), 0.1),
+    DeviceType("repro_us", "ULTRASOUND", "生殖超声诊断仪", "Reproductive ultrasound",
+               (("reproductive", (2, 0, 0)),), (0.8, 1.6), 60, 0, 10, 160, 6, (0.05, 0.08), (0.75, 1.02), 0.6),
+    DeviceType("rehab_robot", "OTHER", "下肢康复机器人", "Lower-limb rehabilitation robot",
+               (("rehab", (1, 0, 1)),), (1.0, 2.0), 12, 12, 40, 180, 8, (0.05, 0.08), (0.35, 0.75), 0.2),
+)

@@ -51,6 +51,7 @@ COST_CATEGORIES = ["personnel", "drug", "material", "depreciation", "amortizatio
                    "energy", "other"]
 TITLES = np.array(["chief", "associate_chief", "attending", "resident"])
 MAX_LOS = 60
+EQUIPMENT_STREAM = 0xE9  # tag of the random stream the devices beyond the first fleet draw from
 # budget items spent in lumps: typical yearly plan per department at scale 1, and how many months it is spent in
 LUMPY_ITEMS = {"B04": (3.0e6, (1, 3)), "B10": (6.0e5, (3, 6)), "B11": (1.2e6, (1, 2))}
 WEIGHT_SCALE = 0.76  # brings the demo case mix to a CMI near 1.0
@@ -97,6 +98,7 @@ class _Generator:
         self.scale, self.years, self.seed = scale, years, seed
         self.through, self.now = through, now
         self.rng = np.random.default_rng(seed)
+        self.eq_rng = np.random.default_rng([seed, EQUIPMENT_STREAM])  # the devices beyond the first fleet
         self.say = progress or (lambda _msg: None)
         self.fact_start = date(through.year - years + 1, 1, 1)
         cal_start = self.fact_start - timedelta(days=MAX_LOS + 31)
@@ -311,9 +313,47 @@ class _Generator:
                 self.equip.append({"id": eid, "dept_id": dept_id, "campus": campus, "category": category,
                                    "bought": bought, "cap": cap, "util": float(rng.uniform(*util)),
                                    "minutes": minutes, "charge": charge, "price": p, "life": life})
+        self.first_fleet = len(self.equip)
+        rows += self._fleet(n)
         self.t["dim_equipment"] = pd.DataFrame(rows, columns=[
             "equipment_id", "dept_id", "name_zh", "name_en", "category", "purchase_date", "purchase_price",
             "annual_maintenance_cost", "daily_capacity", "service_life_years"])
+
+    def _fleet(self, n: int) -> list[tuple]:
+        """The rest of the hospital's large devices (cat.DEVICE_TYPES) in the departments that operate
+        them. Drawn from their own random stream, so adding them leaves every other table's draws as
+        they were (the first fleet above still draws from the main stream, in its old order)."""
+        rng = self.eq_rng
+        where: dict[tuple[str, str], str] = {}
+        for c in self.clinical:
+            where.setdefault((c["d"].key, c["campus"]), c["dept_id"])
+        for sd in self.support:
+            where.setdefault((sd["sd"].key, sd["campus"]), sd["dept_id"])
+        oldest = self.through - timedelta(days=int(365.25 * 12))
+        rows = []
+        for d in cat.DEVICE_TYPES:
+            k = 0
+            for home, counts in d.homes:
+                for campus, count in zip(("C1", "C2", "C3"), counts, strict=True):
+                    dept_id = where.get((home, campus))
+                    if dept_id is None or count == 0:
+                        continue
+                    for _ in range(max(1, round(count * self.scale)) if self.scale < 1 else round(count * self.scale)):
+                        n, k = n + 1, k + 1
+                        eid = f"EQ{n:03d}"
+                        price = float(round(rng.uniform(*d.price) * 1e6, -3))
+                        # bought within the last life + 2 years (a few still run past their service life)
+                        earliest = max(oldest, self.through - timedelta(days=int(365.25 * (d.life + 2))))
+                        span = (self.through - timedelta(days=45) - earliest).days
+                        bought = earliest + timedelta(days=int(rng.integers(span)))
+                        maint = float(round(price * rng.uniform(*d.maintenance), -2))
+                        rows.append((eid, dept_id, f"{d.zh}-{k:02d}", f"{d.en} #{k}", d.category, bought, price, maint,
+                                     float(d.capacity), d.life))
+                        self.equip.append({"id": eid, "dept_id": dept_id, "campus": campus, "category": d.category,
+                                           "bought": bought, "cap": d.capacity, "util": float(rng.uniform(*d.use)),
+                                           "minutes": d.minutes, "charge": d.charge, "price": price, "life": d.life,
+                                           "slots": d.slots, "weekend": d.weekend})
+        return rows
 
     # ------------------------------------------------------------ inpatients
     def _growth(self, campus: str) -> np.ndarray:
@@ -566,7 +606,7 @@ class _Generator:
         _wd, work, hol = self.weekday[keep], self.is_workday[keep], self.is_holiday[keep]
         parts = []
         self.idle: dict[str, tuple[int, int]] = {}
-        for e in self.equip:
+        for e in self.equip[:self.first_fleet]:
             weekend = 0.72 if e["category"] in ("CT", "MRI") else 0.35 if e["category"] == "DR" else 0.12
             f = np.where(work, 1.0, np.where(hol, 0.3, weekend))
             f = f * (1 + 0.03) ** self.years_since[keep]
@@ -574,17 +614,44 @@ class _Generator:
             live = days >= np.datetime64(e["bought"])
             parts.append(pd.DataFrame({"date": days[live], "equipment_id": e["id"], "exams": exams[live],
                                        "minutes": e["minutes"], "charge": e["charge"]}))
+        self.eq_first_rows = int(sum(len(p) for p in parts))
+        parts += self._fleet_use(days, work)
         eq = pd.concat(parts, ignore_index=True)
         self.eq = eq
+
+    def _fleet_use(self, days: np.ndarray, work: np.ndarray) -> list[pd.DataFrame]:
+        """Daily use of the devices beyond the first fleet (own random stream): a working day at the
+        device's utilisation of its capacity, weekends and holidays at its weekend share, growing 3 % a
+        year; devices that can do only a few a day (an operating room's robot, a ventilator's one
+        patient) draw a binomial of their slots, the rest a Poisson count."""
+        rng = self.eq_rng
+        keep = np.where(self.fact_mask)[0]
+        growth = (1 + 0.03) ** self.years_since[keep]
+        parts = []
+        for e in self.equip[self.first_fleet:]:
+            live = days >= np.datetime64(e["bought"])
+            f = np.where(work, 1.0, e["weekend"])
+            # scaled so that exams ÷ (capacity × working days) comes out at the device's utilisation
+            norm = work[live].sum() / max(f[live].sum(), 1e-9) if live.any() else 1.0
+            lam = e["cap"] * e["util"] * norm * f * growth
+            exams = rng.binomial(e["slots"], np.minimum(lam / e["slots"], 1.0)) if e["slots"] else rng.poisson(lam)
+            parts.append(pd.DataFrame({"date": days[live], "equipment_id": e["id"], "exams": exams[live],
+                                       "minutes": e["minutes"], "charge": e["charge"]}))
+        return parts
 
     def _finish_equipment(self) -> None:
         eq, rng = self.eq, self.rng
         exams = eq["exams"].to_numpy()
-        hours = np.where(exams > 0, exams * eq["minutes"].to_numpy() / 60 * rng.uniform(0.9, 1.1, len(eq)) + 0.5, 0)
+        first = self.eq_first_rows
+        rest = len(eq) - first
+        # the first fleet's spread from the main stream (as it always was), the rest from its own
+        spread_h = np.concatenate([rng.uniform(0.9, 1.1, first), self.eq_rng.uniform(0.9, 1.1, rest)])
+        spread_r = np.concatenate([rng.uniform(0.96, 1.04, first), self.eq_rng.uniform(0.96, 1.04, rest)])
+        hours = np.where(exams > 0, exams * eq["minutes"].to_numpy() / 60 * spread_h + 0.5, 0)
         self.t["fact_equipment_daily"] = pd.DataFrame({
             "date": eq["date"], "equipment_id": eq["equipment_id"], "exams": exams.astype(int),
             "hours_used": np.round(np.minimum(hours, 24), 2),
-            "revenue": _money(exams * eq["charge"].to_numpy() * rng.uniform(0.96, 1.04, len(eq))),
+            "revenue": _money(exams * eq["charge"].to_numpy() * spread_r),
         })
 
     # --------------------------------------------------------- staff & costs
@@ -690,6 +757,8 @@ class _Generator:
         ok = emi >= 0
         dim_eq = self.t["dim_equipment"].set_index("equipment_id")
         edept = eq["equipment_id"].map(dim_eq["dept_id"]).map(did).to_numpy()
+        # a clinical department's device consumables are already in its material charges (zero mark-up)
+        ok &= (kind[edept] != "clinical") | eq["equipment_id"].isin([e["id"] for e in self.equip[:self.first_fleet]])
         np.add.at(direct[:, :, cc["material"]], (edept[ok], emi[ok]), eq["revenue"].to_numpy()[ok] * 0.12)
         for e in self.equip:
             for i, m in enumerate(months):
