@@ -20,6 +20,8 @@ from flask import g
 
 from components.format import format_amount, format_change, format_points
 from components.i18n import t
+from components.revenue import CASES_GRID, case_grid, column_label, day_grid
+from components.revenue import case_detail as case_detail_view
 from data_layer.errors import UserError
 from data_layer.periods import Period
 from data_layer.queries.kpis import comparison_periods
@@ -30,10 +32,12 @@ from data_layer.queries.revenue import (
     STREAMS,
     UNASSIGNED,
     DrillPath,
+    case_detail,
     case_rows,
     check_path,
     combine,
     day_rows,
+    drg_peers,
     members,
     names,
     ratio,
@@ -66,6 +70,7 @@ KEYS = ("period", "stream", "dept", "by", "ward", "group", "doctor")
 COLOURS = ("#0072b2", "#e69f00", "#009e73", "#cc79a7", "#56b4e9", "#d55e00", "#f0e442", "#999999", "#000000")
 BAR_CAP = 30
 HIDDEN = {"display": "none"}
+CASES_GRID_ALL = {**CASES_GRID, "index": ALL}  # the case grid, when it is on the page
 
 
 # ---- the address ---------------------------------------------------------------------------------
@@ -189,7 +194,9 @@ def layout(dept: str | None = None, period: str | None = None, stream: str | Non
                 title=t("ws.revenue.structure", lang)),
         section("revenue-level", lang, html.Div(id="wsr-level"), exports=(("revenue", "level"),),
                 title=t("ws.revenue.level", lang)),
-        section("revenue-cases", lang, html.Div(id="wsr-cases"), exports=(("revenue", "cases"),),
+        section("revenue-cases", lang, html.Div([html.Div(id="wsr-cases"), html.Div(id="wsr-case-detail",
+                                                                                    className="wsr-case-detail")]),
+                exports=(("revenue", "cases"),),
                 title=t("ws.revenue.cases_section", lang)),
         section("revenue-days", lang, html.Div(id="wsr-days"), exports=(("revenue", "days"),),
                 title=t("ws.revenue.days_section", lang)),
@@ -564,59 +571,58 @@ def _level_figure(df: pd.DataFrame, level: str, lang: str) -> Any:
     return html.Div(parts)
 
 
-CASE_VIEW = ("case_id", "discharge_date", "los_days", "drg_code", "charge_total", *[f"charge_{p}" for p in PARTS])
-DAY_VIEW = ("date", "visits", "emergency_visits", "revenue_total", *[f"revenue_{p}" for p in OP_PARTS])
-
-
-def column_label(col: str, lang: str) -> str:
-    for prefix in ("charge_", "revenue_"):
-        if col.startswith(prefix) and col.removeprefix(prefix) in PARTS:
-            return t(f"ws.revenue.part.{col.removeprefix(prefix)}", lang)
-    special = {"charge_total": "ws.revenue.charge_total", "revenue_total": "ws.revenue.total", "drg_code": "ws.revenue.drg",
-               "ward_id": "ws.revenue.ward", "group_id": "ws.revenue.group", "doctor_id": "ws.revenue.doctor",
-               "dept_id": "ws.revenue.department", "drg_zh": "ws.revenue.drg", "drg_en": "ws.revenue.drg"}
-    return t(special.get(col, f"ws.revenue.{col}"), lang)
-
-
-def _rows_table(df: pd.DataFrame, cols: tuple[str, ...], lang: str, table_id: str) -> html.Div:
-    money = {c for c in cols if c.startswith(("charge_", "revenue_"))}
-    head = html.Thead(html.Tr([html.Th(column_label(c, lang)) for c in cols]))
-    body = [html.Tr([html.Td(_money(r[c], lang) if c in money else ("" if pd.isna(r[c]) else str(r[c])),
-                             className="num" if c in money or c in ("los_days", "visits", "emergency_visits") else None)
-                     for c in cols]) for _, r in df.iterrows()]
-    return html.Div(html.Table([head, html.Tbody(body)], className="table table-sm dw-table wsr-rows-table", id=table_id),
-                    className="table-scroll wsr-rows-scroll")
-
-
 def _count_note(n: int, shown: int, lang: str) -> html.P:
-    text = t("ws.revenue.capped", lang, n=f"{n:,}", shown=shown, cap=f"{EXPORT_CAP:,}") if n > shown else \
+    text = t("ws.revenue.capped", lang, n=f"{n:,}", shown=f"{shown:,}", cap=f"{EXPORT_CAP:,}") if n > shown else \
         t("ws.revenue.all_shown", lang, n=f"{n:,}")
     return html.P(text, className="note wsr-count", id=f"wsr-count-{'x' if n > shown else 'all'}")
 
 
 def _cases(scope: Scope, path: DrillPath, stream: str, per: Period, lang: str) -> Any:
-    """The doctor's inpatient cases, biggest first, capped at ROW_CAP with the full count."""
+    """The doctor's inpatient cases in a virtualised grid, biggest first, with the full count."""
     cur = _periods(per)[0]
     n_cases, _ = row_counts(warehouse(), scope, cur, stream, path)
     cases = case_rows(warehouse(), scope, cur, stream, path)
     what = t("ws.revenue.part.bed" if stream == "bed" else "ws.revenue.charge_total", lang)
     return [html.H3(t("ws.revenue.cases_title", lang, what=what), className="wsr-level-title"),
             _count_note(n_cases, len(cases), lang),
-            _rows_table(cases, CASE_VIEW, lang, "wsr-cases-table") if len(cases) else
-            html.P(t("ws.revenue.no_rows", lang), className="note"),
+            html.P(t("ws.revenue.cases_hint", lang), className="note") if len(cases) else None,
+            case_grid(cases, lang) if len(cases) else html.P(t("ws.revenue.no_rows", lang), className="note"),
             html.P(t("ws.revenue.export_capped", lang, cap=f"{EXPORT_CAP:,}"), className="note")]
 
 
 def _days(scope: Scope, path: DrillPath, stream: str, per: Period, lang: str) -> Any:
-    """The doctor's outpatient days, biggest revenue first, capped at ROW_CAP with the full count."""
+    """The doctor's outpatient days in a virtualised grid, biggest revenue first, with the full count."""
     cur = _periods(per)[0]
     _, n_days = row_counts(warehouse(), scope, cur, stream, path)
     days = day_rows(warehouse(), scope, cur, stream, path)
     return [html.H3(t("ws.revenue.days_title", lang), className="wsr-level-title"),
             _count_note(n_days, len(days), lang),
-            _rows_table(days, DAY_VIEW, lang, "wsr-days-table") if len(days) else
-            html.P(t("ws.revenue.no_rows", lang), className="note"),
+            day_grid(days, lang) if len(days) else html.P(t("ws.revenue.no_rows", lang), className="note"),
             html.P(t("ws.revenue.export_capped", lang, cap=f"{EXPORT_CAP:,}"), className="note")]
+
+
+@callback(Output("wsr-case-detail", "children"), Input(CASES_GRID_ALL, "cellClicked"), State("wsr-state", "data"),
+          prevent_initial_call=True)
+@secured(roles=ROLES, departments=lambda _c, state: _state_dept(state))
+def open_case(clicked: list, state: Any) -> Any:
+    """A click on a case opens its detail: the case is looked up again behind the page's drill path,
+    period and scope, so a forged case id shows nothing of another place."""
+    cell = next((c for c in clicked or [] if isinstance(c, dict)), None)
+    case_id = _id(cell.get("rowId")) if cell else None
+    if case_id is None:
+        return no_update
+    lang = current_lang()
+    try:
+        path, _stream, per = resolve(state)
+    except UserError as exc:
+        return html.Div(str(exc), className="alert alert-warning", role="alert")
+    if path.level != "rows":
+        return no_update
+    scope, cur = current_scope(), _periods(per)[0]
+    case = case_detail(warehouse(), scope, cur, path, case_id)
+    code = case.iloc[0]["drg_code"] if not case.empty else None
+    peers = drg_peers(warehouse(), scope, cur, path.dept, code) if isinstance(code, str) and path.dept else None
+    return case_detail_view(case, peers, lang)
 
 
 # ---- export --------------------------------------------------------------------------------------
