@@ -59,13 +59,18 @@ def locale_text(lang: str) -> dict[str, str]:
     return {key.removeprefix("grid.ag."): t(key, lang) for key in GRID_TEXTS if key.startswith("grid.ag.")}
 
 
+def header_width(header: str) -> int:
+    """Pixels a header needs to show whole, with its sort and filter icons (CJK characters are wide)."""
+    return int(sum(14 if ord(c) >= 0x2E80 else 7.6 for c in header)) + 58
+
+
 def column_def(col: Column, lang: str) -> dict[str, Any]:
     """The AG Grid column definition of a column spec."""
     decimals = DECIMALS.get(col.kind, 0) if col.decimals is None else col.decimals
     numeric = col.kind not in ("text", "date")
     spec: dict[str, Any] = {
         "field": col.id, "colId": col.id, "headerName": col.header, "headerTooltip": col.header,
-        "sortable": True, "resizable": True, "minWidth": col.width or MIN_WIDTH[col.kind],
+        "sortable": True, "resizable": True, "minWidth": max(col.width or MIN_WIDTH[col.kind], header_width(col.header)),
         "filter": "agNumberColumnFilter" if numeric else ("agDateColumnFilter" if col.kind == "date" else
                                                            "agTextColumnFilter"),
         "valueFormatter": {"function": f"hdFormat(params.value, '{col.kind}', '{lang}', {decimals}, "

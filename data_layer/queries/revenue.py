@@ -336,3 +336,15 @@ def drg_peers(wh: Warehouse, scope: Scope, period: Period, dept_id: str, drg_cod
                    ip.discharge_date.between(period.start, period.end)))
     df = wh.frame(stmt)
     return _numeric(df, ["cases", "los_days", *_DETAIL_MONEY])
+
+
+def busiest_doctors(wh: Warehouse, scope: Scope, period: Period, limit: int = 1) -> pd.DataFrame:
+    """dept_id, group_id, doctor_id, cases: the doctors with the most discharges in the period within
+    the scope (the drill-down's heaviest page), the most first."""
+    stmt = (select(ip.dept_id, ip.group_id, ip.doctor_id, func.count().label("cases"))
+            .select_from(_IP_FROM)
+            .where(scope.clause(), dept_c.kind == "clinical", ip.discharge_date.between(period.start, period.end),
+                   ip.doctor_id.is_not(None), ip.group_id.is_not(None))
+            .group_by(ip.dept_id, ip.group_id, ip.doctor_id)
+            .order_by(desc(func.count()), ip.doctor_id).limit(limit))
+    return wh.frame(stmt)
