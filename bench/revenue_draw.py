@@ -33,7 +33,7 @@ TRACES = ("return Array.from(document.querySelectorAll('.js-plotly-plot'))"
 LONGEST = ("const done = arguments[arguments.length - 1]; let max = 0;"
            "const obs = new PerformanceObserver(l => l.getEntries().forEach(e => { max = Math.max(max, e.duration); }));"
            "obs.observe({type: 'longtask', buffered: true}); setTimeout(() => { obs.disconnect(); done(max / 1000); }, 100);")
-LEVEL = ("return document.querySelectorAll('#wsr-level-table tbody tr').length")
+LEVEL = "return document.querySelectorAll('.wsr-level-grid-table .ag-row, #wsr-level-table tbody tr').length"
 IDLE = "const done = arguments[arguments.length - 1]; setTimeout(() => requestAnimationFrame(() => done(1)), 0);"
 
 

@@ -14,6 +14,14 @@ from data_layer.queries.revenue import COST_PARTS, OP_PARTS, PARTS
 
 CASES_GRID = {"type": "wsr-cases-grid", "index": 0}  # pattern ids: a callback listens whether or not it is shown
 DAYS_GRID = {"type": "wsr-days-grid", "index": 0}
+LEVEL_GRID = {"type": "wsr-level-grid", "index": 0}
+TOTAL_ROW = "_total"  # the row id of the pinned total line (never a member)
+LEVEL_KINDS: dict[str, tuple[str, dict[str, Any]]] = {
+    "total": ("money", {"compact": True}), "share": ("percent", {}), "yoy": ("change", {"better": True}),
+    "mom": ("change", {"better": True}), "op_value": ("money", {"compact": True}),
+    "ip_value": ("money", {"compact": True}), "visits": ("integer", {}), "per_visit": ("money", {"decimals": 0}),
+    "cases": ("integer", {}), "bed_days": ("integer", {}), "per_case": ("money", {"decimals": 0}),
+    "per_bed_day": ("money", {"decimals": 0}), "drug_share": ("percent", {}), "material_share": ("percent", {})}
 
 
 def column_label(col: str, lang: str) -> str:
@@ -53,6 +61,16 @@ def day_grid(days: pd.DataFrame, lang: str) -> Any:
             Column("revenue_total", column_label("revenue_total", lang), "money"),
             *[Column(f"revenue_{p}", column_label(f"revenue_{p}", lang), "money") for p in OP_PARTS]]
     return data_grid(df, cols, lang, DAYS_GRID, row_id="row", class_name="wsr-days-grid")
+
+
+def level_grid(df: pd.DataFrame, cols: list[str], heads: dict[str, str], name_head: str, total: dict[str, Any],
+               lang: str) -> Any:
+    """The members of the level below (departments, wards, groups or doctors), one row each, with their
+    sum pinned underneath; a click on a row drills into that member (row id = its key)."""
+    columns = [Column("name", name_head, pinned=True, width=150),
+               *[Column(c, heads[c], LEVEL_KINDS[c][0], **LEVEL_KINDS[c][1]) for c in cols]]  # type: ignore[arg-type]
+    return data_grid(df, columns, lang, LEVEL_GRID, row_id="key", total={**total, "key": TOTAL_ROW},
+                     class_name="wsr-level-grid-table")
 
 
 # ---- the case detail -------------------------------------------------------------------------------

@@ -20,7 +20,7 @@ from flask import g
 
 from components.format import format_amount, format_change, format_points
 from components.i18n import t
-from components.revenue import CASES_GRID, case_grid, column_label, day_grid
+from components.revenue import CASES_GRID, LEVEL_GRID, TOTAL_ROW, case_grid, column_label, day_grid, level_grid
 from components.revenue import case_detail as case_detail_view
 from data_layer.errors import UserError
 from data_layer.periods import Period
@@ -70,7 +70,8 @@ KEYS = ("period", "stream", "dept", "by", "ward", "group", "doctor")
 COLOURS = ("#0072b2", "#e69f00", "#009e73", "#cc79a7", "#56b4e9", "#d55e00", "#f0e442", "#999999", "#000000")
 BAR_CAP = 30
 HIDDEN = {"display": "none"}
-CASES_GRID_ALL = {**CASES_GRID, "index": ALL}  # the case grid, when it is on the page
+CASES_GRID_ALL = {**CASES_GRID, "index": ALL}
+LEVEL_GRID_ALL = {**LEVEL_GRID, "index": ALL}  # the case grid, when it is on the page
 
 
 # ---- the address ---------------------------------------------------------------------------------
@@ -219,18 +220,19 @@ def pick(period: Any, stream: Any, by: Any, state: Any) -> Any:
 
 
 @callback(Output("_pages_location", "search", allow_duplicate=True),
-          Input({"type": "wsr-row", "key": ALL}, "n_clicks"), Input({"type": "wsr-bars", "index": ALL}, "clickData"),
+          Input(LEVEL_GRID_ALL, "cellClicked"), Input({"type": "wsr-bars", "index": ALL}, "clickData"),
           State("wsr-state", "data"), prevent_initial_call=True)
 @secured(roles=ROLES, departments=lambda _c, _d, state: _state_dept(state))
-def drill(clicks: list, bars: list, state: Any) -> Any:
+def drill(cells: list, bars: list, state: Any) -> Any:
     """A click on a row or a bar goes one level down (the next page checks the id again)."""
     trig = ctx.triggered_id
     if not isinstance(state, dict) or not isinstance(trig, dict):
         return no_update
-    if trig.get("type") == "wsr-row":
-        if not any(clicks or []):
+    if trig.get("type") == LEVEL_GRID["type"]:
+        cell = next((c for c in cells or [] if isinstance(c, dict)), None)
+        key = cell.get("rowId") if cell else None
+        if key == TOTAL_ROW:
             return no_update
-        key = trig.get("key")
     else:
         data = next((b for b in bars or [] if b), None)
         points = data.get("points") if isinstance(data, dict) else None
@@ -510,31 +512,12 @@ LEVEL_HEADS = {"total": "ws.revenue.total", "share": "ws.revenue.share", "yoy": 
                "material_share": "ws.revenue.material_share"}
 
 
-def _fmt(col: str, v: float, lang: str) -> str:
-    if col in ("share", "drug_share", "material_share"):
-        return f"{v * 100:.1f}%" if v == v else "—"
-    if col in ("yoy", "mom"):
-        return format_change(v)
-    if col in ("visits", "cases", "bed_days"):
-        return f"{v:,.0f}" if v == v else "—"
-    return _money(v, lang)
-
-
 def _level(scope: Scope, path: DrillPath, stream: str, per: Period, lang: str) -> Any:
     df = level_frame(scope, path, stream, per, lang)
     level = path.level
     if df.empty:
         return html.P(t("ws.revenue.no_members", lang), className="note")
     cols = _level_columns(path, stream)
-    head = html.Thead(html.Tr([html.Th(t(f"ws.revenue.{'department' if level == 'department' else level}", lang))]
-                              + [html.Th(t(LEVEL_HEADS[c], lang)) for c in cols]))
-    body = []
-    for _, r in df.iterrows():
-        trend = {"yoy": _trend(r["yoy"], True), "mom": _trend(r["mom"], True)}
-        body.append(html.Tr([html.Td(html.Button(r["name"], className="btn btn-link p-0 wsr-link"))] +
-                            [html.Td(_fmt(c, r[c], lang), className=f"num {trend.get(c, '')}".strip()) for c in cols],
-                            id={"type": "wsr-row", "key": r["key"]}, className="wsr-row", n_clicks=0,
-                            title=t("ws.revenue.click_hint", lang)))
     sums = df[["total", "op_value", "ip_value", "visits", "cases", "bed_days", "drug", "material"]].sum()
     tot_row = {"total": sums["total"], "share": 1.0 if sums["total"] else float("nan"),
                "yoy": _change(sums["total"], df["year_ago"].fillna(0).sum()),
@@ -543,11 +526,10 @@ def _level(scope: Scope, path: DrillPath, stream: str, per: Period, lang: str) -
                "per_visit": ratio(sums["op_value"], sums["visits"]), "cases": sums["cases"], "bed_days": sums["bed_days"],
                "per_case": ratio(sums["ip_value"], sums["cases"]), "per_bed_day": ratio(sums["ip_value"], sums["bed_days"]),
                "drug_share": ratio(sums["drug"], sums["total"]), "material_share": ratio(sums["material"], sums["total"])}
-    body.append(html.Tr([html.Th(t("ws.revenue.sum", lang))] + [html.Td(html.B(_fmt(c, tot_row[c], lang)), className="num")
-                                                                 for c in cols], className="wsr-total", id="wsr-level-total"))
+    table = level_grid(df, cols, {c: t(LEVEL_HEADS[c], lang) for c in cols},
+                       t(f"ws.revenue.{'department' if level == 'department' else level}", lang),
+                       {"name": t("ws.revenue.sum", lang), **{c: tot_row[c] for c in cols}}, lang)
     title = html.H3(t(f"ws.revenue.level.{level}", lang), className="wsr-level-title", id="wsr-level-title")
-    table = html.Div(html.Table([head, html.Tbody(body)], className="table table-sm dw-table wsr-level-table",
-                                id="wsr-level-table"), className="table-scroll")
     notes = [html.P(t("ws.revenue.click_hint", lang), className="note")]
     if (df["key"] == UNASSIGNED).any():
         notes.append(html.P(t("ws.revenue.unassigned_note", lang), className="note"))

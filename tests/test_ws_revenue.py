@@ -242,7 +242,7 @@ def test_the_page_renders_each_level_and_keeps_the_filters(server: Flask, demo_d
     crumbs = str(out["wsr-crumbs.children"])
     for part in ("stream=inpatient", "period=ytd", f"group={group}", "/workspace/revenue?"):
         assert part in crumbs  # every crumb keeps the period and the stream
-    assert "wsr-cases-table" in str(out["wsr-cases.children"])
+    assert _grid(out["wsr-cases.children"])["columnDefs"][0]["field"] == "case_id"  # the case grid
     assert out["ws-sec-revenue-level.style"] == {"display": "none"}
     # the ward branch says it counts inpatient revenue only, and refuses the outpatient stream
     status, out = _render(server, client, _state(dept="D001", by="ward"))
@@ -255,7 +255,8 @@ def test_clicking_a_row_goes_one_level_down_with_the_filters(server: Flask) -> N
     client = signed_in(server, "asst1")
     state = _state(stream="bed", period="last-month", dept="D001")
     status, out = post_callback(server, client, "_pages_location.search", [
-        {"id": {"type": "wsr-row", "key": "G0001"}, "property": "n_clicks", "value": 1},
+        {"id": {"type": "wsr-level-grid", "index": 0}, "property": "cellClicked",
+         "value": {"rowId": "G0001", "colId": "name", "rowIndex": 0, "value": "G0001"}},
         {"id": {"type": "wsr-bars", "index": 0}, "property": "clickData", "value": None}],
         [{"id": "wsr-state", "property": "data", "value": state}])
     assert status == 200
@@ -325,6 +326,9 @@ def test_chinese_export_headers(server: Flask) -> None:
     assert status == 200 and {"编码", "名称", "收入", "同比", "例均", "次均（门诊）"} <= set(df.columns)
 
 
+LEVEL_ROWS = ".wsr-level-grid-table .ag-pinned-left-cols-container .ag-row"  # the level's rows, by their names
+
+
 def _click(dash_duo, selector: str) -> None:
     """Click as a user does; if the figures drawing late move the target under the pointer, click it
     by script (the same click event, bubbling from the element)."""
@@ -349,13 +353,12 @@ def test_browser_walks_down_to_the_cases_and_back_up_by_the_breadcrumbs(dash_duo
     dash_duo.wait_for_element(".ws-tabs", timeout=30)
     dash_duo.driver.get(dash_duo.server.url + "/workspace/revenue?period=ytd&stream=inpatient&dept=D001")
     dash_duo.wait_for_text_to_equal("#wsr-level-title", "By medical group", timeout=30)
-    _click(dash_duo, "#wsr-level-table tbody tr.wsr-row")  # the biggest group
+    _click(dash_duo, f"{LEVEL_ROWS}[row-index='0'] .ag-cell")  # the biggest group
     dash_duo.wait_for_text_to_equal("#wsr-level-title", "By doctor", timeout=30)
     assert "group=" in dash_duo.driver.current_url and "stream=inpatient" in dash_duo.driver.current_url
-    _click(dash_duo, "#wsr-level-table tbody tr.wsr-row .wsr-link")  # the biggest doctor
-    dash_duo.wait_for_element("#wsr-cases-table", timeout=30)
+    _click(dash_duo, f"{LEVEL_ROWS}[row-index='0'] .ag-cell")  # the biggest doctor
+    dash_duo.wait_for_element(".wsr-cases-grid .ag-row", timeout=30)
     assert "doctor=" in dash_duo.driver.current_url
-    assert len(dash_duo.find_elements("#wsr-cases-table tbody tr")) > 0
     # back up: to the group (doctors), to the department (groups), to all my departments
     _click(dash_duo, "#wsr-crumb-member")
     dash_duo.wait_for_text_to_equal("#wsr-level-title", "By doctor", timeout=30)
@@ -543,9 +546,9 @@ def test_browser_walks_to_the_largest_doctor_and_opens_a_case(dash_duo, server, 
     _signed_in_browser(dash_duo, server)
     dash_duo.driver.get(dash_duo.server.url + f"/workspace/revenue?period=ytd&stream=all&dept={dept}")
     dash_duo.wait_for_text_to_equal("#wsr-level-title", "By medical group", timeout=30)
-    _click(dash_duo, f"#wsr-level-table tr[id*='\"key\":\"{group}\"'] .wsr-link")
+    _click(dash_duo, f"{LEVEL_ROWS}[row-id='{group}'] .ag-cell")
     dash_duo.wait_for_text_to_equal("#wsr-level-title", "By doctor", timeout=30)
-    _click(dash_duo, f"#wsr-level-table tr[id*='\"key\":\"{doctor}\"'] .wsr-link")
+    _click(dash_duo, f"{LEVEL_ROWS}[row-id='{doctor}'] .ag-cell")
     _assert_interactive(dash_duo, n)
     assert f"doctor={doctor}" in dash_duo.driver.current_url
     count = dash_duo.find_element("#wsr-count-all").text
