@@ -583,14 +583,15 @@ def _days(scope: Scope, path: DrillPath, stream: str, per: Period, lang: str) ->
             html.P(t("ws.revenue.export_capped", lang, cap=f"{EXPORT_CAP:,}"), className="note")]
 
 
-@callback(Output("wsr-case-detail", "children"), Input(CASES_GRID_ALL, "cellClicked"), State("wsr-state", "data"),
+@callback(Output("wsr-case-detail", "children"), Input(CASES_GRID_ALL, "selectedRows"), State("wsr-state", "data"),
           prevent_initial_call=True)
 @secured(roles=ROLES, departments=lambda _c, state: _state_dept(state))
-def open_case(clicked: list, state: Any) -> Any:
-    """A click on a case opens its detail: the case is looked up again behind the page's drill path,
-    period and scope, so a forged case id shows nothing of another place."""
-    cell = next((c for c in clicked or [] if isinstance(c, dict)), None)
-    case_id = _id(cell.get("rowId")) if cell else None
+def open_case(selected: list, state: Any) -> Any:
+    """Selecting a case (a click on its row, or Space on it from the keyboard) opens its detail: the
+    case is looked up again behind the page's drill path, period and scope, so a forged case id
+    shows nothing of another place."""
+    rows = next((r for r in selected or [] if isinstance(r, list) and r), None)
+    case_id = _id(rows[0].get("case_id")) if rows and isinstance(rows[0], dict) else None
     if case_id is None:
         return no_update
     lang = current_lang()

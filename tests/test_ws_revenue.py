@@ -465,8 +465,8 @@ def test_case_detail_comes_from_the_raw_row_and_the_groups_average(wh: Warehouse
 
 def _open_case(server: Flask, client, state: dict, case_id: str) -> tuple[int, dict]:
     return post_callback(server, client, "wsr-case-detail.children",
-                         [{"id": {"type": "wsr-cases-grid", "index": 0}, "property": "cellClicked",
-                           "value": {"rowId": case_id, "colId": "case_id", "rowIndex": 0, "value": case_id}}],
+                         [{"id": {"type": "wsr-cases-grid", "index": 0}, "property": "selectedRows",
+                           "value": [{"case_id": case_id}]}],
                          [{"id": "wsr-state", "property": "data", "value": state}])
 
 
@@ -553,12 +553,21 @@ def test_browser_walks_to_the_largest_doctor_and_opens_a_case(dash_duo, server, 
     assert f"doctor={doctor}" in dash_duo.driver.current_url
     count = dash_duo.find_element("#wsr-count-all").text
     assert f"{n:,}" in count  # every case is in the grid, though only a window of rows is drawn
-    # a click on a case opens its detail below the list
+    # a click on a case selects it and opens its detail below the list
     _click(dash_duo, ".wsr-cases-grid .ag-center-cols-container .ag-row[row-index='0'] .ag-cell[col-id='los_days']")
     dash_duo.wait_for_element("#wsr-case-title", timeout=30)
     first = dash_duo.find_element(".wsr-cases-grid .ag-pinned-left-cols-container .ag-row[row-index='0']").text.strip()
     assert first and first in dash_duo.find_element("#wsr-case-title").text
     assert dash_duo.find_element("#wsr-case-charges") and dash_duo.find_element("#wsr-case-costs")
+    # from the keyboard: down to the next case, Space opens it
+    from selenium.webdriver.common.action_chains import ActionChains
+    from selenium.webdriver.common.keys import Keys
+
+    second = dash_duo.find_element(".wsr-cases-grid .ag-pinned-left-cols-container .ag-row[row-index='1']").text.strip()
+    cell = dash_duo.find_element(".wsr-cases-grid .ag-center-cols-container .ag-row[row-index='0'] .ag-cell[col-id='los_days']")
+    dash_duo.driver.execute_script("arguments[0].focus()", cell)
+    ActionChains(dash_duo.driver).send_keys(Keys.ARROW_DOWN).pause(0.3).send_keys(Keys.SPACE).perform()
+    dash_duo.wait_for_contains_text("#wsr-case-title", second, timeout=30)
     # sorting by a header keeps the page live: the grid re-orders its rows by the raw numbers
     _click(dash_duo, ".wsr-cases-grid .ag-header-cell[col-id='los_days'] .ag-header-cell-label")
     dash_duo.wait_for_element(".wsr-cases-grid .ag-header-cell[col-id='los_days'][aria-sort='ascending']", timeout=10)
