@@ -20,6 +20,8 @@ from flask import g
 
 from components.format import format_amount, format_change, format_points
 from components.i18n import t
+from components.revenue import CASES_GRID, LEVEL_GRID, TOTAL_ROW, case_grid, column_label, day_grid, level_grid
+from components.revenue import case_detail as case_detail_view
 from data_layer.errors import UserError
 from data_layer.periods import Period
 from data_layer.queries.kpis import comparison_periods
@@ -30,10 +32,12 @@ from data_layer.queries.revenue import (
     STREAMS,
     UNASSIGNED,
     DrillPath,
+    case_detail,
     case_rows,
     check_path,
     combine,
     day_rows,
+    drg_peers,
     members,
     names,
     ratio,
@@ -66,6 +70,8 @@ KEYS = ("period", "stream", "dept", "by", "ward", "group", "doctor")
 COLOURS = ("#0072b2", "#e69f00", "#009e73", "#cc79a7", "#56b4e9", "#d55e00", "#f0e442", "#999999", "#000000")
 BAR_CAP = 30
 HIDDEN = {"display": "none"}
+CASES_GRID_ALL = {**CASES_GRID, "index": ALL}
+LEVEL_GRID_ALL = {**LEVEL_GRID, "index": ALL}  # the case grid, when it is on the page
 
 
 # ---- the address ---------------------------------------------------------------------------------
@@ -189,7 +195,9 @@ def layout(dept: str | None = None, period: str | None = None, stream: str | Non
                 title=t("ws.revenue.structure", lang)),
         section("revenue-level", lang, html.Div(id="wsr-level"), exports=(("revenue", "level"),),
                 title=t("ws.revenue.level", lang)),
-        section("revenue-cases", lang, html.Div(id="wsr-cases"), exports=(("revenue", "cases"),),
+        section("revenue-cases", lang, html.Div([html.Div(id="wsr-cases"), html.Div(id="wsr-case-detail",
+                                                                                    className="wsr-case-detail")]),
+                exports=(("revenue", "cases"),),
                 title=t("ws.revenue.cases_section", lang)),
         section("revenue-days", lang, html.Div(id="wsr-days"), exports=(("revenue", "days"),),
                 title=t("ws.revenue.days_section", lang)),
@@ -212,18 +220,19 @@ def pick(period: Any, stream: Any, by: Any, state: Any) -> Any:
 
 
 @callback(Output("_pages_location", "search", allow_duplicate=True),
-          Input({"type": "wsr-row", "key": ALL}, "n_clicks"), Input({"type": "wsr-bars", "index": ALL}, "clickData"),
+          Input(LEVEL_GRID_ALL, "cellClicked"), Input({"type": "wsr-bars", "index": ALL}, "clickData"),
           State("wsr-state", "data"), prevent_initial_call=True)
 @secured(roles=ROLES, departments=lambda _c, _d, state: _state_dept(state))
-def drill(clicks: list, bars: list, state: Any) -> Any:
+def drill(cells: list, bars: list, state: Any) -> Any:
     """A click on a row or a bar goes one level down (the next page checks the id again)."""
     trig = ctx.triggered_id
     if not isinstance(state, dict) or not isinstance(trig, dict):
         return no_update
-    if trig.get("type") == "wsr-row":
-        if not any(clicks or []):
+    if trig.get("type") == LEVEL_GRID["type"]:
+        cell = next((c for c in cells or [] if isinstance(c, dict)), None)
+        key = cell.get("rowId") if cell else None
+        if key == TOTAL_ROW:
             return no_update
-        key = trig.get("key")
     else:
         data = next((b for b in bars or [] if b), None)
         points = data.get("points") if isinstance(data, dict) else None
@@ -503,31 +512,12 @@ LEVEL_HEADS = {"total": "ws.revenue.total", "share": "ws.revenue.share", "yoy": 
                "material_share": "ws.revenue.material_share"}
 
 
-def _fmt(col: str, v: float, lang: str) -> str:
-    if col in ("share", "drug_share", "material_share"):
-        return f"{v * 100:.1f}%" if v == v else "—"
-    if col in ("yoy", "mom"):
-        return format_change(v)
-    if col in ("visits", "cases", "bed_days"):
-        return f"{v:,.0f}" if v == v else "—"
-    return _money(v, lang)
-
-
 def _level(scope: Scope, path: DrillPath, stream: str, per: Period, lang: str) -> Any:
     df = level_frame(scope, path, stream, per, lang)
     level = path.level
     if df.empty:
         return html.P(t("ws.revenue.no_members", lang), className="note")
     cols = _level_columns(path, stream)
-    head = html.Thead(html.Tr([html.Th(t(f"ws.revenue.{'department' if level == 'department' else level}", lang))]
-                              + [html.Th(t(LEVEL_HEADS[c], lang)) for c in cols]))
-    body = []
-    for _, r in df.iterrows():
-        trend = {"yoy": _trend(r["yoy"], True), "mom": _trend(r["mom"], True)}
-        body.append(html.Tr([html.Td(html.Button(r["name"], className="btn btn-link p-0 wsr-link"))] +
-                            [html.Td(_fmt(c, r[c], lang), className=f"num {trend.get(c, '')}".strip()) for c in cols],
-                            id={"type": "wsr-row", "key": r["key"]}, className="wsr-row", n_clicks=0,
-                            title=t("ws.revenue.click_hint", lang)))
     sums = df[["total", "op_value", "ip_value", "visits", "cases", "bed_days", "drug", "material"]].sum()
     tot_row = {"total": sums["total"], "share": 1.0 if sums["total"] else float("nan"),
                "yoy": _change(sums["total"], df["year_ago"].fillna(0).sum()),
@@ -536,11 +526,10 @@ def _level(scope: Scope, path: DrillPath, stream: str, per: Period, lang: str) -
                "per_visit": ratio(sums["op_value"], sums["visits"]), "cases": sums["cases"], "bed_days": sums["bed_days"],
                "per_case": ratio(sums["ip_value"], sums["cases"]), "per_bed_day": ratio(sums["ip_value"], sums["bed_days"]),
                "drug_share": ratio(sums["drug"], sums["total"]), "material_share": ratio(sums["material"], sums["total"])}
-    body.append(html.Tr([html.Th(t("ws.revenue.sum", lang))] + [html.Td(html.B(_fmt(c, tot_row[c], lang)), className="num")
-                                                                 for c in cols], className="wsr-total", id="wsr-level-total"))
+    table = level_grid(df, cols, {c: t(LEVEL_HEADS[c], lang) for c in cols},
+                       t(f"ws.revenue.{'department' if level == 'department' else level}", lang),
+                       {"name": t("ws.revenue.sum", lang), **{c: tot_row[c] for c in cols}}, lang)
     title = html.H3(t(f"ws.revenue.level.{level}", lang), className="wsr-level-title", id="wsr-level-title")
-    table = html.Div(html.Table([head, html.Tbody(body)], className="table table-sm dw-table wsr-level-table",
-                                id="wsr-level-table"), className="table-scroll")
     notes = [html.P(t("ws.revenue.click_hint", lang), className="note")]
     if (df["key"] == UNASSIGNED).any():
         notes.append(html.P(t("ws.revenue.unassigned_note", lang), className="note"))
@@ -564,59 +553,59 @@ def _level_figure(df: pd.DataFrame, level: str, lang: str) -> Any:
     return html.Div(parts)
 
 
-CASE_VIEW = ("case_id", "discharge_date", "los_days", "drg_code", "charge_total", *[f"charge_{p}" for p in PARTS])
-DAY_VIEW = ("date", "visits", "emergency_visits", "revenue_total", *[f"revenue_{p}" for p in OP_PARTS])
-
-
-def column_label(col: str, lang: str) -> str:
-    for prefix in ("charge_", "revenue_"):
-        if col.startswith(prefix) and col.removeprefix(prefix) in PARTS:
-            return t(f"ws.revenue.part.{col.removeprefix(prefix)}", lang)
-    special = {"charge_total": "ws.revenue.charge_total", "revenue_total": "ws.revenue.total", "drg_code": "ws.revenue.drg",
-               "ward_id": "ws.revenue.ward", "group_id": "ws.revenue.group", "doctor_id": "ws.revenue.doctor",
-               "dept_id": "ws.revenue.department", "drg_zh": "ws.revenue.drg", "drg_en": "ws.revenue.drg"}
-    return t(special.get(col, f"ws.revenue.{col}"), lang)
-
-
-def _rows_table(df: pd.DataFrame, cols: tuple[str, ...], lang: str, table_id: str) -> html.Div:
-    money = {c for c in cols if c.startswith(("charge_", "revenue_"))}
-    head = html.Thead(html.Tr([html.Th(column_label(c, lang)) for c in cols]))
-    body = [html.Tr([html.Td(_money(r[c], lang) if c in money else ("" if pd.isna(r[c]) else str(r[c])),
-                             className="num" if c in money or c in ("los_days", "visits", "emergency_visits") else None)
-                     for c in cols]) for _, r in df.iterrows()]
-    return html.Div(html.Table([head, html.Tbody(body)], className="table table-sm dw-table wsr-rows-table", id=table_id),
-                    className="table-scroll wsr-rows-scroll")
-
-
 def _count_note(n: int, shown: int, lang: str) -> html.P:
-    text = t("ws.revenue.capped", lang, n=f"{n:,}", shown=shown, cap=f"{EXPORT_CAP:,}") if n > shown else \
+    text = t("ws.revenue.capped", lang, n=f"{n:,}", shown=f"{shown:,}", cap=f"{EXPORT_CAP:,}") if n > shown else \
         t("ws.revenue.all_shown", lang, n=f"{n:,}")
     return html.P(text, className="note wsr-count", id=f"wsr-count-{'x' if n > shown else 'all'}")
 
 
 def _cases(scope: Scope, path: DrillPath, stream: str, per: Period, lang: str) -> Any:
-    """The doctor's inpatient cases, biggest first, capped at ROW_CAP with the full count."""
+    """The doctor's inpatient cases in a virtualised grid, biggest first, with the full count."""
     cur = _periods(per)[0]
     n_cases, _ = row_counts(warehouse(), scope, cur, stream, path)
     cases = case_rows(warehouse(), scope, cur, stream, path)
     what = t("ws.revenue.part.bed" if stream == "bed" else "ws.revenue.charge_total", lang)
     return [html.H3(t("ws.revenue.cases_title", lang, what=what), className="wsr-level-title"),
             _count_note(n_cases, len(cases), lang),
-            _rows_table(cases, CASE_VIEW, lang, "wsr-cases-table") if len(cases) else
-            html.P(t("ws.revenue.no_rows", lang), className="note"),
+            html.P(t("ws.revenue.cases_hint", lang), className="note") if len(cases) else None,
+            case_grid(cases, lang) if len(cases) else html.P(t("ws.revenue.no_rows", lang), className="note"),
             html.P(t("ws.revenue.export_capped", lang, cap=f"{EXPORT_CAP:,}"), className="note")]
 
 
 def _days(scope: Scope, path: DrillPath, stream: str, per: Period, lang: str) -> Any:
-    """The doctor's outpatient days, biggest revenue first, capped at ROW_CAP with the full count."""
+    """The doctor's outpatient days in a virtualised grid, biggest revenue first, with the full count."""
     cur = _periods(per)[0]
     _, n_days = row_counts(warehouse(), scope, cur, stream, path)
     days = day_rows(warehouse(), scope, cur, stream, path)
     return [html.H3(t("ws.revenue.days_title", lang), className="wsr-level-title"),
             _count_note(n_days, len(days), lang),
-            _rows_table(days, DAY_VIEW, lang, "wsr-days-table") if len(days) else
-            html.P(t("ws.revenue.no_rows", lang), className="note"),
+            day_grid(days, lang) if len(days) else html.P(t("ws.revenue.no_rows", lang), className="note"),
             html.P(t("ws.revenue.export_capped", lang, cap=f"{EXPORT_CAP:,}"), className="note")]
+
+
+@callback(Output("wsr-case-detail", "children"), Input(CASES_GRID_ALL, "selectedRows"), State("wsr-state", "data"),
+          prevent_initial_call=True)
+@secured(roles=ROLES, departments=lambda _c, state: _state_dept(state))
+def open_case(selected: list, state: Any) -> Any:
+    """Selecting a case (a click on its row, or Space on it from the keyboard) opens its detail: the
+    case is looked up again behind the page's drill path, period and scope, so a forged case id
+    shows nothing of another place."""
+    rows = next((r for r in selected or [] if isinstance(r, list) and r), None)
+    case_id = _id(rows[0].get("case_id")) if rows and isinstance(rows[0], dict) else None
+    if case_id is None:
+        return no_update
+    lang = current_lang()
+    try:
+        path, _stream, per = resolve(state)
+    except UserError as exc:
+        return html.Div(str(exc), className="alert alert-warning", role="alert")
+    if path.level != "rows":
+        return no_update
+    scope, cur = current_scope(), _periods(per)[0]
+    case = case_detail(warehouse(), scope, cur, path, case_id)
+    code = case.iloc[0]["drg_code"] if not case.empty else None
+    peers = drg_peers(warehouse(), scope, cur, path.dept, code) if isinstance(code, str) and path.dept else None
+    return case_detail_view(case, peers, lang)
 
 
 # ---- export --------------------------------------------------------------------------------------

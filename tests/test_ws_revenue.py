@@ -242,7 +242,7 @@ def test_the_page_renders_each_level_and_keeps_the_filters(server: Flask, demo_d
     crumbs = str(out["wsr-crumbs.children"])
     for part in ("stream=inpatient", "period=ytd", f"group={group}", "/workspace/revenue?"):
         assert part in crumbs  # every crumb keeps the period and the stream
-    assert "wsr-cases-table" in str(out["wsr-cases.children"])
+    assert _grid(out["wsr-cases.children"])["columnDefs"][0]["field"] == "case_id"  # the case grid
     assert out["ws-sec-revenue-level.style"] == {"display": "none"}
     # the ward branch says it counts inpatient revenue only, and refuses the outpatient stream
     status, out = _render(server, client, _state(dept="D001", by="ward"))
@@ -255,7 +255,8 @@ def test_clicking_a_row_goes_one_level_down_with_the_filters(server: Flask) -> N
     client = signed_in(server, "asst1")
     state = _state(stream="bed", period="last-month", dept="D001")
     status, out = post_callback(server, client, "_pages_location.search", [
-        {"id": {"type": "wsr-row", "key": "G0001"}, "property": "n_clicks", "value": 1},
+        {"id": {"type": "wsr-level-grid", "index": 0}, "property": "cellClicked",
+         "value": {"rowId": "G0001", "colId": "name", "rowIndex": 0, "value": "G0001"}},
         {"id": {"type": "wsr-bars", "index": 0}, "property": "clickData", "value": None}],
         [{"id": "wsr-state", "property": "data", "value": state}])
     assert status == 200
@@ -326,6 +327,9 @@ def test_chinese_export_headers(server: Flask) -> None:
     assert status == 200 and {"编码", "名称", "收入", "同比 (%)", "例均", "次均（门诊）"} <= set(df.columns)
 
 
+LEVEL_ROWS = ".wsr-level-grid-table .ag-pinned-left-cols-container .ag-row"  # the level's rows, by their names
+
+
 def _click(dash_duo, selector: str) -> None:
     """Click as a user does; if the figures drawing late move the target under the pointer, click it
     by script (the same click event, bubbling from the element)."""
@@ -350,13 +354,12 @@ def test_browser_walks_down_to_the_cases_and_back_up_by_the_breadcrumbs(dash_duo
     dash_duo.wait_for_element(".ws-tabs", timeout=30)
     dash_duo.driver.get(dash_duo.server.url + "/workspace/revenue?period=ytd&stream=inpatient&dept=D001")
     dash_duo.wait_for_text_to_equal("#wsr-level-title", "By medical group", timeout=30)
-    _click(dash_duo, "#wsr-level-table tbody tr.wsr-row")  # the biggest group
+    _click(dash_duo, f"{LEVEL_ROWS}[row-index='0'] .ag-cell")  # the biggest group
     dash_duo.wait_for_text_to_equal("#wsr-level-title", "By doctor", timeout=30)
     assert "group=" in dash_duo.driver.current_url and "stream=inpatient" in dash_duo.driver.current_url
-    _click(dash_duo, "#wsr-level-table tbody tr.wsr-row .wsr-link")  # the biggest doctor
-    dash_duo.wait_for_element("#wsr-cases-table", timeout=30)
+    _click(dash_duo, f"{LEVEL_ROWS}[row-index='0'] .ag-cell")  # the biggest doctor
+    dash_duo.wait_for_element(".wsr-cases-grid .ag-row", timeout=30)
     assert "doctor=" in dash_duo.driver.current_url
-    assert len(dash_duo.find_elements("#wsr-cases-table tbody tr")) > 0
     # back up: to the group (doctors), to the department (groups), to all my departments
     _click(dash_duo, "#wsr-crumb-member")
     dash_duo.wait_for_text_to_equal("#wsr-level-title", "By doctor", timeout=30)
@@ -368,4 +371,213 @@ def test_browser_walks_down_to_the_cases_and_back_up_by_the_breadcrumbs(dash_duo
     assert "dept=" not in dash_duo.driver.current_url
     dash_duo.driver.back()  # the back button returns to the department
     dash_duo.wait_for_text_to_equal("#wsr-level-title", "By medical group", timeout=30)
+    assert [e for e in dash_duo.get_logs() if e.get("level") == "SEVERE"] == []
+
+
+# ---- the grid, the case detail and the largest doctor ---------------------------------------------
+
+def _largest_doctor(demo_data, depts: tuple[str, ...] = ("D001", "D002", "D003")) -> tuple[str, str, str, int]:
+    """(department, group, doctor, cases this year) of the doctor with the most discharges this year
+    among `depts`, counted over the raw rows."""
+    cases = _raw(demo_data, "fact_inpatient_case", "discharge_date")
+    mine = cases[cases["dept_id"].isin(depts) & (cases["discharge_date"] >= pd.Timestamp(YTD.start))
+                 & cases["doctor_id"].notna() & cases["group_id"].notna()]
+    top = mine.groupby(["dept_id", "group_id", "doctor_id"]).size().sort_values(ascending=False, kind="stable")
+    (dept, group, doctor), n = top.index[0], int(top.iloc[0])
+    return dept, group, doctor, n
+
+
+def _grid(component) -> dict:
+    """The first AG Grid in a rendered component tree, as the renderer receives it."""
+    if isinstance(component, dict):
+        if component.get("type") == "AgGrid":
+            return component["props"]
+        for v in component.get("props", {}).values() if "props" in component else component.values():
+            found = _grid(v)
+            if found:
+                return found
+    if isinstance(component, list):
+        for v in component:
+            found = _grid(v)
+            if found:
+                return found
+    return {}
+
+
+def test_grid_columns_format_sort_and_filter_in_the_readers_language() -> None:
+    from components.grid import Column, column_def, data_grid, grid_height, locale_text
+
+    df = pd.DataFrame({"id": ["a", "b"], "n": [1200, float("nan")], "money": [12345.678, 2.0], "share": [0.1234, None],
+                       "day": [date(2026, 3, 1), None]})
+    cols = [Column("id", "编码", pinned=True), Column("n", "数", "integer"), Column("money", "金额", "money", compact=True),
+            Column("share", "占比", "percent"), Column("day", "日期", "date")]
+    grid = data_grid(df, cols, "zh", "g", row_id="id")
+    defs = {d["field"]: d for d in grid.columnDefs}
+    assert defs["id"]["pinned"] == "left" and defs["id"]["filter"] == "agTextColumnFilter"
+    assert defs["n"]["filter"] == "agNumberColumnFilter" and "'integer', 'zh', 0" in defs["n"]["valueFormatter"]["function"]
+    assert "'money', 'zh', 2, true" in defs["money"]["valueFormatter"]["function"]
+    assert "'percent', 'zh', 1" in defs["share"]["valueFormatter"]["function"]
+    assert defs["day"]["filter"] == "agDateColumnFilter"
+    assert all(d["sortable"] for d in grid.columnDefs)
+    # raw values travel (they sort and filter as numbers); NaN and missing dates are null, dates ISO
+    assert grid.rowData == [{"id": "a", "n": 1200, "money": 12345.678, "share": 0.1234, "day": "2026-03-01"},
+                            {"id": "b", "n": None, "money": 2.0, "share": None, "day": None}]
+    assert grid.getRowId == "params.data.id"
+    # the header stays while the rows scroll inside a bounded height, whatever the row count
+    assert grid_height(10_000) == grid_height(14) < 600 and grid_height(0) >= grid_height(3)
+    # AG Grid's chrome speaks the page's language
+    zh, en = locale_text("zh"), locale_text("en")
+    assert zh["noRowsToShow"] == "没有数据" and en["noRowsToShow"] == "No rows to show"
+    assert grid.dashGridOptions["localeText"] == zh
+    ascii_words = [k for k, v in zh.items()  # screen-reader hints may name keys (Alt, Ctrl, Enter)
+                   if not k.startswith("aria") and any(c.isascii() and c.isalpha() for c in v)]
+    assert ascii_words == [], f"English left in the Chinese grid chrome: {ascii_words}"
+    with pytest.raises(ValueError):
+        column_def(Column("x", "x", "yuan"), "en")  # type: ignore[arg-type]
+
+
+def test_case_detail_comes_from_the_raw_row_and_the_groups_average(wh: Warehouse, demo_data) -> None:
+    from data_layer.queries.revenue import case_detail, drg_peers
+
+    dept, group, doctor, _ = _largest_doctor(demo_data)
+    path = DrillPath(dept, group=group, doctor=doctor)
+    cases = case_rows(wh, MINE, YTD, "all", path)
+    case_id = cases.iloc[0]["case_id"]
+    got = case_detail(wh, MINE, YTD, path, case_id)
+    raw = _raw(demo_data, "fact_inpatient_case", "discharge_date").set_index("case_id").loc[case_id]
+    assert len(got) == 1 and got.iloc[0]["doctor_id"] == doctor and got.iloc[0]["group_id"] == group
+    for col in ("charge_total", "charge_drug", "cost_total", "cost_personnel", "drg_payment"):
+        assert got.iloc[0][col] == pytest.approx(float(raw[col]), abs=0.01)
+    drg = demo_data.tables["dim_drg"].set_index("drg_code").loc[raw["drg_code"]]
+    assert got.iloc[0]["ref_los_days"] == pytest.approx(float(drg["ref_los_days"]))
+    peers = drg_peers(wh, MINE, YTD, dept, raw["drg_code"])
+    allc = _raw(demo_data, "fact_inpatient_case", "discharge_date")
+    same = allc[(allc["dept_id"] == dept) & (allc["drg_code"] == raw["drg_code"])
+                & (allc["discharge_date"] >= pd.Timestamp(YTD.start)) & (allc["discharge_date"] <= pd.Timestamp(YTD.end))]
+    assert int(peers.iloc[0]["cases"]) == len(same)
+    assert peers.iloc[0]["charge_material"] == pytest.approx(same["charge_material"].mean(), abs=0.01)
+    # a case of another doctor, another department, or outside the scope does not come back
+    other = allc[(allc["dept_id"] == dept) & (allc["doctor_id"] != doctor)].iloc[0]["case_id"]
+    assert case_detail(wh, MINE, YTD, path, other).empty
+    d004 = allc[allc["dept_id"] == "D004"].iloc[0]
+    assert case_detail(wh, MINE, YTD, DrillPath("D004", group=d004["group_id"], doctor=d004["doctor_id"]),
+                       d004["case_id"]).empty
+
+
+def _open_case(server: Flask, client, state: dict, case_id: str) -> tuple[int, dict]:
+    return post_callback(server, client, "wsr-case-detail.children",
+                         [{"id": {"type": "wsr-cases-grid", "index": 0}, "property": "selectedRows",
+                           "value": [{"case_id": case_id}]}],
+                         [{"id": "wsr-state", "property": "data", "value": state}])
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_the_largest_doctor_gets_a_grid_and_a_click_opens_the_case(server: Flask, demo_data, lang: str) -> None:
+    dept, group, doctor, n = _largest_doctor(demo_data)
+    client = signed_in(server, "asst1", lang)
+    state = _state(dept=dept, group=group, doctor=doctor)
+    status, out = _render(server, client, state)
+    assert status == 200
+    grid = _grid(out["wsr-cases.children"])
+    assert grid and len(grid["rowData"]) == n  # every case of the doctor, virtualised by the grid
+    assert grid["dashGridOptions"]["localeText"]["noRowsToShow"] == ("没有数据" if lang == "zh" else "No rows to show")
+    assert "wsr-cases-table" not in str(out["wsr-cases.children"])  # no hand-built table of hundreds of rows
+    case_id = grid["rowData"][0]["case_id"]
+    status, out = _open_case(server, client, state, case_id)
+    assert status == 200
+    detail = texts(out["wsr-case-detail.children"])
+    assert case_id in detail
+    raw = _raw(demo_data, "fact_inpatient_case", "discharge_date").set_index("case_id").loc[case_id]
+    assert f"{float(raw['charge_total']):,.2f}" in detail and f"{float(raw['cost_total']):,.2f}" in detail
+    assert raw["drg_code"] in detail
+    if lang == "zh":
+        assert "费用构成" in detail and "Charges" not in detail
+
+
+def test_a_forged_case_click_shows_nothing_of_another_place(server: Flask, demo_data) -> None:
+    dept, group, doctor, _ = _largest_doctor(demo_data)
+    client = signed_in(server, "asst1")
+    cases = _raw(demo_data, "fact_inpatient_case", "discharge_date")
+    d004 = cases[(cases["dept_id"] == "D004") & (cases["discharge_date"] >= pd.Timestamp(YTD.start))].iloc[0]
+    # another department's case under my doctor's page: refused with a message, no figure of it
+    status, out = _open_case(server, client, _state(dept=dept, group=group, doctor=doctor), d004["case_id"])
+    assert status == 200
+    shown = texts(out["wsr-case-detail.children"])
+    assert "does not belong" in shown and d004["case_id"] not in shown
+    assert f"{float(d004['charge_total']):,.2f}" not in shown
+    # the page of the other department itself: the callback refuses
+    status, _ = _open_case(server, client, _state(dept="D004", group=d004["group_id"], doctor=d004["doctor_id"]),
+                           d004["case_id"])
+    assert status == 403
+
+
+TRACE_BOUND = 12  # no figure on the page draws more traces than this, whatever the number of rows
+ROWS_DRAWN = "return document.querySelectorAll('.wsr-cases-grid .ag-center-cols-container .ag-row').length"
+TRACES = ("return Array.from(document.querySelectorAll('.js-plotly-plot'))"
+          ".filter(p => p.data && p.querySelector('.main-svg')).map(p => p.data.length)")
+
+
+def _signed_in_browser(dash_duo, server) -> None:
+    serve(dash_duo, server)
+    dash_duo.driver.get(dash_duo.server.url + "/login")
+    dash_duo.wait_for_element("#login-form", timeout=10)
+    dash_duo.find_element("#username").send_keys("asst1")
+    dash_duo.find_element("#password").send_keys(PASSWORD)
+    dash_duo.find_element("#login-submit").click()
+    dash_duo.wait_for_element(".ws-tabs", timeout=30)
+
+
+def _assert_interactive(dash_duo, n_cases: int) -> None:
+    """The case grid draws a window of rows, not every case, and every figure has bounded traces."""
+    dash_duo.wait_for_element(".wsr-cases-grid .ag-center-cols-container .ag-row", timeout=60)
+    drawn = dash_duo.driver.execute_script(ROWS_DRAWN)
+    assert 0 < drawn < n_cases and drawn <= 40, (drawn, n_cases)
+    dash_duo.wait_for_element("#wsr-structure-chart .main-svg", timeout=60)
+    traces = dash_duo.driver.execute_script(TRACES)
+    assert traces and max(traces) <= TRACE_BOUND, traces
+
+
+@pytest.mark.browser
+def test_browser_walks_to_the_largest_doctor_and_opens_a_case(dash_duo, server, demo_data) -> None:
+    """As an assistant: department → the largest doctor's group → the largest doctor (most cases this
+    year); the page is interactive (a window of grid rows, bounded traces) and a click on a case opens
+    it; the doctor's address opened directly works the same."""
+    dept, group, doctor, n = _largest_doctor(demo_data)
+    assert n > 60  # more cases than a grid window, so the row count below proves the virtualisation
+    _signed_in_browser(dash_duo, server)
+    dash_duo.driver.get(dash_duo.server.url + f"/workspace/revenue?period=ytd&stream=all&dept={dept}")
+    dash_duo.wait_for_text_to_equal("#wsr-level-title", "By medical group", timeout=30)
+    _click(dash_duo, f"{LEVEL_ROWS}[row-id='{group}'] .ag-cell")
+    dash_duo.wait_for_text_to_equal("#wsr-level-title", "By doctor", timeout=30)
+    _click(dash_duo, f"{LEVEL_ROWS}[row-id='{doctor}'] .ag-cell")
+    _assert_interactive(dash_duo, n)
+    assert f"doctor={doctor}" in dash_duo.driver.current_url
+    count = dash_duo.find_element("#wsr-count-all").text
+    assert f"{n:,}" in count  # every case is in the grid, though only a window of rows is drawn
+    # a click on a case selects it and opens its detail below the list
+    _click(dash_duo, ".wsr-cases-grid .ag-center-cols-container .ag-row[row-index='0'] .ag-cell[col-id='los_days']")
+    dash_duo.wait_for_element("#wsr-case-title", timeout=30)
+    first = dash_duo.find_element(".wsr-cases-grid .ag-pinned-left-cols-container .ag-row[row-index='0']").text.strip()
+    assert first and first in dash_duo.find_element("#wsr-case-title").text
+    assert dash_duo.find_element("#wsr-case-charges") and dash_duo.find_element("#wsr-case-costs")
+    # from the keyboard: down to the next case, Space opens it
+    from selenium.webdriver.common.action_chains import ActionChains
+    from selenium.webdriver.common.keys import Keys
+
+    second = dash_duo.find_element(".wsr-cases-grid .ag-pinned-left-cols-container .ag-row[row-index='1']").text.strip()
+    cell = dash_duo.find_element(".wsr-cases-grid .ag-center-cols-container .ag-row[row-index='0'] .ag-cell[col-id='los_days']")
+    dash_duo.driver.execute_script("arguments[0].focus()", cell)
+    ActionChains(dash_duo.driver).send_keys(Keys.ARROW_DOWN).pause(0.3).send_keys(Keys.SPACE).perform()
+    dash_duo.wait_for_contains_text("#wsr-case-title", second, timeout=30)
+    # sorting by a header keeps the page live: the grid re-orders its rows by the raw numbers
+    _click(dash_duo, ".wsr-cases-grid .ag-header-cell[col-id='los_days'] .ag-header-cell-label")
+    dash_duo.wait_for_element(".wsr-cases-grid .ag-header-cell[col-id='los_days'][aria-sort='ascending']", timeout=10)
+    stays = [int(e.text.replace(",", "")) for e in dash_duo.find_elements(
+        ".wsr-cases-grid .ag-center-cols-container .ag-row .ag-cell[col-id='los_days']")]
+    top = dash_duo.find_element(".wsr-cases-grid .ag-center-cols-container .ag-row[row-index='0'] .ag-cell[col-id='los_days']")
+    assert stays and int(top.text.replace(",", "")) == min(stays)  # the shortest stay comes first
+    # the deep link: the doctor's address opened directly
+    dash_duo.driver.get(dash_duo.server.url + f"/workspace/revenue?period=ytd&stream=all&dept={dept}&by=group"
+                        f"&group={group}&doctor={doctor}")
+    _assert_interactive(dash_duo, n)
     assert [e for e in dash_duo.get_logs() if e.get("level") == "SEVERE"] == []

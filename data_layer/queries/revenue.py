@@ -37,7 +37,7 @@ BRANCHES = ("group", "ward")
 PARTS = ("drug", "material", "exam", "lab", "treatment", "surgery", "nursing", "bed", "other")
 OP_PARTS = ("drug", "material", "exam", "lab", "treatment", "other")
 UNASSIGNED = "_none"  # the key of the "unassigned" (未分配) member: no group, or no doctor
-ROW_CAP = 500  # rows shown on screen, biggest first
+ROW_CAP = 5_000  # rows sent to the screen's grid (virtualised), biggest first
 EXPORT_CAP = 100_000  # rows in an export
 VOLUMES = ("cases", "bed_days", "visits")
 NUMERIC = (*VOLUMES, "ip_total", *(f"ip_{p}" for p in PARTS), "op_total", *(f"op_{p}" for p in OP_PARTS))
@@ -241,7 +241,7 @@ def check_path(wh: Warehouse, scope: Scope, path: DrillPath) -> str | None:
 
 _CASE_COLS = (ip.case_id, ip.admit_date, ip.discharge_date, ip.los_days, ip.ward_id, ip.group_id, ip.doctor_id,
               ip.drg_code, dim_drg.c.name_zh.label("drg_zh"), dim_drg.c.name_en.label("drg_en"), ip.charge_total,
-              *[getattr(ip, f"charge_{p}") for p in PARTS])
+              *[getattr(ip, f"charge_{p}") for p in PARTS], ip.drg_payment, ip.cost_total)
 
 
 @memoized
@@ -257,8 +257,9 @@ def case_rows(wh: Warehouse, scope: Scope, period: Period, stream: str, path: Dr
             .select_from(_IP_FROM.outerjoin(dim_drg, ip.drg_code == dim_drg.c.drg_code))
             .where(and_(*_ip_where(scope, period, path))).order_by(desc(order), ip.case_id).limit(limit))
     df = wh.frame(stmt)
-    df = _numeric(df, ["los_days", "charge_total", *[f"charge_{p}" for p in PARTS]])
+    df = _numeric(df, ["los_days", "charge_total", *[f"charge_{p}" for p in PARTS], "drg_payment", "cost_total"])
     df["los_days"] = df["los_days"].astype(int)
+    df["case_id"] = df["case_id"].astype(str)
     return df
 
 
@@ -291,3 +292,59 @@ def row_counts(wh: Warehouse, scope: Scope, period: Period, stream: str, path: D
     n_op = wh.scalar(select(func.count()).select_from(_OP_FROM).where(and_(*_op_where(scope, period, path)))) \
         if use_op else 0
     return int(n_ip or 0), int(n_op or 0)
+
+
+COST_PARTS = ("personnel", "drug", "material", "equipment", "overhead")
+_DETAIL_MONEY = ("charge_total", *(f"charge_{p}" for p in PARTS), "drg_payment", "cost_total",
+                 *(f"cost_{p}" for p in COST_PARTS))
+
+
+@memoized
+def case_detail(wh: Warehouse, scope: Scope, period: Period, path: DrillPath, case_id: str) -> pd.DataFrame:
+    """One inpatient case behind a place (the page's drill path and period, within the scope), with
+    its department, ward, medical group, doctor and DRG group (name, weight, reference stay and
+    charge); an empty frame when the case is not behind that place or not in the scope."""
+    ward, grp, doc, drg = dim_ward.c, dim_medical_group.c, dim_doctor.c, dim_drg.c
+    stmt = (select(ip.case_id, ip.dept_id, dept_c.name_zh.label("dept_zh"), dept_c.name_en.label("dept_en"),
+                   ip.ward_id, ward.name_zh.label("ward_zh"), ward.name_en.label("ward_en"),
+                   ip.group_id, grp.name_zh.label("group_zh"), grp.name_en.label("group_en"),
+                   ip.doctor_id, doc.name.label("doctor_name"), doc.title.label("doctor_title"),
+                   ip.admit_date, ip.discharge_date, ip.los_days, ip.insurance_type, ip.surgery_level,
+                   ip.is_day_surgery, ip.discharge_status, ip.drg_code, drg.name_zh.label("drg_zh"),
+                   drg.name_en.label("drg_en"), drg.weight.label("drg_weight"), drg.is_surgical.label("drg_surgical"),
+                   drg.ref_los_days, drg.ref_charge_per_case,
+                   *(getattr(ip, c) for c in _DETAIL_MONEY))
+            .select_from(_IP_FROM.outerjoin(dim_ward, ip.ward_id == ward.ward_id)
+                         .outerjoin(dim_medical_group, ip.group_id == grp.group_id)
+                         .outerjoin(dim_doctor, ip.doctor_id == doc.doctor_id)
+                         .outerjoin(dim_drg, ip.drg_code == drg.drg_code))
+            .where(and_(*_ip_where(scope, period, path)), ip.case_id == case_id))
+    df = wh.frame(stmt)
+    return _numeric(df, [*_DETAIL_MONEY, "los_days", "drg_weight", "ref_los_days", "ref_charge_per_case"]) \
+        if not df.empty else df
+
+
+@memoized
+def drg_peers(wh: Warehouse, scope: Scope, period: Period, dept_id: str, drg_code: str) -> pd.DataFrame:
+    """The averages of the department's cases of one DRG group in the period (within the scope):
+    cases, and the mean stay, charge and cost components and payment — what a case of the group
+    is compared with."""
+    stmt = (select(func.count().label("cases"), func.avg(ip.los_days).label("los_days"),
+                   *(func.avg(getattr(ip, c)).label(c) for c in _DETAIL_MONEY))
+            .select_from(_IP_FROM)
+            .where(scope.clause(), dept_c.kind == "clinical", ip.dept_id == dept_id, ip.drg_code == drg_code,
+                   ip.discharge_date.between(period.start, period.end)))
+    df = wh.frame(stmt)
+    return _numeric(df, ["cases", "los_days", *_DETAIL_MONEY])
+
+
+def busiest_doctors(wh: Warehouse, scope: Scope, period: Period, limit: int = 1) -> pd.DataFrame:
+    """dept_id, group_id, doctor_id, cases: the doctors with the most discharges in the period within
+    the scope (the drill-down's heaviest page), the most first."""
+    stmt = (select(ip.dept_id, ip.group_id, ip.doctor_id, func.count().label("cases"))
+            .select_from(_IP_FROM)
+            .where(scope.clause(), dept_c.kind == "clinical", ip.discharge_date.between(period.start, period.end),
+                   ip.doctor_id.is_not(None), ip.group_id.is_not(None))
+            .group_by(ip.dept_id, ip.group_id, ip.doctor_id)
+            .order_by(desc(func.count()), ip.doctor_id).limit(limit))
+    return wh.frame(stmt)

@@ -1,0 +1,153 @@
+"""The one data grid of the project: a DataFrame and column specs in, a `dag.AgGrid` out.
+
+Rows are virtualised (AG Grid draws only the rows in view, so a grid of thousands of rows costs
+what a grid of twenty does), the header stays in place while the rows scroll, every column sorts
+and filters, numbers keep their raw values (so they sort and filter as numbers) and are shown in
+the reader's language by the formatters in assets/grid.js, and AG Grid's own chrome (filter menu,
+overlays, pagination) speaks the page's language. Pure: no I/O, no callbacks.
+
+    data_grid(df, [Column("case_id", t("...", lang), pinned=True),
+                   Column("charge_total", t("...", lang), "money")], lang, "cases-grid", row_id="case_id")
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any, Literal
+
+import dash_ag_grid as dag
+import pandas as pd
+
+from components.catalog.grid import TEXTS as GRID_TEXTS
+from components.i18n import t
+
+Kind = Literal["text", "integer", "money", "percent", "change", "days", "date"]
+KINDS: tuple[str, ...] = ("text", "integer", "money", "percent", "change", "days", "date")
+DECIMALS = {"integer": 0, "money": 2, "percent": 1, "change": 1, "days": 1}
+MIN_WIDTH = {"text": 120, "date": 118, "integer": 86, "days": 86, "percent": 90, "change": 90, "money": 110}
+ROW_HEIGHT = 34
+HEADER_HEIGHT = 40
+VISIBLE_ROWS = 14  # rows in view before the grid scrolls (its rows, not the page)
+SCROLLBAR = 16
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column: the DataFrame column `id`, its header (already translated), its kind, and how it
+    is shown. `decimals` overrides the kind's default (money 2, percent 1, days 1, integer 0);
+    `compact` shows money as 万/亿 (zh) or k/M (en) as the page's cards do; `better` colours a
+    change or percent column (True: up is good, False: down is good); `pinned` keeps it on the left
+    when the grid scrolls sideways; `width` fixes its width in pixels."""
+
+    id: str
+    header: str
+    kind: Kind = "text"
+    pinned: bool = False
+    width: int | None = None
+    decimals: int | None = None
+    compact: bool = False
+    better: bool | None = None
+
+    def __post_init__(self) -> None:
+        if self.kind not in KINDS:
+            raise ValueError(f"unknown column kind {self.kind!r}")
+
+
+def locale_text(lang: str) -> dict[str, str]:
+    """AG Grid's localeText for the language, from the catalog (keys grid.ag.<AG Grid key>)."""
+    return {key.removeprefix("grid.ag."): t(key, lang) for key in GRID_TEXTS if key.startswith("grid.ag.")}
+
+
+def header_width(header: str) -> int:
+    """Pixels a header needs to show whole, with its sort and filter icons (CJK characters are wide)."""
+    return int(sum(14 if ord(c) >= 0x2E80 else 7.6 for c in header)) + 58
+
+
+def column_def(col: Column, lang: str) -> dict[str, Any]:
+    """The AG Grid column definition of a column spec."""
+    decimals = DECIMALS.get(col.kind, 0) if col.decimals is None else col.decimals
+    numeric = col.kind not in ("text", "date")
+    spec: dict[str, Any] = {
+        "field": col.id, "colId": col.id, "headerName": col.header, "headerTooltip": col.header,
+        "sortable": True, "resizable": True, "minWidth": max(col.width or MIN_WIDTH[col.kind], header_width(col.header)),
+        "filter": "agNumberColumnFilter" if numeric else ("agDateColumnFilter" if col.kind == "date" else
+                                                           "agTextColumnFilter"),
+        "valueFormatter": {"function": f"hdFormat(params.value, '{col.kind}', '{lang}', {decimals}, "
+                                       f"{'true' if col.compact else 'false'})"},
+        "cellClass": "hd-num" if numeric else "hd-text",
+        "headerClass": "hd-num-head" if numeric else None,
+    }
+    if col.kind == "date":
+        spec["filterParams"] = {"comparator": {"function": "hdDateCompare"}, "browserDatePicker": True}
+    if numeric:
+        spec["type"] = "numericColumn"
+    if col.pinned:
+        spec["pinned"] = "left"
+        spec["lockPinned"] = True
+    if col.width:
+        spec["width"] = col.width
+    if col.better is not None:
+        up, down = ("hd-good", "hd-bad") if col.better else ("hd-bad", "hd-good")
+        spec["cellClassRules"] = {up: "params.value > 0.0005", down: "params.value < -0.0005"}
+    return {k: v for k, v in spec.items() if v is not None}
+
+
+def _cell(value: Any) -> Any:
+    """A value as JSON carries it: NaN and NaT become null, dates ISO strings, numpy scalars Python."""
+    if value is None or value is pd.NaT:
+        return None
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    if isinstance(value, (datetime, pd.Timestamp)):
+        return value.date().isoformat() if not pd.isna(value) else None
+    if isinstance(value, date):
+        return value.isoformat()
+    if hasattr(value, "item"):  # numpy scalars
+        return _cell(value.item())
+    return value
+
+
+def records(df: pd.DataFrame, fields: list[str]) -> list[dict[str, Any]]:
+    """The rows of `df` for the grid: only `fields`, JSON-safe."""
+    cols = [f for f in dict.fromkeys(fields) if f in df.columns]
+    return [{c: _cell(v) for c, v in zip(cols, row, strict=True)} for row in df[cols].itertuples(index=False, name=None)]
+
+
+def grid_height(rows: int, visible: int = VISIBLE_ROWS, total_row: bool = False) -> int:
+    """Pixels for the grid: all rows up to `visible`, then the rows scroll inside the grid
+    (at least three rows' room, so the "no rows" overlay has space)."""
+    shown = max(min(rows, visible), 3) + (1 if total_row else 0)
+    return HEADER_HEIGHT + shown * ROW_HEIGHT + SCROLLBAR + 2
+
+
+def data_grid(df: pd.DataFrame, columns: list[Column], lang: str, grid_id: str | dict[str, Any], *,
+              row_id: str | None = None, total: dict[str, Any] | None = None, visible_rows: int = VISIBLE_ROWS,
+              selectable: bool = False, class_name: str = "") -> dag.AgGrid:
+    """A sortable, filterable, virtualised grid of `df` with `columns`, in `lang`.
+
+    `row_id` names a column whose values identify rows (kept in the row data even when not shown;
+    a click's `cellClicked["rowId"]` is then that value); `total` is a row pinned under the others
+    (a "Σ" line, with the same fields); `selectable` highlights the row a user clicked."""
+    fields = [c.id for c in columns] + ([row_id] if row_id else [])
+    options: dict[str, Any] = {
+        "localeText": locale_text(lang), "rowHeight": ROW_HEIGHT, "headerHeight": HEADER_HEIGHT,
+        "animateRows": False, "suppressCellFocus": False, "enableCellTextSelection": True,
+        "tooltipShowDelay": 400, "rowBuffer": 10, "suppressColumnVirtualisation": False,
+    }
+    if total is not None:
+        options["pinnedBottomRowData"] = [{k: _cell(v) for k, v in total.items()}]
+    if selectable:
+        options["rowSelection"] = {"mode": "singleRow", "checkboxes": False, "enableClickSelection": True}
+    grid = dag.AgGrid(
+        id=grid_id,
+        rowData=records(df, fields),
+        columnDefs=[column_def(c, lang) for c in columns],
+        defaultColDef={"sortable": True, "filter": True, "resizable": True, "suppressHeaderMenuButton": False},
+        dashGridOptions=options,
+        columnSize="responsiveSizeToFit",
+        getRowId=f"params.data.{row_id}" if row_id else None,
+        style={"height": f"{grid_height(len(df), visible_rows, total is not None)}px", "width": "100%"},
+        className=f"hd-grid {class_name}".strip(),
+    )
+    return grid
