@@ -14,6 +14,23 @@ window.dash_clientside = Object.assign({}, window.dash_clientside, {
     tick: function (n) {
       return { n: n || 0, scale: window.innerWidth / 1920 };
     },
+    /* A wall table's rows flow into pages of whole rows (components/ranktable.py); each tick shows
+       the next page and returns its label from the catalog's template, e.g. "page 2 of 3". */
+    page: function (n, _children, template) {
+      var ctx = window.dash_clientside.callback_context;
+      var out = ctx && ctx.outputs_list ? ctx.outputs_list.id : "";
+      var id = String(out).replace(/-page$/, "-rows");
+      return new Promise(function (resolve) {
+        window.setTimeout(function () {
+          var box = document.getElementById(id);
+          if (!box || !box.clientWidth) { resolve(""); return; }
+          var pages = Math.max(1, Math.round(box.scrollWidth / box.clientWidth));
+          var i = (n || 0) % pages;
+          box.scrollLeft = i * box.clientWidth;
+          resolve(pages > 1 ? String(template || "").replace("{page}", i + 1).replace("{pages}", pages) : "");
+        }, 60);
+      });
+    },
     /* Go to the next screen inside the app (no reload, no flicker): the position is the URL. */
     rotate: function (_n, next) {
       if (next) {
