@@ -102,7 +102,7 @@ WALL_COLUMNS = ("drg_code", "name", "cases", "weight", "drg_margin_per_case", "d
 def _columns(lang: str, on_wall: bool = False) -> list[Column]:
     """The table's columns: every figure at a desk; on a wall the code, name, cases, weight and margins."""
     cols = [Column("drg_code", t("drg.col.code", lang), "text", "4.2em"),
-            Column("name", t("drg.col.name", lang), "text", "minmax(0, 3fr)"),
+            Column("name", t("drg.col.name", lang), "text", "minmax(8em, 3fr)"),
             Column("cases", t("drg.cases", lang), "int", "minmax(3.2em, .8fr)"),
             Column("weight", t("drg.weight", lang), "num2", "minmax(3em, .7fr)"),
             Column("charge_per_discharge", t("drg.charge", lang), "money", "minmax(4em, 1fr)"),
