@@ -71,8 +71,9 @@ def format_money(value: float | None, lang: str, *, unit: bool = False, signed: 
     return sign + text
 
 
-def format_indicator(value: float | None, unit: str, lang: str) -> str:
-    """An indicator value by its registry unit."""
+def format_indicator(value: float | None, unit: str, lang: str, *, wall_money: bool = False) -> str:
+    """An indicator value by its registry unit; `wall_money` writes yuan in the leadership
+    screens' one money style (format_money) instead of the desk pages' format_amount."""
     if _missing(value):
         return "—"
     if unit == "ratio":
@@ -82,7 +83,9 @@ def format_indicator(value: float | None, unit: str, lang: str) -> str:
     if unit in ("days", "times", "per_bed", "per_doctor"):
         return f"{value:.2f}"
     if unit == "yuan":
-        return format_money(value, lang, unit=True)
+        if wall_money:
+            return format_money(value, lang, unit=True)
+        return format_amount(value, lang, "元" if lang == "zh" else "yuan")
     if unit in ("yuan_per_m2", "per_fte", "yuan_per_10k"):
         return f"{value:,.0f}"
     return format_amount(value, lang)

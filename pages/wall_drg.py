@@ -183,7 +183,7 @@ def _kpis(scope, per, filters, groups: pd.DataFrame, lang: str) -> list[Any]:
         else:
             change, text = row["yoy"], f"{row['yoy']:+.1%}"
         tiles.append(html.Div([html.Div(ind.name(lang), className="tile-label"),
-                               html.Div(format_indicator(row["value"], ind.unit, lang), className="tile-value"),
+                               html.Div(format_indicator(row["value"], ind.unit, lang, wall_money=True), className="tile-value"),
                                change_badge(change, ind.higher_is_better, t("wall.yoy_short", lang) + " " + text)],
                               className="tile"))
     losers = groups[groups["drg_margin"] < 0]
