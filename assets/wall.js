@@ -10,9 +10,12 @@ window.dash_clientside = Object.assign({}, window.dash_clientside, {
       return d.getFullYear() + "-" + pad(d.getMonth() + 1) + "-" + pad(d.getDate()) + " " + days[d.getDay()] +
         " " + pad(d.getHours()) + ":" + pad(d.getMinutes()) + ":" + pad(d.getSeconds());
     },
-    /* Every refresh: a new tick, with the screen's width over 1920 so figures scale with it. */
+    /* Every refresh: a new tick, with the scale figures are drawn at: the wall's root font over its
+       20 px at 1920 wide (so the screen's width over 1920 on a 16:9 wall, and a readable size on a
+       phone, where the page sets a fixed root font). */
     tick: function (n) {
-      return { n: n || 0, scale: window.innerWidth / 1920 };
+      var root = parseFloat(window.getComputedStyle(document.documentElement).fontSize) || 20;
+      return { n: n || 0, scale: root / 20 };
     },
     /* A wall table's rows flow into pages of whole rows (components/ranktable.py); each tick shows
        the next page and returns its label from the catalog's template, e.g. "page 2 of 3". */

@@ -72,3 +72,21 @@ def test_desk_chrome_grows_on_a_4k_screen(wall) -> None:
         big = sizes[3840][what]
         assert small >= 12, f"{what} is {small}px at 1080p"
         assert big >= 1.6 * small and big >= 22, f"{what}: {small}px at 1080p but {big}px at 4K"
+
+
+@pytest.mark.parametrize("path", list(TABLES))
+def test_the_screens_read_on_a_phone(wall, path) -> None:
+    """At 390 px a desk's DRG screen and profit view become one column that scrolls down, in a
+    readable type, with nothing wider than the phone."""
+    _viewport(wall, 390, 844)
+    wall.driver.get(f"{wall.server.url}{path}")
+    _drawn(wall, 2)
+    wall.wait_for_element(f"#{TABLES[path]} > .rt-row", timeout=30)
+    width, inner, root = wall.driver.execute_script(
+        "const d = document.documentElement; return [d.scrollWidth, innerWidth, parseFloat(getComputedStyle(d).fontSize)]")
+    assert width <= inner, f"{path} is {width} px wide on a {inner} px phone"
+    assert root >= 16
+    panels = wall.driver.execute_script(
+        "return Array.from(document.querySelectorAll('.wall-panel')).map(p => p.getBoundingClientRect().width)")
+    assert panels and all(w > 0.9 * 390 - 40 for w in panels), panels  # one column, full width
+    assert wall.driver.execute_script(FONT, ".rank-table .rt-cell") >= 12
