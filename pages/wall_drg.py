@@ -143,7 +143,10 @@ def refresh(tick: Any, period: Any, campus: Any, division: Any, sort: Any, on_wa
     columns = _columns(lang, wall)
     # a wall pages through every loss-maker, the largest loss first; a desk lists every group, sortable
     shown = losers if wall else sort_frame(table, sort, [c.id for c in columns])
-    grid = rank_table("drg", columns, shown, "drg_code", lang, wall=wall, sort=sort, selected=group)
+    if wall and losers.empty:  # a good period (or a month one day old): say so, not "no rows"
+        grid = html.Div(t("drg.no_losers", lang), className="wall-note")
+    else:
+        grid = rank_table("drg", columns, shown, "drg_code", lang, wall=wall, sort=sort, selected=group)
     return kpis, quadrant, grid, tops, (no_update if group == current else group)
 
 

@@ -6,6 +6,7 @@ TEXTS: dict[str, tuple[str, str]] = {
     "table.money_note": ("金额单位：元", "Amounts in yuan (k = thousand, M = million)"),
     "drg.col.code": ("编码", "Code"),
     "drg.col.name": ("病组名称", "DRG group"),
+    "drg.no_losers": ("此期间没有亏损病组。", "No DRG group lost money in this period."),
     "drg.carriers_hint": ("点击科室打开科室页面", "Click a department to open its page"),
     "profit.table_wall": ("全部科室（按结余从高到低）", "All departments, highest balance first"),
     "profit.treemap_hover": ("医疗收入 {revenue} · 结余 {balance} · 结余率 {margin}",
