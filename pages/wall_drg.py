@@ -84,7 +84,7 @@ def layout(**query: str) -> Any:
               html.Div([graph("drg-structure"), html.Div(id="drg-depts", className="dept-list")], className="detail-pair"),
               extra="area-detail"),
         dcc.Store(id="drg-tops"), dcc.Store(id="drg-group"), dcc.Store(id="drg-wall", data=on_wall),
-        dcc.Store(id="drg-sort"), dcc.Store(id="drg-page-fmt", data=t("table.page", lang)),
+        dcc.Store(id="drg-sort"), dcc.Store(id="drg-page-fmt", data=t("table.page", lang)), dcc.Store(id="drg-selected"),
         dcc.Interval(id="drg-cycle", interval=CYCLE_SECONDS * 1000, disabled=not on_wall),
         dcc.Download(id="drg-download"),
     ]
@@ -166,6 +166,8 @@ def resort(clicks: Any, current: Any) -> Any:
     return {"col": col, "asc": (not current.get("asc")) if same else first_asc}
 
 
+clientside_callback(dash.ClientsideFunction("wall", "select"), Output("drg-selected", "data"),
+                    Input("drg-group", "data"), Input("drg-table", "children"), prevent_initial_call=True)
 clientside_callback(dash.ClientsideFunction("wall", "page"), Output("drg-page", "children"),
                     Input("drg-page-tick", "n_intervals"), Input("drg-table", "children"),
                     State("drg-page-fmt", "data"), prevent_initial_call=True)

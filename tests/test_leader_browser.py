@@ -90,3 +90,25 @@ def test_the_screens_read_on_a_phone(wall, path) -> None:
         "return Array.from(document.querySelectorAll('.wall-panel')).map(p => p.getBoundingClientRect().width)")
     assert panels and all(w > 0.9 * 390 - 40 for w in panels), panels  # one column, full width
     assert wall.driver.execute_script(FONT, ".rank-table .rt-cell") >= 12
+
+
+def test_a_desk_picks_a_group_by_its_row_and_sorts_by_a_header(wall) -> None:
+    _viewport(wall, 1920, 1080)
+    wall.driver.get(f"{wall.server.url}/wall/drg")
+    _drawn(wall, 2)
+    wall.wait_for_element("#drg-rows > .rt-row.rt-selected", timeout=30)
+    rows = wall.driver.find_elements("css selector", "#drg-rows > .rt-row")
+    third = rows[2]
+    code = third.find_element("css selector", ".rt-cell").text
+    third.click()
+    wall.wait_for_contains_text("#drg-detail-title", code, timeout=20)
+    wall.wait_for_element("#drg-rows > .rt-row.rt-selected", timeout=10)
+    marked = wall.driver.find_elements("css selector", "#drg-rows > .rt-row.rt-selected")
+    assert [m.find_element("css selector", ".rt-cell").text for m in marked] == [code]  # the mark follows
+    header = wall.driver.find_element("css selector", "button.rt-head[id*='\"cases\"']")
+    header.click()  # the largest number of cases first
+    wall.wait_for_contains_text("button.rt-head[id*='\"cases\"']", "▼", timeout=20)
+    cases = [int(r.find_elements("css selector", ".rt-cell")[2].text.replace(",", ""))
+             for r in wall.driver.find_elements("css selector", "#drg-rows > .rt-row")]
+    assert cases == sorted(cases, reverse=True) and len(cases) > 20
+    assert wall.get_logs() == []
