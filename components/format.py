@@ -35,8 +35,45 @@ def format_amount(value: float | None, lang: str, unit: str = "") -> str:
     return f"{s} {unit}".strip()
 
 
-def format_indicator(value: float | None, unit: str, lang: str) -> str:
-    """An indicator value by its registry unit."""
+MINUS = "\u2212"  # the typographic minus, as Plotly draws it on axes
+
+# (display limit, divisor, decimals, suffix) from the smallest band up: an amount takes the first
+# band whose rounded figure stays below the band's limit, so 99,999.6 never shows as "100,000".
+_MONEY_BANDS = {
+    "zh": ((1e5, 1, 0, ""), (1e7, 1e4, 1, "万"), (1e8, 1e4, 0, "万"), (math.inf, 1e8, 2, "亿")),
+    "en": ((1e5, 1, 0, ""), (1e6, 1e3, 1, "k"), (1e9, 1e6, 2, "M"), (math.inf, 1e9, 2, "B")),
+}
+
+
+def format_money(value: float | None, lang: str, *, unit: bool = False, signed: bool = False) -> str:
+    """The one money style of the leadership screens, by language.
+
+    Chinese: whole yuan below 10万, then 万 (one decimal below 1,000万, none above) and 亿 with two
+    decimals: 8,058 · 65.9万 · −1,552万 · 1.23亿. English: whole yuan below 100k, then k, M and B:
+    8,058 · 658.9k · −1.55M · 60.3M · 1.23B. Negative amounts take the typographic minus (−);
+    `signed` puts + before positive ones; `unit` appends 元 / yuan. Missing is "—".
+    """
+    if _missing(value):
+        return "—"
+    v = float(value)  # type: ignore[arg-type]
+    a = abs(v)
+    bands = _MONEY_BANDS["zh" if lang == "zh" else "en"]
+    band = bands[-1]
+    for band in bands:
+        if round(a / band[1], band[2]) * band[1] < band[0]:
+            break
+    _limit, divisor, decimals, suffix = band
+    shown = round(a / divisor, decimals)
+    text = f"{shown:,.{decimals}f}{suffix}"
+    sign = "" if shown == 0 else MINUS if v < 0 else "+" if signed else ""
+    if unit:
+        text += "元" if lang == "zh" else " yuan"
+    return sign + text
+
+
+def format_indicator(value: float | None, unit: str, lang: str, *, wall_money: bool = False) -> str:
+    """An indicator value by its registry unit; `wall_money` writes yuan in the leadership
+    screens' one money style (format_money) instead of the desk pages' format_amount."""
     if _missing(value):
         return "—"
     if unit == "ratio":
@@ -46,6 +83,8 @@ def format_indicator(value: float | None, unit: str, lang: str) -> str:
     if unit in ("days", "times", "per_bed", "per_doctor"):
         return f"{value:.2f}"
     if unit == "yuan":
+        if wall_money:
+            return format_money(value, lang, unit=True)
         return format_amount(value, lang, "元" if lang == "zh" else "yuan")
     if unit in ("yuan_per_m2", "per_fte", "yuan_per_10k"):
         return f"{value:,.0f}"

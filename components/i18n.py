@@ -321,7 +321,7 @@ CATALOG: dict[str, tuple[str, str]] = {
     "drg.part.equipment": ("设备", "Equipment"),
     "drg.part.overhead": ("管理及其他", "Overhead"),
     "profit.bars": ("结余排名：前 {n} 与后 {n} 个科室（万元，斜纹为亏损）",
-                    "Balance: the top and bottom {n} departments (10k yuan; hatched = loss)"),
+                    "Balance: the top and bottom {n} departments (M yuan; hatched = loss)"),
     "profit.treemap": ("院区 → 系统 → 科室（面积 = 医疗收入，颜色 = 结余率）",
                        "Campus → division → department (area = revenue, colour = margin)"),
     "profit.table": ("科室收益明细（点击行打开科室）", "All departments (click a row to open one)"),

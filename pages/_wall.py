@@ -157,3 +157,16 @@ def open_screen(module: str, path: str, query: dict[str, Any], lang: str) -> tup
     except UserError as exc:
         return html.Main(html.Div(str(exc), className="alert alert-warning"), className="container page")
     return wq, campuses
+
+
+def department_address(dept: Any) -> str:
+    """The address of a department's page, for a click on a leadership screen; a department
+    outside the user's scope (or not a department id at all) is refused and audited."""
+    from urllib.parse import urlencode
+
+    if not isinstance(dept, str) or not dept:
+        raise PermissionDenied(f"not a department: {dept!r}")
+    campus = current_app.extensions["hospdash"].campus_of(dept)
+    if campus is None or not current_scope().allows_department(dept, campus):
+        raise PermissionDenied(f"department {dept[:40]} is outside the user's scope")
+    return f"/department?{urlencode({'dept': dept})}"

@@ -6,18 +6,17 @@ exportable table. At a desk a click on a department opens its page.
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import urlencode
 
 import dash
 import pandas as pd
 import plotly.graph_objects as go
-from dash import Input, Output, State, callback, ctx, dash_table, dcc, html, no_update
-from flask import current_app
+from dash import ALL, Input, Output, State, callback, clientside_callback, ctx, dcc, html, no_update
 
+from components.format import MINUS, format_money
 from components.i18n import t
+from components.ranktable import Column, pager, rank_table, sort_frame
 from components.wall import (
     campus_color,
-    dark_table,
     empty_figure,
     export_buttons,
     graph,
@@ -29,10 +28,19 @@ from components.wall import (
 )
 from data_layer.queries.names import DIVISIONS
 from data_layer.queries.profit import department_profit
-from shell.access import PermissionDenied, secured
+from shell.access import secured
 
-from ._common import cached_answer, current_lang, current_scope, send_table, warehouse
-from ._wall import all_campuses, desk_filters, open_screen, resolve, safe_figure, settings, subtitle
+from ._common import cached_answer, current_lang, send_table, warehouse
+from ._wall import (
+    all_campuses,
+    department_address,
+    desk_filters,
+    open_screen,
+    resolve,
+    safe_figure,
+    settings,
+    subtitle,
+)
 
 ROLES = ("leader",)
 dash.register_page(__name__, path="/profit", name="Department profit", order=3, allowed_roles=ROLES,
@@ -40,6 +48,8 @@ dash.register_page(__name__, path="/profit", name="Department profit", order=3, 
 
 FILTERS = [Input("pf-period", "value"), Input("pf-campus", "value"), Input("pf-division", "value")]
 BARS = 12  # the top and bottom departments in the ranked bars
+PAGE_SECONDS = 15  # a wall turns the table page by page
+TREEMAP_MIN_FONT = 12  # px at 1920 wide (24 px at 3840): smaller tile labels are left to the hover
 COLUMNS = ("name", "campus", "division_name", "revenue_total", "direct_cost", "admin_allocated_cost",
            "support_allocated_cost", "medtech_allocated_cost", "full_cost", "balance", "margin")
 
@@ -50,13 +60,18 @@ def layout(**query: str) -> Any:
     if not isinstance(opened, tuple):
         return opened
     wq, campuses = opened
+    on_wall = wq.kiosk or wq.rotate is not None
     body = [
         panel(t("profit.bars", lang, n=BARS), graph("pf-bars"), extra="area-bars"),
         panel(t("profit.treemap", lang), graph("pf-treemap"), extra="area-treemap"),
-        panel(t("profit.table", lang),
+        panel(t("profit.table_wall" if on_wall else "profit.table", lang),
               export_buttons("pf", lang) if not wq.kiosk else None,
-              html.Div(_table(lang, wq.kiosk), className="table-box"), html.Div(id="pf-window", className="tile-note"),
+              html.Div(id="pf-table", className="table-box"),
+              html.Div([html.Span(id="pf-window"), html.Span(t("table.money_note", lang)),
+                        *pager("pf", PAGE_SECONDS, on_wall)], className="tile-note table-foot"),
               extra="area-table"),
+        dcc.Store(id="pf-wall", data=on_wall), dcc.Store(id="pf-sort"),
+        dcc.Store(id="pf-page-fmt", data=t("table.page", lang)),
         dcc.Download(id="pf-download"),
     ]
     filters = desk_filters("pf", campuses, lang)
@@ -67,23 +82,19 @@ def layout(**query: str) -> Any:
                       settings().wall_refresh_seconds, next_url("/profit", wq, campuses), {}, filters)
 
 
-def _columns(lang: str) -> list[dict]:
-    money = {"type": "numeric", "format": dash_table.FormatTemplate.money(0).symbol("")}
-    cols = [{"id": "name", "name": t("drg.department", lang)}, {"id": "campus", "name": t("wall.campus", lang)},
-            {"id": "division_name", "name": t("wall.division_filter", lang)}]
-    cols += [{"id": c, "name": t(f"profit.col.{c}", lang), **money} for c in COLUMNS[3:-1]]
-    cols.append({"id": "margin", "name": t("profit.col.margin", lang), "type": "numeric",
-                 "format": dash_table.FormatTemplate.percentage(1)})
-    return cols
+WALL_HIDDEN = ("division_name", "admin_allocated_cost", "support_allocated_cost", "medtech_allocated_cost")
 
 
-def _table(lang: str, on_wall: bool) -> dash_table.DataTable:
+def _columns(lang: str, on_wall: bool = False) -> list[Column]:
     """Every column at a desk (it scrolls sideways); a wall leaves out the tiers and the division
     so that balance and margin stay in view."""
-    hidden = ["division_name", "admin_allocated_cost", "support_allocated_cost", "medtech_allocated_cost"] if on_wall \
-        else []
-    return dark_table("pf-table", _columns(lang), left=("name", "campus", "division_name"), loss_when="{balance} < 0",
-                      loss_columns=["balance", "margin"], hidden=hidden)
+    cols = [Column("name", t("drg.department", lang), "text", "minmax(0, 2.2fr)"),
+            Column("campus", t("wall.campus", lang), "text", "minmax(0, 1.3fr)"),
+            Column("division_name", t("wall.division_filter", lang), "text", "minmax(0, 1fr)")]
+    cols += [Column(c, t(f"profit.col.{c}", lang), "money", "minmax(4.2em, 1fr)", loss=c == "balance")
+             for c in COLUMNS[3:-1]]
+    cols.append(Column("margin", t("profit.col.margin", lang), "ratio", "minmax(3.6em, .8fr)", loss=True))
+    return [c for c in cols if c.id not in WALL_HIDDEN] if on_wall else cols
 
 
 def _frame(period: Any, campus: Any, division: Any, lang: str) -> tuple[pd.DataFrame, Any]:
@@ -96,23 +107,50 @@ def _frame(period: Any, campus: Any, division: Any, lang: str) -> tuple[pd.DataF
     return df, per
 
 
-@callback(Output("pf-bars", "figure"), Output("pf-treemap", "figure"), Output("pf-table", "data"),
-          Output("pf-window", "children"), Input("wall-tick", "data"), *FILTERS)
+@callback(Output("pf-bars", "figure"), Output("pf-treemap", "figure"), Output("pf-table", "children"),
+          Output("pf-window", "children"), Input("wall-tick", "data"), *FILTERS, Input("pf-sort", "data"),
+          State("pf-wall", "data"))
 @secured(roles=ROLES)
 @cached_answer(key_args=lambda tick, *rest: (scale_of(tick), rest))
-def refresh(tick: Any, period: Any, campus: Any, division: Any) -> tuple:
+def refresh(tick: Any, period: Any, campus: Any, division: Any, sort: Any, on_wall: Any) -> tuple:
     lang = current_lang()
     scale = scale_of(tick)
     df, per = _frame(period, campus, division, lang)
     if df.empty:
         note = t("profit.none", lang, start=per.start, end=per.end)
-        return empty_figure(note, scale), empty_figure(note, scale), [], note
+        return empty_figure(note, scale), empty_figure(note, scale), html.Div(note, className="wall-note"), note
     every = list(all_campuses())
     bars = safe_figure(lambda: _bars(df, every, lang, scale), lang, "profit bars", scale)
     tree = safe_figure(lambda: _treemap(df, lang, scale), lang, "treemap", scale)
-    cols = [c["id"] for c in _columns(lang)]
+    wall = bool(on_wall)
+    columns = _columns(lang, wall)
+    shown = df if wall else sort_frame(df, sort, [c.id for c in columns])
     start, end = df.attrs.get("window", (per.start, per.end))
-    return bars, tree, df[["dept_id", *cols]].round(4).to_dict("records"), t("profit.window", lang, start=start, end=end)
+    return (bars, tree, rank_table("pf", columns, shown, "dept_id", lang, wall=wall, sort=sort),
+            t("profit.window", lang, start=start, end=end))
+
+
+@callback(Output("pf-sort", "data"), Input({"type": "pf-sort", "index": ALL}, "n_clicks"), State("pf-sort", "data"),
+          prevent_initial_call=True)
+@secured(roles=ROLES)
+def resort(clicks: Any, current: Any) -> Any:
+    """A click on a header sorts by that column; a second click turns the order round."""
+    if not isinstance(ctx.triggered_id, dict) or not any(clicks or []):
+        return no_update
+    col = ctx.triggered_id["index"]
+    if col not in {c.id for c in _columns("en")}:
+        return no_update
+    same = isinstance(current, dict) and current.get("col") == col
+    first_asc = col in ("name", "campus", "division_name")
+    return {"col": col, "asc": (not current.get("asc")) if same else first_asc}
+
+
+clientside_callback(dash.ClientsideFunction("wall", "page"), Output("pf-page", "children"),
+                    Input("pf-page-tick", "n_intervals"), Input("pf-table", "children"),
+                    State("pf-page-fmt", "data"), prevent_initial_call=True)
+
+
+BALANCE_UNIT = {"zh": 1e4, "en": 1e6}  # the bars' axis: 万元 in Chinese, M yuan in English
 
 
 def _bars(df: pd.DataFrame, every: list[str], lang: str, scale: float) -> go.Figure:
@@ -121,77 +159,81 @@ def _bars(df: pd.DataFrame, every: list[str], lang: str, scale: float) -> go.Fig
     shown = ranked if len(ranked) <= 2 * BARS else pd.concat([ranked.head(BARS), ranked.tail(BARS)])
     shown = shown.iloc[::-1]  # the largest at the top
     labels = [f"{n}·{c}" if len(every) > 1 else n for n, c in zip(shown["name"], shown["campus"], strict=True)]
+    unit = BALANCE_UNIT["zh" if lang == "zh" else "en"]
     fig = go.Figure(go.Bar(
-        y=labels, x=shown["balance"] / 10_000, orientation="h", customdata=shown[["dept_id"]].to_numpy(),
+        y=labels, x=shown["balance"] / unit, orientation="h", customdata=shown[["dept_id"]].to_numpy(),
         marker={"color": [campus_color(c, every) for c in shown["campus_id"]],
                 "pattern": {"shape": ["x" if b < 0 else "" for b in shown["balance"]], "fgcolor": "#0b1118",
                             "size": round(8 * scale)}},
-        text=[f"{b / 10_000:+,.0f}" for b in shown["balance"]], textposition="outside", cliponaxis=False,
+        text=[format_money(b, lang, signed=True) for b in shown["balance"]], textposition="outside", cliponaxis=False,
         textfont={"size": round(12 * scale)},
-        hovertemplate="%{y}<br>" + t("profit.col.balance", lang) + " %{x:,.1f} " + t("unit.wan_yuan", lang)
-                      + "<extra></extra>"))
-    low, high = float(shown["balance"].min()) / 10_000, float(shown["balance"].max()) / 10_000
-    span = max(high - min(low, 0), 1.0)
-    fig.update_xaxes(title={"text": f"{t('profit.col.balance', lang)} ({t('unit.wan_yuan', lang)})",
-                            "font": {"size": round(13 * scale)}}, tickformat=",.0f",
-                     range=[min(low, 0) - 0.18 * span, max(high, 0) + 0.15 * span])
+        hovertext=[f"{y}<br>{t('profit.col.balance', lang)} {format_money(b, lang, unit=True)}"
+                   for y, b in zip(labels, shown["balance"], strict=True)],
+        hovertemplate="%{hovertext}<extra></extra>"))
+    low, high = float(shown["balance"].min()) / unit, float(shown["balance"].max()) / unit
+    span = max(high - min(low, 0), 1e4 / unit)
+    fig.update_xaxes(title={"text": t("profit.axis_balance", lang), "font": {"size": round(13 * scale)}},
+                     tickformat=",~f", range=[min(low, 0) - 0.22 * span, max(high, 0) + 0.2 * span])
     fig.update_yaxes(tickfont={"size": round(12 * scale)}, automargin=True)
     return style(fig, scale, legend=False, margin=(8, 40, 4, 4))
 
 
 def _treemap(df: pd.DataFrame, lang: str, scale: float) -> go.Figure:
-    """Campus → division → department, sized by revenue, coloured by margin (orange loses, blue earns)."""
-    ids, labels, parents, values, colors, custom = [], [], [], [], [], []  # one entry per tile
+    """Campus → division → department, sized by revenue, coloured by margin (orange loses, blue earns).
+    A tile's label shows only where it fits at the minimum size; every tile tells all in its hover,
+    and the table beside ranks every department."""
+    ids, labels, parents, values, colors, custom, hover = [], [], [], [], [], [], []  # one entry per tile
+
+    def tile(tid: str, label: str, parent: str, revenue: float, balance: float, dept: str) -> None:
+        margin = balance / revenue if revenue else 0.0
+        ids.append(tid), labels.append(label), parents.append(parent), values.append(revenue)
+        colors.append(margin), custom.append(dept)
+        hover.append(t("profit.treemap_hover", lang, revenue=format_money(revenue, lang, unit=True),
+                       balance=format_money(balance, lang, unit=True), margin=f"{margin:.1%}".replace("-", MINUS)))
+
     for campus_id, cg in df.groupby("campus_id", sort=True):
         cid = f"c:{campus_id}"
-        rev = cg["revenue_total"].sum()
-        ids.append(cid), labels.append(cg["campus"].iloc[0]), parents.append(""), values.append(rev)
-        colors.append(cg["balance"].sum() / rev if rev else 0.0), custom.append("")
+        tile(cid, cg["campus"].iloc[0], "", cg["revenue_total"].sum(), cg["balance"].sum(), "")
         for div, dg in cg.groupby("division_name", sort=True):
             did = f"{cid}/{div}"
-            drev = dg["revenue_total"].sum()
-            ids.append(did), labels.append(div), parents.append(cid), values.append(drev)
-            colors.append(dg["balance"].sum() / drev if drev else 0.0), custom.append("")
+            tile(did, div, cid, dg["revenue_total"].sum(), dg["balance"].sum(), "")
             for r in dg.itertuples():
-                ids.append(f"{did}/{r.dept_id}"), labels.append(r.name), parents.append(did)
-                values.append(r.revenue_total), colors.append(r.margin if r.margin == r.margin else 0.0)
-                custom.append(r.dept_id)
+                tile(f"{did}/{r.dept_id}", r.name, did, r.revenue_total, r.balance, r.dept_id)
     limit = max(0.05, float(pd.Series(colors).abs().quantile(0.9)))
     fig = go.Figure(go.Treemap(
         ids=ids, labels=labels, parents=parents, values=values, branchvalues="total", customdata=custom,
-        text=[f"{c:.1%}" for c in colors],
+        text=[f"{c:.1%}".replace("-", MINUS) for c in colors], hovertext=hover,
         marker={"colors": colors, "colorscale": [[0, "#D55E00"], [0.5, "#3a4654"], [1, "#56B4E9"]],
                 "cmin": -limit, "cmax": limit, "cmid": 0,
                 "colorbar": {"title": {"text": t("profit.col.margin", lang)}, "tickformat": ".0%", "thickness": round(12 * scale),
                              "tickfont": {"size": round(12 * scale)}}},
         texttemplate="%{label}<br>%{text}", textfont={"size": round(13 * scale)},
-        hovertemplate="%{label}<br>" + t("profit.col.revenue_total", lang) + " %{value:,.0f}<br>"
-                      + t("profit.col.margin", lang) + " %{text}<extra></extra>", maxdepth=3))
+        hovertemplate="<b>%{label}</b><br>%{hovertext}<extra></extra>", maxdepth=3))
+    # a label that would need shrinking below the minimum is hidden, never drawn unreadably small
+    fig.update_layout(uniformtext={"minsize": round(TREEMAP_MIN_FONT * scale), "mode": "hide"})
     return style(fig, scale, legend=False, margin=(4, 4, 4, 4))
 
 
 @callback(Output("_pages_location", "href", allow_duplicate=True), Input("pf-bars", "clickData"),
-          Input("pf-treemap", "clickData"), Input("pf-table", "active_cell"), State("pf-table", "derived_viewport_data"),
-          State("wall-params", "data"), prevent_initial_call=True)
+          Input("pf-treemap", "clickData"), Input({"type": "pf-row", "index": ALL}, "n_clicks"),
+          prevent_initial_call=True)
 @secured(roles=ROLES)
-def open_department(bar: Any, tree: Any, cell: Any, rows: Any, _params: Any) -> Any:
+def open_department(bar: Any, tree: Any, _rows: Any) -> Any:
     """A click on a department (bar, treemap tile or table row) opens its page."""
     try:
         if ctx.triggered_id == "pf-bars":
             dept = bar["points"][0]["customdata"][0]
         elif ctx.triggered_id == "pf-treemap":
             dept = tree["points"][0].get("customdata")
+        elif isinstance(ctx.triggered_id, dict) and ctx.triggered[0]["value"]:
+            dept = ctx.triggered_id["index"]
         else:
-            dept = rows[cell["row"]]["dept_id"]
+            return no_update
     except (TypeError, KeyError, IndexError):
         return no_update
     if not dept or not isinstance(dept, str):
         return no_update  # a campus or division tile: the treemap zooms instead
-    scope = current_scope()
-    campus = current_app.extensions["hospdash"].campus_of(dept)
-    if not scope.allows_department(dept, campus):
-        raise PermissionDenied(f"department {dept} is outside the user's scope")
-    return f"/department?{urlencode({'dept': dept})}"
+    return department_address(dept)
 
 
 @callback(Output("pf-download", "data"), Input("pf-export-xlsx", "n_clicks"), Input("pf-export-csv", "n_clicks"),
@@ -200,7 +242,7 @@ def open_department(bar: Any, tree: Any, cell: Any, rows: Any, _params: Any) -> 
 def export(_x: Any, _c: Any, period: Any, campus: Any, division: Any) -> Any:
     lang = current_lang()
     df, per = _frame(period, campus, division, lang)
-    cols = {c["id"]: c["name"] for c in _columns(lang)}
+    cols = {c.id: c.label for c in _columns(lang)}
     out = df[["dept_id", *cols]].rename(columns={"dept_id": t("ws.pf.col.dept_id", lang), **cols})
     fmt = "csv" if ctx.triggered_id == "pf-export-csv" else "xlsx"
     kinds = {cols[c]: "money" for c in COLUMNS[3:-1]} | {cols["margin"]: "percent"}

@@ -11,17 +11,18 @@ from typing import Any
 import dash
 import pandas as pd
 import plotly.graph_objects as go
-from dash import Input, Output, State, callback, ctx, dash_table, dcc, html, no_update
+from dash import ALL, Input, Output, State, callback, clientside_callback, ctx, dcc, html, no_update
 
-from components.format import format_indicator, format_points
+from components.format import format_indicator, format_money, format_points
 from components.i18n import t
+from components.ranktable import Column, pager, rank_table, sort_frame
 from components.wall import (
     GOOD,
+    INK,
     LOSS,
     MUTED,
     campus_color,
     change_badge,
-    dark_table,
     empty_figure,
     export_buttons,
     graph,
@@ -40,6 +41,7 @@ from shell.access import secured
 from ._common import cached_answer, current_lang, send_table, warehouse
 from ._wall import (
     all_campuses,
+    department_address,
     desk_filters,
     open_screen,
     resolve,
@@ -56,6 +58,7 @@ dash.register_page(__name__, path="/wall/drg", name="DRG cost screen", order=2, 
 HEADLINE = ("grouped_rate", "cmi", "time_index", "cost_index", "drg_margin", "drg_margin_per_case")
 TOP = 8  # loss-makers a wall cycles through
 CYCLE_SECONDS = 10
+PAGE_SECONDS = 15  # a wall turns the loss-makers' table page by page
 PART_COLORS = {"personnel": "#56B4E9", "drug": "#E69F00", "material": "#CC79A7", "equipment": "#009E73",
                "overhead": "#9AA5B1"}
 FILTERS = [Input("drg-period", "value"), Input("drg-campus", "value"), Input("drg-division", "value")]
@@ -73,11 +76,15 @@ def layout(**query: str) -> Any:
         panel(t("drg.quadrant", lang), graph("drg-quadrant"), extra="area-quadrant"),
         panel(t("drg.table_wall" if on_wall else "drg.table", lang),
               export_buttons("drg", lang) if not wq.kiosk else None,
-              html.Div(_table(lang), className="table-box"), extra="area-table"),
+              html.Div(id="drg-table", className="table-box"),
+              html.Div([html.Span(t("table.money_note", lang)), *pager("drg", PAGE_SECONDS, on_wall)],
+                       className="tile-note table-foot"),
+              extra="area-table"),
         panel(t("drg.detail", lang), html.Div(id="drg-detail-title", className="detail-title"),
               html.Div([graph("drg-structure"), html.Div(id="drg-depts", className="dept-list")], className="detail-pair"),
               extra="area-detail"),
         dcc.Store(id="drg-tops"), dcc.Store(id="drg-group"), dcc.Store(id="drg-wall", data=on_wall),
+        dcc.Store(id="drg-sort"), dcc.Store(id="drg-page-fmt", data=t("table.page", lang)), dcc.Store(id="drg-selected"),
         dcc.Interval(id="drg-cycle", interval=CYCLE_SECONDS * 1000, disabled=not on_wall),
         dcc.Download(id="drg-download"),
     ]
@@ -89,23 +96,23 @@ def layout(**query: str) -> Any:
                       settings().wall_refresh_seconds, next_url("/wall/drg", wq, campuses), {}, filters)
 
 
-def _columns(lang: str) -> list[dict]:
-    money = {"type": "numeric", "format": dash_table.FormatTemplate.money(0).symbol("")}
-    cols = [("drg_code", t("drg.code", lang), {}), ("name", t("drg.name", lang), {}),
-            ("cases", t("drg.cases", lang), {"type": "numeric"}),
-            ("weight", t("drg.weight", lang), {"type": "numeric", "format": {"specifier": ".2f"}}),
-            ("charge_per_discharge", t("drg.charge", lang), money), ("payment_per_case", t("drg.payment", lang), money),
-            ("cost_per_case", t("drg.cost", lang), money), ("drg_margin_per_case", t("drg.margin_case", lang), money),
-            ("drg_margin", t("drg.margin_total", lang), money),
-            ("time_index", t("drg.time_index", lang), {"type": "numeric", "format": {"specifier": ".2f"}}),
-            ("cost_index", t("drg.cost_index", lang), {"type": "numeric", "format": {"specifier": ".2f"}})]
-    return [{"id": c, "name": n, **extra} for c, n, extra in cols]
+WALL_COLUMNS = ("drg_code", "name", "cases", "weight", "drg_margin_per_case", "drg_margin")
 
 
-def _table(lang: str) -> Any:
-    return dark_table("drg-table", _columns(lang), left=("drg_code", "name"), loss_when="{drg_margin} < 0",
-                      loss_columns=["drg_margin", "drg_margin_per_case"],
-                      cell={"maxWidth": "11rem", "overflow": "hidden", "textOverflow": "ellipsis"})
+def _columns(lang: str, on_wall: bool = False) -> list[Column]:
+    """The table's columns: every figure at a desk; on a wall the code, name, cases, weight and margins."""
+    cols = [Column("drg_code", t("drg.col.code", lang), "text", "4.2em"),
+            Column("name", t("drg.col.name", lang), "text", "minmax(8em, 3fr)"),
+            Column("cases", t("drg.cases", lang), "int", "minmax(3.2em, .8fr)"),
+            Column("weight", t("drg.weight", lang), "num2", "minmax(3em, .7fr)"),
+            Column("charge_per_discharge", t("drg.charge", lang), "money", "minmax(4em, 1fr)"),
+            Column("payment_per_case", t("drg.payment", lang), "money", "minmax(4em, 1fr)"),
+            Column("cost_per_case", t("drg.cost", lang), "money", "minmax(4em, 1fr)"),
+            Column("drg_margin_per_case", t("drg.margin_case", lang), "money", "minmax(4em, 1fr)", loss=True),
+            Column("drg_margin", t("drg.margin_total", lang), "money", "minmax(4.5em, 1fr)", loss=True),
+            Column("time_index", t("drg.time_index", lang), "num2", "minmax(3.5em, .8fr)"),
+            Column("cost_index", t("drg.cost_index", lang), "num2", "minmax(3.5em, .8fr)")]
+    return [c for c in cols if c.id in WALL_COLUMNS] if on_wall else cols
 
 
 def _groups(period: Any, campus: Any, division: Any) -> tuple[pd.DataFrame, Any, Any, Any]:
@@ -113,34 +120,57 @@ def _groups(period: Any, campus: Any, division: Any) -> tuple[pd.DataFrame, Any,
     return drg_groups(warehouse(), scope, per, filters), scope, per, filters
 
 
-@callback(Output("drg-kpis", "children"), Output("drg-quadrant", "figure"), Output("drg-table", "data"),
-          Output("drg-table", "hidden_columns"), Output("drg-tops", "data"),
-          Output("drg-group", "data", allow_duplicate=True),
-          Input("wall-tick", "data"), *FILTERS, State("drg-wall", "data"), State("drg-group", "data"),
-          prevent_initial_call="initial_duplicate")
+@callback(Output("drg-kpis", "children"), Output("drg-quadrant", "figure"), Output("drg-table", "children"),
+          Output("drg-tops", "data"), Output("drg-group", "data", allow_duplicate=True),
+          Input("wall-tick", "data"), *FILTERS, Input("drg-sort", "data"), State("drg-wall", "data"),
+          State("drg-group", "data"), prevent_initial_call="initial_duplicate")
 @secured(roles=ROLES)
 @cached_answer(key_args=lambda tick, *rest: (scale_of(tick), rest))
-def refresh(tick: Any, period: Any, campus: Any, division: Any, on_wall: Any, current: Any) -> tuple:
+def refresh(tick: Any, period: Any, campus: Any, division: Any, sort: Any, on_wall: Any, current: Any) -> tuple:
     lang = current_lang()
     scale = scale_of(tick)
     groups, scope, per, filters = _groups(period, campus, division)
     kpis = safe(lambda: _kpis(scope, per, filters, groups, lang), lang, "drg kpis")
+    wall = bool(on_wall)
     if groups.empty:
         note = t("drg.none", lang)
-        return kpis, empty_figure(note, scale), [], [], [], None
+        return kpis, empty_figure(note, scale), html.Div(note, className="wall-note"), [], None
     quadrant = safe_figure(lambda: _quadrant(groups, lang, scale), lang, "quadrant", scale)
-    name = "name_zh" if lang == "zh" else "name_en"
-    table = groups.assign(name=groups[name])
+    table = groups.assign(name=groups["name_zh" if lang == "zh" else "name_en"])
     losers = table[table["drg_margin"] < 0]
     tops = list(losers["drg_code"].head(TOP))
-    hidden: list[str] = []
-    if on_wall:
-        table = losers.head(TOP)
-        hidden = ["drg_code", "charge_per_discharge", "payment_per_case", "cost_per_case", "time_index", "cost_index"]
-    cols = [c["id"] for c in _columns(lang)]
-    data = table[cols].round(4).to_dict("records")
     group = current if current in set(groups["drg_code"]) else (tops[0] if tops else groups["drg_code"].iloc[0])
-    return kpis, quadrant, data, hidden, tops, (no_update if group == current else group)
+    columns = _columns(lang, wall)
+    # a wall pages through every loss-maker, the largest loss first; a desk lists every group, sortable
+    shown = losers if wall else sort_frame(table, sort, [c.id for c in columns])
+    if wall and losers.empty:  # a good period (or a month one day old): say so, not "no rows"
+        grid = html.Div(t("drg.no_losers", lang), className="wall-note")
+    else:
+        grid = rank_table("drg", columns, shown, "drg_code", lang, wall=wall, sort=sort, selected=group)
+    return kpis, quadrant, grid, tops, (no_update if group == current else group)
+
+
+@callback(Output("drg-sort", "data"), Input({"type": "drg-sort", "index": ALL}, "n_clicks"), State("drg-sort", "data"),
+          prevent_initial_call=True)
+@secured(roles=ROLES)
+def resort(clicks: Any, current: Any) -> Any:
+    """A click on a header sorts by that column; a second click turns the order round."""
+    if not isinstance(ctx.triggered_id, dict) or not any(clicks or []):
+        return no_update
+    col = ctx.triggered_id["index"]
+    if col not in {c.id for c in _columns("en")}:
+        return no_update
+    same = isinstance(current, dict) and current.get("col") == col
+    # names and codes read A→Z first; figures the largest first
+    first_asc = col in ("drg_code", "name")
+    return {"col": col, "asc": (not current.get("asc")) if same else first_asc}
+
+
+clientside_callback(dash.ClientsideFunction("wall", "select"), Output("drg-selected", "data"),
+                    Input("drg-group", "data"), Input("drg-table", "children"), prevent_initial_call=True)
+clientside_callback(dash.ClientsideFunction("wall", "page"), Output("drg-page", "children"),
+                    Input("drg-page-tick", "n_intervals"), Input("drg-table", "children"),
+                    State("drg-page-fmt", "data"), prevent_initial_call=True)
 
 
 def _kpis(scope, per, filters, groups: pd.DataFrame, lang: str) -> list[Any]:
@@ -158,14 +188,14 @@ def _kpis(scope, per, filters, groups: pd.DataFrame, lang: str) -> list[Any]:
         else:
             change, text = row["yoy"], f"{row['yoy']:+.1%}"
         tiles.append(html.Div([html.Div(ind.name(lang), className="tile-label"),
-                               html.Div(format_indicator(row["value"], ind.unit, lang), className="tile-value"),
+                               html.Div(format_indicator(row["value"], ind.unit, lang, wall_money=True), className="tile-value"),
                                change_badge(change, ind.higher_is_better, t("wall.yoy_short", lang) + " " + text)],
                               className="tile"))
     losers = groups[groups["drg_margin"] < 0]
     tiles.append(html.Div([html.Div(t("drg.loss_groups", lang), className="tile-label"),
                            html.Div(f"{len(losers)} / {len(groups)}", className="tile-value loss"),
-                           html.Span(t("drg.loss_total", lang, amount=format_indicator(losers["drg_margin"].sum(),
-                                                                                        "yuan", lang)),
+                           html.Span(t("drg.loss_total", lang,
+                                       amount=format_money(losers["drg_margin"].sum(), lang, unit=True)),
                                      className="chg chg-bad")], className="tile"))
     period_note = html.Div(t("drg.period", lang, start=per.start, end=per.end), className="tile-note")
     return [*tiles, period_note]
@@ -219,16 +249,18 @@ def cycle(_n: Any, tops: Any, current: Any) -> Any:
 
 
 @callback(Output("drg-group", "data", allow_duplicate=True), Input("drg-quadrant", "clickData"),
-          Input("drg-table", "active_cell"), State("drg-table", "derived_viewport_data"), prevent_initial_call=True)
+          Input({"type": "drg-row", "index": ALL}, "n_clicks"), prevent_initial_call=True)
 @secured(roles=ROLES)
-def pick(click: Any, cell: Any, rows: Any) -> Any:
-    """At a desk: the group of a clicked point or table row."""
+def pick(click: Any, _rows: Any) -> Any:
+    """At a desk: the group of a clicked point or table row (the detail checks it is in scope)."""
     try:
         if ctx.triggered_id == "drg-quadrant":
             return str(click["points"][0]["customdata"][0])
-        return str(rows[cell["row"]]["drg_code"])
+        if isinstance(ctx.triggered_id, dict) and ctx.triggered[0]["value"]:
+            return str(ctx.triggered_id["index"])
     except (TypeError, KeyError, IndexError):
-        return no_update
+        pass
+    return no_update
 
 
 @callback(Output("drg-detail-title", "children"), Output("drg-structure", "figure"), Output("drg-depts", "children"),
@@ -249,7 +281,7 @@ def detail(code: Any, period: Any, campus: Any, division: Any, tick: Any) -> tup
     name = g["name_zh" if lang == "zh" else "name_en"]
     title = [html.Span(f"{code} {name}", className="detail-name"),
              html.Span(t("drg.detail_line", lang, cases=f"{g['cases']:,.0f}", weight=f"{g['weight']:.2f}",
-                         margin=format_indicator(g["drg_margin_per_case"], "yuan", lang)), className="detail-facts")]
+                         margin=format_money(g["drg_margin_per_case"], lang, unit=True)), className="detail-facts")]
     fig = safe_figure(lambda: _structure(scope, per, filters, code, lang, scale), lang, "structure", scale)
     depts = safe(lambda: _carriers(scope, per, filters, code, lang), lang, "carriers")
     ring = dash.Patch()
@@ -262,16 +294,31 @@ def _structure(scope, per, filters, code: str, lang: str, scale: float) -> go.Fi
     parts = drg_cost_structure(warehouse(), scope, per, code, filters).set_index("component")["per_case"]
     fig = go.Figure()
     cost_label, pay_label = t("drg.cost_bar", lang), t("drg.payment_bar", lang)
+    dark = "#0b1118"
+    cost = 0.0
     for part in (c.removeprefix("cost_") for c in COST_PARTS):
         v = float(parts.get(part, 0.0))
+        cost += v
+        # dark type on these light fills; a label too small for its segment is left to the hover
         fig.add_bar(y=[cost_label], x=[v], orientation="h", name=t(f"drg.part.{part}", lang),
-                    marker_color=PART_COLORS[part], text=[f"{v:,.0f}"], textposition="inside",
-                    insidetextanchor="middle", textfont={"size": round(13 * scale)})
+                    marker_color=PART_COLORS[part], text=[format_money(v, lang)], textposition="inside",
+                    insidetextanchor="middle", textangle=0, textfont={"size": round(14 * scale), "color": dark},
+                    hovertemplate=f"{t(f'drg.part.{part}', lang)} {format_money(v, lang, unit=True)}<extra></extra>")
     pay = float(parts.get("payment", 0.0))
+    # the payment's hatching lies over a solid fill (not in place of it), so its figure reads in dark type
     fig.add_bar(y=[pay_label], x=[pay], orientation="h", name=pay_label, marker_color="#F0E442",
-                marker_pattern_shape="/", text=[f"{pay:,.0f}"], textposition="inside", textfont={"size": round(13 * scale)})
-    fig.update_layout(barmode="stack", bargap=0.35)
-    fig.update_xaxes(tickformat=",.0f", nticks=5,
+                marker_pattern={"shape": "/", "fillmode": "overlay", "fgcolor": dark, "fgopacity": 0.18,
+                                "size": round(10 * scale)},
+                text=[format_money(pay, lang)], textposition="inside", insidetextanchor="middle", textangle=0,
+                textfont={"size": round(15 * scale), "color": dark},
+                hovertemplate=f"{pay_label} {format_money(pay, lang, unit=True)}<extra></extra>")
+    # each bar's total at its end, in light type on the dark panel
+    for label, total in ((cost_label, cost), (pay_label, pay)):
+        fig.add_annotation(x=total, y=label, text=f"<b>{format_money(total, lang)}</b>", showarrow=False,
+                           xanchor="left", xshift=round(4 * scale), font={"size": round(14 * scale), "color": INK})
+    fig.update_layout(barmode="stack", bargap=0.35,
+                      uniformtext={"minsize": round(12 * scale), "mode": "hide"})
+    fig.update_xaxes(tickformat=",.0f", nticks=5, range=[0, max(cost, pay, 1.0) * 1.22],
                      title={"text": t("drg.per_case_yuan", lang), "font": {"size": round(13 * scale)}})
     fig.update_yaxes(categoryorder="array", categoryarray=[pay_label, cost_label])
     return style(fig, scale, margin=(8, 8, 6, 6))
@@ -290,13 +337,24 @@ def _carriers(scope, per, filters, code: str, lang: str) -> Any:
         dot = html.I(className="dot", style={"background": campus_color(campus, every)}) if campus else None
         rows.append(html.Tr([html.Td([dot, r.name_zh if lang == "zh" else r.name_en], className="row-label"),
                              html.Td(f"{r.cases:,.0f}", className="num"),
-                             html.Td(format_indicator(r.drg_margin_per_case, "yuan", lang),
+                             html.Td(format_money(r.drg_margin_per_case, lang, unit=True),
                                      className="num" + (" neg" if r.drg_margin_per_case < 0 else "")),
-                             html.Td(format_indicator(r.drg_margin, "yuan", lang),
-                                     className="num" + (" neg" if r.drg_margin < 0 else ""))]))
+                             html.Td(format_money(r.drg_margin, lang, unit=True),
+                                     className="num" + (" neg" if r.drg_margin < 0 else ""))],
+                            id={"type": "drg-carrier", "index": r.dept_id}, n_clicks=0, title=t("drg.carriers_hint", lang)))
     head = html.Tr([html.Th(t("drg.department", lang)), html.Th(t("drg.cases", lang)),
                     html.Th(t("drg.margin_case", lang)), html.Th(t("drg.margin_total", lang))])
     return html.Table([html.Thead(head), html.Tbody(rows)], className="wall-table carriers")
+
+
+@callback(Output("_pages_location", "href", allow_duplicate=True),
+          Input({"type": "drg-carrier", "index": ALL}, "n_clicks"), prevent_initial_call=True)
+@secured(roles=ROLES)
+def open_carrier(_clicks: Any) -> Any:
+    """At a desk: a click on a department carrying the group opens that department's page."""
+    if not isinstance(ctx.triggered_id, dict) or not ctx.triggered[0]["value"]:
+        return no_update
+    return department_address(ctx.triggered_id["index"])
 
 
 @callback(Output("drg-download", "data"), Input("drg-export-xlsx", "n_clicks"), Input("drg-export-csv", "n_clicks"),
@@ -306,7 +364,7 @@ def export(_x: Any, _c: Any, period: Any, campus: Any, division: Any) -> Any:
     """Every group in the user's scope and filters, with Chinese and English names."""
     lang = current_lang()
     groups, _scope, per, _f = _groups(period, campus, division)
-    cols = {c["id"]: c["name"] for c in _columns(lang)}
+    cols = {c.id: c.label for c in _columns(lang)}
     out = groups.assign(name=groups["name_zh" if lang == "zh" else "name_en"])[list(cols)].rename(columns=cols)
     fmt = "csv" if ctx.triggered_id == "drg-export-csv" else "xlsx"
     kinds = {cols[c]: "money" for c in ("charge_per_discharge", "payment_per_case", "cost_per_case",

@@ -15,6 +15,8 @@ from werkzeug.exceptions import Forbidden
 
 from components.i18n import t
 from data_layer.errors import UserError
+from data_layer.queries.structure import departments
+from data_layer.scope import Scope
 
 from .access import PermissionDenied, audit, may_open
 from .auth import request_lang
@@ -82,8 +84,8 @@ def shell_layout() -> html.Div:
         dcc.Link(t("app.title", lang), href="/", className="navbar-brand"),
         html.Div(_nav_links(role, lang), className="nav-links"),
         html.Div([
-            html.Span(f"{current_user.display_name} · {t('role.' + role, lang)}", className="user-badge",
-                      id="user-badge"),
+            html.Span(_badge_text(current_user, lang), className="user-badge", id="user-badge",
+                      title=current_user.display_name),
             _post_button(f"/lang/{'en' if lang == 'zh' else 'zh'}", t("lang.switch", lang), "lang-switch"),
             _post_button("/logout", t("nav.logout", lang), "logout", "/"),
         ], className="nav-user"),
@@ -95,6 +97,32 @@ def shell_layout() -> html.Div:
         dcc.Interval(id="warehouse-check", interval=WAREHOUSE_CHECK_MS),
         dash.page_container,
     ], className="app-root", lang="zh-CN" if lang == "zh" else "en")
+
+
+def _badge_text(user: Any, lang: str) -> str:
+    """Who is signed in, in the page's language only: the role and what it covers (全院 / a campus /
+    a department / N departments). The display name is free text an administrator typed, often in
+    one language or both ("院长 Hospital leader"), so it is the badge's tooltip, not its text."""
+    from .access import scope_of
+
+    role = t(f"role.{user.role}", lang)
+    scope = scope_of(user)
+    if scope.kind == "hospital":
+        return f"{role} · {t('wall.whole_hospital', lang)}"
+    try:
+        depts = departments(current_app.extensions["hospdash"].warehouse, Scope.hospital())
+    except UserError:  # the warehouse is away: the banner says so; the role is enough here
+        return role
+    zh = lang == "zh"
+    if scope.kind == "campus":
+        names = depts.drop_duplicates("campus_id").set_index("campus_id")["campus_zh" if zh else "campus_en"]
+        shown = [names[c] for c in sorted(scope.ids) if c in names.index]
+        return f"{role} · {'、'.join(shown) if zh else ', '.join(shown)}" if shown else role
+    names = depts.set_index("dept_id")["name_zh" if zh else "name_en"]
+    mine = [names[d] for d in sorted(scope.ids) if d in names.index]
+    if len(mine) == 1:
+        return f"{role} · {mine[0]}"
+    return f"{role} · {t('shell.scope_departments', lang, n=len(mine))}" if mine else role
 
 
 def _banner(lang: str) -> dict[str, Any]:

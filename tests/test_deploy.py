@@ -351,9 +351,11 @@ def test_the_workers_share_the_redis_cache(live: dict[str, Any]) -> None:
     s, _ = _login(base, "ops.leader")
     inputs = [TICK, {"id": "pf-period", "property": "value", "value": "last-quarter"},
               {"id": "pf-campus", "property": "value", "value": None},
-              {"id": "pf-division", "property": "value", "value": None}]
+              {"id": "pf-division", "property": "value", "value": None},
+              {"id": "pf-sort", "property": "data", "value": None}]
     before = set(client.scan_iter(match=f"{PREFIX}q:*"))
-    assert _callback(base, s, "pf-bars.figure", inputs)[0] == 200
+    desk = [{"id": "pf-wall", "property": "data", "value": False}]
+    assert _callback(base, s, "pf-bars.figure", inputs, desk)[0] == 200
     fresh = set(client.scan_iter(match=f"{PREFIX}q:*")) - before
     assert fresh, "the first request stored no query result in Redis"
     assert client.exists(f"{PREFIX}freshness")
@@ -362,7 +364,7 @@ def test_the_workers_share_the_redis_cache(live: dict[str, Any]) -> None:
     served_by: set[str] = set()
     for _round in range(6):  # parallel fresh connections land on both workers
         with ThreadPoolExecutor(6) as pool:
-            statuses = list(pool.map(lambda _i: _callback(base, _fresh_session(s), "pf-bars.figure", inputs)[0],
+            statuses = list(pool.map(lambda _i: _callback(base, _fresh_session(s), "pf-bars.figure", inputs, desk)[0],
                                      range(6)))
         assert statuses == [200] * 6
         time.sleep(0.3)  # the access log is written after the response

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib
 import json
+import re
 import shutil
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -45,12 +46,20 @@ YTD = Period(date(2026, 1, 1), THROUGH)
 
 
 TICK = [{"id": "wall-tick", "property": "data", "value": {"n": 1, "scale": 1}}]
+PF_DESK = [{"id": "pf-wall", "property": "data", "value": False}]  # the profit view at a desk
 
 
-def _filters(prefix: str, period="ytd", campus=None, division=None) -> list[dict]:
+def _filters(prefix: str, period="ytd", campus=None, division=None, sort=None) -> list[dict]:
+    """A screen's desk filters and its table's sort, as the refresh callback takes them."""
     return [{"id": f"{prefix}-period", "property": "value", "value": period},
             {"id": f"{prefix}-campus", "property": "value", "value": campus},
-            {"id": f"{prefix}-division", "property": "value", "value": division}]
+            {"id": f"{prefix}-division", "property": "value", "value": division},
+            {"id": f"{prefix}-sort", "property": "data", "value": sort}]
+
+
+def _row_keys(table) -> list[str]:
+    """The keys of a rank table's rows, in order, from the callback's JSON."""
+    return [m.group(1) for m in re.finditer(r'"type": "[a-z]+-row", "index": "([^"]+)"', json.dumps(table))]
 
 
 def _day(frame):
@@ -233,7 +242,7 @@ def test_campus_leader_cannot_reach_another_campus(server: Flask, as_user) -> No
     status, _ = _call(server, client, CAMPUS_OUT, TICK, forged)
     assert status == 403
     status, _ = _call(server, client, "pf-bars.figure", TICK + _filters("pf")[:1]
-                      + [{"id": "pf-campus", "property": "value", "value": "C1"}] + _filters("pf")[2:])
+                      + [{"id": "pf-campus", "property": "value", "value": "C1"}] + _filters("pf")[2:], PF_DESK)
     assert status == 403
     status, out = _call(server, client, CAMPUS_OUT, TICK, CAMPUS_STATE)  # their own campus: fine
     assert status == 200 and "2026-11-21" in texts(out["cw-live.children"])
@@ -273,7 +282,7 @@ def test_drg_screen_data(server: Flask, wh: Warehouse) -> None:
     losers = groups[groups["drg_margin"] < 0]
     tops = out["drg-tops.data"]
     assert tops == list(losers["drg_code"].head(8)) and out["drg-group.data"] == tops[0]
-    assert [r["drg_code"] for r in out["drg-table.data"]] == tops  # a wall lists the top loss-makers
+    assert _row_keys(out["drg-table.children"])[:8] == tops  # a wall lists the top loss-makers first
     quadrant = out["drg-quadrant.figure"]["data"]
     assert sum(len(_arr(t["x"])) for t in quadrant[:2]) == len(groups)
     loss_trace = next(t for t in quadrant if t.get("marker", {}).get("symbol") == "x")
@@ -283,7 +292,7 @@ def test_drg_screen_data(server: Flask, wh: Warehouse) -> None:
     # at a desk every group is listed
     state[0]["value"] = False
     _, desk = _call(server, client, "drg-kpis.children", TICK + _filters("drg"), state)
-    assert len(desk["drg-table.data"]) == len(groups)
+    assert len(_row_keys(desk["drg-table.children"])) == len(groups)
 
 
 def test_drg_detail_and_cycle(server: Flask, wh: Warehouse) -> None:
@@ -291,7 +300,7 @@ def test_drg_detail_and_cycle(server: Flask, wh: Warehouse) -> None:
     groups = drg_groups(wh, Scope.hospital(), YTD)
     code = groups["drg_code"].iloc[0]
     status, out = _call(server, client, "drg-detail-title.children",
-                        [{"id": "drg-group", "property": "data", "value": code}] + _filters("drg"),
+                        [{"id": "drg-group", "property": "data", "value": code}] + _filters("drg")[:3],
                         [{"id": "wall-tick", "property": "data", "value": {"scale": 1}}])
     assert status == 200 and code in texts(out["drg-detail-title.children"])
     bars = out["drg-structure.figure"]["data"]
@@ -301,7 +310,7 @@ def test_drg_detail_and_cycle(server: Flask, wh: Warehouse) -> None:
     assert _arr(bars[-1]["x"])[0] == pytest.approx(parts["payment"])
     assert cost == pytest.approx(groups["cost_per_case"].iloc[0])
     _, forged = _call(server, client, "drg-detail-title.children",
-                      [{"id": "drg-group", "property": "data", "value": "ZZ99"}] + _filters("drg"),
+                      [{"id": "drg-group", "property": "data", "value": "ZZ99"}] + _filters("drg")[:3],
                       [{"id": "wall-tick", "property": "data", "value": {"scale": 1}}])
     assert "ZZ99 has no cases" in texts(forged["drg-detail-title.children"])
     status, nxt = _call(server, client, "drg-group.data",
@@ -317,7 +326,7 @@ def test_a_period_without_cases_says_so(server: Flask) -> None:
     status, out = _call(server, client, "drg-kpis.children", TICK + _filters("drg", division="nowhere"),
                         [{"id": "drg-wall", "property": "data", "value": False},
                          {"id": "drg-group", "property": "data", "value": None}])
-    assert status == 200 and out["drg-table.data"] == []
+    assert status == 200 and _row_keys(out["drg-table.children"]) == []
     note = out["drg-quadrant.figure"]["layout"]["annotations"][0]["text"]
     assert note == "No grouped cases in this period."
     status, _ = _call(server, client, "drg-kpis.children", TICK + _filters("drg", period="forever"),
@@ -329,14 +338,14 @@ def test_a_period_without_cases_says_so(server: Flask) -> None:
 # ------------------------------------------------------------------ profit view
 def test_profit_view_data(server: Flask, wh: Warehouse) -> None:
     client = _signed_in(server, "lead1")
-    status, out = _call(server, client, "pf-bars.figure", TICK + _filters("pf"))
+    by_balance = {"col": "balance", "asc": False}
+    desk = PF_DESK
+    status, out = _call(server, client, "pf-bars.figure", TICK + _filters("pf", sort=by_balance), desk)
     assert status == 200
     closed = Period(date(2026, 1, 1), date(2026, 10, 31))
     expect = department_profit(wh, Scope.hospital(), YTD)
-    rows = out["pf-table.data"]
-    assert len(rows) == len(expect) and {r["dept_id"] for r in rows} == set(expect["dept_id"])
-    first = expect.iloc[0]
-    assert rows[0]["balance"] == pytest.approx(first["balance"], rel=1e-9)
+    rows = _row_keys(out["pf-table.children"])
+    assert rows == list(expect["dept_id"])  # sorted by balance, the largest first
     assert str(closed.end) in out["pf-window.children"]
     tree = out["pf-treemap.figure"]["data"][0]
     roots = [v for v, p in zip(_arr(tree["values"]), tree["parents"], strict=True) if p == ""]
@@ -345,9 +354,10 @@ def test_profit_view_data(server: Flask, wh: Warehouse) -> None:
     assert len(_arr(bars["y"])) == min(24, len(expect))
     hatched = [s for s in bars["marker"]["pattern"]["shape"] if s]
     assert len(hatched) == sum(1 for x in _arr(bars["x"]) if x < 0)
-    _, surgical = _call(server, client, "pf-bars.figure", TICK + _filters("pf", division="surgical"))
+    _, surgical = _call(server, client, "pf-bars.figure", TICK + _filters("pf", division="surgical", sort=by_balance),
+                        desk)
     deps = departments(wh, Scope.hospital()).set_index("dept_id")
-    assert {deps.loc[r["dept_id"], "division"] for r in surgical["pf-table.data"]} == {"surgical"}
+    assert {deps.loc[d, "division"] for d in _row_keys(surgical["pf-table.children"])} == {"surgical"}
 
 
 def test_profit_export_is_scoped_and_audited(server: Flask) -> None:
@@ -381,12 +391,14 @@ def test_clicking_a_department_opens_it_in_scope(server: Flask, as_user) -> None
     click = lambda dept: [{"id": "pf-bars", "property": "clickData",  # noqa: E731
                            "value": {"points": [{"customdata": [dept]}]}},
                           {"id": "pf-treemap", "property": "clickData", "value": None},
-                          {"id": "pf-table", "property": "active_cell", "value": None}]
-    state = [{"id": "pf-table", "property": "derived_viewport_data", "value": []},
-             {"id": "wall-params", "property": "data", "value": {}}]
-    status, out = _call(server, client, "_pages_location.href", click(own), state)
+                          {"id": {"type": "pf-row", "index": dept}, "property": "n_clicks", "value": None}]
+    status, out = _call(server, client, "_pages_location.href", click(own))
     assert status == 200 and out["_pages_location.href"] == f"/department?dept={own}"
-    assert _call(server, client, "_pages_location.href", click(other), state)[0] == 403
+    assert _call(server, client, "_pages_location.href", click(other))[0] == 403
+    row = [{"id": "pf-bars", "property": "clickData", "value": None},  # a table row
+           {"id": "pf-treemap", "property": "clickData", "value": None},
+           {"id": {"type": "pf-row", "index": own}, "property": "n_clicks", "value": 1}]
+    assert _call(server, client, "_pages_location.href", row)[1]["_pages_location.href"] == f"/department?dept={own}"
     page = importlib.import_module("pages.department")
     with as_user("lead2"):
         assert "Annual targets" in texts(page.layout(dept=own))
@@ -532,8 +544,8 @@ def test_profit_and_groups_answer_for_a_period_without_closed_months(server: Fla
     """Found by the load test: the profit view and the department's groups for month to date
     (no closed month yet) answered with an error banner; now with their figures and a note."""
     client = _signed_in(server, "lead1")
-    status, out = _call(server, client, "pf-bars.figure", TICK + _filters("pf", period="mtd"))
-    assert status == 200 and "pf-table.data" in out
+    status, out = _call(server, client, "pf-bars.figure", TICK + _filters("pf", period="mtd"), PF_DESK)
+    assert status == 200 and "pf-table.children" in out
     status, out = _call(server, client, "dw-groups.children", [{"id": "dw-dept", "property": "value", "value": "D001"},
                                                               {"id": "dw-period", "property": "value", "value": "mtd"}])
     assert status == 200 and "can be shown" not in texts(out["dw-groups.children"])
