@@ -46,10 +46,10 @@ COLUMNS = ("name", "campus", "division_name", "revenue_total", "direct_cost", "a
 
 def layout(**query: str) -> Any:
     lang = current_lang()
-    opened = open_screen(__name__, "/profit", query, lang)
+    opened = open_screen(__name__, "/profit", query, lang, desk=True)
     if not isinstance(opened, tuple):
         return opened
-    wq, campuses = opened
+    wq, campuses, (period, division) = opened
     body = [
         panel(t("profit.bars", lang, n=BARS), graph("pf-bars"), extra="area-bars"),
         panel(t("profit.treemap", lang), graph("pf-treemap"), extra="area-treemap"),
@@ -59,7 +59,7 @@ def layout(**query: str) -> Any:
               extra="area-table"),
         dcc.Download(id="pf-download"),
     ]
-    filters = desk_filters("pf", campuses, lang)
+    filters = desk_filters("pf", campuses, lang, period, wq.campus, division)
     if wq.kiosk:
         body.append(html.Div(filters, hidden=True))
         filters = None

@@ -65,7 +65,8 @@ GRAPHS = ("cw-mix", "cw-trend-revenue", "cw-trend-discharges", "cw-division-tren
 
 def layout(**query: str) -> Any:
     lang = current_lang()
-    opened = open_screen(__name__, "/wall/campus", query, lang)
+    opened = open_screen(__name__, "/wall/campus", query, lang,
+                         unused={"period": t("addr.shown.wall_periods", lang), "division": t("wall.whole_hospital", lang)})
     if not isinstance(opened, tuple):
         return opened
     wq, campuses = opened

@@ -63,10 +63,10 @@ FILTERS = [Input("drg-period", "value"), Input("drg-campus", "value"), Input("dr
 
 def layout(**query: str) -> Any:
     lang = current_lang()
-    opened = open_screen(__name__, "/wall/drg", query, lang)
+    opened = open_screen(__name__, "/wall/drg", query, lang, desk=True)
     if not isinstance(opened, tuple):
         return opened
-    wq, campuses = opened
+    wq, campuses, (period, division) = opened
     on_wall = wq.kiosk or wq.rotate is not None
     body = [
         html.Div(id="drg-kpis", className="kpi-strip area-kpis"),
@@ -81,7 +81,7 @@ def layout(**query: str) -> Any:
         dcc.Interval(id="drg-cycle", interval=CYCLE_SECONDS * 1000, disabled=not on_wall),
         dcc.Download(id="drg-download"),
     ]
-    filters = desk_filters("drg", campuses, lang)
+    filters = desk_filters("drg", campuses, lang, period, wq.campus, division)
     if wq.kiosk:  # the filters are hidden on a wall, but their values still drive the callbacks
         body.append(html.Div(filters, hidden=True))
         filters = None
