@@ -10,7 +10,7 @@ from flask import current_app
 
 from appdb.schema import ROLES
 from appdb.store import CodedError, PasswordPolicyError, User
-from components.i18n import t
+from components.i18n import CATALOG, t
 from data_layer.errors import UserError
 from data_layer.queries.structure import departments
 from data_layer.scope import Scope
@@ -25,10 +25,8 @@ dash.register_page(__name__, path="/admin", name="Users", order=90, allowed_role
 NEW = "__new__"
 SCOPES_FOR = {"admin": ["none"], "leader": ["hospital", "campus"], "director": ["departments"],
               "assistant": ["departments"]}
-ACTIONS = ("login", "login_failed", "logout", "forbidden_page", "forbidden_callback", "csrf_refused", "export",
-           "user_created", "user_changed", "password_reset", "user_deactivated", "user_activated",
-           "kiosk_issued", "kiosk_revoked", "kiosk_login", "kiosk_resume", "kiosk_refused", "kiosk_ended",
-           "forbidden_campus", "forbidden_department")
+# Every audit action with a name in the catalogs ("action.<code>"), in the catalog's order.
+ACTIONS = tuple(k.removeprefix("action.") for k in CATALOG if k.startswith("action.") and k != "action.other")
 
 
 def _db():
@@ -245,7 +243,7 @@ def audit_table(action: str | None, user: str | None, start: str | None, end: st
     head = html.Thead(html.Tr([html.Th(t(k, lang)) for k in
                                ("audit.at", "audit.user", "audit.action", "audit.target", "audit.detail", "audit.ip")]))
     def action(code: str) -> str:
-        return t(f"action.{code}", lang) if code in ACTIONS else code
+        return t(f"action.{code}", lang) if code in ACTIONS else t("action.other", lang)
 
     body = html.Tbody([html.Tr([html.Td(str(r["at"])), html.Td(r["username"] or "—"), html.Td(action(r["action"])),
                                 html.Td(r["target"] or ""), html.Td(r["detail"] or ""), html.Td(r["ip"] or "")])

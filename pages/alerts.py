@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import io
+import re
 from datetime import date, timedelta
 from typing import Any
 
@@ -182,13 +183,26 @@ def _localised(rows: pd.DataFrame, lang: str) -> pd.DataFrame:
     return rows.rename(columns={c: t(f"col.{c}", lang) for c in rows.columns if f"col.{c}" in CATALOG})
 
 
+STATUS_NOTE = re.compile(r"^(?P<old>[a-z]+) → (?P<new>[a-z]+)(?:: (?P<reason>.*))?$", re.S)
+
+
+def _note_text(note: dict, lang: str) -> str:
+    """A note as the reader reads it: a status change (stored as "new → acknowledged: reason")
+    names both statuses in the reader's language."""
+    m = STATUS_NOTE.match(note["text"] or "") if note["kind"] == "status" else None
+    if m is None or m["old"] not in ALERT_STATUSES or m["new"] not in ALERT_STATUSES:
+        return note["text"]
+    text = f"{t('status.' + m['old'], lang)} → {t('status.' + m['new'], lang)}"
+    return text + (f"{'：' if lang == 'zh' else ': '}{m['reason']}" if m["reason"] else "")
+
+
 def _detail(alert: dict, lang: str) -> html.Div:
     ind = INDICATORS[alert["indicator"]]
     names = _dept_names(lang)
     drivers = [html.Li(f"{d.get('name_zh' if lang == 'zh' else 'name_en') or d['id']} ({t('driver.' + d['type'], lang)}) · "
                        f"{d.get('contribution', 0) * 100:.0f}%") for d in alert["drivers"]]
-    notes = [html.Li([html.Strong(f"{t('note.' + n['kind'], lang)} "), f"{n['text']} — {n['username'] or ''}, {n['at']}"])
-             for n in alert["notes"]]
+    notes = [html.Li([html.Strong(f"{t('note.' + n['kind'], lang)} "),
+                      f"{_note_text(n, lang)} — {n['username'] or ''}, {str(n['at'])[:16]}"]) for n in alert["notes"]]
     period = Period(alert["period_start"], alert["period_end"], "custom")
     rows = _localised(alert_rows(warehouse(), current_scope(), alert["dept_id"], alert["indicator"], period,
                                  alert["entity_type"], alert["entity_id"]), lang)
@@ -256,8 +270,8 @@ def show(alert_id: int | None) -> tuple:
 @secured(roles=ROLES)
 def act(_a, _r, _d, _n, alert_id, version, reason, note_kind, note_text, refresh) -> tuple:
     lang = current_lang()
-    if alert_id is None:
-        return no_update, no_update, no_update
+    if alert_id is None or not (ctx.triggered and ctx.triggered[0].get("value")):
+        return no_update, no_update, no_update  # a detail just drawn (buttons never clicked) checks nothing
     db, scope, user = _db(), current_scope(), current_user.username
     try:
         if ctx.triggered_id == "al-note-add":
