@@ -37,6 +37,7 @@ from components.i18n import t
 from components.notes import address_notes
 from components.overview import freshness_line
 from data_layer.errors import UserError
+from data_layer.inputs import InputProblem, number
 from data_layer.periods import Period, add_months, parse_period
 from data_layer.queries.structure import departments
 from shell.access import PermissionDenied, audit, page_denied, secured
@@ -230,25 +231,31 @@ def section(key: str, lang: str, *children: Any, exports: tuple[tuple[str, str],
 
 def number_field(field_id: str, label: str, value: float, low: float, high: float, step: float) -> html.Div:
     """A small labelled number input with its message line (`<field_id>-msg`), for a page's
-    tolerance or threshold; the page's callback checks the value and writes the message."""
+    tolerance or threshold; the page's callback checks the value (percent_value) and writes the
+    message. The range is the callback's to check, not the browser's: a browser blanks a number
+    outside min/max or off the step, and the message could then only say "required"."""
+    del low, high, step  # kept in the signature: the callers name the range they check
     return html.Div([
         html.Label(label, htmlFor=field_id, className="form-label me-2 mb-0"),
-        dcc.Input(id=field_id, type="number", value=value, min=low, max=high, step=step, debounce=True,
+        dcc.Input(id=field_id, type="number", value=value, step="any", debounce=True,
                   className="form-control form-control-sm wc-tol"),
         html.Div(id=f"{field_id}-msg", className="invalid-feedback d-block"),
     ], className="wc-controls")
 
 
-def percent_value(value: Any, low: float, high: float, message: str) -> float:
+def input_message(problem: InputProblem, lang: str, field: str, unit: str) -> str:
+    """What was wrong with a typed number, naming the field, its range and its unit."""
+    return t(f"input.{problem.code}", lang, field=field, unit=unit, **{"value": "", **problem.params})
+
+
+def percent_value(value: Any, low: float, high: float, field: str, unit: str) -> float:
     """A per-cent figure typed into a number field, between `low` and `high`, as a fraction;
-    UserError(message) for anything else (empty, not a number, NaN, out of range)."""
+    UserError with the reason (empty, not a number, out of range, naming `field`, the range and
+    `unit`) for anything else."""
     try:
-        v = float(value)
-    except (TypeError, ValueError):
-        raise UserError(message) from None
-    if not (low <= v <= high):  # NaN fails too
-        raise UserError(message)
-    return v / 100
+        return number(value, low, high) / 100
+    except InputProblem as problem:
+        raise UserError(input_message(problem, current_lang(), field, unit)) from None
 
 
 def export_buttons(page: str, table: str, lang: str) -> html.Span:

@@ -16,6 +16,7 @@ from flask_login import current_user
 from appdb.alerts import NOTE_KINDS, add_note, get_alert, list_alerts, save_scan, transition
 from appdb.schema import ALERT_STATUSES
 from appdb.store import CodedError
+from components.controls import localize_controls
 from components.format import format_indicator
 from components.i18n import CATALOG, t
 from data_layer.alerts.actions import suggested_action
@@ -257,7 +258,7 @@ def show(alert_id: int | None) -> tuple:
     alert = get_alert(_db(), current_scope(), int(alert_id))
     if alert is None:
         raise PermissionDenied(f"alert {alert_id} is outside the user's scope")
-    return _detail(alert, lang), alert["version"]
+    return localize_controls(_detail(alert, lang), lang), alert["version"]
 
 
 @callback(Output("al-selected", "data", allow_duplicate=True), Output("al-msg", "children"),

@@ -40,3 +40,29 @@ TEXTS: dict[str, tuple[str, str]] = {
     "refuse.my_departments": ("我的科室", "My departments"),
     "month.fmt": ("{y}-{m:02d}", "{mon} {y}"),
 }
+TEXTS.update({
+    # Dash's controls
+    "ctl.select_all": ("全选", "Select all"),
+    "ctl.deselect_all": ("全不选", "Deselect all"),
+    "ctl.selected_count": ("已选 {num_selected} 项", "{num_selected} selected"),
+    "ctl.search": ("搜索", "Search"),
+    "ctl.clear_search": ("清除搜索", "Clear search"),
+    "ctl.clear_selection": ("清除选择", "Clear selection"),
+    "ctl.no_options_found": ("没有匹配的选项", "No options found"),
+    "ctl.pick_date": ("选择日期", "Pick a date"),
+})
+TEXTS.update({
+    # typed values (data_layer/inputs.py): {field} and {unit} name the input, {low}–{high} its range
+    "input.missing": ("请填写{field}：{low} 至 {high} 之间的数字（{unit}）。",
+                      "Enter the {field}: a number from {low} to {high} ({unit})."),
+    "input.not_number": ("{field}须为 {low} 至 {high} 之间的数字（{unit}）。",
+                         "The {field} must be a number from {low} to {high} ({unit})."),
+    "input.not_whole": ("{field}须为 {low} 至 {high} 之间的整数（{unit}），{value} 不是整数。",
+                        "The {field} must be a whole number from {low} to {high} ({unit}); {value} is not."),
+    "input.out_of_range": ("{field}须在 {low} 至 {high} 之间（{unit}），{value} 超出范围。",
+                           "The {field} must be from {low} to {high} ({unit}); {value} is out of range."),
+    "input.field.budget_tolerance": ("容差", "tolerance"),
+    "input.field.costs_tolerance": ("判定阈值", "tolerance"),
+    "input.unit.points": ("百分点", "percentage points"),
+    "input.unit.percent": ("百分比", "per cent"),
+})
