@@ -116,7 +116,7 @@ TEXTS: dict[str, tuple[str, str]] = {
     "ws.projects.f.save_new": ("保存新项目", "Save new project"),
     "ws.projects.f.save": ("保存修改", "Save changes"),
     "ws.projects.f.new_link": ("改为登记新项目", "Record a new project instead"),
-    "ws.projects.f.help": ("改善前窗口为开始日期前的N天，改善后窗口自开始日期起M天（默认各90天，7至730天）。",
+    "ws.projects.f.help": ("改善前窗口为开始日期之前的若干天，改善后窗口为自开始日期起的若干天（默认各90天，可设7至730天）。",
                            "The before window is the N days before the start date, the after window the M days "
                            "from it (90 each by default, 7 to 730)."),
     "ws.projects.saved": ("已保存。", "Saved."),
