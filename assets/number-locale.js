@@ -2,8 +2,9 @@
  *
  * Plotly writes large axis numbers with SI letters (10k, 1.5M, 2B) or in full (25,000). A
  * Chinese reader counts in 万 (10^4) and 亿 (10^8): on a page inside a lang="zh-CN" element,
- * each tick label of 10,000 or more becomes 1万, 2.5万, 1.2亿, and an SI label below that
- * (5k) becomes the plain number (5000). English pages keep Plotly's k/M/B. Plotly redraws its
+ * an axis whose ticks reach 10,000 is labelled in 万 (0, 0.5万, 1万) or, from 10^8, in 亿, and
+ * an SI label below that (5k) becomes the plain number (5000). English pages keep Plotly's
+ * k/M/B. Plotly redraws its
  * ticks on every relayout and resize, and fires plotly_afterplot each time, so the labels are
  * rewritten after each drawing; nothing in the figure data changes.
  */
@@ -16,24 +17,47 @@
     return String(Number(x.toFixed(2)));
   }
 
-  /* A tick label in 万/亿, or null when it is not a plain number Plotly wrote. */
-  function toZh(text) {
+  /* The value of a tick label Plotly wrote (10k, 2.5M, 25,000, −3), or null for any other label. */
+  function value(text) {
     var m = LABEL.exec(text);
     if (!m) { return null; }
-    var value = Number(m[2].replace(/,/g, "") + (m[3] || "")) * SI[m[4]];
-    var sign = m[1] ? "\u2212" : "";
-    if (value >= 1e8) { return sign + trim(value / 1e8) + "亿"; }
-    if (value >= 1e4) { return sign + trim(value / 1e4) + "万"; }
-    return m[4] ? sign + trim(value) : null;
+    var v = Number(m[2].replace(/,/g, "") + (m[3] || "")) * SI[m[4]];
+    return m[1] ? -v : v;
+  }
+
+  /* One axis's labels in one unit: 万 when its largest tick reaches 10,000, 亿 from 10^8, plain
+     numbers below (0, 0.5万, 1万, 1.5万 rather than 0, 5,000, 1万). */
+  function toZh(values) {
+    var top = 0;
+    values.forEach(function (v) { if (v !== null) { top = Math.max(top, Math.abs(v)); } });
+    var unit = top >= 1e8 ? [1e8, "亿"] : (top >= 1e4 ? [1e4, "万"] : null);
+    return values.map(function (v) {
+      if (v === null) { return null; }
+      var sign = v < 0 ? "\u2212" : "";
+      if (v === 0) { return "0"; }
+      return unit ? sign + trim(Math.abs(v) / unit[0]) + unit[1] : sign + trim(Math.abs(v));
+    });
   }
 
   function localize(gd) {
     var host = gd.closest("[lang]");
     if (!host || host.getAttribute("lang").indexOf("zh") !== 0) { return; }
-    var ticks = gd.querySelectorAll(".xtick text, .ytick text, .cbaxis text");
-    for (var i = 0; i < ticks.length; i++) {
-      var zh = toZh(ticks[i].textContent.trim());
-      if (zh !== null) { ticks[i].textContent = zh; }
+    var axes = gd.querySelectorAll(".xaxislayer-above, .yaxislayer-above, .cbaxis");
+    for (var a = 0; a < axes.length; a++) {
+      var ticks = axes[a].querySelectorAll("text");
+      var values = [];
+      var si = false;
+      for (var i = 0; i < ticks.length; i++) {
+        var text = ticks[i].textContent.trim();
+        values.push(value(text));
+        si = si || /[kMBGT]$/.test(text);
+      }
+      var top = Math.max.apply(null, values.map(function (v) { return v === null ? 0 : Math.abs(v); }));
+      if (top < 1e4 && !si) { continue; }  /* small plain numbers stay as Plotly wrote them */
+      var zh = toZh(values);
+      for (var j = 0; j < ticks.length; j++) {
+        if (zh[j] !== null) { ticks[j].textContent = zh[j]; }
+      }
     }
   }
 
@@ -66,5 +90,5 @@
   } else {
     start();
   }
-  window.hospdashNumberLocale = { toZh: toZh };
+  window.hospdashNumberLocale = { toZh: function (labels) { return toZh(labels.map(value)); } };
 })();

@@ -13,7 +13,7 @@ import dash
 import pytest
 from flask import Flask
 
-from .conftest import USERS
+from .conftest import PASSWORD, USERS
 from .helpers import post_callback, signed_in
 
 USER_OF = {"assistant": "asst1", "director": "dir1", "leader": "lead1", "admin": "admin1"}
@@ -185,3 +185,46 @@ def test_no_page_shows_the_other_language_or_an_identifier(scanned: Flask, demo_
         if found := _leaks(texts, lang, people):
             leaks[f"{path}{query}"] = sorted(set(found))
     assert not leaks, json.dumps(leaks, ensure_ascii=False, indent=1)
+
+
+SI_TICK = re.compile(r"^[\u2212-]?[\d.,]+[kMBGT]$")
+BIG_PLAIN = re.compile(r"^[\u2212-]?(\d{2,3}(,\d{3})+|\d{1,3}(,\d{3}){2,}|\d{5,})$")  # 10,000 and more
+
+
+def _ticks(duo) -> list[str]:
+    return duo.driver.execute_script(
+        "return Array.from(document.querySelectorAll('.xaxislayer-above text, .yaxislayer-above text'))"
+        ".map(e => e.textContent.trim())")
+
+
+@pytest.mark.browser
+def test_chinese_axes_count_in_wan_and_english_ones_keep_k(dash_duo, server: Flask) -> None:
+    """On a Chinese page no axis says 10k or 25,000 (it says 1万, 2.5万); an English page keeps
+    Plotly's k/M. The labels are read from the drawn figures in headless Chromium."""
+    from .helpers import serve
+
+    serve(dash_duo, server)
+    duo = dash_duo
+    duo.driver.get(duo.server.url + "/login")
+    duo.driver.add_cookie({"name": "lang", "value": "zh"})
+    duo.driver.get(duo.server.url + "/login")
+    duo.find_element("#username").send_keys("lead1")
+    duo.find_element("#password").send_keys(PASSWORD)
+    duo.find_element("#login-submit").click()
+    duo.wait_for_element("#app-navbar", timeout=20)
+    convert = "return window.hospdashNumberLocale.toZh(arguments[0])"
+    assert duo.driver.execute_script(convert, ["0", "5k", "10k", "15k"]) == ["0", "0.5万", "1万", "1.5万"]
+    assert duo.driver.execute_script(convert, ["0", "100M", "200M"]) == ["0", "1亿", "2亿"]
+    assert duo.driver.execute_script(convert, ["\u221220,000", "0", "20,000"]) == ["\u22122万", "0", "2万"]
+    assert duo.driver.execute_script(convert, ["26/01", "12%", "0.5"]) == [None, None, "0.5"]
+    for path in ("/wall/campus", "/profit"):
+        duo.driver.get(duo.server.url + path)
+        duo.wait_for_element(".yaxislayer-above text", timeout=30)
+        duo.wait_for_no_elements("[data-dash-is-loading]", timeout=30)
+        duo.driver.execute_async_script("requestAnimationFrame(() => requestAnimationFrame(arguments[0]))")
+        ticks = _ticks(duo)
+        assert ticks and not [x for x in ticks if SI_TICK.match(x) or BIG_PLAIN.match(x)], (path, ticks)
+    duo.driver.add_cookie({"name": "lang", "value": "en"})
+    duo.driver.get(duo.server.url + "/wall/campus")
+    duo.wait_for_element(".yaxislayer-above text", timeout=30)
+    assert not [x for x in _ticks(duo) if HAN.search(x)]
