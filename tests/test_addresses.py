@@ -3,6 +3,7 @@ parameter, what was wrong and what it shows instead; a refused department says w
 from __future__ import annotations
 
 import importlib
+import re
 
 import pytest
 from flask import Flask
@@ -153,3 +154,31 @@ def test_an_alert_note_is_checked_on_submit_not_when_the_alert_opens(server: Fla
     inputs[3]["value"] = 1
     status, out = post_callback(server, client, "al-msg.children", inputs, state)
     assert status == 200 and "The note is empty" in texts(out["al-msg.children"])
+
+
+def test_a_status_change_note_reads_in_the_page_language(server: Flask) -> None:
+    from pages.alerts import _note_text
+
+    note = {"kind": "status", "text": "new → dismissed: holiday week"}
+    assert _note_text(note, "zh") == "新 → 正常波动：holiday week"
+    assert _note_text(note, "en") == "new → dismissed: holiday week"
+    assert _note_text({"kind": "status", "text": "new → acknowledged"}, "zh") == "新 → 已确认"
+    assert _note_text({"kind": "cause", "text": "new → old"}, "zh") == "new → old"  # a person's own words stay
+
+
+def test_every_audit_action_the_code_writes_has_a_name_in_both_languages() -> None:
+    """The admin's audit page names each action; a code written by `audit("...")` anywhere in the
+    app without a catalog name would show as a raw code."""
+    import pathlib
+
+    from components.i18n import CATALOG
+
+    named = {k.removeprefix("action.") for k in CATALOG if k.startswith("action.")}  # what pages.admin lists
+    root = pathlib.Path(__file__).resolve().parents[1]
+    written = set()
+    for folder in ("pages", "shell", "appdb"):
+        for path in (root / folder).rglob("*.py"):
+            written |= set(re.findall(r"""audit\(\s*["']([a-z_]+)["']\s*,""", path.read_text(encoding="utf-8")))
+    written |= {"alert_" + s for s in ("acknowledged", "resolved", "dismissed")}  # audit("alert_" + to, …)
+    assert written and written <= named, sorted(written - named)
+    assert all(CATALOG[f"action.{a}"][0] != CATALOG[f"action.{a}"][1] for a in written)
