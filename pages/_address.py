@@ -79,15 +79,16 @@ def unused(query: Mapping[str, Any], params: Mapping[str, str], lang: str) -> li
             for p, shown in params.items() if query.get(p) not in (None, "")]
 
 
-def refusal(kind: str, lang: str, *, link: str | None = None, **params: Any) -> html.Main:
+def refusal(kind: str, lang: str, *, link: str | None = None, link_label: str = "refuse.my_departments",
+            **params: Any) -> html.Main:
     """The panel that replaces a page refused for a reason other than the role: `kind` is
-    dept_scope, dept_unknown, dept_not_here or campus_scope. A scope refusal is a "not allowed"
+    dept_scope, dept_unknown, dept_not_here, campus_scope or project_scope; `link` leads back. A scope refusal is a "not allowed"
     page like the role's, with its own reason."""
     scope = kind.endswith("_scope")
     title = t("forbidden.title" if scope else f"refuse.{kind}.title", lang)
     parts: list[Any] = [html.H1(title), html.P(t(f"refuse.{kind}.body", lang, **params))]
     if link:
-        parts.append(dcc.Link(t("refuse.my_departments", lang), href=link))
+        parts.append(dcc.Link(t(link_label, lang), href=link))
     parts.append(html.Br())
     parts.append(dcc.Link(t("nav.home", lang), href="/"))
     return html.Main(parts, className="container page", id="forbidden" if scope else "refused",

@@ -234,10 +234,10 @@ def number_field(field_id: str, label: str, value: float, low: float, high: floa
     tolerance or threshold; the page's callback checks the value (percent_value) and writes the
     message. The range is the callback's to check, not the browser's: a browser blanks a number
     outside min/max or off the step, and the message could then only say "required"."""
-    del low, high, step  # kept in the signature: the callers name the range they check
+    del step  # any precision is accepted; the range shows in the empty field
     return html.Div([
         html.Label(label, htmlFor=field_id, className="form-label me-2 mb-0"),
-        dcc.Input(id=field_id, type="number", value=value, step="any", debounce=True,
+        dcc.Input(id=field_id, type="number", value=value, step="any", debounce=True, placeholder=f"{low:g}–{high:g}",
                   className="form-control form-control-sm wc-tol"),
         html.Div(id=f"{field_id}-msg", className="invalid-feedback d-block"),
     ], className="wc-controls")

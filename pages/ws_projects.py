@@ -45,9 +45,11 @@ from data_layer.scope import Scope
 from data_layer.stats import MIN_PER_GROUP, FieldErrors
 from shell.access import PermissionDenied, audit, secured
 
-from ._common import current_lang, current_scope, forbidden_panel, send_table, warehouse
+from ._address import refusal
+from ._common import current_lang, current_scope, send_table, warehouse
 from ._wall import safe
 from ._workspace import (
+    PATHS,
     ROLES,
     Start,
     begin,
@@ -184,7 +186,7 @@ def layout(dept: str | None = None, period: str | None = None, project: str | No
             opened = get_project(_appdb(), current_scope(), pid)
             if opened is None and project_exists(_appdb(), pid):
                 audit("forbidden_project", "/workspace/projects", f"project={pid}")
-                return forbidden_panel(lang)
+                return refusal("project_scope", lang, link=_href_list(start), link_label="ws.projects.list", id=pid)
             if opened is None:
                 notice = html.Div(t("ws.projects.missing", lang, id=pid), className="alert alert-warning",
                                   id="wsp-notice")
@@ -204,6 +206,10 @@ def layout(dept: str | None = None, period: str | None = None, project: str | No
     body.append(section("projects-manual", lang, _manual(lang), exports=((PAGE, "manual"),),
                         title=t("ws.projects.manual", lang)))
     return frame("projects", start, body, period_picker=False, subtitle=t("ws.projects.subtitle", lang))
+
+
+def _href_list(start: Start) -> str:
+    return PATHS["projects"] + "?" + urlencode({"dept": start.dept, "period": start.period})
 
 
 def _href(start: Start, pid: int) -> str:

@@ -423,6 +423,8 @@ def test_project_outside_the_scope_is_refused_and_audited(server, as_user) -> No
     with as_user("asst1"):
         page = layout(dept="D001", project=str(other["id"]))
         assert getattr(page, "id", None) == "forbidden"
+        assert f"project {other['id']} covers departments outside your scope" in texts(page)
+        assert "role" not in texts(page)  # the reason is the scope, not the role
         assert "There is no project number 99999" in texts(layout(dept="D001", project="99999"))
         assert "not valid" in texts(layout(dept="D001", project="1;drop"))
         assert "Day-surgery pathway" in texts(layout(dept="D001", project=str(mine["id"])))

@@ -37,6 +37,9 @@ TEXTS: dict[str, tuple[str, str]] = {
                                   "departments only)."),
     "refuse.campus_scope.body": ("院区“{name}”不在您的权限范围内，此次访问已记录。",
                                  "The campus “{name}” lies outside your scope; the attempt has been recorded."),
+    "refuse.project_scope.body": ("改善项目 {id} 涉及您权限范围之外的科室，此次访问已记录。",
+                                  "Improvement project {id} covers departments outside your scope; the attempt has "
+                                  "been recorded."),
     "refuse.my_departments": ("我的科室", "My departments"),
     "month.fmt": ("{y}-{m:02d}", "{mon} {y}"),
 }
