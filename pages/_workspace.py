@@ -181,6 +181,8 @@ def begin(module: str, dept: str | None, period: str | None, default_period: str
     key, note = check_period(period, PERIODS, lang, default=default_period, months=True, first=fresh.first_date,
                              through=fresh.data_through)
     return Start(lang, mine, dept, key, (note,) if note else ())
+
+
 def tabs(active: str, start: Start) -> html.Nav:
     """The workspace's tab bar; each tab keeps the department and period."""
     q = "?" + urlencode({"dept": start.dept, "period": start.period})
