@@ -153,6 +153,17 @@ def resolve(period: Any, campus: Any, division: Any) -> tuple[Scope, Period, Fil
     return scope, parse_period(period, through), Filters(division=(division,)) if division else Filters()
 
 
+def notes_follow_the_filters(prefix: str) -> None:
+    """The address notes of a desk (what the address asked for and what is shown instead) stop
+    applying once the reader picks another period, campus or division there: they are hidden then.
+    Called once per desk page at import, like @callback."""
+    from dash import Input, Output, clientside_callback
+
+    clientside_callback("function () { return true; }", Output("address-notes", "hidden", allow_duplicate=True),
+                        Input(f"{prefix}-period", "value"), Input(f"{prefix}-campus", "value"),
+                        Input(f"{prefix}-division", "value"), prevent_initial_call=True)
+
+
 def open_screen(module: str, path: str, query: dict[str, Any], lang: str, *, unused: dict[str, str] | None = None,
                 desk: bool = False) -> tuple[Any, ...] | Any:
     """The checks every leadership screen makes before it draws: the role may open the page, the

@@ -32,13 +32,23 @@ from data_layer.queries.profit import department_profit
 from shell.access import PermissionDenied, secured
 
 from ._common import cached_answer, current_lang, current_scope, send_table, warehouse
-from ._wall import all_campuses, desk_filters, open_screen, resolve, safe_figure, settings, subtitle
+from ._wall import (
+    all_campuses,
+    desk_filters,
+    notes_follow_the_filters,
+    open_screen,
+    resolve,
+    safe_figure,
+    settings,
+    subtitle,
+)
 
 ROLES = ("leader",)
 dash.register_page(__name__, path="/profit", name="Department profit", order=3, allowed_roles=ROLES,
                    nav_label={"zh": "科室收益", "en": "Department profit"})
 
 FILTERS = [Input("pf-period", "value"), Input("pf-campus", "value"), Input("pf-division", "value")]
+notes_follow_the_filters("pf")
 BARS = 12  # the top and bottom departments in the ranked bars
 COLUMNS = ("name", "campus", "division_name", "revenue_total", "direct_cost", "admin_allocated_cost",
            "support_allocated_cost", "medtech_allocated_cost", "full_cost", "balance", "margin")

@@ -41,6 +41,7 @@ from ._common import cached_answer, current_lang, send_table, warehouse
 from ._wall import (
     all_campuses,
     desk_filters,
+    notes_follow_the_filters,
     open_screen,
     resolve,
     safe,
@@ -59,6 +60,7 @@ CYCLE_SECONDS = 10
 PART_COLORS = {"personnel": "#56B4E9", "drug": "#E69F00", "material": "#CC79A7", "equipment": "#009E73",
                "overhead": "#9AA5B1"}
 FILTERS = [Input("drg-period", "value"), Input("drg-campus", "value"), Input("drg-division", "value")]
+notes_follow_the_filters("drg")
 
 
 def layout(**query: str) -> Any:

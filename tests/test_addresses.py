@@ -182,3 +182,29 @@ def test_every_audit_action_the_code_writes_has_a_name_in_both_languages() -> No
     written |= {"alert_" + s for s in ("acknowledged", "resolved", "dismissed")}  # audit("alert_" + to, …)
     assert written and written <= named, sorted(written - named)
     assert all(CATALOG[f"action.{a}"][0] != CATALOG[f"action.{a}"][1] for a in written)
+
+
+@pytest.mark.browser
+def test_a_desk_note_goes_once_the_reader_picks_another_period(dash_duo, server: Flask) -> None:
+    """The note says what the address asked for and what is shown instead; after another pick it
+    would be wrong, so it is hidden."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    from .conftest import PASSWORD
+    from .helpers import serve
+
+    serve(dash_duo, server)
+    duo = dash_duo
+    duo.driver.get(duo.server.url + "/login")
+    duo.find_element("#username").send_keys("lead1")
+    duo.find_element("#password").send_keys(PASSWORD)
+    duo.find_element("#login-submit").click()
+    duo.wait_for_element("#app-navbar", timeout=20)
+    duo.driver.get(duo.server.url + "/profit?period=garbage")
+    assert "period=garbage" in duo.wait_for_element("#address-notes", timeout=30).text
+    duo.wait_for_no_elements("[data-dash-is-loading]", timeout=30)
+    duo.find_element("#pf-period").click()
+    duo.wait_for_element("[role='option']", timeout=10)
+    next(o for o in duo.driver.find_elements(By.CSS_SELECTOR, "[role='option']") if o.text == "Last month").click()
+    WebDriverWait(duo.driver, 10).until(lambda d: not d.find_element(By.ID, "address-notes").is_displayed())
