@@ -14,6 +14,7 @@ from typing import Any
 import pandas as pd
 from sqlalchemy import insert, select, update
 
+from data_layer.inputs import InputProblem, calendar_date, number
 from data_layer.queries.before_after import MAX_DAYS, MAX_INDICATORS, MIN_DAYS, SUPPORTED
 from data_layer.scope import Scope
 from data_layer.stats import FieldErrors
@@ -44,20 +45,13 @@ def visible(row: Mapping[str, Any], scope: Scope) -> bool:
 
 
 def _days(raw: Any) -> int | str:
-    """A window length in days, or the error code."""
-    if raw is None or (isinstance(raw, str) and not raw.strip()):
-        return "missing"
+    """A window length in days (MIN_DAYS to MAX_DAYS), or the error code."""
     try:
-        x = float(raw)
-    except (TypeError, ValueError):
-        return "not_integer"
-    if x != x or x != round(x):
-        return "not_integer"
-    if x < MIN_DAYS:
-        return "too_small"
-    if x > MAX_DAYS:
-        return "too_large"
-    return int(x)
+        return int(number(raw, MIN_DAYS, MAX_DAYS, whole=True))
+    except InputProblem as problem:
+        if problem.code == "out_of_range":
+            return "too_small" if float(str(problem.params["value"]).replace(",", "")) < MIN_DAYS else "too_large"
+        return {"missing": "days_missing"}.get(problem.code, "not_integer")
 
 
 def validate(values: Mapping[str, Any], scope: Scope, campus_of: Mapping[str, str | None],
@@ -92,17 +86,11 @@ def validate(values: Mapping[str, Any], scope: Scope, campus_of: Mapping[str, st
     elif len(inds) > MAX_INDICATORS:
         errors["indicators"] = "too_many"
     out["indicators"] = inds
-    raw_start = values.get("start_date")
     start: date | None = None
-    if isinstance(raw_start, date):
-        start = raw_start
-    elif raw_start:
-        try:
-            start = date.fromisoformat(str(raw_start).strip()[:10])
-        except ValueError:
-            errors["start_date"] = "bad_date"
-    else:
-        errors["start_date"] = "missing"
+    try:
+        start = calendar_date(values.get("start_date"))
+    except InputProblem as problem:
+        errors["start_date"] = "bad_date" if problem.code == "not_date" else "missing"
     if start is not None and first is not None and through is not None and not (first < start <= through.replace(
             year=through.year + 1)):
         errors["start_date"] = "out_of_range"

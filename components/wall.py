@@ -23,6 +23,7 @@ from dash import ClientsideFunction, Input, Output, State, dcc, html
 from data_layer.warehouse import Freshness
 
 from .i18n import t
+from .notes import address_notes
 from .palette import shown_as_zero
 
 # Okabe–Ito: distinguishable under the common colour-vision deficiencies. A campus keeps its
@@ -123,7 +124,6 @@ def wall_frame(screen: str, title: str, subtitle: Any, body: list[Any], wq: Wall
                filters: Any = None) -> html.Div:
     """A dark 16:9 screen: a header with title, scope, clock and freshness stamp, then `body`
     (a grid the page lays out), the desk filters unless in kiosk mode, and the timers."""
-    notes = [html.Div(n, className="wall-note") for n in wq.notes]
     header = html.Header([
         html.Div([html.H1(title, className="wall-title"), html.Span(subtitle, className="wall-subtitle")],
                  className="wall-heading"),
@@ -133,7 +133,7 @@ def wall_frame(screen: str, title: str, subtitle: Any, body: list[Any], wq: Wall
     ], className="wall-header")
     return html.Div([
         header,
-        html.Div(notes, className="wall-notes") if notes else None,
+        address_notes(wq.notes, lang, wall=True),
         html.Div(body, className=f"wall-body wall-body-{screen}"),
         dcc.Store(id="wall-params", data={**params, "lang": lang}),
         dcc.Store(id="wall-tick"),

@@ -100,20 +100,37 @@ def safe_figure(build: Callable[[], go.Figure], lang: str, what: str, scale: flo
 PERIODS = ("ytd", "mtd", "last-month", "last-quarter", "last-year")
 
 
-def desk_filters(prefix: str, campuses: list[str], lang: str, period: str = "ytd") -> list[Any]:
-    """Period, campus (when the user sees several) and division pickers for a desk."""
+def my_divisions(lang: str) -> dict[str, str]:
+    """The divisions (内科/外科系统 …) of the departments in the user's scope: id -> name."""
+    divisions = sorted(d for d in departments(warehouse(), current_scope())["division"].dropna().unique() if d)
+    return {d: DIVISIONS.get(d, (d, d))[0 if lang == "zh" else 1] for d in divisions}
+
+
+def desk_choices(query: dict[str, Any], lang: str) -> tuple[str, str | None, tuple[str, ...]]:
+    """The period and division a desk opens with, read from the address, and a note for each bad
+    value (the campus is read by open_screen)."""
+    from ._address import check_choice, check_period
+
+    period, period_note = check_period(query.get("period"), PERIODS, lang)
+    division, division_note = check_choice("division", query.get("division"), my_divisions(lang), lang, default=None,
+                                           shown=t("addr.shown.all_divisions", lang))
+    return period, division, tuple(n for n in (period_note, division_note) if n)
+
+
+def desk_filters(prefix: str, campuses: list[str], lang: str, period: str = "ytd", campus: str | None = None,
+                 division: str | None = None) -> list[Any]:
+    """Period, campus (when the user sees several) and division pickers for a desk, set to the
+    address's choices."""
     from dash import dcc
 
     names = all_campuses()
-    divisions = sorted(d for d in departments(warehouse(), current_scope())["division"].dropna().unique() if d)
     parts = [dcc.Dropdown(id=f"{prefix}-period", clearable=False, value=period, className="wall-select",
                           options=[{"label": t(f"period.{p}", lang), "value": p} for p in PERIODS])]
-    parts.append(dcc.Dropdown(id=f"{prefix}-campus", placeholder=t("wall.whole_hospital", lang),
+    parts.append(dcc.Dropdown(id=f"{prefix}-campus", placeholder=t("wall.whole_hospital", lang), value=campus,
                               className="wall-select" if len(campuses) > 1 else "d-none",
                               options=[{"label": names[c][0 if lang == "zh" else 1], "value": c} for c in campuses]))
     parts.append(dcc.Dropdown(id=f"{prefix}-division", placeholder=t("wall.all_divisions", lang), className="wall-select",
-                              options=[{"label": DIVISIONS.get(d, (d, d))[0 if lang == "zh" else 1], "value": d}
-                                       for d in divisions]))
+                              value=division, options=[{"label": n, "value": d} for d, n in my_divisions(lang).items()]))
     return parts
 
 
@@ -136,13 +153,32 @@ def resolve(period: Any, campus: Any, division: Any) -> tuple[Scope, Period, Fil
     return scope, parse_period(period, through), Filters(division=(division,)) if division else Filters()
 
 
-def open_screen(module: str, path: str, query: dict[str, Any], lang: str) -> tuple[Any, list[str]] | Any:
+def notes_follow_the_filters(prefix: str) -> None:
+    """The address notes of a desk (what the address asked for and what is shown instead) stop
+    applying once the reader picks another period, campus or division there: they are hidden then.
+    Called once per desk page at import, like @callback."""
+    from dash import Input, Output, clientside_callback
+
+    clientside_callback("function () { return true; }", Output("address-notes", "hidden", allow_duplicate=True),
+                        Input(f"{prefix}-period", "value"), Input(f"{prefix}-campus", "value"),
+                        Input(f"{prefix}-division", "value"), prevent_initial_call=True)
+
+
+def open_screen(module: str, path: str, query: dict[str, Any], lang: str, *, unused: dict[str, str] | None = None,
+                desk: bool = False) -> tuple[Any, ...] | Any:
     """The checks every leadership screen makes before it draws: the role may open the page, the
-    campus asked for lies in the user's scope (refusals audited), bad query values become notes.
-    Returns (WallQuery, the user's campuses), or the panel to show instead."""
+    campus asked for lies in the user's scope (refusals audited, with their reason), bad query
+    values become notes. `unused`: parameters of the dashboard's addresses this screen does not
+    read, each with what it shows instead (a note when the address holds one). Returns
+    (WallQuery, the user's campuses), with desk=True (WallQuery, campuses, (period, division))
+    as desk_choices reads them, or the panel to show instead."""
+    from dataclasses import replace
+
     from components.wall import parse_wall_query
     from shell.access import audit, page_denied
 
+    from ._address import refusal
+    from ._address import unused as unused_notes
     from ._common import forbidden_panel
 
     if page_denied(module):
@@ -153,10 +189,14 @@ def open_screen(module: str, path: str, query: dict[str, Any], lang: str) -> tup
         view_scope(wq.campus)
     except PermissionDenied as exc:
         audit("forbidden_campus", path, str(exc))
-        return forbidden_panel(lang)
+        return refusal("campus_scope", lang, name=scope_title(wq.campus, lang))
     except UserError as exc:
         return html.Main(html.Div(str(exc), className="alert alert-warning"), className="container page")
-    return wq, campuses
+    notes = (*wq.notes, *unused_notes(query, unused or {}, lang))
+    if not desk:
+        return replace(wq, notes=notes), campuses
+    period, division, desk_notes = desk_choices(query, lang)
+    return replace(wq, notes=(*notes, *desk_notes)), campuses, (period, division)
 
 
 def department_address(dept: Any) -> str:

@@ -34,12 +34,15 @@ from dash import Input, Output, State, callback, ctx, dcc, html, no_update
 from flask import current_app
 
 from components.i18n import t
+from components.notes import address_notes
 from components.overview import freshness_line
 from data_layer.errors import UserError
+from data_layer.inputs import InputProblem, number
 from data_layer.periods import Period, add_months, parse_period
 from data_layer.queries.structure import departments
 from shell.access import PermissionDenied, audit, page_denied, secured
 
+from ._address import check_period, department_names, department_refusal
 from ._common import current_lang, current_scope, forbidden_panel, warehouse, warehouse_error_panel
 from ._wall import PERIODS
 
@@ -89,7 +92,9 @@ def check_department(dept: Any) -> str:
     return dept
 
 
-def period_options(lang: str) -> list[dict[str, str]]:
+def period_options(lang: str, keep: str | None = None) -> list[dict[str, str]]:
+    """The named periods and the last months with data; `keep` (a month the address asked for,
+    already checked against the data's range) is offered too, so the picker shows it."""
     through = warehouse().freshness().data_through
     opts = [{"label": t(f"period.{p}", lang), "value": p} for p in PERIODS]
     if through is not None:
@@ -99,6 +104,8 @@ def period_options(lang: str) -> list[dict[str, str]]:
             if first is not None and m < first.replace(day=1):
                 break
             opts.append({"label": f"{m:%Y-%m}", "value": f"{m:%Y-%m}"})
+    if keep and _MONTH.match(keep) and keep not in {o["value"] for o in opts}:
+        opts.append({"label": keep, "value": keep})
     return opts
 
 
@@ -130,6 +137,7 @@ class Start:
     mine: pd.DataFrame
     dept: str
     period: str
+    notes: tuple[str, ...] = ()  # what was wrong with the address and what is shown instead
 
     @property
     def name_col(self) -> str:
@@ -142,8 +150,9 @@ class Start:
 
 def begin(module: str, dept: str | None, period: str | None, default_period: str = "ytd",
           also: Callable[[], set[str]] | None = None) -> Start | html.Main:
-    """Check the page and the address; a Start, or the panel to show instead (forbidden, no data,
-    unknown department). A department outside the scope is audited and refused. `also` adds
+    """Check the page and the address; a Start (with a note for each bad address value), or the
+    panel to show instead: forbidden role, no data, or a department that does not exist, lies
+    outside the scope (audited) or is not offered here, each with its own message. `also` adds
     departments besides the clinical ones to the choices (see my_departments)."""
     lang = current_lang()
     if page_denied(module):
@@ -155,16 +164,23 @@ def begin(module: str, dept: str | None, period: str | None, default_period: str
     if mine.empty:
         return html.Main(html.Div(t("dw.no_departments", lang), className="alert alert-warning"),
                          className="container page")
+    path = PATHS.get(module.rsplit(".", 1)[-1].removeprefix("ws_"), module)
     dept = dept or str(mine["dept_id"].iloc[0])
     try:
         check_department(dept)
+        allowed = True
     except PermissionDenied:
-        audit("forbidden_department", PATHS.get(module.rsplit(".", 1)[-1], module), f"dept={str(dept)[:64]}")
-        return forbidden_panel(lang)
-    if dept not in set(mine["dept_id"]):
-        return html.Main(html.Div(t("dept.unknown", lang, dept=str(dept)[:64]), className="alert alert-warning"),
-                         className="container page")
-    return Start(lang, mine, dept, period if valid_period_key(period) else default_period)
+        allowed = False
+    refused = department_refusal(str(dept), allowed, set(mine["dept_id"]), department_names(lang), lang,
+                                 path if path.startswith("/") else "/workspace")
+    if refused is not None:
+        if not allowed:
+            audit("forbidden_department", path, f"dept={str(dept)[:64]}")
+        return refused
+    fresh = warehouse().freshness()
+    key, note = check_period(period, PERIODS, lang, default=default_period, months=True, first=fresh.first_date,
+                             through=fresh.data_through)
+    return Start(lang, mine, dept, key, (note,) if note else ())
 
 
 def tabs(active: str, start: Start) -> html.Nav:
@@ -182,13 +198,15 @@ def pickers(start: Start, *, dept: bool = True, period: bool = True) -> html.Div
     return html.Div([
         dcc.Dropdown(id="ws-dept", options=dept_opts, value=start.dept, clearable=False,
                      className="dw-select" if dept and len(dept_opts) > 1 else "d-none"),
-        dcc.Dropdown(id="ws-period", options=period_options(lang), value=start.period, clearable=False,
+        dcc.Dropdown(id="ws-period", options=period_options(lang, start.period), value=start.period, clearable=False,
                      className="dw-select" if period else "d-none"),
     ], className="dw-pickers")
 
 
 def frame(section: str, start: Start, body: list[Any], *, dept_picker: bool = True, period_picker: bool = True,
-          subtitle: str | None = None) -> html.Main:
+          subtitle: str | None = None, notes: tuple[str | None, ...] = ()) -> html.Main:
+    """The section's page: tab bar, heading with pickers, freshness, the address notes (the
+    Start's and the section's own `notes`), then `body`."""
     lang = start.lang
     title = t(f"ws.tab.{section}", lang)
     heading = html.Div([html.H1(title, id="ws-title"),
@@ -199,6 +217,7 @@ def frame(section: str, start: Start, body: list[Any], *, dept_picker: bool = Tr
         html.Header([heading, pickers(start, dept=dept_picker, period=period_picker)],
                     className="page-header dw-header"),
         html.Div(freshness_line(warehouse().freshness(), lang)),
+        address_notes([n for n in (*start.notes, *notes) if n], lang),
         *body,
         dcc.Download(id="ws-download"),
     ], className=f"container-fluid page dw-page ws-page ws-{section}", id=f"ws-{section}-page")
@@ -214,25 +233,31 @@ def section(key: str, lang: str, *children: Any, exports: tuple[tuple[str, str],
 
 def number_field(field_id: str, label: str, value: float, low: float, high: float, step: float) -> html.Div:
     """A small labelled number input with its message line (`<field_id>-msg`), for a page's
-    tolerance or threshold; the page's callback checks the value and writes the message."""
+    tolerance or threshold; the page's callback checks the value (percent_value) and writes the
+    message. The range is the callback's to check, not the browser's: a browser blanks a number
+    outside min/max or off the step, and the message could then only say "required"."""
+    del step  # any precision is accepted; the range shows in the empty field
     return html.Div([
         html.Label(label, htmlFor=field_id, className="form-label me-2 mb-0"),
-        dcc.Input(id=field_id, type="number", value=value, min=low, max=high, step=step, debounce=True,
+        dcc.Input(id=field_id, type="number", value=value, step="any", debounce=True, placeholder=f"{low:g}–{high:g}",
                   className="form-control form-control-sm wc-tol"),
         html.Div(id=f"{field_id}-msg", className="invalid-feedback d-block"),
     ], className="wc-controls")
 
 
-def percent_value(value: Any, low: float, high: float, message: str) -> float:
+def input_message(problem: InputProblem, lang: str, field: str, unit: str) -> str:
+    """What was wrong with a typed number, naming the field, its range and its unit."""
+    return t(f"input.{problem.code}", lang, field=field, unit=unit, **{"value": "", **problem.params})
+
+
+def percent_value(value: Any, low: float, high: float, field: str, unit: str) -> float:
     """A per-cent figure typed into a number field, between `low` and `high`, as a fraction;
-    UserError(message) for anything else (empty, not a number, NaN, out of range)."""
+    UserError with the reason (empty, not a number, out of range, naming `field`, the range and
+    `unit`) for anything else."""
     try:
-        v = float(value)
-    except (TypeError, ValueError):
-        raise UserError(message) from None
-    if not (low <= v <= high):  # NaN fails too
-        raise UserError(message)
-    return v / 100
+        return number(value, low, high) / 100
+    except InputProblem as problem:
+        raise UserError(input_message(problem, current_lang(), field, unit)) from None
 
 
 def export_buttons(page: str, table: str, lang: str) -> html.Span:

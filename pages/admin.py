@@ -10,7 +10,7 @@ from flask import current_app
 
 from appdb.schema import ROLES
 from appdb.store import CodedError, PasswordPolicyError, User
-from components.i18n import t
+from components.i18n import CATALOG, t
 from data_layer.errors import UserError
 from data_layer.queries.structure import departments
 from data_layer.scope import Scope
@@ -25,10 +25,8 @@ dash.register_page(__name__, path="/admin", name="Users", order=90, allowed_role
 NEW = "__new__"
 SCOPES_FOR = {"admin": ["none"], "leader": ["hospital", "campus"], "director": ["departments"],
               "assistant": ["departments"]}
-ACTIONS = ("login", "login_failed", "logout", "forbidden_page", "forbidden_callback", "csrf_refused", "export",
-           "user_created", "user_changed", "password_reset", "user_deactivated", "user_activated",
-           "kiosk_issued", "kiosk_revoked", "kiosk_login", "kiosk_resume", "kiosk_refused", "kiosk_ended",
-           "forbidden_campus", "forbidden_department")
+# Every audit action with a name in the catalogs ("action.<code>"), in the catalog's order.
+ACTIONS = tuple(k.removeprefix("action.") for k in CATALOG if k.startswith("action.") and k != "action.other")
 
 
 def _db():
@@ -48,7 +46,7 @@ def _scope_options(kind: str | None, lang: str) -> list[dict]:
         return [{"label": r["campus_zh"] if lang == "zh" else r["campus_en"], "value": r["campus_id"]}
                 for _, r in camp.iterrows()]
     name = "name_zh" if lang == "zh" else "name_en"
-    return [{"label": f"{r['dept_id']} {r[name]}", "value": r["dept_id"]} for _, r in deps.iterrows()]
+    return [{"label": r[name], "value": r["dept_id"]} for _, r in deps.iterrows()]
 
 
 def _scope_names(lang: str) -> dict[str, str]:
@@ -71,9 +69,10 @@ def _users_table(users: list[User], lang: str) -> html.Table:
         state = t("admin.active", lang) if u.is_active else t("admin.inactive", lang)
         if u.is_demo:
             state += f" · {t('admin.demo', lang)}"
-        ids = [f"{i} {names.get(i, '')}".strip() for i in u.scope_ids]
+        ids = [names.get(i) or i for i in u.scope_ids]
         scope = t(f"scope.{u.scope_kind}", lang) + (f": {', '.join(ids)}" if ids else "")
-        rows.append(html.Tr([html.Td(u.username), html.Td(u.display_name), html.Td(t(f"role.{u.role}", lang)),
+        rows.append(html.Tr([html.Td(u.username, className="verbatim"), html.Td(u.display_name, className="verbatim"),
+                             html.Td(t(f"role.{u.role}", lang)),
                              html.Td(scope, className="scope-cell"), html.Td(state)],
                             className="" if u.is_active else "text-muted"))
     return html.Table([head, html.Tbody(rows)], className="table table-sm table-hover", id="admin-users-table")
@@ -245,10 +244,12 @@ def audit_table(action: str | None, user: str | None, start: str | None, end: st
     head = html.Thead(html.Tr([html.Th(t(k, lang)) for k in
                                ("audit.at", "audit.user", "audit.action", "audit.target", "audit.detail", "audit.ip")]))
     def action(code: str) -> str:
-        return t(f"action.{code}", lang) if code in ACTIONS else code
+        return t(f"action.{code}", lang) if code in ACTIONS else t("action.other", lang)
 
-    body = html.Tbody([html.Tr([html.Td(str(r["at"])), html.Td(r["username"] or "—"), html.Td(action(r["action"])),
-                                html.Td(r["target"] or ""), html.Td(r["detail"] or ""), html.Td(r["ip"] or "")])
+    # who, on what and the detail are recorded as written at the time: shown verbatim
+    body = html.Tbody([html.Tr([html.Td(str(r["at"])[:19]), html.Td(r["username"] or "—", className="verbatim"),
+                                html.Td(action(r["action"])), html.Td(r["target"] or "", className="verbatim"),
+                                html.Td(r["detail"] or "", className="verbatim"), html.Td(r["ip"] or "")])
                        for r in rows])
     return html.Table([head, body], className="table table-sm table-striped audit", id="audit-log-table")
 

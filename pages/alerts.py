@@ -1,6 +1,7 @@
 """Alerts: the list in the user's scope, an alert's series, drivers and rows, and its workflow."""
 from __future__ import annotations
 
+import re
 from datetime import date, timedelta
 from typing import Any
 
@@ -15,6 +16,7 @@ from appdb.alerts import NOTE_KINDS, add_note, get_alert, list_alerts, save_scan
 from appdb.schema import ALERT_STATUSES
 from appdb.store import CodedError
 from components import exports
+from components.controls import localize_controls
 from components.format import format_cell, format_indicator
 from components.i18n import CATALOG, t
 from data_layer.alerts.actions import suggested_action
@@ -213,6 +215,17 @@ def _cell(value: Any, kind: str, lang: str) -> str:
 
 def _row_kinds(lang: str) -> dict[str, str]:
     return {t(f"col.{c}", lang): kind for c, kind in ROW_KINDS.items() if f"col.{c}" in CATALOG}
+STATUS_NOTE = re.compile(r"^(?P<old>[a-z]+) → (?P<new>[a-z]+)(?:: (?P<reason>.*))?$", re.S)
+
+
+def _note_text(note: dict, lang: str) -> str:
+    """A note as the reader reads it: a status change (stored as "new → acknowledged: reason")
+    names both statuses in the reader's language."""
+    m = STATUS_NOTE.match(note["text"] or "") if note["kind"] == "status" else None
+    if m is None or m["old"] not in ALERT_STATUSES or m["new"] not in ALERT_STATUSES:
+        return note["text"]
+    text = f"{t('status.' + m['old'], lang)} → {t('status.' + m['new'], lang)}"
+    return text + (f"{'：' if lang == 'zh' else ': '}{m['reason']}" if m["reason"] else "")
 
 
 def _detail(alert: dict, lang: str) -> html.Div:
@@ -220,8 +233,8 @@ def _detail(alert: dict, lang: str) -> html.Div:
     names = _dept_names(lang)
     drivers = [html.Li(f"{d.get('name_zh' if lang == 'zh' else 'name_en') or d['id']} ({t('driver.' + d['type'], lang)}) · "
                        f"{d.get('contribution', 0) * 100:.0f}%") for d in alert["drivers"]]
-    notes = [html.Li([html.Strong(f"{t('note.' + n['kind'], lang)} "), f"{n['text']} — {n['username'] or ''}, {n['at']}"])
-             for n in alert["notes"]]
+    notes = [html.Li([html.Strong(f"{t('note.' + n['kind'], lang)} "),
+                      f"{_note_text(n, lang)} — {n['username'] or ''}, {str(n['at'])[:16]}"]) for n in alert["notes"]]
     period = Period(alert["period_start"], alert["period_end"], "custom")
     rows = _localised(alert_rows(warehouse(), current_scope(), alert["dept_id"], alert["indicator"], period,
                                  alert["entity_type"], alert["entity_id"]), lang)
@@ -241,8 +254,7 @@ def _detail(alert: dict, lang: str) -> html.Div:
         html.P([html.Strong(f"{t('alerts.observed', lang)} "), format_indicator(alert["observed"], ind.unit, lang),
                 html.Strong(f"  {t('alerts.expected', lang)} "), format_indicator(alert["expected"], ind.unit, lang),
                 html.Strong(f"  {t('alerts.deviation', lang)} "), f"{alert['deviation'] * 100:+.1f}%"]),
-        html.P([html.Strong(f"{t('alerts.method', lang)}: "), t(f"method.{alert['kind']}", lang)], className="note",
-               title=alert["method"]),
+        html.P([html.Strong(f"{t('alerts.method', lang)}: "), t(f"method.{alert['kind']}", lang)], className="note"),
         html.Div([html.Strong(f"{t('alerts.action', lang)}: "), suggested_action(alert["action_key"], lang)],
                  className="alert alert-info py-2", id="al-action"),
         dcc.Graph(figure=_series_figure(alert, lang), config={"displayModeBar": False}),
@@ -279,7 +291,7 @@ def show(alert_id: int | None) -> tuple:
     alert = get_alert(_db(), current_scope(), int(alert_id))
     if alert is None:
         raise PermissionDenied(f"alert {alert_id} is outside the user's scope")
-    return _detail(alert, lang), alert["version"]
+    return localize_controls(_detail(alert, lang), lang), alert["version"]
 
 
 @callback(Output("al-selected", "data", allow_duplicate=True), Output("al-msg", "children"),
@@ -292,8 +304,8 @@ def show(alert_id: int | None) -> tuple:
 @secured(roles=ROLES)
 def act(_a, _r, _d, _n, alert_id, version, reason, note_kind, note_text, refresh) -> tuple:
     lang = current_lang()
-    if alert_id is None:
-        return no_update, no_update, no_update
+    if alert_id is None or not (ctx.triggered and ctx.triggered[0].get("value")):
+        return no_update, no_update, no_update  # a detail just drawn (buttons never clicked) checks nothing
     db, scope, user = _db(), current_scope(), current_user.username
     try:
         if ctx.triggered_id == "al-note-add":

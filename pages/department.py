@@ -31,6 +31,7 @@ from components.department import (
 from components.exports import BY_ROW, unit_kind
 from components.format import format_indicator
 from components.i18n import t
+from components.notes import address_notes
 from components.overview import freshness_line
 from components.palette import DESK, judge_change, trend_class
 from data_layer.errors import UserError
@@ -55,6 +56,7 @@ from data_layer.scope import Scope
 from data_layer.sources import Filters
 from shell.access import PermissionDenied, audit, page_denied, secured
 
+from ._address import check_period, department_names, department_refusal
 from ._common import (
     cached_answer,
     current_lang,
@@ -106,15 +108,16 @@ def layout(dept: str | None = None, period: str | None = None, **_query: str) ->
                          className="container page")
     dept = dept or mine["dept_id"].iloc[0]
     try:
-        _check(dept)
+        allowed = bool(_check(dept))
     except PermissionDenied:
-        audit("forbidden_department", "/department", f"dept={str(dept)[:64]}")
-        return forbidden_panel(lang)
-    if dept not in set(mine["dept_id"]):
-        return html.Main(html.Div(t("dept.unknown", lang, dept=str(dept)[:64]), className="alert alert-warning"),
-                         className="container page")
+        allowed = False
+    refused = department_refusal(str(dept), allowed, set(mine["dept_id"]), department_names(lang), lang, "/department")
+    if refused is not None:
+        if not allowed:
+            audit("forbidden_department", "/department", f"dept={str(dept)[:64]}")
+        return refused
     name = "name_zh" if lang == "zh" else "name_en"
-    period = period if period in PERIODS else "ytd"
+    period, period_note = check_period(period, PERIODS, lang)
     picker = dcc.Dropdown(id="dw-dept", options=[{"label": r[name], "value": r["dept_id"]} for _, r in mine.iterrows()],
                           value=dept, clearable=False, className="dw-select") if len(mine) > 1 else \
         dcc.Dropdown(id="dw-dept", options=[{"label": mine.iloc[0][name], "value": dept}], value=dept,
@@ -135,6 +138,7 @@ def layout(dept: str | None = None, period: str | None = None, **_query: str) ->
                                                              for p in PERIODS])], className="dw-pickers")],
                     className="page-header dw-header"),
         html.Div(freshness_line(warehouse().freshness(), lang)),
+        address_notes([period_note] if period_note else [], lang),
         section("overview", html.Div(id="dw-overview")),
         section("targets", html.Div(id="dw-targets"), table="targets"),
         section("costs", html.Div(id="dw-costs"), table="costs"),

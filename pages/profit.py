@@ -35,6 +35,7 @@ from ._wall import (
     all_campuses,
     department_address,
     desk_filters,
+    notes_follow_the_filters,
     open_screen,
     resolve,
     safe_figure,
@@ -47,6 +48,7 @@ dash.register_page(__name__, path="/profit", name="Department profit", order=3, 
                    nav_label={"zh": "科室收益", "en": "Department profit"})
 
 FILTERS = [Input("pf-period", "value"), Input("pf-campus", "value"), Input("pf-division", "value")]
+notes_follow_the_filters("pf")
 BARS = 12  # the top and bottom departments in the ranked bars
 PAGE_SECONDS = 15  # a wall turns the table page by page
 TREEMAP_MIN_FONT = 12  # px at 1920 wide (24 px at 3840): smaller tile labels are left to the hover
@@ -56,10 +58,10 @@ COLUMNS = ("name", "campus", "division_name", "revenue_total", "direct_cost", "a
 
 def layout(**query: str) -> Any:
     lang = current_lang()
-    opened = open_screen(__name__, "/profit", query, lang)
+    opened = open_screen(__name__, "/profit", query, lang, desk=True)
     if not isinstance(opened, tuple):
         return opened
-    wq, campuses = opened
+    wq, campuses, (period, division) = opened
     on_wall = wq.kiosk or wq.rotate is not None
     body = [
         panel(t("profit.bars", lang, n=BARS), graph("pf-bars"), extra="area-bars"),
@@ -74,7 +76,7 @@ def layout(**query: str) -> Any:
         dcc.Store(id="pf-page-fmt", data=t("table.page", lang)),
         dcc.Download(id="pf-download"),
     ]
-    filters = desk_filters("pf", campuses, lang)
+    filters = desk_filters("pf", campuses, lang, period, wq.campus, division)
     if wq.kiosk:
         body.append(html.Div(filters, hidden=True))
         filters = None

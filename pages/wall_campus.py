@@ -87,7 +87,8 @@ GRAPHS = ("cw-intraday", "cw-bed-rank", "cw-mix", "cw-trend-revenue", "cw-trend-
 
 def layout(**query: str) -> Any:
     lang = current_lang()
-    opened = open_screen(__name__, "/wall/campus", query, lang)
+    opened = open_screen(__name__, "/wall/campus", query, lang,
+                         unused={"period": t("addr.shown.wall_periods", lang), "division": t("wall.whole_hospital", lang)})
     if not isinstance(opened, tuple):
         return opened
     wq, campuses = opened

@@ -43,6 +43,7 @@ from ._wall import (
     all_campuses,
     department_address,
     desk_filters,
+    notes_follow_the_filters,
     open_screen,
     resolve,
     safe,
@@ -62,14 +63,15 @@ PAGE_SECONDS = 15  # a wall turns the loss-makers' table page by page
 PART_COLORS = {"personnel": "#56B4E9", "drug": "#E69F00", "material": "#CC79A7", "equipment": "#009E73",
                "overhead": "#9AA5B1"}
 FILTERS = [Input("drg-period", "value"), Input("drg-campus", "value"), Input("drg-division", "value")]
+notes_follow_the_filters("drg")
 
 
 def layout(**query: str) -> Any:
     lang = current_lang()
-    opened = open_screen(__name__, "/wall/drg", query, lang)
+    opened = open_screen(__name__, "/wall/drg", query, lang, desk=True)
     if not isinstance(opened, tuple):
         return opened
-    wq, campuses = opened
+    wq, campuses, (period, division) = opened
     on_wall = wq.kiosk or wq.rotate is not None
     body = [
         html.Div(id="drg-kpis", className="kpi-strip area-kpis"),
@@ -88,7 +90,7 @@ def layout(**query: str) -> Any:
         dcc.Interval(id="drg-cycle", interval=CYCLE_SECONDS * 1000, disabled=not on_wall),
         dcc.Download(id="drg-download"),
     ]
-    filters = desk_filters("drg", campuses, lang)
+    filters = desk_filters("drg", campuses, lang, period, wq.campus, division)
     if wq.kiosk:  # the filters are hidden on a wall, but their values still drive the callbacks
         body.append(html.Div(filters, hidden=True))
         filters = None

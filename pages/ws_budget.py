@@ -79,7 +79,8 @@ def layout(dept: str | None = None, period: str | None = None, **_query: str) ->
 
 def parse_tolerance(value: Any, lang: str) -> float:
     """The tolerance typed on the page (per cent, TOL_MIN to TOL_MAX) as a fraction; UserError otherwise."""
-    return percent_value(value, TOL_MIN, TOL_MAX, t("ws.budget.bad_tolerance", lang))
+    return percent_value(value, TOL_MIN, TOL_MAX, t("input.field.budget_tolerance", lang),
+                         t("input.unit.points", lang))
 
 
 def _department_ids() -> list[str]:
@@ -123,7 +124,7 @@ def tables(dept: Any, period: Any, tol: Any) -> tuple:
                  year_start=attrs["year_start"], elapsed=f"{attrs['elapsed']:.1%}")
     name = "name_zh" if lang == "zh" else "name_en"
     options = [{"label": t("ws.budget.all_items", lang), "value": ALL_ITEMS}] + [
-        {"label": f"{r.item_code} {getattr(r, name)}", "value": r.item_code} for r in lines.itertuples()]
+        {"label": getattr(r, name), "value": r.item_code} for r in lines.itertuples()]
     return (note, safe(lambda: _departments(scope, dept, per, tolerance, lang), lang, "budget departments"),
             safe(lambda: _items(scope, dept, per, tolerance, lang), lang, "budget items"), options, "")
 
@@ -193,7 +194,7 @@ def _items(scope: Scope, dept: str, per: Period, tolerance: float, lang: str) ->
         body.append(html.Tr([html.Th(f"{label} · {t('ws.budget.subtotal', lang)}")] +
                             _figures(_Row(sub), lang), className="wb-cat-row", id={"type": "wb-cat", "index": cat}))
         for r in items[items["category"] == cat].itertuples():
-            body.append(html.Tr([html.Td([html.Span(r.item_code, className="text-muted me-1"), getattr(r, name)],
+            body.append(html.Tr([html.Td(getattr(r, name),
                                          className="wb-item-name")] + _figures(r, lang),
                                 id={"type": "wb-line", "index": r.item_code}))
     total = with_pace(_total(lines), tolerance).iloc[0]

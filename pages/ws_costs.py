@@ -69,7 +69,8 @@ def layout(dept: str | None = None, period: str | None = None, **_query: str) ->
 
 def parse_tolerance(value: Any, lang: str) -> float:
     """The tolerance typed on the page (per cent, TOL_MIN to TOL_MAX) as a fraction; UserError otherwise."""
-    return percent_value(value, TOL_MIN, TOL_MAX, t("ws.costs.bad_tolerance", lang))
+    return percent_value(value, TOL_MIN, TOL_MAX, t("input.field.costs_tolerance", lang),
+                         t("input.unit.percent", lang))
 
 
 # ------------------------------------------------------------------------------------ composition

@@ -46,9 +46,11 @@ from data_layer.scope import Scope
 from data_layer.stats import MIN_PER_GROUP, FieldErrors
 from shell.access import PermissionDenied, audit, secured
 
-from ._common import current_lang, current_scope, forbidden_panel, send_table, warehouse
+from ._address import refusal
+from ._common import current_lang, current_scope, send_table, warehouse
 from ._wall import safe
 from ._workspace import (
+    PATHS,
     ROLES,
     Start,
     begin,
@@ -185,7 +187,7 @@ def layout(dept: str | None = None, period: str | None = None, project: str | No
             opened = get_project(_appdb(), current_scope(), pid)
             if opened is None and project_exists(_appdb(), pid):
                 audit("forbidden_project", "/workspace/projects", f"project={pid}")
-                return forbidden_panel(lang)
+                return refusal("project_scope", lang, link=_href_list(start), link_label="ws.projects.list", id=pid)
             if opened is None:
                 notice = html.Div(t("ws.projects.missing", lang, id=pid), className="alert alert-warning",
                                   id="wsp-notice")
@@ -205,6 +207,10 @@ def layout(dept: str | None = None, period: str | None = None, project: str | No
     body.append(section("projects-manual", lang, _manual(lang), exports=((PAGE, "manual"),),
                         title=t("ws.projects.manual", lang)))
     return frame("projects", start, body, period_picker=False, subtitle=t("ws.projects.subtitle", lang))
+
+
+def _href_list(start: Start) -> str:
+    return PATHS["projects"] + "?" + urlencode({"dept": start.dept, "period": start.period})
 
 
 def _href(start: Start, pid: int) -> str:
@@ -287,13 +293,16 @@ def _form(start: Start, p: dict[str, Any] | None) -> Any:
                                                   value=p["dept_list"] if p else [start.dept])),
             _field("indicators", lang, dcc.Dropdown(id="wsp-indicators", options=ind_opts, multi=True,
                                                     value=p["indicator_list"] if p else [])),
-            _field("start_date", lang, dcc.DatePickerSingle(
-                id="wsp-start", date=str(p["start_date"]) if p else (str(default_start) if default_start else None),
-                display_format="YYYY-MM-DD", first_day_of_week=1)),
-            _field("before_days", lang, dcc.Input(id="wsp-before", type="number", min=MIN_DAYS, max=MAX_DAYS, step=1,
+            # Text, not a date picker: a picker drops a day it cannot read (2030-13-45) without a word,
+            # where the check on saving says what is wrong. Window lengths leave their range (and
+            # whole days) to that check too: a browser blanks a number outside min/max.
+            _field("start_date", lang, dcc.Input(
+                id="wsp-start", type="text", placeholder="YYYY-MM-DD", maxLength=40, className="form-control",
+                value=str(p["start_date"]) if p else (str(default_start) if default_start else ""))),
+            _field("before_days", lang, dcc.Input(id="wsp-before", type="number", step="any", inputMode="numeric",
                                                   value=p["before_days"] if p else DEFAULT_BEFORE,
                                                   className="form-control")),
-            _field("after_days", lang, dcc.Input(id="wsp-after", type="number", min=MIN_DAYS, max=MAX_DAYS, step=1,
+            _field("after_days", lang, dcc.Input(id="wsp-after", type="number", step="any", inputMode="numeric",
                                                  value=p["after_days"] if p else DEFAULT_AFTER, className="form-control")),
             _field("status", lang, dcc.Dropdown(
                 id="wsp-status", clearable=False, value=p["status"] if p else "active",
@@ -490,7 +499,7 @@ def _figure(r: Result, lang: str) -> go.Figure:
           Input("wsp-save", "n_clicks"),
           State("ws-dept", "value"), State("ws-period", "value"), State("wsp-edit", "data"),
           State("wsp-title", "value"), State("wsp-depts", "value"), State("wsp-indicators", "value"),
-          State("wsp-start", "date"), State("wsp-before", "value"), State("wsp-after", "value"),
+          State("wsp-start", "value"), State("wsp-before", "value"), State("wsp-after", "value"),
           State("wsp-description", "value"), State("wsp-status", "value"), prevent_initial_call=True)
 @secured(roles=ROLES, departments=lambda _n, dept, *_rest: [dept])
 def save(clicks: Any, dept: Any, period: Any, edit: Any, title: Any, dept_ids: Any, indicators: Any, start_date: Any,
@@ -526,7 +535,8 @@ def save(clicks: Any, dept: Any, period: Any, edit: Any, title: Any, dept_ids: A
     except FieldErrors as exc:
         if exc.errors.get("dept_ids") == "outside_scope":
             audit("forbidden_department", "/workspace/projects", f"depts={','.join(map(str, values['dept_ids']))[:200]}")
-        params = {"first": fresh.first_date, "min_days": MIN_DAYS, "max_days": MAX_DAYS, "max_ind": MAX_INDICATORS}
+        params = {"first": fresh.first_date, "min_days": MIN_DAYS, "max_days": MAX_DAYS, "max_ind": MAX_INDICATORS,
+                  "start_text": str(start_date or "").strip()[:40]}
         marks = tuple(html.Span(t(f"ws.projects.err.{exc.errors[f]}", lang, **params), className="text-danger",
                                 id={"type": "wsp-field-error", "index": f})
                       if f in exc.errors else None for f in FORM_FIELDS)

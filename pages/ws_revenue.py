@@ -47,6 +47,7 @@ from data_layer.queries.revenue import (
 from data_layer.scope import Scope
 from shell.access import secured
 
+from ._address import check_choice
 from ._common import cached_answer, current_lang, current_scope, send_table, warehouse, with_names
 from ._wall import safe
 from ._workspace import (
@@ -171,10 +172,14 @@ def layout(dept: str | None = None, period: str | None = None, stream: str | Non
         return start
     lang = start.lang
     state = clean_state(start.period, stream, dept or None, by, ward, group, doctor)
+    notes = (check_choice("stream", stream, {s: t(f"ws.revenue.stream.{s}", lang) for s in STREAMS}, lang,
+                          default="all", shown=t("ws.revenue.stream.all", lang))[1],
+             check_choice("by", by, {b: t(f"ws.revenue.by.{b}", lang) for b in ("group", "ward")}, lang,
+                          default=state["by"], shown=t(f"ws.revenue.by.{state['by']}", lang))[1])
     controls = html.Div([
         html.Label([t("ws.revenue.period", lang),
-                    dcc.Dropdown(id="wsr-period", options=period_options(lang), value=state["period"], clearable=False,
-                                 className="dw-select")], className="wsr-control"),
+                    dcc.Dropdown(id="wsr-period", options=period_options(lang, state["period"]), value=state["period"],
+                                 clearable=False, className="dw-select")], className="wsr-control"),
         html.Label([t("ws.revenue.stream", lang),
                     dcc.RadioItems(id="wsr-stream", value=state["stream"], inline=True, className="wsr-radio",
                                    options=[{"label": t(f"ws.revenue.stream.{s}", lang), "value": s} for s in STREAMS])],
@@ -185,7 +190,7 @@ def layout(dept: str | None = None, period: str | None = None, stream: str | Non
                    className="wsr-control", style=None if state["dept"] else HIDDEN),
     ], className="wsr-controls")
     subtitle = start.dept_name(state["dept"]) if state["dept"] else t("ws.revenue.all_depts", lang)
-    return frame("revenue", start, [
+    return frame("revenue", start, notes=notes, body=[
         dcc.Store(id="wsr-state", data=state),
         controls,
         html.Nav(id="wsr-crumbs", className="wsr-crumbs", **{"aria-label": t("ws.revenue.crumbs", lang)}),

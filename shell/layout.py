@@ -135,10 +135,29 @@ def _banner(lang: str) -> dict[str, Any]:
     return {"children": None, "hidden": True}
 
 
+def _localized(layout: Any) -> Any:
+    """A page's layout function whose dropdowns and date pickers speak the reader's language."""
+    import functools
+
+    from components.controls import localize_controls
+
+    if not callable(layout) or getattr(layout, "localized", False):
+        return layout
+
+    @functools.wraps(layout)
+    def inner(*args: Any, **kwargs: Any) -> Any:
+        return localize_controls(layout(*args, **kwargs), request_lang())
+
+    inner.localized = True  # type: ignore[attr-defined]
+    return inner
+
+
 def init_shell(app: dash.Dash) -> None:
     from components.wall import register_wall_callbacks
 
     app.layout = shell_layout
+    for page in dash.page_registry.values():
+        page["layout"] = _localized(page.get("layout"))
     register_wall_callbacks(app)
 
     @app.callback(Output("warehouse-banner", "children"), Output("warehouse-banner", "hidden"),

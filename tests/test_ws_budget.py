@@ -3,6 +3,7 @@ the ahead-of-pace flags on hand-built cases, the monthly pace series, scope refu
 items, bad tolerances and the scoped exports."""
 from __future__ import annotations
 
+import importlib
 from datetime import date
 
 import pandas as pd
@@ -155,10 +156,38 @@ def test_the_page_lists_the_departments_and_refuses_another(server) -> None:
 
 def test_a_bad_tolerance_is_told_at_the_field(server) -> None:
     client = signed_in(server, "asst1", "en")
-    for bad in (-1, 51, "five", None):
+    told = {-1: "The tolerance must be from 0 to 50 (percentage points); -1 is out of range.",
+            51: "The tolerance must be from 0 to 50 (percentage points); 51 is out of range.",
+            1e9: "The tolerance must be from 0 to 50 (percentage points); 1,000,000,000 is out of range.",
+            "five": "The tolerance must be a number from 0 to 50 (percentage points).",
+            None: "Enter the tolerance: a number from 0 to 50 (percentage points)."}
+    for bad, message in told.items():
         status, out = post_callback(server, client, "wb-window.children", _inputs("D001", tol=bad))
-        assert status == 200 and out["wb-tol-msg.children"] == "The tolerance must be a number from 0 to 50 (percentage points)."
+        assert status == 200 and out["wb-tol-msg.children"] == message
         assert "wb-items.children" not in out
+
+
+def test_a_fine_tolerance_is_accepted_and_the_field_leaves_the_range_to_the_server(server, as_user) -> None:
+    client = signed_in(server, "asst1", "en")
+    status, out = post_callback(server, client, "wb-window.children", _inputs("D001", tol=0.0001))
+    assert status == 200 and not out.get("wb-tol-msg.children") and "wb-items.children" in out
+    with as_user("asst1"):
+        field = _find(importlib.import_module("pages.ws_budget").layout(dept="D001"), "wb-tol")
+    assert field.step == "any" and getattr(field, "min", None) is None and getattr(field, "max", None) is None
+
+
+def _find(tree, component_id):
+    """The component with `component_id` in a layout tree."""
+    stack = [tree]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, (list, tuple)):
+            stack.extend(node)
+        elif node is not None and not isinstance(node, (str, int, float)):
+            if getattr(node, "id", None) == component_id:
+                return node
+            stack.append(getattr(node, "children", None))
+    raise AssertionError(f"no {component_id} in the layout")
 
 
 def test_exports_are_scoped_in_both_formats(server, wh: Warehouse) -> None:

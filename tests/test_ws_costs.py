@@ -207,9 +207,11 @@ def test_the_page_shows_the_model_and_refuses_another_department(server) -> None
 
 def test_a_bad_tolerance_is_told_at_the_field(server) -> None:
     client = signed_in(server, "asst1", "zh")
-    for bad in (0, 80, "x", None):
+    told = {0: "判定阈值须在 1 至 50 之间（百分比），0 超出范围。", 80: "判定阈值须在 1 至 50 之间（百分比），80 超出范围。",
+            "x": "判定阈值须为 1 至 50 之间的数字（百分比）。", None: "请填写判定阈值：1 至 50 之间的数字（百分比）。"}
+    for bad, message in told.items():
         status, out = post_callback(server, client, "wc-summary.children", _inputs("D001", tol=bad))
-        assert status == 200 and out["wc-tol-msg.children"] == "判定阈值须为 1 至 50 之间的数字（百分比）。"
+        assert status == 200 and out["wc-tol-msg.children"] == message
         assert "wc-model.children" not in out
 
 

@@ -423,6 +423,8 @@ def test_project_outside_the_scope_is_refused_and_audited(server, as_user) -> No
     with as_user("asst1"):
         page = layout(dept="D001", project=str(other["id"]))
         assert getattr(page, "id", None) == "forbidden"
+        assert f"project {other['id']} covers departments outside your scope" in texts(page)
+        assert "role" not in texts(page)  # the reason is the scope, not the role
         assert "There is no project number 99999" in texts(layout(dept="D001", project="99999"))
         assert "not valid" in texts(layout(dept="D001", project="1;drop"))
         assert "Day-surgery pathway" in texts(layout(dept="D001", project=str(mine["id"])))
@@ -437,7 +439,7 @@ def _save(server, client, edit=None, dept="D001", **fields):
     v = {"title": "Booking", "dept_ids": ["D001"], "indicators": ["alos"], "start_date": "2026-06-01",
          "before_days": 90, "after_days": 90, "description": "", "status": "active", **fields}
     ids = [("wsp-title", "value", "title"), ("wsp-depts", "value", "dept_ids"), ("wsp-indicators", "value", "indicators"),
-           ("wsp-start", "date", "start_date"), ("wsp-before", "value", "before_days"), ("wsp-after", "value", "after_days"),
+           ("wsp-start", "value", "start_date"), ("wsp-before", "value", "before_days"), ("wsp-after", "value", "after_days"),
            ("wsp-description", "value", "description"), ("wsp-status", "value", "status")]
     state = [{"id": "ws-dept", "property": "value", "value": dept}, {"id": "ws-period", "property": "value", "value": "ytd"},
              {"id": "wsp-edit", "property": "data", "value": edit}] + [
@@ -452,7 +454,7 @@ def test_save_callback_creates_edits_and_refuses_stale_and_bad_input(server) -> 
     status, out = _save(server, client, dept_ids=[], before_days=2, indicators=["full_cost"])
     assert status == 200 and _count(db) == 0
     assert texts(out["wsp-err-dept_ids.children"]) == "Required."
-    assert texts(out["wsp-err-before_days.children"]) == "At least 7 days."
+    assert texts(out["wsp-err-before_days.children"]) == "At least 7 days (the rule is 7 to 730)."
     assert "without a before/after test" in texts(out["wsp-err-indicators.children"])
     status, out = _save(server, client, dept_ids=["D001", "D004"])  # a department outside the scope
     assert status == 200 and _count(db) == 0
@@ -540,3 +542,47 @@ def test_page_renders_in_both_languages(server, as_user) -> None:
         with as_user("asst1", lang):
             shown = texts(layout(dept="D001", project=str(p["id"])))
         assert all(w in shown for w in words)
+
+
+def test_a_window_or_start_date_out_of_rule_names_the_rule_not_required(server) -> None:
+    """3 and 1000 days, 7.5 days, a blank (what a browser sends for a number it cannot read) and
+    a start date that is no date each get a message that says what the rule is."""
+    db = server.extensions["hospdash"].appdb
+    client = signed_in(server, "asst1")
+    told = {3: "At least 7 days (the rule is 7 to 730).", 1000: "At most 730 days (the rule is 7 to 730).",
+            7.5: "Enter a whole number of days from 7 to 730.",
+            None: "Enter the number of days: a whole number from 7 to 730."}
+    for days, message in told.items():
+        status, out = _save(server, client, before_days=days, after_days=days)
+        assert status == 200 and _count(db) == 0
+        assert texts(out["wsp-err-before_days.children"]) == message == texts(out["wsp-err-after_days.children"])
+    status, out = _save(server, client, start_date="2030-13-45")
+    assert status == 200 and _count(db) == 0
+    assert texts(out["wsp-err-start_date.children"]) == "“2030-13-45” is not a date: write a real day as YYYY-MM-DD."
+    zh = signed_in(server, "asst1", "zh")
+    status, out = _save(server, zh, before_days=1000)
+    assert texts(out["wsp-err-before_days.children"]) == "至多 730 天（允许 7 至 730 天）。"
+    status, out = _save(server, client, before_days=7, after_days=730)
+    assert status == 200 and _count(db) == 1
+
+
+def test_the_form_leaves_dates_and_window_ranges_to_the_check_on_saving(server, as_user) -> None:
+    """A date picker would drop 2030-13-45 silently, and a number input with min/max sends a blank
+    for 1000: the form's start date is text and its window inputs carry no min/max."""
+    from pages.ws_projects import layout
+
+    with as_user("asst1"):
+        page = layout(dept="D001")
+    found = {}
+    stack = [page]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, (list, tuple)):
+            stack.extend(node)
+        elif node is not None and not isinstance(node, (str, int, float)):
+            if getattr(node, "id", None) in ("wsp-start", "wsp-before", "wsp-after"):
+                found[node.id] = node
+            stack.append(getattr(node, "children", None))
+    assert found["wsp-start"].type == "text"
+    assert all(getattr(found[i], "min", None) is None and getattr(found[i], "max", None) is None
+               for i in ("wsp-before", "wsp-after"))

@@ -4,8 +4,6 @@ TEXTS: dict[str, tuple[str, str]] = {
     "ws.budget.items": ("预算项目执行明细", "Budget items"),
     "ws.budget.pace": ("累计执行与时间进度", "Cumulative execution against time"),
     "ws.budget.tolerance": ("超进度容差（百分点）", "Ahead-of-pace tolerance (points)"),
-    "ws.budget.bad_tolerance": ("容差须为 0 至 50 之间的数字（百分点）。",
-                                "The tolerance must be a number from 0 to 50 (percentage points)."),
     "ws.budget.department": ("科室", "Department"),
     "ws.budget.item": ("预算项目", "Budget item"),
     "ws.budget.category": ("预算类别", "Category"),

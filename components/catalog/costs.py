@@ -15,8 +15,6 @@ TEXTS: dict[str, tuple[str, str]] = {
     "ws.costs.chart_share": ("构成占比", "Share of full cost"),
     "ws.costs.this_period": ("本期", "This period"),
     "ws.costs.tolerance": ("判定阈值（与中位数相差 %）", "Tolerance (% from the median)"),
-    "ws.costs.bad_tolerance": ("判定阈值须为 1 至 50 之间的数字（百分比）。",
-                               "The tolerance must be a number from 1 to 50 (per cent)."),
     "ws.costs.dimension": ("维度", "Dimension"),
     "ws.costs.indicator": ("指标", "Indicator"),
     "ws.costs.value": ("本科室", "This department"),

@@ -37,8 +37,8 @@ TEXTS: dict[str, tuple[str, str]] = {
     "ws.revenue.period_note": ("统计期间 {start} 至 {end}；同比 {ago}，环比 {prev}。住院病例按出院日期归期。",
                                "Period {start} to {end}; year-on-year against {ago}, period-on-period against "
                                "{prev}. Cases count in the period of their discharge date."),
-    "ws.revenue.bedday_note": ("床日 = 出院病例住院天数之和（Σ los_days，与平均住院日同口径；当日出院病例为0天）。",
-                               "Bed-days = Σ length of stay of the discharged cases (Σ los_days, as in the average "
+    "ws.revenue.bedday_note": ("床日 = 出院病例住院天数之和（与平均住院日同口径；当日出院病例为0天）。",
+                               "Bed-days = the sum of the discharged cases' lengths of stay (counted as in the average "
                                "length of stay; a same-day case counts 0)."),
     "ws.revenue.total": ("收入", "Revenue"),
     "ws.revenue.share": ("占比", "Share"),

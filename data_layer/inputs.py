@@ -1,0 +1,76 @@
+"""Values people type into the pages (a tolerance, a window in days, a date), checked by small
+declared models (pydantic). A failure is an InputProblem whose `code` says what was wrong and
+whose `params` carry what the message needs (the allowed range, the text typed), so every page
+words the same failure the same way, in both languages (catalog keys `input.<code>`)."""
+from __future__ import annotations
+
+import math
+from datetime import date
+from typing import Annotated, Any
+
+from pydantic import Field, TypeAdapter, ValidationError
+
+
+class InputProblem(ValueError):
+    """A typed value that does not fit its field: `code` (missing, not_number, not_whole,
+    out_of_range, not_date) and the message's parameters."""
+
+    def __init__(self, code: str, **params: Any) -> None:
+        super().__init__(code)
+        self.code = code
+        self.params = params
+
+
+def _shown(x: float) -> str:
+    """A bound or a typed number as a person writes it (no 1e+09, no trailing .0)."""
+    if math.isfinite(x) and abs(x) < 1e15:
+        return f"{x:,.6f}".rstrip("0").rstrip(".") if x != int(x) else f"{int(x):,}"
+    return str(x)
+
+
+def number(raw: Any, low: float, high: float, *, whole: bool = False) -> float:
+    """`raw` (what the input field sent: a number, a numeric text, or None when the browser
+    could not read it) as a number from `low` to `high` inclusive; InputProblem otherwise.
+    whole=True asks for a whole number (7.0 is 7)."""
+    rng = {"low": _shown(low), "high": _shown(high)}
+    if raw is None or (isinstance(raw, str) and not raw.strip()):
+        raise InputProblem("missing", **rng)
+    if isinstance(raw, bool):
+        raise InputProblem("not_number", **rng)
+    adapter = _ADAPTERS[whole]
+    try:
+        value = adapter.validate_python(raw.strip() if isinstance(raw, str) else raw)
+    except ValidationError as exc:
+        kind = exc.errors()[0]["type"]
+        if whole and kind in ("int_from_float", "int_parsing") and _is_number(raw):
+            raise InputProblem("not_whole", value=_shown(float(raw)), **rng) from None
+        raise InputProblem("not_number", **rng) from None
+    if not low <= value <= high:
+        raise InputProblem("out_of_range", value=_shown(float(value)), **rng)
+    return value
+
+
+def _is_number(raw: Any) -> bool:
+    try:
+        return math.isfinite(float(raw))
+    except (TypeError, ValueError):
+        return False
+
+
+def calendar_date(raw: Any) -> date:
+    """`raw` (a date, or text written YYYY-MM-DD) as a date; InputProblem("not_date") for text
+    that is not a real calendar day (2030-13-45), InputProblem("missing") for nothing."""
+    if isinstance(raw, date):
+        return raw
+    if raw is None or (isinstance(raw, str) and not raw.strip()):
+        raise InputProblem("missing")
+    text = str(raw).strip()
+    try:
+        return _DATE.validate_python(text[:10] if len(text) > 10 and text[10] in "T " else text)
+    except ValidationError:
+        raise InputProblem("not_date", value=text[:40]) from None
+
+
+_ADAPTERS = {False: TypeAdapter(Annotated[float, Field(allow_inf_nan=False, strict=False)]),
+             True: TypeAdapter(Annotated[int, Field(strict=False)])}
+_DATE = TypeAdapter(date)
