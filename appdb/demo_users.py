@@ -21,18 +21,25 @@ def _password() -> str:
             return pw
 
 
+# The demo's service lines (专科线) as a Chinese display name reads them: a display name is what a
+# hospital would type for a person, in one language; the header shows the role in the page's own.
+LINE_ZH = {"cardiac": "心血管", "digestive": "消化", "ent_eye_oral": "五官", "neuro": "神经", "orthopedics": "骨科",
+           "other": "综合", "rehabilitation": "康复", "women_children": "妇儿"}
+
+
 def demo_accounts(depts: pd.DataFrame) -> list[dict]:
     """Accounts for the demo hospital: admin, hospital leader, a campus leader, a director per
     clinical department, and assistants per service line (at most 9 departments each)."""
     out = [
-        {"username": "admin", "display_name": "系统管理员 Admin", "role": "admin", "scope_kind": "none", "ids": []},
-        {"username": "leader", "display_name": "院长 Hospital leader", "role": "leader", "scope_kind": "hospital",
+        {"username": "admin", "display_name": "系统管理员", "role": "admin", "scope_kind": "none", "ids": []},
+        {"username": "leader", "display_name": "院长", "role": "leader", "scope_kind": "hospital",
          "ids": []},
     ]
     campuses = sorted(depts["campus_id"].unique())
     if len(campuses) > 1:
         c = campuses[1]
-        out.append({"username": f"leader.{c.lower()}", "display_name": f"院区院长 Campus leader {c}",
+        name = depts.loc[depts["campus_id"] == c, "campus_zh"].iloc[0] if "campus_zh" in depts else c
+        out.append({"username": f"leader.{c.lower()}", "display_name": f"{name}院长",
                     "role": "leader", "scope_kind": "campus", "ids": [c]})
     clinical = depts[depts["kind"] == "clinical"].sort_values("dept_id")
     for _, d in clinical.iterrows():
@@ -43,7 +50,8 @@ def demo_accounts(depts: pd.DataFrame) -> list[dict]:
         chunks = [ids[i:i + 9] for i in range(0, len(ids), 9)]
         for k, chunk in enumerate(chunks, 1):
             suffix = f".{k}" if len(chunks) > 1 else ""
-            out.append({"username": f"assistant.{line}{suffix}", "display_name": f"运营助理 {line}{suffix}",
+            number = k if len(chunks) > 1 else ""
+            out.append({"username": f"assistant.{line}{suffix}", "display_name": f"{LINE_ZH.get(line, line)}专科运营助理{number}",
                         "role": "assistant", "scope_kind": "departments", "ids": chunk})
     return out
 

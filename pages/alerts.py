@@ -228,6 +228,14 @@ def _note_text(note: dict, lang: str) -> str:
     return text + (f"{'：' if lang == 'zh' else ': '}{m['reason']}" if m["reason"] else "")
 
 
+def _person(username: str | None) -> str:
+    """A user as people know them: the display name, with the login name only when there is none."""
+    if not username:
+        return "—"
+    user = _db().get_by_username(username)
+    return user.display_name if user is not None and user.display_name else username
+
+
 def _detail(alert: dict, lang: str) -> html.Div:
     ind = INDICATORS[alert["indicator"]]
     names = _dept_names(lang)
@@ -250,7 +258,8 @@ def _detail(alert: dict, lang: str) -> html.Div:
                  f"{names.get(alert['dept_id'], alert['dept_id'])} · {ind.name(lang)}"]),
         html.P([f"{_period_text(alert['period_start'], alert['period_end'])} · ",
                 t("alerts.occurrences", lang, n=alert["occurrences"]), " · ", t(f"status.{status}", lang),
-                f" · {t('alerts.owner', lang)}: {alert['owner'] or '—'}"], className="note"),
+                f" · {t('alerts.owner', lang)}{'：' if lang == 'zh' else ': '}{_person(alert['owner'])}"],
+               className="note"),
         html.P([html.Strong(f"{t('alerts.observed', lang)} "), format_indicator(alert["observed"], ind.unit, lang),
                 html.Strong(f"  {t('alerts.expected', lang)} "), format_indicator(alert["expected"], ind.unit, lang),
                 html.Strong(f"  {t('alerts.deviation', lang)} "), f"{alert['deviation'] * 100:+.1f}%"]),

@@ -208,3 +208,15 @@ def test_a_desk_note_goes_once_the_reader_picks_another_period(dash_duo, server:
     duo.wait_for_element("[role='option']", timeout=10)
     next(o for o in duo.driver.find_elements(By.CSS_SELECTOR, "[role='option']") if o.text == "Last month").click()
     WebDriverWait(duo.driver, 10).until(lambda d: not d.find_element(By.ID, "address-notes").is_displayed())
+
+
+def test_an_alerts_owner_is_named_as_people_know_them(server: Flask) -> None:
+    """The owner line names the person (their display name), not the login name."""
+    from pages.alerts import _person
+
+    db = server.extensions["hospdash"].appdb
+    db.create_user("assistant.cardiac", "心血管专科运营助理", "Passw0rd-long-2026", "assistant", "departments", ("D001",))
+    with server.app_context():
+        assert _person("assistant.cardiac") == "心血管专科运营助理"
+        assert _person(None) == "—" and _person("") == "—"
+        assert _person("someone.gone") == "someone.gone"  # a deleted account: its login name is all there is

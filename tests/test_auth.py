@@ -304,6 +304,8 @@ def test_demo_accounts_cover_every_role_and_are_written_once(server: Flask, tmp_
     for u in db.list_users():
         if u.role == "assistant":
             assert 1 <= len(u.scope_ids) <= 9
+        # a display name is typed in one language, as a hospital would ("骨科专科运营助理", not "运营助理 orthopedics")
+        assert not any(c.isascii() and c.isalpha() for c in u.display_name), u.display_name
     path = tmp_path / FILE
     assert path.stat().st_mode & 0o077 == 0
     text = path.read_text(encoding="utf-8")
