@@ -210,8 +210,9 @@ def rank_figure(by_dept: pd.DataFrame, lang: str, scale: float, n: int) -> go.Fi
 def trend_figure(labels: list[str], now_vals: list[float | None], ly_vals: list[float | None], partial: str | None,
                  title: str, lang: str, scale: float) -> go.Figure:
     """Monthly bars against the same months a year earlier (dashed line). When the last month is
-    incomplete (`partial` is its 'to date' label) its bar is hatched and labelled, and the line's
-    last point is the same days a year earlier (hollow marker), never last year's whole month."""
+    incomplete (`partial` is its 'to date' label) its bar is hatched and labelled, and the same days
+    a year earlier stand beside it as a hollow marker of their own (never last year's whole month,
+    and not joined to the line, which would read as a plunge)."""
     fig = go.Figure()
     n = len(labels)
     hatched = partial is not None
@@ -222,10 +223,15 @@ def trend_figure(labels: list[str], now_vals: list[float | None], ly_vals: list[
                                     "solidity": 0.35}},
                 text=[""] * (n - 1) + [partial or ""], textposition="outside", cliponaxis=False, constraintext="none",
                 textfont={"size": round(13 * scale), "color": GOOD})
-    symbols = ["diamond"] * (n - 1) + ["diamond-open" if hatched else "diamond"]
-    fig.add_scatter(x=labels, y=ly_vals, name=t("wall.last_year", lang), mode="lines+markers",
-                    line={"color": LAST_YEAR, "dash": "dash", "width": round(3 * scale)},
-                    marker={"symbol": symbols, "size": round(8 * scale), "line": {"width": round(2 * scale)}})
+    whole = n - 1 if hatched else n  # the line joins whole months only: a partial one never reads as a plunge
+    fig.add_scatter(x=labels[:whole], y=ly_vals[:whole], name=t("wall.last_year", lang), mode="lines+markers",
+                    legendgroup="ly", line={"color": LAST_YEAR, "dash": "dash", "width": round(3 * scale)},
+                    marker={"symbol": "diamond", "size": round(8 * scale), "line": {"width": round(2 * scale)}})
+    if hatched and n:
+        fig.add_scatter(x=labels[-1:], y=ly_vals[-1:], mode="markers", legendgroup="ly", showlegend=False,
+                        name=t("wall.last_year", lang), marker={"symbol": "diamond-open", "color": LAST_YEAR,
+                                                                "size": round(10 * scale),
+                                                                "line": {"width": round(2 * scale), "color": LAST_YEAR}})
     fig.update_layout(bargap=0.25)
     fig.update_yaxes(tickformat=",.0f", rangemode="tozero")
     return style(fig, scale, title=title, margin=(8, 8, 6, 4))
@@ -233,8 +239,8 @@ def trend_figure(labels: list[str], now_vals: list[float | None], ly_vals: list[
 
 def division_figure(series: Sequence[tuple[str, list[str], list[float]]], partial: str | None, title: str,
                     scale: float) -> go.Figure:
-    """One line per division over the months; an incomplete last month is a dotted segment to a
-    hollow marker labelled 'to date' rather than a plunge of the solid line."""
+    """One line per division over the months; an incomplete last month is a hollow marker of its
+    own labelled 'to date', not joined to the line, so it never reads as a plunge."""
     looks = [("#56B4E9", "solid", "circle"), ("#E69F00", "dash", "square"), ("#CC79A7", "dot", "diamond")]
     fig = go.Figure()
     for i, (name, x, y) in enumerate(series):
@@ -243,12 +249,11 @@ def division_figure(series: Sequence[tuple[str, list[str], list[float]]], partia
         fig.add_scatter(x=whole_x, y=whole_y, name=name, mode="lines+markers", legendgroup=name,
                         line={"color": color, "dash": dash_style, "width": round(3 * scale)},
                         marker={"symbol": symbol, "size": round(7 * scale)})
-        if partial and len(x) >= 2:
-            fig.add_scatter(x=x[-2:], y=y[-2:], mode="lines+markers+text", legendgroup=name, showlegend=False,
-                            line={"color": color, "dash": "dot", "width": round(1.5 * scale)},
-                            marker={"symbol": [symbol, f"{symbol}-open"], "size": round(9 * scale),
+        if partial and x:  # the month in progress: a hollow marker of its own, not joined to the line
+            fig.add_scatter(x=x[-1:], y=y[-1:], mode="markers+text", legendgroup=name, showlegend=False, name=name,
+                            marker={"symbol": f"{symbol}-open", "size": round(9 * scale), "color": color,
                                     "line": {"width": round(2 * scale), "color": color}},
-                            text=["", partial if i == 0 else ""], textposition="top left",
+                            text=[partial if i == 0 else ""], textposition="top left",
                             textfont={"size": round(12 * scale), "color": MUTED})
     fig.update_yaxes(tickformat=",.0f", rangemode="tozero")
     return style(fig, scale, title=title, margin=(8, 8, 6, 4))

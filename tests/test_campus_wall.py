@@ -255,15 +255,17 @@ def test_on_the_first_of_a_month_the_month_is_drawn_and_compared_as_one_day(day_
     client = signed_in(day_one_server, "lead1")
     status, out = post_callback(day_one_server, client, "cw-live.children", TICK, STATE)
     assert status == 200
-    bars, line = out["cw-trend-discharges.figure"]["data"][:2]
+    bars, line, partial = out["cw-trend-discharges.figure"]["data"][:3]
+    # last year's line joins whole months only; the month in progress has a marker of its own
+    assert list(line["x"])[-1] == "26/11" and list(partial["x"]) == ["26/12"] and partial["mode"] == "markers"
     assert bars["x"][-1] == "26/12" and bars["text"][-1] == "to Dec 1"
     assert bars["marker"]["pattern"]["shape"][-1] == "/"
     ip = data.tables["fact_inpatient_case"]
     discharged = _dates(ip["discharge_date"])
     assert decode_array(bars["y"])[-1] == (discharged == DAY_ONE).sum()
     # against 1 December 2025 only, never the whole of last December
-    assert decode_array(line["y"])[-1] == (discharged == date(2025, 12, 1)).sum()
-    assert decode_array(line["y"])[-1] < ((discharged >= date(2025, 12, 1)) & (discharged <= date(2025, 12, 31))).sum()
+    assert decode_array(partial["y"])[-1] == (discharged == date(2025, 12, 1)).sum()
+    assert decode_array(partial["y"])[-1] < ((discharged >= date(2025, 12, 1)) & (discharged <= date(2025, 12, 31))).sum()
     volumes = texts(out["cw-volumes.children"])
     assert "(1 d)" in volumes and "1 day(s) into the month" in volumes
     wh = Warehouse(url)
@@ -275,3 +277,5 @@ def test_on_the_first_of_a_month_the_month_is_drawn_and_compared_as_one_day(day_
     assert row["yoy"] == pytest.approx(yoy) and f"{yoy:+.1%}" in volumes
     division = out["cw-division-trend.figure"]["data"]
     assert any("to Dec 1" in (tr.get("text") or [""])[-1] for tr in division)
+    for tr in division:  # no line runs into the month in progress
+        assert "26/12" not in list(tr["x"]) or (list(tr["x"]) == ["26/12"] and "lines" not in tr["mode"])
