@@ -22,10 +22,11 @@ import pandas as pd
 from components.catalog.grid import TEXTS as GRID_TEXTS
 from components.i18n import t
 
-Kind = Literal["text", "integer", "money", "percent", "change", "days", "date"]
-KINDS: tuple[str, ...] = ("text", "integer", "money", "percent", "change", "days", "date")
-DECIMALS = {"integer": 0, "money": 2, "percent": 1, "change": 1, "days": 1}
-MIN_WIDTH = {"text": 120, "date": 118, "integer": 86, "days": 86, "percent": 90, "change": 90, "money": 110}
+Kind = Literal["text", "integer", "money", "percent", "change", "days", "ratio", "date"]
+KINDS: tuple[str, ...] = ("text", "integer", "money", "percent", "change", "days", "ratio", "date")
+DECIMALS = {"integer": 0, "money": 2, "percent": 1, "change": 1, "days": 1, "ratio": 2}
+MIN_WIDTH = {"text": 120, "date": 118, "integer": 86, "days": 86, "ratio": 86, "percent": 90, "change": 90,
+             "money": 110}
 ROW_HEIGHT = 34
 HEADER_HEIGHT = 40
 VISIBLE_ROWS = 14  # rows in view before the grid scrolls (its rows, not the page)
@@ -123,13 +124,16 @@ def grid_height(rows: int, visible: int = VISIBLE_ROWS, total_row: bool = False)
 
 def data_grid(df: pd.DataFrame, columns: list[Column], lang: str, grid_id: str | dict[str, Any], *,
               row_id: str | None = None, total: dict[str, Any] | None = None, visible_rows: int = VISIBLE_ROWS,
-              selectable: bool = False, class_name: str = "") -> dag.AgGrid:
+              selectable: bool = False, class_name: str = "", hidden: tuple[str, ...] = (),
+              row_classes: dict[str, str] | None = None) -> dag.AgGrid:
     """A sortable, filterable, virtualised grid of `df` with `columns`, in `lang`.
 
     `row_id` names a column whose values identify rows (kept in the row data even when not shown;
     a click's `cellClicked["rowId"]` is then that value); `total` is a row pinned under the others
-    (a "Σ" line, with the same fields); `selectable` highlights the row a user clicked."""
-    fields = [c.id for c in columns] + ([row_id] if row_id else [])
+    (a "Σ" line, with the same fields); `selectable` highlights the row a user clicked; `hidden`
+    fields travel in the rows without a column (for `row_classes`: CSS class -> a condition on
+    `params.data`, e.g. {"ws-drg-high": "params.data.flag === 'high'"})."""
+    fields = [c.id for c in columns] + [f for f in (row_id, *hidden) if f and f not in [c.id for c in columns]]
     options: dict[str, Any] = {
         "localeText": locale_text(lang), "rowHeight": ROW_HEIGHT, "headerHeight": HEADER_HEIGHT,
         "animateRows": False, "suppressCellFocus": False, "enableCellTextSelection": True,
@@ -137,6 +141,8 @@ def data_grid(df: pd.DataFrame, columns: list[Column], lang: str, grid_id: str |
     }
     if total is not None:
         options["pinnedBottomRowData"] = [{k: _cell(v) for k, v in total.items()}]
+    if row_classes:
+        options["rowClassRules"] = dict(row_classes)
     if selectable:
         options["rowSelection"] = {"mode": "singleRow", "checkboxes": False, "enableClickSelection": True}
     grid = dag.AgGrid(

@@ -18,6 +18,7 @@ from flask import current_app
 
 from components.exports import cell_kind
 from components.format import format_amount, format_cell
+from components.grid import Column, data_grid
 from components.i18n import t
 from data_layer.errors import UserError
 from data_layer.periods import Period
@@ -51,6 +52,9 @@ CASE_COLS = (("case_id", "case_id", "text"), ("discharge_date", "discharge", "te
              ("doctor", "doctor", "text"), ("charge_total", "charge_total", "yuan"),
              ("drg_payment", "payment", "yuan"), ("cost_total", "cost", "yuan"), ("margin", "margin", "yuan"),
              ("ratio", "ratio", "index"), ("outlier", "outlier", "text"))
+
+
+GRID_KIND = {"text": "text", "int": "integer", "yuan": "money", "index": "ratio", "date": "date"}
 
 
 def _settings() -> Any:
@@ -272,22 +276,18 @@ def _structure_table(g: pd.Series, lang: str) -> html.Div:
 
 
 def _cases_table(cases: pd.DataFrame, lang: str) -> Any:
+    """The group's cases in a virtualised grid (up to CASE_LIMIT rows: a hand-built table of that
+    size blocked the browser), outliers first and marked by row colour and label."""
     if cases.empty:
         return html.P(t("ws.drg.none", lang), className="note")
-    head = html.Thead(html.Tr([html.Th(t(f"ws.drg.c.{key}", lang)) for _c, key, _k in CASE_COLS]))
-    body = []
-    for r in cases.to_dict("records"):
-        flag = r["outlier"] or ""
-        cells = []
-        for col, _key, kind in CASE_COLS:
-            if col == "outlier":
-                cells.append(html.Td(html.Span(t(f"ws.drg.outlier.{flag}", lang), className=f"badge ws-drg-badge-{flag}")
-                                     if flag else ""))
-            else:
-                cells.append(html.Td(_num(r[col], kind, lang), className="num" if kind != "text" else ""))
-        body.append(html.Tr(cells, className=f"ws-drg-{flag}" if flag else None))
-    return html.Div(html.Table([head, html.Tbody(body)], className="table table-sm dw-table", id="ws-drg-cases-table"),
-                    className="table-scroll ws-drg-cases")
+    df = cases.assign(flag=cases["outlier"].fillna(""),
+                      outlier=[t(f"ws.drg.outlier.{f}", lang) if f else "" for f in cases["outlier"].fillna("")])
+    cols = [Column(col, t(f"ws.drg.c.{key}", lang), "date" if col == "discharge_date" else GRID_KIND[kind],
+                   pinned=col == "case_id",
+                   width=130 if col == "case_id" else None) for col, key, kind in CASE_COLS]
+    return data_grid(df, cols, lang, "ws-drg-cases-table", hidden=("flag",), class_name="ws-drg-cases",
+                     row_classes={"ws-drg-high": "params.data.flag === 'high'",
+                                  "ws-drg-low": "params.data.flag === 'low'"})
 
 
 # ---------------------------------------------------------------------------------------------- export

@@ -237,16 +237,24 @@ def _device_table(df: pd.DataFrame, lang: str, table_id: str) -> html.Div:
                 cells.append(html.Td(html.Span(r["status"], className="badge " + (
                     "ws-eq-badge-sat" if r["saturated"] else "ws-eq-badge-unsat"))))
                 continue
-            cells.append(html.Td(_fmt(r[col], kind, lang), className="num" if kind != "text" else ""))
+            # the asset number (资产编号) is the hospital's own tag, shown as it is written
+            cells.append(html.Td(_fmt(r[col], kind, lang), className="num" if kind != "text" else
+                                 ("verbatim" if col == "equipment_id" else "")))
         body.append(html.Tr(cells, className="ws-eq-saturated" if r["saturated"] else None))
     return html.Div(html.Table([head, html.Tbody(body)], className="table table-sm dw-table", id=table_id),
                     className="table-scroll")
 
 
+def _bar_labels(df: pd.DataFrame) -> list[str]:
+    """Each device by its name; the asset number is added only where two devices share a name."""
+    counts = df["name"].value_counts()
+    return [f"{n}（{i}）" if counts[n] > 1 else str(n) for i, n in zip(df["equipment_id"], df["name"], strict=True)]
+
+
 def _utilization_figure(df: pd.DataFrame, level: float, lang: str) -> go.Figure:
     ranked = df.sort_values("utilization", kind="stable")
     fig = go.Figure(go.Bar(
-        y=[f"{i} {n}" for i, n in zip(ranked["equipment_id"], ranked["name"], strict=True)], x=ranked["utilization"],
+        y=_bar_labels(ranked), x=ranked["utilization"],
         orientation="h", marker={"color": ["#d55e00" if s else "#0b5cad" for s in ranked["saturated"]]},
         text=[format_indicator(v, "ratio", lang) for v in ranked["utilization"]], textposition="auto"))
     fig.add_vline(x=level, line={"color": "#e69f00", "dash": "dash", "width": 2})

@@ -19,7 +19,8 @@ from .helpers import post_callback, signed_in
 USER_OF = {"assistant": "asst1", "director": "dir1", "leader": "lead1", "admin": "admin1"}
 # Genuine abbreviations and units a Chinese page may show (Latin words beyond these are leaks).
 ALLOWED_LATIN = {"DRG", "DIP", "CMI", "RW", "CT", "MRI", "ICU", "DSA", "DR", "X", "PET", "CSV", "Excel", "YYYY", "MM",
-                 "DD", "LINAC", "A4", "PDF", "CSRF", "n", "p", "z", "Pearson", "Newcombe", "Wilson", "Welch"}
+                 "DD", "NPV", "IRR", "A4", "PDF", "CSRF", "n", "p", "z", "Pearson", "Newcombe", "Wilson", "Welch"}
+C_ARM = re.compile(r"C形臂")  # a C-arm is written so in Chinese
 DRG_CODE = re.compile(r"\b[A-Z]{2}\d{2}\b")  # a DRG group's code (BR23) is shown beside its name on purpose
 LATIN_WORD = re.compile(r"[A-Za-z][A-Za-z0-9]*")
 HAN = re.compile(r"[\u4e00-\u9fff]")
@@ -124,7 +125,7 @@ def _leaks(texts: list[str], lang: str, people: set[str] = frozenset()) -> list[
         if lang == "en" and HAN.search(text):
             bad.append(f"Chinese: {text!r}")
         if lang == "zh":
-            words = [w for w in LATIN_WORD.findall(DRG_CODE.sub(" ", text)) if w not in ALLOWED_LATIN]
+            words = [w for w in LATIN_WORD.findall(DRG_CODE.sub(" ", C_ARM.sub(" ", text))) if w not in ALLOWED_LATIN]
             if words:
                 bad.append(f"Latin {words}: {text!r}")
     return bad
