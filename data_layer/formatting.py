@@ -23,4 +23,5 @@ def format_plain(value: float | None, unit: str) -> str:
 def format_change(value: float | None) -> str:
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return ""
-    return f"{value * 100:+.1f}%"
+    shown = round(value * 100, 1) + 0.0  # + 0.0 turns -0.0 into 0.0: no "-0.0%" for a change too small to show
+    return f"{shown:+.1f}%" if shown else "0.0%"

@@ -118,3 +118,11 @@ def test_an_incomplete_month_is_known_as_one() -> None:
     assert to_date(date(2024, 2, 1), date(2024, 2, 29)) is None  # the last day of a leap February
     assert to_date(date(2024, 2, 1), date(2024, 2, 28)).days == 28
     assert to_date(date(2027, 1, 1), date(2026, 12, 31)) is None  # not begun
+
+
+def test_a_change_too_small_to_show_reads_zero_without_a_sign() -> None:
+    from data_layer.formatting import format_change
+
+    assert format_change(-0.0002) == "0.0%" and format_change(0.0004) == "0.0%"  # never "-0.0%" or "+0.0%"
+    assert format_change(-0.0006) == "-0.1%" and format_change(0.337) == "+33.7%"
+    assert format_change(None) == "" and format_change(float("nan")) == ""
