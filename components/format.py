@@ -103,6 +103,19 @@ def format_points(diff: float | None, lang: str) -> str:
     return f"{points:+.1f}{'个百分点' if lang == 'zh' else ' pp'}" if points else f"0.0{'个百分点' if lang == 'zh' else ' pp'}"
 
 
+def format_deviation(observed: object, expected: object, deviation: object, unit: str, lang: str,
+                     places: int = 0) -> str:
+    """How far an alert's observed value is from the expected one: in percentage points for a
+    ratio (111.7% against 105.0% is +6.7 pp, never "+6.4%", which reads as the rate itself
+    rising), as a relative change otherwise; a change too small to show carries no sign."""
+    if unit == "ratio" and not _missing(observed) and not _missing(expected):
+        return format_points(float(observed) - float(expected), lang)  # type: ignore[arg-type]
+    if _missing(deviation):
+        return "—"
+    shown = round(float(deviation) * 100, places) + 0.0  # type: ignore[arg-type]
+    return f"{shown:+.{places}f}%" if shown else f"{0:.{places}f}%"
+
+
 def format_cell(value: object, kind: str, lang: str) -> str:
     """A table cell: "text" as it is (blank when missing), "int" with thousands separators,
     "yuan" as an amount (万/亿), "days" or "hours" with one decimal; any other kind is a

@@ -17,7 +17,7 @@ from appdb.schema import ALERT_STATUSES
 from appdb.store import CodedError
 from components import exports
 from components.controls import localize_controls
-from components.format import format_cell, format_indicator
+from components.format import format_cell, format_deviation, format_indicator
 from components.i18n import CATALOG, t
 from data_layer.alerts.actions import suggested_action
 from data_layer.alerts.detect import LEVELS, scan
@@ -35,7 +35,6 @@ from ._common import current_lang, current_scope, export_heading, forbidden_pane
 ROLES = ("leader", "director", "assistant")
 dash.register_page(__name__, path="/alerts", name="Alerts", order=50, allowed_roles=ROLES,
                    nav_label={"zh": "运营预警", "en": "Alerts"})
-LEVEL_CLASS = {"red": "danger", "orange": "warning", "yellow": "secondary"}
 
 
 def _db():
@@ -111,11 +110,12 @@ def alert_list(levels, depts, indicators, statuses, start, end, _n) -> Any:
         period = _period_text(r.period_start, r.period_end)
         entity = f" · {r.entity_id}" if isinstance(r.entity_id, str) and r.entity_id else ""
         rows.append(html.Tr([
-            html.Td(html.Span(t(f"level.{r.level}", lang), className=f"badge text-bg-{LEVEL_CLASS[r.level]}")),
+            html.Td(html.Span(t(f"level.{r.level}", lang), className=f"badge lvl-badge lvl-{r.level}")),
             html.Td(names.get(r.dept_id, r.dept_id)),
             html.Td(html.Button(ind.name(lang) + entity,
                                 id={"type": "al-open", "index": int(r.id)}, className="btn btn-link btn-sm p-0")),
-            html.Td(period), html.Td(f"{r.deviation * 100:+.0f}%"), html.Td(t(f"status.{r.status}", lang)),
+            html.Td(period), html.Td(format_deviation(r.observed, r.expected, r.deviation, ind.unit, lang)),
+            html.Td(t(f"status.{r.status}", lang)),
         ]))
     return html.Table([head, html.Tbody(rows)], className="table table-sm table-hover", id="alerts-table")
 
@@ -254,7 +254,7 @@ def _detail(alert: dict, lang: str) -> html.Div:
                        className="table table-sm drill") if not rows.empty else None
     status = alert["status"]
     return html.Div([
-        html.H2([html.Span(t(f"level.{alert['level']}", lang), className=f"badge text-bg-{LEVEL_CLASS[alert['level']]} me-2"),
+        html.H2([html.Span(t(f"level.{alert['level']}", lang), className=f"badge lvl-badge lvl-{alert['level']} me-2"),
                  f"{names.get(alert['dept_id'], alert['dept_id'])} · {ind.name(lang)}"]),
         html.P([f"{_period_text(alert['period_start'], alert['period_end'])} · ",
                 t("alerts.occurrences", lang, n=alert["occurrences"]), " · ", t(f"status.{status}", lang),
@@ -262,7 +262,8 @@ def _detail(alert: dict, lang: str) -> html.Div:
                className="note"),
         html.P([html.Strong(f"{t('alerts.observed', lang)} "), format_indicator(alert["observed"], ind.unit, lang),
                 html.Strong(f"  {t('alerts.expected', lang)} "), format_indicator(alert["expected"], ind.unit, lang),
-                html.Strong(f"  {t('alerts.deviation', lang)} "), f"{alert['deviation'] * 100:+.1f}%"]),
+                html.Strong(f"  {t('alerts.deviation', lang)} "),
+                format_deviation(alert["observed"], alert["expected"], alert["deviation"], ind.unit, lang, 1)]),
         html.P([html.Strong(f"{t('alerts.method', lang)}: "), t(f"method.{alert['kind']}", lang)], className="note"),
         html.Div([html.Strong(f"{t('alerts.action', lang)}: "), suggested_action(alert["action_key"], lang)],
                  className="alert alert-info py-2", id="al-action"),

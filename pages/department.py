@@ -29,7 +29,7 @@ from components.department import (
     warn_marks,
 )
 from components.exports import BY_ROW, unit_kind
-from components.format import format_indicator
+from components.format import format_deviation, format_indicator
 from components.i18n import t
 from components.notes import address_notes
 from components.overview import freshness_line
@@ -371,7 +371,9 @@ def _alerts(scope: Scope, dept: str, lang: str) -> Any:
     for r in df.itertuples():
         ind = INDICATORS.get(r.indicator)
         items.append(html.Li([html.Span(t(f"level.{r.level}", lang), className=f"badge lvl-badge lvl-{r.level}"), " ",
-                              f"{ind.name(lang) if ind else r.indicator} {r.deviation * 100:+.0f}% · {r.period_end} · ",
+                              f"{ind.name(lang) if ind else r.indicator} "
+                              f"{format_deviation(r.observed, r.expected, r.deviation, ind.unit if ind else '', lang)}"
+                              f" · {r.period_end} · ",
                               html.Span(t(f"status.{r.status}", lang), className="text-muted")]))
     return [html.Ul(items, className="dw-alerts"), dcc.Link(t("dw.all_alerts", lang), href="/alerts")]
 

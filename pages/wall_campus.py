@@ -21,6 +21,7 @@ from dash import Input, Output, State, callback, dcc, html
 from flask import current_app
 
 from appdb.alerts import list_alerts
+from components.format import format_deviation
 from components.i18n import t
 from components.wall import (
     WallQuery,
@@ -364,7 +365,8 @@ def alert_ticker(scope: Scope, lang: str) -> list[Any]:
         what = ind.name(lang) if ind else t("wall.no_data", lang)
         items.append(html.Span([
             html.B(marks.get(r.level, "") + t(f"level.{r.level}", lang), className=f"lvl lvl-{r.level}"),
-            f" {names.get(r.dept_id, '—')} · {what} {r.deviation * 100:+.0f}% → ",
+            f" {names.get(r.dept_id, '—')} · {what} "
+            f"{format_deviation(r.observed, r.expected, r.deviation, ind.unit if ind else '', lang)} → ",
             html.Span(suggested_action(r.action_key, lang), className="ticker-action"),
         ], className="ticker-item"))
     count = html.Span(alert_counts_text(counts, lang), className="ticker-count")

@@ -21,7 +21,7 @@ from appdb.reports import FIELDS, create_draft, get_report, list_reports, month_
 from appdb.store import CodedError
 from components import exports
 from components.exports import unit_kind
-from components.format import format_change, format_indicator, format_points
+from components.format import format_change, format_deviation, format_indicator, format_points
 from components.i18n import CATALOG, t
 from data_layer.alerts.actions import suggested_action
 from data_layer.errors import UserError
@@ -243,7 +243,8 @@ def _alerts_block(content: dict, lang: str) -> Any:
             html.B(name), f" ({_entity(a, lang)})" if a.get("entity_id") else "",
             f" · {a['period_start']} – {a['period_end']} · ",
             t("ws.rp.observed", lang, observed=format_indicator(a["observed"], unit, lang),
-              expected=format_indicator(a["expected"], unit, lang), deviation=f"{a['deviation'] * 100:+.0f}%"),
+              expected=format_indicator(a["expected"], unit, lang),
+              deviation=format_deviation(a["observed"], a["expected"], a["deviation"], unit, lang)),
             f" · {t('status.' + a['status'], lang)}",
             html.Div(f"{t('ws.rp.cause', lang)}: {'；'.join(notes['cause']) or t('ws.rp.not_recorded', lang)}",
                      className="report-note"),
@@ -322,7 +323,8 @@ def default_findings(content: dict, alerts: list[dict], lang: str) -> list[dict[
             name += f" ({_entity(a, lang)})"
         problem = t("ws.rp.auto_problem", lang, indicator=name,
                     observed=format_indicator(a["observed"], unit, lang),
-                    expected=format_indicator(a["expected"], unit, lang), deviation=f"{a['deviation'] * 100:+.0f}%")
+                    expected=format_indicator(a["expected"], unit, lang),
+                    deviation=format_deviation(a["observed"], a["expected"], a["deviation"], unit, lang))
         rows.append({"problem": problem, "cause": "；".join(a["notes"]["cause"]),
                      "suggestion": "；".join(a["notes"]["suggestion"] + a["notes"]["action"])
                      or suggested_action(a["action_key"], lang)})

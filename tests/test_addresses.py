@@ -220,3 +220,14 @@ def test_an_alerts_owner_is_named_as_people_know_them(server: Flask) -> None:
         assert _person("assistant.cardiac") == "心血管专科运营助理"
         assert _person(None) == "—" and _person("") == "—"
         assert _person("someone.gone") == "someone.gone"  # a deleted account: its login name is all there is
+
+
+def test_an_alerts_deviation_of_a_rate_is_in_points_not_a_relative_change() -> None:
+    """111.7% against 105.0% is +6.7 points; "+6.4%" reads as the rate itself having risen 6.4%."""
+    from components.format import format_deviation
+
+    assert format_deviation(1.117, 1.05, 1.117 / 1.05 - 1, "ratio", "en") == "+6.7 pp"
+    assert format_deviation(1.054, 1.05, 0.0038, "ratio", "zh") == "+0.4个百分点"  # was "+0%"
+    assert format_deviation(12_000, 10_000, 0.2, "yuan", "en") == "+20%"
+    assert format_deviation(10_001, 10_000, 0.0001, "yuan", "en") == "0%"
+    assert format_deviation(None, None, None, "ratio", "en") == "—"
