@@ -409,7 +409,7 @@ CATALOG: dict[str, tuple[str, str]] = {
     "period.last-year": ("上年全年", "Last year"),
     "wall.campus": ("院区", "Campus"),
     "wall.division_filter": ("系统", "Division"),
-    "live.outpatient_visits_today": ("今日门诊人次", "Outpatient visits today"),
+    "live.outpatient_visits_today": ("今日门急诊人次", "Outpatient and emergency visits today"),
     "live.emergency_visits_today": ("今日急诊人次", "Emergency visits today"),
     "live.inpatients_now": ("当前在院人数", "Inpatients now"),
     "live.admissions_today": ("今日入院", "Admissions today"),

@@ -224,10 +224,16 @@ def live_panel(scope: Scope, cur: Any, through: date, now: datetime, lang: str) 
 
 
 def _clinics_opened(scope: Scope, yesterday: datetime) -> str | None:
-    """When outpatient visits first rose above zero yesterday (from its live curve), as HH:MM."""
+    """When the clinics opened yesterday, as HH:MM: the first moment its live curve of outpatient
+    and emergency visits ran ahead of the emergencies alone (those come all night)."""
     curve = day_curve(warehouse(), scope, yesterday.date(), datetime.combine(yesterday.date(), datetime.max.time()))
-    op = curve[(curve["metric_code"] == "outpatient_visits_today") & (curve["value"] > 0)]
-    return None if op.empty else f"{op['at'].min():%H:%M}"
+    wide = curve.pivot_table(index="at", columns="metric_code", values="value", aggfunc="sum").sort_index()
+    if "outpatient_visits_today" not in wide.columns:
+        return None
+    clinics = wide["outpatient_visits_today"] - (wide["emergency_visits_today"] if "emergency_visits_today" in wide.columns
+                                                 else 0.0)
+    opened = clinics[clinics > max(5.0, 0.002 * float(clinics.max()))]
+    return None if opened.empty else f"{opened.index.min():%H:%M}"
 
 
 def intraday(scope: Scope, cur: Any, through: date, now: datetime, lang: str, scale: float) -> go.Figure:

@@ -142,8 +142,10 @@ def test_latest_day_fallback_is_the_daily_facts(wh: Warehouse, demo_data) -> Non
 def test_intraday_curve_is_plausible() -> None:
     base = DayBase(visits=1000, emergency=96, admissions=50, discharges=48, surgeries=20, census0=300, beds=320)
     night, noon, evening = intraday(3, base), intraday(12, base), intraday(20, base)
-    assert night["outpatient_visits_today"] == 0 and night["admissions_today"] == 0
-    assert 0 < noon["outpatient_visits_today"] < evening["outpatient_visits_today"] == 1000
+    # outpatient and emergency visits (门急诊): at 03:00 only the night's emergencies, all of them by midnight
+    assert night["outpatient_visits_today"] == night["emergency_visits_today"] == 12 and night["admissions_today"] == 0
+    assert 12 < noon["outpatient_visits_today"] < evening["outpatient_visits_today"] == 904 + 80
+    assert intraday(24, base)["outpatient_visits_today"] == 1000
     assert evening["inpatients_now"] == 300 + 50 - 48
     assert evening["beds_available"] == 320 - 302
     hours = [h / 4 for h in range(96)]

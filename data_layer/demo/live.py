@@ -42,12 +42,16 @@ class DayBase:
 
 def intraday(hour: float, b: DayBase) -> dict[str, float]:
     """The live metrics at `hour` (0–24) of a day: clinics open 7:30–17:00, emergencies come
-    all day, admissions 8–18, discharges 9–15, surgeries 8–17; inpatients follow."""
+    all day (and count among the outpatient and emergency visits, as `visits` does), admissions
+    8–18, discharges 9–15, surgeries 8–17; inpatients follow."""
     op = float(np.clip((hour - 7.5) / 9.5, 0, 1)) ** 0.8
     adm = round(b.admissions * float(np.clip((hour - 8) / 10, 0, 1)))
     dis = round(b.discharges * float(np.clip((hour - 9) / 6, 0, 1)))
     inpatients = round(b.census0) + adm - dis
-    return {"outpatient_visits_today": round(b.visits * op), "emergency_visits_today": round(b.emergency * hour / 24),
+    emergency = round(b.emergency * hour / 24)
+    # 门急诊人次, as the registry's outpatient visits: clinic visits in clinic hours, emergencies all day
+    return {"outpatient_visits_today": round(max(b.visits - b.emergency, 0.0) * op) + emergency,
+            "emergency_visits_today": emergency,
             "inpatients_now": inpatients, "admissions_today": adm, "discharges_today": dis,
             "surgeries_today": round(b.surgeries * float(np.clip((hour - 8) / 9, 0, 1))),
             "beds_available": max(round(b.beds) - inpatients, 0)}
