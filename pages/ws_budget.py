@@ -13,6 +13,7 @@ from dash import ALL, Input, Output, State, callback, dcc, html, no_update
 
 from components.format import format_indicator, format_points
 from components.i18n import t
+from components.palette import PACE_VERDICT
 from data_layer.errors import UserError
 from data_layer.periods import Period
 from data_layer.queries.budget import (
@@ -314,12 +315,15 @@ def export(clicks: list, dept: Any, period: Any, tol: Any, item: Any) -> Any:
     scope = current_scope()
     labels = _labels(lang)
     status = lambda s: t(f"ws.budget.s.{s or 'none'}", lang)  # noqa: E731
+    verdicts: dict[str, list[str]] = {}
     if table == "departments":
         df = departments_frame(scope, per, parse_tolerance(tol, lang))
+        verdicts = {labels["status"]: [PACE_VERDICT.get(s or "", "neutral") for s in df["status"]]}
         df = df.assign(dept=df["dept_zh" if lang == "zh" else "dept_en"], status=df["status"].map(status))
         df = _localised(df, lang, ["dept_id", "dept", *FIGS, "items", "items_ahead"], labels)
     elif table == "items":
         df = items_frame(scope, dept, per, parse_tolerance(tol, lang))
+        verdicts = {labels["status"]: [PACE_VERDICT.get(s or "", "neutral") for s in df["status"]]}
         df = df.assign(item=df["name_zh" if lang == "zh" else "name_en"], status=df["status"].map(status),
                        category=df["category"].map(lambda c: t(f"ws.budget.cat.{c}", lang) if c in CATEGORIES else c))
         df = _localised(df, lang, ["dept_id", "category", "item_code", "item", "budget_ytd", *FIGS], labels)
@@ -332,4 +336,4 @@ def export(clicks: list, dept: Any, period: Any, tol: Any, item: Any) -> Any:
     kinds |= {labels[c]: "integer" for c in ("items", "items_ahead")}
     return send_table(df, f"{dept}-budget-{table}-{per.start}-{per.end}", fmt, f"workspace budget {dept} {table}",
                       title=t(f"ws.budget.{table}", lang), kinds=kinds, period=per,
-                      dept=None if table == "departments" else dept)
+                      dept=None if table == "departments" else dept, verdicts=verdicts)

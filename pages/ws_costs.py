@@ -14,6 +14,7 @@ from dash import ALL, Input, Output, State, callback, dcc, html, no_update
 from components.exports import BY_ROW, unit_kind
 from components.format import format_indicator, format_points
 from components.i18n import t
+from components.palette import change_class
 from data_layer.errors import UserError
 from data_layer.periods import Period
 from data_layer.queries.monitor import (
@@ -137,10 +138,9 @@ def _pct(v: float) -> str:
 
 
 def _trend_cost(v: float) -> str:
-    """A cost that grows reads as worse (orange), one that shrinks as better (blue)."""
-    if v != v or abs(v) < 1e-9:
-        return ""
-    return "trend-bad" if v > 0 else "trend-good"
+    """A cost's change judged by the one rule for the registry's full cost (lower is better):
+    growth reads as worse, a fall as better, +0.0% as neutral."""
+    return change_class(INDICATORS["full_cost"], v)
 
 
 def _composition_figure(df: pd.DataFrame, lang: str) -> go.Figure:
