@@ -33,7 +33,7 @@ CAMPUS_COLORS = ("#E69F00", "#56B4E9", "#009E73", "#F0E442", "#CC79A7", "#0072B2
 # the palette's wall colours (components/palette.py): sky blue vs orange, never red vs green alone
 GOOD, BAD, WARN, NEUTRAL = WALL.good, WALL.bad, WALL.warn, WALL.neutral
 LOSS = BAD  # loss-makers: the 'bad' colour, with a cross marker
-CURRENT, CURRENT_FAINT = "#dfe7ef", "rgba(223,231,239,.35)"  # this period's series: a light ink, not a verdict
+CURRENT, CURRENT_FAINT = "#b3c3d3", "rgba(179,195,211,.35)"  # this period's series: a light slate, not a verdict
 LAST_YEAR = "#8C96A3"
 INK, MUTED, PANEL = "#E8EDF3", "#9AA5B1", "#17202B"
 TABLE_FONT = '"Noto Sans CJK SC", "PingFang SC", "Microsoft YaHei", system-ui, sans-serif'

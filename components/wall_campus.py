@@ -216,6 +216,9 @@ def rank_figure(by_dept: pd.DataFrame, lang: str, scale: float, n: int) -> go.Fi
                 marker_color=[WARN if occupancy_verdict(o) == "warn" else NEUTRAL for o in picked["occupancy"]],
                 customdata=picked[["occupied", "open_beds"]].to_numpy(),
                 hovertemplate="%{y}: %{customdata[0]} / %{customdata[1]}<extra></extra>")
+    healthy = INDICATORS["bed_occupancy"].healthy
+    if healthy is not None and healthy.low is not None and healthy.high is not None:  # the range the colours judge by
+        fig.add_vrect(x0=healthy.low, x1=healthy.high, fillcolor=NEUTRAL, opacity=0.14, line_width=0, layer="below")
     fig.add_vline(x=1, line={"color": "#ffffff", "width": max(1, round(1.5 * scale)), "dash": "dot"})
     fig.update_xaxes(tickformat=".0%", range=[0, max(1.2, float(picked["occupancy"].max()) * 1.05)])
     fig.update_yaxes(tickfont={"size": round(12 * scale)}, automargin=True)
