@@ -254,7 +254,8 @@ def division_figure(series: Sequence[tuple[str, list[str], list[float]]], partia
                     scale: float) -> go.Figure:
     """One line per division over the months; an incomplete last month is a dotted segment to a
     hollow marker labelled 'to date' rather than a plunge of the solid line."""
-    looks = [("#56B4E9", "solid", "circle"), ("#E69F00", "dash", "square"), ("#CC79A7", "dot", "diamond")]
+    # divisions are categories: light hues apart from the palette's better blue and worse orange
+    looks = [("#a0cbe8", "solid", "circle"), ("#d4a6c8", "dash", "square"), ("#b3c3d3", "dot", "diamond")]
     fig = go.Figure()
     for i, (name, x, y) in enumerate(series):
         color, dash_style, symbol = looks[i % len(looks)]
