@@ -11,6 +11,7 @@ import pandas as pd
 import plotly.graph_objects as go
 from dash import ALL, Input, Output, State, callback, dcc, html, no_update
 
+from components.charts import COLORWAY
 from components.format import format_indicator, format_points
 from components.i18n import t
 from components.palette import PACE_VERDICT
@@ -264,7 +265,7 @@ def _pace(scope: Scope, dept: str, per: Period, item: str | None, lang: str) -> 
     months = [f"{m:%Y-%m}" for m in df["month_start"]]
     fig = go.Figure()
     fig.add_bar(x=months, y=(df["cum_executed"] / 10_000).round(1), name=t("ws.budget.cum_executed", lang),
-                marker_color="#0b5cad")
+                marker_color=COLORWAY[0])  # a series, not a verdict (the pace status judges)
     fig.add_scatter(x=months, y=(df["cum_budget"] / 10_000).round(1), name=t("ws.budget.cum_budget", lang),
                     mode="lines+markers", line={"color": "#009e73", "width": 2})
     fig.add_scatter(x=months, y=(df["pace"] / 10_000).round(1), name=t("ws.budget.time_pace", lang), mode="lines",

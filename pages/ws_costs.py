@@ -11,6 +11,7 @@ import pandas as pd
 import plotly.graph_objects as go
 from dash import ALL, Input, Output, State, callback, dcc, html, no_update
 
+from components.charts import COLORWAY
 from components.exports import BY_ROW, unit_kind
 from components.format import format_indicator, format_points
 from components.i18n import t
@@ -50,7 +51,7 @@ register(__name__, "costs")  # register_page through pages._workspace (Dash impo
 
 TABLES = ("composition", "model")
 TOL_MIN, TOL_MAX = 1.0, 50.0  # per cent
-COLORS = {"this": "#0b5cad", "ago": "#a6b4c8"}
+COLORS = {"this": COLORWAY[0], "ago": "#a6b4c8"}  # series, not verdicts: the change's colour judges
 
 
 def layout(dept: str | None = None, period: str | None = None, **_query: str) -> Any:
