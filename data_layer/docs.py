@@ -53,7 +53,7 @@ def good_and_bad_markdown() -> str:
              "the revenue grid's YoY and MoM columns, a case's charges and costs against its group (charge per "
              "discharge, DRG case cost, DRG margin); the cost monitor's changes (full cost: lower is better); DRG "
              "margins (against break-even, 0 yuan neutral) and stay and charge ratios (time and cost indices, "
-             "against 1.00); the monthly report's key indicators (with the value, so the healthy range counts); "
+             "against 1.000); the monthly report's key indicators (with the value, so the healthy range counts); "
              "an improvement project's \"improvement\" or \"worse\"; the budget's pace (ahead of the year "
              "elapsed is worse). An outlier or a saturated machine is a warning (amber), not a loss.",
              "- Wall screens: every change badge (campus, DRG) takes the indicator and, where a range applies, the "

@@ -274,9 +274,9 @@ def margin_class(margin: float) -> str:
 
 
 def ratio_class(col: str, ratio: float) -> str:
-    """A stay or charge ratio judged as its index's difference from 1 (lower is better), shown
-    to two decimals."""
-    return change_class(INDICATORS[RATIO_INDICATORS[col]], ratio - 1, scale=1, decimals=2)
+    """A stay or charge ratio judged as its index's difference from 1 (lower is better), at the
+    three decimals the table shows."""
+    return change_class(INDICATORS[RATIO_INDICATORS[col]], ratio - 1, scale=1, decimals=3)
 
 
 def _structure_table(g: pd.Series, lang: str) -> html.Div:

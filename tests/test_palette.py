@@ -271,9 +271,10 @@ def test_the_scan_catches_a_new_good_bad_colour(tmp_path: Path, monkeypatch: pyt
     assert any("x.css `.x-loss`" in f for f in found)
 
 
-def test_a_zero_and_a_real_change_read_the_same_on_every_surface() -> None:
+def test_a_zero_and_a_real_change_read_the_same_on_every_surface(server) -> None:
     """+0.0% is neutral and +1.0% of revenue good on the wall, the revenue cards and grid, the
-    department page and the monthly report; a cost's +1.0% bad in the cost monitor."""
+    department page and the monthly report; a cost's +1.0% bad in the cost monitor. (`server`:
+    the pages import once the app exists.)"""
     from components.department import change_span
     from components.grid import Column, cell_verdict
     from components.wall import change_badge
@@ -349,14 +350,16 @@ def test_the_grid_carries_each_rows_verdict() -> None:
     assert "cellClassRules" not in column_def(Column("yoy", "YoY", "change"), "en")
 
 
-def test_drg_margins_and_ratios_and_the_case_detail_follow_the_rule() -> None:
+def test_drg_margins_and_ratios_and_the_case_detail_follow_the_rule(server) -> None:
+    """The pages import once the app exists (the `server` fixture)."""
     from components.revenue import _cls
     from pages.ws_drg import margin_class, ratio_class
 
     assert margin_class(-120.0) == "trend-bad" and margin_class(80.0) == "trend-good"
     assert margin_class(0.4) == "trend-neutral"  # shows as 0 yuan
     assert ratio_class("los_ratio", 1.2) == "trend-bad" and ratio_class("charge_ratio", 0.8) == "trend-good"
-    assert ratio_class("los_ratio", 1.004) == "trend-neutral"  # shows as 1.00
+    assert ratio_class("los_ratio", 1.0004) == "trend-neutral"  # shows as 1.000
+    assert ratio_class("los_ratio", 1.004) == "trend-bad"  # shows as 1.004
     charge = INDICATORS["charge_per_discharge"]
     assert _cls(1100.0, 1000.0, charge) == "num trend-bad" and _cls(900.0, 1000.0, charge) == "num trend-good"
     assert _cls(1000.2, 1000.0, charge) == "num trend-neutral"
