@@ -10,8 +10,11 @@ from __future__ import annotations
 import plotly.graph_objects as go
 import plotly.io as pio
 
-COLORWAY = ["#636efa", "#EF553B", "#00cc96", "#ab63fa", "#FFA15A", "#19d3f3", "#FF6692", "#B6E880", "#FF97FF",
-            "#FECB52"]  # plotly's default colour sequence, as before
+# Series (wards, years, campuses' lines) are categories, not verdicts: a neutral categorical sequence
+# with no red and none of the palette's 'bad' orange/vermillion (components/palette.py), so no line
+# reads as bad because of the colour it happened to draw (plotly's default made the second one red).
+COLORWAY = ["#4e79a7", "#59a14f", "#b07aa1", "#76b7b2", "#9c755f", "#edc948", "#8c8c8c", "#a0cbe8", "#8cd17d",
+            "#d4a6c8"]
 FONT = "Noto Sans CJK SC, Microsoft YaHei, PingFang SC, Source Han Sans SC, sans-serif"
 
 

@@ -28,6 +28,7 @@ import numpy as np
 import pandas as pd
 
 from .i18n import t
+from .palette import DESK, Verdict
 
 KINDS = ("text", "integer", "money", "percent", "days", "ratio", "date", "datetime")
 BY_ROW = "by_row"  # a key/value block: each row names its own kind (Block.row_kinds)
@@ -258,6 +259,9 @@ class Block:
     caption: str | None = None
     row_kinds: tuple[str | tuple[str, int | None], ...] = ()
     empty_note: str | None = None  # shown instead of the table when the frame has no rows
+    # column key -> one verdict a row ("good", "bad", "warn", "neutral"): those cells take the
+    # palette's colour (verdict_font), as the page colours the same judgment
+    verdicts: Mapping[str, Sequence[str]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -309,11 +313,25 @@ def scope_text(kind: str, names: Sequence[str], lang: str, most: int = 6) -> str
 
 def table_workbook(head: Heading, frame: pd.DataFrame, columns: Sequence[Column] | None = None,
                    sheet: str = "", lang: str = "zh", row_kinds: Sequence[str | tuple[str, int | None]] = (),
-                   empty_note: str | None = None) -> bytes:
-    """One table as a workbook (the workspace and page exports)."""
+                   empty_note: str | None = None, verdicts: Mapping[str, Sequence[str]] | None = None) -> bytes:
+    """One table as a workbook (the workspace and page exports); `verdicts` colours the judged
+    columns' cells (Block.verdicts)."""
     cols = tuple(columns) if columns is not None else columns_of(frame)
     return workbook(head, [Sheet(sheet or t("export.sheet", lang),
-                                 (Block(frame, cols, row_kinds=tuple(row_kinds), empty_note=empty_note),))])
+                                 (Block(frame, cols, row_kinds=tuple(row_kinds), empty_note=empty_note,
+                                        verdicts=dict(verdicts or {})),))])
+
+
+def verdict_font(verdict: str, bold: bool = False) -> Any:
+    """The cell font of a good/bad/warn judgment in a workbook: the palette's desk colour (the
+    page's colour on white paper); None for "neutral" or an unknown verdict (the cell keeps the
+    default font: only judged cells are coloured)."""
+    from openpyxl.styles import Font
+
+    if verdict not in ("good", "bad", "warn"):
+        return None
+    colour: Verdict = verdict  # type: ignore[assignment]
+    return Font(color=DESK.color(colour).lstrip("#").upper(), bold=bold)
 
 
 def _sheet_name(name: str, taken: set[str]) -> str:
@@ -377,6 +395,8 @@ def workbook(head: Heading, sheets: Sequence[Sheet]) -> bytes:
                 ws.cell(row, 1, block.empty_note).font = Font(italic=True, color="555555")
                 row += 1
             columns = [_stored(block, col) for col in block.columns]
+            judged = [list(block.verdicts.get(col.key, ())) for col in block.columns]
+            fonts: dict[str, Any] = {}
             text_style = styles.get(("text", None)) or style("text", None)
             for i in range(len(block.frame)):
                 for j, (col, values) in enumerate(zip(block.columns, columns, strict=True), start=1):
@@ -391,6 +411,12 @@ def workbook(head: Heading, sheets: Sequence[Sheet]) -> bytes:
                             c.quotePrefix = True
                     else:
                         c.style = styles.get((kind, places)) or style(kind, places)
+                    if i < len(judged[j - 1]):
+                        verdict = judged[j - 1][i]
+                        if verdict not in fonts:
+                            fonts[verdict] = verdict_font(verdict)
+                        if fonts[verdict] is not None:
+                            c.font = fonts[verdict]
                     if i < WIDTH_SAMPLE:
                         widths[j] = max(widths.get(j, 0.0), text_width(shown(value, kind, places)))
                 row += 1

@@ -21,6 +21,8 @@ import pandas as pd
 
 from components.catalog.grid import TEXTS as GRID_TEXTS
 from components.i18n import t
+from components.palette import judge_change
+from data_layer.registry import Indicator
 
 Kind = Literal["text", "integer", "money", "percent", "change", "days", "ratio", "date"]
 KINDS: tuple[str, ...] = ("text", "integer", "money", "percent", "change", "days", "ratio", "date")
@@ -37,8 +39,9 @@ SCROLLBAR = 16
 class Column:
     """One column: the DataFrame column `id`, its header (already translated), its kind, and how it
     is shown. `decimals` overrides the kind's default (money 2, percent 1, days 1, integer 0);
-    `compact` shows money as 万/亿 (zh) or k/M (en) as the page's cards do; `better` colours a
-    change or percent column (True: up is good, False: down is good); `pinned` keeps it on the left
+    `compact` shows money as 万/亿 (zh) or k/M (en) as the page's cards do; `indicator` colours a
+    change column by the one rule (data_layer.verdict.judge_change for that registry indicator,
+    zero at the shown precision neutral), computed here per row so the browser only shows it; `pinned` keeps it on the left
     when the grid scrolls sideways; `width` fixes its width in pixels."""
 
     id: str
@@ -48,7 +51,7 @@ class Column:
     width: int | None = None
     decimals: int | None = None
     compact: bool = False
-    better: bool | None = None
+    indicator: Indicator | None = None
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
@@ -67,7 +70,7 @@ def header_width(header: str) -> int:
 
 def column_def(col: Column, lang: str) -> dict[str, Any]:
     """The AG Grid column definition of a column spec."""
-    decimals = DECIMALS.get(col.kind, 0) if col.decimals is None else col.decimals
+    decimals = _decimals(col)
     numeric = col.kind not in ("text", "date")
     spec: dict[str, Any] = {
         "field": col.id, "colId": col.id, "headerName": col.header, "headerTooltip": col.header,
@@ -88,10 +91,27 @@ def column_def(col: Column, lang: str) -> dict[str, Any]:
         spec["lockPinned"] = True
     if col.width:
         spec["width"] = col.width
-    if col.better is not None:
-        up, down = ("hd-good", "hd-bad") if col.better else ("hd-bad", "hd-good")
-        spec["cellClassRules"] = {up: "params.value > 0.0005", down: "params.value < -0.0005"}
+    if col.indicator is not None:
+        key = verdict_field(col.id)
+        spec["cellClassRules"] = {f"hd-{v}": f"params.data && params.data['{key}'] === '{v}'"
+                                  for v in ("good", "bad")}
     return {k: v for k, v in spec.items() if v is not None}
+
+
+def verdict_field(col_id: str) -> str:
+    """The hidden row field carrying a judged column's verdict."""
+    return f"{col_id}__verdict"
+
+
+def _decimals(col: Column) -> int:
+    return DECIMALS.get(col.kind, 0) if col.decimals is None else col.decimals
+
+
+def cell_verdict(col: Column, value: Any) -> str:
+    """The verdict of a change cell as the grid shows it (×100, the column's decimals)."""
+    if col.indicator is None or value is None or not isinstance(value, (int, float)):
+        return "neutral"
+    return judge_change(col.indicator, float(value), decimals=_decimals(col))
 
 
 def _cell(value: Any) -> Any:
@@ -139,15 +159,21 @@ def data_grid(df: pd.DataFrame, columns: list[Column], lang: str, grid_id: str |
         "animateRows": False, "suppressCellFocus": False, "enableCellTextSelection": True,
         "tooltipShowDelay": 400, "rowBuffer": 10, "suppressColumnVirtualisation": False,
     }
+    judged = [c for c in columns if c.indicator is not None]
+    rows = records(df, fields)
+    for row in rows:
+        row.update({verdict_field(c.id): cell_verdict(c, row.get(c.id)) for c in judged})
     if total is not None:
-        options["pinnedBottomRowData"] = [{k: _cell(v) for k, v in total.items()}]
+        pinned = {k: _cell(v) for k, v in total.items()}
+        pinned.update({verdict_field(c.id): cell_verdict(c, pinned.get(c.id)) for c in judged})
+        options["pinnedBottomRowData"] = [pinned]
     if row_classes:
         options["rowClassRules"] = dict(row_classes)
     if selectable:
         options["rowSelection"] = {"mode": "singleRow", "checkboxes": False, "enableClickSelection": True}
     grid = dag.AgGrid(
         id=grid_id,
-        rowData=records(df, fields),
+        rowData=rows,
         columnDefs=[column_def(c, lang) for c in columns],
         defaultColDef={"sortable": True, "filter": True, "resizable": True, "suppressHeaderMenuButton": False},
         dashGridOptions=options,

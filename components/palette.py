@@ -16,9 +16,9 @@ from components.i18n import t
 from data_layer.registry import Indicator
 from data_layer.verdict import VERDICTS, Verdict, judge_change, judge_value, shown_as_zero
 
-__all__ = ["DESK", "WALL", "Palette", "STATUS_VERDICT", "VERDICTS", "Verdict", "judge_change", "judge_value",
-           "shown_as_zero", "status_class", "trend_class", "verdict_color", "WARN_ICON", "healthy_range_text",
-           "out_of_range_mark", "out_of_range_note"]
+__all__ = ["DESK", "WALL", "Palette", "STATUS_VERDICT", "PACE_VERDICT", "VERDICTS", "Verdict", "judge_change",
+           "judge_value", "shown_as_zero", "score_verdict", "status_class", "trend_class", "change_class",
+           "verdict_color", "WARN_ICON", "healthy_range_text", "out_of_range_mark", "out_of_range_note"]
 
 
 @dataclass(frozen=True)
@@ -46,11 +46,26 @@ WALL = Palette(good="#56b4e9", bad="#e69f00", warn="#f0e442", neutral="#9aa5b1",
 WARN_ICON = "⚠"
 # a target's status read as a verdict
 STATUS_VERDICT: dict[str, Verdict] = {"on_track": "good", "at_risk": "warn", "off_track": "bad"}
+# a budget's execution against the year elapsed (时间进度): ahead of pace is overspending
+PACE_VERDICT: dict[str, Verdict] = {"ahead": "bad", "behind": "good", "on_pace": "neutral"}
+
+
+def score_verdict(score: float | None) -> Verdict:
+    """A portfolio score (−2 … 2, from the one rule) as a verdict: above 0 good, below 0 bad."""
+    if score is None or score != score or score == 0:
+        return "neutral"
+    return "good" if score > 0 else "bad"
 
 
 def trend_class(verdict: Verdict) -> str:
     """The CSS class that colours text by a verdict (assets/style.css)."""
     return f"trend-{verdict}"
+
+
+def change_class(ind: Indicator, change: float | None, value: float | None = None, *,
+                 scale: float = 100.0, decimals: int = 1) -> str:
+    """The CSS class of a change judged by the one rule (judge_change's arguments)."""
+    return trend_class(judge_change(ind, change, value, scale=scale, decimals=decimals))
 
 
 def status_class(status: str) -> str:

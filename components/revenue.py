@@ -10,15 +10,18 @@ from dash import html
 from components.format import format_change
 from components.grid import Column, data_grid
 from components.i18n import t
+from components.palette import judge_change, trend_class
 from data_layer.queries.revenue import COST_PARTS, OP_PARTS, PARTS
+from data_layer.registry import INDICATORS, Indicator
 
 CASES_GRID = {"type": "wsr-cases-grid", "index": 0}  # pattern ids: a callback listens whether or not it is shown
 DAYS_GRID = {"type": "wsr-days-grid", "index": 0}
 LEVEL_GRID = {"type": "wsr-level-grid", "index": 0}
 TOTAL_ROW = "_total"  # the row id of the pinned total line (never a member)
+REVENUE = INDICATORS["revenue_total"]  # the level grid's changes are of revenue: judged by its rule
 LEVEL_KINDS: dict[str, tuple[str, dict[str, Any]]] = {
-    "total": ("money", {"compact": True}), "share": ("percent", {}), "yoy": ("change", {"better": True}),
-    "mom": ("change", {"better": True}), "op_value": ("money", {"compact": True}),
+    "total": ("money", {"compact": True}), "share": ("percent", {}), "yoy": ("change", {"indicator": REVENUE}),
+    "mom": ("change", {"indicator": REVENUE}), "op_value": ("money", {"compact": True}),
     "ip_value": ("money", {"compact": True}), "visits": ("integer", {}), "per_visit": ("money", {"decimals": 0}),
     "cases": ("integer", {}), "bed_days": ("integer", {}), "per_case": ("money", {"decimals": 0}),
     "per_bed_day": ("money", {"decimals": 0}), "drug_share": ("percent", {}), "material_share": ("percent", {})}
@@ -88,10 +91,12 @@ def _diff(v: float, base: float, lang: str) -> str:
     return f"{sign}{v - base:,.2f} ({rel})"
 
 
-def _cls(v: float, base: float, higher_is_worse: bool = True) -> str:
-    if base != base or v != v or abs(v - base) < 0.005:
+def _cls(v: float, base: float, ind: Indicator) -> str:
+    """A difference against a reference coloured by the one rule for `ind`, on its shown
+    relative change (a difference that reads +0.0% is neutral)."""
+    if base != base or v != v or not base:
         return "num"
-    return "num " + ("trend-bad" if (v > base) == higher_is_worse else "trend-good")
+    return "num " + trend_class(judge_change(ind, (v - base) / abs(base)))
 
 
 def _fact(label: str, value: Any, fact_id: str | None = None) -> list[Any]:
@@ -119,6 +124,8 @@ def _component_table(row: pd.Series, peers: pd.Series | None, parts: tuple[str, 
                                html.Th(t("ws.revenue.share", lang)), html.Th(t("ws.revenue.case.group_avg", lang)),
                                html.Th(t("ws.revenue.case.vs_avg", lang))]))
     whole = float(row[total])
+    # a charge above the group's average weighs on the patient, a cost above it on the margin
+    ind = INDICATORS["charge_per_discharge" if stem == "charge" else "drg_cost"]
     body = []
     for p in (*parts, "total"):
         col = total if p == "total" else f"{stem}_{p}"
@@ -128,7 +135,7 @@ def _component_table(row: pd.Series, peers: pd.Series | None, parts: tuple[str, 
             t(f"ws.revenue.part.{p}" if stem == "charge" else f"ws.revenue.cost_part.{p}", lang)
         cells = [html.Td(_money(v, lang), className="num"),
                  html.Td(f"{v / whole * 100:.1f}%" if whole else "—", className="num"),
-                 html.Td(_money(avg, lang), className="num"), html.Td(_diff(v, avg, lang), className=_cls(v, avg))]
+                 html.Td(_money(avg, lang), className="num"), html.Td(_diff(v, avg, lang), className=_cls(v, avg, ind))]
         body.append(html.Tr([html.Th(label), *cells], className="wsr-total" if p == "total" else None))
     return html.Table([head, html.Tbody(body)], className="table table-sm dw-table wsr-case-table", id=table_id)
 
@@ -137,14 +144,14 @@ def _balance_table(row: pd.Series, lang: str) -> html.Table:
     """The case against its group: charge vs the group's reference charge, payment vs charge, payment vs cost."""
     charge, pay, cost = float(row["charge_total"]), float(row["drg_payment"]), float(row["cost_total"])
     ref = float(row["ref_charge_per_case"])
-    lines = [("ref_charge", charge, ref, t("ws.revenue.case.charge_vs_ref", lang), True),
-             ("payment", pay, charge, t("ws.revenue.case.payment_vs_charge", lang), False),
-             ("margin", pay, cost, t("ws.revenue.case.payment_vs_cost", lang), False)]
+    lines = [("ref_charge", charge, ref, t("ws.revenue.case.charge_vs_ref", lang), INDICATORS["charge_per_discharge"]),
+             ("payment", pay, charge, t("ws.revenue.case.payment_vs_charge", lang), INDICATORS["drg_margin"]),
+             ("margin", pay, cost, t("ws.revenue.case.payment_vs_cost", lang), INDICATORS["drg_margin"])]
     head = html.Thead(html.Tr([html.Th(t("ws.revenue.case.compare", lang)), html.Th(t("ws.revenue.case.this", lang)),
                                html.Th(t("ws.revenue.case.against", lang)), html.Th(t("ws.revenue.case.difference", lang))]))
     body = [html.Tr([html.Th(label), html.Td(_money(v, lang), className="num"), html.Td(_money(base, lang), className="num"),
-                     html.Td(_diff(v, base, lang), className=_cls(v, base, worse), id=f"wsr-case-{key}")])
-            for key, v, base, label, worse in lines]
+                     html.Td(_diff(v, base, lang), className=_cls(v, base, ind), id=f"wsr-case-{key}")])
+            for key, v, base, label, ind in lines]
     return html.Table([head, html.Tbody(body)], className="table table-sm dw-table wsr-case-table",
                       id="wsr-case-balance")
 

@@ -20,17 +20,20 @@ import dash
 import plotly.graph_objects as go
 from dash import ClientsideFunction, Input, Output, State, dcc, html
 
+from data_layer.registry import Indicator
 from data_layer.warehouse import Freshness
 
 from .i18n import t
 from .notes import address_notes
-from .palette import shown_as_zero
+from .palette import WALL, judge_change, shown_as_zero
 
 # Okabe–Ito: distinguishable under the common colour-vision deficiencies. A campus keeps its
 # colour on every screen (by its position among all campuses, not among those shown).
 CAMPUS_COLORS = ("#E69F00", "#56B4E9", "#009E73", "#F0E442", "#CC79A7", "#0072B2", "#D55E00")
-GOOD, BAD, NEUTRAL = "#56B4E9", "#E69F00", "#9AA5B1"  # sky blue vs orange, never red vs green alone
-LOSS = "#D55E00"  # vermillion, with a cross marker, for loss-makers
+# the palette's wall colours (components/palette.py): sky blue vs orange, never red vs green alone
+GOOD, BAD, WARN, NEUTRAL = WALL.good, WALL.bad, WALL.warn, WALL.neutral
+LOSS = BAD  # loss-makers: the 'bad' colour, with a cross marker
+CURRENT, CURRENT_FAINT = "#b3c3d3", "rgba(179,195,211,.35)"  # this period's series: a light slate, not a verdict
 LAST_YEAR = "#8C96A3"
 INK, MUTED, PANEL = "#E8EDF3", "#9AA5B1", "#17202B"
 TABLE_FONT = '"Noto Sans CJK SC", "PingFang SC", "Microsoft YaHei", system-ui, sans-serif'
@@ -225,13 +228,15 @@ def panel(title: str, *children: Any, panel_id: str | None = None, extra: str = 
                         **kwargs)
 
 
-def change_badge(change: float | None, higher_is_better: bool | None, text: str) -> html.Span:
-    """A change with an arrow and a colour: good/bad by arrow, sign and hue, never hue alone."""
+def change_badge(change: float | None, indicator: Indicator | None, text: str, value: float | None = None) -> html.Span:
+    """A change with an arrow and a colour: good/bad by arrow, sign and hue, never hue alone. The
+    verdict is the one rule (data_layer.verdict.judge_change) for `indicator`, with `value` (the
+    figure after the change) deciding when it lies outside the healthy range; no indicator: neutral."""
     if change is None or change != change:
         return html.Span(text, className="chg chg-neutral")
     zero = shown_as_zero(change)  # "+0.0%" / "0.0 pp" is neither good nor bad (components/palette.py)
     arrow = "■" if zero else ("▲" if change > 0 else "▼")
-    verdict = "neutral" if higher_is_better is None or zero else ("good" if (change > 0) == higher_is_better else "bad")
+    verdict = "neutral" if indicator is None else judge_change(indicator, change, value)
     return html.Span(f"{arrow} {text}", className=f"chg chg-{verdict}")
 
 
@@ -253,7 +258,7 @@ def dark_table(table_id: str, columns: list[dict], *, left: tuple[str, ...], los
                     "cursor": "pointer", **(cell or {})},
         style_cell_conditional=[{"if": {"column_id": c}, "textAlign": "left"} for c in left],
         style_data_conditional=[
-            {"if": {"filter_query": loss_when, "column_id": loss_columns}, "color": "#ff9c6b", "fontWeight": 600},
+            {"if": {"filter_query": loss_when, "column_id": loss_columns}, "color": BAD, "fontWeight": 600},
             {"if": {"state": "active"}, "backgroundColor": "#1f3346", "border": "1px solid #56b4e9"},
         ],
     )

@@ -13,11 +13,12 @@ import plotly.graph_objects as go
 from dash import html
 
 from data_layer.periods import Period
-from data_layer.registry import INDICATORS
+from data_layer.registry import INDICATORS, Indicator
 
 from .format import format_change, format_indicator, format_points
 from .i18n import t
-from .wall import BAD, GOOD, LAST_YEAR, MUTED, NEUTRAL, change_badge, empty_figure, style
+from .palette import WARN_ICON, judge_value, out_of_range_mark
+from .wall import CURRENT, CURRENT_FAINT, LAST_YEAR, MUTED, NEUTRAL, WARN, change_badge, empty_figure, style
 
 EARLY_SHARE = 0.05  # below this share of yesterday's whole day at the same time, the day is too young to compare
 MONTHS_EN = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
@@ -35,14 +36,15 @@ def _count(v: float | None) -> str:
 @dataclass(frozen=True)
 class TodayRow:
     """One flow metric of today: so far, at the same time yesterday and last week, and the
-    latest whole day; `better` is the registry's direction (None: neither)."""
+    latest whole day; `indicator` is the registry's indicator whose rule judges the change
+    (None: not judged)."""
 
     metric: str
     today: float | None
     yesterday: float | None
     last_week: float | None
     full_day: float | None
-    better: bool | None = True
+    indicator: Indicator | None = None
 
     @property
     def early(self) -> bool:
@@ -64,7 +66,7 @@ def today_table(rows: Sequence[TodayRow], lang: str, at: str, full_day: date) ->
             badge = html.Span(t("cw.too_early", lang), className="chg chg-neutral")
         elif r.today is not None and r.yesterday:
             change = r.today / r.yesterday - 1
-            badge = change_badge(change, r.better, format_change(change))
+            badge = change_badge(change, r.indicator, format_change(change), r.today)
         else:
             badge = None
         body.append(html.Tr([
@@ -79,14 +81,15 @@ def today_table(rows: Sequence[TodayRow], lang: str, at: str, full_day: date) ->
 
 
 def day_table(values: dict[str, float], week_before: dict[str, float], metrics: Sequence[str], day: date,
-              lang: str, better: dict[str, bool | None]) -> html.Table:
-    """Without a live feed: the latest complete `day` against the same weekday a week earlier."""
+              lang: str, indicators: dict[str, Indicator]) -> html.Table:
+    """Without a live feed: the latest complete `day` against the same weekday a week earlier;
+    `indicators` names each metric's registry indicator, whose rule judges the change."""
     head = html.Tr([html.Th(""), html.Th(t("cw.col.full_day", lang, day=month_day(day, lang))),
                     html.Th(t("cw.col.week_before", lang, day=month_day(day - timedelta(days=7), lang)))])
     body = []
     for m in metrics:
         v, w = values.get(m), week_before.get(m)
-        badge = change_badge(v / w - 1, better.get(m), format_change(v / w - 1)) if v is not None and w else None
+        badge = change_badge(v / w - 1, indicators.get(m), format_change(v / w - 1), v) if v is not None and w else None
         body.append(html.Tr([html.Th(t(f"cw.flow.{m}", lang), className="row-label"),
                              html.Td([html.Span(_count(v), className="num today-value",
                                                 id={"type": "live-value", "index": m}), badge], className="today-cell"),
@@ -105,7 +108,7 @@ def intraday_figure(curves: Sequence[tuple[str, str, pd.DataFrame]], lang: str, 
     `curves`: (look: "day", "day_before" or "week_before"; trace name; frame with hours and value)."""
     if all(df.empty for _, _, df in curves):
         return empty_figure(t("cw.no_curve", lang), scale)
-    looks = {"day": (GOOD, "solid", 4), "day_before": (LAST_YEAR, "dash", 2.5), "week_before": (NEUTRAL, "dot", 2.5)}
+    looks = {"day": (CURRENT, "solid", 4), "day_before": (LAST_YEAR, "dash", 2.5), "week_before": (NEUTRAL, "dot", 2.5)}
     fig = go.Figure()
     for look, name, df in reversed(list(curves)):  # the day shown drawn last, on top
         if df.empty:
@@ -117,9 +120,9 @@ def intraday_figure(curves: Sequence[tuple[str, str, pd.DataFrame]], lang: str, 
     if shown is not None and not shown.empty:
         last = shown.iloc[-1]
         fig.add_scatter(x=[last["hours"]], y=[last["value"]], mode="markers+text", showlegend=False,
-                        marker={"color": GOOD, "size": round(10 * scale)}, text=[f"{last['value']:,.0f}"],
+                        marker={"color": CURRENT, "size": round(10 * scale)}, text=[f"{last['value']:,.0f}"],
                         textposition="top left" if last["hours"] > 18 else "top center",
-                        textfont={"size": round(15 * scale), "color": GOOD},
+                        textfont={"size": round(15 * scale), "color": CURRENT},
                         hoverinfo="skip")
     fig.update_xaxes(**_hour_ticks(lang))
     fig.update_yaxes(tickformat=",.0f", rangemode="tozero")
@@ -127,13 +130,23 @@ def intraday_figure(curves: Sequence[tuple[str, str, pd.DataFrame]], lang: str, 
     return style(fig, scale, margin=(8, 8, 6, 4))
 
 
+def occupancy_verdict(occupancy: float | None) -> str:
+    """Bed occupancy judged by the one rule: "warn" outside the registry's healthy range
+    (85%–105%), "neutral" inside it, so 100%–105% with a few extra beds is not an alarm."""
+    return judge_value(INDICATORS["bed_occupancy"], occupancy)
+
+
 def bed_balance(open_beds: float, inpatients: float, lang: str) -> html.Span:
-    """Beds available, or the extra beds (加床) in use when inpatients exceed open beds: never a bare 0."""
+    """Beds available, or the extra beds (加床) in use when inpatients exceed open beds: never a bare 0.
+    Extra beds take the warning colour and "⚠" only when occupancy leaves the healthy range."""
     diff = open_beds - inpatients
     if diff != diff:
         return html.Span("—", className="bed-balance")
     if diff < 0:
-        return html.Span(t("cw.extra_beds", lang, n=f"{-diff:,.0f}"), className="bed-balance extra")
+        text = t("cw.extra_beds", lang, n=f"{-diff:,.0f}")
+        if occupancy_verdict(inpatients / open_beds if open_beds else None) == "warn":
+            return html.Span(f"{WARN_ICON} {text}", className="bed-balance extra warn")
+        return html.Span(text, className="bed-balance extra")
     return html.Span(t("cw.available_n", lang, n=f"{diff:,.0f}"), className="bed-balance free")
 
 
@@ -185,21 +198,27 @@ def icu_line(by_dept: pd.DataFrame, day: date, lang: str) -> html.Div:
 
 def rank_figure(by_dept: pd.DataFrame, lang: str, scale: float, n: int) -> go.Figure:
     """The `n` fullest and `n` emptiest inpatient departments by occupancy, fullest on top, with
-    the 100% line; over 100% (extra beds) in the 'bad' colour."""
+    the 100% line. A department outside bed occupancy's healthy range (the one rule: 85%–105%)
+    takes the warning colour and its bound ("⚠ >105%"); inside it, neutral, extra beds or not."""
     df = by_dept[by_dept["open_beds"] > 0].sort_values(["occupancy", "dept_id"], ascending=[False, True])
     if df.empty:
         return empty_figure(t("cw.rank_none", lang), scale)
     picked = pd.concat([df.head(n), df.tail(n)]).drop_duplicates("dept_id") if len(df) > 2 * n else df
     picked = picked.iloc[::-1]  # plotly draws the first category at the bottom
     names = picked["name_zh" if lang == "zh" else "name_en"].tolist()
-    labels = [f"{o:.0%}" + (f" · {t('cw.extra_beds', lang, n=int(e))}" if e > 0 else "")
+    ind = INDICATORS["bed_occupancy"]
+    labels = [" · ".join(x for x in (f"{o:.0%}", t("cw.extra_beds", lang, n=int(e)) if e > 0 else "",
+                                     out_of_range_mark(ind, o, lang)) if x)
               for o, e in zip(picked["occupancy"], picked["extra"], strict=True)]
     fig = go.Figure()
     fig.add_bar(y=names, x=picked["occupancy"], orientation="h", text=labels, textposition="inside",
                 insidetextanchor="start", textfont={"size": round(12 * scale), "color": "#0b1118"},
-                marker_color=[BAD if o > 1 else GOOD for o in picked["occupancy"]],
+                marker_color=[WARN if occupancy_verdict(o) == "warn" else NEUTRAL for o in picked["occupancy"]],
                 customdata=picked[["occupied", "open_beds"]].to_numpy(),
                 hovertemplate="%{y}: %{customdata[0]} / %{customdata[1]}<extra></extra>")
+    healthy = INDICATORS["bed_occupancy"].healthy
+    if healthy is not None and healthy.low is not None and healthy.high is not None:  # the range the colours judge by
+        fig.add_vrect(x0=healthy.low, x1=healthy.high, fillcolor=NEUTRAL, opacity=0.14, line_width=0, layer="below")
     fig.add_vline(x=1, line={"color": "#ffffff", "width": max(1, round(1.5 * scale)), "dash": "dot"})
     fig.update_xaxes(tickformat=".0%", range=[0, max(1.2, float(picked["occupancy"].max()) * 1.05)])
     fig.update_yaxes(tickfont={"size": round(12 * scale)}, automargin=True)
@@ -217,12 +236,12 @@ def trend_figure(labels: list[str], now_vals: list[float | None], ly_vals: list[
     n = len(labels)
     hatched = partial is not None
     fig.add_bar(x=labels, y=now_vals, name=t("wall.this_year", lang),
-                marker={"color": [GOOD] * (n - 1) + ["rgba(86,180,233,.35)" if hatched else GOOD],
-                        "line": {"color": GOOD, "width": [0] * (n - 1) + [round(2 * scale) if hatched else 0]},
-                        "pattern": {"shape": [""] * (n - 1) + ["/" if hatched else ""], "fgcolor": GOOD,
+                marker={"color": [CURRENT] * (n - 1) + [CURRENT_FAINT if hatched else CURRENT],
+                        "line": {"color": CURRENT, "width": [0] * (n - 1) + [round(2 * scale) if hatched else 0]},
+                        "pattern": {"shape": [""] * (n - 1) + ["/" if hatched else ""], "fgcolor": CURRENT,
                                     "solidity": 0.35}},
                 text=[""] * (n - 1) + [partial or ""], textposition="outside", cliponaxis=False, constraintext="none",
-                textfont={"size": round(13 * scale), "color": GOOD})
+                textfont={"size": round(13 * scale), "color": CURRENT})
     whole = n - 1 if hatched else n  # the line joins whole months only: a partial one never reads as a plunge
     fig.add_scatter(x=labels[:whole], y=ly_vals[:whole], name=t("wall.last_year", lang), mode="lines+markers",
                     legendgroup="ly", line={"color": LAST_YEAR, "dash": "dash", "width": round(3 * scale)},
@@ -241,7 +260,8 @@ def division_figure(series: Sequence[tuple[str, list[str], list[float]]], partia
                     scale: float) -> go.Figure:
     """One line per division over the months; an incomplete last month is a hollow marker of its
     own labelled 'to date', not joined to the line, so it never reads as a plunge."""
-    looks = [("#56B4E9", "solid", "circle"), ("#E69F00", "dash", "square"), ("#CC79A7", "dot", "diamond")]
+    # divisions are categories: light hues apart from the palette's better blue and worse orange
+    looks = [("#a0cbe8", "solid", "circle"), ("#d4a6c8", "dash", "square"), ("#b3c3d3", "dot", "diamond")]
     fig = go.Figure()
     for i, (name, x, y) in enumerate(series):
         color, dash_style, symbol = looks[i % len(looks)]
@@ -292,7 +312,7 @@ def render_volumes(frames: dict[str, pd.DataFrame], codes: Sequence[str], mtd: P
             if lang == "en" and ind.unit == "yuan":  # the row label carries the unit; the cell stays narrow
                 text_value = text_value.removesuffix(" yuan")
             cells += [html.Td(text_value, className="num"),
-                      html.Td(change_badge(change, ind.higher_is_better, text))]
+                      html.Td(change_badge(change, ind, text, row["value"]))]
         rows.append(html.Tr(cells))
     table = html.Table([html.Thead(head), html.Tbody(rows)], className="wall-table", id="cw-volumes-table")
     if mtd.days >= 7:
@@ -322,7 +342,7 @@ def render_efficiency(frame: pd.DataFrame, codes: Sequence[str], lang: str) -> l
         tiles.append(html.Div([
             html.Div(ind.name(lang), className="tile-label"),
             html.Div(format_indicator(row["value"], ind.unit, lang), className="tile-value"),
-            change_badge(change, ind.higher_is_better, t("wall.yoy_short", lang) + " " + text),
+            change_badge(change, ind, t("wall.yoy_short", lang) + " " + text, row["value"]),
         ], className="tile"))
     return tiles
 
@@ -365,7 +385,7 @@ def render_divisions(frame: pd.DataFrame, codes: Sequence[str], lang: str) -> An
                 continue
             change, text = _change_text(_Row(code, by.loc[code]), lang)
             cells.append(html.Td([html.Div(format_indicator(by.loc[code, "value"], ind.unit, lang), className="num"),
-                                  change_badge(change, ind.higher_is_better, text)]))
+                                  change_badge(change, ind, text, by.loc[code, "value"])]))
         rows.append(html.Tr(cells))
     return html.Table([html.Thead(head), html.Tbody(rows)], className="wall-table division", id="cw-division-table")
 

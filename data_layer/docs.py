@@ -45,6 +45,28 @@ def good_and_bad_markdown() -> str:
              "4. Otherwise a change is better in the indicator's direction (the *better* column above) and "
              "worse in the other; an indicator whose better direction is *neither* is never coloured.",
              "5. A target's status reads the same way: on track is better, at risk a warning, off track worse.\n",
+             "Where it applies (the same figure reads the same everywhere):\n",
+             "- Landing page cards, the department page (changes, targets, ⚠ marks), the portfolio's scores and "
+             "its dashed frame for a value outside the range.",
+             "- Workspace: revenue cards (each card's registry indicator: revenue, discharges, visits, charge per "
+             "discharge and per visit; an amount with no indicator, such as revenue per bed-day, is not coloured), "
+             "the revenue grid's YoY and MoM columns, a case's charges and costs against its group (charge per "
+             "discharge, DRG case cost, DRG margin); the cost monitor's changes (full cost: lower is better); DRG "
+             "margins (against break-even, 0 yuan neutral) and stay and charge ratios (time and cost indices, "
+             "against 1.000); the monthly report's key indicators (with the value, so the healthy range counts); "
+             "an improvement project's \"improvement\" or \"worse\"; the budget's pace (ahead of the year "
+             "elapsed is worse). An outlier or a saturated machine is a warning (amber), not a loss.",
+             "- Wall screens: every change badge (campus, DRG) takes the indicator and, where a range applies, the "
+             "value. The campus bed ranking colours a department amber with its bound (\"⚠ >105.0%\", "
+             "\"⚠ <85.0%\") only outside 85%–105% and draws that band; 100%–105% with a few extra beds is within "
+             "range, so the bed balance turns amber with ⚠ only above 105%. This period's bars and line are a "
+             "light slate, not the \"better\" blue.",
+             "- Charts: series (wards, years, divisions) use a neutral categorical colour sequence with no red or "
+             "orange, so no line reads as bad by accident.",
+             "- Exports: a cell the page colours for a judgment carries the same colour as its font in the Excel "
+             "workbook (the desk palette): the portfolio's score, target status and healthy-range note, a "
+             "department's target status, a budget's pace status. Other cells keep black ink; a CSV has no "
+             "colour, so its status columns say the verdict in words.\n",
              "Healthy ranges (合理区间). The alert rules flag a department above the upper bound at the level "
              "shown, so a page and an alert never disagree about the same number; the lower bound colours the "
              "pages only. Change a range here, in `data_layer/registry.py`, and both follow.\n",

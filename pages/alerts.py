@@ -19,6 +19,7 @@ from components import exports
 from components.controls import localize_controls
 from components.format import format_cell, format_deviation, format_indicator
 from components.i18n import CATALOG, t
+from components.palette import DESK
 from data_layer.alerts.actions import suggested_action
 from data_layer.alerts.detect import LEVELS, scan
 from data_layer.errors import UserError
@@ -162,12 +163,12 @@ def _series_figure(alert: dict, lang: str) -> go.Figure:
     except UserError:
         df = pd.DataFrame(columns=["period_start", "value"])
     fig = go.Figure(go.Scatter(x=df["period_start"], y=df["value"], mode="lines+markers", name=ind.name(lang),
-                               line={"color": "#0b5cad"}))
+                               line={"color": DESK.neutral}))
     if alert["band_low"] is not None and alert["band_high"] is not None and code == alert["indicator"]:
-        fig.add_hrect(y0=alert["band_low"], y1=alert["band_high"], fillcolor="#2e7d32", opacity=0.1, line_width=0,
+        fig.add_hrect(y0=alert["band_low"], y1=alert["band_high"], fillcolor=DESK.good, opacity=0.1, line_width=0,
                       annotation_text=t("alerts.band", lang), annotation_position="top left")
-        fig.add_hline(y=alert["expected"], line_dash="dot", line_color="#2e7d32")
-    fig.add_vrect(x0=alert["period_start"], x1=alert["period_end"], fillcolor="#c62828", opacity=0.08, line_width=0)
+        fig.add_hline(y=alert["expected"], line_dash="dot", line_color=DESK.good)
+    fig.add_vrect(x0=alert["period_start"], x1=alert["period_end"], fillcolor=DESK.bad, opacity=0.08, line_width=0)
     fig.update_layout(height=280, margin={"l": 40, "r": 10, "t": 30, "b": 30}, template="hospdash",
                       title={"text": t("alerts.series", lang), "font": {"size": 14}}, showlegend=False,
                       font={"family": "PingFang SC, Microsoft YaHei, Noto Sans CJK SC, sans-serif"})

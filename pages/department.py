@@ -33,7 +33,7 @@ from components.format import format_deviation, format_indicator
 from components.i18n import t
 from components.notes import address_notes
 from components.overview import freshness_line
-from components.palette import DESK, judge_change, trend_class
+from components.palette import DESK, STATUS_VERDICT, judge_change, trend_class
 from data_layer.errors import UserError
 from data_layer.periods import Period, add_months, parse_period
 from data_layer.queries.department import (
@@ -294,7 +294,7 @@ def _table(df: pd.DataFrame, codes: tuple[str, ...], label: str, lang: str, tabl
     for _, r in df.iterrows():
         marks = [warn_marks(INDICATORS[c], r[c], lang) for c in codes]
         rows.append([format_indicator(r[c], INDICATORS[c].unit, lang) + m[0] for c, m in zip(codes, marks, strict=True)])
-        classes.append(["trend-warn" if m[0] else "" for m in marks])
+        classes.append([trend_class("warn") if m[0] else "" for m in marks])
     return record_view(list(_named(df, lang)), [INDICATORS[c].name(lang) for c in codes], rows, label, table_id,
                        classes)
 
@@ -395,6 +395,7 @@ def export(clicks: list, dept: Any, period: Any) -> Any:
     name = lambda c: INDICATORS[c].name(lang)  # noqa: E731
     kinds: dict[str, Any] = {}
     rows: list = []
+    verdicts: dict[str, list[str]] = {}
     if table == "targets":  # one indicator a row, each in its own unit
         tf = target_frame(scope, dept)
         df = targets_export_frame(tf, lang)
@@ -402,6 +403,7 @@ def export(clicks: list, dept: Any, period: Any) -> Any:
         rows = [unit_kind(INDICATORS[c].unit) for c in tf["indicator"]]
         kinds = {t(f"dw.t.{k}", lang): BY_ROW for k in ("target", "actual", "expected", "deviation", "projection")}
         kinds[t("dw.x.deviation_rel", lang)] = "percent"
+        verdicts = {t("dw.t.status", lang): [STATUS_VERDICT.get(s, "neutral") for s in tf["status"]]}
     elif table == "discipline":
         df = discipline_frame(scope, dept, per)
         rows = [unit_kind(INDICATORS[c].unit) for c in df["indicator"]]
@@ -425,7 +427,7 @@ def export(clicks: list, dept: Any, period: Any) -> Any:
         kinds = {c: "money" for c in df.columns[1:]}
     return send_table(df, f"{dept}-{table}-{per.start}-{per.end}", "xlsx", f"department {dept} {table}",
                       title=t(f"dw.{table}", lang), kinds=kinds, period=None if table == "targets" else per, dept=dept,
-                      row_kinds=rows)
+                      row_kinds=rows, verdicts=verdicts)
 
 
 def name_map(codes: tuple[str, ...], lang: str) -> dict[str, str]:

@@ -16,6 +16,8 @@ from components.format import MINUS, format_money
 from components.i18n import t
 from components.ranktable import Column, pager, rank_table, sort_frame
 from components.wall import (
+    BAD,
+    GOOD,
     campus_color,
     empty_figure,
     export_buttons,
@@ -205,7 +207,7 @@ def _treemap(df: pd.DataFrame, lang: str, scale: float) -> go.Figure:
     fig = go.Figure(go.Treemap(
         ids=ids, labels=labels, parents=parents, values=values, branchvalues="total", customdata=custom,
         text=[f"{c:.1%}".replace("-", MINUS) for c in colors], hovertext=hover,
-        marker={"colors": colors, "colorscale": [[0, "#D55E00"], [0.5, "#3a4654"], [1, "#56B4E9"]],
+        marker={"colors": colors, "colorscale": [[0, BAD], [0.5, "#3a4654"], [1, GOOD]],
                 "cmin": -limit, "cmax": limit, "cmid": 0,
                 "colorbar": {"title": {"text": t("profit.col.margin", lang)}, "tickformat": ".0%", "thickness": round(12 * scale),
                              "tickfont": {"size": round(12 * scale)}}},

@@ -57,7 +57,7 @@ from data_layer.queries.beds import census_by_department
 from data_layer.queries.kpis import compare, indicator_values
 from data_layer.queries.live import DAILY_CODES, LIVE_TICK_SECONDS, current_figures, day_curve, figures_at, latest_day
 from data_layer.queries.structure import departments
-from data_layer.registry import INDICATORS, Level
+from data_layer.registry import INDICATORS, Indicator, Level
 from data_layer.scope import Scope
 from shell.access import PermissionDenied, secured
 
@@ -186,8 +186,9 @@ def panels(scope: Scope, campus: str | None, lang: str, scale: float, now: datet
     return out
 
 
-def _better(metric: str) -> bool | None:
-    return INDICATORS[DAILY_CODES[metric]].higher_is_better
+def _indicator(metric: str) -> Indicator:
+    """The registry indicator whose rule judges a live flow's change."""
+    return INDICATORS[DAILY_CODES[metric]]
 
 
 def live_panel(scope: Scope, cur: Any, through: date, now: datetime, lang: str) -> list[Any]:
@@ -204,7 +205,7 @@ def live_panel(scope: Scope, cur: Any, through: date, now: datetime, lang: str) 
         yesterday = figures_at(wh, scope, at - timedelta(days=1))
         last_week = figures_at(wh, scope, at - timedelta(days=7))
         rows = [TodayRow(m, cur.values.get(m), yesterday.get(m), last_week.get(m),
-                         float(day_totals[m]) if m in day_totals.index else None, _better(m)) for m in FLOWS]
+                         float(day_totals[m]) if m in day_totals.index else None, _indicator(m)) for m in FLOWS]
         parts: list[Any] = [today_table(rows, lang, f"{at:%H:%M}", through)]
         early = [r for r in rows if r.early]
         if any(r.metric == "outpatient_visits_today" for r in early):
@@ -219,7 +220,7 @@ def live_panel(scope: Scope, cur: Any, through: date, now: datetime, lang: str) 
     text = t("wall.no_live", lang, day=cur.as_of)
     if cur.silent_since is not None:
         text += " " + t("wall.live_silent", lang, at=f"{cur.silent_since:%m-%d %H:%M}")
-    return [day_table(cur.values, week_before.to_dict(), FLOWS, through, lang, {m: _better(m) for m in FLOWS}),
+    return [day_table(cur.values, week_before.to_dict(), FLOWS, through, lang, {m: _indicator(m) for m in FLOWS}),
             html.Div("⚠ " + text, className="live-note live-off", id="cw-live-source")]
 
 

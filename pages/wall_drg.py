@@ -191,7 +191,7 @@ def _kpis(scope, per, filters, groups: pd.DataFrame, lang: str) -> list[Any]:
             change, text = row["yoy"], f"{row['yoy']:+.1%}"
         tiles.append(html.Div([html.Div(ind.name(lang), className="tile-label"),
                                html.Div(format_indicator(row["value"], ind.unit, lang, wall_money=True), className="tile-value"),
-                               change_badge(change, ind.higher_is_better, t("wall.yoy_short", lang) + " " + text)],
+                               change_badge(change, ind, t("wall.yoy_short", lang) + " " + text, row["value"])],
                               className="tile"))
     losers = groups[groups["drg_margin"] < 0]
     tiles.append(html.Div([html.Div(t("drg.loss_groups", lang), className="tile-label"),

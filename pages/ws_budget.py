@@ -11,8 +11,10 @@ import pandas as pd
 import plotly.graph_objects as go
 from dash import ALL, Input, Output, State, callback, dcc, html, no_update
 
+from components.charts import COLORWAY
 from components.format import format_indicator, format_points
 from components.i18n import t
+from components.palette import PACE_VERDICT
 from data_layer.errors import UserError
 from data_layer.periods import Period
 from data_layer.queries.budget import (
@@ -263,7 +265,7 @@ def _pace(scope: Scope, dept: str, per: Period, item: str | None, lang: str) -> 
     months = [f"{m:%Y-%m}" for m in df["month_start"]]
     fig = go.Figure()
     fig.add_bar(x=months, y=(df["cum_executed"] / 10_000).round(1), name=t("ws.budget.cum_executed", lang),
-                marker_color="#0b5cad")
+                marker_color=COLORWAY[0])  # a series, not a verdict (the pace status judges)
     fig.add_scatter(x=months, y=(df["cum_budget"] / 10_000).round(1), name=t("ws.budget.cum_budget", lang),
                     mode="lines+markers", line={"color": "#009e73", "width": 2})
     fig.add_scatter(x=months, y=(df["pace"] / 10_000).round(1), name=t("ws.budget.time_pace", lang), mode="lines",
@@ -314,12 +316,15 @@ def export(clicks: list, dept: Any, period: Any, tol: Any, item: Any) -> Any:
     scope = current_scope()
     labels = _labels(lang)
     status = lambda s: t(f"ws.budget.s.{s or 'none'}", lang)  # noqa: E731
+    verdicts: dict[str, list[str]] = {}
     if table == "departments":
         df = departments_frame(scope, per, parse_tolerance(tol, lang))
+        verdicts = {labels["status"]: [PACE_VERDICT.get(s or "", "neutral") for s in df["status"]]}
         df = df.assign(dept=df["dept_zh" if lang == "zh" else "dept_en"], status=df["status"].map(status))
         df = _localised(df, lang, ["dept_id", "dept", *FIGS, "items", "items_ahead"], labels)
     elif table == "items":
         df = items_frame(scope, dept, per, parse_tolerance(tol, lang))
+        verdicts = {labels["status"]: [PACE_VERDICT.get(s or "", "neutral") for s in df["status"]]}
         df = df.assign(item=df["name_zh" if lang == "zh" else "name_en"], status=df["status"].map(status),
                        category=df["category"].map(lambda c: t(f"ws.budget.cat.{c}", lang) if c in CATEGORIES else c))
         df = _localised(df, lang, ["dept_id", "category", "item_code", "item", "budget_ytd", *FIGS], labels)
@@ -332,4 +337,4 @@ def export(clicks: list, dept: Any, period: Any, tol: Any, item: Any) -> Any:
     kinds |= {labels[c]: "integer" for c in ("items", "items_ahead")}
     return send_table(df, f"{dept}-budget-{table}-{per.start}-{per.end}", fmt, f"workspace budget {dept} {table}",
                       title=t(f"ws.budget.{table}", lang), kinds=kinds, period=per,
-                      dept=None if table == "departments" else dept)
+                      dept=None if table == "departments" else dept, verdicts=verdicts)

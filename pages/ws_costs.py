@@ -11,9 +11,11 @@ import pandas as pd
 import plotly.graph_objects as go
 from dash import ALL, Input, Output, State, callback, dcc, html, no_update
 
+from components.charts import COLORWAY
 from components.exports import BY_ROW, unit_kind
 from components.format import format_indicator, format_points
 from components.i18n import t
+from components.palette import change_class
 from data_layer.errors import UserError
 from data_layer.periods import Period
 from data_layer.queries.monitor import (
@@ -49,7 +51,7 @@ register(__name__, "costs")  # register_page through pages._workspace (Dash impo
 
 TABLES = ("composition", "model")
 TOL_MIN, TOL_MAX = 1.0, 50.0  # per cent
-COLORS = {"this": "#0b5cad", "ago": "#a6b4c8"}
+COLORS = {"this": COLORWAY[0], "ago": "#a6b4c8"}  # series, not verdicts: the change's colour judges
 
 
 def layout(dept: str | None = None, period: str | None = None, **_query: str) -> Any:
@@ -137,10 +139,9 @@ def _pct(v: float) -> str:
 
 
 def _trend_cost(v: float) -> str:
-    """A cost that grows reads as worse (orange), one that shrinks as better (blue)."""
-    if v != v or abs(v) < 1e-9:
-        return ""
-    return "trend-bad" if v > 0 else "trend-good"
+    """A cost's change judged by the one rule for the registry's full cost (lower is better):
+    growth reads as worse, a fall as better, +0.0% as neutral."""
+    return change_class(INDICATORS["full_cost"], v)
 
 
 def _composition_figure(df: pd.DataFrame, lang: str) -> go.Figure:

@@ -20,10 +20,12 @@ from components.exports import cell_kind
 from components.format import format_amount, format_cell
 from components.grid import Column, data_grid
 from components.i18n import t
+from components.palette import change_class
 from data_layer.errors import UserError
 from data_layer.periods import Period
 from data_layer.queries.drg import COST_PARTS
 from data_layer.queries.drg_detail import BASES, check_thresholds, group_cases, group_table
+from data_layer.registry import INDICATORS
 from data_layer.scope import Scope
 from data_layer.stats import FieldErrors
 from shell.access import secured
@@ -170,10 +172,10 @@ def _groups_table(df: pd.DataFrame, per: Period, lang: str) -> Any:
                                                  className="btn btn-link btn-sm p-0 ws-drg-code")))
                 continue
             cls = "num" if kind != "text" else ""
-            if col in ("drg_margin", "drg_margin_per_case") and v == v:
-                cls += " trend-bad" if v < 0 else " trend-good"
-            if col in ("los_ratio", "charge_ratio") and v == v and v > 1:
-                cls += " trend-bad"
+            if col in ("drg_margin", "drg_margin_per_case"):
+                cls += " " + margin_class(v)
+            if col in RATIO_INDICATORS:
+                cls += " " + ratio_class(col, v)
             if col in ("high_outliers", "low_outliers") and v:
                 cls += " ws-drg-flag"
             cells.append(html.Td(_num(v, kind, lang), className=cls.strip()))
@@ -265,12 +267,28 @@ def _structure_figure(g: pd.Series, lang: str) -> go.Figure:
     return fig
 
 
+# a group's stay and charge against its reference, read as the registry's consumption indices
+RATIO_INDICATORS = {"los_ratio": "time_index", "charge_ratio": "cost_index"}
+
+
+def margin_class(margin: float) -> str:
+    """A margin judged by the one rule as a difference from break-even (DRG margin: higher is
+    better); one that rounds to 0 yuan is neutral."""
+    return change_class(INDICATORS["drg_margin_per_case"], margin, scale=1, decimals=0)
+
+
+def ratio_class(col: str, ratio: float) -> str:
+    """A stay or charge ratio judged as its index's difference from 1 (lower is better), at the
+    three decimals the table shows."""
+    return change_class(INDICATORS[RATIO_INDICATORS[col]], ratio - 1, scale=1, decimals=3)
+
+
 def _structure_table(g: pd.Series, lang: str) -> html.Div:
     rows = [html.Tr([html.Th(t(f"ws.drg.c.{key}", lang)), html.Td(format_amount(g[col], lang), className="num")])
             for col, key in STRUCTURE_COLS]
     rows.append(html.Tr([html.Th(t("ws.drg.c.margin_per_case", lang)),
                          html.Td(format_amount(g["drg_margin_per_case"], lang),
-                                 className="num " + ("trend-bad" if g["drg_margin_per_case"] < 0 else "trend-good"))]))
+                                 className="num " + margin_class(g["drg_margin_per_case"]))]))
     return html.Div(html.Table(html.Tbody(rows), className="table table-sm dw-table", id="ws-drg-structure-table"),
                     className="table-scroll")
 

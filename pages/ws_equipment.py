@@ -28,6 +28,7 @@ from components.appraisal import Row, input_rows, result_rows
 from components.exports import cell_kind
 from components.format import format_cell, format_indicator
 from components.i18n import t
+from components.palette import DESK, trend_class
 from data_layer.errors import UserError
 from data_layer.periods import Period
 from data_layer.queries.equipment import (
@@ -255,7 +256,7 @@ def _utilization_figure(df: pd.DataFrame, level: float, lang: str) -> go.Figure:
     ranked = df.sort_values("utilization", kind="stable")
     fig = go.Figure(go.Bar(
         y=_bar_labels(ranked), x=ranked["utilization"],
-        orientation="h", marker={"color": ["#d55e00" if s else "#0b5cad" for s in ranked["saturated"]]},
+        orientation="h", marker={"color": [DESK.warn if s else DESK.neutral for s in ranked["saturated"]]},
         text=[format_indicator(v, "ratio", lang) for v in ranked["utilization"]], textposition="auto"))
     fig.add_vline(x=level, line={"color": "#e69f00", "dash": "dash", "width": 2})
     fig.update_xaxes(tickformat=".0%")
@@ -360,7 +361,7 @@ def _author(username: Any) -> str:
 
 def _result_cards(result: Appraisal, lang: str) -> html.Div:
     return html.Div([html.Div([html.Div(r.label, className="stat-label"),
-                               html.Div(r.text, className="stat-value" + (" trend-bad" if r.bad else ""),
+                               html.Div(r.text, className="stat-value " + trend_class("bad" if r.bad else "neutral"),
                                         id=f"ws-eq-r-{r.key}")], className="stat-card")
                      for r in result_rows(result, lang)], className="stat-grid")
 

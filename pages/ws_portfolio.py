@@ -15,7 +15,7 @@ from appdb.alerts import open_counts_by_department
 from components.exports import BY_ROW, unit_kind
 from components.format import format_change, format_indicator, format_points
 from components.i18n import t
-from components.palette import WARN_ICON, out_of_range_mark, out_of_range_note
+from components.palette import STATUS_VERDICT, WARN_ICON, out_of_range_mark, out_of_range_note, score_verdict
 from data_layer.alerts.detect import LEVELS
 from data_layer.periods import Period
 from data_layer.queries.portfolio import PORTFOLIO, portfolio
@@ -147,6 +147,16 @@ def export(clicks: list, period: Any) -> Any:
     per = resolve_period(period)
     df = portfolio_frame(per, lang)
     kinds = {t(f"ws.pf.col.{c}", lang): BY_ROW for c in ("value", "previous", "year_ago")}
-    rows = [unit_kind(INDICATORS[c].unit) for c in portfolio(warehouse(), current_scope(), per)["indicator"]]
+    pf = portfolio(warehouse(), current_scope(), per)
+    rows = [unit_kind(INDICATORS[c].unit) for c in pf["indicator"]]
     return send_table(df, f"portfolio-{per.start}-{per.end}", fmt, "workspace portfolio", title=t("ws.tab.portfolio", lang),
-                      kinds=kinds | {t("ws.pf.col.score", lang): "integer"}, period=per, row_kinds=rows)
+                      kinds=kinds | {t("ws.pf.col.score", lang): "integer"}, period=per, row_kinds=rows,
+                      verdicts=portfolio_verdicts(pf, lang))
+
+
+def portfolio_verdicts(pf: pd.DataFrame, lang: str) -> dict[str, list[str]]:
+    """The export's judged columns, as the page colours them: the score, the target status and
+    the healthy range (components/palette.py)."""
+    return {t("ws.pf.col.score", lang): [score_verdict(s) for s in pf["score"]],
+            t("ws.pf.col.status", lang): [STATUS_VERDICT.get(s or "", "neutral") for s in pf["status"]],
+            t("ws.pf.col.range", lang): list(pf["range"])}

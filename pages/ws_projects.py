@@ -25,6 +25,7 @@ from appdb.store import CodedError
 from components.exports import BY_ROW, unit_kind
 from components.format import format_indicator, format_points
 from components.i18n import t
+from components.palette import judge_change
 from data_layer.errors import UserError
 from data_layer.queries.before_after import (
     DEFAULT_AFTER,
@@ -165,9 +166,9 @@ def _verdict(res: Result, lang: str) -> str:
     moved = t("ws.projects.moved", lang, name=ind.name(lang), direction=direction,
               before=_value(res.value_before, res.indicator, lang), after=_value(res.value_after, res.indicator, lang))
     judged = ""
-    if sig and ind.higher_is_better is not None and res.diff:
-        judged = " (" + t("ws.projects.better" if (res.diff > 0) == ind.higher_is_better else "ws.projects.worse",
-                          lang) + ")"
+    verdict = judge_change(ind, res.diff, res.value_after, scale=1, decimals=6) if sig else "neutral"
+    if verdict in ("good", "bad"):  # the one rule: direction and healthy range (data_layer.verdict)
+        judged = " (" + t("ws.projects.better" if verdict == "good" else "ws.projects.worse", lang) + ")"
     return f"{head} {moved}{judged}"
 
 

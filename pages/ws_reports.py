@@ -23,6 +23,7 @@ from components import exports
 from components.exports import unit_kind
 from components.format import format_change, format_deviation, format_indicator, format_points
 from components.i18n import CATALOG, t
+from components.palette import change_class
 from data_layer.alerts.actions import suggested_action
 from data_layer.errors import UserError
 from data_layer.periods import add_months, month_end
@@ -144,15 +145,25 @@ def _chg(rel: Any, diff: Any, code: str, lang: str) -> str:
     return format_change(rel) if rel is not None else "—"
 
 
+def _nan(v: Any) -> float:
+    return float("nan") if v is None else float(v)
+
+
+def _yoy_class(k: dict) -> str:
+    """The class of a key indicator's year-on-year change: the one rule, with the value deciding
+    when it lies outside the healthy range (as on the department page)."""
+    ind = INDICATORS[k["indicator"]]
+    change = k["yoy_diff"] if ind.unit == "ratio" else k["yoy"]
+    return change_class(ind, None if change is None else float(change), _nan(k.get("value")))
+
+
 def _key_table(content: dict, lang: str) -> html.Table:
     head = html.Thead(html.Tr([html.Th(t(f"ws.rp.k.{c}", lang)) for c in
                                ("indicator", "value", "previous", "mom", "year_ago", "yoy", "hospital")]))
     rows = []
     for k in content["key"]:
         code = k["indicator"]
-        score = history_score(code, k["yoy"] if k["yoy"] is not None else float("nan"),
-                              k["yoy_diff"] if k["yoy_diff"] is not None else float("nan"))
-        cls = "trend-good" if score > 0 else ("trend-bad" if score < 0 else "")
+        cls = _yoy_class(k)
         rows.append(html.Tr([html.Td(INDICATORS[code].name(lang)), html.Td(_ind_value(k["value"], code, lang), className="num"),
                              html.Td(_ind_value(k["previous"], code, lang), className="num"),
                              html.Td(_chg(k["mom"], k["mom_diff"], code, lang), className="num"),
@@ -332,7 +343,7 @@ def default_findings(content: dict, alerts: list[dict], lang: str) -> list[dict[
     for k in content["key"]:
         if k["indicator"] in named or k["yoy"] is None:
             continue
-        if history_score(k["indicator"], k["yoy"], k["yoy_diff"] if k["yoy_diff"] is not None else float("nan")) <= -2:
+        if history_score(k["indicator"], k["yoy"], _nan(k["yoy_diff"]), _nan(k.get("value"))) <= -2:
             code = k["indicator"]
             rows.append({"problem": t("ws.rp.auto_trend", lang, indicator=INDICATORS[code].name(lang),
                                       change=_chg(k["yoy"], k["yoy_diff"], code, lang)), "cause": "", "suggestion": ""})

@@ -20,6 +20,7 @@ from flask import g
 
 from components.format import format_amount, format_change, format_points
 from components.i18n import t
+from components.palette import judge_change, trend_class
 from components.revenue import CASES_GRID, LEVEL_GRID, TOTAL_ROW, case_grid, column_label, day_grid, level_grid
 from components.revenue import case_detail as case_detail_view
 from data_layer.errors import UserError
@@ -44,6 +45,7 @@ from data_layer.queries.revenue import (
     row_counts,
     totals,
 )
+from data_layer.registry import INDICATORS
 from data_layer.scope import Scope
 from shell.access import secured
 
@@ -347,10 +349,17 @@ def _change(value: float, base: float) -> float:
     return (value - base) / abs(base) if base == base and base else float("nan")
 
 
-def _trend(change: float, better: bool | None) -> str:
-    if change != change or better is None or abs(change) < 1e-9:
-        return "trend-neutral"
-    return "trend-good" if (change > 0) == better else "trend-bad"
+# each card's registry indicator, whose rule (data_layer.verdict) colours its changes; None: not judged
+CARD_INDICATORS: dict[str, str | None] = {
+    "total": "revenue_total", "op_value": "outpatient_revenue", "ip_value": "inpatient_revenue", "cases": "discharges",
+    "bed_days": "bed_days", "per_case": "charge_per_discharge", "per_bed_day": None, "visits": "outpatient_visits",
+    "per_visit": "charge_per_visit"}
+
+
+def _trend(change: float, col: str, value: float | None = None) -> str:
+    """The class colouring a card's change: the one rule for the card's indicator."""
+    code = CARD_INDICATORS.get(col)
+    return trend_class(judge_change(INDICATORS[code], change, value) if code else "neutral")
 
 
 def _money(v: float, lang: str) -> str:
@@ -364,25 +373,25 @@ def _count(v: float, lang: str) -> str:
 def _summary(scope: Scope, path: DrillPath, stream: str, per: Period, lang: str) -> Any:
     tot = place_totals(scope, path, stream, per)
     use_ip, use_op = path.sources(stream)
-    cards: list[tuple[str, str, str, bool | None]] = [("total", "money", "ws.revenue.total", True)]
+    cards: list[tuple[str, str, str]] = [("total", "money", "ws.revenue.total")]
     if stream == "all" and use_op:
-        cards += [("op_value", "money", "ws.revenue.op_total", True), ("ip_value", "money", "ws.revenue.ip_total", True)]
+        cards += [("op_value", "money", "ws.revenue.op_total"), ("ip_value", "money", "ws.revenue.ip_total")]
     if use_ip:
-        cards += [("cases", "count", "ws.revenue.cases", True), ("bed_days", "count", "ws.revenue.bed_days", None),
-                  ("per_case", "money", "ws.revenue.per_case", None), ("per_bed_day", "money", "ws.revenue.per_bed_day", None)]
+        cards += [("cases", "count", "ws.revenue.cases"), ("bed_days", "count", "ws.revenue.bed_days"),
+                  ("per_case", "money", "ws.revenue.per_case"), ("per_bed_day", "money", "ws.revenue.per_bed_day")]
     if use_op:
-        cards += [("visits", "count", "ws.revenue.visits", True), ("per_visit", "money", "ws.revenue.per_visit", None)]
+        cards += [("visits", "count", "ws.revenue.visits"), ("per_visit", "money", "ws.revenue.per_visit")]
     now, prev, ago = tot["this"], tot["previous"], tot["year_ago"]
     out = []
-    for col, kind, label, better in cards:
+    for col, kind, label in cards:
         v = float(now[col])
         yoy, mom = _change(v, float(ago[col])), _change(v, float(prev[col]))
         out.append(html.Div([
             html.Div(t(label, lang), className="stat-label"),
             html.Div(_money(v, lang) if kind == "money" else _count(v, lang), className="stat-value",
                      id=f"wsr-card-{col}"),
-            html.Div([html.Span(f"{t('ws.revenue.yoy', lang)} {format_change(yoy)}", className=_trend(yoy, better)), " · ",
-                      html.Span(f"{t('ws.revenue.mom', lang)} {format_change(mom)}", className=_trend(mom, better))],
+            html.Div([html.Span(f"{t('ws.revenue.yoy', lang)} {format_change(yoy)}", className=_trend(yoy, col, v)), " · ",
+                      html.Span(f"{t('ws.revenue.mom', lang)} {format_change(mom)}", className=_trend(mom, col, v))],
                      className="stat-change"),
         ], className="stat-card"))
     cur, prv, yago = _periods(per)

@@ -160,11 +160,13 @@ def test_the_hospital_and_the_department_agree_on_a_zero_change() -> None:
 def test_the_wall_badge_reads_a_zero_change_as_neutral() -> None:
     from components.wall import change_badge
 
-    assert change_badge(0.0004, True, "+0.0%").className == "chg chg-neutral"  # was blue: "good"
-    assert change_badge(0.0004, True, "+0.0%").children.startswith("■")
-    assert change_badge(-0.0004, False, "0.0 pp").className == "chg chg-neutral"
-    assert change_badge(0.01, True, "+1.0%").className == "chg chg-good"
-    assert change_badge(0.01, False, "+1.0 pp").className == "chg chg-bad"
+    up, down = INDICATORS["discharges"], INDICATORS["alos"]
+    assert change_badge(0.0004, up, "+0.0%").className == "chg chg-neutral"  # was blue: "good"
+    assert change_badge(0.0004, up, "+0.0%").children.startswith("■")
+    assert change_badge(-0.0004, down, "0.0 pp").className == "chg chg-neutral"
+    assert change_badge(0.01, up, "+1.0%").className == "chg chg-good"
+    assert change_badge(0.01, down, "+1.0 pp").className == "chg chg-bad"
+    assert change_badge(0.01, None, "+1.0%").className == "chg chg-neutral"
 
 
 def test_portfolio_export_names_the_healthy_range(server, wh: Warehouse) -> None:
@@ -184,3 +186,246 @@ def test_portfolio_export_names_the_healthy_range(server, wh: Warehouse) -> None
         assert not over.empty and (over[column] == words).all()
         inside = occ[(occ[value_col] >= 0.85) & (occ[value_col] <= 1.05)]
         assert inside[column].fillna("").eq("").all()
+
+
+# ------------------------------------------------------------------ one rule on every surface
+ROOT = Path(__file__).parents[1]
+_HEX = re.compile(r"#(?:[0-9a-fA-F]{6}|[0-9a-fA-F]{3})\b")
+_RGB = re.compile(r"rgba?\(\s*(\d+)\s*,\s*(\d+)\s*,\s*(\d+)")
+# a selector naming one of these is a judgment: its colours must come from the palette's variables
+_JUDGED = {"good", "bad", "warn", "loss", "neg", "over", "under", "ahead", "behind", "extra", "sat", "saturated",
+           "high", "low", "flag", "trend", "risk", "danger", "success", "error", "chg", "profit", "deficit"}
+# the red and green that pages once used for bad and good
+_RED_GREEN = {"#c62828", "#2e7d32", "#1a7f37", "#b42318", "#d32f2f", "#388e3c", "#43a047", "#e53935", "#ff0000",
+              "#00ff00", "#008000", "#ff9c6b", "#b34700", "#ef553b"}
+
+
+def _rgb(literal: str) -> tuple[float, float, float]:
+    h = literal.lstrip("#")
+    h = "".join(c * 2 for c in h) if len(h) == 3 else h
+    return int(h[0:2], 16) / 255, int(h[2:4], 16) / 255, int(h[4:6], 16) / 255
+
+
+def _chromatic(rgb: tuple[float, float, float]) -> bool:
+    """A colour with a hue (not white, black or a grey): one that can read as good or bad."""
+    import colorsys
+
+    _h, light, sat = colorsys.rgb_to_hls(*rgb)
+    return sat >= 0.3 and 0.15 <= light <= 0.9
+
+
+def _colours(text: str) -> list[tuple[float, float, float]]:
+    out = [_rgb(m.group()) for m in _HEX.finditer(text)]
+    out += [(int(r) / 255, int(g) / 255, int(b) / 255) for r, g, b in _RGB.findall(text)]
+    out += [(1.0, 0.0, 0.0) for _ in re.finditer(r":\s*(?:red|green)\b", text)]
+    return out
+
+
+def colour_offences() -> list[str]:
+    """Good/bad colours decided outside components/palette.py and style.css's :root: a class
+    name of a verdict written out, a colour picked by a condition between two hues, a red or
+    green literal, and a judged CSS rule (…-bad, .loss, .over…) with a literal hue."""
+    found = []
+    for path in sorted([*ROOT.glob("pages/*.py"), *ROOT.glob("components/*.py")]):
+        if path.name == "palette.py":
+            continue
+        for i, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+            where = f"{path.relative_to(ROOT)}:{i}"
+            if re.search(r"""["'](?:trend|hd|chg)-(?:good|bad|warn)\b""", line):
+                found.append(f"{where} writes a verdict class out (use palette.trend_class)")
+            if re.search(r"\bif\b.*\belse\b", line) and sum(_chromatic(c) for c in _colours(line)) >= 2:
+                found.append(f"{where} picks a hue by a condition (use the palette)")
+            if {m.group().lower() for m in _HEX.finditer(line)} & _RED_GREEN:
+                found.append(f"{where} uses a red or green literal")
+    for path in sorted(ROOT.glob("assets/*.css")):
+        text = re.sub(r"/\*.*?\*/", "", path.read_text(encoding="utf-8"), flags=re.S)
+        if {m.group().lower() for m in _HEX.finditer(text)} & _RED_GREEN:
+            found.append(f"{path.name} uses a red or green literal")
+        for m in re.finditer(r"([^{}]+)\{([^{}]*)\}", text):
+            sel, body = m.group(1).strip(), m.group(2)
+            # the palette's own definitions; the alert levels are named by their colour (红/橙/黄色预警)
+            if sel == ":root" or "lvl-" in sel or not set(re.split(r"[^a-z]+", sel.lower())) & _JUDGED:
+                continue
+            for decl in body.split(";"):
+                if ":" in decl and not decl.strip().startswith("--") and \
+                        any(_chromatic(c) for c in _colours(decl.split(":", 1)[1])):
+                    found.append(f"{path.name} `{sel}` sets a literal hue: {decl.strip()}")
+    return found
+
+
+def test_no_good_or_bad_colour_outside_the_palette() -> None:
+    assert colour_offences() == []
+
+
+def test_the_scan_catches_a_new_good_bad_colour(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The scan is not vacuous: each kind of offence it looks for is found in a planted copy."""
+    for sub in ("pages", "components", "assets"):
+        (tmp_path / sub).mkdir()
+    (tmp_path / "pages" / "x.py").write_text(
+        'a = "trend-bad"\nb = "#d55e00" if loss else "#0b5cad"\nc = "#c62828"\n', encoding="utf-8")
+    (tmp_path / "assets" / "x.css").write_text(".x-loss { color: #e69f00; }\n.x-over td { background: var(--bad); }\n",
+                                               encoding="utf-8")
+    monkeypatch.setitem(globals(), "ROOT", tmp_path)
+    found = colour_offences()
+    assert len(found) == 4, found
+    assert any("x.css `.x-loss`" in f for f in found)
+
+
+def test_a_zero_and_a_real_change_read_the_same_on_every_surface(server) -> None:
+    """+0.0% is neutral and +1.0% of revenue good on the wall, the revenue cards and grid, the
+    department page and the monthly report; a cost's +1.0% bad in the cost monitor. (`server`:
+    the pages import once the app exists.)"""
+    from components.department import change_span
+    from components.grid import Column, cell_verdict
+    from components.wall import change_badge
+    from pages.ws_costs import _trend_cost
+    from pages.ws_reports import _yoy_class
+    from pages.ws_revenue import _trend
+
+    rev = INDICATORS["revenue_total"]
+    col = Column("yoy", "YoY", "change", indicator=rev)
+    for change, verdict in ((0.0004, "neutral"), (-0.0004, "neutral"), (0.01, "good"), (-0.01, "bad")):
+        assert change_badge(change, rev, "x").className == f"chg chg-{verdict}"
+        assert _trend(change, "total", 1e6) == f"trend-{verdict}"
+        assert cell_verdict(col, change) == verdict
+        assert change_span("YoY", rev, change, float("nan"), 1e6, "en").className == f"trend-{verdict}"
+        assert _yoy_class({"indicator": "revenue_total", "yoy": change, "yoy_diff": None, "value": 1e6}) == \
+            f"trend-{verdict}"
+        cost = {"good": "bad", "bad": "good"}.get(verdict, verdict)  # lower is better
+        assert _trend_cost(change) == f"trend-{cost}"
+    # the revenue cards read the registry, not a hard-coded "higher is better"
+    assert _trend(0.05, "per_case") == "trend-bad"  # charge per discharge: lower is better
+    assert _trend(0.05, "per_bed_day") == "trend-neutral"  # no registry indicator: not judged
+
+
+def test_the_same_occupancy_reads_the_same_everywhere() -> None:
+    """106% is outside the healthy range (a warning) and 104% inside it (neutral): on the portfolio
+    (judge_value), the department page's marks, the campus wall's ranking and bed balance."""
+    import pandas as pd
+
+    from components.department import warn_marks
+    from components.wall import NEUTRAL, WARN
+    from components.wall_campus import bed_balance, rank_figure
+    from tests.conftest import texts
+
+    assert judge_value(OCC, 1.06) == "warn" and judge_value(OCC, 1.04) == "neutral"
+    assert warn_marks(OCC, 1.06, "en")[0] and not warn_marks(OCC, 1.04, "en")[0]
+    by_dept = pd.DataFrame({"dept_id": ["a", "b", "c", "d"], "name_zh": list("甲乙丙丁"), "name_en": list("ABCD"),
+                            "open_beds": [100, 100, 100, 100], "occupied": [106, 104, 90, 80],
+                            "occupancy": [1.06, 1.04, 0.90, 0.80], "extra": [6, 4, 0, 0], "icu": [False] * 4})
+    fig = rank_figure(by_dept, "en", 1.0, 5)
+    bar = fig.data[0]
+    colours = dict(zip(bar.y, bar.marker.color, strict=True))
+    assert colours == {"A": WARN, "B": NEUTRAL, "C": NEUTRAL, "D": WARN}
+    labels = dict(zip(bar.y, bar.text, strict=True))
+    assert "⚠ >105.0%" in labels["A"] and "⚠" not in labels["B"] and "⚠ <85.0%" in labels["D"]
+    assert "6 extra beds" in labels["A"] and "4 extra beds" in labels["B"]
+    over, inside = bed_balance(100, 106, "en"), bed_balance(100, 104, "en")
+    assert over.className == "bed-balance extra warn" and texts(over).startswith("⚠")
+    assert inside.className == "bed-balance extra" and "⚠" not in texts(inside)
+
+
+def test_the_wall_badges_judge_occupancy_by_its_range() -> None:
+    """A rise of occupancy above 105% is worse on the wall as on the department page."""
+    from components.wall import change_badge
+
+    assert change_badge(0.02, OCC, "+2.0 pp", 1.07).className == "chg chg-bad"
+    assert change_badge(0.02, OCC, "+2.0 pp", 0.95).className == "chg chg-good"
+    assert change_badge(-0.02, OCC, "-2.0 pp", 1.07).className == "chg chg-good"
+
+
+def test_the_grid_carries_each_rows_verdict() -> None:
+    import pandas as pd
+
+    from components.grid import Column, column_def, data_grid, verdict_field
+
+    rev = INDICATORS["revenue_total"]
+    cols = [Column("name", "Name"), Column("yoy", "YoY", "change", indicator=rev)]
+    df = pd.DataFrame({"name": ["a", "b", "c", "d"], "yoy": [0.0004, 0.05, -0.05, None], "key": list("abcd")})
+    grid = data_grid(df, cols, "en", "g", row_id="key", total={"name": "Σ", "yoy": -0.0004})
+    assert [r[verdict_field("yoy")] for r in grid.rowData] == ["neutral", "good", "bad", "neutral"]
+    assert grid.dashGridOptions["pinnedBottomRowData"][0][verdict_field("yoy")] == "neutral"
+    rules = column_def(cols[1], "en")["cellClassRules"]
+    assert set(rules) == {"hd-good", "hd-bad"} and all(verdict_field("yoy") in r for r in rules.values())
+    assert "cellClassRules" not in column_def(Column("yoy", "YoY", "change"), "en")
+
+
+def test_drg_margins_and_ratios_and_the_case_detail_follow_the_rule(server) -> None:
+    """The pages import once the app exists (the `server` fixture)."""
+    from components.revenue import _cls
+    from pages.ws_drg import margin_class, ratio_class
+
+    assert margin_class(-120.0) == "trend-bad" and margin_class(80.0) == "trend-good"
+    assert margin_class(0.4) == "trend-neutral"  # shows as 0 yuan
+    assert ratio_class("los_ratio", 1.2) == "trend-bad" and ratio_class("charge_ratio", 0.8) == "trend-good"
+    assert ratio_class("los_ratio", 1.0004) == "trend-neutral"  # shows as 1.000
+    assert ratio_class("los_ratio", 1.004) == "trend-bad"  # shows as 1.004
+    charge = INDICATORS["charge_per_discharge"]
+    assert _cls(1100.0, 1000.0, charge) == "num trend-bad" and _cls(900.0, 1000.0, charge) == "num trend-good"
+    assert _cls(1000.2, 1000.0, charge) == "num trend-neutral"
+
+
+def test_series_colours_are_not_verdicts() -> None:
+    """No chart series is red or orange by accident: the colorway has none of the bad hues."""
+    import colorsys
+
+    from components.charts import COLORWAY
+
+    for colour in COLORWAY:
+        hue, _l, sat = colorsys.rgb_to_hls(*_rgb(colour))
+        assert sat < 0.3 or not (hue < 0.12 or hue > 0.95), colour  # no red, vermillion or orange
+
+
+def test_export_colours_the_judged_cells_only() -> None:
+    """One function (verdict_font) colours a workbook's judged cells with the desk palette."""
+    import io
+
+    import pandas as pd
+    from openpyxl import load_workbook
+
+    from components.exports import Column, Heading, table_workbook, verdict_font
+
+    df = pd.DataFrame({"name": ["a", "b", "c"], "score": [2, 0, -1]})
+    raw = table_workbook(Heading("t"), df, (Column("name", "Name"), Column("score", "Score", "integer")),
+                         verdicts={"score": ["good", "neutral", "bad"]})
+    ws = load_workbook(io.BytesIO(raw)).worksheets[0]
+    top = ws.freeze_panes and ws[ws.freeze_panes].row
+    fonts = [ws.cell(top + i, 2).font.color for i in range(3)]
+    assert fonts[0].rgb.endswith(DESK.good[1:].upper()) and fonts[2].rgb.endswith(DESK.bad[1:].upper())
+    assert fonts[1] is None or fonts[1].rgb in (None, "FF000000")
+    assert ws.cell(top, 1).font.color is None  # names are not judged
+    assert verdict_font("neutral") is None and verdict_font("warn").color.rgb.endswith(DESK.warn[1:].upper())
+
+
+def test_portfolio_export_colours_score_status_and_range(server, wh: Warehouse) -> None:
+    """The workbook colours what the page colours: score > 0 good, < 0 bad; out of range warn."""
+    import base64
+    import io
+
+    from openpyxl import load_workbook
+
+    from tests.helpers import post_callback, signed_in
+
+    client = signed_in(server, "lead1", "en")
+    status, out = post_callback(server, client, "ws-download.data",
+                                [{"id": {"type": "ws-export", "page": "portfolio", "table": "portfolio", "fmt": "xlsx"},
+                                  "property": "n_clicks", "value": 1}],
+                                [{"id": "ws-period", "property": "value", "value": "ytd"}])
+    assert status == 200
+    ws = load_workbook(io.BytesIO(base64.b64decode(out["ws-download.data"]["content"]))).worksheets[0]
+    head = ws[ws.freeze_panes].row - 1
+    names = {ws.cell(head, j).value: j for j in range(1, ws.max_column + 1)}
+    seen = set()
+    for r in range(head + 1, ws.max_row + 1):
+        score = ws.cell(r, names["Score (-2 to 2)"]).value
+        colour = ws.cell(r, names["Score (-2 to 2)"]).font.color
+        rgb = colour.rgb[-6:] if colour is not None and isinstance(colour.rgb, str) else None
+        want = DESK.good[1:].upper() if score > 0 else (DESK.bad[1:].upper() if score < 0 else None)
+        assert rgb == want or (want is None and rgb in (None, "000000")), (r, score, rgb)
+        seen.add(want)
+        rng = ws.cell(r, names["Healthy range"])
+        if rng.value:
+            assert rng.font.color.rgb.endswith(DESK.warn[1:].upper())
+        value = ws.cell(r, names["Value"]).font.color
+        assert value is None or value.rgb in (None, "FF000000")  # figures keep their ink
+    assert seen >= {DESK.good[1:].upper(), DESK.bad[1:].upper()}
