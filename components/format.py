@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import math
+from typing import Any
 
 from data_layer.formatting import format_change as plain_change
 
@@ -45,13 +46,28 @@ _MONEY_BANDS = {
 }
 
 
-def format_money(value: float | None, lang: str, *, unit: bool = False, signed: bool = False) -> str:
+def money_floor(values: Any, lang: str) -> float:
+    """The smallest unit a column of amounts is written in: the band of its median amount, so one
+    column never mixes 78,312 with 42.2万 (format_money's `floor`)."""
+    amounts = sorted(abs(float(v)) for v in values if not _missing(v))
+    if not amounts:
+        return 1.0
+    median = amounts[len(amounts) // 2]
+    for limit, divisor, _decimals, _suffix in _MONEY_BANDS["zh" if lang == "zh" else "en"]:
+        if median < limit:
+            return divisor
+    return _MONEY_BANDS["zh" if lang == "zh" else "en"][-1][1]
+
+
+def format_money(value: float | None, lang: str, *, unit: bool = False, signed: bool = False,
+                 floor: float = 1.0) -> str:
     """The one money style of the leadership screens, by language.
 
     Chinese: whole yuan below 10万, then 万 (one decimal below 1,000万, none above) and 亿 with two
     decimals: 8,058 · 65.9万 · −1,552万 · 1.23亿. English: whole yuan below 100k, then k, M and B:
     8,058 · 658.9k · −1.55M · 60.3M · 1.23B. Negative amounts take the typographic minus (−);
-    `signed` puts + before positive ones; `unit` appends 元 / yuan. Missing is "—".
+    `signed` puts + before positive ones; `unit` appends 元 / yuan; `floor` is the smallest unit
+    to write in (a column's money_floor: 7.8万 beside 42.2万, not 78,312). Missing is "—".
     """
     if _missing(value):
         return "—"
@@ -60,6 +76,8 @@ def format_money(value: float | None, lang: str, *, unit: bool = False, signed: 
     bands = _MONEY_BANDS["zh" if lang == "zh" else "en"]
     band = bands[-1]
     for band in bands:
+        if band[1] < floor:
+            continue
         if round(a / band[1], band[2]) * band[1] < band[0]:
             break
     _limit, divisor, decimals, suffix = band

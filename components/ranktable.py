@@ -16,7 +16,7 @@ from typing import Any
 import pandas as pd
 from dash import dcc, html
 
-from .format import format_cell, format_money
+from .format import format_cell, format_money, money_floor
 from .i18n import t
 
 
@@ -33,10 +33,10 @@ class Column:
     loss: bool = False
 
 
-def cell_text(value: Any, kind: str, lang: str) -> str:
-    """A cell as the reader sees it."""
+def cell_text(value: Any, kind: str, lang: str, floor: float = 1.0) -> str:
+    """A cell as the reader sees it; money in at least its column's unit (`floor`)."""
     if kind == "money":
-        return format_money(value, lang)
+        return format_money(value, lang, floor=floor)
     if kind == "num2":
         return "—" if value is None or value != value else f"{float(value):.2f}"
     return format_cell(value, kind, lang)
@@ -69,6 +69,7 @@ def rank_table(prefix: str, columns: Sequence[Column], df: pd.DataFrame, key: st
             mark = " ▲" if sort.get("asc") else " ▼"
         head_cells.append(html.Button(c.label + mark, id={"type": f"{prefix}-sort", "index": c.id}, className=cls,
                                       title=t("table.sort", lang), role="columnheader", n_clicks=0))
+    floors = {c.id: money_floor(df[c.id], lang) for c in columns if c.kind == "money" and c.id in df.columns}
     rows = []
     for rec in df.to_dict("records"):
         cells = []
@@ -77,7 +78,7 @@ def rank_table(prefix: str, columns: Sequence[Column], df: pd.DataFrame, key: st
             cls = "rt-cell" + (" rt-num" if c.id in numeric else "")
             if c.loss and v is not None and v == v and float(v) < 0:
                 cls += " rt-loss"
-            cells.append(html.Div(cell_text(v, c.kind, lang), className=cls, role="cell"))
+            cells.append(html.Div(cell_text(v, c.kind, lang, floors.get(c.id, 1.0)), className=cls, role="cell"))
         ident = str(rec[key])
         rows.append(html.Div(cells, id={"type": f"{prefix}-row", "index": ident}, role="row", n_clicks=0,
                              className="rt-row" + (" rt-selected" if ident == selected else "")))

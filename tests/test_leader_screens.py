@@ -235,3 +235,21 @@ def test_the_header_speaks_the_pages_language_only(server: Flask, username: str)
     zh_badge = _badge(json.loads(signed_in(server, username, "zh").get("/_dash-layout").get_data(as_text=True)))
     assert zh_badge.startswith({"admin": "系统管理员", "leader": "院领导", "director": "科主任",
                                 "assistant": "专科运营助理"}[role])
+
+
+def test_one_column_of_amounts_is_written_in_one_unit() -> None:
+    """A ranked table's money column never mixes 78,312 with 42.2万: its median amount sets the unit."""
+    import pandas as pd
+
+    from components.format import format_money, money_floor
+    from components.ranktable import Column, rank_table
+
+    column = [422_100, 78_312, 1_552_000, -15_520_000]
+    assert money_floor(column, "zh") == 1e4 and money_floor(column, "en") == 1e6  # the median is 1.55M
+    assert format_money(78_312, "zh", floor=1e4) == "7.8万" and format_money(78_312, "zh") == "78,312"
+    assert format_money(78_312, "en", floor=1e3) == "78.3k" and format_money(78_312, "en", floor=1e6) == "0.08M"
+    assert money_floor([120, 80, 3_000], "zh") == 1 and money_floor([], "zh") == 1
+    df = pd.DataFrame({"id": ["a", "b", "c", "d"], "name": list("abcd"), "cost": column})
+    table = rank_table("t", [Column("name", "n"), Column("cost", "c", "money")], df, "id", "zh", wall=False)
+    cells = [row.children[1].children for row in table.children[1].children]
+    assert cells == ["42.2万", "7.8万", "155.2万", "−1,552万"]

@@ -3,7 +3,7 @@ TEXTS: dict[str, tuple[str, str]] = {
     "table.sort": ("点击按此列排序", "Click to sort by this column"),
     "table.empty": ("没有数据。", "No rows."),
     "table.page": ("第 {page}/{pages} 页", "page {page} of {pages}"),
-    "table.money_note": ("金额单位：元", "Amounts in yuan (k = thousand, M = million)"),
+    "table.money_note": ("金额单位：元（万 = 万元，亿 = 亿元）", "Amounts in yuan (k = thousand, M = million)"),
     "drg.col.code": ("编码", "Code"),
     "drg.col.name": ("病组名称", "DRG group"),
     "drg.no_losers": ("此期间没有亏损病组。", "No DRG group lost money in this period."),
