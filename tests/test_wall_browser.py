@@ -147,7 +147,7 @@ def test_a_warehouse_change_reaches_the_wall(dash_duo, app_env, sqlite_url: str,
             for c in ("C1", "C2", "C3") for m in LIVE_METRICS])
     engine.dispose()
     dash_duo.wait_for_element("#cw-live-source.live-on", timeout=40)
-    assert "Outpatient visits 21" in dash_duo.find_element("#cw-live").text  # 3 campuses × 7 so far today
+    assert "Outpatient and emergency visits 21" in dash_duo.find_element("#cw-live").text  # 3 campuses × 7 today
     assert "12,963" in dash_duo.find_element("#cw-beds").text  # 3 × 4,321 inpatients now, in the bed census
     assert dash_duo.driver.execute_script("return window.__same_page") == marker, "the page reloaded"
     assert dash_duo.get_logs() == []
