@@ -121,12 +121,16 @@ def format_points(diff: float | None, lang: str) -> str:
     return f"{points:+.1f}{'个百分点' if lang == 'zh' else ' pp'}" if points else f"0.0{'个百分点' if lang == 'zh' else ' pp'}"
 
 
+COUNTED_ALERTS = frozenset({"device_idle"})  # alert kinds whose observed and expected are counts (exams), whatever the indicator
+
+
 def format_deviation(observed: object, expected: object, deviation: object, unit: str, lang: str,
-                     places: int = 0) -> str:
+                     places: int = 0, kind: str | None = None) -> str:
     """How far an alert's observed value is from the expected one: in percentage points for a
     ratio (111.7% against 105.0% is +6.7 pp, never "+6.4%", which reads as the rate itself
-    rising), as a relative change otherwise; a change too small to show carries no sign."""
-    if unit == "ratio" and not _missing(observed) and not _missing(expected):
+    rising), as a relative change otherwise (and for an alert `kind` that counts, such as an idle
+    device's exams); a change too small to show carries no sign."""
+    if unit == "ratio" and kind not in COUNTED_ALERTS and not _missing(observed) and not _missing(expected):
         return format_points(float(observed) - float(expected), lang)  # type: ignore[arg-type]
     if _missing(deviation):
         return "—"

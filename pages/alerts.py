@@ -17,7 +17,7 @@ from appdb.schema import ALERT_STATUSES
 from appdb.store import CodedError
 from components import exports
 from components.controls import localize_controls
-from components.format import format_cell, format_deviation, format_indicator
+from components.format import COUNTED_ALERTS, format_cell, format_deviation, format_indicator
 from components.i18n import CATALOG, t
 from components.palette import DESK
 from data_layer.alerts.actions import suggested_action
@@ -115,7 +115,7 @@ def alert_list(levels, depts, indicators, statuses, start, end, _n) -> Any:
             html.Td(names.get(r.dept_id, r.dept_id)),
             html.Td(html.Button(ind.name(lang) + entity,
                                 id={"type": "al-open", "index": int(r.id)}, className="btn btn-link btn-sm p-0")),
-            html.Td(period), html.Td(format_deviation(r.observed, r.expected, r.deviation, ind.unit, lang)),
+            html.Td(period), html.Td(format_deviation(r.observed, r.expected, r.deviation, ind.unit, lang, kind=r.kind)),
             html.Td(t(f"status.{r.status}", lang)),
         ]))
     return html.Table([head, html.Tbody(rows)], className="table table-sm table-hover", id="alerts-table")
@@ -229,6 +229,11 @@ def _note_text(note: dict, lang: str) -> str:
     return text + (f"{'：' if lang == 'zh' else ': '}{m['reason']}" if m["reason"] else "")
 
 
+def _alert_value(value: Any, kind: str, unit: str, lang: str) -> str:
+    """An alert's observed or expected value: in the indicator's unit, or a count (an idle device's exams)."""
+    return format_cell(value, "int", lang) if kind in COUNTED_ALERTS else format_indicator(value, unit, lang)
+
+
 def _person(username: str | None) -> str:
     """A user as people know them: the display name, with the login name only when there is none."""
     if not username:
@@ -261,10 +266,11 @@ def _detail(alert: dict, lang: str) -> html.Div:
                 t("alerts.occurrences", lang, n=alert["occurrences"]), " · ", t(f"status.{status}", lang),
                 f" · {t('alerts.owner', lang)}{'：' if lang == 'zh' else ': '}{_person(alert['owner'])}"],
                className="note"),
-        html.P([html.Strong(f"{t('alerts.observed', lang)} "), format_indicator(alert["observed"], ind.unit, lang),
-                html.Strong(f"  {t('alerts.expected', lang)} "), format_indicator(alert["expected"], ind.unit, lang),
+        html.P([html.Strong(f"{t('alerts.observed', lang)} "), _alert_value(alert["observed"], alert["kind"], ind.unit, lang),
+                html.Strong(f"  {t('alerts.expected', lang)} "), _alert_value(alert["expected"], alert["kind"], ind.unit, lang),
                 html.Strong(f"  {t('alerts.deviation', lang)} "),
-                format_deviation(alert["observed"], alert["expected"], alert["deviation"], ind.unit, lang, 1)]),
+                format_deviation(alert["observed"], alert["expected"], alert["deviation"], ind.unit, lang, 1,
+                                 kind=alert["kind"])]),
         html.P([html.Strong(f"{t('alerts.method', lang)}: "), t(f"method.{alert['kind']}", lang)], className="note"),
         html.Div([html.Strong(f"{t('alerts.action', lang)}: "), suggested_action(alert["action_key"], lang)],
                  className="alert alert-info py-2", id="al-action"),

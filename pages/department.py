@@ -372,8 +372,9 @@ def _alerts(scope: Scope, dept: str, lang: str) -> Any:
         ind = INDICATORS.get(r.indicator)
         items.append(html.Li([html.Span(t(f"level.{r.level}", lang), className=f"badge lvl-badge lvl-{r.level}"), " ",
                               f"{ind.name(lang) if ind else r.indicator} "
-                              f"{format_deviation(r.observed, r.expected, r.deviation, ind.unit if ind else '', lang)}"
-                              f" · {r.period_end} · ",
+                              + format_deviation(r.observed, r.expected, r.deviation, ind.unit if ind else "", lang,
+                                                 kind=r.kind)
+                              + f" · {r.period_end} · ",
                               html.Span(t(f"status.{r.status}", lang), className="text-muted")]))
     return [html.Ul(items, className="dw-alerts"), dcc.Link(t("dw.all_alerts", lang), href="/alerts")]
 

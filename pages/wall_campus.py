@@ -373,7 +373,7 @@ def alert_ticker(scope: Scope, lang: str) -> list[Any]:
         items.append(html.Span([
             html.B(marks.get(r.level, "") + t(f"level.{r.level}", lang), className=f"lvl lvl-{r.level}"),
             f" {names.get(r.dept_id, '—')} · {what} "
-            f"{format_deviation(r.observed, r.expected, r.deviation, ind.unit if ind else '', lang)} → ",
+            f"{format_deviation(r.observed, r.expected, r.deviation, ind.unit if ind else '', lang, kind=r.kind)} → ",
             html.Span(suggested_action(r.action_key, lang), className="ticker-action"),
         ], className="ticker-item"))
     count = html.Span(alert_counts_text(counts, lang), className="ticker-count")

@@ -255,7 +255,7 @@ def _alerts_block(content: dict, lang: str) -> Any:
             f" · {a['period_start']} – {a['period_end']} · ",
             t("ws.rp.observed", lang, observed=format_indicator(a["observed"], unit, lang),
               expected=format_indicator(a["expected"], unit, lang),
-              deviation=format_deviation(a["observed"], a["expected"], a["deviation"], unit, lang)),
+              deviation=format_deviation(a["observed"], a["expected"], a["deviation"], unit, lang, kind=a.get("kind"))),
             f" · {t('status.' + a['status'], lang)}",
             html.Div(f"{t('ws.rp.cause', lang)}: {'；'.join(notes['cause']) or t('ws.rp.not_recorded', lang)}",
                      className="report-note"),
@@ -335,7 +335,7 @@ def default_findings(content: dict, alerts: list[dict], lang: str) -> list[dict[
         problem = t("ws.rp.auto_problem", lang, indicator=name,
                     observed=format_indicator(a["observed"], unit, lang),
                     expected=format_indicator(a["expected"], unit, lang),
-                    deviation=format_deviation(a["observed"], a["expected"], a["deviation"], unit, lang))
+                    deviation=format_deviation(a["observed"], a["expected"], a["deviation"], unit, lang, kind=a.get("kind")))
         rows.append({"problem": problem, "cause": "；".join(a["notes"]["cause"]),
                      "suggestion": "；".join(a["notes"]["suggestion"] + a["notes"]["action"])
                      or suggested_action(a["action_key"], lang)})

@@ -231,3 +231,5 @@ def test_an_alerts_deviation_of_a_rate_is_in_points_not_a_relative_change() -> N
     assert format_deviation(12_000, 10_000, 0.2, "yuan", "en") == "+20%"
     assert format_deviation(10_001, 10_000, 0.0001, "yuan", "en") == "0%"
     assert format_deviation(None, None, None, "ratio", "en") == "—"
+    # an idle device's alert counts exams (0 against 740 usual), though its indicator is a rate
+    assert format_deviation(0.0, 739.5, -1.0, "ratio", "en", kind="device_idle") == "-100%"
