@@ -143,7 +143,6 @@ def pick(clicks: list[int | None]) -> Any:
 
 
 def _series_figure(alert: dict, lang: str) -> go.Figure:
-    ind = INDICATORS[alert["indicator"]]
     wh = warehouse()
     scope = current_scope()
     f = Filters(department=(alert["dept_id"],))
@@ -162,7 +161,7 @@ def _series_figure(alert: dict, lang: str) -> go.Figure:
         df = indicator_values(wh, scope, (code,), period, level, filters, grain)
     except UserError:
         df = pd.DataFrame(columns=["period_start", "value"])
-    fig = go.Figure(go.Scatter(x=df["period_start"], y=df["value"], mode="lines+markers", name=ind.name(lang),
+    fig = go.Figure(go.Scatter(x=df["period_start"], y=df["value"], mode="lines+markers", name=INDICATORS[code].name(lang),
                                line={"color": DESK.neutral}))
     if alert["band_low"] is not None and alert["band_high"] is not None and code == alert["indicator"]:
         fig.add_hrect(y0=alert["band_low"], y1=alert["band_high"], fillcolor=DESK.good, opacity=0.1, line_width=0,
@@ -172,7 +171,7 @@ def _series_figure(alert: dict, lang: str) -> go.Figure:
     fig.update_layout(height=280, margin={"l": 40, "r": 10, "t": 30, "b": 30}, template="hospdash",
                       title={"text": t("alerts.series", lang), "font": {"size": 14}}, showlegend=False,
                       font={"family": "PingFang SC, Microsoft YaHei, Noto Sans CJK SC, sans-serif"})
-    if ind.unit == "ratio":
+    if INDICATORS[code].unit == "ratio":  # the plotted series' unit (an idle device plots its exams, a count)
         fig.update_yaxes(tickformat=".0%")
     fig.update_xaxes(tickformat="%m-%d" if grain == "day" else "%Y-%m")  # numeric dates read the same in both languages
     return fig

@@ -233,3 +233,19 @@ def test_an_alerts_deviation_of_a_rate_is_in_points_not_a_relative_change() -> N
     assert format_deviation(None, None, None, "ratio", "en") == "—"
     # an idle device's alert counts exams (0 against 740 usual), though its indicator is a rate
     assert format_deviation(0.0, 739.5, -1.0, "ratio", "en", kind="device_idle") == "-100%"
+
+
+def test_an_idle_devices_alert_plots_its_exams_as_counts(server: Flask, as_user) -> None:
+    """Its indicator is utilization (a rate) but its series is the device's exams: no per-cent axis."""
+    from datetime import date
+
+    from pages.alerts import _alert_value, _series_figure
+
+    alert = {"indicator": "equipment_utilization", "kind": "device_idle", "dept_id": "D001", "entity_type": "device",
+             "entity_id": "EQ001", "period_start": date(2026, 11, 9), "period_end": date(2026, 11, 20),
+             "band_low": None, "band_high": None, "expected": 740.0}
+    with as_user("lead1"):
+        fig = _series_figure(alert, "en")
+    assert fig.layout.yaxis.tickformat is None and "exam" in fig.data[0].name.lower()
+    assert _alert_value(739.6, "device_idle", "ratio", "en") == "740"
+    assert _alert_value(1.054, "rule", "ratio", "en") == "105.4%"
