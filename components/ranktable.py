@@ -50,6 +50,18 @@ def sort_frame(df: pd.DataFrame, sort: Mapping[str, Any] | None, allowed: Sequen
     return df.sort_values(sort["col"], ascending=bool(sort.get("asc")), kind="stable", na_position="last")
 
 
+def next_sort(column: Any, current: Any, columns: Sequence[Column]) -> dict[str, Any] | None:
+    """The sort after a click on `column`'s header: a second click on the same column turns the
+    order round; a first click reads text A→Z and figures the largest first. None for a column the
+    table does not have (a forged click)."""
+    by_id = {c.id: c for c in columns}
+    if column not in by_id:
+        return None
+    if isinstance(current, Mapping) and current.get("col") == column:
+        return {"col": column, "asc": not current.get("asc")}
+    return {"col": column, "asc": by_id[column].kind == "text"}
+
+
 def rank_table(prefix: str, columns: Sequence[Column], df: pd.DataFrame, key: str, lang: str, *,
                wall: bool, sort: Mapping[str, Any] | None = None, selected: str | None = None) -> html.Div:
     """The table of `df` (already ranked), one row per record keyed by its `key` column.

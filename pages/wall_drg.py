@@ -15,7 +15,7 @@ from dash import ALL, Input, Output, State, callback, clientside_callback, ctx, 
 
 from components.format import format_indicator, format_money, format_points
 from components.i18n import t
-from components.ranktable import Column, pager, rank_table, sort_frame
+from components.ranktable import Column, next_sort, pager, rank_table, sort_frame
 from components.wall import (
     GOOD,
     INK,
@@ -159,13 +159,7 @@ def resort(clicks: Any, current: Any) -> Any:
     """A click on a header sorts by that column; a second click turns the order round."""
     if not isinstance(ctx.triggered_id, dict) or not any(clicks or []):
         return no_update
-    col = ctx.triggered_id["index"]
-    if col not in {c.id for c in _columns("en")}:
-        return no_update
-    same = isinstance(current, dict) and current.get("col") == col
-    # names and codes read A→Z first; figures the largest first
-    first_asc = col in ("drg_code", "name")
-    return {"col": col, "asc": (not current.get("asc")) if same else first_asc}
+    return next_sort(ctx.triggered_id["index"], current, _columns("en")) or no_update
 
 
 clientside_callback(dash.ClientsideFunction("wall", "select"), Output("drg-selected", "data"),

@@ -253,3 +253,13 @@ def test_one_column_of_amounts_is_written_in_one_unit() -> None:
     table = rank_table("t", [Column("name", "n"), Column("cost", "c", "money")], df, "id", "zh", wall=False)
     cells = [row.children[1].children for row in table.children[1].children]
     assert cells == ["42.2万", "7.8万", "155.2万", "−1,552万"]
+
+
+def test_a_header_click_sorts_text_a_to_z_figures_largest_first_and_a_second_click_turns_it() -> None:
+    from components.ranktable import Column, next_sort
+
+    cols = [Column("name", "n"), Column("cost", "c", "money")]
+    assert next_sort("name", None, cols) == {"col": "name", "asc": True}
+    assert next_sort("cost", {"col": "name", "asc": True}, cols) == {"col": "cost", "asc": False}
+    assert next_sort("cost", {"col": "cost", "asc": False}, cols) == {"col": "cost", "asc": True}
+    assert next_sort("password", None, cols) is None  # a forged header id
