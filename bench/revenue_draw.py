@@ -11,15 +11,11 @@ scope is the doctor's department.
 from __future__ import annotations
 
 import argparse
-import secrets
 import statistics
-import tempfile
-import threading
 import time
 from datetime import date
-from pathlib import Path
 
-from bench.wall_draw import _browser, _free_port
+from bench.wall_draw import _browser, serve, sign_in
 
 PASSWORD = "Revenue-passw0rd-2026"
 SIZE = (1920, 1080)
@@ -54,37 +50,25 @@ def _draw(driver, url: str, timeout: float, ready: str = ROWS) -> tuple[float, f
 def measure(url: str, runs: int = 3, timeout: float = 900) -> tuple[dict, list[tuple]]:
     """The page measured ({dept, group, doctor, cases, dom_rows, traces}) and per run (run, first visit s,
     again s, longest main-thread task s, the department's page s as the baseline of the machine)."""
-    from waitress.server import create_server
 
-    from app import create_app
     from data_layer.periods import Period
     from data_layer.queries.revenue import busiest_doctors
     from data_layer.scope import Scope
 
     rows, info = [], {}
     for run in range(runs):
-        data = Path(tempfile.mkdtemp())
-        srv = create_app({"WAREHOUSE_URL": url, "SECRET_KEY": secrets.token_urlsafe(48), "DATA_DIR": str(data),
-                          "APP_DB_URL": f"sqlite:///{data / 'app.sqlite'}"})
+        srv, server, base = serve(url)
         wh = srv.extensions["hospdash"].warehouse
         through = wh.freshness().data_through or date.today()
         top = busiest_doctors(wh, Scope.hospital(), Period(through.replace(month=1, day=1), through)).iloc[0]
         info = {"dept": top["dept_id"], "group": top["group_id"], "doctor": top["doctor_id"], "cases": int(top["cases"])}
         srv.extensions["hospdash"].appdb.create_user("bench", "bench", PASSWORD, "assistant", "departments",
                                                      (info["dept"],))
-        port = _free_port()
-        server = create_server(srv, host="127.0.0.1", port=port, threads=8)
-        threading.Thread(target=server.run, daemon=True).start()
-        base = f"http://127.0.0.1:{port}"
         driver = _browser()
         driver.set_script_timeout(timeout)
         driver.set_page_load_timeout(timeout)
         try:
-            driver.get(base + "/login")
-            driver.find_element("id", "username").send_keys("bench")
-            driver.find_element("id", "password").send_keys(PASSWORD)
-            driver.find_element("id", "login-submit").click()
-            time.sleep(1)
+            sign_in(driver, base, "bench", PASSWORD)
             driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
                                    {"width": SIZE[0], "height": SIZE[1], "deviceScaleFactor": 1, "mobile": False})
             page = (f"{base}/workspace/revenue?period=ytd&stream=all&dept={info['dept']}&by=group"

@@ -52,29 +52,39 @@ def _draw(driver, url: str, figures: int, timeout: float = 60) -> float:
     raise RuntimeError(f"{url}: figures not drawn within {timeout} s")
 
 
-def measure(url: str, runs: int = 3) -> list[tuple[str, str, int, float, float]]:
-    """(screen, size, run, first visit s, again s) for every screen, size and run."""
+def serve(url: str):
+    """The app over `url` with a fresh data folder, served by waitress in this process on a free
+    port; returns (Flask app, waitress server, base address)."""
     from waitress.server import create_server
 
     from app import create_app
 
+    data = Path(tempfile.mkdtemp())
+    srv = create_app({"WAREHOUSE_URL": url, "SECRET_KEY": secrets.token_urlsafe(48), "DATA_DIR": str(data),
+                      "APP_DB_URL": f"sqlite:///{data / 'app.sqlite'}"})
+    port = _free_port()
+    server = create_server(srv, host="127.0.0.1", port=port, threads=8)
+    threading.Thread(target=server.run, daemon=True).start()
+    return srv, server, f"http://127.0.0.1:{port}"
+
+
+def sign_in(driver, base: str, username: str, password: str) -> None:
+    driver.get(base + "/login")
+    driver.find_element("id", "username").send_keys(username)
+    driver.find_element("id", "password").send_keys(password)
+    driver.find_element("id", "login-submit").click()
+    time.sleep(1)
+
+
+def measure(url: str, runs: int = 3) -> list[tuple[str, str, int, float, float]]:
+    """(screen, size, run, first visit s, again s) for every screen, size and run."""
     rows = []
     for run in range(runs):
-        data = Path(tempfile.mkdtemp())
-        srv = create_app({"WAREHOUSE_URL": url, "SECRET_KEY": secrets.token_urlsafe(48), "DATA_DIR": str(data),
-                          "APP_DB_URL": f"sqlite:///{data / 'app.sqlite'}"})
+        srv, server, base = serve(url)
         srv.extensions["hospdash"].appdb.create_user("bench", "bench", PASSWORD, "leader", "hospital", ())
-        port = _free_port()
-        server = create_server(srv, host="127.0.0.1", port=port, threads=8)
-        threading.Thread(target=server.run, daemon=True).start()
-        base = f"http://127.0.0.1:{port}"
         driver = _browser()
         try:
-            driver.get(base + "/login")
-            driver.find_element("id", "username").send_keys("bench")
-            driver.find_element("id", "password").send_keys(PASSWORD)
-            driver.find_element("id", "login-submit").click()
-            time.sleep(1)
+            sign_in(driver, base, "bench", PASSWORD)
             for width, height in SIZES:
                 driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
                                        {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": False})
