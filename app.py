@@ -22,6 +22,7 @@ from data_layer.queries.structure import departments
 from data_layer.scope import Scope
 from data_layer.warehouse import Warehouse, make_cache
 from shell.auth import init_auth
+from shell.inputs import init_callback_guard, init_path_guard
 from shell.layout import adopt_page_callbacks, callback_error, init_shell
 
 ROOT = Path(__file__).resolve().parent
@@ -86,6 +87,7 @@ def create_app(config: Settings | dict[str, Any] | None = None) -> Flask:
         from werkzeug.middleware.proxy_fix import ProxyFix
 
         server.wsgi_app = ProxyFix(server.wsgi_app, x_for=1, x_proto=1, x_host=1)  # type: ignore[method-assign]
+    init_path_guard(server)  # first: an odd path is 404 for everyone
     init_auth(server)
 
     @server.route("/vendor/bootstrap.min.css")
@@ -111,6 +113,7 @@ def create_app(config: Settings | dict[str, Any] | None = None) -> Flask:
     )
     adopt_page_callbacks(app)
     init_shell(app)
+    init_callback_guard(server, app)
     server.extensions["dash"] = app
     return server
 

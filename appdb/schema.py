@@ -14,10 +14,35 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    TypeDecorator,
     UniqueConstraint,
 )
 
+from data_layer.inputs import clean_text
+
 metadata = MetaData()
+
+
+class CleanString(TypeDecorator):
+    """VARCHAR(n) whose every bound value (written or compared) is made storable first: control
+    characters replaced, cut to the column's size (PostgreSQL refuses NUL and both PostgreSQL and
+    MariaDB refuse an over-long value)."""
+
+    impl = String
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):  # noqa: ANN001, ANN201 - SQLAlchemy's signature
+        return clean_text(value, self.impl.length) if isinstance(value, str) else value
+
+
+class CleanText(TypeDecorator):
+    """TEXT whose every bound value has its control characters replaced (see CleanString)."""
+
+    impl = Text
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):  # noqa: ANN001, ANN201 - SQLAlchemy's signature
+        return clean_text(value) if isinstance(value, str) else value
 
 ROLES = ("admin", "leader", "director", "assistant")
 SCOPE_KINDS = ("hospital", "campus", "departments", "none")
@@ -25,13 +50,13 @@ SCOPE_KINDS = ("hospital", "campus", "departments", "none")
 users = Table(
     "users", metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("username", String(64), nullable=False, unique=True),
-    Column("display_name", String(128), nullable=False),
-    Column("password_hash", String(255), nullable=False),
-    Column("role", String(16), nullable=False),
-    Column("scope_kind", String(16), nullable=False),
-    Column("scope_ids", Text, nullable=False, default=""),  # comma-separated campus or department ids
-    Column("lang", String(8), nullable=True),
+    Column("username", CleanString(64), nullable=False, unique=True),
+    Column("display_name", CleanString(128), nullable=False),
+    Column("password_hash", CleanString(255), nullable=False),
+    Column("role", CleanString(16), nullable=False),
+    Column("scope_kind", CleanString(16), nullable=False),
+    Column("scope_ids", CleanText, nullable=False, default=""),  # comma-separated campus or department ids
+    Column("lang", CleanString(8), nullable=True),
     Column("is_active", Boolean, nullable=False, default=True),
     Column("is_demo", Boolean, nullable=False, default=False),
     Column("created_at", DateTime, nullable=False),
@@ -44,10 +69,10 @@ login_events = Table(
     "login_events", metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("at", DateTime, nullable=False),
-    Column("username", String(64), nullable=False),
-    Column("ip", String(64), nullable=False),
+    Column("username", CleanString(64), nullable=False),
+    Column("ip", CleanString(64), nullable=False),
     Column("success", Boolean, nullable=False),
-    Column("reason", String(64), nullable=True),
+    Column("reason", CleanString(64), nullable=True),
     Index("ix_login_events_user_at", "username", "at"),
     Index("ix_login_events_ip_at", "ip", "at"),
 )
@@ -56,11 +81,11 @@ audit_log = Table(
     "audit_log", metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("at", DateTime, nullable=False),
-    Column("username", String(64), nullable=True),
-    Column("action", String(32), nullable=False),
-    Column("target", String(255), nullable=True),
-    Column("detail", Text, nullable=True),
-    Column("ip", String(64), nullable=True),
+    Column("username", CleanString(64), nullable=True),
+    Column("action", CleanString(32), nullable=False),
+    Column("target", CleanString(255), nullable=True),
+    Column("detail", CleanText, nullable=True),
+    Column("ip", CleanString(64), nullable=True),
     Index("ix_audit_at", "at"),
     Index("ix_audit_action_at", "action", "at"),
 )
@@ -70,14 +95,14 @@ ALERT_STATUSES = ("new", "acknowledged", "resolved", "dismissed")
 alerts = Table(
     "alerts", metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("problem_key", String(255), nullable=False),  # kind|dept|indicator|entity: one problem, one alert
-    Column("kind", String(32), nullable=False),
-    Column("level", String(8), nullable=False),
-    Column("dept_id", String(64), nullable=False),
-    Column("campus_id", String(64), nullable=True),
-    Column("indicator", String(64), nullable=False),
-    Column("entity_type", String(32), nullable=True),
-    Column("entity_id", String(64), nullable=True),
+    Column("problem_key", CleanString(255), nullable=False),  # kind|dept|indicator|entity: one problem, one alert
+    Column("kind", CleanString(32), nullable=False),
+    Column("level", CleanString(8), nullable=False),
+    Column("dept_id", CleanString(64), nullable=False),
+    Column("campus_id", CleanString(64), nullable=True),
+    Column("indicator", CleanString(64), nullable=False),
+    Column("entity_type", CleanString(32), nullable=True),
+    Column("entity_id", CleanString(64), nullable=True),
     Column("period_start", Date, nullable=False),
     Column("period_end", Date, nullable=False),
     Column("observed", Float, nullable=False),
@@ -85,13 +110,13 @@ alerts = Table(
     Column("band_low", Float, nullable=True),
     Column("band_high", Float, nullable=True),
     Column("deviation", Float, nullable=False),
-    Column("method", Text, nullable=False),
-    Column("drivers", Text, nullable=False),  # JSON list
-    Column("action_key", String(96), nullable=False),
+    Column("method", CleanText, nullable=False),
+    Column("drivers", CleanText, nullable=False),  # JSON list
+    Column("action_key", CleanString(96), nullable=False),
     Column("occurrences", Integer, nullable=False),
-    Column("status", String(16), nullable=False),
-    Column("owner", String(64), nullable=True),
-    Column("reason", Text, nullable=True),
+    Column("status", CleanString(16), nullable=False),
+    Column("owner", CleanString(64), nullable=True),
+    Column("reason", CleanText, nullable=True),
     Column("first_seen", DateTime, nullable=False),
     Column("last_seen", DateTime, nullable=False),
     Column("updated_at", DateTime, nullable=False),
@@ -105,9 +130,9 @@ alert_notes = Table(
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("alert_id", Integer, ForeignKey("alerts.id"), nullable=False),
     Column("at", DateTime, nullable=False),
-    Column("username", String(64), nullable=True),
-    Column("kind", String(16), nullable=False),  # problem, cause, suggestion, action, status
-    Column("text", Text, nullable=False),
+    Column("username", CleanString(64), nullable=True),
+    Column("kind", CleanString(16), nullable=False),  # problem, cause, suggestion, action, status
+    Column("text", CleanText, nullable=False),
     Index("ix_alert_notes_alert", "alert_id", "at"),
 )
 
@@ -115,31 +140,31 @@ kiosk_tokens = Table(
     "kiosk_tokens", metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("user_id", Integer, ForeignKey("users.id"), nullable=False),
-    Column("label", String(128), nullable=False),
-    Column("token_hash", String(64), nullable=False, unique=True),  # sha256 of the token; the token itself is not kept
-    Column("created_by", String(64), nullable=True),
+    Column("label", CleanString(128), nullable=False),
+    Column("token_hash", CleanString(64), nullable=False, unique=True),  # sha256 of the token; the token itself is not kept
+    Column("created_by", CleanString(64), nullable=True),
     Column("created_at", DateTime, nullable=False),
     Column("last_used_at", DateTime, nullable=True),
-    Column("last_ip", String(64), nullable=True),
+    Column("last_ip", CleanString(64), nullable=True),
     Column("revoked_at", DateTime, nullable=True),
 )
 
 appraisals = Table(
     "appraisals", metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("dept_id", String(64), nullable=False),
-    Column("campus_id", String(64), nullable=True),
-    Column("device_name", String(200), nullable=False),
-    Column("category", String(32), nullable=False),
-    Column("inputs", Text, nullable=False),  # JSON: the form's fields as entered
+    Column("dept_id", CleanString(64), nullable=False),
+    Column("campus_id", CleanString(64), nullable=True),
+    Column("device_name", CleanString(200), nullable=False),
+    Column("category", CleanString(32), nullable=False),
+    Column("inputs", CleanText, nullable=False),  # JSON: the form's fields as entered
     Column("annual_exams", Float, nullable=False),
     Column("annual_revenue", Float, nullable=False),
     Column("annual_cost", Float, nullable=False),
     Column("annual_net", Float, nullable=False),
     Column("payback_years", Float, nullable=True),
-    Column("existing", Text, nullable=False),  # JSON: the department's devices of the kind and their use
-    Column("note", Text, nullable=True),
-    Column("created_by", String(64), nullable=True),
+    Column("existing", CleanText, nullable=False),  # JSON: the department's devices of the kind and their use
+    Column("note", CleanText, nullable=True),
+    Column("created_by", CleanString(64), nullable=True),
     Column("created_at", DateTime, nullable=False),
     Index("ix_appraisals_dept", "dept_id", "created_at"),
 )
@@ -149,16 +174,16 @@ PROJECT_STATUSES = ("active", "closed")
 projects = Table(
     "projects", metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("title", String(200), nullable=False),
-    Column("dept_ids", Text, nullable=False),  # comma-separated
-    Column("campus_ids", Text, nullable=False),  # comma-separated, for campus scopes
-    Column("indicators", Text, nullable=False),  # comma-separated registry codes
+    Column("title", CleanString(200), nullable=False),
+    Column("dept_ids", CleanText, nullable=False),  # comma-separated
+    Column("campus_ids", CleanText, nullable=False),  # comma-separated, for campus scopes
+    Column("indicators", CleanText, nullable=False),  # comma-separated registry codes
     Column("start_date", Date, nullable=False),
     Column("before_days", Integer, nullable=False),
     Column("after_days", Integer, nullable=False),
-    Column("description", Text, nullable=True),
-    Column("status", String(16), nullable=False),
-    Column("created_by", String(64), nullable=True),
+    Column("description", CleanText, nullable=True),
+    Column("status", CleanString(16), nullable=False),
+    Column("created_by", CleanString(64), nullable=True),
     Column("created_at", DateTime, nullable=False),
     Column("updated_at", DateTime, nullable=False),
     Column("version", Integer, nullable=False),
@@ -169,18 +194,18 @@ REPORT_STATUSES = ("draft", "published")
 reports = Table(
     "reports", metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("dept_id", String(64), nullable=False),
-    Column("campus_id", String(64), nullable=True),
+    Column("dept_id", CleanString(64), nullable=False),
+    Column("campus_id", CleanString(64), nullable=True),
     Column("month", Date, nullable=False),  # first day of the month reported
     Column("revision", Integer, nullable=False),
-    Column("status", String(16), nullable=False),
-    Column("content", Text, nullable=False),  # JSON: the generated sections, frozen at publication
-    Column("findings", Text, nullable=False),  # JSON list of {problem, cause, suggestion}
-    Column("data_stamp", String(80), nullable=False),
-    Column("created_by", String(64), nullable=True),
+    Column("status", CleanString(16), nullable=False),
+    Column("content", CleanText, nullable=False),  # JSON: the generated sections, frozen at publication
+    Column("findings", CleanText, nullable=False),  # JSON list of {problem, cause, suggestion}
+    Column("data_stamp", CleanString(80), nullable=False),
+    Column("created_by", CleanString(64), nullable=True),
     Column("created_at", DateTime, nullable=False),
     Column("updated_at", DateTime, nullable=False),
-    Column("published_by", String(64), nullable=True),
+    Column("published_by", CleanString(64), nullable=True),
     Column("published_at", DateTime, nullable=True),
     Column("version", Integer, nullable=False),
     UniqueConstraint("dept_id", "month", "revision", name="uq_reports_dept_month_rev"),

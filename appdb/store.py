@@ -96,6 +96,11 @@ def _now() -> datetime:
     return datetime.now().replace(microsecond=0)
 
 
+def _lower_username() -> Any:
+    """lower(users.username), typed as the column so a compared value is cleaned like a stored one."""
+    return func.lower(users.c.username, type_=users.c.username.type)
+
+
 def _check_role_scope(role: str, scope_kind: str, scope_ids: tuple[str, ...]) -> None:
     if role not in ROLES:
         raise UserError(f"unknown role {role!r}: use one of {', '.join(ROLES)}")
@@ -134,7 +139,7 @@ class AppDB:
             raise PasswordPolicyError(problem)
         now = _now()
         with self.engine.begin() as conn:
-            if conn.execute(select(users.c.id).where(func.lower(users.c.username) == username.lower())).first():
+            if conn.execute(select(users.c.id).where(_lower_username() == username.lower())).first():
                 raise CodedError("user_exists", f"user {username!r} exists already")
             conn.execute(insert(users).values(
                 username=username, display_name=display_name.strip() or username,
@@ -152,7 +157,7 @@ class AppDB:
 
     def get_by_username(self, username: str) -> User | None:
         with self.engine.connect() as conn:
-            row = conn.execute(select(users).where(func.lower(users.c.username) == username.strip().lower())).first()
+            row = conn.execute(select(users).where(_lower_username() == username.strip().lower())).first()
         return User.from_row(row) if row else None
 
     def list_users(self) -> list[User]:

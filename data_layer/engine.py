@@ -6,6 +6,7 @@ import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import URL, make_url
@@ -19,6 +20,7 @@ from sqlalchemy.exc import (
 )
 
 from .errors import WarehouseError
+from .inputs import clean_text
 
 # Drivers we ship (requirements.txt) for each backend, for the "install a driver" hint.
 _DRIVER_HINTS = {
@@ -76,6 +78,22 @@ def _mysql_limits(dbapi_conn, _record) -> None:
         cur.close()
 
 
+def _storable(params: Any) -> Any:
+    """Bound parameters with every string cleaned (data_layer.inputs.clean_text): a department id
+    with a NUL byte matches nothing instead of making PostgreSQL refuse the query."""
+    if isinstance(params, str):
+        return clean_text(params)
+    if isinstance(params, dict):
+        return {k: _storable(v) for k, v in params.items()}
+    if isinstance(params, (list, tuple)):
+        return type(params)(_storable(v) for v in params)
+    return params
+
+
+def _clean_parameters(_conn, _cursor, statement, parameters, _context, _executemany):  # noqa: ANN001, ANN202
+    return statement, _storable(parameters)
+
+
 def make_engine(url: str | URL, *, read_only: bool = False, echo: bool = False) -> Engine:
     """An engine for `url`; a file URL must exist when read-only."""
     parsed = parse_url(url)
@@ -112,6 +130,8 @@ def make_engine(url: str | URL, *, read_only: bool = False, echo: bool = False) 
         engine = create_engine(parsed, **kwargs)
         if read_only and backend in ("mysql", "mariadb"):
             event.listen(engine, "connect", _mysql_limits)
+        if read_only:  # the warehouse: filter values come from addresses and callbacks
+            event.listen(engine, "before_cursor_execute", _clean_parameters, retval=True)
     except NoSuchModuleError:
         hint = _DRIVER_HINTS.get(backend, "its SQLAlchemy dialect")
         raise WarehouseError(

@@ -5,6 +5,7 @@ words the same failure the same way, in both languages (catalog keys `input.<cod
 from __future__ import annotations
 
 import math
+import re
 from datetime import date
 from typing import Annotated, Any
 
@@ -19,6 +20,24 @@ class InputProblem(ValueError):
         super().__init__(code)
         self.code = code
         self.params = params
+
+
+# C0 controls but tab, newline and carriage return; DEL; lone UTF-16 surrogates (no database stores them)
+_UNPRINTABLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
+REPLACEMENT = "\ufffd"
+
+
+def has_unprintable(text: str) -> bool:
+    """Whether `text` holds a character no database column should receive (NUL, other controls)."""
+    return _UNPRINTABLE.search(text) is not None
+
+
+def clean_text(text: str, size: int | None = None) -> str:
+    """`text` as a database may store it: each NUL, other control character (tab and line breaks
+    stay) or lone surrogate replaced by U+FFFD, so the value still differs from every clean value
+    (a lookup finds nothing), and cut to `size` characters."""
+    text = _UNPRINTABLE.sub(REPLACEMENT, text)
+    return text[:size] if size is not None else text
 
 
 def _shown(x: float) -> str:

@@ -15,12 +15,18 @@ from data_layer.errors import UserError
 from data_layer.queries.structure import departments
 from data_layer.scope import Scope
 from shell.access import audit, page_denied, secured
+from shell.inputs import Code, Codes, Count, Line, RowId
 
 from ._common import current_lang, forbidden_panel, warehouse
 
 ADMIN = ("admin",)
 dash.register_page(__name__, path="/admin", name="Users", order=90, allowed_roles=ADMIN, landing_for=ADMIN,
-                   nav_label={"zh": "用户管理", "en": "Users"})
+                   nav_label={"zh": "用户管理", "en": "Users"},
+                   inputs={"admin-user.value": RowId, "admin-refresh.data": Count, "admin-version.data": Count,
+                           "admin-username.value": Line, "admin-name.value": Line, "admin-password.value": Line,
+                           "admin-role.value": Code, "admin-scope-kind.value": Code, "admin-scope-ids.value": Codes,
+                           "audit-action.value": Code, "audit-user.value": Line, "kiosk-user.value": RowId,
+                           "kiosk-label.value": Line, "kiosk-revoke#index": RowId})
 
 NEW = "__new__"
 SCOPES_FOR = {"admin": ["none"], "leader": ["hospital", "campus"], "director": ["departments"],

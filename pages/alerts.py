@@ -30,12 +30,16 @@ from data_layer.queries.structure import departments
 from data_layer.registry import INDICATORS, Level
 from data_layer.sources import Filters
 from shell.access import PermissionDenied, audit, page_denied, secured
+from shell.inputs import Code, Codes, Count, RowId
 
 from ._common import current_lang, current_scope, export_heading, forbidden_panel, warehouse, with_names
 
 ROLES = ("leader", "director", "assistant")
 dash.register_page(__name__, path="/alerts", name="Alerts", order=50, allowed_roles=ROLES,
-                   nav_label={"zh": "运营预警", "en": "Alerts"})
+                   nav_label={"zh": "运营预警", "en": "Alerts"},
+                   inputs={"al-level.value": Codes, "al-dept.value": Codes, "al-indicator.value": Codes,
+                           "al-status.value": Codes, "al-note-kind.value": Code, "al-selected.data": RowId,
+                           "al-version.data": Count, "al-refresh.data": Count, "al-open#index": RowId})
 
 
 def _db():

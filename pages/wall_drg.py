@@ -37,6 +37,7 @@ from data_layer.queries.kpis import compare
 from data_layer.queries.structure import departments
 from data_layer.registry import INDICATORS
 from shell.access import secured
+from shell.inputs import Code
 
 from ._common import cached_answer, current_lang, send_table, warehouse
 from ._wall import (
@@ -54,7 +55,7 @@ from ._wall import (
 
 ROLES = ("leader",)
 dash.register_page(__name__, path="/wall/drg", name="DRG cost screen", order=2, allowed_roles=ROLES,
-                   nav_label={"zh": "DRG病种成本", "en": "DRG costs"})
+                   nav_label={"zh": "DRG病种成本", "en": "DRG costs"}, inputs={"drg-group.data": Code})
 
 HEADLINE = ("grouped_rate", "cmi", "time_index", "cost_index", "drg_margin", "drg_margin_per_case")
 TOP = 8  # loss-makers a wall cycles through
