@@ -63,13 +63,15 @@ MONTHS_OFFERED = 13  # the period picker offers the last 13 months besides the n
 _MONTH = re.compile(r"^\d{4}-\d{2}$")
 
 
-def register(module: str, section: str) -> None:
+def register(module: str, section: str, inputs: dict[str, Any] | None = None) -> None:
     """Register a workspace page; only the portfolio appears in the top navigation (the tab bar
-    leads to the rest) and assistants land on it."""
+    leads to the rest) and assistants land on it. `inputs`: the page's declared callback values
+    (shell/inputs.py)."""
     order = 3 + [s for s, _ in SECTIONS].index(section) / 100
     dash.register_page(module, path=PATHS[section], name=f"Workspace {section}", order=order, allowed_roles=ROLES,
                        nav=section == "portfolio", landing_for=("assistant",) if section == "portfolio" else (),
-                       nav_label={"zh": "运营分析", "en": "Workspace"}, title=f"Workspace · {section}")
+                       nav_label={"zh": "运营分析", "en": "Workspace"}, title=f"Workspace · {section}",
+                       inputs=inputs or {})
 
 
 def my_departments(also: Callable[[], set[str]] | None = None) -> pd.DataFrame:

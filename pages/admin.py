@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime, time
-from typing import Any
+from typing import Any, Literal
 
 import dash
 from dash import Input, Output, State, callback, ctx, dcc, html, no_update
@@ -22,7 +22,8 @@ from ._common import current_lang, forbidden_panel, warehouse
 ADMIN = ("admin",)
 dash.register_page(__name__, path="/admin", name="Users", order=90, allowed_roles=ADMIN, landing_for=ADMIN,
                    nav_label={"zh": "用户管理", "en": "Users"},
-                   inputs={"admin-user.value": RowId, "admin-refresh.data": Count, "admin-version.data": Count,
+                   inputs={"admin-user.value": RowId | Literal["__new__"], "admin-refresh.data": Count,
+                           "admin-version.data": Count,
                            "admin-username.value": Line, "admin-name.value": Line, "admin-password.value": Line,
                            "admin-role.value": Code, "admin-scope-kind.value": Code, "admin-scope-ids.value": Codes,
                            "audit-action.value": Code, "audit-user.value": Line, "kiosk-user.value": RowId,

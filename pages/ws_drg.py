@@ -29,12 +29,14 @@ from data_layer.registry import INDICATORS
 from data_layer.scope import Scope
 from data_layer.stats import FieldErrors
 from shell.access import secured
+from shell.inputs import Code
 
 from ._common import cached_answer, current_lang, current_scope, send_table, warehouse
 from ._wall import safe
 from ._workspace import ROLES, Start, begin, check_department, export_request, frame, register, resolve_period, section
 
-register(__name__, "drg")  # register_page through pages._workspace (Dash imports files that name it)
+# register_page through pages._workspace (Dash imports files that name it)
+register(__name__, "drg", inputs={"ws-drg-basis.value": Code})
 PAGE = "drg"
 TABLES = ("groups", "cases")
 PARTS = tuple(c.removeprefix("cost_") for c in COST_PARTS)

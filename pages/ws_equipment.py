@@ -42,6 +42,7 @@ from data_layer.queries.structure import departments
 from data_layer.scope import Scope
 from data_layer.stats import LIMITS, Appraisal, FieldErrors, appraise
 from shell.access import PermissionDenied, audit, secured
+from shell.inputs import Count
 
 from ._common import cached_answer, current_lang, current_scope, export_heading, send_table, warehouse
 from ._wall import safe
@@ -58,7 +59,8 @@ from ._workspace import (
     section,
 )
 
-register(__name__, "equipment")  # register_page through pages._workspace (Dash imports files that name it)
+# register_page through pages._workspace (Dash imports files that name it)
+register(__name__, "equipment", inputs={"ws-eq-saved-rev.data": Count})
 PAGE = "equipment"
 TABLES = ("devices", "existing", "appraisals")
 NUMERIC = tuple(LIMITS)  # price, exams_per_day, charge_per_exam, maintenance_per_year, staff_cost_per_year, …

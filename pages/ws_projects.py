@@ -46,6 +46,7 @@ from data_layer.registry import INDICATORS
 from data_layer.scope import Scope
 from data_layer.stats import MIN_PER_GROUP, FieldErrors
 from shell.access import PermissionDenied, audit, secured
+from shell.inputs import Ref
 
 from ._address import refusal
 from ._common import current_lang, current_scope, send_table, warehouse
@@ -64,7 +65,8 @@ from ._workspace import (
     valid_period_key,
 )
 
-register(__name__, "projects")  # register_page through pages._workspace (Dash imports only files naming it)
+# register_page through pages._workspace (Dash imports only files naming it)
+register(__name__, "projects", inputs={"wsp-open.data": Ref, "wsp-edit.data": Ref})
 
 PAGE = "projects"
 TABLES = ("list", "comparison", "manual")

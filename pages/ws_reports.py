@@ -31,6 +31,7 @@ from data_layer.queries.portfolio import history_score
 from data_layer.queries.report import TREND, generate, month_period
 from data_layer.registry import INDICATORS, UNITS
 from shell.access import PermissionDenied, audit, secured
+from shell.inputs import Ref
 
 from ._common import current_lang, current_scope, export_heading, send_table, warehouse
 from ._workspace import (
@@ -45,7 +46,7 @@ from ._workspace import (
     valid_period_key,
 )
 
-register(__name__, "reports")  # register_page through pages._workspace
+register(__name__, "reports", inputs={"report-meta.data": Ref})  # register_page through pages._workspace
 
 TABLES = ("list",)
 PALETTE = ("#0b5cad", "#e69f00", "#009e73", "#cc79a7", "#56b4e9", "#d55e00")

@@ -22,6 +22,7 @@ from typing import Annotated, Any
 import dash
 from flask import Flask, Response, abort, jsonify, request
 from pydantic import Field, TypeAdapter, ValidationError
+from typing_extensions import TypedDict  # pydantic needs this one before Python 3.12
 from werkzeug.exceptions import NotFound
 
 from components.i18n import t
@@ -47,6 +48,16 @@ Pathname = Annotated[str, Field(max_length=MAX_PATH, pattern="^/")] | None
 DateText = Annotated[str, Field(max_length=32)] | None
 Record = dict[str, Any] | None
 Records = list[dict[str, Any]] | None
+
+
+class _Ref(TypedDict, total=False):
+    """A stored record a page keeps in a dcc.Store: its id and the version it was read at."""
+
+    id: Annotated[int, Field(ge=1, le=INT32)]
+    version: Annotated[int, Field(ge=0, le=INT32)]
+
+
+Ref = _Ref | None
 _Scalar = str | int | float | bool | None
 Choice = _Scalar | list[_Scalar]  # a dropdown, radio or checklist value: one option or several
 
