@@ -28,6 +28,7 @@ from components.wall import (
     style,
     wall_frame,
 )
+from data_layer.errors import UserError
 from data_layer.queries.names import DIVISIONS
 from data_layer.queries.profit import department_profit
 from shell.access import secured
@@ -104,6 +105,8 @@ def _columns(lang: str, on_wall: bool = False) -> list[Column]:
 def _frame(period: Any, campus: Any, division: Any, lang: str) -> tuple[pd.DataFrame, Any]:
     scope, per, filters = resolve(period, campus, division)
     df = department_profit(warehouse(), scope, per, filters)
+    if df.empty:  # a division no department of the scope belongs to: nothing to name
+        return df, per
     zh = lang == "zh"
     df = df.assign(name=df["name_zh" if zh else "name_en"], campus=df["campus_zh" if zh else "campus_en"],
                    division_name=[DIVISIONS.get(d, (t("profit.other_division", "zh"), t("profit.other_division", "en")))
@@ -241,6 +244,8 @@ def open_department(bar: Any, tree: Any, _rows: Any) -> Any:
 def export(_x: Any, _c: Any, period: Any, campus: Any, division: Any) -> Any:
     lang = current_lang()
     df, per = _frame(period, campus, division, lang)
+    if df.empty:
+        raise UserError(t("profit.none", lang, start=per.start, end=per.end))
     cols = {c.id: c.label for c in _columns(lang)}
     out = df[["dept_id", *cols]].rename(columns={"dept_id": t("ws.pf.col.dept_id", lang), **cols})
     fmt = "csv" if ctx.triggered_id == "pf-export-csv" else "xlsx"

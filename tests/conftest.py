@@ -59,25 +59,37 @@ def sqlite_url(demo_data: DemoData, tmp_path_factory: pytest.TempPathFactory) ->
     return _file_warehouse(demo_data, tmp_path_factory.mktemp("wh"), "small.sqlite", "sqlite")
 
 
-def _server_database(admin_url: str, what: str, demo_data: DemoData) -> Iterator[str]:
-    name = f"hospdash_test_{uuid.uuid4().hex[:10]}"
+def empty_database(admin_url: str, what: str, prefix: str = "hospdash_test") -> Iterator[str]:
+    """A fresh, empty database on the server of `admin_url`, dropped afterwards."""
+    name = f"{prefix}_{uuid.uuid4().hex[:10]}"
     try:
         admin = create_engine(admin_url, isolation_level="AUTOCOMMIT", connect_args={"connect_timeout": 3})
         with admin.connect() as conn:
             conn.execute(text(f"CREATE DATABASE {name}"))  # name is generated above, never input
     except Exception as exc:
         server_unavailable(what, exc)
-    url = admin.url.set(database=name).render_as_string(hide_password=False)
-    engine = make_engine(url)
     try:
-        write_warehouse(engine, demo_data.tables, progress=False)
-        engine.dispose()
-        yield url
+        yield admin.url.set(database=name).render_as_string(hide_password=False)
     finally:
-        engine.dispose()
+        force = " WITH (FORCE)" if admin.dialect.name == "postgresql" else ""
         with admin.connect() as conn:
-            conn.execute(text(f"DROP DATABASE IF EXISTS {name}"))
+            conn.execute(text(f"DROP DATABASE IF EXISTS {name}{force}"))
         admin.dispose()
+
+
+def empty_postgres_database(prefix: str) -> Iterator[str]:
+    """A fresh, empty PostgreSQL database (for an application database), dropped afterwards."""
+    yield from empty_database(PG_ADMIN, "PostgreSQL at 127.0.0.1:5432", prefix)
+
+
+def _server_database(admin_url: str, what: str, demo_data: DemoData) -> Iterator[str]:
+    for url in empty_database(admin_url, what):
+        engine = make_engine(url)
+        try:
+            write_warehouse(engine, demo_data.tables, progress=False)
+        finally:
+            engine.dispose()
+        yield url
 
 
 @pytest.fixture(scope="session")

@@ -3,17 +3,16 @@ from __future__ import annotations
 
 import subprocess
 import sys
-import uuid
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, inspect, text
+from sqlalchemy import inspect, text
 
 from appdb.migrate import current_revision, head_revision
 from appdb.store import AppDB, PasswordPolicyError, StaleEdit, password_problem
 from data_layer.errors import UserError
 
-from .conftest import PG_ADMIN, server_unavailable
+from .conftest import empty_postgres_database
 
 ROOT = Path(__file__).resolve().parents[1]
 PW = "Passw0rd-long-2026"
@@ -24,17 +23,7 @@ def app_db_url(request: pytest.FixtureRequest, tmp_path: Path):
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'app.sqlite'}"
         return
-    name = f"hospdash_app_{uuid.uuid4().hex[:8]}"
-    try:
-        admin = create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT", connect_args={"connect_timeout": 3})
-        with admin.connect() as conn:
-            conn.execute(text(f"CREATE DATABASE {name}"))
-    except Exception as exc:
-        server_unavailable("PostgreSQL at 127.0.0.1:5432", exc)
-    yield admin.url.set(database=name).render_as_string(hide_password=False)
-    with admin.connect() as conn:
-        conn.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-    admin.dispose()
+    yield from empty_postgres_database("hospdash_app")
 
 
 def test_migrations_build_an_empty_database_and_rerun_as_a_no_op(app_db_url: str) -> None:

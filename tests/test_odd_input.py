@@ -5,42 +5,31 @@ from __future__ import annotations
 
 import json
 import logging
-import uuid
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from flask import Flask
-from sqlalchemy import create_engine, text
 
 from appdb.store import AppDB
 from data_layer.queries.structure import departments
 from data_layer.scope import Scope
 from data_layer.warehouse import Warehouse
 
-from .conftest import PASSWORD, PG_ADMIN, STRONG_KEY, USERS, login, server_unavailable, texts
+from .conftest import PASSWORD, STRONG_KEY, USERS, empty_postgres_database, login, texts
 from .helpers import post_callback, signed_in
 
 GENERIC = ("error id", "错误编号")  # the last-resort message (shell/layout.py callback_error)
 
 
 @pytest.fixture
-def pg_app_db() -> str:
+def pg_app_db() -> Iterator[str]:
     """A fresh, empty PostgreSQL database for the application database."""
-    name = f"hospdash_odd_{uuid.uuid4().hex[:8]}"
-    try:
-        admin = create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT", connect_args={"connect_timeout": 3})
-        with admin.connect() as conn:
-            conn.execute(text(f"CREATE DATABASE {name}"))  # generated name, never input
-    except Exception as exc:
-        server_unavailable("PostgreSQL at 127.0.0.1:5432", exc)
-    yield admin.url.set(database=name).render_as_string(hide_password=False)
-    with admin.connect() as conn:
-        conn.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-    admin.dispose()
+    yield from empty_postgres_database("hospdash_odd")
 
 
 @pytest.fixture
-def pg_server(duck_url: str, pg_app_db: str, tmp_path: Path) -> Flask:
+def pg_server(duck_url: str, pg_app_db: str, tmp_path: Path) -> Iterator[Flask]:
     """The app with its application database on PostgreSQL, one user of each role."""
     from app import create_app
 
