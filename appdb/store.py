@@ -2,25 +2,32 @@
 from __future__ import annotations
 
 import hashlib
+import math
 import re
 import secrets
+import time
+from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Engine, and_, func, insert, select, update
+from sqlalchemy import Connection, Engine, and_, func, insert, select, update
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from data_layer.engine import make_engine
 from data_layer.errors import UserError
 
 from .migrate import upgrade
+from .passwords import PasswordPolicyError, password_problem
 from .schema import ROLES, SCOPE_KINDS, audit_log, kiosk_tokens, login_events, users
 
-MAX_FAILURES = 5  # failed logins (per user name or per address) before a lock-out
-LOCK_WINDOW = timedelta(minutes=15)
-_COMMON = {"password", "password1", "12345678", "123456789", "1234567890", "qwerty123", "abc12345", "admin123",
-           "11111111", "88888888", "iloveyou", "a1234567", "woaini1314"}
+MAX_FAILURES = 5  # failed sign-ins of one user name from one address before that pair is locked
+ADDRESS_MAX_FAILURES = 10  # failed sign-ins from one address, whatever the user names, before it is locked
+ACCOUNT_ALERT_FAILURES = 10  # failed sign-ins of one user name from all addresses before its sign-ins slow down
+ACCOUNT_DELAY_SECONDS = 1  # how long each wrong password for such a user name waits for its answer
+LOCK_WINDOW = timedelta(minutes=15)  # failures count within it; a lock lasts this long after the failure that set it
+FAILURE_REASONS = ("unknown", "bad_password", "inactive")  # "locked" (refused while locked) is not a failure
 _DUMMY_HASH = generate_password_hash("not-a-real-password-0")
 
 
@@ -32,39 +39,11 @@ class CodedError(UserError):
         super().__init__(message)
 
 
-class PasswordPolicyError(UserError):
-    """A password that breaks the policy; `code` names the rule for the translation catalogs."""
-
-    MESSAGES = {
-        "too_short": "the password needs at least 10 characters",
-        "needs_letter_digit": "the password needs both letters and digits",
-        "contains_username": "the password must not contain the user name",
-        "common": "the password is too common",
-    }
-
-    def __init__(self, code: str):
-        self.code = code
-        super().__init__(self.MESSAGES[code])
-
-
 class StaleEdit(CodedError):
     """Someone else changed the record since it was read."""
 
     def __init__(self, what: str = "user") -> None:
         super().__init__("stale", f"someone else changed this {what} since you opened it: reload and try again")
-
-
-def password_problem(password: str, username: str = "") -> str | None:
-    """The rule a password breaks, or None."""
-    if len(password) < 10:
-        return "too_short"
-    if not (re.search(r"[A-Za-z]", password) and re.search(r"\d", password)):
-        return "needs_letter_digit"
-    if username and username.lower() in password.lower():
-        return "contains_username"
-    if password.lower() in _COMMON:
-        return "common"
-    return None
 
 
 @dataclass(frozen=True)
@@ -94,6 +73,35 @@ def _digest(token: str) -> str:
 
 def _now() -> datetime:
     return datetime.now().replace(microsecond=0)
+
+
+def _login_name(username: str) -> str:
+    return username.strip().lower()[:64]
+
+
+def _failure_times(conn: Connection, where: Any, since: datetime, now: datetime) -> list[datetime]:
+    """When the failed sign-ins matching `where` happened in (since, now], oldest first."""
+    rows = conn.execute(select(login_events.c.at).where(
+        where, login_events.c.success.is_(False), login_events.c.reason.in_(FAILURE_REASONS),
+        login_events.c.at > since, login_events.c.at <= now).order_by(login_events.c.at.desc()).limit(1000))
+    return [r.at for r in rows][::-1]
+
+
+def _lock_end(failures: list[datetime], threshold: int) -> datetime | None:
+    """When the last lock these failures (oldest first) set ends, or None. A lock starts at the failure
+    that makes `threshold` within LOCK_WINDOW and ends LOCK_WINDOW after it; failures during a lock
+    neither extend it nor count towards the next."""
+    end, window = None, deque()
+    for at in failures:
+        if end is not None and at < end:
+            continue
+        window.append(at)
+        while window[0] <= at - LOCK_WINDOW:
+            window.popleft()
+        if len(window) >= threshold:
+            end = at + LOCK_WINDOW
+            window.clear()
+    return end
 
 
 def _check_role_scope(role: str, scope_kind: str, scope_ids: tuple[str, ...]) -> None:
@@ -130,7 +138,7 @@ class AppDB:
             raise CodedError("bad_username", "a user name has 3 to 64 letters, digits, dots, dashes or underscores")
         ids = tuple(sorted({i.strip() for i in scope_ids if i.strip()}))
         _check_role_scope(role, scope_kind, ids)
-        if problem := password_problem(password, username):
+        if problem := password_problem(password, username, display_name):
             raise PasswordPolicyError(problem)
         now = _now()
         with self.engine.begin() as conn:
@@ -187,7 +195,7 @@ class AppDB:
         user = self.get(user_id)
         if user is None:
             raise UserError(f"no user with id {user_id}")
-        if problem := password_problem(password, user.username):
+        if problem := password_problem(password, user.username, user.display_name):
             raise PasswordPolicyError(problem)
         return self._change(user_id, expected_version, {"password_hash": generate_password_hash(password),
                                                         "password_changed_at": _now()})
@@ -201,44 +209,65 @@ class AppDB:
 
     # ----------------------------------------------------------------- logins
     def lockout_seconds(self, username: str, ip: str, now: datetime | None = None) -> int:
-        """Seconds until the user name or address may try again (0: not locked)."""
+        """Seconds until this user name may try again from this address (0: not locked): the lock of
+        the pair (user name, address) or of the address. Other addresses are not affected."""
         now = now or _now()
-        since = now - LOCK_WINDOW
+        name, since = _login_name(username), now - 2 * LOCK_WINDOW  # older failures cannot set a lock still on
+        pair = and_(login_events.c.username == name, login_events.c.ip == ip)
         with self.engine.connect() as conn:
-            waits = []
-            for col, value in ((login_events.c.username, username.strip().lower()), (login_events.c.ip, ip)):
-                last_ok = conn.execute(select(func.max(login_events.c.at)).where(
-                    col == value, login_events.c.success.is_(True))).scalar()
-                start = max(since, last_ok) if last_ok else since
-                rows = conn.execute(select(login_events.c.at).where(
-                    col == value, login_events.c.success.is_(False), login_events.c.at > start)
-                    .order_by(login_events.c.at.desc()).limit(MAX_FAILURES)).fetchall()
-                if len(rows) >= MAX_FAILURES:
-                    waits.append(int((rows[-1][0] + LOCK_WINDOW - now).total_seconds()))
-        return max([0, *waits])
+            last_ok = conn.execute(select(func.max(login_events.c.at)).where(
+                pair, login_events.c.success.is_(True), login_events.c.at <= now)).scalar()
+            ends = [_lock_end(_failure_times(conn, pair, max(since, last_ok or since), now), MAX_FAILURES),
+                    _lock_end(_failure_times(conn, login_events.c.ip == ip, since, now), ADDRESS_MAX_FAILURES)]
+        return max([0, *(math.ceil((end - now).total_seconds()) for end in ends if end and end > now)])
 
-    def authenticate(self, username: str, password: str, ip: str) -> tuple[User | None, str]:
-        """(user, 'ok') or (None, reason): locked, unknown, bad_password, inactive. Records the attempt."""
-        name = username.strip().lower()[:64]
-        if self.lockout_seconds(name, ip) > 0:
-            self._login_event(name, ip, False, "locked")
+    def account_delay(self, username: str, ip: str, now: datetime | None = None) -> int:
+        """Seconds a wrong password for this user name waits for its answer while the name draws many
+        failures from all addresses (0: none); audited once per LOCK_WINDOW. Never a lock."""
+        now = now or _now()
+        name = _login_name(username)
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(login_events.c.ip).where(
+                login_events.c.username == name, login_events.c.success.is_(False),
+                login_events.c.reason.in_(FAILURE_REASONS), login_events.c.at > now - LOCK_WINDOW,
+                login_events.c.at <= now)).fetchall()
+            if len(rows) < ACCOUNT_ALERT_FAILURES:
+                return 0
+            told = conn.execute(select(audit_log.c.id).where(
+                audit_log.c.action == "login_throttled", audit_log.c.username == name,
+                audit_log.c.at > now - LOCK_WINDOW).limit(1)).first()
+        if told is None:
+            self.audit("login_throttled", name, None, f"{len(rows)} failed sign-ins from "
+                       f"{len({r.ip for r in rows})} addresses in {LOCK_WINDOW.seconds // 60} minutes", ip)
+        return ACCOUNT_DELAY_SECONDS
+
+    def authenticate(self, username: str, password: str, ip: str, now: datetime | None = None,
+                     pause: Callable[[float], object] = time.sleep) -> tuple[User | None, str]:
+        """(user, 'ok') or (None, reason): locked, bad_password, inactive. Records the attempt; an attempt
+        refused while locked is recorded as 'locked', which is never counted as a failure."""
+        now = now or _now()
+        name = _login_name(username)
+        if self.lockout_seconds(name, ip, now) > 0:
+            self._login_event(name, ip, False, "locked", now)
             return None, "locked"
         user = self.get_by_username(name) if name else None
         with self.engine.connect() as conn:
             stored = conn.execute(select(users.c.password_hash).where(users.c.id == user.id)).scalar() if user else None
         good = check_password_hash(stored or _DUMMY_HASH, password)  # hash even for unknown names (timing)
         if user is None or not good:
-            self._login_event(name, ip, False, "unknown" if user is None else "bad_password")
+            self._login_event(name, ip, False, "unknown" if user is None else "bad_password", now)
+            if delay := self.account_delay(name, ip, now):
+                pause(delay)  # slows guessers down; the owner's right password is never delayed
             return None, "bad_password"
         if not user.is_active:
-            self._login_event(name, ip, False, "inactive")
+            self._login_event(name, ip, False, "inactive", now)
             return None, "inactive"
-        self._login_event(name, ip, True, None)
+        self._login_event(name, ip, True, None, now)
         return user, "ok"
 
-    def _login_event(self, username: str, ip: str, success: bool, reason: str | None) -> None:
+    def _login_event(self, username: str, ip: str, success: bool, reason: str | None, at: datetime) -> None:
         with self.engine.begin() as conn:
-            conn.execute(insert(login_events).values(at=_now(), username=username, ip=ip, success=success,
+            conn.execute(insert(login_events).values(at=at, username=username, ip=ip, success=success,
                                                      reason=reason))
 
     def logins(self, username: str | None = None, limit: int = 200) -> list[dict]:
