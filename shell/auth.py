@@ -216,7 +216,7 @@ def init_auth(server: Flask) -> None:
         lang = request_lang()
         nxt = safe_next(request.values.get("next"))
         if request.method == "GET":
-            if current_user.is_authenticated:
+            if current_user.is_authenticated and not session_ended():
                 return redirect(nxt or landing_path(current_user.role))
             return render_template("login.html", **_login_context(lang, next_url=nxt))
         username = (request.form.get("username") or "").strip()
@@ -259,7 +259,7 @@ def init_auth(server: Flask) -> None:
     @server.route("/lang/<code>", methods=["POST"])
     def set_language(code: str) -> Any:
         code = code if code in LANGS else "zh"
-        if current_user.is_authenticated:
+        if current_user.is_authenticated and not session_ended():
             state.appdb.set_lang(current_user.id, code)
         # back to the page the switch was pressed on (the shell's form cannot know it: it comes from the referrer)
         resp = redirect(safe_next(request.form.get("next")) or referrer_path() or "/")

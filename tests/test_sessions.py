@@ -125,6 +125,22 @@ def test_a_cookie_copied_before_sign_out_is_refused_afterwards(srv: Flask) -> No
     assert _rows(srv, "dir1")[-1].revoked_reason == "logout"
 
 
+def test_an_ended_sessions_cookie_opens_nothing_on_the_public_views(srv: Flask) -> None:
+    owner = _signed_in(srv, "dir1")
+    saved = {name: c.value for name in COOKIES if (c := owner.get_cookie(name))}
+    owner.post("/logout", data={"csrf_token": saved["_csrf_token"]})
+
+    def thief():
+        client = srv.test_client()
+        for name, value in saved.items():
+            client.set_cookie(name, value)
+        return client
+
+    assert thief().get("/login").status_code == 200  # the sign-in form, not a redirect into the app
+    assert thief().post("/lang/en", data={"csrf_token": saved["_csrf_token"], "next": "/"}).status_code == 302
+    assert srv.extensions["hospdash"].appdb.get_by_username("dir1").lang is None  # not saved for the user
+
+
 # ---------------------------------------------------------------- limits
 def test_an_idle_session_ends_on_the_server_and_replays_do_not_revive_it(srv: Flask) -> None:
     client = _signed_in(srv, "dir1")
