@@ -4,17 +4,16 @@ MariaDB; ages are set by moving the session's times back in that database."""
 from __future__ import annotations
 
 import json
-import uuid
 from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
 from flask import Flask
-from sqlalchemy import create_engine, select, text, update
+from sqlalchemy import select, update
 
 from appdb.schema import sessions
 
-from .conftest import MARIA_ADMIN, PASSWORD, PG_ADMIN, USERS, csrf_token, login, server_unavailable, texts
+from .conftest import MARIA_ADMIN, PASSWORD, PG_ADMIN, USERS, csrf_token, login, server_database, texts
 
 FIREFOX = "Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:120.0) Gecko/20100101 Firefox/120.0"
 COOKIES = ("hospdash_session", "_csrf_token", "hospdash_kiosk", "lang")
@@ -31,18 +30,8 @@ def app_db_url(request: pytest.FixtureRequest, tmp_path: Path):
         return
     admin_url, what = {"postgresql": (PG_ADMIN, "PostgreSQL at 127.0.0.1:5432"),
                        "mariadb": (MARIA_ADMIN, "MariaDB at 127.0.0.1:3306")}[request.param]
-    name = f"hospdash_sess_{uuid.uuid4().hex[:8]}"
-    try:
-        admin = create_engine(admin_url, isolation_level="AUTOCOMMIT", connect_args={"connect_timeout": 3})
-        with admin.connect() as conn:
-            conn.execute(text(f"CREATE DATABASE {name}"))  # name is generated above, never input
-    except Exception as exc:
-        server_unavailable(what, exc)
-    yield admin.url.set(database=name).render_as_string(hide_password=False)
-    with admin.connect() as conn:
-        force = " WITH (FORCE)" if request.param == "postgresql" else ""
-        conn.execute(text(f"DROP DATABASE IF EXISTS {name}{force}"))
-    admin.dispose()
+    with server_database(admin_url, what) as url:
+        yield url
 
 
 @pytest.fixture
