@@ -300,3 +300,29 @@ def test_a_stranger_may_still_switch_language_and_open_a_kiosk_address(server: F
     client = server.test_client()
     assert client.post("/lang/en", data={"csrf_token": csrf_token(client)}).status_code == 302
     assert client.get("/kiosk/not-a-token").status_code == 403
+
+
+# ---------------------------------------------------------------- in the browser
+@pytest.mark.browser
+def test_the_admin_sees_and_ends_a_users_sessions_in_the_browser(dash_duo, server: Flask) -> None:
+    from selenium.webdriver.common.keys import Keys
+
+    from .helpers import serve
+
+    victim = _signed_in(server, "dir1", FIREFOX)
+    serve(dash_duo, server)
+    dash_duo.driver.get(dash_duo.server.url + "/login")
+    dash_duo.wait_for_element("#login-form", timeout=10)
+    dash_duo.find_element("#username").send_keys("admin1")
+    dash_duo.find_element("#password").send_keys(PASSWORD)
+    dash_duo.find_element("#login-submit").click()
+    dash_duo.wait_for_element("#admin-sessions .note", timeout=20)  # no user picked yet
+    dash_duo.find_element("#admin-user").click()
+    search = dash_duo.wait_for_element("input[type=search]", timeout=10)
+    search.send_keys("dir1")
+    search.send_keys(Keys.ENTER)
+    dash_duo.wait_for_contains_text("#admin-sessions", "Firefox 120 · Windows", timeout=20)
+    button = dash_duo.find_element("#admin-end-sessions")  # below the fold: clicked as a script would
+    dash_duo.driver.execute_script("arguments[0].scrollIntoView(); arguments[0].click()", button)
+    dash_duo.wait_for_element("#admin-sessions-message .alert-success", timeout=20)
+    assert _callback(victim).status_code == 401
