@@ -2,9 +2,9 @@
 TEXTS: dict[str, tuple[str, str]] = {
     "sessions.title": ("所选用户的会话", "Sessions of the selected user"),
     "sessions.help": ("列出所选用户当前有效的登录会话。“全部登出”立即结束这些会话（已签发的大屏登录会让大屏重新登录，"
-                      "需在上方撤销大屏登录）。",
+                      "需在下方撤销其大屏登录）。",
                       "The selected user's sessions that are still open. “Sign out everywhere” ends them at once "
-                      "(a wall display with a kiosk login signs in again: revoke its kiosk login above)."),
+                      "(a wall display with a kiosk login signs in again: revoke its kiosk login below)."),
     "sessions.pick": ("请在上方选择一个用户以查看其会话。", "Pick a user above to see their sessions."),
     "sessions.none": ("该用户当前没有有效会话。", "This user has no open session."),
     "sessions.started": ("登录时间", "Signed in"),
