@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import gc
 import logging
+from datetime import timedelta
 from importlib.resources import files
 from pathlib import Path
 from typing import Any
@@ -14,7 +15,7 @@ from typing import Any
 import dash
 from flask import Flask, abort, send_from_directory
 
-from appdb.store import AppDB
+from appdb.store import AppDB, SessionLimits
 from data_layer.config import Settings, load_settings
 from data_layer.demo.build import is_demo_warehouse
 from data_layer.errors import UserError
@@ -35,7 +36,8 @@ class AppState:
     def __init__(self, settings: Settings):
         self.settings = settings
         self.cache = make_cache(settings.cache_url)
-        self.appdb = AppDB(settings.app_db_url)
+        self.appdb = AppDB(settings.app_db_url, session_limits=SessionLimits(
+            idle=timedelta(minutes=settings.session_idle_minutes), absolute=timedelta(hours=settings.session_max_hours)))
         self._warehouse: Warehouse | None = None
         self._demo: bool | None = None
 

@@ -20,7 +20,7 @@ from data_layer.errors import UserError
 
 from .migrate import upgrade
 from .passwords import PasswordPolicyError, password_problem
-from .schema import ROLES, SCOPE_KINDS, audit_log, kiosk_tokens, login_events, users
+from .schema import ROLES, SCOPE_KINDS, audit_log, kiosk_tokens, login_events, sessions, users
 
 MAX_FAILURES = 5  # failed sign-ins of one user name from one address before that pair is locked
 ADDRESS_MAX_FAILURES = 10  # failed sign-ins from one address, whatever the user names, before it is locked
@@ -119,12 +119,32 @@ def _check_role_scope(role: str, scope_kind: str, scope_ids: tuple[str, ...]) ->
         raise CodedError("scope_ids_forbidden", f"a {scope_kind} scope names no ids")
 
 
+@dataclass(frozen=True)
+class SessionLimits:
+    """How long a signed-in session lives on the server."""
+
+    idle: timedelta = timedelta(minutes=30)  # ends after this long without a request
+    absolute: timedelta = timedelta(hours=12)  # ends this long after sign-in, however busy
+    touch: timedelta = timedelta(minutes=1)  # last_seen_at is written at most this often
+
+
+@dataclass(frozen=True)
+class SessionState:
+    """A server-side session as the gate sees it; `ended` says why it no longer counts (None: alive)."""
+
+    id: int
+    user_id: int
+    kiosk_id: int | None
+    ended: str | None
+
+
 class AppDB:
     """The application database behind a URL; `migrate()` brings its schema up to date."""
 
-    def __init__(self, url: str, engine: Engine | None = None):
+    def __init__(self, url: str, engine: Engine | None = None, session_limits: SessionLimits | None = None):
         self.url = url
         self.engine = engine or make_engine(url)
+        self.session_limits = session_limits or SessionLimits()
 
     def migrate(self) -> str:
         return upgrade(self.engine)
@@ -172,8 +192,12 @@ class AppDB:
         cond = users.c.id == user_id
         if expected_version is not None:
             cond = and_(cond, users.c.version == expected_version)
+        ended = ("password" if "password_hash" in values else "deactivated" if values.get("is_active") is False
+                 else "user_changed")
         with self.engine.begin() as conn:
             done = conn.execute(update(users).where(cond).values(**values)).rowcount
+            if done:  # a changed user signs in again: every session of theirs ends with the change
+                self._end_sessions(conn, sessions.c.user_id == user_id, ended)
         if not done:
             if self.get(user_id) is None:
                 raise UserError(f"no user with id {user_id}")
@@ -310,17 +334,13 @@ class AppDB:
             return None
         return int(row.id), user
 
-    def kiosk_valid(self, kiosk_id: int) -> bool:
-        with self.engine.connect() as conn:
-            row = conn.execute(select(kiosk_tokens.c.revoked_at).where(kiosk_tokens.c.id == kiosk_id)).first()
-        return row is not None and row.revoked_at is None
-
     def revoke_kiosk(self, kiosk_id: int) -> bool:
-        """Revoke a kiosk login; the wall using it is signed out within a minute. False if unknown."""
+        """Revoke a kiosk login and end its walls' sessions (signed out at their next request). False if unknown."""
         with self.engine.begin() as conn:
             n = conn.execute(update(kiosk_tokens).where(kiosk_tokens.c.id == kiosk_id,
                                                         kiosk_tokens.c.revoked_at.is_(None))
                              .values(revoked_at=_now())).rowcount
+            self._end_sessions(conn, sessions.c.kiosk_id == kiosk_id, "kiosk_revoked")
         return n > 0
 
     def list_kiosks(self) -> list[dict]:
@@ -330,6 +350,67 @@ class AppDB:
                 .join(users, users.c.id == kiosk_tokens.c.user_id).order_by(kiosk_tokens.c.id))
         with self.engine.connect() as conn:
             return [dict(r._mapping) for r in conn.execute(stmt)]
+
+    # ------------------------------------------------------------------ sessions
+    def open_session(self, user_id: int, ip: str | None, user_agent: str | None, kiosk_id: int | None = None) -> str:
+        """Record a new signed-in session; returns its id for the cookie (only its hash is kept)."""
+        token = secrets.token_urlsafe(32)
+        now = _now()
+        with self.engine.begin() as conn:
+            conn.execute(insert(sessions).values(
+                token_hash=_digest(token), user_id=user_id, created_at=now, last_seen_at=now,
+                ip=(ip or "")[:64] or None, user_agent=(user_agent or "")[:255] or None, kiosk_id=kiosk_id))
+        return token
+
+    def check_session(self, token: str | None, now: datetime | None = None) -> SessionState | None:
+        """The session behind a cookie's id (None: unknown). One past the idle or absolute limit is
+        ended here; a live one has its last_seen_at moved on, at most once per `touch`."""
+        if not token or len(token) > 200:
+            return None
+        now, lim = now or _now(), self.session_limits
+        with self.engine.begin() as conn:
+            row = conn.execute(select(sessions).where(sessions.c.token_hash == _digest(token))).first()
+            if row is None:
+                return None
+            ended = row.revoked_reason or ("revoked" if row.revoked_at is not None else None)
+            if ended is None and now - row.created_at > lim.absolute:
+                ended = "expired"
+            elif ended is None and now - row.last_seen_at > lim.idle:
+                ended = "idle"
+            if ended and row.revoked_at is None:
+                self._end_sessions(conn, sessions.c.id == row.id, ended, now)
+            elif ended is None and now - row.last_seen_at >= lim.touch:
+                conn.execute(update(sessions).where(sessions.c.id == row.id).values(last_seen_at=now))
+        return SessionState(int(row.id), int(row.user_id), row.kiosk_id, ended)
+
+    def end_session(self, token: str | None, reason: str) -> bool:
+        """End the session behind a cookie's id (sign-out); False when there is none open."""
+        if not token:
+            return False
+        with self.engine.begin() as conn:
+            return self._end_sessions(conn, sessions.c.token_hash == _digest(token), reason) > 0
+
+    def end_user_sessions(self, user_id: int, reason: str) -> int:
+        """End every open session of a user (an administrator's "sign out everywhere"); how many."""
+        with self.engine.begin() as conn:
+            return self._end_sessions(conn, sessions.c.user_id == user_id, reason)
+
+    def active_sessions(self, user_id: int, now: datetime | None = None) -> list[dict]:
+        """A user's sessions that are open and within the limits, newest first, with their wall's label."""
+        now, lim = now or _now(), self.session_limits
+        stmt = (select(sessions.c.id, sessions.c.created_at, sessions.c.last_seen_at, sessions.c.ip,
+                       sessions.c.user_agent, sessions.c.kiosk_id, kiosk_tokens.c.label.label("kiosk_label"))
+                .outerjoin(kiosk_tokens, kiosk_tokens.c.id == sessions.c.kiosk_id)
+                .where(sessions.c.user_id == user_id, sessions.c.revoked_at.is_(None),
+                       sessions.c.last_seen_at >= now - lim.idle, sessions.c.created_at >= now - lim.absolute)
+                .order_by(sessions.c.last_seen_at.desc(), sessions.c.id.desc()))
+        with self.engine.connect() as conn:
+            return [dict(r._mapping) for r in conn.execute(stmt)]
+
+    @staticmethod
+    def _end_sessions(conn: Any, cond: Any, reason: str, now: datetime | None = None) -> int:
+        return conn.execute(update(sessions).where(cond, sessions.c.revoked_at.is_(None))
+                            .values(revoked_at=now or _now(), revoked_reason=reason[:32])).rowcount
 
     # ------------------------------------------------------------------ audit
     def audit(self, action: str, username: str | None, target: str | None = None, detail: str | None = None,

@@ -46,6 +46,8 @@ class Settings:
     drg_outlier_high: float = 2.0
     drg_outlier_low: float = 0.5
     equipment_saturation: float = 0.85  # a device at or above this utilization is saturated (饱和)
+    session_idle_minutes: int = 30  # a signed-in session ends after this long without a request
+    session_max_hours: float = 12.0  # and this long after sign-in, however busy
 
     @property
     def warehouse_path(self) -> Path | None:
@@ -122,7 +124,8 @@ def load_settings(env: Mapping[str, str] | None = None, env_file: str | Path | N
         flags[name.lower()] = raw in ("1", "true", "yes")
     numbers = {name.lower(): _number(values, name, default, low, high)
                for name, default, low, high in (("WALL_REFRESH_SECONDS", 60, 5, 3600), ("WALL_STALE_HOURS", 26, 1, 24 * 14),
-                                                ("LIVE_MAX_AGE_MINUTES", 30, 1, 24 * 60))}
+                                                ("LIVE_MAX_AGE_MINUTES", 30, 1, 24 * 60),
+                                                ("SESSION_IDLE_MINUTES", 30, 1, 24 * 60), ("SESSION_MAX_HOURS", 12.0, 1, 24 * 7))}
     numbers.update(_workspace_numbers(values))
     return Settings(data_dir=data_dir, warehouse_url=wh, app_db_url=app_db, secret_key=key, cache_url=cache,
                     embedded=embedded, host=values.get("HOST") or "127.0.0.1", port=port, **flags, **numbers)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date, datetime
 from pathlib import Path
 
@@ -59,7 +60,9 @@ def sqlite_url(demo_data: DemoData, tmp_path_factory: pytest.TempPathFactory) ->
     return _file_warehouse(demo_data, tmp_path_factory.mktemp("wh"), "small.sqlite", "sqlite")
 
 
-def _server_database(admin_url: str, what: str, demo_data: DemoData) -> Iterator[str]:
+@contextmanager
+def server_database(admin_url: str, what: str) -> Iterator[str]:
+    """A new empty database on a local server, dropped afterwards; skipped (failed in CI) when the server is down."""
     name = f"hospdash_test_{uuid.uuid4().hex[:10]}"
     try:
         admin = create_engine(admin_url, isolation_level="AUTOCOMMIT", connect_args={"connect_timeout": 3})
@@ -67,17 +70,24 @@ def _server_database(admin_url: str, what: str, demo_data: DemoData) -> Iterator
             conn.execute(text(f"CREATE DATABASE {name}"))  # name is generated above, never input
     except Exception as exc:
         server_unavailable(what, exc)
-    url = admin.url.set(database=name).render_as_string(hide_password=False)
-    engine = make_engine(url)
     try:
-        write_warehouse(engine, demo_data.tables, progress=False)
-        engine.dispose()
-        yield url
+        yield admin.url.set(database=name).render_as_string(hide_password=False)
     finally:
-        engine.dispose()
+        force = " WITH (FORCE)" if admin.dialect.name == "postgresql" else ""
         with admin.connect() as conn:
-            conn.execute(text(f"DROP DATABASE IF EXISTS {name}"))
+            conn.execute(text(f"DROP DATABASE IF EXISTS {name}{force}"))
         admin.dispose()
+
+
+def _server_database(admin_url: str, what: str, demo_data: DemoData) -> Iterator[str]:
+    with server_database(admin_url, what) as url:
+        engine = make_engine(url)
+        try:
+            write_warehouse(engine, demo_data.tables, progress=False)
+            engine.dispose()
+            yield url
+        finally:
+            engine.dispose()
 
 
 @pytest.fixture(scope="session")

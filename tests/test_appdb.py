@@ -72,9 +72,9 @@ def test_migrations_build_an_empty_database_and_rerun_as_a_no_op(app_db_url: str
     db = AppDB(app_db_url)
     assert current_revision(db.engine) is None
     head = head_revision(db.engine)
-    assert db.migrate() == head == "0004"
+    assert db.migrate() == head == "0005"
     assert {"users", "login_events", "audit_log", "alerts", "alert_notes", "kiosk_tokens", "appraisals", "projects",
-            "reports", "alembic_version"} <= set(
+            "reports", "sessions", "alembic_version"} <= set(
         inspect(db.engine).get_table_names())
     user = db.create_user("keep.me", "Keep", PW, "leader", "hospital")
     db.audit("login", "keep.me")
@@ -96,7 +96,7 @@ def test_an_upgrade_keeps_the_data_of_the_earlier_schema(app_db_url: str) -> Non
     assert current_revision(db.engine) == "0001"
     user = db.create_user("early.bird", "Early", PW, "director", "departments", ["D001"])
     db.audit("login", "early.bird")
-    assert db.migrate() == "0004"
+    assert db.migrate() == "0005"
     assert db.get(user.id) == user and db.audit_entries(username="early.bird")
     db.engine.dispose()
 
