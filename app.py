@@ -23,6 +23,7 @@ from data_layer.scope import Scope
 from data_layer.warehouse import Warehouse, make_cache
 from shell.auth import init_auth
 from shell.layout import adopt_page_callbacks, callback_error, init_shell
+from shell.outage import init_outages
 
 ROOT = Path(__file__).resolve().parent
 log = logging.getLogger("hospdash")
@@ -87,6 +88,7 @@ def create_app(config: Settings | dict[str, Any] | None = None) -> Flask:
 
         server.wsgi_app = ProxyFix(server.wsgi_app, x_for=1, x_proto=1, x_host=1)  # type: ignore[method-assign]
     init_auth(server)
+    init_outages(server)  # /healthz, and the application database's outage as a plain answer
 
     @server.route("/vendor/bootstrap.min.css")
     def bootstrap_css():  # served from the pinned Bootstrap-Flask package: no CDN needed on site

@@ -8,10 +8,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Engine, and_, func, insert, select, update
+from sqlalchemy import Engine, and_, event, func, insert, select, text, update
+from sqlalchemy.engine import ExceptionContext
+from sqlalchemy.exc import InterfaceError, OperationalError
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from data_layer.engine import make_engine
+from data_layer.engine import describe_db_error, make_engine
 from data_layer.errors import UserError
 
 from .migrate import upgrade
@@ -22,6 +24,26 @@ LOCK_WINDOW = timedelta(minutes=15)
 _COMMON = {"password", "password1", "12345678", "123456789", "1234567890", "qwerty123", "abc12345", "admin123",
            "11111111", "88888888", "iloveyou", "a1234567", "woaini1314"}
 _DUMMY_HASH = generate_password_hash("not-a-real-password-0")
+
+
+class AppDBUnavailable(Exception):
+    """The application database cannot be reached. Its text is plain (no host, account or
+    database name) so it may be shown; `detail` names the address, for the log and admins."""
+
+    def __init__(self, detail: str):
+        self.detail = detail
+        super().__init__("the application database is unavailable")
+
+
+def _unavailable_on_connection_errors(engine: Engine, url: str) -> None:
+    """Make a failure to connect (or a dropped connection) on `engine` raise AppDBUnavailable."""
+
+    @event.listens_for(engine, "handle_error")
+    def translate(ctx: ExceptionContext) -> None:
+        if ctx.is_pre_ping or not isinstance(ctx.sqlalchemy_exception, (OperationalError, InterfaceError)):
+            return
+        if ctx.is_disconnect or ctx.connection is None:  # no connection: the server is away
+            raise AppDBUnavailable(describe_db_error(ctx.sqlalchemy_exception, url)) from ctx.original_exception
 
 
 class CodedError(UserError):
@@ -117,9 +139,15 @@ class AppDB:
     def __init__(self, url: str, engine: Engine | None = None):
         self.url = url
         self.engine = engine or make_engine(url)
+        _unavailable_on_connection_errors(self.engine, url)
 
     def migrate(self) -> str:
         return upgrade(self.engine)
+
+    def ping(self) -> None:
+        """A cheap round trip (SELECT 1); AppDBUnavailable when the server is away."""
+        with self.engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
 
     # ------------------------------------------------------------------ users
     def create_user(self, username: str, display_name: str, password: str, role: str, scope_kind: str,
