@@ -48,7 +48,7 @@ def forbidden_panel(lang: str) -> html.Main:
 def warehouse_error_panel(message: str, lang: str) -> html.Div:
     """A plain "the warehouse cannot be reached" panel; the message (it may name the database's
     address) goes to the server log only."""
-    logging.getLogger("hospdash").warning("warehouse unavailable: %s", message)
+    log.warning("warehouse unavailable: %s", message)
     return html.Div([html.Strong(t("error.warehouse", lang)), html.Br(),
                      html.Span(t("error.warehouse_hint", lang))], className="alert alert-warning", role="alert")
 

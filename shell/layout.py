@@ -15,12 +15,13 @@ from werkzeug.exceptions import Forbidden
 
 from appdb.store import AppDBUnavailable
 from components.i18n import t
-from data_layer.errors import UserError, WarehouseError
+from data_layer.errors import UserError
 from data_layer.queries.structure import departments
 from data_layer.scope import Scope
 
 from .access import PermissionDenied, audit, may_open
 from .auth import request_lang
+from .outage import plain_message
 
 log = logging.getLogger("hospdash")
 
@@ -48,10 +49,8 @@ def callback_error(exc: Exception) -> None:
     if isinstance(exc, PermissionDenied):
         audit("forbidden_callback", dash.ctx.triggered_id and str(dash.ctx.triggered_id), str(exc))
         raise Forbidden(t("error.forbidden_action", request_lang()))
-    if isinstance(exc, WarehouseError):  # its text names the database's address: the log keeps it
-        log.warning("warehouse unavailable in a callback: %s", exc)
     if isinstance(exc, UserError):
-        text = t("error.warehouse", request_lang()) if isinstance(exc, WarehouseError) else str(exc)
+        text = plain_message(exc, request_lang())
         dash.set_props("app-error", {"children": html.Div(text, className="alert alert-warning mb-0"),
                                      "hidden": False})
         return None

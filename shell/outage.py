@@ -10,13 +10,23 @@ from flask import Flask, current_app, g, jsonify, render_template, request
 
 from appdb.store import AppDBUnavailable
 from components.i18n import t
-from data_layer.errors import UserError
+from data_layer.errors import UserError, WarehouseError
 
 from .auth import _login_context, request_lang, wants_json
 
 log = logging.getLogger("hospdash")
 
 HEALTH_TTL = 5.0  # seconds a health answer is reused: a load balancer polling often costs one query each
+
+
+def plain_message(exc: UserError, lang: str) -> str:
+    """What a user reads for an error meant for a person: its text, except that a warehouse error
+    (whose text names the database's address) says only that the warehouse cannot be reached;
+    the address goes to the log."""
+    if isinstance(exc, WarehouseError):
+        log.warning("warehouse unavailable: %s", exc)
+        return t("error.warehouse", lang)
+    return str(exc)
 
 
 def _check(ping: Any) -> dict[str, Any]:

@@ -108,6 +108,7 @@ def wh_down_server(app_env: dict[str, str]) -> Flask:
     srv = create_app({**app_env, "WAREHOUSE_URL": WH_DOWN})
     srv.extensions["hospdash"].appdb.create_user("dir1", "dir1", PASSWORD, "director", "departments", ("D001",))
     srv.extensions["hospdash"].appdb.create_user("admin1", "admin1", PASSWORD, "admin", "none")
+    srv.extensions["hospdash"].appdb.create_user("lead1", "lead1", PASSWORD, "leader", "hospital")
     return srv
 
 
@@ -119,6 +120,19 @@ def test_the_warehouse_banner_names_no_host_account_or_database(wh_down_server: 
     assert "The data warehouse cannot be reached" in text
     _no_leak(text)
     assert "whdb_secret" in caplog.text  # the address is in the server log
+
+
+@pytest.mark.parametrize(("user", "path"), [("lead1", "/"), ("lead1", "/wall/campus"), ("dir1", "/department"),
+                                            ("dir1", "/workspace/revenue")])
+def test_pages_say_the_warehouse_is_away_without_its_address(wh_down_server: Flask, user: str, path: str) -> None:
+    client = signed_in(wh_down_server, user)
+    status, out = post_callback(wh_down_server, client, "_pages_content.children",
+                                [{"id": "_pages_location", "property": "pathname", "value": path},
+                                 {"id": "_pages_location", "property": "search", "value": ""}])
+    assert status == 200
+    text = json.dumps(out)
+    assert "cannot be reached" in text
+    _no_leak(text)
 
 
 def test_the_admin_page_shows_the_warehouse_address(wh_down_server: Flask) -> None:
