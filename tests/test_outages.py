@@ -151,3 +151,31 @@ def test_healthz_fails_naming_the_warehouse(wh_down_server: Flask) -> None:
     answer = resp.get_json()
     assert answer["app_db"] == {"ok": True} and answer["warehouse"]["ok"] is False
     _no_leak(resp.get_data(as_text=True))
+
+
+@pytest.mark.browser
+def test_an_open_page_shows_the_outage_banner_and_drops_it_when_the_database_returns(dash_duo, server) -> None:
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    from .helpers import serve
+
+    serve(dash_duo, server)
+    d = dash_duo.driver
+    d.get(dash_duo.server.url + "/login")
+    dash_duo.wait_for_element("#login-form", timeout=10)
+    dash_duo.find_element("#username").send_keys("dir1")
+    dash_duo.find_element("#password").send_keys(PASSWORD)
+    dash_duo.find_element("#login-submit").click()
+    dash_duo.wait_for_element("#app-navbar", timeout=30)
+    dash_duo.wait_for_no_elements("[data-dash-is-loading]", timeout=30)
+    state = server.extensions["hospdash"]
+    working = state.appdb
+    state.appdb = AppDB(APP_DOWN)
+    links = d.find_elements("css selector", ".nav-links a")
+    links[-1].click()
+    banner = dash_duo.wait_for_element("#app-db-banner", timeout=20)
+    WebDriverWait(d, 20).until(lambda _d: banner.is_displayed() and "temporarily unavailable" in banner.text)
+    _no_leak(d.page_source)
+    state.appdb = working
+    d.find_elements("css selector", ".nav-links a")[0].click()
+    WebDriverWait(d, 20).until(lambda _d: not d.find_element("id", "app-db-banner").is_displayed())
