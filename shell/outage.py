@@ -69,6 +69,11 @@ def _as_anonymous() -> None:
     g._login_user = current_app.login_manager.anonymous_user()  # flask-login's per-request user
 
 
+def _retry_path() -> str:
+    """Where the outage page's Try again leads: this page again, or home after a form's POST."""
+    return request.full_path.rstrip("?") if request.method == "GET" else "/"
+
+
 def init_outages(server: Flask) -> None:
     """The app database's outage handler and /healthz on `server`."""
 
@@ -83,7 +88,7 @@ def init_outages(server: Flask) -> None:
             return jsonify({"error": "unavailable", "message": t("banner.app_db_down", lang)}), 503
         return render_template("outage.html", lang=lang, html_lang="zh-CN" if lang == "zh" else "en",
                                title=t("app.title", lang), message=t("banner.app_db_down", lang),
-                               retry=t("outage.retry", lang), path=request.full_path.rstrip("?")), 503
+                               retry=t("outage.retry", lang), path=_retry_path()), 503
 
     @server.route("/healthz")
     def healthz() -> Any:
