@@ -12,7 +12,7 @@ from appdb.store import AppDBUnavailable
 from components.i18n import t
 from data_layer.errors import UserError, WarehouseError
 
-from .auth import _login_context, request_lang, wants_json
+from .auth import _login_context, request_lang, safe_next, wants_json
 
 log = logging.getLogger("hospdash")
 
@@ -71,7 +71,7 @@ def _as_anonymous() -> None:
 
 def _retry_path() -> str:
     """Where the outage page's Try again leads: this page again, or home after a form's POST."""
-    return request.full_path.rstrip("?") if request.method == "GET" else "/"
+    return (safe_next(request.full_path.rstrip("?")) or "/") if request.method == "GET" else "/"
 
 
 def init_outages(server: Flask) -> None:
