@@ -14,7 +14,7 @@ from typing import Any
 import dash
 from flask import Flask, abort, send_from_directory
 
-from appdb.store import AppDB
+from appdb.store import AppDB, AppDBUnavailable
 from data_layer.config import Settings, load_settings
 from data_layer.demo.build import is_demo_warehouse
 from data_layer.errors import UserError
@@ -197,6 +197,9 @@ def main() -> int:
         ensure_demo_alerts(server)
     except UserError as exc:
         print(f"error: {exc}")
+        return 2
+    except AppDBUnavailable as exc:
+        print(f"error: {exc.detail}")
         return 2
     print(f"Serving on http://{settings.host}:{settings.port} ({settings.describe()})", flush=True)
     gc.collect()

@@ -180,3 +180,17 @@ def test_an_open_page_shows_the_outage_banner_and_drops_it_when_the_database_ret
     state.appdb = working
     d.find_elements("css selector", ".nav-links a")[0].click()
     WebDriverWait(d, 20).until(lambda _d: not d.find_element("id", "app-db-banner").is_displayed())
+
+
+def test_starting_without_the_application_database_says_why(app_env: dict[str, str]) -> None:
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    env = {**os.environ, **app_env, "APP_DB_URL": APP_DOWN, "PORT": "8066"}
+    done = subprocess.run([sys.executable, str(root / "app.py")], env=env, cwd=root, capture_output=True, text=True,
+                          timeout=60)
+    assert done.returncode == 2
+    assert done.stdout.startswith("error: cannot reach the database at") and "Traceback" not in done.stderr
