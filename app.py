@@ -39,6 +39,7 @@ class AppState:
         self.appdb = AppDB(settings.app_db_url)
         self._warehouse: Warehouse | None = None
         self._demo: bool | None = None
+        self.health_answer: tuple[float, dict[str, Any]] | None = None  # /healthz's last answer (shell/outage.py)
 
     @property
     def warehouse(self) -> Warehouse:

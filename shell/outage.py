@@ -54,7 +54,7 @@ def _warehouse_ping(state: Any) -> None:
 def health(state: Any, now: float | None = None) -> dict[str, Any]:
     """The app database's and the warehouse's state, reused for HEALTH_TTL seconds."""
     now = time.monotonic() if now is None else now
-    cached = getattr(state, "health_answer", None)
+    cached = state.health_answer
     if cached is not None and now - cached[0] < HEALTH_TTL:
         return cached[1]
     answer = {"app_db": _check(state.appdb.ping), "warehouse": _check(lambda: _warehouse_ping(state))}
