@@ -57,6 +57,17 @@ def test_a_dash_request_gets_a_503_json_with_a_plain_message(server: Flask) -> N
     _no_leak(raw.decode())
 
 
+def test_a_callback_that_meets_the_outage_answers_503_json(server: Flask) -> None:
+    """The user was loaded, then the database went away before the callback read it."""
+    client = signed_in(server, "admin1")
+    server.before_request_funcs.setdefault(None, []).append(lambda: _app_db_goes_away(server))
+    status, raw = post_callback(server, client, "_pages_content.children",
+                                [{"id": "_pages_location", "property": "pathname", "value": "/admin"},
+                                 {"id": "_pages_location", "property": "search", "value": ""}], raw=True)
+    assert status == 503 and json.loads(raw)["error"] == "unavailable"
+    _no_leak(raw.decode())
+
+
 def test_the_shell_layout_request_gets_a_503_json(server: Flask) -> None:
     client = signed_in(server, "lead1")
     _app_db_goes_away(server)
