@@ -170,14 +170,11 @@ def test_an_open_page_shows_the_outage_banner_and_drops_it_when_the_database_ret
     from selenium.webdriver.support.ui import WebDriverWait
 
     from .helpers import serve
+    from .test_browser import _sign_in
 
     serve(dash_duo, server)
     d = dash_duo.driver
-    d.get(dash_duo.server.url + "/login")
-    dash_duo.wait_for_element("#login-form", timeout=10)
-    dash_duo.find_element("#username").send_keys("dir1")
-    dash_duo.find_element("#password").send_keys(PASSWORD)
-    dash_duo.find_element("#login-submit").click()
+    _sign_in(dash_duo, "dir1")
     dash_duo.wait_for_element("#app-navbar", timeout=30)
     dash_duo.wait_for_no_elements("[data-dash-is-loading]", timeout=30)
     state = server.extensions["hospdash"]
