@@ -15,7 +15,7 @@ from typing import Any
 import dash
 from flask import Flask, abort, send_from_directory
 
-from appdb.store import AppDB, SessionLimits
+from appdb.store import AppDB, AppDBUnavailable, SessionLimits
 from data_layer.config import Settings, load_settings
 from data_layer.demo.build import is_demo_warehouse
 from data_layer.errors import UserError
@@ -24,6 +24,7 @@ from data_layer.scope import Scope
 from data_layer.warehouse import Warehouse, make_cache
 from shell.auth import init_auth
 from shell.layout import adopt_page_callbacks, callback_error, init_shell
+from shell.outage import init_outages
 
 ROOT = Path(__file__).resolve().parent
 log = logging.getLogger("hospdash")
@@ -40,6 +41,7 @@ class AppState:
             idle=timedelta(minutes=settings.session_idle_minutes), absolute=timedelta(hours=settings.session_max_hours)))
         self._warehouse: Warehouse | None = None
         self._demo: bool | None = None
+        self.health_answer: tuple[float, dict[str, Any]] | None = None  # /healthz's last answer (shell/outage.py)
 
     @property
     def warehouse(self) -> Warehouse:
@@ -89,6 +91,7 @@ def create_app(config: Settings | dict[str, Any] | None = None) -> Flask:
 
         server.wsgi_app = ProxyFix(server.wsgi_app, x_for=1, x_proto=1, x_host=1)  # type: ignore[method-assign]
     init_auth(server)
+    init_outages(server)  # /healthz, and the application database's outage as a plain answer
 
     @server.route("/vendor/bootstrap.min.css")
     def bootstrap_css():  # served from the pinned Bootstrap-Flask package: no CDN needed on site
@@ -197,6 +200,9 @@ def main() -> int:
         ensure_demo_alerts(server)
     except UserError as exc:
         print(f"error: {exc}")
+        return 2
+    except AppDBUnavailable as exc:
+        print(f"error: {exc.detail}")
         return 2
     print(f"Serving on http://{settings.host}:{settings.port} ({settings.describe()})", flush=True)
     gc.collect()

@@ -12,10 +12,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, Engine, and_, func, insert, select, update
+from sqlalchemy import Connection, Engine, and_, event, func, insert, select, text, update
+from sqlalchemy.engine import ExceptionContext
+from sqlalchemy.exc import InterfaceError, OperationalError
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from data_layer.engine import make_engine
+from data_layer.engine import describe_db_error, make_engine
 from data_layer.errors import UserError
 
 from .migrate import upgrade
@@ -29,6 +31,26 @@ ACCOUNT_DELAY_SECONDS = 1  # how long each wrong password for such a user name w
 LOCK_WINDOW = timedelta(minutes=15)  # failures count within it; a lock lasts this long after the failure that set it
 FAILURE_REASONS = ("unknown", "bad_password", "inactive")  # "locked" (refused while locked) is not a failure
 _DUMMY_HASH = generate_password_hash("not-a-real-password-0")
+
+
+class AppDBUnavailable(Exception):
+    """The application database cannot be reached. Its text is plain (no host, account or
+    database name) so it may be shown; `detail` names the address, for the log and admins."""
+
+    def __init__(self, detail: str):
+        self.detail = detail
+        super().__init__("the application database is unavailable")
+
+
+def _unavailable_on_connection_errors(engine: Engine, url: str) -> None:
+    """Make a failure to connect (or a dropped connection) on `engine` raise AppDBUnavailable."""
+
+    @event.listens_for(engine, "handle_error")
+    def translate(ctx: ExceptionContext) -> None:
+        if ctx.is_pre_ping or not isinstance(ctx.sqlalchemy_exception, (OperationalError, InterfaceError)):
+            return
+        if ctx.is_disconnect or ctx.connection is None:  # no connection: the server is away
+            raise AppDBUnavailable(describe_db_error(ctx.sqlalchemy_exception, url)) from ctx.original_exception
 
 
 class CodedError(UserError):
@@ -145,9 +167,15 @@ class AppDB:
         self.url = url
         self.engine = engine or make_engine(url)
         self.session_limits = session_limits or SessionLimits()
+        _unavailable_on_connection_errors(self.engine, url)
 
     def migrate(self) -> str:
         return upgrade(self.engine)
+
+    def ping(self) -> None:
+        """A cheap round trip (SELECT 1); AppDBUnavailable when the server is away."""
+        with self.engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
 
     # ------------------------------------------------------------------ users
     def create_user(self, username: str, display_name: str, password: str, role: str, scope_kind: str,

@@ -26,7 +26,7 @@ CATALOG: dict[str, tuple[str, str]] = {
     "home.no_data": ("该科室在此期间没有数据。", "This department has no data for the period."),
     "home.no_yoy": ("无去年同期数据", "no data a year ago"),
     "home.cost_window": ("成本类指标按已关账月份计算：{start} 至 {end}", "Cost indicators cover closed months: {start} to {end}"),
-    "error.warehouse": ("数据仓库暂时无法访问：{message}", "The data warehouse cannot be reached: {message}"),
+    "error.warehouse": ("数据仓库暂时无法访问。", "The data warehouse cannot be reached."),
     "error.warehouse_hint": ("页面会在仓库恢复后自动显示数据；如持续出现，请联系信息中心。",
                              "Figures return by themselves once the warehouse is back; if this persists, "
                              "contact the IT centre."),
@@ -228,8 +228,20 @@ CATALOG: dict[str, tuple[str, str]] = {
     "forbidden.title": ("无权访问", "Not allowed"),
     "forbidden.body": ("您的角色不能打开此页面，此次访问已记录。",
                        "Your role may not open this page; the attempt has been recorded."),
-    "banner.warehouse_down": ("数据仓库暂时无法访问，页面数据可能不是最新：{message}",
-                              "The data warehouse cannot be reached; figures may be out of date: {message}"),
+    "banner.warehouse_down": ("数据仓库暂时无法访问，页面数据可能不是最新。如持续出现，请联系信息中心。",
+                              "The data warehouse cannot be reached; figures may be out of date. If this persists, "
+                              "tell the IT department."),
+    "banner.app_db_down": ("应用数据库暂时无法访问：登录、预警处理和月报暂时无法使用，请稍后再试。",
+                           "The application database is temporarily unavailable: sign-in, alerts and reports cannot "
+                           "be used right now. Please try again in a few minutes."),
+    "outage.retry": ("重试", "Try again"),
+    "login.unavailable": ("登录暂时无法使用（应用数据库无法访问），请稍后再试。",
+                          "Sign-in is temporarily unavailable (the application database cannot be reached). "
+                          "Please try again in a few minutes."),
+    "admin.status.warehouse": ("数据仓库", "Data warehouse"),
+    "admin.status.app_db": ("应用数据库", "Application database"),
+    "admin.status.ok": ("正常", "reachable"),
+    "admin.status.down": ("无法访问", "unreachable"),
     "error.forbidden_action": ("您无权查看该数据。", "You may not see these figures."),
     "unit.yuan": ("元", "yuan"),
     "unit.wan": ("万", "10k"),

@@ -79,6 +79,25 @@ def _users_table(users: list[User], lang: str) -> html.Table:
     return html.Table([head, html.Tbody(rows)], className="table table-sm table-hover", id="admin-users-table")
 
 
+def _status(lang: str) -> html.Div:
+    """Where the two databases are and whether the warehouse answers, with the driver's words
+    when it does not: for administrators only (users see a plain banner)."""
+    from data_layer.engine import redact
+
+    settings = current_app.extensions["hospdash"].settings
+    try:
+        warehouse().freshness()
+        wh_state = t("admin.status.ok", lang)
+    except UserError as exc:
+        wh_state = f"{t('admin.status.down', lang)}: {exc}"
+    line = lambda key, address, state: html.Div([  # noqa: E731
+        html.Strong(t(key, lang)), " ", html.Span(address, className="verbatim"), " · ",
+        html.Span(state, className="verbatim")])
+    return html.Div([line("admin.status.app_db", redact(settings.app_db_url), t("admin.status.ok", lang)),
+                     line("admin.status.warehouse", redact(settings.warehouse_url), wh_state)],
+                    className="note mb-3", id="admin-status")
+
+
 def layout(**_query: str) -> html.Main:
     lang = current_lang()
     if page_denied(__name__):
@@ -119,6 +138,7 @@ def layout(**_query: str) -> html.Main:
     ], className="audit-filters")
     return html.Main([
         html.H1(t("nav.admin", lang)),
+        _status(lang),
         dcc.Store(id="admin-refresh", data=0),
         html.Div([
             html.Div(html.Div(_users_table(users, lang), id="admin-users"), className="admin-users"),
