@@ -4,6 +4,7 @@ from __future__ import annotations
 import math
 import os
 import secrets
+import zlib
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -24,6 +25,7 @@ DEMO_SCALE = 1.0
 DEMO_YEARS = 5
 DEMO_SEED = 42
 
+ZLIB_OVERHEAD = 8  # bytes zlib adds to input it cannot compress (header, checksum, block framing)
 _WEAK = {"dev", "secret", "changeme", "change-me", "password", "secret_key", "your-secret-key", "test"}
 
 
@@ -66,11 +68,19 @@ def secret_key_problem(key: str) -> str | None:
         return "it is shorter than 32 characters"
     if key.lower() in _WEAK:
         return "it is a well-known placeholder"
+    if _period(key) <= len(key) // 2:
+        return "it is a short pattern repeated"
     counts = Counter(key)
     entropy = -sum(c / len(key) * math.log2(c / len(key)) for c in counts.values()) * len(key)
-    if entropy < 128:
+    compressed = (len(zlib.compress(key.encode(), 9)) - ZLIB_OVERHEAD) * 8  # what zlib finds it holds, in bits
+    if min(entropy, compressed) < 128:
         return "it is too repetitive (less than 128 bits of entropy)"
     return None
+
+
+def _period(key: str) -> int:
+    """The length of the shortest pattern that `key` repeats (its own length when none)."""
+    return next((p for p in range(1, len(key)) if key[p:] == key[:-p]), len(key))
 
 
 def _embedded_secret(data_dir: Path) -> str:
