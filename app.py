@@ -22,6 +22,7 @@ from data_layer.queries.structure import departments
 from data_layer.scope import Scope
 from data_layer.warehouse import Warehouse, make_cache
 from shell.auth import init_auth
+from shell.headers import init_headers
 from shell.layout import adopt_page_callbacks, callback_error, init_shell
 
 ROOT = Path(__file__).resolve().parent
@@ -111,6 +112,7 @@ def create_app(config: Settings | dict[str, Any] | None = None) -> Flask:
     )
     adopt_page_callbacks(app)
     init_shell(app)
+    init_headers(server, app)
     server.extensions["dash"] = app
     return server
 

@@ -48,6 +48,7 @@ class Settings:
     drg_outlier_high: float = 2.0
     drg_outlier_low: float = 0.5
     equipment_saturation: float = 0.85  # a device at or above this utilization is saturated (饱和)
+    max_request_mb: float = 4  # a request body larger than this is refused with 413 (MAX_REQUEST_MB)
 
     @property
     def warehouse_path(self) -> Path | None:
@@ -132,7 +133,8 @@ def load_settings(env: Mapping[str, str] | None = None, env_file: str | Path | N
         flags[name.lower()] = raw in ("1", "true", "yes")
     numbers = {name.lower(): _number(values, name, default, low, high)
                for name, default, low, high in (("WALL_REFRESH_SECONDS", 60, 5, 3600), ("WALL_STALE_HOURS", 26, 1, 24 * 14),
-                                                ("LIVE_MAX_AGE_MINUTES", 30, 1, 24 * 60))}
+                                                ("LIVE_MAX_AGE_MINUTES", 30, 1, 24 * 60),
+                                                ("MAX_REQUEST_MB", 4, 0.1, 1024))}
     numbers.update(_workspace_numbers(values))
     return Settings(data_dir=data_dir, warehouse_url=wh, app_db_url=app_db, secret_key=key, cache_url=cache,
                     embedded=embedded, host=values.get("HOST") or "127.0.0.1", port=port, **flags, **numbers)
