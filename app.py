@@ -22,6 +22,7 @@ from data_layer.queries.structure import departments
 from data_layer.scope import Scope
 from data_layer.warehouse import Warehouse, make_cache
 from shell.auth import init_auth
+from shell.cache_values import dash_values
 from shell.headers import init_headers
 from shell.layout import adopt_page_callbacks, callback_error, init_shell
 
@@ -35,7 +36,7 @@ class AppState:
 
     def __init__(self, settings: Settings):
         self.settings = settings
-        self.cache = make_cache(settings.cache_url)
+        self.cache = make_cache(settings.cache_url, dash_values())
         self.appdb = AppDB(settings.app_db_url)
         self._warehouse: Warehouse | None = None
         self._demo: bool | None = None
