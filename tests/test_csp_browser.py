@@ -31,8 +31,9 @@ def _opener(path: str, module: str) -> str:
 
 
 def _pages_of(role: str) -> list[str]:
-    return sorted(p["path"] for p in dash.page_registry.values()
-                  if p["path"] != "/404" and _opener(p["path"], p["module"]) == role)
+    pages = sorted(p["path"] for p in dash.page_registry.values()
+                   if p["path"] != "/404" and _opener(p["path"], p["module"]) == role)
+    return pages + ["/no/such/page"] if role == "leader" else pages  # the not-found page
 
 
 def _settle(duo, timeout: float = 40) -> None:
