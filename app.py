@@ -23,6 +23,8 @@ from data_layer.queries.structure import departments
 from data_layer.scope import Scope
 from data_layer.warehouse import Warehouse, make_cache
 from shell.auth import init_auth
+from shell.cache_values import dash_values
+from shell.headers import init_headers
 from shell.layout import adopt_page_callbacks, callback_error, init_shell
 from shell.outage import init_outages
 
@@ -36,7 +38,7 @@ class AppState:
 
     def __init__(self, settings: Settings):
         self.settings = settings
-        self.cache = make_cache(settings.cache_url)
+        self.cache = make_cache(settings.cache_url, dash_values())
         self.appdb = AppDB(settings.app_db_url, session_limits=SessionLimits(
             idle=timedelta(minutes=settings.session_idle_minutes), absolute=timedelta(hours=settings.session_max_hours)))
         self._warehouse: Warehouse | None = None
@@ -116,6 +118,7 @@ def create_app(config: Settings | dict[str, Any] | None = None) -> Flask:
     )
     adopt_page_callbacks(app)
     init_shell(app)
+    init_headers(server, app)
     server.extensions["dash"] = app
     return server
 

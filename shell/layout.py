@@ -37,8 +37,10 @@ def adopt_page_callbacks(app: dash.Dash | None) -> None:
     if app is not None:
         app.callback_map.update(_callback.GLOBAL_CALLBACK_MAP)
         app._callback_list.extend(_callback.GLOBAL_CALLBACK_LIST)
+        app._inline_scripts.extend(_callback.GLOBAL_INLINE_SCRIPTS)  # inline clientside callbacks (CSP hashes)
     _callback.GLOBAL_CALLBACK_MAP.clear()
     _callback.GLOBAL_CALLBACK_LIST.clear()
+    _callback.GLOBAL_INLINE_SCRIPTS.clear()
 
 
 def callback_error(exc: Exception) -> None:
