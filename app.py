@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import gc
 import logging
+from datetime import timedelta
 from importlib.resources import files
 from pathlib import Path
 from typing import Any
@@ -14,7 +15,7 @@ from typing import Any
 import dash
 from flask import Flask, abort, send_from_directory
 
-from appdb.store import AppDB
+from appdb.store import AppDB, AppDBUnavailable, SessionLimits
 from data_layer.config import Settings, load_settings
 from data_layer.demo.build import is_demo_warehouse
 from data_layer.errors import UserError
@@ -22,8 +23,11 @@ from data_layer.queries.structure import departments
 from data_layer.scope import Scope
 from data_layer.warehouse import Warehouse, make_cache
 from shell.auth import init_auth
+from shell.cache_values import dash_values
+from shell.headers import init_headers
 from shell.inputs import init_callback_guard, init_path_guard
 from shell.layout import adopt_page_callbacks, callback_error, init_shell
+from shell.outage import init_outages
 
 ROOT = Path(__file__).resolve().parent
 log = logging.getLogger("hospdash")
@@ -35,10 +39,12 @@ class AppState:
 
     def __init__(self, settings: Settings):
         self.settings = settings
-        self.cache = make_cache(settings.cache_url)
-        self.appdb = AppDB(settings.app_db_url)
+        self.cache = make_cache(settings.cache_url, dash_values())
+        self.appdb = AppDB(settings.app_db_url, session_limits=SessionLimits(
+            idle=timedelta(minutes=settings.session_idle_minutes), absolute=timedelta(hours=settings.session_max_hours)))
         self._warehouse: Warehouse | None = None
         self._demo: bool | None = None
+        self.health_answer: tuple[float, dict[str, Any]] | None = None  # /healthz's last answer (shell/outage.py)
 
     @property
     def warehouse(self) -> Warehouse:
@@ -89,6 +95,7 @@ def create_app(config: Settings | dict[str, Any] | None = None) -> Flask:
         server.wsgi_app = ProxyFix(server.wsgi_app, x_for=1, x_proto=1, x_host=1)  # type: ignore[method-assign]
     init_path_guard(server)  # first: an odd path is 404 for everyone
     init_auth(server)
+    init_outages(server)  # /healthz, and the application database's outage as a plain answer
 
     @server.route("/vendor/bootstrap.min.css")
     def bootstrap_css():  # served from the pinned Bootstrap-Flask package: no CDN needed on site
@@ -113,6 +120,7 @@ def create_app(config: Settings | dict[str, Any] | None = None) -> Flask:
     )
     adopt_page_callbacks(app)
     init_shell(app)
+    init_headers(server, app)
     init_callback_guard(server, app)
     server.extensions["dash"] = app
     return server
@@ -198,6 +206,9 @@ def main() -> int:
         ensure_demo_alerts(server)
     except UserError as exc:
         print(f"error: {exc}")
+        return 2
+    except AppDBUnavailable as exc:
+        print(f"error: {exc.detail}")
         return 2
     print(f"Serving on http://{settings.host}:{settings.port} ({settings.describe()})", flush=True)
     gc.collect()

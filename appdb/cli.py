@@ -42,7 +42,7 @@ def build_parser() -> argparse.ArgumentParser:
     ki.add_argument("--label", default="", help="where the wall is, e.g. 'command centre, east wall'")
     ki.add_argument("--base-url", default="", help="the dashboard's address, to print a whole URL")
     ksub.add_parser("list", help="list kiosk logins")
-    kr = ksub.add_parser("revoke", help="revoke a kiosk login (its wall is signed out within a minute)")
+    kr = ksub.add_parser("revoke", help="revoke a kiosk login (its wall is signed out at its next request)")
     kr.add_argument("id", type=int)
     return p
 

@@ -8,16 +8,18 @@ from pathlib import Path
 
 import pandas as pd
 
+from .passwords import password_problem
 from .store import AppDB
 
 FILE = "demo-users.txt"
 
 
-def _password() -> str:
+def _password(username: str, display_name: str) -> str:
+    """A random password the policy accepts for this account."""
     alphabet = string.ascii_letters + string.digits
     while True:
         pw = "".join(secrets.choice(alphabet) for _ in range(14))
-        if any(c.isdigit() for c in pw) and any(c.isalpha() for c in pw):
+        if password_problem(pw, username, display_name) is None:
             return pw
 
 
@@ -66,7 +68,7 @@ def ensure_demo_users(db: AppDB, depts: pd.DataFrame, data_dir: Path) -> list[tu
         return []
     created = []
     for acc in demo_accounts(depts):
-        pw = _password()
+        pw = _password(acc["username"], acc["display_name"])
         db.create_user(acc["username"], acc["display_name"], pw, acc["role"], acc["scope_kind"], acc["ids"],
                        is_demo=True)
         created.append((acc["username"], pw, acc["role"]))

@@ -14,6 +14,7 @@ from typing import Any
 
 import pandas as pd
 from sqlalchemy import and_, func, insert, select, update
+from sqlalchemy.exc import IntegrityError
 
 from data_layer.scope import Scope
 
@@ -77,6 +78,19 @@ def create_draft(db: AppDB, scope: Scope, dept_id: str, campus_id: str | None, m
     if not scope.allows_department(dept_id, campus_id):
         raise CodedError("report_missing", f"department {dept_id} is outside your scope")
     month = month.replace(day=1)
+    try:
+        report_id = _write_draft(db, dept_id, campus_id, month, content, findings, username)
+    except IntegrityError:  # another request created this draft first: regenerate that one
+        report_id = _write_draft(db, dept_id, campus_id, month, content, findings, username)
+    result = get_report(db, scope, int(report_id))
+    assert result is not None
+    return result
+
+
+def _write_draft(db: AppDB, dept_id: str, campus_id: str | None, month: date, content: dict[str, Any],
+                 findings: list[dict[str, str]], username: str) -> int:
+    """Regenerate the month's draft, or insert it as the next revision; its id. Two requests
+    inserting at once: one of them meets the unique (department, month, revision) index."""
     now = _now()
     with db.engine.begin() as conn:
         draft = conn.execute(select(reports).where(reports.c.dept_id == dept_id, reports.c.month == month,
@@ -96,9 +110,7 @@ def create_draft(db: AppDB, scope: Scope, dept_id: str, campus_id: str | None, m
                 findings=json.dumps(clean_findings(findings), ensure_ascii=False),
                 data_stamp=str(content.get("data_stamp", ""))[:80], created_by=username, created_at=now,
                 updated_at=now, published_by=None, published_at=None, version=1)).inserted_primary_key[0]
-    result = get_report(db, scope, int(report_id))
-    assert result is not None
-    return result
+    return int(report_id)
 
 
 def get_report(db: AppDB, scope: Scope, report_id: int) -> dict[str, Any] | None:

@@ -210,3 +210,19 @@ reports = Table(
     Column("version", Integer, nullable=False),
     UniqueConstraint("dept_id", "month", "revision", name="uq_reports_dept_month_rev"),
 )
+
+sessions = Table(
+    "sessions", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("token_hash", CleanString(64), nullable=False, unique=True),  # sha256 of the cookie's session id
+    Column("user_id", Integer, ForeignKey("users.id"), nullable=False),
+    Column("created_at", DateTime, nullable=False),
+    Column("last_seen_at", DateTime, nullable=False),  # written at most once a minute
+    Column("ip", CleanString(64), nullable=True),
+    Column("user_agent", CleanString(255), nullable=True),
+    Column("kiosk_id", Integer, ForeignKey("kiosk_tokens.id"), nullable=True),  # a wall signed in by a kiosk login
+    Column("revoked_at", DateTime, nullable=True),
+    Column("revoked_reason", CleanString(32), nullable=True),
+    Index("ix_sessions_user", "user_id", "revoked_at"),
+    Index("ix_sessions_kiosk", "kiosk_id"),
+)

@@ -2,26 +2,55 @@
 from __future__ import annotations
 
 import hashlib
+import math
 import re
 import secrets
+import time
+from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Engine, and_, func, insert, select, update
+from sqlalchemy import Connection, Engine, and_, event, func, insert, select, text, update
+from sqlalchemy.engine import ExceptionContext
+from sqlalchemy.exc import InterfaceError, OperationalError
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from data_layer.engine import make_engine
+from data_layer.engine import describe_db_error, make_engine
 from data_layer.errors import UserError
 
 from .migrate import upgrade
-from .schema import ROLES, SCOPE_KINDS, audit_log, kiosk_tokens, login_events, users
+from .passwords import PasswordPolicyError, password_problem
+from .schema import ROLES, SCOPE_KINDS, audit_log, kiosk_tokens, login_events, sessions, users
 
-MAX_FAILURES = 5  # failed logins (per user name or per address) before a lock-out
-LOCK_WINDOW = timedelta(minutes=15)
-_COMMON = {"password", "password1", "12345678", "123456789", "1234567890", "qwerty123", "abc12345", "admin123",
-           "11111111", "88888888", "iloveyou", "a1234567", "woaini1314"}
+MAX_FAILURES = 5  # failed sign-ins of one user name from one address before that pair is locked
+ADDRESS_MAX_FAILURES = 10  # failed sign-ins from one address, whatever the user names, before it is locked
+ACCOUNT_ALERT_FAILURES = 10  # failed sign-ins of one user name from all addresses before its sign-ins slow down
+ACCOUNT_DELAY_SECONDS = 1  # how long each wrong password for such a user name waits for its answer
+LOCK_WINDOW = timedelta(minutes=15)  # failures count within it; a lock lasts this long after the failure that set it
+FAILURE_REASONS = ("unknown", "bad_password", "inactive")  # "locked" (refused while locked) is not a failure
 _DUMMY_HASH = generate_password_hash("not-a-real-password-0")
+
+
+class AppDBUnavailable(Exception):
+    """The application database cannot be reached. Its text is plain (no host, account or
+    database name) so it may be shown; `detail` names the address, for the log and admins."""
+
+    def __init__(self, detail: str):
+        self.detail = detail
+        super().__init__("the application database is unavailable")
+
+
+def _unavailable_on_connection_errors(engine: Engine, url: str) -> None:
+    """Make a failure to connect (or a dropped connection) on `engine` raise AppDBUnavailable."""
+
+    @event.listens_for(engine, "handle_error")
+    def translate(ctx: ExceptionContext) -> None:
+        if ctx.is_pre_ping or not isinstance(ctx.sqlalchemy_exception, (OperationalError, InterfaceError)):
+            return
+        if ctx.is_disconnect or ctx.connection is None:  # no connection: the server is away
+            raise AppDBUnavailable(describe_db_error(ctx.sqlalchemy_exception, url)) from ctx.original_exception
 
 
 class CodedError(UserError):
@@ -32,39 +61,11 @@ class CodedError(UserError):
         super().__init__(message)
 
 
-class PasswordPolicyError(UserError):
-    """A password that breaks the policy; `code` names the rule for the translation catalogs."""
-
-    MESSAGES = {
-        "too_short": "the password needs at least 10 characters",
-        "needs_letter_digit": "the password needs both letters and digits",
-        "contains_username": "the password must not contain the user name",
-        "common": "the password is too common",
-    }
-
-    def __init__(self, code: str):
-        self.code = code
-        super().__init__(self.MESSAGES[code])
-
-
 class StaleEdit(CodedError):
     """Someone else changed the record since it was read."""
 
     def __init__(self, what: str = "user") -> None:
         super().__init__("stale", f"someone else changed this {what} since you opened it: reload and try again")
-
-
-def password_problem(password: str, username: str = "") -> str | None:
-    """The rule a password breaks, or None."""
-    if len(password) < 10:
-        return "too_short"
-    if not (re.search(r"[A-Za-z]", password) and re.search(r"\d", password)):
-        return "needs_letter_digit"
-    if username and username.lower() in password.lower():
-        return "contains_username"
-    if password.lower() in _COMMON:
-        return "common"
-    return None
 
 
 @dataclass(frozen=True)
@@ -101,6 +102,35 @@ def _lower_username() -> Any:
     return func.lower(users.c.username, type_=users.c.username.type)
 
 
+def _login_name(username: str) -> str:
+    return username.strip().lower()[:64]
+
+
+def _failure_times(conn: Connection, where: Any, since: datetime, now: datetime) -> list[datetime]:
+    """When the failed sign-ins matching `where` happened in (since, now], oldest first."""
+    rows = conn.execute(select(login_events.c.at).where(
+        where, login_events.c.success.is_(False), login_events.c.reason.in_(FAILURE_REASONS),
+        login_events.c.at > since, login_events.c.at <= now).order_by(login_events.c.at.desc()).limit(1000))
+    return [r.at for r in rows][::-1]
+
+
+def _lock_end(failures: list[datetime], threshold: int) -> datetime | None:
+    """When the last lock these failures (oldest first) set ends, or None. A lock starts at the failure
+    that makes `threshold` within LOCK_WINDOW and ends LOCK_WINDOW after it; failures during a lock
+    neither extend it nor count towards the next."""
+    end, window = None, deque()
+    for at in failures:
+        if end is not None and at < end:
+            continue
+        window.append(at)
+        while window[0] <= at - LOCK_WINDOW:
+            window.popleft()
+        if len(window) >= threshold:
+            end = at + LOCK_WINDOW
+            window.clear()
+    return end
+
+
 def _check_role_scope(role: str, scope_kind: str, scope_ids: tuple[str, ...]) -> None:
     if role not in ROLES:
         raise UserError(f"unknown role {role!r}: use one of {', '.join(ROLES)}")
@@ -116,15 +146,41 @@ def _check_role_scope(role: str, scope_kind: str, scope_ids: tuple[str, ...]) ->
         raise CodedError("scope_ids_forbidden", f"a {scope_kind} scope names no ids")
 
 
+@dataclass(frozen=True)
+class SessionLimits:
+    """How long a signed-in session lives on the server."""
+
+    idle: timedelta = timedelta(minutes=30)  # ends after this long without a request
+    absolute: timedelta = timedelta(hours=12)  # ends this long after sign-in, however busy
+    touch: timedelta = timedelta(minutes=1)  # last_seen_at is written at most this often
+
+
+@dataclass(frozen=True)
+class SessionState:
+    """A server-side session as the gate sees it; `ended` says why it no longer counts (None: alive)."""
+
+    id: int
+    user_id: int
+    kiosk_id: int | None
+    ended: str | None
+
+
 class AppDB:
     """The application database behind a URL; `migrate()` brings its schema up to date."""
 
-    def __init__(self, url: str, engine: Engine | None = None):
+    def __init__(self, url: str, engine: Engine | None = None, session_limits: SessionLimits | None = None):
         self.url = url
         self.engine = engine or make_engine(url)
+        self.session_limits = session_limits or SessionLimits()
+        _unavailable_on_connection_errors(self.engine, url)
 
     def migrate(self) -> str:
         return upgrade(self.engine)
+
+    def ping(self) -> None:
+        """A cheap round trip (SELECT 1); AppDBUnavailable when the server is away."""
+        with self.engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
 
     # ------------------------------------------------------------------ users
     def create_user(self, username: str, display_name: str, password: str, role: str, scope_kind: str,
@@ -135,7 +191,7 @@ class AppDB:
             raise CodedError("bad_username", "a user name has 3 to 64 letters, digits, dots, dashes or underscores")
         ids = tuple(sorted({i.strip() for i in scope_ids if i.strip()}))
         _check_role_scope(role, scope_kind, ids)
-        if problem := password_problem(password, username):
+        if problem := password_problem(password, username, display_name):
             raise PasswordPolicyError(problem)
         now = _now()
         with self.engine.begin() as conn:
@@ -169,8 +225,12 @@ class AppDB:
         cond = users.c.id == user_id
         if expected_version is not None:
             cond = and_(cond, users.c.version == expected_version)
+        ended = ("password" if "password_hash" in values else "deactivated" if values.get("is_active") is False
+                 else "user_changed")
         with self.engine.begin() as conn:
             done = conn.execute(update(users).where(cond).values(**values)).rowcount
+            if done:  # a changed user signs in again: every session of theirs ends with the change
+                self._end_sessions(conn, sessions.c.user_id == user_id, ended)
         if not done:
             if self.get(user_id) is None:
                 raise UserError(f"no user with id {user_id}")
@@ -192,7 +252,7 @@ class AppDB:
         user = self.get(user_id)
         if user is None:
             raise UserError(f"no user with id {user_id}")
-        if problem := password_problem(password, user.username):
+        if problem := password_problem(password, user.username, user.display_name):
             raise PasswordPolicyError(problem)
         return self._change(user_id, expected_version, {"password_hash": generate_password_hash(password),
                                                         "password_changed_at": _now()})
@@ -206,44 +266,65 @@ class AppDB:
 
     # ----------------------------------------------------------------- logins
     def lockout_seconds(self, username: str, ip: str, now: datetime | None = None) -> int:
-        """Seconds until the user name or address may try again (0: not locked)."""
+        """Seconds until this user name may try again from this address (0: not locked): the lock of
+        the pair (user name, address) or of the address. Other addresses are not affected."""
         now = now or _now()
-        since = now - LOCK_WINDOW
+        name, since = _login_name(username), now - 2 * LOCK_WINDOW  # older failures cannot set a lock still on
+        pair = and_(login_events.c.username == name, login_events.c.ip == ip)
         with self.engine.connect() as conn:
-            waits = []
-            for col, value in ((login_events.c.username, username.strip().lower()), (login_events.c.ip, ip)):
-                last_ok = conn.execute(select(func.max(login_events.c.at)).where(
-                    col == value, login_events.c.success.is_(True))).scalar()
-                start = max(since, last_ok) if last_ok else since
-                rows = conn.execute(select(login_events.c.at).where(
-                    col == value, login_events.c.success.is_(False), login_events.c.at > start)
-                    .order_by(login_events.c.at.desc()).limit(MAX_FAILURES)).fetchall()
-                if len(rows) >= MAX_FAILURES:
-                    waits.append(int((rows[-1][0] + LOCK_WINDOW - now).total_seconds()))
-        return max([0, *waits])
+            last_ok = conn.execute(select(func.max(login_events.c.at)).where(
+                pair, login_events.c.success.is_(True), login_events.c.at <= now)).scalar()
+            ends = [_lock_end(_failure_times(conn, pair, max(since, last_ok or since), now), MAX_FAILURES),
+                    _lock_end(_failure_times(conn, login_events.c.ip == ip, since, now), ADDRESS_MAX_FAILURES)]
+        return max([0, *(math.ceil((end - now).total_seconds()) for end in ends if end and end > now)])
 
-    def authenticate(self, username: str, password: str, ip: str) -> tuple[User | None, str]:
-        """(user, 'ok') or (None, reason): locked, unknown, bad_password, inactive. Records the attempt."""
-        name = username.strip().lower()[:64]
-        if self.lockout_seconds(name, ip) > 0:
-            self._login_event(name, ip, False, "locked")
+    def account_delay(self, username: str, ip: str, now: datetime | None = None) -> int:
+        """Seconds a wrong password for this user name waits for its answer while the name draws many
+        failures from all addresses (0: none); audited once per LOCK_WINDOW. Never a lock."""
+        now = now or _now()
+        name = _login_name(username)
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(login_events.c.ip).where(
+                login_events.c.username == name, login_events.c.success.is_(False),
+                login_events.c.reason.in_(FAILURE_REASONS), login_events.c.at > now - LOCK_WINDOW,
+                login_events.c.at <= now)).fetchall()
+            if len(rows) < ACCOUNT_ALERT_FAILURES:
+                return 0
+            told = conn.execute(select(audit_log.c.id).where(
+                audit_log.c.action == "login_throttled", audit_log.c.username == name,
+                audit_log.c.at > now - LOCK_WINDOW).limit(1)).first()
+        if told is None:
+            self.audit("login_throttled", name, None, f"{len(rows)} failed sign-ins from "
+                       f"{len({r.ip for r in rows})} addresses in {LOCK_WINDOW.seconds // 60} minutes", ip)
+        return ACCOUNT_DELAY_SECONDS
+
+    def authenticate(self, username: str, password: str, ip: str, now: datetime | None = None,
+                     pause: Callable[[float], object] = time.sleep) -> tuple[User | None, str]:
+        """(user, 'ok') or (None, reason): locked, bad_password, inactive. Records the attempt; an attempt
+        refused while locked is recorded as 'locked', which is never counted as a failure."""
+        now = now or _now()
+        name = _login_name(username)
+        if self.lockout_seconds(name, ip, now) > 0:
+            self._login_event(name, ip, False, "locked", now)
             return None, "locked"
         user = self.get_by_username(name) if name else None
         with self.engine.connect() as conn:
             stored = conn.execute(select(users.c.password_hash).where(users.c.id == user.id)).scalar() if user else None
         good = check_password_hash(stored or _DUMMY_HASH, password)  # hash even for unknown names (timing)
         if user is None or not good:
-            self._login_event(name, ip, False, "unknown" if user is None else "bad_password")
+            self._login_event(name, ip, False, "unknown" if user is None else "bad_password", now)
+            if delay := self.account_delay(name, ip, now):
+                pause(delay)  # slows guessers down; the owner's right password is never delayed
             return None, "bad_password"
         if not user.is_active:
-            self._login_event(name, ip, False, "inactive")
+            self._login_event(name, ip, False, "inactive", now)
             return None, "inactive"
-        self._login_event(name, ip, True, None)
+        self._login_event(name, ip, True, None, now)
         return user, "ok"
 
-    def _login_event(self, username: str, ip: str, success: bool, reason: str | None) -> None:
+    def _login_event(self, username: str, ip: str, success: bool, reason: str | None, at: datetime) -> None:
         with self.engine.begin() as conn:
-            conn.execute(insert(login_events).values(at=_now(), username=username, ip=ip, success=success,
+            conn.execute(insert(login_events).values(at=at, username=username, ip=ip, success=success,
                                                      reason=reason))
 
     def logins(self, username: str | None = None, limit: int = 200) -> list[dict]:
@@ -286,17 +367,13 @@ class AppDB:
             return None
         return int(row.id), user
 
-    def kiosk_valid(self, kiosk_id: int) -> bool:
-        with self.engine.connect() as conn:
-            row = conn.execute(select(kiosk_tokens.c.revoked_at).where(kiosk_tokens.c.id == kiosk_id)).first()
-        return row is not None and row.revoked_at is None
-
     def revoke_kiosk(self, kiosk_id: int) -> bool:
-        """Revoke a kiosk login; the wall using it is signed out within a minute. False if unknown."""
+        """Revoke a kiosk login and end its walls' sessions (signed out at their next request). False if unknown."""
         with self.engine.begin() as conn:
             n = conn.execute(update(kiosk_tokens).where(kiosk_tokens.c.id == kiosk_id,
                                                         kiosk_tokens.c.revoked_at.is_(None))
                              .values(revoked_at=_now())).rowcount
+            self._end_sessions(conn, sessions.c.kiosk_id == kiosk_id, "kiosk_revoked")
         return n > 0
 
     def list_kiosks(self) -> list[dict]:
@@ -306,6 +383,67 @@ class AppDB:
                 .join(users, users.c.id == kiosk_tokens.c.user_id).order_by(kiosk_tokens.c.id))
         with self.engine.connect() as conn:
             return [dict(r._mapping) for r in conn.execute(stmt)]
+
+    # ------------------------------------------------------------------ sessions
+    def open_session(self, user_id: int, ip: str | None, user_agent: str | None, kiosk_id: int | None = None) -> str:
+        """Record a new signed-in session; returns its id for the cookie (only its hash is kept)."""
+        token = secrets.token_urlsafe(32)
+        now = _now()
+        with self.engine.begin() as conn:
+            conn.execute(insert(sessions).values(
+                token_hash=_digest(token), user_id=user_id, created_at=now, last_seen_at=now,
+                ip=(ip or "")[:64] or None, user_agent=(user_agent or "")[:255] or None, kiosk_id=kiosk_id))
+        return token
+
+    def check_session(self, token: str | None, now: datetime | None = None) -> SessionState | None:
+        """The session behind a cookie's id (None: unknown). One past the idle or absolute limit is
+        ended here; a live one has its last_seen_at moved on, at most once per `touch`."""
+        if not token or len(token) > 200:
+            return None
+        now, lim = now or _now(), self.session_limits
+        with self.engine.begin() as conn:
+            row = conn.execute(select(sessions).where(sessions.c.token_hash == _digest(token))).first()
+            if row is None:
+                return None
+            ended = row.revoked_reason or ("revoked" if row.revoked_at is not None else None)
+            if ended is None and now - row.created_at > lim.absolute:
+                ended = "expired"
+            elif ended is None and now - row.last_seen_at > lim.idle:
+                ended = "idle"
+            if ended and row.revoked_at is None:
+                self._end_sessions(conn, sessions.c.id == row.id, ended, now)
+            elif ended is None and now - row.last_seen_at >= lim.touch:
+                conn.execute(update(sessions).where(sessions.c.id == row.id).values(last_seen_at=now))
+        return SessionState(int(row.id), int(row.user_id), row.kiosk_id, ended)
+
+    def end_session(self, token: str | None, reason: str) -> bool:
+        """End the session behind a cookie's id (sign-out); False when there is none open."""
+        if not token:
+            return False
+        with self.engine.begin() as conn:
+            return self._end_sessions(conn, sessions.c.token_hash == _digest(token), reason) > 0
+
+    def end_user_sessions(self, user_id: int, reason: str) -> int:
+        """End every open session of a user (an administrator's "sign out everywhere"); how many."""
+        with self.engine.begin() as conn:
+            return self._end_sessions(conn, sessions.c.user_id == user_id, reason)
+
+    def active_sessions(self, user_id: int, now: datetime | None = None) -> list[dict]:
+        """A user's sessions that are open and within the limits, newest first, with their wall's label."""
+        now, lim = now or _now(), self.session_limits
+        stmt = (select(sessions.c.id, sessions.c.created_at, sessions.c.last_seen_at, sessions.c.ip,
+                       sessions.c.user_agent, sessions.c.kiosk_id, kiosk_tokens.c.label.label("kiosk_label"))
+                .outerjoin(kiosk_tokens, kiosk_tokens.c.id == sessions.c.kiosk_id)
+                .where(sessions.c.user_id == user_id, sessions.c.revoked_at.is_(None),
+                       sessions.c.last_seen_at >= now - lim.idle, sessions.c.created_at >= now - lim.absolute)
+                .order_by(sessions.c.last_seen_at.desc(), sessions.c.id.desc()))
+        with self.engine.connect() as conn:
+            return [dict(r._mapping) for r in conn.execute(stmt)]
+
+    @staticmethod
+    def _end_sessions(conn: Any, cond: Any, reason: str, now: datetime | None = None) -> int:
+        return conn.execute(update(sessions).where(cond, sessions.c.revoked_at.is_(None))
+                            .values(revoked_at=now or _now(), revoked_reason=reason[:32])).rowcount
 
     # ------------------------------------------------------------------ audit
     def audit(self, action: str, username: str | None, target: str | None = None, detail: str | None = None,

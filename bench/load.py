@@ -674,7 +674,7 @@ def main(argv: list[str] | None = None) -> int:
     depts = clinical_departments(args.warehouse)
     if not depts:
         p.error("the warehouse has no clinical departments")
-    password = "Load-" + secrets.token_urlsafe(12) + "-9"
+    password = "Pw-" + secrets.token_urlsafe(12) + "-9"  # not "load": the account names contain it
     everyone = personas(max(counts), depts, quick=args.quick)
     ensure_accounts(args.app_db, everyone, password)
     print(f"{len(everyone)} load-test accounts ready in the application database", flush=True)

@@ -169,6 +169,17 @@ def safe_text(value: Any) -> str:
     return "'" + s if s.startswith(FORMULA_START) else s
 
 
+def put_text(cell: Any, text: str) -> Any:
+    """Write text into a workbook cell as a string, never a formula, whatever it begins with;
+    text a spreadsheet would run as a formula is marked quoted (shown as typed, stored as text).
+    Every string the workbook writes goes through here."""
+    cell.value = text
+    cell.data_type = "s"
+    if text.startswith(FORMULA_START):
+        cell.quotePrefix = True
+    return cell
+
+
 def cell_value(value: Any, kind: str, decimals: int | None = None) -> Any:
     """A frame value as a workbook stores it for `kind`: integers as integers, money to the fen,
     other numbers as they are (their number format shows the page's decimals), dates as dates,
@@ -371,20 +382,19 @@ def workbook(head: Heading, sheets: Sequence[Sheet]) -> bytes:
     taken: set[str] = set()
     for spec in sheets:
         ws = wb.create_sheet(_sheet_name(spec.name, taken))
-        ws.cell(1, 1, safe_text(head.title) if head.title.startswith(FORMULA_START) else head.title)
-        ws.cell(1, 1).font = Font(bold=True, size=TITLE_SIZE)
+        put_text(ws.cell(1, 1), head.title).font = Font(bold=True, size=TITLE_SIZE)
         for i, line in enumerate(head.lines, start=2):
-            ws.cell(i, 1, line).font = Font(color="555555")
+            put_text(ws.cell(i, 1), line).font = Font(color="555555")
         row = len(head.lines) + 3
         widths: dict[int, float] = {}
         header_rows: list[int] = []
         ncols = max((len(b.columns) for b in spec.blocks), default=1)
         for block in spec.blocks:
             if block.caption:
-                ws.cell(row, 1, block.caption).font = bold
+                put_text(ws.cell(row, 1), block.caption).font = bold
                 row += 1
             for j, col in enumerate(block.columns, start=1):
-                c = ws.cell(row, j, col.header)
+                c = put_text(ws.cell(row, j), col.header)
                 c.font, c.fill, c.border = bold, head_fill, box
                 c.alignment = Alignment(wrap_text=True, vertical="center",
                                         horizontal="left" if col.kind == "text" else "center")
@@ -392,7 +402,7 @@ def workbook(head: Heading, sheets: Sequence[Sheet]) -> bytes:
             header_rows.append(row)
             row += 1
             if block.frame.empty and block.empty_note:
-                ws.cell(row, 1, block.empty_note).font = Font(italic=True, color="555555")
+                put_text(ws.cell(row, 1), block.empty_note).font = Font(italic=True, color="555555")
                 row += 1
             columns = [_stored(block, col) for col in block.columns]
             judged = [list(block.verdicts.get(col.key, ())) for col in block.columns]
@@ -403,13 +413,11 @@ def workbook(head: Heading, sheets: Sequence[Sheet]) -> bytes:
                     kind, places = _kind_of(col, block.row_kinds, i)
                     value = values[i]
                     c = ws.cell(row, j)
-                    c.value = value
                     if isinstance(value, str):
-                        c.data_type = "s"  # never a formula, whatever the text begins with
-                        c.style = text_style
-                        if value.startswith(FORMULA_START):
-                            c.quotePrefix = True
+                        c.style = text_style  # before the text: a named style resets the quote mark
+                        put_text(c, value)
                     else:
+                        c.value = value
                         c.style = styles.get((kind, places)) or style(kind, places)
                     if i < len(judged[j - 1]):
                         verdict = judged[j - 1][i]
@@ -422,7 +430,7 @@ def workbook(head: Heading, sheets: Sequence[Sheet]) -> bytes:
                 row += 1
             row += 1
         for note in spec.notes:
-            ws.cell(row, 1, note).alignment = Alignment(wrap_text=True, vertical="top")
+            put_text(ws.cell(row, 1), note).alignment = Alignment(wrap_text=True, vertical="top")
             ws.merge_cells(start_row=row, start_column=1, end_row=row, end_column=max(ncols, 2))
             ws.row_dimensions[row].height = 15 * max(2, math.ceil(text_width(note) / max(
                 sum(widths.values()) or 60.0, 30.0)) + 1)

@@ -4,6 +4,7 @@ from __future__ import annotations
 import math
 import os
 import secrets
+import zlib
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -24,6 +25,7 @@ DEMO_SCALE = 1.0
 DEMO_YEARS = 5
 DEMO_SEED = 42
 
+ZLIB_OVERHEAD = 8  # bytes zlib adds to input it cannot compress (header, checksum, block framing)
 _WEAK = {"dev", "secret", "changeme", "change-me", "password", "secret_key", "your-secret-key", "test"}
 
 
@@ -46,6 +48,9 @@ class Settings:
     drg_outlier_high: float = 2.0
     drg_outlier_low: float = 0.5
     equipment_saturation: float = 0.85  # a device at or above this utilization is saturated (饱和)
+    session_idle_minutes: int = 30  # a signed-in session ends after this long without a request
+    session_max_hours: float = 12.0  # and this long after sign-in, however busy
+    max_request_mb: float = 4  # a request body larger than this is refused with 413 (MAX_REQUEST_MB)
 
     @property
     def warehouse_path(self) -> Path | None:
@@ -66,11 +71,19 @@ def secret_key_problem(key: str) -> str | None:
         return "it is shorter than 32 characters"
     if key.lower() in _WEAK:
         return "it is a well-known placeholder"
+    if _period(key) <= len(key) // 2:
+        return "it is a short pattern repeated"
     counts = Counter(key)
     entropy = -sum(c / len(key) * math.log2(c / len(key)) for c in counts.values()) * len(key)
-    if entropy < 128:
+    compressed = (len(zlib.compress(key.encode(), 9)) - ZLIB_OVERHEAD) * 8  # what zlib finds it holds, in bits
+    if min(entropy, compressed) < 128:
         return "it is too repetitive (less than 128 bits of entropy)"
     return None
+
+
+def _period(key: str) -> int:
+    """The length of the shortest pattern that `key` repeats (its own length when none)."""
+    return next((p for p in range(1, len(key)) if key[p:] == key[:-p]), len(key))
 
 
 def _embedded_secret(data_dir: Path) -> str:
@@ -122,7 +135,9 @@ def load_settings(env: Mapping[str, str] | None = None, env_file: str | Path | N
         flags[name.lower()] = raw in ("1", "true", "yes")
     numbers = {name.lower(): _number(values, name, default, low, high)
                for name, default, low, high in (("WALL_REFRESH_SECONDS", 60, 5, 3600), ("WALL_STALE_HOURS", 26, 1, 24 * 14),
-                                                ("LIVE_MAX_AGE_MINUTES", 30, 1, 24 * 60))}
+                                                ("LIVE_MAX_AGE_MINUTES", 30, 1, 24 * 60),
+                                                ("SESSION_IDLE_MINUTES", 30, 1, 24 * 60), ("SESSION_MAX_HOURS", 12.0, 1, 24 * 7),
+                                                ("MAX_REQUEST_MB", 4, 0.1, 1024))}
     numbers.update(_workspace_numbers(values))
     return Settings(data_dir=data_dir, warehouse_url=wh, app_db_url=app_db, secret_key=key, cache_url=cache,
                     embedded=embedded, host=values.get("HOST") or "127.0.0.1", port=port, **flags, **numbers)

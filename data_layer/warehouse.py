@@ -5,7 +5,7 @@ import functools
 import hashlib
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 from typing import Any, TypeVar
@@ -14,6 +14,7 @@ import pandas as pd
 from cachelib import BaseCache, NullCache, SimpleCache
 from sqlalchemy import Engine, Select, func, select
 
+from .cache_codec import Codec, Extension
 from .engine import make_engine, redact, translate_errors
 from .errors import UserError
 from .schema import fact_dept_cost_monthly, fact_inpatient_case, fact_outpatient_daily, meta_load
@@ -40,8 +41,10 @@ class Freshness:
         return f"{self.loaded_at.isoformat() if self.loaded_at else '-'}|{self.data_through or '-'}"
 
 
-def make_cache(url: str | None) -> BaseCache:
-    """An in-process cache (default), a Redis cache (redis://…), or none ('null')."""
+def make_cache(url: str | None, extensions: Sequence[Extension] = ()) -> BaseCache:
+    """An in-process cache (default), a Redis cache (redis://…), or none ('null'). Redis holds
+    tagged JSON (data_layer/cache_codec.py, with `extensions` for further types), never pickles:
+    an entry it cannot read is a miss."""
     if not url or url in ("simple", "memory", "local"):
         return SimpleCache(threshold=5000, default_timeout=RESULT_TTL)
     if url in ("null", "none", "off"):
@@ -51,7 +54,9 @@ def make_cache(url: str | None) -> BaseCache:
         from cachelib import RedisCache
 
         client = redis.Redis.from_url(url, socket_connect_timeout=2, socket_timeout=2)
-        return RedisCache(host=client, key_prefix="hospdash:", default_timeout=RESULT_TTL)
+        cache = RedisCache(host=client, key_prefix="hospdash:", default_timeout=RESULT_TTL)
+        cache.serializer = Codec(extensions)  # type: ignore[assignment]  # the serializer cachelib calls
+        return cache
     raise UserError(f"unsupported CACHE_URL {url!r}: leave it empty (in-process), or use redis://host:port/db")
 
 

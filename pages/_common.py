@@ -46,7 +46,10 @@ def forbidden_panel(lang: str) -> html.Main:
 
 
 def warehouse_error_panel(message: str, lang: str) -> html.Div:
-    return html.Div([html.Strong(t("error.warehouse", lang, message=message)), html.Br(),
+    """A plain "the warehouse cannot be reached" panel; the message (it may name the database's
+    address) goes to the server log only."""
+    log.warning("warehouse unavailable: %s", message)
+    return html.Div([html.Strong(t("error.warehouse", lang)), html.Br(),
                      html.Span(t("error.warehouse_hint", lang))], className="alert alert-warning", role="alert")
 
 

@@ -18,6 +18,7 @@ from data_layer.queries.structure import departments
 from data_layer.scope import Scope
 from data_layer.sources import Filters
 from shell.access import PermissionDenied
+from shell.outage import plain_message
 
 from ._common import current_lang as current_lang_
 from ._common import current_scope, log, warehouse
@@ -81,7 +82,7 @@ def safe(build: Callable[[], Any], lang: str, what: str) -> Any:
     try:
         return build()
     except UserError as exc:
-        return html.Div(str(exc), className="wall-note")
+        return html.Div(plain_message(exc, lang), className="wall-note")
     except Exception as exc:  # noqa: BLE001 - never a traceback on the wall
         log.exception("leadership screen: %s failed", what)
         return html.Div(t("wall.panel_failed", lang, error=type(exc).__name__), className="wall-note")
@@ -91,7 +92,7 @@ def safe_figure(build: Callable[[], go.Figure], lang: str, what: str, scale: flo
     try:
         return build()
     except UserError as exc:
-        return empty_figure(str(exc), scale)
+        return empty_figure(plain_message(exc, lang), scale)
     except Exception as exc:  # noqa: BLE001
         log.exception("leadership screen: %s failed", what)
         return empty_figure(t("wall.panel_failed", lang, error=type(exc).__name__), scale)
@@ -191,7 +192,7 @@ def open_screen(module: str, path: str, query: dict[str, Any], lang: str, *, unu
         audit("forbidden_campus", path, str(exc))
         return refusal("campus_scope", lang, name=scope_title(wq.campus, lang))
     except UserError as exc:
-        return html.Main(html.Div(str(exc), className="alert alert-warning"), className="container page")
+        return html.Main(html.Div(plain_message(exc, lang), className="alert alert-warning"), className="container page")
     notes = (*wq.notes, *unused_notes(query, unused or {}, lang))
     if not desk:
         return replace(wq, notes=notes), campuses

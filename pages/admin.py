@@ -11,6 +11,7 @@ from flask import current_app
 from appdb.schema import ROLES
 from appdb.store import CodedError, PasswordPolicyError, User
 from components.i18n import CATALOG, t
+from components.sessions import session_table
 from data_layer.errors import UserError
 from data_layer.queries.structure import departments
 from data_layer.scope import Scope
@@ -85,6 +86,25 @@ def _users_table(users: list[User], lang: str) -> html.Table:
     return html.Table([head, html.Tbody(rows)], className="table table-sm table-hover", id="admin-users-table")
 
 
+def _status(lang: str) -> html.Div:
+    """Where the two databases are and whether the warehouse answers, with the driver's words
+    when it does not: for administrators only (users see a plain banner)."""
+    from data_layer.engine import redact
+
+    settings = current_app.extensions["hospdash"].settings
+    try:
+        warehouse().freshness()
+        wh_state = t("admin.status.ok", lang)
+    except UserError as exc:
+        wh_state = f"{t('admin.status.down', lang)}: {exc}"
+    line = lambda key, address, state: html.Div([  # noqa: E731
+        html.Strong(t(key, lang)), " ", html.Span(address, className="verbatim"), " · ",
+        html.Span(state, className="verbatim")])
+    return html.Div([line("admin.status.app_db", redact(settings.app_db_url), t("admin.status.ok", lang)),
+                     line("admin.status.warehouse", redact(settings.warehouse_url), wh_state)],
+                    className="note mb-3", id="admin-status")
+
+
 def layout(**_query: str) -> html.Main:
     lang = current_lang()
     if page_denied(__name__):
@@ -125,11 +145,17 @@ def layout(**_query: str) -> html.Main:
     ], className="audit-filters")
     return html.Main([
         html.H1(t("nav.admin", lang)),
+        _status(lang),
         dcc.Store(id="admin-refresh", data=0),
         html.Div([
             html.Div(html.Div(_users_table(users, lang), id="admin-users"), className="admin-users"),
             form,
         ], className="admin-grid"),
+        html.H2(t("sessions.title", lang)),
+        html.P(t("sessions.help", lang), className="note"),
+        html.Div(id="admin-sessions"),
+        html.Button(t("sessions.end_all", lang), id="admin-end-sessions", className="btn btn-outline-danger btn-sm"),
+        html.Div(id="admin-sessions-message", className="mt-2", role="status"),
         html.H2(t("kiosk.title", lang)),
         html.P(t("kiosk.help", lang), className="note"),
         html.Div([
@@ -230,6 +256,26 @@ def act(_save, _reset, _toggle, user_id, username, name, role, kind, ids, passwo
 @secured(roles=ADMIN)
 def refresh_users(_n: int) -> html.Table:
     return _users_table(_db().list_users(), current_lang())
+
+
+@callback(Output("admin-sessions", "children"), Output("admin-sessions-message", "children"),
+          Input("admin-user", "value"), Input("admin-refresh", "data"), Input("admin-end-sessions", "n_clicks"))
+@secured(roles=ADMIN)
+def user_sessions(user_id: Any, _refresh: int, _end: Any) -> tuple:
+    """The selected user's open sessions; the button ends them all (audited)."""
+    lang = current_lang()
+    db = _db()
+    user = db.get(user_id) if isinstance(user_id, int) and 0 < user_id < 2**31 else None
+    if user is None:
+        pressed = ctx.triggered_id == "admin-end-sessions"
+        refused = _message(t("admin.err.pick_first", lang), False) if pressed else None
+        return html.P(t("sessions.pick", lang), className="note"), refused
+    message = None
+    if ctx.triggered_id == "admin-end-sessions":
+        count = db.end_user_sessions(user.id, "admin")
+        audit("sessions_ended", user.username, f"{count} sessions")
+        message = _message(t("sessions.ended", lang, username=user.username, count=count), True)
+    return session_table(db.active_sessions(user.id), lang), message
 
 
 @callback(Output("audit-table", "children"), Input("audit-action", "value"), Input("audit-user", "value"),

@@ -48,6 +48,7 @@ from data_layer.queries.revenue import (
 from data_layer.registry import INDICATORS
 from data_layer.scope import Scope
 from shell.access import secured
+from shell.outage import plain_message
 
 from ._address import check_choice
 from ._common import cached_answer, current_lang, current_scope, send_table, warehouse, with_names
@@ -269,7 +270,7 @@ def render(state: Any) -> tuple:
     try:
         path, stream, per = resolve(state)
     except UserError as exc:
-        msg = html.Div(str(exc), className="alert alert-warning", role="alert", id="wsr-error")
+        msg = html.Div(plain_message(exc, lang), className="alert alert-warning", role="alert", id="wsr-error")
         return crumbs, msg, None, None, None, None, None, HIDDEN, HIDDEN, HIDDEN
     scope = current_scope()
     notes = []
@@ -612,7 +613,7 @@ def open_case(selected: list, state: Any) -> Any:
     try:
         path, _stream, per = resolve(state)
     except UserError as exc:
-        return html.Div(str(exc), className="alert alert-warning", role="alert")
+        return html.Div(plain_message(exc, lang), className="alert alert-warning", role="alert")
     if path.level != "rows":
         return no_update
     scope, cur = current_scope(), _periods(per)[0]

@@ -1,7 +1,6 @@
 """Login, logout, sessions, CSRF and the gate that keeps every non-public path behind login."""
 from __future__ import annotations
 
-import time
 from datetime import timedelta
 from typing import Any
 from urllib.parse import urlsplit
@@ -15,13 +14,14 @@ from components.i18n import LANGS, pick_lang, t
 
 from .access import audit, landing_path
 
-IDLE_TIMEOUT = timedelta(minutes=30)
-# Paths anyone may fetch: the login page and static assets (no data in them).
-PUBLIC_PREFIXES = ("/login", "/assets/", "/_dash-component-suites/", "/vendor/", "/_favicon.ico", "/favicon.ico",
-                   "/healthz", "/lang", "/kiosk/")
+# What anyone may fetch: the views below, and Dash's static files (routes whose first segment is one
+# of PUBLIC_TREES). Decided by the route a request matched, so /loginX, /login/x or a GET of
+# /lang/en, which Dash's catch-all route would answer with the page shell, are not public.
+PUBLIC_ENDPOINTS = frozenset({"login", "healthz", "kiosk", "set_language", "bootstrap_css"})
+PUBLIC_TREES = frozenset({"assets", "_dash-component-suites", "_favicon.ico"})
+SESSION_KEY = "sid"  # the cookie's random session id; the application database knows whether it is alive
 KIOSK_COOKIE = "hospdash_kiosk"
 KIOSK_COOKIE_AGE = 400 * 86400  # browsers cap cookies at 400 days; every use renews it
-KIOSK_CHECK_SECONDS = 60  # a revoked kiosk login signs its wall out within this
 KIOSK_LANDING = "/wall/campus?kiosk=1&rotate=60"
 DASH_PREFIXES = ("/_dash-", "/_reload-hash")
 
@@ -70,6 +70,14 @@ def request_lang() -> str:
     return pick_lang(request.headers.get("Accept-Language"), request.cookies.get("lang") or saved)
 
 
+def is_public() -> bool:
+    """Whether this request is for a public view or a static file (whole route segments, never a prefix)."""
+    if request.endpoint in PUBLIC_ENDPOINTS:
+        return True
+    rule = request.url_rule
+    return rule is not None and rule.rule.strip("/").split("/")[0] in PUBLIC_TREES
+
+
 def wants_json() -> bool:
     if request.path.startswith(DASH_PREFIXES) or request.path.startswith("/download"):
         return True
@@ -87,7 +95,8 @@ def init_auth(server: Flask) -> None:
         SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_SECURE=state.settings.secure_cookies,
         SESSION_COOKIE_NAME="hospdash_session",
-        PERMANENT_SESSION_LIFETIME=IDLE_TIMEOUT,  # idle timeout: refreshed on every request
+        # the cookie expires with the idle limit too; the server-side record is what counts
+        PERMANENT_SESSION_LIFETIME=state.appdb.session_limits.idle,
         SESSION_REFRESH_EACH_REQUEST=True,
         REMEMBER_COOKIE_DURATION=timedelta(seconds=0),
         WTF_CSRF_TIME_LIMIT=None,  # the token lives as long as the session
@@ -95,7 +104,10 @@ def init_auth(server: Flask) -> None:
     )
     manager = LoginManager()
     manager.init_app(server)
-    manager.session_protection = "strong"
+    # Off on purpose: the server-side session record is the protection. Flask-Login's "strong" mode
+    # would tie a session to the address and browser, which change legitimately (Wi-Fi roaming, a
+    # proxy), and with permanent sessions it only marks the session "not fresh", which nothing reads.
+    manager.session_protection = None
 
     @manager.user_loader
     def load_user(key: str) -> SessionUser | None:
@@ -120,28 +132,33 @@ def init_auth(server: Flask) -> None:
         if user.is_demo and not state.demo_warehouse:  # like a password sign-in: demo accounts stay in the demo
             state.appdb.audit("kiosk_refused", user.username, f"kiosk {kid}", "demo account", client_ip())
             return False
+        start_session(user, kiosk_id=kid)
+        state.appdb.audit(action, user.username, f"kiosk {kid}", None, client_ip())
+        return True
+
+    def start_session(user: User, kiosk_id: int | None = None) -> None:
+        """Sign the browser in as `user` with a new server-side session record."""
         session.clear()
         login_user(SessionUser(user))
-        session["kiosk"] = kid
-        session["kiosk_checked"] = time.time()
-        state.appdb.audit(action, user.username, f"kiosk {kid}", None, client_ip())
+        session[SESSION_KEY] = state.appdb.open_session(user.id, client_ip(), request.user_agent.string, kiosk_id)
+
+    def session_ended() -> bool:
+        """True (and signed out) when the signed-in browser's server-side session is over."""
+        found = state.appdb.check_session(session.get(SESSION_KEY))
+        if found is not None and found.ended is None and found.user_id == current_user.id:
+            return False
+        if found is not None and found.ended == "kiosk_revoked":
+            state.appdb.audit("kiosk_ended", current_user.username, f"kiosk {found.kiosk_id}", "revoked", client_ip())
+        logout_user()
+        session.clear()
         return True
 
     @server.before_request
     def gate() -> Response | None:
         session.permanent = True
-        path = request.path
-        if path.startswith(PUBLIC_PREFIXES):
+        if is_public():
             return None
-        if current_user.is_authenticated:
-            kid = session.get("kiosk")
-            if kid is not None and time.time() - session.get("kiosk_checked", 0) > KIOSK_CHECK_SECONDS:
-                if not state.appdb.kiosk_valid(int(kid)):  # revoked: the wall is signed out
-                    state.appdb.audit("kiosk_ended", current_user.username, f"kiosk {kid}", "revoked", client_ip())
-                    logout_user()
-                    session.clear()
-                    return _refuse(clear_kiosk=True)
-                session["kiosk_checked"] = time.time()
+        if current_user.is_authenticated and not session_ended():
             return None
         token = request.cookies.get(KIOSK_COOKIE)
         if token and kiosk_sign_in(token, "kiosk_resume"):
@@ -173,7 +190,7 @@ def init_auth(server: Flask) -> None:
                         secure=state.settings.secure_cookies)
         return resp
 
-    csrf = CSRFProtect(server)  # after the gate: a stranger hears 401 before any CSRF complaint
+    CSRFProtect(server)  # after the gate: a stranger hears 401 before any CSRF complaint
 
     @server.after_request
     def headers(resp: Response) -> Response:
@@ -199,7 +216,7 @@ def init_auth(server: Flask) -> None:
         lang = request_lang()
         nxt = safe_next(request.values.get("next"))
         if request.method == "GET":
-            if current_user.is_authenticated:
+            if current_user.is_authenticated and not session_ended():
                 return redirect(nxt or landing_path(current_user.role))
             return render_template("login.html", **_login_context(lang, next_url=nxt))
         username = (request.form.get("username") or "").strip()
@@ -220,8 +237,7 @@ def init_auth(server: Flask) -> None:
                 message, status = t("login.bad", lang), 401
             return render_template("login.html", **_login_context(lang, error=message, username=username,
                                                                   next_url=nxt)), status
-        session.clear()
-        login_user(SessionUser(user))
+        start_session(user)
         g.login_user = user
         state.appdb.audit("login", user.username, None, f"role={user.role}", ip)
         resp = redirect(nxt or landing_path(user.role))
@@ -233,6 +249,7 @@ def init_auth(server: Flask) -> None:
     def logout() -> Any:
         if current_user.is_authenticated:
             audit("logout")
+        state.appdb.end_session(session.get(SESSION_KEY), "logout")
         logout_user()
         session.clear()
         resp = redirect(url_for("login"))
@@ -242,18 +259,12 @@ def init_auth(server: Flask) -> None:
     @server.route("/lang/<code>", methods=["POST"])
     def set_language(code: str) -> Any:
         code = code if code in LANGS else "zh"
-        if current_user.is_authenticated:
+        if current_user.is_authenticated and not session_ended():
             state.appdb.set_lang(current_user.id, code)
         # back to the page the switch was pressed on (the shell's form cannot know it: it comes from the referrer)
         resp = redirect(safe_next(request.form.get("next")) or referrer_path() or "/")
         resp.set_cookie("lang", code, max_age=365 * 86400, samesite="Lax", secure=state.settings.secure_cookies)
         return resp
-
-    @server.route("/healthz")
-    def healthz() -> Any:
-        return jsonify({"status": "ok"})
-
-    csrf.exempt(healthz)
 
 
 def _login_context(lang: str, error: str | None = None, username: str = "", next_url: str | None = None) -> dict:

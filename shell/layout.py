@@ -13,6 +13,7 @@ from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 from werkzeug.exceptions import Forbidden
 
+from appdb.store import AppDBUnavailable
 from components.i18n import t
 from data_layer.errors import UserError
 from data_layer.queries.structure import departments
@@ -20,6 +21,7 @@ from data_layer.scope import Scope
 
 from .access import PermissionDenied, audit, may_open
 from .auth import request_lang
+from .outage import plain_message
 
 log = logging.getLogger("hospdash")
 
@@ -35,18 +37,23 @@ def adopt_page_callbacks(app: dash.Dash | None) -> None:
     if app is not None:
         app.callback_map.update(_callback.GLOBAL_CALLBACK_MAP)
         app._callback_list.extend(_callback.GLOBAL_CALLBACK_LIST)
+        app._inline_scripts.extend(_callback.GLOBAL_INLINE_SCRIPTS)  # inline clientside callbacks (CSP hashes)
     _callback.GLOBAL_CALLBACK_MAP.clear()
     _callback.GLOBAL_CALLBACK_LIST.clear()
+    _callback.GLOBAL_INLINE_SCRIPTS.clear()
 
 
 def callback_error(exc: Exception) -> None:
     """Every callback's last resort: a refusal becomes an audited 403; anything else a short
     message with an error id that is also in the server log. Never a traceback."""
+    if isinstance(exc, AppDBUnavailable):
+        raise exc  # the server's handler answers 503 with a plain message (shell/outage.py)
     if isinstance(exc, PermissionDenied):
         audit("forbidden_callback", dash.ctx.triggered_id and str(dash.ctx.triggered_id), str(exc))
         raise Forbidden(t("error.forbidden_action", request_lang()))
     if isinstance(exc, UserError):
-        dash.set_props("app-error", {"children": html.Div(str(exc), className="alert alert-warning mb-0"),
+        text = plain_message(exc, request_lang())
+        dash.set_props("app-error", {"children": html.Div(text, className="alert alert-warning mb-0"),
                                      "hidden": False})
         return None
     error_id = uuid.uuid4().hex[:8]
@@ -129,9 +136,10 @@ def _banner(lang: str) -> dict[str, Any]:
     """The warehouse banner's children and visibility, from a fresh check of meta_load."""
     try:
         current_app.extensions["hospdash"].warehouse.freshness()
-    except UserError as exc:
-        return {"children": html.Div(t("banner.warehouse_down", lang, message=str(exc)),
-                                     className="alert alert-warning mb-0"), "hidden": False}
+    except UserError as exc:  # its text names the database's address: for the log and the admin page only
+        log.warning("warehouse unavailable: %s", exc)
+        return {"children": html.Div(t("banner.warehouse_down", lang), className="alert alert-warning mb-0"),
+                "hidden": False}
     return {"children": None, "hidden": True}
 
 

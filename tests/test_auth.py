@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import importlib
 import json
+from datetime import timedelta
 
 import pytest
 from flask import Flask
+from sqlalchemy import select, update
 
-from appdb.store import MAX_FAILURES
+from appdb.schema import login_events
+from appdb.store import ACCOUNT_ALERT_FAILURES, ADDRESS_MAX_FAILURES, LOCK_WINDOW, MAX_FAILURES
 
 from .conftest import PASSWORD, login, texts
 
@@ -211,9 +214,58 @@ def test_repeated_failures_lock_the_account_with_a_clear_message(server: Flask) 
         assert login(client, "dir1", "wrong-password-1").status_code == 401
     resp = login(client, "dir1")  # even the right password waits
     assert resp.status_code == 429
-    assert "try again in 15 minutes" in resp.get_data(as_text=True) or "15 分钟" in resp.get_data(as_text=True)
+    assert "try again in 15 min." in resp.get_data(as_text=True) or "15 分钟" in resp.get_data(as_text=True)
     failures = server.extensions["hospdash"].appdb.audit_entries(action="login_failed", username="dir1")
     assert len(failures) == MAX_FAILURES + 1
+
+
+def _client_at(server: Flask, ip: str, lang: str = "en"):
+    """A browser in `lang` whose requests come from `ip`."""
+    client = server.test_client()
+    client.environ_base.update(REMOTE_ADDR=ip, HTTP_ACCEPT_LANGUAGE=lang)
+    return client
+
+
+def _age_login_events(server: Flask, by: timedelta) -> None:
+    """Move every recorded sign-in attempt `by` into the past, as if that much time had gone by."""
+    db = server.extensions["hospdash"].appdb
+    with db.engine.begin() as conn:
+        for row in conn.execute(select(login_events.c.id, login_events.c.at)).fetchall():
+            conn.execute(update(login_events).where(login_events.c.id == row.id).values(at=row.at - by))
+
+
+def test_an_attacker_at_another_address_cannot_lock_the_owner_out(server: Flask) -> None:
+    attacker = _client_at(server, "203.0.113.66")
+    codes = [login(attacker, "dir1", "wrong-password-1").status_code for _ in range(MAX_FAILURES + 2)]
+    assert codes == [401] * MAX_FAILURES + [429, 429]
+    assert login(_client_at(server, "10.20.30.40"), "dir1").status_code == 302
+
+
+def test_the_owner_gets_in_while_many_addresses_fail_their_account(server: Flask) -> None:
+    for i in range(ACCOUNT_ALERT_FAILURES):  # four tries from each address: none locks
+        assert login(_client_at(server, f"198.51.100.{i // 4}"), "dir1", "wrong-password-1").status_code == 401
+    assert login(_client_at(server, "10.20.30.40"), "dir1").status_code == 302
+    assert server.extensions["hospdash"].appdb.audit_entries(action="login_throttled", username="dir1")
+
+
+@pytest.mark.parametrize(("names", "victim"), [
+    (["dir1"] * MAX_FAILURES, "dir1"),  # one name from one address: that pair is locked
+    (["dir1", "lead1", "lead2", "asst1", "nobody"] * (ADDRESS_MAX_FAILURES // 5), "admin1"),  # the address is
+], ids=["pair", "address"])
+def test_a_lock_holds_even_for_the_right_password_and_ends_on_time_whatever_is_tried(
+        server: Flask, names: list[str], victim: str) -> None:
+    attacker = _client_at(server, "203.0.113.66")
+    assert [login(attacker, n, "wrong-password-1").status_code for n in names] == [401] * len(names)
+    locked = login(attacker, victim)
+    assert locked.status_code == 429 and "try again in 15 min." in locked.get_data(as_text=True)
+    _age_login_events(server, LOCK_WINDOW - timedelta(minutes=1))
+    for name in names[:MAX_FAILURES]:  # tries during the lock: refused, not counted, the lock not extended
+        again = login(attacker, name, "wrong-password-1")
+        assert again.status_code == 429 and "try again in 1 min." in again.get_data(as_text=True)
+    in_chinese = login(_client_at(server, "203.0.113.66", "zh"), victim)
+    assert in_chinese.status_code == 429 and "请 1 分钟后再试" in in_chinese.get_data(as_text=True)
+    _age_login_events(server, timedelta(minutes=2))
+    assert login(attacker, victim).status_code == 302
 
 
 @pytest.mark.parametrize("target", ["//evil.example/x", "https://evil.example/", "/\\evil.example", "javascript:alert(1)",
@@ -385,3 +437,17 @@ def test_a_role_cannot_take_a_foreign_kind_of_scope_through_the_form(server: Fla
     resp = _act(client, "admin-save", **{"admin-username": "bad.scope", "admin-role": "director",
                                          "admin-scope-kind": "hospital", "admin-password": PASSWORD})
     assert resp.status_code == 200 and server.extensions["hospdash"].appdb.get_by_username("bad.scope") is None
+
+
+@pytest.mark.parametrize(("name", "password", "reason"), [
+    ("林晓明", "Password123", "密码是最常见的密码之一"),
+    ("Lin Xiaoming", "qwerty12345", "密码是最常见的密码之一"),
+    ("Lin Xiaoming", "Xiaoming-2026!", "密码不能包含用户的姓名"),
+    ("Lin Xiaoming", "Sunshine2026!", "常见单词或常见密码加上数字或符号"),
+])
+def test_the_admin_page_says_why_a_password_is_refused(server: Flask, name: str, password: str, reason: str) -> None:
+    client = _signed_in(server, "admin1")
+    refused = _act(client, "admin-save", **{"admin-username": "lin.xm", "admin-name": name,
+                                            "admin-password": password, "admin-scope-ids": ["D001"]})
+    assert reason in json.dumps(refused.get_json(), ensure_ascii=False)
+    assert server.extensions["hospdash"].appdb.get_by_username("lin.xm") is None

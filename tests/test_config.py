@@ -1,6 +1,7 @@
 """Settings come from the environment; weak secrets are refused off the embedded default."""
 from __future__ import annotations
 
+import secrets
 from pathlib import Path
 
 import pytest
@@ -34,6 +35,20 @@ def test_weak_secret_keys_are_refused_off_the_embedded_default(tmp_path: Path, k
     with pytest.raises(UserError, match="SECRET_KEY is too weak"):
         load_settings({"DATA_DIR": str(tmp_path), "WAREHOUSE_URL": "postgresql://u@h/db", "SECRET_KEY": key},
                       env_file=None)
+
+
+@pytest.mark.parametrize("key", ["abc" * 48, "0123456789" * 5, "password" * 6, "correcthorse" * 4,
+                                 "Xq7#pL9!vR2@" * 4, "k3Jd8sLq0Zx1Vb7NmQ2w" * 3, "0123456789" * 5 + "x"])
+def test_low_entropy_keys_such_as_a_repeated_pattern_are_refused(key: str) -> None:
+    assert secret_key_problem(key) is not None
+
+
+@pytest.mark.parametrize("make", [lambda: secrets.token_urlsafe(48), lambda: secrets.token_hex(32),
+                                  lambda: secrets.token_urlsafe(32)])
+def test_generated_keys_pass_the_entropy_check(make) -> None:
+    for _ in range(200):
+        key = make()
+        assert secret_key_problem(key) is None, key
 
 
 def test_a_strong_key_and_redis_cache_are_accepted(tmp_path: Path) -> None:

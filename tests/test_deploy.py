@@ -235,7 +235,7 @@ def _has_data(value: Any) -> bool:
 
 # ------------------------------------------------------------------ the tests
 def test_gunicorn_runs_the_app_with_several_workers(live: dict[str, Any]) -> None:
-    assert requests.get(f"{live['base']}/healthz", timeout=5).json() == {"status": "ok"}
+    assert requests.get(f"{live['base']}/healthz", timeout=5).json()["status"] == "ok"
     import psutil
 
     deadline = time.monotonic() + 15

@@ -279,3 +279,128 @@ def test_a_rate_that_rounds_to_zero_is_stored_as_zero_not_minus_zero() -> None:
     assert cell_value(-0.00004, "percent") == 0.0 and str(cell_value(-0.00004, "percent")) == "0.0"
     assert cell_value(-0.0004, "ratio") == 0.0
     assert cell_value(-0.0006, "percent") == -0.0006  # -0.1% is a real change and stays
+
+
+# ------------------------------------------------------------------------------------------ formula text
+# What a user may type into a note or a finding that a spreadsheet would run (OWASP CSV injection).
+PAYLOADS = ('=HYPERLINK("http://x","click")', "+1+1", "-2+3", "@SUM(A1)", "\t=1", "\r=1")
+NEVER_PAYS = {"charge_per_exam": "50", "consumables_per_exam": "60"}  # a negative annual net: a negative number
+
+
+def _workbook_cells(raw: bytes) -> list:
+    book = load_workbook(io.BytesIO(raw))
+    return [c for ws in book.worksheets for row in ws.iter_rows() for c in row if c.value is not None]
+
+
+def _assert_inert_workbook(raw: bytes, stored: list[str]) -> None:
+    """No cell is a formula; each stored text is there as typed, marked quoted when it starts
+    like a formula; negative numbers are number cells."""
+    cells = _workbook_cells(raw)
+    assert [c.coordinate for c in cells if c.data_type == "f"] == []
+    texts_ = {c.value: c for c in cells if isinstance(c.value, str)}
+    for text in stored:
+        assert text in texts_, (text, sorted(texts_)[:20])
+        assert texts_[text].quotePrefix, text
+    assert any(c.data_type == "n" and isinstance(c.value, (int, float)) and c.value < 0 for c in cells)
+
+
+def _assert_inert_csv(raw: bytes, stored: list[str]) -> None:
+    """No field starts like a formula unless it is a number; each stored text is there with a
+    leading apostrophe; negative numbers are plain numbers."""
+    rows = list(csv.reader(io.StringIO(raw.decode("utf-8-sig"), newline="")))
+    fields = [f for row in rows for f in row]
+
+    def number(f: str) -> bool:
+        try:
+            float(f)
+        except ValueError:
+            return False
+        return True
+
+    assert [f for f in fields if f.startswith(exports.FORMULA_START) and not number(f)] == []
+    for text in stored:
+        assert "'" + text in fields, text
+    assert any(number(f) and float(f) < 0 for f in fields)
+
+
+def _appraisals_with_formula_notes(server: Flask, client) -> list[str]:
+    """Each payload saved through the page as an appraisal's note and in its device name; the
+    texts as the store kept them."""
+    from appdb.appraisals import list_appraisals
+
+    from .test_ws_equipment import GOOD, _submit
+
+    for i, text in enumerate(PAYLOADS):
+        status, _ = _submit(server, client, "D001", {**GOOD, **NEVER_PAYS, "device_name": f"{text} dev{i}",
+                                                     "note": text})
+        assert status == 200
+    saved = list_appraisals(server.extensions["hospdash"].appdb, Scope.departments({"D001"}), "D001")
+    assert len(saved) == len(PAYLOADS)
+    return [*saved["note"], *saved["device_name"]]
+
+
+def test_formula_notes_stay_text_in_every_appraisal_one_pager(server: Flask) -> None:
+    from appdb.appraisals import list_appraisals
+
+    client = signed_in(server, "asst1", "en")
+    _appraisals_with_formula_notes(server, client)
+    for a in list_appraisals(server.extensions["hospdash"].appdb, Scope.departments({"D001"}), "D001").itertuples():
+        status, out = post_callback(server, client, "ws-download.data",
+                                    [{"id": {"type": "ws-eq-report", "index": int(a.id)}, "property": "n_clicks",
+                                      "value": 1}], [{"id": "ws-dept", "property": "value", "value": "D001"}])
+        assert status == 200
+        _assert_inert_workbook(base64.b64decode(out["ws-download.data"]["content"]), [a.note, a.device_name])
+
+
+@pytest.mark.parametrize("fmt", ["xlsx", "csv"])
+def test_formula_notes_stay_text_in_the_saved_appraisals_table(server: Flask, fmt: str) -> None:
+    client = signed_in(server, "asst1", "en")
+    stored = _appraisals_with_formula_notes(server, client)
+    state = [{"id": "ws-dept", "property": "value", "value": "D001"},
+             {"id": "ws-period", "property": "value", "value": "ytd"},
+             {"id": "ws-eq-sat", "property": "value", "value": "0.85"},
+             {"id": "ws-eq-f-category", "property": "value", "value": "CT"}]
+    status, out = post_callback(server, client, "ws-download.data",
+                                [{"id": {"type": "ws-export", "page": "equipment", "table": "appraisals", "fmt": fmt},
+                                  "property": "n_clicks", "value": 1}], state)
+    assert status == 200 and out["ws-download.data"]["filename"].endswith(fmt)
+    raw = base64.b64decode(out["ws-download.data"]["content"])
+    (_assert_inert_csv if fmt == "csv" else _assert_inert_workbook)(raw, stored)
+
+
+def test_formula_findings_stay_text_in_the_monthly_report_workbook(server: Flask) -> None:
+    from appdb.reports import get_report
+
+    from .test_ws_reports import _generate
+
+    client = signed_in(server, "asst1", "en")
+    status, out = _generate(server, client, "D003")
+    rid = int(out["_pages_location.search"].split("report=")[1])
+    rows = [{"problem": text, "cause": text, "suggestion": text} for text in PAYLOADS]
+    meta = [{"id": "report-meta", "property": "data", "value": {"id": rid, "version": 1}}]
+    status, out = post_callback(server, client, "report-meta.data",
+                                [{"id": "report-save", "property": "n_clicks", "value": 1}],
+                                [{"id": "report-findings", "property": "data", "value": rows}, *meta])
+    assert status == 200
+    report = get_report(server.extensions["hospdash"].appdb, Scope.hospital(), rid)
+    stored = [f["problem"] for f in report["findings"]]
+    assert len(stored) == len(PAYLOADS)
+    meta[0]["value"]["version"] = report["version"]
+    status, out = post_callback(server, client, "ws-download.data",
+                                [{"id": "report-export", "property": "n_clicks", "value": 1}], meta)
+    assert status == 200
+    _assert_inert_workbook(base64.b64decode(out["ws-download.data"]["content"]), stored)
+
+
+def test_no_string_the_workbook_writes_becomes_a_formula() -> None:
+    """Titles, heading lines, captions, headers, empty-table notes and sheet notes as well as cells."""
+    bad = '=HYPERLINK("http://x","click")'
+    frame = pd.DataFrame({bad: ["-2+3", -5.5]})
+    head = exports.Heading(bad, (bad, "@SUM(A1)"))
+    sheet = exports.Sheet("s", (exports.Block(frame, (Column(bad, bad, BY_ROW),), caption=bad, row_kinds=("text", "money")),
+                                exports.Block(frame.iloc[:0], (Column(bad, bad),), caption="+1", empty_note=bad)),
+                          notes=(bad,))
+    cells = _workbook_cells(exports.workbook(head, [sheet]))
+    assert [c.coordinate for c in cells if c.data_type == "f"] == []
+    assert all(c.quotePrefix for c in cells if isinstance(c.value, str) and c.value.startswith(exports.FORMULA_START))
+    assert [c.value for c in cells if c.data_type == "n"] == [-5.5]

@@ -16,7 +16,7 @@ from data_layer.queries.structure import departments
 from data_layer.scope import Scope
 from data_layer.warehouse import Warehouse
 
-from .conftest import PASSWORD, STRONG_KEY, USERS, empty_postgres_database, login, texts
+from .conftest import PASSWORD, PG_ADMIN, STRONG_KEY, USERS, login, server_database, texts
 from .helpers import post_callback, signed_in
 
 GENERIC = ("error id", "错误编号")  # the last-resort message (shell/layout.py callback_error)
@@ -25,7 +25,8 @@ GENERIC = ("error id", "错误编号")  # the last-resort message (shell/layout.
 @pytest.fixture
 def pg_app_db() -> Iterator[str]:
     """A fresh, empty PostgreSQL database for the application database."""
-    yield from empty_postgres_database("hospdash_odd")
+    with server_database(PG_ADMIN, "PostgreSQL at 127.0.0.1:5432") as url:
+        yield url
 
 
 @pytest.fixture

@@ -1,0 +1,41 @@
+"""What the shared cache needs to store callback answers without pickles: Dash components,
+Plotly figures and `no_update` (data_layer/cache_codec.py handles the rest)."""
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+import dash
+import plotly.graph_objects as go
+from dash.development.base_component import Component, ComponentRegistry
+
+from data_layer.cache_codec import Extension
+
+NO_UPDATE = type(dash.no_update)
+
+
+def _component(c: Component, enc) -> dict[str, Any]:
+    cls = type(c)
+    return {"module": cls.__module__, "name": cls.__name__, "props": enc(c.to_plotly_json()["props"])}
+
+
+def _uncomponent(d: dict[str, Any], dec) -> Component:
+    """A component of a registered Dash component library already imported (none is imported here)."""
+    module = d["module"]
+    if module.split(".")[0] not in ComponentRegistry.registry or module not in sys.modules:
+        raise ValueError(f"{module} is not a Dash component library in use")
+    cls = getattr(sys.modules[module], d["name"])
+    if not (isinstance(cls, type) and issubclass(cls, Component)):
+        raise ValueError(f"{module}.{d['name']} is not a Dash component")
+    return cls(**dec(d["props"]))
+
+
+def dash_values() -> list[Extension]:
+    return [
+        Extension("component", lambda v: isinstance(v, Component), _component, _uncomponent),
+        # a figure comes back as its JSON form (a dict), which Dash sends unchanged: rebuilding a
+        # go.Figure would validate it again and put back a template the figure had removed
+        Extension("figure", lambda v: isinstance(v, go.Figure), lambda v, enc: enc(v.to_plotly_json()),
+                  lambda d, dec: dec(d)),
+        Extension("no_update", lambda v: isinstance(v, NO_UPDATE), lambda v, enc: None, lambda d, dec: dash.no_update),
+    ]
