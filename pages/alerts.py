@@ -286,11 +286,11 @@ def _detail(alert: dict, lang: str) -> html.Div:
         html.Div([
             dcc.Dropdown(id="al-note-kind", value="cause", clearable=False, className="note-kind",
                          options=[{"label": t(f"note.{k}", lang), "value": k} for k in NOTE_KINDS]),
-            dcc.Textarea(id="al-note-text", className="form-control", style={"height": "60px"}),
+            dcc.Textarea(id="al-note-text", className="form-control", style={"height": "60px"}, maxLength=4000),
             html.Button(t("alerts.add_note", lang), id="al-note-add", className="btn btn-outline-primary btn-sm mt-1"),
         ]),
         html.Div([
-            dcc.Input(id="al-reason", placeholder=t("alerts.reason", lang), className="form-control mb-1"),
+            dcc.Input(id="al-reason", placeholder=t("alerts.reason", lang), className="form-control mb-1", maxLength=500),
             html.Button(t("alerts.acknowledge", lang), id="al-ack", className="btn btn-primary btn-sm me-1",
                         disabled=status != "new"),
             html.Button(t("alerts.resolve", lang), id="al-resolve", className="btn btn-success btn-sm me-1",

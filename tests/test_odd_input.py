@@ -201,3 +201,29 @@ def test_path_traversal_and_odd_paths_get_404_and_log_no_error(server: Flask, ca
     assert resp.status_code == 404
     assert b"Traceback" not in resp.get_data() and b"import" not in resp.get_data()
     assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
+
+
+@pytest.mark.browser
+def test_a_refused_callback_shows_its_plain_message_on_the_page(dash_duo, server: Flask) -> None:
+    """Dash only logs a 400 in the console: the page itself must say the value was refused."""
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    from .helpers import serve
+    from .test_browser import _sign_in
+
+    serve(dash_duo, server)
+    d = dash_duo.driver
+    _sign_in(dash_duo, "dir1")
+    dash_duo.wait_for_element("#app-navbar", timeout=30)
+    dash_duo.wait_for_no_elements("[data-dash-is-loading]", timeout=30)
+    # what a too-long note pasted past the field's limit, or a forged request, sends: a value the boundary refuses
+    d.execute_script("""
+        var token = (document.cookie.match(/_csrf_token=([^;]+)/) || [])[1] || "";
+        window.fetch("/_dash-update-component", {method: "POST", credentials: "same-origin",
+            headers: {"Content-Type": "application/json", "X-CSRFToken": decodeURIComponent(token)},
+            body: JSON.stringify({output: "_pages_content.children", outputs: {id: "_pages_content",
+                property: "children"}, inputs: [{id: "_pages_location", property: "pathname",
+                value: "/" + "x".repeat(30000)}], changedPropIds: ["_pages_location.pathname"], state: []})});
+    """)
+    banner = dash_duo.wait_for_element("#app-db-banner", timeout=20)
+    WebDriverWait(d, 20).until(lambda _d: banner.is_displayed() and "not accepted" in banner.text)
