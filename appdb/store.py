@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, Engine, and_, event, func, insert, select, text, update
+from sqlalchemy import Connection, Engine, and_, delete, event, func, insert, select, text, update
 from sqlalchemy.engine import ExceptionContext
 from sqlalchemy.exc import InterfaceError, OperationalError
 from werkzeug.security import check_password_hash, generate_password_hash
@@ -153,6 +153,7 @@ class SessionLimits:
     idle: timedelta = timedelta(minutes=30)  # ends after this long without a request
     absolute: timedelta = timedelta(hours=12)  # ends this long after sign-in, however busy
     touch: timedelta = timedelta(minutes=1)  # last_seen_at is written at most this often
+    kept: timedelta = timedelta(days=30)  # an ended session's record is deleted this long after its absolute limit
 
 
 @dataclass(frozen=True)
@@ -393,6 +394,10 @@ class AppDB:
             conn.execute(insert(sessions).values(
                 token_hash=_digest(token), user_id=user_id, created_at=now, last_seen_at=now,
                 ip=(ip or "")[:64] or None, user_agent=(user_agent or "")[:255] or None, kiosk_id=kiosk_id))
+            # the table stays small: a record past its absolute limit by `kept` cannot be alive (sign-ins stay
+            # in login_events and the audit log)
+            conn.execute(delete(sessions).where(
+                sessions.c.created_at < now - self.session_limits.absolute - self.session_limits.kept))
         return token
 
     def check_session(self, token: str | None, now: datetime | None = None) -> SessionState | None:

@@ -157,6 +157,14 @@ def test_the_absolute_limit_holds_even_with_activity(srv: Flask) -> None:
     assert _rows(srv, "lead1")[-1].revoked_reason == "expired"
 
 
+def test_records_of_long_ended_sessions_are_deleted_at_a_later_sign_in(srv: Flask) -> None:
+    _signed_in(srv, "dir1")
+    _age(srv, "dir1", created_at=timedelta(days=43), last_seen_at=timedelta(days=43))  # 12 h + 30 days ago, and more
+    _signed_in(srv, "asst1")
+    assert _rows(srv, "dir1") == []
+    assert len(_rows(srv, "asst1")) == 1
+
+
 def test_the_limits_are_settings(app_env: dict[str, str]) -> None:
     from app import create_app
     from data_layer.config import load_settings
