@@ -471,8 +471,10 @@ def read_log(path: Path, offset: int) -> LogReport:
     """Tracebacks, ERROR lines and worker restarts in the server log after `offset` bytes."""
     rep = LogReport()
     lines = path.read_bytes()[offset:].decode("utf-8", "replace").splitlines()
-    pending = None  # an error id whose traceback follows (its message may span lines)
+    pending = None  # an error id whose tracebacks (a chain) follow; its message may span lines
     for i, line in enumerate(lines):
+        if re.match(r"\[\d{4}-", line):  # the next log record (gunicorn's and Flask's start with the time)
+            pending = None
         if m := re.search(r"callback error ([0-9a-f]+): ", line):
             pending = m.group(1)
             rep.by_error_id[pending] = line[m.end():][:200]
@@ -483,8 +485,7 @@ def read_log(path: Path, offset: int) -> LogReport:
             before = lines[i - 1][:160] if i else ""
             rep.tracebacks.append(f"{before} | {exc[:200]} | {frames}")
             if pending:
-                rep.by_error_id[pending] += f" | {exc[:200]} | {frames}"
-                pending = None
+                rep.by_error_id[pending] += f" // {before} | {exc[:200]} | {frames}"
         rep.boots += "Booting worker" in line
         rep.autorestarts += "Autorestarting worker" in line
         if _CRASH.search(line):
@@ -552,15 +553,32 @@ def cause(rows: list[Outcome], log: LogReport, replayed: dict[int, str]) -> str:
     return next((replayed[o.case.n] for o in rows if replayed.get(o.case.n)), "")
 
 
+def visible(text: str) -> str:
+    """Control, bidirectional and surrogate characters as escapes: a findings file stays text."""
+    return "".join(ch if ch.isprintable() and not 0xD800 <= ord(ch) <= 0xDFFF else ch.encode("unicode_escape",
+                   "backslashreplace").decode("ascii") for ch in text)
+
+
 def _answer(o: Outcome) -> str:
     return "the generic HTML error page" if o.snippet.lstrip().startswith("<!doctype") else o.snippet[:160]
 
 
+def signature(text: str) -> str:
+    """A cause in short: the last exception's type and the innermost app frame of the last
+    traceback that has one (a chain ends in the error that escaped)."""
+    parts = [t.split(" | ") for t in text.split(" // ") if t.count(" | ") >= 2]
+    if not parts:
+        return text[:120]
+    framed = [p for p in parts if p[2].strip()] or parts
+    last = framed[-1]
+    return f"{last[1].split(':')[0].strip() or '?'} at {last[2].rsplit(' > ', 1)[-1] or 'Dash (no app frame)'}"
+
+
 def _outside(text: str) -> bool:
-    """A cause raised outside the pages' and components' code: in the shell, the app database, the
-    data layer, or Dash itself (no app frame); each traceback's innermost app frame decides."""
-    inner = [t.rsplit(" | ", 1)[-1].rsplit(" > ", 1)[-1] for t in text.split(" // ")]
-    return not any(f.startswith(("pages/", "components/")) for f in inner)
+    """A cause outside the pages' callbacks: raised in the shell, in Dash itself (no app frame), or
+    by the callbacks' error handler (shell/layout.py) while it handled another error."""
+    where = signature(text).rsplit(" at ", 1)[-1]
+    return where.startswith(("shell/", "Dash")) or "shell/layout.py" in text
 
 
 def findings_section(label: str, app_root: Path, outcomes: list[Outcome], log: LogReport, figures: dict,
@@ -570,8 +588,17 @@ def findings_section(label: str, app_root: Path, outcomes: list[Outcome], log: L
              f"{figures['callbacks']} callbacks; statuses {figures['statuses']}; {figures['error_ids']} error-id "
              f"answers; {figures['tracebacks']} tracebacks and {figures['error_lines']} ERROR lines in the log; "
              f"{figures['crashes']} worker crashes.", ""]
+    groups = grouped(outcomes, specs)
+    causes: dict[str, list[tuple[str, str, int]]] = {}
+    for (output, where), rows in groups.items():
+        causes.setdefault(signature(cause(rows, log, replayed)), []).append((output, where, len(rows)))
+    lines += ["### Distinct causes (exception at the innermost app frame: requests, callback inputs)", ""]
+    lines += [f"- {sig}: {sum(n for _, _, n in hits)} requests; "
+              + "; ".join(f"`{o[:40]}` `{w[:50]}`" for o, w, _ in hits[:6]) + (" …" if len(hits) > 6 else "")
+              for sig, hits in sorted(causes.items(), key=lambda kv: -sum(n for _, _, n in kv[1]))]
+    lines += ["", "### Failing callback inputs", ""]
     entries: dict[bool, list[str]] = {False: [], True: []}
-    for (output, where), rows in grouped(outcomes, specs).items():
+    for (output, where), rows in groups.items():
         why = cause(rows, log, replayed)
         kinds = ", ".join(f"{k} x{n}" for k, n in Counter(o.case.kind for o in rows).most_common())
         entries[_outside(why)] += [
@@ -581,10 +608,11 @@ def findings_section(label: str, app_root: Path, outcomes: list[Outcome], log: L
             f"  - values: {kinds}", f"  - answer: `{_answer(rows[0])}`", f"  - log: `{why}`"]
     lines += entries[False] or ["No failing callback in the pages' own code."]
     if entries[True]:
-        lines += ["", "### Causes outside the pages' callbacks (shell/, appdb/, or Dash itself)", ""] + entries[True]
+        lines += ["", "### Causes outside the pages' callbacks (shell/, the error handler, or Dash itself)", ""]
+        lines += entries[True]
     if log.crashes:
         lines += ["", "### Worker crashes", ""] + [f"- `{c}`" for c in log.crashes[:20]]
-    return "\n".join(lines) + "\n"
+    return "\n".join(visible(line) for line in lines) + "\n"
 
 
 def write_findings(path: Path, label: str, section: str) -> None:
@@ -602,8 +630,8 @@ def examples(groups: dict[tuple[str, str], list[Outcome]], log: LogReport, repla
              limit: int = 12) -> list[str]:
     lines = []
     for (output, where), rows in list(groups.items())[:limit]:
-        lines.append(f"  x{len(rows)} {output[:60]} | {where[:60]} | {rows[0].case.kind} | {_statuses(rows)} | "
-                     f"{cause(rows, log, replayed)[:200]}")
+        lines.append(visible(f"  x{len(rows)} {output[:60]} | {where[:60]} | {rows[0].case.kind} | {_statuses(rows)} | "
+                             f"{cause(rows, log, replayed)[:200]}"))
     return lines
 
 
