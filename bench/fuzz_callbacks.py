@@ -412,12 +412,18 @@ def send(base: str, jars: dict[str, Any], local: threading.local, spec: dict, ba
         http.cookies.update(jars[case.role])
     data = json.dumps(build_body(spec, baseline, case))
     start = time.monotonic()
-    try:
-        resp = http.post(f"{base}/_dash-update-component", data=data, timeout=TIMEOUT, cookies={"lang": case.lang},
-                         headers={"Content-Type": "application/json",
-                                  "X-CSRFToken": jars[case.role].get("_csrf_token", "")})
-    except requests.RequestException as exc:
-        return Outcome(case, 0, None, f"{type(exc).__name__}: {exc}"[:300], (time.monotonic() - start) * 1000)
+    for attempt in (1, 2):
+        try:
+            resp = http.post(f"{base}/_dash-update-component", data=data, timeout=TIMEOUT, cookies={"lang": case.lang},
+                             headers={"Content-Type": "application/json",
+                                      "X-CSRFToken": jars[case.role].get("_csrf_token", "")})
+            break
+        except requests.RequestException as exc:
+            # A kept-alive connection closed by a worker's planned restart (max_requests) before
+            # any answer: a browser sends the request again on a new connection, once (as bench/load.py).
+            if attempt == 1 and "Connection aborted" in str(exc):
+                continue
+            return Outcome(case, 0, None, f"{type(exc).__name__}: {exc}"[:300], (time.monotonic() - start) * 1000)
     text = _normalized(resp)
     hit = ERROR_ID.search(text)
     return Outcome(case, resp.status_code, hit.group(1) if hit else None, text[:300], (time.monotonic() - start) * 1000)
@@ -610,6 +616,10 @@ def findings_section(label: str, app_root: Path, outcomes: list[Outcome], log: L
     if entries[True]:
         lines += ["", "### Causes outside the pages' callbacks (shell/, the error handler, or Dash itself)", ""]
         lines += entries[True]
+    refused = [o for o in outcomes if o.case.category == CONTROL and o.status not in (200, 204, 403)]
+    if refused:
+        lines += ["", "### Controls (the page's own values, unchanged) not answered 200, 204 or 403", ""]
+        lines += [f"- `{o.case.output[:110]}` as {o.case.role}: {o.status} `{_answer(o)}`" for o in refused[:40]]
     if log.crashes:
         lines += ["", "### Worker crashes", ""] + [f"- `{c}`" for c in log.crashes[:20]]
     return "\n".join(visible(line) for line in lines) + "\n"
