@@ -394,6 +394,10 @@ class Outcome:
     error_id: str | None
     snippet: str
     ms: float
+    leak: bool = False  # the answer carries a Python traceback
+
+
+_LEAK = re.compile(r'Traceback \(most recent call last\)|File "[^"]+\.py", line \d+')
 
 
 def _normalized(resp: requests.Response) -> str:
@@ -426,7 +430,8 @@ def send(base: str, jars: dict[str, Any], local: threading.local, spec: dict, ba
             return Outcome(case, 0, None, f"{type(exc).__name__}: {exc}"[:300], (time.monotonic() - start) * 1000)
     text = _normalized(resp)
     hit = ERROR_ID.search(text)
-    return Outcome(case, resp.status_code, hit.group(1) if hit else None, text[:300], (time.monotonic() - start) * 1000)
+    return Outcome(case, resp.status_code, hit.group(1) if hit else None, text[:300], (time.monotonic() - start) * 1000,
+                   leak=bool(_LEAK.search(text)))
 
 
 def run(base: str, deps: list[dict], baselines: dict, jars: dict, cases: list[Case], concurrency: int) -> list[Outcome]:
@@ -515,7 +520,7 @@ def replay(base: str, jars: dict, specs: dict[str, dict], baselines: dict, cases
 
 # ------------------------------------------------------------------ the report
 def failed(o: Outcome) -> bool:
-    return o.status == 0 or o.status >= 500 or o.error_id is not None
+    return o.status == 0 or o.status >= 500 or o.error_id is not None or o.leak
 
 
 def _statuses(rows: list[Outcome]) -> str:
@@ -533,9 +538,11 @@ def summary(outcomes: list[Outcome], log: LogReport) -> tuple[list[str], dict[st
     figures = {"requests": len(outcomes), "callbacks": len({o.case.output for o in outcomes}),
                "statuses": dict(sorted(statuses.items())), "http_5xx": sum(v for k, v in statuses.items() if k >= 500),
                "no_answer": statuses.get(0, 0), "error_ids": sum(1 for o in outcomes if o.error_id),
+               "tracebacks_in_answers": sum(1 for o in outcomes if o.leak),
                "tracebacks": len(log.tracebacks), "error_lines": log.error_lines,
                "worker_restarts": log.boots, "planned_restarts": log.autorestarts,
                "crashes": len(log.crashes) + max(0, log.boots - log.autorestarts)}
+    lines.append(f"answers carrying a traceback: {figures['tracebacks_in_answers']}; no answer: {figures['no_answer']}")
     lines.append(f"server log: {len(log.tracebacks)} tracebacks, {log.error_lines} ERROR lines; workers: "
                  f"{log.boots} booted after the start ({log.autorestarts} planned by max_requests), "
                  f"{figures['crashes']} crashes")
@@ -592,7 +599,8 @@ def findings_section(label: str, app_root: Path, outcomes: list[Outcome], log: L
     lines = [f"## Run: {label}", "",
              f"App {app_root}, {datetime.now():%Y-%m-%d %H:%M} UTC: {figures['requests']} requests over "
              f"{figures['callbacks']} callbacks; statuses {figures['statuses']}; {figures['error_ids']} error-id "
-             f"answers; {figures['tracebacks']} tracebacks and {figures['error_lines']} ERROR lines in the log; "
+             f"answers; {figures['tracebacks_in_answers']} answers carrying a traceback; {figures['tracebacks']} "
+             f"tracebacks and {figures['error_lines']} ERROR lines in the log; "
              f"{figures['crashes']} worker crashes.", ""]
     groups = grouped(outcomes, specs)
     causes: dict[str, list[tuple[str, str, int]]] = {}
@@ -620,6 +628,11 @@ def findings_section(label: str, app_root: Path, outcomes: list[Outcome], log: L
     if refused:
         lines += ["", "### Controls (the page's own values, unchanged) not answered 200, 204 or 403", ""]
         lines += [f"- `{o.case.output[:110]}` as {o.case.role}: {o.status} `{_answer(o)}`" for o in refused[:40]]
+    nulls = Counter((o.case.output, describe(o.case, specs[o.case.output])) for o in outcomes
+                    if o.case.kind == "None" and o.status == 400 and o.case.where[0] != "all")
+    if nulls:
+        lines += ["", "### For a look: an empty value (None) answered 400 (right only where the page never sends one)", ""]
+        lines += [f"- `{o[:80]}` · `{w[:80]}` x{n}" for (o, w), n in nulls.most_common(25)]
     if log.crashes:
         lines += ["", "### Worker crashes", ""] + [f"- `{c}`" for c in log.crashes[:20]]
     return "\n".join(visible(line) for line in lines) + "\n"
@@ -699,7 +712,7 @@ def main(argv: list[str] | None = None) -> int:
     write_findings(args.findings, label, findings_section(label, app_root, outcomes, log, figures, specs, replayed))
     print(f"findings: {args.findings}")
     print("figures: " + json.dumps(figures))
-    bad = figures["http_5xx"] + figures["no_answer"] + figures["error_ids"] + figures["tracebacks"] + figures["crashes"]
+    bad = sum(figures[k] for k in ("http_5xx", "no_answer", "error_ids", "tracebacks_in_answers", "tracebacks", "crashes"))
     return 1 if bad else 0
 
 
