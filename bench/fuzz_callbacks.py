@@ -220,8 +220,8 @@ def plan(deps: list[dict], baselines: dict[tuple[str, str], dict], total: int, s
 
 def _set(item: Any, where: tuple, value: Any) -> None:
     first = _first(item)
-    if first is None:  # a pattern input with no component on the page: one, made up
-        item.append(first := {"id": {"type": "x", "index": "x"}, "property": "n_clicks", "value": 1})
+    if first is None:
+        return
     if where[0] == "value":
         first["value"] = value
     elif where[0] == "key":
@@ -339,6 +339,11 @@ def _score(body: dict) -> int:
     return sum(1 for i in items if (i if isinstance(i, list) else i.get("value") is not None))
 
 
+def _filled(specs: list[dict], items: list[Any]) -> list[Any]:
+    """A page's items, a pattern input no component on the page matched given one made-up component."""
+    return [default_items([s])[0] if item == [] else item for s, item in zip(specs, items, strict=True)]
+
+
 def harvest(base: str, accounts: dict[str, tuple[str, str]], deps: list[dict]) -> dict[tuple[str, str], dict]:
     """Each role's baseline for each callback: the values the page that shows most of its
     inputs sends, opened as that role."""
@@ -359,7 +364,8 @@ def harvest(base: str, accounts: dict[str, tuple[str, str]], deps: list[dict]) -
                 body = b.body(spec, [])
                 score = _score(body)
                 if score > best.get((role, spec["output"]), (-1, None))[0]:
-                    best[(role, spec["output"])] = (score, {"inputs": body["inputs"], "state": body["state"]})
+                    best[(role, spec["output"])] = (score, {part: _filled(spec.get(part, []), body[part])
+                                                            for part in ("inputs", "state")})
     return {k: v for k, (_s, v) in best.items()}
 
 
