@@ -1,7 +1,7 @@
 """Fuzz run: hostile values posted to every server callback, as every role, under gunicorn.
 
     python -m bench.fuzz_callbacks [--requests 12000] [--seed 14] [--concurrency 8]
-                                   [--app-root PATH] [--label NAME] [--findings FILE]
+                                   [--app-root PATH] [--label NAME] [--findings FILE] [--port 8076]
 
 What it does:
 
@@ -35,6 +35,7 @@ import os
 import random
 import re
 import secrets
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -316,7 +317,7 @@ def demo_accounts(app_root: Path, env: dict[str, str]) -> dict[str, tuple[str, s
 
 
 @contextmanager
-def served(app_root: Path, log_path: Path, pg: str) -> Iterator[tuple[str, dict[str, tuple[str, str]]]]:
+def served(app_root: Path, log_path: Path, pg: str, port: int) -> Iterator[tuple[str, dict[str, tuple[str, str]]]]:
     """The app of `app_root` under gunicorn (2 workers) on a demo warehouse and a throwaway
     PostgreSQL application database: (address, demo accounts)."""
     folder = Path(tempfile.mkdtemp(prefix="hospdash-fuzz-"))
@@ -327,10 +328,11 @@ def served(app_root: Path, log_path: Path, pg: str) -> Iterator[tuple[str, dict[
         env.pop("CACHE_URL", None)
         accounts = demo_accounts(app_root, env)
         log_path.unlink(missing_ok=True)
-        with gunicorn(env, 2, log_path, root=app_root) as base:
+        with gunicorn(env, 2, log_path, root=app_root, port=port) as base:
             yield base, accounts
     finally:
         drop()
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 # ------------------------------------------------------------------ baselines
@@ -681,12 +683,13 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--findings", type=Path, default=FINDINGS, help="markdown file the failures go to")
     p.add_argument("--log", type=Path, help="the server log (default: a file in the temporary folder)")
     p.add_argument("--pg", default=PG, help="PostgreSQL server (any database on it) for the throwaway app database")
+    p.add_argument("--port", type=int, default=8076, help="where gunicorn listens (127.0.0.1)")
     args = p.parse_args(argv)
     app_root = args.app_root.resolve()
     label = args.label or app_root.name
     log_path = args.log or Path(tempfile.gettempdir()) / f"hospdash-fuzz-{label}.log"
     t0 = time.monotonic()
-    with served(app_root, log_path, args.pg) as (base, accounts):
+    with served(app_root, log_path, args.pg, args.port) as (base, accounts):
         print(f"serving {app_root} at {base}; log {log_path}", flush=True)
         jars, deps = signed_in(base, accounts)
         specs = {d["output"]: d for d in server_callbacks(deps)}

@@ -566,9 +566,11 @@ def _free_port() -> int:
 
 
 @contextmanager
-def gunicorn(env: dict[str, str], workers: int | None, log_path: Path, root: Path = ROOT) -> Iterator[str]:
-    """gunicorn with `root`'s deploy/gunicorn.conf.py (serving that checkout) on a free port; stopped on exit."""
-    port = _free_port()
+def gunicorn(env: dict[str, str], workers: int | None, log_path: Path, root: Path = ROOT,
+             port: int | None = None) -> Iterator[str]:
+    """gunicorn with `root`'s deploy/gunicorn.conf.py (serving that checkout) on `port` (default a
+    free one); stopped on exit."""
+    port = port or _free_port()
     genv = {**env, "GUNICORN_BIND": f"127.0.0.1:{port}", "GUNICORN_ACCESSLOG": ""}
     if workers:
         genv["GUNICORN_WORKERS"] = str(workers)
