@@ -549,6 +549,7 @@ def summary(outcomes: list[Outcome], log: LogReport) -> tuple[list[str], dict[st
                "tracebacks_in_answers": sum(1 for o in outcomes if o.leak),
                "tracebacks": len(log.tracebacks), "error_lines": log.error_lines,
                "worker_restarts": log.boots, "planned_restarts": log.autorestarts,
+               "slowest_s": round(max((o.ms for o in outcomes), default=0) / 1000, 1),
                "crashes": len(log.crashes) + max(0, log.boots - log.autorestarts)}
     lines.append(f"answers carrying a traceback: {figures['tracebacks_in_answers']}; no answer: {figures['no_answer']}")
     lines.append(f"server log: {len(log.tracebacks)} tracebacks, {log.error_lines} ERROR lines; workers: "
@@ -627,11 +628,18 @@ def findings_section(label: str, app_root: Path, outcomes: list[Outcome], log: L
             f"- `{output[:110]}` · input `{where[:120]}`: {len(rows)} requests "
             f"(roles {', '.join(sorted({o.case.role for o in rows}))}; statuses {_statuses(rows)}; "
             f"{sum(1 for o in rows if o.error_id)} with the error id)",
-            f"  - values: {kinds}", f"  - answer: `{_answer(rows[0])}`", f"  - log: `{why}`"]
+            f"  - values: {kinds}"]
+        firsts = {o.status: o for o in reversed(rows)}  # the first failure of each status
+        entries[_outside(why)] += [f"  - answer {st} ({o.case.kind}, as {o.case.role}): `{_answer(o)}`"
+                                   for st, o in sorted(firsts.items())] + [f"  - log: `{why}`"]
     lines += entries[False] or ["No failing callback in the pages' own code."]
     if entries[True]:
         lines += ["", "### Causes outside the pages' callbacks (shell/, the error handler, or Dash itself)", ""]
         lines += entries[True]
+    slow = sorted(outcomes, key=lambda o: -o.ms)[:10]
+    lines += ["", "### The slowest requests (a value that holds a worker's thread for long is a way to deny service)", ""]
+    lines += [f"- {o.ms / 1000:.1f} s, {o.status or 'no answer'}: `{o.case.output[:80]}` · "
+              f"`{describe(o.case, specs[o.case.output])[:80]}` · {o.case.kind} as {o.case.role}" for o in slow]
     refused = [o for o in outcomes if o.case.category == CONTROL and o.status not in (200, 204, 403)]
     if refused:
         lines += ["", "### Controls (the page's own values, unchanged) not answered 200, 204 or 403", ""]
