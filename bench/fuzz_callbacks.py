@@ -118,6 +118,7 @@ HOSTILE: tuple[tuple[str, str, Any], ...] = (
 CATEGORIES = tuple(dict.fromkeys(c for c, _, _ in HOSTILE))
 CONTROL = "control"
 DEFAULT_VALUE = {"n_clicks": 1, "n_intervals": 1}  # a property the renderer counts up
+MADE_UP = "x"  # a pattern id's wildcard key where no page showed such a component
 
 
 # ------------------------------------------------------------------ the plan
@@ -153,7 +154,7 @@ def default_items(specs: list[dict]) -> list[Any]:
         cid = _parse_id(s["id"])
         value = DEFAULT_VALUE.get(s["property"])
         if _is_pattern(cid):
-            concrete = {k: ("x" if isinstance(v, list) else v) for k, v in cid.items()}
+            concrete = {k: (MADE_UP if isinstance(v, list) else v) for k, v in cid.items()}
             out.append([{"id": concrete, "property": s["property"], "value": value}])
         else:
             out.append({"id": cid, "property": s["property"], "value": value})
@@ -162,6 +163,12 @@ def default_items(specs: list[dict]) -> list[Any]:
 
 def default_baseline(spec: dict) -> dict[str, list]:
     return {"inputs": default_items(spec["inputs"]), "state": default_items(spec.get("state", []))}
+
+
+def made_up(baseline: dict[str, list]) -> bool:
+    """Whether a baseline holds a component no page showed (a pattern id with a made-up key)."""
+    items = [x for part in baseline.values() for item in part for x in (item if isinstance(item, list) else [item])]
+    return any(isinstance(x["id"], dict) and MADE_UP in x["id"].values() for x in items)
 
 
 def _first(item: Any) -> dict | None:
@@ -604,7 +611,7 @@ def _outside(text: str) -> bool:
 
 
 def findings_section(label: str, app_root: Path, outcomes: list[Outcome], log: LogReport, figures: dict,
-                     specs: dict[str, dict], replayed: dict[int, str]) -> str:
+                     specs: dict[str, dict], replayed: dict[int, str], invented: set[tuple[str, str]]) -> str:
     lines = [f"## Run: {label}", "",
              f"App {app_root}, {datetime.now():%Y-%m-%d %H:%M} UTC: {figures['requests']} requests over "
              f"{figures['callbacks']} callbacks; statuses {figures['statuses']}; {figures['error_ids']} error-id "
@@ -643,7 +650,9 @@ def findings_section(label: str, app_root: Path, outcomes: list[Outcome], log: L
     refused = [o for o in outcomes if o.case.category == CONTROL and o.status not in (200, 204, 403)]
     if refused:
         lines += ["", "### Controls (the page's own values, unchanged) not answered 200, 204 or 403", ""]
-        lines += [f"- `{o.case.output[:110]}` as {o.case.role}: {o.status} `{_answer(o)}`" for o in refused[:40]]
+        lines += [f"- `{o.case.output[:110]}` as {o.case.role}: {o.status} `{_answer(o)}`"
+                  + (" (made-up pattern id: no page showed this role such a component)"
+                     if (o.case.role, o.case.output) in invented else "") for o in refused[:40]]
     nulls = Counter((o.case.output, describe(o.case, specs[o.case.output])) for o in outcomes
                     if o.case.kind == "None" and o.status == 400 and o.case.where[0] != "all")
     if nulls:
@@ -726,7 +735,10 @@ def main(argv: list[str] | None = None) -> int:
     if groups:
         print(f"{len(groups)} failing (callback, input) pairs; the first (xN callback | input | value | statuses | log):")
         print("\n".join(examples(groups, log, replayed)))
-    write_findings(args.findings, label, findings_section(label, app_root, outcomes, log, figures, specs, replayed))
+    invented = {(r, o) for r in ROLES for o, spec in specs.items()
+                if made_up(baselines.get((r, o)) or default_baseline(spec))}
+    write_findings(args.findings, label, findings_section(label, app_root, outcomes, log, figures, specs, replayed,
+                                                          invented))
     print(f"findings: {args.findings}")
     print("figures: " + json.dumps(figures))
     bad = sum(figures[k] for k in ("http_5xx", "no_answer", "error_ids", "tracebacks_in_answers", "tracebacks", "crashes"))
