@@ -654,7 +654,7 @@ def findings_section(label: str, app_root: Path, outcomes: list[Outcome], log: L
                   + (" (made-up pattern id: no page showed this role such a component)"
                      if (o.case.role, o.case.output) in invented else "") for o in refused[:40]]
     nulls = Counter((o.case.output, describe(o.case, specs[o.case.output])) for o in outcomes
-                    if o.case.kind == "None" and o.status == 400 and o.case.where[0] != "all")
+                    if o.case.kind == "None" and o.status == 400 and o.case.where[0] == "value")
     if nulls:
         lines += ["", "### For a look: an empty value (None) answered 400 (right only where the page never sends one)", ""]
         lines += [f"- `{o[:80]}` · `{w[:80]}` x{n}" for (o, w), n in nulls.most_common(25)]
