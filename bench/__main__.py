@@ -7,8 +7,9 @@ SQL query; and the wall screens' drawing time in headless Chromium. Writes docs/
 
 Warehouses are built once and kept: DuckDB files in data/bench/, PostgreSQL databases
 hospdash_bench_s1 and hospdash_bench_s5 on BENCH_POSTGRES_URL's server (default the local one);
-`--rebuild` builds them again. The load test (bench/load.py) and the ClickHouse comparison
-(bench/clickhouse_cluster.py) run on their own: docs/deployment.md and docs/clickhouse.md.
+`--rebuild` builds them again. The load test (bench/load.py), the ClickHouse comparison
+(bench/clickhouse_cluster.py) and the fuzz run (`python -m bench.fuzz_callbacks`) run on their
+own: docs/deployment.md, docs/clickhouse.md and docs/access.md.
 """
 from __future__ import annotations
 

@@ -141,6 +141,13 @@ def _walk(node: Any, found: dict[str, dict]) -> None:
             _walk(v, found)
 
 
+def callback_body(spec: dict, inputs: list[Any], state: list[Any], changed: list[str]) -> dict[str, Any]:
+    """A /_dash-update-component body for the callback `spec` (an entry of /_dash-dependencies)."""
+    outputs = [{"id": i, "property": p} for i, p in _split_outputs(spec["output"])]
+    return {"output": spec["output"], "outputs": outputs if spec["output"].startswith("..") else outputs[0],
+            "inputs": inputs, "state": state, "changedPropIds": changed}
+
+
 class Browser:
     """One signed-in user's tab: a page's components, and the callbacks that go with them."""
 
@@ -247,12 +254,14 @@ class Browser:
                           for s in spec["inputs"])
         return outs_here and inputs_here
 
-    def _fire(self, spec: dict, changed: list[str], kind: str = "callback") -> dict[str, Any] | None:
+    def body(self, spec: dict, changed: list[str]) -> dict[str, Any]:
+        """The /_dash-update-component body the renderer sends for `spec` with this page's values."""
         comps = self._components()
-        outputs = [{"id": i, "property": p} for i, p in _split_outputs(spec["output"])]
-        body = {"output": spec["output"], "outputs": outputs if spec["output"].startswith("..") else outputs[0],
-                "inputs": self._items(spec["inputs"], comps), "state": self._items(spec.get("state", []), comps),
-                "changedPropIds": changed}
+        return callback_body(spec, self._items(spec["inputs"], comps), self._items(spec.get("state", []), comps),
+                             changed)
+
+    def _fire(self, spec: dict, changed: list[str], kind: str = "callback") -> dict[str, Any] | None:
+        body = self.body(spec, changed)
         resp = self._request(kind, "POST", "/_dash-update-component", data=json.dumps(body),
                              headers={"Content-Type": "application/json",
                                       "X-CSRFToken": self.http.cookies.get("_csrf_token", "")})
@@ -557,15 +566,17 @@ def _free_port() -> int:
 
 
 @contextmanager
-def gunicorn(env: dict[str, str], workers: int | None, log_path: Path) -> Iterator[str]:
-    """gunicorn with deploy/gunicorn.conf.py on a free port; stopped on exit."""
-    port = _free_port()
+def gunicorn(env: dict[str, str], workers: int | None, log_path: Path, root: Path = ROOT,
+             port: int | None = None) -> Iterator[str]:
+    """gunicorn with `root`'s deploy/gunicorn.conf.py (serving that checkout) on `port` (default a
+    free one); stopped on exit."""
+    port = port or _free_port()
     genv = {**env, "GUNICORN_BIND": f"127.0.0.1:{port}", "GUNICORN_ACCESSLOG": ""}
     if workers:
         genv["GUNICORN_WORKERS"] = str(workers)
     exe = Path(sys.executable).with_name("gunicorn")
     with open(log_path, "ab") as out:
-        proc = subprocess.Popen([str(exe), "-c", str(ROOT / "deploy" / "gunicorn.conf.py")], env=genv, cwd=ROOT,
+        proc = subprocess.Popen([str(exe), "-c", str(root / "deploy" / "gunicorn.conf.py")], env=genv, cwd=root,
                                 stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
     base = f"http://127.0.0.1:{port}"
     try:

@@ -16,3 +16,50 @@ def test_the_benchmark_runs_on_a_tiny_warehouse(tmp_path: Path) -> None:
     for sc in SCENARIOS:
         assert f"| {sc.name} |" in text
     assert "HTTP" not in text and "Error" not in text
+
+
+def _leaves(node) -> list:
+    """Every value inside a JSON-like body (dictionary keys' values, list items), and the body's ids."""
+    if isinstance(node, dict):
+        return [node] + [x for v in node.values() for x in _leaves(v)]
+    if isinstance(node, list):
+        return [node] + [x for v in node for x in _leaves(v)]
+    return [node]
+
+
+def test_the_fuzz_run_sends_every_kind_of_hostile_value_to_every_server_callback(server) -> None:
+    """bench/fuzz_callbacks.py (run by hand, not in the suite) plans, for every server callback of the
+    real app and every role, the control and every category of hostile value, and builds each
+    request as the renderer's body with the hostile value in it. No server is started."""
+    import json
+
+    import dash
+
+    from bench.fuzz_callbacks import CATEGORIES, CONTROL, HOSTILE, PAGES, ROLES, build_body, default_baseline, plan
+    from bench.fuzz_callbacks import server_callbacks as on_server
+
+    from .helpers import signed_in
+
+    deps = signed_in(server, "admin1").get("/_dash-dependencies").get_json()
+    specs = {d["output"]: d for d in on_server(deps)}
+    python = {k for k, cb in server.extensions["dash"].callback_map.items() if "callback" in cb}
+    assert python and python <= specs.keys()  # every Python callback is fuzzed (and Dash's page router)
+    assert {p["path"] for p in dash.page_registry.values()} - {"/404"} <= set(PAGES)  # every page gives baselines
+
+    cases = plan(deps, {}, 3000, seed=3)
+    assert len(cases) >= 3000 and cases == plan(deps, {}, 3000, seed=3)  # deterministic for a seed
+    seen: dict[tuple[str, str], set[str]] = {}
+    for case in cases:
+        seen.setdefault((case.role, case.output), set()).add(case.category)
+    assert seen.keys() == {(r, o) for r in ROLES for o in specs}
+    assert all(cats == {CONTROL, *CATEGORIES} for cats in seen.values())
+    assert {c.where[0] for c in cases} >= {"control", "all", "value", "id"}  # pattern ids are fuzzed too
+
+    for case in cases:
+        spec = specs[case.output]
+        body = build_body(spec, default_baseline(spec), case)
+        assert body["output"] == case.output and len(body["inputs"]) == len(spec["inputs"])
+        json.dumps(body)  # sendable as it is
+        if case.hostile >= 0:
+            value = HOSTILE[case.hostile][2]
+            assert any(type(x) is type(value) and x == value for x in _leaves(body)), (case, body)
