@@ -541,6 +541,24 @@ def test_an_administrator_issues_and_revokes_kiosk_logins_on_the_page(server: Fl
     assert resp.status_code == 403
 
 
+def test_a_kiosk_login_issued_without_a_label_gets_the_default_one(server: Flask) -> None:
+    """An administrator who leaves the label empty (the field sends nothing) is not refused."""
+    db = server.extensions["hospdash"].appdb
+    client = _signed_in(server, "admin1")
+    key = next(k for k in server.extensions["dash"].callback_map if k.startswith("..kiosk-message.children"))
+    for label in (None, ""):
+        body = {"output": key, "outputs": [{"id": "kiosk-message", "property": "children"},
+                                           {"id": "kiosk-table", "property": "children"}],
+                "inputs": [{"id": "kiosk-issue", "property": "n_clicks", "value": 1}, []],
+                "state": [{"id": "kiosk-user", "property": "value", "value": db.get_by_username("lead1").id},
+                          {"id": "kiosk-label", "property": "value", "value": label}],
+                "changedPropIds": ["kiosk-issue.n_clicks"]}
+        resp = client.post("/_dash-update-component", data=json.dumps(body), headers={
+            "Content-Type": "application/json", "X-CSRFToken": client.get_cookie("_csrf_token").value})
+        assert resp.status_code == 200, resp.get_data(as_text=True)[:300]
+        assert db.list_kiosks()[-1]["label"] == "wall display"
+
+
 def test_profit_and_groups_answer_for_a_period_without_closed_months(server: Flask) -> None:
     """Found by the load test: the profit view and the department's groups for month to date
     (no closed month yet) answered with an error banner; now with their figures and a note."""
