@@ -49,11 +49,15 @@ def parse_url(url: str | URL) -> URL:
     return parsed
 
 
+_PASSWORD = re.compile(r"(://[^:/@?#]+:)[^/?#]*@")  # user:password@ (greedy: a password may hold an unencoded @)
+_SECRET_PARAM = re.compile(r"([?&][^=&#]*(?:pass|pwd|secret|token|key|auth|credential)[^=&#]*=)[^&#]*", re.IGNORECASE)
+
+
 def redact(url: str | URL) -> str:
-    """The URL with any password hidden, for messages and logs."""
-    if isinstance(url, URL):
-        return url.render_as_string(hide_password=True)
-    return re.sub(r"(://[^:/@]+:)[^@]+@", r"\1***@", url)
+    """The URL with any secret hidden, for messages and logs: the password, and every query parameter
+    whose name says it holds one (?password=…, ?sslkey=…)."""
+    text = url.render_as_string(hide_password=True) if isinstance(url, URL) else str(url)
+    return _SECRET_PARAM.sub(r"\1***", _PASSWORD.sub(r"\1***@", text))
 
 
 def backend_name(url: str | URL) -> str:

@@ -42,10 +42,12 @@ def layout(dept: str | None = None, period: str | None = None, **_query: str) ->
         for s in (2, 1, 0, -1, -2)] + [
         html.Span(f"{WARN_ICON} {t('ws.pf.out_of_range', lang)}", className="pf-cell pf-s0 pf-key pf-warn")],
         className="pf-legend")
+    n = len(start.mine)
+    subtitle = t("ws.pf.subtitle_one", lang) if n == 1 else t("ws.pf.subtitle", lang, n=n)
     return frame("portfolio", start, [
         section("portfolio", start.lang, html.Div(id="po-table"), legend,
                 html.P(t("ws.pf.rules", lang), className="note"), exports=(("portfolio", "portfolio"),)),
-    ], dept_picker=False, subtitle=t("ws.pf.subtitle", lang, n=len(start.mine)))
+    ], dept_picker=False, subtitle=subtitle)
 
 
 @callback(Output("po-table", "children"), Input("ws-period", "value"), State("ws-dept", "value"))

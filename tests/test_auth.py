@@ -214,7 +214,7 @@ def test_repeated_failures_lock_the_account_with_a_clear_message(server: Flask) 
         assert login(client, "dir1", "wrong-password-1").status_code == 401
     resp = login(client, "dir1")  # even the right password waits
     assert resp.status_code == 429
-    assert "try again in 15 min." in resp.get_data(as_text=True) or "15 分钟" in resp.get_data(as_text=True)
+    assert "Try again in 15 min." in resp.get_data(as_text=True) or "15 分钟" in resp.get_data(as_text=True)
     failures = server.extensions["hospdash"].appdb.audit_entries(action="login_failed", username="dir1")
     assert len(failures) == MAX_FAILURES + 1
 
@@ -257,11 +257,12 @@ def test_a_lock_holds_even_for_the_right_password_and_ends_on_time_whatever_is_t
     attacker = _client_at(server, "203.0.113.66")
     assert [login(attacker, n, "wrong-password-1").status_code for n in names] == [401] * len(names)
     locked = login(attacker, victim)
-    assert locked.status_code == 429 and "try again in 15 min." in locked.get_data(as_text=True)
+    assert locked.status_code == 429 and "Try again in 15 min." in locked.get_data(as_text=True)
+    assert 14 * 60 <= int(locked.headers["Retry-After"]) <= 15 * 60
     _age_login_events(server, LOCK_WINDOW - timedelta(minutes=1))
     for name in names[:MAX_FAILURES]:  # tries during the lock: refused, not counted, the lock not extended
         again = login(attacker, name, "wrong-password-1")
-        assert again.status_code == 429 and "try again in 1 min." in again.get_data(as_text=True)
+        assert again.status_code == 429 and "Try again in 1 min." in again.get_data(as_text=True)
     in_chinese = login(_client_at(server, "203.0.113.66", "zh"), victim)
     assert in_chinese.status_code == 429 and "请 1 分钟后再试" in in_chinese.get_data(as_text=True)
     _age_login_events(server, timedelta(minutes=2))
@@ -451,3 +452,13 @@ def test_the_admin_page_says_why_a_password_is_refused(server: Flask, name: str,
                                             "admin-password": password, "admin-scope-ids": ["D001"]})
     assert reason in json.dumps(refused.get_json(), ensure_ascii=False)
     assert server.extensions["hospdash"].appdb.get_by_username("lin.xm") is None
+
+
+def test_head_requests_for_the_sign_in_page_are_not_sign_in_attempts(server: Flask) -> None:
+    """A monitor probing with HEAD /login must neither fill the audit log nor count towards a lock."""
+    probe = _client_at(server, "203.0.113.77")
+    for _ in range(ADDRESS_MAX_FAILURES + 2):
+        assert probe.head("/login").status_code == 200
+    db = server.extensions["hospdash"].appdb
+    assert not [e for e in db.audit_entries(action="login_failed") if e["ip"] == "203.0.113.77"]
+    assert login(probe, "dir1").status_code == 302

@@ -106,7 +106,7 @@ def test_sign_in_in_chinese_and_switch_language(browser) -> None:
 def test_a_wrong_password_says_so(browser) -> None:
     _sign_in(browser, "dir1", "not-the-password-1")
     err = browser.wait_for_element("#login-error", timeout=10)
-    assert "not right" in err.text or "不正确" in err.text
+    assert "incorrect" in err.text or "不正确" in err.text
 
 
 def test_forbidden_page_shows_403_inside_the_shell(browser, server) -> None:

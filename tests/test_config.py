@@ -75,3 +75,17 @@ def test_env_file_is_read_and_the_environment_wins(tmp_path: Path) -> None:
     env_file.write_text(f"PORT=9001\nHOST=0.0.0.0\nDATA_DIR={tmp_path}\n")
     s = load_settings({"PORT": "9002"}, env_file=env_file)
     assert (s.host, s.port) == ("0.0.0.0", 9002)
+
+
+@pytest.mark.parametrize(("url", "secret"), [
+    ("postgresql://reader:S3cret-pw@db.local:5432/wh", "S3cret-pw"),
+    ("postgresql://reader:S3cr@t@db.local:5432/wh", "S3cr@t"),  # an unencoded @ in the password
+    ("mysql+pymysql://u:pw-1@h/db?password=zzz-secret&charset=utf8mb4", "zzz-secret"),
+    ("postgresql://h/db?sslkey=/etc/key.pem&sslpassword=abc-secret", "abc-secret"),
+])
+def test_addresses_in_messages_and_the_admin_page_hide_every_secret(url: str, secret: str) -> None:
+    from data_layer.engine import redact
+
+    shown = redact(url)
+    assert secret not in shown and "***" in shown
+    assert "charset=utf8mb4" in shown or "charset" not in url  # what is not a secret stays readable

@@ -2,6 +2,7 @@
 TEXTS: dict[str, tuple[str, str]] = {
     "ws.portfolio": ("所辖科室关键指标", "Key indicators of your departments"),
     "ws.pf.subtitle": ("共 {n} 个科室", "{n} departments"),
+    "ws.pf.subtitle_one": ("共 1 个科室", "1 department"),
     "ws.pf.department": ("科室", "Department"),
     "ws.pf.alerts": ("未处理预警", "Open alerts"),
     "ws.pf.no_alerts": ("无", "none"),
