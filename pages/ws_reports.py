@@ -17,7 +17,7 @@ from flask import current_app
 from flask_login import current_user
 from plotly.subplots import make_subplots
 
-from appdb.reports import FIELDS, create_draft, get_report, list_reports, month_alerts, publish, save_findings
+from appdb.reports import FIELDS, MAX_TEXT, create_draft, get_report, list_reports, month_alerts, publish, save_findings
 from appdb.store import CodedError
 from components import exports
 from components.exports import unit_kind
@@ -348,7 +348,12 @@ def default_findings(content: dict, alerts: list[dict], lang: str) -> list[dict[
             code = k["indicator"]
             rows.append({"problem": t("ws.rp.auto_trend", lang, indicator=INDICATORS[code].name(lang),
                                       change=_chg(k["yoy"], k["yoy_diff"], code, lang)), "cause": "", "suggestion": ""})
-    return rows[:12]
+    return [{k: _cut(v) for k, v in row.items()} for row in rows[:12]]
+
+
+def _cut(text: str) -> str:
+    """A drafted cell within the length a finding may have (several long alert notes joined can pass it)."""
+    return text if len(text) <= MAX_TEXT else text[:MAX_TEXT - 1] + "…"
 
 
 @callback(Output("_pages_location", "search", allow_duplicate=True), Output("report-status", "children"),
@@ -371,8 +376,11 @@ def make(n: Any, dept: Any, month: Any, period: Any = "ytd") -> Any:
     alerts = month_alerts(_db(), scope, dept, m)
     content["alerts"] = alerts
     campus = current_app.extensions["hospdash"].campus_of(dept)
-    r = create_draft(_db(), scope, dept, campus, m, content, default_findings(content, alerts, lang),
-                     current_user.username)
+    try:
+        r = create_draft(_db(), scope, dept, campus, m, content, default_findings(content, alerts, lang),
+                         current_user.username)
+    except CodedError as exc:
+        return no_update, _msg(t(f"ws.rp.err.{exc.code}", lang))
     audit("report_generate", f"report {r['id']}", f"{dept} {m:%Y-%m} revision {r['revision']}")
     period = period if valid_period_key(period) else "ytd"
     return "?" + urlencode({"dept": dept, "period": period, "report": r["id"]}), _msg(t("ws.rp.generated", lang), ok=True)

@@ -12,8 +12,8 @@ import pytest
 from flask import Flask
 from sqlalchemy import text
 
-from appdb.alerts import add_note, save_scan, transition
-from appdb.reports import create_draft, get_report, list_reports, month_alerts, publish, save_findings
+from appdb.alerts import add_note, get_alert, save_scan, transition
+from appdb.reports import MAX_TEXT, create_draft, get_report, list_reports, month_alerts, publish, save_findings
 from appdb.store import CodedError
 from data_layer.alerts.detect import Alert
 from data_layer.errors import UserError
@@ -257,6 +257,22 @@ def test_generate_export_and_scope_through_the_callbacks(server: Flask) -> None:
     assert "他人修改" in str(out["report-status.children"])  # the stale version 1 again
     actions = server.extensions["hospdash"].appdb.audit_entries(username="asst1")
     assert {"report_generate", "export", "report_save"} <= {e["action"] for e in actions}
+
+
+def test_long_alert_notes_do_not_block_the_months_draft(server: Flask) -> None:
+    """Found by a QA walk: two alert notes of 2,000 characters each (the note field takes 4,000) were
+    joined into one finding cell longer than a finding may be, and the month's draft could not be made."""
+    db = server.extensions["hospdash"].appdb
+    save_scan(db, [_alert("D003", date(2026, 10, 1), date(2026, 10, 31))], {"D003": "C1"})
+    rec = get_alert(db, MINE, month_alerts(db, MINE, "D003", OCTOBER)[0]["id"])
+    rec = add_note(db, MINE, rec["id"], "cause", "因" * 2000, "asst1", rec["version"])
+    add_note(db, MINE, rec["id"], "cause", "果" * 4000, "asst1", rec["version"])
+    client = signed_in(server, "asst1", "zh")
+    status, out = _generate(server, client, "D003")
+    assert status == 200 and "report=" in out["_pages_location.search"], out
+    rid = int(out["_pages_location.search"].split("report=")[1])
+    cause = get_report(db, MINE, rid)["findings"][0]["cause"]
+    assert cause == "因" * (MAX_TEXT - 1) + "…"
 
 
 @pytest.mark.browser
