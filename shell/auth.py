@@ -215,7 +215,7 @@ def init_auth(server: Flask) -> None:
     def login() -> Any:
         lang = request_lang()
         nxt = safe_next(request.values.get("next"))
-        if request.method == "GET":
+        if request.method != "POST":  # GET, and HEAD (a monitor's probe): the form, never a sign-in attempt
             if current_user.is_authenticated and not session_ended():
                 return redirect(nxt or landing_path(current_user.role))
             return render_template("login.html", **_login_context(lang, next_url=nxt))
@@ -235,8 +235,11 @@ def init_auth(server: Flask) -> None:
                 message, status = t("login.demo_refused", lang), 403
             else:
                 message, status = t("login.bad", lang), 401
-            return render_template("login.html", **_login_context(lang, error=message, username=username,
-                                                                  next_url=nxt)), status
+            page = Response(render_template("login.html", **_login_context(lang, error=message, username=username,
+                                                                         next_url=nxt)), status=status)
+            if status == 429:
+                page.headers["Retry-After"] = str(minutes * 60)
+            return page
         start_session(user)
         g.login_user = user
         state.appdb.audit("login", user.username, None, f"role={user.role}", ip)
