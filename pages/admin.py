@@ -153,7 +153,7 @@ def layout(**_query: str) -> html.Main:
         ], className="admin-grid"),
         html.H2(t("sessions.title", lang)),
         html.P(t("sessions.help", lang), className="note"),
-        html.Div(id="admin-sessions"),
+        html.Div(id="admin-sessions", className="table-scroll"),
         html.Button(t("sessions.end_all", lang), id="admin-end-sessions", className="btn btn-outline-danger btn-sm"),
         html.Div(id="admin-sessions-message", className="mt-2", role="status"),
         html.H2(t("kiosk.title", lang)),
@@ -167,10 +167,10 @@ def layout(**_query: str) -> html.Main:
             html.Button(t("kiosk.issue", lang), id="kiosk-issue", className="btn btn-primary"),
         ], className="audit-filters"),
         html.Div(id="kiosk-message", role="status"),
-        html.Div(id="kiosk-table"),
+        html.Div(id="kiosk-table", className="table-scroll"),
         html.H2(t("nav.audit", lang)),
         audit_filters,
-        html.Div(id="audit-table"),
+        html.Div(id="audit-table", className="table-scroll"),
     ], className="container-fluid page")
 
 

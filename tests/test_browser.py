@@ -119,3 +119,34 @@ def test_forbidden_page_shows_403_inside_the_shell(browser, server) -> None:
     assert not any(h.endswith("/admin") for h in links)
     audit = server.extensions["hospdash"].appdb.audit_entries(action="forbidden_page")
     assert audit and audit[0]["username"] == "dir1" and audit[0]["target"] == "/admin"
+
+
+# How many lines each cell of a table's column takes (its text's line boxes).
+CELL_LINES = """
+return Array.from(document.querySelectorAll(arguments[0])).map(td => {
+  const r = document.createRange(); r.selectNodeContents(td);
+  return [td.innerText, new Set(Array.from(r.getClientRects()).map(x => Math.round(x.top))).size];
+});
+"""
+
+
+def test_the_admin_page_has_no_sideways_scroll_on_a_phone(browser, server) -> None:
+    """At 390 px the users, kiosk-login and audit tables scroll inside their own box, not the page,
+    and the users table's names and roles stay on one line."""
+    db = server.extensions["hospdash"].appdb
+    db.create_user("assistant.cardiac", "心血管专科运营助理", PASSWORD, "assistant", "departments", ("D001",))
+    db.issue_kiosk(db.get_by_username("lead1").id, "Campus 2 lobby wall, east entrance", "admin1")
+    browser.driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
+                                   {"width": 390, "height": 844, "deviceScaleFactor": 1, "mobile": True})
+    _sign_in(browser, "admin1")
+    for table in ("#admin-users-table", "#kiosk-list", "#audit-log-table"):
+        browser.wait_for_element(table, timeout=20)
+    _settled(browser)
+    # the layout width, not innerWidth: a phone's innerWidth grows to a page wider than its screen
+    width, inner = browser.driver.execute_script(
+        "const d = document.documentElement; return [d.scrollWidth, d.clientWidth]")
+    assert inner == 390 and width <= inner, f"the admin page is {width} px wide on a {inner} px phone"
+    for column in (2, 3):  # name, role
+        lines = browser.driver.execute_script(CELL_LINES, f"#admin-users-table td:nth-child({column})")
+        assert lines and all(n == 1 for _, n in lines), lines
+    assert browser.get_logs() == []

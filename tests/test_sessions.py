@@ -334,3 +334,41 @@ def test_the_admin_sees_and_ends_a_users_sessions_in_the_browser(dash_duo, serve
     dash_duo.driver.execute_script("arguments[0].scrollIntoView(); arguments[0].click()", button)
     dash_duo.wait_for_element("#admin-sessions-message .alert-success", timeout=20)
     assert _callback(victim).status_code == 401
+
+
+@pytest.mark.browser
+def test_an_open_page_whose_session_ended_goes_to_the_login_page_at_its_next_click(dash_duo, server: Flask) -> None:
+    """Sign out everywhere while the page is open: the next menu click lands on the login page with
+    `next` set to the page clicked to, no script error (Dash never reads the 401), and signing in
+    again returns to that page."""
+    from urllib.parse import parse_qs, urlsplit
+
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    from .helpers import serve
+    from .test_browser import _sign_in
+
+    serve(dash_duo, server)
+    d = dash_duo.driver
+    _sign_in(dash_duo, "dir1")
+    dash_duo.wait_for_element("#app-navbar", timeout=30)
+    dash_duo.wait_for_no_elements("[data-dash-is-loading]", timeout=30)
+    db = server.extensions["hospdash"].appdb
+    assert db.end_user_sessions(db.get_by_username("dir1").id, "admin") == 1
+    link = d.find_elements("css selector", ".nav-links a")[-1]
+    target = urlsplit(link.get_attribute("href"))
+    link.click()
+    WebDriverWait(d, 20).until(lambda _d: urlsplit(_d.current_url).path == "/login")
+    dash_duo.wait_for_element("#login-form", timeout=10)
+    assert parse_qs(urlsplit(d.current_url).query)["next"] == [target.path + (f"?{target.query}" if target.query else "")]
+    # Chromium logs the 401 answer itself; nothing else (Dash used to fail on it: "body stream already read")
+    assert [e for e in dash_duo.get_logs() if not (e["source"] == "network" and "401" in e["message"])] == []
+    _sign_in_here(dash_duo, "dir1")  # the form carries `next`: signing in again returns to that page
+    WebDriverWait(d, 20).until(lambda _d: urlsplit(_d.current_url).path == target.path)
+
+
+def _sign_in_here(duo, username: str) -> None:
+    """Fill in the login form already open (keeping its `next`)."""
+    duo.find_element("#username").send_keys(username)
+    duo.find_element("#password").send_keys(PASSWORD)
+    duo.find_element("#login-submit").click()
