@@ -316,7 +316,9 @@ return out;
 
 
 def _check_layout(dash_duo) -> None:
-    width, inner = dash_duo.driver.execute_script("return [document.documentElement.scrollWidth, innerWidth]")
+    # the layout width, not innerWidth: in phone emulation innerWidth grows to a page wider than the screen
+    width, inner = dash_duo.driver.execute_script(
+        "const d = document.documentElement; return [d.scrollWidth, d.clientWidth]")
     assert width <= inner, f"the page is {width}px wide on a {inner}px screen"
     assert dash_duo.driver.execute_script(CLIPPED) == []
 

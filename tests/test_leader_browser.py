@@ -83,7 +83,7 @@ def test_the_screens_read_on_a_phone(wall, path) -> None:
     _drawn(wall, 2)
     wall.wait_for_element(f"#{TABLES[path]} > .rt-row", timeout=30)
     width, inner, root = wall.driver.execute_script(
-        "const d = document.documentElement; return [d.scrollWidth, innerWidth, parseFloat(getComputedStyle(d).fontSize)]")
+        "const d = document.documentElement; return [d.scrollWidth, d.clientWidth, parseFloat(getComputedStyle(d).fontSize)]")
     assert width <= inner, f"{path} is {width} px wide on a {inner} px phone"
     assert root >= 16
     panels = wall.driver.execute_script(
