@@ -3,20 +3,19 @@ PostgreSQL and MariaDB application databases: both get the one draft, nobody an 
 from __future__ import annotations
 
 import threading
-import uuid
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, event, select, text
+from sqlalchemy import event, select
 
 from appdb.reports import create_draft
 from appdb.schema import reports
 from appdb.store import AppDB
 from data_layer.scope import Scope
 
-from .conftest import MARIA_ADMIN, PG_ADMIN, server_unavailable
+from .conftest import MARIA_ADMIN, PG_ADMIN, server_database
 
 MONTH = date(2026, 10, 1)
 
@@ -32,22 +31,13 @@ def race_db(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[AppDB]:
         return
     admin_url, what = {"postgresql": (PG_ADMIN, "PostgreSQL at 127.0.0.1:5432"),
                        "mariadb": (MARIA_ADMIN, "MariaDB at 127.0.0.1:3306")}[request.param]
-    name = f"hospdash_race_{uuid.uuid4().hex[:8]}"
-    try:
-        admin = create_engine(admin_url, isolation_level="AUTOCOMMIT", connect_args={"connect_timeout": 3})
-        with admin.connect() as conn:
-            conn.execute(text(f"CREATE DATABASE {name}"))  # a generated name, never input
-    except Exception as exc:
-        server_unavailable(what, exc)
-    db = AppDB(admin.url.set(database=name).render_as_string(hide_password=False))
-    db.migrate()
-    try:
-        yield db
-    finally:
-        db.engine.dispose()
-        with admin.connect() as conn:
-            conn.execute(text(f"DROP DATABASE IF EXISTS {name}"))
-        admin.dispose()
+    with server_database(admin_url, what) as url:
+        db = AppDB(url)
+        db.migrate()
+        try:
+            yield db
+        finally:
+            db.engine.dispose()
 
 
 def _race(db: AppDB, users: int) -> tuple[list[dict], list[BaseException]]:
