@@ -6,6 +6,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from flask import Flask, Response, current_app, g, jsonify, redirect, render_template, request, session, url_for
+from flask.sessions import SecureCookieSessionInterface
 from flask_login import LoginManager, UserMixin, current_user, login_user, logout_user
 from flask_wtf.csrf import CSRFError, CSRFProtect, generate_csrf
 
@@ -87,9 +88,19 @@ def wants_json() -> bool:
     return best == "application/json"
 
 
+class _SessionCookies(SecureCookieSessionInterface):
+    """Flask's signed-cookie sessions, except that a refused XHR leaves the browser's cookie alone."""
+
+    def save_session(self, app: Flask, session: Any, response: Response) -> None:
+        if g.get("leave_session_cookie"):
+            return
+        super().save_session(app, session, response)
+
+
 def init_auth(server: Flask) -> None:
     """Sessions, flask-login, CSRF and the login gate on `server`."""
     state = server.extensions["hospdash"]
+    server.session_interface = _SessionCookies()
     server.config.update(
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
@@ -170,6 +181,9 @@ def init_auth(server: Flask) -> None:
         if wants_json():
             resp = jsonify({"error": "login required", "login": url_for("login")})
             resp.status_code = 401
+            # the browser's session cookie is left as it is: a page's late request must not overwrite the cookie
+            # the login page has just set (its CSRF token) with a stale one (the ended session is refused anyway)
+            g.leave_session_cookie = True
         else:
             resp = redirect(url_for("login", next=request.full_path if request.query_string else path))
         if clear_kiosk:

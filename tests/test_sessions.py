@@ -114,6 +114,24 @@ def test_a_cookie_copied_before_sign_out_is_refused_afterwards(srv: Flask) -> No
     assert _rows(srv, "dir1")[-1].revoked_reason == "logout"
 
 
+def test_a_late_request_of_an_ended_page_does_not_spoil_the_sign_in_form(srv: Flask) -> None:
+    """Found in the browser: after the session ended, the page went to the sign-in form while one of its
+    callbacks was still on its way; that callback's 401 answer wrote its stale session cookie over the
+    form's, the form's CSRF token no longer matched, and signing in again answered 400."""
+    page = _signed_in(srv, "dir1")
+    late = _copy(srv, page)  # the callback request that left before the session ended, with the old cookie
+    db = srv.extensions["hospdash"].appdb
+    db.end_user_sessions(db.get_by_username("dir1").id, "admin")
+    form = page.get("/login")
+    assert form.status_code == 200
+    refused = _callback(late)
+    assert refused.status_code == 401
+    assert not [h for h in refused.headers.getlist("Set-Cookie") if h.startswith("hospdash_session=")]
+    token = form.get_data(as_text=True).split('name="csrf_token" value="')[1].split('"')[0]
+    again = page.post("/login", data={"username": "dir1", "password": PASSWORD, "csrf_token": token})
+    assert again.status_code == 302
+
+
 def test_an_ended_sessions_cookie_opens_nothing_on_the_public_views(srv: Flask) -> None:
     owner = _signed_in(srv, "dir1")
     saved = {name: c.value for name in COOKIES if (c := owner.get_cookie(name))}
