@@ -278,12 +278,13 @@ def _pg_database(admin_url: str) -> tuple[str, Any]:
 
     name = f"hospdash_fuzz_{uuid.uuid4().hex[:10]}"  # generated here, never input
     admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    quoted = admin.dialect.identifier_preparer.quote(name)  # a name cannot be a bound parameter
     with admin.connect() as conn:
-        conn.execute(text(f"CREATE DATABASE {name}"))
+        conn.execute(text("CREATE DATABASE " + quoted))
 
     def drop() -> None:
         with admin.connect() as conn:
-            conn.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+            conn.execute(text("DROP DATABASE IF EXISTS " + quoted + " WITH (FORCE)"))
         admin.dispose()
 
     return admin.url.set(database=name).render_as_string(hide_password=False), drop
