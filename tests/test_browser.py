@@ -24,6 +24,11 @@ def browser(dash_duo, server):
 def _sign_in(duo, username: str, password: str = PASSWORD) -> None:
     duo.driver.get(duo.server.url + "/login")
     duo.wait_for_element("#login-form", timeout=10)
+    _fill_sign_in(duo, username, password)
+
+
+def _fill_sign_in(duo, username: str, password: str = PASSWORD) -> None:
+    """Fill in and send the sign-in form already open (keeping its `next`)."""
     duo.find_element("#username").send_keys(username)
     duo.find_element("#password").send_keys(password)
     duo.find_element("#login-submit").click()

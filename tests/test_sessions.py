@@ -334,14 +334,11 @@ def test_the_admin_sees_and_ends_a_users_sessions_in_the_browser(dash_duo, serve
     from selenium.webdriver.common.keys import Keys
 
     from .helpers import serve
+    from .test_browser import _sign_in
 
     victim = _signed_in(server, "dir1", FIREFOX)
     serve(dash_duo, server)
-    dash_duo.driver.get(dash_duo.server.url + "/login")
-    dash_duo.wait_for_element("#login-form", timeout=10)
-    dash_duo.find_element("#username").send_keys("admin1")
-    dash_duo.find_element("#password").send_keys(PASSWORD)
-    dash_duo.find_element("#login-submit").click()
+    _sign_in(dash_duo, "admin1")
     dash_duo.wait_for_element("#admin-sessions .note", timeout=20)  # no user picked yet
     dash_duo.find_element("#admin-user").click()
     search = dash_duo.wait_for_element("input[type=search]", timeout=10)
@@ -364,7 +361,7 @@ def test_an_open_page_whose_session_ended_goes_to_the_login_page_at_its_next_cli
     from selenium.webdriver.support.ui import WebDriverWait
 
     from .helpers import serve
-    from .test_browser import _sign_in
+    from .test_browser import _fill_sign_in, _sign_in
 
     serve(dash_duo, server)
     d = dash_duo.driver
@@ -387,12 +384,7 @@ def test_an_open_page_whose_session_ended_goes_to_the_login_page_at_its_next_cli
     target = urlsplit(came_from)
     # Chromium logs the 401 answer itself; nothing else (Dash used to fail on it: "body stream already read")
     assert [e for e in dash_duo.get_logs() if not (e["source"] == "network" and "401" in e["message"])] == []
-    _sign_in_here(dash_duo, "dir1")  # the form carries `next`: signing in again returns to that page
+    _fill_sign_in(dash_duo, "dir1")  # the form carries `next`: signing in again returns to that page
     WebDriverWait(d, 20).until(lambda _d: urlsplit(_d.current_url).path == target.path)
 
 
-def _sign_in_here(duo, username: str) -> None:
-    """Fill in the login form already open (keeping its `next`)."""
-    duo.find_element("#username").send_keys(username)
-    duo.find_element("#password").send_keys(PASSWORD)
-    duo.find_element("#login-submit").click()
