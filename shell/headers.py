@@ -44,6 +44,8 @@ def init_headers(server: Flask, app: dash.Dash) -> None:
 
     @server.after_request
     def csp(resp: Response) -> Response:
+        # built per answer, not once: the inline scripts Dash reports grow as pages register theirs
+        # (a policy memoised at the first answer blocked the walls' clientside callbacks)
         resp.headers.setdefault("Content-Security-Policy", content_security_policy(app))
         return resp
 
