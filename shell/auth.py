@@ -208,8 +208,9 @@ def init_auth(server: Flask) -> None:
 
     @server.after_request
     def headers(resp: Response) -> Response:
-        # Dash's renderer sends this cookie back as the X-CSRFToken header on every callback.
-        if current_user.is_authenticated and request.path.startswith(("/", "/_dash-layout")):
+        # Dash's renderer sends this cookie back as the X-CSRFToken header on every callback. Public views and
+        # static files skip it: they must not load the user (a static file answers while the app database is away).
+        if not is_public() and current_user.is_authenticated:
             resp.set_cookie("_csrf_token", generate_csrf(), samesite="Lax", secure=state.settings.secure_cookies,
                             httponly=False)
         resp.headers.setdefault("X-Content-Type-Options", "nosniff")

@@ -39,6 +39,16 @@ def test_a_signed_in_page_request_gets_the_outage_banner_not_a_500(server: Flask
     _no_leak(body)
 
 
+def test_the_outage_page_gets_its_styles_and_scripts(server: Flask) -> None:
+    """The outage page links the app's style sheet: static files do not need the application database."""
+    client = signed_in(server, "dir1")
+    _app_db_goes_away(server)
+    for path in ("/assets/style.css", "/vendor/bootstrap.min.css", "/assets/outage.js"):
+        resp = client.get(path)
+        assert resp.status_code == 200, (path, resp.status_code)
+        assert "temporarily unavailable" not in resp.get_data(as_text=True)
+
+
 def test_a_chinese_reader_gets_the_outage_banner_in_chinese(server: Flask) -> None:
     client = signed_in(server, "dir1", lang="zh")
     _app_db_goes_away(server)
