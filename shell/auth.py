@@ -152,6 +152,7 @@ def init_auth(server: Flask) -> None:
         session.clear()
         login_user(SessionUser(user))
         session[SESSION_KEY] = state.appdb.open_session(user.id, client_ip(), request.user_agent.string, kiosk_id)
+        g.fresh_csrf = True  # the new session's CSRF token goes out with this answer (the sign-in's redirect)
 
     def session_ended() -> bool:
         """True (and signed out) when the signed-in browser's server-side session is over."""
@@ -209,8 +210,9 @@ def init_auth(server: Flask) -> None:
     @server.after_request
     def headers(resp: Response) -> Response:
         # Dash's renderer sends this cookie back as the X-CSRFToken header on every callback. Public views and
-        # static files skip it: they must not load the user (a static file answers while the app database is away).
-        if not is_public() and current_user.is_authenticated:
+        # static files skip it: they must not load the user (a static file answers while the app database is away),
+        # except a sign-in's own answer, which carries the new session's token to a client that calls back at once.
+        if g.get("fresh_csrf") or (not is_public() and current_user.is_authenticated):
             resp.set_cookie("_csrf_token", generate_csrf(), samesite="Lax", secure=state.settings.secure_cookies,
                             httponly=False)
         resp.headers.setdefault("X-Content-Type-Options", "nosniff")

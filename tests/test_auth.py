@@ -169,6 +169,16 @@ def test_a_callback_without_csrf_header_is_refused(server: Flask) -> None:
     assert resp.status_code == 400
 
 
+def test_the_sign_in_answer_carries_the_new_sessions_csrf_token(server: Flask) -> None:
+    """A client that calls back straight after signing in (no page load between) is not refused as expired:
+    the sign-in's redirect sets the CSRF cookie of the new session."""
+    client = server.test_client()
+    assert login(client, "dir1").status_code == 302
+    resp = _dash_post(client, "home-dept-view.children",
+                      [{"id": "home-dept-select", "property": "value", "value": "D001"}])
+    assert resp.status_code == 200
+
+
 def test_session_cookie_is_httponly_and_samesite(server: Flask) -> None:
     resp = login(server.test_client(), "dir1")
     cookie = next(c for c in resp.headers.getlist("Set-Cookie") if c.startswith("hospdash_session="))
