@@ -13,6 +13,8 @@ Grain = Literal["day", "week", "month", "quarter", "year"]
 GRAINS: tuple[Grain, ...] = ("day", "week", "month", "quarter", "year")
 PeriodKind = Literal["day", "week", "month", "quarter", "year", "custom"]
 
+PERIODS = ("ytd", "mtd", "last-month", "last-quarter", "last-year")  # the named periods every picker offers
+
 PERIOD_HELP = (
     "use YYYY (year), YYYY-Qn (quarter), YYYY-MM (month), YYYY-Www (ISO week), YYYY-MM-DD (day), "
     "START..END (custom range of days), or one of: latest, mtd, ytd, last-month, last-quarter, last-year"

@@ -2,17 +2,15 @@
 shows, its title with the campus colour key, and the per-panel guard."""
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
-import plotly.graph_objects as go
 from dash import html
 from flask import current_app
 
 from components.i18n import t
-from components.wall import campus_color, empty_figure
+from components.wall import campus_color
 from data_layer.errors import UserError
-from data_layer.periods import Period
+from data_layer.periods import PERIODS, Period
 from data_layer.queries.names import DIVISIONS
 from data_layer.queries.structure import departments
 from data_layer.scope import Scope
@@ -21,7 +19,7 @@ from shell.access import PermissionDenied
 from shell.outage import plain_message
 
 from ._common import current_lang as current_lang_
-from ._common import current_scope, log, warehouse
+from ._common import current_scope, warehouse
 
 
 def settings():
@@ -75,30 +73,6 @@ def campus_key(campuses: list[str], lang: str) -> list[Any]:
 def subtitle(campus: str | None, campuses: list[str], lang: str) -> list[Any]:
     shown = [campus] if campus else campuses
     return [scope_title(campus, lang), html.Span(campus_key(shown, lang), className="campus-key")]
-
-
-def safe(build: Callable[[], Any], lang: str, what: str) -> Any:
-    """Build one panel; a failure becomes a note in its place, not a broken screen."""
-    try:
-        return build()
-    except UserError as exc:
-        return html.Div(plain_message(exc, lang), className="wall-note")
-    except Exception as exc:  # noqa: BLE001 - never a traceback on the wall
-        log.exception("leadership screen: %s failed", what)
-        return html.Div(t("wall.panel_failed", lang, error=type(exc).__name__), className="wall-note")
-
-
-def safe_figure(build: Callable[[], go.Figure], lang: str, what: str, scale: float) -> go.Figure:
-    try:
-        return build()
-    except UserError as exc:
-        return empty_figure(plain_message(exc, lang), scale)
-    except Exception as exc:  # noqa: BLE001
-        log.exception("leadership screen: %s failed", what)
-        return empty_figure(t("wall.panel_failed", lang, error=type(exc).__name__), scale)
-
-
-PERIODS = ("ytd", "mtd", "last-month", "last-quarter", "last-year")
 
 
 def my_divisions(lang: str) -> dict[str, str]:

@@ -35,7 +35,7 @@ from components.notes import address_notes
 from components.overview import freshness_line
 from components.palette import DESK, STATUS_VERDICT, judge_change, trend_class
 from data_layer.errors import UserError
-from data_layer.periods import Period, add_months, parse_period
+from data_layer.periods import PERIODS, Period, add_months, parse_period
 from data_layer.queries.department import (
     CATEGORIES,
     GROUP_CODES,
@@ -66,7 +66,7 @@ from ._common import (
     warehouse,
     warehouse_error_panel,
 )
-from ._wall import PERIODS, safe
+from ._kit import safe
 
 ROLES = ("leader", "director", "assistant")
 dash.register_page(__name__, path="/department", name="Department", order=5, allowed_roles=ROLES,

@@ -34,6 +34,7 @@ from data_layer.queries.profit import department_profit
 from shell.access import secured
 
 from ._common import cached_answer, current_lang, send_table, warehouse
+from ._kit import safe_figure
 from ._wall import (
     all_campuses,
     department_address,
@@ -41,7 +42,6 @@ from ._wall import (
     notes_follow_the_filters,
     open_screen,
     resolve,
-    safe_figure,
     settings,
     subtitle,
 )

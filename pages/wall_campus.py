@@ -62,7 +62,8 @@ from data_layer.scope import Scope
 from shell.access import PermissionDenied, secured
 
 from ._common import cached_answer, current_lang, warehouse
-from ._wall import all_campuses, open_screen, safe, safe_figure, settings, subtitle, user_campuses, view_scope
+from ._kit import safe, safe_figure
+from ._wall import all_campuses, open_screen, settings, subtitle, user_campuses, view_scope
 
 ROLES = ("leader",)
 dash.register_page(__name__, path="/wall/campus", name="Campus operations", order=1, allowed_roles=ROLES,

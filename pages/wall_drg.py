@@ -40,6 +40,7 @@ from shell.access import secured
 from shell.inputs import Code
 
 from ._common import cached_answer, current_lang, send_table, warehouse
+from ._kit import safe, safe_figure
 from ._wall import (
     all_campuses,
     department_address,
@@ -47,8 +48,6 @@ from ._wall import (
     notes_follow_the_filters,
     open_screen,
     resolve,
-    safe,
-    safe_figure,
     settings,
     subtitle,
 )

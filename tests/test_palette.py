@@ -278,9 +278,9 @@ def test_a_zero_and_a_real_change_read_the_same_on_every_surface(server) -> None
     from components.department import change_span
     from components.grid import Column, cell_verdict
     from components.wall import change_badge
-    from pages.ws_costs import _trend_cost
-    from pages.ws_reports import _yoy_class
-    from pages.ws_revenue import _trend
+    from pages.workspace.costs import _trend_cost
+    from pages.workspace.reports import _yoy_class
+    from pages.workspace.revenue import _trend
 
     rev = INDICATORS["revenue_total"]
     col = Column("yoy", "YoY", "change", indicator=rev)
@@ -353,7 +353,7 @@ def test_the_grid_carries_each_rows_verdict() -> None:
 def test_drg_margins_and_ratios_and_the_case_detail_follow_the_rule(server) -> None:
     """The pages import once the app exists (the `server` fixture)."""
     from components.revenue import _cls
-    from pages.ws_drg import margin_class, ratio_class
+    from pages.workspace.drg import margin_class, ratio_class
 
     assert margin_class(-120.0) == "trend-bad" and margin_class(80.0) == "trend-good"
     assert margin_class(0.4) == "trend-neutral"  # shows as 0 yuan

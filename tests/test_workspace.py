@@ -8,14 +8,14 @@ import importlib
 import pytest
 from flask import Flask
 
-from pages._workspace import SECTIONS
+from pages.workspace._frame import SECTIONS
 
 from .conftest import texts
 from .helpers import signed_in
 
-MODULES = {"portfolio": "pages.ws_portfolio", "revenue": "pages.ws_revenue", "costs": "pages.ws_costs",
-           "drg": "pages.ws_drg", "budget": "pages.ws_budget", "equipment": "pages.ws_equipment",
-           "projects": "pages.ws_projects", "reports": "pages.ws_reports"}
+MODULES = {"portfolio": "pages.workspace.portfolio", "revenue": "pages.workspace.revenue", "costs": "pages.workspace.costs",
+           "drg": "pages.workspace.drg", "budget": "pages.workspace.budget", "equipment": "pages.workspace.equipment",
+           "projects": "pages.workspace.projects", "reports": "pages.workspace.reports"}
 
 
 def test_every_section_has_a_page(server: Flask) -> None:
@@ -58,7 +58,7 @@ def test_a_malformed_address_gets_a_page_not_a_traceback(server: Flask, as_user,
 
 
 def test_tabs_keep_the_department_and_period(server: Flask, as_user) -> None:
-    from pages.ws_budget import layout
+    from pages.workspace.budget import layout
 
     with as_user("asst1"):
         page = layout(dept="D003", period="2026-10")
@@ -91,7 +91,7 @@ def test_assistants_land_on_the_portfolio_and_the_menu_shows_it_once(server: Fla
 def test_picking_keeps_a_sections_parameters_only_within_the_department() -> None:
     from dash import no_update
 
-    from pages._workspace import merge_query
+    from pages.workspace._frame import merge_query
 
     assert merge_query("?dept=D001&period=ytd&report=7", "D001", "ytd") is no_update
     assert merge_query("?dept=D001&period=ytd&report=7", "D001", "2026-10") == "?dept=D001&period=2026-10&report=7"

@@ -172,7 +172,7 @@ def test_a_fine_tolerance_is_accepted_and_the_field_leaves_the_range_to_the_serv
     status, out = post_callback(server, client, "wb-window.children", _inputs("D001", tol=0.0001))
     assert status == 200 and not out.get("wb-tol-msg.children") and "wb-items.children" in out
     with as_user("asst1"):
-        field = _find(importlib.import_module("pages.ws_budget").layout(dept="D001"), "wb-tol")
+        field = _find(importlib.import_module("pages.workspace.budget").layout(dept="D001"), "wb-tol")
     assert field.step == "any" and getattr(field, "min", None) is None and getattr(field, "max", None) is None
 
 

@@ -232,7 +232,7 @@ def test_another_department_is_refused(server: Flask, as_user) -> None:
     assert status == 403
     status, _ = post_callback(server, client, "ws-drg-detail.children", _detail_inputs("ES23", dept="D004"))
     assert status == 403
-    page = importlib.import_module("pages.ws_drg")
+    page = importlib.import_module("pages.workspace.drg")
     with as_user("asst1"):
         assert "Not allowed" in texts(page.layout(dept="D004"))
         assert "High threshold" in texts(page.layout(dept="D001"))

@@ -310,7 +310,7 @@ def test_scope_refuses_another_departments_appraisals(server: Flask, as_user) ->
         save_appraisal(db, mine, dept_id="D004", campus_id="C1", device_name="x", category="CT", inputs={},
                        result=appraise(GOOD), existing=[], username="asst1")
     assert get_appraisal(db, Scope.campuses({"C1"}), other)["dept_id"] == "D004"  # a campus leader sees it
-    page = importlib.import_module("pages.ws_equipment")
+    page = importlib.import_module("pages.workspace.equipment")
     with as_user("asst1"):
         assert "Not allowed" in texts(page.layout(dept="D004"))
         assert "Purchase appraisal" in texts(page.layout(dept="D001"))
@@ -318,7 +318,7 @@ def test_scope_refuses_another_departments_appraisals(server: Flask, as_user) ->
 
 def test_a_device_department_is_offered_to_those_who_see_it(server: Flask, as_user, demo_data) -> None:
     dept = _device_dept(demo_data)
-    page = importlib.import_module("pages.ws_equipment")
+    page = importlib.import_module("pages.workspace.equipment")
     with as_user("lead1"):
         text = texts(page.layout(dept=dept))
         assert "Device utilization" in text and "Not allowed" not in text
@@ -499,7 +499,7 @@ def test_a_period_without_working_days_reads_no_utilization(wh: Warehouse, demo_
     got = device_table(wh, Scope.hospital(), dept, holiday, 0.85)
     assert len(got) >= 2 and (got["capacity"] == 0).all() and got["utilization"].isna().all()
     assert not got["saturated"].any() and got["exams"].sum() > 0  # CT and MRI still worked the holiday
-    page = importlib.import_module("pages.ws_equipment")
+    page = importlib.import_module("pages.workspace.equipment")
     for lang in ("en", "zh"):
         with as_user("lead1", lang):
             text = texts(page._devices(Scope.hospital(), dept, holiday, 0.85, lang))

@@ -412,7 +412,7 @@ def test_comparison_says_too_few_at_the_indicator(server) -> None:
 
 
 def test_project_outside_the_scope_is_refused_and_audited(server, as_user) -> None:
-    from pages.ws_projects import layout
+    from pages.workspace.projects import layout
 
     other = _app_project(server, Scope.hospital(), dept_ids=["D001", "D004"])
     mine = _app_project(server, ASST)
@@ -534,7 +534,7 @@ def test_exports_are_scoped_in_both_formats(server) -> None:
 
 
 def test_page_renders_in_both_languages(server, as_user) -> None:
-    from pages.ws_projects import layout
+    from pages.workspace.projects import layout
 
     p = _app_project(server, ASST)
     for lang, words in (("en", ("Improvement projects", "Chi-square test on a table typed by hand")),
@@ -569,7 +569,7 @@ def test_a_window_or_start_date_out_of_rule_names_the_rule_not_required(server) 
 def test_the_form_leaves_dates_and_window_ranges_to_the_check_on_saving(server, as_user) -> None:
     """A date picker would drop 2030-13-45 silently, and a number input with min/max sends a blank
     for 1000: the form's start date is text and its window inputs carry no min/max."""
-    from pages.ws_projects import layout
+    from pages.workspace.projects import layout
 
     with as_user("asst1"):
         page = layout(dept="D001")

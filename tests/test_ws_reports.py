@@ -172,7 +172,7 @@ def test_report_with_and_without_alerts(server: Flask) -> None:
     assert month_alerts(db, MINE, "D001", date(2026, 8, 1)) == []  # another month: none
     assert month_alerts(db, Scope.departments(["D002"]), "D001", OCTOBER) == []  # outside the scope: none
 
-    from pages.ws_reports import default_findings
+    from pages.workspace.reports import default_findings
 
     content = generate(wh, MINE, "D001", OCTOBER)
     drafted = default_findings(content, found, "zh")

@@ -264,7 +264,7 @@ def test_clicking_a_row_goes_one_level_down_with_the_filters(server: Flask) -> N
 
 
 def test_asst1_cannot_open_another_department_by_address(server: Flask, as_user, demo_data) -> None:
-    page = importlib.import_module("pages.ws_revenue")
+    page = importlib.import_module("pages.workspace.revenue")
     d004_doctor = _ids(demo_data, "dim_doctor", "doctor_id", "D004")[0]
     with as_user("asst1"):
         assert "Not allowed" in texts(page.layout(dept="D004"))

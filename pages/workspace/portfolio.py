@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlencode
 
+import dash
 import pandas as pd
 from dash import ALL, Input, Output, State, callback, dcc, html, no_update
 from flask import current_app
@@ -22,11 +23,11 @@ from data_layer.queries.portfolio import PORTFOLIO, portfolio
 from data_layer.registry import INDICATORS, UNITS
 from shell.access import secured
 
-from ._common import current_lang, current_scope, send_table, warehouse
-from ._wall import safe
-from ._workspace import ROLES, Start, begin, export_request, frame, register, resolve_period, section
+from .._common import current_lang, current_scope, send_table, warehouse
+from .._kit import safe
+from ._frame import ROLES, Start, begin, export_request, frame, resolve_period, section, section_page
 
-register(__name__, "portfolio")  # register_page through pages._workspace
+dash.register_page(__name__, **section_page("portfolio"))
 
 TABLES = ("portfolio",)
 SCORE_ICON = {2: "▲▲", 1: "▲", 0: "", -1: "▼", -2: "▼▼"}

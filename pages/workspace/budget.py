@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import dash
 import pandas as pd
 import plotly.graph_objects as go
 from dash import ALL, Input, Output, State, callback, dcc, html, no_update
@@ -29,9 +30,9 @@ from data_layer.queries.budget import (
 from data_layer.scope import Scope
 from shell.access import secured
 
-from ._common import cached_answer, current_lang, current_scope, send_table, warehouse
-from ._wall import safe
-from ._workspace import (
+from .._common import cached_answer, current_lang, current_scope, send_table, warehouse
+from .._kit import safe
+from ._frame import (
     ROLES,
     Start,
     begin,
@@ -41,12 +42,12 @@ from ._workspace import (
     my_departments,
     number_field,
     percent_value,
-    register,
     resolve_period,
     section,
+    section_page,
 )
 
-register(__name__, "budget")  # register_page through pages._workspace (Dash imports files that name it)
+dash.register_page(__name__, **section_page("budget"))
 
 TABLES = ("departments", "items", "pace")
 TOL_MIN, TOL_MAX = 0.0, 50.0  # percentage points

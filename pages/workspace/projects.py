@@ -13,6 +13,7 @@ from datetime import date
 from typing import Any
 from urllib.parse import urlencode
 
+import dash
 import pandas as pd
 import plotly.graph_objects as go
 from dash import ALL, Input, Output, State, callback, ctx, dcc, html, no_update
@@ -48,10 +49,10 @@ from data_layer.stats import MIN_PER_GROUP, FieldErrors
 from shell.access import PermissionDenied, audit, secured
 from shell.inputs import Ref
 
-from ._address import refusal
-from ._common import current_lang, current_scope, send_table, warehouse
-from ._wall import safe
-from ._workspace import (
+from .._address import refusal
+from .._common import current_lang, current_scope, send_table, warehouse
+from .._kit import safe
+from ._frame import (
     PATHS,
     ROLES,
     Start,
@@ -59,14 +60,13 @@ from ._workspace import (
     check_department,
     export_request,
     frame,
-    register,
     resolve_period,
     section,
+    section_page,
     valid_period_key,
 )
 
-# register_page through pages._workspace (Dash imports only files naming it)
-register(__name__, "projects", inputs={"wsp-open.data": Ref, "wsp-edit.data": Ref})
+dash.register_page(__name__, **section_page("projects", inputs={"wsp-open.data": Ref, "wsp-edit.data": Ref}))
 
 PAGE = "projects"
 TABLES = ("list", "comparison", "manual")

@@ -6,19 +6,19 @@ projects, monthly reports. They share a tab bar, the department and period picke
 address per choice, so it can be bookmarked and shared), the scope checks, and the export
 buttons (Excel or CSV, every table, audited, limited to the user's scope).
 
-A page of the workspace (Dash only imports page files that contain the text
-"register_page", hence the comment):
+A page of the workspace registers itself with Dash and takes its opening and callbacks
+from the page kit (pages/_kit.py):
 
-    register(__name__, "budget")  # register_page through pages._workspace
+    dash.register_page(__name__, **section_page("budget"))
     def layout(dept=None, period=None, **_q):
-        start = begin("budget", dept, period)          # forbidden / error panel, or the choices
+        start = begin(__name__, dept, period)          # forbidden / error panel, or the choices
         if not isinstance(start, Start):
             return start
         return frame("budget", start, [section(...)])
 
-Its callbacks take Input("ws-dept", "value") and Input("ws-period", "value"), check them
-with `check_department` and `resolve_period`, and answer the export buttons with
-`export_request` + `send_table` (Output("ws-download", "data", allow_duplicate=True)).
+Its callbacks are `kit.page_callback(..., dept="ws-dept", period="ws-period")`, which checks the
+department and resolves the period before the callback runs, and its export buttons are answered
+by `kit.export_callback`.
 """
 from __future__ import annotations
 
@@ -28,7 +28,6 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
-import dash
 import pandas as pd
 from dash import Input, Output, State, callback, ctx, dcc, html, no_update
 from flask import current_app
@@ -38,13 +37,12 @@ from components.notes import address_notes
 from components.overview import freshness_line
 from data_layer.errors import UserError
 from data_layer.inputs import InputProblem, number
-from data_layer.periods import Period, add_months, parse_period
+from data_layer.periods import PERIODS, Period, add_months, parse_period
 from data_layer.queries.structure import departments
 from shell.access import PermissionDenied, audit, page_denied, secured
 
-from ._address import check_period, department_names, department_refusal
-from ._common import current_lang, current_scope, forbidden_panel, warehouse, warehouse_error_panel
-from ._wall import PERIODS
+from .._address import check_period, department_names, department_refusal
+from .._common import current_lang, current_scope, forbidden_panel, warehouse, warehouse_error_panel
 
 ROLES = ("leader", "director", "assistant")
 SECTIONS: tuple[tuple[str, str], ...] = (
@@ -63,15 +61,15 @@ MONTHS_OFFERED = 13  # the period picker offers the last 13 months besides the n
 _MONTH = re.compile(r"^\d{4}-\d{2}$")
 
 
-def register(module: str, section: str, inputs: dict[str, Any] | None = None) -> None:
-    """Register a workspace page; only the portfolio appears in the top navigation (the tab bar
-    leads to the rest) and assistants land on it. `inputs`: the page's declared callback values
-    (shell/inputs.py)."""
+def section_page(section: str, inputs: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The `dash.register_page` arguments of a workspace section: only the portfolio appears in the
+    top navigation (the tab bar leads to the rest) and assistants land on it. `inputs`: the page's
+    declared callback values (shell/inputs.py)."""
     order = 3 + [s for s, _ in SECTIONS].index(section) / 100
-    dash.register_page(module, path=PATHS[section], name=f"Workspace {section}", order=order, allowed_roles=ROLES,
-                       nav=section == "portfolio", landing_for=("assistant",) if section == "portfolio" else (),
-                       nav_label={"zh": "运营分析", "en": "Workspace"}, title=f"Workspace · {section}",
-                       inputs=inputs or {})
+    return {"path": PATHS[section], "name": f"Workspace {section}", "order": order, "allowed_roles": ROLES,
+            "nav": section == "portfolio", "landing_for": ("assistant",) if section == "portfolio" else (),
+            "nav_label": {"zh": "运营分析", "en": "Workspace"}, "title": f"Workspace · {section}",
+            "inputs": inputs or {}}
 
 
 def my_departments(also: Callable[[], set[str]] | None = None) -> pd.DataFrame:

@@ -16,6 +16,7 @@ import json
 from datetime import date
 from typing import Any
 
+import dash
 import pandas as pd
 import plotly.graph_objects as go
 from dash import ALL, Input, Output, State, callback, clientside_callback, ctx, dcc, html, no_update
@@ -44,9 +45,9 @@ from data_layer.stats import LIMITS, Appraisal, FieldErrors, appraise
 from shell.access import PermissionDenied, audit, secured
 from shell.inputs import Count
 
-from ._common import cached_answer, current_lang, current_scope, export_heading, send_table, warehouse
-from ._wall import safe
-from ._workspace import (
+from .._common import cached_answer, current_lang, current_scope, export_heading, send_table, warehouse
+from .._kit import safe
+from ._frame import (
     PATHS,
     ROLES,
     Start,
@@ -54,13 +55,12 @@ from ._workspace import (
     check_department,
     export_request,
     frame,
-    register,
     resolve_period,
     section,
+    section_page,
 )
 
-# register_page through pages._workspace (Dash imports files that name it)
-register(__name__, "equipment", inputs={"ws-eq-saved-rev.data": Count})
+dash.register_page(__name__, **section_page("equipment", inputs={"ws-eq-saved-rev.data": Count}))
 PAGE = "equipment"
 TABLES = ("devices", "existing", "appraisals")
 NUMERIC = tuple(LIMITS)  # price, exams_per_day, charge_per_exam, maintenance_per_year, staff_cost_per_year, …

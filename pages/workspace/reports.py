@@ -10,6 +10,7 @@ from datetime import date
 from typing import Any
 from urllib.parse import urlencode
 
+import dash
 import pandas as pd
 import plotly.graph_objects as go
 from dash import ALL, Input, Output, State, callback, clientside_callback, dash_table, dcc, html, no_update
@@ -33,20 +34,20 @@ from data_layer.registry import INDICATORS, UNITS
 from shell.access import PermissionDenied, audit, secured
 from shell.inputs import Ref
 
-from ._common import current_lang, current_scope, export_heading, send_table, warehouse
-from ._workspace import (
+from .._common import current_lang, current_scope, export_heading, send_table, warehouse
+from ._frame import (
     ROLES,
     Start,
     begin,
     check_department,
     export_request,
     frame,
-    register,
     section,
+    section_page,
     valid_period_key,
 )
 
-register(__name__, "reports", inputs={"report-meta.data": Ref})  # register_page through pages._workspace
+dash.register_page(__name__, **section_page("reports", inputs={"report-meta.data": Ref}))
 
 TABLES = ("list",)
 PALETTE = ("#0b5cad", "#e69f00", "#009e73", "#cc79a7", "#56b4e9", "#d55e00")

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import dash
 import pandas as pd
 import plotly.graph_objects as go
 from dash import ALL, Input, Output, State, callback, ctx, dcc, html, no_update
@@ -31,12 +32,11 @@ from data_layer.stats import FieldErrors
 from shell.access import secured
 from shell.inputs import Code
 
-from ._common import cached_answer, current_lang, current_scope, send_table, warehouse
-from ._wall import safe
-from ._workspace import ROLES, Start, begin, check_department, export_request, frame, register, resolve_period, section
+from .._common import cached_answer, current_lang, current_scope, send_table, warehouse
+from .._kit import safe
+from ._frame import ROLES, Start, begin, check_department, export_request, frame, resolve_period, section, section_page
 
-# register_page through pages._workspace (Dash imports files that name it)
-register(__name__, "drg", inputs={"ws-drg-basis.value": Code})
+dash.register_page(__name__, **section_page("drg", inputs={"ws-drg-basis.value": Code}))
 PAGE = "drg"
 TABLES = ("groups", "cases")
 PARTS = tuple(c.removeprefix("cost_") for c in COST_PARTS)

@@ -7,9 +7,10 @@ from __future__ import annotations
 
 from typing import Any
 
+import dash
 import pandas as pd
 import plotly.graph_objects as go
-from dash import ALL, Input, Output, State, callback, dcc, html, no_update
+from dash import Input, Output, State, dcc, html, no_update
 
 from components.charts import COLORWAY
 from components.exports import BY_ROW, unit_kind
@@ -29,27 +30,21 @@ from data_layer.queries.monitor import (
 )
 from data_layer.registry import INDICATORS, MONITOR_DIMENSIONS, UNITS
 from data_layer.scope import Scope
-from shell.access import secured
 
-from ._common import cached_answer, current_lang, current_scope, send_table, warehouse
-from ._wall import safe
-from ._workspace import (
-    ROLES,
+from .._common import warehouse
+from .._kit import READERS, Ask, Export, export_callback, page_callback, safe
+from ._frame import (
     Start,
     begin,
-    check_department,
-    export_request,
     frame,
     number_field,
     percent_value,
-    register,
-    resolve_period,
     section,
+    section_page,
 )
 
-register(__name__, "costs")  # register_page through pages._workspace (Dash imports files that name it)
+dash.register_page(__name__, **section_page("costs"))
 
-TABLES = ("composition", "model")
 TOL_MIN, TOL_MAX = 1.0, 50.0  # per cent
 COLORS = {"this": COLORWAY[0], "ago": "#a6b4c8"}  # series, not verdicts: the change's colour judges
 
@@ -76,15 +71,10 @@ def parse_tolerance(value: Any, lang: str) -> float:
 
 
 # ------------------------------------------------------------------------------------ composition
-@callback(Output("wc-composition", "children"), Input("ws-dept", "value"), Input("ws-period", "value"))
-@secured(roles=ROLES, departments=lambda dept, _p: [dept])
-@cached_answer()
-def composition(dept: Any, period: Any) -> Any:
-    lang = current_lang()
-    dept = check_department(dept)
-    per = resolve_period(period)
-    scope = current_scope()
-    return safe(lambda: _composition(scope, dept, per, lang), lang, "cost composition")
+@page_callback(Output("wc-composition", "children"), Input("ws-dept", "value"), Input("ws-period", "value"),
+               roles=READERS, dept="ws-dept", period="ws-period", cached=True)
+def composition(ask: Ask) -> Any:
+    return safe(lambda: _composition(ask.scope, ask.dept, ask.period, ask.lang), ask.lang, "cost composition")
 
 
 def composition_frame(scope: Scope, dept: str, per: Period, lang: str) -> pd.DataFrame:
@@ -167,19 +157,15 @@ def _composition_figure(df: pd.DataFrame, lang: str) -> go.Figure:
 
 
 # ------------------------------------------------------------------------------------ model
-@callback(Output("wc-summary", "children"), Output("wc-model", "children"), Output("wc-tol-msg", "children"),
-          Input("ws-dept", "value"), Input("ws-period", "value"), Input("wc-tol", "value"))
-@secured(roles=ROLES, departments=lambda dept, _p, _t: [dept])
-@cached_answer()
-def model(dept: Any, period: Any, tol: Any) -> tuple:
-    lang = current_lang()
-    dept = check_department(dept)
-    per = resolve_period(period)
+@page_callback(Output("wc-summary", "children"), Output("wc-model", "children"), Output("wc-tol-msg", "children"),
+               Input("ws-dept", "value"), Input("ws-period", "value"), Input("wc-tol", "value"),
+               roles=READERS, dept="ws-dept", period="ws-period", cached=True)
+def model(ask: Ask, tol: Any) -> tuple:
+    lang, scope, dept, per = ask.lang, ask.scope, ask.dept, ask.period
     try:
         tolerance = parse_tolerance(tol, lang)
     except UserError as exc:
         return no_update, no_update, str(exc)
-    scope = current_scope()
     assessed: dict[str, pd.DataFrame] = {}
 
     def table() -> Any:
@@ -293,32 +279,28 @@ def model_frame(scope: Scope, dept: str, per: Period, tolerance: float, lang: st
     return out
 
 
-@callback(Output("ws-download", "data", allow_duplicate=True),
-          Input({"type": "ws-export", "page": "costs", "table": ALL, "fmt": ALL}, "n_clicks"),
-          State("ws-dept", "value"), State("ws-period", "value"), State("wc-tol", "value"), prevent_initial_call=True)
-@secured(roles=ROLES, departments=lambda _n, dept, _p, _t: [dept])
-def export(clicks: list, dept: Any, period: Any, tol: Any) -> Any:
-    req = export_request(clicks, TABLES)
-    if req is None:
-        return no_update
-    table, fmt = req
-    lang = current_lang()
-    dept = check_department(dept)
-    per = resolve_period(period)
-    scope = current_scope()
+def _export_composition(ask: Ask, _tol: Any) -> Export:
+    lang, per = ask.lang, ask.period
+    df = composition_frame(ask.scope, ask.dept, per, lang)
+    if df.attrs.get("window") is None:  # no closed month in the period: say so rather than export zeros
+        raise UserError(t("profit.none", lang, start=per.start, end=per.end))
+    df = df.reset_index(names=t("ws.costs.col.category", lang))
     k = lambda key: t(f"ws.costs.{key}", lang)  # noqa: E731
-    rows: list = []
-    if table == "composition":
-        df = composition_frame(scope, dept, per, lang)
-        if df.attrs.get("window") is None:  # no closed month in the period: say so rather than export zeros
-            raise UserError(t("profit.none", lang, start=per.start, end=per.end))
-        df = df.reset_index(names=t("ws.costs.col.category", lang))
-        kinds = {c: "money" for c in df.columns[1:]} | {k("share"): "percent", k("yoy"): "percent"}
-    else:
-        df = model_frame(scope, dept, per, parse_tolerance(tol, lang), lang)
-        kinds = {k(c): BY_ROW for c in ("value", "median", "year_ago", "baseline", "target")}
-        kinds |= {k(c): "percent" for c in ("gap_median", "gap_year_ago", "gap_baseline", "gap_target",
-                                            "col.tolerance")} | {k("peers"): "integer"}
-        rows = [unit_kind(INDICATORS[c].unit) for c in df[k("col.code")]]
-    return send_table(df, f"{dept}-costs-{table}-{per.start}-{per.end}", fmt, f"workspace costs {dept} {table}",
-                      title=k(table), kinds=kinds, period=per, dept=dept, row_kinds=rows)
+    kinds = {c: "money" for c in df.columns[1:]} | {k("share"): "percent", k("yoy"): "percent"}
+    return Export(df, f"{ask.dept}-costs-composition-{per.start}-{per.end}", f"workspace costs {ask.dept} composition",
+                  title=k("composition"), kinds=kinds)
+
+
+def _export_model(ask: Ask, tol: Any) -> Export:
+    lang, per = ask.lang, ask.period
+    df = model_frame(ask.scope, ask.dept, per, parse_tolerance(tol, lang), lang)
+    k = lambda key: t(f"ws.costs.{key}", lang)  # noqa: E731
+    kinds = {k(c): BY_ROW for c in ("value", "median", "year_ago", "baseline", "target")}
+    kinds |= {k(c): "percent" for c in ("gap_median", "gap_year_ago", "gap_baseline", "gap_target",
+                                        "col.tolerance")} | {k("peers"): "integer"}
+    return Export(df, f"{ask.dept}-costs-model-{per.start}-{per.end}", f"workspace costs {ask.dept} model",
+                  title=k("model"), kinds=kinds, row_kinds=[unit_kind(INDICATORS[c].unit) for c in df[k("col.code")]])
+
+
+export_callback("costs", {"composition": _export_composition, "model": _export_model}, State("wc-tol", "value"),
+                roles=READERS)

@@ -13,6 +13,7 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import urlencode
 
+import dash
 import pandas as pd
 import plotly.graph_objects as go
 from dash import ALL, Input, Output, State, callback, ctx, dcc, html, no_update
@@ -50,10 +51,10 @@ from data_layer.scope import Scope
 from shell.access import secured
 from shell.outage import plain_message
 
-from ._address import check_choice
-from ._common import cached_answer, current_lang, current_scope, send_table, warehouse, with_names
-from ._wall import safe
-from ._workspace import (
+from .._address import check_choice
+from .._common import cached_answer, current_lang, current_scope, send_table, warehouse, with_names
+from .._kit import safe
+from ._frame import (
     ROLES,
     Start,
     begin,
@@ -61,13 +62,13 @@ from ._workspace import (
     export_request,
     frame,
     period_options,
-    register,
     resolve_period,
     section,
+    section_page,
     valid_period_key,
 )
 
-register(__name__, "revenue")  # register_page through pages._workspace (Dash looks for that word)
+dash.register_page(__name__, **section_page("revenue"))
 
 TABLES = ("structure", "level", "cases", "days")
 KEYS = ("period", "stream", "dept", "by", "ward", "group", "doctor")

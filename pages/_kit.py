@@ -1,0 +1,227 @@
+"""The page kit: what every scoped page callback needs, done once.
+
+A page callback declared with `page_callback` gets, as its first argument, an `Ask`: the
+reader's language and scope, and (when the callback names them) the department it was asked
+about, checked against the scope, and the period, resolved within the data. The check runs
+before the callback's body; a department outside the scope is refused with a PermissionDenied,
+which the shell audits and answers 403 (shell/layout.callback_error), and a bad period or any
+other UserError becomes the standard banner on top of the page. The body never checks again.
+
+    @page_callback(Output("wc-composition", "children"), Input("ws-dept", "value"),
+                   Input("ws-period", "value"), roles=WORKSPACE_ROLES, dept="ws-dept",
+                   period="ws-period", cached=True)
+    def composition(ask: Ask) -> Any:
+        return safe(lambda: composition_table(ask), ask.lang, "cost composition")
+
+The arguments besides the department and the period are passed on in their declared order.
+
+`export_callback` answers a page's export buttons: one callback per page, a builder per table
+returning an `Export` (the frame and how to write it); the kit checks the request (a table or
+format the page does not offer is refused), the department and period, then sends the file
+through pages/_common.send_table, which audits it.
+
+`safe` builds one part of a page; a failure becomes a note in its place rather than a broken
+page (the walls' panels use the same).
+"""
+from __future__ import annotations
+
+import functools
+import logging
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+import plotly.graph_objects as go
+from dash import ALL, Input, Output, State, callback, ctx, html, no_update
+from flask import current_app
+from flask_login import current_user
+
+from components.i18n import t
+from components.wall import empty_figure
+from data_layer.errors import UserError
+from data_layer.periods import Period
+from data_layer.scope import Scope
+from shell.access import ROLES, PermissionDenied
+from shell.outage import plain_message
+
+from ._common import ANSWER_TTL, current_lang, current_scope, send_table, warehouse
+
+log = logging.getLogger("hospdash")
+
+READERS = tuple(r for r in ROLES if r != "admin")  # the roles that read the warehouse's figures
+LEADERS = ("leader",)
+
+EXPORT_FORMATS = ("xlsx", "csv")
+
+
+@dataclass(frozen=True)
+class Ask:
+    """One callback's resolved request."""
+
+    lang: str
+    scope: Scope
+    dept: str | None = None
+    period: Period | None = None
+    period_key: str | None = None
+
+    @property
+    def name_col(self) -> str:
+        return "name_zh" if self.lang == "zh" else "name_en"
+
+
+def require_role(roles: Sequence[str], what: str) -> None:
+    """PermissionDenied unless the reader is signed in with one of `roles`."""
+    if not getattr(current_user, "is_authenticated", False):
+        raise PermissionDenied("not logged in")
+    if current_user.role not in roles:
+        raise PermissionDenied(f"role {current_user.role} may not call {what}")
+
+
+def check_department(dept: Any) -> str:
+    """The department id if the reader's scope holds it; PermissionDenied (audited by the shell) otherwise."""
+    if not isinstance(dept, str) or not dept or len(dept) > 64:
+        raise PermissionDenied("no department")
+    campus = current_app.extensions["hospdash"].campus_of(dept)
+    if not current_scope().allows_department(dept, campus):
+        raise PermissionDenied(f"department {dept} is outside the user's scope")
+    return dept
+
+
+def _arg_index(deps: Sequence[Any], component_id: str | None) -> int | None:
+    """The position among the callback's arguments of the Input or State `component_id`.value."""
+    if component_id is None:
+        return None
+    args = [d for d in deps if isinstance(d, Input | State)]
+    for i, d in enumerate(args):
+        if d.component_id == component_id and d.component_property == "value":
+            return i
+    raise ValueError(f"the callback takes no value of {component_id}")
+
+
+def _default_resolver(key: Any) -> Period:
+    from .workspace._frame import resolve_period
+
+    return resolve_period(key)
+
+
+def resolve(args: Sequence[Any], roles: Sequence[str], what: str, dept_at: int | None, period_at: int | None,
+            period_of: Callable[[Any], Period] | None) -> tuple[Ask, list[Any]]:
+    """Check the role and the department, resolve the period; the Ask and the other arguments."""
+    require_role(roles, what)
+    dept = check_department(args[dept_at]) if dept_at is not None else None
+    per = key = None
+    if period_at is not None:
+        key = args[period_at]
+        per = (period_of or _default_resolver)(key)
+    rest = [a for i, a in enumerate(args) if i not in (dept_at, period_at)]
+    return Ask(current_lang(), current_scope(), dept, per, key if isinstance(key, str) else None), rest
+
+
+def page_callback(*deps: Any, roles: Sequence[str] = ROLES, dept: str | None = None, period: str | None = None,
+                  period_of: Callable[[Any], Period] | None = None, cached: bool = False,
+                  key_args: Callable[..., Any] | None = None, **options: Any) -> Callable:
+    """Register a Dash callback (`deps` and `options` as for dash.callback) whose function takes an
+    Ask and then the other arguments. `dept` and `period` name the components (their `value`)
+    holding the department and the period; `period_of` resolves the period (the workspace's rule by
+    default). `cached`: the answer is kept in the result cache, keyed by the callback, the scope,
+    the language, the arguments (or `key_args(*rest)`) and the warehouse's freshness; only for
+    callbacks that read nothing but the warehouse."""
+    dept_at, period_at = _arg_index(deps, dept), _arg_index(deps, period)
+
+    def wrap(fn: Callable[..., Any]) -> Callable[..., Any]:
+        what = f"{fn.__module__}.{fn.__qualname__}"
+
+        @functools.wraps(fn)
+        def inner(*args: Any) -> Any:
+            ask, rest = resolve(args, roles, what, dept_at, period_at, period_of)
+            if not cached:
+                return fn(ask, *rest)
+            parts = (ask.dept, ask.period, *(key_args(*rest) if key_args else rest))
+            return warehouse().remember(("answer", what, ask.scope.key, ask.lang, parts), lambda: fn(ask, *rest),
+                                        ANSWER_TTL)
+
+        inner.uncached = fn  # type: ignore[attr-defined]
+        callback(*deps, **options)(inner)
+        return inner
+
+    return wrap
+
+
+
+@dataclass(frozen=True)
+class Export:
+    """A table to send: the frame, the file's stem, the audit line, and how to write it (see
+    pages/_common.send_table for `kinds`, `row_kinds` and `verdicts`)."""
+
+    frame: pd.DataFrame
+    stem: str
+    what: str
+    title: str | None = None
+    kinds: Mapping[str, Any] | None = None
+    row_kinds: Sequence[Any] = ()
+    verdicts: Mapping[str, Sequence[str]] | None = None
+    period: Period | None = None
+    dept: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def export_callback(page: str, tables: Mapping[str, Callable[..., Export]], *states: State,
+                    output: Output | None = None, button_type: str = "ws-export", roles: Sequence[str] = ROLES,
+                    dept: str | None = "ws-dept", period: str | None = "ws-period",
+                    period_of: Callable[[Any], Period] | None = None) -> None:
+    """Answer the export buttons {type: button_type, page, table, fmt} of `page`: `tables[table](ask,
+    *other states)` builds the Export. The department and period states are checked as for any
+    page callback; a table or format the page does not offer (a forged request) is refused."""
+    out = output or Output("ws-download", "data", allow_duplicate=True)
+    ids = [s for s in (dept, period) if s is not None]
+    all_states = [*(State(i, "value") for i in ids), *states]
+    pattern = {"type": button_type, "table": ALL, "fmt": ALL} | ({"page": page} if button_type == "ws-export" else {})
+
+    @page_callback(out, Input(pattern, "n_clicks"), *all_states, roles=roles, dept=dept, period=period,
+                   period_of=period_of, prevent_initial_call=True)
+    def export(ask: Ask, clicks: list | None, *rest: Any) -> Any:
+        if not any(clicks or []) or not isinstance(ctx.triggered_id, dict):
+            return no_update
+        table, fmt = ctx.triggered_id.get("table"), ctx.triggered_id.get("fmt")
+        if table not in tables or fmt not in EXPORT_FORMATS:
+            raise UserError(t("wall.bad_filter", ask.lang))
+        made = tables[table](ask, *rest)
+        return send_table(made.frame, made.stem, fmt, made.what, title=made.title, kinds=made.kinds,
+                          period=made.period if made.period is not None else ask.period,
+                          dept=made.dept if made.dept is not None else ask.dept, row_kinds=made.row_kinds,
+                          verdicts=made.verdicts)
+
+    export.__qualname__ = f"export_{page}"
+
+
+def export_buttons(page: str, table: str, lang: str, button_type: str = "ws-export") -> html.Span:
+    """The Excel and CSV buttons of one table."""
+    def bid(fmt: str) -> dict[str, str]:
+        return {"type": button_type, "table": table, "fmt": fmt} | ({"page": page} if button_type == "ws-export" else {})
+
+    return html.Span([html.Button(t(f"export.{fmt}", lang), id=bid(fmt),
+                                  className="btn btn-sm btn-outline-secondary ms-2 ws-export")
+                      for fmt in EXPORT_FORMATS], className="ws-exports")
+
+
+def safe(build: Callable[[], Any], lang: str, what: str) -> Any:
+    """Build one part of a page; a failure becomes a note in its place, not a broken page."""
+    try:
+        return build()
+    except UserError as exc:
+        return html.Div(plain_message(exc, lang), className="wall-note")
+    except Exception as exc:  # noqa: BLE001 - never a traceback on a page
+        log.exception("page part %s failed", what)
+        return html.Div(t("wall.panel_failed", lang, error=type(exc).__name__), className="wall-note")
+
+
+def safe_figure(build: Callable[[], go.Figure], lang: str, what: str, scale: float = 1.0) -> go.Figure:
+    """A figure built as `panel` builds a part: a failure becomes an empty figure saying so."""
+    try:
+        return build()
+    except UserError as exc:
+        return empty_figure(plain_message(exc, lang), scale)
+    except Exception as exc:  # noqa: BLE001
+        log.exception("page figure %s failed", what)
+        return empty_figure(t("wall.panel_failed", lang, error=type(exc).__name__), scale)
