@@ -6,10 +6,13 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Mapping
 from datetime import date
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
-from pydantic import Field, TypeAdapter, ValidationError
+from pydantic import BaseModel, Field, TypeAdapter, ValidationError
+
+M = TypeVar("M", bound=BaseModel)
 
 
 class InputProblem(ValueError):
@@ -93,3 +96,67 @@ def calendar_date(raw: Any) -> date:
 _ADAPTERS = {False: TypeAdapter(Annotated[float, Field(allow_inf_nan=False, strict=False)]),
              True: TypeAdapter(Annotated[int, Field(strict=False)])}
 _DATE = TypeAdapter(date)
+
+
+# ----------------------------------------------------------------------------------- forms
+# A form (a project, an appraisal, thresholds, a user) is a pydantic model; `read_form` checks
+# every field at once and names each one that does not fit with an InputProblem, so the page can
+# put the message beside its field, in the reader's language (catalog keys `input.<code>`).
+# Inside a model's validators, raise InputProblem(code, **params) for a rule of the domain.
+
+_PYDANTIC_CODES = {
+    "missing": "missing", "none_required": "missing",
+    "float_parsing": "not_number", "float_type": "not_number", "int_parsing": "not_number", "int_type": "not_number",
+    "finite_number": "not_number", "int_from_float": "not_whole",
+    "greater_than": "out_of_range", "greater_than_equal": "out_of_range", "less_than": "out_of_range",
+    "less_than_equal": "out_of_range", "string_too_long": "too_long", "string_too_short": "missing",
+    "literal_error": "not_choice", "enum": "not_choice", "date_parsing": "not_date", "date_from_datetime_parsing":
+    "not_date", "date_type": "not_date", "string_type": "not_text", "list_type": "not_choice",
+}
+
+
+class FormProblems(ValueError):
+    """The fields of a form that do not fit: field name -> InputProblem (the first problem of each)."""
+
+    def __init__(self, problems: dict[str, InputProblem]) -> None:
+        super().__init__(", ".join(f"{k}: {v.code}" for k, v in problems.items()))
+        self.problems = problems
+
+
+def _bounds(model: type[BaseModel], field: str) -> dict[str, str]:
+    """The declared range of a model's field (low, high, max length), as a message shows it."""
+    info = model.model_fields.get(field)
+    out: dict[str, str] = {}
+    for meta in info.metadata if info is not None else ():
+        for key, name in (("ge", "low"), ("gt", "low"), ("le", "high"), ("lt", "high"), ("max_length", "high")):
+            value = getattr(meta, key, None)
+            if isinstance(value, int | float) and not isinstance(value, bool):
+                out[name] = _shown(float(value))
+    return out
+
+
+def _problem(model: type[BaseModel], field: str, err: Mapping[str, Any]) -> InputProblem:
+    ctx = dict(err.get("ctx") or {})
+    inner = ctx.get("error")
+    if isinstance(inner, InputProblem):
+        return inner
+    raw = err.get("input")
+    code = "missing" if raw is None else _PYDANTIC_CODES.get(str(err.get("type")), "invalid")
+    params: dict[str, Any] = _bounds(model, field)
+    if code == "out_of_range" and isinstance(raw, int | float) and not isinstance(raw, bool):
+        params["value"] = _shown(float(raw))
+    return InputProblem(code, **params)
+
+
+def read_form(model: type[M], values: Mapping[str, Any]) -> M:
+    """`values` (what the page's fields sent) checked by the declared `model`; FormProblems naming
+    every field that does not fit. Blank text counts as missing."""
+    cleaned = {k: (None if isinstance(v, str) and not v.strip() else v) for k, v in values.items()}
+    try:
+        return model.model_validate(cleaned)
+    except ValidationError as exc:
+        problems: dict[str, InputProblem] = {}
+        for err in exc.errors():
+            field = str(err["loc"][0]) if err.get("loc") else "_form"
+            problems.setdefault(field, _problem(model, field, err))
+        raise FormProblems(problems) from None
