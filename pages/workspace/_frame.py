@@ -121,7 +121,10 @@ def resolve_period(key: Any) -> Period:
     fresh = warehouse().freshness()
     if fresh.data_through is None:
         raise UserError(t("fresh.none", lang))
-    per = parse_period(key, fresh.data_through)
+    try:
+        per = parse_period(key, fresh.data_through)
+    except (UserError, ValueError):  # a month that is no month (2026-13): the reader's words, not the parser's
+        raise UserError(t("wall.bad_filter", lang)) from None
     if fresh.first_date is not None and (per.end < fresh.first_date or per.start > fresh.data_through):
         raise UserError(t("ws.period_outside", lang, period=key, first=fresh.first_date, through=fresh.data_through))
     if per.end > fresh.data_through:

@@ -1,0 +1,62 @@
+"""The page kit (pages/_kit.py): a scoped callback is checked once, before its body, and its
+errors take the standard way; exports go through one helper. Driven through the cost page,
+the kit's first user, as the renderer drives it."""
+from __future__ import annotations
+
+import json
+
+from .conftest import texts
+from .helpers import post_callback, signed_in, workspace_export
+
+STATE = [{"id": "ws-dept", "property": "value", "value": "D001"},
+         {"id": "ws-period", "property": "value", "value": "ytd"},
+         {"id": "wc-tol", "property": "value", "value": 10}]
+
+
+def _composition(dept, period="ytd") -> list[dict]:
+    return [{"id": "ws-dept", "property": "value", "value": dept},
+            {"id": "ws-period", "property": "value", "value": period}]
+
+
+def test_a_department_outside_the_scope_is_refused_before_the_body_and_audited(server) -> None:
+    client = signed_in(server, "dir1", "en")
+    assert post_callback(server, client, "wc-composition.children", _composition("D001"))[0] == 200
+    assert post_callback(server, client, "wc-composition.children", _composition("D002"))[0] == 403
+    entries = server.extensions["hospdash"].appdb.audit_entries(action="forbidden_callback", username="dir1")
+    assert any("D002" in (e.get("detail") or "") for e in entries)
+
+
+def test_a_role_the_callback_does_not_serve_is_refused(server) -> None:
+    client = signed_in(server, "admin1", "en")
+    assert post_callback(server, client, "wc-composition.children", _composition("D001"))[0] == 403
+
+
+def test_a_bad_period_becomes_the_standard_banner_not_a_traceback(server) -> None:
+    client = signed_in(server, "asst1", "zh")
+    status, body = post_callback(server, client, "wc-composition.children", _composition("D001", "1999-13"), raw=True)
+    answer = json.loads(body)
+    assert status == 200 and "wc-composition" not in answer.get("response", {})  # the body never ran
+    banner = answer["sideUpdate"]["app-error"]
+    assert banner["hidden"] is False and "筛选" in texts(banner["children"])
+    assert "Traceback" not in body.decode()
+
+
+def test_the_answer_is_cached_per_scope_and_language(server) -> None:
+    zh, en = signed_in(server, "asst1", "zh"), signed_in(server, "asst1", "en")
+    first = post_callback(server, zh, "wc-composition.children", _composition("D001"))[1]
+    again = post_callback(server, zh, "wc-composition.children", _composition("D001"))[1]
+    english = post_callback(server, en, "wc-composition.children", _composition("D001"))[1]
+    assert texts(first["wc-composition.children"]) == texts(again["wc-composition.children"])
+    assert "人员经费" in texts(first["wc-composition.children"])
+    assert "Personnel" in texts(english["wc-composition.children"])
+
+
+def test_the_export_helper_refuses_a_table_or_format_the_page_does_not_offer(server) -> None:
+    client = signed_in(server, "asst1", "en")
+    assert workspace_export(server, client, "costs", "composition", "xlsx", STATE)[0] == 200
+    status, df, _ = workspace_export(server, client, "costs", "secrets", "csv", STATE)
+    assert status == 200 and df is None  # refused with the banner, nothing sent
+    status, df, _ = workspace_export(server, client, "costs", "composition", "pdf", STATE)
+    assert status == 200 and df is None
+    forged = [dict(STATE[0], value="D004"), *STATE[1:]]
+    assert workspace_export(server, client, "costs", "composition", "csv", forged)[0] == 403
