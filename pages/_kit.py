@@ -105,10 +105,24 @@ def _default_resolver(key: Any) -> Period:
     return resolve_period(key)
 
 
+def check_departments(depts: Any) -> list[str]:
+    """A multi-select's department ids (none chosen is an empty list), every one in the scope;
+    PermissionDenied otherwise."""
+    if depts is None:
+        return []
+    if not isinstance(depts, list):
+        raise PermissionDenied("departments not a list")
+    return [check_department(d) for d in depts]
+
+
 def resolve(args: Sequence[Any], roles: Sequence[str], what: str, dept_at: int | None, period_at: int | None,
-            period_of: Callable[[Any], Period] | None) -> tuple[Ask, list[Any]]:
-    """Check the role and the department, resolve the period; the Ask and the other arguments."""
+            period_of: Callable[[Any], Period] | None, depts_at: int | None = None) -> tuple[Ask, list[Any]]:
+    """Check the role and the department(s), resolve the period; the Ask and the other arguments
+    (a multi-select of departments stays among them, checked)."""
     require_role(roles, what)
+    args = list(args)
+    if depts_at is not None:
+        args[depts_at] = check_departments(args[depts_at])
     dept = check_department(args[dept_at]) if dept_at is not None else None
     per = key = None
     if period_at is not None:
@@ -119,22 +133,23 @@ def resolve(args: Sequence[Any], roles: Sequence[str], what: str, dept_at: int |
 
 
 def page_callback(*deps: Any, roles: Sequence[str] = ROLES, dept: str | None = None, period: str | None = None,
-                  period_of: Callable[[Any], Period] | None = None, cached: bool = False,
+                  period_of: Callable[[Any], Period] | None = None, depts: str | None = None, cached: bool = False,
                   key_args: Callable[..., Any] | None = None, **options: Any) -> Callable:
     """Register a Dash callback (`deps` and `options` as for dash.callback) whose function takes an
     Ask and then the other arguments. `dept` and `period` name the components (their `value`)
     holding the department and the period; `period_of` resolves the period (the workspace's rule by
     default). `cached`: the answer is kept in the result cache, keyed by the callback, the scope,
     the language, the arguments (or `key_args(*rest)`) and the warehouse's freshness; only for
-    callbacks that read nothing but the warehouse."""
-    dept_at, period_at = _arg_index(deps, dept), _arg_index(deps, period)
+    callbacks that read nothing but the warehouse. `depts` names a multi-select of departments:
+    every one chosen must lie in the scope; it stays among the other arguments."""
+    dept_at, period_at, depts_at = _arg_index(deps, dept), _arg_index(deps, period), _arg_index(deps, depts)
 
     def wrap(fn: Callable[..., Any]) -> Callable[..., Any]:
         what = f"{fn.__module__}.{fn.__qualname__}"
 
         @functools.wraps(fn)
         def inner(*args: Any) -> Any:
-            ask, rest = resolve(args, roles, what, dept_at, period_at, period_of)
+            ask, rest = resolve(args, roles, what, dept_at, period_at, period_of, depts_at)
             if not cached:
                 return fn(ask, *rest)
             parts = (ask.dept, ask.period, *(key_args(*rest) if key_args else rest))
@@ -142,6 +157,7 @@ def page_callback(*deps: Any, roles: Sequence[str] = ROLES, dept: str | None = N
                                         ANSWER_TTL)
 
         inner.uncached = fn  # type: ignore[attr-defined]
+        inner.kit = True  # type: ignore[attr-defined]  # tests find the callbacks that bypass the kit
         callback(*deps, **options)(inner)
         return inner
 
