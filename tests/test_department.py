@@ -14,7 +14,8 @@ from sqlalchemy import select
 from data_layer.periods import Period
 from data_layer.queries.department import cost_breakdown, group_table, target_drivers, target_months, ward_table
 from data_layer.queries.kpis import indicator_values
-from data_layer.queries.targets import elapsed, pace_basis, pace_curve, target_progress
+from data_layer.pace import elapsed, pace_basis, pace_curve, target_pace
+from data_layer.queries.targets import target_progress
 from data_layer.registry import INDICATORS, Level
 from data_layer.schema import dim_doctor, dim_medical_group, fact_target_annual
 from data_layer.scope import Scope
@@ -182,6 +183,30 @@ def test_pace_line_and_targets_table_use_one_pacing_rule(wh: Warehouse) -> None:
     share = elapsed(wh, date(2026, 2, 28), None)
     assert feb == pytest.approx(share.workdays - elapsed(wh, date(2026, 1, 31), None).workdays)
     assert feb < 28 / 365
+
+
+@pytest.mark.parametrize("day", [date(2026, 2, 1), date(2026, 10, 8), date(2026, 11, 21)])
+def test_chart_and_table_pace_a_target_alike_where_calendar_and_working_days_differ(wh: Warehouse, day: date) -> None:
+    """The department page's pace line (target_months, drawn by pace_figure) and its targets table
+    (target_progress) expect the same by a day on which the calendar and working days disagree
+    (the 1st of a month, the day after the National Day holiday): a volume by working days, revenue
+    by calendar days, both through data_layer.pace.target_pace. Before issue 6's rework the chart
+    paced every target by calendar days."""
+    progress = target_progress(wh, Scope.hospital(), "D001", day).set_index("indicator")
+    share = elapsed(wh, day, wh.freshness().months_closed_through)
+    assert share.workdays != pytest.approx(share.days, abs=1e-3)
+    for code in ("outpatient_visits", "discharges", "revenue_total", "balance", "level4_surgery_share"):
+        if code not in progress.index:
+            continue
+        row = progress.loc[code]
+        chart = target_months(wh, Scope.hospital(), "D001", code, row["target"], day)["expected"].iloc[-1]
+        assert chart == pytest.approx(row["expected"]), code
+        assert row["expected"] == pytest.approx(target_pace(INDICATORS[code], row["target"], share).expected)
+    visits = progress.loc["outpatient_visits"]
+    assert visits["expected"] == pytest.approx(visits["target"] * share.workdays)
+    assert visits["expected"] != pytest.approx(visits["target"] * share.days, rel=1e-3)
+    revenue = progress.loc["revenue_total"]
+    assert revenue["expected"] == pytest.approx(revenue["target"] * share.days)
 
 
 def test_target_months_add_up_to_the_year_to_date(wh: Warehouse) -> None:
