@@ -164,6 +164,7 @@ class Export:
     period: Period | None = None
     dept: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+    dated: bool = True  # False: the file names no period (a table that does not follow the period picker)
 
 
 def export_callback(page: str, tables: Mapping[str, Callable[..., Export]], *states: State,
@@ -188,7 +189,7 @@ def export_callback(page: str, tables: Mapping[str, Callable[..., Export]], *sta
             raise UserError(t("wall.bad_filter", ask.lang))
         made = tables[table](ask, *rest)
         return send_table(made.frame, made.stem, fmt, made.what, title=made.title, kinds=made.kinds,
-                          period=made.period if made.period is not None else ask.period,
+                          period=None if not made.dated else made.period if made.period is not None else ask.period,
                           dept=made.dept if made.dept is not None else ask.dept, row_kinds=made.row_kinds,
                           verdicts=made.verdicts)
 

@@ -148,10 +148,11 @@ def test_export_is_excel_scoped_and_audited(server: Flask) -> None:
     client = _signed_in(server, "dir1")
     key = next(k for k in server.extensions["dash"].callback_map if k.startswith("dw-download.data"))
     body = {"output": key, "outputs": {"id": "dw-download", "property": "data"},
-            "inputs": [[{"id": {"table": "groups", "type": "dw-export"}, "property": "n_clicks", "value": 1}]],
+            "inputs": [[{"id": {"fmt": "xlsx", "table": "groups", "type": "dw-export"}, "property": "n_clicks",
+                          "value": 1}]],
             "state": [{"id": "dw-dept", "property": "value", "value": "D001"},
                       {"id": "dw-period", "property": "value", "value": "ytd"}],
-            "changedPropIds": ['{"table":"groups","type":"dw-export"}.n_clicks']}
+            "changedPropIds": ['{"fmt":"xlsx","table":"groups","type":"dw-export"}.n_clicks']}
     headers = {"Content-Type": "application/json", "X-CSRFToken": client.get_cookie("_csrf_token").value}
     resp = client.post("/_dash-update-component", data=json.dumps(body), headers=headers)
     assert resp.status_code == 200
@@ -287,14 +288,24 @@ def test_target_drill_shows_months_groups_doctors_and_any_target_in_the_chart(se
     assert status == 200 and "逐月" in texts(detail) and "Month" not in texts(detail)
 
 
-def test_the_why_button_picks_that_target(server: Flask) -> None:
+def _why(server: Flask, client, cell: Any, card: str | None) -> tuple[int, Any]:
+    why = {"id": {"type": "dw-why", "index": card or "c-x"}, "property": "n_clicks", "value": 1 if card else None}
+    status, got = _call(server, client, "dw-target-pick.value",
+                        [{"id": "dw-targets-table", "property": "cellClicked", "value": cell}, why])
+    return status, got.get("dw-target-pick.value")
+
+
+def test_a_row_click_or_a_cards_why_picks_that_target(server: Flask) -> None:
     client = _signed_in(server, "dir1")
-    status, got = _call(server, client, "dw-target-pick.value",
-                        [{"id": {"type": "dw-why", "index": "c-surgeries"}, "property": "n_clicks", "value": 1}])
-    assert status == 200 and got["dw-target-pick.value"] == "surgeries"
-    status, got = _call(server, client, "dw-target-pick.value",
-                        [{"id": {"type": "dw-why", "index": "t-nonsense"}, "property": "n_clicks", "value": 1}])
-    assert status == 204 or got.get("dw-target-pick.value") in (None, "")
+    # a click on a row of the targets grid: its row id is the indicator
+    status, got = _why(server, client, {"rowId": "discharges", "colId": "name", "value": "Discharges"}, None)
+    assert status == 200 and got == "discharges"
+    # a card's Why? on a phone
+    status, got = _why(server, client, None, "c-surgeries")
+    assert status == 200 and got == "surgeries"
+    for cell, card in (({"rowId": "nonsense"}, None), (None, "c-nonsense"), ("x", None)):
+        status, got = _why(server, client, cell, card)
+        assert status == 204 or got in (None, "")
 
 
 def test_target_drill_for_a_director_cannot_reach_another_department(server: Flask) -> None:
@@ -385,7 +396,7 @@ def test_targets_export_speaks_the_readers_language(server: Flask) -> None:
     client = _signed_in(server, "dir1")
     client.set_cookie("lang", "zh")
     status, got = _call(server, client, "dw-download.data",
-                        [{"id": {"type": "dw-export", "table": "targets"}, "property": "n_clicks", "value": 1}],
+                        [{"id": {"type": "dw-export", "table": "targets", "fmt": "xlsx"}, "property": "n_clicks", "value": 1}],
                         [{"id": "dw-dept", "property": "value", "value": "D001"},
                          {"id": "dw-period", "property": "value", "value": "ytd"}])
     assert status == 200
