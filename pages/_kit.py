@@ -196,13 +196,14 @@ def export_callback(page: str, tables: Mapping[str, Callable[..., Export]], *sta
     export.__qualname__ = f"export_{page}"
 
 
-def export_buttons(page: str, table: str, lang: str, button_type: str = "ws-export") -> html.Span:
-    """The Excel and CSV buttons of one table."""
+def export_buttons(page: str, table: str, lang: str, button_type: str = "ws-export",
+                   look: str = "btn-outline-secondary") -> html.Span:
+    """The Excel and CSV buttons of one table (`look`: the Bootstrap button style, light on a dark page)."""
     def bid(fmt: str) -> dict[str, str]:
         return {"type": button_type, "table": table, "fmt": fmt} | ({"page": page} if button_type == "ws-export" else {})
 
     return html.Span([html.Button(t(f"export.{fmt}", lang), id=bid(fmt),
-                                  className="btn btn-sm btn-outline-secondary ms-2 ws-export")
+                                  className=f"btn btn-sm {look} ms-2 ws-export")
                       for fmt in EXPORT_FORMATS], className="ws-exports")
 
 
