@@ -11,10 +11,10 @@ import pytest
 from flask import Flask
 from sqlalchemy import select
 
+from data_layer.pace import elapsed, pace_basis, pace_curve, target_pace
 from data_layer.periods import Period
 from data_layer.queries.department import cost_breakdown, group_table, target_drivers, target_months, ward_table
 from data_layer.queries.kpis import indicator_values
-from data_layer.pace import elapsed, pace_basis, pace_curve, target_pace
 from data_layer.queries.targets import target_progress
 from data_layer.registry import INDICATORS, Level
 from data_layer.schema import dim_doctor, dim_medical_group, fact_target_annual
