@@ -13,11 +13,11 @@ import pandas as pd
 import plotly.graph_objects as go
 from dash import dcc, html
 
-from data_layer.registry import INDICATORS, Indicator
+from data_layer.registry import INDICATORS, UNITS, Indicator
 
-from .format import format_change, format_indicator, format_points
+from .format import format_change, format_deviation, format_indicator, format_points
 from .i18n import t
-from .palette import DESK, STATUS_VERDICT, WARN_ICON, judge_change, out_of_range_note, status_class, trend_class
+from .palette import DESK, WARN_ICON, judge_change, out_of_range_note, status_class, trend_class
 
 STATUS_ICON = {"on_track": "●", "at_risk": "▲", "off_track": "✖"}
 TARGET_COLUMNS = ("target", "actual", "expected", "deviation", "projection")
@@ -43,7 +43,7 @@ def change_span(label: str, ind: Indicator, rel: float, diff: float, value: floa
 
 
 # ------------------------------------------------------------------------------ targets
-def _target_cells(r: Any, lang: str) -> dict[str, str]:
+def target_cells(r: Any, lang: str) -> dict[str, str]:
     ind = INDICATORS[r.indicator]
 
     def fmt(v: float) -> str:
@@ -59,40 +59,13 @@ def _target_cells(r: Any, lang: str) -> dict[str, str]:
             "projection": fmt(r.projection)}
 
 
-def _status(status: str, lang: str) -> html.Span:
+def status_span(status: str, lang: str) -> html.Span:
     return html.Span(f"{STATUS_ICON[status]} {t(f'dw.status.{status}', lang)}", className=f"status {status_class(status)}")
 
 
-def _why(code: str, lang: str) -> html.Button:
+def why_button(code: str, lang: str) -> html.Button:
     return html.Button(t("dw.why", lang), id={"type": "dw-why", "index": code}, n_clicks=0,
                        className="btn btn-sm btn-link dw-why", title=t("dw.why_title", lang))
-
-
-def targets_view(df: pd.DataFrame, lang: str) -> html.Div:
-    """The targets as a table on a desk and as cards on a phone; each row leads to its drill."""
-    head = html.Thead(html.Tr([html.Th(t("dw.t.indicator", lang))] +
-                              [html.Th(t(f"dw.t.{k}", lang)) for k in (*TARGET_COLUMNS, "status")] + [html.Th("")]))
-    rows, cards = [], []
-    for r in df.itertuples():
-        ind = INDICATORS[r.indicator]
-        basis = t(f"dw.basis.{r.basis}", lang, share=f"{r.elapsed:.0%}")
-        cells = _target_cells(r, lang)
-        rows.append(html.Tr([
-            html.Td([html.Div(ind.name(lang)), html.Small(basis, className="text-muted")], className="dw-first"),
-            *[html.Td(cells[k], className="num") for k in TARGET_COLUMNS],
-            html.Td(_status(r.status, lang)), html.Td(_why(f"t-{r.indicator}", lang)),
-        ], className=f"dw-row-{STATUS_VERDICT[r.status]}"))
-        cards.append(html.Div([
-            html.Div([html.Span(ind.name(lang), className="dw-card-title"), _status(r.status, lang)],
-                     className="dw-card-head"),
-            html.Small(basis, className="text-muted d-block"),
-            html.Dl([part for k in TARGET_COLUMNS for part in (html.Dt(t(f"dw.t.{k}", lang)), html.Dd(cells[k]))],
-                    className="dw-card-fields"),
-            _why(f"c-{r.indicator}", lang),
-        ], className=f"dw-card dw-card-{STATUS_VERDICT[r.status]}"))
-    table = html.Div(html.Table([head, html.Tbody(rows)], className="table table-sm dw-table", id="dw-targets-table"),
-                     className="table-scroll dw-wide")
-    return html.Div([table, html.Div(cards, className="dw-cards", id="dw-targets-cards")])
 
 
 def target_options(df: pd.DataFrame, lang: str) -> list[dict[str, str]]:
@@ -169,13 +142,13 @@ def drill_panel(ind: Indicator, row: Any, months: pd.DataFrame, groups: pd.DataF
     """What drives a target: its status in words, the chart, the months that opened the gap, the
     medical groups and doctors that moved most in the bad direction against last year, and a link
     into the revenue drill-down for the same department."""
-    cells = _target_cells(row, lang)
+    cells = target_cells(row, lang)
     summary = t("dw.drill_summary", lang, indicator=ind.name(lang), actual=cells["actual"],
                 expected=cells["expected"], deviation=cells["deviation"], status=t(f"dw.status.{row.status}", lang))
     parts: list[Any] = [
         html.H3(f"{ind.name(lang)} · {t('dw.pace_title' if row.basis != 'level' else 'dw.level_title', lang)}",
                 className="dw-subtitle", id="dw-pace-title"),
-        html.P([_status(row.status, lang), " ", summary], className="dw-drill-summary"),
+        html.P([status_span(row.status, lang), " ", summary], className="dw-drill-summary"),
         dcc.Graph(figure=figure, config=GRAPH_CONFIG, className="dw-graph", id="dw-pace"),
         html.H4(t("dw.drill_months", lang), className="dw-subtitle"),
         _months_view(ind, months, lang),
@@ -235,25 +208,6 @@ def _drivers_view(ind: Indicator, frame: pd.DataFrame, lang: str) -> html.Ul:
     return html.Ul(items, className="dw-drivers")
 
 
-# ------------------------------------------------------------------------------ generic tables
-def record_view(names: Sequence[str], columns: Sequence[str], rows: Sequence[Sequence[Any]], label: str,
-                table_id: str, classes: Sequence[Sequence[str]] | None = None) -> html.Div:
-    """A table of records (one per row: a name, then formatted cells) on a desk, and the same
-    records as cards on a phone. `classes` adds a CSS class per cell (e.g. a verdict's colour)."""
-    classes = classes or [[""] * len(columns) for _ in rows]
-    head = html.Thead(html.Tr([html.Th(label)] + [html.Th(c) for c in columns]))
-    body = [html.Tr([html.Td(n, className="dw-first")] +
-                    [html.Td(v, className=f"num {c}".strip()) for v, c in zip(r, cl, strict=True)])
-            for n, r, cl in zip(names, rows, classes, strict=True)]
-    cards = [html.Div([html.Div(n, className="dw-card-title"),
-                       html.Dl([part for col, v, c in zip(columns, r, cl, strict=True)
-                                for part in (html.Dt(col), html.Dd(v, className=c or None))], className="dw-card-fields")],
-                      className="dw-card") for n, r, cl in zip(names, rows, classes, strict=True)]
-    return html.Div([html.Div(html.Table([head, html.Tbody(body)], className="table table-sm dw-table", id=table_id),
-                              className="table-scroll dw-wide"),
-                     html.Div(cards, className="dw-cards", id=f"{table_id}-cards")])
-
-
 def warn_marks(ind: Indicator, value: float, lang: str) -> tuple[str, str]:
     """(text suffix, title) for a value outside the healthy range: " ⚠" and the range in words."""
     note = out_of_range_note(ind, value, lang)
@@ -275,3 +229,93 @@ def targets_export_frame(df: pd.DataFrame, lang: str) -> pd.DataFrame:
         t("dw.t.projection", lang): df["projection"],
         t("dw.t.status", lang): [t(f"dw.status.{s}", lang) for s in df["status"]],
     })
+
+
+# ------------------------------------------------------------------------------ sections
+def overview_cards(rows: pd.DataFrame, codes: Sequence[str], start: date, end: date, short_days: int,
+                   lang: str) -> list[Any]:
+    """The period's figures as cards, each with its change against last year and the period before;
+    notes on the period, a period too short to judge, and the cost figures' closed months."""
+    by = rows.set_index("indicator")
+    cards = []
+    for code in codes:
+        if code not in by.index:
+            continue
+        ind, r = INDICATORS[code], by.loc[code]
+        cards.append(html.Div([
+            html.Div(ind.name(lang), className="stat-label"),
+            html.Div(format_indicator(r["value"], ind.unit, lang), className="stat-value"),
+            html.Div([change_span(t("home.yoy", lang), ind, r["yoy"], r["yoy_diff"], r["value"], lang), " · ",
+                      change_span(t("dw.mom", lang), ind, r["mom"], r["mom_diff"], r["value"], lang)],
+                     className="stat-change"),
+        ], className="stat-card", id={"type": "dw-card", "index": code}))
+    notes = [html.P(t("dw.period", lang, start=start, end=end), className="note")]
+    days = (end - start).days + 1
+    if days < short_days:  # the 1st of a month: a day or two of data swing by tens of percent
+        notes.insert(0, html.P(t("dw.short_period", lang, days=days), className="alert alert-info py-1 px-2 mb-1"))
+    monthly = rows[rows["indicator"].map(lambda c: INDICATORS[c].monthly)]
+    windows = monthly.dropna(subset=["window_end"])
+    if not windows.empty:
+        notes.append(html.P(t("home.cost_window", lang, start=windows["window_start"].iloc[0],
+                              end=windows["window_end"].iloc[0]), className="note"))
+    return [html.Div(cards, className="stat-grid"), *notes]
+
+
+def census_figure(census: pd.DataFrame, lang: str) -> go.Figure:
+    """Each ward's daily census over the last months, a line a ward."""
+    name = "name_zh" if lang == "zh" else "name_en"
+    fig = go.Figure()
+    for _ward, g in census.groupby("ward_id", sort=True):
+        fig.add_scatter(x=g["day"].astype(str), y=g["census"], mode="lines", name=g[name].iloc[0])
+    fig.update_xaxes(tickformat="%m-%d", nticks=6)
+    fig.update_layout(height=280, margin={"l": 8, "r": 8, "t": 8, "b": 8}, legend={"orientation": "h", "y": -0.15})
+    return fig
+
+
+def group_margin_figure(groups: pd.DataFrame, lang: str) -> go.Figure:
+    """The medical groups' DRG margin in 万元, worst first; a loss hatched and in the bad colour."""
+    name = "name_zh" if lang == "zh" else "name_en"
+    ranked = groups.sort_values("drg_margin", kind="stable")
+    margin_ind = INDICATORS["drg_margin"]
+    verdicts = [judge_change(margin_ind, v, None, scale=1e-4, decimals=1) for v in ranked["drg_margin"]]
+    # the amount beside the name, not on the bar, where the loss hatching would hide it
+    labels = [f"{n}  {v / 10_000:+,.1f}" for n, v in zip(ranked[name], ranked["drg_margin"], strict=True)]
+    fig = go.Figure(go.Bar(y=labels, x=ranked["drg_margin"] / 10_000, orientation="h",
+                           marker={"color": [DESK.color(v) for v in verdicts],
+                                   "pattern": {"shape": ["x" if v == "bad" else "" for v in verdicts]}}))
+    fig.update_layout(height=max(160, 40 * len(ranked) + 40), margin={"l": 8, "r": 8, "t": 8, "b": 8})
+    fig.update_yaxes(automargin=True)
+    return fig
+
+
+def alerts_list(df: pd.DataFrame, lang: str) -> html.Ul:
+    """The department's alerts, newest first: level, indicator, deviation, date and status."""
+    items = []
+    for r in df.itertuples():
+        ind = INDICATORS.get(r.indicator)
+        items.append(html.Li([html.Span(t(f"level.{r.level}", lang), className=f"badge lvl-badge lvl-{r.level}"), " ",
+                              f"{ind.name(lang) if ind else r.indicator} "
+                              + format_deviation(r.observed, r.expected, r.deviation, ind.unit if ind else "", lang,
+                                                 kind=r.kind)
+                              + f" · {r.period_end} · ",
+                              html.Span(t(f"status.{r.status}", lang), className="text-muted")]))
+    return html.Ul(items, className="dw-alerts")
+
+
+def discipline_export_frame(df: pd.DataFrame, lang: str) -> tuple[pd.DataFrame, list[str]]:
+    """The discipline table as exported (headers in the reader's language, a unit column) and the
+    value columns' headers (each row in its indicator's unit)."""
+    heads = {"indicator": t("dw.t.indicator", lang), "value": t("dw.this", lang),
+             "hospital": t("dw.hospital", lang), "year_ago": t("dw.last_year", lang)}
+    out = df.assign(indicator=[INDICATORS[c].name(lang) for c in df["indicator"]],
+                    unit=[UNITS[INDICATORS[c].unit][0 if lang == "zh" else 1] for c in df["indicator"]])
+    out = out[["indicator", "unit", "value", "hospital", "year_ago"]].rename(columns={**heads,
+                                                                                   "unit": t("export.unit", lang)})
+    return out, [heads[k] for k in ("value", "hospital", "year_ago")]
+
+
+def indicator_export_frame(df: pd.DataFrame, codes: Sequence[str], key: str, label: str, lang: str) -> pd.DataFrame:
+    """Wards or groups as exported: the code, the name in the reader's language, one column an indicator."""
+    name = "name_zh" if lang == "zh" else "name_en"
+    return df.assign(name=df[name])[[key, "name", *codes]].rename(
+        columns={**{c: INDICATORS[c].name(lang) for c in codes}, "name": label, key: t(f"export.{key}", lang)})

@@ -180,6 +180,7 @@ class Export:
     period: Period | None = None
     dept: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+    dated: bool = True  # False: the file names no period (a table that does not follow the period picker)
 
 
 def export_callback(page: str, tables: Mapping[str, Callable[..., Export]], *states: State,
@@ -204,20 +205,21 @@ def export_callback(page: str, tables: Mapping[str, Callable[..., Export]], *sta
             raise UserError(t("wall.bad_filter", ask.lang))
         made = tables[table](ask, *rest)
         return send_table(made.frame, made.stem, fmt, made.what, title=made.title, kinds=made.kinds,
-                          period=made.period if made.period is not None else ask.period,
+                          period=None if not made.dated else made.period if made.period is not None else ask.period,
                           dept=made.dept if made.dept is not None else ask.dept, row_kinds=made.row_kinds,
                           verdicts=made.verdicts)
 
     export.__qualname__ = f"export_{page}"
 
 
-def export_buttons(page: str, table: str, lang: str, button_type: str = "ws-export") -> html.Span:
-    """The Excel and CSV buttons of one table."""
+def export_buttons(page: str, table: str, lang: str, button_type: str = "ws-export",
+                   look: str = "btn-outline-secondary") -> html.Span:
+    """The Excel and CSV buttons of one table (`look`: the Bootstrap button style, light on a dark page)."""
     def bid(fmt: str) -> dict[str, str]:
         return {"type": button_type, "table": table, "fmt": fmt} | ({"page": page} if button_type == "ws-export" else {})
 
     return html.Span([html.Button(t(f"export.{fmt}", lang), id=bid(fmt),
-                                  className="btn btn-sm btn-outline-secondary ms-2 ws-export")
+                                  className=f"btn btn-sm {look} ms-2 ws-export")
                       for fmt in EXPORT_FORMATS], className="ws-exports")
 
 

@@ -10,17 +10,17 @@ from typing import Any
 import dash
 import pandas as pd
 import plotly.graph_objects as go
-from dash import ALL, Input, Output, State, callback, clientside_callback, ctx, dcc, html, no_update
+from dash import ALL, Input, Output, State, clientside_callback, ctx, dcc, html, no_update
 
 from components.format import MINUS, format_money
 from components.i18n import t
-from components.ranktable import Column, next_sort, pager, rank_table, sort_frame
+from components.profit import profit_grid
+from components.ranktable import Column, pager, rank_table, sort_frame
 from components.wall import (
     BAD,
     GOOD,
     campus_color,
     empty_figure,
-    export_buttons,
     graph,
     next_url,
     panel,
@@ -31,10 +31,10 @@ from components.wall import (
 from data_layer.errors import UserError
 from data_layer.queries.names import DIVISIONS
 from data_layer.queries.profit import department_profit
-from shell.access import secured
 
-from ._common import cached_answer, current_lang, send_table, warehouse
-from ._kit import safe_figure
+from ._common import current_lang, warehouse
+from ._kit import LEADERS, Ask, Export, export_callback, page_callback, safe_figure
+from ._kit import export_buttons as kit_buttons
 from ._wall import (
     all_campuses,
     department_address,
@@ -46,7 +46,7 @@ from ._wall import (
     subtitle,
 )
 
-ROLES = ("leader",)
+ROLES = LEADERS
 dash.register_page(__name__, path="/profit", name="Department profit", order=3, allowed_roles=ROLES,
                    nav_label={"zh": "科室收益", "en": "Department profit"})
 
@@ -70,7 +70,8 @@ def layout(**query: str) -> Any:
         panel(t("profit.bars", lang, n=BARS), graph("pf-bars"), extra="area-bars"),
         panel(t("profit.treemap", lang), graph("pf-treemap"), extra="area-treemap"),
         panel(t("profit.table_wall" if on_wall else "profit.table", lang),
-              export_buttons("pf", lang) if not wq.kiosk else None,
+              kit_buttons("profit", "departments", lang, button_type="pf-export", look="btn-outline-light")
+              if not wq.kiosk else None,
               html.Div(id="pf-table", className="table-box"),
               html.Div([html.Span(id="pf-window"), html.Span(t("table.money_note", lang)),
                         *pager("pf", PAGE_SECONDS, on_wall)], className="tile-note table-foot"),
@@ -114,13 +115,12 @@ def _frame(period: Any, campus: Any, division: Any, lang: str) -> tuple[pd.DataF
     return df, per
 
 
-@callback(Output("pf-bars", "figure"), Output("pf-treemap", "figure"), Output("pf-table", "children"),
-          Output("pf-window", "children"), Input("wall-tick", "data"), *FILTERS, Input("pf-sort", "data"),
-          State("pf-wall", "data"))
-@secured(roles=ROLES)
-@cached_answer(key_args=lambda tick, *rest: (scale_of(tick), rest))
-def refresh(tick: Any, period: Any, campus: Any, division: Any, sort: Any, on_wall: Any) -> tuple:
-    lang = current_lang()
+@page_callback(Output("pf-bars", "figure"), Output("pf-treemap", "figure"), Output("pf-table", "children"),
+               Output("pf-window", "children"), Input("wall-tick", "data"), *FILTERS, Input("pf-sort", "data"),
+               State("pf-wall", "data"), roles=LEADERS, cached=True,
+               key_args=lambda tick, *rest: (scale_of(tick), rest))
+def refresh(ask: Ask, tick: Any, period: Any, campus: Any, division: Any, sort: Any, on_wall: Any) -> tuple:
+    lang = ask.lang
     scale = scale_of(tick)
     df, per = _frame(period, campus, division, lang)
     if df.empty:
@@ -133,18 +133,8 @@ def refresh(tick: Any, period: Any, campus: Any, division: Any, sort: Any, on_wa
     columns = _columns(lang, wall)
     shown = df if wall else sort_frame(df, sort, [c.id for c in columns])
     start, end = df.attrs.get("window", (per.start, per.end))
-    return (bars, tree, rank_table("pf", columns, shown, "dept_id", lang, wall=wall, sort=sort),
-            t("profit.window", lang, start=start, end=end))
-
-
-@callback(Output("pf-sort", "data"), Input({"type": "pf-sort", "index": ALL}, "n_clicks"), State("pf-sort", "data"),
-          prevent_initial_call=True)
-@secured(roles=ROLES)
-def resort(clicks: Any, current: Any) -> Any:
-    """A click on a header sorts by that column; a second click turns the order round."""
-    if not isinstance(ctx.triggered_id, dict) or not any(clicks or []):
-        return no_update
-    return next_sort(ctx.triggered_id["index"], current, _columns("en")) or no_update
+    table = rank_table("pf", columns, shown, "dept_id", lang, wall=True) if wall else profit_grid(shown, lang)
+    return bars, tree, table, t("profit.window", lang, start=start, end=end)
 
 
 clientside_callback(dash.ClientsideFunction("wall", "page"), Output("pf-page", "children"),
@@ -216,19 +206,18 @@ def _treemap(df: pd.DataFrame, lang: str, scale: float) -> go.Figure:
     return style(fig, scale, legend=False, margin=(4, 4, 4, 4))
 
 
-@callback(Output("_pages_location", "href", allow_duplicate=True), Input("pf-bars", "clickData"),
-          Input("pf-treemap", "clickData"), Input({"type": "pf-row", "index": ALL}, "n_clicks"),
-          prevent_initial_call=True)
-@secured(roles=ROLES)
-def open_department(bar: Any, tree: Any, _rows: Any) -> Any:
-    """A click on a department (bar, treemap tile or table row) opens its page."""
+@page_callback(Output("_pages_location", "href", allow_duplicate=True), Input("pf-bars", "clickData"),
+          Input("pf-treemap", "clickData"), Input({"type": "pf-grid", "index": ALL}, "cellClicked"),
+               roles=LEADERS, prevent_initial_call=True)
+def open_department(ask: Ask, bar: Any, tree: Any, cells: Any) -> Any:
+    """A click on a department (bar, treemap tile or a row of the desk's grid) opens its page."""
     try:
         if ctx.triggered_id == "pf-bars":
             dept = bar["points"][0]["customdata"][0]
         elif ctx.triggered_id == "pf-treemap":
             dept = tree["points"][0].get("customdata")
-        elif isinstance(ctx.triggered_id, dict) and ctx.triggered[0]["value"]:
-            dept = ctx.triggered_id["index"]
+        elif isinstance(ctx.triggered_id, dict) and ctx.triggered_id.get("type") == "pf-grid":
+            dept = next((c.get("rowId") for c in cells or [] if isinstance(c, dict)), None)
         else:
             return no_update
     except (TypeError, KeyError, IndexError):
@@ -238,17 +227,16 @@ def open_department(bar: Any, tree: Any, _rows: Any) -> Any:
     return department_address(dept)
 
 
-@callback(Output("pf-download", "data"), Input("pf-export-xlsx", "n_clicks"), Input("pf-export-csv", "n_clicks"),
-          *[State(i.component_id, i.component_property) for i in FILTERS], prevent_initial_call=True)
-@secured(roles=ROLES)
-def export(_x: Any, _c: Any, period: Any, campus: Any, division: Any) -> Any:
-    lang = current_lang()
-    df, per = _frame(period, campus, division, lang)
+def _export(ask: Ask, period: Any, campus: Any, division: Any) -> Export:
+    df, per = _frame(period, campus, division, ask.lang)
     if df.empty:
-        raise UserError(t("profit.none", lang, start=per.start, end=per.end))
-    cols = {c.id: c.label for c in _columns(lang)}
-    out = df[["dept_id", *cols]].rename(columns={"dept_id": t("ws.pf.col.dept_id", lang), **cols})
-    fmt = "csv" if ctx.triggered_id == "pf-export-csv" else "xlsx"
+        raise UserError(t("profit.none", ask.lang, start=per.start, end=per.end))
+    cols = {c.id: c.label for c in _columns(ask.lang)}
+    out = df[["dept_id", *cols]].rename(columns={"dept_id": t("ws.pf.col.dept_id", ask.lang), **cols})
     kinds = {cols[c]: "money" for c in COLUMNS[3:-1]} | {cols["margin"]: "percent"}
-    return send_table(out, f"department-profit-{per.start}-{per.end}", fmt, f"department profit {per.start}..{per.end}",
-                      title=t("wall.profit_title", lang), kinds=kinds, period=per)
+    return Export(out, f"department-profit-{per.start}-{per.end}", f"department profit {per.start}..{per.end}",
+                  title=t("wall.profit_title", ask.lang), kinds=kinds, period=per)
+
+
+export_callback("profit", {"departments": _export}, *[State(i.component_id, i.component_property) for i in FILTERS],
+                output=Output("pf-download", "data"), button_type="pf-export", roles=LEADERS, dept=None, period=None)

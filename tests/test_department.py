@@ -11,10 +11,11 @@ import pytest
 from flask import Flask
 from sqlalchemy import select
 
+from data_layer.pace import elapsed, pace_basis, pace_curve, target_pace
 from data_layer.periods import Period
 from data_layer.queries.department import cost_breakdown, group_table, target_drivers, target_months, ward_table
 from data_layer.queries.kpis import indicator_values
-from data_layer.queries.targets import elapsed, pace_basis, pace_curve, target_progress
+from data_layer.queries.targets import target_progress
 from data_layer.registry import INDICATORS, Level
 from data_layer.schema import dim_doctor, dim_medical_group, fact_target_annual
 from data_layer.scope import Scope
@@ -147,10 +148,11 @@ def test_export_is_excel_scoped_and_audited(server: Flask) -> None:
     client = _signed_in(server, "dir1")
     key = next(k for k in server.extensions["dash"].callback_map if k.startswith("dw-download.data"))
     body = {"output": key, "outputs": {"id": "dw-download", "property": "data"},
-            "inputs": [[{"id": {"table": "groups", "type": "dw-export"}, "property": "n_clicks", "value": 1}]],
+            "inputs": [[{"id": {"fmt": "xlsx", "table": "groups", "type": "dw-export"}, "property": "n_clicks",
+                          "value": 1}]],
             "state": [{"id": "dw-dept", "property": "value", "value": "D001"},
                       {"id": "dw-period", "property": "value", "value": "ytd"}],
-            "changedPropIds": ['{"table":"groups","type":"dw-export"}.n_clicks']}
+            "changedPropIds": ['{"fmt":"xlsx","table":"groups","type":"dw-export"}.n_clicks']}
     headers = {"Content-Type": "application/json", "X-CSRFToken": client.get_cookie("_csrf_token").value}
     resp = client.post("/_dash-update-component", data=json.dumps(body), headers=headers)
     assert resp.status_code == 200
@@ -182,6 +184,30 @@ def test_pace_line_and_targets_table_use_one_pacing_rule(wh: Warehouse) -> None:
     share = elapsed(wh, date(2026, 2, 28), None)
     assert feb == pytest.approx(share.workdays - elapsed(wh, date(2026, 1, 31), None).workdays)
     assert feb < 28 / 365
+
+
+@pytest.mark.parametrize("day", [date(2026, 2, 1), date(2026, 10, 8), date(2026, 11, 21)])
+def test_chart_and_table_pace_a_target_alike_where_calendar_and_working_days_differ(wh: Warehouse, day: date) -> None:
+    """The department page's pace line (target_months, drawn by pace_figure) and its targets table
+    (target_progress) expect the same by a day on which the calendar and working days disagree
+    (the 1st of a month, the day after the National Day holiday): a volume by working days, revenue
+    by calendar days, both through data_layer.pace.target_pace. Before issue 6's rework the chart
+    paced every target by calendar days."""
+    progress = target_progress(wh, Scope.hospital(), "D001", day).set_index("indicator")
+    share = elapsed(wh, day, wh.freshness().months_closed_through)
+    assert share.workdays != pytest.approx(share.days, abs=1e-3)
+    for code in ("outpatient_visits", "discharges", "revenue_total", "balance", "level4_surgery_share"):
+        if code not in progress.index:
+            continue
+        row = progress.loc[code]
+        chart = target_months(wh, Scope.hospital(), "D001", code, row["target"], day)["expected"].iloc[-1]
+        assert chart == pytest.approx(row["expected"]), code
+        assert row["expected"] == pytest.approx(target_pace(INDICATORS[code], row["target"], share).expected)
+    visits = progress.loc["outpatient_visits"]
+    assert visits["expected"] == pytest.approx(visits["target"] * share.workdays)
+    assert visits["expected"] != pytest.approx(visits["target"] * share.days, rel=1e-3)
+    revenue = progress.loc["revenue_total"]
+    assert revenue["expected"] == pytest.approx(revenue["target"] * share.days)
 
 
 def test_target_months_add_up_to_the_year_to_date(wh: Warehouse) -> None:
@@ -262,14 +288,24 @@ def test_target_drill_shows_months_groups_doctors_and_any_target_in_the_chart(se
     assert status == 200 and "逐月" in texts(detail) and "Month" not in texts(detail)
 
 
-def test_the_why_button_picks_that_target(server: Flask) -> None:
+def _why(server: Flask, client, cell: Any, card: str | None) -> tuple[int, Any]:
+    why = {"id": {"type": "dw-why", "index": card or "c-x"}, "property": "n_clicks", "value": 1 if card else None}
+    status, got = _call(server, client, "dw-target-pick.value",
+                        [{"id": "dw-targets-table", "property": "cellClicked", "value": cell}, why])
+    return status, got.get("dw-target-pick.value")
+
+
+def test_a_row_click_or_a_cards_why_picks_that_target(server: Flask) -> None:
     client = _signed_in(server, "dir1")
-    status, got = _call(server, client, "dw-target-pick.value",
-                        [{"id": {"type": "dw-why", "index": "c-surgeries"}, "property": "n_clicks", "value": 1}])
-    assert status == 200 and got["dw-target-pick.value"] == "surgeries"
-    status, got = _call(server, client, "dw-target-pick.value",
-                        [{"id": {"type": "dw-why", "index": "t-nonsense"}, "property": "n_clicks", "value": 1}])
-    assert status == 204 or got.get("dw-target-pick.value") in (None, "")
+    # a click on a row of the targets grid: its row id is the indicator
+    status, got = _why(server, client, {"rowId": "discharges", "colId": "name", "value": "Discharges"}, None)
+    assert status == 200 and got == "discharges"
+    # a card's Why? on a phone
+    status, got = _why(server, client, None, "c-surgeries")
+    assert status == 200 and got == "surgeries"
+    for cell, card in (({"rowId": "nonsense"}, None), (None, "c-nonsense"), ("x", None)):
+        status, got = _why(server, client, cell, card)
+        assert status == 204 or got in (None, "")
 
 
 def test_target_drill_for_a_director_cannot_reach_another_department(server: Flask) -> None:
@@ -360,7 +396,7 @@ def test_targets_export_speaks_the_readers_language(server: Flask) -> None:
     client = _signed_in(server, "dir1")
     client.set_cookie("lang", "zh")
     status, got = _call(server, client, "dw-download.data",
-                        [{"id": {"type": "dw-export", "table": "targets"}, "property": "n_clicks", "value": 1}],
+                        [{"id": {"type": "dw-export", "table": "targets", "fmt": "xlsx"}, "property": "n_clicks", "value": 1}],
                         [{"id": "dw-dept", "property": "value", "value": "D001"},
                          {"id": "dw-period", "property": "value", "value": "ytd"}])
     assert status == 200

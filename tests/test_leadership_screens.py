@@ -58,7 +58,9 @@ def _filters(prefix: str, period="ytd", campus=None, division=None, sort=None) -
 
 
 def _row_keys(table) -> list[str]:
-    """The keys of a rank table's rows, in order, from the callback's JSON."""
+    """The keys of a rank table's rows (or a desk grid's rows), in order, from the callback's JSON."""
+    if isinstance(table, dict) and table.get("type") == "AgGrid":
+        return [r["dept_id"] for r in table["props"]["rowData"]]
     return [m.group(1) for m in re.finditer(r'"type": "[a-z]+-row", "index": "([^"]+)"', json.dumps(table))]
 
 
@@ -366,8 +368,8 @@ def test_profit_view_data(server: Flask, wh: Warehouse) -> None:
 def test_profit_export_is_scoped_and_audited(server: Flask) -> None:
     client = _signed_in(server, "lead2")
     status, out = _call(server, client, "pf-download.data",
-                        [{"id": "pf-export-xlsx", "property": "n_clicks", "value": None},
-                         {"id": "pf-export-csv", "property": "n_clicks", "value": 1}],
+                        [{"id": {"type": "pf-export", "table": "departments", "fmt": "csv"}, "property": "n_clicks",
+                          "value": 1}],
                         [{"id": "pf-period", "property": "value", "value": "ytd"},
                          {"id": "pf-campus", "property": "value", "value": None},
                          {"id": "pf-division", "property": "value", "value": None}])
@@ -394,13 +396,14 @@ def test_clicking_a_department_opens_it_in_scope(server: Flask, as_user) -> None
     click = lambda dept: [{"id": "pf-bars", "property": "clickData",  # noqa: E731
                            "value": {"points": [{"customdata": [dept]}]}},
                           {"id": "pf-treemap", "property": "clickData", "value": None},
-                          {"id": {"type": "pf-row", "index": dept}, "property": "n_clicks", "value": None}]
+                          {"id": {"type": "pf-grid", "index": "desk"}, "property": "cellClicked", "value": None}]
     status, out = _call(server, client, "_pages_location.href", click(own))
     assert status == 200 and out["_pages_location.href"] == f"/department?dept={own}"
     assert _call(server, client, "_pages_location.href", click(other))[0] == 403
-    row = [{"id": "pf-bars", "property": "clickData", "value": None},  # a table row
+    row = [{"id": "pf-bars", "property": "clickData", "value": None},  # a row of the desk's grid
            {"id": "pf-treemap", "property": "clickData", "value": None},
-           {"id": {"type": "pf-row", "index": own}, "property": "n_clicks", "value": 1}]
+           {"id": {"type": "pf-grid", "index": "desk"}, "property": "cellClicked",
+            "value": {"rowId": own, "colId": "name"}}]
     assert _call(server, client, "_pages_location.href", row)[1]["_pages_location.href"] == f"/department?dept={own}"
     page = importlib.import_module("pages.department")
     with as_user("lead2"):

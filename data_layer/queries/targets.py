@@ -14,16 +14,17 @@
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
-from datetime import date, timedelta
+from dataclasses import astuple
+from datetime import date
 
 import pandas as pd
-from sqlalchemy import Integer, cast, func, select
+from sqlalchemy import select
 
 from ..errors import UserError
+from ..pace import Elapsed, elapsed, is_sum, pace_basis, pace_curve, target_pace, working_days  # noqa: F401 - the pacing rule (data_layer/pace.py), importable from here as before
 from ..periods import Period, month_end
-from ..registry import INDICATORS, BinOp, Expr, Indicator, Level, M
-from ..schema import dim_date, dim_department, fact_target_annual
+from ..registry import INDICATORS, Level
+from ..schema import dim_department, fact_target_annual
 from ..scope import Scope
 from ..sources import Filters
 from ..warehouse import Warehouse, memoized
@@ -32,15 +33,6 @@ from .kpis import indicator_values, values_of_periods
 AT_RISK_BAND = 0.05  # within 5% of the target (relative to its size): at risk
 HISTORY_YEARS = 3
 STATUSES = ("on_track", "at_risk", "off_track")
-
-
-def is_sum(expr: Expr) -> bool:
-    """True for a measure or a sum or difference of measures: a figure that accrues over time."""
-    if isinstance(expr, M):
-        return True
-    if isinstance(expr, BinOp) and expr.op in "+-":
-        return is_sum(expr.left) and is_sum(expr.right)
-    return False
 
 
 def assess(target: float, projection: float, higher_is_better: bool | None,
@@ -70,53 +62,6 @@ def project(actual: float, seasonal_shares: list[float], elapsed: float) -> floa
     shares = [s for s in seasonal_shares if s is not None and s > 0 and math.isfinite(s)]
     share = sum(shares) / len(shares) if shares else elapsed
     return actual / share if share > 0 else float("nan")
-
-
-@dataclass(frozen=True)
-class Elapsed:
-    workdays: float  # working days elapsed / working days in the year
-    days: float  # calendar days elapsed / days in the year
-    months: float  # closed months / 12
-
-    def fraction(self, basis: str) -> float:
-        """The share of the year elapsed on a pacing basis (workdays, days or months; a level: 1)."""
-        return {"months": self.months, "workdays": self.workdays, "days": self.days}.get(basis, 1.0)
-
-
-def pace_basis(ind: Indicator) -> str:
-    """How a target on `ind` is paced through the year: by closed months for sums on monthly facts
-    (cost, balance), by working days for volumes (the registry's `volume` flag), by calendar days
-    for other sums; a level (average stay, CMI, shares) is not pro-rated. The targets table and the
-    cumulative chart both read this, so they never disagree."""
-    if not is_sum(ind.formula):
-        return "level"
-    return "months" if ind.monthly else ("workdays" if ind.volume else "days")
-
-
-def working_days(wh: Warehouse, start: date, end: date) -> int:
-    """Working days from dim_date (调休 included); weekdays for any day dim_date lacks."""
-    stmt = select(func.count(), func.sum(cast(dim_date.c.is_workday, Integer))).where(
-        dim_date.c.date.between(start, end))
-    row = wh.frame(stmt).iloc[0]
-    covered, work = int(row.iloc[0] or 0), int(row.iloc[1] or 0)
-    total = (end - start).days + 1
-    if covered < total:  # count Monday-Friday for the days dim_date does not cover
-        have = set(pd.to_datetime(wh.frame(select(dim_date.c.date).where(dim_date.c.date.between(start, end)))["date"])
-                   .dt.date)
-        work += sum(1 for k in range(total) if (d := start + timedelta(days=k)) not in have and d.weekday() < 5)
-    return work
-
-
-def elapsed(wh: Warehouse, through: date, months_closed_through: date | None) -> Elapsed:
-    start, year_end = date(through.year, 1, 1), date(through.year, 12, 31)
-    wd = working_days(wh, start, through) / max(working_days(wh, start, year_end), 1)
-    days = ((through - start).days + 1) / ((year_end - start).days + 1)
-    closed = 0
-    if months_closed_through is not None and months_closed_through.year == through.year:
-        closed = months_closed_through.month
-    elif months_closed_through is not None and months_closed_through.year > through.year:
-        closed = 12
-    return Elapsed(wd, days, closed / 12)
 
 
 @memoized
@@ -170,14 +115,12 @@ def targets_progress(wh: Warehouse, scope: Scope, dept_ids: tuple[str, ...], thr
     for g in goals.itertuples():
         ind = INDICATORS[g.indicator]
         actual = float(now.get((g.dept_id, g.indicator), float("nan")))
-        basis = pace_basis(ind)
+        basis, frac, expected = astuple(target_pace(ind, g.target, share))  # the chart's pace too
         if basis != "level":
-            frac = share.fraction(basis)
-            expected = g.target * frac
             shares = past.get((g.dept_id, g.indicator), [])
             projection = project(actual, shares, frac) if frac > 0 else float("nan")
         else:
-            frac, expected, shares, projection = 1.0, g.target, [], actual
+            shares, projection = [], actual
         deviation = actual - expected
         rel = deviation / abs(expected) if expected else float("nan")
         rows.append((g.dept_id, g.indicator, g.target, actual, basis, frac, expected, deviation, rel, projection,
@@ -218,22 +161,3 @@ def _seasonal_shares(wh: Warehouse, scope: Scope, codes: tuple[str, ...], filter
 def _same_day(d: date, year: int) -> date:
     """The same month and day in another year (28 February for 29 February)."""
     return d.replace(year=year) if not (d.month == 2 and d.day == 29) else month_end(date(year, 2, 1))
-
-
-@memoized
-def pace_curve(wh: Warehouse, scope: Scope, code: str, target: float, through: date) -> pd.DataFrame:
-    """The target's pace month by month through the year of `through`: month (its first day),
-    end (the month's last day, or `through` for the month in progress), basis, elapsed (the share
-    of the year by `end`, on the same basis as `target_progress`) and expected (target × elapsed;
-    the target itself for a level). `scope` keys the cache like every query; the pace itself
-    depends on the calendar only."""
-    ind = INDICATORS[code]
-    basis = pace_basis(ind)
-    closed = wh.freshness().months_closed_through
-    rows = []
-    for m in range(1, through.month + 1):
-        start = date(through.year, m, 1)
-        end = min(month_end(start), through)
-        frac = elapsed(wh, end, min(closed, end) if closed is not None else None).fraction(basis)
-        rows.append((start, end, basis, frac, target * frac))
-    return pd.DataFrame(rows, columns=["month", "end", "basis", "elapsed", "expected"])
