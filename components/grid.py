@@ -68,13 +68,27 @@ def header_width(header: str) -> int:
     return int(sum(14 if ord(c) >= 0x2E80 else 7.6 for c in header)) + 58
 
 
-def column_def(col: Column, lang: str) -> dict[str, Any]:
-    """The AG Grid column definition of a column spec."""
+TEXT_WIDTH_CAP = 280  # a text column widens to its longest value up to this many pixels
+
+
+def text_width(values: Any) -> int:
+    """Pixels the longest of a text column's values needs (CJK characters are wide), capped."""
+    longest = max((sum(14 if ord(c) >= 0x2E80 else 7.6 for c in str(v)) for v in values if v is not None), default=0)
+    return min(int(longest) + 28, TEXT_WIDTH_CAP)
+
+
+def column_def(col: Column, lang: str, values: Any = ()) -> dict[str, Any]:
+    """The AG Grid column definition of a column spec; a text column without a fixed width is at
+    least as wide as its longest value in `values` needs (up to TEXT_WIDTH_CAP), so a department's
+    name is not cut to "Emergency M…" when the grid has many columns."""
     decimals = _decimals(col)
     numeric = col.kind not in ("text", "date")
+    least = max(col.width or MIN_WIDTH[col.kind], header_width(col.header))
+    if col.kind == "text" and not col.width:
+        least = max(least, text_width(values))
     spec: dict[str, Any] = {
         "field": col.id, "colId": col.id, "headerName": col.header, "headerTooltip": col.header,
-        "sortable": True, "resizable": True, "minWidth": max(col.width or MIN_WIDTH[col.kind], header_width(col.header)),
+        "sortable": True, "resizable": True, "minWidth": least,
         "filter": "agNumberColumnFilter" if numeric else ("agDateColumnFilter" if col.kind == "date" else
                                                            "agTextColumnFilter"),
         "valueFormatter": {"function": f"hdFormat(params.value, '{col.kind}', '{lang}', {decimals}, "
@@ -174,7 +188,7 @@ def data_grid(df: pd.DataFrame, columns: list[Column], lang: str, grid_id: str |
     grid = dag.AgGrid(
         id=grid_id,
         rowData=rows,
-        columnDefs=[column_def(c, lang) for c in columns],
+        columnDefs=[column_def(c, lang, df[c.id] if c.id in df.columns else ()) for c in columns],
         defaultColDef={"sortable": True, "filter": True, "resizable": True, "suppressHeaderMenuButton": False},
         dashGridOptions=options,
         columnSize="responsiveSizeToFit",

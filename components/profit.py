@@ -17,11 +17,12 @@ GRID_ID = {"type": "pf-grid", "index": "desk"}  # a pattern id: the wall has no 
 
 
 def profit_columns(lang: str) -> list[Column]:
-    return [Column("name", t("drg.department", lang), pinned=True, width=150),
-            Column("campus", t("wall.campus", lang), width=110),
-            Column("division_name", t("wall.division_filter", lang), width=110),
-            *(Column(c, t(f"profit.col.{c}", lang), "money", compact=True) for c in MONEY),
-            Column("margin", t("profit.col.margin", lang), "percent")]
+    return [Column("name", t("drg.department", lang), pinned=True),
+            Column("campus", t("wall.campus", lang)),
+            Column("division_name", t("wall.division_filter", lang)),
+            Column("balance", t("profit.col.balance", lang), "money", compact=True),
+            Column("margin", t("profit.col.margin", lang), "percent"),  # what the view is about, before the parts
+            *(Column(c, t(f"profit.col.{c}", lang), "money", compact=True) for c in MONEY if c != "balance")]
 
 
 def profit_grid(df: pd.DataFrame, lang: str) -> dag.AgGrid:
