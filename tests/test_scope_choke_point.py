@@ -496,3 +496,33 @@ def test_projects_are_filtered_by_the_database(filled_app_db) -> None:
     assert titles(Scope.departments(set())) == set()
     assert len(titles(Scope.hospital())) == 7
     assert len(list_projects(filled_app_db, Scope.hospital(), limit=3)) == 3
+
+
+def test_the_projects_filter_runs_in_the_database(filled_app_db) -> None:
+    """The scope reaches the SQL: the database sends back only the projects in scope, rather than
+    every project for Python to sift."""
+    from sqlalchemy import event
+
+    from appdb.projects import get_project, list_projects
+
+    sent: list[tuple[str, Any]] = []
+
+    def spy(conn, cursor, statement, parameters, context, executemany) -> None:
+        sent.append((statement, parameters))
+
+    event.listen(filled_app_db.engine, "before_cursor_execute", spy)
+    try:
+        list_projects(filled_app_db, DEPT_SCOPE)
+        get_project(filled_app_db, DEPT_SCOPE, 1)
+    finally:
+        event.remove(filled_app_db.engine, "before_cursor_execute", spy)
+    reads = [(s, p) for s, p in sent if "FROM projects" in s]
+    assert len(reads) == 2 and all("WHERE" in s and "D004" in str(p) for s, p in reads), reads
+
+
+def test_a_statement_without_a_scoped_table_is_refused() -> None:
+    from data_layer.schema import dim_drg
+    from data_layer.scope import scoped
+
+    with pytest.raises(ValueError):
+        scoped(select(dim_drg.c.drg_code), DEPT_SCOPE)
