@@ -14,7 +14,7 @@ from sqlalchemy import and_, func, insert, select, update
 
 from data_layer.alerts.actions import action_key
 from data_layer.alerts.detect import LEVELS, Alert
-from data_layer.scope import Scope
+from data_layer.scope import Scope, scope_filter
 
 from .schema import alert_notes, alerts
 from .store import AppDB, CodedError, StaleEdit
@@ -72,11 +72,7 @@ def _finite(x: float | None) -> float | None:
 
 
 def _scope_clause(scope: Scope):
-    if scope.kind == "hospital":
-        return alerts.c.id.is_not(None)
-    if scope.kind == "campus":
-        return alerts.c.campus_id.in_(sorted(scope.ids))
-    return alerts.c.dept_id.in_(sorted(scope.ids))
+    return scope_filter(scope, alerts.c.dept_id, alerts.c.campus_id)
 
 
 def list_alerts(db: AppDB, scope: Scope, *, levels: list[str] | None = None, dept_ids: list[str] | None = None,

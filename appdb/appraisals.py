@@ -14,7 +14,7 @@ from typing import Any
 import pandas as pd
 from sqlalchemy import and_, insert, select
 
-from data_layer.scope import Scope
+from data_layer.scope import Scope, scope_filter
 from data_layer.stats import Appraisal
 
 from .schema import appraisals
@@ -43,11 +43,7 @@ def _now() -> datetime:
 
 
 def _scope_clause(scope: Scope):
-    if scope.kind == "hospital":
-        return appraisals.c.id.is_not(None)
-    if scope.kind == "campus":
-        return appraisals.c.campus_id.in_(sorted(scope.ids))
-    return appraisals.c.dept_id.in_(sorted(scope.ids))
+    return scope_filter(scope, appraisals.c.dept_id, appraisals.c.campus_id)
 
 
 def save_appraisal(db: AppDB, scope: Scope, *, dept_id: str, campus_id: str | None, device_name: str, category: str,

@@ -16,7 +16,7 @@ from sqlalchemy import insert, select, update
 
 from data_layer.inputs import InputProblem, calendar_date, number
 from data_layer.queries.before_after import MAX_DAYS, MAX_INDICATORS, MIN_DAYS, SUPPORTED
-from data_layer.scope import Scope
+from data_layer.scope import Scope, scope_filter_lists
 from data_layer.stats import FieldErrors
 
 from .schema import PROJECT_STATUSES, projects
@@ -35,13 +35,9 @@ def _ids(text: str | None) -> list[str]:
     return [i for i in str(text or "").split(",") if i]
 
 
-def visible(row: Mapping[str, Any], scope: Scope) -> bool:
-    """Every department of the project lies in the scope (campus scopes read campus_ids)."""
-    if scope.kind == "hospital":
-        return True
-    if scope.kind == "campus":
-        return bool(_ids(row["campus_ids"])) and set(_ids(row["campus_ids"])) <= scope.ids
-    return bool(_ids(row["dept_ids"])) and set(_ids(row["dept_ids"])) <= scope.ids
+def _visible(scope: Scope):
+    """Every department of the project lies in the scope (campus scopes read campus_ids), in SQL."""
+    return scope_filter_lists(scope, projects.c.dept_ids, projects.c.campus_ids)
 
 
 def _days(raw: Any) -> int | str:
@@ -148,19 +144,18 @@ def project_exists(db: AppDB, project_id: int) -> bool:
 def get_project(db: AppDB, scope: Scope, project_id: int) -> dict[str, Any] | None:
     """The project, or None when it does not exist or one of its departments lies outside the scope."""
     with db.engine.connect() as conn:
-        row = conn.execute(select(projects).where(projects.c.id == project_id)).first()
-    if row is None or not visible(row._mapping, scope):
+        row = conn.execute(select(projects).where(projects.c.id == project_id, _visible(scope))).first()
+    if row is None:
         return None
     return _out(row)
 
 
 def list_projects(db: AppDB, scope: Scope, limit: int = 500) -> pd.DataFrame:
-    """The projects the scope sees, newest first. The table is small and the rule (every
-    department in scope) reads comma-separated ids, so the filter runs here, not in SQL."""
+    """The projects the scope sees (every department in scope, filtered by the database), newest first."""
+    stmt = (select(projects).where(_visible(scope))
+            .order_by(projects.c.created_at.desc(), projects.c.id.desc()).limit(limit))
     with db.engine.connect() as conn:
-        rows = [_out(r) for r in conn.execute(select(projects).order_by(projects.c.created_at.desc(),
-                                                                         projects.c.id.desc()))]
-    rows = [r for r in rows if visible(r, scope)][:limit]
+        rows = [_out(r) for r in conn.execute(stmt)]
     cols = [c.name for c in projects.columns] + ["dept_list", "indicator_list"]
     return pd.DataFrame(rows, columns=cols)
 

@@ -16,7 +16,7 @@ import pandas as pd
 from sqlalchemy import and_, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from data_layer.scope import Scope
+from data_layer.scope import Scope, scope_filter
 
 from .alerts import list_alerts, notes_of
 from .schema import reports
@@ -32,11 +32,7 @@ def _now() -> datetime:
 
 
 def _scope_clause(scope: Scope):
-    if scope.kind == "hospital":
-        return reports.c.id.is_not(None)
-    if scope.kind == "campus":
-        return reports.c.campus_id.in_(sorted(scope.ids))
-    return reports.c.dept_id.in_(sorted(scope.ids))
+    return scope_filter(scope, reports.c.dept_id, reports.c.campus_id)
 
 
 def clean_findings(findings: Any) -> list[dict[str, str]]:

@@ -1,11 +1,22 @@
-"""Scope: the departments a caller may see. Every query requires one."""
+"""Scope: the departments a caller may see. Every query requires one.
+
+This module is the one place where a Scope becomes SQL (the scope choke point):
+- `scoped(stmt, scope)` ANDs the scope's condition into a warehouse SELECT; every query in
+  data_layer.queries gets its scope filter from it, never by writing the condition by hand;
+- `scope_filter(scope, dept_col, campus_col)` is the condition itself on any pair of columns
+  holding one department id and one campus id (the application database's alerts, appraisals and
+  reports use it on their own columns, and `scoped` on dim_department's);
+- `scope_filter_lists(scope, dept_ids_col, campus_ids_col)` the same for columns holding
+  comma-separated ids (projects): every listed id must lie in the scope.
+"""
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Literal
 
-from sqlalchemy import ColumnElement, false, true
+from sqlalchemy import ColumnElement, FromClause, Integer, Join, Select, Table, and_, case, false, func, literal, true
+from sqlalchemy import select as sa_select
 
 from .schema import dim_department
 
@@ -48,19 +59,73 @@ class Scope:
         """True when the scope is closed under cost allocation (whole hospital or campuses)."""
         return self.kind in ("hospital", "campus")
 
-    def clause(self) -> ColumnElement[bool]:
-        """A condition on dim_department that keeps only what the scope allows."""
-        if self.kind == "hospital":
-            return true()
-        if not self.ids:
-            return false()
-        if self.kind == "campus":
-            return dim_department.c.campus_id.in_(sorted(self.ids))
-        return dim_department.c.dept_id.in_(sorted(self.ids))
-
     def allows_department(self, dept_id: str, campus_id: str | None) -> bool:
         if self.kind == "hospital":
             return True
         if self.kind == "campus":
             return campus_id in self.ids
         return dept_id in self.ids
+
+
+# ------------------------------------------------------------------------------ the choke point
+def scope_filter(scope: Scope, dept_col: ColumnElement, campus_col: ColumnElement | None) -> ColumnElement[bool]:
+    """The condition keeping the rows the scope allows, on a department column and a campus
+    column of the same row. A campus scope on a table without a campus column keeps nothing."""
+    if scope.kind == "hospital":
+        return true()
+    col = campus_col if scope.kind == "campus" else dept_col
+    if not scope.ids or col is None:
+        return false()
+    return col.in_(sorted(scope.ids))
+
+
+def scope_filter_lists(scope: Scope, dept_ids_col: ColumnElement, campus_ids_col: ColumnElement) -> ColumnElement[bool]:
+    """`scope_filter` for a row naming several departments (and their campuses) as
+    comma-separated ids: the row is kept when it names at least one and every one lies in the
+    scope. In SQL: the number of the scope's ids found in the list equals the list's length."""
+    if scope.kind == "hospital":
+        return true()
+    col = campus_ids_col if scope.kind == "campus" else dept_ids_col
+    if not scope.ids:
+        return false()
+    wrapped = literal(",") + col + literal(",")
+    listed = func.length(col) - func.length(func.replace(col, ",", "")) + 1
+    found = sum((case((wrapped.contains(f",{i},", autoescape=True), 1), else_=0) for i in sorted(scope.ids)),
+                literal(0, Integer))
+    return and_(func.length(col) > 0, found == listed)
+
+
+def _tables(from_: FromClause) -> Iterator[Table]:
+    """The tables of a FROM item, through joins; a subquery is its own SELECT and scoped there."""
+    if isinstance(from_, Join):
+        yield from _tables(from_.left)
+        yield from _tables(from_.right)
+    elif isinstance(from_, Table):
+        yield from_
+
+
+def _in_scope_departments(scope: Scope, column: str) -> Select:
+    d = dim_department.c
+    return sa_select(d[column]).where(scope_filter(scope, d.dept_id, d.campus_id))
+
+
+def scoped(stmt: Select, scope: Scope) -> Select:
+    """`stmt` with the scope's condition ANDed into its WHERE: how every warehouse query applies
+    its scope. Which column carries the scope:
+    - dim_department, when the statement reads it: its dept_id or campus_id directly;
+    - otherwise every table read that has a dept_id column (facts, wards, groups, doctors,
+      devices, targets): dept_id IN (the scope's departments, from the department dimension);
+    - otherwise every table that has only a campus_id (campuses, live snapshots):
+      campus_id IN (the campuses of the scope's departments).
+    A statement reading none of these cannot be scoped: ValueError. Subqueries in the FROM are
+    SELECTs of their own and are scoped by the query that builds them."""
+    tables = list(dict.fromkeys(t for f in stmt.get_final_froms() for t in _tables(f)))
+    if dim_department in tables:
+        return stmt.where(scope_filter(scope, dim_department.c.dept_id, dim_department.c.campus_id))
+    by_dept = [t for t in tables if "dept_id" in t.c]
+    if by_dept:
+        return stmt.where(*[t.c.dept_id.in_(_in_scope_departments(scope, "dept_id")) for t in by_dept])
+    by_campus = [t for t in tables if "campus_id" in t.c]
+    if by_campus:
+        return stmt.where(*[t.c.campus_id.in_(_in_scope_departments(scope, "campus_id")) for t in by_campus])
+    raise ValueError(f"no table of this statement carries a scope: {[t.name for t in tables]}")

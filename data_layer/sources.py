@@ -1,7 +1,7 @@
 """Sources: a fact table with the dimensions it joins, its period column and level keys.
 
-Every source joins dim_department, so the scope condition (on dim_department) is
-applied the same way to every query.
+Every source joins dim_department, so the scope condition (on dim_department, ANDed in by
+data_layer.scope.scoped) is applied the same way to every query.
 """
 from __future__ import annotations
 
@@ -136,12 +136,12 @@ def build_select(
     aggregates: Sequence[ColumnElement],
     *,
     needs: frozenset[str],
-    scope_clause: ColumnElement[bool],
     filters: Filters,
     window: tuple[date, date] | None,
     grain: Grain | None,
 ) -> Select:
-    """SELECT level key [, grain keys], aggregates FROM source WHERE scope AND filters AND period GROUP BY keys."""
+    """SELECT level key [, grain keys], aggregates FROM source WHERE filters AND period GROUP BY keys.
+    Without the scope: the caller ANDs it in with data_layer.scope.scoped (the source joins dim_department)."""
     need = set(needs)
     if level == Level.group and source.name == "outpatient":
         need.add("doctor")
@@ -161,7 +161,7 @@ def build_select(
         if source.name != "capacity":
             from_ = from_.join(dim_date, dim_date.c.date == source.date_col)
         keys += [c.label(f"g_{c.name}") for c in GRAIN_KEYS[grain]]
-    conds: list[ColumnElement[bool]] = [scope_clause]
+    conds: list[ColumnElement[bool]] = []
     if level == Level.division:
         conds.append(dept.division.is_not(None))
     for lv, ids in filt.items():
@@ -175,7 +175,7 @@ def build_select(
         conds.append(dept.service_line.in_(list(filters.service_line)))
     if window is not None and source.date_col is not None:
         conds.append(source.date_col.between(window[0], window[1]))
-    stmt = select(*keys, *aggregates).select_from(from_).where(and_(*conds))
+    stmt = select(*keys, *aggregates).select_from(from_).where(*conds)
     if keys:
         stmt = stmt.group_by(*[k.element if hasattr(k, "element") else k for k in keys])
     return stmt

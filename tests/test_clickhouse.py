@@ -159,7 +159,7 @@ def test_clickhouse_sql_has_one_join_per_select_and_no_boolean_literals(ch_url: 
         ms = sorted(m for m, meas in MEASURES.items() if meas.source == name)
         needs = frozenset().union(*(MEASURES[m].needs for m in ms))
         stmt = build_select(source, Level.department, [MEASURES[m].sql(ctx).label(m) for m in ms], needs=needs,
-                            scope_clause=Scope.hospital().clause(), filters=Filters(),
+                            filters=Filters(),
                             window=(period.start, period.end) if source.date_col is not None else None,
                             grain="month" if source.date_col is not None else None)
         sql = str(stmt.compile(dialect=wh.engine.dialect))

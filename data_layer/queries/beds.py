@@ -9,7 +9,7 @@ import pandas as pd
 from sqlalchemy import func, select
 
 from ..schema import dim_campus, dim_department, dim_ward, fact_ward_daily
-from ..scope import Scope
+from ..scope import Scope, scoped
 from ..warehouse import Warehouse, memoized
 
 wd, dept = fact_ward_daily.c, dim_department.c
@@ -40,11 +40,11 @@ def census_by_department(wh: Warehouse, scope: Scope, day: date) -> pd.DataFrame
             .select_from(fact_ward_daily.join(dim_ward, wd.ward_id == dim_ward.c.ward_id)
                          .join(dim_department, dim_ward.c.dept_id == dept.dept_id)
                          .join(dim_campus, dept.campus_id == dim_campus.c.campus_id))
-            .where(scope.clause(), wd.date == day)
+            .where(wd.date == day)
             .group_by(dept.campus_id, dim_campus.c.name_zh, dim_campus.c.name_en, dept.dept_id, dept.name_zh,
                       dept.name_en)
             .order_by(dept.campus_id, dept.dept_id))
-    df = wh.frame(stmt)
+    df = wh.frame(scoped(stmt, scope))
     for c in ("open_beds", "occupied"):
         df[c] = pd.to_numeric(df[c]).fillna(0).astype(int)
     return with_balance(df.assign(icu=[is_icu(z, e) for z, e in zip(df["name_zh"], df["name_en"], strict=True)]))

@@ -31,7 +31,7 @@ import pandas as pd
 from sqlalchemy import ColumnElement, Double, and_, case, cast, func, select
 
 from ..schema import dim_department, dim_drg, dim_ward, fact_inpatient_case, fact_outpatient_daily, fact_ward_daily
-from ..scope import Scope
+from ..scope import Scope, scoped
 from ..stats import MIN_PER_GROUP, ChiSquare, FieldErrors, MeanTest, chi_square, compare_means
 from ..warehouse import Warehouse, memoized
 
@@ -147,8 +147,8 @@ def _from(source: str, needs_drg: bool = False):
     return f.outerjoin(dim_drg, ip.drg_code == dim_drg.c.drg_code) if needs_drg else f
 
 
-def _where(scope: Scope, dept_ids: tuple[str, ...], date_col: ColumnElement, start: date, end: date):
-    return and_(scope.clause(), dim_department.c.dept_id.in_(sorted(dept_ids)), date_col.between(start, end))
+def _where(dept_ids: tuple[str, ...], date_col: ColumnElement, start: date, end: date):
+    return and_(dim_department.c.dept_id.in_(sorted(dept_ids)), date_col.between(start, end))
 
 
 def _days(s: pd.Series) -> pd.Series:
@@ -162,10 +162,10 @@ def proportion_counts(wh: Warehouse, scope: Scope, code: str, dept_ids: tuple[st
     """Per discharge day in [start, end]: cases in the base and events among them (day, base, events)."""
     spec = KINDS[code]
     assert spec.kind == "proportion" and spec.base is not None and spec.event is not None
-    stmt = (select(ip.discharge_date.label("day"), func.sum(case((spec.base, 1), else_=0)).label("base"),
-                   func.sum(case((and_(spec.base, spec.event), 1), else_=0)).label("events"))
-            .select_from(_from("inpatient", spec.needs_drg))
-            .where(_where(scope, dept_ids, ip.discharge_date, start, end))
+    stmt = (scoped(select(ip.discharge_date.label("day"), func.sum(case((spec.base, 1), else_=0)).label("base"),
+                          func.sum(case((and_(spec.base, spec.event), 1), else_=0)).label("events"))
+                   .select_from(_from("inpatient", spec.needs_drg))
+                   .where(_where(dept_ids, ip.discharge_date, start, end)), scope)
             .group_by(ip.discharge_date).order_by(ip.discharge_date))
     df = wh.frame(stmt)
     df["day"] = _days(df["day"])
@@ -180,9 +180,9 @@ def case_values(wh: Warehouse, scope: Scope, code: str, dept_ids: tuple[str, ...
     """One row per case in the indicator's base discharged in [start, end]: day, value."""
     spec = KINDS[code]
     assert spec.kind == "case" and spec.value is not None and spec.base is not None
-    stmt = (select(ip.discharge_date.label("day"), spec.value.label("value"))
-            .select_from(_from("inpatient", spec.needs_drg))
-            .where(_where(scope, dept_ids, ip.discharge_date, start, end), spec.base)
+    stmt = (scoped(select(ip.discharge_date.label("day"), spec.value.label("value"))
+                   .select_from(_from("inpatient", spec.needs_drg))
+                   .where(_where(dept_ids, ip.discharge_date, start, end), spec.base), scope)
             .order_by(ip.discharge_date, ip.case_id))
     df = wh.frame(stmt)
     df["day"] = _days(df["day"])
@@ -203,9 +203,8 @@ def daily_values(wh: Warehouse, scope: Scope, code: str, dept_ids: tuple[str, ..
     seen = pd.Series(False, index=days.index)
     for source, names in sorted(by_source.items()):
         col = _DATE[source]
-        stmt = (select(col.label("day"), *[DAILY_SUMS[n][1].label(n) for n in names])
-                .select_from(_from(source)).where(_where(scope, dept_ids, col, start, end))
-                .group_by(col))
+        stmt = scoped(select(col.label("day"), *[DAILY_SUMS[n][1].label(n) for n in names])
+                      .select_from(_from(source)).where(_where(dept_ids, col, start, end)), scope).group_by(col)
         part = wh.frame(stmt)
         part["day"] = _days(part["day"])
         for n in names:

@@ -22,7 +22,7 @@ from sqlalchemy import and_, case, func, select
 
 from ..periods import Period, month_end
 from ..schema import dim_budget_item, dim_department, fact_budget_monthly
-from ..scope import Scope
+from ..scope import Scope, scoped
 from ..warehouse import Warehouse, memoized
 from .kpis import monthly_window
 
@@ -74,12 +74,12 @@ def budget_lines(wh: Warehouse, scope: Scope, period: Period, dept_id: str | Non
                    total(b.budget_amount, in_year).label("budget_year"))
             .select_from(fact_budget_monthly.join(dim_department, b.dept_id == d.dept_id)
                          .join(dim_budget_item, b.item_code == it.item_code))
-            .where(scope.clause(), b.month_start.between(min(window[0], y0), max(window[1], y1)))
+            .where(b.month_start.between(min(window[0], y0), max(window[1], y1)))
             .group_by(b.dept_id, d.name_zh, d.name_en, b.item_code, it.name_zh, it.name_en, it.category)
             .order_by(b.dept_id, b.item_code))
     if dept_id is not None:
         stmt = stmt.where(b.dept_id == dept_id)
-    df = wh.frame(stmt)
+    df = wh.frame(scoped(stmt, scope))
     for c in LINE_COLS[7:]:
         df[c] = pd.to_numeric(df[c]).astype(float)
     df.attrs = {"window": window, "as_of": as_of, "year_start": y0, "elapsed": time_progress(as_of)}
@@ -156,13 +156,13 @@ def budget_monthly(wh: Warehouse, scope: Scope, dept_id: str, year: int, item_co
     day of the period), cum_budget, cum_executed, pace (annual budget × time progress at the
     month's end)."""
     b, d = fact_budget_monthly.c, dim_department.c
-    conds = [scope.clause(), b.dept_id == dept_id, b.month_start.between(date(year, 1, 1), date(year, 12, 31))]
+    conds = [b.dept_id == dept_id, b.month_start.between(date(year, 1, 1), date(year, 12, 31))]
     if item_code is not None:
         conds.append(b.item_code == item_code)
     stmt = (select(b.month_start, func.sum(b.budget_amount).label("budget"), func.sum(b.executed_amount).label("executed"))
             .select_from(fact_budget_monthly.join(dim_department, b.dept_id == d.dept_id))
             .where(and_(*conds)).group_by(b.month_start).order_by(b.month_start))
-    df = wh.frame(stmt)
+    df = wh.frame(scoped(stmt, scope))
     cols = ["month_start", "budget", "executed", "cum_budget", "cum_executed", "pace"]
     if df.empty:
         return pd.DataFrame(columns=cols)

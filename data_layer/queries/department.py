@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from ..periods import Period
 from ..registry import INDICATORS, Level
 from ..schema import dim_department, fact_dept_cost_monthly
-from ..scope import Scope
+from ..scope import Scope, scoped
 from ..sources import Filters
 from ..warehouse import Warehouse, memoized
 from .kpis import compare, indicator_values, monthly_window
@@ -68,9 +68,9 @@ def cost_breakdown(wh: Warehouse, scope: Scope, dept_id: str, period: Period) ->
     c = fact_dept_cost_monthly.c
     stmt = (select(c.cost_category, c.allocation_stage, func.sum(c.amount).label("amount"))
             .select_from(fact_dept_cost_monthly.join(dim_department, c.dept_id == dim_department.c.dept_id))
-            .where(scope.clause(), c.dept_id == dept_id, c.month_start.between(window[0], window[1]))
+            .where(c.dept_id == dept_id, c.month_start.between(window[0], window[1]))
             .group_by(c.cost_category, c.allocation_stage))
-    df = wh.frame(stmt)
+    df = wh.frame(scoped(stmt, scope))
     df["amount"] = pd.to_numeric(df["amount"]).astype(float)
     out = df.pivot_table(index="cost_category", columns="allocation_stage", values="amount", aggfunc="sum")
     out = out.reindex(index=list(CATEGORIES), columns=list(STAGES)).fillna(0.0)

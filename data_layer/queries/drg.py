@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 from ..periods import Period
 from ..registry import Level
 from ..schema import dim_department, fact_inpatient_case
-from ..scope import Scope
+from ..scope import Scope, scoped
 from ..sources import Filters
 from ..warehouse import Warehouse, memoized
 from .kpis import indicator_values
@@ -52,14 +52,14 @@ def drg_cost_structure(wh: Warehouse, scope: Scope, period: Period, drg_code: st
                        filters: Filters = Filters()) -> pd.DataFrame:
     """Per case: the cost components (personnel, drugs, materials, equipment, overhead) and the payment."""
     cols = [func.sum(getattr(ip, c)).label(c) for c in COST_PARTS]
-    conds = [scope.clause(), ip.drg_code == drg_code, ip.discharge_date.between(period.start, period.end)]
+    conds = [ip.drg_code == drg_code, ip.discharge_date.between(period.start, period.end)]
     if filters.division:
         conds.append(dim_department.c.division.in_(filters.division))
     if filters.campus:
         conds.append(dim_department.c.campus_id.in_(filters.campus))
-    stmt = (select(func.count().label("cases"), func.sum(ip.drg_payment).label("payment"), *cols)
-            .select_from(fact_inpatient_case.join(dim_department, ip.dept_id == dim_department.c.dept_id))
-            .where(*conds))
+    stmt = scoped(select(func.count().label("cases"), func.sum(ip.drg_payment).label("payment"), *cols)
+                  .select_from(fact_inpatient_case.join(dim_department, ip.dept_id == dim_department.c.dept_id))
+                  .where(*conds), scope)
     row = wh.frame(stmt).iloc[0]
     cases = int(row["cases"] or 0)
     parts = [(c.removeprefix("cost_"), float(row[c] or 0) / cases if cases else float("nan")) for c in COST_PARTS]

@@ -16,7 +16,7 @@ from sqlalchemy import Double, and_, case, cast, func, literal, select
 
 from ..periods import Period
 from ..schema import dim_department, dim_doctor, dim_drg, fact_inpatient_case
-from ..scope import Scope
+from ..scope import Scope, scoped
 from ..sources import Filters
 from ..stats import FieldErrors
 from ..warehouse import Warehouse, memoized
@@ -65,8 +65,8 @@ def _basis(basis: str):
     return cast(BASES[basis], Double)
 
 
-def _in_dept(scope: Scope, dept: str, period: Period) -> list:
-    return [scope.clause(), ip.dept_id == dept, ip.drg_code.is_not(None),
+def _in_dept(dept: str, period: Period) -> list:
+    return [ip.dept_id == dept, ip.drg_code.is_not(None),
             ip.discharge_date.between(period.start, period.end)]
 
 
@@ -86,15 +86,14 @@ def group_table(wh: Warehouse, scope: Scope, dept: str, period: Period, high: fl
                                      "drg_margin", "drg_margin_per_case", "alos", "ref_los_days",
                                      "charge_per_discharge", "ref_charge_per_case", "high_outliers", "low_outliers"])
     value = _basis(basis)
-    avg = (select(ip.drg_code.label("code"), func.avg(value).label("avg_value"))
-           .select_from(_from()).where(*_in_dept(scope, dept, period)).group_by(ip.drg_code).subquery())
+    avg = scoped(select(ip.drg_code.label("code"), func.avg(value).label("avg_value"))
+                 .select_from(_from()).where(*_in_dept(dept, period)), scope).group_by(ip.drg_code).subquery()
     parts = [func.sum(cast(getattr(ip, c), Double)).label(c) for c in COST_PARTS]
-    stmt = (select(ip.drg_code, drg.ref_los_days, drg.ref_charge_per_case, *parts,
-                   func.sum(case((value > literal(high) * avg.c.avg_value, 1), else_=0)).label("high_outliers"),
-                   func.sum(case((value < literal(low) * avg.c.avg_value, 1), else_=0)).label("low_outliers"))
-            .select_from(_from().join(dim_drg, ip.drg_code == drg.drg_code).join(avg, avg.c.code == ip.drg_code))
-            .where(*_in_dept(scope, dept, period))
-            .group_by(ip.drg_code, drg.ref_los_days, drg.ref_charge_per_case))
+    stmt = scoped(select(ip.drg_code, drg.ref_los_days, drg.ref_charge_per_case, *parts,
+                         func.sum(case((value > literal(high) * avg.c.avg_value, 1), else_=0)).label("high_outliers"),
+                         func.sum(case((value < literal(low) * avg.c.avg_value, 1), else_=0)).label("low_outliers"))
+                  .select_from(_from().join(dim_drg, ip.drg_code == drg.drg_code).join(avg, avg.c.code == ip.drg_code))
+                  .where(*_in_dept(dept, period)), scope).group_by(ip.drg_code, drg.ref_los_days, drg.ref_charge_per_case)
     extra = wh.frame(stmt)
     for c in extra.columns.drop("drg_code"):
         extra[c] = pd.to_numeric(extra[c]).astype(float)
@@ -114,8 +113,9 @@ def group_cases(wh: Warehouse, scope: Scope, dept: str, period: Period, drg_code
     """The group's cases in the department: outliers first (high, then low), then by the basis
     value, at most `limit` rows; attrs: total (all cases), average (the group's average of the basis)."""
     value = _basis(basis)
-    conds = [*_in_dept(scope, dept, period), ip.drg_code == drg_code]
-    avg_q = select(func.count().label("n"), func.avg(value).label("avg_value")).select_from(_from()).where(*conds)
+    conds = [*_in_dept(dept, period), ip.drg_code == drg_code]
+    avg_q = scoped(select(func.count().label("n"), func.avg(value).label("avg_value")).select_from(_from()).where(*conds),
+                   scope)
     head = wh.frame(avg_q).iloc[0]
     total = int(head["n"] or 0)
     average = float(head["avg_value"]) if total else float("nan")
@@ -125,13 +125,13 @@ def group_cases(wh: Warehouse, scope: Scope, dept: str, period: Period, drg_code
         out = pd.DataFrame(columns=cols)
         out.attrs.update(total=0, average=average)
         return out
-    avg = select(func.avg(value)).select_from(_from()).where(*conds).scalar_subquery()
+    avg = scoped(select(func.avg(value)).select_from(_from()).where(*conds), scope).scalar_subquery()
     flag = case((value > literal(high) * avg, "high"), (value < literal(low) * avg, "low"), else_="")
     rank = case((value > literal(high) * avg, 0), (value < literal(low) * avg, 1), else_=2)
-    stmt = (select(ip.case_id, ip.discharge_date, ip.los_days, dim_doctor.c.name.label("doctor"), ip.charge_total,
-                   ip.drg_payment, ip.cost_total, flag.label("outlier"))
-            .select_from(_from().outerjoin(dim_doctor, and_(ip.doctor_id == dim_doctor.c.doctor_id)))
-            .where(*conds).order_by(rank, value.desc(), ip.case_id).limit(limit))
+    stmt = scoped(select(ip.case_id, ip.discharge_date, ip.los_days, dim_doctor.c.name.label("doctor"),
+                         ip.charge_total, ip.drg_payment, ip.cost_total, flag.label("outlier"))
+                  .select_from(_from().outerjoin(dim_doctor, and_(ip.doctor_id == dim_doctor.c.doctor_id)))
+                  .where(*conds), scope).order_by(rank, value.desc(), ip.case_id).limit(limit)
     out = wh.frame(stmt)
     out["discharge_date"] = pd.to_datetime(out["discharge_date"]).dt.date
     for c in ("los_days", "charge_total", "drg_payment", "cost_total"):

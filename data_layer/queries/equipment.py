@@ -15,7 +15,7 @@ from sqlalchemy import Double, and_, case, cast, func, select
 
 from ..periods import Period
 from ..schema import dim_date, dim_department, dim_equipment, fact_equipment_daily
-from ..scope import Scope
+from ..scope import Scope, scoped
 from ..warehouse import Warehouse, memoized
 
 dev, eq, dd = dim_equipment.c, fact_equipment_daily.c, dim_date.c
@@ -23,10 +23,6 @@ CATEGORIES = ("CT", "MRI", "DSA", "PET_CT", "LINAC", "DR", "ULTRASOUND", "ENDOSC
 COLUMNS = ["equipment_id", "name_zh", "name_en", "category", "purchase_date", "purchase_price",
            "annual_maintenance_cost", "daily_capacity", "exams", "hours_used", "revenue", "working_days", "capacity",
            "utilization", "revenue_per_10k_value", "saturated"]
-
-
-def _devices(scope: Scope, dept: str):
-    return [scope.clause(), dev.dept_id == dept]
 
 
 @memoized
@@ -43,12 +39,12 @@ def device_table(wh: Warehouse, scope: Scope, dept: str, period: Period, saturat
             .select_from(dim_equipment.join(dim_date, and_(dd.date >= dev.purchase_date, dd.is_workday.is_(True),
                                                            dd.date.between(period.start, period.end))))
             .where(dev.dept_id == dept).group_by(dev.equipment_id).subquery())
-    stmt = (select(dev.equipment_id, dev.name_zh, dev.name_en, dev.category, dev.purchase_date, dev.purchase_price,
-                   dev.annual_maintenance_cost, dev.daily_capacity, use.c.exams, use.c.hours_used, use.c.revenue,
-                   days.c.working_days)
-            .select_from(joined.outerjoin(use, use.c.equipment_id == dev.equipment_id)
-                         .outerjoin(days, days.c.eid == dev.equipment_id))
-            .where(*_devices(scope, dept)).order_by(dev.category, dev.equipment_id))
+    stmt = scoped(select(dev.equipment_id, dev.name_zh, dev.name_en, dev.category, dev.purchase_date,
+                         dev.purchase_price, dev.annual_maintenance_cost, dev.daily_capacity, use.c.exams,
+                         use.c.hours_used, use.c.revenue, days.c.working_days)
+                  .select_from(joined.outerjoin(use, use.c.equipment_id == dev.equipment_id)
+                               .outerjoin(days, days.c.eid == dev.equipment_id))
+                  .where(dev.dept_id == dept), scope).order_by(dev.category, dev.equipment_id)
     df = wh.frame(stmt)
     if df.empty:
         return pd.DataFrame(columns=COLUMNS)
@@ -105,6 +101,6 @@ def workdays_last_full_year(wh: Warehouse, scope: Scope) -> tuple[int, int] | No
 def device_departments(wh: Warehouse, scope: Scope) -> list[str]:
     """Departments in the scope that operate at least one device (imaging, endoscopy … and any
     clinical department with its own), so the page can offer them besides the clinical ones."""
-    stmt = (select(dev.dept_id).select_from(dim_equipment.join(dim_department, dev.dept_id == dim_department.c.dept_id))
-            .where(scope.clause()).group_by(dev.dept_id).order_by(dev.dept_id))
+    stmt = scoped(select(dev.dept_id).select_from(dim_equipment.join(dim_department, dev.dept_id == dim_department.c.dept_id)),
+                  scope).group_by(dev.dept_id).order_by(dev.dept_id)
     return [str(d) for d in wh.frame(stmt)["dept_id"]]

@@ -16,7 +16,7 @@ from sqlalchemy import Integer, Select, func, literal, select, union_all
 from ..errors import UserError
 from ..periods import Grain, Period, add_months, check_within, month_end
 from ..registry import MEASURES, Indicator, Level, MeasureContext, parse_indicators
-from ..scope import Scope
+from ..scope import Scope, scoped
 from ..sources import SOURCES, Filters, Source, build_select
 from ..summaries import monthly_summary_for, split_window, summary_for
 from ..warehouse import Warehouse, memoized
@@ -171,8 +171,8 @@ def _fetch(wh: Warehouse, scope: Scope, level: Level, filters: Filters, grain: G
 
         def part(src_: Source, i: int, w: Window, sums: list, needs: frozenset[str] = frozenset(),
                  grain: Grain | None = src_grain) -> Select:
-            return build_select(src_, level, [literal(i, Integer).label("w_index"), *sums], needs=needs,
-                                scope_clause=scope.clause(), filters=filters, window=w, grain=grain)
+            return scoped(build_select(src_, level, [literal(i, Integer).label("w_index"), *sums], needs=needs,
+                                       filters=filters, window=w, grain=grain), scope)
 
         facts = [MEASURES[m].sql(ctx).label(m) for m in measures]
         selects: list[Select] = []

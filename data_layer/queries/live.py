@@ -9,8 +9,8 @@ from sqlalchemy import and_, extract, func, select, true
 
 from ..periods import Period
 from ..registry import Level
-from ..schema import dim_department, fact_live_snapshot
-from ..scope import Scope
+from ..schema import fact_live_snapshot
+from ..scope import Scope, scoped
 from ..warehouse import Warehouse, memoized
 from .beds import census_by_campus, census_by_department
 from .kpis import indicator_values
@@ -123,14 +123,12 @@ def latest_day(wh: Warehouse, scope: Scope, day: date) -> pd.DataFrame:
 
 def _newest_stmt(scope: Scope, since: datetime, until: datetime | None, by_hour: bool):
     """The newest snapshot per campus and metric (and hour, if asked) within [since, until]."""
-    campuses = select(dim_department.c.campus_id).where(scope.clause())
     keys = [live.campus_id, live.metric_code]
     if by_hour:
         keys.append(extract("hour", live.captured_at).label("hour"))
-    newest = (select(*keys, func.max(live.captured_at).label("at"))
-              .where(live.campus_id.in_(campuses), live.captured_at >= since,
-                     live.captured_at <= until if until is not None else true())
-              .group_by(*keys).subquery())
+    newest = scoped(select(*keys, func.max(live.captured_at).label("at"))
+                    .where(live.captured_at >= since, live.captured_at <= until if until is not None else true()),
+                    scope).group_by(*keys).subquery()
     return (select(live.campus_id, live.metric_code, live.value, live.captured_at)
             .join(newest, and_(live.campus_id == newest.c.campus_id, live.metric_code == newest.c.metric_code,
                                live.captured_at == newest.c.at))

@@ -6,7 +6,7 @@ from sqlalchemy import select
 
 from ..registry import Level
 from ..schema import dim_campus, dim_department, dim_doctor, dim_drg, dim_medical_group, dim_ward
-from ..scope import Scope
+from ..scope import Scope, scoped
 from ..warehouse import Warehouse, memoized
 
 DIVISIONS = {"medical": ("内科系统", "Medical division"), "surgical": ("外科系统", "Surgical division")}
@@ -28,21 +28,20 @@ def level_names(wh: Warehouse, scope: Scope, level: Level) -> pd.DataFrame:
     if level == Level.drg:
         stmt = select(dim_drg.c.drg_code, dim_drg.c.name_zh, dim_drg.c.name_en)
     elif level == Level.campus:
-        stmt = select(dim_campus.c.campus_id, dim_campus.c.name_zh, dim_campus.c.name_en).where(
-            dim_campus.c.campus_id.in_(select(dept.campus_id).where(scope.clause())))
+        stmt = scoped(select(dim_campus.c.campus_id, dim_campus.c.name_zh, dim_campus.c.name_en), scope)
     elif level == Level.department:
-        stmt = select(dept.dept_id, dept.name_zh, dept.name_en).where(scope.clause())
+        stmt = scoped(select(dept.dept_id, dept.name_zh, dept.name_en), scope)
     elif level == Level.ward:
-        stmt = select(dim_ward.c.ward_id, dim_ward.c.name_zh, dim_ward.c.name_en).select_from(
-            dim_ward.join(dim_department, dim_ward.c.dept_id == dept.dept_id)).where(scope.clause())
+        stmt = scoped(select(dim_ward.c.ward_id, dim_ward.c.name_zh, dim_ward.c.name_en).select_from(
+            dim_ward.join(dim_department, dim_ward.c.dept_id == dept.dept_id)), scope)
     elif level == Level.group:
         g = dim_medical_group.c
-        stmt = select(g.group_id, g.name_zh, g.name_en).select_from(
-            dim_medical_group.join(dim_department, g.dept_id == dept.dept_id)).where(scope.clause())
+        stmt = scoped(select(g.group_id, g.name_zh, g.name_en).select_from(
+            dim_medical_group.join(dim_department, g.dept_id == dept.dept_id)), scope)
     else:
         d = dim_doctor.c
-        stmt = select(d.doctor_id, d.name, d.name.label("name_en")).select_from(
-            dim_doctor.join(dim_department, d.dept_id == dept.dept_id)).where(scope.clause())
+        stmt = scoped(select(d.doctor_id, d.name, d.name.label("name_en")).select_from(
+            dim_doctor.join(dim_department, d.dept_id == dept.dept_id)), scope)
     df = wh.frame(stmt)
     df.columns = cols
     df["key"] = df["key"].astype(str)

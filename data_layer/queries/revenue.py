@@ -26,7 +26,7 @@ from ..schema import (
     fact_inpatient_case,
     fact_outpatient_daily,
 )
-from ..scope import Scope
+from ..scope import Scope, scoped
 from ..warehouse import Warehouse, memoized
 
 ip, op, dept_c = fact_inpatient_case.c, fact_outpatient_daily.c, dim_department.c
@@ -92,8 +92,8 @@ def _eq(col: ColumnElement, value: str) -> ColumnElement[bool]:
     return col.is_(None) if value == UNASSIGNED else col == value
 
 
-def _ip_where(scope: Scope, period: Period, path: DrillPath) -> list[ColumnElement[bool]]:
-    conds = [scope.clause(), dept_c.kind == "clinical", ip.discharge_date.between(period.start, period.end)]
+def _ip_where(period: Period, path: DrillPath) -> list[ColumnElement[bool]]:
+    conds = [dept_c.kind == "clinical", ip.discharge_date.between(period.start, period.end)]
     if path.dept is not None:
         conds.append(ip.dept_id == path.dept)
     if path.ward is not None:
@@ -105,8 +105,8 @@ def _ip_where(scope: Scope, period: Period, path: DrillPath) -> list[ColumnEleme
     return conds
 
 
-def _op_where(scope: Scope, period: Period, path: DrillPath) -> list[ColumnElement[bool]]:
-    conds = [scope.clause(), dept_c.kind == "clinical", op.date.between(period.start, period.end)]
+def _op_where(period: Period, path: DrillPath) -> list[ColumnElement[bool]]:
+    conds = [dept_c.kind == "clinical", op.date.between(period.start, period.end)]
     if path.dept is not None:
         conds.append(op.dept_id == path.dept)
     if path.group is not None:  # outpatient revenue follows the doctor's medical group
@@ -141,16 +141,17 @@ def members(wh: Warehouse, scope: Scope, period: Period, stream: str, path: Dril
     frames = []
     if use_ip:
         key = _IP_KEY[level]
-        stmt = (select(key.label("key"), func.count().label("cases"), func.sum(ip.los_days).label("bed_days"),
-                       func.sum(ip.charge_total).label("ip_total"),
-                       *[func.sum(getattr(ip, f"charge_{p}")).label(f"ip_{p}") for p in PARTS])
-                .select_from(_IP_FROM).where(and_(*_ip_where(scope, period, path))).group_by(key))
+        stmt = scoped(select(key.label("key"), func.count().label("cases"), func.sum(ip.los_days).label("bed_days"),
+                             func.sum(ip.charge_total).label("ip_total"),
+                             *[func.sum(getattr(ip, f"charge_{p}")).label(f"ip_{p}") for p in PARTS])
+                      .select_from(_IP_FROM).where(and_(*_ip_where(period, path))), scope).group_by(key)
         frames.append(wh.frame(stmt))
     if use_op:
         key = _OP_KEY[level]
-        stmt = (select(key.label("key"), func.sum(op.visits).label("visits"), func.sum(op.revenue_total).label("op_total"),
-                       *[func.sum(getattr(op, f"revenue_{p}")).label(f"op_{p}") for p in OP_PARTS])
-                .select_from(_OP_FROM).where(and_(*_op_where(scope, period, path))).group_by(key))
+        stmt = scoped(select(key.label("key"), func.sum(op.visits).label("visits"),
+                             func.sum(op.revenue_total).label("op_total"),
+                             *[func.sum(getattr(op, f"revenue_{p}")).label(f"op_{p}") for p in OP_PARTS])
+                      .select_from(_OP_FROM).where(and_(*_op_where(period, path))), scope).group_by(key)
         frames.append(wh.frame(stmt))
     out = pd.DataFrame(columns=["key"])
     for f in frames:
@@ -202,26 +203,25 @@ def totals(df: pd.DataFrame) -> pd.Series:
 def names(wh: Warehouse, scope: Scope, level: str, dept_id: str | None) -> pd.DataFrame:
     """key, name_zh, name_en (and title for doctors) of the members a level may list, in scope."""
     if level == "department":
-        stmt = select(dept_c.dept_id.label("key"), dept_c.name_zh, dept_c.name_en).where(scope.clause(),
-                                                                                           dept_c.kind == "clinical")
+        stmt = select(dept_c.dept_id.label("key"), dept_c.name_zh, dept_c.name_en).where(dept_c.kind == "clinical")
     elif level == "ward":
         w = dim_ward.c
         stmt = (select(w.ward_id.label("key"), w.name_zh, w.name_en)
                 .select_from(dim_ward.join(dim_department, w.dept_id == dept_c.dept_id))
-                .where(scope.clause(), w.dept_id == dept_id))
+                .where(w.dept_id == dept_id))
     elif level == "group":
         g = dim_medical_group.c
         stmt = (select(g.group_id.label("key"), g.name_zh, g.name_en)
                 .select_from(dim_medical_group.join(dim_department, g.dept_id == dept_c.dept_id))
-                .where(scope.clause(), g.dept_id == dept_id))
+                .where(g.dept_id == dept_id))
     elif level == "doctor":
         d = dim_doctor.c
         stmt = (select(d.doctor_id.label("key"), d.name.label("name_zh"), d.name.label("name_en"), d.group_id, d.title)
                 .select_from(dim_doctor.join(dim_department, d.dept_id == dept_c.dept_id))
-                .where(scope.clause(), d.dept_id == dept_id))
+                .where(d.dept_id == dept_id))
     else:
         raise UserError("unknown level")
-    df = wh.frame(stmt)
+    df = wh.frame(scoped(stmt, scope))
     df["key"] = df["key"].astype(str)
     return df
 
@@ -253,9 +253,9 @@ def case_rows(wh: Warehouse, scope: Scope, period: Period, stream: str, path: Dr
     if not use_ip:
         return pd.DataFrame(columns=[c.name for c in _CASE_COLS])
     order = ip.charge_bed if stream == "bed" else ip.charge_total
-    stmt = (select(*_CASE_COLS)
-            .select_from(_IP_FROM.outerjoin(dim_drg, ip.drg_code == dim_drg.c.drg_code))
-            .where(and_(*_ip_where(scope, period, path))).order_by(desc(order), ip.case_id).limit(limit))
+    stmt = scoped(select(*_CASE_COLS)
+                  .select_from(_IP_FROM.outerjoin(dim_drg, ip.drg_code == dim_drg.c.drg_code))
+                  .where(and_(*_ip_where(period, path))), scope).order_by(desc(order), ip.case_id).limit(limit)
     df = wh.frame(stmt)
     df = _numeric(df, ["los_days", "charge_total", *[f"charge_{p}" for p in PARTS], "drg_payment", "cost_total"])
     df["los_days"] = df["los_days"].astype(int)
@@ -272,9 +272,9 @@ def day_rows(wh: Warehouse, scope: Scope, period: Period, stream: str, path: Dri
     _, use_op = path.sources(stream)
     if not use_op:
         return pd.DataFrame(columns=cols)
-    stmt = (select(op.date, op.dept_id, op.doctor_id, op.visits, op.emergency_visits, op.revenue_total,
-                   *[getattr(op, f"revenue_{p}") for p in OP_PARTS])
-            .select_from(_OP_FROM).where(and_(*_op_where(scope, period, path)))
+    stmt = (scoped(select(op.date, op.dept_id, op.doctor_id, op.visits, op.emergency_visits, op.revenue_total,
+                          *[getattr(op, f"revenue_{p}") for p in OP_PARTS])
+                   .select_from(_OP_FROM).where(and_(*_op_where(period, path))), scope)
             .order_by(desc(op.revenue_total), op.date, op.dept_id).limit(limit))
     df = wh.frame(stmt)
     df = _numeric(df, cols[3:])
@@ -287,10 +287,10 @@ def day_rows(wh: Warehouse, scope: Scope, period: Period, stream: str, path: Dri
 def row_counts(wh: Warehouse, scope: Scope, period: Period, stream: str, path: DrillPath) -> tuple[int, int]:
     """(cases, doctor-days) behind a place in all, whatever the cap."""
     use_ip, use_op = path.sources(stream)
-    n_ip = wh.scalar(select(func.count()).select_from(_IP_FROM).where(and_(*_ip_where(scope, period, path)))) \
-        if use_ip else 0
-    n_op = wh.scalar(select(func.count()).select_from(_OP_FROM).where(and_(*_op_where(scope, period, path)))) \
-        if use_op else 0
+    n_ip = wh.scalar(scoped(select(func.count()).select_from(_IP_FROM).where(and_(*_ip_where(period, path))),
+                            scope)) if use_ip else 0
+    n_op = wh.scalar(scoped(select(func.count()).select_from(_OP_FROM).where(and_(*_op_where(period, path))),
+                            scope)) if use_op else 0
     return int(n_ip or 0), int(n_op or 0)
 
 
@@ -318,8 +318,8 @@ def case_detail(wh: Warehouse, scope: Scope, period: Period, path: DrillPath, ca
                          .outerjoin(dim_medical_group, ip.group_id == grp.group_id)
                          .outerjoin(dim_doctor, ip.doctor_id == doc.doctor_id)
                          .outerjoin(dim_drg, ip.drg_code == drg.drg_code))
-            .where(and_(*_ip_where(scope, period, path)), ip.case_id == case_id))
-    df = wh.frame(stmt)
+            .where(and_(*_ip_where(period, path)), ip.case_id == case_id))
+    df = wh.frame(scoped(stmt, scope))
     return _numeric(df, [*_DETAIL_MONEY, "los_days", "drg_weight", "ref_los_days", "ref_charge_per_case"]) \
         if not df.empty else df
 
@@ -332,18 +332,18 @@ def drg_peers(wh: Warehouse, scope: Scope, period: Period, dept_id: str, drg_cod
     stmt = (select(func.count().label("cases"), func.avg(ip.los_days).label("los_days"),
                    *(func.avg(getattr(ip, c)).label(c) for c in _DETAIL_MONEY))
             .select_from(_IP_FROM)
-            .where(scope.clause(), dept_c.kind == "clinical", ip.dept_id == dept_id, ip.drg_code == drg_code,
+            .where(dept_c.kind == "clinical", ip.dept_id == dept_id, ip.drg_code == drg_code,
                    ip.discharge_date.between(period.start, period.end)))
-    df = wh.frame(stmt)
+    df = wh.frame(scoped(stmt, scope))
     return _numeric(df, ["cases", "los_days", *_DETAIL_MONEY])
 
 
 def busiest_doctors(wh: Warehouse, scope: Scope, period: Period, limit: int = 1) -> pd.DataFrame:
     """dept_id, group_id, doctor_id, cases: the doctors with the most discharges in the period within
     the scope (the drill-down's heaviest page), the most first."""
-    stmt = (select(ip.dept_id, ip.group_id, ip.doctor_id, func.count().label("cases"))
-            .select_from(_IP_FROM)
-            .where(scope.clause(), dept_c.kind == "clinical", ip.discharge_date.between(period.start, period.end),
+    stmt = (scoped(select(ip.dept_id, ip.group_id, ip.doctor_id, func.count().label("cases"))
+                   .select_from(_IP_FROM), scope)
+            .where(dept_c.kind == "clinical", ip.discharge_date.between(period.start, period.end),
                    ip.doctor_id.is_not(None), ip.group_id.is_not(None))
             .group_by(ip.dept_id, ip.group_id, ip.doctor_id)
             .order_by(desc(func.count()), ip.doctor_id).limit(limit))

@@ -5,7 +5,7 @@ import pandas as pd
 from sqlalchemy import distinct, func, select
 
 from ..schema import dim_campus, dim_department, dim_doctor, dim_equipment, dim_medical_group, dim_ward
-from ..scope import Scope
+from ..scope import Scope, scoped
 from ..warehouse import Warehouse, memoized
 
 dept = dim_department.c
@@ -14,11 +14,11 @@ dept = dim_department.c
 @memoized
 def departments(wh: Warehouse, scope: Scope) -> pd.DataFrame:
     """Departments the scope may see, with their campus."""
-    stmt = (select(dept.dept_id, dept.name_zh, dept.name_en, dept.campus_id,
-                   dim_campus.c.name_zh.label("campus_zh"), dim_campus.c.name_en.label("campus_en"),
-                   dept.kind, dept.division, dept.service_line, dept.open_beds, dept.floor_area_m2)
-            .select_from(dim_department.join(dim_campus, dept.campus_id == dim_campus.c.campus_id))
-            .where(scope.clause()).order_by(dept.campus_id, dept.dept_id))
+    stmt = scoped(select(dept.dept_id, dept.name_zh, dept.name_en, dept.campus_id,
+                         dim_campus.c.name_zh.label("campus_zh"), dim_campus.c.name_en.label("campus_en"),
+                         dept.kind, dept.division, dept.service_line, dept.open_beds, dept.floor_area_m2)
+                  .select_from(dim_department.join(dim_campus, dept.campus_id == dim_campus.c.campus_id)),
+                  scope).order_by(dept.campus_id, dept.dept_id)
     df = wh.frame(stmt)
     df["open_beds"] = pd.to_numeric(df["open_beds"]).astype(int)
     df["floor_area_m2"] = pd.to_numeric(df["floor_area_m2"]).astype(float)
@@ -28,13 +28,13 @@ def departments(wh: Warehouse, scope: Scope) -> pd.DataFrame:
 @memoized
 def summary(wh: Warehouse, scope: Scope) -> dict[str, int]:
     """Counts of campuses, clinical departments, beds, wards, groups, doctors and devices in scope."""
-    in_scope = scope.clause()
-    with_dept = lambda t, col: select(func.count()).select_from(  # noqa: E731
-        t.join(dim_department, col == dept.dept_id)).where(in_scope)
+    with_dept = lambda t, col: scoped(select(func.count()).select_from(  # noqa: E731
+        t.join(dim_department, col == dept.dept_id)), scope)
+    depts = lambda *cols: scoped(select(*cols).select_from(dim_department), scope)  # noqa: E731
     stmt = select(
-        select(func.count(distinct(dept.campus_id))).where(in_scope).scalar_subquery().label("campuses"),
-        select(func.count()).where(in_scope, dept.kind == "clinical").scalar_subquery().label("clinical_departments"),
-        select(func.coalesce(func.sum(dept.open_beds), 0)).where(in_scope).scalar_subquery().label("open_beds"),
+        depts(func.count(distinct(dept.campus_id))).scalar_subquery().label("campuses"),
+        depts(func.count()).where(dept.kind == "clinical").scalar_subquery().label("clinical_departments"),
+        depts(func.coalesce(func.sum(dept.open_beds), 0)).scalar_subquery().label("open_beds"),
         with_dept(dim_ward, dim_ward.c.dept_id).scalar_subquery().label("wards"),
         with_dept(dim_medical_group, dim_medical_group.c.dept_id).scalar_subquery().label("medical_groups"),
         with_dept(dim_doctor, dim_doctor.c.dept_id).scalar_subquery().label("doctors"),

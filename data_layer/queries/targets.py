@@ -24,8 +24,8 @@ from ..errors import UserError
 from ..pace import Elapsed, elapsed, is_sum, pace_basis, pace_curve, target_pace, working_days  # noqa: F401 - the pacing rule (data_layer/pace.py), importable from here as before
 from ..periods import Period, month_end
 from ..registry import INDICATORS, Level
-from ..schema import dim_department, fact_target_annual
-from ..scope import Scope
+from ..schema import fact_target_annual
+from ..scope import Scope, scoped
 from ..sources import Filters
 from ..warehouse import Warehouse, memoized
 from .kpis import indicator_values, values_of_periods
@@ -69,7 +69,7 @@ def targets(wh: Warehouse, scope: Scope, dept_id: str, year: int) -> pd.DataFram
     """The department's annual targets for `year` (indicator, target), registry codes only."""
     t = fact_target_annual.c
     stmt = select(t.indicator_code, t.target_value).where(t.dept_id == dept_id, t.year == year)
-    stmt = stmt.where(t.dept_id.in_(select(dim_department.c.dept_id).where(scope.clause())))
+    stmt = scoped(stmt, scope)
     df = wh.frame(stmt).rename(columns={"indicator_code": "indicator", "target_value": "target"})
     df["target"] = pd.to_numeric(df["target"]).astype(float)
     return df[df["indicator"].isin(INDICATORS.keys())].reset_index(drop=True)
@@ -94,10 +94,9 @@ def targets_progress(wh: Warehouse, scope: Scope, dept_ids: tuple[str, ...], thr
     """`target_progress` for several departments at once, with a dept_id column: the same few
     queries whatever the number of departments (one per source and period, not per department)."""
     t = fact_target_annual.c
-    stmt = (select(t.dept_id, t.indicator_code, t.target_value)
-            .where(t.dept_id.in_(sorted(dept_ids)), t.year == through.year,
-                   t.dept_id.in_(select(dim_department.c.dept_id).where(scope.clause())))
-            .order_by(t.dept_id, t.indicator_code))
+    stmt = scoped(select(t.dept_id, t.indicator_code, t.target_value)
+                  .where(t.dept_id.in_(sorted(dept_ids)), t.year == through.year), scope).order_by(
+        t.dept_id, t.indicator_code)
     goals = wh.frame(stmt).rename(columns={"indicator_code": "indicator", "target_value": "target"})
     goals = goals[goals["indicator"].isin(INDICATORS.keys())]
     if goals.empty:
