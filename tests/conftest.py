@@ -39,25 +39,21 @@ def server_unavailable(what: str, exc: BaseException) -> None:
     pytest.skip(msg)
 
 
-# Tests that share a resource outside the process run on one worker, one after another
-# (`--dist loadgroup`, pyproject.toml): Redis databases 14 and 15 and the database test_deploy
-# claims among 1-15 (test_deploy deletes every hospdash:* key of the one it claims, test_cache
-# clears db 15).
+# Tests that share a resource outside the process, or an expensive one, run on one worker, one
+# after another (`--dist loadgroup`, pyproject.toml): Redis databases 14 and 15 and the database
+# test_deploy claims among 1-15 (test_deploy deletes every hospdash:* key of the one it claims,
+# test_cache clears db 15); the two clickhouse-server processes test_clickhouse starts (once, not
+# once per worker). Other module-scoped fixtures are cheap enough to build once per worker.
 SHARED = {
     "redis": ("test_deploy.py::", "test_cache_codec.py::", "test_cache.py::test_results_are_shared_through_redis"),
+    "clickhouse": ("test_clickhouse.py::",),
 }
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Group the tests of SHARED, and keep a module's tests together when they use a module-scoped
-    fixture (a server or a loaded warehouse built once per module, not once per worker)."""
     for item in items:
         nodeid = item.nodeid.split("/")[-1]
-        group = next((g for g, prefixes in SHARED.items() if nodeid.startswith(prefixes)), None)
-        if group is None and any(d.scope == "module" for defs in item._fixtureinfo.name2fixturedefs.values()
-                                 for d in defs):
-            group = item.module.__name__
-        if group is not None:
+        if group := next((g for g, prefixes in SHARED.items() if nodeid.startswith(prefixes)), None):
             item.add_marker(pytest.mark.xdist_group(group))
 
 

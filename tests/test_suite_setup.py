@@ -46,7 +46,7 @@ def test_the_suite_hashes_at_the_low_test_cost_and_still_checks(tmp_path: Path) 
 @pytest.mark.parametrize(("nodeid", "group"), [
     ("tests/test_deploy.py::test_a_stranger_is_sent_to_login", "redis"),
     ("tests/test_cache.py::test_results_are_shared_through_redis", "redis"),
-    ("tests/test_clickhouse.py", "tests.test_clickhouse"),
+    ("tests/test_clickhouse.py", "clickhouse"),
 ])
 def test_tests_sharing_an_outside_resource_share_a_worker(request: pytest.FixtureRequest, nodeid: str,
                                                           group: str) -> None:
