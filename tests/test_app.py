@@ -117,7 +117,7 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-STARTUP_SECONDS = 60
+STARTUP_SECONDS = 120  # a few seconds on an idle machine; far more while other suites share its cores
 
 
 def _serve_and_get(cmd: list[str], env: dict[str, str], port: int, log: Path) -> None:
@@ -131,20 +131,21 @@ def _serve_and_get(cmd: list[str], env: dict[str, str], port: int, log: Path) ->
         db.create_user("lead1", "lead1", PASSWORD, "leader", "hospital", ())
     db.engine.dispose()
     base = f"http://127.0.0.1:{port}"
+    what = " ".join(Path(c).name for c in cmd[:3])
     with open(log, "wb") as out:
         proc = subprocess.Popen(cmd, cwd=ROOT, env={**os.environ, **env}, stdout=out, stderr=subprocess.STDOUT)
     try:
         deadline = time.monotonic() + STARTUP_SECONDS
         while True:
             if proc.poll() is not None:
-                pytest.fail(f"{cmd[2]} exited with {proc.returncode}:\n{log.read_text()[-3000:]}", pytrace=False)
+                pytest.fail(f"{what} exited with {proc.returncode}:\n{log.read_text()[-3000:]}", pytrace=False)
             try:  # a worker still starting holds the connection open: a read timeout means "not yet"
                 if requests.get(f"{base}/healthz", timeout=2).status_code == 200:
                     break
             except (requests.ConnectionError, requests.Timeout):
                 pass
             if time.monotonic() > deadline:
-                pytest.fail(f"{cmd[2]} did not answer /healthz in {STARTUP_SECONDS} s:\n{log.read_text()[-3000:]}",
+                pytest.fail(f"{what} did not answer /healthz in {STARTUP_SECONDS} s:\n{log.read_text()[-3000:]}",
                             pytrace=False)
             time.sleep(0.25)
         assert requests.get(f"{base}/_dash-layout", timeout=10).status_code == 401
