@@ -1,6 +1,7 @@
 """Users, logins and the audit log in the application database."""
 from __future__ import annotations
 
+import functools
 import hashlib
 import math
 import re
@@ -30,7 +31,15 @@ ACCOUNT_ALERT_FAILURES = 10  # failed sign-ins of one user name from all address
 ACCOUNT_DELAY_SECONDS = 1  # how long each wrong password for such a user name waits for its answer
 LOCK_WINDOW = timedelta(minutes=15)  # failures count within it; a lock lasts this long after the failure that set it
 FAILURE_REASONS = ("unknown", "bad_password", "inactive")  # "locked" (refused while locked) is not a failure
-_DUMMY_HASH = generate_password_hash("not-a-real-password-0")
+# how passwords are hashed: werkzeug's scrypt at its full cost (n=2**15, r=8, p=1, about 0.1 s a hash);
+# the test suite lowers the cost for its own users (tests/conftest.py), production never does
+PASSWORD_METHOD = "scrypt"
+
+
+@functools.lru_cache
+def _dummy_hash(method: str) -> str:
+    """A hash to check unknown user names against, at the cost real ones take (timing)."""
+    return generate_password_hash("not-a-real-password-0", method=method)
 
 
 class AppDBUnavailable(Exception):
@@ -200,7 +209,7 @@ class AppDB:
                 raise CodedError("user_exists", f"user {username!r} exists already")
             conn.execute(insert(users).values(
                 username=username, display_name=display_name.strip() or username,
-                password_hash=generate_password_hash(password), role=role, scope_kind=scope_kind,
+                password_hash=generate_password_hash(password, method=PASSWORD_METHOD), role=role, scope_kind=scope_kind,
                 scope_ids=",".join(ids), lang=lang, is_active=True, is_demo=is_demo, created_at=now, updated_at=now,
                 password_changed_at=now, version=1))
         user = self.get_by_username(username)
@@ -255,7 +264,7 @@ class AppDB:
             raise UserError(f"no user with id {user_id}")
         if problem := password_problem(password, user.username, user.display_name):
             raise PasswordPolicyError(problem)
-        return self._change(user_id, expected_version, {"password_hash": generate_password_hash(password),
+        return self._change(user_id, expected_version, {"password_hash": generate_password_hash(password, method=PASSWORD_METHOD),
                                                         "password_changed_at": _now()})
 
     def set_active(self, user_id: int, active: bool, expected_version: int | None = None) -> User:
@@ -311,7 +320,7 @@ class AppDB:
         user = self.get_by_username(name) if name else None
         with self.engine.connect() as conn:
             stored = conn.execute(select(users.c.password_hash).where(users.c.id == user.id)).scalar() if user else None
-        good = check_password_hash(stored or _DUMMY_HASH, password)  # hash even for unknown names (timing)
+        good = check_password_hash(stored or _dummy_hash(PASSWORD_METHOD), password)  # hash even for unknown names (timing)
         if user is None or not good:
             self._login_event(name, ip, False, "unknown" if user is None else "bad_password", now)
             if delay := self.account_delay(name, ip, now):

@@ -1,5 +1,10 @@
 """Shared fixtures: one small demo warehouse, generated once per session and loaded into
-each backend (DuckDB and SQLite files; PostgreSQL and MariaDB on this machine)."""
+each backend (DuckDB and SQLite files; PostgreSQL and MariaDB on this machine).
+
+The suite runs in parallel (pytest-xdist, `make test`): each worker is its own session, so it
+builds its own warehouse files (under its own temporary folder) and its own server databases
+(random names); browser tests serve on free ports (tests/helpers.serve). Tests that share
+something outside the process are kept on one worker by `pytest_collection_modifyitems` below."""
 from __future__ import annotations
 
 import os
@@ -32,6 +37,39 @@ def server_unavailable(what: str, exc: BaseException) -> None:
     if IN_CI:
         pytest.fail(f"{msg}; CI needs it running", pytrace=False)
     pytest.skip(msg)
+
+
+# Tests that share a resource outside the process, or an expensive one, run on one worker, one
+# after another (`--dist loadgroup`, pyproject.toml): Redis databases 14 and 15 and the database
+# test_deploy claims among 1-15 (test_deploy deletes every hospdash:* key of the one it claims,
+# test_cache clears db 15); the two clickhouse-server processes test_clickhouse starts (once, not
+# once per worker). Other module-scoped fixtures are cheap enough to build once per worker.
+SHARED = {
+    "redis": ("test_deploy.py::", "test_cache_codec.py::", "test_cache.py::test_results_are_shared_through_redis"),
+    "clickhouse": ("test_clickhouse.py::",),
+}
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        nodeid = item.nodeid.split("/")[-1]
+        if group := next((g for g, prefixes in SHARED.items() if nodeid.startswith(prefixes)), None):
+            item.add_marker(pytest.mark.xdist_group(group))
+
+
+# Test users hash their passwords at a low scrypt cost (n=2**10 instead of 2**15): the same code
+# path, a fortieth of the time (about 0.13 s a hash or a sign-in at the full cost). The full cost
+# stays the default; tests/test_suite_setup.py checks that a process outside the suite uses it.
+TEST_PASSWORD_METHOD = "scrypt:1024:8:1"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _cheap_password_hashes() -> Iterator[None]:
+    from appdb import store
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(store, "PASSWORD_METHOD", TEST_PASSWORD_METHOD)
+        yield
 
 
 @pytest.fixture(scope="session")

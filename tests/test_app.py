@@ -117,8 +117,12 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def _serve_and_get(cmd: list[str], env: dict[str, str], port: int) -> None:
-    """Start a server process, wait for it, and check it serves the app."""
+STARTUP_SECONDS = 120  # a few seconds on an idle machine; far more while other suites share its cores
+
+
+def _serve_and_get(cmd: list[str], env: dict[str, str], port: int, log: Path) -> None:
+    """Start a server process, wait until it answers /healthz (as tests/test_deploy.py does), and check it
+    serves the app. Its output goes to `log`: a pipe nobody reads could fill up and stall the server."""
     from appdb.store import AppDB
 
     db = AppDB(env["APP_DB_URL"])
@@ -126,41 +130,52 @@ def _serve_and_get(cmd: list[str], env: dict[str, str], port: int) -> None:
     if db.get_by_username("lead1") is None:
         db.create_user("lead1", "lead1", PASSWORD, "leader", "hospital", ())
     db.engine.dispose()
-    proc = subprocess.Popen(cmd, cwd=ROOT, env={**os.environ, **env}, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
+    what = " ".join(Path(c).name for c in cmd[:3])
+    with open(log, "wb") as out:
+        proc = subprocess.Popen(cmd, cwd=ROOT, env={**os.environ, **env}, stdout=out, stderr=subprocess.STDOUT)
     try:
-        deadline = time.time() + 60
+        deadline = time.monotonic() + STARTUP_SECONDS
         while True:
-            try:
-                assert requests.get(f"{base}/_dash-layout", timeout=5).status_code == 401
-                s = requests.Session()
-                token = re.search(r'name="csrf_token" value="([^"]+)"', s.get(f"{base}/login").text).group(1)
-                s.post(f"{base}/login", data={"username": "lead1", "password": PASSWORD, "csrf_token": token})
-                r = s.get(f"{base}/_dash-layout", timeout=5)
-                break
-            except requests.ConnectionError:
-                if time.time() > deadline or proc.poll() is not None:
-                    out = proc.stdout.read().decode() if proc.poll() is not None else ""
-                    pytest.fail(f"{cmd[2]} did not start: {out[-2000:]}")
-                time.sleep(0.5)
+            if proc.poll() is not None:
+                pytest.fail(f"{what} exited with {proc.returncode}:\n{log.read_text()[-3000:]}", pytrace=False)
+            try:  # a worker still starting holds the connection open: a read timeout means "not yet"
+                if requests.get(f"{base}/healthz", timeout=2).status_code == 200:
+                    break
+            except (requests.ConnectionError, requests.Timeout):
+                pass
+            if time.monotonic() > deadline:
+                pytest.fail(f"{what} did not answer /healthz in {STARTUP_SECONDS} s:\n{log.read_text()[-3000:]}",
+                            pytrace=False)
+            time.sleep(0.25)
+        assert requests.get(f"{base}/_dash-layout", timeout=10).status_code == 401
+        s = requests.Session()
+        token = re.search(r'name="csrf_token" value="([^"]+)"', s.get(f"{base}/login", timeout=10).text).group(1)
+        s.post(f"{base}/login", data={"username": "lead1", "password": PASSWORD, "csrf_token": token}, timeout=20)
+        r = s.get(f"{base}/_dash-layout", timeout=10)
         assert r.status_code == 200 and "_pages_content" in r.text
         page = s.get(f"{base}/", timeout=10)
         assert page.status_code == 200 and "dash" in page.text.lower()
     finally:
         proc.terminate()
-        proc.wait(timeout=30)
-        proc.stdout.close()
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=10)
 
 
-def test_gunicorn_serves_the_same_app(app_env: dict[str, str]) -> None:
+def test_gunicorn_serves_the_same_app(app_env: dict[str, str], tmp_path: Path) -> None:
+    """`gunicorn app:server` from the command line, over DuckDB and a SQLite application database
+    (tests/test_deploy.py covers deploy/gunicorn.conf.py over PostgreSQL and Redis)."""
     port = _free_port()
     _serve_and_get([sys.executable, "-m", "gunicorn", "app:server", "-b", f"127.0.0.1:{port}", "-w", "2",
-                    "--timeout", "60"], app_env, port)
+                    "--timeout", "60"], app_env, port, tmp_path / "gunicorn.log")
 
 
-def test_python_app_py_serves(app_env: dict[str, str]) -> None:
+def test_python_app_py_serves(app_env: dict[str, str], tmp_path: Path) -> None:
     port = _free_port()
-    _serve_and_get([sys.executable, "app.py"], {**app_env, "PORT": str(port)}, port)
+    _serve_and_get([sys.executable, "app.py"], {**app_env, "PORT": str(port)}, port, tmp_path / "app.log")
 
 
 def test_importing_app_does_no_work() -> None:
