@@ -11,10 +11,10 @@ import pytest
 from flask import Flask
 from sqlalchemy import select
 
-from data_layer.pace import elapsed, pace_basis, pace_curve, target_pace
 from data_layer.periods import Period
 from data_layer.queries.department import cost_breakdown, group_table, target_drivers, target_months, ward_table
 from data_layer.queries.kpis import indicator_values
+from data_layer.queries.pace import elapsed, pace_basis, pace_curve, target_pace
 from data_layer.queries.targets import target_progress
 from data_layer.registry import INDICATORS, Level
 from data_layer.schema import dim_doctor, dim_medical_group, fact_target_annual
@@ -191,7 +191,7 @@ def test_chart_and_table_pace_a_target_alike_where_calendar_and_working_days_dif
     """The department page's pace line (target_months, drawn by pace_figure) and its targets table
     (target_progress) expect the same by a day on which the calendar and working days disagree
     (the 1st of a month, the day after the National Day holiday): a volume by working days, revenue
-    by calendar days, both through data_layer.pace.target_pace. Before issue 6's rework the chart
+    by calendar days, both through data_layer.queries.pace.target_pace. Before issue 6's rework the chart
     paced every target by calendar days."""
     progress = target_progress(wh, Scope.hospital(), "D001", day).set_index("indicator")
     share = elapsed(wh, day, wh.freshness().months_closed_through)

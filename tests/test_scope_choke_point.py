@@ -254,14 +254,14 @@ CASES: dict[str, Calls] = {
     "targets.targets": lambda c: [(c.dept, 2026)],
     "targets.target_progress": lambda c: [(c.dept, THROUGH)],
     "targets.targets_progress": lambda c: [((c.dept,), THROUGH)],
-    "targets.pace_curve": lambda c: [("discharges", 1000.0, THROUGH)],
+    "pace.pace_curve": lambda c: [("discharges", 1000.0, THROUGH)],
 }
 
 # Answers that hold figures whatever the scope, by design (no department's data in them).
 SCOPE_FREE = {
     "equipment.workdays_last_full_year": "the calendar's working days",
     "monitor.hospital_medians": "the whole hospital's medians, a benchmark every department is compared with",
-    "targets.pace_curve": "the pace of a target over the year: calendar shares only",
+    "pace.pace_curve": "the pace of a target over the year: calendar shares only",
 }
 # Where an answer carries numbers that are not figures of a department in the scope.
 NOT_FIGURES: dict[str, tuple[str, ...]] = {
@@ -272,7 +272,7 @@ NOT_FIGURES: dict[str, tuple[str, ...]] = {
 # Where an answer repeats the department it was asked about (not data: its figures are checked).
 ECHOES = {"report.generate": (".dept_id",)}
 # Public functions reading the warehouse without a scope: calendar and freshness only.
-NO_SCOPE = {"budget.budget_window", "targets.elapsed", "targets.working_days", "report.check_month"}
+NO_SCOPE = {"budget.budget_window", "pace.elapsed", "pace.working_days", "report.check_month"}
 
 
 def query_functions() -> dict[str, Callable[..., Any]]:

@@ -21,7 +21,6 @@ import pandas as pd
 from sqlalchemy import select
 
 from ..errors import UserError
-from ..pace import Elapsed, elapsed, is_sum, pace_basis, pace_curve, target_pace, working_days  # noqa: F401 - the pacing rule (data_layer/pace.py), importable from here as before
 from ..periods import Period, month_end
 from ..registry import INDICATORS, Level
 from ..schema import fact_target_annual
@@ -29,6 +28,7 @@ from ..scope import Scope, scoped
 from ..sources import Filters
 from ..warehouse import Warehouse, memoized
 from .kpis import indicator_values, values_of_periods
+from .pace import Elapsed, elapsed, is_sum, pace_basis, pace_curve, target_pace, working_days  # noqa: F401 - the pacing rule (data_layer/queries/pace.py), importable from here as before
 
 AT_RISK_BAND = 0.05  # within 5% of the target (relative to its size): at risk
 HISTORY_YEARS = 3

@@ -24,11 +24,11 @@ from datetime import date, timedelta
 import pandas as pd
 from sqlalchemy import Integer, cast, func, select
 
-from .periods import month_end
-from .registry import INDICATORS, BinOp, Expr, Indicator, M
-from .schema import dim_date
-from .scope import Scope
-from .warehouse import Warehouse, memoized
+from ..periods import month_end
+from ..registry import INDICATORS, BinOp, Expr, Indicator, M
+from ..schema import dim_date
+from ..scope import Scope
+from ..warehouse import Warehouse, memoized
 
 BASES = ("workdays", "days", "months", "level")
 
