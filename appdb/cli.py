@@ -7,7 +7,7 @@ import getpass
 import sys
 import time
 
-from data_layer.cli import _Parser, _date, parse_scope
+from data_layer.cli import _date, _Parser, parse_scope
 from data_layer.errors import UserError
 
 from .schema import ROLES, SCOPE_KINDS
