@@ -16,7 +16,6 @@ import dash
 from flask import Flask, abort, send_from_directory
 
 from appdb.store import AppDB, AppDBUnavailable, SessionLimits
-from data_layer.config import Settings, load_settings
 from data_layer.demo.build import is_demo_warehouse
 from data_layer.errors import UserError
 from data_layer.queries.structure import departments
@@ -28,6 +27,7 @@ from shell.headers import init_headers
 from shell.inputs import init_callback_guard, init_path_guard
 from shell.layout import adopt_page_callbacks, callback_error, init_shell
 from shell.outage import init_outages
+from shell.settings import Settings, load_settings
 
 ROOT = Path(__file__).resolve().parent
 log = logging.getLogger("hospdash")

@@ -71,9 +71,9 @@ def main(argv: list[str] | None = None) -> int:
         if args.url or getattr(args, "app_db", None):
             url = args.url or args.app_db
         else:
-            from data_layer.config import load_settings
+            from .config import configured_app_db_url
 
-            url = load_settings().app_db_url
+            url = configured_app_db_url()
         db = AppDB(url)
         db.migrate()
         return _run(db, args)
@@ -154,9 +154,9 @@ def _alerts_scan(db: AppDB, args: argparse.Namespace) -> None:
     if args.warehouse:
         url = args.warehouse
     else:
-        from data_layer.config import load_settings
+        from data_layer.config import load_warehouse_settings
 
-        url = load_settings().warehouse_url
+        url = load_warehouse_settings().warehouse_url
     wh = Warehouse(url)
     scope = parse_scope(args.scope)
     t0 = time.perf_counter()

@@ -145,9 +145,9 @@ def main(argv: list[str] | None = None) -> int:
 def _url(arg: str | None) -> str:
     if arg:
         return arg
-    from .config import load_settings
+    from .config import load_warehouse_settings
 
-    return load_settings().warehouse_url
+    return load_warehouse_settings().warehouse_url
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
