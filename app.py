@@ -104,7 +104,6 @@ def create_app(config: Settings | dict[str, Any] | None = None) -> Flask:
             abort(404)
         return send_from_directory(directory, "bootstrap.min.css", max_age=86400)
 
-    adopt_page_callbacks(None)  # drop callbacks another app instance left behind in this process
     app = dash.Dash(
         __name__,
         server=server,
@@ -118,11 +117,11 @@ def create_app(config: Settings | dict[str, Any] | None = None) -> Flask:
         serve_locally=True,
         on_error=callback_error,
     )
-    adopt_page_callbacks(app)
     init_shell(app)
     init_headers(server, app)
     init_callback_guard(server, app)
     server.extensions["dash"] = app
+    adopt_page_callbacks(server)
     return server
 
 

@@ -8,7 +8,7 @@ from typing import Any
 
 import dash
 from dash import Input, Output, dcc, html
-from flask import current_app
+from flask import Flask, current_app
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 from werkzeug.exceptions import Forbidden
@@ -28,19 +28,14 @@ log = logging.getLogger("hospdash")
 WAREHOUSE_CHECK_MS = 30_000
 
 
-def adopt_page_callbacks(app: dash.Dash | None) -> None:
-    """Give `app` the callbacks its pages registered with `dash.callback`, now rather than on
-    its first request, so that two app instances in one process (tests, several apps under
-    one server) never take each other's. With None, drop callbacks nobody adopted."""
-    from dash import _callback
-
-    if app is not None:
-        app.callback_map.update(_callback.GLOBAL_CALLBACK_MAP)
-        app._callback_list.extend(_callback.GLOBAL_CALLBACK_LIST)
-        app._inline_scripts.extend(_callback.GLOBAL_INLINE_SCRIPTS)  # inline clientside callbacks (CSP hashes)
-    _callback.GLOBAL_CALLBACK_MAP.clear()
-    _callback.GLOBAL_CALLBACK_LIST.clear()
-    _callback.GLOBAL_INLINE_SCRIPTS.clear()
+def adopt_page_callbacks(server: Flask) -> None:
+    """Give the app on `server` the callbacks its pages registered with `dash.callback` now,
+    rather than on its first request: Dash moves them into the app in its first-request setup,
+    which this runs through Flask's own before-request hooks on the public sign-in page. Each
+    app instance in one process (tests, several apps under one server) so owns its pages'
+    callbacks from its creation and never takes, or leaves behind, another's."""
+    with server.test_request_context("/login"):
+        server.preprocess_request()
 
 
 def callback_error(exc: Exception) -> None:
