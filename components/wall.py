@@ -13,19 +13,20 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
-import dash
 import plotly.graph_objects as go
-from dash import ClientsideFunction, Input, Output, State, dcc, html
+from dash import dcc, html
 
 from data_layer.registry import Indicator
-from data_layer.warehouse import Freshness
 
 from .i18n import t
 from .notes import address_notes
 from .palette import WALL, judge_change, shown_as_zero
+
+if TYPE_CHECKING:  # a type only: components never reach the warehouse
+    from data_layer.warehouse import Freshness
 
 # Okabe–Ito: distinguishable under the common colour-vision deficiencies. A campus keeps its
 # colour on every screen (by its position among all campuses, not among those shown).
@@ -145,32 +146,6 @@ def wall_frame(screen: str, title: str, subtitle: Any, body: list[Any], wq: Wall
         dcc.Interval(id="wall-clock-tick", interval=1000),
         dcc.Interval(id="wall-rotate", interval=(wq.rotate or 3600) * 1000, disabled=nxt is None),
     ], className="wall" + (" kiosk" if wq.kiosk else ""), id=f"wall-{screen}", lang="zh-CN" if lang == "zh" else "en")
-
-
-def register_wall_callbacks(app: dash.Dash) -> None:
-    """The browser-side timers every screen shares: the clock, the refresh tick (which also
-    measures the screen, for figure scaling) and the rotation step."""
-    app.clientside_callback(ClientsideFunction("wall", "clock"), Output("wall-clock", "children"),
-                            Input("wall-clock-tick", "n_intervals"), State("wall-params", "data"))
-    app.clientside_callback(ClientsideFunction("wall", "tick"), Output("wall-tick", "data"),
-                            Input("wall-refresh", "n_intervals"))
-    app.clientside_callback(ClientsideFunction("wall", "rotate"), Output("wall-rotate", "disabled"),
-                            Input("wall-rotate", "n_intervals"), State("wall-next", "data"),
-                            prevent_initial_call=True)
-
-    @app.callback(Output("wall-fresh", "children"), Output("wall-fresh", "className"), Input("wall-tick", "data"))
-    def stamp(_tick: Any) -> tuple[str, str]:
-        """The freshness stamp, re-read with every refresh; a warning once it is too old."""
-        from flask import current_app
-        from flask_login import current_user
-
-        from shell.access import PermissionDenied
-        from shell.auth import request_lang
-
-        if not getattr(current_user, "is_authenticated", False):
-            raise PermissionDenied("not logged in")
-        state = current_app.extensions["hospdash"]
-        return freshness_stamp(state.warehouse.freshness(), state.settings.wall_stale_hours, request_lang())
 
 
 def scale_of(tick: Any) -> float:

@@ -142,6 +142,10 @@ _OUTPATIENT_REVENUES = (
     "revenue_drug", "revenue_material", "revenue_exam", "revenue_lab", "revenue_treatment",
     "revenue_other",
 )
+# The parts of a case's charges and costs and of outpatient revenue, by their column suffix.
+CHARGE_PARTS = tuple(c.removeprefix("charge_") for c in _CASE_CHARGES)
+CASE_COST_PARTS = tuple(c.removeprefix("cost_") for c in _CASE_COSTS)
+OUTPATIENT_PARTS = tuple(c.removeprefix("revenue_") for c in _OUTPATIENT_REVENUES)
 
 fact_inpatient_case = Table(
     "fact_inpatient_case",

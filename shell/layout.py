@@ -7,7 +7,7 @@ import uuid
 from typing import Any
 
 import dash
-from dash import Input, Output, dcc, html
+from dash import ClientsideFunction, Input, Output, State, dcc, html
 from flask import Flask, current_app
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
@@ -15,6 +15,7 @@ from werkzeug.exceptions import Forbidden
 
 from appdb.store import AppDBUnavailable
 from components.i18n import t
+from components.wall import freshness_stamp
 from data_layer.errors import UserError
 from data_layer.queries.structure import departments
 from data_layer.scope import Scope
@@ -156,12 +157,10 @@ def _localized(layout: Any) -> Any:
 
 
 def init_shell(app: dash.Dash) -> None:
-    from components.wall import register_wall_callbacks
-
     app.layout = shell_layout
     for page in dash.page_registry.values():
         page["layout"] = _localized(page.get("layout"))
-    register_wall_callbacks(app)
+    _wall_callbacks(app)
 
     @app.callback(Output("warehouse-banner", "children"), Output("warehouse-banner", "hidden"),
                   Input("warehouse-check", "n_intervals"), prevent_initial_call=True)
@@ -171,3 +170,25 @@ def init_shell(app: dash.Dash) -> None:
             raise PermissionDenied("not logged in")
         b = _banner(request_lang())
         return b["children"], b["hidden"]
+
+
+def _wall_callbacks(app: dash.Dash) -> None:
+    """What every leadership screen's frame (components/wall.py) runs: the browser-side clock,
+    refresh tick (which also measures the screen, for figure scaling) and rotation step, and
+    the freshness stamp, re-read from the warehouse with every refresh tick."""
+    app.clientside_callback(ClientsideFunction("wall", "clock"), Output("wall-clock", "children"),
+                            Input("wall-clock-tick", "n_intervals"), State("wall-params", "data"))
+    app.clientside_callback(ClientsideFunction("wall", "tick"), Output("wall-tick", "data"),
+                            Input("wall-refresh", "n_intervals"))
+    app.clientside_callback(ClientsideFunction("wall", "rotate"), Output("wall-rotate", "disabled"),
+                            Input("wall-rotate", "n_intervals"), State("wall-next", "data"),
+                            prevent_initial_call=True)
+
+    @app.callback(Output("wall-fresh", "children"), Output("wall-fresh", "className"), Input("wall-tick", "data"))
+    def stamp(_tick: Any) -> tuple[str, str]:
+        """The freshness stamp, re-read with every refresh; a warning once it is too old."""
+        if not getattr(current_user, "is_authenticated", False):
+            raise PermissionDenied("not logged in")
+        state = current_app.extensions["hospdash"]
+        return freshness_stamp(state.warehouse.freshness(), state.settings.wall_stale_hours, request_lang())
+
