@@ -26,8 +26,9 @@ test: setup  ## the whole suite (browser tests need chromium and chromium-driver
 demo: setup  ## rebuild the demo warehouse at WAREHOUSE_URL (default data/warehouse.duckdb)
 	$(PY) -m data_layer demo
 
-lint: setup
+lint: setup  ## ruff, and the rules between the rooms (tests/test_layers.py, docs/architecture.md)
 	$(PY) -m ruff check .
+	$(PY) -m pytest tests/test_layers.py -q -p no:cacheprovider
 
 docs: setup  ## regenerate docs/indicators.md and docs/data-dictionary.md
 	$(PY) -m data_layer docs
