@@ -37,8 +37,6 @@ LOSS = BAD  # loss-makers: the 'bad' colour, with a cross marker
 CURRENT, CURRENT_FAINT = "#b3c3d3", "rgba(179,195,211,.35)"  # this period's series: a light slate, not a verdict
 LAST_YEAR = "#8C96A3"
 INK, MUTED, PANEL = "#E8EDF3", "#9AA5B1", "#17202B"
-TABLE_FONT = '"Noto Sans CJK SC", "PingFang SC", "Microsoft YaHei", system-ui, sans-serif'
-BASE_WIDTH = 1920  # figures are styled for this width and scaled to the screen
 MIN_ROTATE, MAX_ROTATE = 10, 3600
 SCREENS = ("/wall/campus", "/wall/drg", "/profit")
 
@@ -213,30 +211,6 @@ def change_badge(change: float | None, indicator: Indicator | None, text: str, v
     arrow = "■" if zero else ("▲" if change > 0 else "▼")
     verdict = "neutral" if indicator is None else judge_change(indicator, change, value)
     return html.Span(f"{arrow} {text}", className=f"chg chg-{verdict}")
-
-
-def dark_table(table_id: str, columns: list[dict], *, left: tuple[str, ...], loss_when: str, loss_columns: list[str],
-               hidden: list[str] | None = None, cell: dict | None = None) -> Any:
-    """A sortable table in the wall's dark style: `left` columns align left, `loss_columns` turn
-    vermillion where the filter `loss_when` holds (e.g. '{balance} < 0')."""
-    from dash import dash_table
-
-    dark = "#131c26"
-    return dash_table.DataTable(
-        id=table_id, columns=columns, data=[], sort_action="native", page_action="none", style_as_list_view=True,
-        hidden_columns=hidden or [], css=[{"selector": ".show-hide", "rule": "display: none"}],
-        style_table={"height": "100%", "maxHeight": "100%", "overflowY": "auto", "overflowX": "auto"},
-        style_header={"backgroundColor": dark, "color": MUTED, "fontWeight": 500, "fontSize": ".7rem", "border": "none",
-                      "whiteSpace": "normal", "height": "auto"},
-        style_cell={"backgroundColor": dark, "color": INK, "fontSize": ".78rem", "border": "none",
-                    "borderBottom": "1px solid #233040", "padding": ".1rem .3rem", "fontFamily": TABLE_FONT,
-                    "cursor": "pointer", **(cell or {})},
-        style_cell_conditional=[{"if": {"column_id": c}, "textAlign": "left"} for c in left],
-        style_data_conditional=[
-            {"if": {"filter_query": loss_when, "column_id": loss_columns}, "color": BAD, "fontWeight": 600},
-            {"if": {"state": "active"}, "backgroundColor": "#1f3346", "border": "1px solid #56b4e9"},
-        ],
-    )
 
 
 def export_buttons(prefix: str, lang: str) -> html.Div:
