@@ -104,7 +104,7 @@ def build_parser() -> argparse.ArgumentParser:
     k.add_argument("--format", choices=["table", "csv"], default="table")
     k.add_argument("--lang", choices=["en", "zh"], default="en")
 
-    al = sub.add_parser("alerts", help="anomaly detection: scan a warehouse, or measure the detector")
+    al = sub.add_parser("alerts", help="anomaly detection: measure the detector (the nightly scan: python -m appdb alerts scan)")
     alsub = al.add_subparsers(dest="alerts_command", required=True, parser_class=_Parser)
     sc = alsub.add_parser("scan", help="moved: `python -m appdb alerts scan` stores the alerts")
     for option in ("--url", "--app-db", "--through", "--scope"):  # the old options, to answer with where it went
