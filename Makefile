@@ -36,8 +36,9 @@ test: dev  ## the whole suite in parallel (browser tests need chromium and chrom
 demo: setup  ## rebuild the demo warehouse at WAREHOUSE_URL (default data/warehouse.duckdb)
 	$(PY) -m data_layer demo
 
-lint: dev
+lint: dev  ## ruff, and the rules between the rooms (tests/test_layers.py, docs/architecture.md)
 	$(PY) -m ruff check .
+	$(PY) -m pytest tests/test_layers.py -q -p no:cacheprovider
 
 docs: setup  ## regenerate docs/indicators.md and docs/data-dictionary.md
 	$(PY) -m data_layer docs

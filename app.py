@@ -16,7 +16,6 @@ import dash
 from flask import Flask, abort, send_from_directory
 
 from appdb.store import AppDB, AppDBUnavailable, SessionLimits
-from data_layer.config import Settings, load_settings
 from data_layer.demo.build import is_demo_warehouse
 from data_layer.errors import UserError
 from data_layer.queries.structure import departments
@@ -28,6 +27,7 @@ from shell.headers import init_headers
 from shell.inputs import init_callback_guard, init_path_guard
 from shell.layout import adopt_page_callbacks, callback_error, init_shell
 from shell.outage import init_outages
+from shell.settings import Settings, load_settings
 
 ROOT = Path(__file__).resolve().parent
 log = logging.getLogger("hospdash")
@@ -104,7 +104,6 @@ def create_app(config: Settings | dict[str, Any] | None = None) -> Flask:
             abort(404)
         return send_from_directory(directory, "bootstrap.min.css", max_age=86400)
 
-    adopt_page_callbacks(None)  # drop callbacks another app instance left behind in this process
     app = dash.Dash(
         __name__,
         server=server,
@@ -118,11 +117,11 @@ def create_app(config: Settings | dict[str, Any] | None = None) -> Flask:
         serve_locally=True,
         on_error=callback_error,
     )
-    adopt_page_callbacks(app)
     init_shell(app)
     init_headers(server, app)
     init_callback_guard(server, app)
     server.extensions["dash"] = app
+    adopt_page_callbacks(server)
     return server
 
 

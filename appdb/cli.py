@@ -1,11 +1,13 @@
-"""Command line for users: create, set a password, set role and scope, (de)activate, list."""
+"""Command line for the application database: users (create, set a password, set role and scope,
+(de)activate, list), kiosk logins, and the nightly alert scan that stores its findings here."""
 from __future__ import annotations
 
 import argparse
 import getpass
 import sys
+import time
 
-from data_layer.cli import _Parser
+from data_layer.cli import _date, _Parser, parse_scope
 from data_layer.errors import UserError
 
 from .schema import ROLES, SCOPE_KINDS
@@ -44,6 +46,13 @@ def build_parser() -> argparse.ArgumentParser:
     ksub.add_parser("list", help="list kiosk logins")
     kr = ksub.add_parser("revoke", help="revoke a kiosk login (its wall is signed out at its next request)")
     kr.add_argument("id", type=int)
+    al = sub.add_parser("alerts", help="operations alerts: the nightly scan")
+    alsub = al.add_subparsers(dest="alerts_command", required=True, parser_class=_Parser)
+    sc = alsub.add_parser("scan", help="scan every department and store the alerts (a nightly job)")
+    sc.add_argument("--warehouse", help="warehouse URL (default: the configured WAREHOUSE_URL)")
+    sc.add_argument("--app-db", help="application database URL (the same as --url before the command)")
+    sc.add_argument("--through", type=_date, help="scan as of this day (default: the last day with data)")
+    sc.add_argument("--scope", default="hospital", help="hospital, campus:C1 or departments:D001,D002")
     return p
 
 
@@ -59,12 +68,12 @@ def _password(from_stdin: bool) -> str:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
-        if args.url:
-            url = args.url
+        if args.url or getattr(args, "app_db", None):
+            url = args.url or args.app_db
         else:
-            from data_layer.config import load_settings
+            from .config import configured_app_db_url
 
-            url = load_settings().app_db_url
+            url = configured_app_db_url()
         db = AppDB(url)
         db.migrate()
         return _run(db, args)
@@ -106,6 +115,8 @@ def _run(db: AppDB, args: argparse.Namespace) -> int:
         print(f"{args.username} is now {args.role} with scope {args.scope}:{','.join(ids)}")
     elif args.command == "kiosk":
         _kiosk(db, args)
+    elif args.command == "alerts":
+        _alerts_scan(db, args)
     else:
         db.set_active(_user(db, args.username).id, args.command == "activate")
         db.audit(f"user_{args.command}d", None, args.username, "command line")
@@ -130,3 +141,35 @@ def _kiosk(db: AppDB, args: argparse.Namespace) -> None:
             raise UserError(f"no active kiosk login {args.id}: `python -m appdb kiosk list` shows them")
         db.audit("kiosk_revoked", None, str(args.id), "command line")
         print(f"kiosk login {args.id} revoked")
+
+
+def _alerts_scan(db: AppDB, args: argparse.Namespace) -> None:
+    from data_layer.alerts.detect import scan
+    from data_layer.queries.structure import departments
+    from data_layer.scope import Scope
+    from data_layer.warehouse import Warehouse
+
+    from .alerts import save_scan
+
+    if args.warehouse:
+        url = args.warehouse
+    else:
+        from data_layer.config import load_warehouse_settings
+
+        url = load_warehouse_settings().warehouse_url
+    wh = Warehouse(url)
+    scope = parse_scope(args.scope)
+    t0 = time.perf_counter()
+    result = scan(wh, scope, args.through)
+    deps = departments(wh, Scope.hospital())
+    added, grown = save_scan(db, result.alerts, dict(zip(deps["dept_id"], deps["campus_id"], strict=True)))
+    db.audit("alerts_scan", None, args.scope, f"through {result.through}: {len(result.alerts)} findings, "
+             f"{added} new, {grown} grown")
+    by_level = {lv: sum(a.level == lv for a in result.alerts) for lv in ("red", "orange", "yellow")}
+    print(f"scanned through {result.through} in {time.perf_counter() - t0:.1f} s: {len(result.alerts)} findings "
+          f"(red {by_level['red']}, orange {by_level['orange']}, yellow {by_level['yellow']}); "
+          f"{added} new alerts, {grown} grown")
+    for line in result.skipped[:20]:
+        print(f"  skipped: {line}")
+    if len(result.skipped) > 20:
+        print(f"  … and {len(result.skipped) - 20} more skipped")

@@ -266,7 +266,7 @@ def indicator_timings(urls: dict[str, str], period_text: str | None = None, runs
 def _tables_from_duckdb(path: str) -> dict:
     import duckdb
 
-    from data_layer.demo.load import TABLE_ORDER
+    from data_layer.schema import TABLE_ORDER
 
     con = duckdb.connect(path, read_only=True)
     try:

@@ -19,8 +19,8 @@ from typing import Any, Literal
 import dash_ag_grid as dag
 import pandas as pd
 
-from components.catalog.grid import TEXTS as GRID_TEXTS
 from components.i18n import t
+from components.i18n_catalog.grid import TEXTS as GRID_TEXTS
 from components.palette import judge_change
 from data_layer.registry import Indicator
 

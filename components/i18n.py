@@ -436,7 +436,7 @@ CATALOG: dict[str, tuple[str, str]] = {
 
 
 def _with_sections() -> None:
-    from components.catalog import merged
+    from components.i18n_catalog import merged
 
     CATALOG.update(merged(CATALOG))
 

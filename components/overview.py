@@ -1,18 +1,20 @@
 """Landing-page pieces: freshness line, structure and KPI cards."""
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 from dash import html
 
 from data_layer.periods import Period
 from data_layer.registry import INDICATORS, Indicator
-from data_layer.warehouse import Freshness
 
 from .format import format_change, format_indicator, format_points
 from .i18n import t
 from .palette import judge_change, trend_class
+
+if TYPE_CHECKING:  # a type only: components never reach the warehouse
+    from data_layer.warehouse import Freshness
 
 HEADLINE = ("outpatient_visits", "discharges", "surgeries", "revenue_total", "alos", "bed_occupancy", "cmi",
             "drug_share", "material_share", "margin")

@@ -11,8 +11,10 @@ from components.format import format_change
 from components.grid import Column, data_grid
 from components.i18n import t
 from components.palette import judge_change, trend_class
-from data_layer.queries.revenue import COST_PARTS, OP_PARTS, PARTS
 from data_layer.registry import INDICATORS, Indicator
+from data_layer.schema import CASE_COST_PARTS as COST_PARTS
+from data_layer.schema import CHARGE_PARTS as PARTS
+from data_layer.schema import OUTPATIENT_PARTS as OP_PARTS
 
 CASES_GRID = {"type": "wsr-cases-grid", "index": 0}  # pattern ids: a callback listens whether or not it is shown
 DAYS_GRID = {"type": "wsr-days-grid", "index": 0}

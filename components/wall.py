@@ -13,19 +13,20 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
-import dash
 import plotly.graph_objects as go
-from dash import ClientsideFunction, Input, Output, State, dcc, html
+from dash import dcc, html
 
 from data_layer.registry import Indicator
-from data_layer.warehouse import Freshness
 
 from .i18n import t
 from .notes import address_notes
 from .palette import WALL, judge_change, shown_as_zero
+
+if TYPE_CHECKING:  # a type only: components never reach the warehouse
+    from data_layer.warehouse import Freshness
 
 # Okabe–Ito: distinguishable under the common colour-vision deficiencies. A campus keeps its
 # colour on every screen (by its position among all campuses, not among those shown).
@@ -36,8 +37,6 @@ LOSS = BAD  # loss-makers: the 'bad' colour, with a cross marker
 CURRENT, CURRENT_FAINT = "#b3c3d3", "rgba(179,195,211,.35)"  # this period's series: a light slate, not a verdict
 LAST_YEAR = "#8C96A3"
 INK, MUTED, PANEL = "#E8EDF3", "#9AA5B1", "#17202B"
-TABLE_FONT = '"Noto Sans CJK SC", "PingFang SC", "Microsoft YaHei", system-ui, sans-serif'
-BASE_WIDTH = 1920  # figures are styled for this width and scaled to the screen
 MIN_ROTATE, MAX_ROTATE = 10, 3600
 SCREENS = ("/wall/campus", "/wall/drg", "/profit")
 
@@ -147,32 +146,6 @@ def wall_frame(screen: str, title: str, subtitle: Any, body: list[Any], wq: Wall
     ], className="wall" + (" kiosk" if wq.kiosk else ""), id=f"wall-{screen}", lang="zh-CN" if lang == "zh" else "en")
 
 
-def register_wall_callbacks(app: dash.Dash) -> None:
-    """The browser-side timers every screen shares: the clock, the refresh tick (which also
-    measures the screen, for figure scaling) and the rotation step."""
-    app.clientside_callback(ClientsideFunction("wall", "clock"), Output("wall-clock", "children"),
-                            Input("wall-clock-tick", "n_intervals"), State("wall-params", "data"))
-    app.clientside_callback(ClientsideFunction("wall", "tick"), Output("wall-tick", "data"),
-                            Input("wall-refresh", "n_intervals"))
-    app.clientside_callback(ClientsideFunction("wall", "rotate"), Output("wall-rotate", "disabled"),
-                            Input("wall-rotate", "n_intervals"), State("wall-next", "data"),
-                            prevent_initial_call=True)
-
-    @app.callback(Output("wall-fresh", "children"), Output("wall-fresh", "className"), Input("wall-tick", "data"))
-    def stamp(_tick: Any) -> tuple[str, str]:
-        """The freshness stamp, re-read with every refresh; a warning once it is too old."""
-        from flask import current_app
-        from flask_login import current_user
-
-        from shell.access import PermissionDenied
-        from shell.auth import request_lang
-
-        if not getattr(current_user, "is_authenticated", False):
-            raise PermissionDenied("not logged in")
-        state = current_app.extensions["hospdash"]
-        return freshness_stamp(state.warehouse.freshness(), state.settings.wall_stale_hours, request_lang())
-
-
 def scale_of(tick: Any) -> float:
     """The screen's width over 1920, from the browser's tick (1 when unknown, bounded)."""
     try:
@@ -238,30 +211,6 @@ def change_badge(change: float | None, indicator: Indicator | None, text: str, v
     arrow = "■" if zero else ("▲" if change > 0 else "▼")
     verdict = "neutral" if indicator is None else judge_change(indicator, change, value)
     return html.Span(f"{arrow} {text}", className=f"chg chg-{verdict}")
-
-
-def dark_table(table_id: str, columns: list[dict], *, left: tuple[str, ...], loss_when: str, loss_columns: list[str],
-               hidden: list[str] | None = None, cell: dict | None = None) -> Any:
-    """A sortable table in the wall's dark style: `left` columns align left, `loss_columns` turn
-    vermillion where the filter `loss_when` holds (e.g. '{balance} < 0')."""
-    from dash import dash_table
-
-    dark = "#131c26"
-    return dash_table.DataTable(
-        id=table_id, columns=columns, data=[], sort_action="native", page_action="none", style_as_list_view=True,
-        hidden_columns=hidden or [], css=[{"selector": ".show-hide", "rule": "display: none"}],
-        style_table={"height": "100%", "maxHeight": "100%", "overflowY": "auto", "overflowX": "auto"},
-        style_header={"backgroundColor": dark, "color": MUTED, "fontWeight": 500, "fontSize": ".7rem", "border": "none",
-                      "whiteSpace": "normal", "height": "auto"},
-        style_cell={"backgroundColor": dark, "color": INK, "fontSize": ".78rem", "border": "none",
-                    "borderBottom": "1px solid #233040", "padding": ".1rem .3rem", "fontFamily": TABLE_FONT,
-                    "cursor": "pointer", **(cell or {})},
-        style_cell_conditional=[{"if": {"column_id": c}, "textAlign": "left"} for c in left],
-        style_data_conditional=[
-            {"if": {"filter_query": loss_when, "column_id": loss_columns}, "color": BAD, "fontWeight": 600},
-            {"if": {"state": "active"}, "backgroundColor": "#1f3346", "border": "1px solid #56b4e9"},
-        ],
-    )
 
 
 def export_buttons(prefix: str, lang: str) -> html.Div:

@@ -104,13 +104,11 @@ def build_parser() -> argparse.ArgumentParser:
     k.add_argument("--format", choices=["table", "csv"], default="table")
     k.add_argument("--lang", choices=["en", "zh"], default="en")
 
-    al = sub.add_parser("alerts", help="anomaly detection: scan a warehouse, or measure the detector")
+    al = sub.add_parser("alerts", help="anomaly detection: measure the detector (the nightly scan: python -m appdb alerts scan)")
     alsub = al.add_subparsers(dest="alerts_command", required=True, parser_class=_Parser)
-    sc = alsub.add_parser("scan", help="scan every department and store the alerts (a nightly job)")
-    sc.add_argument("--url", help="warehouse URL (default: the configured WAREHOUSE_URL)")
-    sc.add_argument("--app-db", help="application database URL (default: the configured APP_DB_URL)")
-    sc.add_argument("--through", type=_date, help="scan as of this day (default: the last day with data)")
-    sc.add_argument("--scope", default="hospital", help="hospital, campus:C1 or departments:D001,D002")
+    sc = alsub.add_parser("scan", help="moved: `python -m appdb alerts scan` stores the alerts")
+    for option in ("--url", "--app-db", "--through", "--scope"):  # the old options, to answer with where it went
+        sc.add_argument(option, help=argparse.SUPPRESS)
     ev = alsub.add_parser("evaluate", help="build demo warehouses and measure the detector against their truth")
     ev.add_argument("--seeds", default="2,3,4", help="demo seeds, comma-separated (seed 1 was used for tuning)")
     ev.add_argument("--scale", type=_positive, default=0.3)
@@ -147,9 +145,9 @@ def main(argv: list[str] | None = None) -> int:
 def _url(arg: str | None) -> str:
     if arg:
         return arg
-    from .config import load_settings
+    from .config import load_warehouse_settings
 
-    return load_settings().warehouse_url
+    return load_warehouse_settings().warehouse_url
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
@@ -291,39 +289,10 @@ def cmd_alerts(args: argparse.Namespace) -> int:
 
 
 def _alerts_scan(args: argparse.Namespace) -> int:
-    from appdb.alerts import save_scan
-    from appdb.store import AppDB
-
-    from .alerts.detect import scan
-    from .queries.structure import departments
-    from .scope import Scope
-    from .warehouse import Warehouse
-
-    if args.app_db:
-        app_db = args.app_db
-    else:
-        from .config import load_settings
-
-        app_db = load_settings().app_db_url
-    wh = Warehouse(_url(args.url))
-    scope = parse_scope(args.scope)
-    t0 = time.perf_counter()
-    result = scan(wh, scope, args.through)
-    deps = departments(wh, Scope.hospital())
-    db = AppDB(app_db)
-    db.migrate()
-    added, grown = save_scan(db, result.alerts, dict(zip(deps["dept_id"], deps["campus_id"], strict=True)))
-    db.audit("alerts_scan", None, args.scope, f"through {result.through}: {len(result.alerts)} findings, "
-             f"{added} new, {grown} grown")
-    by_level = {lv: sum(a.level == lv for a in result.alerts) for lv in ("red", "orange", "yellow")}
-    print(f"scanned through {result.through} in {time.perf_counter() - t0:.1f} s: {len(result.alerts)} findings "
-          f"(red {by_level['red']}, orange {by_level['orange']}, yellow {by_level['yellow']}); "
-          f"{added} new alerts, {grown} grown")
-    for line in result.skipped[:20]:
-        print(f"  skipped: {line}")
-    if len(result.skipped) > 20:
-        print(f"  … and {len(result.skipped) - 20} more skipped")
-    return 0
+    # The scan stores its alerts in the application database, which the data layer does not know:
+    # the command lives with the application database's command line.
+    raise UserError("the alert scan moved: run `python -m appdb alerts scan` (the same options; "
+                    "--url is now --warehouse)")
 
 
 def _alerts_evaluate(args: argparse.Namespace) -> int:

@@ -144,7 +144,7 @@ def load_cluster(nodes: Sequence[tuple[str, int]], tables: dict[str, pd.DataFram
     """
     from clickhouse_driver import Client
 
-    from .demo.load import TABLE_ORDER
+    from .schema import TABLE_ORDER
 
     clients = [Client(host=h, port=p, database="default", settings={"insert_distributed_sync": 1}) for h, p in nodes]
     try:

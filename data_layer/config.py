@@ -1,11 +1,9 @@
-"""Settings from the environment (and an optional .env file)."""
+"""What the data layer reads from the environment (and an optional .env file): where the data
+folder and the warehouse are. The web app's settings (secret key, sessions, cookies, cache, limits)
+live with the web app, in shell/settings.py, which reads these through `warehouse_settings`."""
 from __future__ import annotations
 
-import math
 import os
-import secrets
-import zlib
-from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,44 +11,22 @@ from typing import Any
 
 from dotenv import dotenv_values
 
-from .engine import parse_url, redact
+from .engine import parse_url
 from .errors import UserError
 
 DEFAULT_DATA_DIR = "data"
 WAREHOUSE_FILE = "warehouse.duckdb"
-APP_DB_FILE = "app.sqlite"
-SECRET_FILE = "secret_key"
 # The demo warehouse built on first start.
 DEMO_SCALE = 1.0
 DEMO_YEARS = 5
 DEMO_SEED = 42
 
-ZLIB_OVERHEAD = 8  # bytes zlib adds to input it cannot compress (header, checksum, block framing)
-_WEAK = {"dev", "secret", "changeme", "change-me", "password", "secret_key", "your-secret-key", "test"}
-
 
 @dataclass(frozen=True)
-class Settings:
+class WarehouseSettings:
     data_dir: Path
     warehouse_url: str
-    app_db_url: str
-    secret_key: str
-    cache_url: str | None
     embedded: bool  # the warehouse is the default DuckDB file in the data folder
-    host: str = "127.0.0.1"
-    port: int = 8050
-    secure_cookies: bool = False  # behind HTTPS: session cookies are sent over HTTPS only
-    behind_proxy: bool = False  # trust X-Forwarded-* from one reverse proxy
-    wall_refresh_seconds: int = 60  # how often the leadership screens re-read their figures
-    wall_stale_hours: float = 26.0  # a meta_load older than this turns the freshness stamp into a warning
-    live_max_age_minutes: int = 30  # live snapshots older than this count as a silent feed
-    # DRG detail (DRG病组): a case is a high (low) outlier above HIGH × (below LOW × ) its group's average
-    drg_outlier_high: float = 2.0
-    drg_outlier_low: float = 0.5
-    equipment_saturation: float = 0.85  # a device at or above this utilization is saturated (饱和)
-    session_idle_minutes: int = 30  # a signed-in session ends after this long without a request
-    session_max_hours: float = 12.0  # and this long after sign-in, however busy
-    max_request_mb: float = 4  # a request body larger than this is refused with 413 (MAX_REQUEST_MB)
 
     @property
     def warehouse_path(self) -> Path | None:
@@ -60,90 +36,38 @@ class Settings:
             return Path(url.database)
         return None
 
-    def describe(self) -> str:
-        return (f"warehouse {redact(self.warehouse_url)}, app database {redact(self.app_db_url)}, "
-                f"cache {self.cache_url or 'in-process'}")
 
-
-def secret_key_problem(key: str) -> str | None:
-    """Why a secret key is too weak, or None."""
-    if len(key) < 32:
-        return "it is shorter than 32 characters"
-    if key.lower() in _WEAK:
-        return "it is a well-known placeholder"
-    if _period(key) <= len(key) // 2:
-        return "it is a short pattern repeated"
-    counts = Counter(key)
-    entropy = -sum(c / len(key) * math.log2(c / len(key)) for c in counts.values()) * len(key)
-    compressed = (len(zlib.compress(key.encode(), 9)) - ZLIB_OVERHEAD) * 8  # what zlib finds it holds, in bits
-    if min(entropy, compressed) < 128:
-        return "it is too repetitive (less than 128 bits of entropy)"
-    return None
-
-
-def _period(key: str) -> int:
-    """The length of the shortest pattern that `key` repeats (its own length when none)."""
-    return next((p for p in range(1, len(key)) if key[p:] == key[:-p]), len(key))
-
-
-def _embedded_secret(data_dir: Path) -> str:
-    path = data_dir / SECRET_FILE
-    if path.exists():
-        return path.read_text().strip()
-    data_dir.mkdir(parents=True, exist_ok=True)
-    key = secrets.token_urlsafe(48)
-    path.write_text(key)
-    path.chmod(0o600)
-    return key
-
-
-def load_settings(env: Mapping[str, str] | None = None, env_file: str | Path | None = ".env") -> Settings:
-    """Read settings; the environment wins over .env. Raises UserError on a bad setting."""
+def env_values(env: Mapping[str, str] | None = None, env_file: str | Path | None = ".env") -> dict[str, str]:
+    """The settings' raw text: the environment (or `env`) wins over the .env file."""
     values: dict[str, str] = {}
     if env_file and Path(env_file).exists():
         values.update({k: v for k, v in dotenv_values(env_file).items() if v is not None})
     values.update(dict(os.environ if env is None else env))
-    data_dir = Path(values.get("DATA_DIR") or DEFAULT_DATA_DIR).expanduser().resolve()
+    return values
+
+
+def data_dir(values: Mapping[str, str]) -> Path:
+    return Path(values.get("DATA_DIR") or DEFAULT_DATA_DIR).expanduser().resolve()
+
+
+def warehouse_settings(values: Mapping[str, str]) -> WarehouseSettings:
+    """DATA_DIR and WAREHOUSE_URL (default: the DuckDB file in the data folder). Raises UserError."""
+    folder = data_dir(values)
     wh = values.get("WAREHOUSE_URL") or ""
     embedded = not wh
     if embedded:
-        wh = f"duckdb:///{data_dir / WAREHOUSE_FILE}"
+        wh = f"duckdb:///{folder / WAREHOUSE_FILE}"
     parse_url(wh)  # refuses an unparsable URL with a clear message
-    app_db = values.get("APP_DB_URL") or f"sqlite:///{data_dir / APP_DB_FILE}"
-    parse_url(app_db)
-    key = values.get("SECRET_KEY") or ""
-    if not key:
-        if not embedded:
-            raise UserError("SECRET_KEY is required when WAREHOUSE_URL is set: generate one with "
-                            "`python -c \"import secrets; print(secrets.token_urlsafe(48))\"`")
-        key = _embedded_secret(data_dir)
-    elif (problem := secret_key_problem(key)) and not embedded:
-        raise UserError(f"SECRET_KEY is too weak: {problem}. Generate one with "
-                        "`python -c \"import secrets; print(secrets.token_urlsafe(48))\"`")
-    cache = values.get("CACHE_URL") or None
-    if cache and not cache.startswith(("redis://", "rediss://", "unix://")) and cache not in ("simple", "null"):
-        raise UserError(f"unsupported CACHE_URL {cache!r}: leave it empty (in-process) or use redis://host:port/db")
-    try:
-        port = int(values.get("PORT") or 8050)
-    except ValueError:
-        raise UserError(f"PORT must be a number, got {values.get('PORT')!r}") from None
-    flags = {}
-    for name in ("SECURE_COOKIES", "BEHIND_PROXY"):
-        raw = (values.get(name) or "").strip().lower()
-        if raw not in ("", "0", "1", "true", "false", "yes", "no"):
-            raise UserError(f"{name} must be true or false, got {values.get(name)!r}")
-        flags[name.lower()] = raw in ("1", "true", "yes")
-    numbers = {name.lower(): _number(values, name, default, low, high)
-               for name, default, low, high in (("WALL_REFRESH_SECONDS", 60, 5, 3600), ("WALL_STALE_HOURS", 26, 1, 24 * 14),
-                                                ("LIVE_MAX_AGE_MINUTES", 30, 1, 24 * 60),
-                                                ("SESSION_IDLE_MINUTES", 30, 1, 24 * 60), ("SESSION_MAX_HOURS", 12.0, 1, 24 * 7),
-                                                ("MAX_REQUEST_MB", 4, 0.1, 1024))}
-    numbers.update(_workspace_numbers(values))
-    return Settings(data_dir=data_dir, warehouse_url=wh, app_db_url=app_db, secret_key=key, cache_url=cache,
-                    embedded=embedded, host=values.get("HOST") or "127.0.0.1", port=port, **flags, **numbers)
+    return WarehouseSettings(data_dir=folder, warehouse_url=wh, embedded=embedded)
 
 
-def _number(values: Mapping[str, str], name: str, default: float, low: float, high: float) -> Any:
+def load_warehouse_settings(env: Mapping[str, str] | None = None,
+                            env_file: str | Path | None = ".env") -> WarehouseSettings:
+    return warehouse_settings(env_values(env, env_file))
+
+
+def number(values: Mapping[str, str], name: str, default: float, low: float, high: float) -> Any:
+    """The setting `name` as a number between `low` and `high` (an int when `default` is one)."""
     raw = (values.get(name) or "").strip()
     if not raw:
         return default
@@ -154,17 +78,3 @@ def _number(values: Mapping[str, str], name: str, default: float, low: float, hi
     if not low <= v <= high:
         raise UserError(f"{name} must be between {low:g} and {high:g}, got {raw!r}")
     return int(v) if isinstance(default, int) and v.is_integer() else v
-
-
-def _workspace_numbers(values: Mapping[str, str]) -> dict[str, float]:
-    """DRG_OUTLIER_HIGH/LOW (LOW < 1 < HIGH) and EQUIPMENT_SATURATION (0 < x ≤ 2)."""
-    high = float(_number(values, "DRG_OUTLIER_HIGH", 2.0, 0, 100))
-    low = float(_number(values, "DRG_OUTLIER_LOW", 0.5, 0, 100))
-    if not high > 1:
-        raise UserError(f"DRG_OUTLIER_HIGH must be greater than 1 (a multiple of the group's average), got {high:g}")
-    if not low < 1:
-        raise UserError(f"DRG_OUTLIER_LOW must be below 1 (a fraction of the group's average), got {low:g}")
-    saturation = float(_number(values, "EQUIPMENT_SATURATION", 0.85, 0, 2))
-    if saturation <= 0:
-        raise UserError(f"EQUIPMENT_SATURATION must be above 0 (a share of capacity, e.g. 0.85), got {saturation:g}")
-    return {"drg_outlier_high": high, "drg_outlier_low": low, "equipment_saturation": saturation}

@@ -3,12 +3,12 @@ from __future__ import annotations
 
 import contextlib
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import (
     ArgumentError,
@@ -198,3 +198,21 @@ def translate_errors(url: str | URL | None = None) -> Iterator[None]:
         raise
     except (DBAPIError, NoSuchTableError) as exc:
         raise WarehouseError(describe_db_error(exc, url)) from exc
+
+
+def analyze(engine: Engine, names: Iterable[str]) -> None:
+    """Refresh the planner's statistics after a load, as a warehouse's loading job should
+    (docs/data-dictionary.md): a server that has never analyzed a freshly copied table plans
+    joins for one row and may repeat an aggregate once per device or department."""
+    backend = engine.dialect.name
+    quote = engine.dialect.identifier_preparer.quote_identifier  # a table name cannot be a bound parameter
+    if backend == "postgresql":
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            for name in names:
+                conn.execute(text("ANALYZE " + quote(name)))
+    elif backend in ("mysql", "mariadb"):
+        with engine.begin() as conn:
+            conn.execute(text("ANALYZE TABLE " + ", ".join(quote(n) for n in names)))
+    elif backend in ("sqlite", "duckdb"):
+        with engine.begin() as conn:
+            conn.execute(text("ANALYZE"))

@@ -142,6 +142,10 @@ _OUTPATIENT_REVENUES = (
     "revenue_drug", "revenue_material", "revenue_exam", "revenue_lab", "revenue_treatment",
     "revenue_other",
 )
+# The parts of a case's charges and costs and of outpatient revenue, by their column suffix.
+CHARGE_PARTS = tuple(c.removeprefix("charge_") for c in _CASE_CHARGES)
+CASE_COST_PARTS = tuple(c.removeprefix("cost_") for c in _CASE_COSTS)
+OUTPATIENT_PARTS = tuple(c.removeprefix("revenue_") for c in _OUTPATIENT_REVENUES)
 
 fact_inpatient_case = Table(
     "fact_inpatient_case",
@@ -260,7 +264,16 @@ meta_load = Table(
 
 TABLES: dict[str, Table] = dict(metadata.tables)
 
-# Indexes that the queries lean on; the demo generator creates them after loading.
+# Load order: dimensions first, facts after (no FK constraints are created, but this
+# keeps a half-finished load recognisable).
+TABLE_ORDER = (
+    "dim_date", "dim_campus", "dim_department", "dim_ward", "dim_doctor", "dim_medical_group", "dim_drg",
+    "dim_equipment", "dim_budget_item", "fact_inpatient_case", "fact_outpatient_daily", "fact_ward_daily",
+    "fact_dept_cost_monthly", "fact_equipment_daily", "fact_budget_monthly", "fact_target_annual",
+    "fact_staff_monthly", "fact_live_snapshot", "meta_load",
+)
+
+# Indexes that the queries lean on; the loader (data_layer/load.py) creates them after loading.
 Index("ix_case_discharge", fact_inpatient_case.c.discharge_date)
 Index("ix_case_dept", fact_inpatient_case.c.dept_id, fact_inpatient_case.c.discharge_date)
 Index("ix_outpatient_date", fact_outpatient_daily.c.date)

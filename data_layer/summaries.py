@@ -41,6 +41,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.engine import Connection, Engine
 
+from .engine import analyze
 from .errors import UserError
 from .periods import add_months, month_end
 from .registry import MEASURES, Level, MeasureContext
@@ -244,9 +245,7 @@ def build_summaries(engine: Engine) -> dict[str, int]:
             select(func.max(meta_load.c.loaded_at), literal(datetime.now(UTC).replace(tzinfo=None), DateTime),
                    literal(LAYOUT, String(32)))
             .where(meta_load.c.loaded_at.is_not(None)).having(func.count() > 0)))
-    from .demo.load import analyze  # the planner's statistics, as after any load
-
-    analyze(engine, list(summary_metadata.tables))
+    analyze(engine, list(summary_metadata.tables))  # the planner's statistics, as after any load
     return counts
 
 

@@ -13,9 +13,8 @@ import dash
 from flask import current_app, request
 from flask_login import current_user
 
+from appdb.schema import ROLES  # the one list of roles, stored with the users
 from data_layer.scope import Scope
-
-ROLES = ("admin", "leader", "director", "assistant")
 
 
 class PermissionDenied(Exception):

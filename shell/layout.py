@@ -7,14 +7,15 @@ import uuid
 from typing import Any
 
 import dash
-from dash import Input, Output, dcc, html
-from flask import current_app
+from dash import ClientsideFunction, Input, Output, State, dcc, html
+from flask import Flask, current_app
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 from werkzeug.exceptions import Forbidden
 
 from appdb.store import AppDBUnavailable
 from components.i18n import t
+from components.wall import freshness_stamp
 from data_layer.errors import UserError
 from data_layer.queries.structure import departments
 from data_layer.scope import Scope
@@ -28,19 +29,14 @@ log = logging.getLogger("hospdash")
 WAREHOUSE_CHECK_MS = 30_000
 
 
-def adopt_page_callbacks(app: dash.Dash | None) -> None:
-    """Give `app` the callbacks its pages registered with `dash.callback`, now rather than on
-    its first request, so that two app instances in one process (tests, several apps under
-    one server) never take each other's. With None, drop callbacks nobody adopted."""
-    from dash import _callback
-
-    if app is not None:
-        app.callback_map.update(_callback.GLOBAL_CALLBACK_MAP)
-        app._callback_list.extend(_callback.GLOBAL_CALLBACK_LIST)
-        app._inline_scripts.extend(_callback.GLOBAL_INLINE_SCRIPTS)  # inline clientside callbacks (CSP hashes)
-    _callback.GLOBAL_CALLBACK_MAP.clear()
-    _callback.GLOBAL_CALLBACK_LIST.clear()
-    _callback.GLOBAL_INLINE_SCRIPTS.clear()
+def adopt_page_callbacks(server: Flask) -> None:
+    """Give the app on `server` the callbacks its pages registered with `dash.callback` now,
+    rather than on its first request: Dash moves them into the app in its first-request setup,
+    which this runs through Flask's own before-request hooks on the public sign-in page. Each
+    app instance in one process (tests, several apps under one server) so owns its pages'
+    callbacks from its creation and never takes, or leaves behind, another's."""
+    with server.test_request_context("/login"):
+        server.preprocess_request()
 
 
 def callback_error(exc: Exception) -> None:
@@ -161,12 +157,10 @@ def _localized(layout: Any) -> Any:
 
 
 def init_shell(app: dash.Dash) -> None:
-    from components.wall import register_wall_callbacks
-
     app.layout = shell_layout
     for page in dash.page_registry.values():
         page["layout"] = _localized(page.get("layout"))
-    register_wall_callbacks(app)
+    _wall_callbacks(app)
 
     @app.callback(Output("warehouse-banner", "children"), Output("warehouse-banner", "hidden"),
                   Input("warehouse-check", "n_intervals"), prevent_initial_call=True)
@@ -176,3 +170,25 @@ def init_shell(app: dash.Dash) -> None:
             raise PermissionDenied("not logged in")
         b = _banner(request_lang())
         return b["children"], b["hidden"]
+
+
+def _wall_callbacks(app: dash.Dash) -> None:
+    """What every leadership screen's frame (components/wall.py) runs: the browser-side clock,
+    refresh tick (which also measures the screen, for figure scaling) and rotation step, and
+    the freshness stamp, re-read from the warehouse with every refresh tick."""
+    app.clientside_callback(ClientsideFunction("wall", "clock"), Output("wall-clock", "children"),
+                            Input("wall-clock-tick", "n_intervals"), State("wall-params", "data"))
+    app.clientside_callback(ClientsideFunction("wall", "tick"), Output("wall-tick", "data"),
+                            Input("wall-refresh", "n_intervals"))
+    app.clientside_callback(ClientsideFunction("wall", "rotate"), Output("wall-rotate", "disabled"),
+                            Input("wall-rotate", "n_intervals"), State("wall-next", "data"),
+                            prevent_initial_call=True)
+
+    @app.callback(Output("wall-fresh", "children"), Output("wall-fresh", "className"), Input("wall-tick", "data"))
+    def stamp(_tick: Any) -> tuple[str, str]:
+        """The freshness stamp, re-read with every refresh; a warning once it is too old."""
+        if not getattr(current_user, "is_authenticated", False):
+            raise PermissionDenied("not logged in")
+        state = current_app.extensions["hospdash"]
+        return freshness_stamp(state.warehouse.freshness(), state.settings.wall_stale_hours, request_lang())
+

@@ -137,3 +137,20 @@ def test_an_assistant_never_sees_another_service_lines_alerts(server: Flask, sto
                           [{"id": "al-selected", "property": "data", "value": alert_id}])
         assert resp.status_code == 403
     assert server.extensions["hospdash"].appdb.audit_entries(action="forbidden_callback", username="asst1")
+
+
+def test_the_nightly_scan_command_stores_alerts_and_the_data_layer_points_to_it(duck_url, tmp_path, capsys) -> None:
+    from appdb.cli import main as appdb_cli
+    from appdb.store import AppDB
+    from data_layer.cli import main as data_cli
+
+    app_db = f"sqlite:///{tmp_path / 'app.db'}"
+    assert appdb_cli(["--url", app_db, "alerts", "scan", "--warehouse", duck_url]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("scanned through ") and " new alerts, 0 grown" in out
+    stored = list_alerts(AppDB(app_db), Scope.hospital(), statuses=["new"], limit=10_000)
+    assert len(stored) > 0
+    assert appdb_cli(["alerts", "scan", "--app-db", app_db, "--warehouse", duck_url]) == 0
+    assert "0 new alerts, 0 grown" in capsys.readouterr().out
+    assert data_cli(["alerts", "scan", "--url", duck_url]) == 2
+    assert "python -m appdb alerts scan" in capsys.readouterr().err

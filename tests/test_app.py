@@ -207,3 +207,21 @@ def test_the_warehouse_banner_comes_and_goes_by_itself(tmp_path: Path, app_env: 
         write_warehouse(engine, demo_data.tables, progress=False)
         engine.dispose()
         assert _banner("en") == {"children": None, "hidden": True}
+
+
+def test_two_apps_in_one_process_each_serve_all_their_callbacks_once(app_env: dict[str, str]) -> None:
+    """Dash hands the callbacks pages register with `dash.callback` to an app on its first request.
+    An app created before another and not asked yet must still serve every callback, once, and so
+    must the second (create_app runs that first-request setup at once, by public means)."""
+    first = create_app(app_env)
+    second = create_app(app_env)  # the same application database: one user serves both
+    first.extensions["hospdash"].appdb.create_user("lead1", "lead1", PASSWORD, "leader", "hospital", ())
+    served = []
+    for server in (first, second):
+        assert len(server.extensions["dash"].callback_map) > 50  # owned from creation, before any request
+        client = server.test_client()
+        assert login(client, "lead1").status_code == 302
+        outputs = [cb["output"] for cb in client.get("/_dash-dependencies").get_json()]
+        assert len(outputs) == len(set(outputs)) > 50
+        served.append({re.sub("@[0-9a-f]{64}", "", o) for o in outputs})  # allow_duplicate's hash aside
+    assert served[0] == served[1]

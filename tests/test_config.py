@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from data_layer.config import load_settings, secret_key_problem
 from data_layer.errors import UserError
+from shell.settings import load_settings, secret_key_problem
 
 STRONG = "kT3v9Qx1Lm7Zp2Wc8Rb5Yn4Hd6Fs0Ja-u_EoGiXqVtNwMyKlPzRsC"
 
@@ -89,3 +89,17 @@ def test_addresses_in_messages_and_the_admin_page_hide_every_secret(url: str, se
     shown = redact(url)
     assert secret not in shown and "***" in shown
     assert "charset=utf8mb4" in shown or "charset" not in url  # what is not a secret stays readable
+
+
+def test_the_data_layer_and_the_command_line_read_only_what_they_need(tmp_path: Path, monkeypatch) -> None:
+    """Web settings (secret key, cookies, limits) live with the web app: the data layer's and the
+    application database's command lines run without them; the web app still refuses to start."""
+    from appdb.config import app_db_url
+    from data_layer.config import load_warehouse_settings
+
+    env = {"DATA_DIR": str(tmp_path), "WAREHOUSE_URL": "postgresql://u@h/db", "MAX_REQUEST_MB": "nonsense"}
+    where = load_warehouse_settings(env, env_file=None)
+    assert (where.warehouse_url, where.embedded, where.data_dir) == ("postgresql://u@h/db", False, tmp_path)
+    assert app_db_url(env) == f"sqlite:///{tmp_path / 'app.sqlite'}"
+    with pytest.raises(UserError, match="SECRET_KEY is required"):
+        load_settings(env, env_file=None)

@@ -12,7 +12,7 @@ import re
 import pytest
 
 from appdb.reports import FIELDS, MAX_FINDINGS, MAX_TEXT
-from data_layer.config import load_settings
+from shell.settings import load_settings
 
 from .conftest import STRONG_KEY
 from .helpers import post_callback, signed_in

@@ -185,8 +185,8 @@ def test_records_of_long_ended_sessions_are_deleted_at_a_later_sign_in(srv: Flas
 
 def test_the_limits_are_settings(app_env: dict[str, str]) -> None:
     from app import create_app
-    from data_layer.config import load_settings
     from data_layer.errors import UserError
+    from shell.settings import load_settings
 
     server = create_app({**app_env, "SESSION_IDLE_MINUTES": "5", "SESSION_MAX_HOURS": "2"})
     limits = server.extensions["hospdash"].appdb.session_limits

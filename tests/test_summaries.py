@@ -211,8 +211,8 @@ def test_make_run_brings_the_embedded_demo_warehouses_summaries_up_to_date(demo_
     """An embedded demo warehouse built by an older release gets this release's summary tables
     at start-up (it is the app's own file); a configured warehouse is never written to."""
     from app import ensure_demo_warehouse
-    from data_layer.config import load_settings
     from data_layer.summaries import drop_summaries
+    from shell.settings import load_settings
 
     env = {"DATA_DIR": str(tmp_path / "d")}
     settings = load_settings(env, env_file=None)

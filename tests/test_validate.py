@@ -8,8 +8,8 @@ import pytest
 from sqlalchemy import Engine, text
 
 from data_layer.demo import write_warehouse
-from data_layer.demo.load import create_tables
 from data_layer.engine import make_engine
+from data_layer.load import create_tables
 from data_layer.validate import Report, format_report, validate
 
 

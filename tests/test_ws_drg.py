@@ -10,13 +10,13 @@ import pandas as pd
 import pytest
 from flask import Flask
 
-from data_layer.config import load_settings
 from data_layer.errors import UserError
 from data_layer.periods import Period
 from data_layer.queries.drg_detail import check_thresholds, group_cases, group_table
 from data_layer.scope import Scope
 from data_layer.stats import FieldErrors
 from data_layer.warehouse import Warehouse
+from shell.settings import load_settings
 
 from .conftest import texts
 from .helpers import post_callback, signed_in, workspace_export

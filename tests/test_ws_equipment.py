@@ -16,7 +16,6 @@ from sqlalchemy import func, select
 from appdb.appraisals import get_appraisal, list_appraisals, save_appraisal
 from appdb.schema import appraisals
 from appdb.store import CodedError
-from data_layer.config import load_settings
 from data_layer.errors import UserError
 from data_layer.periods import Period
 from data_layer.queries.equipment import category_devices, device_table, last_twelve_months, workdays_last_full_year
@@ -26,6 +25,7 @@ from data_layer.scope import Scope
 from data_layer.sources import Filters
 from data_layer.stats import appraise, utilization
 from data_layer.warehouse import Warehouse
+from shell.settings import load_settings
 
 from .conftest import texts
 from .helpers import post_callback, signed_in, workspace_export

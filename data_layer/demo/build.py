@@ -1,6 +1,7 @@
 """Build the demo warehouse at a URL: generate, refuse to clobber real data, load, record truth."""
 from __future__ import annotations
 
+import json
 import time
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -10,9 +11,9 @@ from sqlalchemy import inspect, select
 
 from ..engine import make_engine, parse_url, redact, translate_errors
 from ..errors import UserError
+from ..load import write_warehouse
 from ..schema import meta_load
 from .generate import generate
-from .load import write_truth, write_warehouse
 
 DEMO_SOURCE_PREFIX = "demo generator"
 
@@ -86,3 +87,10 @@ def build_demo(url: str, *, scale: float = 1.0, years: int = 5, seed: int = 42, 
     truth_path = truth or default_truth_path(url)
     write_truth(truth_path, data.anomalies, data.params)
     return BuildResult(redact(parsed), counts, data.anomalies, truth_path, t1 - t0, t2 - t1)
+
+
+def write_truth(path: Path, anomalies: list[dict], params: dict) -> None:
+    """The ground-truth file of injected anomalies (beside the warehouse, never inside it)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    payload = {"generator": "data_layer demo", "params": params, "anomalies": anomalies}
+    path.write_text(json.dumps(payload, ensure_ascii=False, indent=2), encoding="utf-8")

@@ -1,7 +1,7 @@
 """The demo hospital: a deterministic, realistic three-campus tertiary hospital group.
 
 `generate()` returns every contract table as a DataFrame plus the anomalies it
-injected; `load.write_warehouse()` writes them to any supported database. The
+injected; `data_layer.load.write_warehouse()` writes them to any supported database. The
 calibration targets and their sources are in docs/demo-hospital.md.
 """
 from __future__ import annotations

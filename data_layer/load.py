@@ -1,10 +1,9 @@
-"""Bulk loading of contract tables into any supported database."""
+"""Bulk loading of contract tables into any supported database: create the tables, copy frames in by
+the fastest path each backend offers, index, analyze, and build the summary tables."""
 from __future__ import annotations
 
 import io
-import json
 from collections.abc import Iterable
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -13,17 +12,10 @@ from sqlalchemy import table as light_table
 from sqlalchemy.schema import CreateIndex, CreateTable, DropTable
 from tqdm import tqdm
 
-from ..schema import metadata
-from ..summaries import build_summaries
+from .engine import analyze
+from .schema import TABLE_ORDER, metadata
+from .summaries import build_summaries
 
-# Load order: dimensions first, facts after (no FK constraints are created, but this
-# keeps a half-finished load recognisable).
-TABLE_ORDER = (
-    "dim_date", "dim_campus", "dim_department", "dim_ward", "dim_doctor", "dim_medical_group", "dim_drg",
-    "dim_equipment", "dim_budget_item", "fact_inpatient_case", "fact_outpatient_daily", "fact_ward_daily",
-    "fact_dept_cost_monthly", "fact_equipment_daily", "fact_budget_monthly", "fact_target_annual",
-    "fact_staff_monthly", "fact_live_snapshot", "meta_load",
-)
 CHUNK = 50_000
 
 
@@ -126,33 +118,6 @@ def write_warehouse(engine: Engine, tables: dict[str, pd.DataFrame], progress: b
             load_frame(engine, metadata.tables[name], tables[name], bar)
             counts[name] = len(tables[name])
     create_indexes(engine)
-    analyze(engine)
+    analyze(engine, TABLE_ORDER)
     build_summaries(engine)  # as a hospital's loading job runs `python -m data_layer summarize`
     return counts
-
-
-def analyze(engine: Engine, names: Iterable[str] = TABLE_ORDER) -> None:
-    """Refresh the planner's statistics after a load, as a warehouse's loading job should
-    (docs/data-dictionary.md): a server that has never analyzed a freshly copied table plans
-    joins for one row and may repeat an aggregate once per device or department."""
-    from sqlalchemy import text
-
-    backend = engine.dialect.name
-    quote = engine.dialect.identifier_preparer.quote_identifier  # a table name cannot be a bound parameter
-    if backend == "postgresql":
-        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-            for name in names:
-                conn.execute(text("ANALYZE " + quote(name)))
-    elif backend in ("mysql", "mariadb"):
-        with engine.begin() as conn:
-            conn.execute(text("ANALYZE TABLE " + ", ".join(quote(n) for n in names)))
-    elif backend in ("sqlite", "duckdb"):
-        with engine.begin() as conn:
-            conn.execute(text("ANALYZE"))
-
-
-def write_truth(path: Path, anomalies: list[dict], params: dict) -> None:
-    """The ground-truth file of injected anomalies (beside the warehouse, never inside it)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    payload = {"generator": "data_layer demo", "params": params, "anomalies": anomalies}
-    path.write_text(json.dumps(payload, ensure_ascii=False, indent=2), encoding="utf-8")

@@ -16,7 +16,7 @@ def merged(base: dict[str, tuple[str, str]]) -> dict[str, tuple[str, str]]:
         texts = getattr(importlib.import_module(f"{__name__}.{info.name}"), "TEXTS", {})
         for key, pair in texts.items():
             if key in base or key in out:
-                raise ValueError(f"translation key {key!r} is defined twice (components/catalog/{info.name}.py)")
+                raise ValueError(f"translation key {key!r} is defined twice (components/i18n_catalog/{info.name}.py)")
             if not (isinstance(pair, tuple) and len(pair) == 2 and all(isinstance(s, str) and s for s in pair)):
                 raise ValueError(f"translation {key!r} needs a Chinese and an English text")
             out[key] = pair
