@@ -19,7 +19,8 @@ WORKSPACE = ("ws_portfolio", "ws_revenue", "ws_costs", "ws_drg", "ws_budget", "w
 
 
 def _page(name: str):
-    return importlib.import_module(f"pages.{name}")
+    """A page module by its old short name: ws_costs is pages.workspace.costs."""
+    return importlib.import_module(f"pages.workspace.{name[3:]}" if name.startswith("ws_") else f"pages.{name}")
 
 
 def _find(tree, component_id):
