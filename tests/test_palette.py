@@ -280,7 +280,7 @@ def test_a_zero_and_a_real_change_read_the_same_on_every_surface(server) -> None
     from components.wall import change_badge
     from pages.workspace.costs import _trend_cost
     from pages.workspace.reports import _yoy_class
-    from pages.workspace.revenue import _trend
+    from components.revenue import _trend
 
     rev = INDICATORS["revenue_total"]
     col = Column("yoy", "YoY", "change", indicator=rev)
