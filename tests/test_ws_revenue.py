@@ -494,6 +494,56 @@ def test_the_largest_doctor_gets_a_grid_and_a_click_opens_the_case(server: Flask
         assert "费用构成" in detail and "Charges" not in detail
 
 
+@pytest.fixture(scope="module")
+def busy_url(demo_data, tmp_path_factory: pytest.TempPathFactory) -> str:
+    """The small warehouse with every case of this year moved to one doctor of D001: more cases than
+    any cap a screen ever had (the grid once showed the first 500, then the first 5,000)."""
+    from data_layer.demo import write_warehouse
+    from data_layer.engine import make_engine
+
+    tables = dict(demo_data.tables)
+    cases = tables["fact_inpatient_case"].copy()
+    doctors = tables["dim_doctor"]
+    doctor = doctors[doctors["dept_id"] == "D001"].sort_values("doctor_id").iloc[0]
+    ward = sorted(tables["dim_ward"].query("dept_id == 'D001'")["ward_id"])[0]
+    this_year = cases.index[cases["discharge_date"] >= pd.Timestamp(YTD.start)]
+    cases.loc[this_year, ["dept_id", "ward_id", "group_id", "doctor_id"]] = \
+        ["D001", ward, doctor["group_id"], doctor["doctor_id"]]
+    tables["fact_inpatient_case"] = cases
+    url = f"duckdb:///{tmp_path_factory.mktemp('busy') / 'busy.duckdb'}"
+    engine = make_engine(url)
+    write_warehouse(engine, tables, progress=False)
+    engine.dispose()
+    return url
+
+
+def test_the_case_grid_holds_every_case_of_a_very_busy_doctor(busy_url: str, app_env, demo_data) -> None:
+    """All rows travel to the grid (it draws only those in view), not the first 500 or 5,000; the
+    count note says so."""
+    from app import create_app
+    from data_layer.queries.revenue import ROW_CAP
+
+    srv = create_app({**app_env, "WAREHOUSE_URL": busy_url})
+    srv.extensions["hospdash"].appdb.create_user("asst1", "asst1", PASSWORD, "assistant", "departments",
+                                                 ("D001", "D002", "D003"))
+    wh = Warehouse(busy_url)
+    doctors = demo_data.tables["dim_doctor"]
+    doctor = doctors[doctors["dept_id"] == "D001"].sort_values("doctor_id").iloc[0]
+    path = DrillPath("D001", group=doctor["group_id"], doctor=doctor["doctor_id"])
+    status, out = _render(srv, signed_in(srv, "asst1"), _state(dept="D001", group=doctor["group_id"],
+                                                               doctor=doctor["doctor_id"], period="ytd"))
+    assert status == 200
+    grid = _grid(out["wsr-cases.children"])
+    per = Period(YTD.start, date(2026, 11, 21))
+    n, _ = row_counts(wh, MINE, per, "all", path)
+    assert n > max(ROW_CAP, 500)
+    assert len(grid["rowData"]) == n and len({r["case_id"] for r in grid["rowData"]}) == n
+    charges = [r["charge_total"] for r in grid["rowData"]]
+    assert charges == sorted(charges, reverse=True)  # biggest first
+    assert f"{n:,}" in texts(out["wsr-cases.children"])
+    wh.engine.dispose()
+
+
 def test_a_forged_case_click_shows_nothing_of_another_place(server: Flask, demo_data) -> None:
     dept, group, doctor, _ = _largest_doctor(demo_data)
     client = signed_in(server, "asst1")
