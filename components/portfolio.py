@@ -14,7 +14,7 @@ import pandas as pd
 from dash import html
 
 from components.format import format_change, format_indicator, format_points
-from components.grid import HEADER_HEIGHT, SCROLLBAR, Column, data_grid
+from components.grid import SCROLLBAR, Column, data_grid
 from components.i18n import t
 from components.palette import WARN_ICON, out_of_range_mark, out_of_range_note
 from data_layer.registry import INDICATORS
@@ -24,6 +24,8 @@ SCORE_ICON = {2: "▲▲", 1: "▲", 0: "", -1: "▼", -2: "▼▼"}
 SCORES = (2, 1, -1, -2)
 ROW_HEIGHT = 92  # value, YoY, MoM, and the target or range line
 VISIBLE_ROWS = 8
+CELL_WIDTH = 132  # "同比 -2.9个百分点" whole
+HEADER_ROOM = 56  # a header of two wrapped lines
 REVENUE_COLUMN = "revenue"  # the column whose click opens the revenue drill-down
 LEVELS_SHOWN = ("red", "orange", "yellow")
 
@@ -89,9 +91,9 @@ def portfolio_grid(df: pd.DataFrame, codes: list[str], alerts: dict[str, dict[st
     of `codes`), the open alerts, and the link to the revenue drill-down; sortable, filterable."""
     rows, codes = portfolio_rows(df, codes, alerts, lang)
     columns = [Column("name", t("ws.pf.department", lang), pinned=True, width=150),
-               *[Column(c, INDICATORS[c].name(lang), "ratio", width=118) for c in codes],
-               Column("alerts", t("ws.pf.alerts", lang), "integer", width=130),
-               Column(REVENUE_COLUMN, t("ws.tab.revenue", lang), width=120)]
+               Column(REVENUE_COLUMN, t("ws.tab.revenue", lang), width=110),
+               *[Column(c, INDICATORS[c].name(lang), "ratio", width=CELL_WIDTH) for c in codes],
+               Column("alerts", t("ws.pf.alerts", lang), "integer", width=130)]
     hidden = tuple(f"{c}__{part}" for c in codes for part in ("cell", "score", "title")) + ("alerts__cell",)
     grid = data_grid(rows, columns, lang, GRID_ID, row_id="dept_id", hidden=hidden, class_name="pf-grid")
     for spec in grid.columnDefs:
@@ -99,7 +101,7 @@ def portfolio_grid(df: pd.DataFrame, codes: list[str], alerts: dict[str, dict[st
         spec["wrapHeaderText"] = spec["autoHeaderHeight"] = True
         if field in codes:
             spec.pop("valueFormatter", None)
-            spec["minWidth"] = 118
+            spec["minWidth"] = CELL_WIDTH
             spec["cellRenderer"] = "PfCell"
             spec["tooltipField"] = f"{field}__title"
             spec["cellClass"] = "pf-cell"
@@ -110,13 +112,11 @@ def portfolio_grid(df: pd.DataFrame, codes: list[str], alerts: dict[str, dict[st
             spec.pop("valueFormatter", None)
             spec["cellRenderer"] = "PfAlerts"
             spec["cellRendererParams"] = {"none": t("ws.pf.no_alerts", lang)}
-        elif field in ("name", REVENUE_COLUMN):
+        elif field == "name":
             spec["cellClass"] = "pf-go"
-            spec["minWidth"] = 150 if field == "name" else 110
-    if REVENUE_COLUMN in [s["field"] for s in grid.columnDefs]:
-        grid.columnDefs[-1]["filter"] = False
-        grid.columnDefs[-1]["sortable"] = False
+        elif field == REVENUE_COLUMN:  # a link, the same words on every row
+            spec |= {"cellClass": "pf-go pf-link", "minWidth": 96, "width": 110, "filter": False, "sortable": False}
     grid.dashGridOptions = {**grid.dashGridOptions, "rowHeight": ROW_HEIGHT}
     shown = max(min(len(rows), VISIBLE_ROWS), 2)
-    grid.style = {**grid.style, "height": f"{HEADER_HEIGHT + 40 + shown * ROW_HEIGHT + SCROLLBAR + 2}px"}
+    grid.style = {**grid.style, "height": f"{HEADER_ROOM + shown * ROW_HEIGHT + SCROLLBAR + 2}px"}
     return grid
