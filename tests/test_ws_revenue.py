@@ -212,6 +212,36 @@ def test_a_forged_path_is_refused() -> None:
         DrillPath(None, group="G1")
 
 
+def test_the_drill_state_reads_and_writes_the_address() -> None:
+    """The address parses to a state and the state writes the same address back; forged or missing
+    values fall back to the defaults; a crumb cuts the path, a click goes one level down."""
+    from data_layer.queries.drill_path import DrillState
+
+    q = "?period=2026-10&stream=inpatient&dept=D001&by=group&group=G0001&doctor=DR00012"
+    s = DrillState.parse(dict(p.split("=") for p in q[1:].split("&")))
+    assert s == DrillState("2026-10", "inpatient", "D001", "group", None, "G0001", "DR00012")
+    assert s.query_string() == q and s.path == DrillPath("D001", "group", None, "G0001", "DR00012")
+    assert DrillState.parse(s.as_dict()) == s and DrillState.exact(s.as_dict())
+    assert s.up_to("member").query_string() == "?period=2026-10&stream=inpatient&dept=D001&by=group&group=G0001"
+    assert s.up_to("dept").query_string() == "?period=2026-10&stream=inpatient&dept=D001&by=group"
+    assert s.up_to("top").query_string() == "?period=2026-10&stream=inpatient"
+    assert DrillState(dept="D001").down("ward", "W01").query_string() == "?period=ytd&stream=all&dept=D001&by=ward&ward=W01"
+    assert DrillState().down("department", "D002").dept == "D002"
+    # another period or stream keeps the path; another branch goes back to the department
+    assert s.with_choice("ytd", "bed", "group").up_to("doctor") == s.with_choice("ytd", "bed", None)
+    assert s.with_choice("ytd", "bed", "group").doctor == "DR00012"
+    assert s.with_choice(None, None, "ward") == DrillState("2026-10", "inpatient", "D001", "ward")
+    # the address is never trusted: junk becomes the default, an over-long id is dropped
+    junk = DrillState.parse({"period": "'; drop", "stream": "all; x", "dept": "D" * 65, "by": "drg", "group": 7})
+    assert junk == DrillState() and not DrillState.exact({"period": "'; drop", "stream": "all"})
+    assert not DrillState.exact(None) and DrillState.parse(None) == DrillState()
+    assert DrillState.parse({"ward": "W01", "dept": "D001"}).by == "ward"  # a ward puts the path on its branch
+    from data_layer.errors import UserError
+
+    with pytest.raises(UserError):  # the path refuses a doctor without a group or ward
+        _ = DrillState(dept="D001", doctor="DR1").path
+
+
 # ---- the page, through the real app ------------------------------------------------------------------
 
 def _state(**kw) -> dict:
