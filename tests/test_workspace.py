@@ -181,5 +181,5 @@ def test_browser_the_portfolio_grid_draws_its_rows_and_a_click_opens_the_departm
     dash_duo.wait_for_element("#po-grid .ag-center-cols-container .ag-row[row-id='D001'] .ag-cell[col-id='revenue']",
                               timeout=30).click()
     dash_duo.wait_for_element("#wsr-level-title", timeout=30)
-    assert "/workspace/revenue?dept=D001" in dash_duo.driver.current_url
+    assert "/workspace/revenue?" in dash_duo.driver.current_url and "dept=D001" in dash_duo.driver.current_url
     assert [e for e in dash_duo.get_logs() if e.get("level") == "SEVERE"] == []
