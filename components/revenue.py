@@ -5,9 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 import pandas as pd
-from dash import html
+import plotly.graph_objects as go
+from dash import dcc, html
 
-from components.format import format_change
+from components.format import format_amount, format_change
 from components.grid import Column, data_grid
 from components.i18n import t
 from components.palette import judge_change, trend_class
@@ -15,6 +16,7 @@ from data_layer.registry import INDICATORS, Indicator
 from data_layer.schema import CASE_COST_PARTS as COST_PARTS
 from data_layer.schema import CHARGE_PARTS as PARTS
 from data_layer.schema import OUTPATIENT_PARTS as OP_PARTS
+from data_layer.schema import UNASSIGNED
 
 CASES_GRID = {"type": "wsr-cases-grid", "index": 0}  # pattern ids: a callback listens whether or not it is shown
 DAYS_GRID = {"type": "wsr-days-grid", "index": 0}
@@ -208,3 +210,259 @@ def case_detail(case: pd.DataFrame, peers: pd.DataFrame | None, lang: str) -> An
         html.P(peer_note, className="note"),
         html.P(t("ws.revenue.case.no_diagnosis", lang), className="note"),
     ], className="wsr-case-detail-body")
+
+
+# ---- the page's sections ----------------------------------------------------------------------------
+
+COLOURS = ("#0072b2", "#e69f00", "#009e73", "#cc79a7", "#56b4e9", "#d55e00", "#f0e442", "#999999", "#000000")
+BAR_CAP = 30  # members drawn as bars; the grid lists them all
+STRUCTURE_GRID = "wsr-structure-table"
+LEVEL_HEADS = {"total": "ws.revenue.total", "share": "ws.revenue.share", "yoy": "ws.revenue.yoy",
+               "mom": "ws.revenue.mom", "op_value": "ws.revenue.op_total", "ip_value": "ws.revenue.ip_total",
+               "visits": "ws.revenue.visits", "per_visit": "ws.revenue.per_visit", "cases": "ws.revenue.cases",
+               "bed_days": "ws.revenue.bed_days", "per_case": "ws.revenue.per_case",
+               "per_bed_day": "ws.revenue.per_bed_day", "drug_share": "ws.revenue.drug_share",
+               "material_share": "ws.revenue.material_share"}
+STRUCTURE_HEADS = {"this": "ws.revenue.total", "share": "ws.revenue.share", "share_yoy": "ws.revenue.share_yoy",
+                   "yoy": "ws.revenue.yoy", "mom": "ws.revenue.mom", "per_case": "ws.revenue.per_case",
+                   "per_bed_day": "ws.revenue.per_bed_day", "per_visit": "ws.revenue.per_visit"}
+# each card's registry indicator, whose rule (data_layer.verdict) colours its changes; None: not judged
+CARD_INDICATORS: dict[str, str | None] = {
+    "total": "revenue_total", "op_value": "outpatient_revenue", "ip_value": "inpatient_revenue", "cases": "discharges",
+    "bed_days": "bed_days", "per_case": "charge_per_discharge", "per_bed_day": None, "visits": "outpatient_visits",
+    "per_visit": "charge_per_visit"}
+
+
+def _trend(change: float, col: str, value: float | None = None) -> str:
+    """The class colouring a card's change: the one rule for the card's indicator."""
+    code = CARD_INDICATORS.get(col)
+    return trend_class(judge_change(INDICATORS[code], change, value) if code else "neutral")
+
+
+def _amount(v: float, lang: str) -> str:
+    return format_amount(v, lang, "元" if lang == "zh" else "yuan")
+
+
+def _count(v: float, lang: str) -> str:
+    return format_amount(v, lang) if v == v else "—"
+
+
+def _change(value: float, base: float) -> float:
+    return (value - base) / abs(base) if base == base and base else float("nan")
+
+
+def _share(part: float, whole: float) -> float:
+    return float(part) / whole if whole else float("nan")
+
+
+def level_columns(sources: tuple[bool, bool], stream: str) -> list[str]:
+    """The level grid's figure columns for the stream at a place reading (inpatient?, outpatient?) facts."""
+    use_ip, use_op = sources
+    cols = ["total", "share", "yoy", "mom"]
+    if stream == "all" and use_op:
+        cols += ["op_value", "ip_value"]
+    if use_op:
+        cols += ["visits", "per_visit"]
+    if use_ip:
+        cols += ["cases", "bed_days", "per_case", "per_bed_day"]
+    if stream != "bed":
+        cols += ["drug_share"] + (["material_share"] if stream != "outpatient" else [])
+    return cols
+
+
+def summary_cards(tot: dict[str, pd.Series], sources: tuple[bool, bool], stream: str,
+                  periods: tuple[Any, Any, Any], lang: str) -> list[Any]:
+    """The place's cards (revenue, volumes, per case / bed-day / visit) with YoY and MoM, coloured by
+    each card's indicator, and the periods compared."""
+    use_ip, use_op = sources
+    cards: list[tuple[str, str, str]] = [("total", "money", "ws.revenue.total")]
+    if stream == "all" and use_op:
+        cards += [("op_value", "money", "ws.revenue.op_total"), ("ip_value", "money", "ws.revenue.ip_total")]
+    if use_ip:
+        cards += [("cases", "count", "ws.revenue.cases"), ("bed_days", "count", "ws.revenue.bed_days"),
+                  ("per_case", "money", "ws.revenue.per_case"), ("per_bed_day", "money", "ws.revenue.per_bed_day")]
+    if use_op:
+        cards += [("visits", "count", "ws.revenue.visits"), ("per_visit", "money", "ws.revenue.per_visit")]
+    now, prev, ago = tot["this"], tot["previous"], tot["year_ago"]
+    out = []
+    for col, kind, label in cards:
+        v = float(now[col])
+        yoy, mom = _change(v, float(ago[col])), _change(v, float(prev[col]))
+        out.append(html.Div([
+            html.Div(t(label, lang), className="stat-label"),
+            html.Div(_amount(v, lang) if kind == "money" else _count(v, lang), className="stat-value",
+                     id=f"wsr-card-{col}"),
+            html.Div([html.Span(f"{t('ws.revenue.yoy', lang)} {format_change(yoy)}", className=_trend(yoy, col, v)), " · ",
+                      html.Span(f"{t('ws.revenue.mom', lang)} {format_change(mom)}", className=_trend(mom, col, v))],
+                     className="stat-change"),
+        ], className="stat-card"))
+    cur, prv, yago = periods
+    notes = [html.P(t("ws.revenue.period_note", lang, start=cur.start, end=cur.end,
+                      prev=f"{prv.start}—{prv.end}", ago=f"{yago.start}—{yago.end}"), className="note")]
+    if use_ip:
+        notes.append(html.P(t("ws.revenue.bedday_note", lang), className="note"))
+    return [html.Div(out, className="stat-grid"), *notes]
+
+
+def structure_section(df: pd.DataFrame, tot: dict[str, pd.Series], sources: tuple[bool, bool], lang: str) -> Any:
+    """The revenue structure as a grid (one row per item, the sum pinned underneath) beside its
+    100% stacked bars (this period, the previous one, a year ago)."""
+    use_ip, use_op = sources
+    cols = ["this", "share", "share_yoy", "yoy", "mom"] + (["per_case", "per_bed_day"] if use_ip else []) + \
+        (["per_visit"] if use_op else [])
+    kinds: dict[str, tuple[str, dict[str, Any]]] = {
+        "this": ("money", {"compact": True}), "share": ("percent", {}), "share_yoy": ("change", {}),
+        "yoy": ("change", {}), "mom": ("change", {}), "per_case": ("money", {"compact": True}),
+        "per_bed_day": ("money", {"compact": True}), "per_visit": ("money", {"compact": True})}
+    shown = df.assign(name=[t(f"ws.revenue.part.{p}", lang) for p in df["part"]])
+    columns = [Column("name", t("ws.revenue.part", lang), pinned=True, width=110),
+               *[Column(c, t(STRUCTURE_HEADS[c], lang), kinds[c][0], **kinds[c][1]) for c in cols]]  # type: ignore[arg-type]
+    whole = float(df["this"].sum())
+    total = {"part": TOTAL_ROW, "name": t("ws.revenue.sum", lang), "this": whole, "share": 1.0 if whole else None,
+             "share_yoy": None, "yoy": _change(whole, float(tot["year_ago"]["total"])),
+             "mom": _change(whole, float(tot["previous"]["total"])),
+             **{c: float(tot["this"][c]) for c in cols[5:]}}
+    grid = data_grid(shown, columns, lang, STRUCTURE_GRID, row_id="part", total=total, visible_rows=len(shown),
+                     class_name="wsr-structure-grid-table")
+    points = "'个百分点'" if lang == "zh" else "' pp'"
+    for spec in grid.columnDefs:  # a share's change is in percentage points (components/format.format_points)
+        if spec["field"] == "share_yoy":
+            spec["valueFormatter"] = {"function": f"params.value == null ? '—' : (Math.round(params.value * 1000) === 0 ? "
+                                                  f"'0.0' : (params.value > 0 ? '+' : '') + (params.value * 100).toFixed(1))"
+                                                  f" + {points}"}
+    return html.Div([grid, dcc.Graph(figure=structure_figure(df, tot, lang), config={"displayModeBar": False},
+                                     className="dw-graph", id="wsr-structure-chart")], className="wsr-structure-grid")
+
+
+def structure_figure(df: pd.DataFrame, tot: dict[str, pd.Series], lang: str) -> go.Figure:
+    """100% stacked bars: the structure this period, the previous period and a year ago."""
+    labels = [t("ws.revenue.this", lang), t("ws.revenue.previous", lang), t("ws.revenue.year_ago", lang)]
+    fig = go.Figure()
+    for i, r in df.reset_index(drop=True).iterrows():
+        shares = [_share(r[c], float(tot[k]["total"])) for c, k in (("this", "this"), ("previous", "previous"),
+                                                                   ("year_ago", "year_ago"))]
+        fig.add_bar(y=labels, x=[s * 100 if s == s else 0 for s in shares], orientation="h",
+                    name=t(f"ws.revenue.part.{r['part']}", lang), marker_color=COLOURS[int(i) % len(COLOURS)],
+                    hovertemplate="%{y}: %{x:.1f}%<extra>%{fullData.name}</extra>")
+    fig.update_layout(barmode="stack", title=t("ws.revenue.structure_chart", lang), height=280, bargap=0.3,
+                      margin={"l": 10, "r": 10, "t": 40, "b": 30},
+                      legend={"orientation": "h", "y": -0.25, "traceorder": "normal"},
+                      plot_bgcolor="#fff", paper_bgcolor="#fff")
+    fig.update_xaxes(range=[0, 100], ticksuffix="%")
+    fig.update_yaxes(autorange="reversed", automargin=True)
+    return fig
+
+
+def with_member_names(df: pd.DataFrame, lang: str) -> pd.DataFrame:
+    """The level frame with `name` in the reader's language ("unassigned" for the unassigned member)."""
+    col = "name_zh" if lang == "zh" else "name_en"
+    return df.assign(name=[n if isinstance(n, str) else t("ws.revenue.unassigned", lang) for n in df[col]])
+
+
+def level_section(df: pd.DataFrame, level: str, cols: list[str], total: dict[str, Any], lang: str) -> Any:
+    """The members of the level below: a grid (a click drills) beside the biggest as bars (a click drills)."""
+    if df.empty:
+        return html.P(t("ws.revenue.no_members", lang), className="note")
+    df = with_member_names(df, lang)
+    table = level_grid(df, cols, {c: t(LEVEL_HEADS[c], lang) for c in cols},
+                       t(f"ws.revenue.{'department' if level == 'department' else level}", lang),
+                       {"name": t("ws.revenue.sum", lang), **{c: total[c] for c in cols}}, lang)
+    title = html.H3(t(f"ws.revenue.level.{level}", lang), className="wsr-level-title", id="wsr-level-title")
+    notes = [html.P(t("ws.revenue.click_hint", lang), className="note")]
+    if (df["key"] == UNASSIGNED).any():
+        notes.append(html.P(t("ws.revenue.unassigned_note", lang), className="note"))
+    return html.Div([title, html.Div([table, level_figure(df, level, lang)], className="wsr-level-grid"), *notes])
+
+
+def level_figure(df: pd.DataFrame, level: str, lang: str) -> Any:
+    """The biggest members (at most BAR_CAP) as bars in 万元; a bar carries its member's key."""
+    top = df.sort_values("total", ascending=False, kind="stable").head(BAR_CAP).iloc[::-1]
+    fig = go.Figure(go.Bar(y=top["name"], x=top["total"] / 10_000, orientation="h", customdata=top["key"],
+                           marker_color=["#999999" if k == UNASSIGNED else "#0072b2" for k in top["key"]],
+                           text=[f"{v / 10_000:,.1f}" for v in top["total"]], textposition="auto",
+                           hovertemplate="%{y}: %{x:,.1f}<extra></extra>"))
+    what = t(f"ws.revenue.{level}", lang)
+    fig.update_layout(title=t("ws.revenue.bars", lang, what=what), height=max(200, 30 * len(top) + 80), bargap=0.35,
+                      margin={"l": 10, "r": 10, "t": 40, "b": 30}, plot_bgcolor="#fff", paper_bgcolor="#fff")
+    fig.update_yaxes(automargin=True, type="category")
+    parts: list[Any] = [dcc.Graph(figure=fig, config={"displayModeBar": False}, className="dw-graph wsr-bars",
+                                  id={"type": "wsr-bars", "index": 0})]
+    if len(df) > BAR_CAP:
+        parts.append(html.P(t("ws.revenue.bars_capped", lang, n=BAR_CAP), className="note"))
+    return html.Div(parts)
+
+
+def count_note(n: int, lang: str) -> html.P:
+    """How many rows the place has (all of them are in the grid)."""
+    return html.P(t("ws.revenue.all_shown", lang, n=f"{n:,}"), className="note wsr-count", id="wsr-count-all")
+
+
+def cases_section(cases: pd.DataFrame, stream: str, cap: int, lang: str) -> list[Any]:
+    """The doctor's inpatient cases: all of them in a virtualised grid, biggest first, with the count."""
+    what = t("ws.revenue.part.bed" if stream == "bed" else "ws.revenue.charge_total", lang)
+    return [html.H3(t("ws.revenue.cases_title", lang, what=what), className="wsr-level-title"),
+            count_note(len(cases), lang),
+            html.P(t("ws.revenue.cases_hint", lang), className="note") if len(cases) else None,
+            case_grid(cases, lang) if len(cases) else html.P(t("ws.revenue.no_rows", lang), className="note"),
+            html.P(t("ws.revenue.export_capped", lang, cap=f"{cap:,}"), className="note")]
+
+
+def days_section(days: pd.DataFrame, cap: int, lang: str) -> list[Any]:
+    """The doctor's outpatient days: all of them in a virtualised grid, biggest revenue first, with the count."""
+    return [html.H3(t("ws.revenue.days_title", lang), className="wsr-level-title"),
+            count_note(len(days), lang),
+            day_grid(days, lang) if len(days) else html.P(t("ws.revenue.no_rows", lang), className="note"),
+            html.P(t("ws.revenue.export_capped", lang, cap=f"{cap:,}"), className="note")]
+
+
+def crumbs(parts: list[tuple[str, str, str]], lang: str) -> html.Ol:
+    """All my departments › department › ward or group › doctor: (cut, label, href) each; every crumb
+    but the last is a link."""
+    items = []
+    for i, (cut, label, href) in enumerate(parts):
+        last = i == len(parts) - 1
+        items.append(html.Li(html.Span(label, className="wsr-crumb current", **{"aria-current": "page"}) if last else
+                             dcc.Link(label, href=href, className="wsr-crumb", id=f"wsr-crumb-{cut}")))
+    return html.Ol(items, className="wsr-crumb-list")
+
+
+def member_label(level: str, name: str, lang: str) -> str:
+    """A ward's or group's crumb: 医疗组：name / Medical group: name."""
+    return f"{t(f'ws.revenue.{level}', lang)}{'：' if lang == 'zh' else ': '}{name}"
+
+
+# ---- export ----------------------------------------------------------------------------------------
+
+MONEY_COLUMNS = ("this", "previous", "year_ago", "total", "op_value", "ip_value", "per_visit", "per_case",
+                 "per_bed_day", "charge_total", "revenue_total", *PARTS, *[f"charge_{p}" for p in PARTS],
+                 *[f"revenue_{p}" for p in PARTS])
+PERCENT_COLUMNS = ("share", "share_yoy", "yoy", "mom", "drug_share", "material_share")
+EXPORT_HEADS = {"part": "ws.revenue.part", "this": "ws.revenue.this", "previous": "ws.revenue.previous",
+                "year_ago": "ws.revenue.year_ago", "share": "ws.revenue.share", "share_yoy": "ws.revenue.share_yoy",
+                "yoy": "ws.revenue.yoy", "mom": "ws.revenue.mom", "per_case": "ws.revenue.per_case",
+                "per_bed_day": "ws.revenue.per_bed_day", "per_visit": "ws.revenue.per_visit"}
+
+
+def export_kinds(lang: str) -> dict[str, str]:
+    """The kind of each exported revenue column, by its header in the reader's language."""
+    heads = {"this": "ws.revenue.this", "previous": "ws.revenue.previous", "year_ago": "ws.revenue.year_ago",
+             "share_yoy": "ws.revenue.share_yoy", **LEVEL_HEADS}
+    label = lambda c: t(heads[c], lang) if c in heads else (  # noqa: E731
+        t(f"ws.revenue.part.{c}", lang) if c in PARTS else column_label(c, lang))
+    kinds = {label(c): "money" for c in MONEY_COLUMNS} | {label(c): "percent" for c in PERCENT_COLUMNS}
+    kinds |= {label(c): "integer" for c in ("visits", "cases", "emergency_visits", "bed_days")}
+    return kinds | {label("los_days"): "integer", label("admit_date"): "date", label("discharge_date"): "date",
+                    label("date"): "date"}
+
+
+def structure_export(df: pd.DataFrame, lang: str) -> pd.DataFrame:
+    """The structure frame with its items and headers in the reader's language."""
+    out = df.assign(part=[t(f"ws.revenue.part.{p}", lang) for p in df["part"]])
+    return out.rename(columns={k: t(v, lang) for k, v in EXPORT_HEADS.items()})
+
+
+def level_export(df: pd.DataFrame, cols: list[str], parts: tuple[str, ...], lang: str) -> pd.DataFrame:
+    """The level frame's id, name, figure columns and revenue items, headers in the reader's language."""
+    heads = {"key": t("ws.revenue.id", lang), "name": t("ws.revenue.name", lang),
+             **{c: t(LEVEL_HEADS[c], lang) for c in LEVEL_HEADS}, **{p: t(f"ws.revenue.part.{p}", lang) for p in PARTS}}
+    return with_member_names(df, lang)[["key", "name", *cols, *parts]].rename(columns=heads)

@@ -146,6 +146,7 @@ _OUTPATIENT_REVENUES = (
 CHARGE_PARTS = tuple(c.removeprefix("charge_") for c in _CASE_CHARGES)
 CASE_COST_PARTS = tuple(c.removeprefix("cost_") for c in _CASE_COSTS)
 OUTPATIENT_PARTS = tuple(c.removeprefix("revenue_") for c in _OUTPATIENT_REVENUES)
+UNASSIGNED = "_none"  # the key of a drill-down's "unassigned" (未分配) member: a case with no group, or no doctor
 
 fact_inpatient_case = Table(
     "fact_inpatient_case",

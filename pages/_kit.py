@@ -116,13 +116,20 @@ def check_departments(depts: Any) -> list[str]:
 
 
 def resolve(args: Sequence[Any], roles: Sequence[str], what: str, dept_at: int | None, period_at: int | None,
-            period_of: Callable[[Any], Period] | None, depts_at: int | None = None) -> tuple[Ask, list[Any]]:
+            period_of: Callable[[Any], Period] | None, depts_at: int | None = None,
+            place: Callable[..., tuple[Any, Any]] | None = None) -> tuple[Ask, list[Any]]:
     """Check the role and the department(s), resolve the period; the Ask and the other arguments
-    (a multi-select of departments stays among them, checked)."""
+    (a multi-select of departments stays among them, checked). With `place`, the department (None:
+    all of the scope) and the period key come from `place(*args)` and every argument is passed on."""
     require_role(roles, what)
     args = list(args)
     if depts_at is not None:
         args[depts_at] = check_departments(args[depts_at])
+    if place is not None:
+        dept_value, key = place(*args)
+        dept = check_department(dept_value) if dept_value is not None else None
+        per = (period_of or _default_resolver)(key)
+        return Ask(current_lang(), current_scope(), dept, per, key if isinstance(key, str) else None), args
     dept = check_department(args[dept_at]) if dept_at is not None else None
     per = key = None
     if period_at is not None:
@@ -134,14 +141,18 @@ def resolve(args: Sequence[Any], roles: Sequence[str], what: str, dept_at: int |
 
 def page_callback(*deps: Any, roles: Sequence[str] = ROLES, dept: str | None = None, period: str | None = None,
                   period_of: Callable[[Any], Period] | None = None, depts: str | None = None, cached: bool = False,
-                  key_args: Callable[..., Any] | None = None, **options: Any) -> Callable:
+                  key_args: Callable[..., Any] | None = None, place: Callable[..., tuple[Any, Any]] | None = None,
+                  **options: Any) -> Callable:
     """Register a Dash callback (`deps` and `options` as for dash.callback) whose function takes an
     Ask and then the other arguments. `dept` and `period` name the components (their `value`)
     holding the department and the period; `period_of` resolves the period (the workspace's rule by
     default). `cached`: the answer is kept in the result cache, keyed by the callback, the scope,
     the language, the arguments (or `key_args(*rest)`) and the warehouse's freshness; only for
     callbacks that read nothing but the warehouse. `depts` names a multi-select of departments:
-    every one chosen must lie in the scope; it stays among the other arguments."""
+    every one chosen must lie in the scope; it stays among the other arguments. `place`: for a page
+    that keeps the department and the period in one state (a dcc.Store), a function of the
+    callback's arguments returning (department or None for all of the scope, period key); the kit
+    checks and resolves them as above and passes every argument on."""
     dept_at, period_at, depts_at = _arg_index(deps, dept), _arg_index(deps, period), _arg_index(deps, depts)
 
     def wrap(fn: Callable[..., Any]) -> Callable[..., Any]:
@@ -149,7 +160,7 @@ def page_callback(*deps: Any, roles: Sequence[str] = ROLES, dept: str | None = N
 
         @functools.wraps(fn)
         def inner(*args: Any) -> Any:
-            ask, rest = resolve(args, roles, what, dept_at, period_at, period_of, depts_at)
+            ask, rest = resolve(args, roles, what, dept_at, period_at, period_of, depts_at, place)
             if not cached:
                 return fn(ask, *rest)
             parts = (ask.dept, ask.period, *(key_args(*rest) if key_args else rest))
@@ -186,17 +197,20 @@ class Export:
 def export_callback(page: str, tables: Mapping[str, Callable[..., Export]], *states: State,
                     output: Output | None = None, button_type: str = "ws-export", roles: Sequence[str] = ROLES,
                     dept: str | None = "ws-dept", period: str | None = "ws-period",
-                    period_of: Callable[[Any], Period] | None = None) -> None:
+                    period_of: Callable[[Any], Period] | None = None,
+                    place: Callable[..., tuple[Any, Any]] | None = None) -> None:
     """Answer the export buttons {type: button_type, page, table, fmt} of `page`: `tables[table](ask,
     *other states)` builds the Export. The department and period states are checked as for any
-    page callback; a table or format the page does not offer (a forged request) is refused."""
+    page callback (or, with `place`, as `place(*states)` names them: pass dept=None, period=None);
+    a table or format the page does not offer (a forged request) is refused."""
     out = output or Output("ws-download", "data", allow_duplicate=True)
     ids = [s for s in (dept, period) if s is not None]
     all_states = [*(State(i, "value") for i in ids), *states]
     pattern = {"type": button_type, "table": ALL, "fmt": ALL} | ({"page": page} if button_type == "ws-export" else {})
 
     @page_callback(out, Input(pattern, "n_clicks"), *all_states, roles=roles, dept=dept, period=period,
-                   period_of=period_of, prevent_initial_call=True)
+                   period_of=period_of, place=(lambda _clicks, *values: place(*values)) if place else None,
+                   prevent_initial_call=True)
     def export(ask: Ask, clicks: list | None, *rest: Any) -> Any:
         if not any(clicks or []) or not isinstance(ctx.triggered_id, dict):
             return no_update

@@ -277,10 +277,10 @@ def test_a_zero_and_a_real_change_read_the_same_on_every_surface(server) -> None
     the pages import once the app exists.)"""
     from components.department import change_span
     from components.grid import Column, cell_verdict
+    from components.revenue import _trend
     from components.wall import change_badge
     from pages.workspace.costs import _trend_cost
     from pages.workspace.reports import _yoy_class
-    from pages.workspace.revenue import _trend
 
     rev = INDICATORS["revenue_total"]
     col = Column("yoy", "YoY", "change", indicator=rev)

@@ -98,3 +98,88 @@ def test_picking_keeps_a_sections_parameters_only_within_the_department() -> Non
     assert merge_query("?dept=D001&period=ytd&report=7", "D002", "ytd") == "?dept=D002&period=ytd"
     assert merge_query("", "D002", "mtd") == "?dept=D002&period=mtd"
     assert merge_query(None, "D002", "mtd") == "?dept=D002&period=mtd"
+
+
+# ---- the portfolio grid ------------------------------------------------------------------------------
+
+def _portfolio_grid(server: Flask, user: str, lang: str = "en") -> dict:
+    from .helpers import post_callback
+    from .test_ws_revenue import _grid
+
+    status, out = post_callback(server, signed_in(server, user, lang), "po-table.children",
+                                [{"id": "ws-period", "property": "value", "value": "ytd"}],
+                                [{"id": "ws-dept", "property": "value", "value": "D001"}])
+    assert status == 200
+    return _grid(out["po-table.children"])
+
+
+def test_the_portfolio_is_a_grid_of_the_departments_in_scope(server: Flask, wh) -> None:
+    """One row per department of the scope, the department pinned, a column per indicator keeping
+    its raw value (it sorts by it), the cell's score as its colour and the shown lines beside it."""
+    from data_layer.queries.portfolio import PORTFOLIO, portfolio
+    from data_layer.scope import Scope
+
+    grid = _portfolio_grid(server, "asst1")
+    assert grid["id"] == "po-grid" and [r["dept_id"] for r in grid["rowData"]] == ["D001", "D002", "D003"]
+    defs = {d["field"]: d for d in grid["columnDefs"]}
+    assert defs["name"]["pinned"] == "left" and defs["revenue"]["sortable"] is False
+    assert all(d["sortable"] for d in grid["columnDefs"] if d["field"] != "revenue")
+    codes = [d["field"] for d in grid["columnDefs"] if d.get("cellRenderer") == "PfCell"]
+    assert codes and set(codes) <= set(PORTFOLIO)
+    from datetime import date
+
+    from data_layer.periods import Period
+    from pages.workspace._frame import resolve_period  # noqa: F401 - the workspace's period rule
+
+    per = Period(date(2026, 1, 1), date(2026, 11, 21))
+    pf = portfolio(wh, Scope.departments(["D001", "D002", "D003"]), per).set_index(["dept_id", "indicator"])
+    row = grid["rowData"][0]
+    for c in codes:
+        want = pf.loc[("D001", c)]
+        assert row[c] == pytest.approx(float(want["value"])) and row[f"{c}__score"] == int(want["score"])
+        assert f"pf-s{int(want['score'])}" in defs[c]["cellClassRules"] or int(want["score"]) == 0
+    assert "D004" not in str(grid["rowData"])
+    zh = _portfolio_grid(server, "asst1", "zh")
+    assert zh["columnDefs"][0]["headerName"] == "科室" and zh["rowData"][0]["revenue"] == "收入分析"
+
+
+@pytest.mark.parametrize("col, where", [("name", "/department?dept=D002"), ("bed_occupancy", "/department?dept=D002"),
+                                        ("revenue", "/workspace/revenue?dept=D002")])
+def test_a_click_on_a_portfolio_row_goes_where_its_links_went(server: Flask, col: str, where: str) -> None:
+    from .helpers import post_callback
+
+    status, out = post_callback(server, signed_in(server, "asst1"), "_pages_location.href",
+                                [{"id": "po-grid", "property": "cellClicked",
+                                  "value": {"rowId": "D002", "colId": col, "rowIndex": 1, "value": "x"}}])
+    assert status == 200 and out["_pages_location.href"] == where
+    status, out = post_callback(server, signed_in(server, "asst1"), "_pages_location.href",
+                                [{"id": "po-grid", "property": "cellClicked", "value": {"rowId": {"x": 1}}}])
+    assert status in (200, 204) and "/department" not in str(out)
+
+
+@pytest.mark.browser
+def test_browser_the_portfolio_grid_draws_its_rows_and_a_click_opens_the_department(dash_duo, server) -> None:
+    from .conftest import PASSWORD
+    from .helpers import serve
+
+    serve(dash_duo, server)
+    dash_duo.driver.get(dash_duo.server.url + "/login")
+    dash_duo.wait_for_element("#login-form", timeout=10)
+    dash_duo.find_element("#username").send_keys("asst1")
+    dash_duo.find_element("#password").send_keys(PASSWORD)
+    dash_duo.find_element("#login-submit").click()
+    dash_duo.wait_for_element("#po-grid .ag-pinned-left-cols-container .ag-row", timeout=30)
+    rows = dash_duo.find_elements("#po-grid .ag-pinned-left-cols-container .ag-row")
+    assert len(rows) == 3
+    cells = dash_duo.find_elements("#po-grid .ag-center-cols-container .ag-row[row-id='D002'] .ag-cell.pf-cell")
+    assert cells and all(c.text.strip() for c in cells)  # value and changes drawn by the renderer
+    assert dash_duo.find_elements("#po-grid .ag-cell[class*='pf-s']")  # score colours
+    dash_duo.find_element("#po-grid .ag-pinned-left-cols-container .ag-row[row-id='D002'] .ag-cell").click()
+    dash_duo.wait_for_element("#dw-dept", timeout=30)
+    assert "/department?dept=D002" in dash_duo.driver.current_url
+    dash_duo.driver.get(dash_duo.server.url + "/workspace")
+    dash_duo.wait_for_element("#po-grid .ag-center-cols-container .ag-row[row-id='D001'] .ag-cell[col-id='revenue']",
+                              timeout=30).click()
+    dash_duo.wait_for_element("#wsr-level-title", timeout=30)
+    assert "/workspace/revenue?" in dash_duo.driver.current_url and "dept=D001" in dash_duo.driver.current_url
+    assert [e for e in dash_duo.get_logs() if e.get("level") == "SEVERE"] == []

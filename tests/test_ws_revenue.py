@@ -212,6 +212,36 @@ def test_a_forged_path_is_refused() -> None:
         DrillPath(None, group="G1")
 
 
+def test_the_drill_state_reads_and_writes_the_address() -> None:
+    """The address parses to a state and the state writes the same address back; forged or missing
+    values fall back to the defaults; a crumb cuts the path, a click goes one level down."""
+    from data_layer.queries.drill_path import DrillState
+
+    q = "?period=2026-10&stream=inpatient&dept=D001&by=group&group=G0001&doctor=DR00012"
+    s = DrillState.parse(dict(p.split("=") for p in q[1:].split("&")))
+    assert s == DrillState("2026-10", "inpatient", "D001", "group", None, "G0001", "DR00012")
+    assert s.query_string() == q and s.path == DrillPath("D001", "group", None, "G0001", "DR00012")
+    assert DrillState.parse(s.as_dict()) == s and DrillState.exact(s.as_dict())
+    assert s.up_to("member").query_string() == "?period=2026-10&stream=inpatient&dept=D001&by=group&group=G0001"
+    assert s.up_to("dept").query_string() == "?period=2026-10&stream=inpatient&dept=D001&by=group"
+    assert s.up_to("top").query_string() == "?period=2026-10&stream=inpatient"
+    assert DrillState(dept="D001").down("ward", "W01").query_string() == "?period=ytd&stream=all&dept=D001&by=ward&ward=W01"
+    assert DrillState().down("department", "D002").dept == "D002"
+    # another period or stream keeps the path; another branch goes back to the department
+    assert s.with_choice("ytd", "bed", "group").up_to("doctor") == s.with_choice("ytd", "bed", None)
+    assert s.with_choice("ytd", "bed", "group").doctor == "DR00012"
+    assert s.with_choice(None, None, "ward") == DrillState("2026-10", "inpatient", "D001", "ward")
+    # the address is never trusted: junk becomes the default, an over-long id is dropped
+    junk = DrillState.parse({"period": "'; drop", "stream": "all; x", "dept": "D" * 65, "by": "drg", "group": 7})
+    assert junk == DrillState() and not DrillState.exact({"period": "'; drop", "stream": "all"})
+    assert not DrillState.exact(None) and DrillState.parse(None) == DrillState()
+    assert DrillState.parse({"ward": "W01", "dept": "D001"}).by == "ward"  # a ward puts the path on its branch
+    from data_layer.errors import UserError
+
+    with pytest.raises(UserError):  # the path refuses a doctor without a group or ward
+        _ = DrillState(dept="D001", doctor="DR1").path
+
+
 # ---- the page, through the real app ------------------------------------------------------------------
 
 def _state(**kw) -> dict:
@@ -492,6 +522,56 @@ def test_the_largest_doctor_gets_a_grid_and_a_click_opens_the_case(server: Flask
     assert raw["drg_code"] in detail
     if lang == "zh":
         assert "费用构成" in detail and "Charges" not in detail
+
+
+@pytest.fixture(scope="module")
+def busy_url(demo_data, tmp_path_factory: pytest.TempPathFactory) -> str:
+    """The small warehouse with every case of this year moved to one doctor of D001: more cases than
+    any cap a screen ever had (the grid once showed the first 500, then the first 5,000)."""
+    from data_layer.demo import write_warehouse
+    from data_layer.engine import make_engine
+
+    tables = dict(demo_data.tables)
+    cases = tables["fact_inpatient_case"].copy()
+    doctors = tables["dim_doctor"]
+    doctor = doctors[doctors["dept_id"] == "D001"].sort_values("doctor_id").iloc[0]
+    ward = sorted(tables["dim_ward"].query("dept_id == 'D001'")["ward_id"])[0]
+    this_year = cases.index[cases["discharge_date"] >= pd.Timestamp(YTD.start)]
+    cases.loc[this_year, ["dept_id", "ward_id", "group_id", "doctor_id"]] = \
+        ["D001", ward, doctor["group_id"], doctor["doctor_id"]]
+    tables["fact_inpatient_case"] = cases
+    url = f"duckdb:///{tmp_path_factory.mktemp('busy') / 'busy.duckdb'}"
+    engine = make_engine(url)
+    write_warehouse(engine, tables, progress=False)
+    engine.dispose()
+    return url
+
+
+def test_the_case_grid_holds_every_case_of_a_very_busy_doctor(busy_url: str, app_env, demo_data) -> None:
+    """All rows travel to the grid (it draws only those in view), not the first 500 or 5,000; the
+    count note says so."""
+    from app import create_app
+    from data_layer.queries.revenue import ROW_CAP
+
+    srv = create_app({**app_env, "WAREHOUSE_URL": busy_url})
+    srv.extensions["hospdash"].appdb.create_user("asst1", "asst1", PASSWORD, "assistant", "departments",
+                                                 ("D001", "D002", "D003"))
+    wh = Warehouse(busy_url)
+    doctors = demo_data.tables["dim_doctor"]
+    doctor = doctors[doctors["dept_id"] == "D001"].sort_values("doctor_id").iloc[0]
+    path = DrillPath("D001", group=doctor["group_id"], doctor=doctor["doctor_id"])
+    status, out = _render(srv, signed_in(srv, "asst1"), _state(dept="D001", group=doctor["group_id"],
+                                                               doctor=doctor["doctor_id"], period="ytd"))
+    assert status == 200
+    grid = _grid(out["wsr-cases.children"])
+    per = Period(YTD.start, date(2026, 11, 21))
+    n, _ = row_counts(wh, MINE, per, "all", path)
+    assert n > max(ROW_CAP, 500)
+    assert len(grid["rowData"]) == n and len({r["case_id"] for r in grid["rowData"]}) == n
+    charges = [r["charge_total"] for r in grid["rowData"]]
+    assert charges == sorted(charges, reverse=True)  # biggest first
+    assert f"{n:,}" in texts(out["wsr-cases.children"])
+    wh.engine.dispose()
 
 
 def test_a_forged_case_click_shows_nothing_of_another_place(server: Flask, demo_data) -> None:

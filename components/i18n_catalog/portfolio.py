@@ -6,7 +6,9 @@ TEXTS: dict[str, tuple[str, str]] = {
     "ws.pf.department": ("科室", "Department"),
     "ws.pf.alerts": ("未处理预警", "Open alerts"),
     "ws.pf.no_alerts": ("无", "none"),
-    "ws.pf.open_department": ("科室工作台", "Department"),
+    "ws.pf.click_hint": ("点击科室所在行打开科室工作台，点击“收入分析”一列打开该科室的收入分析；点击表头排序，表头菜单可筛选。",
+                         "Click a department's row to open its page, or its Revenue drill-down cell to open its "
+                         "revenue drill-down; click a header to sort, and use its menu to filter."),
     "ws.pf.target": ("年度目标", "Target"),
     "ws.pf.legend": ("颜色：", "Colour:"),
     "ws.pf.score.2": ("明显好于目标或去年", "well ahead of target or last year"),

@@ -80,8 +80,6 @@ TEXTS: dict[str, tuple[str, str]] = {
     "ws.revenue.bars_capped": ("图中只画收入最高的 {n} 个，表格列出全部。", "The chart shows the top {n}; the table lists all."),
     "ws.revenue.cases_title": ("住院病例（按{what}从高到低）", "Inpatient cases (biggest {what} first)"),
     "ws.revenue.days_title": ("门急诊医生日记录（按收入从高到低）", "Outpatient doctor-days (biggest revenue first)"),
-    "ws.revenue.capped": ("共 {n} 条，显示收入最高的 {shown} 条；导出包含全部（最多 {cap} 条）。",
-                          "{n} in all; showing the {shown} biggest. The export holds them all (at most {cap})."),
     "ws.revenue.all_shown": ("共 {n} 条。", "{n} in all."),
     "ws.revenue.no_rows": ("此期间没有记录。", "No rows in this period."),
     "ws.revenue.no_members": ("此期间没有收入。", "No revenue in this period."),

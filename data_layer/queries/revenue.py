@@ -18,6 +18,7 @@ from sqlalchemy import ColumnElement, and_, desc, func, select
 from ..errors import UserError
 from ..periods import Period
 from ..schema import (
+    UNASSIGNED,  # noqa: F401 - importable from here as before
     dim_department,
     dim_doctor,
     dim_drg,
@@ -36,7 +37,6 @@ BRANCHES = ("group", "ward")
 # revenue structure (收入结构): drugs, materials, exams, lab, treatment, surgery, nursing, beds, other
 PARTS = ("drug", "material", "exam", "lab", "treatment", "surgery", "nursing", "bed", "other")
 OP_PARTS = ("drug", "material", "exam", "lab", "treatment", "other")
-UNASSIGNED = "_none"  # the key of the "unassigned" (未分配) member: no group, or no doctor
 ROW_CAP = 5_000  # rows sent to the screen's grid (virtualised), biggest first
 EXPORT_CAP = 100_000  # rows in an export
 VOLUMES = ("cases", "bed_days", "visits")

@@ -1,6 +1,8 @@
 """Portfolio (所辖科室): the assistant's departments side by side on the key indicators, with
 the change on last year and on the previous period, each cell coloured by how far it is from
 the department's target (year to date) or its own history, and the open alerts per department.
+A grid (components/portfolio.py): sortable, filterable, the department pinned; a click on a
+department's row opens its page, a click in the revenue column its revenue drill-down.
 Assistants land here; the tab bar leads to the other workspace sections."""
 from __future__ import annotations
 
@@ -9,28 +11,22 @@ from urllib.parse import urlencode
 
 import dash
 import pandas as pd
-from dash import ALL, Input, Output, State, callback, dcc, html, no_update
+from dash import Input, Output, State, html, no_update
 from flask import current_app
 
 from appdb.alerts import open_counts_by_department
 from components.exports import BY_ROW, unit_kind
-from components.format import format_change, format_indicator, format_points
 from components.i18n import t
-from components.palette import STATUS_VERDICT, WARN_ICON, out_of_range_mark, out_of_range_note, score_verdict
-from data_layer.alerts.detect import LEVELS
-from data_layer.periods import Period
+from components.palette import STATUS_VERDICT, WARN_ICON, out_of_range_note, score_verdict
+from components.portfolio import GRID_ID, REVENUE_COLUMN, legend, portfolio_grid
 from data_layer.queries.portfolio import PORTFOLIO, portfolio
 from data_layer.registry import INDICATORS, UNITS
-from shell.access import secured
 
-from .._common import current_lang, current_scope, send_table, warehouse
-from .._kit import safe
-from ._frame import ROLES, Start, begin, export_request, frame, resolve_period, section, section_page
+from .._common import warehouse
+from .._kit import READERS, Ask, Export, export_callback, page_callback, safe
+from ._frame import Start, begin, frame, section, section_page
 
 dash.register_page(__name__, **section_page("portfolio"))
-
-TABLES = ("portfolio",)
-SCORE_ICON = {2: "▲▲", 1: "▲", 0: "", -1: "▼", -2: "▼▼"}
 
 
 def layout(dept: str | None = None, period: str | None = None, **_query: str) -> Any:
@@ -38,89 +34,48 @@ def layout(dept: str | None = None, period: str | None = None, **_query: str) ->
     if not isinstance(start, Start):
         return start
     lang = start.lang
-    legend = html.Div([html.Span(t("ws.pf.legend", lang), className="me-2")] + [
-        html.Span(f"{SCORE_ICON[s]} {t(f'ws.pf.score.{s}', lang)}".strip(), className=f"pf-cell pf-s{s} pf-key")
-        for s in (2, 1, 0, -1, -2)] + [
-        html.Span(f"{WARN_ICON} {t('ws.pf.out_of_range', lang)}", className="pf-cell pf-s0 pf-key pf-warn")],
-        className="pf-legend")
     n = len(start.mine)
     subtitle = t("ws.pf.subtitle_one", lang) if n == 1 else t("ws.pf.subtitle", lang, n=n)
     return frame("portfolio", start, [
-        section("portfolio", start.lang, html.Div(id="po-table"), legend,
+        section("portfolio", start.lang, html.Div(id="po-table"), legend(lang),
                 html.P(t("ws.pf.rules", lang), className="note"), exports=(("portfolio", "portfolio"),)),
     ], dept_picker=False, subtitle=subtitle)
 
 
-@callback(Output("po-table", "children"), Input("ws-period", "value"), State("ws-dept", "value"))
-@secured(roles=ROLES)
-def table(period: Any, _dept: Any) -> Any:
-    lang = current_lang()
-    per = resolve_period(period)
-    return safe(lambda: _table(per, lang), lang, "portfolio")
+@page_callback(Output("po-table", "children"), Input("ws-period", "value"), State("ws-dept", "value"),
+               roles=READERS, period="ws-period")
+def table(ask: Ask, _dept: Any) -> Any:
+    return safe(lambda: _table(ask), ask.lang, "portfolio")
 
 
-def _open_alerts(dept_ids: list[str]) -> dict[str, dict[str, int]]:
-    return open_counts_by_department(current_app.extensions["hospdash"].appdb, current_scope(), dept_ids)
-
-
-def _change(value: float, diff: float, unit: str, lang: str) -> str:
-    if value != value and diff != diff:
-        return "—"
-    return format_points(diff, lang) if unit == "ratio" else format_change(value)
-
-
-def _table(per: Period, lang: str) -> Any:
-    df = portfolio(warehouse(), current_scope(), per)
+def _table(ask: Ask) -> Any:
+    df = portfolio(warehouse(), ask.scope, ask.period)
     if df.empty:
-        return html.P(t("home.no_data", lang), className="note")
-    name = "name_zh" if lang == "zh" else "name_en"
+        return html.P(t("home.no_data", ask.lang), className="note")
     depts = list(dict.fromkeys(df["dept_id"]))
-    alerts = _open_alerts(depts)
-    codes = [c for c in PORTFOLIO if c in set(df["indicator"])]
-    head = html.Thead(html.Tr([html.Th(t("ws.pf.department", lang), className="pf-sticky")] +
-                              [html.Th(INDICATORS[c].name(lang)) for c in codes] + [html.Th(t("ws.pf.alerts", lang))]))
-    by = df.set_index(["dept_id", "indicator"])
-    body = []
-    for d in depts:
-        first = by.loc[d].iloc[0]
-        q = urlencode({"dept": d})
-        cells: list[Any] = [html.Th([html.Div(first[name], className="pf-name"),
-                                     html.Div([dcc.Link(t("ws.pf.open_department", lang), href=f"/department?{q}"), " · ",
-                                               dcc.Link(t("ws.tab.revenue", lang), href=f"/workspace/revenue?{q}")],
-                                              className="pf-links")], className="pf-sticky", scope="row")]
-        for c in codes:
-            if (d, c) not in by.index:
-                cells.append(html.Td("—", className="pf-cell pf-s0"))
-                continue
-            r, ind = by.loc[(d, c)], INDICATORS[c]
-            basis = t(f"dw.status.{r['status']}", lang) if r["basis"] == "target" else ""
-            score = int(r["score"])
-            warn = out_of_range_note(ind, r["value"], lang)
-            cells.append(html.Td([
-                html.Div([format_indicator(r["value"], ind.unit, lang),
-                          html.Span(SCORE_ICON[score], className="pf-icon")], className="pf-value"),
-                html.Div(f"{t('home.yoy', lang)} {_change(r['yoy'], r['yoy_diff'], ind.unit, lang)}", className="pf-change"),
-                html.Div(f"{t('dw.mom', lang)} {_change(r['mom'], r['mom_diff'], ind.unit, lang)}", className="pf-change"),
-                html.Div(f"{t('ws.pf.target', lang)} {basis}", className="pf-basis") if basis else None,
-                html.Div(out_of_range_mark(ind, r["value"], lang), className="pf-range") if warn else None,
-            ], className=f"pf-cell pf-s{score}" + (" pf-warn" if warn else ""),
-                title=" · ".join(x for x in (t(f"ws.pf.score.{score}", lang), warn) if x)))
-        counts = alerts[d]
-        badges = [html.Span(f"{t(f'level.{lv}', lang)} {int(counts[lv])}", className=f"badge lvl-badge lvl-{lv} me-1")
-                  for lv in reversed(LEVELS) if counts[lv]]
-        cells.append(html.Td(badges or html.Span(t("ws.pf.no_alerts", lang), className="text-muted"),
-                             className="pf-alerts"))
-        body.append(html.Tr(cells, id={"type": "po-row", "index": d}))
-    return [html.Div(html.Table([head, html.Tbody(body)], className="table table-sm dw-table pf-table", id="po-grid"),
-                     className="table-scroll"),
-            html.P(t("dw.period", lang, start=per.start, end=per.end), className="note")]
+    alerts = open_counts_by_department(current_app.extensions["hospdash"].appdb, ask.scope, depts)
+    per = ask.period
+    return [portfolio_grid(df, list(PORTFOLIO), alerts, ask.lang),
+            html.P(t("ws.pf.click_hint", ask.lang), className="note"),
+            html.P(t("dw.period", ask.lang, start=per.start, end=per.end), className="note")]
 
 
-def portfolio_frame(per: Period, lang: str) -> pd.DataFrame:
+@page_callback(Output("_pages_location", "href", allow_duplicate=True), Input(GRID_ID, "cellClicked"),
+               roles=READERS, prevent_initial_call=True)
+def open_row(_ask: Ask, cell: Any) -> Any:
+    """A click on a department's row opens its page (in the revenue column: its revenue drill-down);
+    the page opened checks the department against the reader's scope."""
+    dept = cell.get("rowId") if isinstance(cell, dict) else None
+    if not isinstance(dept, str) or not 0 < len(dept) <= 64:
+        return no_update
+    q = urlencode({"dept": dept})
+    return f"/workspace/revenue?{q}" if cell.get("colId") == REVENUE_COLUMN else f"/department?{q}"
+
+
+def portfolio_frame(df: pd.DataFrame, lang: str) -> pd.DataFrame:
     """The portfolio as one row per department and indicator, in the reader's language."""
-    df = portfolio(warehouse(), current_scope(), per)
     name = "name_zh" if lang == "zh" else "name_en"
-    out = pd.DataFrame({
+    return pd.DataFrame({
         t("ws.pf.col.dept_id", lang): df["dept_id"],
         t("ws.pf.department", lang): df[name],
         t("dw.t.indicator", lang): df["indicator"].map(lambda c: INDICATORS[c].name(lang)),
@@ -134,27 +89,6 @@ def portfolio_frame(per: Period, lang: str) -> pd.DataFrame:
         t("ws.pf.col.range", lang): [out_of_range_note(INDICATORS[c], v, lang).removeprefix(WARN_ICON).strip()
                                      for c, v in zip(df["indicator"], df["value"], strict=True)],
     })
-    return out
-
-
-@callback(Output("ws-download", "data", allow_duplicate=True),
-          Input({"type": "ws-export", "page": "portfolio", "table": ALL, "fmt": ALL}, "n_clicks"),
-          State("ws-period", "value"), prevent_initial_call=True)
-@secured(roles=ROLES)
-def export(clicks: list, period: Any) -> Any:
-    req = export_request(clicks, TABLES)
-    if req is None:
-        return no_update
-    _table_name, fmt = req
-    lang = current_lang()
-    per = resolve_period(period)
-    df = portfolio_frame(per, lang)
-    kinds = {t(f"ws.pf.col.{c}", lang): BY_ROW for c in ("value", "previous", "year_ago")}
-    pf = portfolio(warehouse(), current_scope(), per)
-    rows = [unit_kind(INDICATORS[c].unit) for c in pf["indicator"]]
-    return send_table(df, f"portfolio-{per.start}-{per.end}", fmt, "workspace portfolio", title=t("ws.tab.portfolio", lang),
-                      kinds=kinds | {t("ws.pf.col.score", lang): "integer"}, period=per, row_kinds=rows,
-                      verdicts=portfolio_verdicts(pf, lang))
 
 
 def portfolio_verdicts(pf: pd.DataFrame, lang: str) -> dict[str, list[str]]:
@@ -163,3 +97,17 @@ def portfolio_verdicts(pf: pd.DataFrame, lang: str) -> dict[str, list[str]]:
     return {t("ws.pf.col.score", lang): [score_verdict(s) for s in pf["score"]],
             t("ws.pf.col.status", lang): [STATUS_VERDICT.get(s or "", "neutral") for s in pf["status"]],
             t("ws.pf.col.range", lang): list(pf["range"])}
+
+
+def export_portfolio(ask: Ask) -> Export:
+    """Every department and indicator of the reader's scope, one row each, coloured as the page."""
+    lang, per = ask.lang, ask.period
+    pf = portfolio(warehouse(), ask.scope, per)
+    kinds = {t(f"ws.pf.col.{c}", lang): BY_ROW for c in ("value", "previous", "year_ago")}
+    return Export(portfolio_frame(pf, lang), f"portfolio-{per.start}-{per.end}", "workspace portfolio",
+                  title=t("ws.tab.portfolio", lang), kinds=kinds | {t("ws.pf.col.score", lang): "integer"},
+                  row_kinds=[unit_kind(INDICATORS[c].unit) for c in pf["indicator"]],
+                  verdicts=portfolio_verdicts(pf, lang))
+
+
+export_callback("portfolio", {"portfolio": export_portfolio}, roles=READERS, dept=None, period="ws-period")
