@@ -110,8 +110,8 @@ def list_headers(lang: str) -> dict[str, str]:
 def list_grid(df: pd.DataFrame, lang: str) -> Any:
     """The project list as a grid (a click on a row opens the project); a note when there is none.
     The description stays in the export and the opened project."""
-    if df.empty:
-        return html.P(t("ws.projects.none", lang), className="note", id=LIST_GRID)
+    if df.empty:  # not the grid's id: the row-click callback listens to the grid's cellClicked
+        return html.P(t("ws.projects.none", lang), className="note", id="wsp-list-none")
     h = list_headers(lang)
     columns = [Column("id", h["id"], "integer", pinned=True, width=80), Column("title", h["title"], pinned=True),
                Column("departments", h["departments"]), Column("indicators", h["indicators"]),

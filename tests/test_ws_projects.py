@@ -656,11 +656,11 @@ def test_the_list_is_a_grid_of_every_project_in_scope_and_a_click_on_a_row_opens
                                 [{"id": "ws-dept", "property": "value", "value": "D001"},
                                  {"id": "ws-period", "property": "value", "value": "last-month"}])
     assert status == 200 and out["_pages_location.search"] == f"?dept=D001&period=last-month&project={pid}"
-    status, _ = post_callback(server, client, "_pages_location.search",
-                              [{"id": "wsp-list", "property": "cellClicked", "value": {"rowId": "1;drop"}}],
-                              [{"id": "ws-dept", "property": "value", "value": "D001"},
-                               {"id": "ws-period", "property": "value", "value": "ytd"}])
-    assert status == 204  # a forged row id goes nowhere
+    status, out = post_callback(server, client, "_pages_location.search",
+                                [{"id": "wsp-list", "property": "cellClicked", "value": {"rowId": "1;drop"}}],
+                                [{"id": "ws-dept", "property": "value", "value": "D001"},
+                                 {"id": "ws-period", "property": "value", "value": "ytd"}])
+    assert status in (200, 204) and "_pages_location.search" not in out  # a forged row id goes nowhere
     with as_user("asst1", "zh"):
         grid = _grid(layout(dept="D001"))
     assert grid.columnDefs[1]["headerName"] == "项目名称" and grid.rowData[0]["status"] == "进行中"
