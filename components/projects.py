@@ -113,10 +113,13 @@ def list_grid(df: pd.DataFrame, lang: str) -> Any:
     if df.empty:  # not the grid's id: the row-click callback listens to the grid's cellClicked
         return html.P(t("ws.projects.none", lang), className="note", id="wsp-list-none")
     h = list_headers(lang)
-    columns = [Column("id", h["id"], "integer", pinned=True, width=80), Column("title", h["title"], pinned=True),
-               Column("departments", h["departments"]), Column("indicators", h["indicators"]),
-               Column("start", h["start"], "date"), Column("windows", h["windows"]), Column("status", h["status"]),
-               Column("created_by", h["created_by"]), Column("updated", h["updated"])]
+    # The title names the row, so it comes first and stays pinned (the number beside it would take
+    # a phone's width); widths are the share each column gets of a wide screen.
+    columns = [Column("title", h["title"], pinned=True, width=240), Column("id", h["id"], "integer", width=70),
+               Column("departments", h["departments"], width=180), Column("indicators", h["indicators"], width=240),
+               Column("start", h["start"], "date", width=110), Column("windows", h["windows"], width=110),
+               Column("status", h["status"], width=80), Column("created_by", h["created_by"], width=100),
+               Column("updated", h["updated"], width=150)]
     return data_grid(df, columns, lang, LIST_GRID, row_id="id", selectable=True, class_name="wsp-list-grid")
 
 
