@@ -64,7 +64,6 @@ dash.register_page(__name__, **section_page("projects", inputs={"wsp-open.data":
 
 PAGE = "projects"
 FORM_FIELDS = ("title", "dept_ids", "indicators", "start_date", "before_days", "after_days", "description", "status")
-ROWS = view.ROWS
 
 
 # ----------------------------------------------------------------------------------- helpers
@@ -268,9 +267,9 @@ def save(ask: Ask, clicks: Any, period: Any, edit: Any, title: Any, dept_ids: An
 def _cells(values: list[Any] | None, ncols: int) -> list[list[Any]]:
     """The ALL-pattern cell values (row-major, as laid out) cut to the columns in use."""
     vals = list(values or [])
-    if len(vals) != len(ROWS) * MAX_COLUMNS:
+    if len(vals) != len(view.ROWS) * MAX_COLUMNS:
         raise UserError(t("ws.projects.m.err.too_small", current_lang()))
-    return [vals[r * MAX_COLUMNS:r * MAX_COLUMNS + ncols] for r in range(len(ROWS))]
+    return [vals[r * MAX_COLUMNS:r * MAX_COLUMNS + ncols] for r in range(len(view.ROWS))]
 
 
 def _labels(values: list[Any] | None, ncols: int, lang: str) -> list[str]:
