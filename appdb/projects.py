@@ -8,13 +8,15 @@ refused (StaleEdit), never lost. Bad input raises FieldErrors (field -> code) an
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
+from typing import Annotated, Any
 
 import pandas as pd
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationInfo, field_validator
 from sqlalchemy import insert, select, update
 
-from data_layer.inputs import InputProblem, calendar_date, number
+from data_layer.inputs import FormProblems, InputProblem, calendar_date, number, read_form
 from data_layer.queries.before_after import MAX_DAYS, MAX_INDICATORS, MIN_DAYS, SUPPORTED
 from data_layer.scope import Scope, scope_filter_lists
 from data_layer.stats import FieldErrors
@@ -40,73 +42,159 @@ def _visible(scope: Scope):
     return scope_filter_lists(scope, projects.c.dept_ids, projects.c.campus_ids)
 
 
-def _days(raw: Any) -> int | str:
-    """A window length in days (MIN_DAYS to MAX_DAYS), or the error code."""
+# ------------------------------------------------------------------------------ the form
+# The project form, declared: each field's type and rule, and the store's code for each way it can
+# fail (the page words a code as ws.projects.err.<code>). Rules that depend on more than the form
+# (the reader's scope, the warehouse's departments and data range) read the validation context,
+# a FormRules.
+
+
+@dataclass(frozen=True)
+class FormRules:
+    """What the form is checked against: the reader's scope, department id -> campus id of every
+    department the warehouse knows (an id not in it is unknown), and the data's first and last day."""
+
+    scope: Scope
+    campus_of: Mapping[str, str | None]
+    first: date | None
+    through: date | None
+
+
+def _listed(raw: Any) -> list[str]:
+    """A multi-choice's values (a list, or ids separated by commas), stripped, blanks dropped."""
+    items = raw.split(",") if isinstance(raw, str) else raw if isinstance(raw, list | tuple) else []
+    return [text for text in (str(i).strip() for i in items) if text]
+
+
+def _rules(info: ValidationInfo) -> FormRules:
+    if not isinstance(info.context, FormRules):
+        raise TypeError("the project form is read with its FormRules as context")
+    return info.context
+
+
+def _one_year_on(day: date) -> date:
+    try:
+        return day.replace(year=day.year + 1)
+    except ValueError:  # 29 February
+        return day.replace(year=day.year + 1, day=28)
+
+
+def _window_days(raw: Any) -> int:
+    """A window length: a whole number of days from MIN_DAYS to MAX_DAYS."""
     try:
         return int(number(raw, MIN_DAYS, MAX_DAYS, whole=True))
     except InputProblem as problem:
         if problem.code == "out_of_range":
-            return "too_small" if float(str(problem.params["value"]).replace(",", "")) < MIN_DAYS else "too_large"
-        return {"missing": "days_missing"}.get(problem.code, "not_integer")
+            low = float(str(problem.params["value"]).replace(",", "")) < MIN_DAYS
+            raise InputProblem("too_small" if low else "too_large") from None
+        raise InputProblem("days_missing" if problem.code == "missing" else "not_integer") from None
+
+
+def _text(raw: Any) -> str:
+    return str(raw or "").strip()
+
+
+Days = Annotated[int, BeforeValidator(_window_days), Field(ge=MIN_DAYS, le=MAX_DAYS)]
+
+
+class ProjectForm(BaseModel):
+    """A project as the form sends it (read with data_layer.inputs.read_form and a FormRules).
+
+    title: required, at most TITLE_MAX characters (missing, too_long); dept_ids: one or more
+    departments, each known and in the scope (missing, outside_scope); indicators: one to
+    MAX_INDICATORS with a before/after test (missing, unsupported, too_many); start_date: a real
+    day YYYY-MM-DD after the data's first day and at most a year after its last (missing, bad_date,
+    out_of_range); before_days, after_days: whole days from MIN_DAYS to MAX_DAYS (days_missing,
+    not_integer, too_small, too_large); description: at most DESCRIPTION_MAX characters
+    (too_long); status: one of PROJECT_STATUSES, active when not given (bad_status)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    title: str = Field(default="", validate_default=True)
+    dept_ids: list[str] = Field(default_factory=list, validate_default=True)
+    indicators: list[str] = Field(default_factory=list, validate_default=True)
+    start_date: date | None = Field(default=None, validate_default=True)
+    before_days: Days = Field(default=None, validate_default=True)
+    after_days: Days = Field(default=None, validate_default=True)
+    description: str | None = Field(default=None, validate_default=True)
+    status: str = Field(default="active", validate_default=True)
+
+    @field_validator("title", mode="before")
+    @classmethod
+    def _title(cls, raw: Any) -> str:
+        title = _text(raw)
+        if not title:
+            raise InputProblem("missing")
+        if len(title) > TITLE_MAX:
+            raise InputProblem("too_long")
+        return title
+
+    @field_validator("dept_ids", mode="before")
+    @classmethod
+    def _depts(cls, raw: Any, info: ValidationInfo) -> list[str]:
+        rules = _rules(info)
+        depts = sorted(set(_listed(raw)))
+        if not depts:
+            raise InputProblem("missing")
+        if any(d not in rules.campus_of or not rules.scope.allows_department(d, rules.campus_of[d]) for d in depts):
+            raise InputProblem("outside_scope")
+        return depts
+
+    @field_validator("indicators", mode="before")
+    @classmethod
+    def _indicators(cls, raw: Any) -> list[str]:
+        inds = list(dict.fromkeys(_listed(raw)))
+        if not inds:
+            raise InputProblem("missing")
+        if any(i not in SUPPORTED for i in inds):
+            raise InputProblem("unsupported")
+        if len(inds) > MAX_INDICATORS:
+            raise InputProblem("too_many")
+        return inds
+
+    @field_validator("start_date", mode="before")
+    @classmethod
+    def _start(cls, raw: Any, info: ValidationInfo) -> date:
+        rules = _rules(info)
+        try:
+            start = calendar_date(raw)
+        except InputProblem as problem:
+            raise InputProblem("bad_date" if problem.code == "not_date" else "missing") from None
+        if rules.first is not None and rules.through is not None and not (
+                rules.first < start <= _one_year_on(rules.through)):
+            raise InputProblem("out_of_range")
+        return start
+
+    @field_validator("description", mode="before")
+    @classmethod
+    def _description(cls, raw: Any) -> str | None:
+        text = _text(raw)
+        if len(text) > DESCRIPTION_MAX:
+            raise InputProblem("too_long")
+        return text or None
+
+    @field_validator("status", mode="before")
+    @classmethod
+    def _status(cls, raw: Any) -> str:
+        status = raw or "active"
+        if not isinstance(status, str) or status not in PROJECT_STATUSES:
+            raise InputProblem("bad_status")
+        return status
 
 
 def validate(values: Mapping[str, Any], scope: Scope, campus_of: Mapping[str, str | None],
              first: date | None, through: date | None) -> dict[str, Any]:
-    """The project's fields, checked and normalised; FieldErrors naming every bad field.
+    """The project's fields, checked by ProjectForm and normalised; FieldErrors naming every bad
+    field with the store's code.
 
     campus_of: department id -> campus id of every department the warehouse knows (an id not in
     it is unknown); first/through: the data range (the start date must leave data on one side)."""
-    errors: dict[str, str] = {}
-    out: dict[str, Any] = {}
-    title = str(values.get("title") or "").strip()
-    if not title:
-        errors["title"] = "missing"
-    elif len(title) > TITLE_MAX:
-        errors["title"] = "too_long"
-    out["title"] = title
-    raw_depts = values.get("dept_ids") or []
-    depts = sorted({str(d).strip() for d in (raw_depts.split(",") if isinstance(raw_depts, str) else raw_depts)
-                    if str(d).strip()})
-    if not depts:
-        errors["dept_ids"] = "missing"
-    elif any(d not in campus_of or not scope.allows_department(d, campus_of[d]) for d in depts):
-        errors["dept_ids"] = "outside_scope"
-    out["dept_ids"] = depts
-    raw_inds = values.get("indicators") or []
-    inds = list(dict.fromkeys(str(i).strip() for i in (raw_inds.split(",") if isinstance(raw_inds, str) else raw_inds)
-                              if str(i).strip()))
-    if not inds:
-        errors["indicators"] = "missing"
-    elif any(i not in SUPPORTED for i in inds):
-        errors["indicators"] = "unsupported"
-    elif len(inds) > MAX_INDICATORS:
-        errors["indicators"] = "too_many"
-    out["indicators"] = inds
-    start: date | None = None
     try:
-        start = calendar_date(values.get("start_date"))
-    except InputProblem as problem:
-        errors["start_date"] = "bad_date" if problem.code == "not_date" else "missing"
-    if start is not None and first is not None and through is not None and not (first < start <= through.replace(
-            year=through.year + 1)):
-        errors["start_date"] = "out_of_range"
-    out["start_date"] = start
-    for name in ("before_days", "after_days"):
-        got = _days(values.get(name))
-        if isinstance(got, str):
-            errors[name] = got
-        out[name] = got
-    description = str(values.get("description") or "").strip()
-    if len(description) > DESCRIPTION_MAX:
-        errors["description"] = "too_long"
-    out["description"] = description or None
-    status = values.get("status") or "active"
-    if status not in PROJECT_STATUSES:
-        errors["status"] = "bad_status"
-    out["status"] = status
-    if errors:
-        raise FieldErrors(errors)
-    out["campus_ids"] = sorted({str(campus_of[d]) for d in depts if campus_of.get(d)})
+        form = read_form(ProjectForm, {f: values.get(f) for f in FIELDS}, FormRules(scope, campus_of, first, through))
+    except FormProblems as exc:
+        raise FieldErrors({f: p.code for f, p in exc.problems.items()}) from None
+    out = form.model_dump()
+    out["campus_ids"] = sorted({str(campus_of[d]) for d in form.dept_ids if campus_of.get(d)})
     return out
 
 

@@ -148,12 +148,14 @@ def _problem(model: type[BaseModel], field: str, err: Mapping[str, Any]) -> Inpu
     return InputProblem(code, **params)
 
 
-def read_form(model: type[M], values: Mapping[str, Any]) -> M:
+def read_form(model: type[M], values: Mapping[str, Any], context: Any = None) -> M:
     """`values` (what the page's fields sent) checked by the declared `model`; FormProblems naming
-    every field that does not fit. Blank text counts as missing."""
+    every field that does not fit. Blank text counts as missing. `context` reaches the model's
+    validators (pydantic's ValidationInfo.context) for rules that depend on more than the form,
+    such as the reader's scope."""
     cleaned = {k: (None if isinstance(v, str) and not v.strip() else v) for k, v in values.items()}
     try:
-        return model.model_validate(cleaned)
+        return model.model_validate(cleaned, context=context)
     except ValidationError as exc:
         problems: dict[str, InputProblem] = {}
         for err in exc.errors():

@@ -192,6 +192,7 @@ class Export:
     dept: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
     dated: bool = True  # False: the file names no period (a table that does not follow the period picker)
+    whole_scope: bool = False  # True: the heading names the reader's scope, not the department picked
 
 
 def export_callback(page: str, tables: Mapping[str, Callable[..., Export]], *states: State,
@@ -220,8 +221,8 @@ def export_callback(page: str, tables: Mapping[str, Callable[..., Export]], *sta
         made = tables[table](ask, *rest)
         return send_table(made.frame, made.stem, fmt, made.what, title=made.title, kinds=made.kinds,
                           period=None if not made.dated else made.period if made.period is not None else ask.period,
-                          dept=made.dept if made.dept is not None else ask.dept, row_kinds=made.row_kinds,
-                          verdicts=made.verdicts)
+                          dept=made.dept if made.dept is not None else None if made.whole_scope else ask.dept,
+                          row_kinds=made.row_kinds, verdicts=made.verdicts)
 
     export.__qualname__ = f"export_{page}"
 

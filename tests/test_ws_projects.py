@@ -586,3 +586,115 @@ def test_the_form_leaves_dates_and_window_ranges_to_the_check_on_saving(server, 
     assert found["wsp-start"].type == "text"
     assert all(getattr(found[i], "min", None) is None and getattr(found[i], "max", None) is None
                for i in ("wsp-before", "wsp-after"))
+
+
+# ----------------------------------------------------------------------- the declared form
+def test_the_project_form_is_a_declared_model_naming_every_bad_field_at_once(store) -> None:
+    """read_form checks the whole ProjectForm and names each field that does not fit with the store's
+    code; the rules that need the scope and the data range read them from the form's context."""
+    from appdb.projects import FormRules, ProjectForm
+    from data_layer.inputs import FormProblems, read_form
+
+    _, campus_of = store
+    rules = FormRules(ASST, campus_of, FIRST, THROUGH)
+    with pytest.raises(FormProblems) as bad:
+        read_form(ProjectForm, {"title": " ", "dept_ids": "D001,D004", "indicators": ["alos"] * 2 + ["full_cost"],
+                                "start_date": "2030-13-45", "before_days": "", "after_days": 7.5,
+                                "description": "x" * 4001, "status": "deleted"}, rules)
+    assert {f: p.code for f, p in bad.value.problems.items()} == {
+        "title": "missing", "dept_ids": "outside_scope", "indicators": "unsupported", "start_date": "bad_date",
+        "before_days": "days_missing", "after_days": "not_integer", "description": "too_long", "status": "bad_status"}
+    ok = read_form(ProjectForm, {"title": " Booking ", "dept_ids": ["D002", "D001", "D002"],
+                                 "indicators": "alos, cmi,alos", "start_date": "2026-06-01T00:00", "before_days": "30",
+                                 "after_days": 7.0}, rules)
+    assert (ok.title, ok.dept_ids, ok.indicators, ok.start_date) == ("Booking", ["D001", "D002"], ["alos", "cmi"], START)
+    assert (ok.before_days, ok.after_days, ok.description, ok.status) == (30, 7, None, "active")
+    many = ["alos", "cmi", "mortality", "outpatient_visits", "discharges", "drug_share", "time_index"]
+    with pytest.raises(FormProblems) as bad:
+        read_form(ProjectForm, {**_values(indicators=many), "start_date": "2028-01-01"}, rules)
+    assert {f: p.code for f, p in bad.value.problems.items()} == {"indicators": "too_many", "start_date": "out_of_range"}
+    # a year after the data's last day, when that day is 29 February, is 28 February
+    leap = FormRules(ASST, campus_of, FIRST, date(2028, 2, 29))
+    assert read_form(ProjectForm, _values(start_date="2029-02-28"), leap).start_date == date(2029, 2, 28)
+
+
+# ------------------------------------------------------------------------------ the list grid
+def _grid(node):
+    """The project list's grid in a layout (a dash_ag_grid.AgGrid), or None."""
+    stack = [node]
+    while stack:
+        n = stack.pop()
+        if isinstance(n, (list, tuple)):
+            stack.extend(n)
+        elif n is not None and not isinstance(n, (str, int, float)):
+            if getattr(n, "id", None) == "wsp-list":
+                return n
+            stack.append(getattr(n, "children", None))
+    return None
+
+
+def test_the_list_is_a_grid_of_every_project_in_scope_and_a_click_on_a_row_opens_it(server, as_user) -> None:
+    from pages.workspace.projects import layout
+
+    mine = [_app_project(server, ASST, title=f"Project {i}", dept_ids=["D002"] if i % 2 else ["D001"]) for i in range(25)]
+    _app_project(server, Scope.hospital(), dept_ids=["D004"], title="Not mine")
+    with as_user("asst1"):
+        grid = _grid(layout(dept="D001"))
+    assert type(grid).__name__ == "AgGrid"
+    assert sorted(r["id"] for r in grid.rowData) == sorted(p["id"] for p in mine)  # every row, none outside the scope
+    deps = departments(server.extensions["hospdash"].warehouse, Scope.hospital()).set_index("dept_id")
+    assert grid.rowData[0]["title"] == "Project 24" and grid.rowData[0]["departments"] == deps.loc["D001", "name_en"]
+    cols = {c["field"]: c for c in grid.columnDefs}
+    assert cols["title"]["pinned"] == "left" and "description" not in cols and "id" in cols
+    assert all(c["sortable"] for c in cols.values()) and cols["start"]["filter"] == "agDateColumnFilter"
+    assert grid.getRowId == "params.data.id"
+    client = signed_in(server, "asst1")
+    pid = mine[3]["id"]
+    status, out = post_callback(server, client, "_pages_location.search",
+                                [{"id": "wsp-list", "property": "cellClicked",
+                                  "value": {"rowId": str(pid), "colId": "title", "value": "Project 3"}}],
+                                [{"id": "ws-dept", "property": "value", "value": "D001"},
+                                 {"id": "ws-period", "property": "value", "value": "last-month"}])
+    assert status == 200 and out["_pages_location.search"] == f"?dept=D001&period=last-month&project={pid}"
+    status, out = post_callback(server, client, "_pages_location.search",
+                                [{"id": "wsp-list", "property": "cellClicked", "value": {"rowId": "1;drop"}}],
+                                [{"id": "ws-dept", "property": "value", "value": "D001"},
+                                 {"id": "ws-period", "property": "value", "value": "ytd"}])
+    assert status in (200, 204) and "_pages_location.search" not in out  # a forged row id goes nowhere
+    with as_user("asst1", "zh"):
+        grid = _grid(layout(dept="D001"))
+    assert grid.columnDefs[0]["headerName"] == "项目名称" and grid.rowData[0]["status"] == "进行中"
+
+
+def test_an_empty_list_says_so(server, as_user) -> None:
+    from pages.workspace.projects import layout
+
+    with as_user("asst1"):
+        page = layout(dept="D001")
+    assert _grid(page) is None and "no improvement project" in texts(page).lower()
+
+
+@pytest.mark.browser
+def test_browser_list_grid_draws_its_rows_and_a_click_opens_the_project(dash_duo, server) -> None:
+    from .conftest import PASSWORD
+    from .helpers import serve
+
+    mine = [_app_project(server, ASST, title=f"Project {i}") for i in range(3)]
+    serve(dash_duo, server)
+    dash_duo.driver.get(dash_duo.server.url + "/login")
+    dash_duo.wait_for_element("#login-form", timeout=10)
+    dash_duo.find_element("#username").send_keys("asst1")
+    dash_duo.find_element("#password").send_keys(PASSWORD)
+    dash_duo.find_element("#login-submit").click()
+    dash_duo.wait_for_element(".ws-tabs", timeout=30)
+    dash_duo.driver.get(dash_duo.server.url + "/workspace/projects?dept=D001&period=ytd")
+    rows = ".wsp-list-grid .ag-center-cols-container .ag-row"
+    dash_duo.wait_for_element(rows, timeout=30)
+    assert len(dash_duo.find_elements(rows)) == 3
+    pid = mine[1]["id"]
+    cell = dash_duo.find_element(f".wsp-list-grid .ag-center-cols-container .ag-row[row-id='{pid}'] .ag-cell")
+    dash_duo.driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", cell)
+    cell.click()
+    dash_duo.wait_for_element("#wsp-head", timeout=30)
+    assert f"project={pid}" in dash_duo.driver.current_url
+    dash_duo.wait_for_contains_text("#ws-sec-projects-compare h2", "Before and after: Project 1", timeout=30)
