@@ -401,3 +401,26 @@ def test_an_open_page_whose_session_ended_goes_to_the_login_page_at_its_next_cli
     WebDriverWait(d, 20).until(lambda _d: urlsplit(_d.current_url).path == target.path)
 
 
+
+
+@pytest.mark.browser
+def test_a_click_on_a_users_row_picks_the_user_in_the_browser(dash_duo, server: Flask) -> None:
+    """The users grid draws every user; a click on a row picks that user as the dropdown does
+    (the form fills in, the sessions list follows)."""
+    from .helpers import serve
+    from .test_browser import _settled, _sign_in
+
+    _signed_in(server, "dir1", FIREFOX)
+    serve(dash_duo, server)
+    _sign_in(dash_duo, "admin1")
+    dash_duo.wait_for_element("#admin-users-table .ag-row", timeout=20)
+    _settled(dash_duo)
+    shown = dash_duo.driver.execute_script(
+        "return document.querySelectorAll('#admin-users-table .ag-center-cols-container .ag-row').length")
+    assert shown == len(server.extensions["hospdash"].appdb.list_users())
+    rows = dash_duo.find_elements("#admin-users-table .ag-pinned-left-cols-container .ag-cell[col-id='username']")
+    cell = next(c for c in rows if c.text == "dir1")
+    cell.click()
+    dash_duo.wait_for_contains_text("#admin-sessions", "Firefox 120 · Windows", timeout=20)
+    assert dash_duo.find_element("#admin-username").get_attribute("value") == "dir1"
+    assert dash_duo.get_logs() == []
