@@ -36,8 +36,10 @@ def users_grid(users: Sequence[Any], names: Mapping[str, str], lang: str) -> Any
     cols = [Column("username", t("admin.username", lang), pinned=True), Column("display_name", t("admin.name", lang)),
             Column("role", t("admin.role", lang)), Column("scope", t("admin.scope", lang), width=220),
             Column("state", t("admin.state", lang))]
-    return data_grid(df, cols, lang, "admin-users-table", row_id="id", selectable=True, hidden=("active",),
+    grid = data_grid(df, cols, lang, "admin-users-table", row_id="id", selectable=True, hidden=("active",),
                      row_classes={"text-muted": "params.data.active === false"}, class_name="admin-users-grid")
+    grid.columnDefs[3]["tooltipField"] = "scope"  # a long scope reads whole on hover
+    return grid
 
 
 def action_name(code: str, actions: Sequence[str], lang: str) -> str:
