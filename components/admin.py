@@ -33,7 +33,8 @@ def users_grid(users: Sequence[Any], names: Mapping[str, str], lang: str) -> Any
         rows.append({"id": u.id, "username": u.username, "display_name": u.display_name,
                      "role": t(f"role.{u.role}", lang), "scope": scope, "state": state, "active": bool(u.is_active)})
     df = pd.DataFrame(rows, columns=["id", "username", "display_name", "role", "scope", "state", "active"])
-    cols = [Column("username", t("admin.username", lang), pinned=True), Column("display_name", t("admin.name", lang)),
+    cols = [Column("username", t("admin.username", lang), pinned=True, width=170),
+            Column("display_name", t("admin.name", lang), width=150),
             Column("role", t("admin.role", lang)), Column("scope", t("admin.scope", lang), width=220),
             Column("state", t("admin.state", lang))]
     grid = data_grid(df, cols, lang, "admin-users-table", row_id="id", selectable=True, hidden=("active",),

@@ -65,7 +65,9 @@ def alert_grid(df: pd.DataFrame, names: Mapping[str, str], levels: tuple[str, ..
             Column("period", t("alerts.period", lang)), Column("deviation", t("alerts.deviation", lang), width=150),
             Column("status", t("alerts.status", lang))]
     grid = data_grid(rows, cols, lang, "alerts-table", row_id="id", selectable=True, hidden=("level", "level_name"),
-                     class_name="alerts-grid-table")
+                     class_name="alerts-grid-table", visible_rows=18)
+    for col in grid.columnDefs[1:]:
+        col["tooltipField"] = col["field"]  # a long name or period reads whole on hover
     level_col = grid.columnDefs[0]
     level_col.update(cellRenderer="hdBadge", filter="agTextColumnFilter", type=None, cellClass="hd-text",
                      filterValueGetter={"function": "params.data.level_name"}, headerClass=None)
