@@ -59,8 +59,11 @@ def audit_grid(rows: Sequence[Mapping[str, Any]], actions: Sequence[str], lang: 
     cols = [Column("at", t("audit.at", lang), pinned=True, width=170), Column("username", t("audit.user", lang)),
             Column("action", t("audit.action", lang)), Column("target", t("audit.target", lang)),
             Column("detail", t("audit.detail", lang), width=260), Column("ip", t("audit.ip", lang))]
-    return data_grid(df, cols, lang, "audit-log-table", row_id="n", visible_rows=AUDIT_VISIBLE_ROWS,
+    grid = data_grid(df, cols, lang, "audit-log-table", row_id="n", visible_rows=AUDIT_VISIBLE_ROWS,
                      class_name="audit-grid")
+    for col in grid.columnDefs[3:5]:  # target, detail: whole on hover
+        col["tooltipField"] = col["field"]
+    return grid
 
 
 def kiosk_grid(rows: Sequence[Mapping[str, Any]], lang: str, revoke_id: Callable[[int], Any]) -> Any:
