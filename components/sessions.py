@@ -1,12 +1,14 @@
-"""The admin page's list of a user's open sessions."""
+"""The admin page's list of a user's open sessions (a grid)."""
 from __future__ import annotations
 
 import re
 from datetime import datetime
 from typing import Any
 
+import pandas as pd
 from dash import html
 
+from .grid import Column, data_grid
 from .i18n import t
 
 # (pattern, name): the first that matches names the browser; Edge and Opera also say "Chrome", Chrome says "Safari"
@@ -29,14 +31,14 @@ def _when(d: datetime | None) -> str:
     return f"{d:%Y-%m-%d %H:%M}" if d else "—"
 
 
-def session_table(rows: list[dict[str, Any]], lang: str) -> html.Table | html.P:
-    """Open sessions (rows of `AppDB.active_sessions`) as a small table; a note when there are none."""
+def session_table(rows: list[dict[str, Any]], lang: str) -> Any:
+    """Open sessions (rows of `AppDB.active_sessions`) as a grid; a note when there are none."""
     if not rows:
         return html.P(t("sessions.none", lang), className="note")
-    keys = ("sessions.started", "sessions.last_seen", "sessions.address", "sessions.browser", "sessions.wall")
-    head = html.Thead(html.Tr([html.Th(t(k, lang)) for k in keys]))
-    body = html.Tbody([html.Tr([
-        html.Td(_when(r["created_at"])), html.Td(_when(r["last_seen_at"])), html.Td(r["ip"] or "—"),
-        html.Td(browser_label(r["user_agent"]), title=r["user_agent"] or "", className="verbatim"),
-        html.Td(r["kiosk_label"] or "", className="verbatim")]) for r in rows])
-    return html.Table([head, body], className="table table-sm", id="admin-sessions-table")
+    df = pd.DataFrame([{"n": i, "started": _when(r["created_at"]), "last_seen": _when(r["last_seen_at"]),
+                        "ip": r["ip"] or "—", "browser": browser_label(r["user_agent"]),
+                        "wall": r["kiosk_label"] or ""} for i, r in enumerate(rows, 1)])
+    cols = [Column("started", t("sessions.started", lang), pinned=True, width=150),
+            Column("last_seen", t("sessions.last_seen", lang), width=150), Column("ip", t("sessions.address", lang)),
+            Column("browser", t("sessions.browser", lang), width=180), Column("wall", t("sessions.wall", lang))]
+    return data_grid(df, cols, lang, "admin-sessions-table", row_id="n", visible_rows=8)

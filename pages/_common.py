@@ -118,14 +118,16 @@ def _scope_words(scope: Scope, dept: str | None, lang: str) -> str:
 def send_table(df: pd.DataFrame, stem: str, fmt: str, what: str, *, title: str | None = None,
                kinds: Mapping[str, str | tuple[str, int]] | None = None, period: Period | None = None,
                dept: str | None = None, row_kinds: Sequence[str | tuple[str, int | None]] = (),
-               verdicts: Mapping[str, Sequence[str]] | None = None) -> dict:
+               verdicts: Mapping[str, Sequence[str]] | None = None, lines: Sequence[str] = (),
+               sheet: str | None = None, empty_note: str | None = None) -> dict:
     """A table as a formatted Excel workbook (heading, frozen header, number formats by kind,
     fitted widths) or a CSV that Excel opens with Chinese intact (UTF-8 with a byte-order mark);
     the export is audited. `kinds` names a column's kind by its header (components/exports.py);
     the other columns' kinds are inferred; a column of kind exports.BY_ROW takes each row's kind
     from `row_kinds` (a table of indicators, each in its own unit); `verdicts` names, by header,
     the columns carrying a good/bad judgment (one verdict a row), coloured in the workbook as on
-    the page (components/exports.verdict_font)."""
+    the page (components/exports.verdict_font). `lines` go under the workbook's heading, `sheet`
+    names its sheet (the title by default), `empty_note` is said when there are no rows."""
     from shell.access import audit
 
     lang = current_lang()
@@ -134,9 +136,9 @@ def send_table(df: pd.DataFrame, stem: str, fmt: str, what: str, *, title: str |
         data = exports.csv_bytes(df, columns, row_kinds)
         audit("export", what, f"{len(df)} rows, csv")
         return dcc.send_bytes(data, f"{stem}.csv")
-    head = export_heading(title or t("export.sheet", lang), period, dept)
-    data = exports.table_workbook(head, df, columns, sheet=title or "", lang=lang, row_kinds=row_kinds,
-                                  verdicts=verdicts)
+    head = export_heading(title or t("export.sheet", lang), period, dept, extra=tuple(lines))
+    data = exports.table_workbook(head, df, columns, sheet=sheet or title or "", lang=lang, row_kinds=row_kinds,
+                                  verdicts=verdicts, empty_note=empty_note)
     audit("export", what, f"{len(df)} rows, xlsx")
     return dcc.send_bytes(data, f"{stem}.xlsx")
 

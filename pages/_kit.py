@@ -193,6 +193,9 @@ class Export:
     extra: dict[str, Any] = field(default_factory=dict)
     dated: bool = True  # False: the file names no period (a table that does not follow the period picker)
     whole_scope: bool = False  # True: the heading names the reader's scope, not the department picked
+    lines: Sequence[str] = ()  # more lines under the heading (what the table is about)
+    sheet: str | None = None  # the worksheet's name (the title by default)
+    empty_note: str | None = None  # said in the workbook when the table has no rows
 
 
 def export_callback(page: str, tables: Mapping[str, Callable[..., Export]], *states: State,
@@ -222,9 +225,15 @@ def export_callback(page: str, tables: Mapping[str, Callable[..., Export]], *sta
         return send_table(made.frame, made.stem, fmt, made.what, title=made.title, kinds=made.kinds,
                           period=None if not made.dated else made.period if made.period is not None else ask.period,
                           dept=made.dept if made.dept is not None else None if made.whole_scope else ask.dept,
-                          row_kinds=made.row_kinds, verdicts=made.verdicts)
+                          row_kinds=made.row_kinds, verdicts=made.verdicts, **_workbook_extras(made))
 
     export.__qualname__ = f"export_{page}"
+
+
+def _workbook_extras(made: Export) -> dict[str, Any]:
+    """The optional parts of a workbook an Export names (only those, so send_table's defaults hold)."""
+    return {k: v for k, v in (("lines", tuple(made.lines)), ("sheet", made.sheet), ("empty_note", made.empty_note))
+            if v}
 
 
 def export_buttons(page: str, table: str, lang: str, button_type: str = "ws-export",

@@ -5,20 +5,24 @@ from datetime import date, datetime, time
 from typing import Any, Literal
 
 import dash
-from dash import Input, Output, State, callback, ctx, dcc, html, no_update
+from dash import Input, Output, State, ctx, dcc, html, no_update
 from flask import current_app
 
 from appdb.schema import ROLES
-from appdb.store import CodedError, PasswordPolicyError, User
+from appdb.store import CodedError, PasswordPolicyError
+from components.admin import audit_grid, kiosk_grid, message, problems_message, users_grid
 from components.i18n import CATALOG, t
 from components.sessions import session_table
 from data_layer.errors import UserError
+from data_layer.inputs import FormProblems, read_form
 from data_layer.queries.structure import departments
 from data_layer.scope import Scope
-from shell.access import audit, page_denied, secured
+from shell.access import audit, page_denied
 from shell.inputs import Code, Codes, Count, Line, RowId
 
+from ._admin_form import NEW, SCOPES_FOR, UserForm, action_of, problem_lines
 from ._common import current_lang, forbidden_panel, warehouse
+from ._kit import Ask, page_callback
 
 ADMIN = ("admin",)
 dash.register_page(__name__, path="/admin", name="Users", order=90, allowed_roles=ADMIN, landing_for=ADMIN,
@@ -30,10 +34,8 @@ dash.register_page(__name__, path="/admin", name="Users", order=90, allowed_role
                            "audit-action.value": Code, "audit-user.value": Line, "kiosk-user.value": RowId,
                            "kiosk-label.value": Line, "kiosk-revoke#index": RowId})
 
-NEW = "__new__"
-SCOPES_FOR = {"admin": ["none"], "leader": ["hospital", "campus"], "director": ["departments"],
-              "assistant": ["departments"]}
 # Every audit action with a name in the catalogs ("action.<code>"), in the catalog's order.
+AUDIT_ROWS = 2000  # the newest entries the grid holds (it draws only the rows in view)
 ACTIONS = tuple(k.removeprefix("action.") for k in CATALOG if k.startswith("action.") and k != "action.other")
 
 
@@ -68,22 +70,8 @@ def _scope_names(lang: str) -> dict[str, str]:
             **dict(zip(deps["dept_id"], deps[name], strict=True))}
 
 
-def _users_table(users: list[User], lang: str) -> html.Table:
-    names = _scope_names(lang)
-    head = html.Thead(html.Tr([html.Th(t(k, lang)) for k in
-                               ("admin.username", "admin.name", "admin.role", "admin.scope", "admin.state")]))
-    rows = []
-    for u in users:
-        state = t("admin.active", lang) if u.is_active else t("admin.inactive", lang)
-        if u.is_demo:
-            state += f" · {t('admin.demo', lang)}"
-        ids = [names.get(i) or i for i in u.scope_ids]
-        scope = t(f"scope.{u.scope_kind}", lang) + (f": {', '.join(ids)}" if ids else "")
-        rows.append(html.Tr([html.Td(u.username, className="verbatim"), html.Td(u.display_name, className="verbatim"),
-                             html.Td(t(f"role.{u.role}", lang)),
-                             html.Td(scope, className="scope-cell"), html.Td(state)],
-                            className="" if u.is_active else "text-muted"))
-    return html.Table([head, html.Tbody(rows)], className="table table-sm table-hover", id="admin-users-table")
+def _users_table(lang: str) -> Any:
+    return users_grid(_db().list_users(), _scope_names(lang), lang)
 
 
 def _status(lang: str) -> html.Div:
@@ -111,8 +99,7 @@ def layout(**_query: str) -> html.Main:
         return forbidden_panel(lang)
     users = _db().list_users()
     role_opts = [{"label": t(f"role.{r}", lang), "value": r} for r in ROLES]
-    user_opts = [{"label": t("admin.new_user", lang), "value": NEW}] + [
-        {"label": f"{u.username} ({u.display_name})", "value": u.id} for u in users]
+    user_opts = _user_options(lang)
     field = lambda label, comp: html.Div([html.Label(t(label, lang), className="form-label"), comp],  # noqa: E731
                                          className="mb-2")
     form = html.Div([
@@ -148,12 +135,13 @@ def layout(**_query: str) -> html.Main:
         _status(lang),
         dcc.Store(id="admin-refresh", data=0),
         html.Div([
-            html.Div(html.Div(_users_table(users, lang), id="admin-users"), className="admin-users"),
+            html.Div([html.P(t("admin.users_help", lang), className="note mb-1"),
+                      html.Div(_users_table(lang), id="admin-users")], className="admin-users"),
             form,
         ], className="admin-grid"),
         html.H2(t("sessions.title", lang)),
         html.P(t("sessions.help", lang), className="note"),
-        html.Div(id="admin-sessions", className="table-scroll"),
+        html.Div(id="admin-sessions"),
         html.Button(t("sessions.end_all", lang), id="admin-end-sessions", className="btn btn-outline-danger btn-sm"),
         html.Div(id="admin-sessions-message", className="mt-2", role="status"),
         html.H2(t("kiosk.title", lang)),
@@ -167,19 +155,18 @@ def layout(**_query: str) -> html.Main:
             html.Button(t("kiosk.issue", lang), id="kiosk-issue", className="btn btn-primary"),
         ], className="audit-filters"),
         html.Div(id="kiosk-message", role="status"),
-        html.Div(id="kiosk-table", className="table-scroll"),
+        html.Div(id="kiosk-table"),
         html.H2(t("nav.audit", lang)),
         audit_filters,
-        html.Div(id="audit-table", className="table-scroll"),
+        html.Div(id="audit-table"),
     ], className="container-fluid page")
 
 
-@callback(Output("admin-username", "value"), Output("admin-username", "disabled"), Output("admin-name", "value"),
-          Output("admin-role", "value"), Output("admin-scope-kind", "value"), Output("admin-scope-ids", "value"),
-          Output("admin-version", "data"), Output("admin-password", "value"),
-          Input("admin-user", "value"), Input("admin-refresh", "data"))
-@secured(roles=ADMIN)
-def load_user(user_id: Any, _refresh: int) -> tuple:
+@page_callback(Output("admin-username", "value"), Output("admin-username", "disabled"), Output("admin-name", "value"),
+               Output("admin-role", "value"), Output("admin-scope-kind", "value"), Output("admin-scope-ids", "value"),
+               Output("admin-version", "data"), Output("admin-password", "value"),
+               Input("admin-user", "value"), Input("admin-refresh", "data"), roles=ADMIN)
+def load_user(ask: Ask, user_id: Any, _refresh: int) -> tuple:
     if user_id in (None, NEW):
         return "", False, "", "assistant", "departments", [], None, ""
     user = _db().get(int(user_id))
@@ -188,101 +175,110 @@ def load_user(user_id: Any, _refresh: int) -> tuple:
     return user.username, True, user.display_name, user.role, user.scope_kind, list(user.scope_ids), user.version, ""
 
 
-@callback(Output("admin-scope-kind", "options"), Output("admin-scope-ids", "options"),
-          Output("admin-scope-ids", "disabled"),
-          Input("admin-role", "value"), Input("admin-scope-kind", "value"))
-@secured(roles=ADMIN)
-def scope_choices(role: str | None, kind: str | None) -> tuple:
-    lang = current_lang()
+@page_callback(Output("admin-scope-kind", "options"), Output("admin-scope-ids", "options"),
+               Output("admin-scope-ids", "disabled"),
+               Input("admin-role", "value"), Input("admin-scope-kind", "value"), roles=ADMIN)
+def scope_choices(ask: Ask, role: str | None, kind: str | None) -> tuple:
+    lang = ask.lang
     kinds = SCOPES_FOR.get(role or "", [])
     return ([{"label": t(f"scope.{k}", lang), "value": k} for k in kinds], _scope_options(kind, lang),
             kind not in ("campus", "departments"))
 
 
-def _message(text: str, ok: bool) -> html.Div:
-    return html.Div(text, className=f"alert {'alert-success' if ok else 'alert-warning'} py-2 mb-0")
-
-
-@callback(Output("admin-message", "children"), Output("admin-refresh", "data"), Output("admin-user", "options"),
-          Output("admin-user", "value"),
-          Input("admin-save", "n_clicks"), Input("admin-reset", "n_clicks"), Input("admin-toggle", "n_clicks"),
-          State("admin-user", "value"), State("admin-username", "value"), State("admin-name", "value"),
-          State("admin-role", "value"), State("admin-scope-kind", "value"), State("admin-scope-ids", "value"),
-          State("admin-password", "value"), State("admin-version", "data"), State("admin-refresh", "data"),
-          prevent_initial_call=True)
-@secured(roles=ADMIN)
-def act(_save, _reset, _toggle, user_id, username, name, role, kind, ids, password, version, refresh) -> tuple:
-    lang = current_lang()
-    db = _db()
-    ids = list(ids or [])
+@page_callback(Output("admin-message", "children"), Output("admin-refresh", "data"), Output("admin-user", "options"),
+               Output("admin-user", "value"),
+               Input("admin-save", "n_clicks"), Input("admin-reset", "n_clicks"), Input("admin-toggle", "n_clicks"),
+               State("admin-user", "value"), State("admin-username", "value"), State("admin-name", "value"),
+               State("admin-role", "value"), State("admin-scope-kind", "value"), State("admin-scope-ids", "value"),
+               State("admin-password", "value"), State("admin-version", "data"), State("admin-refresh", "data"),
+          prevent_initial_call=True, roles=ADMIN)
+def act(ask: Ask, _save, _reset, _toggle, user_id, username, name, role, kind, ids, password, version, refresh) -> tuple:
+    lang, db = ask.lang, _db()
+    unchanged = (no_update, no_update, no_update)
+    if ctx.triggered_id != "admin-save" and user_id in (None, NEW):
+        return message(t("admin.err.pick_first", lang), False), *unchanged
     try:
-        if kind not in SCOPES_FOR.get(role or "", []):
-            raise CodedError("scope_mismatch", "role and scope do not fit")
-        if ctx.triggered_id == "admin-save" and user_id in (None, NEW):
-            user = db.create_user(username or "", name or "", password or "", role, kind, ids)
+        form = read_form(UserForm, {"action": action_of(ctx.triggered_id, user_id), "username": username,
+                                    "display_name": name, "role": role, "scope_kind": kind, "scope_ids": ids,
+                                    "password": password})
+    except FormProblems as exc:
+        return problems_message(problem_lines(exc.problems, lang)), *unchanged
+    name, ids = form.display_name or "", form.scope_ids or []
+    try:
+        if form.action == "create":
+            user = db.create_user(form.username or "", name, form.password or "", role, kind, ids)
             audit("user_created", user.username, f"{role} {kind}:{','.join(ids)}")
             text = t("admin.created", lang, username=user.username)
-            selected: Any = user.id
-        elif user_id in (None, NEW):
-            raise CodedError("pick_first", "pick an existing user first")
-        elif ctx.triggered_id == "admin-save":
+        elif form.action == "update":
             user = db.update_role_scope(int(user_id), role, kind, ids, expected_version=version, display_name=name)
             audit("user_changed", user.username, f"{role} {kind}:{','.join(ids)}")
-            text, selected = t("admin.saved", lang, username=user.username), user.id
-        elif ctx.triggered_id == "admin-reset":
-            user = db.set_password(int(user_id), password or "", expected_version=version)
+            text = t("admin.saved", lang, username=user.username)
+        elif form.action == "reset":
+            user = db.set_password(int(user_id), form.password or "", expected_version=version)
             audit("password_reset", user.username)
-            text, selected = t("admin.password_set", lang, username=user.username), user.id
+            text = t("admin.password_set", lang, username=user.username)
         else:
             current = db.get(int(user_id))
             if current is None:
                 raise CodedError("pick_first", "pick an existing user first")
             user = db.set_active(current.id, not current.is_active, expected_version=version)
             audit("user_activated" if user.is_active else "user_deactivated", user.username)
-            key = "admin.activated" if user.is_active else "admin.deactivated"
-            text, selected = t(key, lang, username=user.username), user.id
+            text = t("admin.activated" if user.is_active else "admin.deactivated", lang, username=user.username)
     except PasswordPolicyError as exc:
-        return _message(t(f"password.{exc.code}", lang), False), no_update, no_update, no_update
+        return message(t(f"password.{exc.code}", lang), False), *unchanged
     except CodedError as exc:
-        return _message(t(f"admin.err.{exc.code}", lang), False), no_update, no_update, no_update
+        return message(t(f"admin.err.{exc.code}", lang), False), *unchanged
     except UserError as exc:
-        return _message(str(exc), False), no_update, no_update, no_update
-    options = [{"label": t("admin.new_user", lang), "value": NEW}] + [
-        {"label": f"{u.username} ({u.display_name})", "value": u.id} for u in db.list_users()]
-    return _message(text, True), (refresh or 0) + 1, options, selected
+        return message(str(exc), False), *unchanged
+    return message(text, True), (refresh or 0) + 1, _user_options(lang), user.id
 
 
-@callback(Output("admin-users", "children"), Input("admin-refresh", "data"), prevent_initial_call=True)
-@secured(roles=ADMIN)
-def refresh_users(_n: int) -> html.Table:
-    return _users_table(_db().list_users(), current_lang())
+@page_callback(Output("admin-user", "value", allow_duplicate=True), Input("admin-users-table", "cellClicked"),
+               prevent_initial_call=True, roles=ADMIN)
+def pick_row(ask: Ask, cell: dict | None) -> Any:
+    """A click on a row of the users grid picks that user, as the dropdown does."""
+    try:
+        user_id = int((cell or {}).get("rowId"))
+    except (TypeError, ValueError):
+        return no_update
+    return user_id if 0 < user_id < 2**31 and _db().get(user_id) is not None else no_update
 
 
-@callback(Output("admin-sessions", "children"), Output("admin-sessions-message", "children"),
-          Input("admin-user", "value"), Input("admin-refresh", "data"), Input("admin-end-sessions", "n_clicks"))
-@secured(roles=ADMIN)
-def user_sessions(user_id: Any, _refresh: int, _end: Any) -> tuple:
+def _user_options(lang: str) -> list[dict]:
+    return [{"label": t("admin.new_user", lang), "value": NEW}] + [
+        {"label": f"{u.username} ({u.display_name})", "value": u.id} for u in _db().list_users()]
+
+
+@page_callback(Output("admin-users", "children"), Input("admin-refresh", "data"), prevent_initial_call=True, roles=ADMIN)
+def refresh_users(ask: Ask, _n: int) -> Any:
+    return _users_table(ask.lang)
+
+
+@page_callback(Output("admin-sessions", "children"), Output("admin-sessions-message", "children"),
+               Input("admin-user", "value"), Input("admin-refresh", "data"),
+               Input("admin-end-sessions", "n_clicks"), roles=ADMIN)
+def user_sessions(ask: Ask, user_id: Any, _refresh: int, _end: Any) -> tuple:
     """The selected user's open sessions; the button ends them all (audited)."""
-    lang = current_lang()
+    lang = ask.lang
     db = _db()
     user = db.get(user_id) if isinstance(user_id, int) and 0 < user_id < 2**31 else None
     if user is None:
         pressed = ctx.triggered_id == "admin-end-sessions"
-        refused = _message(t("admin.err.pick_first", lang), False) if pressed else None
+        refused = message(t("admin.err.pick_first", lang), False) if pressed else None
         return html.P(t("sessions.pick", lang), className="note"), refused
-    message = None
+    said = None
     if ctx.triggered_id == "admin-end-sessions":
         count = db.end_user_sessions(user.id, "admin")
         audit("sessions_ended", user.username, f"{count} sessions")
-        message = _message(t("sessions.ended", lang, username=user.username, count=count), True)
-    return session_table(db.active_sessions(user.id), lang), message
+        said = message(t("sessions.ended", lang, username=user.username, count=count), True)
+    return session_table(db.active_sessions(user.id), lang), said
 
 
-@callback(Output("audit-table", "children"), Input("audit-action", "value"), Input("audit-user", "value"),
-          Input("audit-dates", "start_date"), Input("audit-dates", "end_date"), Input("admin-refresh", "data"))
-@secured(roles=ADMIN)
-def audit_table(action: str | None, user: str | None, start: str | None, end: str | None, _n: int) -> Any:
-    lang = current_lang()
+@page_callback(Output("audit-table", "children"), Input("audit-action", "value"), Input("audit-user", "value"),
+               Input("audit-dates", "start_date"), Input("audit-dates", "end_date"),
+               Input("admin-refresh", "data"), roles=ADMIN)
+def audit_table(ask: Ask, action: str | None, user: str | None, start: str | None, end: str | None, _n: int) -> Any:
+    lang = ask.lang
     if action is not None and action not in ACTIONS:
         raise UserError(t("audit.bad_filter", lang))
     try:
@@ -291,50 +287,22 @@ def audit_table(action: str | None, user: str | None, start: str | None, end: st
     except ValueError:
         raise UserError(t("audit.bad_filter", lang)) from None
     rows = _db().audit_entries(action=action, username=(user or "").strip() or None, since=since, until=until,
-                               limit=300)
-    if not rows:
-        return html.P(t("audit.none", lang), className="note")
-    head = html.Thead(html.Tr([html.Th(t(k, lang)) for k in
-                               ("audit.at", "audit.user", "audit.action", "audit.target", "audit.detail", "audit.ip")]))
-    def action(code: str) -> str:
-        return t(f"action.{code}", lang) if code in ACTIONS else t("action.other", lang)
-
-    # who, on what and the detail are recorded as written at the time: shown verbatim
-    body = html.Tbody([html.Tr([html.Td(str(r["at"])[:19]), html.Td(r["username"] or "—", className="verbatim"),
-                                html.Td(action(r["action"])), html.Td(r["target"] or "", className="verbatim"),
-                                html.Td(r["detail"] or "", className="verbatim"), html.Td(r["ip"] or "")])
-                       for r in rows])
-    return html.Table([head, body], className="table table-sm table-striped audit", id="audit-log-table")
+                               limit=AUDIT_ROWS)
+    return audit_grid(rows, ACTIONS, lang)
 
 
 def _kiosk_table(lang: str) -> Any:
-    rows = _db().list_kiosks()
-    if not rows:
-        return html.P(t("kiosk.none", lang), className="note")
-    fmt = lambda d: f"{d:%Y-%m-%d %H:%M}" if d else "—"  # noqa: E731
-    head = html.Thead(html.Tr([html.Th(t(k, lang)) for k in ("kiosk.id", "kiosk.account", "kiosk.label", "kiosk.created",
-                                                             "kiosk.last_used", "admin.state")] + [html.Th("")]))
-    body = []
-    for k in rows:
-        revoked = k["revoked_at"] is not None
-        state = t("kiosk.revoked", lang, at=fmt(k["revoked_at"])) if revoked else t("admin.active", lang)
-        used = f"{fmt(k['last_used_at'])} · {k['last_ip']}" if k["last_used_at"] else t("kiosk.never", lang)
-        button = None if revoked else html.Button(t("kiosk.revoke", lang), id={"type": "kiosk-revoke", "index": k["id"]},
-                                                  className="btn btn-outline-danger btn-sm")
-        body.append(html.Tr([html.Td(k["id"]), html.Td(k["username"]), html.Td(k["label"]), html.Td(fmt(k["created_at"])),
-                             html.Td(used), html.Td(state), html.Td(button)], className="text-muted" if revoked else ""))
-    return html.Table([head, html.Tbody(body)], className="table table-sm", id="kiosk-list")
+    return kiosk_grid(_db().list_kiosks(), lang, lambda kid: {"type": "kiosk-revoke", "index": kid})
 
 
-@callback(Output("kiosk-message", "children"), Output("kiosk-table", "children"),
-          Input("kiosk-issue", "n_clicks"), Input({"type": "kiosk-revoke", "index": dash.ALL}, "n_clicks"),
-          State("kiosk-user", "value"), State("kiosk-label", "value"))
-@secured(roles=ADMIN)
-def kiosks(_issue: Any, revokes: list, user_id: Any, label: Any) -> tuple:
+@page_callback(Output("kiosk-message", "children"), Output("kiosk-table", "children"),
+               Input("kiosk-issue", "n_clicks"), Input({"type": "kiosk-revoke", "index": dash.ALL}, "n_clicks"),
+               State("kiosk-user", "value"), State("kiosk-label", "value"), roles=ADMIN)
+def kiosks(ask: Ask, _issue: Any, revokes: list, user_id: Any, label: Any) -> tuple:
     """Issue a kiosk login (its address is shown once) or revoke one; both audited."""
-    lang = current_lang()
+    lang = ask.lang
     db = _db()
-    message: Any = None
+    said: Any = None
     trigger = ctx.triggered_id
     try:
         if trigger == "kiosk-issue":
@@ -346,14 +314,14 @@ def kiosks(_issue: Any, revokes: list, user_id: Any, label: Any) -> tuple:
             from flask import request
 
             address = f"{request.host_url.rstrip('/')}/kiosk/{token}"
-            message = html.Div([html.Div(t("kiosk.issued", lang, id=kid)), html.Code(address, id="kiosk-address")],
-                               className="alert alert-success py-2")
+            said = html.Div([html.Div(t("kiosk.issued", lang, id=kid)), html.Code(address, id="kiosk-address")],
+                            className="alert alert-success py-2")
         elif isinstance(trigger, dict) and trigger.get("type") == "kiosk-revoke" and any(revokes or []):
             kid = int(trigger["index"])
             if db.revoke_kiosk(kid):
                 audit("kiosk_revoked", f"kiosk {kid}")
-                message = _message(t("kiosk.revoked_now", lang, id=kid), True)
+                said = message(t("kiosk.revoked_now", lang, id=kid), True)
     except CodedError as exc:
         key = f"admin.err.{exc.code}"
-        message = _message(t(key, lang) if exc.code == "pick_first" else t("kiosk.leader_only", lang), False)
-    return message, _kiosk_table(lang)
+        said = message(t(key, lang) if exc.code == "pick_first" else t("kiosk.leader_only", lang), False)
+    return said, _kiosk_table(lang)

@@ -91,9 +91,15 @@ def test_the_page_lists_only_the_users_alerts(server: Flask, stored) -> None:
         {"id": "al-refresh", "property": "data", "value": 0}])
     assert resp.status_code == 200
     body = json.dumps(resp.get_json(), ensure_ascii=False)
-    shown = {int(i) for i in __import__("re").findall(r'"index": (\d+)', body)}
-    allowed = set(list_alerts(db, Scope.departments(["D001"]), limit=10_000)["id"].astype(int))
-    assert shown <= allowed
+    grid = resp.get_json()["response"]["al-list"]["children"]
+    assert grid["type"] == "AgGrid" and grid["props"]["id"] == "alerts-table"
+    shown = {row["id"] for row in grid["props"]["rowData"]}
+    allowed = list_alerts(db, Scope.departments(["D001"]), statuses=["new", "acknowledged"], limit=10_000)
+    assert shown and shown == set(allowed["id"].astype(int))  # every alert of the scope, no other
+    rows = grid["props"]["rowData"]
+    assert [r["severity"] for r in rows] == sorted((r["severity"] for r in rows), reverse=True)  # most severe first
+    assert all(r["level"] in ("yellow", "orange", "red") and r["level_name"] for r in rows)  # the badge's colour
+    assert "hdBadge" in body
 
 
 def test_a_forged_request_for_another_departments_alert_is_refused(server: Flask, stored) -> None:
@@ -154,3 +160,98 @@ def test_the_nightly_scan_command_stores_alerts_and_the_data_layer_points_to_it(
     assert "0 new alerts, 0 grown" in capsys.readouterr().out
     assert data_cli(["alerts", "scan", "--url", duck_url]) == 2
     assert "python -m appdb alerts scan" in capsys.readouterr().err
+
+
+def _post(client, output: str, inputs: list, state: list, changed: str):
+    """A renderer's request for the one-output callback `output` (its inputs may be pattern lists)."""
+    comp, prop = output.split(".")
+    body = {"output": output, "outputs": {"id": comp, "property": prop}, "inputs": inputs, "state": state,
+            "changedPropIds": [changed]}
+    return client.post("/_dash-update-component", data=json.dumps(body), headers={
+        "Content-Type": "application/json", "X-CSRFToken": client.get_cookie("_csrf_token").value})
+
+
+def _click(client, alert_id: int):
+    """A click on an alert's row in the list grid."""
+    return _post(client, "al-selected.data", [{"id": "alerts-table", "property": "cellClicked",
+                                               "value": {"rowId": str(alert_id), "colId": "dept", "value": "x"}}],
+                 [], "alerts-table.cellClicked")
+
+
+def test_a_click_on_a_row_opens_the_alert_and_a_forged_one_is_refused(server: Flask, stored) -> None:
+    db, *_ = stored
+    df = list_alerts(db, Scope.hospital(), limit=10_000)
+    own, other = df[df["dept_id"] == "D001"].iloc[0], df[df["dept_id"] != "D001"].iloc[0]
+    client = _signed_in(server, "dir1")
+    resp = _click(client, int(own["id"]))
+    assert resp.status_code == 200 and resp.get_json()["response"]["al-selected"]["data"] == int(own["id"])
+    assert _click(client, int(other["id"])).status_code == 403
+    assert server.extensions["hospdash"].appdb.audit_entries(action="forbidden_callback", username="dir1")
+
+
+def test_the_alerts_rows_grid_holds_every_row_and_the_export_sends_them(server: Flask, stored) -> None:
+    import io
+
+    import openpyxl
+
+    from data_layer.periods import Period
+    from data_layer.queries.drill import alert_rows
+
+    db, *_ = stored
+    df = list_alerts(db, Scope.hospital(), limit=10_000)
+    state = server.extensions["hospdash"]
+    counts = {int(r.id): len(alert_rows(state.warehouse, Scope.hospital(), r.dept_id, r.indicator,
+                                        Period(r.period_start, r.period_end, "custom"), r.entity_type, r.entity_id))
+              for r in df[df["indicator"] == "material_share"].itertuples()}
+    alert_id, n = max(counts.items(), key=lambda kv: kv[1])
+    assert n > 30  # more than the old table's first 30
+    client = _signed_in(server, "lead1")
+    resp = _dash_post(client, "..al-detail.children...al-version.data..",
+                      [{"id": "al-selected", "property": "data", "value": alert_id}])
+    found = []
+
+    def walk(node) -> None:
+        if isinstance(node, dict):
+            if node.get("props", {}).get("id") == "al-rows-grid":
+                found.append(node["props"])
+            for v in node.values():
+                walk(v)
+        elif isinstance(node, list):
+            for v in node:
+                walk(v)
+
+    walk(resp.get_json()["response"]["al-detail"]["children"])
+    assert found and len(found[0]["rowData"]) == n
+    assert found[0]["columnDefs"][0].get("pinned") == "left"
+    button = {"type": "al-export", "table": "rows", "fmt": "xlsx"}
+    resp = _post(client, "al-download.data", [[{"id": button, "property": "n_clicks", "value": 1}]],
+                 [{"id": "al-selected", "property": "data", "value": alert_id}],
+                 json.dumps(button, separators=(",", ":"), sort_keys=True) + ".n_clicks")
+    assert resp.status_code == 200
+    sent = resp.get_json()["response"]["al-download"]["data"]
+    assert sent["filename"].startswith(f"alert-{alert_id}-") and sent["filename"].endswith(".xlsx")
+    import base64
+
+    sheet = openpyxl.load_workbook(io.BytesIO(base64.b64decode(sent["content"]))).active
+    text = " ".join(str(c.value) for row in sheet.iter_rows(max_row=12) for c in row if c.value)
+    level = df.set_index("id").loc[alert_id, "level"]
+    assert "病例号" in text and {"red": "红", "orange": "橙", "yellow": "黄"}[level] in text  # the facts line
+
+
+@pytest.mark.browser
+def test_the_alert_grid_draws_with_badges_and_a_click_opens_the_alert(dash_duo, server: Flask, stored) -> None:
+    from .helpers import serve
+    from .test_browser import _settled, _sign_in
+
+    serve(dash_duo, server)
+    _sign_in(dash_duo, "dir1")
+    dash_duo.driver.get(dash_duo.server.url + "/alerts")
+    dash_duo.wait_for_element("#alerts-table .ag-row .lvl-badge", timeout=30)
+    _settled(dash_duo)
+    badge = dash_duo.find_element("#alerts-table .lvl-badge")
+    assert badge.text and "lvl-" in badge.get_attribute("class")
+    assert badge.value_of_css_property("background-color") not in ("rgba(0, 0, 0, 0)", "transparent")
+    dash_duo.find_element("#alerts-table .ag-center-cols-container .ag-row[row-index='0'] [col-id='dept']").click()
+    dash_duo.wait_for_element("#al-drivers", timeout=30)
+    dash_duo.wait_for_element("#al-detail #al-rows-grid .ag-row", timeout=30)
+    assert dash_duo.get_logs() == []

@@ -472,3 +472,32 @@ def test_head_requests_for_the_sign_in_page_are_not_sign_in_attempts(server: Fla
     db = server.extensions["hospdash"].appdb
     assert not [e for e in db.audit_entries(action="login_failed") if e["ip"] == "203.0.113.77"]
     assert login(probe, "dir1").status_code == 302
+
+
+def test_the_user_form_names_every_field_that_does_not_fit(server: Flask) -> None:
+    """The declared form (pages/_admin_form.UserForm) checks every field at once and says which."""
+    client = _signed_in(server, "admin1")
+    client.set_cookie("lang", "en")
+    resp = _act(client, "admin-save", **{"admin-username": "x", "admin-password": "short", "admin-scope-ids": []})
+    body = json.dumps(resp.get_json(), ensure_ascii=False)
+    assert resp.status_code == 200 and "admin-problems" in body
+    for said in ("User name", "3 to 64", "at least one campus or department", "at least 10 characters"):
+        assert said in body, said
+    assert server.extensions["hospdash"].appdb.get_by_username("x") is None
+    reset = _act(client, "admin-reset", **{"admin-password": "Brand-new-pass-9"})  # no user picked
+    assert "Pick an existing user first" in json.dumps(reset.get_json(), ensure_ascii=False)
+
+
+def test_a_click_on_a_row_of_the_users_grid_picks_the_user(server: Flask) -> None:
+    user = server.extensions["hospdash"].appdb.get_by_username("dir1")
+    key = next(k for k in server.extensions["dash"].callback_map if k.startswith("admin-user.value@"))
+    for client, status in ((_signed_in(server, "admin1"), 200), (_signed_in(server, "lead1"), 403)):
+        body = {"output": key, "outputs": {"id": "admin-user", "property": "value"},
+                "inputs": [{"id": "admin-users-table", "property": "cellClicked",
+                            "value": {"rowId": str(user.id), "colId": "username", "value": "dir1"}}],
+                "changedPropIds": ["admin-users-table.cellClicked"]}
+        resp = client.post("/_dash-update-component", data=json.dumps(body), headers={
+            "Content-Type": "application/json", "X-CSRFToken": client.get_cookie("_csrf_token").value})
+        assert resp.status_code == status
+        if status == 200:
+            assert resp.get_json()["response"]["admin-user"]["value"] == user.id

@@ -255,6 +255,19 @@ def test_user_changes_and_sign_out_everywhere_end_every_session(srv: Flask, chan
 
 
 # ---------------------------------------------------------------- the admin's list
+def shown(component) -> str:
+    """The text a reader sees in a component tree, a grid's headers and cells included."""
+    if isinstance(component, list):
+        return " ".join(shown(c) for c in component)
+    if isinstance(component, dict) and isinstance(component.get("props"), dict):
+        props = component["props"]
+        if "rowData" in props:
+            heads = " ".join(c.get("headerName", "") for c in props.get("columnDefs") or [])
+            return heads + " " + " ".join(str(v) for row in props["rowData"] for v in row.values())
+        return shown(props.get("children"))
+    return texts(component)
+
+
 def test_the_admin_page_lists_a_users_open_sessions(server: Flask) -> None:
     db = server.extensions["hospdash"].appdb
     _signed_in(server, "dir1", FIREFOX)
@@ -264,18 +277,18 @@ def test_the_admin_page_lists_a_users_open_sessions(server: Flask) -> None:
     assert server.test_client().get(f"/kiosk/{token}").status_code == 302
     admin = _signed_in(server, "admin1")
     admin.set_cookie("lang", "en")
-    listed = texts(_press_sign_out_everywhere(admin, db.get_by_username("dir1").id, press=False)
+    listed = shown(_press_sign_out_everywhere(admin, db.get_by_username("dir1").id, press=False)
                    .get_json()["response"]["admin-sessions"]["children"])
     assert "Signed in" in listed and "Firefox 120 · Windows" in listed and listed.count("127.0.0.1") == 2
     second.post("/logout", data={"csrf_token": second.get_cookie("_csrf_token").value})
-    listed = texts(_press_sign_out_everywhere(admin, db.get_by_username("dir1").id, press=False)
+    listed = shown(_press_sign_out_everywhere(admin, db.get_by_username("dir1").id, press=False)
                    .get_json()["response"]["admin-sessions"]["children"])
     assert listed.count("127.0.0.1") == 1
     admin.set_cookie("lang", "zh")
-    wall = texts(_press_sign_out_everywhere(admin, lead.id, press=False).get_json()["response"]["admin-sessions"]
+    wall = shown(_press_sign_out_everywhere(admin, lead.id, press=False).get_json()["response"]["admin-sessions"]
                  ["children"])
     assert "登录时间" in wall and "command centre, east wall" in wall
-    nobody = texts(_press_sign_out_everywhere(admin, db.get_by_username("asst1").id, press=False)
+    nobody = shown(_press_sign_out_everywhere(admin, db.get_by_username("asst1").id, press=False)
                    .get_json()["response"]["admin-sessions"]["children"])
     assert "该用户当前没有有效会话" in nobody
 
@@ -388,3 +401,26 @@ def test_an_open_page_whose_session_ended_goes_to_the_login_page_at_its_next_cli
     WebDriverWait(d, 20).until(lambda _d: urlsplit(_d.current_url).path == target.path)
 
 
+
+
+@pytest.mark.browser
+def test_a_click_on_a_users_row_picks_the_user_in_the_browser(dash_duo, server: Flask) -> None:
+    """The users grid draws every user; a click on a row picks that user as the dropdown does
+    (the form fills in, the sessions list follows)."""
+    from .helpers import serve
+    from .test_browser import _settled, _sign_in
+
+    _signed_in(server, "dir1", FIREFOX)
+    serve(dash_duo, server)
+    _sign_in(dash_duo, "admin1")
+    dash_duo.wait_for_element("#admin-users-table .ag-row", timeout=20)
+    _settled(dash_duo)
+    shown = dash_duo.driver.execute_script(
+        "return document.querySelectorAll('#admin-users-table .ag-center-cols-container .ag-row').length")
+    assert shown == len(server.extensions["hospdash"].appdb.list_users())
+    rows = dash_duo.find_elements("#admin-users-table .ag-pinned-left-cols-container .ag-cell[col-id='username']")
+    cell = next(c for c in rows if c.text == "dir1")
+    cell.click()
+    dash_duo.wait_for_contains_text("#admin-sessions", "Firefox 120 · Windows", timeout=20)
+    assert dash_duo.find_element("#admin-username").get_attribute("value") == "dir1"
+    assert dash_duo.get_logs() == []
