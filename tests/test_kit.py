@@ -60,3 +60,29 @@ def test_the_export_helper_refuses_a_table_or_format_the_page_does_not_offer(ser
     assert status == 200 and df is None
     forged = [dict(STATE[0], value="D004"), *STATE[1:]]
     assert workspace_export(server, client, "costs", "composition", "csv", forged)[0] == 403
+
+
+def test_every_server_callback_of_a_page_goes_through_the_kit(server) -> None:
+    """No page callback checks access by hand: each one a page module registers is a kit callback
+    (the role, the department, the period are checked once, before the body)."""
+    signed_in(server, "lead1", "en")  # the first request hands the pages' callbacks to the app
+    by_hand = []
+    for key, spec in server.extensions["dash"].callback_map.items():
+        fn = spec.get("callback")
+        module = getattr(fn, "__module__", "") or ""
+        if module.startswith("pages.") and not getattr(fn, "kit", False):
+            by_hand.append(f"{module}: {key}")
+    assert by_hand == []
+
+
+def test_no_page_imports_the_old_guard() -> None:
+    import ast
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent / "pages"
+    found = []
+    for path in sorted(root.rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom) and node.module == "shell.access":
+                found += [f"{path.relative_to(root)}: {a.name}" for a in node.names if a.name == "secured"]
+    assert found == []

@@ -29,8 +29,7 @@ from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
 import pandas as pd
-from dash import Input, Output, State, callback, ctx, dcc, html, no_update
-from flask import current_app
+from dash import Input, Output, State, ctx, dcc, html, no_update
 
 from components.i18n import t
 from components.notes import address_notes
@@ -39,12 +38,13 @@ from data_layer.errors import UserError
 from data_layer.inputs import InputProblem, number
 from data_layer.periods import PERIODS, Period, add_months, parse_period
 from data_layer.queries.structure import departments
-from shell.access import PermissionDenied, audit, page_denied, secured
+from shell.access import PermissionDenied, audit, page_denied
 
 from .._address import check_period, department_names, department_refusal
 from .._common import current_lang, current_scope, forbidden_panel, warehouse, warehouse_error_panel
+from .._kit import READERS, Ask, check_department, page_callback
 
-ROLES = ("leader", "director", "assistant")
+ROLES = READERS  # the workspace is for every role that reads figures
 SECTIONS: tuple[tuple[str, str], ...] = (
     ("portfolio", "/workspace"),
     ("revenue", "/workspace/revenue"),
@@ -80,16 +80,6 @@ def my_departments(also: Callable[[], set[str]] | None = None) -> pd.DataFrame:
     if also is not None:
         keep |= deps["dept_id"].isin(also())
     return deps[keep].reset_index(drop=True)
-
-
-def check_department(dept: Any) -> str:
-    """The department id if the user may see it; PermissionDenied (audited by the shell) otherwise."""
-    if not isinstance(dept, str) or not dept or len(dept) > 64:
-        raise PermissionDenied("no department")
-    campus = current_app.extensions["hospdash"].campus_of(dept)
-    if not current_scope().allows_department(dept, campus):
-        raise PermissionDenied(f"department {dept} is outside the user's scope")
-    return dept
 
 
 def period_options(lang: str, keep: str | None = None) -> list[dict[str, str]]:
@@ -281,12 +271,13 @@ def export_request(clicks: list | None, tables: tuple[str, ...] | dict) -> tuple
     return table, fmt
 
 
-@callback(Output("_pages_location", "search", allow_duplicate=True), Input("ws-dept", "value"),
-          Input("ws-period", "value"), State("_pages_location", "search"), prevent_initial_call=True)
-@secured(roles=ROLES, departments=lambda dept, _p, _s: [dept])
-def pick(dept: Any, period: Any, search: Any) -> Any:
+@page_callback(Output("_pages_location", "search", allow_duplicate=True), Input("ws-dept", "value"),
+               Input("ws-period", "value"), State("_pages_location", "search"), roles=ROLES, dept="ws-dept",
+               prevent_initial_call=True)
+def pick(ask: Ask, period: Any, search: Any) -> Any:
     """Another department or period is another address. A section's own parameters (a report,
     a drill-down path) stay when only the period changes and go when the department does."""
+    dept = ask.dept
     return merge_query(search, dept, period if valid_period_key(period) else "ytd")
 
 
