@@ -168,7 +168,9 @@ def page_callback(*deps: Any, roles: Sequence[str] = ROLES, dept: str | None = N
 @dataclass(frozen=True)
 class Export:
     """A table to send: the frame, the file's stem, the audit line, and how to write it (see
-    pages/_common.send_table for `kinds`, `row_kinds` and `verdicts`)."""
+    pages/_common.send_table for `kinds`, `row_kinds` and `verdicts`). The heading names the
+    request's period and department unless `period`/`dept` say otherwise; `undated` (a list of
+    saved records) names no period, `whole_scope` (the departments side by side) no department."""
 
     frame: pd.DataFrame
     stem: str
@@ -180,6 +182,14 @@ class Export:
     period: Period | None = None
     dept: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+    undated: bool = False
+    whole_scope: bool = False
+
+    def heading_period(self, asked: Period | None) -> Period | None:
+        return None if self.undated else self.period if self.period is not None else asked
+
+    def heading_dept(self, asked: str | None) -> str | None:
+        return None if self.whole_scope else self.dept if self.dept is not None else asked
 
 
 def export_callback(page: str, tables: Mapping[str, Callable[..., Export]], *states: State,
@@ -204,8 +214,8 @@ def export_callback(page: str, tables: Mapping[str, Callable[..., Export]], *sta
             raise UserError(t("wall.bad_filter", ask.lang))
         made = tables[table](ask, *rest)
         return send_table(made.frame, made.stem, fmt, made.what, title=made.title, kinds=made.kinds,
-                          period=made.period if made.period is not None else ask.period,
-                          dept=made.dept if made.dept is not None else ask.dept, row_kinds=made.row_kinds,
+                          period=made.heading_period(ask.period), dept=made.heading_dept(ask.dept),
+                          row_kinds=made.row_kinds,
                           verdicts=made.verdicts)
 
     export.__qualname__ = f"export_{page}"
