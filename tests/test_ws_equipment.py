@@ -552,3 +552,48 @@ def test_an_appraisal_saved_before_npv_existed_reports_its_own_figures(server: F
     status, out = _saved_list(server, client, "D001")
     row = _grid(out["ws-eq-saved.children"], "ws-eq-saved-grid")["rowData"][0]
     assert status == 200 and row["device_name"] == "Old CT" and row["irr"] is None and row["irr_note"] is None
+
+
+@pytest.mark.browser
+def test_the_grids_draw_and_a_click_on_a_saved_appraisal_opens_its_view_in_the_browser(dash_duo, server: Flask,
+                                                                                     wh: Warehouse, demo_data) -> None:
+    from selenium.webdriver.common.by import By
+
+    from .conftest import PASSWORD
+    from .helpers import serve
+
+    dept = _device_dept(demo_data)
+    db = server.extensions["hospdash"].appdb
+    inputs = {k: float(v) for k, v in GOOD.items() if k not in ("device_name", "category")}
+    for name in ("First CT", "Second CT"):
+        save_appraisal(db, Scope.hospital(), dept_id=dept, campus_id="C1", device_name=name, category="CT",
+                       inputs=inputs, result=appraise(GOOD), existing=[], username="lead1", note=name)
+    serve(dash_duo, server)
+    duo = dash_duo
+    duo.driver.get(duo.server.url + "/login")
+    duo.wait_for_element("#login-form", timeout=10)
+    duo.find_element("#username").send_keys("lead1")
+    duo.find_element("#password").send_keys(PASSWORD)
+    duo.find_element("#login-submit").click()
+    duo.wait_for_no_elements("#login-form", timeout=15)
+    duo.driver.get(duo.server.url + f"/workspace/equipment?dept={dept}")
+    duo.wait_for_element("#ws-eq-devices-grid .ag-center-cols-container .ag-row", timeout=30)
+    devices = duo.driver.find_elements(By.CSS_SELECTOR, "#ws-eq-devices-grid .ag-pinned-left-cols-container .ag-row")
+    assert len(devices) == len(device_table(wh, Scope.hospital(), dept, YTD, 0.85))
+    saved = "#ws-eq-saved-grid .ag-center-cols-container .ag-row"
+    duo.wait_for_element(saved, timeout=30)
+    assert len(duo.driver.find_elements(By.CSS_SELECTOR, saved)) == 2
+    irr = duo.find_element("#ws-eq-saved-grid .ag-center-cols-container .ag-row [col-id='irr']").text
+    assert irr == f"{appraise(GOOD).irr:.1%}"
+    duo.wait_for_element("#ws-eq-chart .xtick", timeout=30)
+    duo.wait_for_no_elements("[data-dash-is-loading]", timeout=20)
+    cell = duo.find_element("#ws-eq-saved-grid .ag-center-cols-container .ag-row[row-index='1'] [col-id='category']")
+    duo.driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", cell)
+    cell.click()
+    duo.wait_for_element("#ws-eq-report", timeout=15)
+    assert "First CT" in duo.find_element("#ws-eq-report").text  # the older one, second in the list
+    assert duo.driver.find_elements(By.CSS_SELECTOR, "#ws-eq-report .ws-eq-noprint button")[1].text == "One-page Excel"
+    close = duo.find_element("#ws-eq-close")
+    duo.driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", close)
+    close.click()
+    duo.wait_for_no_elements("#ws-eq-report", timeout=10)
