@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import Any, NamedTuple
 
+import pandas as pd
+
 from components.format import format_indicator
 from components.i18n import CATALOG, t
 from data_layer.stats import LIMITS, Appraisal, FieldErrors, appraise
@@ -117,3 +119,16 @@ def existing_report_rows(a: dict[str, Any], lang: str) -> list[list[Any]]:
     return [[d["equipment_id"], d["name_zh" if lang == "zh" else "name_en"], d["purchase_date"], d["daily_capacity"],
              d["exams"], d["utilization"], t("ws.eq.saturated" if d["saturated"] else "ws.eq.unsaturated", lang)]
             for d in a["existing"]]
+
+
+def existing_records(existing: pd.DataFrame) -> list[dict[str, Any]]:
+    """The devices an appraisal was compared with, as saved with it (JSON: dates as text, no NaN)."""
+    per = existing.attrs.get("period")
+    cols = ["equipment_id", "name_zh", "name_en", "category", "purchase_date", "daily_capacity", "working_days",
+            "capacity", "exams", "hours_used", "utilization", "revenue", "saturated"]
+    rows = existing[cols].astype(object).where(existing[cols].notna(), None).to_dict("records")
+    for r in rows:
+        r["purchase_date"] = str(r["purchase_date"])
+        r["saturated"] = bool(r["saturated"])
+        r["period"] = f"{per.start}/{per.end}" if per else None
+    return rows

@@ -14,8 +14,9 @@ import plotly.graph_objects as go
 from dash import dcc
 
 from components.charts import COLORWAY
-from components.grid import Column, data_grid, grid_height
+from components.grid import ROW_HEIGHT, Column, data_grid, grid_height
 from components.i18n import t
+from components.widths import fit_width, wrap_headers
 
 STATUS_ICON = {"ahead": "▲", "behind": "▼", "on_pace": "", None: ""}
 MONEY = ("budget_period", "executed_period", "budget_ytd", "executed_ytd", "budget_year")
@@ -42,7 +43,8 @@ def _paced(df: pd.DataFrame, lang: str) -> pd.DataFrame:
 
 
 def _pace_cells(grid: dag.AgGrid, lang: str) -> dag.AgGrid:
-    """The gap (in percentage points) and status cells coloured by the row's pace."""
+    """The gap (in percentage points) and status cells coloured by the row's pace; the status wide
+    enough for its words."""
     rules = {f"wb-{s}": f"params.data && params.data.pace === '{s}'" for s in ("ahead", "behind", "on_pace", "none")}
     for col in grid.columnDefs:
         if col["field"] == "gap":
@@ -50,6 +52,8 @@ def _pace_cells(grid: dag.AgGrid, lang: str) -> dag.AgGrid:
             col["cellClassRules"] = {k: rules[k] for k in ("wb-ahead", "wb-behind")}
         elif col["field"] == "status":
             col["cellClassRules"] = rules
+            col["minWidth"] = fit_width([status_text(s, lang) for s in ("ahead", "behind", "on_pace", None)],
+                                        col["headerName"], 220)
     return grid
 
 
@@ -60,7 +64,8 @@ def departments_grid(df: pd.DataFrame, dept: str, lang: str) -> dag.AgGrid:
         dept=[f"{n} · {t('ws.budget.this_dept', lang)}" if d == dept else n for d, n in zip(df["dept_id"], df[name],
                                                                                            strict=True)],
         current=df["dept_id"] == dept)
-    cols = [Column("dept", t("ws.budget.department", lang), pinned=True), *_figure_columns(lang),
+    cols = [Column("dept", t("ws.budget.department", lang), pinned=True,
+                   width=fit_width(rows["dept"], t("ws.budget.department", lang), 280)), *_figure_columns(lang),
             Column("items_ahead", t("ws.budget.items_ahead", lang), "integer"),
             Column("items", t("ws.budget.n_items", lang), "integer")]
     grid = data_grid(rows, cols, lang, "wb-departments-grid", row_id="dept_id", hidden=("pace", "current"),
@@ -68,7 +73,7 @@ def departments_grid(df: pd.DataFrame, dept: str, lang: str) -> dag.AgGrid:
     for col in grid.columnDefs:
         if col["field"] == "items_ahead":
             col["cellClassRules"] = {"wb-ahead": "params.data && params.data.items_ahead > 0"}
-    return _pace_cells(grid, lang)
+    return _pace_cells(wrap_headers(grid), lang)
 
 
 def items_grid(items: pd.DataFrame, categories: pd.DataFrame, total: pd.Series, order: tuple[str, ...],
@@ -78,8 +83,6 @@ def items_grid(items: pd.DataFrame, categories: pd.DataFrame, total: pd.Series, 
     name = "name_zh" if lang == "zh" else "name_en"
     label = lambda c: t(f"ws.budget.cat.{c}", lang) if c in order else str(c)  # noqa: E731
     rows = _paced(items, lang).assign(item=items[name], category=items["category"].map(label))
-    cols = [Column("item", t("ws.budget.item", lang), pinned=True),
-            Column("category", t("ws.budget.category", lang)), *_figure_columns(lang)]
     fields = ["item", "category", *FIGURES, "pace"]
     rank = {c: i for i, c in enumerate(order)}
     subtotals = _paced(categories.assign(rank=categories["category"].map(lambda c: rank.get(c, 99)))
@@ -90,13 +93,16 @@ def items_grid(items: pd.DataFrame, categories: pd.DataFrame, total: pd.Series, 
     whole = _paced(pd.DataFrame([total]), lang).iloc[0]
     pinned.append({**{k: whole.get(k) for k in fields}, "item": t("ws.budget.total", lang), "category": "",
                    "row_kind": "total", "item_code": "total"})
-    grid = data_grid(rows, cols, lang, "wb-items-grid", row_id="item_code", hidden=("pace",),
-                     total=pinned[-1])
+    cols = [Column("item", t("ws.budget.item", lang), pinned=True,
+                   width=fit_width([*rows["item"], *(r["item"] for r in pinned)], t("ws.budget.item", lang), 300)),
+            Column("category", t("ws.budget.category", lang),
+                   width=fit_width(rows["category"], t("ws.budget.category", lang), 200)), *_figure_columns(lang)]
+    grid = data_grid(rows, cols, lang, "wb-items-grid", row_id="item_code", hidden=("pace",))
     grid.dashGridOptions["pinnedBottomRowData"] = [_json_row(r) for r in pinned]
     grid.dashGridOptions["rowClassRules"] = {"wb-cat-row": "params.data && params.data.row_kind === 'subtotal'",
                                              "wc-total": "params.data && params.data.row_kind === 'total'"}
-    grid.style = {**grid.style, "height": f"{grid_height(len(rows)) + len(pinned) * 34 - 34}px"}
-    return _pace_cells(grid, lang)
+    grid.style = {**grid.style, "height": f"{grid_height(len(rows)) + len(pinned) * ROW_HEIGHT}px"}
+    return _pace_cells(wrap_headers(grid), lang)
 
 
 def _json_row(row: dict[str, Any]) -> dict[str, Any]:

@@ -17,6 +17,7 @@ from components.format import format_cell, format_indicator
 from components.grid import Column, data_grid
 from components.i18n import t
 from components.palette import DESK, trend_class
+from components.widths import fit_width, wrap_headers
 from data_layer.stats import Appraisal
 
 DEVICE_COLUMNS = (("equipment_id", "id", "text"), ("name", "name", "text"), ("category", "category", "text"),
@@ -40,9 +41,10 @@ def device_grid(df: pd.DataFrame, lang: str, grid_id: str) -> dag.AgGrid:
     the name pinned; saturated devices marked. A daily capacity keeps its decimal when one has one
     (1.4 patient-days a working day for a round-the-clock ventilator)."""
     fractional = bool((df["daily_capacity"].dropna() % 1 != 0).any())
+    widths = {c: fit_width(df[c], t(f"ws.eq.c.{k}", lang), 300) for c, k in (("name", "name"), ("category", "category"))}
     cols = [Column(c, t(f"ws.eq.c.{k}", lang), kind, pinned=c in ("equipment_id", "name"),  # type: ignore[arg-type]
-                   compact=kind == "money", decimals=1 if c == "daily_capacity" and fractional else None)
-            for c, k, kind in DEVICE_COLUMNS]
+                   compact=kind == "money", decimals=1 if c == "daily_capacity" and fractional else None,
+                   width=widths.get(c)) for c, k, kind in DEVICE_COLUMNS]
     grid = data_grid(df.assign(saturated=df["saturated"].astype(bool)), cols, lang, grid_id, row_id="equipment_id",
                      hidden=("saturated",), row_classes={"ws-eq-saturated": "params.data && params.data.saturated"})
     for col in grid.columnDefs:
@@ -50,7 +52,7 @@ def device_grid(df: pd.DataFrame, lang: str, grid_id: str) -> dag.AgGrid:
             col["cellClass"] = "hd-text verbatim"
         if col["field"] == "status":
             col["cellClassRules"] = {"ws-eq-sat-cell": "params.data && params.data.saturated"}
-    return grid
+    return wrap_headers(grid, 84)
 
 
 def device_cards(df: pd.DataFrame, lang: str) -> html.Div:
@@ -152,8 +154,9 @@ def saved_grid(df: pd.DataFrame, lang: str) -> dag.AgGrid:
                      category=df["category"].map(lambda c: category_name(c, lang)),
                      created_by=df["created_by"].fillna(""),
                      irr_note=[t("ws.eq.irr_none_short", lang) if n else None for n in df["never"]])
+    widths = {"created": 150, "device_name": fit_width(rows["device_name"], t("ws.eq.c.name", lang), 300)}
     cols = [Column(c, t(f"ws.eq.c.{k}", lang), kind, pinned=c in ("id", "device_name"), compact=kind == "money",  # type: ignore[arg-type]
-                   decimals=2 if c == "payback_years" else None) for c, k, kind in SAVED_COLUMNS]
+                   decimals=2 if c == "payback_years" else None, width=widths.get(c)) for c, k, kind in SAVED_COLUMNS]
     grid = data_grid(rows, cols, lang, "ws-eq-saved-grid", row_id="id", hidden=("irr_note",), selectable=True,
                      class_name="ws-eq-saved-grid")
     never = json.dumps(t("ws.eq.never", lang), ensure_ascii=False)
@@ -200,3 +203,4 @@ def report_view(a: dict[str, Any], dept_name: str, lang: str) -> html.Article:
         html.H3(t("ws.eq.report_existing", lang), className="h6"), ex_table,
         html.P(t("ws.eq.formula", lang), className="note"),
     ], className="ws-eq-report", id="ws-eq-report")
+

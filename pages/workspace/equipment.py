@@ -24,7 +24,7 @@ from flask_login import current_user
 
 from appdb.appraisals import NAME_MAX, DuplicateAppraisal, get_appraisal, list_appraisals, save_appraisal
 from components import exports
-from components.appraisal import category_name, recomputed
+from components.appraisal import category_name, existing_records, recomputed
 from components.appraisal_report import report_workbook
 from components.equipment import DEVICE_COLUMNS, device_rows, devices_panel, report_view, result_panel, saved_grid
 from components.exports import cell_kind
@@ -187,7 +187,7 @@ def appraisal(ask: Ask, _calc: Any, _save: Any, sat: Any, rev: Any, *values: Any
     panel = result_panel(result, form.category, existing, lang)
     if ctx.triggered_id != "ws-eq-save":
         return panel, "", no_update, *msgs, *classes
-    kept = [] if existing is None else _existing_records(existing)
+    kept = [] if existing is None else existing_records(existing)
     try:
         new_id = save_appraisal(_db(), ask.scope, dept_id=dept,
                                 campus_id=current_app.extensions["hospdash"].campus_of(dept),
@@ -201,18 +201,6 @@ def appraisal(ask: Ask, _calc: Any, _save: Any, sat: Any, rev: Any, *values: Any
     audit("appraisal_saved", PATHS[PAGE], f"dept={dept} id={new_id}")
     return (panel, html.Span(t("ws.eq.saved_ok", lang, id=new_id), className="text-success", id="ws-eq-saved-ok"),
             (rev or 0) + 1, *msgs, *classes)
-
-
-def _existing_records(existing: pd.DataFrame) -> list[dict[str, Any]]:
-    per = existing.attrs.get("period")
-    cols = ["equipment_id", "name_zh", "name_en", "category", "purchase_date", "daily_capacity", "working_days",
-            "capacity", "exams", "hours_used", "utilization", "revenue", "saturated"]
-    rows = existing[cols].astype(object).where(existing[cols].notna(), None).to_dict("records")
-    for r in rows:
-        r["purchase_date"] = str(r["purchase_date"])
-        r["saturated"] = bool(r["saturated"])
-        r["period"] = f"{per.start}/{per.end}" if per else None
-    return rows
 
 
 def _author(username: Any) -> str:
