@@ -1,12 +1,15 @@
 """The purchase appraisal's figures as rows (设备购置论证): label, text for the screen, value and
-Excel number format for the one-page report. Pure functions: no I/O, no callbacks."""
+Excel number format for the one-page report; a saved appraisal's inputs and results as the report
+and the print view show them. Pure functions: no I/O, no callbacks."""
 from __future__ import annotations
 
 from typing import Any, NamedTuple
 
+import pandas as pd
+
 from components.format import format_indicator
-from components.i18n import t
-from data_layer.stats import Appraisal
+from components.i18n import CATALOG, t
+from data_layer.stats import LIMITS, Appraisal, FieldErrors, appraise
 
 PERCENT_INPUTS = ("residual_rate", "discount_rate")  # entered in per cent
 YUAN_INPUTS = ("price", "charge_per_exam", "maintenance_per_year", "staff_cost_per_year", "consumables_per_exam")
@@ -74,3 +77,58 @@ def result_rows(r: Appraisal, lang: str) -> list[Row]:
         Row("breakeven", t("ws.eq.r.breakeven", lang), be_text, be_text if be is None else round(be, 1), "#,##0.0",
             be is None or be > r.exams_per_day),
     ]
+
+
+def category_name(code: Any, lang: str) -> str:
+    """A device category in the reader's language (直线加速器, never LINAC, on a Chinese page)."""
+    key = f"ws.eq.cat.{code}"
+    return t(key, lang) if isinstance(code, str) and key in CATALOG else str(code)
+
+
+def recomputed(inputs: dict[str, Any]) -> Appraisal | None:
+    """The figures of saved inputs (NPV, IRR … of appraisals saved before those inputs existed: None)."""
+    try:
+        return appraise(inputs)
+    except FieldErrors:
+        return None
+
+
+def report_rows(a: dict[str, Any], lang: str) -> tuple[list[Row], list[Row]]:
+    """(inputs, results) of a saved appraisal; results recomputed from its inputs, or the stored
+    figures of an appraisal saved before depreciation, NPV and IRR were asked for."""
+    category = category_name(a["category"], lang)
+    inputs = [Row("device_name", t("ws.eq.f.device_name", lang), a["device_name"], a["device_name"], None),
+              Row("category", t("ws.eq.f.category", lang), category, category, None)]
+    inputs += input_rows({k: a["inputs"].get(k) for k in LIMITS}, lang)
+    if a.get("note"):
+        inputs.append(Row("note", t("ws.eq.f.note", lang), a["note"], a["note"], None))
+    figures = recomputed(a["inputs"])
+    if figures is not None:
+        return inputs, result_rows(figures, lang)
+    old = Appraisal(a["annual_exams"], a["annual_revenue"], a["annual_cost"], a["annual_net"], a["payback_years"])
+    return inputs, result_rows(old, lang)[:5]
+
+
+EXISTING_REPORT = (("equipment_id", "id"), ("name", "name"), ("purchase_date", "purchase_date"),
+                   ("daily_capacity", "capacity_day"), ("exams", "exams"), ("utilization", "utilization"),
+                   ("status", "status"))
+
+
+def existing_report_rows(a: dict[str, Any], lang: str) -> list[list[Any]]:
+    """The devices of the category the appraisal was compared with, as saved with it."""
+    return [[d["equipment_id"], d["name_zh" if lang == "zh" else "name_en"], d["purchase_date"], d["daily_capacity"],
+             d["exams"], d["utilization"], t("ws.eq.saturated" if d["saturated"] else "ws.eq.unsaturated", lang)]
+            for d in a["existing"]]
+
+
+def existing_records(existing: pd.DataFrame) -> list[dict[str, Any]]:
+    """The devices an appraisal was compared with, as saved with it (JSON: dates as text, no NaN)."""
+    per = existing.attrs.get("period")
+    cols = ["equipment_id", "name_zh", "name_en", "category", "purchase_date", "daily_capacity", "working_days",
+            "capacity", "exams", "hours_used", "utilization", "revenue", "saturated"]
+    rows = existing[cols].astype(object).where(existing[cols].notna(), None).to_dict("records")
+    for r in rows:
+        r["purchase_date"] = str(r["purchase_date"])
+        r["saturated"] = bool(r["saturated"])
+        r["period"] = f"{per.start}/{per.end}" if per else None
+    return rows

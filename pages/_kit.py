@@ -179,7 +179,9 @@ def page_callback(*deps: Any, roles: Sequence[str] = ROLES, dept: str | None = N
 @dataclass(frozen=True)
 class Export:
     """A table to send: the frame, the file's stem, the audit line, and how to write it (see
-    pages/_common.send_table for `kinds`, `row_kinds` and `verdicts`)."""
+    pages/_common.send_table for `kinds`, `row_kinds` and `verdicts`). The heading names the
+    request's period and department unless `period`/`dept` say otherwise; `dated=False` (a list of
+    saved records) names no period, `whole_scope` (the departments side by side) no department."""
 
     frame: pd.DataFrame
     stem: str
@@ -196,6 +198,12 @@ class Export:
     lines: Sequence[str] = ()  # more lines under the heading (what the table is about)
     sheet: str | None = None  # the worksheet's name (the title by default)
     empty_note: str | None = None  # said in the workbook when the table has no rows
+
+    def heading_period(self, asked: Period | None) -> Period | None:
+        return None if not self.dated else self.period if self.period is not None else asked
+
+    def heading_dept(self, asked: str | None) -> str | None:
+        return self.dept if self.dept is not None else None if self.whole_scope else asked
 
 
 def export_callback(page: str, tables: Mapping[str, Callable[..., Export]], *states: State,
@@ -223,8 +231,7 @@ def export_callback(page: str, tables: Mapping[str, Callable[..., Export]], *sta
             raise UserError(t("wall.bad_filter", ask.lang))
         made = tables[table](ask, *rest)
         return send_table(made.frame, made.stem, fmt, made.what, title=made.title, kinds=made.kinds,
-                          period=None if not made.dated else made.period if made.period is not None else ask.period,
-                          dept=made.dept if made.dept is not None else None if made.whole_scope else ask.dept,
+                          period=made.heading_period(ask.period), dept=made.heading_dept(ask.dept),
                           row_kinds=made.row_kinds, verdicts=made.verdicts, **_workbook_extras(made))
 
     export.__qualname__ = f"export_{page}"

@@ -22,7 +22,6 @@ from data_layer.queries.budget import (
 from data_layer.scope import Scope
 from data_layer.warehouse import Warehouse
 
-from .conftest import texts
 from .helpers import post_callback, signed_in, workspace_export
 
 YTD = Period(date(2026, 1, 1), date(2026, 11, 21))
@@ -135,14 +134,34 @@ def _inputs(dept: str, period: str = "ytd", tol=5) -> list[dict]:
             {"id": "wb-tol", "property": "value", "value": tol}]
 
 
+def grid(component, grid_id: str) -> dict:
+    """The props of the grid `grid_id` in a callback's answer (a component tree as JSON)."""
+    stack = [component]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, list):
+            stack.extend(node)
+        elif isinstance(node, dict):
+            props = node.get("props", {})
+            if node.get("type") == "AgGrid" and props.get("id") == grid_id:
+                return props
+            stack.append(props.get("children"))
+    raise AssertionError(f"no grid {grid_id}")
+
+
 def test_the_page_lists_the_departments_and_refuses_another(server) -> None:
     client = signed_in(server, "asst1", "en")
     assert client.get("/workspace/budget?dept=D001").status_code == 200
     status, out = post_callback(server, client, "wb-window.children", _inputs("D001"))
     assert status == 200
-    deps = texts(out["wb-departments.children"])
-    assert "Spine Surgery" in deps and "Gastroenterology" in deps and "Neurology" in deps
-    assert "Personnel" in texts(out["wb-items.children"])
+    deps = grid(out["wb-departments.children"], "wb-departments-grid")
+    names = [r["dept"] for r in deps["rowData"]]
+    assert names[0] == "Spine Surgery · selected" and {"Gastroenterology", "Neurology"} <= set(names)
+    assert [r["dept_id"] for r in deps["rowData"] if r["current"]] == ["D001"]
+    items = grid(out["wb-items.children"], "wb-items-grid")
+    assert "Personnel" in {r["category"] for r in items["rowData"]}
+    pinned = items["dashGridOptions"]["pinnedBottomRowData"]
+    assert pinned[0]["item"] == "Personnel · Subtotal" and pinned[-1]["item"] == "Total"
     assert {o["value"] for o in out["wb-item.options"]} >= {"__all__", "B01"}
     assert post_callback(server, client, "wb-window.children", _inputs("D004"))[0] == 403
     pace = [*_inputs("D001")[:2], {"id": "wb-item", "property": "value", "value": "B01"}]
@@ -216,4 +235,77 @@ def test_a_director_sees_one_department(server) -> None:
     client = signed_in(server, "dir1", "en")
     status, out = post_callback(server, client, "wb-window.children", _inputs("D001"))
     assert status == 200
-    assert "Gastroenterology" not in texts(out["wb-departments.children"])
+    rows = grid(out["wb-departments.children"], "wb-departments-grid")["rowData"]
+    assert [r["dept_id"] for r in rows] == ["D001"]
+
+
+def test_the_items_grid_holds_every_item_with_subtotals_and_total_pinned_under_them(server, wh: Warehouse) -> None:
+    client = signed_in(server, "asst1", "en")
+    status, out = post_callback(server, client, "wb-window.children", _inputs("D001"))
+    items = grid(out["wb-items.children"], "wb-items-grid")
+    lines = with_pace(budget_lines(wh, ASST, YTD, "D001"))
+    rows = pd.DataFrame(items["rowData"])
+    assert len(rows) == len(lines) and set(rows["item_code"]) == set(lines["item_code"])
+    pinned = pd.DataFrame(items["dashGridOptions"]["pinnedBottomRowData"])
+    subtotals, total = pinned[pinned["row_kind"] == "subtotal"], pinned[pinned["row_kind"] == "total"].iloc[0]
+    by_cat = rows.groupby("category")["executed_ytd"].sum()
+    for r in subtotals.itertuples():
+        assert r.executed_ytd == pytest.approx(by_cat[r.category], abs=0.01)
+    assert total["budget_year"] == pytest.approx(lines["budget_year"].sum(), abs=0.01)
+    # every row sorts and filters; the pace colours the gap and the status by the row's own verdict
+    want = dict(zip(lines["item_code"], lines["status"].fillna("none"), strict=True))
+    assert all(r["pace"] == want[r["item_code"]] for r in items["rowData"])
+    cols = {c["field"]: c for c in items["columnDefs"]}
+    assert cols["item"]["pinned"] == "left" and all(c["sortable"] for c in cols.values())
+    assert "wb-ahead" in cols["gap"]["cellClassRules"] and cols["gap"]["valueFormatter"]["function"].startswith("wbPoints")
+    assert cols["budget_year"]["valueFormatter"]["function"].endswith("true)")  # compact money, as the cards
+
+
+def test_a_tolerance_is_read_by_its_declared_form(server) -> None:
+    """The tolerance field's rules are the declared form's (percent_form): a yes/no is no number, spaces go."""
+    client = signed_in(server, "asst1", "en")
+    status, out = post_callback(server, client, "wb-window.children", _inputs("D001", tol=True))
+    assert out["wb-tol-msg.children"] == "The tolerance must be a number from 0 to 50 (percentage points)."
+    status, out = post_callback(server, client, "wb-window.children", _inputs("D001", tol=" 7.5 "))
+    assert status == 200 and out["wb-tol-msg.children"] == "" and "wb-items.children" in out
+
+
+@pytest.mark.browser
+def test_the_budget_grids_draw_their_rows_and_sort_in_the_browser(dash_duo, server) -> None:
+    from selenium.webdriver.common.by import By
+
+    from .conftest import PASSWORD
+    from .helpers import serve
+
+    serve(dash_duo, server)
+    duo = dash_duo
+    duo.driver.get(duo.server.url + "/login")
+    duo.wait_for_element("#login-form", timeout=10)
+    duo.find_element("#username").send_keys("asst1")
+    duo.find_element("#password").send_keys(PASSWORD)
+    duo.find_element("#login-submit").click()
+    duo.wait_for_no_elements("#login-form", timeout=15)
+    duo.driver.get(duo.server.url + "/workspace/budget?dept=D001")
+    duo.wait_for_element("#wb-items-grid .ag-center-cols-container .ag-row", timeout=30)
+    rows = duo.driver.find_elements(By.CSS_SELECTOR, "#wb-departments-grid .ag-center-cols-container .ag-row")
+    assert len(rows) == 3
+    pinned = lambda: [t for _i, t in sorted(duo.driver.execute_script(  # noqa: E731 - in the order shown
+        "return [...document.querySelectorAll('#wb-items-grid .ag-floating-bottom .ag-row')]"
+        ".filter(r => r.querySelector(\"[col-id='item']\"))"
+        ".map(r => [r.getBoundingClientRect().top, r.querySelector(\"[col-id='item']\").innerText.trim()])"))]
+    assert pinned()[0] == "Personnel · Subtotal" and pinned()[-1] == "Total"
+    gaps = [c.text for c in duo.driver.find_elements(By.CSS_SELECTOR, "#wb-items-grid .ag-center-cols-container "
+                                                                        "[col-id='gap']")]
+    assert gaps and all(g == "—" or g.endswith(" pp") for g in gaps)
+    # a click on a header sorts the rows; the subtotals and the total stay where they are
+    first = lambda: duo.driver.find_element(  # noqa: E731
+        By.CSS_SELECTOR, "#wb-items-grid .ag-center-cols-container .ag-row[row-index='0'] [col-id='budget_year']").text
+    before = first()
+    duo.driver.find_element(By.CSS_SELECTOR, "#wb-items-grid .ag-header-cell[col-id='budget_year'] "
+                                             ".ag-header-cell-label").click()
+    duo.driver.find_element(By.CSS_SELECTOR, "#wb-items-grid .ag-header-cell[col-id='budget_year'] "
+                                             ".ag-header-cell-label").click()
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    WebDriverWait(duo.driver, 5).until(lambda _d: first() != before)
+    assert pinned()[-1] == "Total"

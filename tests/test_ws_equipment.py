@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import importlib
 import io
+import json
 from datetime import date
 
 import pandas as pd
@@ -175,6 +176,29 @@ def _saved_list(server: Flask, client, dept: str):
                           {"id": "ws-eq-saved-rev", "property": "data", "value": 1}])
 
 
+def _grid(component, grid_id: str) -> dict:
+    """The props of the grid `grid_id` in a callback's answer (a component tree as JSON)."""
+    stack = [component]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, list):
+            stack.extend(node)
+        elif isinstance(node, dict):
+            props = node.get("props", {})
+            if node.get("type") == "AgGrid" and props.get("id") == grid_id:
+                return props
+            stack.append(props.get("children"))
+    raise AssertionError(f"no grid {grid_id}")
+
+
+def _open(server: Flask, client, dept: str, pk) -> tuple:
+    """A click on a saved appraisal's row: its print view (the grid names the row by text)."""
+    click = {"rowId": str(pk), "colId": "device_name", "rowIndex": 0, "value": "x", "timestamp": 1}
+    return post_callback(server, client, "ws-eq-report-view.children",
+                         [{"id": "ws-eq-saved-grid", "property": "cellClicked", "value": click}],
+                         [{"id": "ws-dept", "property": "value", "value": dept}])
+
+
 def test_the_devices_callback_draws_cards_table_and_chart(server: Flask, demo_data) -> None:
     dept = _device_dept(demo_data)
     client = signed_in(server, "lead1")
@@ -184,7 +208,16 @@ def test_the_devices_callback_draws_cards_table_and_chart(server: Flask, demo_da
                                  {"id": "ws-eq-sat", "property": "value", "value": "0.5"}])
     assert status == 200
     text = texts(out["ws-eq-devices.children"])
-    assert "Overall utilization" in text and "Revenue per 10k yuan value" in text and "saturated" in text
+    assert "Overall utilization" in text and "Revenue per 10k yuan of value" in text
+    grid = _grid(out["ws-eq-devices.children"], "ws-eq-devices-grid")
+    rows = grid["rowData"]
+    assert len(rows) >= 2 and {r["status"] for r in rows} <= {"saturated", "unsaturated"}
+    assert all(r["status"] == ("saturated" if r["utilization"] >= 0.5 else "unsaturated") for r in rows
+               if r["utilization"] is not None)
+    cols = {c["field"]: c for c in grid["columnDefs"]}
+    assert cols["equipment_id"]["pinned"] == "left" and cols["name"]["pinned"] == "left"
+    assert cols["revenue_per_10k_value"]["headerName"] == "Revenue per 10k yuan value"
+    assert grid["dashGridOptions"]["rowClassRules"] == {"ws-eq-saturated": "params.data && params.data.saturated"}
     assert "at or above 50%" in texts(out["ws-eq-rule.children"])
     status, out = post_callback(server, client, "ws-eq-devices.children",
                                 [{"id": "ws-dept", "property": "value", "value": dept},
@@ -210,9 +243,11 @@ def test_save_list_report_and_export_round_trip(server: Flask) -> None:
                                                    "charge_per_exam": "60", "consumables_per_exam": "40"})
     assert "Never pays back" in texts(out["ws-eq-result.children"])
     status, out = _saved_list(server, client, "D001")
-    listed = texts(out["ws-eq-saved.children"])
-    assert listed.index("Second CT") < listed.index("64-slice CT")  # newest first
-    assert "Never pays back" in listed and "1.30" in listed
+    listed = _grid(out["ws-eq-saved.children"], "ws-eq-saved-grid")
+    assert [r["device_name"] for r in listed["rowData"]] == ["Second CT", "64-slice CT"]  # newest first
+    assert listed["rowData"][0]["payback_years"] is None and round(listed["rowData"][1]["payback_years"], 2) == 1.3
+    payback = next(c for c in listed["columnDefs"] if c["field"] == "payback_years")
+    assert "Never pays back" in payback["valueFormatter"]["function"]  # what a missing payback reads
     first = list_appraisals(server.extensions["hospdash"].appdb, Scope.departments({"D001"}), "D001")
     ct = first[first["device_name"] == "64-slice CT"].iloc[0]
     assert ct["annual_net"] == 2_300_000 and ct["payback_years"] == pytest.approx(1.3043, abs=1e-4)
@@ -232,11 +267,10 @@ def test_save_list_report_and_export_round_trip(server: Flask) -> None:
     cells = {ws.cell(r, 1).value: ws.cell(r, 2).value for r in range(1, ws.max_row + 1)}
     assert cells["Annual net benefit"] == 2_300_000 and cells["Static payback"] == 1.3
     assert cells["Price (yuan)"] == 3_000_000 and cells["Working days per year"] == 250
-    # the print view
-    status, out = post_callback(server, client, "ws-eq-report-view.children",
-                                [{"id": {"type": "ws-eq-view", "index": int(ct["id"])}, "property": "n_clicks",
-                                  "value": 1}], [{"id": "ws-dept", "property": "value", "value": "D001"}])
+    # the print view: a click on the appraisal's row opens it, with the Excel report's button
+    status, out = _open(server, client, "D001", ct["id"])
     assert status == 200 and "Equipment purchase appraisal" in texts(out["ws-eq-report-view.children"])
+    assert f'"index": {int(ct["id"])}' in json.dumps(out["ws-eq-report-view.children"])
     # the list as a table, both formats
     for fmt in ("xlsx", "csv"):
         status, df, name = workspace_export(server, client, "equipment", "appraisals", fmt,
@@ -259,7 +293,8 @@ def test_existing_devices_of_the_category_come_with_the_appraisal(server: Flask,
     assert status == 200
     got = category_devices(wh, Scope.hospital(), dept, "CT", THROUGH, 0.85)
     text = texts(out["ws-eq-result.children"])
-    assert all(e in text for e in got["equipment_id"]) and "last 12 months" in text
+    shown = _grid(out["ws-eq-result.children"], "ws-eq-existing-grid")["rowData"]
+    assert [r["equipment_id"] for r in shown] == list(got["equipment_id"]) and "last 12 months" in text
     saved = list_appraisals(server.extensions["hospdash"].appdb, Scope.hospital(), dept).iloc[0]
     kept = get_appraisal(server.extensions["hospdash"].appdb, Scope.hospital(), int(saved["id"]))["existing"]
     assert [d["equipment_id"] for d in kept] == list(got["equipment_id"])
@@ -300,10 +335,8 @@ def test_scope_refuses_another_departments_appraisals(server: Flask, as_user) ->
                                   [{"id": {"type": "ws-eq-report", "index": other}, "property": "n_clicks", "value": 1}],
                                   [{"id": "ws-dept", "property": "value", "value": dept}])
         assert status == 403
-        status, _ = post_callback(server, client, "ws-eq-report-view.children",
-                                  [{"id": {"type": "ws-eq-view", "index": other}, "property": "n_clicks", "value": 1}],
-                                  [{"id": "ws-dept", "property": "value", "value": dept}])
-        assert status == 403
+        assert _open(server, client, dept, other)[0] == 403
+    assert _open(server, client, "D001", "1 or 1=1")[0] == 403
     mine = Scope.departments({"D001", "D002", "D003"})
     assert get_appraisal(db, mine, other) is None and list_appraisals(db, mine, "D004").empty
     with pytest.raises(CodedError):
@@ -471,12 +504,10 @@ def test_the_one_page_report_carries_npv_irr_and_formats(server: Flask) -> None:
     assert rows["Discount rate (% a year)"].value == 0.05 and rows["Discount rate (% a year)"].number_format == "0.0%"
     assert rows["Break-even exams per day"].value == 13.9
     assert rows["Service life (years)"].value == 6
-    status, out = post_callback(server, client, "ws-eq-report-view.children",
-                                [{"id": {"type": "ws-eq-view", "index": int(a["id"])}, "property": "n_clicks",
-                                  "value": 1}], [{"id": "ws-dept", "property": "value", "value": "D001"}])
+    status, out = _open(server, client, "D001", a["id"])
     assert "Internal rate of return" in texts(out["ws-eq-report-view.children"])
     status, out = _saved_list(server, client, "D001")
-    assert f"{want.irr:.1%}" in texts(out["ws-eq-saved.children"])
+    assert _grid(out["ws-eq-saved.children"], "ws-eq-saved-grid")["rowData"][0]["irr"] == pytest.approx(want.irr)
 
 
 def test_device_categories_read_in_the_readers_language(server: Flask, demo_data) -> None:
@@ -487,7 +518,7 @@ def test_device_categories_read_in_the_readers_language(server: Flask, demo_data
                                 [{"id": "ws-dept", "property": "value", "value": dept},
                                  {"id": "ws-period", "property": "value", "value": "ytd"},
                                  {"id": "ws-eq-sat", "property": "value", "value": "0.85"}])
-    text = texts(out["ws-eq-devices.children"])
+    text = json.dumps(_grid(out["ws-eq-devices.children"], "ws-eq-devices-grid")["rowData"], ensure_ascii=False)
     assert status == 200 and "超声" in text and "ULTRASOUND" not in text and "OTHER" not in text
 
 
@@ -515,10 +546,54 @@ def test_an_appraisal_saved_before_npv_existed_reports_its_own_figures(server: F
     pk = save_appraisal(db, Scope.hospital(), dept_id="D001", campus_id="C1", device_name="Old CT", category="CT",
                         inputs=old_inputs, result=appraise(GOOD), existing=[], username="asst1")
     client = signed_in(server, "asst1")
-    status, out = post_callback(server, client, "ws-eq-report-view.children",
-                                [{"id": {"type": "ws-eq-view", "index": pk}, "property": "n_clicks", "value": 1}],
-                                [{"id": "ws-dept", "property": "value", "value": "D001"}])
+    status, out = _open(server, client, "D001", pk)
     text = texts(out["ws-eq-report-view.children"])
     assert status == 200 and "1.30 years" in text and "beyond" not in text and "Net present value" not in text
     status, out = _saved_list(server, client, "D001")
-    assert status == 200 and "Old CT" in texts(out["ws-eq-saved.children"])
+    row = _grid(out["ws-eq-saved.children"], "ws-eq-saved-grid")["rowData"][0]
+    assert status == 200 and row["device_name"] == "Old CT" and row["irr"] is None and row["irr_note"] is None
+
+
+@pytest.mark.browser
+def test_the_grids_draw_and_a_click_on_a_saved_appraisal_opens_its_view_in_the_browser(dash_duo, server: Flask,
+                                                                                     wh: Warehouse, demo_data) -> None:
+    from selenium.webdriver.common.by import By
+
+    from .conftest import PASSWORD
+    from .helpers import serve
+
+    dept = _device_dept(demo_data)
+    db = server.extensions["hospdash"].appdb
+    inputs = {k: float(v) for k, v in GOOD.items() if k not in ("device_name", "category")}
+    for name in ("First CT", "Second CT"):
+        save_appraisal(db, Scope.hospital(), dept_id=dept, campus_id="C1", device_name=name, category="CT",
+                       inputs=inputs, result=appraise(GOOD), existing=[], username="lead1", note=name)
+    serve(dash_duo, server)
+    duo = dash_duo
+    duo.driver.get(duo.server.url + "/login")
+    duo.wait_for_element("#login-form", timeout=10)
+    duo.find_element("#username").send_keys("lead1")
+    duo.find_element("#password").send_keys(PASSWORD)
+    duo.find_element("#login-submit").click()
+    duo.wait_for_no_elements("#login-form", timeout=15)
+    duo.driver.get(duo.server.url + f"/workspace/equipment?dept={dept}")
+    duo.wait_for_element("#ws-eq-devices-grid .ag-center-cols-container .ag-row", timeout=30)
+    devices = duo.driver.find_elements(By.CSS_SELECTOR, "#ws-eq-devices-grid .ag-pinned-left-cols-container .ag-row")
+    assert len(devices) == len(device_table(wh, Scope.hospital(), dept, YTD, 0.85))
+    saved = "#ws-eq-saved-grid .ag-center-cols-container .ag-row"
+    duo.wait_for_element(saved, timeout=30)
+    assert len(duo.driver.find_elements(By.CSS_SELECTOR, saved)) == 2
+    irr = duo.find_element("#ws-eq-saved-grid .ag-center-cols-container .ag-row [col-id='irr']").text
+    assert irr == f"{appraise(GOOD).irr:.1%}"
+    duo.wait_for_element("#ws-eq-chart .xtick", timeout=30)
+    duo.wait_for_no_elements("[data-dash-is-loading]", timeout=20)
+    cell = duo.find_element("#ws-eq-saved-grid .ag-center-cols-container .ag-row[row-index='1'] [col-id='category']")
+    duo.driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", cell)
+    cell.click()
+    duo.wait_for_element("#ws-eq-report", timeout=15)
+    assert "First CT" in duo.find_element("#ws-eq-report").text  # the older one, second in the list
+    assert duo.driver.find_elements(By.CSS_SELECTOR, "#ws-eq-report .ws-eq-noprint button")[1].text == "One-page Excel"
+    close = duo.find_element("#ws-eq-close")
+    duo.driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", close)
+    close.click()
+    duo.wait_for_no_elements("#ws-eq-report", timeout=10)

@@ -25,17 +25,18 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Annotated, Any
 from urllib.parse import parse_qsl, urlencode
 
 import pandas as pd
 from dash import Input, Output, State, ctx, dcc, html, no_update
+from pydantic import BaseModel, BeforeValidator, Field, create_model
 
 from components.i18n import t
 from components.notes import address_notes
 from components.overview import freshness_line
 from data_layer.errors import UserError
-from data_layer.inputs import InputProblem, number
+from data_layer.inputs import FormProblems, InputProblem, number, read_form
 from data_layer.periods import PERIODS, Period, add_months, parse_period
 from data_layer.queries.structure import departments
 from shell.access import PermissionDenied, audit, page_denied
@@ -251,6 +252,28 @@ def percent_value(value: Any, low: float, high: float, field: str, unit: str) ->
         return number(value, low, high) / 100
     except InputProblem as problem:
         raise UserError(input_message(problem, current_lang(), field, unit)) from None
+
+
+def percent_form(low: float, high: float) -> type[BaseModel]:
+    """The declared form of one per-cent field `value` from `low` to `high` inclusive (a tolerance, a
+    threshold): a number or numeric text, finite; a yes/no is no number. Read it with `read_percent`."""
+    def no_bool(raw: Any) -> Any:
+        if isinstance(raw, bool):
+            raise InputProblem("not_number", low=f"{low:g}", high=f"{high:g}")
+        return raw.strip() if isinstance(raw, str) else raw
+
+    value = Annotated[float, BeforeValidator(no_bool), Field(ge=low, le=high, allow_inf_nan=False)]
+    return create_model(f"Percent_{low:g}_{high:g}".replace(".", "_").replace("-", "m"), value=(value, ...))
+
+
+def read_percent(form: type[BaseModel], value: Any, field: str, unit: str) -> float:
+    """A per-cent figure typed into a number field, checked by its declared `form` (percent_form), as
+    a fraction; UserError with the reason (empty, not a number, out of range, naming `field`, the
+    range and `unit`) for anything else."""
+    try:
+        return float(read_form(form, {"value": value}).value) / 100  # type: ignore[attr-defined]
+    except FormProblems as exc:
+        raise UserError(input_message(exc.problems["value"], current_lang(), field, unit)) from None
 
 
 def export_buttons(page: str, table: str, lang: str) -> html.Span:

@@ -1,19 +1,17 @@
 """Budget execution (预算执行): by department and budget item, executed against budget for the
 period and the year to date, the share of the annual budget executed against the share of the
 year elapsed (time progress, 时间进度), items ahead of pace flagged; the departments in scope side
-by side, the items of the chosen department grouped by budget category, and a chart of one
-item's cumulative execution against the time pace."""
+by side, the items of the chosen department with their category subtotals (grids: components/budget.py),
+and a chart of one item's cumulative execution against the time pace."""
 from __future__ import annotations
 
 from typing import Any
 
 import dash
 import pandas as pd
-import plotly.graph_objects as go
-from dash import ALL, Input, Output, State, callback, dcc, html, no_update
+from dash import Input, Output, State, dcc, html, no_update
 
-from components.charts import COLORWAY
-from components.format import format_indicator, format_points
+from components.budget import MONEY, departments_grid, items_grid, pace_graph
 from components.i18n import t
 from components.palette import PACE_VERDICT
 from data_layer.errors import UserError
@@ -28,32 +26,26 @@ from data_layer.queries.budget import (
     with_pace,
 )
 from data_layer.scope import Scope
-from shell.access import secured
 
-from .._common import cached_answer, current_lang, current_scope, send_table, warehouse
-from .._kit import safe
+from .._common import current_lang, warehouse
+from .._kit import READERS, Ask, Export, export_callback, page_callback, safe
 from ._frame import (
-    ROLES,
     Start,
     begin,
-    check_department,
-    export_request,
     frame,
     my_departments,
     number_field,
-    percent_value,
-    resolve_period,
+    percent_form,
+    read_percent,
     section,
     section_page,
 )
 
 dash.register_page(__name__, **section_page("budget"))
 
-TABLES = ("departments", "items", "pace")
 TOL_MIN, TOL_MAX = 0.0, 50.0  # percentage points
+TOLERANCE_FORM = percent_form(TOL_MIN, TOL_MAX)
 ALL_ITEMS = "__all__"
-STATUS_ICON = {"ahead": "▲", "behind": "▼", "on_pace": "", None: ""}
-MONEY = ("budget_period", "executed_period", "budget_ytd", "executed_ytd", "budget_year")
 RATES = ("execution", "execution_ytd", "share_year")
 
 
@@ -82,8 +74,7 @@ def layout(dept: str | None = None, period: str | None = None, **_query: str) ->
 
 def parse_tolerance(value: Any, lang: str) -> float:
     """The tolerance typed on the page (per cent, TOL_MIN to TOL_MAX) as a fraction; UserError otherwise."""
-    return percent_value(value, TOL_MIN, TOL_MAX, t("input.field.budget_tolerance", lang),
-                         t("input.unit.points", lang))
+    return read_percent(TOLERANCE_FORM, value, t("input.field.budget_tolerance", lang), t("input.unit.points", lang))
 
 
 def _department_ids() -> list[str]:
@@ -104,20 +95,16 @@ def items_frame(scope: Scope, dept: str, per: Period, tolerance: float) -> pd.Da
 
 
 # ------------------------------------------------------------------------------------ tables
-@callback(Output("wb-window", "children"), Output("wb-departments", "children"), Output("wb-items", "children"),
-          Output("wb-item", "options"), Output("wb-tol-msg", "children"),
-          Input("ws-dept", "value"), Input("ws-period", "value"), Input("wb-tol", "value"))
-@secured(roles=ROLES, departments=lambda dept, _p, _t: [dept])
-@cached_answer()
-def tables(dept: Any, period: Any, tol: Any) -> tuple:
-    lang = current_lang()
-    dept = check_department(dept)
-    per = resolve_period(period)
+@page_callback(Output("wb-window", "children"), Output("wb-departments", "children"), Output("wb-items", "children"),
+               Output("wb-item", "options"), Output("wb-tol-msg", "children"),
+               Input("ws-dept", "value"), Input("ws-period", "value"), Input("wb-tol", "value"),
+               roles=READERS, dept="ws-dept", period="ws-period", cached=True)
+def tables(ask: Ask, tol: Any) -> tuple:
+    lang, scope, dept, per = ask.lang, ask.scope, ask.dept, ask.period
     try:
         tolerance = parse_tolerance(tol, lang)
     except UserError as exc:
         return no_update, no_update, no_update, no_update, str(exc)
-    scope = current_scope()
     lines = budget_lines(warehouse(), scope, per, dept)
     attrs = lines.attrs
     if attrs.get("window") is None:
@@ -125,57 +112,17 @@ def tables(dept: Any, period: Any, tol: Any) -> tuple:
     else:
         note = t("ws.budget.window", lang, start=attrs["window"][0], end=attrs["window"][1],
                  year_start=attrs["year_start"], elapsed=f"{attrs['elapsed']:.1%}")
-    name = "name_zh" if lang == "zh" else "name_en"
     options = [{"label": t("ws.budget.all_items", lang), "value": ALL_ITEMS}] + [
-        {"label": getattr(r, name), "value": r.item_code} for r in lines.itertuples()]
+        {"label": getattr(r, ask.name_col), "value": r.item_code} for r in lines.itertuples()]
     return (note, safe(lambda: _departments(scope, dept, per, tolerance, lang), lang, "budget departments"),
             safe(lambda: _items(scope, dept, per, tolerance, lang), lang, "budget items"), options, "")
-
-
-def _money(v: float, lang: str) -> str:
-    return format_indicator(v, "yuan", lang)
-
-
-def _rate(v: float) -> str:
-    return "—" if v != v else f"{v:.1%}"
-
-
-def _status_cell(status: str | None, gap: float, lang: str) -> list[html.Td]:
-    s = status or "none"
-    return [html.Td(format_points(gap, lang), className=f"num wb-{s}"),
-            html.Td(html.Span(f"{STATUS_ICON[status]} {t(f'ws.budget.s.{s}', lang)}".strip(), className=f"wc-badge wb-{s}"))]
-
-
-def _figures(r: Any, lang: str) -> list[html.Td]:
-    return ([html.Td(_money(getattr(r, c), lang), className="num") for c in ("budget_period", "executed_period")] +
-            [html.Td(_rate(r.execution), className="num")] +
-            [html.Td(_money(getattr(r, c), lang), className="num") for c in ("executed_ytd", "budget_year")] +
-            [html.Td(_rate(r.share_year), className="num"), html.Td(_rate(r.elapsed), className="num")] +
-            _status_cell(r.status, r.gap, lang))
-
-
-FIG_HEADS = ("budget_period", "executed_period", "execution", "executed_ytd", "budget_year", "share_year", "elapsed",
-             "gap", "status")
 
 
 def _departments(scope: Scope, dept: str, per: Period, tolerance: float, lang: str) -> Any:
     df = departments_frame(scope, per, tolerance)
     if df.empty:
         return html.P(t("ws.budget.no_lines", lang), className="note")
-    head = html.Thead(html.Tr([html.Th(t("ws.budget.department", lang))] +
-                              [html.Th(t(f"ws.budget.{k}", lang), className="num") for k in FIG_HEADS] +
-                              [html.Th(t("ws.budget.items_ahead", lang), className="num")]))
-    body = []
-    name = "dept_zh" if lang == "zh" else "dept_en"
-    for r in df.itertuples():
-        label = [getattr(r, name)]
-        if r.dept_id == dept:
-            label.append(html.Small(f" · {t('ws.budget.this_dept', lang)}", className="text-muted"))
-        body.append(html.Tr([html.Th(label)] + _figures(r, lang) +
-                            [html.Td(f"{r.items_ahead} / {r.items}", className="num" + (" wb-ahead" if r.items_ahead else ""))],
-                            className="wb-current" if r.dept_id == dept else "", id={"type": "wb-dept", "index": r.dept_id}))
-    return html.Div(html.Table([head, html.Tbody(body)], className="table table-sm dw-table", id="wb-departments-table"),
-                    className="table-scroll")
+    return departments_grid(df, dept, lang)
 
 
 def _items(scope: Scope, dept: str, per: Period, tolerance: float, lang: str) -> Any:
@@ -184,42 +131,10 @@ def _items(scope: Scope, dept: str, per: Period, tolerance: float, lang: str) ->
         return html.P(t("ws.budget.no_window", lang, start=per.start, end=per.end), className="note")
     if lines.empty:
         return html.P(t("ws.budget.no_lines", lang), className="note")
-    items = with_pace(lines, tolerance)
-    cats = category_summary(lines, tolerance).set_index("category")
-    name = "name_zh" if lang == "zh" else "name_en"
-    head = html.Thead(html.Tr([html.Th(t("ws.budget.item", lang))] +
-                              [html.Th(t(f"ws.budget.{k}", lang), className="num") for k in FIG_HEADS]))
-    body = []
-    order = {c: i for i, c in enumerate(CATEGORIES)}
-    for cat in sorted(items["category"].unique(), key=lambda c: order.get(c, 99)):
-        sub = cats.loc[cat]
-        label = t(f"ws.budget.cat.{cat}", lang) if cat in order else str(cat)
-        body.append(html.Tr([html.Th(f"{label} · {t('ws.budget.subtotal', lang)}")] +
-                            _figures(_Row(sub), lang), className="wb-cat-row", id={"type": "wb-cat", "index": cat}))
-        for r in items[items["category"] == cat].itertuples():
-            body.append(html.Tr([html.Td(getattr(r, name),
-                                         className="wb-item-name")] + _figures(r, lang),
-                                id={"type": "wb-line", "index": r.item_code}))
-    total = with_pace(_total(lines), tolerance).iloc[0]
-    body.append(html.Tr([html.Th(t("ws.budget.total", lang))] + _figures(_Row(total), lang), className="wc-total"))
-    return html.Div(html.Table([head, html.Tbody(body)], className="table table-sm dw-table", id="wb-items-table"),
-                    className="table-scroll")
-
-
-class _Row:
-    """Attribute access to a Series row (as itertuples gives)."""
-
-    def __init__(self, s: pd.Series) -> None:
-        self._s = s
-
-    def __getattr__(self, k: str) -> Any:
-        return self._s[k]
-
-
-def _total(lines: pd.DataFrame) -> pd.DataFrame:
-    out = pd.DataFrame([lines[list(MONEY)].sum()])
-    out.attrs = dict(lines.attrs)
-    return out
+    total = pd.DataFrame([lines[list(MONEY)].sum()])
+    total.attrs = dict(lines.attrs)
+    return items_grid(with_pace(lines, tolerance), category_summary(lines, tolerance), with_pace(total, tolerance).iloc[0],
+                      CATEGORIES, lang)
 
 
 # ------------------------------------------------------------------------------------ pace chart
@@ -239,20 +154,15 @@ def pace_frame(scope: Scope, dept: str, per: Period, item: str | None) -> pd.Dat
     return budget_monthly(warehouse(), scope, dept, (as_of or per.end).year, item, as_of)
 
 
-@callback(Output("wb-pace", "children"), Output("wb-item-msg", "children"),
-          Input("ws-dept", "value"), Input("ws-period", "value"), Input("wb-item", "value"))
-@secured(roles=ROLES, departments=lambda dept, _p, _i: [dept])
-@cached_answer()
-def pace(dept: Any, period: Any, item: Any) -> tuple:
-    lang = current_lang()
-    dept = check_department(dept)
-    per = resolve_period(period)
-    scope = current_scope()
+@page_callback(Output("wb-pace", "children"), Output("wb-item-msg", "children"),
+               Input("ws-dept", "value"), Input("ws-period", "value"), Input("wb-item", "value"),
+               roles=READERS, dept="ws-dept", period="ws-period", cached=True)
+def pace(ask: Ask, item: Any) -> tuple:
     try:
-        code = check_item(scope, dept, per, item)
+        code = check_item(ask.scope, ask.dept, ask.period, item)
     except UserError as exc:
         return no_update, str(exc)
-    return safe(lambda: _pace(scope, dept, per, code, lang), lang, "budget pace"), ""
+    return safe(lambda: _pace(ask.scope, ask.dept, ask.period, code, ask.lang), ask.lang, "budget pace"), ""
 
 
 def _pace(scope: Scope, dept: str, per: Period, item: str | None, lang: str) -> Any:
@@ -263,20 +173,7 @@ def _pace(scope: Scope, dept: str, per: Period, item: str | None, lang: str) -> 
     name = "name_zh" if lang == "zh" else "name_en"
     label = t("ws.budget.all_items", lang) if item is None else \
         str(lines.loc[lines["item_code"] == item, name].iloc[0])
-    months = [f"{m:%Y-%m}" for m in df["month_start"]]
-    fig = go.Figure()
-    fig.add_bar(x=months, y=(df["cum_executed"] / 10_000).round(1), name=t("ws.budget.cum_executed", lang),
-                marker_color=COLORWAY[0])  # a series, not a verdict (the pace status judges)
-    fig.add_scatter(x=months, y=(df["cum_budget"] / 10_000).round(1), name=t("ws.budget.cum_budget", lang),
-                    mode="lines+markers", line={"color": "#009e73", "width": 2})
-    fig.add_scatter(x=months, y=(df["pace"] / 10_000).round(1), name=t("ws.budget.time_pace", lang), mode="lines",
-                    line={"color": "#e69f00", "dash": "dash", "width": 3})
-    fig.update_xaxes(type="category")
-    fig.update_layout(title=t("ws.budget.chart_title", lang, item=label, year=df["month_start"].iloc[0].year),
-                      height=340, margin={"l": 50, "r": 10, "t": 40, "b": 30}, legend={"orientation": "h", "y": -0.18},
-                      plot_bgcolor="#fff", paper_bgcolor="#fff")
-    fig.update_yaxes(gridcolor="#e3e8ef")
-    return dcc.Graph(figure=fig, config={"displayModeBar": False}, className="dw-graph", id="wb-pace-chart")
+    return pace_graph(df, label, lang)
 
 
 # ------------------------------------------------------------------------------------ export
@@ -301,41 +198,45 @@ def _labels(lang: str) -> dict[str, str]:
 FIGS = [*MONEY, *RATES, "elapsed", "gap", "status"]
 
 
-@callback(Output("ws-download", "data", allow_duplicate=True),
-          Input({"type": "ws-export", "page": "budget", "table": ALL, "fmt": ALL}, "n_clicks"),
-          State("ws-dept", "value"), State("ws-period", "value"), State("wb-tol", "value"), State("wb-item", "value"),
-          prevent_initial_call=True)
-@secured(roles=ROLES, departments=lambda _n, dept, _p, _t, _i: [dept])
-def export(clicks: list, dept: Any, period: Any, tol: Any, item: Any) -> Any:
-    req = export_request(clicks, TABLES)
-    if req is None:
-        return no_update
-    table, fmt = req
-    lang = current_lang()
-    dept = check_department(dept)
-    per = resolve_period(period)
-    scope = current_scope()
-    labels = _labels(lang)
-    status = lambda s: t(f"ws.budget.s.{s or 'none'}", lang)  # noqa: E731
-    verdicts: dict[str, list[str]] = {}
-    if table == "departments":
-        df = departments_frame(scope, per, parse_tolerance(tol, lang))
-        verdicts = {labels["status"]: [PACE_VERDICT.get(s or "", "neutral") for s in df["status"]]}
-        df = df.assign(dept=df["dept_zh" if lang == "zh" else "dept_en"], status=df["status"].map(status))
-        df = _localised(df, lang, ["dept_id", "dept", *FIGS, "items", "items_ahead"], labels)
-    elif table == "items":
-        df = items_frame(scope, dept, per, parse_tolerance(tol, lang))
-        verdicts = {labels["status"]: [PACE_VERDICT.get(s or "", "neutral") for s in df["status"]]}
-        df = df.assign(item=df["name_zh" if lang == "zh" else "name_en"], status=df["status"].map(status),
-                       category=df["category"].map(lambda c: t(f"ws.budget.cat.{c}", lang) if c in CATEGORIES else c))
-        df = _localised(df, lang, ["dept_id", "category", "item_code", "item", "budget_ytd", *FIGS], labels)
-    else:
-        df = pace_frame(scope, dept, per, check_item(scope, dept, per, item))
-        df = df.assign(month=[f"{m:%Y-%m}" for m in df["month_start"]])
-        df = _localised(df, lang, ["month", "budget", "executed", "cum_budget", "cum_executed", "pace"], labels)
+def _status_words(lang: str) -> Any:
+    return lambda s: t(f"ws.budget.s.{s or 'none'}", lang)
+
+
+def _export_departments(ask: Ask, tol: Any, _item: Any) -> Export:
+    lang, labels = ask.lang, _labels(ask.lang)
+    df = departments_frame(ask.scope, ask.period, parse_tolerance(tol, lang))
+    verdicts = {labels["status"]: [PACE_VERDICT.get(s or "", "neutral") for s in df["status"]]}
+    df = df.assign(dept=df["dept_zh" if lang == "zh" else "dept_en"], status=df["status"].map(_status_words(lang)))
+    df = _localised(df, lang, ["dept_id", "dept", *FIGS, "items", "items_ahead"], labels)
+    return _export(ask, "departments", df, verdicts, whole_scope=True)
+
+
+def _export_items(ask: Ask, tol: Any, _item: Any) -> Export:
+    lang, labels = ask.lang, _labels(ask.lang)
+    df = items_frame(ask.scope, ask.dept, ask.period, parse_tolerance(tol, lang))
+    verdicts = {labels["status"]: [PACE_VERDICT.get(s or "", "neutral") for s in df["status"]]}
+    df = df.assign(item=df["name_zh" if lang == "zh" else "name_en"], status=df["status"].map(_status_words(lang)),
+                   category=df["category"].map(lambda c: t(f"ws.budget.cat.{c}", lang) if c in CATEGORIES else c))
+    df = _localised(df, lang, ["dept_id", "category", "item_code", "item", "budget_ytd", *FIGS], labels)
+    return _export(ask, "items", df, verdicts)
+
+
+def _export_pace(ask: Ask, _tol: Any, item: Any) -> Export:
+    df = pace_frame(ask.scope, ask.dept, ask.period, check_item(ask.scope, ask.dept, ask.period, item))
+    df = df.assign(month=[f"{m:%Y-%m}" for m in df["month_start"]])
+    df = _localised(df, ask.lang, ["month", "budget", "executed", "cum_budget", "cum_executed", "pace"],
+                    _labels(ask.lang))
+    return _export(ask, "pace", df, {})
+
+
+def _export(ask: Ask, table: str, df: pd.DataFrame, verdicts: dict[str, list[str]], whole_scope: bool = False) -> Export:
+    labels, per = _labels(ask.lang), ask.period
     kinds = {labels[c]: "money" for c in (*MONEY, "budget", "executed", "cum_budget", "cum_executed")}
     kinds |= {labels[c]: "percent" for c in (*RATES, "elapsed", "gap", "pace")}
     kinds |= {labels[c]: "integer" for c in ("items", "items_ahead")}
-    return send_table(df, f"{dept}-budget-{table}-{per.start}-{per.end}", fmt, f"workspace budget {dept} {table}",
-                      title=t(f"ws.budget.{table}", lang), kinds=kinds, period=per,
-                      dept=None if table == "departments" else dept, verdicts=verdicts)
+    return Export(df, f"{ask.dept}-budget-{table}-{per.start}-{per.end}", f"workspace budget {ask.dept} {table}",
+                  title=t(f"ws.budget.{table}", ask.lang), kinds=kinds, verdicts=verdicts, whole_scope=whole_scope)
+
+
+export_callback("budget", {"departments": _export_departments, "items": _export_items, "pace": _export_pace},
+                State("wb-tol", "value"), State("wb-item", "value"), roles=READERS)
