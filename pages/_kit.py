@@ -33,10 +33,11 @@ from typing import Any
 
 import pandas as pd
 import plotly.graph_objects as go
-from dash import ALL, Input, Output, State, callback, ctx, html, no_update
+from dash import ALL, Input, Output, State, callback, ctx, dcc, html, no_update
 from flask import current_app
 from flask_login import current_user
 
+from components import exports
 from components.i18n import t
 from components.wall import empty_figure
 from data_layer.errors import UserError
@@ -45,7 +46,7 @@ from data_layer.scope import Scope
 from shell.access import ROLES, PermissionDenied
 from shell.outage import plain_message
 
-from ._common import ANSWER_TTL, current_lang, current_scope, send_table, warehouse
+from ._common import ANSWER_TTL, current_lang, current_scope, export_heading, send_table, warehouse
 
 log = logging.getLogger("hospdash")
 
@@ -164,6 +165,12 @@ class Export:
     period: Period | None = None
     dept: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+    # a workbook of several sheets (components/exports.Sheet) instead of one table: sent as xlsx
+    # under the heading `title` with `heading_lines` below the period and scope; `detail` is the
+    # audit line's detail
+    sheets: Sequence[Any] = ()
+    heading_lines: tuple[str, ...] = ()
+    detail: str | None = None
 
 
 def export_callback(page: str, tables: Mapping[str, Callable[..., Export]], *states: State,
@@ -187,6 +194,10 @@ def export_callback(page: str, tables: Mapping[str, Callable[..., Export]], *sta
         if table not in tables or fmt not in EXPORT_FORMATS:
             raise UserError(t("wall.bad_filter", ask.lang))
         made = tables[table](ask, *rest)
+        if made.sheets:
+            if fmt != "xlsx":
+                raise UserError(t("wall.bad_filter", ask.lang))
+            return send_sheets(made, ask)
         return send_table(made.frame, made.stem, fmt, made.what, title=made.title, kinds=made.kinds,
                           period=made.period if made.period is not None else ask.period,
                           dept=made.dept if made.dept is not None else ask.dept, row_kinds=made.row_kinds,
@@ -195,14 +206,27 @@ def export_callback(page: str, tables: Mapping[str, Callable[..., Export]], *sta
     export.__qualname__ = f"export_{page}"
 
 
-def export_buttons(page: str, table: str, lang: str, button_type: str = "ws-export") -> html.Span:
-    """The Excel and CSV buttons of one table."""
+def send_sheets(made: Export, ask: Ask) -> dict:
+    """An Export of several sheets as one workbook (components/exports.workbook), audited."""
+    from shell.access import audit
+
+    period = made.period if made.period is not None else ask.period
+    dept = made.dept if made.dept is not None else ask.dept
+    head = export_heading(made.title or t("export.sheet", ask.lang), period, dept, extra=made.heading_lines)
+    data = exports.workbook(head, list(made.sheets))
+    audit("export", made.what, made.detail or f"{len(made.sheets)} sheets, xlsx")
+    return dcc.send_bytes(data, f"{made.stem}.xlsx")
+
+
+def export_buttons(page: str, table: str, lang: str, button_type: str = "ws-export",
+                   formats: Sequence[str] = EXPORT_FORMATS) -> html.Span:
+    """The Excel and CSV buttons of one table (`formats`: only Excel for a workbook of sheets)."""
     def bid(fmt: str) -> dict[str, str]:
         return {"type": button_type, "table": table, "fmt": fmt} | ({"page": page} if button_type == "ws-export" else {})
 
     return html.Span([html.Button(t(f"export.{fmt}", lang), id=bid(fmt),
                                   className="btn btn-sm btn-outline-secondary ms-2 ws-export")
-                      for fmt in EXPORT_FORMATS], className="ws-exports")
+                      for fmt in formats], className="ws-exports")
 
 
 def safe(build: Callable[[], Any], lang: str, what: str) -> Any:
