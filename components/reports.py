@@ -70,14 +70,10 @@ def class_field(col: str) -> str:
     return f"{col}__class"
 
 
-def doc_grid(rows: list[dict[str, Any]], columns: list[Column], lang: str, grid_id: str, *,
-             texts: Sequence[str] = (), classes: Sequence[str] = ()) -> dag.AgGrid:
-    """A report table as a grid: all its rows drawn (it prints whole), the columns in `texts`
-    showing their `<column>__text`, the columns in `classes` taking the CSS class in
-    `<column>__class` (a verdict's colour)."""
-    df = pd.DataFrame(rows)
-    hidden = tuple(text_field(c) for c in texts) + tuple(class_field(c) for c in classes)
-    grid = data_grid(df, columns, lang, grid_id, hidden=hidden, class_name="report-grid")
+def with_cells(grid: dag.AgGrid, texts: Sequence[str] = (), classes: Sequence[str] = ()) -> dag.AgGrid:
+    """The grid with the columns in `texts` showing their row's `<column>__text` (the number
+    stays the cell's value: it sorts and filters) and the columns in `classes` taking the CSS
+    class in their row's `<column>__class` (a verdict's colour, a flag)."""
     for spec in grid.columnDefs:
         col = spec["field"]
         if col in texts:
@@ -85,6 +81,16 @@ def doc_grid(rows: list[dict[str, Any]], columns: list[Column], lang: str, grid_
         if col in classes:
             spec["cellClass"] = {"function": f"['{spec['cellClass']}', params.data ? params.data['{class_field(col)}']"
                                              f" : '']"}
+    return grid
+
+
+def doc_grid(rows: list[dict[str, Any]], columns: list[Column], lang: str, grid_id: str, *,
+             texts: Sequence[str] = (), classes: Sequence[str] = ()) -> dag.AgGrid:
+    """A report table as a grid: all its rows drawn (it prints whole), with_cells' `texts` and
+    `classes`."""
+    df = pd.DataFrame(rows)
+    hidden = tuple(text_field(c) for c in texts) + tuple(class_field(c) for c in classes)
+    grid = with_cells(data_grid(df, columns, lang, grid_id, hidden=hidden, class_name="report-grid"), texts, classes)
     grid.dashGridOptions = {**grid.dashGridOptions, "domLayout": "autoHeight"}
     grid.style = {"width": "100%"}
     return grid

@@ -61,7 +61,7 @@ TEXTS: dict[str, tuple[str, str]] = {
     "ws.drg.outlier.low": ("低倍率", "low"),
     "ws.drg.detail": ("病组明细", "Group detail"),
     "ws.drg.pick": ("选择病组", "Choose a group"),
-    "ws.drg.pick_note": ("在上表点击病组编码，或在此选择。", "Click a group code in the table above, or choose it here."),
+    "ws.drg.pick_note": ("在上表点击病组所在行，或在此选择。", "Click a group's row in the table above, or choose it here."),
     "ws.drg.structure": ("{code} 例均成本结构与DRG支付（元）", "{code}: cost per case by component against payment (yuan)"),
     "ws.drg.part.personnel": ("人员", "Personnel"),
     "ws.drg.part.drug": ("药品", "Drugs"),
@@ -71,9 +71,10 @@ TEXTS: dict[str, tuple[str, str]] = {
     "ws.drg.cost_bar": ("例均成本", "Cost per case"),
     "ws.drg.payment_bar": ("例均DRG支付", "Payment per case"),
     "ws.drg.cases_title": ("{code} 病例（异常病例在前）", "{code}: cases (outliers first)"),
-    "ws.drg.cases_count": ("共 {total} 例，其中高倍率 {high} 例、低倍率 {low} 例；显示前 {shown} 例。组均{basis} {avg}。",
-                           "{total} cases, of which {high} high and {low} low outliers; the first {shown} are shown. "
-                           "Group average {basis}: {avg}."),
+    "ws.drg.cases_count": ("共 {total} 例，其中高倍率 {high} 例、低倍率 {low} 例；全部列于下表，可排序、筛选。"
+                           "组均{basis} {avg}。",
+                           "{total} cases, of which {high} high and {low} low outliers, all listed below (sort and "
+                           "filter in the grid). Group average {basis}: {avg}."),
     "ws.drg.unknown_group": ("病组 {code} 在本科室本期没有病例。",
                              "Group {code} has no cases in this department for the period."),
 }
