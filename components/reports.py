@@ -86,12 +86,17 @@ def with_cells(grid: dag.AgGrid, texts: Sequence[str] = (), classes: Sequence[st
 
 def doc_grid(rows: list[dict[str, Any]], columns: list[Column], lang: str, grid_id: str, *,
              texts: Sequence[str] = (), classes: Sequence[str] = ()) -> dag.AgGrid:
-    """A report table as a grid: all its rows drawn (it prints whole), with_cells' `texts` and
-    `classes`."""
+    """A report table as a grid: all its rows drawn and its columns fitted to the document's
+    width (a long cell wraps rather than being cut), so it reads and prints whole on A4;
+    sortable, no filter (a report table is a dozen rows); with_cells' `texts` and `classes`."""
     df = pd.DataFrame(rows)
     hidden = tuple(text_field(c) for c in texts) + tuple(class_field(c) for c in classes)
     grid = with_cells(data_grid(df, columns, lang, grid_id, hidden=hidden, class_name="report-grid"), texts, classes)
-    grid.dashGridOptions = {**grid.dashGridOptions, "domLayout": "autoHeight"}
+    for spec in grid.columnDefs:
+        spec.update(filter=False, wrapText=True, autoHeight=True, wrapHeaderText=True, autoHeaderHeight=True,
+                    minWidth=(110 if spec.get("pinned") else 64))
+    grid.defaultColDef = {**grid.defaultColDef, "filter": False}
+    grid.dashGridOptions = {**grid.dashGridOptions, "domLayout": "autoHeight", "rowHeight": 28, "headerHeight": 32}
     grid.style = {"width": "100%"}
     return grid
 
