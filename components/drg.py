@@ -96,6 +96,9 @@ def groups_grid(df: pd.DataFrame, lang: str) -> Any:
     hidden = tuple(text_field(c) for c in numeric) + tuple(class_field(c) for c in classed)
     grid = data_grid(rows, cols, lang, "ws-drg-groups-table", row_id="drg_code", total=foot, hidden=hidden,
                      visible_rows=GROUP_ROWS, selectable=True, class_name="ws-drg-groups-grid")
+    for spec in grid.columnDefs:
+        if spec["field"] == "name":
+            spec["tooltipField"] = "name"  # a long group name is cut in its column: the whole on hover
     return with_cells(grid, numeric, classed)
 
 

@@ -23,9 +23,10 @@ TEXTS: dict[str, tuple[str, str]] = {
                                "A threshold is not valid: the tables still show the last valid thresholds."),
     "ws.drg.groups": ("本科室DRG病组", "DRG groups of the department"),
     "ws.drg.groups_note": ("结余 = DRG支付 − 病例成本；平均住院日、例均费用与病组区域参考值（标杆）比较；"
-                           "点击病组编码查看其成本结构与病例。亏损病组在前。",
+                           "点击病组所在行查看其成本结构与病例；表格可排序、筛选。亏损病组在前。",
                            "Margin = DRG payment − case cost; ALOS and charge per case against the group's regional "
-                           "reference. Click a group code to see its cost structure and cases. Loss-makers first."),
+                           "reference. Click a group's row to see its cost structure and cases; sort and filter in the grid. "
+                           "Loss-makers first."),
     "ws.drg.none": ("该科室在此期间没有入组病例。", "This department has no grouped cases in the period."),
     "ws.drg.c.code": ("病组", "Group"),
     "ws.drg.c.name": ("病组名称", "Group name"),
