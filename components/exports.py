@@ -544,12 +544,12 @@ def report_sheets(report: Mapping[str, Any], lang: str, fields: Sequence[str]) -
                          k("hospital"): r["hospital"]} for r in c["key"]],
                        columns=[k("indicator"), t("export.unit", lang), *(k(x) for x in ("value", "previous", "mom",
                                                                                          "year_ago", "yoy", "hospital"))])
-    structure = pd.DataFrame([{t("ws.rp.s.component", lang): t(f"ws.rp.comp.{r['component']}", lang),
-                               **{t(f"ws.rp.s.{x}", lang): r[x] for x in ("inpatient", "outpatient", "amount", "share",
-                                                                         "share_year_ago")}} for r in c["structure"]])
-    costs = pd.DataFrame([{t("ws.rp.c.category", lang): t(f"dw.cat.{r['category']}", lang),
-                           **{t(f"ws.rp.c.{x}", lang): r[x] for x in ("direct", "allocated", "total", "year_ago")}}
-                          for r in c["costs"]["rows"]])
+    parts = ("inpatient", "outpatient", "amount", "share", "share_year_ago")
+    structure = pd.DataFrame([[t(f"ws.rp.comp.{r['component']}", lang), *(r[x] for x in parts)] for r in c["structure"]],
+                             columns=[t("ws.rp.s.component", lang), *(t(f"ws.rp.s.{x}", lang) for x in parts)])
+    amounts = ("direct", "allocated", "total", "year_ago")
+    costs = pd.DataFrame([[t(f"dw.cat.{r['category']}", lang), *(r[x] for x in amounts)] for r in c["costs"]["rows"]],
+                         columns=[t("ws.rp.c.category", lang), *(t(f"ws.rp.c.{x}", lang) for x in amounts)])
     target_cols = [t(f"dw.t.{x}", lang) for x in ("indicator", "target", "actual", "expected", "projection", "status")]
     targets = pd.DataFrame([[INDICATORS[r["indicator"]].name(lang), r["target"], r["actual"], r["expected"],
                              r["projection"], t(f"dw.status.{r['status']}", lang)] for r in c["targets"]],

@@ -84,6 +84,11 @@ def with_cells(grid: dag.AgGrid, texts: Sequence[str] = (), classes: Sequence[st
     return grid
 
 
+def _width(text: str) -> int:
+    """Pixels a report cell's text takes at the report's type size, with the cell's padding."""
+    return int(sum(13 if ord(c) >= 0x2E80 else 6.6 for c in text)) + 14
+
+
 def doc_grid(rows: list[dict[str, Any]], columns: list[Column], lang: str, grid_id: str, *,
              texts: Sequence[str] = (), classes: Sequence[str] = ()) -> dag.AgGrid:
     """A report table as a grid: all its rows drawn and its columns fitted to the document's
@@ -93,8 +98,10 @@ def doc_grid(rows: list[dict[str, Any]], columns: list[Column], lang: str, grid_
     hidden = tuple(text_field(c) for c in texts) + tuple(class_field(c) for c in classes)
     grid = with_cells(data_grid(df, columns, lang, grid_id, hidden=hidden, class_name="report-grid"), texts, classes)
     for spec in grid.columnDefs:
+        first = spec.get("pinned") is not None  # the row's name: wide enough to read on one or two lines
+        longest = max((_width(str(r.get(spec["field"], ""))) for r in rows), default=0) if first else 0
         spec.update(filter=False, wrapText=True, autoHeight=True, wrapHeaderText=True, autoHeaderHeight=True,
-                    minWidth=(110 if spec.get("pinned") else 64))
+                    minWidth=min(max(110, longest), 190) if first else 64)
     grid.defaultColDef = {**grid.defaultColDef, "filter": False}
     grid.dashGridOptions = {**grid.dashGridOptions, "domLayout": "autoHeight", "rowHeight": 28, "headerHeight": 32}
     grid.style = {"width": "100%"}
