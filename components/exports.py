@@ -501,3 +501,88 @@ def csv_bytes(frame: pd.DataFrame, columns: Sequence[Column] | None = None,
     for i, record in enumerate(frame.itertuples(index=False, name=None)):
         w.writerow([csv_value(v, *_kind_of(c, row_kinds, i)) for c, v in zip(cols, _pick(block, record), strict=True)])
     return buf.getvalue().encode("utf-8-sig")
+
+
+# ------------------------------------------------------------------------------------ the app's workbooks
+# Every workbook the app sends is built here: one table (table_workbook, through
+# pages/_common.send_table), a sheet of key/value blocks printed on one page (an appraisal:
+# field_block + one_page_workbook), and the monthly operations report (report_sheets).
+
+def field_block(caption: str, rows: Sequence[tuple[str, str, Any]], item: str, value: str) -> Block:
+    """A key/value block of named figures: rows of (field name, label, value); each value's format
+    follows its field's name (field_kind), so a new field has one."""
+    df = pd.DataFrame([(label, v) for _key, label, v in rows], columns=[item, value])
+    kinds = tuple(field_kind(key, v) for key, _label, v in rows)
+    return Block(df, (Column(item, item), Column(value, value, BY_ROW)), caption, row_kinds=kinds)
+
+
+def one_page_workbook(head: Heading, name: str, blocks: Sequence[Block], notes: Sequence[str] = (),
+                      landscape: bool = False) -> bytes:
+    """Blocks on one sheet printed on one A4 page (an appraisal report), notes below them."""
+    return workbook(head, [Sheet(name, tuple(blocks), notes=tuple(notes), landscape=landscape, one_page=True)])
+
+
+REPORT_SHEETS = ("key", "structure", "costs", "targets", "alerts", "findings")
+
+
+def report_sheets(report: Mapping[str, Any], lang: str, fields: Sequence[str]) -> list[Sheet]:
+    """The monthly operations report as sheets, one per section (key figures, income structure,
+    costs, targets, alerts, findings), figures in their indicator's format; `fields` are the
+    findings' columns (problem, cause, suggestion)."""
+    from data_layer.registry import INDICATORS, UNITS
+
+    c = report["content"]
+    unit = lambda code: UNITS[INDICATORS[code].unit][0 if lang == "zh" else 1]  # noqa: E731
+    kind = lambda code: unit_kind(INDICATORS[code].unit)  # noqa: E731
+    k = lambda key: t(f"ws.rp.k.{key}", lang)  # noqa: E731
+    points = lambda code: INDICATORS[code].unit == "ratio"  # noqa: E731 - a ratio's change is in points
+    key = pd.DataFrame([{k("indicator"): INDICATORS[r["indicator"]].name(lang), t("export.unit", lang): unit(r["indicator"]),
+                         k("value"): r["value"], k("previous"): r["previous"],
+                         k("mom"): r["mom_diff"] if points(r["indicator"]) else r["mom"],
+                         k("year_ago"): r["year_ago"],
+                         k("yoy"): r["yoy_diff"] if points(r["indicator"]) else r["yoy"],
+                         k("hospital"): r["hospital"]} for r in c["key"]],
+                       columns=[k("indicator"), t("export.unit", lang), *(k(x) for x in ("value", "previous", "mom",
+                                                                                         "year_ago", "yoy", "hospital"))])
+    parts = ("inpatient", "outpatient", "amount", "share", "share_year_ago")
+    structure = pd.DataFrame([[t(f"ws.rp.comp.{r['component']}", lang), *(r[x] for x in parts)] for r in c["structure"]],
+                             columns=[t("ws.rp.s.component", lang), *(t(f"ws.rp.s.{x}", lang) for x in parts)])
+    amounts = ("direct", "allocated", "total", "year_ago")
+    costs = pd.DataFrame([[t(f"dw.cat.{r['category']}", lang), *(r[x] for x in amounts)] for r in c["costs"]["rows"]],
+                         columns=[t("ws.rp.c.category", lang), *(t(f"ws.rp.c.{x}", lang) for x in amounts)])
+    target_cols = [t(f"dw.t.{x}", lang) for x in ("indicator", "target", "actual", "expected", "projection", "status")]
+    targets = pd.DataFrame([[INDICATORS[r["indicator"]].name(lang), r["target"], r["actual"], r["expected"],
+                             r["projection"], t(f"dw.status.{r['status']}", lang)] for r in c["targets"]],
+                           columns=target_cols)
+    alert_cols = [t("ws.rp.a.level", lang), t("ws.rp.k.indicator", lang), t("ws.rp.a.period", lang),
+                  t("ws.rp.a.observed", lang), t("ws.rp.a.expected", lang), t("ws.rp.a.status", lang),
+                  t("ws.rp.cause", lang), t("ws.rp.action", lang)]
+    listed = c.get("alerts") or []
+    alerts = pd.DataFrame([[t(f"level.{a['level']}", lang),
+                            INDICATORS[a["indicator"]].name(lang) if a["indicator"] in INDICATORS else a["indicator"],
+                            f"{a['period_start']} – {a['period_end']}", a["observed"], a["expected"],
+                            t(f"status.{a['status']}", lang), "；".join(a["notes"]["cause"]),
+                            "；".join(a["notes"]["action"] + a["notes"]["suggestion"])]
+                           for a in listed], columns=alert_cols)
+    findings = pd.DataFrame(report["findings"] or [], columns=list(fields)).rename(
+        columns={f: t(f"ws.rp.f.{f}", lang) for f in fields})
+    specs = {  # sheet: (frame, kinds by header, each row's kind)
+        "key": (key, {k(x): BY_ROW for x in ("value", "previous", "year_ago", "hospital")}
+                | {k("mom"): "percent", k("yoy"): "percent"}, [kind(r["indicator"]) for r in c["key"]]),
+        "structure": (structure, {t(f"ws.rp.s.{x}", lang): "money" for x in ("inpatient", "outpatient", "amount")}
+                      | {t(f"ws.rp.s.{x}", lang): "percent" for x in ("share", "share_year_ago")}, []),
+        "costs": (costs, {t(f"ws.rp.c.{x}", lang): "money" for x in ("direct", "allocated", "total", "year_ago")}, []),
+        "targets": (targets, dict.fromkeys(target_cols[1:5], BY_ROW), [kind(r["indicator"]) for r in c["targets"]]),
+        "alerts": (alerts, dict.fromkeys(alert_cols[3:5], BY_ROW),
+                   [kind(a["indicator"]) if a["indicator"] in INDICATORS else "ratio" for a in listed]),
+        "findings": (findings, {}, []),
+    }
+    return [Sheet(t(f"ws.rp.sheet.{name}", lang),
+                  (Block(df, columns_of(df, kinds), row_kinds=tuple(rows), empty_note=t("export.no_rows", lang)),))
+            for name, (df, kinds, rows) in specs.items()]
+
+
+def report_workbook(report: Mapping[str, Any], lang: str, head: Heading, fields: Sequence[str]) -> bytes:
+    """The monthly operations report as an Excel workbook: one sheet per section under the
+    report's heading, each set up to print on A4."""
+    return workbook(head, report_sheets(report, lang, fields))

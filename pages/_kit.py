@@ -33,10 +33,11 @@ from typing import Any
 
 import pandas as pd
 import plotly.graph_objects as go
-from dash import ALL, Input, Output, State, callback, ctx, html, no_update
+from dash import ALL, Input, Output, State, callback, ctx, dcc, html, no_update
 from flask import current_app
 from flask_login import current_user
 
+from components import exports
 from components.i18n import t
 from components.wall import empty_figure
 from data_layer.errors import UserError
@@ -45,7 +46,7 @@ from data_layer.scope import Scope
 from shell.access import ROLES, PermissionDenied
 from shell.outage import plain_message
 
-from ._common import ANSWER_TTL, current_lang, current_scope, send_table, warehouse
+from ._common import ANSWER_TTL, current_lang, current_scope, export_heading, send_table, warehouse
 
 log = logging.getLogger("hospdash")
 
@@ -204,6 +205,12 @@ class Export:
 
     def heading_dept(self, asked: str | None) -> str | None:
         return self.dept if self.dept is not None else None if self.whole_scope else asked
+    # a workbook of several sheets (components/exports.Sheet) instead of one table: sent as xlsx
+    # under the heading `title` with `heading_lines` below the period and scope; `detail` is the
+    # audit line's detail
+    sheets: Sequence[Any] = ()
+    heading_lines: tuple[str, ...] = ()
+    detail: str | None = None
 
 
 def export_callback(page: str, tables: Mapping[str, Callable[..., Export]], *states: State,
@@ -230,6 +237,10 @@ def export_callback(page: str, tables: Mapping[str, Callable[..., Export]], *sta
         if table not in tables or fmt not in EXPORT_FORMATS:
             raise UserError(t("wall.bad_filter", ask.lang))
         made = tables[table](ask, *rest)
+        if made.sheets:
+            if fmt != "xlsx":
+                raise UserError(t("wall.bad_filter", ask.lang))
+            return send_sheets(made, ask)
         return send_table(made.frame, made.stem, fmt, made.what, title=made.title, kinds=made.kinds,
                           period=made.heading_period(ask.period), dept=made.heading_dept(ask.dept),
                           row_kinds=made.row_kinds, verdicts=made.verdicts, **_workbook_extras(made))
@@ -243,15 +254,27 @@ def _workbook_extras(made: Export) -> dict[str, Any]:
             if v}
 
 
+def send_sheets(made: Export, ask: Ask) -> dict:
+    """An Export of several sheets as one workbook (components/exports.workbook), audited."""
+    from shell.access import audit
+
+    head = export_heading(made.title or t("export.sheet", ask.lang), made.heading_period(ask.period),
+                          made.heading_dept(ask.dept), extra=made.heading_lines)
+    data = exports.workbook(head, list(made.sheets))
+    audit("export", made.what, made.detail or f"{len(made.sheets)} sheets, xlsx")
+    return dcc.send_bytes(data, f"{made.stem}.xlsx")
+
+
 def export_buttons(page: str, table: str, lang: str, button_type: str = "ws-export",
-                   look: str = "btn-outline-secondary") -> html.Span:
-    """The Excel and CSV buttons of one table (`look`: the Bootstrap button style, light on a dark page)."""
+                   look: str = "btn-outline-secondary", formats: Sequence[str] = EXPORT_FORMATS) -> html.Span:
+    """The Excel and CSV buttons of one table (`look`: the Bootstrap button style, light on a dark
+    page; `formats`: only Excel for a workbook of sheets)."""
     def bid(fmt: str) -> dict[str, str]:
         return {"type": button_type, "table": table, "fmt": fmt} | ({"page": page} if button_type == "ws-export" else {})
 
     return html.Span([html.Button(t(f"export.{fmt}", lang), id=bid(fmt),
                                   className=f"btn btn-sm {look} ms-2 ws-export")
-                      for fmt in EXPORT_FORMATS], className="ws-exports")
+                      for fmt in formats], className="ws-exports")
 
 
 def safe(build: Callable[[], Any], lang: str, what: str) -> Any:

@@ -24,6 +24,7 @@ from data_layer.scope import Scope
 from .helpers import post_callback, read_table_workbook, signed_in, workspace_export
 
 AT = datetime(2026, 11, 22, 10, 30)
+REPORT_BUTTON = {"type": "report-export", "table": "report", "fmt": "xlsx"}
 
 
 def _head(lang: str = "zh") -> exports.Heading:
@@ -138,6 +139,37 @@ def test_a_new_appraisal_field_gets_a_format_by_its_name() -> None:
     assert exports.field_kind("annual_exams", 3000.0) == "integer"
     assert exports.field_kind("payback", 1.304) == ("ratio", 2)
     assert exports.field_kind("device_name", "CT") == "text"
+
+
+def test_a_field_block_on_a_one_page_workbook_formats_each_figure_by_its_name() -> None:
+    """The appraisal's shape (key/value blocks on one sheet, printed on one A4 page), built only here."""
+    rows = [("device_name", "设备", "CT-2"), ("annual_exams", "年检查量", 5200), ("utilization", "使用率", 0.82),
+            ("annual_net", "年净收益", 1234567.891), ("payback_years", "回收期（年）", 4.567)]
+    block = exports.field_block("测算结果", rows, "项目", "数值")
+    raw = exports.one_page_workbook(_head(), "设备测算-7", [block], notes=("=1+1 公式说明",))
+    ws = load_workbook(io.BytesIO(raw)).worksheets[0]
+    assert ws.title == "设备测算-7" and ws.page_setup.fitToHeight == 1 and ws.page_setup.orientation == "portrait"
+    found = {ws.cell(r, 1).value: ws.cell(r, 2) for r in range(1, ws.max_row + 1) if ws.cell(r, 1).value}
+    assert found["年检查量"].number_format == "#,##0" and found["使用率"].number_format == "0.0%"
+    assert found["年净收益"].number_format == "#,##0.00" and found["回收期（年）"].number_format == "#,##0.00"
+    assert found["设备"].value == "CT-2"
+    note = next(ws.cell(r, 1) for r in range(1, ws.max_row + 1) if ws.cell(r, 1).value == "=1+1 公式说明")
+    assert note.data_type == "s"  # a note is text, never a formula
+
+
+def test_the_monthly_report_is_built_in_the_exports_module() -> None:
+    """report_sheets: one sheet per section in the reader's language; a ratio's change in points."""
+    report = {"content": {"key": [{"indicator": "drug_share", "value": 0.2, "previous": 0.21, "mom": -0.05,
+                                   "mom_diff": -0.01, "year_ago": 0.19, "yoy": 0.05, "yoy_diff": 0.01,
+                                   "hospital": 0.29}],
+                          "structure": [], "costs": {"closed": False, "rows": []}, "targets": [], "alerts": []},
+              "findings": [{"problem": "p", "cause": "c", "suggestion": "s"}]}
+    sheets = exports.report_sheets(report, "en", ("problem", "cause", "suggestion"))
+    assert [s.name for s in sheets] == [t(f"ws.rp.sheet.{n}", "en") for n in exports.REPORT_SHEETS]
+    key = sheets[0].blocks[0].frame
+    assert key.iloc[0][t("ws.rp.k.yoy", "en")] == 0.01  # the difference in points, not the relative change
+    raw = exports.report_workbook(report, "zh", _head(), ("problem", "cause", "suggestion"))
+    assert load_workbook(io.BytesIO(raw)).sheetnames == ["概况", "收入结构", "成本构成", "目标进度", "预警", "问题原因建议"]
 
 
 def test_widths_count_chinese_characters_double() -> None:
@@ -261,7 +293,7 @@ def test_the_monthly_report_workbook_freezes_and_formats_every_sheet(server: Fla
     assert status == 200 and "report=" in out["_pages_location.search"]
     rid = int(out["_pages_location.search"].split("report=")[1])
     status, out = post_callback(server, client, "ws-download.data",
-                                [{"id": "report-export", "property": "n_clicks", "value": 1}],
+                                [{"id": REPORT_BUTTON, "property": "n_clicks", "value": 1}],
                                 [{"id": "report-meta", "property": "data", "value": {"id": rid, "version": 1}}])
     raw = base64.b64decode(out["ws-download.data"]["content"])
     book = load_workbook(io.BytesIO(raw))
@@ -387,7 +419,7 @@ def test_formula_findings_stay_text_in_the_monthly_report_workbook(server: Flask
     assert len(stored) == len(PAYLOADS)
     meta[0]["value"]["version"] = report["version"]
     status, out = post_callback(server, client, "ws-download.data",
-                                [{"id": "report-export", "property": "n_clicks", "value": 1}], meta)
+                                [{"id": REPORT_BUTTON, "property": "n_clicks", "value": 1}], meta)
     assert status == 200
     _assert_inert_workbook(base64.b64decode(out["ws-download.data"]["content"]), stored)
 

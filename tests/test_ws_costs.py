@@ -196,11 +196,25 @@ def test_the_page_shows_the_model_and_refuses_another_department(server) -> None
     assert client.get("/workspace/costs?dept=D001").status_code == 200
     status, out = post_callback(server, client, "wc-summary.children", _inputs("D001"))
     assert status == 200
-    text = texts(out["wc-model.children"])
-    assert "Average length of stay" in text and "Hospital median" in text
+    model = out["wc-model.children"]["props"]
+    assert model["id"] == "wc-model-table"  # a grid: every indicator a row, the indicator pinned
+    assert len(model["rowData"]) == 18 and "Average length of stay" in [r["indicator"] for r in model["rowData"]]
+    assert "Hospital median (clinical)" in [c["headerName"] for c in model["columnDefs"]]
+    assert model["columnDefs"][0]["pinned"] == "left"
+    assert {r["verdict__class"] for r in model["rowData"]} <= {f"wc-badge-cell wc-{v}" for v in
+                                                              ("over", "under", "in_line", "none")}
     assert texts(out["wc-summary.children"]).count("in line") >= 5
     status, out = post_callback(server, client, "wc-composition.children", _inputs("D001")[:2])
-    assert status == 200 and "Personnel" in texts(out["wc-composition.children"])
+    assert status == 200
+    grid = out["wc-composition.children"][0]["props"]
+    assert grid["id"] == "wc-composition-table" and grid["rowData"][0]["category"] == "Personnel"
+    comp = cost_composition(server.extensions["hospdash"].warehouse, ASST, "D001", YTD)
+    assert [r["total"] for r in grid["rowData"]] == pytest.approx(comp["total"].tolist())  # numbers, not text
+    total = grid["dashGridOptions"]["pinnedBottomRowData"][0]
+    assert total["total"] == pytest.approx(comp["total"].sum())
+    judged = {r["cat"]: r["yoy__verdict"] for r in grid["rowData"]}  # the full cost's rule: growth is worse
+    assert all(judged[c] == ("bad" if y > 0.0005 else "good" if y < -0.0005 else judged[c])
+               for c, y in comp["yoy"].dropna().items())
     for first, inputs in (("wc-summary.children", _inputs("D004")), ("wc-composition.children", _inputs("D004")[:2])):
         assert post_callback(server, client, first, inputs)[0] == 403
 
@@ -231,3 +245,28 @@ def test_exports_are_scoped_in_both_formats(server, wh: Warehouse) -> None:
         assert "Hospital median (clinical)" in df.columns
     forged = [dict(state[0], value="D004"), *state[1:]]
     assert workspace_export(server, client, "costs", "model", "csv", forged)[0] == 403
+
+
+def test_the_cost_grids_draw_in_the_browser(dash_duo, server) -> None:
+    """The composition and model grids draw their rows (with the total row) and no error."""
+    from .conftest import PASSWORD
+    from .helpers import serve
+
+    serve(dash_duo, server)
+    d = dash_duo.driver
+    d.get(dash_duo.server.url + "/login")
+    dash_duo.wait_for_element("#login-form", timeout=10)
+    dash_duo.find_element("#username").send_keys("asst1")
+    dash_duo.find_element("#password").send_keys(PASSWORD)
+    dash_duo.find_element("#login-submit").click()
+    dash_duo.wait_for_element("#po-grid", timeout=30)
+    d.get(dash_duo.server.url + "/workspace/costs?dept=D001")
+    dash_duo.wait_for_element("#wc-model-table .ag-center-cols-container .ag-row", timeout=30)
+    dash_duo.wait_for_element("#wc-composition-table .ag-floating-bottom .ag-row", timeout=30)
+    model = d.find_elements("css selector", "#wc-model-table .ag-pinned-left-cols-container .ag-row")
+    assert len(model) == 18  # every indicator drawn: the grid takes its rows' height
+    personnel = dash_duo.find_element("#wc-composition-table .ag-center-cols-container .ag-row[row-id='personnel'] "
+                                      "[col-id='total']").text
+    assert personnel and personnel != "—"
+    logs = dash_duo.get_logs()
+    assert logs == [], [e["message"][:300] for e in logs]

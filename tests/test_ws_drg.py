@@ -174,9 +174,16 @@ def test_the_groups_callback_draws_and_picks_the_worst_group(server: Flask, wh: 
                                 [{"id": "ws-drg-group", "property": "value", "value": None}])
     assert status == 200
     want = group_table(wh, Scope.hospital(), DEPT, YTD, 2.0, 0.5, "charge")
-    text = texts(out["ws-drg-groups.children"])
-    assert "Margin per case" in text and "Reference LOS" in text and "High outliers" in text
-    assert all(code in text for code in want["drg_code"])
+    grid = _find(out["ws-drg-groups.children"], "ws-drg-groups-table")["props"]
+    headers = [c["headerName"] for c in grid["columnDefs"]]
+    assert "Margin per case" in headers and "Reference LOS" in headers and "High outliers" in headers
+    assert [r["drg_code"] for r in grid["rowData"]] == list(want["drg_code"])  # every group, as numbers
+    assert [r["drg_margin"] for r in grid["rowData"]] == pytest.approx(want["drg_margin"].tolist())
+    assert grid["columnDefs"][0]["pinned"] == "left" and grid["getRowId"] == "params.data.drg_code"
+    assert grid["dashGridOptions"]["pinnedBottomRowData"][0]["cases"] == want["cases"].sum()  # the total row
+    worst = want.loc[want["drg_margin"].idxmin()]
+    row = next(r for r in grid["rowData"] if r["drg_code"] == worst["drg_code"])
+    assert worst["drg_margin"] >= 0 or row["drg_margin__class"] == "hd-bad"  # a loss in the one rule's colour
     assert out["ws-drg-group.value"] == want["drg_code"].iloc[0]
     assert [o["value"] for o in out["ws-drg-group.options"]] == list(want["drg_code"])
     assert "2 × its group's average" in texts(out["ws-drg-rule.children"])
@@ -218,11 +225,26 @@ def test_a_group_shows_its_structure_and_cases_with_outliers_marked(server: Flas
     assert marked.count("low") == min(int(row["low_outliers"]), len(rows) - int(row["high_outliers"]))
     assert [r["outlier"] for r in rows].count("high") == int(row["high_outliers"])  # the label the reader sees
     assert set(grid["dashGridOptions"]["rowClassRules"]) == {"ws-drg-high", "ws-drg-low"}
+    assert len(rows) == int(row["cases"])  # every case of the group, not the first 200: the grid is virtualised
     assert [c["field"] for c in grid["columnDefs"]][0] == "case_id" and grid["columnDefs"][0]["pinned"] == "left"
     assert names[:5] == ["Personnel", "Drugs", "Materials", "Equipment", "Overhead"]
     # a forged or stale group code: a message, not another department's rows
     status, out = post_callback(server, client, "ws-drg-detail.children", _detail_inputs("ZZ99"))
     assert status == 200 and "has no cases in this department" in texts(out["ws-drg-detail.children"])
+
+
+def test_a_click_on_a_group_row_opens_that_group(server: Flask) -> None:
+    client = signed_in(server, "asst1")
+    click = [{"id": "ws-drg-groups-table", "property": "cellClicked",
+              "value": {"rowId": "ES23", "colId": "cases", "rowIndex": 3, "value": 12}}]
+    dept = [{"id": "ws-dept", "property": "value", "value": DEPT}]
+    status, out = post_callback(server, client, "ws-drg-group.value", click, dept)
+    assert status == 200 and out["ws-drg-group.value"] == "ES23"
+    total = [{**click[0], "value": {"rowId": None, "colId": "cases", "rowPinned": "bottom"}}]
+    status, out = post_callback(server, client, "ws-drg-group.value", total, dept)
+    assert "ws-drg-group.value" not in out  # the total row opens nothing
+    other = [{"id": "ws-dept", "property": "value", "value": "D004"}]
+    assert post_callback(server, client, "ws-drg-group.value", click, other)[0] == 403
 
 
 def test_another_department_is_refused(server: Flask, as_user) -> None:
@@ -266,3 +288,39 @@ def test_exports_are_scoped_in_the_readers_language(server: Flask, wh: Warehouse
     assert status == 403
     entries = server.extensions["hospdash"].appdb.audit_entries(action="export")
     assert any("workspace drg D001" in (e["target"] or "") for e in entries)
+
+
+def test_the_groups_grid_draws_and_a_click_on_a_row_opens_its_cases(dash_duo, server: Flask, wh: Warehouse) -> None:
+    """In the browser: the groups grid shows every group; a click on a group's row opens its cost
+    structure and its cases in the cases grid."""
+    from .conftest import PASSWORD
+    from .helpers import serve
+
+    want = group_table(wh, Scope.hospital(), DEPT, YTD, 2.0, 0.5, "charge")
+    other = want["drg_code"].iloc[min(3, len(want) - 1)]  # not the first group, which opens at once
+    serve(dash_duo, server)
+    d = dash_duo.driver
+    d.get(dash_duo.server.url + "/login")
+    dash_duo.wait_for_element("#login-form", timeout=10)
+    dash_duo.find_element("#username").send_keys("asst1")
+    dash_duo.find_element("#password").send_keys(PASSWORD)
+    dash_duo.find_element("#login-submit").click()
+    dash_duo.wait_for_element("#po-grid", timeout=30)
+    d.get(dash_duo.server.url + f"/workspace/drg?dept={DEPT}")
+    dash_duo.wait_for_element("#ws-drg-groups-table .ag-center-cols-container .ag-row", timeout=30)
+    dash_duo.wait_for_element("#ws-drg-cases-table .ag-row", timeout=30)  # the first group opens at once
+    shown = d.execute_script("return document.querySelectorAll("
+                             "'#ws-drg-groups-table .ag-pinned-left-cols-container .ag-row').length")
+    assert shown >= min(len(want), 10)
+    row = f"#ws-drg-groups-table .ag-center-cols-container .ag-row[row-id='{other}']"
+    dash_duo.wait_for_element(row, timeout=10)
+    dash_duo.find_element(f"{row} .ag-cell[col-id='cases']").click()
+    dash_duo.wait_for_text_to_equal("#ws-drg-cases-table .ag-pinned-left-cols-container .ag-row[row-index='0'] "
+                                    ".ag-cell", _first_case(wh, other), timeout=30)
+    assert other in dash_duo.find_element("#ws-drg-detail h3").text
+    logs = dash_duo.get_logs()
+    assert logs == [], [e["message"][:300] for e in logs]
+
+
+def _first_case(wh: Warehouse, code: str) -> str:
+    return str(group_cases(wh, Scope.hospital(), DEPT, YTD, code, 2.0, 0.5, "charge").iloc[0]["case_id"])

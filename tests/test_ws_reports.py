@@ -29,6 +29,7 @@ from .conftest import PASSWORD
 from .helpers import post_callback, read_table_workbook, serve, signed_in, workspace_export
 
 MINE = Scope.departments(["D001", "D002", "D003"])
+REPORT_BUTTON = {"type": "report-export", "table": "report", "fmt": "xlsx"}
 OCTOBER = date(2026, 10, 1)
 YTD = Period(date(2026, 1, 1), date(2026, 11, 21))
 
@@ -235,7 +236,7 @@ def test_generate_export_and_scope_through_the_callbacks(server: Flask) -> None:
     assert _generate(server, client, "D004")[0] == 403
     meta = [{"id": "report-meta", "property": "data", "value": {"id": rid, "version": 1}}]
     status, out = post_callback(server, client, "ws-download.data",
-                                [{"id": "report-export", "property": "n_clicks", "value": 1}], meta)
+                                [{"id": REPORT_BUTTON, "property": "n_clicks", "value": 1}], meta)
     assert status == 200
     raw = base64.b64decode(out["ws-download.data"]["content"])
     names = ["概况", "收入结构", "成本构成", "目标进度", "预警", "问题原因建议"]
@@ -245,7 +246,7 @@ def test_generate_export_and_scope_through_the_callbacks(server: Flask) -> None:
     # the same report asked for by a director of another department: refused
     other = signed_in(server, "dir1")
     assert post_callback(server, other, "ws-download.data",
-                         [{"id": "report-export", "property": "n_clicks", "value": 1}], meta)[0] == 403
+                         [{"id": REPORT_BUTTON, "property": "n_clicks", "value": 1}], meta)[0] == 403
     # saving and publishing through the page
     save = [{"id": "report-findings", "property": "data", "value": [{"problem": "p", "cause": "c", "suggestion": "s"}]},
             *meta]
@@ -297,4 +298,37 @@ def test_the_report_prints_as_a_clean_document(dash_duo, server) -> None:
     assert width > 500
     pdf = base64.b64decode(d.print_page())
     assert pdf.startswith(b"%PDF") and pdf.count(b"/Type /Page") - pdf.count(b"/Type /Pages") <= 4
-    assert dash_duo.get_logs() == []
+    logs = dash_duo.get_logs()
+    assert logs == [], [e["message"][:300] for e in logs]
+
+
+def test_the_report_tables_are_grids_and_a_list_row_opens_its_report(dash_duo, server) -> None:
+    """The report's tables draw as grids with every row (the key figures, the income structure);
+    the list of reports is a grid whose row, clicked, opens that report."""
+    db = server.extensions["hospdash"].appdb
+    content = generate(server.extensions["hospdash"].warehouse, MINE, "D001", OCTOBER)
+    content["alerts"] = []
+    r = create_draft(db, MINE, "D001", "C1", OCTOBER, content, [], "asst1")
+    serve(dash_duo, server)
+    d = dash_duo.driver
+    d.get(dash_duo.server.url + "/login")
+    dash_duo.wait_for_element("#login-form", timeout=10)
+    dash_duo.find_element("#username").send_keys("asst1")
+    dash_duo.find_element("#password").send_keys(PASSWORD)
+    dash_duo.find_element("#login-submit").click()
+    dash_duo.wait_for_element("#po-grid", timeout=30)
+    d.get(dash_duo.server.url + "/workspace/reports?dept=D001")
+    dash_duo.wait_for_element(f"#report-list .ag-row[row-id='{r['id']}']", timeout=20)
+    assert d.find_elements("css selector", "#report-document") == []
+    dash_duo.find_element(f"#report-list .ag-center-cols-container .ag-row[row-id='{r['id']}'] .ag-cell").click()
+    dash_duo.wait_for_element("#report-document", timeout=30)
+    assert f"report={r['id']}" in d.current_url
+    dash_duo.wait_for_element("#report-key .ag-row", timeout=20)
+    key_rows = d.find_elements("css selector", "#report-key .ag-center-cols-container .ag-row")
+    assert len(key_rows) == len(content["key"])  # every key figure drawn: the grid takes its rows' height
+    structure = d.find_elements("css selector", "#report-structure .ag-center-cols-container .ag-row")
+    assert len(structure) == len(content["structure"])
+    first = dash_duo.find_element("#report-key .ag-center-cols-container .ag-row[row-index='0'] [col-id='value']").text
+    assert first and first != "—"
+    logs = dash_duo.get_logs()
+    assert logs == [], [e["message"][:300] for e in logs]

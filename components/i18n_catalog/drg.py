@@ -23,9 +23,10 @@ TEXTS: dict[str, tuple[str, str]] = {
                                "A threshold is not valid: the tables still show the last valid thresholds."),
     "ws.drg.groups": ("本科室DRG病组", "DRG groups of the department"),
     "ws.drg.groups_note": ("结余 = DRG支付 − 病例成本；平均住院日、例均费用与病组区域参考值（标杆）比较；"
-                           "点击病组编码查看其成本结构与病例。亏损病组在前。",
+                           "点击病组所在行查看其成本结构与病例；表格可排序、筛选。亏损病组在前。",
                            "Margin = DRG payment − case cost; ALOS and charge per case against the group's regional "
-                           "reference. Click a group code to see its cost structure and cases. Loss-makers first."),
+                           "reference. Click a group's row to see its cost structure and cases; sort and filter in the grid. "
+                           "Loss-makers first."),
     "ws.drg.none": ("该科室在此期间没有入组病例。", "This department has no grouped cases in the period."),
     "ws.drg.c.code": ("病组", "Group"),
     "ws.drg.c.name": ("病组名称", "Group name"),
@@ -61,7 +62,7 @@ TEXTS: dict[str, tuple[str, str]] = {
     "ws.drg.outlier.low": ("低倍率", "low"),
     "ws.drg.detail": ("病组明细", "Group detail"),
     "ws.drg.pick": ("选择病组", "Choose a group"),
-    "ws.drg.pick_note": ("在上表点击病组编码，或在此选择。", "Click a group code in the table above, or choose it here."),
+    "ws.drg.pick_note": ("在上表点击病组所在行，或在此选择。", "Click a group's row in the table above, or choose it here."),
     "ws.drg.structure": ("{code} 例均成本结构与DRG支付（元）", "{code}: cost per case by component against payment (yuan)"),
     "ws.drg.part.personnel": ("人员", "Personnel"),
     "ws.drg.part.drug": ("药品", "Drugs"),
@@ -71,9 +72,10 @@ TEXTS: dict[str, tuple[str, str]] = {
     "ws.drg.cost_bar": ("例均成本", "Cost per case"),
     "ws.drg.payment_bar": ("例均DRG支付", "Payment per case"),
     "ws.drg.cases_title": ("{code} 病例（异常病例在前）", "{code}: cases (outliers first)"),
-    "ws.drg.cases_count": ("共 {total} 例，其中高倍率 {high} 例、低倍率 {low} 例；显示前 {shown} 例。组均{basis} {avg}。",
-                           "{total} cases, of which {high} high and {low} low outliers; the first {shown} are shown. "
-                           "Group average {basis}: {avg}."),
+    "ws.drg.cases_count": ("共 {total} 例，其中高倍率 {high} 例、低倍率 {low} 例；全部列于下表，可排序、筛选。"
+                           "组均{basis} {avg}。",
+                           "{total} cases, of which {high} high and {low} low outliers, all listed below (sort and "
+                           "filter in the grid). Group average {basis}: {avg}."),
     "ws.drg.unknown_group": ("病组 {code} 在本科室本期没有病例。",
                              "Group {code} has no cases in this department for the period."),
 }

@@ -17,6 +17,7 @@ TEXTS: dict[str, tuple[str, str]] = {
     "ws.rp.saved": ("已保存 {n} 条问题分析。", "{n} findings saved."),
     "ws.rp.published": ("报告已发布。", "Report published."),
     "ws.rp.open": ("打开", "Open"),
+    "ws.rp.open_note": ("点击一行打开该报告。", "Click a row to open that report."),
     "ws.rp.col.month": ("月份", "Month"),
     "ws.rp.col.revision": ("修订版", "Revision"),
     "ws.rp.col.status": ("状态", "Status"),

@@ -12,8 +12,10 @@ import math
 from typing import Any
 
 import pandas as pd
+from pydantic import BaseModel, ValidationInfo, field_validator
 from sqlalchemy import Double, and_, case, cast, func, literal, select
 
+from ..inputs import FormProblems, InputProblem, read_form
 from ..periods import Period
 from ..schema import dim_department, dim_doctor, dim_drg, fact_inpatient_case
 from ..scope import Scope, scoped
@@ -28,35 +30,46 @@ HIGH_MAX = 100.0
 CASE_LIMIT = 200  # cases listed for one group; the total is always given
 
 
-def check_thresholds(high: Any, low: Any) -> tuple[float, float]:
-    """(high, low) as numbers with LOW < 1 < HIGH; FieldErrors naming each bad field otherwise.
-    Codes: missing, not_a_number, negative, high_not_above_one, low_not_below_one, too_large."""
-    errors: dict[str, str] = {}
-    out: dict[str, float] = {}
-    for name, raw in (("high", high), ("low", low)):
+class Thresholds(BaseModel):
+    """The outlier thresholds typed on the DRG page: LOW < 1 < HIGH ≤ HIGH_MAX, neither negative.
+    Each rule is an InputProblem of its own code (missing, not_a_number, negative,
+    high_not_above_one, low_not_below_one, too_large; catalog keys ws.drg.err.<code>)."""
+
+    high: float
+    low: float
+
+    @field_validator("high", "low", mode="before")
+    @classmethod
+    def _threshold(cls, raw: Any, info: ValidationInfo) -> float:
         if raw is None or (isinstance(raw, str) and not raw.strip()):
-            errors[name] = "missing"
-            continue
+            raise InputProblem("missing")
+        if isinstance(raw, bool):
+            raise InputProblem("not_a_number")
         try:
             x = float(raw)
         except (TypeError, ValueError):
-            errors[name] = "not_a_number"
-            continue
+            raise InputProblem("not_a_number") from None
         if not math.isfinite(x):
-            errors[name] = "not_a_number"
-        elif x < 0:
-            errors[name] = "negative"
-        elif name == "high" and x <= 1:
-            errors[name] = "high_not_above_one"
-        elif name == "high" and x > HIGH_MAX:
-            errors[name] = "too_large"
-        elif name == "low" and x >= 1:
-            errors[name] = "low_not_below_one"
-        else:
-            out[name] = x
-    if errors:
-        raise FieldErrors(errors)
-    return out["high"], out["low"]
+            raise InputProblem("not_a_number")
+        if x < 0:
+            raise InputProblem("negative")
+        if info.field_name == "high" and x <= 1:
+            raise InputProblem("high_not_above_one")
+        if info.field_name == "high" and x > HIGH_MAX:
+            raise InputProblem("too_large")
+        if info.field_name == "low" and x >= 1:
+            raise InputProblem("low_not_below_one")
+        return x
+
+
+def check_thresholds(high: Any, low: Any) -> tuple[float, float]:
+    """(high, low) read by the declared Thresholds form; FieldErrors naming each bad field (field ->
+    code) otherwise."""
+    try:
+        form = read_form(Thresholds, {"high": high, "low": low})
+    except FormProblems as exc:
+        raise FieldErrors({k: p.code for k, p in exc.problems.items()}) from None
+    return form.high, form.low
 
 
 def _basis(basis: str):
