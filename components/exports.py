@@ -522,6 +522,29 @@ def one_page_workbook(head: Heading, name: str, blocks: Sequence[Block], notes: 
     return workbook(head, [Sheet(name, tuple(blocks), notes=tuple(notes), landscape=landscape, one_page=True)])
 
 
+APPRAISAL_EXISTING_KINDS = ("text", "text", "date", "integer", "integer", "percent", "text")
+
+
+def appraisal_workbook(a: Mapping[str, Any], lang: str, head: Heading) -> bytes:
+    """A saved purchase appraisal (设备购置论证) as one printable A4 page: inputs, results, and the
+    devices of the category it was compared with. A figure's format follows its field's name
+    (field_kind), so a new field has one."""
+    from components.appraisal import EXISTING_REPORT, category_name, existing_report_rows, report_rows
+
+    item, value = t("ws.eq.report_item", lang), t("ws.eq.report_value", lang)
+    inputs, results = report_rows(a, lang)
+    heads = [t(f"ws.eq.c.{k}", lang) for _c, k in EXISTING_REPORT]
+    existing = pd.DataFrame(existing_report_rows(a, lang), columns=heads)
+    none = t("ws.eq.existing_none", lang, category=category_name(a["category"], lang))
+    blocks = (
+        field_block(t("ws.eq.report_inputs", lang), [(r.key, r.label, r.value) for r in inputs], item, value),
+        field_block(t("ws.eq.report_results", lang), [(r.key, r.label, r.value) for r in results], item, value),
+        Block(existing, tuple(Column(h, h, k) for h, k in zip(heads, APPRAISAL_EXISTING_KINDS, strict=True)),
+              t("ws.eq.report_existing", lang), empty_note=none))
+    return one_page_workbook(head, f"{t('ws.eq.report_title', lang)}-{a['id']}", blocks,
+                             notes=(t("ws.eq.formula", lang),))
+
+
 REPORT_SHEETS = ("key", "structure", "costs", "targets", "alerts", "findings")
 
 

@@ -238,7 +238,8 @@ def _alert(dept: str, indicator: str, kind: str = "rule", start: date = date(202
 
 
 def _alert_export(server: Flask, client, alert_id: int):
-    status, out = post_callback(server, client, "al-download.data", [{"id": "al-export", "property": "n_clicks",
+    button = {"type": "al-export", "table": "rows", "fmt": "xlsx"}
+    status, out = post_callback(server, client, "al-download.data", [{"id": button, "property": "n_clicks",
                                                                       "value": 1}],
                                 [{"id": "al-selected", "property": "data", "value": alert_id}])
     assert status == 200

@@ -25,7 +25,6 @@ from flask_login import current_user
 from appdb.appraisals import NAME_MAX, DuplicateAppraisal, get_appraisal, list_appraisals, save_appraisal
 from components import exports
 from components.appraisal import category_name, existing_records, recomputed
-from components.appraisal_report import report_workbook
 from components.equipment import DEVICE_COLUMNS, device_rows, devices_panel, report_view, result_panel, saved_grid
 from components.exports import cell_kind
 from components.i18n import t
@@ -266,7 +265,7 @@ def report(ask: Ask, clicks: list | None) -> Any:
     head = export_heading(t("ws.eq.report_title", lang), dept=dept,
                           extra=(t("ws.eq.report_meta", lang, dept=_dept_name(dept, lang), id=a["id"],
                                    at=f"{a['created_at']:%Y-%m-%d %H:%M}", by=a["created_by"] or ""),))
-    data = report_workbook(a, lang, head)
+    data = exports.appraisal_workbook(a, lang, head)
     audit("export", f"workspace equipment appraisal {a['id']}", f"dept={dept}, one-page xlsx")
     return dcc.send_bytes(data, f"{dept}-appraisal-{a['id']}.xlsx")
 
