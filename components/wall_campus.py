@@ -12,10 +12,11 @@ import pandas as pd
 import plotly.graph_objects as go
 from dash import html
 
+from data_layer.alerts.actions import suggested_action
 from data_layer.periods import Period
 from data_layer.registry import INDICATORS, Indicator
 
-from .format import format_change, format_indicator, format_points
+from .format import format_change, format_deviation, format_indicator, format_points
 from .i18n import t
 from .palette import WARN_ICON, judge_value, out_of_range_mark
 from .wall import CURRENT, CURRENT_FAINT, LAST_YEAR, MUTED, NEUTRAL, WARN, change_badge, empty_figure, style
@@ -394,3 +395,44 @@ def alert_counts_text(counts: dict[str, int], lang: str) -> str:
     """Open alerts by level, e.g. 'Open alerts: 0 red · 2 orange · 14 yellow'."""
     return t("cw.alerts_counts", lang, red=counts.get("red", 0), orange=counts.get("orange", 0),
              yellow=counts.get("yellow", 0))
+
+
+LEVEL_ORDER = ("red", "orange", "yellow")
+LEVEL_MARKS = {"red": "● ", "orange": "▲ ", "yellow": "◆ "}
+
+
+def clinics_opened(curve: pd.DataFrame) -> str | None:
+    """When the clinics opened on the day of a live curve, as HH:MM: the first moment its
+    outpatient and emergency visits ran ahead of the emergencies alone (those come all night)."""
+    wide = curve.pivot_table(index="at", columns="metric_code", values="value", aggfunc="sum").sort_index()
+    if "outpatient_visits_today" not in wide.columns:
+        return None
+    clinics = wide["outpatient_visits_today"] - (wide["emergency_visits_today"] if "emergency_visits_today" in wide.columns
+                                                 else 0.0)
+    opened = clinics[clinics > max(5.0, 0.002 * float(clinics.max()))]
+    return None if opened.empty else f"{opened.index.min():%H:%M}"
+
+
+def alert_ticker(alerts: pd.DataFrame, names: dict[str, str], lang: str, items_shown: int) -> list[Any]:
+    """The ticker of open alerts: the counts by level, then the `items_shown` most severe (red,
+    then orange, then yellow; newest first within a level), each with its suggested action.
+    `names`: department id -> name in the reader's language."""
+    if alerts.empty:
+        return [html.Span(t("cw.alerts_none", lang), className="ticker-empty")]
+    counts = alerts["level"].value_counts().to_dict()
+    rank = {lv: i for i, lv in enumerate(LEVEL_ORDER)}
+    df = alerts.assign(rank=alerts["level"].map(rank).fillna(len(rank))).sort_values(
+        ["rank", "period_end"], ascending=[True, False], kind="stable").head(items_shown)
+    items = []
+    for r in df.itertuples():
+        ind = INDICATORS.get(r.indicator)
+        what = ind.name(lang) if ind else t("wall.no_data", lang)
+        items.append(html.Span([
+            html.B(LEVEL_MARKS.get(r.level, "") + t(f"level.{r.level}", lang), className=f"lvl lvl-{r.level}"),
+            f" {names.get(r.dept_id, '—')} · {what} "
+            f"{format_deviation(r.observed, r.expected, r.deviation, ind.unit if ind else '', lang, kind=r.kind)} → ",
+            html.Span(suggested_action(r.action_key, lang), className="ticker-action"),
+        ], className="ticker-item"))
+    count = html.Span(alert_counts_text(counts, lang), className="ticker-count")
+    track = html.Div(items + items, className="ticker-track", style={"animationDuration": f"{max(30, 12 * len(items))}s"})
+    return [count, html.Div(track, className="ticker-window")]

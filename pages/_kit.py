@@ -143,7 +143,7 @@ def resolve(args: Sequence[Any], roles: Sequence[str], what: str, dept_at: int |
 def page_callback(*deps: Any, roles: Sequence[str] = ROLES, dept: str | None = None, period: str | None = None,
                   period_of: Callable[[Any], Period] | None = None, depts: str | None = None, cached: bool = False,
                   key_args: Callable[..., Any] | None = None, place: Callable[..., tuple[Any, Any]] | None = None,
-                  **options: Any) -> Callable:
+                  ttl: int = ANSWER_TTL, **options: Any) -> Callable:
     """Register a Dash callback (`deps` and `options` as for dash.callback) whose function takes an
     Ask and then the other arguments. `dept` and `period` name the components (their `value`)
     holding the department and the period; `period_of` resolves the period (the workspace's rule by
@@ -153,7 +153,8 @@ def page_callback(*deps: Any, roles: Sequence[str] = ROLES, dept: str | None = N
     every one chosen must lie in the scope; it stays among the other arguments. `place`: for a page
     that keeps the department and the period in one state (a dcc.Store), a function of the
     callback's arguments returning (department or None for all of the scope, period key); the kit
-    checks and resolves them as above and passes every argument on."""
+    checks and resolves them as above and passes every argument on. `ttl`: the longest a cached
+    answer is kept (seconds)."""
     dept_at, period_at, depts_at = _arg_index(deps, dept), _arg_index(deps, period), _arg_index(deps, depts)
 
     def wrap(fn: Callable[..., Any]) -> Callable[..., Any]:
@@ -166,7 +167,7 @@ def page_callback(*deps: Any, roles: Sequence[str] = ROLES, dept: str | None = N
                 return fn(ask, *rest)
             parts = (ask.dept, ask.period, *(key_args(*rest) if key_args else rest))
             return warehouse().remember(("answer", what, ask.scope.key, ask.lang, parts), lambda: fn(ask, *rest),
-                                        ANSWER_TTL)
+                                        ttl)
 
         inner.uncached = fn  # type: ignore[attr-defined]
         inner.kit = True  # type: ignore[attr-defined]  # tests find the callbacks that bypass the kit

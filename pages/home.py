@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 import dash
-from dash import Input, Output, callback, dcc, html
+from dash import Input, Output, dcc, html
 
 from components.i18n import t
 from components.overview import HEADLINE, freshness_line, headline_order, kpi_cards, structure_cards, year_to_date
@@ -15,7 +15,7 @@ from data_layer.queries.kpis import compare
 from data_layer.queries.structure import departments, summary
 from data_layer.registry import Level
 from data_layer.sources import Filters
-from shell.access import page_denied, secured
+from shell.access import page_denied
 
 from ._common import (
     current_lang,
@@ -25,8 +25,9 @@ from ._common import (
     warehouse,
     warehouse_error_panel,
 )
+from ._kit import READERS, Ask, page_callback
 
-ROLES = ("leader", "director", "assistant")
+ROLES = READERS
 dash.register_page(__name__, path="/", name="Overview", order=0, allowed_roles=ROLES, landing_for=(),
                    nav_label={"zh": "运营概览", "en": "Overview"})
 
@@ -65,18 +66,13 @@ def layout(**_query: str) -> html.Main:
     return html.Main([header, *body], className="container-fluid page")
 
 
-@callback(Output(DEPT_VIEW, "children"), Input(DEPT_SELECT, "value"))
-@secured(roles=ROLES, departments=lambda dept_id: [dept_id])
-def department_view(dept_id: str | None) -> Any:
+@page_callback(Output(DEPT_VIEW, "children"), Input(DEPT_SELECT, "value"), roles=ROLES, dept=DEPT_SELECT)
+def department_view(ask: Ask) -> Any:
     """Year-to-date headline figures of one department in the user's scope."""
-    lang = current_lang()
-    if not dept_id:
-        return None
     wh = warehouse()
-    fresh = wh.freshness()
-    ytd = year_to_date(fresh.data_through)
-    rows = compare(wh, current_scope(), HEADLINE, ytd, Level.department, Filters(department=(dept_id,)))
+    ytd = year_to_date(wh.freshness().data_through)
+    rows = compare(wh, ask.scope, HEADLINE, ytd, Level.department, Filters(department=(ask.dept,)))
     if rows.empty:
-        return html.P(t("home.no_data", lang), className="note")
-    return kpi_cards(headline_order(rows), ytd, lang, heading=False)
+        return html.P(t("home.no_data", ask.lang), className="note")
+    return kpi_cards(headline_order(rows), ytd, ask.lang, heading=False)
 

@@ -17,11 +17,10 @@ from typing import Any
 import dash
 import pandas as pd
 import plotly.graph_objects as go
-from dash import Input, Output, State, callback, dcc, html
+from dash import Input, Output, State, dcc, html
 from flask import current_app
 
 from appdb.alerts import list_alerts
-from components.format import format_deviation
 from components.i18n import t
 from components.wall import (
     WallQuery,
@@ -35,9 +34,10 @@ from components.wall import (
 )
 from components.wall_campus import (
     TodayRow,
-    alert_counts_text,
+    alert_ticker,
     beds_headline,
     campus_beds_table,
+    clinics_opened,
     day_table,
     division_figure,
     icu_line,
@@ -51,7 +51,6 @@ from components.wall_campus import (
     today_table,
     trend_figure,
 )
-from data_layer.alerts.actions import suggested_action
 from data_layer.periods import Period, add_months, to_date
 from data_layer.queries.beds import census_by_department
 from data_layer.queries.kpis import compare, indicator_values
@@ -59,13 +58,13 @@ from data_layer.queries.live import DAILY_CODES, LIVE_TICK_SECONDS, current_figu
 from data_layer.queries.structure import departments
 from data_layer.registry import INDICATORS, Indicator, Level
 from data_layer.scope import Scope
-from shell.access import PermissionDenied, secured
+from shell.access import PermissionDenied
 
-from ._common import cached_answer, current_lang, warehouse
-from ._kit import safe, safe_figure
+from ._common import current_lang, warehouse
+from ._kit import LEADERS, Ask, page_callback, safe, safe_figure
 from ._wall import all_campuses, open_screen, settings, subtitle, user_campuses, view_scope
 
-ROLES = ("leader",)
+ROLES = LEADERS
 dash.register_page(__name__, path="/wall/campus", name="Campus operations", order=1, allowed_roles=ROLES,
                    landing_for=ROLES, nav_label={"zh": "院区运营大屏", "en": "Campus screen"})
 
@@ -81,7 +80,6 @@ TREND_MONTHS = 12
 FLOWS = ("outpatient_visits_today", "emergency_visits_today", "admissions_today", "discharges_today",
          "surgeries_today")
 RANK_N = 5  # departments shown at each end of the occupancy ranking
-LEVEL_ORDER = ("red", "orange", "yellow")
 TICKER_ITEMS = 12
 OUTPUTS = ("cw-live", "cw-beds", "cw-volumes", "cw-efficiency", "cw-division", "cw-alerts")
 GRAPHS = ("cw-intraday", "cw-bed-rank", "cw-mix", "cw-trend-revenue", "cw-trend-discharges", "cw-division-trend")
@@ -125,10 +123,9 @@ def screen_layout(wq: WallQuery, campuses: list[str], lang: str) -> html.Div:
                       {"campus": wq.campus}, filters)
 
 
-@callback(Output("_pages_location", "search", allow_duplicate=True), Input("cw-campus", "value"),
-          prevent_initial_call=True)
-@secured(roles=ROLES)
-def pick_campus(campus: str | None) -> str:
+@page_callback(Output("_pages_location", "search", allow_duplicate=True), Input("cw-campus", "value"), roles=ROLES,
+               prevent_initial_call=True)
+def pick_campus(_ask: Ask, campus: str | None) -> str:
     """At a desk: another campus is another URL, so it can be bookmarked."""
     if campus and campus not in user_campuses():
         raise PermissionDenied(f"campus {campus} is outside the user's scope")
@@ -143,16 +140,15 @@ def live_tick() -> int:
     return int(time.time()) // LIVE_TICK_SECONDS
 
 
-@callback([Output(o, "children") for o in OUTPUTS] + [Output(g, "figure") for g in GRAPHS],
-          Input("wall-tick", "data"), State("wall-params", "data"))
-@secured(roles=ROLES)
-@cached_answer(key_args=lambda tick, params: (scale_of(tick), params, live_tick()), ttl=2 * LIVE_TICK_SECONDS)
-def refresh(tick: Any, params: Any) -> list[Any]:
+@page_callback([Output(o, "children") for o in OUTPUTS] + [Output(g, "figure") for g in GRAPHS],
+               Input("wall-tick", "data"), State("wall-params", "data"), roles=ROLES, cached=True,
+               key_args=lambda tick, params: (scale_of(tick), params, live_tick()), ttl=2 * LIVE_TICK_SECONDS)
+def refresh(ask: Ask, tick: Any, params: Any) -> list[Any]:
     """Every panel of the screen, re-read from the warehouse (cached until meta_load changes)."""
     campus = (params or {}).get("campus") if isinstance(params, dict) else None
     if campus is not None and (not isinstance(campus, str) or campus not in all_campuses()):
         raise PermissionDenied(f"unknown campus {campus!r}")
-    return panels(view_scope(campus), campus, current_lang(), scale_of(tick), datetime.now())
+    return panels(view_scope(campus), campus, ask.lang, scale_of(tick), datetime.now())
 
 
 def panels(scope: Scope, campus: str | None, lang: str, scale: float, now: datetime) -> list[Any]:
@@ -175,7 +171,7 @@ def panels(scope: Scope, campus: str | None, lang: str, scale: float, now: datet
         safe(lambda: volumes_table(scope, mtd, ytd, lang), lang, "volumes"),
         safe(lambda: efficiency_tiles(scope, ytd, lang), lang, "efficiency"),
         safe(lambda: division_table(scope, ytd, lang), lang, "division"),
-        safe(lambda: alert_ticker(scope, lang), lang, "alerts"),
+        safe(lambda: alert_ticker_panel(scope, lang), lang, "alerts"),
         safe_figure(lambda: intraday(scope, cur, through, now, lang, scale), lang, "intraday", scale),
         safe_figure(lambda: rank_figure(census_by_department(wh, scope, through), lang, scale, RANK_N), lang,
                     "bed ranking", scale),
@@ -210,7 +206,8 @@ def live_panel(scope: Scope, cur: Any, through: date, now: datetime, lang: str) 
         parts: list[Any] = [today_table(rows, lang, f"{at:%H:%M}", through)]
         early = [r for r in rows if r.early]
         if any(r.metric == "outpatient_visits_today" for r in early):
-            opened = _clinics_opened(scope, at - timedelta(days=1))
+            day = (at - timedelta(days=1)).date()
+            opened = clinics_opened(day_curve(wh, scope, day, datetime.combine(day, datetime.max.time())))
             parts.append(html.Div(t("cw.opens_at", lang, at=opened) if opened else
                                   t("cw.early_day", lang, at=f"{at:%H:%M}"), className="live-note early-note",
                                   id="cw-early-note"))
@@ -223,19 +220,6 @@ def live_panel(scope: Scope, cur: Any, through: date, now: datetime, lang: str) 
         text += " " + t("wall.live_silent", lang, at=f"{cur.silent_since:%m-%d %H:%M}")
     return [day_table(cur.values, week_before.to_dict(), FLOWS, through, lang, {m: _indicator(m) for m in FLOWS}),
             html.Div("⚠ " + text, className="live-note live-off", id="cw-live-source")]
-
-
-def _clinics_opened(scope: Scope, yesterday: datetime) -> str | None:
-    """When the clinics opened yesterday, as HH:MM: the first moment its live curve of outpatient
-    and emergency visits ran ahead of the emergencies alone (those come all night)."""
-    curve = day_curve(warehouse(), scope, yesterday.date(), datetime.combine(yesterday.date(), datetime.max.time()))
-    wide = curve.pivot_table(index="at", columns="metric_code", values="value", aggfunc="sum").sort_index()
-    if "outpatient_visits_today" not in wide.columns:
-        return None
-    clinics = wide["outpatient_visits_today"] - (wide["emergency_visits_today"] if "emergency_visits_today" in wide.columns
-                                                 else 0.0)
-    opened = clinics[clinics > max(5.0, 0.002 * float(clinics.max()))]
-    return None if opened.empty else f"{opened.index.min():%H:%M}"
 
 
 def intraday(scope: Scope, cur: Any, through: date, now: datetime, lang: str, scale: float) -> go.Figure:
@@ -353,30 +337,13 @@ def monthly_trend(scope: Scope, through: date, code: str, lang: str, scale: floa
                         _partial_label(through, lang), title, lang, scale)
 
 
-def alert_ticker(scope: Scope, lang: str) -> list[Any]:
-    """The most severe open alerts whatever their colour (red, then orange, then yellow; newest
-    first within a level), each with its suggested action, after the counts by level."""
+def alert_ticker_panel(scope: Scope, lang: str) -> list[Any]:
+    """The most severe open alerts whatever their colour, each with its suggested action, after
+    the counts by level."""
     db = current_app.extensions["hospdash"].appdb
     df = list_alerts(db, scope, statuses=["new", "acknowledged"], limit=5000)
     if df.empty:
-        return [html.Span(t("cw.alerts_none", lang), className="ticker-empty")]
-    counts = df["level"].value_counts().to_dict()
-    names = dict(zip(*(departments(warehouse(), scope)[c] for c in ("dept_id", "name_zh" if lang == "zh" else "name_en")),
-                     strict=True))
-    rank = {lv: i for i, lv in enumerate(LEVEL_ORDER)}
-    df = df.assign(rank=df["level"].map(rank).fillna(len(rank))).sort_values(
-        ["rank", "period_end"], ascending=[True, False], kind="stable").head(TICKER_ITEMS)
-    marks = {"red": "● ", "orange": "▲ ", "yellow": "◆ "}
-    items = []
-    for r in df.itertuples():
-        ind = INDICATORS.get(r.indicator)
-        what = ind.name(lang) if ind else t("wall.no_data", lang)
-        items.append(html.Span([
-            html.B(marks.get(r.level, "") + t(f"level.{r.level}", lang), className=f"lvl lvl-{r.level}"),
-            f" {names.get(r.dept_id, '—')} · {what} "
-            f"{format_deviation(r.observed, r.expected, r.deviation, ind.unit if ind else '', lang, kind=r.kind)} → ",
-            html.Span(suggested_action(r.action_key, lang), className="ticker-action"),
-        ], className="ticker-item"))
-    count = html.Span(alert_counts_text(counts, lang), className="ticker-count")
-    track = html.Div(items + items, className="ticker-track", style={"animationDuration": f"{max(30, 12 * len(items))}s"})
-    return [count, html.Div(track, className="ticker-window")]
+        return alert_ticker(df, {}, lang, TICKER_ITEMS)
+    deps = departments(warehouse(), scope)
+    names = dict(zip(deps["dept_id"], deps["name_zh" if lang == "zh" else "name_en"], strict=True))
+    return alert_ticker(df, names, lang, TICKER_ITEMS)

@@ -64,7 +64,7 @@ def test_desk_chrome_grows_on_a_4k_screen(wall) -> None:
         _drawn(wall, 2)
         wall.wait_for_element("#drg-period", timeout=20)
         sizes[width] = {sel: wall.driver.execute_script(FONT, sel)
-                        for sel in ("#app-navbar .nav-link", "#user-badge", "#drg-period", "#drg-export-xlsx")}
+                        for sel in ("#app-navbar .nav-link", "#user-badge", "#drg-period", ".export-buttons .btn")}
         wall.driver.get(f"{wall.server.url}/")  # a plain desk page
         wall.wait_for_element("#freshness", timeout=20)
         sizes[width]["overview nav"] = wall.driver.execute_script(FONT, "#app-navbar .nav-link")

@@ -388,6 +388,32 @@ def test_profit_export_is_scoped_and_audited(server: Flask) -> None:
     assert server.extensions["hospdash"].appdb.audit_entries(action="export")[0]["username"] == "lead2"
 
 
+def test_drg_export_goes_through_the_kit_scoped_and_audited(server: Flask) -> None:
+    """The DRG desk's CSV button: every group of the campus leader's campus, audited; a table the
+    screen does not offer is refused."""
+    client = _signed_in(server, "lead2")
+    filters = [{"id": "drg-period", "property": "value", "value": "ytd"},
+               {"id": "drg-campus", "property": "value", "value": None},
+               {"id": "drg-division", "property": "value", "value": None}]
+    status, out = _call(server, client, "drg-download.data",
+                        [{"id": {"type": "drg-export", "table": "groups", "fmt": "csv"}, "property": "n_clicks",
+                          "value": 1}], filters)
+    assert status == 200
+    import base64
+
+    payload = out["drg-download.data"]
+    raw = base64.b64decode(payload["content"]) if payload.get("base64") else payload["content"].encode()
+    lines = raw.decode("utf-8-sig").splitlines()
+    wh = server.extensions["hospdash"].warehouse
+    groups = drg_groups(wh, Scope.campuses(["C2"]), YTD)
+    assert {line.split(",")[0] for line in lines[1:]} == set(groups["drg_code"])
+    assert server.extensions["hospdash"].appdb.audit_entries(action="export")[0]["username"] == "lead2"
+    _, forged = _call(server, client, "drg-download.data",
+                           [{"id": {"type": "drg-export", "table": "secrets", "fmt": "csv"}, "property": "n_clicks",
+                             "value": 1}], filters)
+    assert not (forged or {}).get("drg-download.data")  # refused: no file
+
+
 def test_clicking_a_department_opens_it_in_scope(server: Flask, as_user) -> None:
     client = _signed_in(server, "lead2")
     wh = server.extensions["hospdash"].warehouse
