@@ -22,7 +22,7 @@ from .department import STATUS_ICON, TARGET_COLUMNS, status_span, target_cells, 
 from .format import format_indicator
 from .grid import Column, data_grid
 from .i18n import t
-from .palette import STATUS_VERDICT, judge_change, out_of_range_note, trend_class
+from .palette import STATUS_VERDICT, grid_class, judge_change, out_of_range_note, trend_class
 
 # a registry unit -> the grid's kind of number (the kind's decimals match format_indicator)
 UNIT_KIND = {"count": "integer", "cases": "integer", "visits": "integer", "bed_days": "integer", "yuan": "money",
@@ -130,7 +130,7 @@ def indicator_grid(df: pd.DataFrame, codes: tuple[str, ...], key: str, label: st
     grid = data_grid(frame, [Column("name", label, pinned=True, width=150), *(unit_column(c, lang) for c in codes)],
                      lang, grid_id, row_id=key, hidden=tuple(flags))
     for c in codes:
-        _flag(grid, c, f"{c}__warn", "hd-warn", f" {WARN}")
+        _flag(grid, c, f"{c}__warn", grid_class("warn"), f" {WARN}")
     rows, classes = [], []
     for _, r in frame.iterrows():
         rows.append([format_indicator(r[c], INDICATORS[c].unit, lang) + (f" {WARN}" if r[f"{c}__warn"] else "")

@@ -14,7 +14,7 @@ from dash import html
 from components.format import format_amount, format_cell
 from components.grid import Column, data_grid
 from components.i18n import t
-from components.palette import change_class
+from components.palette import change_class, grid_class
 from components.reports import class_field, text_field, with_cells
 from data_layer.registry import INDICATORS
 
@@ -57,8 +57,7 @@ def ratio_class(col: str, ratio: float) -> str:
 
 def _grid_class(css: str) -> str:
     """The grid's class of a trend-<verdict> class (hd-good, hd-bad; nothing for neutral)."""
-    verdict = css.removeprefix("trend-")
-    return f"hd-{verdict}" if verdict in ("good", "bad", "warn") else ""
+    return grid_class(css.removeprefix("trend-"))  # type: ignore[arg-type]
 
 
 def _num(v: Any, kind: str, lang: str) -> str:

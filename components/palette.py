@@ -62,6 +62,11 @@ def trend_class(verdict: Verdict) -> str:
     return f"trend-{verdict}"
 
 
+def grid_class(verdict: Verdict) -> str:
+    """The class a grid cell takes for a verdict (hd-good, hd-bad, hd-warn; none when neutral)."""
+    return f"hd-{verdict}" if verdict in ("good", "bad", "warn") else ""
+
+
 def change_class(ind: Indicator, change: float | None, value: float | None = None, *,
                  scale: float = 100.0, decimals: int = 1) -> str:
     """The CSS class of a change judged by the one rule (judge_change's arguments)."""

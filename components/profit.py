@@ -10,6 +10,7 @@ import pandas as pd
 
 from .grid import Column, data_grid
 from .i18n import t
+from .palette import grid_class
 
 MONEY = ("revenue_total", "direct_cost", "admin_allocated_cost", "support_allocated_cost", "medtech_allocated_cost",
          "full_cost", "balance")
@@ -30,5 +31,5 @@ def profit_grid(df: pd.DataFrame, lang: str) -> dag.AgGrid:
     grid = data_grid(df, profit_columns(lang), lang, GRID_ID, row_id="dept_id", class_name="pf-grid")
     for spec in grid.columnDefs:  # a loss: the bad colour (the sign stays)
         if spec["field"] in ("balance", "margin"):
-            spec["cellClassRules"] = {"hd-bad": "params.value !== null && params.value < 0"}
+            spec["cellClassRules"] = {grid_class("bad"): "params.value !== null && params.value < 0"}
     return grid

@@ -22,7 +22,7 @@ from plotly.subplots import make_subplots
 from components.format import format_change, format_deviation, format_indicator, format_points
 from components.grid import Column, data_grid
 from components.i18n import CATALOG, t
-from components.palette import change_class
+from components.palette import change_class, grid_class
 from data_layer.registry import INDICATORS
 
 PALETTE = ("#0b5cad", "#e69f00", "#009e73", "#cc79a7", "#56b4e9", "#d55e00")
@@ -141,7 +141,7 @@ def key_table(content: dict, lang: str) -> dag.AgGrid:
         for col in ("mom", "yoy"):
             row[col] = k[f"{col}_diff"] if points else k[col]
             row[text_field(col)] = change_text(k[col], k[f"{col}_diff"], code, lang)
-        row[class_field("yoy")] = f"hd-{_verdict(yoy_class(k))}"
+        row[class_field("yoy")] = grid_class(_verdict(yoy_class(k)))  # type: ignore[arg-type]
         rows.append(row)
     names = ("value", "previous", "mom", "year_ago", "yoy", "hospital")
     cols = [Column("indicator", t("ws.rp.k.indicator", lang), pinned=True),

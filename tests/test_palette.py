@@ -226,7 +226,7 @@ def colour_offences() -> list[str]:
     name of a verdict written out, a colour picked by a condition between two hues, a red or
     green literal, and a judged CSS rule (…-bad, .loss, .over…) with a literal hue."""
     found = []
-    for path in sorted([*ROOT.glob("pages/*.py"), *ROOT.glob("components/*.py")]):
+    for path in sorted([*ROOT.glob("pages/**/*.py"), *ROOT.glob("components/*.py")]):
         if path.name == "palette.py":
             continue
         for i, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
@@ -277,10 +277,9 @@ def test_a_zero_and_a_real_change_read_the_same_on_every_surface(server) -> None
     the pages import once the app exists.)"""
     from components.department import change_span
     from components.grid import Column, cell_verdict
+    from components.reports import yoy_class
     from components.revenue import _trend
     from components.wall import change_badge
-    from pages.workspace.costs import _trend_cost
-    from pages.workspace.reports import _yoy_class
 
     rev = INDICATORS["revenue_total"]
     col = Column("yoy", "YoY", "change", indicator=rev)
@@ -289,10 +288,10 @@ def test_a_zero_and_a_real_change_read_the_same_on_every_surface(server) -> None
         assert _trend(change, "total", 1e6) == f"trend-{verdict}"
         assert cell_verdict(col, change) == verdict
         assert change_span("YoY", rev, change, float("nan"), 1e6, "en").className == f"trend-{verdict}"
-        assert _yoy_class({"indicator": "revenue_total", "yoy": change, "yoy_diff": None, "value": 1e6}) == \
+        assert yoy_class({"indicator": "revenue_total", "yoy": change, "yoy_diff": None, "value": 1e6}) == \
             f"trend-{verdict}"
         cost = {"good": "bad", "bad": "good"}.get(verdict, verdict)  # lower is better
-        assert _trend_cost(change) == f"trend-{cost}"
+        assert cell_verdict(Column("yoy", "YoY", "change", indicator=INDICATORS["full_cost"]), change) == cost
     # the revenue cards read the registry, not a hard-coded "higher is better"
     assert _trend(0.05, "per_case") == "trend-bad"  # charge per discharge: lower is better
     assert _trend(0.05, "per_bed_day") == "trend-neutral"  # no registry indicator: not judged
@@ -352,8 +351,8 @@ def test_the_grid_carries_each_rows_verdict() -> None:
 
 def test_drg_margins_and_ratios_and_the_case_detail_follow_the_rule(server) -> None:
     """The pages import once the app exists (the `server` fixture)."""
+    from components.drg import margin_class, ratio_class
     from components.revenue import _cls
-    from pages.workspace.drg import margin_class, ratio_class
 
     assert margin_class(-120.0) == "trend-bad" and margin_class(80.0) == "trend-good"
     assert margin_class(0.4) == "trend-neutral"  # shows as 0 yuan
