@@ -158,7 +158,11 @@ def test_an_alert_note_is_checked_on_submit_not_when_the_alert_opens(server: Fla
 
 
 def test_a_status_change_note_reads_in_the_page_language(server: Flask) -> None:
-    from pages.alerts import _note_text
+    from appdb.schema import ALERT_STATUSES
+    from components.alerts import note_text
+
+    def _note_text(note, lang):
+        return note_text(note, ALERT_STATUSES, lang)
 
     note = {"kind": "status", "text": "new → dismissed: holiday week"}
     assert _note_text(note, "zh") == "新 → 正常波动：holiday week"
@@ -240,7 +244,8 @@ def test_an_idle_devices_alert_plots_its_exams_as_counts(server: Flask, as_user)
     """Its indicator is utilization (a rate) but its series is the device's exams: no per-cent axis."""
     from datetime import date
 
-    from pages.alerts import _alert_value, _series_figure
+    from components.alerts import alert_value as _alert_value
+    from pages.alerts import _series as _series_figure
 
     alert = {"indicator": "equipment_utilization", "kind": "device_idle", "dept_id": "D001", "entity_type": "device",
              "entity_id": "EQ001", "period_start": date(2026, 11, 9), "period_end": date(2026, 11, 20),

@@ -555,6 +555,24 @@ def test_an_appraisal_saved_before_npv_existed_reports_its_own_figures(server: F
 
 
 @pytest.mark.browser
+def _click_when_clear(duo, selector: str, tries: int = 5) -> None:
+    """Click an element once nothing covers it (a chart drawing above can still move it down)."""
+    import time
+
+    from selenium.common.exceptions import ElementClickInterceptedException
+
+    for attempt in range(tries):
+        el = duo.find_element(selector)
+        duo.driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", el)
+        try:
+            el.click()
+            return
+        except ElementClickInterceptedException:
+            if attempt == tries - 1:
+                raise
+            time.sleep(0.5)
+
+
 def test_the_grids_draw_and_a_click_on_a_saved_appraisal_opens_its_view_in_the_browser(dash_duo, server: Flask,
                                                                                      wh: Warehouse, demo_data) -> None:
     from selenium.webdriver.common.by import By
@@ -587,9 +605,7 @@ def test_the_grids_draw_and_a_click_on_a_saved_appraisal_opens_its_view_in_the_b
     assert irr == f"{appraise(GOOD).irr:.1%}"
     duo.wait_for_element("#ws-eq-chart .xtick", timeout=30)
     duo.wait_for_no_elements("[data-dash-is-loading]", timeout=20)
-    cell = duo.find_element("#ws-eq-saved-grid .ag-center-cols-container .ag-row[row-index='1'] [col-id='category']")
-    duo.driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", cell)
-    cell.click()
+    _click_when_clear(duo, "#ws-eq-saved-grid .ag-center-cols-container .ag-row[row-index='1'] [col-id='category']")
     duo.wait_for_element("#ws-eq-report", timeout=15)
     assert "First CT" in duo.find_element("#ws-eq-report").text  # the older one, second in the list
     assert duo.driver.find_elements(By.CSS_SELECTOR, "#ws-eq-report .ws-eq-noprint button")[1].text == "One-page Excel"
