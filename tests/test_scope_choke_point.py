@@ -249,6 +249,9 @@ CASES: dict[str, Calls] = {
     "revenue.case_detail": lambda c: [(RECENT, _path(c, doctor=True), c.dims.case_of.get(c.dept, "X"))],
     "revenue.drg_peers": lambda c: [(RECENT, c.dept, c.dims.drg_of.get(c.dept, "XX00"))],
     "revenue.busiest_doctors": lambda c: [(RECENT, 50)],
+    "revenue_view.place_totals": lambda c: [(DrillPath(c.dept), "all", RECENT), (_path(c, doctor=True), "all", RECENT)],
+    "revenue_view.structure_frame": lambda c: [(DrillPath(c.dept), "all", RECENT)],
+    "revenue_view.level_frame": lambda c: [(DrillPath(), "all", RECENT), (DrillPath(c.dept), "inpatient", RECENT)],
     "structure.departments": lambda c: [()],
     "structure.summary": lambda c: [()],
     "targets.targets": lambda c: [(c.dept, 2026)],
@@ -272,7 +275,7 @@ NOT_FIGURES: dict[str, tuple[str, ...]] = {
 # Where an answer repeats the department it was asked about (not data: its figures are checked).
 ECHOES = {"report.generate": (".dept_id",)}
 # Public functions reading the warehouse without a scope: calendar and freshness only.
-NO_SCOPE = {"budget.budget_window", "pace.elapsed", "pace.working_days", "report.check_month"}
+NO_SCOPE = {"revenue_view.periods", "budget.budget_window", "pace.elapsed", "pace.working_days", "report.check_month"}
 
 
 def query_functions() -> dict[str, Callable[..., Any]]:
