@@ -272,8 +272,7 @@ def findings_editor(report: dict, fields: Sequence[str], lang: str, max_text: in
                 "cellClass": "hd-text report-finding-cell"} for f in fields]
     options: dict[str, Any] = {"localeText": locale_text(lang), "domLayout": "autoHeight", "headerHeight": 32,
                                "stopEditingWhenCellsLoseFocus": True, "singleClickEdit": False,
-                               "enableCellTextSelection": not editable, "suppressCellFocus": not editable,
-                               "overlayNoRowsTemplate": t("ws.rp.no_findings", lang)}
+                               "enableCellTextSelection": not editable, "suppressCellFocus": not editable}
     if editable:
         options["rowSelection"] = {"mode": "multiRow", "checkboxes": True, "headerCheckbox": True,
                                    "enableClickSelection": False}
