@@ -376,12 +376,17 @@ def test_a_finding_is_edited_in_the_grid_and_saved(dash_duo, server) -> None:
     ActionChains(d).double_click(dash_duo.find_element(cell.format(0, "cause"))).perform()
     box = dash_duo.wait_for_element(".ag-large-text textarea", timeout=10)
     box.send_keys("病区改造，床位减少")
-    dash_duo.find_element("#report-title").click()  # leaving the cell ends the edit
+    dash_duo.find_element(cell.format(0, "problem")).click()  # leaving the cell ends the edit
     dash_duo.wait_for_text_to_equal(cell.format(0, "cause"), "病区改造，床位减少", timeout=10)
-    d.find_element("css selector", "#report-findings .ag-row[row-index='1'] .ag-selection-checkbox input").click()
-    dash_duo.find_element("#report-delete-rows").click()
-    dash_duo.wait_for_no_elements("#report-findings .ag-center-cols-container .ag-row[row-index='1']", timeout=10)
-    dash_duo.find_element("#report-save").click()
+    def click(selector: str) -> None:
+        element = dash_duo.find_element(selector)
+        d.execute_script("arguments[0].scrollIntoView({block: 'center'})", element)
+        element.click()
+
+    click("#report-findings .ag-row[row-index='1'] .ag-selection-checkbox input")
+    click("#report-delete-rows")
+    dash_duo.wait_for_no_elements('#report-findings .ag-center-cols-container .ag-row[row-index="1"]', timeout=10)
+    click("#report-save")
     dash_duo.wait_for_contains_text("#report-status", "1", timeout=10)
     saved = get_report(db, MINE, r["id"])
     assert saved["findings"] == [{"problem": "旧问题", "cause": "病区改造，床位减少", "suggestion": ""}], saved["findings"]
