@@ -16,11 +16,11 @@ from typing import Any
 import dash_ag_grid as dag
 import pandas as pd
 import plotly.graph_objects as go
-from dash import dash_table, html
+from dash import html
 from plotly.subplots import make_subplots
 
 from components.format import format_change, format_deviation, format_indicator, format_points
-from components.grid import Column, data_grid
+from components.grid import Column, data_grid, locale_text
 from components.i18n import CATALOG, t
 from components.palette import change_class, grid_class
 from data_layer.registry import INDICATORS
@@ -260,21 +260,34 @@ def alerts_block(content: dict, lang: str) -> Any:
     return html.Ul(out, className="report-alerts", id="report-alerts")
 
 
-def findings_editor(report: dict, fields: Sequence[str], lang: str) -> Any:
-    """The problem → cause → suggestion rows: editable while the report is a draft."""
+def findings_editor(report: dict, fields: Sequence[str], lang: str, max_text: int = 2000) -> Any:
+    """The problem → cause → suggestion rows as a grid: while the report is a draft every cell is
+    edited in a large text box (up to `max_text` characters), rows are ticked and deleted, and one
+    is added; once published, read only. A long text wraps and shows in full."""
     editable = report["status"] == "draft"
-    columns = [{"name": t(f"ws.rp.f.{f}", lang), "id": f} for f in fields]
-    table = dash_table.DataTable(
-        id="report-findings", columns=columns, data=report["findings"] or [], editable=editable,
-        row_deletable=editable, style_table={"overflowX": "auto"},
-        style_cell={"whiteSpace": "pre-line", "height": "auto", "textAlign": "left", "fontFamily": "inherit",
-                    "fontSize": "0.9rem", "minWidth": "160px", "maxWidth": "420px", "verticalAlign": "top"},
-        style_header={"fontWeight": 600, "backgroundColor": "#f3f6fa"})
+    columns = [{"field": f, "colId": f, "headerName": t(f"ws.rp.f.{f}", lang), "editable": editable,
+                "cellEditor": "agLargeTextCellEditor", "cellEditorPopup": True,
+                "cellEditorParams": {"maxLength": max_text, "rows": 8, "cols": 60},
+                "wrapText": True, "autoHeight": True, "flex": 1, "minWidth": 160,
+                "cellClass": "hd-text report-finding-cell"} for f in fields]
+    options: dict[str, Any] = {"localeText": locale_text(lang), "domLayout": "autoHeight", "headerHeight": 32,
+                               "stopEditingWhenCellsLoseFocus": True, "singleClickEdit": False,
+                               "enableCellTextSelection": not editable, "suppressCellFocus": not editable}
+    if editable:
+        options["rowSelection"] = {"mode": "multiRow", "checkboxes": True, "headerCheckbox": True,
+                                   "enableClickSelection": False}
+    grid = dag.AgGrid(
+        id="report-findings", rowData=report["findings"] or [], columnDefs=columns,
+        defaultColDef={"sortable": False, "filter": False, "resizable": True, "suppressMovable": True},
+        dashGridOptions=options, style={"width": "100%"},
+        className="hd-grid report-grid report-findings-grid")
     if not editable:
-        return table
+        return grid
     return html.Div([
-        table,
+        grid,
         html.Div([html.Button(t("ws.rp.add_row", lang), id="report-add-row", className="btn btn-sm btn-outline-secondary"),
+                  html.Button(t("ws.rp.delete_rows", lang), id="report-delete-rows",
+                              className="btn btn-sm btn-outline-danger ms-2"),
                   html.Button(t("ws.rp.save", lang), id="report-save", className="btn btn-sm btn-primary ms-2"),
                   html.Button(t("ws.rp.publish", lang), id="report-publish", className="btn btn-sm btn-success ms-2")],
                  className="report-actions mt-2"),
@@ -283,9 +296,9 @@ def findings_editor(report: dict, fields: Sequence[str], lang: str) -> Any:
 
 
 def document(report: dict, lang: str, dept_name: str, fields: Sequence[str],
-             tools: Callable[[], Any]) -> html.Article:
+             tools: Callable[[], Any], max_text: int = 2000) -> html.Article:
     """The report as a document: the same on screen and on paper (`tools`: the print and export
-    buttons)."""
+    buttons; `max_text`: the longest a finding's cell may be)."""
     from dash import dcc
 
     c = report["content"]
@@ -309,6 +322,6 @@ def document(report: dict, lang: str, dept_name: str, fields: Sequence[str],
                       cost_table(c, lang)], className="report-section"),
         html.Section([h(4, "ws.rp.sec.targets"), targets_table(c, lang)], className="report-section"),
         html.Section([h(5, "ws.rp.sec.alerts"), alerts_block(c, lang)], className="report-section"),
-        html.Section([h(6, "ws.rp.sec.findings"), findings_editor(report, fields, lang)],
+        html.Section([h(6, "ws.rp.sec.findings"), findings_editor(report, fields, lang, max_text)],
                      className="report-section report-findings"),
     ], className="report-doc", id="report-document", lang="zh-CN" if lang == "zh" else "en")

@@ -84,7 +84,7 @@ def test_the_largest_report_a_user_may_save_is_saved(server) -> None:
     rows = [{k: "医" * MAX_TEXT for k in FIELDS} for _ in range(MAX_FINDINGS)]
     status, out = post_callback(server, client, "report-status.children",
                                 [{"id": "report-save", "property": "n_clicks", "value": 1}],
-                                [{"id": "report-findings", "property": "data", "value": rows},
+                                [{"id": "report-findings", "property": "rowData", "value": rows},
                                  {"id": "report-meta", "property": "data", "value": {"id": rid, "version": 1}}])
     assert len(json.dumps(rows, ensure_ascii=False).encode()) > 500_000
     assert status == 200 and out["report-meta.data"]["version"] == 2

@@ -10,6 +10,7 @@ from datetime import date
 import pandas as pd
 import pytest
 from flask import Flask
+from selenium.webdriver.common.action_chains import ActionChains
 from sqlalchemy import text
 
 from appdb.alerts import add_note, get_alert, save_scan, transition
@@ -248,7 +249,7 @@ def test_generate_export_and_scope_through_the_callbacks(server: Flask) -> None:
     assert post_callback(server, other, "ws-download.data",
                          [{"id": REPORT_BUTTON, "property": "n_clicks", "value": 1}], meta)[0] == 403
     # saving and publishing through the page
-    save = [{"id": "report-findings", "property": "data", "value": [{"problem": "p", "cause": "c", "suggestion": "s"}]},
+    save = [{"id": "report-findings", "property": "rowData", "value": [{"problem": "p", "cause": "c", "suggestion": "s"}]},
             *meta]
     status, out = post_callback(server, client, "report-meta.data",
                                 [{"id": "report-save", "property": "n_clicks", "value": 1}], save)
@@ -332,3 +333,66 @@ def test_the_report_tables_are_grids_and_a_list_row_opens_its_report(dash_duo, s
     assert first and first != "—"
     logs = dash_duo.get_logs()
     assert logs == [], [e["message"][:300] for e in logs]
+
+
+def test_findings_rows_are_added_and_ticked_rows_deleted_through_the_callbacks(server: Flask) -> None:
+    """The findings grid (dash-ag-grid, no longer a dash_table.DataTable): a row is added to its
+    rowData; the ticked rows (selectedRows) are deleted, each once."""
+    client = signed_in(server, "asst1", "zh")
+    rows = [{"problem": "a", "cause": "", "suggestion": ""}, {"problem": "", "cause": "", "suggestion": ""},
+            {"problem": "", "cause": "", "suggestion": ""}]
+    state = [{"id": "report-findings", "property": "rowData", "value": rows}]
+    status, out = post_callback(server, client, "report-findings.rowData",
+                                [{"id": "report-add-row", "property": "n_clicks", "value": 1}], state)
+    assert status == 200 and out["report-findings.rowData"] == rows + [{"problem": "", "cause": "", "suggestion": ""}]
+    ticked = [{"id": "report-findings", "property": "selectedRows", "value": [rows[0], rows[1]]}]
+    status, out = post_callback(server, client, "report-findings.selectedRows",
+                                [{"id": "report-delete-rows", "property": "n_clicks", "value": 1}], state + ticked)
+    assert status == 200 and out["report-findings.rowData"] == [rows[2]] and out["report-findings.selectedRows"] == []
+
+
+@pytest.mark.browser
+def test_a_finding_is_edited_in_the_grid_and_saved(dash_duo, server) -> None:
+    """The findings editor is a grid: a cell opens a large text editor, the edit reaches the
+    grid's rowData and Save stores it; a ticked row is deleted; a published report's grid is
+    read only."""
+    db = server.extensions["hospdash"].appdb
+    content = generate(server.extensions["hospdash"].warehouse, MINE, "D001", OCTOBER)
+    content["alerts"] = []
+    r = create_draft(db, MINE, "D001", "C1", OCTOBER, content,
+                     [{"problem": "旧问题", "cause": "", "suggestion": ""},
+                      {"problem": "多余的一行", "cause": "", "suggestion": ""}], "asst1")
+    serve(dash_duo, server)
+    d = dash_duo.driver
+    d.get(dash_duo.server.url + "/login")
+    dash_duo.wait_for_element("#login-form", timeout=10)
+    dash_duo.find_element("#username").send_keys("asst1")
+    dash_duo.find_element("#password").send_keys(PASSWORD)
+    dash_duo.find_element("#login-submit").click()
+    dash_duo.wait_for_element("#po-grid", timeout=30)
+    d.get(dash_duo.server.url + f"/workspace/reports?dept=D001&report={r['id']}")
+    cell = "#report-findings .ag-center-cols-container .ag-row[row-index='{}'] .ag-cell[col-id='{}']"
+    dash_duo.wait_for_element(cell.format(0, "cause"), timeout=30)
+    ActionChains(d).double_click(dash_duo.find_element(cell.format(0, "cause"))).perform()
+    box = dash_duo.wait_for_element(".ag-large-text textarea", timeout=10)
+    box.send_keys("病区改造，床位减少")
+    dash_duo.find_element(cell.format(0, "problem")).click()  # leaving the cell ends the edit
+    dash_duo.wait_for_text_to_equal(cell.format(0, "cause"), "病区改造，床位减少", timeout=10)
+    def click(selector: str) -> None:
+        element = dash_duo.find_element(selector)
+        d.execute_script("arguments[0].scrollIntoView({block: 'center'})", element)
+        element.click()
+
+    click("#report-findings .ag-row[row-index='1'] .ag-selection-checkbox input")
+    click("#report-delete-rows")
+    dash_duo.wait_for_no_elements('#report-findings .ag-center-cols-container .ag-row[row-index="1"]', timeout=10)
+    click("#report-save")
+    dash_duo.wait_for_contains_text("#report-status", "1", timeout=10)
+    saved = get_report(db, MINE, r["id"])
+    assert saved["findings"] == [{"problem": "旧问题", "cause": "病区改造，床位减少", "suggestion": ""}], saved["findings"]
+    publish(db, MINE, r["id"], saved["findings"], saved["version"], "asst1")
+    d.get(dash_duo.server.url + f"/workspace/reports?dept=D001&report={r['id']}")
+    dash_duo.wait_for_element(cell.format(0, "cause"), timeout=30)
+    ActionChains(d).double_click(dash_duo.find_element(cell.format(0, "cause"))).perform()
+    assert d.find_elements("css selector", ".ag-large-text textarea") == []  # published: read only
+    assert d.find_elements("css selector", "#report-delete-rows, #report-findings .ag-selection-checkbox") == []

@@ -80,6 +80,7 @@ TEXTS: dict[str, tuple[str, str]] = {
     "ws.rp.f.cause": ("原因", "Cause"),
     "ws.rp.f.suggestion": ("建议", "Suggestion"),
     "ws.rp.add_row": ("添加一行", "Add a row"),
+    "ws.rp.delete_rows": ("删除选中行", "Delete the ticked rows"),
     "ws.rp.save": ("保存", "Save"),
     "ws.rp.publish": ("发布", "Publish"),
     "ws.rp.findings_note": ("草稿已按本月预警及同比明显变差的指标预填，请核实原因、补充建议后发布。发布后报告不可修改。",

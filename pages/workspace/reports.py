@@ -109,7 +109,7 @@ def render(report: dict, lang: str, dept_name: str) -> html.Article:
         return [html.Button(t("ws.rp.print", lang), id="report-print", className="btn btn-sm btn-outline-secondary"),
                 html.Button(t("export.xlsx", lang), id=REPORT_BUTTON, className="btn btn-sm btn-outline-secondary ms-2")]
 
-    return document(report, lang, dept_name, FIELDS, tools)
+    return document(report, lang, dept_name, FIELDS, tools, MAX_TEXT)
 
 
 # ------------------------------------------------------------------------------------------- actions
@@ -190,13 +190,32 @@ def open_row(ask: Ask, cell: Any, period: Any) -> Any:
     return "?" + urlencode({"dept": ask.dept, "period": period, "report": int(rid)})
 
 
-@page_callback(Output("report-findings", "data"), Input("report-add-row", "n_clicks"), State("report-findings", "data"),
-               roles=READERS, prevent_initial_call=True)
+@page_callback(Output("report-findings", "rowData"), Input("report-add-row", "n_clicks"),
+               State("report-findings", "rowData"), roles=READERS, prevent_initial_call=True)
 def add_row(_ask: Ask, n: Any, rows: Any) -> Any:
     if not n:
         return no_update
     rows = rows if isinstance(rows, list) else []
     return rows + [dict.fromkeys(FIELDS, "")]
+
+
+@page_callback(Output("report-findings", "rowData", allow_duplicate=True),
+               Output("report-findings", "selectedRows"), Input("report-delete-rows", "n_clicks"),
+               State("report-findings", "rowData"), State("report-findings", "selectedRows"),
+               roles=READERS, prevent_initial_call=True)
+def delete_rows(_ask: Ask, n: Any, rows: Any, selected: Any) -> Any:
+    """The findings without the ticked rows (each ticked row once: two blank rows alike, one
+    ticked, leave one)."""
+    if not n or not isinstance(rows, list) or not isinstance(selected, list) or not selected:
+        return no_update, no_update
+    gone = [r for r in selected if isinstance(r, dict)]
+    kept = []
+    for row in rows:
+        if row in gone:
+            gone.remove(row)
+        else:
+            kept.append(row)
+    return kept, []
 
 
 def _report_of(meta: Any, lang: str) -> tuple[int, int]:
@@ -216,7 +235,7 @@ def _guard(rid: int, ask: Ask) -> dict:
 
 
 @page_callback(Output("report-status", "children", allow_duplicate=True), Output("report-meta", "data"),
-               Input("report-save", "n_clicks"), State("report-findings", "data"), State("report-meta", "data"),
+               Input("report-save", "n_clicks"), State("report-findings", "rowData"), State("report-meta", "data"),
                roles=READERS, prevent_initial_call=True)
 def save(ask: Ask, n: Any, rows: Any, meta: Any) -> Any:
     lang = ask.lang
@@ -234,7 +253,7 @@ def save(ask: Ask, n: Any, rows: Any, meta: Any) -> Any:
 
 @page_callback(Output("_pages_location", "search", allow_duplicate=True),
                Output("report-status", "children", allow_duplicate=True),
-               Input("report-publish", "n_clicks"), State("report-findings", "data"), State("report-meta", "data"),
+               Input("report-publish", "n_clicks"), State("report-findings", "rowData"), State("report-meta", "data"),
                roles=READERS, prevent_initial_call=True)
 def publish_report(ask: Ask, n: Any, rows: Any, meta: Any) -> Any:
     lang = ask.lang
