@@ -146,28 +146,6 @@ def send_table(df: pd.DataFrame, stem: str, fmt: str, what: str, *, title: str |
 ANSWER_TTL = 600  # seconds an answer is kept at most, besides being dropped by a new load
 
 
-def cached_answer(key_args=None, ttl: int = ANSWER_TTL):
-    """Keep a read-only callback's answer in the result cache, keyed by the callback, the user's
-    scope and language, its arguments (or `key_args(*args)` where a tick counter must not count)
-    and the warehouse freshness stamp: a second identical request costs a cache read. Use it
-    below `@secured` (the access check runs on every request) and only on callbacks that read
-    nothing but the warehouse. An answer is kept for `ttl` seconds at most, so a panel that
-    failed once is tried again."""
-    import functools
-
-    def wrap(fn):
-        @functools.wraps(fn)
-        def inner(*args):
-            parts = key_args(*args) if key_args else args
-            return warehouse().remember(("answer", fn.__module__, fn.__qualname__, current_scope().key, current_lang(),
-                                         parts), lambda: fn(*args), ttl)
-
-        inner.uncached = fn  # type: ignore[attr-defined]
-        return inner
-
-    return wrap
-
-
 def unexpected_error_panel(exc: BaseException, lang: str) -> html.Div:
     """Log the error with an id; show the user only the id."""
     error_id = uuid.uuid4().hex[:8]

@@ -1,12 +1,11 @@
-"""Who may open what: roles, page access, the user's Scope, and the callback guard.
+"""Who may open what: roles, page access, the user's Scope.
 
-Access is checked three times: in a page's layout (`page_denied`), in every callback
-(`@secured`), and in the data layer (every query requires the caller's Scope).
+Access is checked three times: in a page's layout (`page_denied`), in every callback (the page
+kit, pages/_kit.py, before the body runs), and in the data layer (every query requires the
+caller's Scope, applied in SQL by data_layer/scope.scoped).
 """
 from __future__ import annotations
 
-import functools
-from collections.abc import Callable, Iterable
 from typing import Any
 
 import dash
@@ -67,35 +66,3 @@ def page_denied(module: str) -> bool:
         return False
     audit("forbidden_page", dash.page_registry.get(module, {}).get("path", module), f"role={role}")
     return True
-
-
-def check_departments(ids: Iterable[str | None], scope: Scope, campus_of: Callable[[str], str | None]) -> None:
-    """Refuse when any department id lies outside the scope."""
-    for dept_id in ids:
-        if dept_id is None:
-            continue
-        if not scope.allows_department(str(dept_id), campus_of(str(dept_id))):
-            raise PermissionDenied(f"department {dept_id} is outside the user's scope")
-
-
-def secured(roles: Iterable[str] = ROLES, departments: Callable[..., Iterable[str | None]] | None = None):
-    """Callback guard: the user is logged in, has one of `roles`, and every department id
-    that `departments(*args)` extracts from the callback's arguments lies in their scope.
-    Refusals are audited and answered 403 before the callback body runs."""
-    allowed = frozenset(roles)
-
-    def wrap(fn: Callable[..., Any]) -> Callable[..., Any]:
-        @functools.wraps(fn)
-        def inner(*args: Any, **kwargs: Any) -> Any:
-            if not getattr(current_user, "is_authenticated", False):
-                raise PermissionDenied("not logged in")
-            if current_user.role not in allowed:
-                raise PermissionDenied(f"role {current_user.role} may not call {fn.__name__}")
-            if departments is not None:
-                state = current_app.extensions["hospdash"]
-                check_departments(departments(*args, **kwargs), scope_of(current_user), state.campus_of)
-            return fn(*args, **kwargs)
-
-        return inner
-
-    return wrap

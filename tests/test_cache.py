@@ -82,8 +82,8 @@ def test_a_dead_cache_does_not_break_queries(duck_url: str) -> None:
 
 
 def test_a_repeated_callback_answer_comes_from_the_cache_per_scope(server) -> None:
-    """cached_answer: the same request again reads no warehouse rows; another user's scope has
-    its own answer (counted with an engine event on the real warehouse)."""
+    """A cached kit callback (page_callback(cached=True)): the same request again reads no warehouse
+    rows; another user's scope has its own answer (counted with an engine event on the real warehouse)."""
     from sqlalchemy import event
 
     from .helpers import post_callback, signed_in
