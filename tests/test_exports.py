@@ -413,7 +413,7 @@ def test_formula_findings_stay_text_in_the_monthly_report_workbook(server: Flask
     meta = [{"id": "report-meta", "property": "data", "value": {"id": rid, "version": 1}}]
     status, out = post_callback(server, client, "report-meta.data",
                                 [{"id": "report-save", "property": "n_clicks", "value": 1}],
-                                [{"id": "report-findings", "property": "data", "value": rows}, *meta])
+                                [{"id": "report-findings", "property": "rowData", "value": rows}, *meta])
     assert status == 200
     report = get_report(server.extensions["hospdash"].appdb, Scope.hospital(), rid)
     stored = [f["problem"] for f in report["findings"]]
