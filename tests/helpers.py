@@ -59,6 +59,39 @@ def workspace_export(server: Flask, client, page: str, table: str, fmt: str, sta
     return status, read_table_workbook(raw), data["filename"]
 
 
+def sign_in_browser(duo, username: str, password: str | None = None) -> None:
+    """Sign in through the form as a user does, and wait until the form has gone."""
+    from .conftest import PASSWORD
+
+    duo.driver.get(duo.server.url + "/login")
+    duo.wait_for_element("#login-form", timeout=10)
+    duo.find_element("#username").send_keys(username)
+    duo.find_element("#password").send_keys(PASSWORD if password is None else password)
+    duo.find_element("#login-submit").click()
+    duo.wait_for_no_elements("#login-form", timeout=20)
+
+
+def click(duo, target, timeout: float = 10) -> None:
+    """Click as a user does: scroll the target to the middle at once (the pages scroll smoothly,
+    and a click during the glide lands on whatever passes under the pointer), wait until nothing
+    covers its centre (a chart drawing above can still push it down), then click it."""
+    import time
+
+    el = duo.find_element(target) if isinstance(target, str) else target
+    on_top = """
+        const el = arguments[0];
+        el.scrollIntoView({block: 'center', inline: 'nearest', behavior: 'instant'});
+        const r = el.getBoundingClientRect();
+        const hit = document.elementFromPoint(r.left + r.width / 2, r.top + r.height / 2);
+        return hit !== null && (hit === el || el.contains(hit));"""
+    end = time.monotonic() + timeout
+    while not duo.driver.execute_script(on_top, el):
+        if time.monotonic() > end:
+            raise AssertionError(f"{target!r} stayed covered for {timeout} s")
+        time.sleep(0.2)
+    el.click()
+
+
 def read_table_workbook(raw: bytes, sheet: str | None = None) -> pd.DataFrame:
     """A table of an exported workbook (its first sheet, or `sheet`) as a DataFrame: the header
     row is the row above the frozen pane (the heading block above it is skipped)."""

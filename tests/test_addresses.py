@@ -12,7 +12,7 @@ from data_layer.queries.structure import departments
 from data_layer.scope import Scope
 
 from .conftest import texts
-from .helpers import post_callback, signed_in
+from .helpers import post_callback, sign_in_browser, signed_in
 
 WORKSPACE = ("ws_portfolio", "ws_revenue", "ws_costs", "ws_drg", "ws_budget", "ws_equipment", "ws_projects",
              "ws_reports")
@@ -196,15 +196,11 @@ def test_a_desk_note_goes_once_the_reader_picks_another_period(dash_duo, server:
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import WebDriverWait
 
-    from .conftest import PASSWORD
     from .helpers import serve
 
     serve(dash_duo, server)
     duo = dash_duo
-    duo.driver.get(duo.server.url + "/login")
-    duo.find_element("#username").send_keys("lead1")
-    duo.find_element("#password").send_keys(PASSWORD)
-    duo.find_element("#login-submit").click()
+    sign_in_browser(duo, "lead1")
     duo.wait_for_element("#app-navbar", timeout=20)
     duo.driver.get(duo.server.url + "/profit?period=garbage")
     assert "period=garbage" in duo.wait_for_element("#address-notes", timeout=30).text

@@ -22,8 +22,8 @@ from data_layer.scope import Scope
 from data_layer.sources import Filters
 from data_layer.warehouse import Warehouse
 
-from .conftest import PASSWORD, texts
-from .helpers import decode_array, read_table_workbook, serve
+from .conftest import texts
+from .helpers import decode_array, read_table_workbook, serve, sign_in_browser
 from .test_leadership_screens import _call, _signed_in
 
 YTD = Period(date(2026, 1, 1), date(2026, 11, 21))
@@ -323,11 +323,7 @@ def test_target_drill_for_a_director_cannot_reach_another_department(server: Fla
 def _login(dash_duo, width: int, height: int) -> None:
     dash_duo.driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
                                     {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": width < 800})
-    dash_duo.driver.get(dash_duo.server.url + "/login")
-    dash_duo.wait_for_element("#login-form", timeout=10)
-    dash_duo.find_element("#username").send_keys("dir1")
-    dash_duo.find_element("#password").send_keys(PASSWORD)
-    dash_duo.find_element("#login-submit").click()
+    sign_in_browser(dash_duo, "dir1")
 
 
 CLIPPED = """

@@ -13,8 +13,8 @@ import dash
 import pytest
 from flask import Flask
 
-from .conftest import PASSWORD, USERS
-from .helpers import post_callback, signed_in
+from .conftest import USERS
+from .helpers import post_callback, sign_in_browser, signed_in
 
 USER_OF = {"assistant": "asst1", "director": "dir1", "leader": "lead1", "admin": "admin1"}
 # Genuine abbreviations and units a Chinese page may show (Latin words beyond these are leaks).
@@ -208,10 +208,7 @@ def test_chinese_axes_count_in_wan_and_english_ones_keep_k(dash_duo, server: Fla
     duo = dash_duo
     duo.driver.get(duo.server.url + "/login")
     duo.driver.add_cookie({"name": "lang", "value": "zh"})
-    duo.driver.get(duo.server.url + "/login")
-    duo.find_element("#username").send_keys("lead1")
-    duo.find_element("#password").send_keys(PASSWORD)
-    duo.find_element("#login-submit").click()
+    sign_in_browser(duo, "lead1")
     duo.wait_for_element("#app-navbar", timeout=20)
     convert = "return window.hospdashNumberLocale.toZh(arguments[0])"
     assert duo.driver.execute_script(convert, ["0", "5k", "10k", "15k"]) == ["0", "0.5万", "1万", "1.5万"]

@@ -14,6 +14,7 @@ from sqlalchemy import select, update
 from appdb.schema import sessions
 
 from .conftest import MARIA_ADMIN, PASSWORD, PG_ADMIN, USERS, csrf_token, login, server_database, texts
+from .helpers import click
 
 FIREFOX = "Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:120.0) Gecko/20100101 Firefox/120.0"
 COOKIES = ("hospdash_session", "_csrf_token", "hospdash_kiosk", "lang")
@@ -358,8 +359,7 @@ def test_the_admin_sees_and_ends_a_users_sessions_in_the_browser(dash_duo, serve
     search.send_keys("dir1")
     search.send_keys(Keys.ENTER)
     dash_duo.wait_for_contains_text("#admin-sessions", "Firefox 120 · Windows", timeout=20)
-    button = dash_duo.find_element("#admin-end-sessions")  # below the fold: clicked as a script would
-    dash_duo.driver.execute_script("arguments[0].scrollIntoView(); arguments[0].click()", button)
+    click(dash_duo, "#admin-end-sessions")  # below the fold
     dash_duo.wait_for_element("#admin-sessions-message .alert-success", timeout=20)
     assert _callback(victim).status_code == 401
 

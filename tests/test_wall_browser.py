@@ -16,7 +16,7 @@ from data_layer.queries.live import LIVE_METRICS
 from data_layer.schema import fact_live_snapshot
 
 from .conftest import PASSWORD
-from .helpers import serve
+from .helpers import serve, sign_in_browser
 
 pytestmark = pytest.mark.browser
 
@@ -34,11 +34,7 @@ def _viewport(duo, width: int, height: int) -> None:
 
 
 def _sign_in(duo, username: str = "lead1") -> None:
-    duo.driver.get(duo.server.url + "/login")
-    duo.wait_for_element("#login-form", timeout=10)
-    duo.find_element("#username").send_keys(username)
-    duo.find_element("#password").send_keys(PASSWORD)
-    duo.find_element("#login-submit").click()
+    sign_in_browser(duo, username)
     duo.wait_for_element("#wall-clock", timeout=20)  # a leader lands on the campus screen
 
 

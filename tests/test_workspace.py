@@ -11,7 +11,7 @@ from flask import Flask
 from pages.workspace._frame import SECTIONS
 
 from .conftest import texts
-from .helpers import signed_in
+from .helpers import sign_in_browser, signed_in
 
 MODULES = {"portfolio": "pages.workspace.portfolio", "revenue": "pages.workspace.revenue", "costs": "pages.workspace.costs",
            "drg": "pages.workspace.drg", "budget": "pages.workspace.budget", "equipment": "pages.workspace.equipment",
@@ -159,15 +159,10 @@ def test_a_click_on_a_portfolio_row_goes_where_its_links_went(server: Flask, col
 
 @pytest.mark.browser
 def test_browser_the_portfolio_grid_draws_its_rows_and_a_click_opens_the_department(dash_duo, server) -> None:
-    from .conftest import PASSWORD
     from .helpers import serve
 
     serve(dash_duo, server)
-    dash_duo.driver.get(dash_duo.server.url + "/login")
-    dash_duo.wait_for_element("#login-form", timeout=10)
-    dash_duo.find_element("#username").send_keys("asst1")
-    dash_duo.find_element("#password").send_keys(PASSWORD)
-    dash_duo.find_element("#login-submit").click()
+    sign_in_browser(dash_duo, "asst1")
     dash_duo.wait_for_element("#po-grid .ag-pinned-left-cols-container .ag-row", timeout=30)
     rows = dash_duo.find_elements("#po-grid .ag-pinned-left-cols-container .ag-row")
     assert len(rows) == 3

@@ -22,7 +22,7 @@ from data_layer.queries.budget import (
 from data_layer.scope import Scope
 from data_layer.warehouse import Warehouse
 
-from .helpers import post_callback, signed_in, workspace_export
+from .helpers import post_callback, sign_in_browser, signed_in, workspace_export
 
 YTD = Period(date(2026, 1, 1), date(2026, 11, 21))
 AS_OF = date(2026, 10, 31)  # the last closed month's end in the small warehouse
@@ -274,17 +274,11 @@ def test_a_tolerance_is_read_by_its_declared_form(server) -> None:
 def test_the_budget_grids_draw_their_rows_and_sort_in_the_browser(dash_duo, server) -> None:
     from selenium.webdriver.common.by import By
 
-    from .conftest import PASSWORD
     from .helpers import serve
 
     serve(dash_duo, server)
     duo = dash_duo
-    duo.driver.get(duo.server.url + "/login")
-    duo.wait_for_element("#login-form", timeout=10)
-    duo.find_element("#username").send_keys("asst1")
-    duo.find_element("#password").send_keys(PASSWORD)
-    duo.find_element("#login-submit").click()
-    duo.wait_for_no_elements("#login-form", timeout=15)
+    sign_in_browser(duo, "asst1")
     duo.driver.get(duo.server.url + "/workspace/budget?dept=D001")
     duo.wait_for_element("#wb-items-grid .ag-center-cols-container .ag-row", timeout=30)
     rows = duo.driver.find_elements(By.CSS_SELECTOR, "#wb-departments-grid .ag-center-cols-container .ag-row")

@@ -29,7 +29,7 @@ from data_layer.sources import Filters
 from data_layer.warehouse import Warehouse
 
 from .conftest import texts
-from .helpers import post_callback, signed_in, workspace_export
+from .helpers import post_callback, sign_in_browser, signed_in, workspace_export
 
 YTD = Period(date(2026, 1, 1), date(2026, 11, 21))
 WINDOW = (date(2026, 1, 1), date(2026, 10, 31))  # the closed months of YTD in the small warehouse
@@ -249,16 +249,11 @@ def test_exports_are_scoped_in_both_formats(server, wh: Warehouse) -> None:
 
 def test_the_cost_grids_draw_in_the_browser(dash_duo, server) -> None:
     """The composition and model grids draw their rows (with the total row) and no error."""
-    from .conftest import PASSWORD
     from .helpers import serve
 
     serve(dash_duo, server)
     d = dash_duo.driver
-    d.get(dash_duo.server.url + "/login")
-    dash_duo.wait_for_element("#login-form", timeout=10)
-    dash_duo.find_element("#username").send_keys("asst1")
-    dash_duo.find_element("#password").send_keys(PASSWORD)
-    dash_duo.find_element("#login-submit").click()
+    sign_in_browser(dash_duo, "asst1")
     dash_duo.wait_for_element("#po-grid", timeout=30)
     d.get(dash_duo.server.url + "/workspace/costs?dept=D001")
     dash_duo.wait_for_element("#wc-model-table .ag-center-cols-container .ag-row", timeout=30)

@@ -19,7 +19,7 @@ from data_layer.warehouse import Warehouse
 from shell.settings import load_settings
 
 from .conftest import texts
-from .helpers import post_callback, signed_in, workspace_export
+from .helpers import post_callback, sign_in_browser, signed_in, workspace_export
 
 YTD = Period(date(2026, 1, 1), date(2026, 11, 21))
 DEPT = "D001"
@@ -293,18 +293,13 @@ def test_exports_are_scoped_in_the_readers_language(server: Flask, wh: Warehouse
 def test_the_groups_grid_draws_and_a_click_on_a_row_opens_its_cases(dash_duo, server: Flask, wh: Warehouse) -> None:
     """In the browser: the groups grid shows every group; a click on a group's row opens its cost
     structure and its cases in the cases grid."""
-    from .conftest import PASSWORD
     from .helpers import serve
 
     want = group_table(wh, Scope.hospital(), DEPT, YTD, 2.0, 0.5, "charge")
     other = want["drg_code"].iloc[min(3, len(want) - 1)]  # not the first group, which opens at once
     serve(dash_duo, server)
     d = dash_duo.driver
-    d.get(dash_duo.server.url + "/login")
-    dash_duo.wait_for_element("#login-form", timeout=10)
-    dash_duo.find_element("#username").send_keys("asst1")
-    dash_duo.find_element("#password").send_keys(PASSWORD)
-    dash_duo.find_element("#login-submit").click()
+    sign_in_browser(dash_duo, "asst1")
     dash_duo.wait_for_element("#po-grid", timeout=30)
     d.get(dash_duo.server.url + f"/workspace/drg?dept={DEPT}")
     dash_duo.wait_for_element("#ws-drg-groups-table .ag-center-cols-container .ag-row", timeout=30)

@@ -29,7 +29,7 @@ from data_layer.warehouse import Warehouse
 from shell.settings import load_settings
 
 from .conftest import texts
-from .helpers import post_callback, signed_in, workspace_export
+from .helpers import click, post_callback, sign_in_browser, signed_in, workspace_export
 
 YTD = Period(date(2026, 1, 1), date(2026, 11, 21))
 THROUGH = date(2026, 11, 21)
@@ -554,30 +554,10 @@ def test_an_appraisal_saved_before_npv_existed_reports_its_own_figures(server: F
     assert status == 200 and row["device_name"] == "Old CT" and row["irr"] is None and row["irr_note"] is None
 
 
-@pytest.mark.browser
-def _click_when_clear(duo, selector: str, tries: int = 5) -> None:
-    """Click an element once nothing covers it (a chart drawing above can still move it down)."""
-    import time
-
-    from selenium.common.exceptions import ElementClickInterceptedException
-
-    for attempt in range(tries):
-        el = duo.find_element(selector)
-        duo.driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", el)
-        try:
-            el.click()
-            return
-        except ElementClickInterceptedException:
-            if attempt == tries - 1:
-                raise
-            time.sleep(0.5)
-
-
 def test_the_grids_draw_and_a_click_on_a_saved_appraisal_opens_its_view_in_the_browser(dash_duo, server: Flask,
                                                                                      wh: Warehouse, demo_data) -> None:
     from selenium.webdriver.common.by import By
 
-    from .conftest import PASSWORD
     from .helpers import serve
 
     dept = _device_dept(demo_data)
@@ -588,12 +568,7 @@ def test_the_grids_draw_and_a_click_on_a_saved_appraisal_opens_its_view_in_the_b
                        inputs=inputs, result=appraise(GOOD), existing=[], username="lead1", note=name)
     serve(dash_duo, server)
     duo = dash_duo
-    duo.driver.get(duo.server.url + "/login")
-    duo.wait_for_element("#login-form", timeout=10)
-    duo.find_element("#username").send_keys("lead1")
-    duo.find_element("#password").send_keys(PASSWORD)
-    duo.find_element("#login-submit").click()
-    duo.wait_for_no_elements("#login-form", timeout=15)
+    sign_in_browser(duo, "lead1")
     duo.driver.get(duo.server.url + f"/workspace/equipment?dept={dept}")
     duo.wait_for_element("#ws-eq-devices-grid .ag-center-cols-container .ag-row", timeout=30)
     devices = duo.driver.find_elements(By.CSS_SELECTOR, "#ws-eq-devices-grid .ag-pinned-left-cols-container .ag-row")
@@ -605,11 +580,9 @@ def test_the_grids_draw_and_a_click_on_a_saved_appraisal_opens_its_view_in_the_b
     assert irr == f"{appraise(GOOD).irr:.1%}"
     duo.wait_for_element("#ws-eq-chart .xtick", timeout=30)
     duo.wait_for_no_elements("[data-dash-is-loading]", timeout=20)
-    _click_when_clear(duo, "#ws-eq-saved-grid .ag-center-cols-container .ag-row[row-index='1'] [col-id='category']")
+    click(duo, "#ws-eq-saved-grid .ag-center-cols-container .ag-row[row-index='1'] [col-id='category']")
     duo.wait_for_element("#ws-eq-report", timeout=15)
     assert "First CT" in duo.find_element("#ws-eq-report").text  # the older one, second in the list
     assert duo.driver.find_elements(By.CSS_SELECTOR, "#ws-eq-report .ws-eq-noprint button")[1].text == "One-page Excel"
-    close = duo.find_element("#ws-eq-close")
-    duo.driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", close)
-    close.click()
+    click(duo, "#ws-eq-close")
     duo.wait_for_no_elements("#ws-eq-report", timeout=10)

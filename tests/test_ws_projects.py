@@ -34,7 +34,7 @@ from data_layer.stats import FieldErrors
 from data_layer.warehouse import Warehouse
 
 from .conftest import texts
-from .helpers import post_callback, signed_in, workspace_export
+from .helpers import click, post_callback, sign_in_browser, signed_in, workspace_export
 
 START = date(2026, 6, 1)
 THROUGH = date(2026, 11, 21)
@@ -676,16 +676,11 @@ def test_an_empty_list_says_so(server, as_user) -> None:
 
 @pytest.mark.browser
 def test_browser_list_grid_draws_its_rows_and_a_click_opens_the_project(dash_duo, server) -> None:
-    from .conftest import PASSWORD
     from .helpers import serve
 
     mine = [_app_project(server, ASST, title=f"Project {i}") for i in range(3)]
     serve(dash_duo, server)
-    dash_duo.driver.get(dash_duo.server.url + "/login")
-    dash_duo.wait_for_element("#login-form", timeout=10)
-    dash_duo.find_element("#username").send_keys("asst1")
-    dash_duo.find_element("#password").send_keys(PASSWORD)
-    dash_duo.find_element("#login-submit").click()
+    sign_in_browser(dash_duo, "asst1")
     dash_duo.wait_for_element(".ws-tabs", timeout=30)
     dash_duo.driver.get(dash_duo.server.url + "/workspace/projects?dept=D001&period=ytd")
     rows = ".wsp-list-grid .ag-center-cols-container .ag-row"
@@ -693,8 +688,7 @@ def test_browser_list_grid_draws_its_rows_and_a_click_opens_the_project(dash_duo
     assert len(dash_duo.find_elements(rows)) == 3
     pid = mine[1]["id"]
     cell = dash_duo.find_element(f".wsp-list-grid .ag-center-cols-container .ag-row[row-id='{pid}'] .ag-cell")
-    dash_duo.driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", cell)
-    cell.click()
+    click(dash_duo, cell)
     dash_duo.wait_for_element("#wsp-head", timeout=30)
     assert f"project={pid}" in dash_duo.driver.current_url
     dash_duo.wait_for_contains_text("#ws-sec-projects-compare h2", "Before and after: Project 1", timeout=30)

@@ -26,8 +26,7 @@ from data_layer.registry import Level
 from data_layer.scope import Scope
 from data_layer.warehouse import Warehouse
 
-from .conftest import PASSWORD
-from .helpers import post_callback, read_table_workbook, serve, signed_in, workspace_export
+from .helpers import click, post_callback, read_table_workbook, serve, sign_in_browser, signed_in, workspace_export
 
 MINE = Scope.departments(["D001", "D002", "D003"])
 REPORT_BUTTON = {"type": "report-export", "table": "report", "fmt": "xlsx"}
@@ -281,11 +280,7 @@ def test_long_alert_notes_do_not_block_the_months_draft(server: Flask) -> None:
 def test_the_report_prints_as_a_clean_document(dash_duo, server) -> None:
     serve(dash_duo, server)
     d = dash_duo.driver
-    d.get(dash_duo.server.url + "/login")
-    dash_duo.wait_for_element("#login-form", timeout=10)
-    dash_duo.find_element("#username").send_keys("asst1")
-    dash_duo.find_element("#password").send_keys(PASSWORD)
-    dash_duo.find_element("#login-submit").click()
+    sign_in_browser(dash_duo, "asst1")
     dash_duo.wait_for_element("#po-grid", timeout=30)  # assistants land on the portfolio
     d.get(dash_duo.server.url + "/workspace/reports?dept=D001")
     dash_duo.wait_for_element("#report-generate", timeout=20).click()
@@ -312,11 +307,7 @@ def test_the_report_tables_are_grids_and_a_list_row_opens_its_report(dash_duo, s
     r = create_draft(db, MINE, "D001", "C1", OCTOBER, content, [], "asst1")
     serve(dash_duo, server)
     d = dash_duo.driver
-    d.get(dash_duo.server.url + "/login")
-    dash_duo.wait_for_element("#login-form", timeout=10)
-    dash_duo.find_element("#username").send_keys("asst1")
-    dash_duo.find_element("#password").send_keys(PASSWORD)
-    dash_duo.find_element("#login-submit").click()
+    sign_in_browser(dash_duo, "asst1")
     dash_duo.wait_for_element("#po-grid", timeout=30)
     d.get(dash_duo.server.url + "/workspace/reports?dept=D001")
     dash_duo.wait_for_element(f"#report-list .ag-row[row-id='{r['id']}']", timeout=20)
@@ -364,11 +355,7 @@ def test_a_finding_is_edited_in_the_grid_and_saved(dash_duo, server) -> None:
                       {"problem": "多余的一行", "cause": "", "suggestion": ""}], "asst1")
     serve(dash_duo, server)
     d = dash_duo.driver
-    d.get(dash_duo.server.url + "/login")
-    dash_duo.wait_for_element("#login-form", timeout=10)
-    dash_duo.find_element("#username").send_keys("asst1")
-    dash_duo.find_element("#password").send_keys(PASSWORD)
-    dash_duo.find_element("#login-submit").click()
+    sign_in_browser(dash_duo, "asst1")
     dash_duo.wait_for_element("#po-grid", timeout=30)
     d.get(dash_duo.server.url + f"/workspace/reports?dept=D001&report={r['id']}")
     cell = "#report-findings .ag-center-cols-container .ag-row[row-index='{}'] .ag-cell[col-id='{}']"
@@ -376,17 +363,12 @@ def test_a_finding_is_edited_in_the_grid_and_saved(dash_duo, server) -> None:
     ActionChains(d).double_click(dash_duo.find_element(cell.format(0, "cause"))).perform()
     box = dash_duo.wait_for_element(".ag-large-text textarea", timeout=10)
     box.send_keys("病区改造，床位减少")
-    dash_duo.find_element(cell.format(0, "problem")).click()  # leaving the cell ends the edit
+    click(dash_duo, "#report-title")  # leaving the grid ends the edit (the editor's popup may cover other cells)
     dash_duo.wait_for_text_to_equal(cell.format(0, "cause"), "病区改造，床位减少", timeout=10)
-    def click(selector: str) -> None:
-        element = dash_duo.find_element(selector)
-        d.execute_script("arguments[0].scrollIntoView({block: 'center'})", element)
-        element.click()
-
-    click("#report-findings .ag-row[row-index='1'] .ag-selection-checkbox input")
-    click("#report-delete-rows")
+    click(dash_duo, "#report-findings .ag-row[row-index='1'] .ag-selection-checkbox input")
+    click(dash_duo, "#report-delete-rows")
     dash_duo.wait_for_no_elements('#report-findings .ag-center-cols-container .ag-row[row-index="1"]', timeout=10)
-    click("#report-save")
+    click(dash_duo, "#report-save")
     dash_duo.wait_for_contains_text("#report-status", "1", timeout=10)
     saved = get_report(db, MINE, r["id"])
     assert saved["findings"] == [{"problem": "旧问题", "cause": "病区改造，床位减少", "suggestion": ""}], saved["findings"]

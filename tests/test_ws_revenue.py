@@ -32,7 +32,7 @@ from data_layer.sources import Filters
 from data_layer.warehouse import Warehouse
 
 from .conftest import PASSWORD, texts
-from .helpers import post_callback, serve, signed_in, workspace_export
+from .helpers import click, post_callback, serve, sign_in_browser, signed_in, workspace_export
 
 YTD = Period(date(2026, 1, 1), date(2026, 11, 21))
 MINE = Scope.departments(["D001", "D002", "D003"])
@@ -360,43 +360,26 @@ def test_chinese_export_headers(server: Flask) -> None:
 LEVEL_ROWS = ".wsr-level-grid-table .ag-pinned-left-cols-container .ag-row"  # the level's rows, by their names
 
 
-def _click(dash_duo, selector: str) -> None:
-    """Click as a user does; if the figures drawing late move the target under the pointer, click it
-    by script (the same click event, bubbling from the element)."""
-    from selenium.common.exceptions import ElementClickInterceptedException
-
-    el = dash_duo.find_element(selector)
-    dash_duo.driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", el)
-    try:
-        el.click()
-    except ElementClickInterceptedException:
-        dash_duo.driver.execute_script("arguments[0].click()", el)
-
-
 @pytest.mark.browser
 def test_browser_walks_down_to_the_cases_and_back_up_by_the_breadcrumbs(dash_duo, server) -> None:
     serve(dash_duo, server)
-    dash_duo.driver.get(dash_duo.server.url + "/login")
-    dash_duo.wait_for_element("#login-form", timeout=10)
-    dash_duo.find_element("#username").send_keys("asst1")
-    dash_duo.find_element("#password").send_keys(PASSWORD)
-    dash_duo.find_element("#login-submit").click()
+    sign_in_browser(dash_duo, "asst1")
     dash_duo.wait_for_element(".ws-tabs", timeout=30)
     dash_duo.driver.get(dash_duo.server.url + "/workspace/revenue?period=ytd&stream=inpatient&dept=D001")
     dash_duo.wait_for_text_to_equal("#wsr-level-title", "By medical group", timeout=30)
-    _click(dash_duo, f"{LEVEL_ROWS}[row-index='0'] .ag-cell")  # the biggest group
+    click(dash_duo, f"{LEVEL_ROWS}[row-index='0'] .ag-cell")  # the biggest group
     dash_duo.wait_for_text_to_equal("#wsr-level-title", "By doctor", timeout=30)
     assert "group=" in dash_duo.driver.current_url and "stream=inpatient" in dash_duo.driver.current_url
-    _click(dash_duo, f"{LEVEL_ROWS}[row-index='0'] .ag-cell")  # the biggest doctor
+    click(dash_duo, f"{LEVEL_ROWS}[row-index='0'] .ag-cell")  # the biggest doctor
     dash_duo.wait_for_element(".wsr-cases-grid .ag-row", timeout=30)
     assert "doctor=" in dash_duo.driver.current_url
     # back up: to the group (doctors), to the department (groups), to all my departments
-    _click(dash_duo, "#wsr-crumb-member")
+    click(dash_duo, "#wsr-crumb-member")
     dash_duo.wait_for_text_to_equal("#wsr-level-title", "By doctor", timeout=30)
     assert "doctor=" not in dash_duo.driver.current_url and "stream=inpatient" in dash_duo.driver.current_url
-    _click(dash_duo, "#wsr-crumb-dept")
+    click(dash_duo, "#wsr-crumb-dept")
     dash_duo.wait_for_text_to_equal("#wsr-level-title", "By medical group", timeout=30)
-    _click(dash_duo, "#wsr-crumb-top")
+    click(dash_duo, "#wsr-crumb-top")
     dash_duo.wait_for_text_to_equal("#wsr-level-title", "By department", timeout=30)
     assert "dept=" not in dash_duo.driver.current_url
     dash_duo.driver.back()  # the back button returns to the department
@@ -599,11 +582,7 @@ TRACES = ("return Array.from(document.querySelectorAll('.js-plotly-plot'))"
 
 def _signed_in_browser(dash_duo, server) -> None:
     serve(dash_duo, server)
-    dash_duo.driver.get(dash_duo.server.url + "/login")
-    dash_duo.wait_for_element("#login-form", timeout=10)
-    dash_duo.find_element("#username").send_keys("asst1")
-    dash_duo.find_element("#password").send_keys(PASSWORD)
-    dash_duo.find_element("#login-submit").click()
+    sign_in_browser(dash_duo, "asst1")
     dash_duo.wait_for_element(".ws-tabs", timeout=30)
 
 
@@ -627,15 +606,15 @@ def test_browser_walks_to_the_largest_doctor_and_opens_a_case(dash_duo, server, 
     _signed_in_browser(dash_duo, server)
     dash_duo.driver.get(dash_duo.server.url + f"/workspace/revenue?period=ytd&stream=all&dept={dept}")
     dash_duo.wait_for_text_to_equal("#wsr-level-title", "By medical group", timeout=30)
-    _click(dash_duo, f"{LEVEL_ROWS}[row-id='{group}'] .ag-cell")
+    click(dash_duo, f"{LEVEL_ROWS}[row-id='{group}'] .ag-cell")
     dash_duo.wait_for_text_to_equal("#wsr-level-title", "By doctor", timeout=30)
-    _click(dash_duo, f"{LEVEL_ROWS}[row-id='{doctor}'] .ag-cell")
+    click(dash_duo, f"{LEVEL_ROWS}[row-id='{doctor}'] .ag-cell")
     _assert_interactive(dash_duo, n)
     assert f"doctor={doctor}" in dash_duo.driver.current_url
     count = dash_duo.find_element("#wsr-count-all").text
     assert f"{n:,}" in count  # every case is in the grid, though only a window of rows is drawn
     # a click on a case selects it and opens its detail below the list
-    _click(dash_duo, ".wsr-cases-grid .ag-center-cols-container .ag-row[row-index='0'] .ag-cell[col-id='los_days']")
+    click(dash_duo, ".wsr-cases-grid .ag-center-cols-container .ag-row[row-index='0'] .ag-cell[col-id='los_days']")
     dash_duo.wait_for_element("#wsr-case-title", timeout=30)
     first = dash_duo.find_element(".wsr-cases-grid .ag-pinned-left-cols-container .ag-row[row-index='0']").text.strip()
     assert first and first in dash_duo.find_element("#wsr-case-title").text
@@ -650,7 +629,7 @@ def test_browser_walks_to_the_largest_doctor_and_opens_a_case(dash_duo, server, 
     ActionChains(dash_duo.driver).send_keys(Keys.ARROW_DOWN).pause(0.3).send_keys(Keys.SPACE).perform()
     dash_duo.wait_for_contains_text("#wsr-case-title", second, timeout=30)
     # sorting by a header keeps the page live: the grid re-orders its rows by the raw numbers
-    _click(dash_duo, ".wsr-cases-grid .ag-header-cell[col-id='los_days'] .ag-header-cell-label")
+    click(dash_duo, ".wsr-cases-grid .ag-header-cell[col-id='los_days'] .ag-header-cell-label")
     dash_duo.wait_for_element(".wsr-cases-grid .ag-header-cell[col-id='los_days'][aria-sort='ascending']", timeout=10)
     stays = [int(e.text.replace(",", "")) for e in dash_duo.find_elements(
         ".wsr-cases-grid .ag-center-cols-container .ag-row .ag-cell[col-id='los_days']")]
