@@ -59,6 +59,37 @@ def workspace_export(server: Flask, client, page: str, table: str, fmt: str, sta
     return status, read_table_workbook(raw), data["filename"]
 
 
+def find(tree: Any, component_id: str | None = None, kind: str | None = None) -> Any:
+    """The first component, in document order, with this id and/or of this type (e.g. "AgGrid"),
+    in a layout of Dash components or in a callback's answer (their JSON form); None if absent."""
+    stack = [tree]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, (list, tuple)):
+            stack.extend(reversed(node))
+        elif isinstance(node, dict):
+            if "props" in node and "type" in node:  # a component as JSON
+                props = node["props"]
+                if (component_id is None or props.get("id") == component_id) and kind in (None, node["type"]):
+                    return node
+                stack.extend(reversed(list(props.values())))
+            else:  # a callback's answer keyed by output
+                stack.extend(reversed(list(node.values())))
+        elif hasattr(node, "_prop_names"):  # a Dash component (a plotly Figure is not searched)
+            if (component_id is None or getattr(node, "id", None) == component_id) \
+                    and kind in (None, type(node).__name__):
+                return node
+            stack.extend(reversed([getattr(node, p, None) for p in node._prop_names]))
+    return None
+
+
+def grid_props(tree: Any, grid_id: str | None = None) -> dict:
+    """The props of the AG Grid `grid_id` (or the first one) in a callback's answer."""
+    node = find(tree, grid_id, "AgGrid")
+    assert node is not None, f"no grid {grid_id or ''} in the answer"
+    return node["props"] if isinstance(node, dict) else node.to_plotly_json()["props"]
+
+
 def sign_in_browser(duo, username: str, password: str | None = None) -> None:
     """Sign in through the form as a user does, and wait until the form has gone."""
     from .conftest import PASSWORD

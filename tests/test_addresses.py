@@ -12,7 +12,7 @@ from data_layer.queries.structure import departments
 from data_layer.scope import Scope
 
 from .conftest import texts
-from .helpers import post_callback, sign_in_browser, signed_in
+from .helpers import find, post_callback, sign_in_browser, signed_in
 
 WORKSPACE = ("ws_portfolio", "ws_revenue", "ws_costs", "ws_drg", "ws_budget", "ws_equipment", "ws_projects",
              "ws_reports")
@@ -21,19 +21,6 @@ WORKSPACE = ("ws_portfolio", "ws_revenue", "ws_costs", "ws_drg", "ws_budget", "w
 def _page(name: str):
     """A page module by its old short name: ws_costs is pages.workspace.costs."""
     return importlib.import_module(f"pages.workspace.{name[3:]}" if name.startswith("ws_") else f"pages.{name}")
-
-
-def _find(tree, component_id):
-    stack = [tree]
-    while stack:
-        node = stack.pop()
-        if isinstance(node, (list, tuple)):
-            stack.extend(node)
-        elif node is not None and not isinstance(node, (str, int, float)):
-            if getattr(node, "id", None) == component_id:
-                return node
-            stack.append(getattr(node, "children", None))
-    return None
 
 
 def _range(server: Flask) -> tuple[str, str]:
@@ -47,12 +34,12 @@ def test_a_workspace_period_outside_the_data_names_the_range_and_keeps_the_depar
     first, last = _range(server)
     with as_user("asst1"):
         page = _page(name).layout(dept="D002", period="2030-01")
-    note = texts(_find(page, "address-notes"))
+    note = texts(find(page, "address-notes"))
     assert note == (f"The address's period (period=2030-01) lies outside the data (data covers {first} to {last}); "
                     "showing Year to date instead.")
-    assert _find(page, "ws-dept").value == "D002" and _find(page, "ws-period").value == "ytd"
+    assert find(page, "ws-dept").value == "D002" and find(page, "ws-period").value == "ytd"
     with as_user("asst1", "zh"):
-        zh = texts(_find(_page(name).layout(dept="D002", period="garbage"), "address-notes"))
+        zh = texts(find(_page(name).layout(dept="D002", period="garbage"), "address-notes"))
     assert zh.startswith("地址中的统计期间（period=garbage）不是统计期间") and zh.endswith("现显示本年累计。")
 
 
@@ -61,29 +48,29 @@ def test_a_good_address_has_no_note_and_an_older_month_stays_chosen(server: Flas
     old = f"{fresh.first_date:%Y-%m}"  # inside the data, older than the 13 months the picker lists
     with as_user("asst1"):
         page = _page("ws_budget").layout(dept="D001", period=old)
-        assert _find(page, "address-notes") is None
-        picker = _find(page, "ws-period")
+        assert find(page, "address-notes") is None
+        picker = find(page, "ws-period")
         assert picker.value == old and old in {o["value"] for o in picker.options}
-        assert _find(_page("ws_costs").layout(dept="D001", period="last-month"), "address-notes") is None
+        assert find(_page("ws_costs").layout(dept="D001", period="last-month"), "address-notes") is None
 
 
 def test_the_revenue_drill_down_notes_a_bad_stream_and_direction(server: Flask, as_user) -> None:
     with as_user("asst1"):
         page = _page("ws_revenue").layout(dept="D001", stream="pharmacy", by="doctor")
-    note = texts(_find(page, "address-notes"))
+    note = texts(find(page, "address-notes"))
     assert "revenue stream (stream=pharmacy) is not one of the choices" in note
     assert "drill-down direction (by=doctor) is not one of the choices" in note
-    assert _find(page, "wsr-state").data["stream"] == "all"
+    assert find(page, "wsr-state").data["stream"] == "all"
 
 
 def test_the_department_page_notes_a_bad_period(server: Flask, as_user) -> None:
     with as_user("dir1"):
         page = _page("department").layout(period="x")
-    assert texts(_find(page, "address-notes")).startswith("The address's period (period=x) is not a period this page "
+    assert texts(find(page, "address-notes")).startswith("The address's period (period=x) is not a period this page "
                                                           "offers (Year to date, Month to date")
-    assert _find(page, "dw-period").value == "ytd"
+    assert find(page, "dw-period").value == "ytd"
     with as_user("dir1"):
-        assert _find(_page("department").layout(period="last-month"), "address-notes") is None
+        assert find(_page("department").layout(period="last-month"), "address-notes") is None
 
 
 def test_three_refusals_three_reasons(server: Flask, as_user, wh) -> None:
@@ -111,13 +98,13 @@ def test_three_refusals_three_reasons(server: Flask, as_user, wh) -> None:
 def test_the_campus_wall_notes_a_period_it_does_not_read(server: Flask, as_user) -> None:
     with as_user("lead1"):
         page = _page("wall_campus").layout(period="garbage")
-    assert texts(_find(page, "address-notes")) == ("The address's period (period=garbage) does not apply to this page; "
+    assert texts(find(page, "address-notes")) == ("The address's period (period=garbage) does not apply to this page; "
                                                    "this page shows today, month to date and year to date.")
     with as_user("lead1", "zh"):
-        zh = texts(_find(_page("wall_campus").layout(period="garbage"), "address-notes"))
+        zh = texts(find(_page("wall_campus").layout(period="garbage"), "address-notes"))
     assert zh == "地址中的统计期间（period=garbage）不适用于此页面，此页面显示今日、本月累计与本年累计。"
     with as_user("lead1"):
-        assert _find(_page("wall_campus").layout(), "address-notes") is None
+        assert find(_page("wall_campus").layout(), "address-notes") is None
 
 
 @pytest.mark.parametrize("name,prefix", [("profit", "pf"), ("wall_drg", "drg")])
@@ -126,13 +113,13 @@ def test_desks_read_their_filters_from_the_address_and_note_bad_ones(server: Fla
     with as_user("lead1"):
         bad = _page(name).layout(period="garbage", division="zz")
         good = _page(name).layout(period="last-month", division="surgical", campus="C1")
-    note = texts(_find(bad, "address-notes"))
+    note = texts(find(bad, "address-notes"))
     assert "period (period=garbage) is not a period this page offers" in note and "Year to date instead" in note
     assert "division (division=zz) is not one of the choices" in note and "all divisions instead" in note
-    assert _find(bad, f"{prefix}-period").value == "ytd" and _find(bad, f"{prefix}-division").value is None
-    assert _find(good, "address-notes") is None
-    assert (_find(good, f"{prefix}-period").value, _find(good, f"{prefix}-division").value,
-            _find(good, f"{prefix}-campus").value) == ("last-month", "surgical", "C1")
+    assert find(bad, f"{prefix}-period").value == "ytd" and find(bad, f"{prefix}-division").value is None
+    assert find(good, "address-notes") is None
+    assert (find(good, f"{prefix}-period").value, find(good, f"{prefix}-division").value,
+            find(good, f"{prefix}-campus").value) == ("last-month", "surgical", "C1")
 
 
 def test_a_campus_outside_the_scope_says_so(server: Flask, as_user) -> None:

@@ -240,18 +240,18 @@ def test_the_alerts_rows_grid_holds_every_row_and_the_export_sends_them(server: 
 
 @pytest.mark.browser
 def test_the_alert_grid_draws_with_badges_and_a_click_opens_the_alert(dash_duo, server: Flask, stored) -> None:
-    from .helpers import serve
-    from .test_browser import _settled, _sign_in
+    from .helpers import click, serve, sign_in_browser
+    from .test_browser import _settled
 
     serve(dash_duo, server)
-    _sign_in(dash_duo, "dir1")
+    sign_in_browser(dash_duo, "dir1")  # signed in before the next address is asked for
     dash_duo.driver.get(dash_duo.server.url + "/alerts")
     dash_duo.wait_for_element("#alerts-table .ag-row .lvl-badge", timeout=30)
     _settled(dash_duo)
     badge = dash_duo.find_element("#alerts-table .lvl-badge")
     assert badge.text and "lvl-" in badge.get_attribute("class")
     assert badge.value_of_css_property("background-color") not in ("rgba(0, 0, 0, 0)", "transparent")
-    dash_duo.find_element("#alerts-table .ag-center-cols-container .ag-row[row-index='0'] [col-id='dept']").click()
+    click(dash_duo, "#alerts-table .ag-center-cols-container .ag-row[row-index='0'] [col-id='dept']")
     dash_duo.wait_for_element("#al-drivers", timeout=30)
     dash_duo.wait_for_element("#al-detail #al-rows-grid .ag-row", timeout=30)
     assert dash_duo.get_logs() == []

@@ -23,7 +23,7 @@ from data_layer.sources import Filters
 from data_layer.warehouse import Warehouse
 
 from .conftest import texts
-from .helpers import decode_array, read_table_workbook, serve, sign_in_browser
+from .helpers import decode_array, find, read_table_workbook, serve, sign_in_browser
 from .test_leadership_screens import _call, _signed_in
 
 YTD = Period(date(2026, 1, 1), date(2026, 11, 21))
@@ -242,19 +242,6 @@ def _detail(server: Flask, client, code: Any, dept: str) -> tuple[int, Any]:
     return status, got.get("dw-target-detail.children")
 
 
-def _find(tree: Any, component_id: str) -> dict | None:
-    if isinstance(tree, dict):
-        if tree.get("props", {}).get("id") == component_id:
-            return tree
-        return _find(tree.get("props", {}).get("children"), component_id) or _find(tree.get("props", {}).get("figure"), "")
-    if isinstance(tree, list):
-        for item in tree:
-            hit = _find(item, component_id)
-            if hit:
-                return hit
-    return None
-
-
 def test_target_drill_shows_months_groups_doctors_and_any_target_in_the_chart(server: Flask, wh: Warehouse) -> None:
     client = _signed_in(server, "dir1")
     out = _sections(server, client, "D001", "ytd")
@@ -265,7 +252,7 @@ def test_target_drill_shows_months_groups_doctors_and_any_target_in_the_chart(se
         assert status == 200
         text = texts(detail)
         assert INDICATORS[code].name("en") in text and "Month by month" in text and "Medical groups" in text
-        graph = _find(detail, "dw-pace")
+        graph = find(detail, "dw-pace")
         bars = [tr for tr in graph["props"]["figure"]["data"] if tr["type"] == "bar"]
         line = next(tr for tr in graph["props"]["figure"]["data"] if tr["type"] == "scatter")
         row = progress[progress["indicator"] == code].iloc[0]
@@ -277,7 +264,7 @@ def test_target_drill_shows_months_groups_doctors_and_any_target_in_the_chart(se
             names = set(wh.frame(select(dim_medical_group.c.name_en).where(dim_medical_group.c.dept_id == "D001"))
                         ["name_en"])
             assert any(n in text for n in names)
-        link = _find(detail, "dw-drill-link")
+        link = find(detail, "dw-drill-link")
         assert link["props"]["href"] == "/workspace/revenue?dept=D001&period=ytd"
     # the revenue drill-down the link opens is one the director may open, for the same department
     assert client.get("/workspace/revenue?dept=D001&period=ytd").status_code == 200

@@ -22,7 +22,7 @@ from data_layer.queries.budget import (
 from data_layer.scope import Scope
 from data_layer.warehouse import Warehouse
 
-from .helpers import post_callback, sign_in_browser, signed_in, workspace_export
+from .helpers import find, grid_props, post_callback, sign_in_browser, signed_in, workspace_export
 
 YTD = Period(date(2026, 1, 1), date(2026, 11, 21))
 AS_OF = date(2026, 10, 31)  # the last closed month's end in the small warehouse
@@ -134,31 +134,16 @@ def _inputs(dept: str, period: str = "ytd", tol=5) -> list[dict]:
             {"id": "wb-tol", "property": "value", "value": tol}]
 
 
-def grid(component, grid_id: str) -> dict:
-    """The props of the grid `grid_id` in a callback's answer (a component tree as JSON)."""
-    stack = [component]
-    while stack:
-        node = stack.pop()
-        if isinstance(node, list):
-            stack.extend(node)
-        elif isinstance(node, dict):
-            props = node.get("props", {})
-            if node.get("type") == "AgGrid" and props.get("id") == grid_id:
-                return props
-            stack.append(props.get("children"))
-    raise AssertionError(f"no grid {grid_id}")
-
-
 def test_the_page_lists_the_departments_and_refuses_another(server) -> None:
     client = signed_in(server, "asst1", "en")
     assert client.get("/workspace/budget?dept=D001").status_code == 200
     status, out = post_callback(server, client, "wb-window.children", _inputs("D001"))
     assert status == 200
-    deps = grid(out["wb-departments.children"], "wb-departments-grid")
+    deps = grid_props(out["wb-departments.children"], "wb-departments-grid")
     names = [r["dept"] for r in deps["rowData"]]
     assert names[0] == "Spine Surgery · selected" and {"Gastroenterology", "Neurology"} <= set(names)
     assert [r["dept_id"] for r in deps["rowData"] if r["current"]] == ["D001"]
-    items = grid(out["wb-items.children"], "wb-items-grid")
+    items = grid_props(out["wb-items.children"], "wb-items-grid")
     assert "Personnel" in {r["category"] for r in items["rowData"]}
     pinned = items["dashGridOptions"]["pinnedBottomRowData"]
     assert pinned[0]["item"] == "Personnel · Subtotal" and pinned[-1]["item"] == "Total"
@@ -191,22 +176,8 @@ def test_a_fine_tolerance_is_accepted_and_the_field_leaves_the_range_to_the_serv
     status, out = post_callback(server, client, "wb-window.children", _inputs("D001", tol=0.0001))
     assert status == 200 and not out.get("wb-tol-msg.children") and "wb-items.children" in out
     with as_user("asst1"):
-        field = _find(importlib.import_module("pages.workspace.budget").layout(dept="D001"), "wb-tol")
+        field = find(importlib.import_module("pages.workspace.budget").layout(dept="D001"), "wb-tol")
     assert field.step == "any" and getattr(field, "min", None) is None and getattr(field, "max", None) is None
-
-
-def _find(tree, component_id):
-    """The component with `component_id` in a layout tree."""
-    stack = [tree]
-    while stack:
-        node = stack.pop()
-        if isinstance(node, (list, tuple)):
-            stack.extend(node)
-        elif node is not None and not isinstance(node, (str, int, float)):
-            if getattr(node, "id", None) == component_id:
-                return node
-            stack.append(getattr(node, "children", None))
-    raise AssertionError(f"no {component_id} in the layout")
 
 
 def test_exports_are_scoped_in_both_formats(server, wh: Warehouse) -> None:
@@ -235,14 +206,14 @@ def test_a_director_sees_one_department(server) -> None:
     client = signed_in(server, "dir1", "en")
     status, out = post_callback(server, client, "wb-window.children", _inputs("D001"))
     assert status == 200
-    rows = grid(out["wb-departments.children"], "wb-departments-grid")["rowData"]
+    rows = grid_props(out["wb-departments.children"], "wb-departments-grid")["rowData"]
     assert [r["dept_id"] for r in rows] == ["D001"]
 
 
 def test_the_items_grid_holds_every_item_with_subtotals_and_total_pinned_under_them(server, wh: Warehouse) -> None:
     client = signed_in(server, "asst1", "en")
     status, out = post_callback(server, client, "wb-window.children", _inputs("D001"))
-    items = grid(out["wb-items.children"], "wb-items-grid")
+    items = grid_props(out["wb-items.children"], "wb-items-grid")
     lines = with_pace(budget_lines(wh, ASST, YTD, "D001"))
     rows = pd.DataFrame(items["rowData"])
     assert len(rows) == len(lines) and set(rows["item_code"]) == set(lines["item_code"])

@@ -19,7 +19,7 @@ from data_layer.warehouse import Warehouse
 from shell.settings import load_settings
 
 from .conftest import texts
-from .helpers import post_callback, sign_in_browser, signed_in, workspace_export
+from .helpers import find, post_callback, sign_in_browser, signed_in, workspace_export
 
 YTD = Period(date(2026, 1, 1), date(2026, 11, 21))
 DEPT = "D001"
@@ -139,18 +139,6 @@ def test_settings_give_the_defaults_and_refuse_bad_values(tmp_path) -> None:
             load_settings({**base, **bad}, env_file=None)
 
 
-def _find(tree, wanted: str):
-    """The component with id `wanted` in a callback's JSON output, or None."""
-    if isinstance(tree, list):
-        return next((f for f in (_find(c, wanted) for c in tree) if f is not None), None)
-    if isinstance(tree, dict):
-        props = tree.get("props", {})
-        if props.get("id") == wanted:
-            return tree
-        return _find(props.get("children"), wanted)
-    return None
-
-
 def _groups_inputs(dept: str = DEPT, high: str = "2", low: str = "0.5", basis: str = "charge") -> list[dict]:
     return [{"id": "ws-dept", "property": "value", "value": dept},
             {"id": "ws-period", "property": "value", "value": "ytd"},
@@ -174,7 +162,7 @@ def test_the_groups_callback_draws_and_picks_the_worst_group(server: Flask, wh: 
                                 [{"id": "ws-drg-group", "property": "value", "value": None}])
     assert status == 200
     want = group_table(wh, Scope.hospital(), DEPT, YTD, 2.0, 0.5, "charge")
-    grid = _find(out["ws-drg-groups.children"], "ws-drg-groups-table")["props"]
+    grid = find(out["ws-drg-groups.children"], "ws-drg-groups-table")["props"]
     headers = [c["headerName"] for c in grid["columnDefs"]]
     assert "Margin per case" in headers and "Reference LOS" in headers and "High outliers" in headers
     assert [r["drg_code"] for r in grid["rowData"]] == list(want["drg_code"])  # every group, as numbers
@@ -215,9 +203,9 @@ def test_a_group_shows_its_structure_and_cases_with_outliers_marked(server: Flas
     text = texts(detail)
     assert f"{int(row['cases']):,} cases, of which {int(row['high_outliers'])} high" in text
     assert "Personnel per case" in text and "Payment per case" in text
-    graph = _find(detail, "ws-drg-structure")
+    graph = find(detail, "ws-drg-structure")
     names = [tr["name"] for tr in graph["props"]["figure"]["data"]]
-    grid = _find(detail, "ws-drg-cases-table")["props"]  # a virtualised grid: a table this long blocked the browser
+    grid = find(detail, "ws-drg-cases-table")["props"]  # a virtualised grid: a table this long blocked the browser
     rows = grid["rowData"]
     marked = [r["flag"] for r in rows]
     assert marked.count("high") == int(row["high_outliers"]) and marked[:int(row["high_outliers"])] == ["high"] * int(

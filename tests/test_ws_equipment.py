@@ -29,7 +29,7 @@ from data_layer.warehouse import Warehouse
 from shell.settings import load_settings
 
 from .conftest import texts
-from .helpers import click, post_callback, sign_in_browser, signed_in, workspace_export
+from .helpers import click, grid_props, post_callback, sign_in_browser, signed_in, workspace_export
 
 YTD = Period(date(2026, 1, 1), date(2026, 11, 21))
 THROUGH = date(2026, 11, 21)
@@ -176,21 +176,6 @@ def _saved_list(server: Flask, client, dept: str):
                           {"id": "ws-eq-saved-rev", "property": "data", "value": 1}])
 
 
-def _grid(component, grid_id: str) -> dict:
-    """The props of the grid `grid_id` in a callback's answer (a component tree as JSON)."""
-    stack = [component]
-    while stack:
-        node = stack.pop()
-        if isinstance(node, list):
-            stack.extend(node)
-        elif isinstance(node, dict):
-            props = node.get("props", {})
-            if node.get("type") == "AgGrid" and props.get("id") == grid_id:
-                return props
-            stack.append(props.get("children"))
-    raise AssertionError(f"no grid {grid_id}")
-
-
 def _open(server: Flask, client, dept: str, pk) -> tuple:
     """A click on a saved appraisal's row: its print view (the grid names the row by text)."""
     click = {"rowId": str(pk), "colId": "device_name", "rowIndex": 0, "value": "x", "timestamp": 1}
@@ -209,7 +194,7 @@ def test_the_devices_callback_draws_cards_table_and_chart(server: Flask, demo_da
     assert status == 200
     text = texts(out["ws-eq-devices.children"])
     assert "Overall utilization" in text and "Revenue per 10k yuan of value" in text
-    grid = _grid(out["ws-eq-devices.children"], "ws-eq-devices-grid")
+    grid = grid_props(out["ws-eq-devices.children"], "ws-eq-devices-grid")
     rows = grid["rowData"]
     assert len(rows) >= 2 and {r["status"] for r in rows} <= {"saturated", "unsaturated"}
     assert all(r["status"] == ("saturated" if r["utilization"] >= 0.5 else "unsaturated") for r in rows
@@ -243,7 +228,7 @@ def test_save_list_report_and_export_round_trip(server: Flask) -> None:
                                                    "charge_per_exam": "60", "consumables_per_exam": "40"})
     assert "Never pays back" in texts(out["ws-eq-result.children"])
     status, out = _saved_list(server, client, "D001")
-    listed = _grid(out["ws-eq-saved.children"], "ws-eq-saved-grid")
+    listed = grid_props(out["ws-eq-saved.children"], "ws-eq-saved-grid")
     assert [r["device_name"] for r in listed["rowData"]] == ["Second CT", "64-slice CT"]  # newest first
     assert listed["rowData"][0]["payback_years"] is None and round(listed["rowData"][1]["payback_years"], 2) == 1.3
     payback = next(c for c in listed["columnDefs"] if c["field"] == "payback_years")
@@ -293,7 +278,7 @@ def test_existing_devices_of_the_category_come_with_the_appraisal(server: Flask,
     assert status == 200
     got = category_devices(wh, Scope.hospital(), dept, "CT", THROUGH, 0.85)
     text = texts(out["ws-eq-result.children"])
-    shown = _grid(out["ws-eq-result.children"], "ws-eq-existing-grid")["rowData"]
+    shown = grid_props(out["ws-eq-result.children"], "ws-eq-existing-grid")["rowData"]
     assert [r["equipment_id"] for r in shown] == list(got["equipment_id"]) and "last 12 months" in text
     saved = list_appraisals(server.extensions["hospdash"].appdb, Scope.hospital(), dept).iloc[0]
     kept = get_appraisal(server.extensions["hospdash"].appdb, Scope.hospital(), int(saved["id"]))["existing"]
@@ -507,7 +492,7 @@ def test_the_one_page_report_carries_npv_irr_and_formats(server: Flask) -> None:
     status, out = _open(server, client, "D001", a["id"])
     assert "Internal rate of return" in texts(out["ws-eq-report-view.children"])
     status, out = _saved_list(server, client, "D001")
-    assert _grid(out["ws-eq-saved.children"], "ws-eq-saved-grid")["rowData"][0]["irr"] == pytest.approx(want.irr)
+    assert grid_props(out["ws-eq-saved.children"], "ws-eq-saved-grid")["rowData"][0]["irr"] == pytest.approx(want.irr)
 
 
 def test_device_categories_read_in_the_readers_language(server: Flask, demo_data) -> None:
@@ -518,7 +503,7 @@ def test_device_categories_read_in_the_readers_language(server: Flask, demo_data
                                 [{"id": "ws-dept", "property": "value", "value": dept},
                                  {"id": "ws-period", "property": "value", "value": "ytd"},
                                  {"id": "ws-eq-sat", "property": "value", "value": "0.85"}])
-    text = json.dumps(_grid(out["ws-eq-devices.children"], "ws-eq-devices-grid")["rowData"], ensure_ascii=False)
+    text = json.dumps(grid_props(out["ws-eq-devices.children"], "ws-eq-devices-grid")["rowData"], ensure_ascii=False)
     assert status == 200 and "超声" in text and "ULTRASOUND" not in text and "OTHER" not in text
 
 
@@ -550,7 +535,7 @@ def test_an_appraisal_saved_before_npv_existed_reports_its_own_figures(server: F
     text = texts(out["ws-eq-report-view.children"])
     assert status == 200 and "1.30 years" in text and "beyond" not in text and "Net present value" not in text
     status, out = _saved_list(server, client, "D001")
-    row = _grid(out["ws-eq-saved.children"], "ws-eq-saved-grid")["rowData"][0]
+    row = grid_props(out["ws-eq-saved.children"], "ws-eq-saved-grid")["rowData"][0]
     assert status == 200 and row["device_name"] == "Old CT" and row["irr"] is None and row["irr_note"] is None
 
 

@@ -34,7 +34,7 @@ from data_layer.stats import FieldErrors
 from data_layer.warehouse import Warehouse
 
 from .conftest import texts
-from .helpers import click, post_callback, sign_in_browser, signed_in, workspace_export
+from .helpers import click, find, post_callback, sign_in_browser, signed_in, workspace_export
 
 START = date(2026, 6, 1)
 THROUGH = date(2026, 11, 21)
@@ -619,27 +619,13 @@ def test_the_project_form_is_a_declared_model_naming_every_bad_field_at_once(sto
 
 
 # ------------------------------------------------------------------------------ the list grid
-def _grid(node):
-    """The project list's grid in a layout (a dash_ag_grid.AgGrid), or None."""
-    stack = [node]
-    while stack:
-        n = stack.pop()
-        if isinstance(n, (list, tuple)):
-            stack.extend(n)
-        elif n is not None and not isinstance(n, (str, int, float)):
-            if getattr(n, "id", None) == "wsp-list":
-                return n
-            stack.append(getattr(n, "children", None))
-    return None
-
-
 def test_the_list_is_a_grid_of_every_project_in_scope_and_a_click_on_a_row_opens_it(server, as_user) -> None:
     from pages.workspace.projects import layout
 
     mine = [_app_project(server, ASST, title=f"Project {i}", dept_ids=["D002"] if i % 2 else ["D001"]) for i in range(25)]
     _app_project(server, Scope.hospital(), dept_ids=["D004"], title="Not mine")
     with as_user("asst1"):
-        grid = _grid(layout(dept="D001"))
+        grid = find(layout(dept="D001"), "wsp-list")
     assert type(grid).__name__ == "AgGrid"
     assert sorted(r["id"] for r in grid.rowData) == sorted(p["id"] for p in mine)  # every row, none outside the scope
     deps = departments(server.extensions["hospdash"].warehouse, Scope.hospital()).set_index("dept_id")
@@ -662,7 +648,7 @@ def test_the_list_is_a_grid_of_every_project_in_scope_and_a_click_on_a_row_opens
                                  {"id": "ws-period", "property": "value", "value": "ytd"}])
     assert status in (200, 204) and "_pages_location.search" not in out  # a forged row id goes nowhere
     with as_user("asst1", "zh"):
-        grid = _grid(layout(dept="D001"))
+        grid = find(layout(dept="D001"), "wsp-list")
     assert grid.columnDefs[0]["headerName"] == "项目名称" and grid.rowData[0]["status"] == "进行中"
 
 
@@ -671,7 +657,7 @@ def test_an_empty_list_says_so(server, as_user) -> None:
 
     with as_user("asst1"):
         page = layout(dept="D001")
-    assert _grid(page) is None and "no improvement project" in texts(page).lower()
+    assert find(page, "wsp-list") is None and "no improvement project" in texts(page).lower()
 
 
 @pytest.mark.browser

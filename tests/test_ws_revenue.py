@@ -32,7 +32,7 @@ from data_layer.sources import Filters
 from data_layer.warehouse import Warehouse
 
 from .conftest import PASSWORD, texts
-from .helpers import click, post_callback, serve, sign_in_browser, signed_in, workspace_export
+from .helpers import click, grid_props, post_callback, serve, sign_in_browser, signed_in, workspace_export
 
 YTD = Period(date(2026, 1, 1), date(2026, 11, 21))
 MINE = Scope.departments(["D001", "D002", "D003"])
@@ -272,7 +272,7 @@ def test_the_page_renders_each_level_and_keeps_the_filters(server: Flask, demo_d
     crumbs = str(out["wsr-crumbs.children"])
     for part in ("stream=inpatient", "period=ytd", f"group={group}", "/workspace/revenue?"):
         assert part in crumbs  # every crumb keeps the period and the stream
-    assert _grid(out["wsr-cases.children"])["columnDefs"][0]["field"] == "case_id"  # the case grid
+    assert grid_props(out["wsr-cases.children"])["columnDefs"][0]["field"] == "case_id"  # the case grid
     assert out["ws-sec-revenue-level.style"] == {"display": "none"}
     # the ward branch says it counts inpatient revenue only, and refuses the outpatient stream
     status, out = _render(server, client, _state(dept="D001", by="ward"))
@@ -400,23 +400,6 @@ def _largest_doctor(demo_data, depts: tuple[str, ...] = ("D001", "D002", "D003")
     return dept, group, doctor, n
 
 
-def _grid(component) -> dict:
-    """The first AG Grid in a rendered component tree, as the renderer receives it."""
-    if isinstance(component, dict):
-        if component.get("type") == "AgGrid":
-            return component["props"]
-        for v in component.get("props", {}).values() if "props" in component else component.values():
-            found = _grid(v)
-            if found:
-                return found
-    if isinstance(component, list):
-        for v in component:
-            found = _grid(v)
-            if found:
-                return found
-    return {}
-
-
 def test_grid_columns_format_sort_and_filter_in_the_readers_language() -> None:
     from components.grid import Column, column_def, data_grid, grid_height, locale_text
 
@@ -491,7 +474,7 @@ def test_the_largest_doctor_gets_a_grid_and_a_click_opens_the_case(server: Flask
     state = _state(dept=dept, group=group, doctor=doctor)
     status, out = _render(server, client, state)
     assert status == 200
-    grid = _grid(out["wsr-cases.children"])
+    grid = grid_props(out["wsr-cases.children"])
     assert grid and len(grid["rowData"]) == n  # every case of the doctor, virtualised by the grid
     assert grid["dashGridOptions"]["localeText"]["noRowsToShow"] == ("没有数据" if lang == "zh" else "No rows to show")
     assert "wsr-cases-table" not in str(out["wsr-cases.children"])  # no hand-built table of hundreds of rows
@@ -546,7 +529,7 @@ def test_the_case_grid_holds_every_case_of_a_very_busy_doctor(busy_url: str, app
     status, out = _render(srv, signed_in(srv, "asst1"), _state(dept="D001", group=doctor["group_id"],
                                                                doctor=doctor["doctor_id"], period="ytd"))
     assert status == 200
-    grid = _grid(out["wsr-cases.children"])
+    grid = grid_props(out["wsr-cases.children"])
     per = Period(YTD.start, date(2026, 11, 21))
     n, _ = row_counts(wh, MINE, per, "all", path)
     assert n > max(ROW_CAP, 500)
