@@ -108,10 +108,13 @@ def main(argv: list[str] | None = None) -> int:
         try:
             sign_in(drv, args.base.rstrip("/"), args.user, args.password)
             for lang in args.lang.split(","):
+                drv.get(args.base.rstrip("/") + "/")  # switched on the home page: a kiosk screen has no switch
+                switch_to(drv, lang)
                 for address in args.addresses:
                     drv.get(args.base.rstrip("/") + address)
-                    switch_to(drv, lang)
                     settle(drv)
+                    if page_lang(drv) != lang:
+                        print(f"warning: {address} was drawn in {page_lang(drv)}, not {lang}", file=sys.stderr)
                     time.sleep(1.0)  # figures finish their transitions
                     if args.full:
                         full = drv.execute_script("return document.documentElement.scrollHeight")
