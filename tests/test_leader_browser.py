@@ -117,3 +117,23 @@ def test_a_desk_picks_a_group_by_its_row_and_sorts_by_a_header(wall) -> None:
              for r in wall.driver.find_elements("css selector", "#drg-rows > .rt-row")]
     assert cases == sorted(cases, reverse=True) and len(cases) > 20
     assert wall.get_logs() == []
+
+
+# the headers of the page's grids whose text is cut ("Reve…"): grid, text, pixels needed, pixels shown
+CUT_HEADERS = """
+const out = [];
+for (const grid of document.querySelectorAll('.ag-root-wrapper')) {
+  for (const t of grid.querySelectorAll('.ag-header-cell .ag-header-cell-text')) {
+    if (t.scrollWidth > t.clientWidth + 1) out.push([t.textContent, t.scrollWidth, t.clientWidth]);
+  }
+}
+return out;
+"""
+
+
+def test_the_profit_desks_grid_shows_every_header_whole(wall) -> None:
+    _viewport(wall, 1920, 1080)
+    wall.driver.get(f"{wall.server.url}/profit")
+    wall.wait_for_element("#pf-table .ag-header-cell-text", timeout=30)
+    wall.wait_for_no_elements("[data-dash-is-loading]", timeout=20)
+    assert wall.driver.execute_script(CUT_HEADERS) == []
