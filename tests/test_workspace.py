@@ -103,14 +103,13 @@ def test_picking_keeps_a_sections_parameters_only_within_the_department() -> Non
 # ---- the portfolio grid ------------------------------------------------------------------------------
 
 def _portfolio_grid(server: Flask, user: str, lang: str = "en") -> dict:
-    from .helpers import post_callback
-    from .test_ws_revenue import _grid
+    from .helpers import grid_props, post_callback
 
     status, out = post_callback(server, signed_in(server, user, lang), "po-table.children",
                                 [{"id": "ws-period", "property": "value", "value": "ytd"}],
                                 [{"id": "ws-dept", "property": "value", "value": "D001"}])
     assert status == 200
-    return _grid(out["po-table.children"])
+    return grid_props(out["po-table.children"])
 
 
 def test_the_portfolio_is_a_grid_of_the_departments_in_scope(server: Flask, wh) -> None:
