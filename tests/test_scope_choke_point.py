@@ -208,6 +208,7 @@ CASES: dict[str, Calls] = {
     "drg.drg_cost_structure": lambda c: [(RECENT, c.dims.drg_of.get(c.dept, "XX00"))],
     "drg_detail.group_table": lambda c: [(c.dept, RECENT, 2.0, 0.5)],
     "drg_detail.group_cases": lambda c: [(c.dept, RECENT, c.dims.drg_of.get(c.dept, "XX00"), 2.0, 0.5)],
+    "drg_detail.stay_spread": lambda c: [(c.dept, RECENT)],
     "drill.alert_rows": lambda c: [
         (c.dept, ind, RECENT) for ind in ("material_share", "outpatient_visits", "bed_occupancy",
                                           "energy_per_10k_revenue", "budget_execution")] + [

@@ -15,6 +15,7 @@ import pandas as pd
 
 from ..errors import UserError
 from ..periods import Period, add_months, month_end
+from ..queries.drg_detail import stay_spread
 from ..queries.kpis import indicator_values
 from ..queries.operations import budget_monthly, device_daily
 from ..registry import INDICATORS, Level
@@ -105,12 +106,28 @@ def _level(z: float, p: Params) -> str | None:
     return "red" if a >= p.z_red else "orange" if a >= p.z_orange else "yellow" if a >= p.z_yellow else None
 
 
-def robust_z(x: float, history: np.ndarray) -> tuple[float, float, float]:
-    """(z, median, scale) of x against history: median and MAD, so outliers cannot drag the baseline."""
+def robust_z(x: float, history: np.ndarray, floor: float = 0.0) -> tuple[float, float, float]:
+    """(z, median, scale) of x against history: median and MAD, so outliers cannot drag the baseline;
+    the scale is at least `floor` (a mean's sampling error) and 1 % of the median."""
     med = float(np.median(history))
     mad = float(np.median(np.abs(history - med))) * 1.4826
-    scale = max(mad, abs(med) * 0.01, 1e-12)
+    scale = max(mad, abs(med) * 0.01, floor, 1e-12)
     return (x - med) / scale, med, scale
+
+
+def sampling_error(spread: pd.DataFrame, drg: str, months: pd.Index, cases: float) -> float:
+    """The standard error of a month's mean stay over `cases` cases of a DRG group: the spread of
+    single stays pooled over the group's past `months` (`spread` is stay_spread indexed by
+    (drg_code, month_start)), divided by the square root of the cases. 0 when there is no past."""
+    try:
+        past = spread.loc[drg].reindex(months).dropna()
+    except KeyError:
+        return 0.0
+    dof = (past["cases"] - 1).clip(lower=0.0)
+    if dof.sum() <= 0 or cases <= 0:
+        return 0.0
+    pooled_var = float((dof * past["sd_los"] ** 2).sum() / dof.sum())
+    return math.sqrt(pooled_var / cases)
 
 
 def _months(through: date, n: int) -> Period:
@@ -174,6 +191,7 @@ class Detector:
             df = indicator_values(self.wh, self.scope, ("alos", "discharges"), span, Level.drg,
                                   Filters(department=(dept,)), "month")
             wide = df.pivot_table(index=["key", "period_start"], columns="indicator", values="value")
+            spread = stay_spread(self.wh, self.scope, str(dept), span).set_index(["drg_code", "month_start"])
             for drg, g in wide.groupby(level=0):
                 g = g.droplevel(0).sort_index()
                 g = g[g["discharges"] >= self.p.min_drg_cases]
@@ -181,8 +199,10 @@ class Detector:
                 for i, (month, x) in enumerate(s.items()):
                     if month < first_report or i < self.p.min_history:
                         continue
-                    a = self._robust(dept, "alos", s.iloc[max(0, i - self.p.history_months):i].to_numpy(), month, x,
-                                     self.p.min_rel_change_drg)
+                    past = s.index[max(0, i - self.p.history_months):i]
+                    se = sampling_error(spread, str(drg), past, float(g["discharges"].loc[month]))
+                    a = self._robust(dept, "alos", s.loc[past].to_numpy(), month, x, self.p.min_rel_change_drg,
+                                     floor=se)
                     if a:
                         a.kind, a.entity_type, a.entity_id = "drg_stay", "drg", str(drg)
                         a.drivers = [{"type": "drg", "id": str(drg), "contribution": 1.0}]
@@ -190,8 +210,10 @@ class Detector:
         return out
 
     def _robust(self, dept: str, code: str, hist: np.ndarray, month: date, x: float,
-                min_rel: float | None = None) -> Alert | None:
-        z, med, scale = robust_z(x, hist)
+                min_rel: float | None = None, floor: float = 0.0) -> Alert | None:
+        """`floor`: the least spread to judge x by (the sampling error of a mean over few cases),
+        whatever the spread of the past values."""
+        z, med, scale = robust_z(x, hist, floor)
         level = _level(z, self.p)
         min_rel = self.p.min_rel_change if min_rel is None else min_rel
         if level is None or med == 0 or abs(x / med - 1) < min_rel or not _adverse(code, x - med):

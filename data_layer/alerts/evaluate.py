@@ -40,18 +40,24 @@ class Score:
     recall: float
     f1: float
     alerts: int
+    false_by_check: dict[str, int]  # the alerts that match no anomaly, by the check that raised them
 
 
 def score(alerts: list[Alert], anomalies: list[dict], since: date) -> Score:
     judged = [a for a in alerts if a.kind != "rule" and a.period_end >= since]
     found = [any(matches(a, x) for a in judged) for x in anomalies]
-    true_alerts = sum(any(matches(a, x) for x in anomalies) for a in judged)
+    hits = [any(matches(a, x) for x in anomalies) for a in judged]
+    true_alerts = sum(hits)
+    false_by_check: dict[str, int] = {}
+    for a, hit in zip(judged, hits, strict=True):
+        if not hit:
+            false_by_check[a.kind] = false_by_check.get(a.kind, 0) + 1
     kinds = pd.DataFrame({"kind": [x["kind"] for x in anomalies], "found": found}).groupby("kind")["found"].agg(
         injected="size", found="sum")
     precision = true_alerts / len(judged) if judged else float("nan")
     recall = sum(found) / len(found) if found else float("nan")
     f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
-    return Score(kinds, precision, recall, f1, len(judged))
+    return Score(kinds, precision, recall, f1, len(judged), dict(sorted(false_by_check.items())))
 
 
 def baseline(wh: Warehouse, through: date, months_closed: date, first_report: date) -> list[Alert]:
@@ -111,16 +117,21 @@ def evaluate(url: str, truth_path: Path, params: Params = Params()) -> dict:
 def table(results: list[dict]) -> str:
     """Markdown: recall per kind, then precision, recall and F1 overall, detector vs baseline, per seed."""
     kinds = sorted({k for r in results for k in r["detector"].kinds.index})
-    head = "| seed | method | " + " | ".join(kinds) + " | alerts | precision | recall | F1 |"
-    lines = [head, "|" + "---|" * (len(kinds) + 6)]
+    head = "| seed | method | " + " | ".join(kinds) + " | alerts | false, by check | precision | recall | F1 |"
+    lines = [head, "|" + "---|" * (len(kinds) + 7)]
     for r in results:
         for name in ("detector", "baseline"):
             sc: Score = r[name]
             cells = [f"{int(sc.kinds.loc[k, 'found'])}/{int(sc.kinds.loc[k, 'injected'])}" if k in sc.kinds.index
                      else "–" for k in kinds]
             lines.append(f"| {r['params']['seed']} | {'detector' if name == 'detector' else '3σ baseline'} | "
-                         + " | ".join(cells) + f" | {sc.alerts} | {sc.precision:.2f} | {sc.recall:.2f} | {sc.f1:.2f} |")
+                         + " | ".join(cells) + f" | {sc.alerts} | {_false(sc)} | {sc.precision:.2f} | {sc.recall:.2f} "
+                         f"| {sc.f1:.2f} |")
     return "\n".join(lines)
+
+
+def _false(sc: Score) -> str:
+    return ", ".join(f"{k} {n}" for k, n in sc.false_by_check.items()) or "0"
 
 
 def mean_scores(results: list[dict], name: str) -> tuple[float, float, float]:

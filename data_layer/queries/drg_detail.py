@@ -17,7 +17,7 @@ from sqlalchemy import Double, and_, case, cast, func, literal, select
 
 from ..inputs import FormProblems, InputProblem, read_form
 from ..periods import Period
-from ..schema import dim_department, dim_doctor, dim_drg, fact_inpatient_case
+from ..schema import dim_date, dim_department, dim_doctor, dim_drg, fact_inpatient_case
 from ..scope import Scope, scoped
 from ..sources import Filters
 from ..stats import FieldErrors
@@ -119,6 +119,27 @@ def group_table(wh: Warehouse, scope: Scope, dept: str, period: Period, high: fl
     out["low_outliers"] = out["low_outliers"].fillna(0).astype(int)
     return out.sort_values(["drg_margin", "drg_code"], kind="stable").reset_index(drop=True)
 
+
+
+@memoized
+def stay_spread(wh: Warehouse, scope: Scope, dept: str, period: Period) -> pd.DataFrame:
+    """Per DRG group of the department and discharge month: the cases, their mean stay and the
+    standard deviation of single stays (days, over the month's cases; 0 for a single case). The
+    alert detector judges a group's month against it: a mean over few cases varies by that spread
+    divided by the square root of the cases, however steady the past monthly means were."""
+    los = cast(ip.los_days, Double)
+    stmt = scoped(select(ip.drg_code, dim_date.c.month_start, func.count().label("cases"),
+                         func.avg(los).label("mean_los"), func.avg(los * los).label("mean_sq"))
+                  .select_from(_from().join(dim_date, dim_date.c.date == ip.discharge_date))
+                  .where(*_in_dept(dept, period)), scope).group_by(ip.drg_code, dim_date.c.month_start)
+    out = wh.frame(stmt)
+    for c in ("cases", "mean_los", "mean_sq"):
+        out[c] = pd.to_numeric(out[c]).astype(float)
+    n = out["cases"]
+    variance = (out["mean_sq"] - out["mean_los"] ** 2).clip(lower=0.0) * n / (n - 1).where(n > 1)
+    out["sd_los"] = variance.fillna(0.0) ** 0.5
+    out["month_start"] = pd.to_datetime(out["month_start"]).dt.date
+    return out.drop(columns="mean_sq").sort_values(["drg_code", "month_start"]).reset_index(drop=True)
 
 @memoized
 def group_cases(wh: Warehouse, scope: Scope, dept: str, period: Period, drg_code: str, high: float, low: float,

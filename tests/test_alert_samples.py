@@ -1,0 +1,78 @@
+"""Significance that knows its sample (issue 16): a DRG group's month of stays is judged by the
+spread of single stays over its cases, not only by how steady the past monthly means were."""
+from __future__ import annotations
+
+import math
+from datetime import date
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import stats
+
+from data_layer.alerts.detect import Params, robust_z, sampling_error
+from data_layer.periods import Period
+from data_layer.queries.drg_detail import stay_spread
+from data_layer.scope import Scope
+from data_layer.warehouse import Warehouse
+
+
+def _spread(sd: float, cases: int, months: list[date], drg: str = "G1") -> pd.DataFrame:
+    return pd.DataFrame({"drg_code": drg, "month_start": months, "cases": float(cases), "mean_los": 17.6,
+                         "sd_los": sd}).set_index(["drg_code", "month_start"])
+
+
+MONTHS = [date(2025, m, 1) for m in range(1, 13)]
+
+
+def test_the_issues_small_group_is_about_two_standard_errors_and_does_not_fire() -> None:
+    # 23 cases averaging 21.6 days against a usual 17.6, past monthly means that varied little (MAD 0.3 days),
+    # and single stays that vary by 9.6 days: a robust z of 5.8 by the monthly means alone
+    history = np.array([17.2, 17.9, 17.6, 17.3, 17.8, 17.6, 17.5, 18.0, 17.4, 17.7, 17.6, 17.9])
+    z_alone = robust_z(21.6, history)[0]
+    assert z_alone > Params().z_yellow  # what fired before
+    se = sampling_error(_spread(9.6, 23, MONTHS), "G1", pd.Index(MONTHS), 23)
+    assert se == pytest.approx(9.6 / math.sqrt(23))
+    z = robust_z(21.6, history, se)[0]
+    assert 1.5 < z < 2.5 and z < Params().z_yellow  # about two standard errors: no alert
+    # the same move over 400 cases is far outside what chance gives: it still fires
+    big = sampling_error(_spread(9.6, 400, MONTHS), "G1", pd.Index(MONTHS), 400)
+    assert robust_z(21.6, history, big)[0] >= Params().z_yellow
+
+
+def test_the_sampling_error_pools_the_past_months_by_their_cases() -> None:
+    spread = pd.concat([_spread(4.0, 10, MONTHS[:6]), _spread(8.0, 31, MONTHS[6:])])
+    se = sampling_error(spread, "G1", pd.Index(MONTHS), 25)
+    pooled = (6 * 9 * 16 + 6 * 30 * 64) / (6 * 9 + 6 * 30)
+    assert se == pytest.approx(math.sqrt(pooled / 25))
+    assert sampling_error(spread, "OTHER", pd.Index(MONTHS), 25) == 0.0  # a group without past: no floor
+    assert sampling_error(spread, "G1", pd.Index([date(2020, 1, 1)]), 25) == 0.0
+
+
+def test_stay_spread_matches_the_cases_counted_by_pandas(wh: Warehouse, demo_data) -> None:
+    cases = demo_data.tables["fact_inpatient_case"].copy()
+    cases = cases[cases["drg_code"].notna()]
+    dept = cases["dept_id"].value_counts().index[0]  # the largest department
+    period = Period(date(2026, 1, 1), date(2026, 6, 30), "custom")
+    got = stay_spread(wh, Scope.hospital(), dept, period)
+    d = pd.to_datetime(cases["discharge_date"]).dt.date
+    mine = cases[(cases["dept_id"] == dept) & (d >= period.start) & (d <= period.end)].copy()
+    mine["month_start"] = [x.replace(day=1) for x in pd.to_datetime(mine["discharge_date"]).dt.date]
+    want = mine.groupby(["drg_code", "month_start"])["los_days"].agg(["count", "mean", "std"]).reset_index()
+    assert len(got) == len(want) > 10
+    merged = got.merge(want, on=["drg_code", "month_start"], validate="one_to_one")
+    assert (merged["cases"] == merged["count"]).all()
+    assert np.allclose(merged["mean_los"], merged["mean"])
+    assert np.allclose(merged["sd_los"], merged["std"].fillna(0.0), atol=1e-6)
+    # and the standard error it gives is the one scipy computes for a single month's cases
+    one = mine[(mine["drg_code"] == merged["drg_code"].iloc[0]) & (mine["month_start"] == merged["month_start"].iloc[0])]
+    if len(one) > 1:
+        assert merged["sd_los"].iloc[0] / math.sqrt(len(one)) == pytest.approx(stats.sem(one["los_days"]))
+
+
+def test_stay_spread_keeps_to_the_scope(wh: Warehouse, demo_data) -> None:
+    cases = demo_data.tables["fact_inpatient_case"]
+    dept = cases["dept_id"].value_counts().index[0]
+    other = next(d for d in cases["dept_id"].unique() if d != dept)
+    period = Period(date(2026, 1, 1), date(2026, 6, 30), "custom")
+    assert stay_spread(wh, Scope.departments((other,)), dept, period).empty
