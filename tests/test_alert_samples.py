@@ -76,3 +76,44 @@ def test_stay_spread_keeps_to_the_scope(wh: Warehouse, demo_data) -> None:
     other = next(d for d in cases["dept_id"].unique() if d != dept)
     period = Period(date(2026, 1, 1), date(2026, 6, 30), "custom")
     assert stay_spread(wh, Scope.departments((other,)), dept, period).empty
+
+
+# ------------------------------------------------------------------------------------------ case mix
+def _raw_alert(code: str = "charge_per_discharge", observed: float = 11_700.0, expected: float = 10_000.0):
+    from data_layer.alerts.detect import Alert
+
+    return Alert("robust_z", "yellow", "D001", code, date(2026, 7, 1), date(2026, 7, 31), observed, expected,
+                 9_000.0, 11_000.0, observed / expected - 1, "robust z = +5.0")
+
+
+def _adjusted(last: float, base: float = 0.95) -> pd.Series:
+    wiggle = [0.0, 0.004, -0.003, 0.002, -0.004, 0.003, -0.002, 0.001, -0.001, 0.004, -0.003, 0.002]
+    months = [date(2025, m, 1) for m in range(7, 13)] + [date(2026, m, 1) for m in range(1, 8)]
+    return pd.Series([base + w for w in wiggle] + [last], index=months)
+
+
+def _detector():
+    from data_layer.alerts.detect import Detector
+
+    return Detector(None, Scope.hospital())  # the case-mix rule reads only the series it is handed
+
+
+def test_a_month_of_heavier_cases_does_not_alert_on_charge_per_discharge() -> None:
+    # charge per discharge +17 % while the cost index (each case against its own group's reference) is as usual
+    det = _detector()
+    assert det._case_mix(_raw_alert(), _adjusted(0.953)) is None
+    assert "explained by case mix" in det.skipped[-1] and "cost_index" in det.skipped[-1]
+
+
+def test_a_move_the_case_mix_does_not_explain_still_alerts() -> None:
+    det = _detector()
+    # the adjusted figure moved as much as the raw one: not the case mix
+    assert det._case_mix(_raw_alert(), _adjusted(0.95 * 1.17)) is not None
+    # the adjusted figure is not unusual by its own spread, yet keeps more than half of the move: kept
+    wide = _adjusted(0.95 * 1.10) + pd.Series([0.0, 0.06, -0.06] * 4 + [0.0], index=_adjusted(0).index)
+    assert det._case_mix(_raw_alert(), wide) is not None
+    # a stay alert is judged by the time index the same way; no adjusted series, or too short a one: kept
+    assert det._case_mix(_raw_alert("alos", 9.5, 8.0), _adjusted(0.95)) is None
+    assert det._case_mix(_raw_alert(), None) is not None
+    assert det._case_mix(_raw_alert(), _adjusted(0.95).tail(5)) is not None
+    assert det.skipped == [det.skipped[0]]  # only the explained stay alert was noted

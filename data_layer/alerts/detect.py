@@ -47,6 +47,7 @@ class Params:
     budget_ratio: float = 1.8  # a month's execution over 180% of its budget …
     budget_ytd: float = 1.3  # … that puts the year to date over 130% of the budget so far
     scan_months: int = 15  # how far back a scan reports
+    case_mix_explains: float = 0.5  # a per-case move keeping at most this share once the case mix is taken out
 
 
 # Monthly ratio indicators watched statistically; the weight turns a group's move into a contribution.
@@ -60,6 +61,10 @@ MONTHLY_WATCH: dict[str, str] = {
     "energy_per_10k_revenue": "revenue_total",
 }
 SEASONAL = {"energy_per_10k_revenue"}
+# Per-case money and stay, and the same thing with the case mix taken out: each case against its own
+# DRG group's reference (the cost and time consumption indices). A month whose raw figure moved while
+# the adjusted one stayed ordinary treated heavier (or lighter) cases; it does not alert.
+CASE_MIX: dict[str, str] = {"charge_per_discharge": "cost_index", "alos": "time_index"}
 LUMPY_BUDGET = ("equipment", "research", "infrastructure")  # compared with the same month a year earlier
 # Standing-condition rules: (indicator, bound, above?) -> level. The bounds are the upper ends of
 # the registry's healthy ranges, so a page that colours a value as outside its range and the alert
@@ -151,8 +156,11 @@ class Detector:
     def monthly(self, through: date, first_report: date) -> list[Alert]:
         span = _months(through, self.p.scan_months + self.p.history_months + 12)
         codes = tuple(MONTHLY_WATCH)
-        df = indicator_values(self.wh, self.scope, (*codes, "discharges", "outpatient_visits"), span, Level.department,
-                              Filters(kind=("clinical",)), "month")
+        extra = tuple(sorted(set(CASE_MIX.values()) - set(codes)))
+        df = indicator_values(self.wh, self.scope, (*codes, *extra, "discharges", "outpatient_visits"), span,
+                              Level.department, Filters(kind=("clinical",)), "month")
+        series = {k: g.set_index("period_start")["value"].astype(float).dropna().sort_index()
+                  for k, g in df.groupby(["key", "indicator"], sort=False)}
         volume = df[df["indicator"].isin(["discharges", "outpatient_visits"])].pivot_table(
             index=["key", "period_start"], columns="indicator", values="value").fillna(0.0)
         out: list[Alert] = []
@@ -176,9 +184,31 @@ class Detector:
                     alert = self._seasonal(dept, code, s, month, x)
                 else:
                     alert = self._robust(dept, code, s.iloc[max(0, i - self.p.history_months):i].to_numpy(), month, x)
+                if alert and code in CASE_MIX:
+                    alert = self._case_mix(alert, series.get((dept, CASE_MIX[code])))
                 if alert:
                     out.append(alert)
         return out
+
+    def _case_mix(self, alert: Alert, adjusted: pd.Series | None) -> Alert | None:
+        """The raw alert, or None when the case mix explains the move: the case-mix adjusted figure of
+        the same month is ordinary against its own trailing months and keeps at most
+        `case_mix_explains` of the raw relative move."""
+        if adjusted is None or alert.period_start not in adjusted.index:
+            return alert
+        past = adjusted[adjusted.index < alert.period_start].tail(self.p.history_months)
+        if len(past) < self.p.min_history:
+            return alert
+        x = float(adjusted[alert.period_start])
+        z, med, _ = robust_z(x, past.to_numpy())
+        kept = (x / med - 1) / alert.deviation if med and alert.deviation else 1.0  # the share of the move left
+        if (_level(z, self.p) is not None and _adverse(CASE_MIX[alert.indicator], x - med)) \
+                or kept > self.p.case_mix_explains:
+            return alert
+        self.skipped.append(f"{alert.dept_id} {alert.indicator} {alert.period_start:%Y-%m}: explained by case mix "
+                            f"({CASE_MIX[alert.indicator]} {x:.3f} against {med:.3f}, robust z = {z:+.1f}, "
+                            f"{max(kept, 0.0):.0%} of the move left)")
+        return None
 
     def drg_stays(self, through: date, first_report: date) -> list[Alert]:
         """Length of stay of each DRG group within each department: a creep in one group is
