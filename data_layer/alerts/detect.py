@@ -160,12 +160,13 @@ class Detector:
         df = indicator_values(self.wh, self.scope, (*codes, *extra, "discharges", "outpatient_visits"), span,
                               Level.department, Filters(kind=("clinical",)), "month")
         series = {k: g.set_index("period_start")["value"].astype(float).dropna().sort_index()
-                  for k, g in df.groupby(["key", "indicator"], sort=False)}
+                  for k, g in df.groupby(["key", "indicator"], sort=True)}
         volume = df[df["indicator"].isin(["discharges", "outpatient_visits"])].pivot_table(
             index=["key", "period_start"], columns="indicator", values="value").fillna(0.0)
         out: list[Alert] = []
-        for (dept, code), g in df[df["indicator"].isin(codes)].groupby(["key", "indicator"], sort=True):
-            s = g.set_index("period_start")["value"].astype(float).dropna().sort_index()
+        for (dept, code), s in series.items():
+            if code not in MONTHLY_WATCH:
+                continue
             basis = "outpatient_visits" if MONTHLY_WATCH[code] == "outpatient_visits" else "discharges"
             need = self.p.min_cases * (10 if basis == "outpatient_visits" else 1)
             vol = volume.loc[dept][basis] if dept in volume.index.get_level_values(0) else pd.Series(dtype=float)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+from collections import Counter
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
@@ -48,10 +49,7 @@ def score(alerts: list[Alert], anomalies: list[dict], since: date) -> Score:
     found = [any(matches(a, x) for a in judged) for x in anomalies]
     hits = [any(matches(a, x) for x in anomalies) for a in judged]
     true_alerts = sum(hits)
-    false_by_check: dict[str, int] = {}
-    for a, hit in zip(judged, hits, strict=True):
-        if not hit:
-            false_by_check[a.kind] = false_by_check.get(a.kind, 0) + 1
+    false_by_check = Counter(a.kind for a, hit in zip(judged, hits, strict=True) if not hit)
     kinds = pd.DataFrame({"kind": [x["kind"] for x in anomalies], "found": found}).groupby("kind")["found"].agg(
         injected="size", found="sum")
     precision = true_alerts / len(judged) if judged else float("nan")

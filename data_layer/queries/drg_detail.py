@@ -120,14 +120,13 @@ def group_table(wh: Warehouse, scope: Scope, dept: str, period: Period, high: fl
     return out.sort_values(["drg_margin", "drg_code"], kind="stable").reset_index(drop=True)
 
 
-
 @memoized
 def stay_spread(wh: Warehouse, scope: Scope, dept: str, period: Period) -> pd.DataFrame:
     """Per DRG group of the department and discharge month: the cases, their mean stay and the
     standard deviation of single stays (days, over the month's cases; 0 for a single case). The
     alert detector judges a group's month against it: a mean over few cases varies by that spread
     divided by the square root of the cases, however steady the past monthly means were."""
-    los = cast(ip.los_days, Double)
+    los = cast(ip.los_days, Double)  # the database sums the moments; SQLite has no stddev_samp to do more
     stmt = scoped(select(ip.drg_code, dim_date.c.month_start, func.count().label("cases"),
                          func.avg(los).label("mean_los"), func.avg(los * los).label("mean_sq"))
                   .select_from(_from().join(dim_date, dim_date.c.date == ip.discharge_date))
@@ -140,6 +139,7 @@ def stay_spread(wh: Warehouse, scope: Scope, dept: str, period: Period) -> pd.Da
     out["sd_los"] = variance.fillna(0.0) ** 0.5
     out["month_start"] = pd.to_datetime(out["month_start"]).dt.date
     return out.drop(columns="mean_sq").sort_values(["drg_code", "month_start"]).reset_index(drop=True)
+
 
 @memoized
 def group_cases(wh: Warehouse, scope: Scope, dept: str, period: Period, drg_code: str, high: float, low: float,
