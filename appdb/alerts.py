@@ -42,7 +42,10 @@ def save_scan(db: AppDB, found: list[Alert], campus_of: dict[str, str]) -> tuple
                 .order_by(alerts.c.id.desc()).limit(1)).first()
             values = {"observed": a.observed, "expected": a.expected, "band_low": _finite(a.band_low),
                       "band_high": _finite(a.band_high), "deviation": a.deviation, "method": a.method,
-                      "drivers": json.dumps(a.drivers, ensure_ascii=False, default=str), "last_seen": now,
+                      "drivers": json.dumps(a.drivers, ensure_ascii=False, default=str),
+                      "consequences": json.dumps(a.consequences, ensure_ascii=False, default=str),
+                      "adjusted": json.dumps(a.adjusted, ensure_ascii=False, default=str) if a.adjusted else None,
+                      "last_seen": now,
                       "updated_at": now}
             if open_row is not None:
                 m = open_row._mapping
@@ -106,6 +109,8 @@ def get_alert(db: AppDB, scope: Scope, alert_id: int) -> dict[str, Any] | None:
         return None
     out = dict(row._mapping)
     out["drivers"] = json.loads(out["drivers"] or "[]")
+    out["consequences"] = json.loads(out["consequences"] or "[]")
+    out["adjusted"] = json.loads(out["adjusted"]) if out["adjusted"] else None
     out["notes"] = notes_of(db, [alert_id])[alert_id]
     return out
 

@@ -112,6 +112,8 @@ alerts = Table(
     Column("deviation", Float, nullable=False),
     Column("method", CleanText, nullable=False),
     Column("drivers", CleanText, nullable=False),  # JSON list
+    Column("consequences", CleanText, nullable=False, server_default="[]"),  # JSON list: knock-ons of this cause
+    Column("adjusted", CleanText, nullable=True),  # JSON: the case-mix adjusted view of a per-case figure
     Column("action_key", CleanString(96), nullable=False),
     Column("occurrences", Integer, nullable=False),
     Column("status", CleanString(16), nullable=False),

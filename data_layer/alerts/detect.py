@@ -92,6 +92,8 @@ class Alert:
     entity_id: str | None = None
     drivers: list[dict] = field(default_factory=list)
     occurrences: int = 1
+    consequences: list[dict] = field(default_factory=list)  # knock-on findings this alert's cause explains
+    adjusted: dict | None = None  # per-case money and stay: the case-mix adjusted view of the same month
 
     @property
     def key(self) -> str:
