@@ -84,6 +84,9 @@ CATALOG: dict[str, tuple[str, str]] = {
                           "Against the same month last year, scaled by the recent year-on-year ratio (seasonal)"),
     "method.drg_stay": ("该病组在本科室的平均住院日与其近12个月比较（稳健Z值）",
                         "The group's stay in this department against its trailing 12 months (robust z)"),
+    "method.group_charge": ("该医疗组的次均药品或卫生材料费用与其近12个月比较（稳健Z值）",
+                            "The medical group's drug or material charge per discharge against its trailing 12 "
+                            "months (robust z)"),
     "method.volume_drop": ("近7个正常工作日门诊量低于前8周同星期水平的60%（节假日不计）",
                            "Visits of the last 7 normal days below 60% of the same weekdays of the previous 8 weeks "
                            "(holidays excluded)"),

@@ -148,3 +148,13 @@ def test_committed_docs_are_up_to_date() -> None:
     assert (ROOT / "docs" / "indicators.md").read_text(encoding="utf-8") == indicators_doc(), \
         "run `make docs` to regenerate docs/indicators.md"
     assert (ROOT / "docs" / "data-dictionary.md").read_text(encoding="utf-8") == data_dictionary_doc()
+
+
+def test_evaluation_seeds_read_as_numbers_and_ranges() -> None:
+    import argparse
+
+    from data_layer.cli import _seeds
+
+    assert _seeds("1-4,7") == [1, 2, 3, 4, 7] and _seeds("") == [] and _seeds(" 11 - 12 ") == [11, 12]
+    with pytest.raises(argparse.ArgumentTypeError, match="1-4,7"):
+        _seeds("one")

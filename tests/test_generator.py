@@ -238,3 +238,27 @@ def test_clinical_departments_run_large_devices_at_realistic_use(demo_data: Demo
     util = last.reindex(full.index).fillna(0) / (full["daily_capacity"] * len(cal))
     assert (util < 0.5).sum() >= 2 and (util >= 0.85).sum() >= 2 and util.max() < 1.6
     assert (daily["hours_used"] <= 24).all() and (daily["exams"] >= 0).all()
+
+
+def test_random_placement_draws_anomalies_across_the_reported_months() -> None:
+    """`placement="random"` (for `alerts evaluate`): departments, months and sizes drawn by the seed,
+    every anomaly inside the 15 months a scan reports; the fixed demo is left as it was."""
+    from datetime import date
+
+    from data_layer.demo import generate
+
+    fixed = generate(**SMALL)
+    starts = set()
+    for seed in (3, 4):
+        data = generate(**{**SMALL, "seed": seed, "years": 3}, placement="random")
+        assert data.params["placement"] == "random"
+        assert {a["kind"] for a in data.anomalies} >= {"material_spike", "drug_share_surge", "budget_overspend"}
+        for a in data.anomalies:
+            start, end = date.fromisoformat(a["start"]), date.fromisoformat(a["end"])
+            assert date(2025, 8, 1) <= start <= end <= SMALL["through"], a
+            starts.add((a["kind"], start))
+    assert len(starts) > 12  # not the fixed months again
+    again = generate(**SMALL)
+    assert [a["start"] for a in again.anomalies] == [a["start"] for a in fixed.anomalies]
+    with pytest.raises(ValueError, match="placement"):
+        generate(**SMALL, placement="everywhere")

@@ -327,6 +327,7 @@ FORMULAS: dict[str, F] = {
     "charge_per_visit": lambda s: div(s("op", "revenue_total"), s("op", "visits")),
     "drug_charge_per_visit": lambda s: div(s("op", "revenue_drug"), s("op", "visits")),
     "material_charge_per_discharge": lambda s: div(s("ip", "charge_material"), s("ip", "cases")),
+    "drug_charge_per_discharge": lambda s: div(s("ip", "charge_drug"), s("ip", "cases")),
     "revenue_per_m2": lambda s: per_attribute(revenue(s), s("dept", "floor_area_m2")),
     # DRG
     "cmi": lambda s: div(s("ip", "g_weight"), s("ip", "grouped")),

@@ -20,9 +20,9 @@ ACTIONS: dict[tuple[str, str], tuple[str, str]] = {
                      "clinical pathways."),
     ("time_index", "up"): ("对照区域参考住院日，梳理延长住院的病例和环节。",
                            "Compare with the regional reference stay; find the cases and steps that lengthen stays."),
-    ("energy_per_10k_revenue", "up"): ("联系后勤核查能耗计量与设备运行，排查异常用能。",
-                                       "Ask facilities to check energy metering and equipment running; look for "
-                                       "abnormal consumption."),
+    **dict.fromkeys((("energy_cost", "up"), ("energy_per_10k_revenue", "up")), (
+        "联系后勤核查能耗计量与设备运行，排查异常用能。",
+        "Ask facilities to check energy metering and equipment running; look for abnormal consumption.")),
     ("outpatient_visits", "down"): ("核实门诊排班、号源开放与停诊情况，了解患者流向变化。",
                                     "Check clinic rosters, appointment slots and cancelled sessions; look at where "
                                     "patients went."),

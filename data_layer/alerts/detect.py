@@ -31,21 +31,33 @@ log = logging.getLogger(__name__)
 class Params:
     """Detector parameters (docs/alerts.md says how they were chosen)."""
 
-    z_yellow: float = 4.5  # robust z of a monthly ratio against its own trailing year
+    z_yellow: float = 4.5  # robust z against a spread that knows the sample (a DRG group's cases, a season)
     z_orange: float = 6.0
     z_red: float = 9.0
+    # a department's or a medical group's month against the spread of its own past months only: twelve
+    # to twenty-four months estimate a spread loosely and per-case charges have heavy tails, so the
+    # bar is higher (on a hospital without anomalies, 4.5 raised about one alert a month by chance)
+    z_month: tuple[float, float, float] = (7.0, 9.5, 14.0)
+    # once an alert passes its bar, a large move is serious however noisy the series: orange from a
+    # quarter over the usual, red from a half
+    move_levels: tuple[float, float] = (0.25, 0.5)
     min_rel_change: float = 0.08  # and at least this relative move, so a flat series' tiny MAD cannot alarm
     min_rel_change_seasonal: float = 0.25
     min_cases: float = 30.0  # months with fewer cases (visits: 300) are too noisy to judge
     min_drg_cases: float = 8.0  # a DRG group's month needs this many discharges to be judged
     min_rel_change_drg: float = 0.2
+    beyond_max: float = 1.1  # a group's single month must also pass its largest month of the past by a tenth
+    creep_months: int = 3  # a DRG group's stays are also judged over this many months together …
+    creep_z: float = 5.0  # … at a robust z of at least this (a second test of the same months: a higher bar)
     history_months: int = 12
+    spread_months: int = 24  # the spread a month is judged by comes from up to this many months
     min_history: int = 9
     volume_drop: float = 0.6  # a week of visits below 60% of the same weekdays' baseline
     idle_days: int = 5  # working days in a row without an exam on a device that normally works
     idle_chance: float = 1e-6  # … and a run that the device's usual daily count would leave by chance less often
     budget_ratio: float = 1.8  # a month's execution over 180% of its budget …
-    budget_ytd: float = 1.3  # … that puts the year to date over 130% of the budget so far
+    budget_ytd: float = 1.3  # … the year to date over 130% of the budget so far makes it red
+    budget_unprecedented: float = 1.2  # … and beyond the item's largest month (or two months) by a fifth
     scan_months: int = 15  # how far back a scan reports
     case_mix_explains: float = 0.5  # a per-case move keeping at most this share once the case mix is taken out
 
@@ -58,9 +70,15 @@ MONTHLY_WATCH: dict[str, str] = {
     "charge_per_discharge": "discharges",
     "time_index": "discharges",
     "alos": "discharges",
-    "energy_per_10k_revenue": "revenue_total",
+    "energy_cost": "revenue_total",
 }
-SEASONAL = {"energy_per_10k_revenue"}
+# Energy is watched as the cost itself, against the same month a year earlier: per 10,000 yuan of
+# revenue it also moves with every quiet month of revenue (a holiday, a closed clinic), which is not
+# an energy problem.
+SEASONAL = {"energy_cost"}
+# What a medical group's own prescribing moves: its drug and material charges per discharge, watched
+# per group, where a surge is diluted neither by the department's other groups nor by outpatients.
+GROUP_WATCH: tuple[str, ...] = ("drug_charge_per_discharge", "material_charge_per_discharge")
 # Per-case money and stay, and the same thing with the case mix taken out: each case against its own
 # DRG group's reference (the cost and time consumption indices). A month whose raw figure moved while
 # the adjusted one stayed ordinary treated heavier (or lighter) cases; it does not alert.
@@ -94,6 +112,7 @@ class Alert:
     occurrences: int = 1
     consequences: list[dict] = field(default_factory=list)  # knock-on findings this alert's cause explains
     adjusted: dict | None = None  # per-case money and stay: the case-mix adjusted view of the same month
+    amount: float | None = None  # the money the move stands for (yuan over the expected), where it has one
 
     @property
     def key(self) -> str:
@@ -108,16 +127,22 @@ class ScanResult:
     through: date
 
 
-def _level(z: float, p: Params) -> str | None:
+def _level(z: float, p: Params, by_months: bool = False) -> str | None:
+    """The level of a robust z; `by_months`: judged by the spread of past months alone (Params.z_month)."""
+    yellow, orange, red = p.z_month if by_months else (p.z_yellow, p.z_orange, p.z_red)
     a = abs(z)
-    return "red" if a >= p.z_red else "orange" if a >= p.z_orange else "yellow" if a >= p.z_yellow else None
+    return "red" if a >= red else "orange" if a >= orange else "yellow" if a >= yellow else None
 
 
-def robust_z(x: float, history: np.ndarray, floor: float = 0.0) -> tuple[float, float, float]:
+def robust_z(x: float, history: np.ndarray, floor: float = 0.0,
+             spread: np.ndarray | None = None) -> tuple[float, float, float]:
     """(z, median, scale) of x against history: median and MAD, so outliers cannot drag the baseline;
-    the scale is at least `floor` (a mean's sampling error) and 1 % of the median."""
+    the scale is at least `floor` (a mean's sampling error) and 1 % of the median. `spread`, a longer
+    run of past values, gives the MAD when there is one: twelve values estimate a spread too
+    unsteadily (a year that happened to be calm makes an ordinary month look extreme)."""
     med = float(np.median(history))
-    mad = float(np.median(np.abs(history - med))) * 1.4826
+    s = history if spread is None or len(spread) < len(history) else spread
+    mad = float(np.median(np.abs(s - np.median(s)))) * 1.4826
     scale = max(mad, abs(med) * 0.01, floor, 1e-12)
     return (x - med) / scale, med, scale
 
@@ -156,9 +181,9 @@ class Detector:
 
     # ------------------------------------------------------------ monthly
     def monthly(self, through: date, first_report: date) -> list[Alert]:
-        span = _months(through, self.p.scan_months + self.p.history_months + 12)
+        span = _months(through, self.p.scan_months + max(self.p.history_months + 12, self.p.spread_months))
         codes = tuple(MONTHLY_WATCH)
-        extra = tuple(sorted(set(CASE_MIX.values()) - set(codes)))
+        extra = tuple(sorted((set(CASE_MIX.values()) | {"revenue_total"}) - set(codes)))
         df = indicator_values(self.wh, self.scope, (*codes, *extra, "discharges", "outpatient_visits"), span,
                               Level.department, Filters(kind=("clinical",)), "month")
         series = {k: g.set_index("period_start")["value"].astype(float).dropna().sort_index()
@@ -186,10 +211,14 @@ class Detector:
                 if code in SEASONAL:
                     alert = self._seasonal(dept, code, s, month, x)
                 else:
-                    alert = self._robust(dept, code, s.iloc[max(0, i - self.p.history_months):i].to_numpy(), month, x)
+                    alert = self._robust(dept, code, s.iloc[max(0, i - self.p.history_months):i].to_numpy(), month, x,
+                                         spread=s.iloc[max(0, i - self.p.spread_months):i].to_numpy())
                 if alert and code in CASE_MIX:
                     alert = self._case_mix(alert, series.get((dept, CASE_MIX[code])))
                 if alert:
+                    alert.amount = _amount(alert, series.get((dept, "revenue_total")),
+                                           volume.loc[dept]["discharges"] if dept in volume.index.get_level_values(0)
+                                           else None)
                     out.append(alert)
         return out
 
@@ -205,7 +234,9 @@ class Detector:
         x = float(adjusted[alert.period_start])
         z, med, _ = robust_z(x, past.to_numpy())
         kept = (x / med - 1) / alert.deviation if med and alert.deviation else 1.0  # the share of the move left
-        if (_level(z, self.p) is not None and _adverse(CASE_MIX[alert.indicator], x - med)) \
+        alert.adjusted = {"indicator": CASE_MIX[alert.indicator], "observed": x, "expected": med,
+                          "deviation": x / med - 1 if med else 0.0, "z": z, "kept": kept}
+        if (_level(z, self.p, by_months=True) is not None and _adverse(CASE_MIX[alert.indicator], x - med)) \
                 or kept > self.p.case_mix_explains:
             return alert
         self.skipped.append(f"{alert.dept_id} {alert.indicator} {alert.period_start:%Y-%m}: explained by case mix "
@@ -216,7 +247,7 @@ class Detector:
     def drg_stays(self, through: date, first_report: date) -> list[Alert]:
         """Length of stay of each DRG group within each department: a creep in one group is
         diluted in the department's average, so it is watched where it happens."""
-        span = _months(through, self.p.scan_months + self.p.history_months)
+        span = _months(through, self.p.scan_months + self.p.spread_months)
         depts = indicator_values(self.wh, self.scope, ("discharges",), span, Level.department,
                                  Filters(kind=("clinical",)))
         out: list[Alert] = []
@@ -228,30 +259,91 @@ class Detector:
             for drg, g in wide.groupby(level=0):
                 g = g.droplevel(0).sort_index()
                 g = g[g["discharges"] >= self.p.min_drg_cases]
-                s = g["alos"]
+                s, n = g["alos"], g["discharges"]
                 for i, (month, x) in enumerate(s.items()):
                     if month < first_report or i < self.p.min_history:
                         continue
                     past = s.index[max(0, i - self.p.history_months):i]
-                    se = sampling_error(spread, str(drg), past, float(g["discharges"].loc[month]))
+                    se = sampling_error(spread, str(drg), past, float(n.loc[month]))
                     a = self._robust(dept, "alos", s.loc[past].to_numpy(), month, x, self.p.min_rel_change_drg,
                                      floor=se)
+                    if a and x < self.p.beyond_max * float(s.iloc[max(0, i - self.p.spread_months):i].max()):
+                        a = None  # a single month the group's own past has matched: a few long stays
+                    if a is None and i >= self.p.min_history + self.p.creep_months - 1:
+                        a = self._creep(dept, s, n, spread, str(drg), i)
                     if a:
                         a.kind, a.entity_type, a.entity_id = "drg_stay", "drg", str(drg)
                         a.drivers = [{"type": "drg", "id": str(drg), "contribution": 1.0}]
                         out.append(a)
         return out
 
+    def _creep(self, dept: str, s: pd.Series, n: pd.Series, spread: pd.DataFrame, drg: str, i: int) -> Alert | None:
+        """Stays that crept up over the last `creep_months` months together: each month above the
+        group's usual, their mean judged by the sampling error of all their cases."""
+        first = i - self.p.creep_months + 1
+        window, past = s.index[first:i + 1], s.index[max(0, first - self.p.history_months):first]
+        usual = float(np.median(s.loc[past]))
+        if len(past) < self.p.min_history or (s.loc[window] <= usual).any():
+            return None
+        cases = float(n.loc[window].sum())
+        x = float((s.loc[window] * n.loc[window]).sum() / cases)
+        # months vary less on average over several: the monthly spread shrinks by the root of their number
+        _z, _med, monthly = robust_z(x, s.loc[past].to_numpy())
+        a = self._robust(dept, "alos", np.array([usual]), window[0], x, self.p.min_rel_change_drg,
+                         floor=max(monthly / math.sqrt(self.p.creep_months), sampling_error(spread, drg, past, cases)))
+        if a and abs(x - usual) < self.p.creep_z * max(monthly / math.sqrt(self.p.creep_months),
+                                                       sampling_error(spread, drg, past, cases)):
+            return None
+        if a:
+            a.period_end = month_end(window[-1])
+            a.method = (f"{a.method.split(' against')[0]} over {self.p.creep_months} months together ({cases:.0f} "
+                        f"cases) against the {len(past)} months before")
+        return a
+
+    def group_charges(self, through: date, first_report: date) -> list[Alert]:
+        """Drug and material charges per discharge of each medical group: one group's surge moves its
+        department's shares by the group's weight only, and is watched where it happens."""
+        span = _months(through, self.p.scan_months + self.p.spread_months)
+        depts = indicator_values(self.wh, self.scope, ("discharges",), span, Level.department,
+                                 Filters(kind=("clinical",)))
+        out: list[Alert] = []
+        for dept in depts.loc[depts["value"] > 0, "key"]:
+            df = indicator_values(self.wh, self.scope, (*GROUP_WATCH, "discharges"), span, Level.group,
+                                  Filters(department=(dept,)), "month")
+            wide = df.pivot_table(index=["key", "period_start"], columns="indicator", values="value")
+            if wide.empty or "discharges" not in wide:
+                continue
+            for gid, g in wide.groupby(level=0):
+                g = g.droplevel(0).sort_index()
+                g = g[g["discharges"] >= self.p.min_cases]
+                for code in GROUP_WATCH:
+                    s = g[code].dropna() if code in g else pd.Series(dtype=float)
+                    for i, (month, x) in enumerate(s.items()):
+                        if month < first_report or i < self.p.min_history:
+                            continue
+                        past = s.iloc[max(0, i - self.p.spread_months):i].to_numpy()
+                        a = self._robust(dept, code, s.iloc[max(0, i - self.p.history_months):i].to_numpy(), month,
+                                         x, self.p.min_rel_change_drg, spread=past)
+                        if a and x > self.p.beyond_max * float(past.max()):  # a group's month has heavy tails
+                            a.kind, a.entity_type, a.entity_id = "group_charge", "group", str(gid)
+                            a.drivers = [{"type": "group", "id": str(gid), "contribution": 1.0}]
+                            a.amount = _amount(a, None, g["discharges"])
+                            out.append(a)
+        return out
+
     def _robust(self, dept: str, code: str, hist: np.ndarray, month: date, x: float,
-                min_rel: float | None = None, floor: float = 0.0) -> Alert | None:
+                min_rel: float | None = None, floor: float = 0.0, spread: np.ndarray | None = None) -> Alert | None:
         """`floor`: the least spread to judge x by (the sampling error of a mean over few cases),
-        whatever the spread of the past values."""
-        z, med, scale = robust_z(x, hist, floor)
-        level = _level(z, self.p)
+        whatever the spread of the past values; `spread`: the longer past the spread comes from."""
+        z, med, scale = robust_z(x, hist, floor, spread)
+        level = _level(z, self.p, by_months=not floor)
         min_rel = self.p.min_rel_change if min_rel is None else min_rel
         if level is None or med == 0 or abs(x / med - 1) < min_rel or not _adverse(code, x - med):
             return None
-        band = self.p.z_yellow * scale
+        by_move = "red" if abs(x / med - 1) >= self.p.move_levels[1] else \
+            "orange" if abs(x / med - 1) >= self.p.move_levels[0] else "yellow"
+        level = max(level, by_move, key=LEVELS.index)
+        band = (self.p.z_month[0] if not floor else self.p.z_yellow) * scale
         return Alert("robust_z", level, dept, code, month, month_end(month), x, med, med - band, med + band,
                      x / med - 1, f"robust z = {z:+.1f} against the trailing {len(hist)} months")
 
@@ -276,7 +368,8 @@ class Detector:
         band = self.p.z_yellow * scale * s[prior]
         return Alert("seasonal_z", level, dept, code, month, month_end(month), x, expected, expected - band,
                      expected + band, x / expected - 1,
-                     f"robust z = {z:+.1f} of the year-on-year ratio against the trailing {len(ratios)} months")
+                     f"robust z = {z:+.1f} of the year-on-year ratio against the trailing {len(ratios)} months",
+                     amount=x - expected if INDICATORS[code].unit == "yuan" else None)
 
     # ------------------------------------------------------------- daily
     def outpatient(self, through: date, first_report: date) -> list[Alert]:
@@ -363,33 +456,46 @@ class Detector:
                       [{"type": "equipment", "id": dev, "contribution": 1.0}])]
 
     def budget(self, through: date, first_report: date) -> list[Alert]:
-        """A month executed far over its budget (over `budget_ratio`) and unusual for the item (robust z
-        against its own months); the level follows the year-to-date pace (red over `budget_ytd`)."""
-        span = _months(through, self.p.scan_months + 12)
+        """An item spent far over its budget in a way its own past never was: a month over
+        `budget_ratio` of its budget that is also unusual for the item (robust z over its months) and
+        beyond its largest month, or two months in a row over `budget_ratio` together, beyond its
+        largest two months. The level follows the year-to-date pace (red over `budget_ytd`)."""
+        span = _months(through, self.p.scan_months + self.p.spread_months)
         df = budget_monthly(self.wh, self.scope, span)
         # capital and project items are spent in lumps by design; their pace is a budget-page matter
         df = df[(df["budget_amount"] > 0) & ~df["category"].isin(LUMPY_BUDGET)].copy()
         df["year"] = [m.year for m in df["month_start"]]
         out = []
-        df["ratio"] = df["executed_amount"] / df["budget_amount"]
-        history = {k: g.sort_values("month_start") for k, g in df.groupby(["dept_id", "item_code"])}
-        for (dept, item, _year), g in df.groupby(["dept_id", "item_code", "year"]):
-            g = g.sort_values("month_start")
-            ytd = g["executed_amount"].cumsum() / g["budget_amount"].cumsum()
-            past = history[(dept, item)]
-            for r, pace in zip(g.itertuples(), ytd, strict=True):
-                month_ratio = r.ratio
-                if r.month_start < first_report or month_ratio <= self.p.budget_ratio:
+        for (dept, item), g in df.groupby(["dept_id", "item_code"]):
+            g = g.sort_values("month_start").reset_index(drop=True)
+            ratio = (g["executed_amount"] / g["budget_amount"]).to_numpy()
+            two = ((g["executed_amount"] + g["executed_amount"].shift()) /
+                   (g["budget_amount"] + g["budget_amount"].shift())).to_numpy()
+            pace = (g.groupby("year")["executed_amount"].cumsum() / g.groupby("year")["budget_amount"].cumsum())
+            for i, r in enumerate(g.itertuples()):
+                if r.month_start < first_report or i < self.p.min_history:
                     continue
-                before = past[past["month_start"] < r.month_start]["ratio"].tail(self.p.history_months).to_numpy()
-                if len(before) < self.p.min_history or robust_z(month_ratio, before)[0] < self.p.z_yellow:
+                past = ratio[max(0, i - self.p.spread_months):i]
+                past_two = two[max(1, i - self.p.spread_months):i - 1]  # windows that end before this one starts
+                single = (ratio[i] > self.p.budget_ratio and ratio[i] > self.p.budget_unprecedented * past.max()
+                          and robust_z(ratio[i], past[-self.p.history_months:], spread=past)[0] >= self.p.z_yellow)
+                sustained = (len(past_two) >= self.p.min_history - 1 and two[i] > self.p.budget_ratio
+                             and two[i] > self.p.budget_unprecedented * past_two.max())
+                if not (single or sustained):
                     continue  # an item that often swings this much is not an anomaly
-                # the year-to-date pace says how much it matters
-                level = "red" if pace >= self.p.budget_ytd else "orange" if pace >= 1.15 else "yellow"
-                out.append(Alert("budget_overrun", level, dept, "budget_execution", r.month_start,
-                                 month_end(r.month_start), float(pace), 1.0, 0.0, self.p.budget_ytd, pace - 1,
-                                 f"year to date at {pace:.0%} of its budget after a month at {month_ratio:.0%}",
-                                 "budget_item", item, [{"type": "budget_item", "id": item, "contribution": 1.0}]))
+                ytd = float(pace.iloc[i])
+                level = "red" if ytd >= self.p.budget_ytd else "orange" if ytd >= 1.15 else "yellow"
+                what = (f"after a month at {ratio[i]:.0%}" if single
+                        else f"after two months at {two[i]:.0%} together")
+                window = slice(i if single else i - 1, i + 1)
+                usual = float(np.median(past))
+                over = float((g["executed_amount"].iloc[window] - g["budget_amount"].iloc[window] * usual).sum())
+                out.append(Alert("budget_overrun", level, dept, "budget_execution",
+                                 r.month_start if single else g["month_start"].iloc[i - 1], month_end(r.month_start),
+                                 ytd, 1.0, 0.0, self.p.budget_ytd, ytd - 1,
+                                 f"year to date at {ytd:.0%} of its budget {what}",
+                                 "budget_item", item, [{"type": "budget_item", "id": item, "contribution": 1.0}],
+                                 amount=over))
         return out
 
     def rules(self, through: date) -> list[Alert]:
@@ -450,6 +556,105 @@ def _near_spring_festival(cal: pd.DataFrame) -> pd.Series:
     return out
 
 
+def _amount(alert: Alert, revenue: pd.Series | None, cases: pd.Series | None) -> float | None:
+    """The money a move stands for: observed - expected for a total in yuan; times the month's
+    discharges for a charge per discharge; times the month's revenue for a share of revenue."""
+    code, month = alert.indicator, alert.period_start
+    if code.endswith("_per_discharge"):
+        return (alert.observed - alert.expected) * float(cases[month]) \
+            if cases is not None and month in cases.index else None
+    if INDICATORS[code].unit == "yuan":
+        return alert.observed - alert.expected
+    if code.endswith("_share") and revenue is not None and month in revenue.index:
+        return (alert.observed - alert.expected) * float(revenue[month])
+    return None
+
+
+# ---------------------------------------------------------------- root causes
+# How near an alert is to a cause: a group, a DRG group, a device, a closed clinic before a
+# department's component figures, and those before the totals that add them up.
+NEARNESS = {"group_charge": 0, "drg_stay": 0, "device_idle": 0, "volume_drop": 0}
+COMPONENTS = {"drug_share", "material_share", "alos", "charge_per_visit", "energy_cost"}
+# cause indicator -> the department figures it moves (a share rise moves the charge per case, a
+# longer stay its time index and its charges; a clinic closed for weeks moves the revenue mix)
+KNOCK_ONS: dict[str, set[str]] = {
+    "drug_charge_per_discharge": {"drug_share", "charge_per_discharge"},
+    "material_charge_per_discharge": {"material_share", "charge_per_discharge"},
+    "drug_share": {"drug_share", "charge_per_discharge", "charge_per_visit"},
+    "material_share": {"material_share", "charge_per_discharge"},
+    "alos": {"alos", "time_index", "charge_per_discharge"},
+    "charge_per_visit": {"drug_share", "material_share"},
+    "outpatient_visits": {"drug_share", "material_share", "charge_per_visit", "charge_per_discharge"},
+}
+MONEY_MATCH = (0.5, 2.0)  # a budget overrun is the cause's money when their sums agree within this ratio
+
+
+def _nearness(a: Alert) -> int:
+    if a.kind in NEARNESS:
+        return NEARNESS[a.kind]
+    return 1 if a.indicator in COMPONENTS else 2
+
+
+def _overlap(a: Alert, b: Alert) -> bool:
+    return a.period_start <= b.period_end and b.period_start <= a.period_end
+
+
+def _driven_by(alert: Alert, kind: str, ident: str, share: float = 0.3) -> bool:
+    return any(d.get("type") == kind and str(d.get("id")) == ident and d.get("contribution", 0) >= share
+               for d in alert.drivers)
+
+
+def explains(cause: Alert, effect: Alert) -> bool:
+    """Whether `cause` accounts for `effect` (same department, overlapping dates): a budget overrun
+    whose money is the cause's excess money; a department figure that the cause's indicator moves and
+    whose drivers point at the cause's group or DRG group (or, between department figures, share their
+    leading driver); the closed clinic's revenue mix. Anything else stays an alert of its own."""
+    if cause is effect or cause.dept_id != effect.dept_id or not _overlap(cause, effect):
+        return False
+    if effect.kind == "budget_overrun":  # money booked against a budget line: any figure's money may be it
+        if cause.kind == "budget_overrun" or cause.amount is None or effect.amount is None or cause.amount <= 0:
+            return False
+        return MONEY_MATCH[0] <= effect.amount / cause.amount <= MONEY_MATCH[1]
+    if _nearness(cause) >= _nearness(effect) or effect.indicator not in KNOCK_ONS.get(cause.indicator, set()):
+        return False
+    if cause.entity_type in ("group", "drg"):
+        return _driven_by(effect, cause.entity_type, str(cause.entity_id))
+    if cause.kind == "volume_drop":
+        return effect.entity_type is None
+    if effect.indicator == "time_index" and cause.indicator == "alos":
+        return True  # the same stays, against their groups' reference
+    lead = [d for d in cause.drivers if d.get("type") == "group"][:1]
+    return bool(lead) and _driven_by(effect, "group", str(lead[0]["id"]))
+
+
+def group_causes(alerts: list[Alert]) -> list[Alert]:
+    """Root causes, not floods: each alert a nearer alert explains becomes one of that alert's (or
+    its own cause's) consequences instead of an alert of its own; the cause takes the highest level
+    among them. Alerts nothing explains stay as they are."""
+    order = sorted(alerts, key=lambda a: (_nearness(a), -abs(a.deviation)))
+    root: dict[int, Alert] = {}
+    out: list[Alert] = []
+    rank = {lv: i for i, lv in enumerate(LEVELS)}
+    for a in order:
+        causes = [c for c in order if c is not a and id(c) in root and explains(c, a)]
+        if not causes:
+            root[id(a)] = a
+            out.append(a)
+            continue
+        cause = root[id(causes[0])]
+        root[id(a)] = cause
+        cause.consequences.append({
+            "kind": a.kind, "level": a.level, "indicator": a.indicator, "entity_type": a.entity_type,
+            "entity_id": a.entity_id, "period_start": a.period_start.isoformat(),
+            "period_end": a.period_end.isoformat(), "observed": a.observed, "expected": a.expected,
+            "deviation": a.deviation, "method": a.method, "via": causes[0].indicator,
+            **({"adjusted": a.adjusted} if a.adjusted else {})})
+        if rank[a.level] > rank[cause.level]:
+            cause.level = a.level
+    kept = {id(a) for a in out}
+    return [a for a in alerts if id(a) in kept]
+
+
 def merge(alerts: list[Alert]) -> list[Alert]:
     """One alert per problem: consecutive or overlapping firings of the same key grow one alert."""
     out: list[Alert] = []
@@ -464,6 +669,9 @@ def merge(alerts: list[Alert]) -> list[Alert]:
             if abs(a.deviation) > abs(last.deviation):
                 last.observed, last.expected, last.deviation = a.observed, a.expected, a.deviation
                 last.band_low, last.band_high, last.method = a.band_low, a.band_high, a.method
+                last.adjusted = a.adjusted or last.adjusted
+            if a.amount is not None and (last.amount is None or a.amount > last.amount):
+                last.amount = a.amount
             continue
         out.append(a)
     return out
@@ -483,6 +691,8 @@ def scan(wh: Warehouse, scope: Scope, through: date | None = None, params: Param
                         ("outpatient", lambda: det.outpatient(through, first_report)),
                         ("drg stays", lambda: det.drg_stays(min(through, fresh.months_closed_through or through),
                                                             first_report)),
+                        ("group charges", lambda: det.group_charges(
+                            min(through, fresh.months_closed_through or through), first_report)),
                         ("devices", lambda: det.devices(through, first_report)),
                         ("budget", lambda: det.budget(min(through, fresh.months_closed_through or through),
                                                       first_report)),
@@ -497,4 +707,4 @@ def scan(wh: Warehouse, scope: Scope, through: date | None = None, params: Param
     alerts = merge(found)
     for a in alerts:
         a.drivers = det.drivers(a)
-    return ScanResult(alerts, det.skipped, through)
+    return ScanResult(group_causes(alerts), det.skipped, through)

@@ -10,9 +10,14 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from .calendar import spring_festival_day
+
 if TYPE_CHECKING:  # pragma: no cover
     from .generate import _Generator
 
+# operating budget items that follow no other flow of the demo: the ones a random overspend may hit
+OVERSPENT = (("B07", "办公及印刷费", "Office expenses"), ("B08", "差旅费", "Travel"),
+             ("B09", "培训进修费", "Training"))
 KINDS = ("material_spike", "los_creep", "drug_share_surge", "outpatient_collapse", "outpatient_charge_surge",
          "device_idle", "energy_jump", "budget_overspend")
 
@@ -44,6 +49,27 @@ def _fits(g: _Generator, start: date) -> bool:
     return start >= g.fact_start + timedelta(days=365)
 
 
+# Random placement (`placement="random"`): every anomaly's month is drawn from the months a scan
+# reports (the latest 15 complete months), and its size from a range wider than the fixed one, so
+# that an evaluation over several seeds meets anomalies anywhere and of every strength. The fixed
+# placement keeps its draws exactly as before: the demo hospital does not change.
+RANDOM_MONTHS = 15
+
+
+def _random(g: _Generator) -> bool:
+    return getattr(g, "placement", "fixed") == "random"
+
+
+def _months_back(g: _Generator, fixed: int, span: int = 1) -> int:
+    """How many months back the anomaly starts: `fixed`, or drawn so that all `span` months fit in
+    the reported months."""
+    return int(_rng(g).integers(span, RANDOM_MONTHS + 1)) if _random(g) else fixed
+
+
+def _size(g: _Generator, fixed: tuple[float, float], wide: tuple[float, float]) -> float:
+    return float(_rng(g).uniform(*(wide if _random(g) else fixed)))
+
+
 def _pick_dept(g: _Generator, pred) -> dict | None:
     rng = _rng(g)
     pool = [c for c in g.clinical if pred(c) and c["dept_id"] not in g._anomaly_used]
@@ -72,24 +98,31 @@ def inject_case_anomalies(g: _Generator) -> None:
     di = cases["di"].to_numpy()
     # 1. a surgical department's material charges spike for the latest complete month
     c = _pick_dept(g, lambda c: c["beds"] > 0 and c["d"].division == "surgical")
-    start, end = _month_back(g, 1)
+    start, end = _month_back(g, _months_back(g, 1))
     if c and _fits(g, start):
-        f = float(rng.uniform(1.6, 2.0))
+        f = _size(g, (1.6, 2.0), (1.4, 2.2))
         m = (cases["dept_id"] == c["dept_id"]).to_numpy() & (di >= _idx(g, start)) & (di <= _idx(g, end))
         cases.loc[m, "charge_material"] = np.round(cases.loc[m, "charge_material"] * f, 2)
-        _record(g, "material_spike", c, start, end, f - 1, ["material_share", "charge_per_discharge"],
+        _record(g, "material_spike", c, start, end, f - 1, ["material_share", "charge_per_discharge",
+                                                             "material_charge_per_discharge"],
                 f"Material charges of {c['d'].en} rise {f - 1:.0%} for one month",
                 f"{c['d'].zh}卫生材料费用当月上升{f - 1:.0%}")
     # 2. length of stay creeps up in one DRG group of a medical department over three months
     c = _pick_dept(g, lambda c: c["beds"] > 0 and c["d"].division == "medical")
-    s3, _ = _month_back(g, 6)
-    _, e3 = _month_back(g, 4)
+    first = _months_back(g, 6, 3)
+    s3, _ = _month_back(g, first)
+    _, e3 = _month_back(g, first - 2)
     if c and _fits(g, s3):
         mine = (cases["dept_id"] == c["dept_id"]).to_numpy()
-        top = int(np.bincount(cases.loc[mine, "g"].to_numpy()).argmax())
+        counts = np.bincount(cases.loc[mine, "g"].to_numpy())
+        top = int(counts.argmax())
+        if _random(g):  # any of the department's groups with about 15 or more discharges a month
+            months = max(1, (g.through - g.fact_start).days / 30.4)
+            big = np.flatnonzero(counts / months >= 15)
+            top = int(big[int(rng.integers(len(big)))]) if len(big) else top
         code = str(g.t["dim_drg"]["drg_code"].iloc[top])
-        peak = float(rng.uniform(0.4, 0.6))
-        for step, k in enumerate((6, 5, 4)):
+        peak = _size(g, (0.4, 0.6), (0.3, 0.7))
+        for step, k in enumerate((first, first - 1, first - 2)):
             ms, me = _month_back(g, k)
             m = mine & (cases["g"].to_numpy() == top) & (di >= _idx(g, ms)) & (di <= _idx(g, me))
             ratio = 1 + peak * (step + 1) / 3
@@ -105,13 +138,13 @@ def inject_case_anomalies(g: _Generator) -> None:
     # 3. one medical group's drug share surges for a month
     c = _pick_dept(g, lambda c: c["beds"] > 0 and len(c["groups"]) >= 2) or \
         _pick_dept(g, lambda c: c["beds"] > 0 and len(c["groups"]) >= 1)
-    start, end = _month_back(g, 9)
+    start, end = _month_back(g, _months_back(g, 9))
     if c and _fits(g, start):
         gid = c["groups"][int(rng.integers(len(c["groups"])))]
-        f = float(rng.uniform(1.7, 2.1))
+        f = _size(g, (1.7, 2.1), (1.5, 2.3))
         m = (cases["group_id"] == gid).to_numpy() & (di >= _idx(g, start)) & (di <= _idx(g, end))
         cases.loc[m, "charge_drug"] = np.round(cases.loc[m, "charge_drug"] * f, 2)
-        _record(g, "drug_share_surge", c, start, end, f - 1, ["drug_share"],
+        _record(g, "drug_share_surge", c, start, end, f - 1, ["drug_share", "drug_charge_per_discharge"],
                 f"Drug charges of medical group {gid} ({c['d'].en}) rise {f - 1:.0%} for one month",
                 f"{c['d'].zh}医疗组{gid}药品费用当月上升{f - 1:.0%}", {"type": "group", "id": gid})
 
@@ -123,11 +156,17 @@ def inject_daily_anomalies(g: _Generator) -> None:
     dates = op["date"].to_numpy()
     # 4. a large outpatient department's volume collapses for two to three weeks
     c = _pick_dept(g, lambda c: c["op_share"] > 0.02 and c["d"].key != "emergency")
-    ms, _ = _month_back(g, 8)
+    ms, _ = _month_back(g, _months_back(g, 8))
     if c and _fits(g, ms):
-        start = ms + timedelta(days=9)
-        end = start + timedelta(days=int(rng.integers(14, 22)))
-        drop = float(rng.uniform(0.5, 0.7))
+        start = ms + timedelta(days=9 if not _random(g) else int(rng.integers(0, 28)))
+        end = min(start + timedelta(days=int(rng.integers(14, 22) if not _random(g) else rng.integers(10, 29))),
+                  g.through)
+        drop = _size(g, (0.5, 0.7), (0.4, 0.75))
+        if _random(g):  # not in the Spring Festival weeks, when every clinic is quiet and nobody would call it a fall
+            sf = spring_festival_day(start.year + (start.month >= 10))
+            if start <= sf + timedelta(days=21) and end >= sf - timedelta(days=7):
+                shift = timedelta(days=35)
+                start, end = (start - shift, end - shift) if end + shift > g.through else (start + shift, end + shift)
         m = (op["dept_id"] == c["dept_id"]).to_numpy() & (dates >= np.datetime64(start)) & (dates <= np.datetime64(end))
         keep = 1 - drop
         op.loc[m, "visits"] = np.round(op.loc[m, "visits"].to_numpy() * keep).astype(int)
@@ -138,9 +177,9 @@ def inject_daily_anomalies(g: _Generator) -> None:
                 f"{c['d'].zh}门诊量{(end - start).days + 1}天内下降{drop:.0%}")
     # 5. outpatient charge per visit surges for a month (heavier prescriptions)
     c = _pick_dept(g, lambda c: c["op_share"] > 0.01)
-    start, end = _month_back(g, 3)
+    start, end = _month_back(g, _months_back(g, 3))
     if c and _fits(g, start):
-        f = float(rng.uniform(1.3, 1.5))
+        f = _size(g, (1.3, 1.5), (1.25, 1.6))
         m = (op["dept_id"] == c["dept_id"]).to_numpy() & (dates >= np.datetime64(start)) & (dates <= np.datetime64(end))
         op.loc[m, "per_visit"] = op.loc[m, "per_visit"].to_numpy() * f
         _record(g, "outpatient_charge_surge", c, start, end, f - 1, ["charge_per_visit", "outpatient_revenue"],
@@ -153,7 +192,9 @@ def inject_daily_anomalies(g: _Generator) -> None:
     if busy:
         e = busy[int(rng.integers(len(busy)))]
         end = g.through
-        start = end - timedelta(days=int(rng.integers(21, 36)))
+        if _random(g):  # it may have been repaired since: the idle weeks end anywhere in the reported months
+            end = g.through - timedelta(days=int(rng.integers(0, 30 * (RANDOM_MONTHS - 2))))
+        start = end - timedelta(days=int(rng.integers(21, 36) if not _random(g) else rng.integers(14, 41)))
         ed = eq["date"].to_numpy()
         m = (eq["equipment_id"] == e["id"]).to_numpy() & (ed >= np.datetime64(start)) & (ed <= np.datetime64(end))
         eq.loc[m, "exams"] = 0
@@ -169,14 +210,14 @@ def inject_daily_anomalies(g: _Generator) -> None:
 
 def inject_cost_anomalies(g: _Generator) -> None:
     """A clinical department's energy cost jumps for a month (before allocation)."""
-    rng = _rng(g)
+    _rng(g)  # the anomaly stream starts here when no earlier injector ran
     months, _depts, did, cc = g.cost_ctx
     c = _pick_dept(g, lambda c: c["beds"] > 0)
-    start, end = _month_back(g, 7)
+    start, end = _month_back(g, _months_back(g, 7))
     if c and start in months and _fits(g, start):
-        f = float(rng.uniform(1.8, 2.6))
+        f = _size(g, (1.8, 2.6), (1.6, 2.8))
         g.direct[did[c["dept_id"]], months.index(start), cc["energy"]] *= f
-        _record(g, "energy_jump", c, start, end, f - 1, ["energy_per_10k_revenue"],
+        _record(g, "energy_jump", c, start, end, f - 1, ["energy_cost", "energy_per_10k_revenue"],
                 f"Energy cost of {c['d'].en} jumps {f - 1:.0%} for one month",
                 f"{c['d'].zh}能耗成本当月上升{f - 1:.0%}")
 
@@ -186,16 +227,20 @@ def inject_budget_anomalies(g: _Generator) -> None:
     rng = _rng(g)
     bm = g.t["fact_budget_monthly"]
     c = _pick_dept(g, lambda c: True)
-    s, _ = _month_back(g, 5)
-    _, e = _month_back(g, 4)
+    first = _months_back(g, 5, 2)
+    s, _ = _month_back(g, first)
+    _, e = _month_back(g, first - 1)
     if c and _fits(g, s):
-        f = float(rng.uniform(2.2, 3.0))
+        f = _size(g, (2.2, 3.0), (2.0, 3.2))
+        item, (name_zh, name_en) = "B07", ("办公及印刷费", "Office expenses")
+        if _random(g):
+            item, name_zh, name_en = OVERSPENT[int(rng.integers(len(OVERSPENT)))]
         months = np.array([x for x in bm["month_start"]], dtype=object)
-        m = (bm["dept_id"] == c["dept_id"]).to_numpy() & (bm["item_code"] == "B07").to_numpy() \
+        m = (bm["dept_id"] == c["dept_id"]).to_numpy() & (bm["item_code"] == item).to_numpy() \
             & (months >= s) & (months <= e)
         # the item runs at f times its budget (not f times a month that may have been quiet)
         bm.loc[m, "executed_amount"] = np.round(bm.loc[m, "budget_amount"].to_numpy() * f
                                                 * rng.uniform(0.95, 1.05, int(m.sum())), 2)
         _record(g, "budget_overspend", c, s, e, f - 1, ["budget_execution"],
-                f"Office expenses (B07) of {c['d'].en} run at {f:.1f}× budget for two months",
-                f"{c['d'].zh}办公及印刷费（B07）连续两月执行达预算的{f:.1f}倍", {"type": "budget_item", "id": "B07"})
+                f"{name_en} ({item}) of {c['d'].en} run at {f:.1f}× budget for two months",
+                f"{c['d'].zh}{name_zh}（{item}）连续两月执行达预算的{f:.1f}倍", {"type": "budget_item", "id": item})

@@ -51,7 +51,7 @@ def is_demo_warehouse(engine) -> bool | None:
 
 def build_demo(url: str, *, scale: float = 1.0, years: int = 5, seed: int = 42, through: date | None = None,
                now: datetime | None = None, truth: Path | None = None, force: bool = False,
-               progress: bool = True) -> BuildResult:
+               progress: bool = True, anomalies: bool = True, placement: str = "fixed") -> BuildResult:
     parsed = parse_url(url)
     file_backed = parsed.get_backend_name() in ("duckdb", "sqlite") and parsed.database not in (None, "", ":memory:")
     engine = make_engine(url)
@@ -64,7 +64,8 @@ def build_demo(url: str, *, scale: float = 1.0, years: int = 5, seed: int = 42, 
         engine.dispose()
     t0 = time.perf_counter()
     say = (lambda msg: print(f"  {msg}", flush=True)) if progress else None
-    data = generate(scale=scale, years=years, seed=seed, through=through, now=now, progress=say)
+    data = generate(scale=scale, years=years, seed=seed, through=through, now=now, progress=say, anomalies=anomalies,
+                    placement=placement)
     t1 = time.perf_counter()
     if file_backed:
         path = Path(parsed.database)

@@ -107,6 +107,7 @@ class _Generator:
         self.sim_end = through + timedelta(days=MAX_LOS)
         self.t: dict[str, pd.DataFrame] = {}
         self.anomalies: list[dict] = []
+        self.placement = "fixed"  # or "random": see anomalies.py
 
     # ---------------------------------------------------------------- calendar
     def calendar(self) -> None:
@@ -760,6 +761,14 @@ class _Generator:
         # a clinical department's device consumables are already in its material charges (zero mark-up)
         ok &= (kind[edept] != "clinical") | eq["equipment_id"].isin([e["id"] for e in self.equip[:self.first_fleet]])
         np.add.at(direct[:, :, cc["material"]], (edept[ok], emi[ok]), eq["revenue"].to_numpy()[ok] * 0.12)
+        # the same consumables by the year each device was bought: the budget plans a purchase's consumables
+        bought_year = eq["equipment_id"].map({e["id"]: e["bought"].year for e in self.equip}).to_numpy()
+        self.device_material: dict[int, np.ndarray] = {}
+        for y in np.unique(bought_year[ok]):
+            sel = ok & (bought_year == y)
+            arr = np.zeros((nd, nm))
+            np.add.at(arr, (edept[sel], emi[sel]), eq["revenue"].to_numpy()[sel] * 0.12)
+            self.device_material[int(y)] = arr
         for e in self.equip:
             for i, m in enumerate(months):
                 age = (m - e["bought"]).days / 365.25
@@ -869,16 +878,30 @@ class _Generator:
                 for y in year_list:
                     idx = [month_of.get((y, mo)) for mo in range(1, 13)]
                     ref = [month_of.get((y - 1, mo)) for mo in range(1, 13)]
+                    # consumables of devices bought last year or this one are planned with their purchase,
+                    # month by month; the rest of the line from the year before
+                    planned = np.zeros(len(months))
+                    if code == "B03":
+                        planned = sum((self.device_material[k][d] for k in (y - 1, y) if k in self.device_material),
+                                      start=np.zeros(len(months)))
+                    actual_core = actual - planned
                     base_months = [i for i in ref if i is not None] or [i for i in idx if i is not None]
                     if not base_months:
                         continue
+                    # a line that started within the base year (a new device's consumables) is planned
+                    # from the months it ran, not averaged with the months before it existed
+                    ran = [i for i in base_months if actual_core[i] > 0] or base_months
                     if y in plans:
                         annual = plans[y]
                     else:
-                        annual = float(np.mean(actual[base_months])) * 12 * (1.045 if ref[0] is not None else 1.0)
+                        annual = float(np.mean(actual_core[ran])) * 12 * (1.045 if ref[0] is not None else 1.0)
                         annual *= rng.uniform(0.97, 1.06)
-                    if annual <= 0:  # nothing spent the year before (a new line): budget this year's plan
-                        annual = float(sum(actual[i] for i in idx if i is not None)) * 1.05
+                    monthly = [annual / 12 + (planned[i] * 1.05 if i is not None else 0.0) for i in idx]
+                    if annual <= 0 and not planned.any():  # a new line: budgeted from the month it starts
+                        now = [actual[i] if i is not None else 0.0 for i in idx]
+                        active = [k for k, v in enumerate(now) if v > 0]
+                        level = float(np.mean([now[k] for k in active])) * 1.05 if active else 0.0
+                        monthly = [level if active and k >= active[0] else 0.0 for k in range(12)]
                     for mo in range(1, 13):
                         m = date(y, mo, 1)
                         if m < self.fact_start:
@@ -887,7 +910,7 @@ class _Generator:
                         executed = float(actual[i]) if i is not None else 0.0
                         if closed_last is not None and m > closed_last:
                             executed = 0.0
-                        rows.append([m, dept_id, code, round(annual / 12, 2), round(executed, 2)])
+                        rows.append([m, dept_id, code, round(monthly[mo - 1], 2), round(executed, 2)])
         self.t["fact_budget_monthly"] = pd.DataFrame(rows, columns=[
             "month_start", "dept_id", "item_code", "budget_amount", "executed_amount"])
 
@@ -1018,14 +1041,19 @@ class _Generator:
 
 
 def generate(scale: float = 1.0, years: int = 5, seed: int = 42, through: date | None = None,
-             now: datetime | None = None, progress: Progress | None = None, anomalies: bool = True) -> DemoData:
-    """Build the demo hospital in memory; deterministic for (scale, years, seed, through, now).
-    `anomalies=False` gives a clean hospital (for checking that the detector stays quiet)."""
+             now: datetime | None = None, progress: Progress | None = None, anomalies: bool = True,
+             placement: str = "fixed") -> DemoData:
+    """Build the demo hospital in memory; deterministic for (scale, years, seed, through, now, placement).
+    `anomalies=False` gives a clean hospital (for checking that the detector stays quiet);
+    `placement="random"` draws every anomaly's month and size at random (for evaluating the detector)."""
+    if placement not in ("fixed", "random"):
+        raise ValueError(f"placement is fixed or random, not {placement!r}")
     from .anomalies import inject_budget_anomalies, inject_case_anomalies, inject_cost_anomalies, inject_daily_anomalies
 
     now = now or datetime.now().replace(second=0, microsecond=0)
     through = through or (now.date() - timedelta(days=1))
     g = _Generator(scale, years, seed, through, now, progress)
+    g.placement = placement
     g.calendar()
     g.structure()
     g.inpatients()
@@ -1051,6 +1079,7 @@ def generate(scale: float = 1.0, years: int = 5, seed: int = 42, through: date |
     g.targets()
     g.live()
     g.meta()
-    params = {"scale": scale, "years": years, "seed": seed, "through": through.isoformat(),
+    params = {"scale": scale, "years": years, "seed": seed, "placement": placement if anomalies else "none",
+              "through": through.isoformat(),
               "now": now.isoformat(timespec="minutes")}
     return DemoData(tables=g.t, anomalies=g.anomalies, params=params)

@@ -92,6 +92,7 @@ KINDS: dict[str, Spec] = {
     "alos": Spec("case", base=_all, value=ip.los_days),
     "charge_per_discharge": Spec("case", base=_all, value=ip.charge_total),
     "material_charge_per_discharge": Spec("case", base=_all, value=ip.charge_material),
+    "drug_charge_per_discharge": Spec("case", base=_all, value=ip.charge_drug),
     "cmi": Spec("case", base=_grouped, value=dim_drg.c.weight, needs_drg=True),
     "time_index": Spec("case", base=_grouped, value=cast(ip.los_days, Double) / cast(dim_drg.c.ref_los_days, Double),
                        needs_drg=True),

@@ -61,7 +61,7 @@ def alert_rows(wh: Warehouse, scope: Scope, dept_id: str, indicator: str, period
                              .join(dim_department, w.dept_id == dim_department.c.dept_id))
                 .where(w.dept_id == dept_id, wd.date.between(period.start, period.end))
                 .order_by(wd.date, w.ward_id).limit(MAX_ROWS))
-    elif indicator == "energy_per_10k_revenue":
+    elif indicator in ("energy_cost", "energy_per_10k_revenue"):
         cm = fact_dept_cost_monthly.c
         stmt = (select(cm.month_start, cm.allocation_stage, func.sum(cm.amount).label("amount"))
                 .select_from(fact_dept_cost_monthly.join(dim_department, cm.dept_id == dim_department.c.dept_id))
