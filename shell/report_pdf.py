@@ -10,7 +10,7 @@ database, the warehouse (for the department's name) and a scope.
 
 Chromium writes CJK characters that share a glyph with a radical as the radical (月 as ⽉); the
 PDF's text maps are rewritten so the text copies, searches and extracts as written
-(shell/cjk_radicals.py).
+(shell/cjk_radicals.py), and so are the Latin ligatures (ﬁ as fi).
 
 Needs Debian's `chromium` (and `fonts-noto-cjk` for the Chinese); the environment variable
 CHROMIUM may name another binary. Without it the app runs and the PDF is refused with a message.
@@ -210,29 +210,35 @@ def _hex(text: str) -> str:
     return text.encode("utf-16-be").hex().upper()
 
 
-def _ideographs(text: str) -> str:
-    return "".join(chr(RADICAL_IDEOGRAPH.get(ord(c), ord(c))) for c in text)
+LIGATURES = {0xFB00: "ff", 0xFB01: "fi", 0xFB02: "fl", 0xFB03: "ffi", 0xFB04: "ffl"}
+_REWRITTEN = {**{k: chr(v) for k, v in RADICAL_IDEOGRAPH.items()}, **LIGATURES}
+
+
+def _readable(text: str) -> str:
+    """The text with radicals as their ideographs and Latin ligatures (ﬁ) as their letters."""
+    return "".join(_REWRITTEN.get(ord(c), c) for c in text)
 
 
 def fix_cmap(cmap: str) -> str:
-    """A ToUnicode CMap with every radical destination replaced by its ideograph (a range that
-    holds one is written out character by character); unchanged when it holds none."""
+    """A ToUnicode CMap with every destination that is a radical replaced by its ideograph, and a
+    Latin ligature by its letters (a range holding one is written out character by character);
+    unchanged when it holds none."""
     chars = [(src, _text(dst)) for _n, block in _BFCHAR.findall(cmap) for src, dst in _PAIR.findall(block)]
     ranges = []
     for _n, block in _BFRANGE.findall(cmap):
         for lo, hi, dst in _RANGE.findall(block):
             first, width = _text(dst), len(lo)
-            if len(first) == 1 and any(ord(first) + i in RADICAL_IDEOGRAPH for i in range(int(hi, 16) - int(lo, 16) + 1)):
+            if len(first) == 1 and any(ord(first) + i in _REWRITTEN for i in range(int(hi, 16) - int(lo, 16) + 1)):
                 chars += [(f"{code:0{width}X}", chr(ord(first) + code - int(lo, 16)))
                           for code in range(int(lo, 16), int(hi, 16) + 1)]
             else:
                 ranges.append((lo, hi, dst))
-    if not any(ord(c) in RADICAL_IDEOGRAPH for _src, text in chars for c in text):
+    if not any(ord(c) in _REWRITTEN for _src, text in chars for c in text):
         return cmap
     body = []
     for i in range(0, len(chars), 100):  # at most 100 entries a block (PDF 1.7, 9.10.3)
         part = chars[i:i + 100]
-        body.append(f"{len(part)} beginbfchar\n" + "".join(f"<{s}> <{_hex(_ideographs(x))}>\n" for s, x in part)
+        body.append(f"{len(part)} beginbfchar\n" + "".join(f"<{s}> <{_hex(_readable(x))}>\n" for s, x in part)
                     + "endbfchar\n")
     for i in range(0, len(ranges), 100):
         part = ranges[i:i + 100]
@@ -244,7 +250,8 @@ def fix_cmap(cmap: str) -> str:
 
 
 def readable_cjk(pdf: bytes) -> bytes:
-    """The PDF with its fonts' text maps naming ideographs, not the radicals that share their glyphs."""
+    """The PDF with its fonts' text maps naming ideographs, not the radicals that share their
+    glyphs, and letters, not ligatures (fix_cmap)."""
     from pypdf import PdfWriter
     from pypdf.generic import DictionaryObject, IndirectObject
 
