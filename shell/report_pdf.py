@@ -287,3 +287,49 @@ def readable_cjk(pdf: bytes) -> bytes:
     out = io.BytesIO()
     writer.write(out)
     return out.getvalue()
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`python -m shell.report_pdf REPORT_ID [--lang zh|en] [--out FILE]`: one published report's
+    PDF written to a file (default: its suggested name in the current folder), as a job would make it."""
+    import argparse
+    import sys
+
+    p = argparse.ArgumentParser(prog="python -m shell.report_pdf", description="A published monthly report as a PDF.")
+    p.add_argument("report_id", type=int)
+    p.add_argument("--lang", choices=("zh", "en"), default="zh")
+    p.add_argument("--out", type=Path, help="the PDF file to write (default: the suggested name, here)")
+    p.add_argument("--app-db", help="application database URL (default: the configured APP_DB_URL)")
+    p.add_argument("--warehouse", help="warehouse URL, for the department's name (default: the configured WAREHOUSE_URL)")
+    args = p.parse_args(argv)
+    try:
+        if args.app_db:
+            db_url = args.app_db
+        else:
+            from appdb.config import configured_app_db_url
+
+            db_url = configured_app_db_url()
+        if args.warehouse:
+            wh_url = args.warehouse
+        else:
+            from data_layer.config import load_warehouse_settings
+
+            wh_url = load_warehouse_settings().warehouse_url
+        db = AppDB(db_url)
+        started = time.monotonic()
+        pdf = render_report_pdf(args.report_id, args.lang, appdb=db, scope=Scope.hospital(), warehouse=Warehouse(wh_url))
+        out = args.out or Path(pdf.filename)
+        out.write_bytes(pdf.data)
+        db.audit("export", None, f"report {args.report_id}", f"pdf, {args.lang}, command line")
+    except UserError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except Exception as exc:  # noqa: BLE001 - one line, never a traceback
+        print(f"unexpected error: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return 3
+    print(f"{out}: {len(pdf.data):,} bytes in {time.monotonic() - started:.1f} s")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

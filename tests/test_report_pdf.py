@@ -218,3 +218,24 @@ def test_text_maps_name_ideographs_not_the_radicals_sharing_their_glyphs() -> No
     assert "<0014> <0016> <0031>" in fixed and "<0011> <002E>" in fixed
     plain = cmap.replace("2F49> <2F49", "2F49> <0041").replace("<2EE2>", "<0041>").replace("<FB01>", "<0041>")
     assert fix_cmap(plain) == plain
+
+
+def test_a_job_makes_the_pdf_from_the_command_line(server: Flask, app_env: dict[str, str], tmp_path: Path) -> None:
+    """Outside any request: `python -m shell.report_pdf` with the two databases' addresses."""
+    need_chromium()
+    import os
+    import subprocess
+    import sys
+
+    r = _published(server, "D003")
+    out = tmp_path / "r.pdf"
+    done = subprocess.run([sys.executable, "-m", "shell.report_pdf", str(r["id"]), "--lang", "en", "--out", str(out),
+                           "--app-db", app_env["APP_DB_URL"], "--warehouse", app_env["WAREHOUSE_URL"]],
+                          capture_output=True, text=True, timeout=120, cwd=Path(__file__).resolve().parent.parent,
+                          env={**os.environ, "DATA_DIR": app_env["DATA_DIR"]})
+    assert done.returncode == 0, done.stderr
+    assert f"{_names(server, 'D003')['en']}: operations report, October 2026" in _pdf_text(out.read_bytes())
+    done = subprocess.run([sys.executable, "-m", "shell.report_pdf", "999999", "--app-db", app_env["APP_DB_URL"],
+                           "--warehouse", app_env["WAREHOUSE_URL"]], capture_output=True, text=True, timeout=60,
+                          cwd=Path(__file__).resolve().parent.parent)
+    assert done.returncode == 2 and done.stderr.startswith("error: ") and "Traceback" not in done.stderr
