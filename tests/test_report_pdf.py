@@ -53,8 +53,10 @@ def _published(server: Flask, dept: str = "D002") -> dict:
     state = server.extensions["hospdash"]
     db = state.appdb
     save_scan(db, [Alert("robust_z", "orange", dept, "material_share", OCTOBER, date(2026, 10, 31), 0.31, 0.24, 0.2,
-                         0.28, 0.29, "test alert")], {dept: "C1"})
-    alert = month_alerts(db, MINE, dept, OCTOBER)[0]
+                         0.28, 0.29, "test alert"),
+                   Alert("robust_z", "yellow", dept, "alos", date(2026, 10, 2), date(2026, 10, 30), 11.2, 9.0, 7.5,
+                         10.5, 0.24, "test alert", "ward", "W0001")], {dept: "C1"})
+    alert = next(a for a in month_alerts(db, MINE, dept, OCTOBER) if a["indicator"] == "material_share")
     rec = transition(db, MINE, alert["id"], "acknowledged", "asst1", 1)
     add_note(db, MINE, rec["id"], "cause", "新开展脊柱内固定术，高值耗材增加", "asst1", rec["version"])
     content = generate(state.warehouse, MINE, dept, OCTOBER) | {"alerts": month_alerts(db, MINE, dept, OCTOBER)}
@@ -120,6 +122,7 @@ def test_a_published_report_prints_the_content_of_its_page_in_both_languages(ser
             for cell in finding.values():
                 assert _squeeze(cell) in got, cell
         assert "新开展脊柱内固定术，高值耗材增加" in got  # the alert's recorded cause
+        assert "W0001" in got and "nannan" not in got  # a ward's alert names it; the department's names none
         page = render(r, lang, names[lang])  # the page's own document: every text its tables show
         cells = _page_cells(page)
         assert len(cells) > 150
