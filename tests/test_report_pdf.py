@@ -242,3 +242,27 @@ def test_a_job_makes_the_pdf_from_the_command_line(server: Flask, app_env: dict[
                            "--warehouse", app_env["WAREHOUSE_URL"]], capture_output=True, text=True, timeout=60,
                           cwd=Path(__file__).resolve().parent.parent)
     assert done.returncode == 2 and done.stderr.startswith("error: ") and "Traceback" not in done.stderr
+
+
+@pytest.mark.browser
+def test_the_button_is_offered_on_a_published_report_and_explained_on_a_draft(dash_duo, server: Flask) -> None:
+    from .helpers import serve, sign_in_browser
+
+    r = _published(server, "D001")
+    state = server.extensions["hospdash"]
+    content = generate(state.warehouse, MINE, "D002", OCTOBER) | {"alerts": []}
+    draft = create_draft(state.appdb, MINE, "D002", "C1", OCTOBER, content, [], "asst1")
+    serve(dash_duo, server)
+    d = dash_duo.driver
+    sign_in_browser(dash_duo, "asst1")
+    dash_duo.wait_for_element("#po-grid", timeout=30)
+    d.get(dash_duo.server.url + f"/workspace/reports?dept=D001&report={r['id']}")
+    button = dash_duo.wait_for_element("#report-pdf", timeout=30)
+    assert button.is_enabled() and button.text == "Download PDF"
+    d.get(dash_duo.server.url + f"/workspace/reports?dept=D002&report={draft['id']}")
+    dash_duo.wait_for_element("#report-findings", timeout=30)
+    button = dash_duo.find_element("#report-pdf")
+    assert not button.is_enabled()
+    assert "publish it first" in dash_duo.find_element(".report-tools").text
+    logs = dash_duo.get_logs()
+    assert logs == [], [e["message"][:300] for e in logs]
