@@ -94,7 +94,17 @@ def render_report_pdf(report_id: int, lang: str, *, appdb: AppDB, scope: Scope, 
     code stands in); `chromium`: the browser binary (default: $CHROMIUM, then `chromium` on the
     PATH); `timeout`: seconds before Chromium is stopped. Works outside a request (a job, the
     command line). Raises ReportUnavailable (no such report in the scope, or a draft),
-    ChromiumMissing or PdfFailed, all UserErrors whose message, in `lang`, is for a person."""
+    ChromiumMissing or PdfFailed, all UserErrors whose message, in `lang`, is for a person.
+
+        from appdb.store import AppDB
+        from data_layer.scope import Scope
+        from data_layer.warehouse import Warehouse
+        from shell.report_pdf import render_report_pdf
+
+        pdf = render_report_pdf(12, "zh", appdb=AppDB(app_db_url), scope=Scope.hospital(),
+                                warehouse=Warehouse(warehouse_url))
+        attach(pdf.filename, pdf.data)     # 月报_关节外科_2026-11.pdf, b"%PDF-1.4 ..."
+    """
     lang = "zh" if lang == "zh" else "en"
     report = get_report(appdb, scope, int(report_id))
     if report is None:
