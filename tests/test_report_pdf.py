@@ -266,3 +266,15 @@ def test_the_button_is_offered_on_a_published_report_and_explained_on_a_draft(da
     assert "publish it first" in dash_duo.find_element(".report-tools").text
     logs = dash_duo.get_logs()
     assert logs == [], [e["message"][:300] for e in logs]
+
+
+def test_a_report_stored_with_nan_for_no_entity_reads_without_it() -> None:
+    """Reports generated before month_alerts stored None kept NaN (JSON `NaN`) for a department's own alert."""
+    from components.reports import alerts_block
+
+    stored = json.loads(json.dumps({"alerts": [{
+        "id": 1, "level": "yellow", "indicator": "bed_occupancy", "status": "new", "entity_type": float("nan"),
+        "entity_id": float("nan"), "period_start": "2026-11-01", "period_end": "2026-11-30", "observed": 1.259,
+        "expected": 1.05, "deviation": 0.199, "notes": {"cause": [], "action": [], "suggestion": []}}]}))
+    shown = texts(alerts_block(stored, "en"))
+    assert "Bed occupancy" in shown and "nan" not in shown

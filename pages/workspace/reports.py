@@ -21,7 +21,7 @@ from appdb.store import CodedError
 from components import exports
 from components.format import format_deviation, format_indicator
 from components.i18n import t
-from components.reports import change_text, document, entity, month_label, report_list
+from components.reports import change_text, document, entity, has_entity, month_label, report_list
 from data_layer.alerts.actions import suggested_action
 from data_layer.errors import UserError
 from data_layer.periods import add_months, month_end
@@ -128,7 +128,7 @@ def default_findings(content: dict, alerts: list[dict], lang: str) -> list[dict[
         ind = INDICATORS.get(a["indicator"])
         unit = ind.unit if ind else ""
         name = ind.name(lang) if ind else a["indicator"]
-        if a.get("entity_id"):
+        if has_entity(a):
             name += f" ({entity(a, lang)})"
         problem = t("ws.rp.auto_problem", lang, indicator=name,
                     observed=format_indicator(a["observed"], unit, lang),
