@@ -177,6 +177,11 @@ def publish(db: AppDB, scope: Scope, report_id: int, findings: Any, expected_ver
     return result
 
 
+def _text(v: Any) -> str | None:
+    """A text cell of a frame, or None where it is missing (pandas gives NaN for a missing string)."""
+    return None if v is None or (isinstance(v, float) and v != v) else str(v)
+
+
 def month_alerts(db: AppDB, scope: Scope, dept_id: str, month: date) -> list[dict[str, Any]]:
     """The department's alerts whose period touches the month, with the notes recorded on them
     (problem, cause, suggestion, action taken), oldest problem first; JSON-ready."""
@@ -191,7 +196,7 @@ def month_alerts(db: AppDB, scope: Scope, dept_id: str, month: date) -> list[dic
         kinds = {k: [n["text"] for n in notes[int(a.id)] if n["kind"] == k]
                  for k in ("problem", "cause", "suggestion", "action")}
         out.append({"id": int(a.id), "level": a.level, "indicator": a.indicator, "status": a.status,
-                    "entity_type": a.entity_type, "entity_id": a.entity_id,
+                    "entity_type": _text(a.entity_type), "entity_id": _text(a.entity_id),
                     "period_start": str(a.period_start), "period_end": str(a.period_end),
                     "observed": float(a.observed), "expected": float(a.expected), "deviation": float(a.deviation),
                     "action_key": a.action_key, "owner": a.owner, "reason": a.reason, "notes": kinds})

@@ -227,6 +227,12 @@ def trend_figure(content: dict, lang: str) -> go.Figure:
     return fig
 
 
+def has_entity(a: dict) -> bool:
+    """Whether an alert names a ward, group, doctor or device (a report stored before the fix in
+    appdb.reports.month_alerts holds NaN, not None, for the department's own alerts)."""
+    return isinstance(a.get("entity_id"), str) and bool(a["entity_id"])
+
+
 def entity(a: dict, lang: str) -> str:
     key = f"driver.{a.get('entity_type')}"
     return f"{t(key, lang) if key in CATALOG else a.get('entity_type')} {a['entity_id']}"
@@ -245,7 +251,7 @@ def alerts_block(content: dict, lang: str) -> Any:
         notes = a["notes"]
         out.append(html.Li([
             html.Span(t(f"level.{a['level']}", lang), className=f"badge lvl-badge lvl-{a['level']} me-1"),
-            html.B(name), f" ({entity(a, lang)})" if a.get("entity_id") else "",
+            html.B(name), f" ({entity(a, lang)})" if has_entity(a) else "",
             f" · {a['period_start']} – {a['period_end']} · ",
             t("ws.rp.observed", lang, observed=format_indicator(a["observed"], unit, lang),
               expected=format_indicator(a["expected"], unit, lang),

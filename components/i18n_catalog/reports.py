@@ -30,6 +30,20 @@ TEXTS: dict[str, tuple[str, str]] = {
     "ws.rp.meta": ("第 {revision} 版 · {status} · 数据截至 {through} · 环比对照 {previous} · 同比对照 {year_ago}",
                    "Revision {revision} · {status} · data through {through} · compared with {previous} and {year_ago}"),
     "ws.rp.print": ("打印 / 存为 PDF", "Print / save as PDF"),
+    "ws.rp.pdf": ("下载PDF", "Download PDF"),
+    "ws.rp.pdf_draft": ("发布后可下载PDF：草稿还会修改，PDF只为已发布的报告生成。",
+                        "The PDF is made of a published report only (a draft still changes): publish it first."),
+    "ws.rp.pdf_file": ("月报_{dept}_{month}.pdf", "report_{dept}_{month}.pdf"),
+    "ws.rp.pdf_failed": ("PDF未能生成，请稍后再试；如仍失败请联系管理员（服务器日志中有详情）。",
+                         "The PDF could not be made: try again later, and tell the administrator if it fails again "
+                         "(the server's log has the details)."),
+    "ws.rp.pdf_slow": ("PDF生成超时（超过 {seconds} 秒），请稍后再试。",
+                       "Making the PDF took longer than {seconds} s: try again later."),
+    "ws.rp.pdf_no_chromium": ("服务器未安装 Chromium，无法生成PDF。请管理员安装 chromium 软件包（Debian：apt-get install "
+                              "chromium fonts-noto-cjk），或设置 CHROMIUM 指向其路径。在此之前可用“打印 / 存为 PDF”。",
+                              "This server has no Chromium, so it cannot make the PDF. The administrator installs the "
+                              "chromium package (Debian: apt-get install chromium fonts-noto-cjk) or sets CHROMIUM to its "
+                              "path. Until then, use Print / save as PDF."),
     "ws.rp.sec.key": ("本月概况", "The month at a glance"),
     "ws.rp.sec.trend": ("近 13 个月趋势", "Trend over 13 months"),
     "ws.rp.sec.structure": ("收入结构（与去年同月比较）", "Revenue structure against the same month last year"),

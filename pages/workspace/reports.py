@@ -21,7 +21,7 @@ from appdb.store import CodedError
 from components import exports
 from components.format import format_deviation, format_indicator
 from components.i18n import t
-from components.reports import change_text, document, entity, month_label, report_list
+from components.reports import change_text, document, entity, has_entity, month_label, report_list
 from data_layer.alerts.actions import suggested_action
 from data_layer.errors import UserError
 from data_layer.periods import add_months, month_end
@@ -30,6 +30,7 @@ from data_layer.queries.report import generate, month_period
 from data_layer.registry import INDICATORS
 from shell.access import PermissionDenied, audit
 from shell.inputs import Ref
+from shell.report_pdf import render_report_pdf
 
 from .._common import current_scope, warehouse
 from .._kit import READERS, Ask, Export, check_department, export_callback, page_callback
@@ -105,9 +106,15 @@ def _list(start: Start) -> Any:
 # ------------------------------------------------------------------------------------------- document
 def render(report: dict, lang: str, dept_name: str) -> html.Article:
     """The report as a document: the same on screen and on paper."""
+    published = report["status"] == "published"
+
     def tools() -> list[Any]:
+        pdf = html.Button(t("ws.rp.pdf", lang), id="report-pdf", disabled=not published,
+                          title=None if published else t("ws.rp.pdf_draft", lang),
+                          className="btn btn-sm btn-outline-secondary ms-2")
         return [html.Button(t("ws.rp.print", lang), id="report-print", className="btn btn-sm btn-outline-secondary"),
-                html.Button(t("export.xlsx", lang), id=REPORT_BUTTON, className="btn btn-sm btn-outline-secondary ms-2")]
+                html.Button(t("export.xlsx", lang), id=REPORT_BUTTON, className="btn btn-sm btn-outline-secondary ms-2"),
+                pdf, *([] if published else [html.Span(t("ws.rp.pdf_draft", lang), className="note ms-2 mb-0")])]
 
     return document(report, lang, dept_name, FIELDS, tools, MAX_TEXT)
 
@@ -121,7 +128,7 @@ def default_findings(content: dict, alerts: list[dict], lang: str) -> list[dict[
         ind = INDICATORS.get(a["indicator"])
         unit = ind.unit if ind else ""
         name = ind.name(lang) if ind else a["indicator"]
-        if a.get("entity_id"):
+        if has_entity(a):
             name += f" ({entity(a, lang)})"
         problem = t("ws.rp.auto_problem", lang, indicator=name,
                     observed=format_indicator(a["observed"], unit, lang),
@@ -267,6 +274,20 @@ def publish_report(ask: Ask, n: Any, rows: Any, meta: Any) -> Any:
         return no_update, _msg(t(f"ws.rp.err.{exc.code}", lang))
     audit("report_publish", f"report {rid}", f"{r['dept_id']} {r['month']} revision {r['revision']}")
     return "?" + urlencode({"dept": r["dept_id"], "report": rid}), _msg(t("ws.rp.published", lang), ok=True)
+
+
+@page_callback(Output("ws-download", "data", allow_duplicate=True), Input("report-pdf", "n_clicks"),
+               State("report-meta", "data"), roles=READERS, prevent_initial_call=True)
+def download_pdf(ask: Ask, n: Any, meta: Any) -> Any:
+    """The published report as a PDF printed on the server (shell/report_pdf.py), audited as an
+    export; a draft, or a server without Chromium, is answered with a message."""
+    if not n:
+        return no_update
+    rid, _version = _report_of(meta, ask.lang)
+    r = _guard(rid, ask)
+    pdf = render_report_pdf(rid, ask.lang, appdb=_db(), scope=ask.scope, warehouse=warehouse())
+    audit("export", f"report {rid}", f"{r['dept_id']} {r['month']} revision {r['revision']}, pdf")
+    return dcc.send_bytes(pdf.data, pdf.filename)
 
 
 clientside_callback("function(n) { if (n) { window.print(); } return ''; }",
