@@ -11,12 +11,15 @@ from flask import current_app
 from flask_login import current_user
 
 from appdb.alerts import NOTE_KINDS, add_note, get_alert, list_alerts, save_scan, transition
+from appdb.notify import deliveries_of
 from appdb.schema import ALERT_STATUSES
 from appdb.store import CodedError
 from components.alerts import alert_grid, detail, export_kinds, rows_grid, series_figure, with_headers, with_local_names
 from components.controls import localize_controls
 from components.format import format_indicator
 from components.i18n import t
+from components.notes import address_notes
+from components.notify import deliveries_list
 from data_layer.alerts.actions import suggested_action
 from data_layer.alerts.detect import LEVELS, scan
 from data_layer.errors import UserError
@@ -29,6 +32,7 @@ from data_layer.sources import Filters
 from shell.access import PermissionDenied, audit, page_denied
 from shell.inputs import Code, Codes, Count, RowId
 
+from ._address import note
 from ._common import current_lang, current_scope, forbidden_panel, warehouse, with_names
 from ._kit import READERS, Ask, Export, export_buttons, export_callback, page_callback
 
@@ -49,10 +53,27 @@ def _dept_names(lang: str) -> dict[str, str]:
     return dict(zip(deps["dept_id"], deps["name_zh" if lang == "zh" else "name_en"], strict=True))
 
 
-def layout(**_query: str) -> html.Main:
+def _asked_alert(raw: Any, lang: str) -> tuple[int | None, str | None]:
+    """The alert the address opens (`?alert=<id>`, the link in every alert message) and the note when
+    the address held something else: not a number, or no alert of that id in the reader's scope
+    (refused like any alert outside the scope, and audited)."""
+    if raw is None or raw == "":
+        return None, None
+    shown = t("addr.shown.alert_list", lang)
+    text = raw if isinstance(raw, str) else ""
+    if not (text.isascii() and text.isdigit() and 0 < int(text) < 2**31):
+        return None, note("alert", raw, t("addr.bad.alert_id", lang), shown, lang)
+    if get_alert(_db(), current_scope(), int(text)) is None:
+        audit("forbidden_page", f"/alerts?alert={text}", "alert outside the scope or missing")
+        return None, note("alert", raw, t("addr.bad.alert_scope", lang), shown, lang)
+    return int(text), None
+
+
+def layout(alert: Any = None, **_query: str) -> html.Main:
     lang = current_lang()
     if page_denied(__name__):
         return forbidden_panel(lang)
+    opened, alert_note = _asked_alert(alert, lang)
     try:
         names = _dept_names(lang)
     except UserError:
@@ -75,8 +96,9 @@ def layout(**_query: str) -> html.Main:
     return html.Main([
         html.Div([html.H1(t("alerts.title", lang)), scan_button, html.Span(id="al-scan-msg", className="ms-2")],
                  className="d-flex align-items-center gap-2"),
+        address_notes([alert_note] if alert_note else [], lang),
         filters,
-        dcc.Store(id="al-selected"), dcc.Store(id="al-version"), dcc.Store(id="al-refresh", data=0),
+        dcc.Store(id="al-selected", data=opened), dcc.Store(id="al-version"), dcc.Store(id="al-refresh", data=0),
         html.Div([html.Div(id="al-list", className="alert-list"),
                   html.Div(html.P(t("alerts.pick", lang), className="note"), id="al-detail", className="alert-detail")],
                  className="alerts-grid"),
@@ -171,6 +193,7 @@ def show(ask: Ask, alert_id: int | None) -> tuple:
                   figure=_series(alert, lang), rows=rows_grid(_rows(alert, lang), lang),
                   export=export_buttons("alerts", "rows", lang, button_type="al-export"),
                   note_kinds=NOTE_KINDS, statuses=ALERT_STATUSES)
+    part.children.append(deliveries_list(deliveries_of(_db(), int(alert["id"])), lang))
     return localize_controls(part, lang), alert["version"]
 
 
