@@ -180,4 +180,4 @@ def send(channel: str, address: str, message: Mapping[str, str], smtp: Smtp | No
     if ok:
         return None
     lines = [ln.split(" - ", 2)[-1].strip() for ln in captured.getvalue().splitlines() if ln.strip()]
-    return (lines[-1] if lines else "not delivered")[:500]
+    return (" · ".join(dict.fromkeys(lines)) or "not delivered")[:500]

@@ -124,8 +124,9 @@ class Outbox:
             user = users.get(sub.user_id)
             if user is None or sub.mode != "digest":
                 continue
-            since = sub.last_digest_at or sub.created_at
-            conds = [alerts.c.first_seen > since, alerts.c.first_seen <= now, alerts.c.level.in_(sub.levels),
+            since = (alerts.c.first_seen > sub.last_digest_at if sub.last_digest_at is not None
+                     else alerts.c.first_seen >= sub.created_at)  # the first digest: since subscribing
+            conds = [since, alerts.c.first_seen <= now, alerts.c.level.in_(sub.levels),
                      scope_filter(user_scope(user), alerts.c.dept_id, alerts.c.campus_id)]
             if not sub.all_depts:
                 conds.append(alerts.c.dept_id.in_(sub.dept_ids))

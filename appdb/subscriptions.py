@@ -214,7 +214,7 @@ def save_subscription(db: AppDB, user: User, values: Mapping[str, Any], campus_o
         if current is None:
             if expected_version not in (None, 0):
                 raise StaleEdit("subscription")
-            conn.execute(insert(subscriptions).values(**row, user_id=user.id, created_at=now, last_digest_at=now,
+            conn.execute(insert(subscriptions).values(**row, user_id=user.id, created_at=now, last_digest_at=None,
                                                       version=1))
         else:
             cond = subscriptions.c.user_id == user.id

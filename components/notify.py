@@ -118,17 +118,19 @@ def render_message(kind: str, alerts: Sequence[Mapping[str, Any]], lang: str, *,
         head = _heading(f, lang)
         lines = _block_lines(f, lang)
         open_text = t("notify.open", lang)
-        md += ["", f"**{head}**" if kind == "digest" else f"> {head}"]
+        titled = kind != "alert"  # one alert's subject is its heading already
+        md += ["", f"**{head}**" if kind == "digest" else f"> {head}"] if titled else [""]
         md += [f"- **{label}**{c}{value}" for label, value in lines] + [f"[{open_text}]({f['link']})"]
-        text += ["", head] + [f"{label}{c}{value}" for label, value in lines] + [f"{open_text}{c}{f['link']}"]
+        text += ["", head] if titled else [""]
+        text += [f"{label}{c}{value}" for label, value in lines] + [f"{open_text}{c}{f['link']}"]
         rows = "".join(f'<tr><th style="text-align:left;vertical-align:top;padding:4px 12px 4px 0;color:#555;'
                        f'white-space:nowrap">{H.escape(label)}</th><td style="padding:4px 0">{H.escape(value)}</td></tr>'
                        for label, value in lines)
         body_html.append(
             f'<div style="border-left:6px solid {LEVEL_COLOURS.get(f["level_code"], "#888")};padding:8px 16px;'
             f'margin:16px 0;background:#fafafa">'
-            f'<h2 style="font-size:17px;margin:4px 0 8px">{H.escape(head)}</h2>'
-            f'<table style="border-collapse:collapse;font-size:14px">{rows}</table>'
+            + (f'<h2 style="font-size:17px;margin:4px 0 8px">{H.escape(head)}</h2>' if titled else "")
+            + f'<table style="border-collapse:collapse;font-size:14px">{rows}</table>'
             f'<p style="margin:12px 0 4px"><a href="{H.escape(f["link"])}" style="background:#1565c0;color:#fff;'
             f'padding:6px 14px;border-radius:4px;text-decoration:none">{H.escape(open_text)}</a></p></div>')
     footer = t("notify.footer", lang)
