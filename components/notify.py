@@ -43,9 +43,11 @@ def alert_facts(alert: Mapping[str, Any], lang: str, names: Mapping[str, tuple[s
     cause = t(f"method.{alert['kind']}", lang)
     if m := _Z.search(alert.get("method") or ""):
         cause += f"{'；' if lang == 'zh' else '; '}{t('notify.z', lang, z=m[1])}"
+    left, right = ("（", "）") if lang == "zh" else (" (", ")")
     drivers = [f"{d.get('name_zh' if lang == 'zh' else 'name_en') or d.get('id', '')}"
-               f" ({t('driver.' + str(d.get('type')), lang) if d.get('type') else ''}) · "
-               f"{float(d.get('contribution') or 0) * 100:.0f}%" for d in list(alert.get("drivers") or [])[:TOP_DRIVERS]]
+               + (f"{left}{t('driver.' + str(d['type']), lang)}{right}" if d.get("type") else "")
+               + f" · {float(d.get('contribution') or 0) * 100:.0f}%"
+               for d in list(alert.get("drivers") or [])[:TOP_DRIVERS]]
     consequences = [_consequence(c, lang, names) for c in alert.get("consequences") or []]
     return {
         "level": t(f"level.{alert['level']}", lang), "level_code": alert["level"],
@@ -132,7 +134,8 @@ def render_message(kind: str, alerts: Sequence[Mapping[str, Any]], lang: str, *,
             + (f'<h2 style="font-size:17px;margin:4px 0 8px">{H.escape(head)}</h2>' if titled else "")
             + f'<table style="border-collapse:collapse;font-size:14px">{rows}</table>'
             f'<p style="margin:12px 0 4px"><a href="{H.escape(f["link"])}" style="background:#1565c0;color:#fff;'
-            f'padding:6px 14px;border-radius:4px;text-decoration:none">{H.escape(open_text)}</a></p></div>')
+            f'padding:6px 14px;border-radius:4px;text-decoration:none">{H.escape(open_text)}</a></p>'
+            f'<p style="margin:8px 0 0;font-size:12px;color:#666">{H.escape(f["link"])}</p></div>')
     footer = t("notify.footer", lang)
     md += ["", f"_{footer}_"]
     text += ["", footer]
@@ -160,9 +163,12 @@ def feedback_id(prefix: str, name: str) -> str:
 
 
 def subscription_form(prefix: str, lang: str, dept_options: Sequence[tuple[str, str]],
-                      levels: Sequence[str], modes: Sequence[str]) -> html.Div:
+                      levels: Sequence[str], modes: Sequence[str], values: Mapping[str, Any] | None = None) -> html.Div:
     """The subscription's fields (ids `<prefix>-<field>`), each with a place for its problem right
-    below it (`<prefix>-<field>-problem`), the save button and the message line."""
+    below it (`<prefix>-<field>-problem`), the save button and the message line; `values`: what the
+    fields hold (all_depts as ["all"] or [], the FIELDS, version), the defaults otherwise."""
+    v = {"all_depts": [], "dept_ids": [], "levels": ["red"], "mode": "immediate", "lang": lang, "wecom": "",
+         "dingtalk": "", "feishu": "", "email": "", "version": None, **(values or {})}
     def labelled(name: str, label: str, control: Any, help_key: str | None = None) -> html.Div:
         parts = [html.Label(t(label, lang), htmlFor=field_id(prefix, name), className="form-label"), control]
         if help_key:
@@ -174,28 +180,29 @@ def subscription_form(prefix: str, lang: str, dept_options: Sequence[tuple[str, 
     return html.Div([
         html.Div([
             dcc.Checklist(id=field_id(prefix, "all_depts"), options=[{"label": " " + t("notify.all_depts", lang),
-                                                                    "value": "all"}], value=[],
+                                                                    "value": "all"}], value=v["all_depts"],
                           className="mb-1"),
             labelled("dept_ids", "notify.depts", dcc.Dropdown(id=field_id(prefix, "dept_ids"), multi=True, options=opts,
+                                                             value=v["dept_ids"],
                                                              placeholder=t("notify.depts_placeholder", lang))),
         ]),
         labelled("levels", "notify.levels", dcc.Checklist(
             id=field_id(prefix, "levels"), inline=True, inputClassName="me-1", labelClassName="me-3",
-            options=[{"label": t(f"level.{lv}", lang), "value": lv} for lv in reversed(levels)], value=["red"])),
+            options=[{"label": t(f"level.{lv}", lang), "value": lv} for lv in reversed(levels)], value=v["levels"])),
         labelled("mode", "notify.mode", dcc.RadioItems(
             id=field_id(prefix, "mode"), inline=True, inputClassName="me-1", labelClassName="me-3",
-            options=[{"label": t(f"notify.mode.{m}", lang), "value": m} for m in modes], value="immediate"),
+            options=[{"label": t(f"notify.mode.{m}", lang), "value": m} for m in modes], value=v["mode"]),
             "notify.mode_help"),
         labelled("lang", "notify.lang", dcc.RadioItems(
             id=field_id(prefix, "lang"), inline=True, inputClassName="me-1", labelClassName="me-3",
-            options=[{"label": t(f"notify.lang.{code}", lang), "value": code} for code in ("zh", "en")], value=lang)),
+            options=[{"label": t(f"notify.lang.{code}", lang), "value": code} for code in ("zh", "en")], value=v["lang"])),
         html.H3(t("notify.channels", lang), className="h5 mt-3"),
         html.P(t("notify.channels_help", lang), className="note"),
         *[labelled(ch, f"notify.channel.{ch}", dcc.Input(
             id=field_id(prefix, ch), type="text", className="form-control", maxLength=500 if ch != "email" else 254,
-            placeholder=t(f"notify.placeholder.{ch}", lang), autoComplete="off", spellCheck=False))
+            placeholder=t(f"notify.placeholder.{ch}", lang), autoComplete="off", spellCheck=False, value=v[ch]))
           for ch in ("wecom", "dingtalk", "feishu", "email")],
-        dcc.Store(id=f"{prefix}-version"),
+        dcc.Store(id=f"{prefix}-version", data=v["version"]),
         html.Button(t("notify.save", lang), id=f"{prefix}-save", className="btn btn-primary"),
         html.Div(id=f"{prefix}-message", className="mt-2", role="status"),
     ], className="notify-form")

@@ -62,37 +62,18 @@ def form_values(sub: Any, lang: str) -> dict[str, Any]:
             "version": sub.version}
 
 
-def fill(form: Any, prefix: str, values: dict[str, Any]) -> Any:
-    """Put `values` into the form built by components.notify.subscription_form."""
-    def walk(node: Any) -> None:
-        if isinstance(node, (list, tuple)):
-            for n in node:
-                walk(n)
-            return
-        cid = getattr(node, "id", None)
-        for name, value in values.items():
-            if name == "version" and cid == f"{prefix}-version":
-                node.data = value
-            elif cid == field_id(prefix, name):
-                node.value = value
-        walk(getattr(node, "children", None))
-
-    walk(form)
-    return form
-
-
 def layout(**_query: str) -> html.Main:
     lang = current_lang()
     if page_denied(__name__):
         return forbidden_panel(lang)
     options, _ = department_choices(current_scope(), lang)
-    form = subscription_form(PREFIX, lang, options, NOTIFY_LEVELS, NOTIFY_MODES)
     sub = get_subscription(_db(), current_user.id)
+    form = subscription_form(PREFIX, lang, options, NOTIFY_LEVELS, NOTIFY_MODES, form_values(sub, lang))
     return html.Main([
         html.H1(t("notify.title", lang)),
         html.P(t("notify.intro", lang), className="note"),
         html.P(t("notify.none_yet", lang), className="note") if sub is None else None,
-        html.Div(fill(form, PREFIX, form_values(sub, lang)), className="card card-body notify-card"),
+        html.Div(form, className="card card-body notify-card"),
     ], className="container page")
 
 

@@ -15,7 +15,7 @@ TEXTS: dict[str, tuple[str, str]] = {
     "notify.escalation_intro_2": ("该红色预警已 {days} 个工作日未确认，按规定升级至院区（医院）领导。",
                                   "This red alert has not been acknowledged for {days} working days and is escalated "
                                   "to the campus (hospital) leadership."),
-    "notify.z": ("稳健 z 值 {z}", "robust z {z}"),
+    "notify.z": ("z 值 {z}", "z = {z}"),
     "notify.cause": ("原因", "Cause"),
     "notify.consequences": ("关联影响", "Knock-on findings"),
     "notify.open": ("打开预警", "Open the alert"),
@@ -47,7 +47,7 @@ TEXTS: dict[str, tuple[str, str]] = {
     "notify.channel.email": ("电子邮件", "Email"),
     "notify.channel.none": ("未设置渠道", "no channel set"),
     "notify.placeholder.wecom": ("企业微信群机器人的网址", "https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=…"),
-    "notify.placeholder.dingtalk": ("钉钉群机器人的网址", "https://oapi.dingtalk.com/robot/send?access_token=…"),
+    "notify.placeholder.dingtalk": ("钉钉群机器人的网址", "https://oapi.dingtalk.com/robot/send?…"),
     "notify.placeholder.feishu": ("飞书群机器人的网址", "https://open.feishu.cn/open-apis/bot/v2/hook/…"),
     "notify.placeholder.email": ("邮箱地址", "name@hospital.org"),
     "notify.lang.zh": ("中文", "Chinese"),
