@@ -22,6 +22,7 @@ from shell.inputs import Code, Codes, Count, Line, RowId
 
 from ._admin_form import NEW, SCOPES_FOR, UserForm, action_of, problem_lines
 from ._admin_notify import INPUTS as NOTIFY_INPUTS
+from ._admin_notify import register as register_notify
 from ._admin_notify import section as notify_section
 from ._common import current_lang, forbidden_panel, warehouse
 from ._kit import Ask, page_callback
@@ -35,6 +36,8 @@ dash.register_page(__name__, path="/admin", name="Users", order=90, allowed_role
                            "admin-role.value": Code, "admin-scope-kind.value": Code, "admin-scope-ids.value": Codes,
                            "audit-action.value": Code, "audit-user.value": Line, "kiosk-user.value": RowId,
                            "kiosk-label.value": Line, "kiosk-revoke#index": RowId, **NOTIFY_INPUTS})
+
+register_notify()  # the section "Notifications of the selected user" (pages/_admin_notify.py)
 
 # Every audit action with a name in the catalogs ("action.<code>"), in the catalog's order.
 AUDIT_ROWS = 2000  # the newest entries the grid holds (it draws only the rows in view)

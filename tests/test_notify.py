@@ -472,3 +472,77 @@ def test_the_alert_link_opens_the_alert_with_its_deliveries(server) -> None:
         assert "alert" in texts(find(layout, "address-notes"))
     other = raise_alert(db, dept="D002")
     assert find(page(f"?alert={other}"), "al-selected")["props"].get("data") is None  # outside dir1's scope
+
+
+ADMIN_FORM = tuple(k.replace("nt-", "adn-") for k in FORM)
+
+
+def test_an_administrator_sets_a_users_subscription_within_that_users_scope(server) -> None:
+    from .conftest import texts
+    from .helpers import post_callback, signed_in
+
+    db = server.extensions["hospdash"].appdb
+    dir1 = db.get_by_username("dir1")
+    admin = signed_in(server, "admin1", "en")
+    status, out = post_callback(server, admin, "adn-pick.children",
+                                [{"id": "admin-user", "property": "value", "value": dir1.id},
+                                 {"id": "admin-refresh", "property": "data", "value": 0}])
+    assert status == 200 and [o["value"] for o in out["adn-dept-ids.options"]] == ["D001"]  # dir1's scope only
+
+    def save(**values: Any) -> dict:
+        state = [{"id": s["id"].replace("nt-", "adn-"), "property": s["property"], "value": s["value"]}
+                 for s in _form_state(**values)]
+        status, got = post_callback(server, admin, "adn-dept-ids-problem.children",
+                                    [{"id": "adn-save", "property": "n_clicks", "value": 1}],
+                                    [*state, {"id": "admin-user", "property": "value", "value": dir1.id}])
+        assert status == 200
+        return got
+
+    got = save(**{"nt-dept-ids": ["D002"], "nt-dingtalk": "not a url"})  # D002: outside dir1's scope
+    assert texts(got["adn-dept-ids-problem.children"]) == "A department chosen is outside the scope."
+    assert texts(got["adn-dingtalk-problem.children"]).startswith("This is not a web address")
+    assert get_subscription(db, dir1.id) is None
+    got = save(**{"nt-lang": "en", "nt-dingtalk": "https://oapi.dingtalk.com/robot/send?access_token=abc"})
+    assert texts(got["adn-message.children"]) == "Saved the subscription of dir1."
+    sub = get_subscription(db, dir1.id)
+    assert sub is not None and sub.lang == "en" and sub.channels == {
+        "dingtalk": "https://oapi.dingtalk.com/robot/send?access_token=abc"}
+    assert [e["username"] for e in db.audit_entries(action="subscription_saved")] == ["admin1"]
+
+
+def test_the_notifications_page_is_in_the_header_but_not_for_a_wall_display(server) -> None:
+    from .helpers import post_callback, signed_in
+
+    db = server.extensions["hospdash"].appdb
+    for user in ("lead1", "dir1", "asst1"):
+        client = signed_in(server, user, "zh")
+        assert 'notifications"' in client.get("/_dash-layout").get_data(as_text=True)
+    _, token = db.issue_kiosk(db.get_by_username("lead1").id, "lobby", "admin1")
+    wall = server.test_client()
+    assert wall.get(f"/kiosk/{token}").status_code == 302
+    wall.get("/")
+    assert 'notifications"' not in wall.get("/_dash-layout").get_data(as_text=True)
+    status, out = post_callback(server, wall, "_pages_content.children",
+                                [{"id": "_pages_location", "property": "pathname", "value": "/notifications"},
+                                 {"id": "_pages_location", "property": "search", "value": ""}])
+    assert status == 200 and "forbidden" in json.dumps(out)
+    assert post_callback(server, wall, "nt-dept-ids-problem.children",
+                         [{"id": "nt-save", "property": "n_clicks", "value": 1}], _form_state())[0] == 403
+
+
+@pytest.mark.parametrize(("env", "problem"), [
+    ({"APP_BASE_URL": "dashboard.hospital"}, "APP_BASE_URL"),
+    ({"SMTP_HOST": "smtp.h", "SMTP_FROM": ""}, "SMTP_FROM"),
+    ({"SMTP_HOST": "smtp.h", "SMTP_FROM": "a@h.cn", "SMTP_SECURITY": "tls9"}, "SMTP_SECURITY"),
+    ({"NOTIFY_MAX_ATTEMPTS": "0"}, "NOTIFY_MAX_ATTEMPTS"),
+    ({"NOTIFY_ESCALATE_DAYS": "two"}, "NOTIFY_ESCALATE_DAYS"),
+])
+def test_a_bad_delivery_setting_is_named(env: dict, problem: str) -> None:
+    from appdb.config import notify_settings
+    from data_layer.errors import UserError
+
+    with pytest.raises(UserError, match=problem):
+        notify_settings(env)
+    good = notify_settings({"SMTP_HOST": "smtp.h", "SMTP_FROM": "alerts@h.cn", "SMTP_SECURITY": "ssl",
+                            "SMTP_PASSWORD": "s3cret"})
+    assert good.smtp is not None and good.smtp.port == 465 and "s3cret" not in repr(good)
