@@ -32,7 +32,7 @@ from data_layer.sources import Filters
 from shell.access import PermissionDenied, audit, page_denied
 from shell.inputs import Code, Codes, Count, RowId
 
-from ._address import note
+from ._address import check_record
 from ._common import current_lang, current_scope, forbidden_panel, warehouse, with_names
 from ._kit import READERS, Ask, Export, export_buttons, export_callback, page_callback
 
@@ -55,18 +55,14 @@ def _dept_names(lang: str) -> dict[str, str]:
 
 def _asked_alert(raw: Any, lang: str) -> tuple[int | None, str | None]:
     """The alert the address opens (`?alert=<id>`, the link in every alert message) and the note when
-    the address held something else: not a number, or no alert of that id in the reader's scope
-    (refused like any alert outside the scope, and audited)."""
-    if raw is None or raw == "":
-        return None, None
-    shown = t("addr.shown.alert_list", lang)
-    text = raw if isinstance(raw, str) else ""
-    if not (text.isascii() and text.isdigit() and 0 < int(text) < 2**31):
-        return None, note("alert", raw, t("addr.bad.alert_id", lang), shown, lang)
-    if get_alert(_db(), current_scope(), int(text)) is None:
-        audit("forbidden_page", f"/alerts?alert={text}", "alert outside the scope or missing")
-        return None, note("alert", raw, t("addr.bad.alert_scope", lang), shown, lang)
-    return int(text), None
+    the address held something else; an id naming no alert in the reader's scope is audited."""
+    def found(alert_id: int) -> bool:
+        if get_alert(_db(), current_scope(), alert_id) is not None:
+            return True
+        audit("forbidden_page", f"/alerts?alert={alert_id}", "alert outside the scope or missing")
+        return False
+
+    return check_record("alert", raw, found, lang, shown=t("addr.shown.alert_list", lang))
 
 
 def layout(alert: Any = None, **_query: str) -> html.Main:
