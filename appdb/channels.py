@@ -100,6 +100,24 @@ def email_url(smtp: Smtp, to: str, timeout: float = 10.0) -> str:
     return f"{'mailto' if mode == 'insecure' else 'mailtos'}://{auth}{smtp.host}:{smtp.port}/?{query}"
 
 
+WECOM_LIMITS = {"text": 2048, "markdown": 4096}  # bytes a WeCom robot takes (it refuses more with errcode 45002)
+
+
+def fit(body: str, limit: int) -> str:
+    """`body` cut to at most `limit` UTF-8 bytes at a line's end, the last line (the footer) kept and
+    "…" where lines were left out (a long digest: its alerts are all on the Alerts page)."""
+    if len(body.encode()) <= limit:
+        return body
+    lines = body.split("\n")
+    tail = ["…", lines[-1]]
+    kept: list[str] = []
+    for line in lines[:-1]:
+        if len("\n".join([*kept, line, *tail]).encode()) > limit:
+            break
+        kept.append(line)
+    return "\n".join([*kept, *tail]).encode()[:limit].decode(errors="ignore")
+
+
 def relay_body(shape: str, title: str, body: str) -> dict[str, Any]:
     """The JSON a chat service's robot takes (what its relay forwards unchanged)."""
     if shape == "wecom":
@@ -165,6 +183,8 @@ def send(channel: str, address: str, message: Mapping[str, str], smtp: Smtp | No
             url = robot_url(channel, address, timeout)
             native_text = url.startswith("wecombot://")  # Apprise's WeCom plugin sends text messages
             body = message["text"] if native_text else message["markdown"]
+            if channel == "wecom":
+                body = fit(body, WECOM_LIMITS["text" if native_text else "markdown"])
             fmt = apprise.NotifyFormat.TEXT if native_text else apprise.NotifyFormat.MARKDOWN
     except ChannelError as exc:
         return str(exc)

@@ -546,3 +546,12 @@ def test_a_bad_delivery_setting_is_named(env: dict, problem: str) -> None:
     good = notify_settings({"SMTP_HOST": "smtp.h", "SMTP_FROM": "alerts@h.cn", "SMTP_SECURITY": "ssl",
                             "SMTP_PASSWORD": "s3cret"})
     assert good.smtp is not None and good.smtp.port == 465 and "s3cret" not in repr(good)
+
+
+def test_a_long_wecom_message_is_cut_to_what_the_robot_takes() -> None:
+    from appdb.channels import WECOM_LIMITS, fit
+
+    body = "\n".join(["**晨报**", *(f"- 第 {i} 条预警：骨科 · 耗占比 · 41.3%" for i in range(300)), "_页脚_"])
+    cut = fit(body, WECOM_LIMITS["markdown"])
+    assert len(cut.encode()) <= 4096 and cut.startswith("**晨报**") and cut.endswith("…\n_页脚_")
+    assert fit("short", 4096) == "short"
