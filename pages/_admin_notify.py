@@ -29,7 +29,8 @@ def section(lang: str) -> html.Div:
         html.H2(t("notify.admin_title", lang)),
         html.P(t("notify.admin_help", lang), className="note"),
         html.Div(id=f"{PREFIX}-pick", className="note"),
-        html.Div(subscription_form(PREFIX, lang, [], NOTIFY_LEVELS, NOTIFY_MODES), className="card card-body notify-card"),
+        html.Div(subscription_form(PREFIX, lang, [], NOTIFY_LEVELS, NOTIFY_MODES), className="card card-body notify-card",
+                 style={"maxWidth": "820px"}),
     ], id="admin-notify")
 
 

@@ -73,7 +73,7 @@ def layout(**_query: str) -> html.Main:
         html.H1(t("notify.title", lang)),
         html.P(t("notify.intro", lang), className="note"),
         html.P(t("notify.none_yet", lang), className="note") if sub is None else None,
-        html.Div(form, className="card card-body notify-card"),
+        html.Div(form, className="card card-body notify-card", style={"maxWidth": "820px"}),
     ], className="container page")
 
 
