@@ -72,4 +72,4 @@ def register() -> None:
             return *([None] * len(FIELDS)), message(t("notify.admin_pick", ask.lang), False), None
         from flask_login import current_user
 
-        return save(ask, user, PREFIX, list(rest[:-2]), rest[-2], current_user.username)
+        return save(ask, user, list(rest[:-2]), rest[-2], current_user.username)

@@ -77,7 +77,7 @@ def layout(**_query: str) -> html.Main:
     ], className="container page")
 
 
-def save(ask: Ask, user: Any, prefix: str, values: list[Any], version: Any, by: str) -> tuple:
+def save(ask: Ask, user: Any, values: list[Any], version: Any, by: str) -> tuple:
     """Check and store `user`'s subscription: (problem under each field…, message, new version)."""
     lang = ask.lang
     form = dict(zip(["all_depts", *FIELDS], values, strict=True))
@@ -118,4 +118,4 @@ def save_mine(ask: Ask, _n: int, *rest: Any) -> tuple:
     user = _db().get(current_user.id)
     if user is None:
         raise PermissionDenied("no such user")
-    return save(ask, user, PREFIX, list(rest[:-1]), rest[-1], current_user.username)
+    return save(ask, user, list(rest[:-1]), rest[-1], current_user.username)
