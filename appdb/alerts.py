@@ -29,8 +29,10 @@ def _now() -> datetime:
     return datetime.now().replace(microsecond=0)
 
 
-def save_scan(db: AppDB, found: list[Alert], campus_of: dict[str, str]) -> tuple[int, int]:
-    """Store a scan's alerts: a problem already open grows; a new one is added. Returns (added, grown)."""
+def save_scan(db: AppDB, found: list[Alert], campus_of: dict[str, str],
+              added_ids: list[int] | None = None) -> tuple[int, int]:
+    """Store a scan's alerts: a problem already open grows; a new one is added. Returns (added, grown);
+    `added_ids`, when given, receives the new alerts' ids (for their delivery, appdb/notify.py)."""
     added = grown = 0
     rank = {lv: i for i, lv in enumerate(LEVELS)}
     now = _now()
@@ -60,12 +62,14 @@ def save_scan(db: AppDB, found: list[Alert], campus_of: dict[str, str]) -> tuple
             if conn.execute(select(alerts.c.id).where(alerts.c.problem_key == a.key,
                                                       alerts.c.period_start == a.period_start)).first():
                 continue  # this very finding was closed already: do not raise it again
-            conn.execute(insert(alerts).values(
+            new = conn.execute(insert(alerts).values(
                 **values, problem_key=a.key, kind=a.kind, level=a.level, dept_id=a.dept_id,
                 campus_id=campus_of.get(a.dept_id), indicator=a.indicator, entity_type=a.entity_type,
                 entity_id=a.entity_id, period_start=a.period_start, period_end=a.period_end,
                 action_key=action_key(a.indicator, a.deviation), occurrences=a.occurrences, status="new", owner=None,
                 reason=None, first_seen=now, version=1))
+            if added_ids is not None:
+                added_ids.append(int(new.inserted_primary_key[0]))
             added += 1
     return added, grown
 

@@ -6,6 +6,7 @@ import argparse
 import getpass
 import sys
 import time
+from typing import Any
 
 from data_layer.cli import _date, _Parser, parse_scope
 from data_layer.errors import UserError
@@ -53,6 +54,16 @@ def build_parser() -> argparse.ArgumentParser:
     sc.add_argument("--app-db", help="application database URL (the same as --url before the command)")
     sc.add_argument("--through", type=_date, help="scan as of this day (default: the last day with data)")
     sc.add_argument("--scope", default="hospital", help="hospital, campus:C1 or departments:D001,D002")
+    sc.add_argument("--no-notify", action="store_true", help="store the alerts but send no message about them")
+    no = sub.add_parser("notify", help="alert messages: the morning digest, escalations, retries")
+    nosub = no.add_subparsers(dest="notify_command", required=True, parser_class=_Parser)
+    for name, text in (("digest", "send each digest subscriber the alerts first seen since their last digest"),
+                       ("escalate", "escalate red alerts left unacknowledged for N working days"),
+                       ("retry", "send again the failed messages whose time has come"),
+                       ("run", "retry, escalate, then digest (the morning job)")):
+        n = nosub.add_parser(name, help=text)
+        n.add_argument("--warehouse", help="warehouse URL, for department names and the working-day calendar "
+                                          "(default: the configured WAREHOUSE_URL)")
     return p
 
 
@@ -117,6 +128,8 @@ def _run(db: AppDB, args: argparse.Namespace) -> int:
         _kiosk(db, args)
     elif args.command == "alerts":
         _alerts_scan(db, args)
+    elif args.command == "notify":
+        _notify(db, args)
     else:
         db.set_active(_user(db, args.username).id, args.command == "activate")
         db.audit(f"user_{args.command}d", None, args.username, "command line")
@@ -162,7 +175,8 @@ def _alerts_scan(db: AppDB, args: argparse.Namespace) -> None:
     t0 = time.perf_counter()
     result = scan(wh, scope, args.through)
     deps = departments(wh, Scope.hospital())
-    added, grown = save_scan(db, result.alerts, dict(zip(deps["dept_id"], deps["campus_id"], strict=True)))
+    added_ids: list[int] = []
+    added, grown = save_scan(db, result.alerts, dict(zip(deps["dept_id"], deps["campus_id"], strict=True)), added_ids)
     db.audit("alerts_scan", None, args.scope, f"through {result.through}: {len(result.alerts)} findings, "
              f"{added} new, {grown} grown")
     by_level = {lv: sum(a.level == lv for a in result.alerts) for lv in ("red", "orange", "yellow")}
@@ -173,3 +187,60 @@ def _alerts_scan(db: AppDB, args: argparse.Namespace) -> None:
         print(f"  skipped: {line}")
     if len(result.skipped) > 20:
         print(f"  … and {len(result.skipped) - 20} more skipped")
+    if not args.no_notify:
+        _notify_new(db, wh, added_ids)
+
+
+def _outbox(db: AppDB, wh: Any):  # noqa: ANN202 - appdb.notify.Outbox (imported late)
+    """Delivery wired to the message builder (components/notify.py: the one place this room reaches
+    up, for the pages' number formats and translations) and to the warehouse's names and calendar."""
+    from components.notify import render_message
+    from data_layer.config import env_values
+    from data_layer.queries.pace import working_days
+    from data_layer.queries.structure import departments
+    from data_layer.scope import Scope
+
+    from .config import notify_settings
+    from .notify import Outbox, weekdays
+
+    settings = notify_settings(env_values())
+    try:
+        deps = departments(wh, Scope.hospital())
+        names = {d: (zh, en) for d, zh, en in zip(deps["dept_id"], deps["name_zh"], deps["name_en"], strict=True)}
+        workdays = lambda start, end: working_days(wh, start, end) if start <= end else 0  # noqa: E731
+    except UserError as exc:  # the warehouse is away: ids for names, Monday to Friday for working days
+        print(f"warning: the warehouse cannot be read ({exc}); messages name departments by id", file=sys.stderr)
+        names, workdays = {}, weekdays
+    return Outbox(db, settings, render_message, names, workdays)
+
+
+def _notify_new(db: AppDB, wh: Any, added_ids: list[int]) -> None:
+    """Send the scan's new alerts to their subscribers; a failure here never fails the scan (a
+    channel's error is recorded on its delivery and retried by `notify retry`)."""
+    from datetime import datetime
+
+    try:
+        tally = _outbox(db, wh).alerts_raised(added_ids, datetime.now().replace(microsecond=0))
+        print(f"notified: {tally}")
+    except Exception as exc:  # noqa: BLE001 - the scan's alerts are stored; delivery is retried later
+        print(f"warning: alert messages not sent ({type(exc).__name__}: {exc}); "
+              "`python -m appdb notify retry` sends what was queued", file=sys.stderr)
+
+
+def _notify(db: AppDB, args: argparse.Namespace) -> None:
+    from datetime import datetime
+
+    from data_layer.warehouse import Warehouse
+
+    if args.warehouse:
+        url = args.warehouse
+    else:
+        from data_layer.config import load_warehouse_settings
+
+        url = load_warehouse_settings().warehouse_url
+    outbox = _outbox(db, Warehouse(url))
+    now = datetime.now().replace(microsecond=0)
+    jobs = {"digest": outbox.digest, "escalate": outbox.escalate, "retry": outbox.retry}
+    done = outbox.run(now) if args.notify_command == "run" else {args.notify_command: jobs[args.notify_command](now)}
+    for name, tally in done.items():
+        print(f"{name}: {tally}")

@@ -228,3 +228,61 @@ sessions = Table(
     Index("ix_sessions_user", "user_id", "revoked_at"),
     Index("ix_sessions_kiosk", "kiosk_id"),
 )
+
+# ------------------------------------------------------------------ notifications (docs/alerts.md#delivery)
+NOTIFY_LEVELS = ("yellow", "orange", "red")
+NOTIFY_MODES = ("immediate", "digest")
+CHANNELS = ("wecom", "dingtalk", "feishu", "email")  # feishu also takes a Lark robot's address
+DELIVERY_KINDS = ("alert", "digest", "escalation")
+DELIVERY_STATUSES = ("sent", "retrying", "failed", "gave_up")
+
+subscriptions = Table(
+    "subscriptions", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("user_id", Integer, ForeignKey("users.id"), nullable=False, unique=True),
+    Column("all_depts", Boolean, nullable=False),  # every department of the user's scope, as it is at sending time
+    Column("dept_ids", CleanText, nullable=False, default=""),  # comma-separated, when not all_depts
+    Column("levels", CleanString(32), nullable=False),  # comma-separated of NOTIFY_LEVELS
+    Column("mode", CleanString(16), nullable=False),  # immediate | digest
+    Column("lang", CleanString(8), nullable=False),  # zh | en: the language of the messages
+    Column("wecom", CleanString(500), nullable=True),  # robot webhook addresses (secrets: never shown in logs)
+    Column("dingtalk", CleanString(500), nullable=True),
+    Column("feishu", CleanString(500), nullable=True),
+    Column("email", CleanString(254), nullable=True),
+    Column("last_digest_at", DateTime, nullable=True),  # the digest lists alerts first seen after this
+    Column("created_at", DateTime, nullable=False),
+    Column("updated_at", DateTime, nullable=False),
+    Column("updated_by", CleanString(64), nullable=True),
+    Column("version", Integer, nullable=False),
+)
+
+deliveries = Table(
+    "deliveries", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("kind", CleanString(16), nullable=False),  # alert | digest | escalation
+    Column("alert_id", Integer, ForeignKey("alerts.id"), nullable=True),  # alert and escalation messages
+    Column("alert_ids", CleanText, nullable=False, default=""),  # ",3,7,9,": every alert the message names
+    Column("step", Integer, nullable=True),  # escalation: 1 director(s), 2 campus or hospital leader(s)
+    Column("user_id", Integer, ForeignKey("users.id"), nullable=False),
+    Column("channel", CleanString(16), nullable=False),
+    Column("status", CleanString(16), nullable=False),
+    Column("attempts", Integer, nullable=False),
+    Column("last_error", CleanString(500), nullable=True),
+    Column("next_attempt_at", DateTime, nullable=True),
+    Column("message", CleanText, nullable=False),  # JSON: subject, text, markdown, html (the recipient's language)
+    Column("created_at", DateTime, nullable=False),
+    Column("updated_at", DateTime, nullable=False),
+    Column("sent_at", DateTime, nullable=True),
+    Index("ix_deliveries_alert", "alert_id"),
+    Index("ix_deliveries_due", "status", "next_attempt_at"),
+)
+
+escalations = Table(
+    "escalations", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("alert_id", Integer, ForeignKey("alerts.id"), nullable=False),
+    Column("step", Integer, nullable=False),
+    Column("at", DateTime, nullable=False),
+    Column("recipients", Integer, nullable=False),
+    UniqueConstraint("alert_id", "step", name="uq_escalations_alert_step"),  # each step happens once
+)

@@ -8,7 +8,7 @@ department the user may not see, or one that does not exist, is refused with its
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import date
 from typing import Any
 
@@ -70,6 +70,21 @@ def check_choice(param: str, raw: Any, choices: Mapping[str, str], lang: str, *,
         return raw, None
     offered = ("、" if lang == "zh" else ", ").join(choices.values())
     return default, note(param, raw, t("addr.bad.choice", lang, offered=offered), shown, lang)
+
+
+def check_record(param: str, raw: Any, found: Callable[[int], bool], lang: str, *,
+                 shown: str) -> tuple[int | None, str | None]:
+    """A record the address opens by its id (`?alert=12`): the id when it is a whole number from 1 to
+    2**31 - 1 and `found(id)` (the record exists in the reader's scope), else None and the note
+    saying `shown` (the caller audits a refusal)."""
+    if raw is None or raw == "":
+        return None, None
+    text = raw if isinstance(raw, str) else ""
+    if not (text.isascii() and text.isdigit() and 0 < int(text) < 2**31):
+        return None, note(param, raw, t(f"addr.bad.{param}_id", lang), shown, lang)
+    if not found(int(text)):
+        return None, note(param, raw, t(f"addr.bad.{param}_scope", lang), shown, lang)
+    return int(text), None
 
 
 def unused(query: Mapping[str, Any], params: Mapping[str, str], lang: str) -> list[str]:

@@ -21,6 +21,9 @@ from shell.access import audit, page_denied
 from shell.inputs import Code, Codes, Count, Line, RowId
 
 from ._admin_form import NEW, SCOPES_FOR, UserForm, action_of, problem_lines
+from ._admin_notify import INPUTS as NOTIFY_INPUTS
+from ._admin_notify import register as register_notify
+from ._admin_notify import section as notify_section
 from ._common import current_lang, forbidden_panel, warehouse
 from ._kit import Ask, page_callback
 
@@ -32,7 +35,9 @@ dash.register_page(__name__, path="/admin", name="Users", order=90, allowed_role
                            "admin-username.value": Line, "admin-name.value": Line, "admin-password.value": Line,
                            "admin-role.value": Code, "admin-scope-kind.value": Code, "admin-scope-ids.value": Codes,
                            "audit-action.value": Code, "audit-user.value": Line, "kiosk-user.value": RowId,
-                           "kiosk-label.value": Line, "kiosk-revoke#index": RowId})
+                           "kiosk-label.value": Line, "kiosk-revoke#index": RowId, **NOTIFY_INPUTS})
+
+register_notify()  # the section "Notifications of the selected user" (pages/_admin_notify.py)
 
 # Every audit action with a name in the catalogs ("action.<code>"), in the catalog's order.
 AUDIT_ROWS = 2000  # the newest entries the grid holds (it draws only the rows in view)
@@ -139,6 +144,7 @@ def layout(**_query: str) -> html.Main:
                       html.Div(_users_table(lang), id="admin-users")], className="admin-users"),
             form,
         ], className="admin-grid"),
+        notify_section(lang),
         html.H2(t("sessions.title", lang)),
         html.P(t("sessions.help", lang), className="note"),
         html.Div(id="admin-sessions"),

@@ -11,12 +11,15 @@ from flask import current_app
 from flask_login import current_user
 
 from appdb.alerts import NOTE_KINDS, add_note, get_alert, list_alerts, save_scan, transition
+from appdb.notify import deliveries_of
 from appdb.schema import ALERT_STATUSES
 from appdb.store import CodedError
 from components.alerts import alert_grid, detail, export_kinds, rows_grid, series_figure, with_headers, with_local_names
 from components.controls import localize_controls
 from components.format import format_indicator
 from components.i18n import t
+from components.notes import address_notes
+from components.notify import deliveries_list
 from data_layer.alerts.actions import suggested_action
 from data_layer.alerts.detect import LEVELS, scan
 from data_layer.errors import UserError
@@ -29,6 +32,7 @@ from data_layer.sources import Filters
 from shell.access import PermissionDenied, audit, page_denied
 from shell.inputs import Code, Codes, Count, RowId
 
+from ._address import check_record
 from ._common import current_lang, current_scope, forbidden_panel, warehouse, with_names
 from ._kit import READERS, Ask, Export, export_buttons, export_callback, page_callback
 
@@ -49,10 +53,23 @@ def _dept_names(lang: str) -> dict[str, str]:
     return dict(zip(deps["dept_id"], deps["name_zh" if lang == "zh" else "name_en"], strict=True))
 
 
-def layout(**_query: str) -> html.Main:
+def _asked_alert(raw: Any, lang: str) -> tuple[int | None, str | None]:
+    """The alert the address opens (`?alert=<id>`, the link in every alert message) and the note when
+    the address held something else; an id naming no alert in the reader's scope is audited."""
+    def found(alert_id: int) -> bool:
+        if get_alert(_db(), current_scope(), alert_id) is not None:
+            return True
+        audit("forbidden_page", f"/alerts?alert={alert_id}", "alert outside the scope or missing")
+        return False
+
+    return check_record("alert", raw, found, lang, shown=t("addr.shown.alert_list", lang))
+
+
+def layout(alert: Any = None, **_query: str) -> html.Main:
     lang = current_lang()
     if page_denied(__name__):
         return forbidden_panel(lang)
+    opened, alert_note = _asked_alert(alert, lang)
     try:
         names = _dept_names(lang)
     except UserError:
@@ -75,8 +92,9 @@ def layout(**_query: str) -> html.Main:
     return html.Main([
         html.Div([html.H1(t("alerts.title", lang)), scan_button, html.Span(id="al-scan-msg", className="ms-2")],
                  className="d-flex align-items-center gap-2"),
+        address_notes([alert_note] if alert_note else [], lang),
         filters,
-        dcc.Store(id="al-selected"), dcc.Store(id="al-version"), dcc.Store(id="al-refresh", data=0),
+        dcc.Store(id="al-selected", data=opened), dcc.Store(id="al-version"), dcc.Store(id="al-refresh", data=0),
         html.Div([html.Div(id="al-list", className="alert-list"),
                   html.Div(html.P(t("alerts.pick", lang), className="note"), id="al-detail", className="alert-detail")],
                  className="alerts-grid"),
@@ -171,6 +189,7 @@ def show(ask: Ask, alert_id: int | None) -> tuple:
                   figure=_series(alert, lang), rows=rows_grid(_rows(alert, lang), lang),
                   export=export_buttons("alerts", "rows", lang, button_type="al-export"),
                   note_kinds=NOTE_KINDS, statuses=ALERT_STATUSES)
+    part.children.append(deliveries_list(deliveries_of(_db(), int(alert["id"])), lang))
     return localize_controls(part, lang), alert["version"]
 
 

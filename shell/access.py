@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 import dash
-from flask import current_app, request
+from flask import current_app, g, has_request_context, request
 from flask_login import current_user
 
 from appdb.schema import ROLES  # the one list of roles, stored with the users
@@ -33,6 +33,11 @@ def scope_of(user: Any) -> Scope:
     return Scope.departments([])
 
 
+def is_kiosk() -> bool:
+    """Whether this request comes from a wall display signed in with a kiosk login."""
+    return has_request_context() and g.get("kiosk_id") is not None
+
+
 def page_roles(module: str) -> tuple[str, ...]:
     """The roles a registered page allows (its `allowed_roles`; all roles when unset)."""
     page = dash.page_registry.get(module, {})
@@ -40,6 +45,10 @@ def page_roles(module: str) -> tuple[str, ...]:
 
 
 def may_open(module: str, role: str | None) -> bool:
+    """Whether `role` may open the page `module` (a page registered with `kiosk=False` is not for a
+    wall display's kiosk login, whatever its role)."""
+    if dash.page_registry.get(module, {}).get("kiosk") is False and is_kiosk():
+        return False
     return role is not None and role in page_roles(module)
 
 

@@ -158,6 +158,7 @@ def init_auth(server: Flask) -> None:
         """True (and signed out) when the signed-in browser's server-side session is over."""
         found = state.appdb.check_session(session.get(SESSION_KEY))
         if found is not None and found.ended is None and found.user_id == current_user.id:
+            g.kiosk_id = found.kiosk_id  # a wall display's session (shell.access.is_kiosk)
             return False
         if found is not None and found.ended == "kiosk_revoked":
             state.appdb.audit("kiosk_ended", current_user.username, f"kiosk {found.kiosk_id}", "revoked", client_ip())
