@@ -18,6 +18,7 @@ from flask import Flask, abort, send_from_directory
 from appdb.store import AppDB, AppDBUnavailable, SessionLimits
 from data_layer.demo.build import is_demo_warehouse
 from data_layer.errors import UserError
+from data_layer.periods import add_months
 from data_layer.queries.structure import departments
 from data_layer.scope import Scope
 from data_layer.warehouse import Warehouse, make_cache
@@ -176,20 +177,27 @@ def ensure_demo_accounts(server: Flask) -> None:
         print(f"  … and {len(created) - 7} more in the file, with a kiosk address for a wall display.", flush=True)
 
 
+DEMO_HISTORY_MONTHS = 24  # the alert history a fresh demo starts with
+
+
 def ensure_demo_alerts(server: Flask) -> int | None:
-    """On a demo warehouse whose alerts were never scanned (a fresh install): scan once, as the
-    nightly job would, so the wall's ticker and the alert pages open with the demo's findings.
-    Returns the number of alerts stored, or None when nothing was to be done."""
+    """On a demo warehouse whose alerts were never scanned (a fresh install): scan its last
+    DEMO_HISTORY_MONTHS months as the nightly job would have, so the wall's ticker and the alert pages
+    open with the demo's findings and their history. Returns the number of alerts stored, or None
+    when nothing was to be done."""
     from appdb.alerts import list_alerts, save_scan
     from data_layer.alerts.detect import scan
 
     state: AppState = server.extensions["hospdash"]
     if not state.demo_warehouse or not list_alerts(state.appdb, Scope.hospital(), limit=1).empty:
         return None
-    result = scan(state.warehouse, Scope.hospital())
+    through = state.warehouse.freshness().data_through
+    since = add_months(through.replace(day=1), -DEMO_HISTORY_MONTHS) if through else None
+    result = scan(state.warehouse, Scope.hospital(), since=since)
     deps = departments(state.warehouse, Scope.hospital())
-    added, _grown = save_scan(state.appdb, result.alerts, dict(zip(deps["dept_id"], deps["campus_id"], strict=True)))
-    state.appdb.audit("alerts_scan", None, "hospital", f"demo start-up, through {result.through}: "
+    added, _grown = save_scan(state.appdb, result.alerts, dict(zip(deps["dept_id"], deps["campus_id"], strict=True)),
+                              history=True)
+    state.appdb.audit("alerts_scan", None, "hospital", f"demo start-up, since {since}, through {result.through}: "
                       f"{len(result.alerts)} findings, {added} new")
     print(f"Scanned the demo hospital for alerts: {added} stored.", flush=True)
     return added

@@ -30,9 +30,11 @@ def _now() -> datetime:
 
 
 def save_scan(db: AppDB, found: list[Alert], campus_of: dict[str, str],
-              added_ids: list[int] | None = None) -> tuple[int, int]:
+              added_ids: list[int] | None = None, *, history: bool = False) -> tuple[int, int]:
     """Store a scan's alerts: a problem already open grows; a new one is added. Returns (added, grown);
-    `added_ids`, when given, receives the new alerts' ids (for their delivery, appdb/notify.py)."""
+    `added_ids`, when given, receives the new alerts' ids (for their delivery, appdb/notify.py).
+    `history`: a scan over past dates; a new alert is dated first seen the day after its period, when
+    the nightly scan of the time would have seen it (so digests and escalations leave it alone)."""
     added = grown = 0
     rank = {lv: i for i, lv in enumerate(LEVELS)}
     now = _now()
@@ -67,7 +69,9 @@ def save_scan(db: AppDB, found: list[Alert], campus_of: dict[str, str],
                 campus_id=campus_of.get(a.dept_id), indicator=a.indicator, entity_type=a.entity_type,
                 entity_id=a.entity_id, period_start=a.period_start, period_end=a.period_end,
                 action_key=action_key(a.indicator, a.deviation), occurrences=a.occurrences, status="new", owner=None,
-                reason=None, first_seen=now, version=1))
+                reason=None, version=1,
+                first_seen=min(now, datetime.combine(a.period_end + timedelta(days=1), datetime.min.time()))
+                if history else now))
             if added_ids is not None:
                 added_ids.append(int(new.inserted_primary_key[0]))
             added += 1

@@ -53,6 +53,8 @@ def build_parser() -> argparse.ArgumentParser:
     sc.add_argument("--warehouse", help="warehouse URL (default: the configured WAREHOUSE_URL)")
     sc.add_argument("--app-db", help="application database URL (the same as --url before the command)")
     sc.add_argument("--through", type=_date, help="scan as of this day (default: the last day with data)")
+    sc.add_argument("--since", type=_date, help="report everything from this day on, as the nightly scans would "
+                                                "have (a first install's history; sends no message)")
     sc.add_argument("--scope", default="hospital", help="hospital, campus:C1 or departments:D001,D002")
     sc.add_argument("--no-notify", action="store_true", help="store the alerts but send no message about them")
     no = sub.add_parser("notify", help="alert messages: the morning digest, escalations, retries")
@@ -173,21 +175,26 @@ def _alerts_scan(db: AppDB, args: argparse.Namespace) -> None:
     wh = Warehouse(url)
     scope = parse_scope(args.scope)
     t0 = time.perf_counter()
-    result = scan(wh, scope, args.through)
+    result = scan(wh, scope, args.through, since=args.since)
     deps = departments(wh, Scope.hospital())
     added_ids: list[int] = []
-    added, grown = save_scan(db, result.alerts, dict(zip(deps["dept_id"], deps["campus_id"], strict=True)), added_ids)
-    db.audit("alerts_scan", None, args.scope, f"through {result.through}: {len(result.alerts)} findings, "
+    added, grown = save_scan(db, result.alerts, dict(zip(deps["dept_id"], deps["campus_id"], strict=True)), added_ids,
+                             history=args.since is not None)
+    db.audit("alerts_scan", None, args.scope, (f"since {args.since}, " if args.since else "")
+             + f"through {result.through}: {len(result.alerts)} findings, "
              f"{added} new, {grown} grown")
     by_level = {lv: sum(a.level == lv for a in result.alerts) for lv in ("red", "orange", "yellow")}
-    print(f"scanned through {result.through} in {time.perf_counter() - t0:.1f} s: {len(result.alerts)} findings "
+    print(f"scanned {f'from {args.since} ' if args.since else ''}through {result.through} in "
+          f"{time.perf_counter() - t0:.1f} s: {len(result.alerts)} findings "
           f"(red {by_level['red']}, orange {by_level['orange']}, yellow {by_level['yellow']}); "
           f"{added} new alerts, {grown} grown")
     for line in result.skipped[:20]:
         print(f"  skipped: {line}")
     if len(result.skipped) > 20:
         print(f"  … and {len(result.skipped) - 20} more skipped")
-    if not args.no_notify:
+    if args.since:
+        print("  no messages sent for a scan over past dates (its alerts are history)")
+    elif not args.no_notify:
         _notify_new(db, wh, added_ids)
 
 

@@ -38,6 +38,7 @@ from .subscriptions import all_subscriptions, get_subscription, mark_digest, use
 log = logging.getLogger("hospdash.notify")
 
 SEVERITY = {"red": 0, "orange": 1, "yellow": 2}
+ESCALATION_HORIZON_DAYS = 30  # red alerts first seen longer ago than this are not escalated (history)
 NO_CHANNEL = "none"  # an escalation recipient with no channel set: recorded, nothing sent
 
 
@@ -143,8 +144,10 @@ class Outbox:
         tally = Tally()
         n = self.settings.escalate_days
         with self.db.engine.connect() as conn:
-            reds = [r.id for r in conn.execute(select(alerts.c.id).where(alerts.c.level == "red", alerts.c.status == "new",
-                                                                         alerts.c.first_seen <= now))]
+            # an alert first seen long ago (a scan over past dates stores history) is past escalating
+            reds = [r.id for r in conn.execute(select(alerts.c.id).where(
+                alerts.c.level == "red", alerts.c.status == "new", alerts.c.first_seen <= now,
+                alerts.c.first_seen >= now - timedelta(days=ESCALATION_HORIZON_DAYS)))]
             done = {(r.alert_id, r.step) for r in conn.execute(select(escalations.c.alert_id, escalations.c.step))}
         users = list(self._users().values())
         for a in self._alerts(reds):

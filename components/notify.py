@@ -20,9 +20,9 @@ from data_layer.registry import INDICATORS
 from .alerts import alert_value, period_text
 from .format import format_deviation
 from .i18n import t
+from .palette import LEVEL_COLOURS
 
 TOP_DRIVERS = 3
-LEVEL_COLOURS = {"red": "#c62828", "orange": "#ef6c00", "yellow": "#f9a825"}
 _Z = re.compile(r"robust z = ([+-]?\d+(?:\.\d+)?)")
 
 

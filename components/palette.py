@@ -43,6 +43,9 @@ DESK = Palette(good="#0b5cad", bad="#b83a0b", warn="#8a6300", neutral="#5f6b7a",
 WALL = Palette(good="#56b4e9", bad="#e69f00", warn="#f0e442", neutral="#9aa5b1",
                good_tint="#1c3a52", good_strong="#25587d", bad_tint="#4a3512", bad_strong="#6e4a0c")
 
+# the alert levels, named by their colour (红/橙/黄色预警); the same hues as style.css's .lvl-badge, for
+# places without the stylesheet (an email's inline styles)
+LEVEL_COLOURS = {"red": "#b0341c", "orange": "#e69f00", "yellow": "#b59f00"}
 WARN_ICON = "⚠"
 # a target's status read as a verdict
 STATUS_VERDICT: dict[str, Verdict] = {"on_track": "good", "at_risk": "warn", "off_track": "bad"}

@@ -458,7 +458,7 @@ INDICATORS: dict[str, Indicator] = {i.code: i for i in [
     _I("material_charge_per_discharge", "住院次均卫生材料费用", "Material charge per discharge", "yuan", False,
        "revenue", M("ip_material") / M("discharges"), monitor="drugs_consumables"),
     _I("drug_charge_per_discharge", "住院次均药品费用", "Drug charge per discharge", "yuan", False, "revenue",
-       M("ip_drug") / M("discharges"), monitor="drugs_consumables"),
+       M("ip_drug") / M("discharges")),  # the alerts watch it per medical group; not one of the cost model's 18
     # DRG
     _I("cmi", "病例组合指数", "Case mix index (CMI)", "index", True, "drg", M("weight_sum") / M("grouped_cases")),
     _I("grouped_rate", "入组率", "DRG grouping rate", "ratio", True, "drg", M("grouped_cases") / M("discharges")),

@@ -255,3 +255,32 @@ def test_the_alert_grid_draws_with_badges_and_a_click_opens_the_alert(dash_duo, 
     dash_duo.wait_for_element("#al-drivers", timeout=30)
     dash_duo.wait_for_element("#al-detail #al-rows-grid .ag-row", timeout=30)
     assert dash_duo.get_logs() == []
+
+
+def test_a_scan_over_past_dates_stores_the_history_once_and_sends_nothing(duck_url, tmp_path, capsys) -> None:
+    """`alerts scan --since` (issue 16): each month judged against its own past as the nightly scan of
+    the time would have; dated first seen the day after its period; a second run and the next nightly
+    scan add nothing; no message goes out for history."""
+    from datetime import date, datetime, timedelta
+
+    from appdb.cli import main as appdb_cli
+    from appdb.store import AppDB
+
+    app_db = f"sqlite:///{tmp_path / 'app.db'}"
+    assert appdb_cli(["--url", app_db, "alerts", "scan", "--warehouse", duck_url, "--since", "2025-08-01"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("scanned from 2025-08-01 through ") and "no messages sent" in out
+    history = list_alerts(AppDB(app_db), Scope.hospital(), limit=10_000)
+    assert len(history) > 0 and history["period_start"].min() >= date(2025, 8, 1)
+    today = datetime.now()
+    for r in history.itertuples():
+        seen = min(today, datetime.combine(r.period_end + timedelta(days=1), datetime.min.time()))
+        assert abs((r.first_seen - seen).total_seconds()) < 120, r
+    rules = history[history["kind"] == "rule"]
+    assert len(rules) >= len(set(rules["dept_id"]))  # standing conditions month by month, not only the last
+    assert appdb_cli(["--url", app_db, "alerts", "scan", "--warehouse", duck_url, "--since", "2025-08-01"]) == 0
+    assert "0 new alerts, 0 grown" in capsys.readouterr().out
+    assert appdb_cli(["--url", app_db, "alerts", "scan", "--warehouse", duck_url, "--no-notify"]) == 0
+    assert "0 new alerts, 0 grown" in capsys.readouterr().out  # the nightly scan finds nothing it had not
+    assert appdb_cli(["--url", app_db, "alerts", "scan", "--warehouse", duck_url, "--since", "2031-01-01"]) == 2
+    assert "after the day scanned" in capsys.readouterr().err

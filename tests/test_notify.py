@@ -333,6 +333,8 @@ def test_a_red_alert_left_unacknowledged_escalates_once_per_step_on_working_days
     assert box.escalate(MONDAY + timedelta(days=2)).messages == 2  # Wednesday: four -> the campus's and the hospital's leaders
     assert sorted(robot.paths[1:]) == ["/cgi-bin/webhook/send?key=lead_c1", "/cgi-bin/webhook/send?key=lead_h"]
     assert box.escalate(MONDAY + timedelta(days=30)).messages == 0
+    raise_alert(db, dept="D001", indicator="alos", first_seen=MONDAY - timedelta(days=40))
+    assert box.escalate(MONDAY.replace(hour=11)).messages == 0  # history (alerts scan --since) is past escalating
     with db.engine.connect() as conn:
         steps = sorted((r.alert_id, r.step, r.recipients) for r in conn.execute(select(escalations)))
     assert steps == [(alert_id, 1, 1), (alert_id, 2, 2)]

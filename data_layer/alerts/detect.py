@@ -178,10 +178,11 @@ class Detector:
     def __init__(self, wh: Warehouse, scope: Scope, params: Params = Params()):
         self.wh, self.scope, self.p = wh, scope, params
         self.skipped: list[str] = []
+        self.report_months = params.scan_months  # how many months back a scan reports (scan() sets it)
 
     # ------------------------------------------------------------ monthly
     def monthly(self, through: date, first_report: date) -> list[Alert]:
-        span = _months(through, self.p.scan_months + max(self.p.history_months + 12, self.p.spread_months))
+        span = _months(through, self.report_months + max(self.p.history_months + 12, self.p.spread_months))
         codes = tuple(MONTHLY_WATCH)
         extra = tuple(sorted((set(CASE_MIX.values()) | {"revenue_total"}) - set(codes)))
         df = indicator_values(self.wh, self.scope, (*codes, *extra, "discharges", "outpatient_visits"), span,
@@ -247,7 +248,7 @@ class Detector:
     def drg_stays(self, through: date, first_report: date) -> list[Alert]:
         """Length of stay of each DRG group within each department: a creep in one group is
         diluted in the department's average, so it is watched where it happens."""
-        span = _months(through, self.p.scan_months + self.p.spread_months)
+        span = _months(through, self.report_months + self.p.spread_months)
         depts = indicator_values(self.wh, self.scope, ("discharges",), span, Level.department,
                                  Filters(kind=("clinical",)))
         out: list[Alert] = []
@@ -303,7 +304,7 @@ class Detector:
     def group_charges(self, through: date, first_report: date) -> list[Alert]:
         """Drug and material charges per discharge of each medical group: one group's surge moves its
         department's shares by the group's weight only, and is watched where it happens."""
-        span = _months(through, self.p.scan_months + self.p.spread_months)
+        span = _months(through, self.report_months + self.p.spread_months)
         depts = indicator_values(self.wh, self.scope, ("discharges",), span, Level.department,
                                  Filters(kind=("clinical",)))
         out: list[Alert] = []
@@ -460,7 +461,7 @@ class Detector:
         `budget_ratio` of its budget that is also unusual for the item (robust z over its months) and
         beyond its largest month, or two months in a row over `budget_ratio` together, beyond its
         largest two months. The level follows the year-to-date pace (red over `budget_ytd`)."""
-        span = _months(through, self.p.scan_months + self.p.spread_months)
+        span = _months(through, self.report_months + self.p.spread_months)
         df = budget_monthly(self.wh, self.scope, span)
         # capital and project items are spent in lumps by design; their pace is a budget-page matter
         df = df[(df["budget_amount"] > 0) & ~df["category"].isin(LUMPY_BUDGET)].copy()
@@ -498,17 +499,23 @@ class Detector:
                                  amount=over))
         return out
 
-    def rules(self, through: date) -> list[Alert]:
-        month = _months(through, 1)
-        df = indicator_values(self.wh, self.scope, tuple(sorted({r[0] for r in RULES})), month, Level.department,
-                              Filters(kind=("clinical",)))
+    def rules(self, through: date, first_report: date | None = None) -> list[Alert]:
+        """Standing conditions of the last closed month; with `first_report`, of every month since
+        (a scan over past dates finds what each month's nightly scan would have)."""
+        last = _months(through, 1)
+        first = first_report.replace(day=1) if first_report else last.start
+        span = Period(first, last.end, "custom")
+        df = indicator_values(self.wh, self.scope, tuple(sorted({r[0] for r in RULES})), span, Level.department,
+                              Filters(kind=("clinical",)), "month" if first < last.start else None)
+        if "period_start" not in df:
+            df = df.assign(period_start=last.start)
         out = []
         for code, bound, above, level in RULES:
             for r in df[df["indicator"] == code].itertuples():
                 v = r.value
                 if v == v and ((v > bound) if above else (v < bound)):
-                    out.append(Alert("rule", level, r.key, code, month.start, month.end, float(v), bound,
-                                     -math.inf if above else bound, bound if above else math.inf, v / bound - 1,
+                    out.append(Alert("rule", level, r.key, code, r.period_start, month_end(r.period_start), float(v),
+                                     bound, -math.inf if above else bound, bound if above else math.inf, v / bound - 1,
                                      f"{'above' if above else 'below'} the limit {bound:g}"))
         return out
 
@@ -677,14 +684,21 @@ def merge(alerts: list[Alert]) -> list[Alert]:
     return out
 
 
-def scan(wh: Warehouse, scope: Scope, through: date | None = None, params: Params = Params()) -> ScanResult:
-    """Run every check over the scope; returns merged alerts (with drivers) and what was skipped."""
+def scan(wh: Warehouse, scope: Scope, through: date | None = None, params: Params = Params(),
+         since: date | None = None) -> ScanResult:
+    """Run every check over the scope; returns merged alerts (with drivers) and what was skipped.
+    Reports the last `params.scan_months` months, or everything from `since` (a scan over past dates:
+    each month judged against its own past only, as the nightly scan of the time would have)."""
     fresh = wh.freshness()
     through = through or fresh.data_through
     if through is None:
         raise UserError("the warehouse holds no load yet (meta_load is empty): nothing to scan")
-    first_report = add_months(through.replace(day=1), -params.scan_months)
+    if since is not None and since > through:
+        raise UserError(f"--since {since} is after the day scanned ({through})")
+    first_report = since or add_months(through.replace(day=1), -params.scan_months)
     det = Detector(wh, scope, params)
+    det.report_months = max(params.scan_months,
+                            (through.year - first_report.year) * 12 + through.month - first_report.month + 1)
     found: list[Alert] = []
     for name, check in (("monthly", lambda: det.monthly(min(through, fresh.months_closed_through or through),
                                                         first_report)),
@@ -696,7 +710,8 @@ def scan(wh: Warehouse, scope: Scope, through: date | None = None, params: Param
                         ("devices", lambda: det.devices(through, first_report)),
                         ("budget", lambda: det.budget(min(through, fresh.months_closed_through or through),
                                                       first_report)),
-                        ("rules", lambda: det.rules(min(through, fresh.months_closed_through or through)))):
+                        ("rules", lambda: det.rules(min(through, fresh.months_closed_through or through),
+                                                    first_report if since else None))):
         try:
             found += check()
         except UserError as exc:
