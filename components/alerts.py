@@ -220,12 +220,12 @@ def why_line(finding: Mapping[str, Any], alert: Mapping[str, Any], names: Mappin
         shown = f"{item}（{name}）" if lang == "zh" and name else f"{item} ({name})" if name else item
         return t("alerts.why.budget", lang, item=shown)
     via = str(finding.get("via") or alert["indicator"])
-    if via == "alos" and finding.get("indicator") == "time_index":
-        return t("alerts.why.same_stays", lang)
     source: Mapping[str, Any] = alert
     if via != alert["indicator"]:
         source = next((c for c in alert.get("consequences") or [] if c is not finding and c.get("indicator") == via),
                       alert)
+    if via == "alos" and finding.get("indicator") == "time_index" and source.get("entity_type") not in ("group", "drg"):
+        return t("alerts.why.same_stays", lang)  # the department's stays, against their groups' reference
     ind = INDICATORS.get(via)
     via_name = _lower_first(ind.name(lang), lang) if ind else via
     move = t("alerts.move.down" if float(source.get("deviation") or 0) < 0 else "alerts.move.up", lang)
