@@ -195,7 +195,7 @@ def month_alerts(db: AppDB, scope: Scope, dept_id: str, month: date) -> list[dic
     for a in found.itertuples():
         kinds = {k: [n["text"] for n in notes[int(a.id)] if n["kind"] == k]
                  for k in ("problem", "cause", "suggestion", "action")}
-        out.append({"id": int(a.id), "level": a.level, "indicator": a.indicator, "status": a.status,
+        out.append({"id": int(a.id), "level": a.level, "kind": a.kind, "indicator": a.indicator, "status": a.status,
                     "entity_type": _text(a.entity_type), "entity_id": _text(a.entity_id),
                     "period_start": str(a.period_start), "period_end": str(a.period_end),
                     "observed": float(a.observed), "expected": float(a.expected), "deviation": float(a.deviation),

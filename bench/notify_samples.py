@@ -78,8 +78,13 @@ def main(argv: list[str] | None = None) -> int:
                                 "contribution": 0.58},
                                {"type": "doctor", "id": "DR0412", "name_zh": "李明", "name_en": "Li Ming",
                                 "contribution": 0.21}],
-                      consequences=[{"dept_id": "D003", "indicator": "charge_per_discharge", "observed": 38650.0,
-                                     "expected": 32100.0, "deviation": 0.204}])
+                      consequences=[{"kind": "robust_z", "level": "orange", "indicator": "charge_per_discharge",
+                                     "entity_type": None, "entity_id": None, "period_start": "2026-10-01",
+                                     "period_end": "2026-10-31", "observed": 38650.0, "expected": 32100.0,
+                                     "deviation": 0.204, "method": "robust z = +7.4 against the trailing 12 months",
+                                     "via": "material_share",
+                                     "adjusted": {"indicator": "cost_index", "observed": 1.142, "expected": 1.0,
+                                                  "deviation": 0.142, "z": 5.1, "kept": 0.7}}])
         ids: list[int] = []
         save_scan(db, [alert], {"D003": "C1"}, ids)
         settings = NotifySettings(base_url="https://dashboard.hospital.example",

@@ -554,6 +554,8 @@ def report_sheets(report: Mapping[str, Any], lang: str, fields: Sequence[str]) -
     findings' columns (problem, cause, suggestion)."""
     from data_layer.registry import INDICATORS, UNITS
 
+    from .format import COUNTED_ALERTS, alert_kind
+
     c = report["content"]
     unit = lambda code: UNITS[INDICATORS[code].unit][0 if lang == "zh" else 1]  # noqa: E731
     kind = lambda code: unit_kind(INDICATORS[code].unit)  # noqa: E731
@@ -597,7 +599,8 @@ def report_sheets(report: Mapping[str, Any], lang: str, fields: Sequence[str]) -
         "costs": (costs, {t(f"ws.rp.c.{x}", lang): "money" for x in ("direct", "allocated", "total", "year_ago")}, []),
         "targets": (targets, dict.fromkeys(target_cols[1:5], BY_ROW), [kind(r["indicator"]) for r in c["targets"]]),
         "alerts": (alerts, dict.fromkeys(alert_cols[3:5], BY_ROW),
-                   [kind(a["indicator"]) if a["indicator"] in INDICATORS else "ratio" for a in listed]),
+                   ["integer" if alert_kind(a) in COUNTED_ALERTS  # an idle device's exams, not its utilization
+                    else kind(a["indicator"]) if a["indicator"] in INDICATORS else "ratio" for a in listed]),
         "findings": (findings, {}, []),
     }
     return [Sheet(t(f"ws.rp.sheet.{name}", lang),

@@ -124,13 +124,31 @@ def format_points(diff: float | None, lang: str) -> str:
 COUNTED_ALERTS = frozenset({"device_idle"})  # alert kinds whose observed and expected are counts (exams), whatever the indicator
 
 
+def alert_kind(alert: Any) -> str | None:
+    """An alert record's check (robust_z, device_idle …): its stored kind, or for a record saved
+    without one (a monthly report written before reports kept it) "device_idle" when it names a
+    device, the only check that does, so its exam counts are never read as a rate."""
+    kind = alert.get("kind") if hasattr(alert, "get") else getattr(alert, "kind", None)
+    if isinstance(kind, str) and kind:
+        return kind
+    entity = alert.get("entity_type") if hasattr(alert, "get") else getattr(alert, "entity_type", None)
+    return "device_idle" if entity == "equipment" else None
+
+
+def alert_unit(kind: str | None, unit: str) -> str:
+    """The unit an alert's observed and expected values are in: "count" (the registry's unit of
+    counts) for a check that counts (an idle device's exams over the idle run, though its
+    indicator is a utilization rate), the indicator's own unit otherwise."""
+    return "count" if kind in COUNTED_ALERTS else unit
+
+
 def format_deviation(observed: object, expected: object, deviation: object, unit: str, lang: str,
                      places: int = 0, kind: str | None = None) -> str:
     """How far an alert's observed value is from the expected one: in percentage points for a
     ratio (111.7% against 105.0% is +6.7 pp, never "+6.4%", which reads as the rate itself
     rising), as a relative change otherwise (and for an alert `kind` that counts, such as an idle
     device's exams); a change too small to show carries no sign."""
-    if unit == "ratio" and kind not in COUNTED_ALERTS and not _missing(observed) and not _missing(expected):
+    if alert_unit(kind, unit) == "ratio" and not _missing(observed) and not _missing(expected):
         return format_points(float(observed) - float(expected), lang)  # type: ignore[arg-type]
     if _missing(deviation):
         return "—"

@@ -17,7 +17,7 @@ from dash import dcc, html
 from data_layer.alerts.actions import suggested_action
 from data_layer.registry import INDICATORS
 
-from .alerts import alert_value, period_text
+from .alerts import alert_value, case_mix_lines, knock_on_facts, period_text
 from .format import format_deviation
 from .i18n import t
 from .palette import LEVEL_COLOURS
@@ -48,7 +48,8 @@ def alert_facts(alert: Mapping[str, Any], lang: str, names: Mapping[str, tuple[s
                + (f"{left}{t('driver.' + str(d['type']), lang)}{right}" if d.get("type") else "")
                + f" · {float(d.get('contribution') or 0) * 100:.0f}%"
                for d in list(alert.get("drivers") or [])[:TOP_DRIVERS]]
-    consequences = [_consequence(c, lang, names) for c in alert.get("consequences") or []]
+    consequences = [_consequence(c, alert, lang) for c in alert.get("consequences") or []]
+    adjusted = case_mix_lines(alert, lang)
     return {
         "level": t(f"level.{alert['level']}", lang), "level_code": alert["level"],
         "dept": _dept(names, alert["dept_id"], lang), "indicator": ind.name(lang) if ind else alert["indicator"],
@@ -58,21 +59,26 @@ def alert_facts(alert: Mapping[str, Any], lang: str, names: Mapping[str, tuple[s
         "deviation": format_deviation(alert["observed"], alert["expected"], alert["deviation"], unit, lang, 1,
                                       kind=alert["kind"]),
         "cause": cause, "drivers": drivers, "consequences": [c for c in consequences if c],
+        "case_mix": ("；" if lang == "zh" else "; ").join((adjusted["raw"], adjusted["adjusted"], adjusted["kept"]))
+        if adjusted else "",
         "action": suggested_action(alert["action_key"], lang), "link": link(int(alert["id"])),
     }
 
 
-def _consequence(c: Any, lang: str, names: Mapping[str, tuple[str, str]]) -> str:
-    """One knock-on finding: its department and indicator, and its move when it names one."""
+def _consequence(c: Any, alert: Mapping[str, Any], lang: str) -> str:
+    """One knock-on finding in a line: its indicator (and group, DRG group or budget line, by code),
+    period, observed against expected as the page writes them, and why it belongs to the cause."""
     if not isinstance(c, Mapping):
         return str(c)
-    ind = INDICATORS.get(str(c.get("indicator", "")))
-    parts = [_dept(names, str(c["dept_id"]), lang) if c.get("dept_id") else "", ind.name(lang) if ind else ""]
-    if ind is not None and c.get("deviation") is not None:
-        parts.append(format_deviation(c.get("observed"), c.get("expected"), c.get("deviation"), ind.unit, lang, 1,
-                                      kind=c.get("kind")))
-    text = " · ".join(p for p in parts if p)
-    return text or str(c.get("text") or c.get("note") or "")
+    f = knock_on_facts(c, alert, {}, lang)
+    sep = "，" if lang == "zh" else ", "
+    low = (lambda x: x) if lang == "zh" else str.lower  # noqa: E731 - mid-sentence in English
+    what = " · ".join(p for p in (f["indicator"], f["entity"]) if p)
+    when = f"（{f['period']}）" if lang == "zh" and f["period"] else f" ({f['period']})" if f["period"] else ""
+    level = f"{f['level']} · " if f["level"] else ""
+    return (f"{level}{what}{when}{_colon(lang)}{f['observed']}{sep}{low(t('alerts.expected', lang))} {f['expected']}"
+            f"{sep}{low(t('alerts.deviation', lang))} {f['deviation']}"
+            + (f"{sep}{f['case_mix']}" if f["case_mix"] else "") + f"{sep}{f['why']}")
 
 
 def _block_lines(f: Mapping[str, Any], lang: str) -> list[tuple[str, str]]:
@@ -84,8 +90,9 @@ def _block_lines(f: Mapping[str, Any], lang: str) -> list[tuple[str, str]]:
              (t("notify.cause", lang), f["cause"])]
     if f["drivers"]:
         lines.append((t("alerts.drivers", lang), ("；" if lang == "zh" else "; ").join(f["drivers"])))
-    if f["consequences"]:
-        lines.append((t("notify.consequences", lang), ("；" if lang == "zh" else "; ").join(f["consequences"])))
+    if f.get("case_mix"):
+        lines.append((t("alerts.case_mix", lang), f["case_mix"]))
+    lines += [(t("alerts.knock_ons", lang), c) for c in f["consequences"]]
     lines.append((t("alerts.action", lang), f["action"]))
     return lines
 

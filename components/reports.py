@@ -19,7 +19,8 @@ import plotly.graph_objects as go
 from dash import html
 from plotly.subplots import make_subplots
 
-from components.format import format_change, format_deviation, format_indicator, format_points
+from components.alerts import alert_value
+from components.format import alert_kind, format_change, format_deviation, format_indicator, format_points
 from components.grid import Column, data_grid, locale_text
 from components.i18n import CATALOG, t
 from components.palette import change_class, grid_class
@@ -248,14 +249,15 @@ def alerts_block(content: dict, lang: str) -> Any:
         ind = INDICATORS.get(a["indicator"])
         name = ind.name(lang) if ind else a["indicator"]
         unit = ind.unit if ind else ""
+        kind = alert_kind(a)
         notes = a["notes"]
         out.append(html.Li([
             html.Span(t(f"level.{a['level']}", lang), className=f"badge lvl-badge lvl-{a['level']} me-1"),
             html.B(name), f" ({entity(a, lang)})" if has_entity(a) else "",
             f" · {a['period_start']} – {a['period_end']} · ",
-            t("ws.rp.observed", lang, observed=format_indicator(a["observed"], unit, lang),
-              expected=format_indicator(a["expected"], unit, lang),
-              deviation=format_deviation(a["observed"], a["expected"], a["deviation"], unit, lang, kind=a.get("kind"))),
+            t("ws.rp.observed", lang, observed=alert_value(a["observed"], kind, unit, lang),
+              expected=alert_value(a["expected"], kind, unit, lang),
+              deviation=format_deviation(a["observed"], a["expected"], a["deviation"], unit, lang, kind=kind)),
             f" · {t('status.' + a['status'], lang)}",
             html.Div(f"{t('ws.rp.cause', lang)}: {'；'.join(notes['cause']) or t('ws.rp.not_recorded', lang)}",
                      className="report-note"),

@@ -14,9 +14,17 @@ from appdb.alerts import NOTE_KINDS, add_note, get_alert, list_alerts, save_scan
 from appdb.notify import deliveries_of
 from appdb.schema import ALERT_STATUSES
 from appdb.store import CodedError
-from components.alerts import alert_grid, detail, export_kinds, rows_grid, series_figure, with_headers, with_local_names
+from components.alerts import (
+    alert_grid,
+    alert_value,
+    detail,
+    export_kinds,
+    rows_grid,
+    series_figure,
+    with_headers,
+    with_local_names,
+)
 from components.controls import localize_controls
-from components.format import format_indicator
 from components.i18n import t
 from components.notes import address_notes
 from components.notify import deliveries_list
@@ -117,7 +125,8 @@ def alert_list(ask: Ask, levels, depts, indicators, statuses, start, end, _n) ->
         raise UserError(t("audit.bad_filter", lang)) from None
     df = list_alerts(_db(), ask.scope, levels=levels, dept_ids=depts or None, indicators=indicators,
                      statuses=statuses, since=since, until=until)
-    return alert_grid(df, {} if df.empty else _dept_names(lang), LEVELS, lang)
+    return alert_grid(df, {} if df.empty else _dept_names(lang), LEVELS, lang,
+                      _entity_names(df.to_dict("records"), lang))
 
 
 def _alert(ask: Ask, alert_id: Any) -> dict:
@@ -169,6 +178,26 @@ def _rows(alert: dict, lang: str) -> pd.DataFrame:
     return with_names(with_local_names(rows, lang), lang)
 
 
+def _entity_names(records: list[dict], lang: str) -> dict[tuple[str, str], str]:
+    """{(type, id): name} of the medical groups and DRG groups these alerts and their knock-ons
+    name, in the reader's language and scope (a device or a budget line stays its code)."""
+    from data_layer.queries.names import level_names
+
+    found = [x for a in records for x in [a, *(a.get("consequences") if isinstance(a.get("consequences"), list)
+                                               else [])]]
+    wanted = {(str(x.get("entity_type")), str(x.get("entity_id")))
+              for x in found if isinstance(x, dict) and isinstance(x.get("entity_id"), str) and x["entity_id"]}
+    out: dict[tuple[str, str], str] = {}
+    for kind in sorted({k for k, _ in wanted} & {"group", "drg"}):
+        try:
+            names = level_names(warehouse(), current_scope(), Level(kind)).set_index("key")
+        except UserError:
+            continue
+        col = "name_zh" if lang == "zh" else "name_en"
+        out.update({(kind, i): str(names.at[i, col]) for k, i in wanted if k == kind and i in names.index})
+    return out
+
+
 def _person(username: str | None) -> str:
     """A user as people know them: the display name, with the login name only when there is none."""
     if not username:
@@ -188,7 +217,7 @@ def show(ask: Ask, alert_id: int | None) -> tuple:
                   owner=_person(alert["owner"]), action=suggested_action(alert["action_key"], lang),
                   figure=_series(alert, lang), rows=rows_grid(_rows(alert, lang), lang),
                   export=export_buttons("alerts", "rows", lang, button_type="al-export"),
-                  note_kinds=NOTE_KINDS, statuses=ALERT_STATUSES)
+                  note_kinds=NOTE_KINDS, statuses=ALERT_STATUSES, names=_entity_names([alert], lang))
     part.children.append(deliveries_list(deliveries_of(_db(), int(alert["id"])), lang))
     return localize_controls(part, lang), alert["version"]
 
@@ -239,8 +268,8 @@ def _export_rows(ask: Ask, alert_id: int | None) -> Export:
     rows = with_headers(_rows(alert, lang), lang)
     ind = INDICATORS[alert["indicator"]]
     facts = (f"{t('level.' + alert['level'], lang)} · {t('method.' + alert['kind'], lang)} · "
-             f"{t('alerts.observed', lang)} {format_indicator(alert['observed'], ind.unit, lang)} · "
-             f"{t('alerts.expected', lang)} {format_indicator(alert['expected'], ind.unit, lang)}")
+             f"{t('alerts.observed', lang)} {alert_value(alert['observed'], alert['kind'], ind.unit, lang)} · "
+             f"{t('alerts.expected', lang)} {alert_value(alert['expected'], alert['kind'], ind.unit, lang)}")
     title = t("alerts.export_title", lang, dept=_dept_names(lang).get(alert["dept_id"], alert["dept_id"]),
               indicator=ind.name(lang))
     return Export(rows, f"alert-{alert_id}-{alert['dept_id']}-{alert['indicator']}", f"alert {alert_id}", title=title,

@@ -164,8 +164,10 @@ def raise_alert(db: AppDB, dept: str = "D001", level: str = "red", indicator: st
               0.3733, "robust z = +9.4 against the trailing 12 months",
               drivers=[{"type": "group", "id": "G0001", "name_zh": "关节外科组", "name_en": "Joint surgery group",
                         "contribution": 0.62}],
-              consequences=[{"dept_id": dept, "indicator": "charge_per_discharge", "observed": 31000.0,
-                             "expected": 25800.0, "deviation": 0.2016}])
+              consequences=[{"kind": "robust_z", "level": "orange", "indicator": "charge_per_discharge",
+                             "entity_type": None, "entity_id": None, "period_start": "2026-10-01",
+                             "period_end": "2026-10-31", "observed": 31000.0, "expected": 25800.0,
+                             "deviation": 0.2016, "method": "robust z = +7.0", "via": indicator}])
     ids: list[int] = []
     save_scan(db, [a], CAMPUS_OF, ids)
     if first_seen is not None:
@@ -259,7 +261,9 @@ def test_a_red_alert_reaches_each_subscriber_in_their_language(any_db: AppDB, ro
     assert body["msgtype"] == "markdown" and robot.paths == ["/cgi-bin/webhook/send?key=dir1"]
     content = body["markdown"]["content"]
     for part in ("【红色预警】骨科 · 耗占比 · 2026-10", "**实际**：41.2%，预期 30.0%，偏离 +11.2个百分点", "z 值 +9.4",
-                 "关节外科组（医疗组） · 62%", "关联影响", "次均住院费用 · +20.2%", "高值耗材",
+                 "关节外科组（医疗组） · 62%",
+                 "**连带影响**：橙色 · 次均住院费用（2026-10）：3.1万元，预期 2.6万元，偏离 +20.2%，由本科室耗占比上升带动",
+                 "高值耗材",
                  f"https://dash.hospital.test/alerts?alert={alert_id}"):
         assert part in content, part
     assert "Orthopedics" not in content
@@ -271,6 +275,8 @@ def test_a_red_alert_reaches_each_subscriber_in_their_language(any_db: AppDB, ro
     html = en.get_body(("html",)).get_content()
     text = en.get_body(("plain",)).get_content()
     for part in ("Observed", "41.2%, expected 30.0%, deviation +11.2 pp", "Joint surgery group (medical group) · 62%",
+                 "Knock-on effects", "orange · Charge per discharge (2026-10): 31.0k yuan, expected 25.8k yuan, "
+                 "deviation +20.2%, moved by the rise in the department&#x27;s material share of medical revenue",
                  "Review high-value consumables", f'href="https://dash.hospital.test/alerts?alert={alert_id}"'):
         assert part in html, part
     assert "骨科" not in html and "Suggested action" in text
