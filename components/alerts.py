@@ -221,9 +221,10 @@ def why_line(finding: Mapping[str, Any], alert: Mapping[str, Any], names: Mappin
         return t("alerts.why.budget", lang, item=shown)
     via = str(finding.get("via") or alert["indicator"])
     source: Mapping[str, Any] = alert
-    if via != alert["indicator"]:
-        source = next((c for c in alert.get("consequences") or [] if c is not finding and c.get("indicator") == via),
-                      alert)
+    ve = finding.get("via_entity")  # the explaining finding's entity (older alerts have none)
+    if via != alert["indicator"] or (ve and list(ve) != [alert.get("entity_type"), alert.get("entity_id")]):
+        source = next((c for c in alert.get("consequences") or [] if c is not finding and c.get("indicator") == via
+                       and (not ve or [c.get("entity_type"), c.get("entity_id")] == list(ve))), alert)
     if via == "alos" and finding.get("indicator") == "time_index" and source.get("entity_type") not in ("group", "drg"):
         return t("alerts.why.same_stays", lang)  # the department's stays, against their groups' reference
     ind = INDICATORS.get(via)

@@ -17,7 +17,6 @@ TEXTS: dict[str, tuple[str, str]] = {
                                   "to the campus (hospital) leadership."),
     "notify.z": ("z 值 {z}", "z = {z}"),
     "notify.cause": ("原因", "Cause"),
-    "notify.consequences": ("关联影响", "Knock-on findings"),
     "notify.open": ("打开预警", "Open the alert"),
     "notify.footer": ("此消息由医院运营决策驾驶舱按您的订阅发送；在“消息订阅”页面可修改或停止订阅。",
                       "Sent by the Hospital Operations Dashboard as you subscribed; change or stop it on the "

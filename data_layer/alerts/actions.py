@@ -12,6 +12,12 @@ ACTIONS: dict[tuple[str, str], tuple[str, str]] = {
     ("charge_per_discharge", "up"): ("分析次均费用构成变化，核对所列病组的费用结构与支付标准。",
                                      "Break down the rise in charge per case; check the named DRG groups' cost "
                                      "structure against their payment."),
+    ("drug_charge_per_discharge", "up"): ("对该医疗组开展住院医嘱与处方点评，核查辅助用药、高价药品和超说明书用药。",
+                                          "Review the medical group's inpatient orders: supportive, high-cost and "
+                                          "off-label drugs."),
+    ("material_charge_per_discharge", "up"): ("核查该医疗组的高值耗材使用及计费，与其DRG支付标准对照。",
+                                              "Check the medical group's high-value consumables and their billing "
+                                              "against its DRG payments."),
     ("charge_per_visit", "up"): ("核查门诊处方和检查开单，关注所列医生的次均费用变化。",
                                  "Review outpatient prescriptions and test orders; look at the named doctors' "
                                  "charge per visit."),

@@ -314,6 +314,7 @@ class Detector:
             wide = df.pivot_table(index=["key", "period_start"], columns="indicator", values="value")
             if wide.empty or "discharges" not in wide:
                 continue
+            names = df.drop_duplicates("key").set_index("key")[["name_zh", "name_en"]]
             for gid, g in wide.groupby(level=0):
                 g = g.droplevel(0).sort_index()
                 g = g[g["discharges"] >= self.p.min_cases]
@@ -327,7 +328,8 @@ class Detector:
                                          x, self.p.min_rel_change_drg, spread=past)
                         if a and x > self.p.beyond_max * float(past.max()):  # a group's month has heavy tails
                             a.kind, a.entity_type, a.entity_id = "group_charge", "group", str(gid)
-                            a.drivers = [{"type": "group", "id": str(gid), "contribution": 1.0}]
+                            a.drivers = [{"type": "group", "id": str(gid), "name_zh": names.at[gid, "name_zh"],
+                                          "name_en": names.at[gid, "name_en"], "contribution": 1.0}]
                             a.amount = _amount(a, None, g["discharges"])
                             out.append(a)
         return out
@@ -655,6 +657,7 @@ def group_causes(alerts: list[Alert]) -> list[Alert]:
             "entity_id": a.entity_id, "period_start": a.period_start.isoformat(),
             "period_end": a.period_end.isoformat(), "observed": a.observed, "expected": a.expected,
             "deviation": a.deviation, "method": a.method, "via": causes[0].indicator,
+            "via_entity": [causes[0].entity_type, causes[0].entity_id] if causes[0].entity_type else None,
             **({"adjusted": a.adjusted} if a.adjusted else {})})
         if rank[a.level] > rank[cause.level]:
             cause.level = a.level

@@ -25,7 +25,8 @@ from ..warehouse import Warehouse, memoized
 
 ip, op = fact_inpatient_case.c, fact_outpatient_daily.c
 CASE_ORDER = {"material_share": ip.charge_material, "drug_share": ip.charge_drug, "alos": ip.los_days,
-              "time_index": ip.los_days, "charge_per_discharge": ip.charge_total}
+              "time_index": ip.los_days, "charge_per_discharge": ip.charge_total,
+              "drug_charge_per_discharge": ip.charge_drug, "material_charge_per_discharge": ip.charge_material}
 MAX_ROWS = 500
 
 
@@ -43,6 +44,8 @@ def alert_rows(wh: Warehouse, scope: Scope, dept_id: str, indicator: str, period
                 .where(ip.dept_id == dept_id, ip.discharge_date.between(period.start, period.end)))
         if entity_type == "drg" and entity_id:
             stmt = stmt.where(ip.drg_code == entity_id)
+        elif entity_type == "group" and entity_id:  # a medical group's alert: its own cases
+            stmt = stmt.where(ip.group_id == entity_id)
         stmt = stmt.order_by(desc(order), ip.case_id).limit(MAX_ROWS)
     elif indicator in ("outpatient_visits", "charge_per_visit"):
         stmt = (select(op.date, dim_doctor.c.name.label("doctor"), func.sum(op.visits).label("visits"),
