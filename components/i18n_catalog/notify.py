@@ -24,9 +24,11 @@ TEXTS: dict[str, tuple[str, str]] = {
                       "Notifications page."),
     # the page and the form
     "notify.title": ("消息订阅", "Notifications"),
-    "notify.intro": ("选择哪些预警通过企业微信、钉钉、飞书群机器人或电子邮件发给您。您只会收到您数据范围内的预警。",
+    "notify.intro": ("选择哪些预警通过企业微信、钉钉、飞书群机器人或电子邮件发给您。您只会收到您数据范围内的预警。"
+                     "所订阅科室发布的月度运营报告也会发给您（邮件附PDF，群机器人为报告链接）。",
                      "Choose which alerts reach you through a WeCom, DingTalk or Feishu group robot or by email. "
-                     "You only ever receive alerts within your own scope."),
+                     "You only ever receive alerts within your own scope. The monthly reports published for the "
+                     "departments you subscribe to reach you too (by email as a PDF, to a robot as a link)."),
     "notify.all_depts": ("我范围内的全部科室（含以后新增）", "All departments in my scope (now and later)"),
     "notify.depts": ("科室", "Departments"),
     "notify.depts_placeholder": ("选择科室", "Choose departments"),
