@@ -33,7 +33,7 @@ from data_layer.scope import Scope
 
 from . import test_notify
 from .conftest import texts
-from .helpers import post_callback, signed_in
+from .helpers import find, post_callback, signed_in
 from .test_notify import Receiver
 from .test_report_pdf import FINDINGS, MINE, OCTOBER, _names, _pdf_text, _published, _squeeze, need_chromium
 
@@ -191,8 +191,14 @@ def test_without_chromium_the_email_is_recorded_as_failed_and_the_robot_still_ge
     assert rows["email"]["status"] == "failed" and rows["email"]["last_error"] == t("ws.rp.pdf_no_chromium", "zh")
     assert rows["wecom"]["status"] == "sent" and mail == []
     assert "【月度运营报告】" in robot.bodies[0]["markdown"]["content"]
-    # the page says so, without a traceback
-    status, out = post_callback(server, signed_in(server, "dir1", "zh"), "report-status.children", SEND, _meta(r))
+    # the report's page says so, without a traceback: as it opens, and after another press of the button
+    client = signed_in(server, "dir1", "zh")
+    status, out = post_callback(server, client, "_pages_content.children",
+                                [{"id": "_pages_location", "property": "pathname", "value": "/workspace/reports"},
+                                 {"id": "_pages_location", "property": "search", "value": f"?dept=D001&report={r['id']}"}])
+    opened = texts(find(out["_pages_content.children"], "report-deliveries"))
+    assert status == 200 and "失败" in opened and "已送达" in opened and "企业微信群机器人" in opened
+    status, out = post_callback(server, client, "report-status.children", SEND, _meta(r))
     listed = texts(out["report-sent.children"])
     assert status == 200 and "失败" in listed and "Chromium" in listed and "Traceback" not in json.dumps(out)
     # sending again queues the failed email anew (not the robot's message, which went)
