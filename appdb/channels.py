@@ -168,10 +168,13 @@ def _register_relay() -> None:
         notify(on=schema, name="Hospital dashboard robot relay")(_relay)
 
 
-def send(channel: str, address: str, message: Mapping[str, str], smtp: Smtp | None, timeout: float = 10.0) -> str | None:
+def send(channel: str, address: str, message: Mapping[str, str], smtp: Smtp | None, timeout: float = 10.0, *,
+         attach: tuple[str, bytes] | None = None) -> str | None:
     """Send `message` (subject, text, markdown, html) to one address; None when it went, else why not
-    (a short line: the service's HTTP status or the connection error, never a traceback)."""
+    (a short line: the service's HTTP status or the connection error, never a traceback). `attach`:
+    a file (name, bytes) sent with an email, from memory (a chat robot's webhook takes no file)."""
     import apprise
+    from apprise.attachment.memory import AttachMemory
 
     _register_relay()
     try:
@@ -193,7 +196,12 @@ def send(channel: str, address: str, message: Mapping[str, str], smtp: Smtp | No
         return f"Apprise does not accept the {channel} address"
     with apprise.LogCapture(level=logging.WARNING) as captured:
         try:
-            ok = bool(sender.notify(body=body, title=message["subject"], body_format=fmt))
+            files = None
+            if attach is not None and channel == "email":
+                files = apprise.AppriseAttachment()
+                files.add(AttachMemory(content=attach[1], name=attach[0],
+                                       mimetype="application/pdf" if attach[0].endswith(".pdf") else None))
+            ok = bool(sender.notify(body=body, title=message["subject"], body_format=fmt, attach=files))
         except Exception as exc:  # noqa: BLE001 - a plugin's failure is a failed delivery, never a crash
             log.warning("%s delivery raised %s", channel, type(exc).__name__)
             return type(exc).__name__

@@ -66,6 +66,12 @@ def build_parser() -> argparse.ArgumentParser:
         n = nosub.add_parser(name, help=text)
         n.add_argument("--warehouse", help="warehouse URL, for department names and the working-day calendar "
                                           "(default: the configured WAREHOUSE_URL)")
+    nr = nosub.add_parser("report", help="send a published monthly report to its department's subscribers now "
+                                         "(email: the PDF attached; chat robots: its link)")
+    nr.add_argument("report_id", type=int)
+    nr.add_argument("--warehouse", help="warehouse URL, for the department's name (default: the configured "
+                                        "WAREHOUSE_URL)")
+    nr.add_argument("--force", action="store_true", help="send it again to people who have it already")
     return p
 
 
@@ -198,10 +204,11 @@ def _alerts_scan(db: AppDB, args: argparse.Namespace) -> None:
         _notify_new(db, wh, added_ids)
 
 
-def _outbox(db: AppDB, wh: Any):  # noqa: ANN202 - appdb.notify.Outbox (imported late)
-    """Delivery wired to the message builder (components/notify.py: the one place this room reaches
-    up, for the pages' number formats and translations) and to the warehouse's names and calendar."""
-    from components.notify import render_message
+def _outbox(db: AppDB, wh: Any, wh_url: str | None = None):  # noqa: ANN202 - appdb.notify.Outbox (imported late)
+    """Delivery wired to the message builders (components/notify.py: the one place this room reaches
+    up, for the pages' number formats and translations), to the warehouse's names and calendar, and
+    (with `wh_url`) to the monthly report's PDF job."""
+    from components.notify import render_message, render_report_message
     from data_layer.config import env_values
     from data_layer.queries.pace import working_days
     from data_layer.queries.structure import departments
@@ -218,7 +225,46 @@ def _outbox(db: AppDB, wh: Any):  # noqa: ANN202 - appdb.notify.Outbox (imported
     except UserError as exc:  # the warehouse is away: ids for names, Monday to Friday for working days
         print(f"warning: the warehouse cannot be read ({exc}); messages name departments by id", file=sys.stderr)
         names, workdays = {}, weekdays
-    return Outbox(db, settings, render_message, names, workdays)
+    return Outbox(db, settings, render_message, names, workdays, render_report=render_report_message,
+                  report_pdf=pdf_job(db.url, wh_url) if wh_url else None)
+
+
+PDF_JOB_TIMEOUT = 150.0  # seconds: the job's own start, plus Chromium's 60 s limit, with room
+
+
+def pdf_job(app_db_url: str, wh_url: str, timeout: float = PDF_JOB_TIMEOUT):  # noqa: ANN201 - appdb.notify.ReportPdf
+    """A published report's PDF made by the PDF job, `python -m shell.report_pdf` (the printed page
+    printed by headless Chromium), run as a process of its own: the application database's rooms
+    stay below the web shell's (docs/architecture.md). (report id, lang) -> (file name, bytes);
+    PdfUnavailable with the job's one-line message (a draft, no Chromium, a PDF that failed)."""
+    import os
+    import subprocess
+    import tempfile
+    from pathlib import Path
+
+    from .notify import PdfUnavailable
+
+    root = Path(__file__).resolve().parent.parent
+
+    def render(report_id: int, lang: str) -> tuple[str, bytes]:
+        with tempfile.TemporaryDirectory(prefix="hospdash-send-") as tmp:
+            env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in (str(root), os.environ.get("PYTHONPATH"))
+                                                               if p)}
+            try:
+                done = subprocess.run([sys.executable, "-m", "shell.report_pdf", str(int(report_id)), "--lang", lang,
+                                       "--out", tmp, "--app-db", app_db_url, "--warehouse", wh_url],
+                                      capture_output=True, text=True, timeout=timeout, env=env,
+                                      stdin=subprocess.DEVNULL)
+            except subprocess.TimeoutExpired:
+                raise PdfUnavailable(f"the PDF job took longer than {timeout:.0f} s") from None
+            made = sorted(Path(tmp).glob("*.pdf"))
+            if done.returncode != 0 or len(made) != 1:
+                lines = [ln.strip() for ln in done.stderr.splitlines() if ln.strip()]
+                said = next((ln.removeprefix("error: ") for ln in reversed(lines) if ln.startswith("error: ")), "")
+                raise PdfUnavailable(said or f"the PDF job ended with status {done.returncode}")
+            return made[0].name, made[0].read_bytes()
+
+    return render
 
 
 def _notify_new(db: AppDB, wh: Any, added_ids: list[int]) -> None:
@@ -245,8 +291,13 @@ def _notify(db: AppDB, args: argparse.Namespace) -> None:
         from data_layer.config import load_warehouse_settings
 
         url = load_warehouse_settings().warehouse_url
-    outbox = _outbox(db, Warehouse(url))
+    outbox = _outbox(db, Warehouse(url), url)
     now = datetime.now().replace(microsecond=0)
+    if args.notify_command == "report":
+        queued, tally = outbox.send_report(args.report_id, now, force=args.force)
+        print(f"report {args.report_id}: {queued.recipients} recipients queued ({queued.deliveries} deliveries), "
+              f"{queued.already} had it already; sent: {tally}")
+        return
     jobs = {"digest": outbox.digest, "escalate": outbox.escalate, "retry": outbox.retry}
     done = outbox.run(now) if args.notify_command == "run" else {args.notify_command: jobs[args.notify_command](now)}
     for name, tally in done.items():

@@ -233,8 +233,8 @@ sessions = Table(
 NOTIFY_LEVELS = ("yellow", "orange", "red")
 NOTIFY_MODES = ("immediate", "digest")
 CHANNELS = ("wecom", "dingtalk", "feishu", "email")  # feishu also takes a Lark robot's address
-DELIVERY_KINDS = ("alert", "digest", "escalation")
-DELIVERY_STATUSES = ("sent", "retrying", "failed", "gave_up")
+DELIVERY_KINDS = ("alert", "digest", "escalation", "report")
+DELIVERY_STATUSES = ("queued", "sent", "retrying", "failed", "gave_up")  # queued: a report waiting for its first try
 
 subscriptions = Table(
     "subscriptions", metadata,
@@ -259,7 +259,7 @@ subscriptions = Table(
 deliveries = Table(
     "deliveries", metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("kind", CleanString(16), nullable=False),  # alert | digest | escalation
+    Column("kind", CleanString(16), nullable=False),  # alert | digest | escalation | report
     Column("alert_id", Integer, ForeignKey("alerts.id"), nullable=True),  # alert and escalation messages
     Column("alert_ids", CleanText, nullable=False, default=""),  # ",3,7,9,": every alert the message names
     Column("step", Integer, nullable=True),  # escalation: 1 director(s), 2 campus or hospital leader(s)
@@ -269,11 +269,15 @@ deliveries = Table(
     Column("attempts", Integer, nullable=False),
     Column("last_error", CleanString(500), nullable=True),
     Column("next_attempt_at", DateTime, nullable=True),
-    Column("message", CleanText, nullable=False),  # JSON: subject, text, markdown, html (the recipient's language)
+    Column("message", CleanText, nullable=False),  # JSON: subject, text, markdown, html (the recipient's language);
+    # a report's is "{}" until its first attempt builds it
     Column("created_at", DateTime, nullable=False),
     Column("updated_at", DateTime, nullable=False),
     Column("sent_at", DateTime, nullable=True),
+    Column("report_id", Integer, ForeignKey("reports.id", name="fk_deliveries_report"), nullable=True),  # kind report
+    Column("lang", CleanString(8), nullable=True),  # kind report: zh | en, the message's and the PDF's language
     Index("ix_deliveries_alert", "alert_id"),
+    Index("ix_deliveries_report", "report_id"),
     Index("ix_deliveries_due", "status", "next_attempt_at"),
 )
 

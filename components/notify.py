@@ -242,3 +242,58 @@ def deliveries_list(rows: Sequence[Mapping[str, Any]], lang: str) -> html.Div:
                 f"{r['display_name'] or r['username']} · {t('notify.channel.' + r['channel'], lang)} · {what} · {when}"
                 f" · {t('notify.attempts', lang, n=r['attempts'])}{extra}", html.Span(error, className="verbatim")]))
     return html.Div([html.H3(t("notify.delivered", lang)), html.Ul(items, id="al-deliveries")])
+
+
+# ------------------------------------------------------------------------------ monthly reports
+def render_report_message(report: Mapping[str, Any], lang: str, *, dept_name: str, link: str) -> dict[str, str]:
+    """The message that carries a published monthly report to one subscriber: the department, the
+    month, the revision, how many findings, and the report's link. An email sends the report itself
+    as an attached PDF (its HTML says so); a chat robot, which takes no file, gets the link."""
+    from .reports import month_label
+
+    month = month_label(report["month"], lang)
+    n = len(report.get("findings") or [])
+    subject = t("notify.report.subject", lang, dept=dept_name, month=month)
+    intro = t("notify.report.intro", lang, dept=dept_name, month=month, revision=report["revision"], n=n)
+    problems = [str(f.get("problem") or "") for f in (report.get("findings") or [])[:TOP_DRIVERS]]
+    open_text, footer, c = t("notify.report.open", lang), t("notify.report.footer", lang), _colon(lang)
+    more = t("notify.report.more", lang, n=n - len(problems)) if n > len(problems) else ""
+    md = [f"**{subject}**", intro, *(f"- {p}" for p in problems), *([more] if more else []),
+          f"[{open_text}]({link})", "", f"_{footer}_"]
+    text = [subject, intro, *(f"· {p}" for p in problems), *([more] if more else []), f"{open_text}{c}{link}", "",
+            footer]
+    items = "".join(f'<li style="margin:4px 0">{H.escape(p)}</li>' for p in problems)
+    page = (f'<!DOCTYPE html><html lang="{"zh-CN" if lang == "zh" else "en"}"><head><meta charset="utf-8">'
+            f'<title>{H.escape(subject)}</title></head>'
+            f'<body style="font-family:\'Noto Sans CJK SC\',\'Microsoft YaHei\',Arial,sans-serif;color:#222;'
+            f'max-width:720px;margin:0 auto;padding:16px">'
+            f'<h1 style="font-size:20px;margin:0 0 8px">{H.escape(subject)}</h1>'
+            f'<p style="margin:0 0 8px">{H.escape(intro)}</p>'
+            f'<p style="margin:0 0 8px">{H.escape(t("notify.report.attached", lang))}</p>'
+            + (f'<ul style="font-size:14px">{items}</ul>' if items else "")
+            + (f'<p style="margin:0 0 8px;font-size:14px">{H.escape(more)}</p>' if more else "")
+            + f'<p style="margin:12px 0 4px"><a href="{H.escape(link)}" style="background:#1565c0;color:#fff;'
+            f'padding:6px 14px;border-radius:4px;text-decoration:none">{H.escape(open_text)}</a></p>'
+            f'<p style="margin:8px 0 0;font-size:12px;color:#666">{H.escape(link)}</p>'
+            f'<p style="color:#777;font-size:12px;margin-top:24px">{H.escape(footer)}</p></body></html>')
+    return {"subject": subject, "text": "\n".join(text), "markdown": "\n".join(md), "html": page}
+
+
+def report_deliveries_list(rows: Sequence[Mapping[str, Any]], lang: str) -> html.Div:
+    """Who a report was sent to, how, and whether it reached them (newest first)."""
+    if not rows:
+        items: list[Any] = [html.Li(t("notify.report.sent_none", lang))]
+    else:
+        items = []
+        for r in rows:
+            when = f"{r['sent_at'] or r['updated_at']:%Y-%m-%d %H:%M}"
+            extra = ""
+            if r["status"] in ("retrying", "queued") and r.get("next_attempt_at"):
+                extra = " · " + t("notify.next_try", lang, at=f"{r['next_attempt_at']:%Y-%m-%d %H:%M}")
+            error = f" · {r['last_error']}" if r.get("last_error") and r["status"] != "sent" else ""
+            language = t(f"notify.lang.{r['lang']}", lang) if r.get("lang") in ("zh", "en") else ""
+            items.append(html.Li([
+                html.Span(t(f"notify.status.{r['status']}", lang), className=f"badge delivery-{r['status']} me-2"),
+                f"{r['display_name'] or r['username']} · {t('notify.channel.' + r['channel'], lang)} · {language} · "
+                f"{when} · {t('notify.attempts', lang, n=r['attempts'])}{extra}", html.Span(error, className="verbatim")]))
+    return html.Div([html.H3(t("notify.report.sent", lang), className="h5"), html.Ul(items, id="report-deliveries")])

@@ -301,14 +301,16 @@ def readable_cjk(pdf: bytes) -> bytes:
 
 def main(argv: list[str] | None = None) -> int:
     """`python -m shell.report_pdf REPORT_ID [--lang zh|en] [--out FILE]`: one published report's
-    PDF written to a file (default: its suggested name in the current folder), as a job would make it."""
+    PDF written to a file (default: its suggested name in the current folder; `--out FOLDER`: that name
+    in the folder), as a job would make it (`python -m appdb notify report` runs it so)."""
     import argparse
     import sys
 
     p = argparse.ArgumentParser(prog="python -m shell.report_pdf", description="A published monthly report as a PDF.")
     p.add_argument("report_id", type=int)
     p.add_argument("--lang", choices=("zh", "en"), default="zh")
-    p.add_argument("--out", type=Path, help="the PDF file to write (default: the suggested name, here)")
+    p.add_argument("--out", type=Path, help="the PDF file to write, or a folder to write it in under its suggested "
+                                            "name (default: the suggested name, here)")
     p.add_argument("--app-db", help="application database URL (default: the configured APP_DB_URL)")
     p.add_argument("--warehouse", help="warehouse URL, for the department's name (default: the configured WAREHOUSE_URL)")
     args = p.parse_args(argv)
@@ -328,7 +330,7 @@ def main(argv: list[str] | None = None) -> int:
         db = AppDB(db_url)
         started = time.monotonic()
         pdf = render_report_pdf(args.report_id, args.lang, appdb=db, scope=Scope.hospital(), warehouse=Warehouse(wh_url))
-        out = args.out or Path(pdf.filename)
+        out = args.out / pdf.filename if args.out and args.out.is_dir() else args.out or Path(pdf.filename)
         out.write_bytes(pdf.data)
         db.audit("export", None, f"report {args.report_id}", f"pdf, {args.lang}, command line")
     except UserError as exc:

@@ -23,9 +23,11 @@ TEXTS: dict[str, tuple[str, str]] = {
                       "Notifications page."),
     # the page and the form
     "notify.title": ("消息订阅", "Notifications"),
-    "notify.intro": ("选择哪些预警通过企业微信、钉钉、飞书群机器人或电子邮件发给您。您只会收到您数据范围内的预警。",
+    "notify.intro": ("选择哪些预警通过企业微信、钉钉、飞书群机器人或电子邮件发给您。您只会收到您数据范围内的预警。"
+                     "所订阅科室发布的月度运营报告也会发给您（邮件附PDF，群机器人为报告链接）。",
                      "Choose which alerts reach you through a WeCom, DingTalk or Feishu group robot or by email. "
-                     "You only ever receive alerts within your own scope."),
+                     "You only ever receive alerts within your own scope. The monthly reports published for the "
+                     "departments you subscribe to reach you too (by email as a PDF, to a robot as a link)."),
     "notify.all_depts": ("我范围内的全部科室（含以后新增）", "All departments in my scope (now and later)"),
     "notify.depts": ("科室", "Departments"),
     "notify.depts_placeholder": ("选择科室", "Choose departments"),
@@ -98,4 +100,39 @@ TEXTS.update({
     "addr.bad.alert_id": ("不是预警编号", "is not an alert number"),
     "addr.bad.alert_scope": ("不存在或不在您的权限范围内", "does not exist or lies outside your scope"),
     "addr.shown.alert_list": ("预警列表", "the alert list"),
+})
+TEXTS.update({
+    # a published monthly report sent to its department's subscribers (docs/alerts.md#monthly-reports)
+    "notify.report.subject": ("【月度运营报告】{dept} · {month}", "[Monthly report] {dept} · {month}"),
+    "notify.report.intro": ("{dept} {month}运营分析报告（第 {revision} 版）已发布，共 {n} 条问题分析：",
+                            "The operations report of {dept} for {month} (revision {revision}) is published, with "
+                            "{n} finding(s):"),
+    "notify.report.more": ("另有 {n} 条，见报告。", "{n} more in the report."),
+    "notify.report.attached": ("报告全文见附件PDF（与打印页面内容一致）。",
+                               "The whole report is attached as a PDF (the same content as the printed page)."),
+    "notify.report.open": ("打开报告", "Open the report"),
+    "notify.report.footer": ("此消息由医院运营决策驾驶舱按您对该科室的消息订阅发送；在“消息订阅”页面可修改或停止订阅。",
+                             "Sent by the Hospital Operations Dashboard because you subscribe to this department; "
+                             "change or stop it on the Notifications page."),
+    "notify.report.send": ("发送给订阅人", "Send to subscribers"),
+    "notify.report.send_help": ("以PDF邮件附件（群机器人为报告链接）发给订阅该科室的用户，每人用其订阅语言。",
+                                "Sends the report to the department's subscribers, each in their language: by email "
+                                "as a PDF, to chat robots as a link."),
+    "notify.report.send_draft": ("草稿不能发送：请先发布报告。", "A draft cannot be sent: publish the report first."),
+    "notify.report.queued": ("已为 {n} 位订阅人排队发送，几分钟内由消息任务发出；下方列表显示发送状态。",
+                             "Queued for {n} subscriber(s); the delivery job sends them within minutes. The list "
+                             "below shows how each went."),
+    "notify.report.queued_already": ("已为 {n} 位订阅人排队发送；另有 {m} 位已收到或正在发送，不重复发送。",
+                                     "Queued for {n} subscriber(s); {m} more have it already or on its way and are "
+                                     "not sent it twice."),
+    "notify.report.nobody_new": ("该科室的 {m} 位订阅人都已收到或正在发送，未重复发送。",
+                                 "All {m} subscriber(s) of the department have it already or on its way: nothing "
+                                 "sent twice."),
+    "notify.report.nobody": ("该科室还没有订阅人（订阅该科室且设置了渠道的用户），没有发送。",
+                             "Nobody subscribes to this department yet (with a channel set): nothing was sent."),
+    "notify.report.sent": ("发送给订阅人", "Sent to subscribers"),
+    "notify.report.sent_none": ("尚未发送给订阅人。", "Not sent to subscribers yet."),
+    "notify.kind.report": ("月度报告", "monthly report"),
+    "notify.status.queued": ("待发送", "queued"),
+    "action.report_send": ("发送月度报告", "report sent to subscribers"),
 })

@@ -1,12 +1,13 @@
 """Monthly operations reports (月度运营分析报告): generate a department's report for a month,
 edit its problem → cause → suggestion findings, publish it, print it on A4, export it to
-Excel; published reports are kept and listed.
+Excel or PDF, send it to the department's subscribers; published reports are kept and listed.
 
-The address names the report (`?dept=D001&report=12`), so a published report can be linked.
+The address names the report (`?dept=D001&report=12`), so a published report can be linked (the
+link in the message that carries a report to its subscribers).
 """
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 from urllib.parse import urlencode
 
@@ -16,11 +17,13 @@ from dash import Input, Output, State, clientside_callback, dcc, html, no_update
 from flask import current_app
 from flask_login import current_user
 
+from appdb.notify import queue_report, report_deliveries
 from appdb.reports import FIELDS, MAX_TEXT, create_draft, get_report, list_reports, month_alerts, publish, save_findings
 from appdb.store import CodedError
 from components import exports
 from components.format import format_deviation, format_indicator
 from components.i18n import t
+from components.notify import report_deliveries_list
 from components.reports import change_text, document, entity, has_entity, month_label, report_list
 from data_layer.alerts.actions import suggested_action
 from data_layer.errors import UserError
@@ -96,7 +99,15 @@ def _open(report: str, start: Start) -> Any:
         return html.Div(t("ws.rp.missing", lang), className="alert alert-warning")
     if r["dept_id"] != start.dept:
         return html.Div(t("ws.rp.missing", lang), className="alert alert-warning")
-    return render(r, lang, start.dept_name(r["dept_id"]))
+    if r["status"] != "published":
+        return render(r, lang, start.dept_name(r["dept_id"]))
+    return html.Div([render(r, lang, start.dept_name(r["dept_id"])),
+                     html.Div(_sent(rid, lang), id="report-sent", className="report-sent d-print-none")])
+
+
+def _sent(report_id: int, lang: str) -> Any:
+    """Who the report was sent to and how it went (appdb/notify.py's delivery records)."""
+    return report_deliveries_list(report_deliveries(_db(), report_id), lang)
 
 
 def _list(start: Start) -> Any:
@@ -112,9 +123,12 @@ def render(report: dict, lang: str, dept_name: str) -> html.Article:
         pdf = html.Button(t("ws.rp.pdf", lang), id="report-pdf", disabled=not published,
                           title=None if published else t("ws.rp.pdf_draft", lang),
                           className="btn btn-sm btn-outline-secondary ms-2")
+        send = html.Button(t("notify.report.send", lang), id="report-send", disabled=not published,
+                           title=t("notify.report.send_help" if published else "notify.report.send_draft", lang),
+                           className="btn btn-sm btn-outline-primary ms-2")
         return [html.Button(t("ws.rp.print", lang), id="report-print", className="btn btn-sm btn-outline-secondary"),
                 html.Button(t("export.xlsx", lang), id=REPORT_BUTTON, className="btn btn-sm btn-outline-secondary ms-2"),
-                pdf, *([] if published else [html.Span(t("ws.rp.pdf_draft", lang), className="note ms-2 mb-0")])]
+                pdf, send, *([] if published else [html.Span(t("ws.rp.pdf_draft", lang), className="note ms-2 mb-0")])]
 
     return document(report, lang, dept_name, FIELDS, tools, MAX_TEXT)
 
@@ -288,6 +302,31 @@ def download_pdf(ask: Ask, n: Any, meta: Any) -> Any:
     pdf = render_report_pdf(rid, ask.lang, appdb=_db(), scope=ask.scope, warehouse=warehouse())
     audit("export", f"report {rid}", f"{r['dept_id']} {r['month']} revision {r['revision']}, pdf")
     return dcc.send_bytes(pdf.data, pdf.filename)
+
+
+@page_callback(Output("report-status", "children", allow_duplicate=True), Output("report-sent", "children"),
+               Input("report-send", "n_clicks"), State("report-meta", "data"), roles=READERS, prevent_initial_call=True)
+def send_to_subscribers(ask: Ask, n: Any, meta: Any) -> Any:
+    """Queue the published report for its department's subscribers (appdb/notify.queue_report) and
+    answer at once with how many: the delivery job (`python -m appdb notify retry`, every few
+    minutes) renders the PDF and sends it. A draft is refused with a message; a report outside the
+    scope is refused by the kit (403, audited)."""
+    lang = ask.lang
+    if not n:
+        return no_update, no_update
+    rid, _version = _report_of(meta, lang)
+    r = _guard(rid, ask)
+    if r["status"] != "published":
+        return _msg(t("notify.report.send_draft", lang)), no_update
+    q = queue_report(_db(), rid, datetime.now().replace(microsecond=0))
+    audit("report_send", f"report {rid}", f"{r['dept_id']} {r['month']} revision {r['revision']}: "
+          f"{q.recipients} recipients, {q.deliveries} deliveries queued, {q.already} had it already")
+    if q.recipients:
+        text = t("notify.report.queued_already" if q.already else "notify.report.queued", lang, n=q.recipients,
+                 m=q.already)
+    else:
+        text = t("notify.report.nobody_new" if q.already else "notify.report.nobody", lang, m=q.already)
+    return _msg(text, ok=q.recipients > 0), _sent(rid, lang)
 
 
 clientside_callback("function(n) { if (n) { window.print(); } return ''; }",
