@@ -21,7 +21,8 @@ from appdb.notify import queue_report, report_deliveries
 from appdb.reports import FIELDS, MAX_TEXT, create_draft, get_report, list_reports, month_alerts, publish, save_findings
 from appdb.store import CodedError
 from components import exports
-from components.format import format_deviation, format_indicator
+from components.alerts import alert_value
+from components.format import alert_kind, format_deviation
 from components.i18n import t
 from components.notify import report_deliveries_list
 from components.reports import change_text, document, entity, has_entity, month_label, report_list
@@ -145,9 +146,10 @@ def default_findings(content: dict, alerts: list[dict], lang: str) -> list[dict[
         if has_entity(a):
             name += f" ({entity(a, lang)})"
         problem = t("ws.rp.auto_problem", lang, indicator=name,
-                    observed=format_indicator(a["observed"], unit, lang),
-                    expected=format_indicator(a["expected"], unit, lang),
-                    deviation=format_deviation(a["observed"], a["expected"], a["deviation"], unit, lang, kind=a.get("kind")))
+                    observed=alert_value(a["observed"], alert_kind(a), unit, lang),
+                    expected=alert_value(a["expected"], alert_kind(a), unit, lang),
+                    deviation=format_deviation(a["observed"], a["expected"], a["deviation"], unit, lang,
+                                               kind=alert_kind(a)))
         rows.append({"problem": problem, "cause": "；".join(a["notes"]["cause"]),
                      "suggestion": "；".join(a["notes"]["suggestion"] + a["notes"]["action"])
                      or suggested_action(a["action_key"], lang)})
