@@ -236,5 +236,5 @@ def test_an_idle_devices_alert_plots_its_exams_as_counts(server: Flask, as_user)
     with as_user("lead1"):
         fig = _series_figure(alert, "en")
     assert fig.layout.yaxis.tickformat is None and "exam" in fig.data[0].name.lower()
-    assert _alert_value(739.6, "device_idle", "ratio", "en") == "740"
+    assert _alert_value(739.6, "device_idle", "ratio", "en") == "740 exams"
     assert _alert_value(1.054, "rule", "ratio", "en") == "105.4%"

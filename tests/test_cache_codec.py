@@ -27,6 +27,7 @@ from shell.cache_values import dash_values
 from .conftest import THROUGH, server_unavailable
 
 URL = "redis://127.0.0.1:6379/14"
+APP_URL = "redis://127.0.0.1:6379/13"  # the app-level test's own database
 
 
 @pytest.fixture
@@ -201,12 +202,13 @@ def test_a_callback_answer_served_from_redis_is_the_answer_computed(app_env: dic
     from .conftest import PASSWORD, USERS
     from .helpers import post_callback, signed_in
 
-    cache = make_cache(URL)
+    url = APP_URL  # a database of its own: another worker's test clears URL's at any moment
+    cache = make_cache(url)
     try:
         cache.clear()
     except Exception as exc:
         server_unavailable("Redis at 127.0.0.1:6379", exc)
-    server = create_app({**app_env, "CACHE_URL": URL})
+    server = create_app({**app_env, "CACHE_URL": url})
     server.extensions["hospdash"].appdb.create_user("lead1", "lead1", PASSWORD, *USERS["lead1"])
     client = signed_in(server, "lead1")
     inputs = [{"id": "wall-tick", "property": "data", "value": {"n": 1, "scale": 1}},
