@@ -501,23 +501,19 @@ class Detector:
                                  amount=over))
         return out
 
-    def rules(self, through: date, first_report: date | None = None) -> list[Alert]:
-        """Standing conditions of the last closed month; with `first_report`, of every month since
-        (a scan over past dates finds what each month's nightly scan would have)."""
-        last = _months(through, 1)
-        first = first_report.replace(day=1) if first_report else last.start
-        span = Period(first, last.end, "custom")
-        df = indicator_values(self.wh, self.scope, tuple(sorted({r[0] for r in RULES})), span, Level.department,
-                              Filters(kind=("clinical",)), "month" if first < last.start else None)
-        if "period_start" not in df:
-            df = df.assign(period_start=last.start)
+    def rules(self, through: date) -> list[Alert]:
+        """Standing conditions of the last closed month: they describe the present, so a scan over
+        past dates does not raise the conditions of months long gone."""
+        month = _months(through, 1)
+        df = indicator_values(self.wh, self.scope, tuple(sorted({r[0] for r in RULES})), month, Level.department,
+                              Filters(kind=("clinical",)))
         out = []
         for code, bound, above, level in RULES:
             for r in df[df["indicator"] == code].itertuples():
                 v = r.value
                 if v == v and ((v > bound) if above else (v < bound)):
-                    out.append(Alert("rule", level, r.key, code, r.period_start, month_end(r.period_start), float(v),
-                                     bound, -math.inf if above else bound, bound if above else math.inf, v / bound - 1,
+                    out.append(Alert("rule", level, r.key, code, month.start, month.end, float(v), bound,
+                                     -math.inf if above else bound, bound if above else math.inf, v / bound - 1,
                                      f"{'above' if above else 'below'} the limit {bound:g}"))
         return out
 
@@ -713,8 +709,7 @@ def scan(wh: Warehouse, scope: Scope, through: date | None = None, params: Param
                         ("devices", lambda: det.devices(through, first_report)),
                         ("budget", lambda: det.budget(min(through, fresh.months_closed_through or through),
                                                       first_report)),
-                        ("rules", lambda: det.rules(min(through, fresh.months_closed_through or through),
-                                                    first_report if since else None))):
+                        ("rules", lambda: det.rules(min(through, fresh.months_closed_through or through)))):
         try:
             found += check()
         except UserError as exc:
