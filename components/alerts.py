@@ -69,7 +69,7 @@ def alert_grid(df: pd.DataFrame, names: Mapping[str, str], levels: tuple[str, ..
     })
     cols = [Column("severity", t("alerts.level", lang), "integer", pinned=True, width=96),
             Column("dept", t("alerts.department", lang)), Column("indicator", t("alerts.indicator", lang), width=230),
-            Column("period", t("alerts.period", lang)), Column("deviation", t("alerts.deviation", lang), width=110),
+            Column("period", t("alerts.period", lang)), Column("deviation", t("alerts.deviation", lang), width=140),
             Column("status", t("alerts.status", lang))]
     grid = data_grid(rows, cols, lang, "alerts-table", row_id="id", selectable=True,
                      hidden=("level", "level_name", "knock_ons"), class_name="alerts-grid-table", visible_rows=18)
@@ -108,7 +108,10 @@ def series_figure(df: pd.DataFrame, alert: Mapping[str, Any], code: str, grain: 
     """The alert's indicator (`code`) over time, its expected band and the alert's period shaded."""
     fig = go.Figure(go.Scatter(x=df["period_start"], y=df["value"], mode="lines+markers", name=INDICATORS[code].name(lang),
                                line={"color": DESK.neutral}))
-    if alert["band_low"] is not None and alert["band_high"] is not None and code == alert["indicator"]:
+    # the band and the expected value on the series' own scale only: a closed clinic's figures are the
+    # visits summed over its run, not one day's
+    if alert["band_low"] is not None and alert["band_high"] is not None and code == alert["indicator"] \
+            and alert.get("kind") != "volume_drop":
         fig.add_hrect(y0=alert["band_low"], y1=alert["band_high"], fillcolor=DESK.good, opacity=0.1, line_width=0,
                       annotation_text=t("alerts.band", lang), annotation_position="top left")
         fig.add_hline(y=alert["expected"], line_dash="dot", line_color=DESK.good)

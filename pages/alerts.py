@@ -162,6 +162,8 @@ def _series(alert: dict, lang: str) -> Any:
     level, filters = Level.department, Filters(department=(alert["dept_id"],))
     if alert["entity_type"] == "drg":
         level, filters = Level.drg, Filters(department=(alert["dept_id"],), drg=(alert["entity_id"],))
+    elif alert["entity_type"] == "group":  # a medical group's alert plots the group's own series
+        level, filters = Level.group, Filters(department=(alert["dept_id"],), group=(alert["entity_id"],))
     code = alert["indicator"] if alert["indicator"] != "equipment_utilization" else "equipment_exams"
     try:
         df = indicator_values(wh, current_scope(), (code,), period, level, filters, grain)
