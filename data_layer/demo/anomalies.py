@@ -91,6 +91,13 @@ def _record(g: _Generator, kind: str, c: dict, start: date, end: date, magnitude
     })
 
 
+def _big_groups(g: _Generator, dept_id: str) -> np.ndarray:
+    """The DRG groups (indices) a department discharges about 15 or more times a month."""
+    counts = np.bincount(g.cases.loc[(g.cases["dept_id"] == dept_id).to_numpy(), "g"].to_numpy())
+    months = max(1.0, (g.through - g.fact_start).days / 30.4)
+    return np.flatnonzero(counts / months >= 15)
+
+
 def inject_case_anomalies(g: _Generator) -> None:
     """Material spike, length-of-stay creep and a medical group's drug surge, on the case rows."""
     rng = _rng(g)
@@ -108,18 +115,19 @@ def inject_case_anomalies(g: _Generator) -> None:
                 f"Material charges of {c['d'].en} rise {f - 1:.0%} for one month",
                 f"{c['d'].zh}卫生材料费用当月上升{f - 1:.0%}")
     # 2. length of stay creeps up in one DRG group of a medical department over three months
-    c = _pick_dept(g, lambda c: c["beds"] > 0 and c["d"].division == "medical")
+    # placed at random: in a department that has a group of about 15 or more discharges a month, any
+    # such group (a creep over a handful of stays a month is no finding anyone could make)
+    c = _pick_dept(g, lambda c: c["beds"] > 0 and c["d"].division == "medical"
+                   and (not _random(g) or len(_big_groups(g, c["dept_id"])) > 0))
     first = _months_back(g, 6, 3)
     s3, _ = _month_back(g, first)
     _, e3 = _month_back(g, first - 2)
     if c and _fits(g, s3):
         mine = (cases["dept_id"] == c["dept_id"]).to_numpy()
-        counts = np.bincount(cases.loc[mine, "g"].to_numpy())
-        top = int(counts.argmax())
-        if _random(g):  # any of the department's groups with about 15 or more discharges a month
-            months = max(1, (g.through - g.fact_start).days / 30.4)
-            big = np.flatnonzero(counts / months >= 15)
-            top = int(big[int(rng.integers(len(big)))]) if len(big) else top
+        top = int(np.bincount(cases.loc[mine, "g"].to_numpy()).argmax())
+        if _random(g):
+            big = _big_groups(g, c["dept_id"])
+            top = int(big[int(rng.integers(len(big)))])
         code = str(g.t["dim_drg"]["drg_code"].iloc[top])
         peak = _size(g, (0.4, 0.6), (0.3, 0.7))
         for step, k in enumerate((first, first - 1, first - 2)):
@@ -164,9 +172,14 @@ def inject_daily_anomalies(g: _Generator) -> None:
         drop = _size(g, (0.5, 0.7), (0.4, 0.75))
         if _random(g):  # not in the Spring Festival weeks, when every clinic is quiet and nobody would call it a fall
             sf = spring_festival_day(start.year + (start.month >= 10))
-            if start <= sf + timedelta(days=21) and end >= sf - timedelta(days=7):
-                shift = timedelta(days=35)
-                start, end = (start - shift, end - shift) if end + shift > g.through else (start + shift, end + shift)
+            quiet_from, quiet_to = sf - timedelta(days=7), sf + timedelta(days=21)
+            if start <= quiet_to and end >= quiet_from:  # moved whole past the quiet weeks (or before them)
+                length = end - start
+                start = quiet_to + timedelta(days=1)
+                end = start + length
+                if end > g.through:
+                    end = quiet_from - timedelta(days=1)
+                    start = end - length
         m = (op["dept_id"] == c["dept_id"]).to_numpy() & (dates >= np.datetime64(start)) & (dates <= np.datetime64(end))
         keep = 1 - drop
         op.loc[m, "visits"] = np.round(op.loc[m, "visits"].to_numpy() * keep).astype(int)
