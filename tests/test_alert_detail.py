@@ -26,8 +26,6 @@ from data_layer.scope import Scope
 
 from .helpers import find, post_callback, signed_in
 
-SCREENSHOTS = Path(__file__).resolve().parents[1] / "docs" / "screenshots"
-
 
 def _month(server: Flask) -> date:
     """The last whole month of the small warehouse."""
@@ -315,7 +313,4 @@ def test_the_alert_detail_with_knock_ons_draws_at_1920(dash_duo, server: Flask, 
     dash_duo.driver.execute_script("document.getElementById('al-action').scrollIntoView({block: 'start'})")
     shot = tmp_path / f"alert-detail-causes-{lang}.png"
     dash_duo.driver.save_screenshot(str(shot))
-    if lang == "zh":
-        SCREENSHOTS.mkdir(exist_ok=True)
-        (SCREENSHOTS / "alert-detail-causes-zh.png").write_bytes(shot.read_bytes())
     assert dash_duo.get_logs() == []
