@@ -36,13 +36,7 @@ _LABEL = re.compile(r"[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?")
 
 def user_scope(user: User) -> Scope:
     """The data a user may see (as shell.access.scope_of, for a stored user): an administrator none."""
-    if user.scope_kind == "hospital":
-        return Scope.hospital()
-    if user.scope_kind == "campus":
-        return Scope.campuses(user.scope_ids)
-    if user.scope_kind == "departments":
-        return Scope.departments(user.scope_ids)
-    return Scope.departments([])
+    return Scope.stored(user.scope_kind, user.scope_ids)
 
 
 def _is_loopback(host: str) -> bool:

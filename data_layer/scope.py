@@ -49,6 +49,16 @@ class Scope:
     def departments(cls, ids: Iterable[str]) -> Scope:
         return cls("departments", frozenset(ids))
 
+    @classmethod
+    def stored(cls, kind: str, ids: Iterable[str]) -> Scope:
+        """A user's stored scope (users.scope_kind and scope_ids): the hospital, campuses or
+        departments; anything else (an administrator's "none") sees no data."""
+        if kind == "hospital":
+            return cls.hospital()
+        if kind == "campus":
+            return cls.campuses(ids)
+        return cls.departments(ids if kind == "departments" else [])
+
     @property
     def key(self) -> str:
         """A stable text form, for cache keys and logs."""

@@ -24,13 +24,7 @@ def scope_of(user: Any) -> Scope:
     """The data a user may see; an admin manages users and sees no hospital data."""
     if not getattr(user, "is_authenticated", False):
         return Scope.departments([])
-    if user.scope_kind == "hospital":
-        return Scope.hospital()
-    if user.scope_kind == "campus":
-        return Scope.campuses(user.scope_ids)
-    if user.scope_kind == "departments":
-        return Scope.departments(user.scope_ids)
-    return Scope.departments([])
+    return Scope.stored(user.scope_kind, user.scope_ids)
 
 
 def is_kiosk() -> bool:
