@@ -255,6 +255,7 @@ CASES: dict[str, Calls] = {
     "revenue_view.level_frame": lambda c: [(DrillPath(), "all", RECENT), (DrillPath(c.dept), "inpatient", RECENT)],
     "structure.departments": lambda c: [()],
     "structure.summary": lambda c: [()],
+    "structure.medical_groups": lambda c: [()],
     "targets.targets": lambda c: [(c.dept, 2026)],
     "targets.target_progress": lambda c: [(c.dept, THROUGH)],
     "targets.targets_progress": lambda c: [((c.dept,), THROUGH)],

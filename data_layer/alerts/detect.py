@@ -18,6 +18,7 @@ from ..periods import Period, add_months, month_end
 from ..queries.drg_detail import stay_spread
 from ..queries.kpis import indicator_values
 from ..queries.operations import budget_monthly, device_daily
+from ..queries.structure import medical_groups
 from ..registry import INDICATORS, Level
 from ..scope import Scope
 from ..sources import Filters
@@ -303,35 +304,36 @@ class Detector:
 
     def group_charges(self, through: date, first_report: date) -> list[Alert]:
         """Drug and material charges per discharge of each medical group: one group's surge moves its
-        department's shares by the group's weight only, and is watched where it happens."""
+        department's shares by the group's weight only, and is watched where it happens. A group
+        belongs to one department, so one query reads every clinical group."""
         span = _months(through, self.report_months + self.p.spread_months)
-        depts = indicator_values(self.wh, self.scope, ("discharges",), span, Level.department,
-                                 Filters(kind=("clinical",)))
+        groups = medical_groups(self.wh, self.scope).set_index("group_id")
+        df = indicator_values(self.wh, self.scope, (*GROUP_WATCH, "discharges"), span, Level.group,
+                              Filters(kind=("clinical",)), "month")
+        wide = df.pivot_table(index=["key", "period_start"], columns="indicator", values="value")
         out: list[Alert] = []
-        for dept in depts.loc[depts["value"] > 0, "key"]:
-            df = indicator_values(self.wh, self.scope, (*GROUP_WATCH, "discharges"), span, Level.group,
-                                  Filters(department=(dept,)), "month")
-            wide = df.pivot_table(index=["key", "period_start"], columns="indicator", values="value")
-            if wide.empty or "discharges" not in wide:
+        if wide.empty or "discharges" not in wide:
+            return out
+        for gid, g in wide.groupby(level=0):
+            if gid not in groups.index:
                 continue
-            names = df.drop_duplicates("key").set_index("key")[["name_zh", "name_en"]]
-            for gid, g in wide.groupby(level=0):
-                g = g.droplevel(0).sort_index()
-                g = g[g["discharges"] >= self.p.min_cases]
-                for code in GROUP_WATCH:
-                    s = g[code].dropna() if code in g else pd.Series(dtype=float)
-                    for i, (month, x) in enumerate(s.items()):
-                        if month < first_report or i < self.p.min_history:
-                            continue
-                        past = s.iloc[max(0, i - self.p.spread_months):i].to_numpy()
-                        a = self._robust(dept, code, s.iloc[max(0, i - self.p.history_months):i].to_numpy(), month,
-                                         x, self.p.min_rel_change_drg, spread=past)
-                        if a and x > self.p.beyond_max * float(past.max()):  # a group's month has heavy tails
-                            a.kind, a.entity_type, a.entity_id = "group_charge", "group", str(gid)
-                            a.drivers = [{"type": "group", "id": str(gid), "name_zh": names.at[gid, "name_zh"],
-                                          "name_en": names.at[gid, "name_en"], "contribution": 1.0}]
-                            a.amount = _amount(a, None, g["discharges"])
-                            out.append(a)
+            dept = str(groups.at[gid, "dept_id"])
+            g = g.droplevel(0).sort_index()
+            g = g[g["discharges"] >= self.p.min_cases]
+            for code in GROUP_WATCH:
+                s = g[code].dropna() if code in g else pd.Series(dtype=float)
+                for i, (month, x) in enumerate(s.items()):
+                    if month < first_report or i < self.p.min_history:
+                        continue
+                    past = s.iloc[max(0, i - self.p.spread_months):i].to_numpy()
+                    a = self._robust(dept, code, s.iloc[max(0, i - self.p.history_months):i].to_numpy(), month,
+                                     x, self.p.min_rel_change_drg, spread=past)
+                    if a and x > self.p.beyond_max * float(past.max()):  # a group's month has heavy tails
+                        a.kind, a.entity_type, a.entity_id = "group_charge", "group", str(gid)
+                        a.drivers = [{"type": "group", "id": str(gid), "name_zh": groups.at[gid, "name_zh"],
+                                      "name_en": groups.at[gid, "name_en"], "contribution": 1.0}]
+                        a.amount = _amount(a, None, g["discharges"])
+                        out.append(a)
         return out
 
     def _robust(self, dept: str, code: str, hist: np.ndarray, month: date, x: float,

@@ -26,6 +26,15 @@ def departments(wh: Warehouse, scope: Scope) -> pd.DataFrame:
 
 
 @memoized
+def medical_groups(wh: Warehouse, scope: Scope) -> pd.DataFrame:
+    """Medical groups the scope may see: group_id, their department (dept_id, its kind), names."""
+    g = dim_medical_group.c
+    return wh.frame(scoped(select(g.group_id, g.dept_id, dept.kind, g.name_zh, g.name_en)
+                           .select_from(dim_medical_group.join(dim_department, g.dept_id == dept.dept_id)),
+                           scope).order_by(g.group_id))
+
+
+@memoized
 def summary(wh: Warehouse, scope: Scope) -> dict[str, int]:
     """Counts of campuses, clinical departments, beds, wards, groups, doctors and devices in scope."""
     with_dept = lambda t, col: scoped(select(func.count()).select_from(  # noqa: E731
