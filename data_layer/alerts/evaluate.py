@@ -1,7 +1,9 @@
 """Measure the detector against the demo generator's ground truth, and against a plain baseline."""
 from __future__ import annotations
 
+import functools
 import json
+import operator
 from collections import Counter
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -79,9 +81,7 @@ class Score:
         return 2 * p * r / (p + r) if p + r > 0 else 0.0
 
     def __add__(self, other: Score) -> Score:
-        kinds = self.kinds.add(other.kinds, fill_value=0).astype(int) if len(other.kinds) else self.kinds
-        if not len(self.kinds):
-            kinds = other.kinds
+        kinds = self.kinds.add(other.kinds, fill_value=0).astype(int)  # kinds either side lacks count 0
         return Score(kinds, self.true_alerts + other.true_alerts, self.alerts + other.alerts,
                      dict(sorted((Counter(self.false_by_check) + Counter(other.false_by_check)).items())),
                      self.months + other.months)
@@ -185,10 +185,7 @@ def summary(splits: dict[str, list[dict]]) -> str:
 
 
 def pooled(results: list[dict], name: str) -> Score:
-    total = results[0][name]
-    for r in results[1:]:
-        total = total + r[name]
-    return total
+    return functools.reduce(operator.add, (r[name] for r in results))
 
 
 def _row(sc: Score, kinds: list[str]) -> str:

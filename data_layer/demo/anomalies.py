@@ -223,7 +223,6 @@ def inject_daily_anomalies(g: _Generator) -> None:
 
 def inject_cost_anomalies(g: _Generator) -> None:
     """A clinical department's energy cost jumps for a month (before allocation)."""
-    _rng(g)  # the anomaly stream starts here when no earlier injector ran
     months, _depts, did, cc = g.cost_ctx
     c = _pick_dept(g, lambda c: c["beds"] > 0)
     start, end = _month_back(g, _months_back(g, 7))
