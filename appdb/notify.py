@@ -180,8 +180,10 @@ class Outbox:
             reds = [r.id for r in conn.execute(select(alerts.c.id).where(
                 alerts.c.level == "red", alerts.c.status == "new", alerts.c.first_seen <= now,
                 alerts.c.first_seen >= now - timedelta(days=ESCALATION_HORIZON_DAYS)))]
-            done = {(r.alert_id, r.step) for r in conn.execute(select(escalations.c.alert_id, escalations.c.step))}
+            done = {(r.alert_id, r.step) for r in conn.execute(select(escalations.c.alert_id, escalations.c.step)
+                                                                  .where(escalations.c.alert_id.in_(reds)))}
         users = list(self._users().values())
+        subs = {s.user_id: s for s in all_subscriptions(self.db)}  # one read, not one per recipient
         for a in self._alerts(reds):
             waited = self.workdays(a["first_seen"].date() + timedelta(days=1), now.date())
             for step in (1, 2):
@@ -193,7 +195,7 @@ class Outbox:
                 if not self._claim(a["id"], step, len(to), now):
                     continue  # another run took this step
                 for user in to:
-                    sub = get_subscription(self.db, user.id)
+                    sub = subs.get(user.id)
                     lang = sub.lang if sub else (user.lang or "zh")
                     chans = sub.channels if sub else {}
                     self._queue("escalation", user, lang, chans, [a], now, tally, step=step, days=step * n)
