@@ -82,8 +82,11 @@ CATALOG: dict[str, tuple[str, str]] = {
                         "Against the department's own trailing 12 months (robust z: outliers do not move the baseline)"),
     "method.seasonal_z": ("与去年同月比较，并按近期同比水平校正（季节性）",
                           "Against the same month last year, scaled by the recent year-on-year ratio (seasonal)"),
-    "method.drg_stay": ("该病组在本科室的平均住院日与其近12个月比较（稳健Z值）",
-                        "The group's stay in this department against its trailing 12 months (robust z)"),
+    "method.drg_stay": ("该病组在本科室的平均住院日与其近12个月比较（按病例数计算抽样误差；连续三个月逐月上升时按住院日的"
+                        "对数合并判断）",
+                        "The group's stay in this department against its trailing 12 months (judged by the sampling "
+                        "error of its cases; a rise over three months is also judged on the logs of the stays "
+                        "together)"),
     "method.group_charge": ("该医疗组的次均药品或卫生材料费用与其近12个月比较（稳健Z值）",
                             "The medical group's drug or material charge per discharge against its trailing 12 "
                             "months (robust z)"),

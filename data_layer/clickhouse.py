@@ -354,7 +354,15 @@ def rewrite_joins(stmt: Select) -> Select:
             return replaced[id(el)]
         return mapping.get(id(el))
 
-    return visitors.replacement_traverse(stmt, {}, swap)
+    out = visitors.replacement_traverse(stmt, {}, swap)
+    # a column read bare (`select(fact_x.dept_id)`) now comes from a renamed subquery column
+    # (`fact_x__dept_id`): the result keeps the name it has on every other database
+    names = [c.key for c in stmt.selected_columns]
+    cols = list(out.selected_columns)
+    if [c.key for c in cols] != names:
+        out = out.with_only_columns(*[c if c.key == n else c.label(n) for c, n in zip(cols, names, strict=True)],
+                                    maintain_column_froms=True)
+    return out
 
 
 @compiles(Select, "clickhouse")

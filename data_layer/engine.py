@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import contextlib
+import math
 import re
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -82,6 +83,16 @@ def _mysql_limits(dbapi_conn, _record) -> None:
         cur.close()
 
 
+def _sqlite_math(dbapi_conn, _record) -> None:
+    """SQLite built without its math functions (SQLITE_ENABLE_MATH_FUNCTIONS) gets `ln` from Python:
+    the alert detector reads a DRG group's stays on a log scale (drg_detail.stay_spread)."""
+    try:
+        dbapi_conn.execute("SELECT ln(1)")
+    except Exception:  # noqa: BLE001 - sqlite3.OperationalError: no such function
+        dbapi_conn.create_function("ln", 1, lambda x: math.log(x) if x is not None and x > 0 else None,
+                                   deterministic=True)
+
+
 def _storable(params: Any) -> Any:
     """Bound parameters with every string cleaned (data_layer.inputs.clean_text): a department id
     with a NUL byte matches nothing instead of making PostgreSQL refuse the query."""
@@ -132,6 +143,8 @@ def make_engine(url: str | URL, *, read_only: bool = False, echo: bool = False) 
                 parsed = parsed.update_query_dict({"max_execution_time": str(STATEMENT_TIMEOUT_MS // 1000)})
     try:
         engine = create_engine(parsed, **kwargs)
+        if backend == "sqlite":
+            event.listen(engine, "connect", _sqlite_math)
         if read_only and backend in ("mysql", "mariadb"):
             event.listen(engine, "connect", _mysql_limits)
         if read_only:  # the warehouse: filter values come from addresses and callbacks

@@ -98,3 +98,28 @@ def test_comparisons_match_duckdb(backend: str, duck_url: str, request: pytest.F
         a, b = merged[f"{col}_ref"].astype(float).to_numpy(), merged[f"{col}_got"].astype(float).to_numpy()
         assert np.isclose(a, b, rtol=1e-9, atol=1e-7, equal_nan=True).all(), col
     assert merged["previous_ref"].notna().sum() > 500 and merged["year_ago_ref"].notna().sum() > 500
+
+
+def stay_spreads(url: str, dept: str) -> pd.DataFrame:
+    """The alert detector's per-case spread of stays (raw and on the log scale) for one department."""
+    from datetime import date
+
+    from data_layer.periods import Period
+    from data_layer.queries.drg_detail import stay_spread
+
+    wh = Warehouse(url)
+    try:
+        return stay_spread(wh, Scope.hospital(), dept, Period(date(2025, 7, 1), date(2026, 6, 30), "custom"))
+    finally:
+        wh.engine.dispose()
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql", "mariadb"])
+def test_stay_spread_matches_duckdb(backend: str, duck_url: str, demo_data, request: pytest.FixtureRequest) -> None:
+    # ln() on every backend: SQLite without its math functions gets one from Python (engine._sqlite_math)
+    url = request.getfixturevalue(f"{'postgres' if backend == 'postgresql' else backend}_url")
+    dept = demo_data.tables["fact_inpatient_case"]["dept_id"].value_counts().index[0]
+    ref, got = stay_spreads(duck_url, dept), stay_spreads(url, dept)
+    assert len(ref) == len(got) > 20
+    for col in ("cases", "mean_los", "sd_los", "mean_log", "sd_log"):
+        assert np.allclose(ref[col], got[col], rtol=1e-9, atol=1e-7), col

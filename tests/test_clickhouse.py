@@ -196,3 +196,32 @@ def test_comparisons_match_duckdb(ch_url: str, duck_url: str) -> None:
     for col in ("value", "previous", "year_ago"):
         a, b = merged[f"{col}_ref"].astype(float).to_numpy(), merged[f"{col}_got"].astype(float).to_numpy()
         assert np.isclose(a, b, rtol=1e-9, atol=1e-6, equal_nan=True).all(), col
+
+
+def test_stay_spread_matches_duckdb(ch_url: str, duck_url: str, demo_data: DemoData) -> None:
+    # the alert detector's stays on the log scale: ClickHouse's ln() over Distributed tables
+    from .test_backends import stay_spreads
+
+    dept = demo_data.tables["fact_inpatient_case"]["dept_id"].value_counts().index[0]
+    ref, got = stay_spreads(duck_url, dept), stay_spreads(ch_url, dept)
+    assert len(ref) == len(got) > 20
+    for col in ("cases", "mean_los", "sd_los", "mean_log", "sd_log"):
+        assert np.allclose(ref[col], got[col], rtol=1e-9, atol=1e-7), col
+
+
+def test_the_alert_scan_finds_the_same_alerts_as_on_duckdb(ch_url: str, duck_url: str) -> None:
+    # every check runs (none fails on a column the compatibility layer renamed) and finds the same
+    from data_layer.alerts.detect import scan
+
+    def alerts(url: str) -> tuple[list[tuple], list[str]]:
+        wh = Warehouse(url)
+        try:
+            r = scan(wh, Scope.hospital())
+        finally:
+            wh.engine.dispose()
+        return (sorted((a.key, a.level, str(a.period_start), round(a.observed, 6)) for a in r.alerts),
+                [s for s in r.skipped if "checks failed" in s])
+
+    (ref, _), (got, failed) = alerts(duck_url), alerts(ch_url)
+    assert not failed
+    assert got == ref and len(ref) > 5

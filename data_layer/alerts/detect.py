@@ -49,7 +49,7 @@ class Params:
     min_rel_change_drg: float = 0.2
     beyond_max: float = 1.1  # a group's single month must also pass its largest month of the past by a tenth
     creep_months: int = 3  # a DRG group's stays are also judged over this many months together …
-    creep_z: float = 5.0  # … at a robust z of at least this (a second test of the same months: a higher bar)
+    creep_z: float = 4.0  # … on the logs of the stays, at a z of at least this (one-sided: about 3 in 100,000)
     history_months: int = 12
     spread_months: int = 24  # the spread a month is judged by comes from up to this many months
     min_history: int = 9
@@ -161,6 +161,43 @@ def sampling_error(spread: pd.DataFrame, drg: str, months: pd.Index, cases: floa
         return 0.0
     pooled_var = float((dof * past["sd_los"] ** 2).sum() / dof.sum())
     return math.sqrt(pooled_var / cases)
+
+
+def creep_z(spread: pd.DataFrame, drg: str, window: pd.Index, past: pd.Index) -> tuple[float, float]:
+    """(z, se) of a creep of a DRG group's stays over the `window` months against the `past` months,
+    from `spread` (stay_spread indexed by (drg_code, month_start)).
+
+    Stays are judged on their logs: single stays are skewed (a few long ones), their logs are close
+    to normal, so a mean over a dozen cases follows the normal curve and z has its usual meaning.
+    Each window month's mean log stay is compared with the mean over all the past months' cases; a
+    creep grows, so the months are weighted 1, 2, 3 … (the later, the more). The standard error
+    counts the window's cases and the past's (the usual level is estimated too), from the spread of
+    single log stays pooled over the past months, and is widened when the past monthly means varied
+    more than their cases explain (a season, a change within the group: the variance of their
+    standardised deviations, when over one). `se` is the standard error of the window's plain mean
+    log stay, for the expected band. (0, 0) when the group has no past or a window month is missing."""
+    try:
+        g = spread.loc[drg]
+    except KeyError:
+        return 0.0, 0.0
+    w_rows, p_rows = g.reindex(window), g.reindex(past).dropna()
+    if w_rows["cases"].isna().any() or p_rows.empty:
+        return 0.0, 0.0
+    dof = (p_rows["cases"] - 1).clip(lower=0.0)
+    n_past = float(p_rows["cases"].sum())
+    if dof.sum() <= 0:
+        return 0.0, 0.0
+    var = float((dof * p_rows["sd_log"] ** 2).sum() / dof.sum())
+    if var <= 0:
+        return 0.0, 0.0
+    base = float((p_rows["mean_log"] * p_rows["cases"]).sum() / n_past)
+    r = (p_rows["mean_log"] - base) / np.sqrt(var / p_rows["cases"])
+    var *= max(1.0, float(r.var(ddof=1))) if len(r) > 1 else 1.0
+    w = np.arange(1, len(window) + 1, dtype=float)
+    n_win = w_rows["cases"].to_numpy(dtype=float)
+    d = w_rows["mean_log"].to_numpy(dtype=float) - base
+    se_weighted = math.sqrt(var * (float((w ** 2 / n_win).sum()) + float(w.sum()) ** 2 / n_past))
+    return float((w * d).sum()) / se_weighted, math.sqrt(var * (1 / float(n_win.sum()) + 1 / n_past))
 
 
 def _months(through: date, n: int) -> Period:
@@ -281,26 +318,26 @@ class Detector:
 
     def _creep(self, dept: str, s: pd.Series, n: pd.Series, spread: pd.DataFrame, drg: str, i: int) -> Alert | None:
         """Stays that crept up over the last `creep_months` months together: each month above the
-        group's usual, their mean judged by the sampling error of all their cases."""
+        group's usual, the months judged together on the logs of their stays (`creep_z`)."""
         first = i - self.p.creep_months + 1
         window, past = s.index[first:i + 1], s.index[max(0, first - self.p.history_months):first]
+        if len(past) < self.p.min_history:
+            return None
         usual = float(np.median(s.loc[past]))
-        if len(past) < self.p.min_history or (s.loc[window] <= usual).any():
+        if usual <= 0 or (s.loc[window] <= usual).any():
             return None
         cases = float(n.loc[window].sum())
         x = float((s.loc[window] * n.loc[window]).sum() / cases)
-        # months vary less on average over several: the monthly spread shrinks by the root of their number
-        _z, _med, monthly = robust_z(x, s.loc[past].to_numpy())
-        a = self._robust(dept, "alos", np.array([usual]), window[0], x, self.p.min_rel_change_drg,
-                         floor=max(monthly / math.sqrt(self.p.creep_months), sampling_error(spread, drg, past, cases)))
-        if a and abs(x - usual) < self.p.creep_z * max(monthly / math.sqrt(self.p.creep_months),
-                                                       sampling_error(spread, drg, past, cases)):
+        z, se = creep_z(spread, drg, window, past)
+        if z < self.p.creep_z or x / usual - 1 < self.p.min_rel_change_drg:
             return None
-        if a:
-            a.period_end = month_end(window[-1])
-            a.method = (f"{a.method.split(' against')[0]} over {self.p.creep_months} months together ({cases:.0f} "
-                        f"cases) against the {len(past)} months before")
-        return a
+        by_move = "red" if x / usual - 1 >= self.p.move_levels[1] else \
+            "orange" if x / usual - 1 >= self.p.move_levels[0] else "yellow"
+        level = max(_level(z, self.p) or "yellow", by_move, key=LEVELS.index)
+        return Alert("robust_z", level, dept, "alos", window[0], month_end(window[-1]), x, usual,
+                     usual * math.exp(-self.p.creep_z * se), usual * math.exp(self.p.creep_z * se), x / usual - 1,
+                     f"z = {z:+.1f} on the logs of the stays over {self.p.creep_months} months together "
+                     f"({cases:.0f} cases, later months weighted more) against the {len(past)} months before")
 
     def group_charges(self, through: date, first_report: date) -> list[Alert]:
         """Drug and material charges per discharge of each medical group: one group's surge moves its

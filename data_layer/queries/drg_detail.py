@@ -123,22 +123,30 @@ def group_table(wh: Warehouse, scope: Scope, dept: str, period: Period, high: fl
 @memoized
 def stay_spread(wh: Warehouse, scope: Scope, dept: str, period: Period) -> pd.DataFrame:
     """Per DRG group of the department and discharge month: the cases, their mean stay and the
-    standard deviation of single stays (days, over the month's cases; 0 for a single case). The
-    alert detector judges a group's month against it: a mean over few cases varies by that spread
-    divided by the square root of the cases, however steady the past monthly means were."""
+    standard deviation of single stays (days, over the month's cases; 0 for a single case), and the
+    same two on the log scale (`mean_log`, `sd_log`: the natural log of each stay, a stay under a
+    day counted as one). The alert detector judges a group's month against it: a mean over few
+    cases varies by that spread divided by the square root of the cases, however steady the past
+    monthly means were. Stays are skewed (a few long ones), so a creep over several months is
+    judged on their logs, whose means follow the normal curve closely even over a dozen cases."""
     los = cast(ip.los_days, Double)  # the database sums the moments; SQLite has no stddev_samp to do more
-    stmt = scoped(select(ip.drg_code, dim_date.c.month_start, func.count().label("cases"),
-                         func.avg(los).label("mean_los"), func.avg(los * los).label("mean_sq"))
+    log = func.ln(case((ip.los_days < 1, literal(1.0, Double)), else_=los))
+    stmt = scoped(select(ip.drg_code.label("drg_code"), dim_date.c.month_start.label("month_start"),
+                         func.count().label("cases"),
+                         func.avg(los).label("mean_los"), func.avg(los * los).label("mean_sq"),
+                         func.avg(log).label("mean_log"), func.avg(log * log).label("mean_log_sq"))
                   .select_from(_from().join(dim_date, dim_date.c.date == ip.discharge_date))
                   .where(*_in_dept(dept, period)), scope).group_by(ip.drg_code, dim_date.c.month_start)
     out = wh.frame(stmt)
-    for c in ("cases", "mean_los", "mean_sq"):
+    for c in ("cases", "mean_los", "mean_sq", "mean_log", "mean_log_sq"):
         out[c] = pd.to_numeric(out[c]).astype(float)
     n = out["cases"]
-    variance = (out["mean_sq"] - out["mean_los"] ** 2).clip(lower=0.0) * n / (n - 1).where(n > 1)
-    out["sd_los"] = variance.fillna(0.0) ** 0.5
+    for mean, sq, sd in (("mean_los", "mean_sq", "sd_los"), ("mean_log", "mean_log_sq", "sd_log")):
+        variance = (out[sq] - out[mean] ** 2).clip(lower=0.0) * n / (n - 1).where(n > 1)
+        out[sd] = variance.fillna(0.0) ** 0.5
     out["month_start"] = pd.to_datetime(out["month_start"]).dt.date
-    return out.drop(columns="mean_sq").sort_values(["drg_code", "month_start"]).reset_index(drop=True)
+    return (out.drop(columns=["mean_sq", "mean_log_sq"]).sort_values(["drg_code", "month_start"])
+            .reset_index(drop=True))
 
 
 @memoized
