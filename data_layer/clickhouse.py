@@ -117,7 +117,7 @@ def _values(table: Table, df: pd.DataFrame) -> list[list[Any]]:
         elif kind == "DateTime":
             vals = [None if pd.isna(v) else pd.Timestamp(v).to_pydatetime() for v in s]
         elif kind == "Boolean":
-            vals = [int(bool(v)) for v in s]
+            vals = [None if v is None or (isinstance(v, float) and math.isnan(v)) else int(bool(v)) for v in s]
         elif kind == "Integer":
             vals = [None if pd.isna(v) else int(v) for v in s]
         elif kind == "Numeric":
@@ -144,8 +144,10 @@ def load_cluster(nodes: Sequence[tuple[str, int]], tables: dict[str, pd.DataFram
     """
     from clickhouse_driver import Client
 
+    from .load import complete
     from .schema import TABLE_ORDER
 
+    tables = complete(tables)
     clients = [Client(host=h, port=p, database="default", settings={"insert_distributed_sync": 1}) for h, p in nodes]
     try:
         for cl in clients:

@@ -7,30 +7,65 @@ from collections.abc import Iterable
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Engine, Table, column, insert, select
+from sqlalchemy import Engine, MetaData, Table, column, insert, select
 from sqlalchemy import table as light_table
 from sqlalchemy.schema import CreateIndex, CreateTable, DropTable
 from tqdm import tqdm
 
 from .engine import analyze
-from .schema import TABLE_ORDER, metadata
+from .schema import CONTRACT_VERSION, TABLE_ORDER, V2_TABLES, metadata, version1_columns
 from .summaries import build_summaries
 
 CHUNK = 50_000
 
 
-def create_tables(engine: Engine, names: Iterable[str] = TABLE_ORDER) -> None:
-    """Drop and create the named contract tables, without foreign-key constraints."""
+def contract_tables(version: int = CONTRACT_VERSION) -> dict[str, Table]:
+    """The contract's tables in load order as of `version`: version 1 leaves out the tables and
+    columns that version 2 added (a warehouse built that way is what a version 1 hospital has)."""
+    if version >= CONTRACT_VERSION:
+        return {name: metadata.tables[name] for name in TABLE_ORDER}
+    old = MetaData()
+    return {name: Table(name, old, *[c._copy() for c in version1_columns(metadata.tables[name])])
+            for name in TABLE_ORDER if name not in V2_TABLES}
+
+
+def complete(tables: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
+    """Every contract table, with every column: a frame or column the source did not give (a
+    version 2 table or column of a version 1 source) is there, empty or NULL."""
+    out = dict(tables)
+    for name in TABLE_ORDER:
+        cols = [c.name for c in metadata.tables[name].columns]
+        df = out.get(name)
+        if df is None:
+            out[name] = pd.DataFrame({c: pd.Series(dtype=object) for c in cols})
+            continue
+        missing = [c for c in cols if c not in df.columns]
+        if missing:
+            out[name] = df.assign(**{c: None for c in missing})
+    return out
+
+
+def drop_tables(engine: Engine, names: Iterable[str] = TABLE_ORDER) -> None:
     with engine.begin() as conn:
         for name in reversed(list(names)):
             conn.execute(DropTable(metadata.tables[name], if_exists=True))
-        for name in names:
-            conn.execute(CreateTable(metadata.tables[name], include_foreign_key_constraints=[]))
 
 
-def create_indexes(engine: Engine, names: Iterable[str] = TABLE_ORDER) -> None:
+def create_tables(engine: Engine, names: Iterable[str] = TABLE_ORDER, version: int = CONTRACT_VERSION) -> None:
+    """Drop and create the named contract tables (as of `version`), without foreign-key constraints."""
+    names = list(names)
+    drop_tables(engine, names)
+    tables = contract_tables(version)
     with engine.begin() as conn:
         for name in names:
+            if name in tables:
+                conn.execute(CreateTable(tables[name], include_foreign_key_constraints=[]))
+
+
+def create_indexes(engine: Engine, names: Iterable[str] = TABLE_ORDER, version: int = CONTRACT_VERSION) -> None:
+    tables = contract_tables(version)
+    with engine.begin() as conn:
+        for name in (n for n in names if n in tables):
             for idx in metadata.tables[name].indexes:
                 conn.execute(CreateIndex(idx))
 
@@ -56,9 +91,9 @@ def _rows(df: pd.DataFrame, table: Table) -> list[dict]:
         elif kind == "DateTime":
             vals = [None if pd.isna(v) else v.to_pydatetime() for v in s]
         elif kind == "Boolean":
-            vals = [bool(v) for v in s]
+            vals = [None if v is None or (isinstance(v, float) and np.isnan(v)) else bool(v) for v in s]
         elif kind == "Integer":
-            vals = [int(v) for v in s]
+            vals = [None if v is None or (isinstance(v, float) and np.isnan(v)) else int(v) for v in s]
         elif kind == "Numeric":
             vals = [None if v is None or (isinstance(v, float) and np.isnan(v)) else float(v) for v in s]
         else:
@@ -106,18 +141,21 @@ def _copy_postgres(conn, table: Table, chunk: pd.DataFrame) -> None:
         copy.write(buf.getvalue())
 
 
-def write_warehouse(engine: Engine, tables: dict[str, pd.DataFrame], progress: bool = True) -> dict[str, int]:
-    """Replace the contract tables in `engine` with `tables`; returns rows per table."""
-    create_tables(engine)
-    total = sum(len(tables[n]) for n in TABLE_ORDER)
+def write_warehouse(engine: Engine, tables: dict[str, pd.DataFrame], progress: bool = True,
+                    version: int = CONTRACT_VERSION) -> dict[str, int]:
+    """Replace the contract tables in `engine` with `tables` (as of contract `version`: 1 leaves
+    out what version 2 added); returns rows per table."""
+    create_tables(engine, version=version)
+    shapes, tables = contract_tables(version), complete(tables)
+    total = sum(len(tables[n]) for n in shapes)
     counts = {}
     with tqdm(total=total, desc="loading warehouse", unit=" rows", disable=not progress, unit_scale=True,
               dynamic_ncols=True) as bar:
-        for name in TABLE_ORDER:
+        for name, table in shapes.items():
             bar.set_postfix_str(name)
-            load_frame(engine, metadata.tables[name], tables[name], bar)
+            load_frame(engine, table, tables[name], bar)
             counts[name] = len(tables[name])
-    create_indexes(engine)
-    analyze(engine, TABLE_ORDER)
+    create_indexes(engine, version=version)
+    analyze(engine, list(shapes))
     build_summaries(engine)  # as a hospital's loading job runs `python -m data_layer summarize`
     return counts

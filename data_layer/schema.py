@@ -1,7 +1,13 @@
-"""The warehouse contract (version 1) as SQLAlchemy Core tables.
+"""The warehouse contract (version 2) as SQLAlchemy Core tables.
 
 Defined once; the demo generator writes these tables, the validator checks a
 warehouse against them and every query selects from them.
+
+Version 2 is additive (payment by DIP, the columns of the national appraisal, reference values):
+its columns and tables carry `info={"version": 2}`, every one may be NULL or empty, and a version 1
+warehouse, which lacks them, stays valid. What a warehouse has is read once per load
+(`Warehouse.capabilities`); an indicator over a version 2 column it lacks is "not available in this
+warehouse", never a zero.
 """
 from __future__ import annotations
 
@@ -19,7 +25,8 @@ from sqlalchemy import (
     Table,
 )
 
-CONTRACT_VERSION = 1
+CONTRACT_VERSION = 2
+V2 = {"version": 2}  # the info of a version 2 column or table
 
 metadata = MetaData()
 
@@ -109,6 +116,19 @@ dim_drg = Table(
     Column("is_surgical", Boolean, nullable=False),
     Column("ref_los_days", Num, nullable=False),
     Column("ref_charge_per_case", Money, nullable=False),
+    Column("risk_level", String(16), nullable=True, info=V2),  # low, mid_low, mid_high, high (低风险组 = low)
+)
+
+dim_dip = Table(  # the DIP packets in force (按病种分值付费, Diagnosis-Intervention Packet)
+    "dim_dip",
+    metadata,
+    Column("dip_code", Id, primary_key=True),
+    *_names(),
+    Column("score", Num, nullable=False),  # 病种分值
+    Column("is_core", Boolean, nullable=False),  # core (核心病种) or comprehensive (综合病种) packet
+    Column("ref_los_days", Num, nullable=True),
+    Column("ref_charge_per_case", Money, nullable=True),
+    info=V2,
 )
 
 dim_equipment = Table(
@@ -170,6 +190,15 @@ fact_inpatient_case = Table(
     Column("drg_payment", Money, nullable=False),
     Column("cost_total", Money, nullable=False),
     *[Column(c, Money, nullable=False) for c in _CASE_COSTS],
+    # version 2: payment reform and the national appraisal (国考)
+    Column("payment_scheme", String(16), nullable=True, info=V2),  # drg, dip, fee_for_service
+    Column("dip_code", Id, ForeignKey("dim_dip.dip_code"), nullable=True, info=V2),
+    Column("is_elective", Boolean, nullable=True, info=V2),  # 择期手术
+    Column("is_minimally_invasive", Boolean, nullable=True, info=V2),  # 微创手术
+    Column("preop_days", Integer, nullable=True, info=V2),  # 术前等待
+    Column("is_unplanned_readmission_31d", Boolean, nullable=True, info=V2),  # 非预期再住院
+    Column("has_surgical_complication", Boolean, nullable=True, info=V2),
+    Column("fund_payment", Money, nullable=True, info=V2),  # 医保基金支付
 )
 
 fact_outpatient_daily = Table(
@@ -183,6 +212,7 @@ fact_outpatient_daily = Table(
     Column("emergency_visits", Integer, nullable=False),
     Column("revenue_total", Money, nullable=False),
     *[Column(c, Money, nullable=False) for c in _OUTPATIENT_REVENUES],
+    Column("revenue_fund", Money, nullable=True, info=V2),  # the insurance fund's part of revenue_total
 )
 
 fact_ward_daily = Table(
@@ -255,6 +285,29 @@ fact_live_snapshot = Table(
     Column("value", Num, nullable=False),
 )
 
+fact_dip_point_value = Table(  # what one DIP point is worth (点值)
+    "fact_dip_point_value",
+    metadata,
+    Column("year", Integer, nullable=False),
+    Column("month", Integer, nullable=True),  # 1-12: the region's monthly estimate; NULL: the final settlement
+    Column("insurance_type", String(16), nullable=False),
+    Column("point_value", Num, nullable=False),  # yuan per point
+    Column("hospital_coefficient", Num, nullable=False),  # 医院系数
+    Column("is_final", Boolean, nullable=False),
+    info=V2,
+)
+
+fact_benchmark = Table(  # reference values: national and provincial medians, peers, targets
+    "fact_benchmark",
+    metadata,
+    Column("indicator_code", String(64), nullable=False),
+    Column("year", Integer, nullable=False),
+    Column("benchmark", String(32), nullable=False),
+    Column("value", Num, nullable=False),
+    Column("source", Text, nullable=False),
+    info=V2,
+)
+
 meta_load = Table(
     "meta_load",
     metadata,
@@ -264,14 +317,27 @@ meta_load = Table(
 )
 
 TABLES: dict[str, Table] = dict(metadata.tables)
+V2_TABLES = frozenset(t.name for t in metadata.sorted_tables if t.info.get("version") == 2)
+# version 2 columns of version 1 tables: table -> its version 2 columns
+V2_COLUMNS: dict[str, tuple[str, ...]] = {
+    t.name: tuple(c.name for c in t.columns if c.info.get("version") == 2)
+    for t in metadata.sorted_tables if t.name not in V2_TABLES and any(c.info.get("version") == 2 for c in t.columns)
+}
+
+
+def version1_columns(table: Table) -> list[Column]:
+    """The table's columns in contract version 1 (a version 2 table has none)."""
+    if table.name in V2_TABLES:
+        return []
+    return [c for c in table.columns if c.info.get("version") != 2]
 
 # Load order: dimensions first, facts after (no FK constraints are created, but this
 # keeps a half-finished load recognisable).
 TABLE_ORDER = (
     "dim_date", "dim_campus", "dim_department", "dim_ward", "dim_doctor", "dim_medical_group", "dim_drg",
-    "dim_equipment", "dim_budget_item", "fact_inpatient_case", "fact_outpatient_daily", "fact_ward_daily",
+    "dim_dip", "dim_equipment", "dim_budget_item", "fact_inpatient_case", "fact_outpatient_daily", "fact_ward_daily",
     "fact_dept_cost_monthly", "fact_equipment_daily", "fact_budget_monthly", "fact_target_annual",
-    "fact_staff_monthly", "fact_live_snapshot", "meta_load",
+    "fact_staff_monthly", "fact_live_snapshot", "fact_dip_point_value", "fact_benchmark", "meta_load",
 )
 
 # Indexes that the queries lean on; the loader (data_layer/load.py) creates them after loading.
@@ -318,6 +384,10 @@ ALLOWED_CODES: dict[tuple[str, str], frozenset[str]] = {
     ("fact_staff_monthly", "employment_type"): frozenset(
         {"established", "contract", "dispatched", "rehired", "trainee"}
     ),
+    ("fact_inpatient_case", "payment_scheme"): frozenset({"drg", "dip", "fee_for_service"}),
+    ("dim_drg", "risk_level"): frozenset({"low", "mid_low", "mid_high", "high"}),
+    ("fact_dip_point_value", "insurance_type"): frozenset({"employee", "resident", "self_pay", "commercial", "other"}),
+    ("fact_benchmark", "benchmark"): frozenset({"national_median", "provincial_median", "peer_median", "target"}),
     ("fact_live_snapshot", "metric_code"): frozenset(
         {"outpatient_visits_today", "emergency_visits_today", "inpatients_now", "admissions_today",
          "discharges_today", "surgeries_today", "beds_available"}

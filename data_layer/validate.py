@@ -19,12 +19,17 @@ from .schema import (
     COMPONENT_SUMS,
     CONTRACT_VERSION,
     FACT_DATE_COLUMNS,
+    V2_TABLES,
     FACT_MONTH_COLUMNS,
     dim_date,
     dim_department,
+    dim_dip,
     dim_drg,
+    fact_benchmark,
     fact_dept_cost_monthly,
+    fact_dip_point_value,
     fact_inpatient_case,
+    fact_outpatient_daily,
     metadata,
 )
 
@@ -63,6 +68,13 @@ class Report:
     @property
     def errors(self) -> list[Violation]:
         return [v for v in self.violations if v.severity == "error"]
+
+    @property
+    def version(self) -> int:
+        """The contract version the warehouse's structure satisfies: 1 while a version 2 table or
+        column is absent (which is allowed: those figures are shown as not available)."""
+        absent = any(v.check == "version 2" and v.message.startswith("contract version 2") for v in self.violations)
+        return 1 if absent else CONTRACT_VERSION
 
 
 def _family(t: satypes.TypeEngine) -> str:
@@ -132,6 +144,11 @@ class _Checker:
         loose = self.engine.dialect.name in _LOOSE_BACKENDS
         for table in metadata.sorted_tables:
             if table.name not in existing:
+                if table.name in V2_TABLES:
+                    self.add("version 2", table.name, None, 1, [],
+                             "contract version 2 table is absent (a version 1 warehouse): the figures that need "
+                             "it are shown as not available", "warning")
+                    continue
                 self.add("tables", table.name, None, 1, [],
                          "table is missing: every page that reads it will fail until it is loaded")
                 continue
@@ -139,6 +156,11 @@ class _Checker:
             self.present[table.name] = set(reflected)
             for col in table.columns:
                 if col.name not in reflected:
+                    if col.info.get("version") == 2:
+                        self.add("version 2", table.name, col.name, 1, [],
+                                 "contract version 2 column is absent (a version 1 warehouse): the figures that "
+                                 "need it are shown as not available", "warning")
+                        continue
                     self.add("columns", table.name, col.name, 1, [], f"column is missing ({_family(col.type)})")
                     continue
                 want, got = _family(col.type), _family(reflected[col.name]["type"])
@@ -288,6 +310,49 @@ class _Checker:
         self.add("dates", "fact_inpatient_case", "los_days", total, mismatch,
                  "los_days is not discharge_date − admit_date")
 
+    def version2(self, conn) -> None:
+        """The rules of the columns and tables contract version 2 added (where the warehouse has them)."""
+        ip = fact_inpatient_case.c
+        t = "fact_inpatient_case"
+        rules: list[tuple[str, str, tuple[str, ...], ColumnElement[bool], str]] = [
+            (t, "dip_code", ("payment_scheme", "dip_code"), and_(ip.payment_scheme == "dip", ip.dip_code.is_(None)),
+             "a DIP case (payment_scheme = dip) without its dip_code"),
+            (t, "fund_payment", ("fund_payment", "drg_payment"),
+             or_(ip.fund_payment < 0, ip.fund_payment > ip.drg_payment + literal(0.01)),
+             "fund_payment is negative or more than drg_payment"),
+            (t, "preop_days", ("preop_days", "los_days"), or_(ip.preop_days < 0, ip.preop_days > ip.los_days),
+             "preop_days is negative or longer than the stay (los_days)"),
+            ("fact_outpatient_daily", "revenue_fund", ("revenue_fund", "revenue_total"),
+             or_(fact_outpatient_daily.c.revenue_fund < 0,
+                 fact_outpatient_daily.c.revenue_fund > fact_outpatient_daily.c.revenue_total + literal(0.01)),
+             "revenue_fund is negative or more than revenue_total"),
+        ]
+        pv = fact_dip_point_value.c
+        rules += [
+            ("fact_dip_point_value", "point_value", ("point_value",), pv.point_value <= 0, "point_value must be > 0"),
+            ("fact_dip_point_value", "hospital_coefficient", ("hospital_coefficient",), pv.hospital_coefficient <= 0,
+             "hospital_coefficient must be > 0"),
+            ("fact_dip_point_value", "month", ("month", "is_final"),
+             or_(pv.month < 1, pv.month > 12, and_(pv.month.is_(None), pv.is_final.is_(False)),
+                 and_(pv.month.is_not(None), pv.is_final.is_(True))),
+             "month is 1–12 for a monthly estimate and NULL (is_final) for the year's final settlement"),
+            ("dim_dip", "score", ("score",), dim_dip.c.score <= 0, "a packet's score must be > 0"),
+        ]
+        for table, column, needs, where, message in rules:
+            if not self.has(table, *needs):
+                continue
+            tbl = metadata.tables[table]
+            key = [tbl.c[k.name] for k in tbl.primary_key.columns] or [tbl.c[needs[0]]]
+            count, ex = self.count_and_examples(conn, tbl, where, key)
+            self.add("version 2", table, column, count, ex, message)
+        if self.has("fact_benchmark", "indicator_code"):
+            from .registry import INDICATORS
+
+            codes = [r[0] for r in conn.execute(select(fact_benchmark.c.indicator_code).distinct())]
+            unknown = sorted(str(c) for c in codes if c not in INDICATORS)
+            self.add("version 2", "fact_benchmark", "indicator_code", len(unknown), unknown[: self.n],
+                     "not an indicator code of the registry: these reference values are never shown", "warning")
+
     def freshness(self, conn) -> None:
         if "meta_load" in self.present and self.report.rows.get("meta_load", 0) == 0:
             self.add("freshness", "meta_load", None, 1, [],
@@ -347,7 +412,7 @@ def validate(engine: Engine, *, max_examples: int = 5) -> Report:
         ch.structure()
         with engine.connect() as conn:
             steps: list[Callable] = [ch.row_counts, ch.keys, ch.foreign_keys, ch.codes, ch.sums, ch.dates,
-                                     ch.freshness, ch.allocation]
+                                     ch.version2, ch.freshness, ch.allocation]
             for step in steps:
                 step(conn)
     return ch.report
@@ -360,7 +425,7 @@ def format_report(report: Report) -> str:
         width = max(map(len, report.rows))
         lines += [f"  {name:<{width}}  {n:>12,} rows" for name, n in report.rows.items()]
     if not report.violations:
-        lines.append("OK: the warehouse conforms to contract version 1")
+        lines.append(f"OK: the warehouse conforms to contract version {report.version}")
         return "\n".join(lines)
     lines.append("")
     for v in report.violations:
@@ -370,6 +435,6 @@ def format_report(report: Report) -> str:
         ex = f", e.g. {', '.join(v.examples)}" if v.examples else ""
         lines.append(f"{v.severity.upper():7} {where} — {v.message}{count}{ex}")
     errors, warnings = len(report.errors), len(report.violations) - len(report.errors)
-    verdict = "FAILED" if errors else "OK with warnings"
+    verdict = "FAILED" if errors else f"OK (contract version {report.version}) with warnings"
     lines += ["", f"{verdict}: {errors} error(s), {warnings} warning(s)"]
     return "\n".join(lines)

@@ -41,6 +41,20 @@ class Freshness:
         return f"{self.loaded_at.isoformat() if self.loaded_at else '-'}|{self.data_through or '-'}"
 
 
+@dataclass(frozen=True)
+class Capabilities:
+    """The version 2 parts of the contract a warehouse has: "table.column" for a column that holds
+    a value somewhere, "table" for a table with rows (Warehouse.capabilities)."""
+
+    have: frozenset[str]
+
+    def has(self, *names: str) -> bool:
+        return all(n in self.have for n in names)
+
+    def lacking(self, names: frozenset[str] | set[str] | tuple[str, ...]) -> list[str]:
+        return sorted(n for n in names if n not in self.have)
+
+
 def make_cache(url: str | None, extensions: Sequence[Extension] = ()) -> BaseCache:
     """An in-process cache (default), a Redis cache (redis://…), or none ('null'). Redis holds
     tagged JSON (data_layer/cache_codec.py, with `extensions` for further types), never pickles:
@@ -124,6 +138,36 @@ class Warehouse:
         except Exception as exc:  # noqa: BLE001 - without summaries the facts answer, more slowly
             log.info("summary tables not checked: %s", exc)
             return False
+
+    def capabilities(self) -> Capabilities:
+        """What of contract version 2 this warehouse can give: its version 2 columns that exist and
+        hold a value, and its version 2 tables that exist and have rows. Read once per load."""
+        return Capabilities(frozenset(self.remember(("capabilities",), self._capabilities)))
+
+    def _capabilities(self) -> list[str]:
+        from sqlalchemy import inspect
+
+        from .schema import V2_COLUMNS, V2_TABLES, metadata
+
+        with translate_errors(self.url):
+            insp = inspect(self.engine)
+            existing = set(insp.get_table_names())
+            have: list[str] = []
+            with self.engine.connect() as conn:
+                for name in sorted(V2_TABLES & existing):
+                    if conn.execute(select(func.count()).select_from(metadata.tables[name])).scalar():
+                        have.append(name)
+                for name, cols in V2_COLUMNS.items():
+                    if name not in existing:
+                        continue
+                    present = {c["name"] for c in insp.get_columns(name)}
+                    table = metadata.tables[name]
+                    mine = [c for c in cols if c in present]
+                    if not mine:
+                        continue
+                    counts = conn.execute(select(*[func.count(table.c[c]) for c in mine])).one()
+                    have += [f"{name}.{c}" for c, n in zip(mine, counts, strict=True) if n]
+        return sorted(have)
 
     def remember(self, parts: tuple, compute: Callable[[], Any], ttl: int | None = None) -> Any:
         """A result kept in the cache under `parts` and the freshness stamp (so a new load
