@@ -196,7 +196,7 @@ def entity_name(entity_type: Any, entity_id: str, names: Mapping[tuple[str, str]
     """A group, DRG group, device or budget line in a few words: a medical group by its name (it
     says 医疗组 / team itself), a DRG group by its code and name, anything unnamed by its id."""
     name = names.get((str(entity_type), entity_id))
-    if name and entity_type == "group":
+    if name and entity_type in ("group", "department"):
         return name
     return f"{entity_id} {name}" if name else entity_id
 

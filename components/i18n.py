@@ -97,6 +97,9 @@ CATALOG: dict[str, tuple[str, str]] = {
     "method.budget_overrun": ("当月执行远超预算且全年进度超过130%", "A month far over budget puts the year to date "
                               "over 130%"),
     "method.rule": ("超过医院设定的阈值", "Over the hospital's limit"),
+    "method.dip_point_value": ("统筹区DIP月度预估点值低于此前6个月中位数5%以上（按各科室DIP病例分值计算结余损失）",
+                               "The region's monthly DIP point value estimate 5% or more below the median of the 6 "
+                               "months before (the payment lost is counted on each department's DIP case points)"),
     "col.case_id": ("病例号", "Case"), "col.discharge_date": ("出院日期", "Discharged"),
     "col.admit_date": ("入院日期", "Admitted"), "col.los_days": ("住院日", "Stay (days)"),
     "col.drg_code": ("DRG", "DRG"), "col.drg_name": ("病组名称", "DRG group"), "col.group_id": ("医疗组", "Group"),
@@ -114,6 +117,8 @@ CATALOG: dict[str, tuple[str, str]] = {
     "driver.doctor": ("医生", "doctor"),
     "driver.equipment": ("设备", "device"),
     "driver.budget_item": ("预算项目", "budget item"),
+    "driver.dip": ("DIP病种", "DIP packet"),
+    "driver.department": ("科室", "department"),
     "alerts.band": ("预期区间", "Expected band"),
     "alerts.series": ("指标走势", "Series"),
     "alerts.err.stale": ("该预警已被他人更新，请重新打开后再操作。", "Someone else updated this alert: open it again and retry."),

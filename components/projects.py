@@ -59,6 +59,8 @@ def error_text(res: Any, lang: str) -> str:
         if code == "too_few" and key in ROWS:
             n = res.n_before if key == "before" else res.n_after
             parts.append(t(f"ws.projects.few.{key}", lang, n=n, min=MIN_PER_GROUP))
+        elif code == "unavailable":
+            parts.append(t("ws.projects.few.unavailable", lang))
         elif code in ("empty_column", "empty_row"):
             parts.append(t(f"ws.projects.few.{code}", lang))
         else:

@@ -71,6 +71,8 @@ _ORDER_KEYS = {
     "fact_target_annual": ("year", "dept_id"),
     "fact_staff_monthly": ("month_start", "dept_id"),
     "fact_live_snapshot": ("captured_at", "campus_id"),
+    "fact_dip_point_value": ("year", "insurance_type"),
+    "fact_benchmark": ("indicator_code", "year"),
     "meta_load": ("loaded_at",),
 }
 

@@ -104,9 +104,28 @@ def indicators_doc() -> str:
             model[ind.monitor].append(f"`{ind.code}` {ind.name_en} ({ind.name_zh})")
     for k, (zh, en) in MONITOR_DIMENSIONS.items():
         out.append(f"- **{en} ({zh})**: " + "; ".join(model[k]))
+    v2 = [i for i in INDICATORS.values() if i.requires]
+    growth = [i for i in INDICATORS.values() if i.growth_of]
+    out += ["\n## Contract version 2\n",
+            "These indicators read columns or tables that contract version 2 added. A warehouse that lacks them "
+            "(a version 1 warehouse, or a column left empty everywhere) cannot give them: they have no rows, "
+            "and every page, export and scorecard says \"not available in this warehouse\" instead of showing "
+            "a zero. What a warehouse holds is read once per load (`Warehouse.capabilities`). A case whose flag "
+            "is NULL is not counted as a yes; where every case of a group has it NULL the group has no figure. "
+            "The denominators are those the indicator names (discharges, operations).\n",
+            "| indicator | needs |", "|---|---|"]
+    out += [f"| `{i.code}` {i.name_en} ({i.name_zh}) | " + ", ".join(f"`{r}`" for r in sorted(i.requires)) + " |"
+            for i in v2]
+    out += ["\n## Growth against a year earlier\n",
+            "A growth indicator (增幅) is its formula over the period against the same period a year earlier "
+            "(the same ISO week for a week; the period cut at the last day with data), as a fraction: "
+            "value ÷ value a year earlier − 1. Without a year earlier in the data there is no figure. By "
+            "month, quarter or year only.\n", "| indicator | growth of |", "|---|---|"]
+    out += [f"| `{i.code}` {i.name_en} ({i.name_zh}) | `{i.growth_of}` |" for i in growth]
     out += ["\n## Measures\n", "| measure | source | SQL aggregate |", "|---|---|---|"]
     for m in MEASURES.values():
-        out.append(f"| `{m.code}` | {m.source} | {m.description} |")
+        needs = f" (needs {', '.join(sorted(m.requires))})" if m.requires else ""
+        out.append(f"| `{m.code}` | {m.source} | {m.description}{needs} |")
     return "\n".join(out) + "\n"
 
 
@@ -116,14 +135,20 @@ def data_dictionary_doc() -> str:
     out = [HEADER, f"# Data dictionary (warehouse contract version {CONTRACT_VERSION})\n",
            "The tables and columns the dashboard reads. Extra tables and columns are ignored. "
            "`python -m data_layer validate --url URL` checks a warehouse against this list. "
-           "The meaning of each column is in [the contract](warehouse-contract.md).\n"]
+           "The meaning of each column is in the warehouse contract (`shared/warehouse-contract.md`).\n",
+           "Tables and columns marked **v2** were added by contract version 2 (payment by DIP, the national "
+           "appraisal, reference values). They may be absent or empty: a version 1 warehouse stays valid, and "
+           "each figure that needs them says \"not available in this warehouse\" "
+           "([contract version 2](indicators.md#contract-version-2)).\n"]
     for table in metadata.sorted_tables:
-        out += [f"\n## `{table.name}`\n", "| column | type | null | key | allowed values |", "|---|---|---|---|---|"]
+        v2 = " (v2)" if table.info.get("version") == 2 else ""
+        out += [f"\n## `{table.name}`{v2}\n", "| column | type | null | key | allowed values |", "|---|---|---|---|---|"]
         for c in table.columns:
             key = "PK" if c.primary_key else ", ".join(f"→ {fk.target_fullname}" for fk in c.foreign_keys)
             allowed = ALLOWED_CODES.get((table.name, c.name))
             codes = ", ".join(f"`{a}`" for a in sorted(allowed)) if allowed else ""
-            out.append(f"| `{c.name}` | {c.type} | {'yes' if c.nullable else 'no'} | {key} | {codes} |")
+            mark = " **v2**" if c.info.get("version") == 2 else ""
+            out.append(f"| `{c.name}`{mark} | {c.type} | {'yes' if c.nullable else 'no'} | {key} | {codes} |")
     out += ["\n## Summary tables (optional, written by `python -m data_layer summarize`)\n",
             "Not part of the contract: the loading job may build them after each load, with its own writing "
             "account, and the dashboard reads them instead of the facts for answers at the department level "

@@ -31,7 +31,7 @@ def add_months(d: date, n: int) -> date:
     return date(year, month, min(d.day, calendar.monthrange(year, month)[1]))
 
 
-def _shift_year(d: date, n: int) -> date:
+def shift_year(d: date, n: int) -> date:
     try:
         return d.replace(year=d.year + n)
     except ValueError:  # 29 February
@@ -104,10 +104,10 @@ class Period:
             except ValueError:
                 start = date.fromisocalendar(iso[0] - 1, 52, 1)
             return Period(start, start + timedelta(days=6), "week")
-        end = _shift_year(self.end, -1)
+        end = shift_year(self.end, -1)
         if self.end == month_end(self.end):
             end = month_end(end)
-        return replace(self, start=_shift_year(self.start, -1), end=end)
+        return replace(self, start=shift_year(self.start, -1), end=end)
 
 
 def to_date(month_start: date, through: date) -> Period | None:

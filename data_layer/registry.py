@@ -15,11 +15,12 @@ from enum import StrEnum
 from typing import Any
 
 import numpy as np
-from sqlalchemy import ColumnElement, Double, case, cast, distinct, func
+from sqlalchemy import ColumnElement, Double, and_, case, cast, distinct, func
 
 from .errors import UserError
 from .schema import (
     dim_department,
+    dim_dip,
     dim_drg,
     dim_equipment,
     fact_budget_monthly,
@@ -73,7 +74,10 @@ class Measure:
     source: str
     sql: Callable[[MeasureContext], ColumnElement]
     description: str
-    needs: frozenset[str] = frozenset()  # extra joins: "drg", "doctor"
+    needs: frozenset[str] = frozenset()  # extra joins: "drg", "doctor", "dip"
+    # contract version 2 parts it reads ("table.column" or "table", Warehouse.capabilities): a
+    # warehouse without them cannot give the measure, and the summary tables never hold it
+    requires: frozenset[str] = frozenset()
 
 
 # ----------------------------------------------------------------------- formulas
@@ -216,6 +220,21 @@ def _ratio_sum(num, den) -> Callable[[MeasureContext], ColumnElement]:
 
 
 _grouped = ip.drg_code.is_not(None)
+_operated = ip.surgery_level > 0
+_dip = ip.payment_scheme == "dip"
+
+
+def _known_count(flag, among=None) -> Callable[[MeasureContext], ColumnElement]:
+    """Cases where a version 2 flag is true, among the cases where it is known (1 or 0 each, else
+    NULL): a warehouse that leaves the flag empty gets no figure, never a zero that looks like data."""
+    yes, no = flag.is_(True), flag.is_(False)
+    if among is not None:
+        yes, no = and_(among, yes), and_(among, no)
+    return lambda _ctx: func.sum(case((yes, 1), (no, 0)))
+
+
+def _v2(*cols) -> frozenset[str]:
+    return frozenset(f"{c.table.name}.{c.name}" for c in cols)
 
 MEASURES: dict[str, Measure] = {m.code: m for m in [
     # inpatient cases (period: discharge date)
@@ -240,12 +259,44 @@ MEASURES: dict[str, Measure] = {m.code: m for m in [
             "Σ los_days / dim_drg.ref_los_days over grouped cases", frozenset({"drg"})),
     Measure("charge_ratio_sum", "inpatient", _ratio_sum(ip.charge_total, dim_drg.c.ref_charge_per_case),
             "Σ charge_total / dim_drg.ref_charge_per_case over grouped cases", frozenset({"drg"})),
+    # contract version 2: payment by DIP and the national appraisal (国考)
+    Measure("dip_cases", "inpatient", _sum_if(_dip), "cases with payment_scheme = dip",
+            requires=_v2(ip.payment_scheme)),
+    Measure("dip_payment", "inpatient", _sum_if(_dip, ip.drg_payment), "Σ drg_payment of DIP cases (the estimate)",
+            requires=_v2(ip.payment_scheme)),
+    Measure("dip_cost", "inpatient", _sum_if(_dip, ip.cost_total), "Σ cost_total of DIP cases",
+            requires=_v2(ip.payment_scheme)),
+    Measure("dip_points", "inpatient", _sum_if(_dip, dim_dip.c.score), "Σ dim_dip.score of DIP cases",
+            frozenset({"dip"}), requires=_v2(ip.payment_scheme, ip.dip_code) | {"dim_dip"}),
+    Measure("elective_operations", "inpatient",
+            lambda _c: func.sum(case((ip.is_day_surgery.is_(True), 1), (ip.is_elective.is_(True), 1),
+                                     (ip.is_elective.is_(False), 0))),
+            "elective cases (is_elective, or a day surgery), among cases where is_elective is known",
+            requires=_v2(ip.is_elective)),
+    Measure("mi_operations", "inpatient", _known_count(ip.is_minimally_invasive, _operated),
+            "cases with surgery_level > 0 and is_minimally_invasive, where known",
+            requires=_v2(ip.is_minimally_invasive)),
+    Measure("preop_days_sum", "inpatient", _sum_if(and_(_operated, ip.preop_days.is_not(None)), ip.preop_days),
+            "Σ preop_days of cases with surgery_level > 0", requires=_v2(ip.preop_days)),
+    Measure("preop_cases", "inpatient", _sum_if(and_(_operated, ip.preop_days.is_not(None))),
+            "cases with surgery_level > 0 and a known preop_days", requires=_v2(ip.preop_days)),
+    Measure("readmissions", "inpatient", _known_count(ip.is_unplanned_readmission_31d),
+            "cases with is_unplanned_readmission_31d, where known", requires=_v2(ip.is_unplanned_readmission_31d)),
+    Measure("complications", "inpatient", _known_count(ip.has_surgical_complication, _operated),
+            "cases with surgery_level > 0 and has_surgical_complication, where known",
+            requires=_v2(ip.has_surgical_complication)),
+    Measure("low_risk_cases", "inpatient", _sum_if(dim_drg.c.risk_level == "low"),
+            "cases in DRG groups with risk_level = low", frozenset({"drg"}), requires=_v2(dim_drg.c.risk_level)),
+    Measure("low_risk_deaths", "inpatient", _sum_if(and_(dim_drg.c.risk_level == "low", ip.discharge_status == "died")),
+            "deaths in DRG groups with risk_level = low", frozenset({"drg"}), requires=_v2(dim_drg.c.risk_level)),
+    Measure("fund_payment", "inpatient", _sum(ip.fund_payment), "Σ fund_payment", requires=_v2(ip.fund_payment)),
     # outpatient (period: date)
     Measure("visits", "outpatient", _sum(op.visits), "Σ visits"),
     Measure("emergency", "outpatient", _sum(op.emergency_visits), "Σ emergency_visits"),
     Measure("op_revenue", "outpatient", _sum(op.revenue_total), "Σ revenue_total"),
     *[Measure(f"op_{c}", "outpatient", _sum(getattr(op, f"revenue_{c}")), f"Σ revenue_{c}")
       for c in ("drug", "material", "exam", "lab", "treatment", "other")],
+    Measure("op_fund", "outpatient", _sum(op.revenue_fund), "Σ revenue_fund", requires=_v2(op.revenue_fund)),
     # wards (period: date)
     Measure("occupied_bed_days", "ward", _sum(wd.occupied_beds), "Σ occupied_beds over ward-days"),
     Measure("open_bed_days", "ward", _sum(wd.open_beds), "Σ open_beds over ward-days"),
@@ -262,6 +313,8 @@ MEASURES: dict[str, Measure] = {m.code: m for m in [
     Measure("fte_months", "staff", _sum(sm.fte), "Σ fte over months"),
     Measure("doctor_fte_months", "staff", _sum_if(sm.staff_category == "doctor", sm.fte), "Σ fte of doctors"),
     Measure("nurse_fte_months", "staff", _sum_if(sm.staff_category == "nurse", sm.fte), "Σ fte of nurses"),
+    Measure("pharmacist_fte_months", "staff", _sum_if(sm.staff_category == "pharmacist", sm.fte),
+            "Σ fte of pharmacists"),
     Measure("staff_months", "staff", lambda _c: func.count(distinct(sm.month_start)), "number of months"),
     Measure("payroll", "staff", _sum(sm.payroll_cost), "Σ payroll_cost"),
     # budget (monthly)
@@ -308,6 +361,8 @@ DIMENSIONS: dict[str, tuple[str, str]] = {
     "equipment": ("设备", "Equipment"),
     "budget": ("预算", "Budget"),
     "staff": ("人力", "Staff"),
+    "quality": ("医疗质量", "Medical quality"),
+    "payment": ("医保支付", "Insurance payment"),
 }
 
 # The five dimensions of the clinical department cost monitoring model.
@@ -355,8 +410,12 @@ class Indicator:
     note_en: str = ""
     note_zh: str = ""
     healthy: HealthyRange | None = None  # where national or institutional practice sets one
+    # a growth indicator: this indicator's formula over the period against the same period a year
+    # earlier, as a fraction (次均费用增幅); the code of the indicator it is the growth of
+    growth_of: str | None = None
     measures: frozenset[str] = field(init=False)
     sources: frozenset[str] = field(init=False)
+    requires: frozenset[str] = field(init=False)  # contract version 2 parts it needs
 
     def __post_init__(self) -> None:
         ms = self.formula.measures()
@@ -365,6 +424,10 @@ class Indicator:
             raise ValueError(f"indicator {self.code} uses unknown measures {sorted(unknown)}")
         object.__setattr__(self, "measures", ms)
         object.__setattr__(self, "sources", frozenset(MEASURES[m].source for m in ms))
+        object.__setattr__(self, "requires", frozenset().union(*(MEASURES[m].requires for m in ms)))
+        if self.growth_of is not None and self.monthly:
+            raise ValueError(f"growth indicator {self.code}: only indicators of daily facts can be compared "
+                             "with the same days a year earlier")
 
     @property
     def monthly(self) -> bool:
@@ -417,9 +480,11 @@ INDICATORS: dict[str, Indicator] = {i.code: i for i in [
     _I("level4_surgeries", "四级手术例数", "Level-4 surgical cases", "cases", True, "volume",
        M("level4_surgeries"), True),
     _I("day_surgeries", "日间手术例数", "Day surgeries", "cases", True, "volume", M("day_surgeries"), True),
+    _I("surgery_share", "出院患者手术占比", "Share of discharges with an operation", "ratio", True, "drg",
+       M("surgeries") / M("discharges")),
     _I("level4_surgery_share", "四级手术占比", "Level-4 surgery share", "ratio", True, "drg",
        M("level4_surgeries") / M("surgeries")),
-    _I("day_surgery_share", "日间手术占比", "Day surgery share", "ratio", True, "efficiency",
+    _I("day_surgery_rate", "日间手术占手术比例", "Day surgeries per operation", "ratio", True, "efficiency",
        M("day_surgeries") / M("surgeries")),
     # efficiency
     _I("alos", "平均住院日", "Average length of stay", "days", False, "efficiency",
@@ -437,6 +502,8 @@ INDICATORS: dict[str, Indicator] = {i.code: i for i in [
     # revenue
     _I("revenue_total", "医疗收入", "Medical revenue", "yuan", True, "revenue", revenue),
     _I("outpatient_revenue", "门急诊收入", "Outpatient revenue", "yuan", True, "revenue", M("op_revenue")),
+    _I("outpatient_revenue_share", "门诊收入占医疗收入比例", "Outpatient share of medical revenue", "ratio", None,
+       "revenue", M("op_revenue") / revenue),
     _I("inpatient_revenue", "住院收入", "Inpatient revenue", "yuan", True, "revenue", M("ip_charge")),
     _I("bed_revenue", "床位收入", "Bed revenue", "yuan", None, "revenue", M("ip_bed")),
     _I("drug_share", "药占比", "Drug share of medical revenue", "ratio", False, "revenue", drug / revenue,
@@ -501,6 +568,11 @@ INDICATORS: dict[str, Indicator] = {i.code: i for i in [
        revenue / (M("fte_months") / M("staff_months")), monitor="human"),
     _I("nurses_per_bed", "床护比", "Nurses per bed", "per_bed", True, "staff",
        (M("nurse_fte_months") / M("staff_months")) / avg_open_beds, monitor="human"),
+    _I("nurses_per_doctor", "医护比", "Nurses per doctor", "index", True, "staff",
+       M("nurse_fte_months") / M("doctor_fte_months"),
+       note_en="Nurse FTE per doctor FTE (the appraisal writes it 1 : x).", note_zh="护士与医师的全时当量之比（1:x）。"),
+    _I("pharmacists_per_100_beds", "每百张病床药师人数", "Pharmacists per 100 beds", "per_bed", True, "staff",
+       (M("pharmacist_fte_months") / M("staff_months")) / avg_open_beds * 100),
     _I("discharges_per_doctor", "医师人均出院人次", "Discharges per doctor FTE", "per_doctor", True, "staff",
        M("discharges") / (M("doctor_fte_months") / M("staff_months")), monitor="human"),
     _I("staff_fte", "平均在岗人数", "Average staff (FTE)", "fte", None, "staff", M("fte_months") / M("staff_months")),
@@ -526,6 +598,47 @@ INDICATORS: dict[str, Indicator] = {i.code: i for i in [
     _I("equipment_revenue_per_10k_value", "百元设备收入", "Equipment revenue per 10,000 yuan of device value",
        "yuan_per_10k", True, "equipment", M("equipment_revenue") / M("equipment_value") * 10000,
        monitor="equipment"),
+    # contract version 2: payment by DIP (按病种分值付费)
+    _I("dip_cases", "DIP病例数", "DIP cases", "cases", None, "payment", M("dip_cases"), True),
+    _I("dip_share", "DIP病例占比", "DIP share of discharges", "ratio", None, "payment",
+       M("dip_cases") / M("discharges")),
+    _I("dip_margin", "DIP结余", "DIP margin", "yuan", True, "payment", M("dip_payment") - M("dip_cost"),
+       note_en="Payment estimated at the monthly point value (score × point value × hospital coefficient) less "
+               "the cases' cost; the final settlement may differ.",
+       note_zh="按月度预估点值计算的支付（分值×点值×医院系数）减病例成本；年终清算可能不同。"),
+    _I("dip_margin_per_case", "DIP例均结余", "DIP margin per case", "yuan", True, "payment",
+       (M("dip_payment") - M("dip_cost")) / M("dip_cases")),
+    _I("fund_share_inpatient", "住院收入医保基金占比", "Insurance fund share of inpatient revenue", "ratio", None,
+       "payment", M("fund_payment") / M("ip_charge")),
+    _I("fund_share_outpatient", "门诊收入医保基金占比", "Insurance fund share of outpatient revenue", "ratio", None,
+       "payment", M("op_fund") / M("op_revenue")),
+    # contract version 2: the national appraisal of tertiary public hospitals (国考)
+    _I("day_surgery_share", "日间手术占择期手术比例", "Day surgery share of elective operations", "ratio", True,
+       "quality", M("day_surgeries") / M("elective_operations"),
+       note_en="A day-surgery case counts as elective.", note_zh="日间手术病例计入择期手术。"),
+    _I("minimally_invasive_share", "微创手术占比", "Minimally invasive share of operations", "ratio", True, "quality",
+       M("mi_operations") / M("surgeries")),
+    _I("preop_days", "择期手术患者术前平均住院日", "Average preoperative wait", "days", False, "quality",
+       M("preop_days_sum") / M("preop_cases"),
+       note_en="Mean over cases with an operation and a known wait.", note_zh="手术病例中术前等待已知者的均值。"),
+    _I("readmission_31d_rate", "非预期31天再住院率", "Unplanned 31-day readmission rate", "ratio", False, "quality",
+       M("readmissions") / M("discharges"),
+       note_en="Counted at the readmission's discharge date.", note_zh="按再入院病例的出院日期计。"),
+    _I("surgical_complication_rate", "手术患者并发症发生率", "Surgical complication rate", "ratio", False, "quality",
+       M("complications") / M("surgeries")),
+    _I("low_risk_mortality", "低风险组病例死亡率", "Mortality in low-risk DRG groups", "ratio", False, "quality",
+       M("low_risk_deaths") / M("low_risk_cases")),
+    # growth against the same period a year earlier (增幅)
+    _I("charge_per_visit_growth", "门诊次均费用增幅", "Growth of charge per outpatient visit", "ratio", False,
+       "revenue", M("op_revenue") / M("visits"), growth_of="charge_per_visit"),
+    _I("charge_per_discharge_growth", "住院次均费用增幅", "Growth of charge per discharge", "ratio", False, "revenue",
+       M("ip_charge") / M("discharges"), growth_of="charge_per_discharge"),
+    _I("drug_per_visit_growth", "门诊次均药品费用增幅", "Growth of drug charge per outpatient visit", "ratio", False,
+       "revenue", M("op_drug") / M("visits"), growth_of="drug_charge_per_visit"),
+    _I("drug_per_discharge_growth", "住院次均药品费用增幅", "Growth of drug charge per discharge", "ratio", False,
+       "revenue", M("ip_drug") / M("discharges"), growth_of="drug_charge_per_discharge"),
+    _I("medical_revenue_growth", "医疗收入增幅", "Medical revenue growth", "ratio", None, "revenue", revenue,
+       growth_of="revenue_total"),
     # budget
     _I("budget_amount", "预算数", "Budget", "yuan", None, "budget", M("budget")),
     _I("budget_executed", "执行数", "Executed", "yuan", None, "budget", M("executed")),
@@ -533,6 +646,11 @@ INDICATORS: dict[str, Indicator] = {i.code: i for i in [
        note_en="Read against the share of the year elapsed; the alert rules flag items ahead of pace.",
        note_zh="需与时间进度对照；超进度项目由预警规则提示。"),
 ]}
+
+
+for _ind in INDICATORS.values():  # a growth indicator repeats the formula of the indicator it grows
+    if _ind.growth_of is not None and INDICATORS[_ind.growth_of].formula != _ind.formula:
+        raise ValueError(f"{_ind.code}: its formula must be that of {_ind.growth_of}")
 
 
 def get_indicator(code: str) -> Indicator:

@@ -303,7 +303,7 @@ fact_benchmark = Table(  # reference values: national and provincial medians, pe
     Column("indicator_code", String(64), nullable=False),
     Column("year", Integer, nullable=False),
     Column("benchmark", String(32), nullable=False),
-    Column("value", Num, nullable=False),
+    Column("value", Numeric(20, 8), nullable=False),  # rates such as a mortality of 0.0003 keep their digits
     Column("source", Text, nullable=False),
     info=V2,
 )

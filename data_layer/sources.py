@@ -17,6 +17,7 @@ from .registry import SOURCE_LEVELS, Level
 from .schema import (
     dim_date,
     dim_department,
+    dim_dip,
     dim_doctor,
     dim_drg,
     dim_equipment,
@@ -46,6 +47,9 @@ class Filters:
     drg: tuple[str, ...] = ()
     kind: tuple[str, ...] = ()  # department kinds: clinical, medtech, support, admin
     service_line: tuple[str, ...] = ()
+    # payment schemes of inpatient cases (contract version 2: drg, dip, fee_for_service): only for
+    # inpatient figures, and only on a warehouse that has fact_inpatient_case.payment_scheme
+    scheme: tuple[str, ...] = ()
 
     def by_level(self) -> dict[Level, tuple[str, ...]]:
         return {lv: getattr(self, lv.value) for lv in Level if lv != Level.hospital and getattr(self, lv.value)}
@@ -70,6 +74,8 @@ def _ip_from(needs: frozenset[str]) -> FromClause:
     f = fact_inpatient_case.join(dim_department, fact_inpatient_case.c.dept_id == dept.dept_id)
     if "drg" in needs:
         f = f.outerjoin(dim_drg, fact_inpatient_case.c.drg_code == dim_drg.c.drg_code)
+    if "dip" in needs:  # contract version 2: the DIP packet of a DIP case
+        f = f.outerjoin(dim_dip, fact_inpatient_case.c.dip_code == dim_dip.c.dip_code)
     return f
 
 
@@ -173,6 +179,10 @@ def build_select(
         conds.append(dept.kind.in_(list(filters.kind)))
     if filters.service_line:
         conds.append(dept.service_line.in_(list(filters.service_line)))
+    if filters.scheme:
+        if source.name != "inpatient":
+            raise UserError(f"{source.name} figures cannot be filtered by payment scheme")
+        conds.append(fact_inpatient_case.c.payment_scheme.in_(list(filters.scheme)))
     if window is not None and source.date_col is not None:
         conds.append(source.date_col.between(window[0], window[1]))
     stmt = select(*keys, *aggregates).select_from(from_).where(*conds)

@@ -56,7 +56,7 @@ summary_metadata = MetaData()
 # one department's day with facts, so the summary counts them as its own distinct days.
 DISTINCT_DAYS = frozenset({"ward_days"})
 LEVELS = (Level.hospital, Level.campus, Level.division, Level.department)
-_FINE_FILTERS = ("ward", "group", "doctor", "drg")  # filters the summaries cannot apply
+_FINE_FILTERS = ("ward", "group", "doctor", "drg", "scheme")  # filters the summaries cannot apply
 
 _FACTS = {  # source -> (fact table, its department column, its day column)
     "inpatient": (fact_inpatient_case, fact_inpatient_case.c.dept_id, fact_inpatient_case.c.discharge_date),
@@ -80,7 +80,8 @@ _CTX = MeasureContext(level=Level.department, closed_total=False)
 
 
 def _measures(source: str) -> list[str]:
-    return [m.code for m in MEASURES.values() if m.source == source and m.code not in DISTINCT_DAYS]
+    # a contract version 2 measure is read from the facts: a version 1 warehouse has no column to sum
+    return [m.code for m in MEASURES.values() if m.source == source and m.code not in DISTINCT_DAYS and not m.requires]
 
 
 def _table(source: str) -> Table:
@@ -162,7 +163,7 @@ def monthly_summary_for(source: str, level: Level, filters: Filters, measures: l
     filter), or None."""
     if source != "inpatient" or level not in (*LEVELS, Level.drg) or grain not in MONTH_GRAINS:
         return None
-    if any(getattr(filters, f) for f in ("ward", "group", "doctor")):
+    if any(getattr(filters, f) for f in ("ward", "group", "doctor", "scheme")):
         return None
     return DRG_MONTHLY if all(DRG_MONTHLY.answers(m) for m in measures) else None
 

@@ -183,19 +183,23 @@ def _rows(alert: dict, lang: str) -> pd.DataFrame:
 def _entity_names(records: list[dict], lang: str) -> dict[tuple[str, str], str]:
     """{(type, id): name} of the medical groups and DRG groups these alerts and their knock-ons
     name, in the reader's language and scope (a device or a budget line stays its code)."""
+    from data_layer.queries.dip import packet_names
     from data_layer.queries.names import level_names
 
     found = [x for a in records for x in [a, *(a.get("consequences") if isinstance(a.get("consequences"), list)
                                                else [])]]
     wanted = {(str(x.get("entity_type")), str(x.get("entity_id")))
               for x in found if isinstance(x, dict) and isinstance(x.get("entity_id"), str) and x["entity_id"]}
+    wanted |= {(str(d.get("type")), str(d.get("id"))) for a in records if isinstance(a.get("drivers"), list)
+               for d in a["drivers"] if isinstance(d, dict) and d.get("type") in ("department", "dip")}
     out: dict[tuple[str, str], str] = {}
-    for kind in sorted({k for k, _ in wanted} & {"group", "drg"}):
+    col = "name_zh" if lang == "zh" else "name_en"
+    for kind in sorted({k for k, _ in wanted} & {"group", "drg", "department", "dip"}):
         try:
-            names = level_names(warehouse(), current_scope(), Level(kind)).set_index("key")
+            names = (packet_names(warehouse(), current_scope()).rename(columns={"dip_code": "key"}) if kind == "dip"
+                     else level_names(warehouse(), current_scope(), Level(kind))).set_index("key")
         except UserError:
             continue
-        col = "name_zh" if lang == "zh" else "name_en"
         out.update({(kind, i): str(names.at[i, col]) for k, i in wanted if k == kind and i in names.index})
     return out
 

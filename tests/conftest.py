@@ -94,6 +94,16 @@ def duck_url(demo_data: DemoData, tmp_path_factory: pytest.TempPathFactory) -> s
 
 
 @pytest.fixture(scope="session")
+def v1_url(demo_data: DemoData, tmp_path_factory: pytest.TempPathFactory) -> str:
+    """The same small hospital as a contract version 1 warehouse: no version 2 table or column."""
+    url = f"duckdb:///{tmp_path_factory.mktemp('wh') / 'small-v1.duckdb'}"
+    engine = make_engine(url)
+    write_warehouse(engine, demo_data.tables, progress=False, version=1)
+    engine.dispose()
+    return url
+
+
+@pytest.fixture(scope="session")
 def sqlite_url(demo_data: DemoData, tmp_path_factory: pytest.TempPathFactory) -> str:
     return _file_warehouse(demo_data, tmp_path_factory.mktemp("wh"), "small.sqlite", "sqlite")
 

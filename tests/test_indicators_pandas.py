@@ -79,6 +79,41 @@ class Raw:
         ip["g_high"] = (grouped & (ip["weight"] >= 2)).astype(float)
         ip["g_los_ratio"] = (ip["los_days"] / ip["ref_los_days"]).where(grouped, 0.0)
         ip["g_charge_ratio"] = (ip["charge_total"] / ip["ref_charge_per_case"]).where(grouped, 0.0)
+        # contract version 2 (a column the data lacks reads as NULL everywhere)
+        for c in ("payment_scheme", "dip_code", "is_elective", "is_minimally_invasive", "preop_days",
+                  "is_unplanned_readmission_31d", "has_surgical_complication", "fund_payment"):
+            if c not in ip.columns:
+                ip[c] = None
+        risk = t["dim_drg"][["drg_code"]].assign(
+            risk_level=t["dim_drg"].get("risk_level", None))
+        risk["drg_code"] = _text(risk["drg_code"])
+        ip = ip.merge(risk, on="drg_code", how="left")
+        dips = t.get("dim_dip", pd.DataFrame(columns=["dip_code", "score"]))[["dip_code", "score"]].copy()
+        dips["dip_code"] = _text(dips["dip_code"])
+        ip["dip_code"] = _text(ip["dip_code"])
+        ip = ip.merge(dips.rename(columns={"score": "dip_score"}), on="dip_code", how="left")
+        dip = ip["payment_scheme"] == "dip"
+        operated = ip["surgery_level"] > 0
+
+        def known(flag: pd.Series, among: pd.Series | None = None) -> pd.Series:
+            """1 where the flag is true, 0 where false, NaN where unknown (or outside `among`)."""
+            v = flag.map(lambda x: np.nan if x is None or x != x else float(bool(x)))
+            return v if among is None else v.where(among)
+
+        ip["dipc"] = dip.astype(float)
+        ip["dip_pay"] = ip["drg_payment"].where(dip, 0.0)
+        ip["dip_cost"] = ip["cost_total"].where(dip, 0.0)
+        ip["elective"] = known(ip["is_elective"]).where(~ip["is_day_surgery"].astype(bool), 1.0)
+        ip["mi"] = known(ip["is_minimally_invasive"], operated)
+        wait = pd.to_numeric(ip["preop_days"], errors="coerce").astype(float)
+        ip["preop_sum"] = wait.where(operated, np.nan)
+        ip["preop_n"] = (operated & wait.notna()).astype(float)
+        ip["readm"] = known(ip["is_unplanned_readmission_31d"])
+        ip["compl"] = known(ip["has_surgical_complication"], operated)
+        low = ip["risk_level"] == "low"
+        ip["low_n"] = low.astype(float)
+        ip["low_died"] = (low & (ip["discharge_status"] == "died")).astype(float)
+        ip["fund"] = pd.to_numeric(ip["fund_payment"], errors="coerce").astype(float)
         self.ip = ip
 
         doctors = t["dim_doctor"][["doctor_id", "group_id"]].copy()
@@ -89,6 +124,8 @@ class Raw:
             op[c] = _text(op[c])
         op = op.merge(d_attrs, on="dept_id", how="left").merge(doctors, on="doctor_id", how="left")
         op["day"] = _day(op["date"])
+        op["fund"] = pd.to_numeric(op["revenue_fund"], errors="coerce").astype(float) if "revenue_fund" in op \
+            else np.nan
         self.op = op
 
         wards = t["dim_ward"][["ward_id", "dept_id"]].copy()
@@ -114,6 +151,7 @@ class Raw:
         staff["day"] = _day(staff["month_start"])
         staff["doctor_fte"] = staff["fte"].where(staff["staff_category"] == "doctor", 0.0)
         staff["nurse_fte"] = staff["fte"].where(staff["staff_category"] == "nurse", 0.0)
+        staff["pharmacist_fte"] = staff["fte"].where(staff["staff_category"] == "pharmacist", 0.0)
         self.staff = staff
 
         budget = t["fact_budget_monthly"].copy()
@@ -158,9 +196,15 @@ SOURCE_VALUES = {
     "op": ["visits", "emergency_visits", "revenue_total", "revenue_drug", "revenue_material", "revenue_exam",
            "revenue_lab"],
     "wd": ["occupied_beds", "open_beds", "admissions"],
-    "staff": ["fte", "doctor_fte", "nurse_fte", "payroll_cost"],
+    "staff": ["fte", "doctor_fte", "nurse_fte", "pharmacist_fte", "payroll_cost"],
     "budget": ["budget_amount", "executed_amount"],
     "eq": ["exams", "revenue"],
+}
+# version 2 quantities summed like SQL sums them: no known value in a group gives no figure (NaN), not 0
+NULLABLE_VALUES = {
+    "ip": ["dipc", "dip_pay", "dip_cost", "elective", "mi", "preop_sum", "preop_n", "readm", "compl", "low_n",
+           "low_died", "fund"],
+    "op": ["fund"],
 }
 COST_STAGES = ("direct", "admin", "support", "medtech")
 COST_CATEGORIES = ("personnel", "depreciation", "energy")
@@ -198,6 +242,8 @@ class Calc:
             f = self._in(getattr(r, source), window)
             g = self._grouped(f, source, level)
             out = g[SOURCE_VALUES[source]].sum().astype(float)
+            if source in NULLABLE_VALUES:
+                out = out.join(g[NULLABLE_VALUES[source]].sum(min_count=1).astype(float))
             if source == "wd":
                 out["days_with_rows"] = g["day"].nunique().astype(float)
             if source == "staff":
@@ -304,7 +350,8 @@ FORMULAS: dict[str, F] = {
     "level4_surgeries": lambda s: s("ip", "lvl4"),
     "day_surgeries": lambda s: s("ip", "daysurg"),
     "level4_surgery_share": lambda s: div(s("ip", "lvl4"), s("ip", "surg")),
-    "day_surgery_share": lambda s: div(s("ip", "daysurg"), s("ip", "surg")),
+    "surgery_share": lambda s: div(s("ip", "surg"), s("ip", "cases")),
+    "day_surgery_rate": lambda s: div(s("ip", "daysurg"), s("ip", "surg")),
     # efficiency
     "alos": lambda s: div(s("ip", "los_days"), s("ip", "cases")),
     "bed_occupancy": lambda s: div(s("wd", "occupied_beds"), s("wd", "open_beds")),
@@ -313,6 +360,7 @@ FORMULAS: dict[str, F] = {
     # revenue
     "revenue_total": revenue,
     "outpatient_revenue": lambda s: s("op", "revenue_total"),
+    "outpatient_revenue_share": lambda s: div(s("op", "revenue_total"), revenue(s)),
     "inpatient_revenue": lambda s: s("ip", "charge_total"),
     "bed_revenue": lambda s: s("ip", "charge_bed"),
     "drug_share": lambda s: div(add(s("ip", "charge_drug"), s("op", "revenue_drug")), revenue(s)),
@@ -360,12 +408,34 @@ FORMULAS: dict[str, F] = {
     "nurses_per_bed": lambda s: div(avg_fte(s, "nurse_fte"), avg_open_beds(s)),
     "discharges_per_doctor": lambda s: div(s("ip", "cases"), avg_fte(s, "doctor_fte")),
     "staff_fte": lambda s: avg_fte(s, "fte"),
+    "nurses_per_doctor": lambda s: div(s("staff", "nurse_fte"), s("staff", "doctor_fte")),
+    "pharmacists_per_100_beds": lambda s: div(avg_fte(s, "pharmacist_fte"), avg_open_beds(s)) * 100,
     "payroll_cost": lambda s: s("staff", "payroll_cost"),
     # equipment
     "equipment_utilization": lambda s: div(s("eq", "exams"), s("capacity", "capacity")),
     "equipment_exams": lambda s: s("eq", "exams"),
     "equipment_revenue": lambda s: s("eq", "revenue"),
     "equipment_revenue_per_10k_value": lambda s: per_attribute(s("eq", "revenue"), s("fleet", "purchase_price")) * 10000,
+    # contract version 2: DIP and insurance fund
+    "dip_cases": lambda s: s("ip", "dipc"),
+    "dip_share": lambda s: div(s("ip", "dipc"), s("ip", "cases")),
+    "dip_margin": lambda s: sub(s("ip", "dip_pay"), s("ip", "dip_cost")),
+    "dip_margin_per_case": lambda s: div(sub(s("ip", "dip_pay"), s("ip", "dip_cost")), s("ip", "dipc")),
+    "fund_share_inpatient": lambda s: div(s("ip", "fund"), s("ip", "charge_total")),
+    "fund_share_outpatient": lambda s: div(s("op", "fund"), s("op", "revenue_total")),
+    # contract version 2: the national appraisal (国考)
+    "day_surgery_share": lambda s: div(s("ip", "daysurg"), s("ip", "elective")),
+    "minimally_invasive_share": lambda s: div(s("ip", "mi"), s("ip", "surg")),
+    "preop_days": lambda s: div(s("ip", "preop_sum"), s("ip", "preop_n")),
+    "readmission_31d_rate": lambda s: div(s("ip", "readm"), s("ip", "cases")),
+    "surgical_complication_rate": lambda s: div(s("ip", "compl"), s("ip", "surg")),
+    "low_risk_mortality": lambda s: div(s("ip", "low_died"), s("ip", "low_n")),
+    # growth against the same days a year earlier: the formula here, the year earlier in `expected`
+    "charge_per_visit_growth": lambda s: div(s("op", "revenue_total"), s("op", "visits")),
+    "charge_per_discharge_growth": lambda s: div(s("ip", "charge_total"), s("ip", "cases")),
+    "drug_per_visit_growth": lambda s: div(s("op", "revenue_drug"), s("op", "visits")),
+    "drug_per_discharge_growth": lambda s: div(s("ip", "charge_drug"), s("ip", "cases")),
+    "medical_revenue_growth": revenue,
     # budget (monthly)
     "budget_amount": lambda s: s("budget", "budget_amount"),
     "budget_executed": lambda s: s("budget", "executed_amount"),
@@ -399,9 +469,27 @@ def whole_closed_months(period: Period, closed: date = CLOSED) -> Window:
     return (first, last) if first <= last else None
 
 
+GROWTH = {"charge_per_visit_growth", "charge_per_discharge_growth", "drug_per_visit_growth",
+          "drug_per_discharge_growth", "medical_revenue_growth"}
+
+
+def _year_earlier(d: date) -> date:
+    return d.replace(year=d.year - 1) if not (d.month == 2 and d.day == 29) else d.replace(year=d.year - 1, day=28)
+
+
 def expected(calc: Calc, code: str, level: Level, period: Period) -> pd.Series:
     window = whole_closed_months(period) if is_monthly(code) else (period.start, period.end)
     s = FORMULAS[code](Sums(calc, level, window))
+    if code in GROWTH:  # against the same days a year earlier (the period cut at the last day with data)
+        end = min(period.end, THROUGH)
+        earlier = (_year_earlier(period.start), _year_earlier(end))
+        if period.kind == "week":  # the same ISO week a year earlier: the same weekdays
+            iso = period.start.isocalendar()
+            first = date.fromisocalendar(iso[0] - 1, iso[1], 1)
+            earlier = (first, first + timedelta(days=6))
+        then = FORMULAS[code](Sums(calc, level, earlier))
+        now, then = s.astype(float), then.astype(float).reindex(s.index)
+        s = (now / then.where(then > 0) - 1)
     s = s.astype(float).replace([np.inf, -np.inf], np.nan)
     s.index = s.index.astype(str)
     return s
@@ -443,6 +531,8 @@ def _cases() -> list:
         if code not in FORMULAS:
             continue
         periods = PERIODS + (MONTHLY_EXTRA_PERIODS if is_monthly(code) else DAILY_ONLY_PERIODS)
+        if code in GROWTH:  # a year earlier must lie within the data (which starts in 2025)
+            periods = [p for p in periods if parse_period(p).start.year >= 2026]
         for level in LEVELS:
             if level not in ind.levels:
                 continue

@@ -224,6 +224,10 @@ CASES: dict[str, Calls] = {
     "kpis.compare": lambda c: [(CODES, RECENT, Level.department), (CODES, RECENT, Level.hospital)],
     "kpis.values_of_periods": lambda c: [(CODES, (YEAR, RECENT), Level.group, Filters(department=(c.dept,)), None)],
     "live.live_rows": lambda c: [(NOW - timedelta(days=2),)],
+    "scorecard.benchmarks": lambda c: [(2026,)],
+    "scorecard.scorecard": lambda c: [()],
+    "scorecard.trend": lambda c: [("alos",), ("readmission_31d_rate", 12)],
+    "scorecard.drags": lambda c: [("alos",), ("level4_surgery_share", 3)],
     "live.current_figures": lambda c: [(sorted(c.dims.campuses["campus_id"]), NOW, timedelta(minutes=30)),
                                        (sorted(c.dims.campuses["campus_id"]), NOW + timedelta(days=3),
                                         timedelta(minutes=30))],
@@ -277,7 +281,8 @@ NOT_FIGURES: dict[str, tuple[str, ...]] = {
 # Where an answer repeats the department it was asked about (not data: its figures are checked).
 ECHOES = {"report.generate": (".dept_id",)}
 # Public functions reading the warehouse without a scope: calendar and freshness only.
-NO_SCOPE = {"revenue_view.periods", "budget.budget_window", "pace.elapsed", "pace.working_days", "report.check_month"}
+NO_SCOPE = {"revenue_view.periods", "budget.budget_window", "pace.elapsed", "pace.working_days", "report.check_month",
+            "kpis.unavailable", "scorecard.year_to_date"}  # read the calendar, freshness or capabilities only
 
 
 def query_functions() -> dict[str, Callable[..., Any]]:

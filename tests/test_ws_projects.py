@@ -105,7 +105,7 @@ def test_windows_are_clipped_to_the_data() -> None:
 
 
 @pytest.mark.parametrize(("code", "depts"), [("mortality", ("D001", "D002")), ("level4_surgery_share", ("D001",)),
-                                             ("day_surgery_share", ("D001", "D003")),
+                                             ("day_surgery_rate", ("D001", "D003")),
                                              ("high_weight_share", ("D002",)), ("grouped_rate", ("D003",))])
 def test_proportion_two_by_two_matches_pandas_and_scipy(wh: Warehouse, demo_data, code, depts) -> None:
     res = evaluate(wh, Scope.hospital(), code, depts, START, 120, 120)
@@ -113,10 +113,10 @@ def test_proportion_two_by_two_matches_pandas_and_scipy(wh: Warehouse, demo_data
     cases = cases[cases["dept_id"].isin(depts)].merge(demo_data.tables["dim_drg"][["drg_code", "weight"]],
                                                       on="drg_code", how="left")
     base = {"mortality": lambda c: c.index == c.index, "grouped_rate": lambda c: c.index == c.index,
-            "level4_surgery_share": lambda c: c["surgery_level"] > 0, "day_surgery_share": lambda c: c["surgery_level"] > 0,
+            "level4_surgery_share": lambda c: c["surgery_level"] > 0, "day_surgery_rate": lambda c: c["surgery_level"] > 0,
             "high_weight_share": lambda c: c["drg_code"].notna()}[code]
     event = {"mortality": lambda c: c["discharge_status"] == "died", "grouped_rate": lambda c: c["drg_code"].notna(),
-             "level4_surgery_share": lambda c: c["surgery_level"] == 4, "day_surgery_share": lambda c: c["is_day_surgery"],
+             "level4_surgery_share": lambda c: c["surgery_level"] == 4, "day_surgery_rate": lambda c: c["is_day_surgery"],
              "high_weight_share": lambda c: c["weight"] >= 2}[code]
     table = []
     for lo, hi in (res.windows.before, res.windows.after):

@@ -121,6 +121,8 @@ TEXTS: dict[str, tuple[str, str]] = {
                            "from it (90 each by default, 7 to 730)."),
     "ws.projects.saved": ("已保存。", "Saved."),
     "ws.projects.not_saved": ("未保存：请修改标出的字段。", "Not saved: correct the fields marked."),
+    "ws.projects.few.unavailable": ("本数据仓库无法提供该指标（需要数据仓库接口第2版的字段）。",
+                                    "Not available in this warehouse (it needs a field of contract version 2)."),
     "ws.projects.err.missing": ("必填。", "Required."),
     "ws.projects.err.too_long": ("太长。", "Too long."),
     "ws.projects.err.outside_scope": ("包含您范围之外或不存在的科室。", "Includes a department outside your scope or unknown."),

@@ -15,6 +15,7 @@ import pandas as pd
 
 from ..errors import UserError
 from ..periods import Period, add_months, month_end
+from ..queries.dip import dip_points, point_values
 from ..queries.drg_detail import stay_spread
 from ..queries.kpis import indicator_values
 from ..queries.operations import budget_monthly, device_daily
@@ -61,6 +62,8 @@ class Params:
     budget_unprecedented: float = 1.2  # … and beyond the item's largest month (or two months) by a fifth
     scan_months: int = 15  # how far back a scan reports
     case_mix_explains: float = 0.5  # a per-case move keeping at most this share once the case mix is taken out
+    dip_cut: float = 0.05  # a DIP point value estimate this far below its fund's recent months is a cut …
+    dip_past_months: int = 6  # … the median of this many monthly estimates before it
 
 
 # Monthly ratio indicators watched statistically; the weight turns a group's move into a contribution.
@@ -72,7 +75,11 @@ MONTHLY_WATCH: dict[str, str] = {
     "time_index": "discharges",
     "alos": "discharges",
     "energy_cost": "revenue_total",
+    "readmission_31d_rate": "discharges",  # contract version 2: watched where the warehouse has it
 }
+# Shares of cases: a month is also judged by the binomial sampling error of its cases (a rate over
+# a few hundred discharges moves by chance), whatever the spread of past months.
+PROPORTIONS = {"readmission_31d_rate"}
 # Energy is watched as the cost itself, against the same month a year earlier: per 10,000 yuan of
 # revenue it also moves with every quiet month of revenue (a holiday, a closed clinic), which is not
 # an energy problem.
@@ -221,10 +228,15 @@ class Detector:
     # ------------------------------------------------------------ monthly
     def monthly(self, through: date, first_report: date) -> list[Alert]:
         span = _months(through, self.report_months + max(self.p.history_months + 12, self.p.spread_months))
-        codes = tuple(MONTHLY_WATCH)
+        codes = tuple(c for c in MONTHLY_WATCH if not INDICATORS[c].requires)
         extra = tuple(sorted((set(CASE_MIX.values()) | {"revenue_total"}) - set(codes)))
+        f = Filters(kind=("clinical",))
         df = indicator_values(self.wh, self.scope, (*codes, *extra, "discharges", "outpatient_visits"), span,
-                              Level.department, Filters(kind=("clinical",)), "month")
+                              Level.department, f, "month")
+        v2 = tuple(c for c in MONTHLY_WATCH if INDICATORS[c].requires)  # a separate read: the summaries serve the rest
+        if v2:
+            more = indicator_values(self.wh, self.scope, v2, span, Level.department, f, "month")
+            df = pd.concat([df, more], ignore_index=True) if len(more) else df
         series = {k: g.set_index("period_start")["value"].astype(float).dropna().sort_index()
                   for k, g in df.groupby(["key", "indicator"], sort=True)}
         volume = df[df["indicator"].isin(["discharges", "outpatient_visits"])].pivot_table(
@@ -249,6 +261,11 @@ class Detector:
                     continue
                 if code in SEASONAL:
                     alert = self._seasonal(dept, code, s, month, x)
+                elif code in PROPORTIONS:
+                    past = s.iloc[max(0, i - self.p.history_months):i].to_numpy()
+                    p, n = float(np.median(past)), float(vol.get(month, 0.0))
+                    alert = self._robust(dept, code, past, month, x, floor=math.sqrt(max(p * (1 - p), 1e-9) / max(n, 1.0)),
+                                         spread=s.iloc[max(0, i - self.p.spread_months):i].to_numpy())
                 else:
                     alert = self._robust(dept, code, s.iloc[max(0, i - self.p.history_months):i].to_numpy(), month, x,
                                          spread=s.iloc[max(0, i - self.p.spread_months):i].to_numpy())
@@ -338,6 +355,66 @@ class Detector:
                      usual * math.exp(-self.p.creep_z * se), usual * math.exp(self.p.creep_z * se), x / usual - 1,
                      f"z = {z:+.1f} on the logs of the stays over {self.p.creep_months} months together "
                      f"({cases:.0f} cases, later months weighted more) against the {len(past)} months before")
+
+    def dip_point_values(self, through: date, first_report: date) -> list[Alert]:
+        """A cut of the pooling region's monthly DIP point value estimate (contract version 2): one
+        alert per fund and run of cut months, not one per department (every DIP department loses
+        by the same cut). It names the department that loses the most payment and its packet that
+        loses most; its drivers are the departments by their share of the loss, its amount the
+        payment lost against the point value of the months before."""
+        pvs = point_values(self.wh, self.scope)
+        est = pvs[~pvs["is_final"] & pvs["month"].notna()] if len(pvs) else pvs
+        out: list[Alert] = []
+        for fund, g in (est.groupby("insurance_type") if len(est) else ()):
+            months = [date(int(y), int(m), 1) for y, m in zip(g["year"], g["month"], strict=True)]
+            s = pd.Series(g["point_value"].to_numpy(dtype=float), index=months).sort_index()
+            coef = pd.Series(g["hospital_coefficient"].to_numpy(dtype=float), index=months).sort_index()
+            s = s[~s.index.duplicated()]
+            run: list[date] = []
+            usual = float("nan")
+            for i, (month, x) in enumerate(s.items()):
+                if month > through:
+                    break
+                if not run:
+                    past = s.iloc[max(0, i - self.p.dip_past_months):i]
+                    usual = float(np.median(past)) if len(past) >= 3 else float("nan")
+                if usual == usual and x <= usual * (1 - self.p.dip_cut):
+                    run.append(month)
+                    continue
+                if run:
+                    out += self._dip_cut(str(fund), run, s, coef, usual, first_report)
+                run = []
+            if run:
+                out += self._dip_cut(str(fund), run, s, coef, usual, first_report)
+        return out
+
+    def _dip_cut(self, fund: str, run: list[date], s: pd.Series, coef: pd.Series, usual: float,
+                 first_report: date) -> list[Alert]:
+        start, end = run[0], month_end(run[-1])
+        if end < first_report:
+            return []
+        cases = dip_points(self.wh, self.scope, Period(start, end, "custom"))
+        cases = cases[cases["insurance_type"] == fund]
+        if cases.empty:
+            return []  # no DIP case of this fund in the scope: nothing it costs here
+        per_point = cases["month_start"].map(lambda m: (usual - s.get(m, usual)) * coef.get(m, 1.0))
+        cases = cases.assign(loss=cases["points"] * per_point.astype(float))
+        by_dept = cases.groupby("dept_id")["loss"].sum().sort_values(ascending=False)
+        total = float(by_dept.clip(lower=0).sum())
+        if total <= 0:
+            return []
+        dept = str(by_dept.index[0])
+        packet = str(cases[cases["dept_id"] == dept].groupby("dip_code")["loss"].sum().idxmax())
+        x = float(s.loc[run].mean())
+        cut = 1 - x / usual
+        level = "red" if cut >= 0.2 else "orange" if cut >= 0.1 else "yellow"
+        drivers = [{"type": "department", "id": str(d), "contribution": float(v / total)}
+                   for d, v in by_dept.items() if v > 0][:5]
+        return [Alert("dip_point_value", level, dept, "dip_margin", start, end, x, usual,
+                      usual * (1 - self.p.dip_cut), usual, -cut,
+                      f"the {fund} fund's monthly point value estimate {x:.2f} against {usual:.2f}, the median of "
+                      f"the {self.p.dip_past_months} months before ({len(run)} months)",
+                      entity_type="dip", entity_id=packet, drivers=drivers, amount=total)]
 
     def group_charges(self, through: date, first_report: date) -> list[Alert]:
         """Drug and material charges per discharge of each medical group: one group's surge moves its
@@ -617,7 +694,7 @@ def _amount(alert: Alert, revenue: pd.Series | None, cases: pd.Series | None) ->
 # ---------------------------------------------------------------- root causes
 # How near an alert is to a cause: a group, a DRG group, a device, a closed clinic before a
 # department's component figures, and those before the totals that add them up.
-NEARNESS = {"group_charge": 0, "drg_stay": 0, "device_idle": 0, "volume_drop": 0}
+NEARNESS = {"group_charge": 0, "drg_stay": 0, "device_idle": 0, "volume_drop": 0, "dip_point_value": 0}
 COMPONENTS = {"drug_share", "material_share", "alos", "charge_per_visit", "energy_cost"}
 # cause indicator -> the department figures it moves (a share rise moves the charge per case, a
 # longer stay its time index and its charges; a clinic closed for weeks moves the revenue mix)
@@ -748,6 +825,7 @@ def scan(wh: Warehouse, scope: Scope, through: date | None = None, params: Param
                         ("devices", lambda: det.devices(through, first_report)),
                         ("budget", lambda: det.budget(min(through, fresh.months_closed_through or through),
                                                       first_report)),
+                        ("DIP point values", lambda: det.dip_point_values(through, first_report)),
                         ("rules", lambda: det.rules(min(through, fresh.months_closed_through or through)))):
         try:
             found += check()

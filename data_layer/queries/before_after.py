@@ -28,12 +28,13 @@ from typing import Literal
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import ColumnElement, Double, and_, case, cast, func, select
+from sqlalchemy import ColumnElement, Double, and_, case, cast, func, or_, select
 
 from ..schema import dim_department, dim_drg, dim_ward, fact_inpatient_case, fact_outpatient_daily, fact_ward_daily
 from ..scope import Scope, scoped
 from ..stats import MIN_PER_GROUP, ChiSquare, FieldErrors, MeanTest, chi_square, compare_means
 from ..warehouse import Warehouse, memoized
+from .kpis import unavailable
 
 Kind = Literal["proportion", "case", "daily"]
 ip, op, wd = fact_inpatient_case.c, fact_outpatient_daily.c, fact_ward_daily.c
@@ -86,7 +87,10 @@ KINDS: dict[str, Spec] = {
     "mortality": Spec("proportion", base=_all, event=ip.discharge_status == "died"),
     "grouped_rate": Spec("proportion", base=_all, event=_grouped),
     "level4_surgery_share": Spec("proportion", base=_surgery, event=ip.surgery_level == 4),
-    "day_surgery_share": Spec("proportion", base=_surgery, event=ip.is_day_surgery.is_(True)),
+    "day_surgery_rate": Spec("proportion", base=_surgery, event=ip.is_day_surgery.is_(True)),
+    # contract version 2: of the elective operations (a day surgery counts as elective), where is_elective is known
+    "day_surgery_share": Spec("proportion", base=or_(ip.is_day_surgery.is_(True), ip.is_elective.is_(True)),
+                              event=ip.is_day_surgery.is_(True)),
     "high_weight_share": Spec("proportion", base=_grouped, event=dim_drg.c.weight >= 2, needs_drg=True),
     # means over inpatient cases: Welch t or Mann-Whitney
     "alos": Spec("case", base=_all, value=ip.los_days),
@@ -301,6 +305,9 @@ def evaluate(wh: Warehouse, scope: Scope, code: str, dept_ids: tuple[str, ...], 
     fresh = wh.freshness()
     win = windows(start, before_days, after_days, fresh.first_date, fresh.data_through)
     res = Result(code, spec.kind, win)
+    if unavailable(wh, (code,)):  # it needs a part of contract version 2 this warehouse does not hold
+        res.errors = {"table": "unavailable"}
+        return res
     span = [w for w in (win.before, win.after) if w is not None]
     if not span:
         res.errors = {"before": "too_few", "after": "too_few"}

@@ -14,8 +14,8 @@ import pandas as pd
 from sqlalchemy import Integer, Select, func, literal, select, union_all
 
 from ..errors import UserError
-from ..periods import Grain, Period, add_months, check_within, month_end
-from ..registry import MEASURES, Indicator, Level, MeasureContext, parse_indicators
+from ..periods import Grain, Period, add_months, check_within, month_end, shift_year
+from ..registry import INDICATORS, MEASURES, Indicator, Level, MeasureContext, parse_indicators
 from ..scope import Scope, scoped
 from ..sources import SOURCES, Filters, Source, build_select
 from ..summaries import monthly_summary_for, split_window, summary_for
@@ -83,9 +83,74 @@ def values_of_periods(wh: Warehouse, scope: Scope, codes: tuple[str, ...], perio
     """`indicator_values` for several periods at once: each source is read in one round trip for
     all the periods (a UNION ALL of one aggregate per period), so a comparison of three periods
     costs one query per source, not three. A period outside the data gives its UserError in
-    its place."""
+    its place.
+
+    An indicator that needs a part of contract version 2 the warehouse does not hold
+    (`Warehouse.capabilities`) has no rows: `unavailable(wh, codes)` names it, and a page says
+    "not available in this warehouse" instead of showing a zero. A growth indicator
+    (`Indicator.growth_of`) is its formula over the period against the same days a year earlier."""
     indicators = parse_indicators(list(codes))
     _check_request(indicators, level, grain)
+    lacking = set(unavailable(wh, codes))
+    indicators = [i for i in indicators if i.code not in lacking]
+    growth = [i.code for i in indicators if i.growth_of is not None]
+    out = _values_of_periods(wh, scope, indicators, periods, level, filters, grain)
+    if not growth:
+        return out
+    through = wh.freshness().data_through
+    before = _values_of_periods(wh, scope, [INDICATORS[c] for c in growth],
+                                tuple(comparison_periods(p, through)[2] for p in periods), level, filters, grain)
+    return [_growth(now, then, set(growth), grain) if isinstance(now, pd.DataFrame) else now
+            for now, then in zip(out, before, strict=True)]
+
+
+def _a_year_on(d: date, grain: Grain) -> date | None:
+    """The period start a year after `d`: the same ISO week for weeks (None for a 53rd week)."""
+    if grain == "week":
+        iso = d.isocalendar()
+        try:
+            return date.fromisocalendar(iso[0] + 1, iso[1], 1)
+        except ValueError:
+            return None
+    return shift_year(d, 1)
+
+
+def _growth(now: pd.DataFrame, then: pd.DataFrame | UserError, codes: set[str], grain: Grain | None) -> pd.DataFrame:
+    """The growth rows of `now` (each holding its formula's value) as the change against `then`
+    (the same formula a year earlier): value / value a year earlier − 1; no figure without one."""
+    rows = now["indicator"].isin(codes)
+    if not rows.any():
+        return now
+    by_period = grain is not None
+    keys = ["indicator", "key", *(["period_start"] if by_period else [])]
+    prev = pd.Series(dtype=float)
+    if isinstance(then, pd.DataFrame) and len(then):
+        t = then.copy()
+        if by_period:
+            t["period_start"] = [_a_year_on(pd.Timestamp(d).date(), grain) for d in t["period_start"]]
+            t = t.dropna(subset=["period_start"])
+        prev = t.set_index(keys)["value"].astype(float)
+        prev = prev[~prev.index.duplicated()]
+    idx = pd.MultiIndex.from_frame(now.loc[rows, keys]) if len(keys) > 1 else now.loc[rows, keys[0]]
+    base = prev.reindex(idx).to_numpy(dtype=float) if len(prev) else np.full(int(rows.sum()), np.nan)
+    cur = now.loc[rows, "value"].to_numpy(dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        now.loc[rows, "value"] = np.where(base > 0, cur / np.where(base > 0, base, 1.0) - 1, np.nan)
+    return now
+
+
+def unavailable(wh: Warehouse, codes: tuple[str, ...] | list[str]) -> list[str]:
+    """The indicators among `codes` this warehouse cannot give: they need a part of contract
+    version 2 (a column or table) that it does not hold."""
+    needing = [INDICATORS[c] for c in codes if c in INDICATORS and INDICATORS[c].requires]
+    if not needing:
+        return []
+    caps = wh.capabilities()
+    return [i.code for i in needing if not caps.has(*i.requires)]
+
+
+def _values_of_periods(wh: Warehouse, scope: Scope, indicators: list, periods: tuple[Period, ...],
+                       level: Level, filters: Filters, grain: Grain | None) -> list[pd.DataFrame | UserError]:
     fresh = wh.freshness()
     ctx = MeasureContext(level=level, closed_total=scope.covers_whole_campuses)
 

@@ -51,7 +51,7 @@ def monitor_codes() -> tuple[str, ...]:
     return tuple(ind.code for inds in monitor_model().values() for ind in inds)
 
 
-def _shift_year(d: date, n: int) -> date:
+def shift_year(d: date, n: int) -> date:
     try:
         return d.replace(year=d.year + n)
     except ValueError:  # 29 February
@@ -69,7 +69,7 @@ def cost_composition(wh: Warehouse, scope: Scope, dept_id: str, period: Period) 
     out.attrs = {}
     ago_window = None
     if window is not None:
-        ago_window = (_shift_year(window[0], -1), _shift_year(window[1], -1))
+        ago_window = (shift_year(window[0], -1), shift_year(window[1], -1))
         first = wh.freshness().first_date
         if first is not None and ago_window[0] >= first.replace(day=1):
             ago = cost_breakdown(wh, scope, dept_id, Period(*ago_window))
