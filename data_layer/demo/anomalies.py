@@ -24,6 +24,22 @@ KINDS = ("material_spike", "los_creep", "drug_share_surge", "outpatient_collapse
 V2_STREAM = 0xA2  # tag of the random stream of the contract version 2 anomalies (the others keep theirs)
 
 
+def for_contract_version(anomalies: list[dict], version: int) -> list[dict]:
+    """The ground truth a warehouse of contract `version` can show: a version 1 warehouse has no
+    readmission flags (readmission_jump is left out) and no DIP tables, but its DIP cases' payments
+    carry the cut point value, so dip_point_cut is a fall of the department's DRG margin there."""
+    if version >= 2:
+        return anomalies
+    out = []
+    for a in anomalies:
+        if a["kind"] == "readmission_jump":
+            continue
+        if a["kind"] == "dip_point_cut":
+            a = {**a, "indicators": ["drg_margin", "drg_margin_per_case"], "entity": None}
+        out.append(a)
+    return out
+
+
 def _month_back(g: _Generator, k: int) -> tuple[date, date]:
     """The k-th complete month before `through` (k=1: the latest complete month)."""
     first = g.through.replace(day=1)
