@@ -341,9 +341,8 @@ def inject_v2_anomalies(g: _Generator) -> None:
         draw = rng.random(len(ip))
         flag |= inside & (draw < extra)
         ip["is_unplanned_readmission_31d"] = flag
-        months = "two months" if start.month != end.month else "one month"
         _record(g, "readmission_jump", c, start, end, f - 1, ["readmission_31d_rate"],
-                f"Unplanned 31-day readmissions of {c['d'].en} run at {f:.1f}× their usual rate for {months}",
+                f"Unplanned 31-day readmissions of {c['d'].en} run at {f:.1f}× their usual rate for two months",
                 f"{c['d'].zh}31天内非计划再入院率连续两月升至平时的{f:.1f}倍")
     # 10. the region cuts one fund's monthly DIP point-value estimate 12-15% for three months: the DIP margin
     # of the department that loses the most payment falls, and a packet of it turns loss-making
