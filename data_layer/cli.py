@@ -77,6 +77,9 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("--truth", help="ground-truth file of injected anomalies (default: beside the warehouse)")
     d.add_argument("--force", action="store_true", help="overwrite a warehouse that was not built by this generator")
     d.add_argument("--quiet", action="store_true", help="no progress bar")
+    d.add_argument("--contract-version", type=int, choices=[1, 2], default=2,
+                   help="2 (default): every table and column; 1: the warehouse of a version 1 hospital "
+                        "(without what contract version 2 added)")
     d.add_argument("--interval", type=_bounded("interval", 3600), default=5.0, help="live: seconds between snapshots (default 5)")
     d.add_argument("--speed", type=_bounded("speed", 3600), default=1.0,
                    help="live: simulated seconds per real second (default 1; 60 runs a day in 24 minutes)")
@@ -172,7 +175,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     t0 = time.perf_counter()
     result = build_demo(url, scale=args.scale, years=args.years, seed=args.seed, through=args.through,
                         now=args.now, truth=Path(args.truth) if args.truth else None, force=args.force,
-                        progress=not args.quiet)
+                        progress=not args.quiet, contract_version=args.contract_version)
     rows = sum(result.counts.values())
     print(f"built {result.display_url}: {rows:,} rows in {time.perf_counter() - t0:.1f} s "
           f"(generate {result.generate_seconds:.1f} s, load {result.load_seconds:.1f} s); "

@@ -9,6 +9,7 @@ from datetime import date, timedelta
 from typing import TYPE_CHECKING
 
 import numpy as np
+import pandas as pd
 
 from .calendar import spring_festival_day
 
@@ -19,7 +20,24 @@ if TYPE_CHECKING:  # pragma: no cover
 OVERSPENT = (("B07", "办公及印刷费", "Office expenses"), ("B08", "差旅费", "Travel"),
              ("B09", "培训进修费", "Training"))
 KINDS = ("material_spike", "los_creep", "drug_share_surge", "outpatient_collapse", "outpatient_charge_surge",
-         "device_idle", "energy_jump", "budget_overspend")
+         "device_idle", "energy_jump", "budget_overspend", "readmission_jump", "dip_point_cut")
+V2_STREAM = 0xA2  # tag of the random stream of the contract version 2 anomalies (the others keep theirs)
+
+
+def for_contract_version(anomalies: list[dict], version: int) -> list[dict]:
+    """The ground truth a warehouse of contract `version` can show: a version 1 warehouse has no
+    readmission flags (readmission_jump is left out) and no DIP tables, but its DIP cases' payments
+    carry the cut point value, so dip_point_cut is a fall of the department's DRG margin there."""
+    if version >= 2:
+        return anomalies
+    out = []
+    for a in anomalies:
+        if a["kind"] == "readmission_jump":
+            continue
+        if a["kind"] == "dip_point_cut":
+            a = {**a, "indicators": ["drg_margin", "drg_margin_per_case"], "entity": None}
+        out.append(a)
+    return out
 
 
 def _month_back(g: _Generator, k: int) -> tuple[date, date]:
@@ -256,3 +274,116 @@ def inject_budget_anomalies(g: _Generator) -> None:
         _record(g, "budget_overspend", c, s, e, f - 1, ["budget_execution"],
                 f"{name_en} ({item}) of {c['d'].en} run at {f:.1f}× budget for two months",
                 f"{c['d'].zh}{name_zh}（{item}）连续两月执行达预算的{f:.1f}倍", {"type": "budget_item", "id": item})
+
+
+# ------------------------------------------------------------------ contract version 2
+def _v2_rng(g: _Generator) -> np.random.Generator:
+    """The version 2 anomalies draw from their own stream: the others' departments, months and sizes stay."""
+    if not hasattr(g, "_v2_anomaly_rng"):
+        g._v2_anomaly_rng = np.random.default_rng([g.seed, V2_STREAM])
+    return g._v2_anomaly_rng
+
+
+def _quiet_festival(start: date, end: date) -> bool:
+    """The months overlap the Spring Festival's quiet weeks (a week before it to three weeks after)."""
+    for year in {start.year, end.year}:
+        sf = spring_festival_day(year)
+        if sf is not None and start <= sf + timedelta(days=21) and end >= sf - timedelta(days=7):
+            return True
+    return False
+
+
+def _v2_months(g: _Generator, fixed: int, span: int, earliest: date) -> tuple[date, date] | None:
+    """The first and last day of `span` complete months starting `fixed` months back, or (random
+    placement) starting at a month drawn among the reported months that hold no Spring Festival; none
+    before `earliest`."""
+    def window(k: int) -> tuple[date, date]:
+        return _month_back(g, k)[0], _month_back(g, k - span + 1)[1]
+
+    if _random(g):
+        ok = [k for k in range(span, RANDOM_MONTHS + 1)
+              if window(k)[0] >= earliest and _fits(g, window(k)[0]) and not _quiet_festival(*window(k))]
+        if not ok:
+            return None
+        return window(ok[int(_v2_rng(g).integers(len(ok)))])
+    start, end = window(fixed)
+    return (start, end) if start >= earliest and _fits(g, start) else None
+
+
+def _v2_size(g: _Generator, fixed: tuple[float, float], wide: tuple[float, float]) -> float:
+    return float(_v2_rng(g).uniform(*(wide if _random(g) else fixed)))
+
+
+def inject_v2_anomalies(g: _Generator) -> None:
+    """Unplanned readmissions jump in a department; the region cuts a DIP point value for a few months.
+    Injected after every other anomaly, from their own stream (`_v2_rng`)."""
+    rng = _v2_rng(g)
+    ip = g.t["fact_inpatient_case"]
+    discharged = ip["discharge_date"].to_numpy().astype("datetime64[D]")
+    used = getattr(g, "_anomaly_used", set())
+    # 9. unplanned 31-day readmissions of a department run at 2.6-3 times their rate for two months, in one
+    # of the departments with the most readmissions (a rate over a handful of returns a month moves by chance)
+    counts = ip["is_unplanned_readmission_31d"].astype(int).groupby(ip["dept_id"]).sum()
+    large = [c for c in g.clinical if c["beds"] > 0 and counts.get(c["dept_id"], 0) >= counts.quantile(0.75)]
+    pool = [c for c in large if c["dept_id"] not in used] or large
+    window = _v2_months(g, 6, 2, g.fact_start)
+    if pool and window:
+        c = pool[int(rng.integers(len(pool)))]
+        used.add(c["dept_id"])
+        start, end = window
+        f = _v2_size(g, (2.6, 3.0), (2.0, 3.5))
+        mine = (ip["dept_id"] == c["dept_id"]).to_numpy()
+        inside = mine & (discharged >= np.datetime64(start)) & (discharged <= np.datetime64(end))
+        flag = ip["is_unplanned_readmission_31d"].to_numpy(dtype=bool).copy()
+        usual = float(flag[mine & ~inside].mean()) if (mine & ~inside).any() else 0.015
+        usual = max(usual, 0.005)
+        extra = (f - 1) * usual / (1 - usual)  # the chance that a case not readmitted becomes one
+        draw = rng.random(len(ip))
+        flag |= inside & (draw < extra)
+        ip["is_unplanned_readmission_31d"] = flag
+        _record(g, "readmission_jump", c, start, end, f - 1, ["readmission_31d_rate"],
+                f"Unplanned 31-day readmissions of {c['d'].en} run at {f:.1f}× their usual rate for two months",
+                f"{c['d'].zh}31天内非计划再入院率连续两月升至平时的{f:.1f}倍")
+    # 10. the region cuts one fund's monthly DIP point-value estimate 12-15% for three months: the DIP margin
+    # of the department that loses the most payment falls, and a packet of it turns loss-making
+    pv = g.t["fact_dip_point_value"]
+    window = _v2_months(g, 4, 3, getattr(g, "dip_from", g.through))
+    if len(pv) and window:
+        start, end = window
+        fund = "resident"
+        if _random(g):
+            fund = ("employee", "resident")[int(rng.integers(2))]
+        cut = _v2_size(g, (0.12, 0.15), (0.08, 0.2))
+        month_no = pv["year"].to_numpy() * 12 + np.array([m if m is not None else 0 for m in pv["month"]])
+        hit = (~pv["is_final"].to_numpy(dtype=bool)) & (pv["insurance_type"] == fund).to_numpy() \
+            & (month_no >= start.year * 12 + start.month) & (month_no <= end.year * 12 + end.month)
+        pv.loc[hit, "point_value"] = np.round(pv.loc[hit, "point_value"].to_numpy() * (1 - cut), 4)
+        # the department that loses the most payment; its packet that the cut turns loss-making (paid its way
+        # before, loses in these months) and loses the most, else the one that loses the most
+        pay = g.dip_payments()
+        dip = ~np.isnan(pay)
+        inside = (discharged >= np.datetime64(start)) & (discharged <= np.datetime64(end))
+        key = [ip["dept_id"].to_numpy(), ip["dip_code"].to_numpy()]
+
+        def by_packet(values: np.ndarray, rows: np.ndarray) -> pd.Series:
+            return pd.Series(values[rows]).groupby([k[rows] for k in key]).sum()
+
+        cost = ip["cost_total"].to_numpy()
+        cut_rows = dip & inside & (ip["insurance_type"] == fund).to_numpy()
+        lost = by_packet(pay * cut / (1 - cut), cut_rows)
+        if len(lost):
+            dept_id = str(lost.groupby(level=0).sum().idxmax())
+            mine = lost.loc[dept_id]
+            before = by_packet(pay - cost, dip & (discharged < np.datetime64(start))).reindex(lost.index).loc[dept_id]
+            during = by_packet(pay - cost, dip & inside).reindex(lost.index).loc[dept_id]
+            turned = mine[(before > 0).to_numpy() & (during < 0).to_numpy()]
+            code = str((turned if len(turned) else mine).idxmax())
+            c = next(c for c in g.clinical if c["dept_id"] == dept_id)
+            used.add(dept_id)
+            fund_zh = {"employee": "职工医保", "resident": "城乡居民医保"}[fund]
+            fund_en = {"employee": "employees'", "resident": "residents'"}[fund]
+            _record(g, "dip_point_cut", c, start, end, -cut, ["dip_margin", "dip_margin_per_case"],
+                    f"The region cuts the {fund_en} DIP point value {cut:.0%} for three months: the DIP margin of "
+                    f"{c['d'].en} falls (packet {code} hardest)",
+                    f"统筹区{fund_zh}DIP月度点值连续三月下调{cut:.0%}，{c['d'].zh}DIP结余下降（{code}病种最重）",
+                    {"type": "dip", "id": code})

@@ -12,7 +12,8 @@ from sqlalchemy import inspect, select
 from ..engine import make_engine, parse_url, redact, translate_errors
 from ..errors import UserError
 from ..load import write_warehouse
-from ..schema import meta_load
+from ..schema import CONTRACT_VERSION, meta_load
+from .anomalies import for_contract_version
 from .generate import generate
 
 DEMO_SOURCE_PREFIX = "demo generator"
@@ -51,7 +52,12 @@ def is_demo_warehouse(engine) -> bool | None:
 
 def build_demo(url: str, *, scale: float = 1.0, years: int = 5, seed: int = 42, through: date | None = None,
                now: datetime | None = None, truth: Path | None = None, force: bool = False,
-               progress: bool = True, anomalies: bool = True, placement: str = "fixed") -> BuildResult:
+               progress: bool = True, anomalies: bool = True, placement: str = "fixed",
+               contract_version: int = CONTRACT_VERSION) -> BuildResult:
+    """Generate the demo hospital and load it into `url`. `contract_version=1` writes the warehouse a
+    version 1 hospital has (no table or column version 2 added; DIP cases keep their DIP payment)."""
+    if contract_version not in (1, CONTRACT_VERSION):
+        raise UserError(f"contract version is 1 or {CONTRACT_VERSION}, not {contract_version}")
     parsed = parse_url(url)
     file_backed = parsed.get_backend_name() in ("duckdb", "sqlite") and parsed.database not in (None, "", ":memory:")
     engine = make_engine(url)
@@ -77,7 +83,7 @@ def build_demo(url: str, *, scale: float = 1.0, years: int = 5, seed: int = 42, 
         engine = make_engine(url)
     try:
         with translate_errors(parsed):
-            counts = write_warehouse(engine, data.tables, progress=progress)
+            counts = write_warehouse(engine, data.tables, progress=progress, version=contract_version)
     finally:
         engine.dispose()
     if file_backed:
@@ -86,8 +92,9 @@ def build_demo(url: str, *, scale: float = 1.0, years: int = 5, seed: int = 42, 
         tmp.rename(path)  # readers never see a half-built file
     t2 = time.perf_counter()
     truth_path = truth or default_truth_path(url)
-    write_truth(truth_path, data.anomalies, data.params)
-    return BuildResult(redact(parsed), counts, data.anomalies, truth_path, t1 - t0, t2 - t1)
+    recorded = for_contract_version(data.anomalies, contract_version)
+    write_truth(truth_path, recorded, {**data.params, "contract_version": contract_version})
+    return BuildResult(redact(parsed), counts, recorded, truth_path, t1 - t0, t2 - t1)
 
 
 def write_truth(path: Path, anomalies: list[dict], params: dict) -> None:

@@ -382,3 +382,86 @@ DEVICE_TYPES: tuple[DeviceType, ...] = (
     DeviceType("rehab_robot", "OTHER", "下肢康复机器人", "Lower-limb rehabilitation robot",
                (("rehab", (1, 0, 1)),), (1.0, 2.0), 12, 12, 40, 180, 8, (0.05, 0.08), (0.35, 0.75), 0.2),
 )
+
+
+# ---------------------------------------------------------------------------------------------------
+# Contract version 2: payment reform (DIP) and the national appraisal of tertiary public hospitals (国考).
+# The rates and their sources are in docs/demo-hospital.md, "Contract version 2".
+
+# The campus whose insurance pool (统筹区) pays by DIP, and when it switched: the East Campus lies in a
+# neighbouring city's pool, which moved from DRG to DIP on 1 January of the year before the latest year.
+DIP_CAMPUS = "C2"
+DIP_SWITCH_YEARS_BACK = 1
+# DIP packets: a DRG group with at least this many DIP cases becomes a core packet (核心病种, the national
+# technical specification's threshold of 15 cases); the rest go to a comprehensive packet (综合病种) per
+# major diagnostic category and surgical / non-surgical.
+DIP_CORE_MIN_CASES = 15
+# Opening monthly point-value estimates (点值, yuan per point) per insurance fund in the first DIP year;
+# the employees' fund (职工医保) is richer than the residents' (城乡居民医保).
+DIP_POINT_VALUE = {"employee": 13.2, "resident": 11.6}
+DIP_FUND_MIX = {"employee": 0.36, "resident": 0.46}  # the case mix of the two funds (as the cases are drawn)
+DIP_HOSPITAL_COEFFICIENT = 1.08  # 医院系数 of a tertiary A hospital
+
+# Share of surgical cases that are planned admissions for the operation (择期手术), by ADRG; the default
+# is ELECTIVE_DEFAULT. Emergencies: appendicitis, fractures, trauma, burns, primary PCI, caesarean in labour.
+ELECTIVE_DEFAULT = 0.88
+ELECTIVE_SHARE = {"AH1": 0.05, "AB1": 0.6, "BB1": 0.55, "BB2": 0.5, "FM1": 0.6, "GC2": 0.15, "ID1": 0.3,
+                  "OB1": 0.55, "OC1": 0.1, "RA1": 0.8, "VJ1": 0.2, "WJ1": 0.3, "ZB1": 0.05}
+# Share of surgical cases whose main operation is minimally invasive (微创手术: endoscopic, laparoscopic,
+# thoracoscopic, arthroscopic, interventional, phacoemulsification), by ADRG; the default is MI_DEFAULT.
+MI_DEFAULT = 0.08
+MINIMALLY_INVASIVE_SHARE = {
+    "AH1": 0.0, "AB1": 0.0, "BB1": 1.0, "BB2": 0.1, "CB3": 0.8, "CB1": 0.5, "DC1": 0.85, "DD2": 0.3,
+    "EB1": 0.6, "FB2": 0.1, "FF3": 0.6, "FL1": 1.0, "FM1": 1.0, "GB1": 0.45, "GC2": 0.7, "GD2": 0.5,
+    "HB1": 0.2, "HC3": 0.95, "IB2": 0.2, "IC2": 0.0, "ID1": 0.1, "IE1": 1.0, "JA1": 0.05, "JB1": 0.15,
+    "LA1": 0.5, "LC1": 1.0, "MA1": 0.8, "NA2": 0.4, "NC1": 0.6, "OB1": 0.0, "OC1": 0.0, "RA1": 0.1,
+    "VJ1": 0.1, "WJ1": 0.0, "ZB1": 0.0}
+# Unplanned readmission within 31 days (非计划再入院) per discharge, by department key; the default is
+# READMISSION_DEFAULT. Chronic and cancer departments return more, obstetrics and eye surgery rarely.
+READMISSION_DEFAULT = 0.015
+READMISSION_RATE = {"oncology": 0.03, "hematology": 0.032, "radiation_onc": 0.028, "nephrology": 0.026,
+                    "cardio": 0.024, "respiratory": 0.024, "geriatrics": 0.026, "icu": 0.025, "neuro_med": 0.02,
+                    "hepatobiliary": 0.022, "gi_surgery": 0.02, "cardiac_surgery": 0.022, "gastro": 0.02,
+                    "infectious": 0.02, "obstetrics": 0.004, "ophth": 0.006, "stomatology": 0.005,
+                    "ent": 0.008, "gynecology": 0.008, "breast_thyroid": 0.008, "psychiatry": 0.018,
+                    "rehab": 0.012, "neonatology": 0.012}
+# DRG risk grade (病例组合死亡风险分级): ADRGs whose cases are never low risk, and those always high risk.
+HIGH_RISK_ADRG = ("AH1", "AB1", "SR1", "RS1", "PS1", "ZB1", "RA1", "HB1", "FB2")
+NOT_LOW_RISK_ADRG = ("BR2", "ES2", "ES3", "ET2", "ER1", "FR2", "FR4", "GS1", "HS2", "HZ3", "LR1", "QS1",
+                     "RE1", "RD1", "TR1", "VR1", "WR1", "BU2", "PU1")
+
+# fact_benchmark: reference values of the national appraisal and the statistical bulletins for 2023, with a
+# yearly drift; approximate figures of the right order, NOT verified published values. Each is in the unit
+# and the definition of the registry's indicator (day_surgery_share: day surgeries / all surgical cases, so
+# the appraisal's share of elective operations, about 0.20, times the elective share, about 0.7).
+# code -> (national median in 2023, change per year, provincial median / national, target or None, source)
+BENCH_YEAR = 2023
+BENCHMARKS: dict[str, tuple[float, float, float, float | None, str]] = {
+    "day_surgery_share": (0.14, 0.01, 0.95, 0.15, "appraisal"),
+    "minimally_invasive_share": (0.24, 0.01, 0.96, 0.45, "appraisal"),
+    "level4_surgery_share": (0.19, 0.008, 0.97, 0.21, "appraisal"),
+    "preop_days": (2.1, -0.08, 1.05, 2.0, "appraisal"),
+    "readmission_31d_rate": (0.017, -0.0005, 1.05, None, "appraisal"),
+    "surgical_complication_rate": (0.008, -0.0002, 1.05, None, "appraisal"),
+    "low_risk_mortality": (0.0003, 0.0, 1.34, None, "appraisal"),
+    "fund_share_inpatient": (0.56, 0.004, 0.98, None, "insurance"),
+    "fund_share_outpatient": (0.27, 0.015, 0.96, None, "insurance"),
+    "charge_per_visit_growth": (0.012, -0.004, 1.1, 0.03, "appraisal"),
+    "charge_per_discharge_growth": (-0.02, -0.005, 1.1, 0.0, "appraisal"),
+    "drug_per_visit_growth": (-0.015, -0.003, 1.1, 0.0, "appraisal"),
+    "drug_per_discharge_growth": (-0.045, -0.004, 1.1, 0.0, "appraisal"),
+    "medical_revenue_growth": (0.07, -0.01, 0.95, 0.06, "appraisal"),
+    "alos": (7.9, -0.15, 1.03, 7.5, "bulletin"),
+    "service_revenue_share": (0.30, 0.007, 0.98, 0.32, "appraisal"),
+    "personnel_cost_share": (0.375, 0.004, 0.98, 0.37, "appraisal"),
+    "energy_per_10k_revenue": (95.0, -2.0, 1.04, 115.0, "appraisal"),
+}
+BENCH_SOURCES = {
+    "appraisal": ("国家卫生健康委 三级公立医院绩效考核国家监测分析 {y} (approximate)",
+                  "省卫生健康委 三级公立医院绩效考核省级通报 {y} (approximate)"),
+    "insurance": ("国家医疗保障局 全国医疗保障事业发展统计公报 {y} (approximate)",
+                  "省医疗保障局 医疗保障事业发展统计公报 {y} (approximate)"),
+    "bulletin": ("国家卫生健康委 我国卫生健康事业发展统计公报 {y} (approximate)",
+                 "省卫生健康委 卫生健康事业发展统计公报 {y} (approximate)"),
+}
+BENCH_TARGET_SOURCE = "医院年度目标 hospital annual target {y} (demo)"

@@ -65,6 +65,26 @@ OPEN_BED_FACTOR = 1.06
 BED_GROWTH = 0.035
 OCC_CALIBRATION = 1.15  # rounding and clipping of stays make realised bed use fall short of λ × E[LOS]
 
+# Contract version 2 (docs/demo-hospital.md, "Contract version 2"). Every version 2 column draws from its
+# own random stream (numpy.random.default_rng([seed, tag])), after every version 1 table is built, so the
+# version 1 tables keep every value but drg_payment of DIP cases (which holds the DIP estimate).
+V2_STREAMS = {"dip_score": 0x2D1, "dip_point": 0x2D2, "elective": 0x2E1, "minimally_invasive": 0x2E2,
+              "preop": 0x2E3, "readmission": 0x2E4, "complication": 0x2E5, "fund": 0x2F1, "revenue_fund": 0x2F2}
+MI_TREND = 0.04  # the minimally invasive share of an operation grows 4% a year (relative)
+PREOP_TREND = -0.05  # preoperative waits shorten 5% a year
+READMISSION_TREND = -0.03  # unplanned readmissions fall 3% a year (relative)
+DAY_SURGERY_READMISSION = 0.4  # relative risk of a day-surgery case
+COMPLICATION_BY_LEVEL = np.array([0.0, 0.002, 0.004, 0.009, 0.02])  # per surgical case, by surgery_level
+DAY_SURGERY_COMPLICATION = 0.3  # relative risk of a day-surgery case
+# the insurance fund's share of a case's payment (医保基金支付): mean and concentration of a beta draw
+FUND_SHARE = {"employee": (0.74, 40.0), "resident": (0.60, 40.0)}
+OUTPATIENT_FUND = (0.22, 0.36)  # a department's fund share of outpatient revenue in the latest year
+OUTPATIENT_FUND_TREND = 0.015  # a year: the outpatient mutual-aid reform (门诊共济) widens employees' cover
+DIP_POINT_STEP = (-0.002, 0.006)  # monthly log-step of a point-value estimate: mean and sd (drifts down)
+DIP_FINAL = (0.955, 0.985)  # a year's final point value against the mean of its monthly estimates
+DIP_NEXT_YEAR = (1.0, 1.03)  # the next year's opening estimate against this year's final value
+DIP_SCORE_NOISE = (0.97, 1.03)  # the region's scores are not exactly this hospital's payments
+
 
 @dataclass
 class DemoData:
@@ -78,6 +98,11 @@ class DemoData:
 
 def _money(x: np.ndarray) -> np.ndarray:
     return np.round(np.asarray(x, dtype=float), 2)
+
+
+def _death_risk(weight: np.ndarray) -> np.ndarray:
+    """A case's chance of dying in hospital, by its DRG weight (the region's mortality model)."""
+    return np.clip(0.002 + 0.012 * np.maximum(weight - 1.5, 0), 0, 0.08)
 
 
 def _split(total: np.ndarray, shares: np.ndarray, rng: np.random.Generator, conc: float) -> np.ndarray:
@@ -430,7 +455,7 @@ class _Generator:
         u = rng.random(n)[:, None]
         level = (u > np.cumsum(lvl_p, axis=1)).sum(axis=1) + 1
         level = np.where(surgical[g], np.minimum(level, 4), 0)
-        died_p = np.clip(0.002 + 0.012 * np.maximum(weight - 1.5, 0), 0, 0.08)
+        died_p = _death_risk(weight)
         u = rng.random(n)
         status = np.where(u < died_p, "died", np.where(u < died_p + 0.015, "transfer",
                                                         np.where(u < died_p + 0.035, "against_advice", "home")))
@@ -537,6 +562,7 @@ class _Generator:
         for col in COST_COLS:
             out[col] = keep[col].to_numpy()
         self.t["fact_inpatient_case"] = out
+        self.case_g, self.case_di = keep["g"].to_numpy(), keep["di"].to_numpy()  # for contract version 2
 
     # ------------------------------------------------------------ outpatient
     def outpatients(self) -> None:
@@ -1039,6 +1065,201 @@ class _Generator:
             rows.append((loaded, through, f"demo generator (seed {self.seed}, scale {self.scale})"))
         self.t["meta_load"] = pd.DataFrame(rows, columns=["loaded_at", "data_through", "source"])
 
+    # ------------------------------------------------------ contract version 2
+    def _stream(self, name: str) -> np.random.Generator:
+        return np.random.default_rng([self.seed, V2_STREAMS[name]])
+
+    def contract_v2(self) -> None:
+        """Contract version 2: DIP payment at one campus, the national appraisal's case flags, the
+        insurance fund's share and reference values. Runs after every version 1 table is built; the
+        DIP payments and the fund's shares are set by `_finish_v2` (after the anomalies, which may cut
+        a point value)."""
+        self._risk_levels()
+        self._case_flags()
+        self._dip()
+        self._outpatient_fund()
+        self._benchmarks()
+        self.say(f"contract version 2: {len(self.t['dim_dip'])} DIP packets, "
+                 f"{int((self.t['fact_inpatient_case']['payment_scheme'] == 'dip').sum()):,} DIP cases")
+
+    def _risk_levels(self) -> None:
+        """dim_drg.risk_level from the region's mortality model (`_death_risk`): the groups whose cases
+        hardly ever die are low risk (低风险组), the heaviest and the intrinsically lethal ones high."""
+        drg = self.t["dim_drg"]
+        w = drg["weight"].to_numpy(dtype=float)
+        adrg, sev = drg["adrg_code"], drg["drg_code"].str[-1]
+        died = _death_risk(w)
+        high = adrg.isin(cat.HIGH_RISK_ADRG).to_numpy() | (died >= 0.02)
+        mid_high = (died > 0.002) | (sev == "1").to_numpy()
+        low = (w <= 1.0) & sev.isin(["5", "9"]).to_numpy() & ~adrg.isin(cat.NOT_LOW_RISK_ADRG).to_numpy()
+        drg["risk_level"] = np.where(high, "high", np.where(mid_high, "mid_high", np.where(low, "low", "mid_low")))
+
+    def _case_flags(self) -> None:
+        """Elective, minimally invasive, preoperative days, unplanned readmissions and surgical
+        complications of every case, each from its own stream (one draw per case, whatever the case)."""
+        ip = self.t["fact_inpatient_case"]
+        n = len(ip)
+        adrg = self.t["dim_drg"]["adrg_code"].to_numpy()[self.case_g]
+        surgical = ip["surgery_level"].to_numpy() > 0
+        day = ip["is_day_surgery"].to_numpy(dtype=bool)
+        los = ip["los_days"].to_numpy()
+        years = self.years_since[self.case_di]
+        p = np.array([cat.ELECTIVE_SHARE.get(a, cat.ELECTIVE_DEFAULT) for a in adrg])
+        elective = surgical & (day | (self._stream("elective").random(n) < p))
+        p = np.array([cat.MINIMALLY_INVASIVE_SHARE.get(a, cat.MI_DEFAULT) for a in adrg])
+        p = np.minimum(p * (1 + MI_TREND) ** years, 1.0)
+        invasive = surgical & (self._stream("minimally_invasive").random(n) < p)
+        rng = self._stream("preop")
+        planned, urgent = rng.beta(2.6, 6.0, n), rng.beta(0.6, 9.0, n)  # share of the stay before the operation
+        share = np.where(elective, planned, urgent) * (1 + PREOP_TREND) ** years
+        preop = np.minimum(np.round(los * share), np.maximum(los - 1, 0)).astype(int)
+        preop = np.where(day, 0, preop)
+        key = ip["dept_id"].map({c["dept_id"]: c["d"].key for c in self.clinical}).to_numpy()
+        p = np.array([cat.READMISSION_RATE.get(k, cat.READMISSION_DEFAULT) for k in key])
+        p = p * (1 + READMISSION_TREND) ** years * np.where(day, DAY_SURGERY_READMISSION, 1.0)
+        readmitted = self._stream("readmission").random(n) < p
+        p = COMPLICATION_BY_LEVEL[ip["surgery_level"].to_numpy()] * np.where(day, DAY_SURGERY_COMPLICATION, 1.0)
+        complication = surgical & (self._stream("complication").random(n) < p)
+        ip["payment_scheme"] = None
+        ip["dip_code"] = None
+        ip["is_elective"] = elective
+        ip["is_minimally_invasive"] = invasive
+        days = np.empty(n, dtype=object)  # ints; None for a case without an operation
+        days[surgical] = preop[surgical].tolist()
+        ip["preop_days"] = days
+        ip["is_unplanned_readmission_31d"] = readmitted
+        ip["has_surgical_complication"] = complication
+        ip["fund_payment"] = np.nan
+
+    def _dip(self) -> None:
+        """Payment schemes, the DIP packets and the point values (see catalog.DIP_CAMPUS)."""
+        ip = self.t["fact_inpatient_case"]
+        drg = self.t["dim_drg"]
+        ins = ip["insurance_type"].to_numpy()
+        insured = np.isin(ins, list(cat.DIP_POINT_VALUE))
+        self.dip_from = date(max(self.through.year - cat.DIP_SWITCH_YEARS_BACK, self.fact_start.year), 1, 1)
+        dip = insured & (ip["campus_id"].to_numpy() == cat.DIP_CAMPUS) \
+            & (self.days[self.case_di] >= np.datetime64(self.dip_from))
+        ip["payment_scheme"] = np.where(dip, "dip", np.where(insured, "drg", "fee_for_service"))
+        # packets: a DRG group with enough DIP cases is a core packet, the rest are comprehensive packets of
+        # their major diagnostic category, surgical or not
+        g = self.case_g
+        counts = np.bincount(g[dip], minlength=len(drg))
+        core = counts >= cat.DIP_CORE_MIN_CASES
+        codes = drg["drg_code"].to_numpy()
+        comp = np.array([f"Z-{m}{'S' if s else 'M'}" for m, s in zip(drg["mdc_code"], drg["is_surgical"], strict=True)])
+        packet_of = np.where(core, np.char.add("C-", codes.astype(str)), comp)
+        ip["dip_code"] = np.where(dip, packet_of[g], None)
+        # a packet's score: what the region's DRG payment would pay for its cases, in points
+        expected = drg["weight"].to_numpy(dtype=float) * RATE_PER_WEIGHT * PAYMENT_RATE * self.drg_pay
+        mix = cat.DIP_FUND_MIX
+        point = sum(cat.DIP_POINT_VALUE[t] * mix[t] for t in mix) / sum(mix.values())
+        per_point = point * cat.DIP_HOSPITAL_COEFFICIENT
+        cases = pd.DataFrame({"code": packet_of[g[dip]], "g": g[dip]})
+        cases["pay"] = expected[cases["g"]]
+        cases["los"] = drg["ref_los_days"].to_numpy(dtype=float)[cases["g"]]
+        cases["charge"] = drg["ref_charge_per_case"].to_numpy(dtype=float)[cases["g"]]
+        packets = cases.groupby("code").agg(pay=("pay", "mean"), los=("los", "mean"), charge=("charge", "mean"),
+                                            g=("g", "first")).sort_index()
+        noise = self._stream("dip_score").uniform(*DIP_SCORE_NOISE, len(packets))
+        rows = []
+        for (code, r), f in zip(packets.iterrows(), noise, strict=True):
+            if code.startswith("C-"):
+                name_zh, name_en = drg["name_zh"].iloc[int(r["g"])], drg["name_en"].iloc[int(r["g"])]
+            else:
+                mdc_zh, mdc_en = cat.MDC[code[2]]
+                surgical = code.endswith("S")
+                name_zh = f"{mdc_zh}综合病种（{'手术' if surgical else '非手术'}）"
+                name_en = f"{mdc_en}, comprehensive packet ({'surgical' if surgical else 'non-surgical'})"
+            rows.append((code, name_zh, name_en, round(float(r["pay"] / per_point * f), 2), code.startswith("C-"),
+                         round(float(r["los"]), 1), round(float(r["charge"]), 2)))
+        self.t["dim_dip"] = pd.DataFrame(rows, columns=["dip_code", "name_zh", "name_en", "score", "is_core",
+                                                        "ref_los_days", "ref_charge_per_case"])
+        self.t["fact_dip_point_value"] = self._point_values()
+
+    def _point_values(self) -> pd.DataFrame:
+        """The region's monthly point-value estimates per fund, drifting down through a year as the
+        hospitals' points outgrow the fund's budget, and each past year's final settlement a few per cent
+        below the estimates; the current year has no final row yet."""
+        rng = self._stream("dip_point")
+        level = dict(cat.DIP_POINT_VALUE)
+        coef = cat.DIP_HOSPITAL_COEFFICIENT
+        rows = []
+        for y in range(self.dip_from.year, self.through.year + 1):
+            for fund in cat.DIP_POINT_VALUE:
+                steps = rng.normal(*DIP_POINT_STEP, 12)
+                steps[0] = 0.0
+                estimate = level[fund] * np.exp(np.cumsum(steps))
+                final, following = rng.uniform(*DIP_FINAL), rng.uniform(*DIP_NEXT_YEAR)
+                months = 12 if y < self.through.year else self.through.month
+                rows += [(y, m, fund, round(float(estimate[m - 1]), 4), coef, False) for m in range(1, months + 1)]
+                if y < self.through.year:
+                    settled = round(float(estimate.mean() * final), 4)
+                    rows.append((y, None, fund, settled, coef, True))
+                    level[fund] = settled * following
+        out = pd.DataFrame(rows, columns=["year", "month", "insurance_type", "point_value", "hospital_coefficient",
+                                          "is_final"])
+        out["month"] = pd.Series([r[1] for r in rows], dtype=object)  # ints; None for the final settlement
+        return out
+
+    def _outpatient_fund(self) -> None:
+        """revenue_fund: each department's fund share of its outpatient revenue, rising a little every year."""
+        rng = self._stream("revenue_fund")
+        op = self.t["fact_outpatient_daily"]
+        base = dict(zip([c["dept_id"] for c in self.clinical], rng.uniform(*OUTPATIENT_FUND, len(self.clinical)),
+                        strict=True))
+        anchor = np.datetime64(date(self.through.year, 7, 1))
+        years = (pd.to_datetime(op["date"]).to_numpy().astype("datetime64[D]") - anchor).astype(float) / 365.25
+        share = op["dept_id"].map(base).to_numpy() + OUTPATIENT_FUND_TREND * years + rng.normal(0, 0.03, len(op))
+        op["revenue_fund"] = _money(op["revenue_total"].to_numpy() * np.clip(share, 0.02, 0.9))
+
+    def _benchmarks(self) -> None:
+        """fact_benchmark: national and provincial medians and the hospital's targets (catalog.BENCHMARKS)."""
+        rows = []
+        for code, (national, drift, provincial, target, kind) in cat.BENCHMARKS.items():
+            digits = 2 if code in ("alos", "preop_days") else 1 if code == "energy_per_10k_revenue" else 4
+            src_nat, src_prov = cat.BENCH_SOURCES[kind]
+            for y in range(self.fact_start.year, self.through.year + 1):
+                value = national + drift * (y - cat.BENCH_YEAR)
+                rows.append((code, y, "national_median", round(value, digits), src_nat.format(y=y)))
+                rows.append((code, y, "provincial_median", round(value * provincial, digits), src_prov.format(y=y)))
+                if target is not None:
+                    rows.append((code, y, "target", round(target, digits), cat.BENCH_TARGET_SOURCE.format(y=y)))
+        self.t["fact_benchmark"] = pd.DataFrame(rows, columns=["indicator_code", "year", "benchmark", "value",
+                                                               "source"])
+
+    def dip_payments(self) -> np.ndarray:
+        """The payment of every DIP case as estimated at load time: its packet's score × the point-value
+        estimate of its discharge month and fund × the hospital coefficient (NaN for other cases)."""
+        ip = self.t["fact_inpatient_case"]
+        pv = self.t["fact_dip_point_value"]
+        est = pv[~pv["is_final"].to_numpy(dtype=bool)]
+        rate = {(int(y), int(m), t): p * c for y, m, t, p, c in
+                zip(est["year"], est["month"], est["insurance_type"], est["point_value"], est["hospital_coefficient"],
+                    strict=True)}
+        dip = (ip["payment_scheme"] == "dip").to_numpy()
+        when = pd.to_datetime(ip.loc[dip, "discharge_date"])
+        score = ip.loc[dip, "dip_code"].map(self.t["dim_dip"].set_index("dip_code")["score"]).to_numpy()
+        per_point = np.array([rate[k] for k in zip(when.dt.year, when.dt.month, ip.loc[dip, "insurance_type"],
+                                                    strict=True)])
+        out = np.full(len(ip), np.nan)
+        out[dip] = _money(score * per_point)
+        return out
+
+    def _finish_v2(self) -> None:
+        """DIP payments (`dip_payments`) and the fund's part of every case's payment."""
+        ip = self.t["fact_inpatient_case"]
+        pay = self.dip_payments()
+        dip = ~np.isnan(pay)
+        ip.loc[dip, "drg_payment"] = pay[dip]
+        rng = self._stream("fund")
+        ins = ip["insurance_type"].to_numpy()
+        share = np.zeros(len(ip))
+        for fund, (mean, conc) in FUND_SHARE.items():
+            draw = rng.beta(mean * conc, (1 - mean) * conc, len(ip))
+            share = np.where(ins == fund, draw, share)
+        ip["fund_payment"] = _money(ip["drg_payment"].to_numpy() * share)
+
 
 def generate(scale: float = 1.0, years: int = 5, seed: int = 42, through: date | None = None,
              now: datetime | None = None, progress: Progress | None = None, anomalies: bool = True,
@@ -1048,7 +1269,13 @@ def generate(scale: float = 1.0, years: int = 5, seed: int = 42, through: date |
     `placement="random"` draws every anomaly's month and size at random (for evaluating the detector)."""
     if placement not in ("fixed", "random"):
         raise ValueError(f"placement is fixed or random, not {placement!r}")
-    from .anomalies import inject_budget_anomalies, inject_case_anomalies, inject_cost_anomalies, inject_daily_anomalies
+    from .anomalies import (
+        inject_budget_anomalies,
+        inject_case_anomalies,
+        inject_cost_anomalies,
+        inject_daily_anomalies,
+        inject_v2_anomalies,
+    )
 
     now = now or datetime.now().replace(second=0, microsecond=0)
     through = through or (now.date() - timedelta(days=1))
@@ -1079,6 +1306,10 @@ def generate(scale: float = 1.0, years: int = 5, seed: int = 42, through: date |
     g.targets()
     g.live()
     g.meta()
+    g.contract_v2()  # after every version 1 table, from its own random streams
+    if anomalies:
+        inject_v2_anomalies(g)
+    g._finish_v2()
     params = {"scale": scale, "years": years, "seed": seed, "placement": placement if anomalies else "none",
               "through": through.isoformat(),
               "now": now.isoformat(timespec="minutes")}
