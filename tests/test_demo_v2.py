@@ -224,7 +224,7 @@ def test_the_dip_point_cut_is_recorded_and_in_the_data(demo_data: DemoData, case
 
 
 def test_the_v2_demo_validates_as_version_2(duck_url: str) -> None:
-    engine = make_engine(duck_url)
+    engine = make_engine(duck_url, read_only=True)  # as the app opens it (DuckDB refuses two configurations)
     try:
         report = validate(engine)
     finally:
