@@ -24,7 +24,8 @@ BENCHMARK_CODES = {
     "day_surgery_share", "minimally_invasive_share", "level4_surgery_share", "preop_days", "readmission_31d_rate",
     "surgical_complication_rate", "low_risk_mortality", "fund_share_inpatient", "fund_share_outpatient",
     "charge_per_visit_growth", "charge_per_discharge_growth", "drug_per_visit_growth", "drug_per_discharge_growth",
-    "medical_revenue_growth", "alos", "service_revenue_share", "personnel_cost_share", "energy_per_10k_revenue"}
+    "medical_revenue_growth", "alos", "service_revenue_share", "personnel_cost_share", "energy_per_10k_revenue",
+    "surgery_share", "outpatient_revenue_share", "nurses_per_doctor", "pharmacists_per_100_beds"}
 
 
 def _anomaly(data: DemoData, kind: str) -> dict:

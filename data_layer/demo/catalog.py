@@ -432,12 +432,16 @@ NOT_LOW_RISK_ADRG = ("BR2", "ES2", "ES3", "ET2", "ER1", "FR2", "FR4", "GS1", "HS
 
 # fact_benchmark: reference values of the national appraisal and the statistical bulletins for 2023, with a
 # yearly drift; approximate figures of the right order, NOT verified published values. Each is in the unit
-# and the definition of the registry's indicator (day_surgery_share: day surgeries / all surgical cases, so
-# the appraisal's share of elective operations, about 0.20, times the elective share, about 0.7).
+# and the definition of the registry's indicator (day_surgery_share: day surgeries / elective operations, as
+# the appraisal defines it).
 # code -> (national median in 2023, change per year, provincial median / national, target or None, source)
 BENCH_YEAR = 2023
 BENCHMARKS: dict[str, tuple[float, float, float, float | None, str]] = {
-    "day_surgery_share": (0.14, 0.01, 0.95, 0.15, "appraisal"),
+    "day_surgery_share": (0.20, 0.01, 0.95, 0.22, "appraisal"),
+    "surgery_share": (0.45, 0.008, 0.97, 0.50, "appraisal"),
+    "outpatient_revenue_share": (0.37, 0.005, 1.0, None, "appraisal"),
+    "nurses_per_doctor": (1.55, 0.02, 0.98, 1.6, "bulletin"),
+    "pharmacists_per_100_beds": (4.3, 0.05, 0.97, 5.0, "appraisal"),
     "minimally_invasive_share": (0.24, 0.01, 0.96, 0.45, "appraisal"),
     "level4_surgery_share": (0.19, 0.008, 0.97, 0.21, "appraisal"),
     "preop_days": (2.1, -0.08, 1.05, 2.0, "appraisal"),

@@ -1217,7 +1217,8 @@ class _Generator:
         """fact_benchmark: national and provincial medians and the hospital's targets (catalog.BENCHMARKS)."""
         rows = []
         for code, (national, drift, provincial, target, kind) in cat.BENCHMARKS.items():
-            digits = 2 if code in ("alos", "preop_days") else 1 if code == "energy_per_10k_revenue" else 4
+            digits = 2 if code in ("alos", "preop_days", "nurses_per_doctor", "pharmacists_per_100_beds") \
+                else 1 if code == "energy_per_10k_revenue" else 6
             src_nat, src_prov = cat.BENCH_SOURCES[kind]
             for y in range(self.fact_start.year, self.through.year + 1):
                 value = national + drift * (y - cat.BENCH_YEAR)
