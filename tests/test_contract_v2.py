@@ -101,3 +101,12 @@ def test_growth_by_day_week_or_month_is_against_the_same_time_a_year_earlier(wh:
         return w["revenue_total"].sum() / w["visits"].sum()
 
     assert row["value"] == pytest.approx(per_visit(*now) / per_visit(*then) - 1)
+
+
+def test_the_alert_scan_runs_every_check_on_version_1(v1_url: str) -> None:
+    from data_layer.alerts.detect import scan
+
+    result = scan(Warehouse(v1_url), Scope.hospital())
+    assert not [s for s in result.skipped if "failed" in s]
+    assert not [a for a in result.alerts if a.kind == "dip_point_value" or a.indicator == "readmission_31d_rate"]
+    assert result.alerts  # the version 1 checks still find the injected anomalies

@@ -18,7 +18,7 @@ def result(wh: Warehouse):
 # energy_jump needs 18 months of year-on-year history, more than this two-year warehouse holds;
 # `alerts evaluate` measures it on three-year warehouses (docs/alerts.md).
 @pytest.mark.parametrize("kind", ["material_spike", "device_idle", "outpatient_charge_surge", "outpatient_collapse",
-                                  "los_creep", "budget_overspend"])
+                                  "los_creep", "budget_overspend", "dip_point_cut"])
 def test_injected_anomalies_are_found(result, demo_data, kind: str) -> None:
     anomaly = next(a for a in demo_data.anomalies if a["kind"] == kind)
     assert any(matches(a, anomaly) for a in result.alerts), kind
@@ -36,6 +36,18 @@ def test_the_idle_device_is_named(result, demo_data) -> None:
     anomaly = next(a for a in demo_data.anomalies if a["kind"] == "device_idle")
     alert = next(a for a in result.alerts if matches(a, anomaly))
     assert alert.entity_id == anomaly["entity"]["id"] and alert.level == "red"
+
+
+def test_a_dip_point_value_cut_is_one_alert_naming_who_loses_most(result, demo_data) -> None:
+    anomaly = next(a for a in demo_data.anomalies if a["kind"] == "dip_point_cut")
+    cuts = [a for a in result.alerts if a.kind == "dip_point_value"]
+    assert len(cuts) == 1  # one region-wide cut: one alert, not one per DIP department
+    (cut,) = cuts
+    assert matches(cut, anomaly) and cut.dept_id == anomaly["dept_id"] and cut.entity_type == "dip"
+    assert cut.deviation == pytest.approx(anomaly["magnitude"], abs=0.03) and cut.amount > 0
+    assert cut.drivers[0] == {"type": "department", "id": anomaly["dept_id"], "contribution": cut.drivers[0][
+        "contribution"]} and sum(d["contribution"] for d in cut.drivers) <= 1.0 + 1e-9
+    assert not [a for a in result.alerts if a.indicator in ("dip_margin_per_case",) and a.kind != "dip_point_value"]
 
 
 def test_a_scope_limits_the_scan(wh: Warehouse, demo_data) -> None:
