@@ -236,7 +236,7 @@ def cmd_kpis(args: argparse.Namespace) -> int:
 
     from .formatting import format_change, format_plain
     from .periods import parse_period
-    from .queries.kpis import compare, indicator_values
+    from .queries.kpis import compare, indicator_values, unavailable
     from .registry import Level, parse_indicators
     from .sources import Filters
     from .warehouse import Warehouse
@@ -252,6 +252,13 @@ def cmd_kpis(args: argparse.Namespace) -> int:
         raise UserError("--ids needs a level other than hospital")
     filters = Filters(**{level.value: ids}) if ids else Filters()
     codes = tuple(i.code for i in inds)
+    lacking = unavailable(wh, codes)
+    if lacking:
+        print(f"not available in this warehouse: {', '.join(lacking)} (they need contract version 2 columns or "
+              f"tables it does not hold: `python -m data_layer validate` lists them)", file=sys.stderr)
+        codes = tuple(c for c in codes if c not in lacking)
+        if not codes:
+            return 0
     if args.compare:
         if args.grain:
             raise UserError("--compare and --grain cannot be combined")

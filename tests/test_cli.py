@@ -48,6 +48,14 @@ def test_kpis_csv_prints_the_query_layer_numbers(duck_url: str, wh: Warehouse) -
     assert merged["value_x"].to_numpy() == pytest.approx(merged["value_y"].to_numpy(), rel=1e-12)
 
 
+def test_kpis_names_what_a_version_1_warehouse_cannot_give(v1_url: str) -> None:
+    proc = run("kpis", "--url", v1_url, "-i", "discharges,readmission_31d_rate", "-p", "2025", "--format", "csv")
+    assert proc.returncode == 0, proc.stderr
+    assert "not available in this warehouse: readmission_31d_rate" in proc.stderr
+    got = pd.read_csv(io.StringIO(proc.stdout))
+    assert set(got["indicator"]) == {"discharges"}
+
+
 def test_kpis_table_with_comparisons_in_chinese(duck_url: str) -> None:
     proc = run("kpis", "--url", duck_url, "-i", "revenue_total,drug_share", "-p", "2026-03", "--compare",
                "--lang", "zh", "-l", "division")
