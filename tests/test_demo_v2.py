@@ -195,11 +195,11 @@ def test_a_clean_build_differs_only_where_the_anomalies_were(demo_data: DemoData
 
 def test_the_readmission_jump_is_recorded_and_in_the_data(demo_data: DemoData, cases: pd.DataFrame) -> None:
     a = _anomaly(demo_data, "readmission_jump")
-    assert a["indicators"] == ["readmission_31d_rate"] and 1.0 <= a["magnitude"] <= 2.5
+    assert a["indicators"] == ["readmission_31d_rate"] and 2.5 <= a["magnitude"] <= 3.0
     mine = cases[cases["dept_id"] == a["dept_id"]]
     inside = _between(mine["discharge_date"], a["start"], a["end"])
     rate = mine["is_unplanned_readmission_31d"]
-    assert rate[inside].mean() > 1.8 * rate[~inside].mean()
+    assert rate[inside].mean() > 2.5 * rate[~inside].mean()
     start, end = date.fromisoformat(a["start"]), date.fromisoformat(a["end"])
     assert (end.year - start.year) * 12 + end.month - start.month == 1  # two months
 

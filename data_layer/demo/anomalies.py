@@ -321,7 +321,7 @@ def inject_v2_anomalies(g: _Generator) -> None:
     ip = g.t["fact_inpatient_case"]
     discharged = ip["discharge_date"].to_numpy().astype("datetime64[D]")
     used = getattr(g, "_anomaly_used", set())
-    # 9. unplanned 31-day readmissions of a department run at 2.6-3 times their rate for two months, in one
+    # 9. unplanned 31-day readmissions of a department run at 3.5-4 times their rate for two months, in one
     # of the departments with the most readmissions (a rate over a handful of returns a month moves by chance)
     counts = ip["is_unplanned_readmission_31d"].astype(int).groupby(ip["dept_id"]).sum()
     large = [c for c in g.clinical if c["beds"] > 0 and counts.get(c["dept_id"], 0) >= counts.quantile(0.75)]
@@ -331,7 +331,7 @@ def inject_v2_anomalies(g: _Generator) -> None:
         c = pool[int(rng.integers(len(pool)))]
         used.add(c["dept_id"])
         start, end = window
-        f = _v2_size(g, (2.6, 3.0), (2.0, 3.5))
+        f = _v2_size(g, (3.5, 4.0), (3.0, 4.5))
         mine = (ip["dept_id"] == c["dept_id"]).to_numpy()
         inside = mine & (discharged >= np.datetime64(start)) & (discharged <= np.datetime64(end))
         flag = ip["is_unplanned_readmission_31d"].to_numpy(dtype=bool).copy()
