@@ -146,8 +146,7 @@ def load_cluster(nodes: Sequence[tuple[str, int]], tables: dict[str, pd.DataFram
     """
     from clickhouse_driver import Client
 
-    from .load import complete
-    from .schema import TABLE_ORDER
+    from .schema import TABLE_ORDER, complete
 
     tables = complete(tables)
     clients = [Client(host=h, port=p, database="default", settings={"insert_distributed_sync": 1}) for h, p in nodes]

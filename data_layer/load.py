@@ -13,7 +13,7 @@ from sqlalchemy.schema import CreateIndex, CreateTable, DropTable
 from tqdm import tqdm
 
 from .engine import analyze
-from .schema import CONTRACT_VERSION, TABLE_ORDER, V2_TABLES, metadata, version1_columns
+from .schema import CONTRACT_VERSION, TABLE_ORDER, V2_TABLES, complete, metadata, version1_columns
 from .summaries import build_summaries
 
 CHUNK = 50_000
@@ -27,22 +27,6 @@ def contract_tables(version: int = CONTRACT_VERSION) -> dict[str, Table]:
     old = MetaData()
     return {name: Table(name, old, *[c._copy() for c in version1_columns(metadata.tables[name])])
             for name in TABLE_ORDER if name not in V2_TABLES}
-
-
-def complete(tables: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
-    """Every contract table, with every column: a frame or column the source did not give (a
-    version 2 table or column of a version 1 source) is there, empty or NULL."""
-    out = dict(tables)
-    for name in TABLE_ORDER:
-        cols = [c.name for c in metadata.tables[name].columns]
-        df = out.get(name)
-        if df is None:
-            out[name] = pd.DataFrame({c: pd.Series(dtype=object) for c in cols})
-            continue
-        missing = [c for c in cols if c not in df.columns]
-        if missing:
-            out[name] = df.assign(**{c: None for c in missing})
-    return out
 
 
 def drop_tables(engine: Engine, names: Iterable[str] = TABLE_ORDER) -> None:

@@ -11,6 +11,7 @@ warehouse", never a zero.
 """
 from __future__ import annotations
 
+import pandas as pd
 from sqlalchemy import (
     Boolean,
     Column,
@@ -412,3 +413,19 @@ FACT_MONTH_COLUMNS: dict[str, str] = {
     "fact_budget_monthly": "month_start",
     "fact_staff_monthly": "month_start",
 }
+
+
+def complete(tables: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
+    """Every contract table, with every column: a frame or column the source did not give (a
+    version 2 table or column of a version 1 source) is there, empty or NULL."""
+    out = dict(tables)
+    for name in TABLE_ORDER:
+        cols = [c.name for c in metadata.tables[name].columns]
+        df = out.get(name)
+        if df is None:
+            out[name] = pd.DataFrame({c: pd.Series(dtype=object) for c in cols})
+            continue
+        missing = [c for c in cols if c not in df.columns]
+        if missing:
+            out[name] = df.assign(**{c: None for c in missing})
+    return out

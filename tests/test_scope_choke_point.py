@@ -225,6 +225,9 @@ CASES: dict[str, Calls] = {
     "kpis.values_of_periods": lambda c: [(CODES, (YEAR, RECENT), Level.group, Filters(department=(c.dept,)), None)],
     "live.live_rows": lambda c: [(NOW - timedelta(days=2),)],
     "scorecard.benchmarks": lambda c: [(2026,)],
+    "dip.point_values": lambda c: [()],
+    "dip.dip_points": lambda c: [(YEAR,), (RECENT,)],
+    "dip.packet_names": lambda c: [()],
     "scorecard.scorecard": lambda c: [()],
     "scorecard.trend": lambda c: [("alos",), ("readmission_31d_rate", 12)],
     "scorecard.drags": lambda c: [("alos",), ("level4_surgery_share", 3)],
@@ -271,18 +274,23 @@ SCOPE_FREE = {
     "equipment.workdays_last_full_year": "the calendar's working days",
     "monitor.hospital_medians": "the whole hospital's medians, a benchmark every department is compared with",
     "pace.pace_curve": "the pace of a target over the year: calendar shares only",
+    "scorecard.benchmarks": "published reference values (national, provincial, peer medians, targets): other hospitals",
+    "dip.point_values": "the pooling region's point values, the same for every hospital in it",
+    "dip.packet_names": "the region's DIP packet catalogue and its scores",
 }
 # Where an answer carries numbers that are not figures of a department in the scope.
 NOT_FIGURES: dict[str, tuple[str, ...]] = {
     "budget.budget_lines": (".attrs.elapsed",),  # the share of the year gone
     "department.target_months": ("[expected]",),  # the pace of the target given as an argument
     "report.generate": (".hospital",),  # the whole hospital's medians beside the figures (a benchmark)
+    # the published reference values beside each appraisal item
+    "scorecard.scorecard": ("[national_median]", "[provincial_median]", "[peer_median]", "[target]", "[benchmark_year]"),
 }
 # Where an answer repeats the department it was asked about (not data: its figures are checked).
 ECHOES = {"report.generate": (".dept_id",)}
 # Public functions reading the warehouse without a scope: calendar and freshness only.
 NO_SCOPE = {"revenue_view.periods", "budget.budget_window", "pace.elapsed", "pace.working_days", "report.check_month",
-            "kpis.unavailable", "scorecard.year_to_date"}  # read the calendar, freshness or capabilities only
+            "kpis.unavailable", "scorecard.year_to_date", "dip.has_dip"}  # read the calendar, freshness or capabilities only
 
 
 def query_functions() -> dict[str, Callable[..., Any]]:
