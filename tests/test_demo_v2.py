@@ -52,7 +52,7 @@ def test_case_rates_land_in_their_documented_ranges(demo_data: DemoData, cases: 
     assert 1.2 <= surg.loc[surg["is_elective"], "preop_days"].astype(float).mean() <= 3.0
     assert 0.01 <= usual["is_unplanned_readmission_31d"].mean() <= 0.025
     assert 0.003 <= surg["has_surgical_complication"].mean() <= 0.012
-    assert 0.10 <= surg["is_day_surgery"].mean() <= 0.20  # version 1's day surgery, as it was
+    assert 0.10 <= surg["is_day_surgery"].mean() <= 0.20
     assert 0.48 <= cases["fund_payment"].sum() / cases["drg_payment"].sum() <= 0.62
     op = demo_data.tables["fact_outpatient_daily"]
     assert 0.18 <= op["revenue_fund"].sum() / op["revenue_total"].sum() <= 0.34
@@ -63,6 +63,18 @@ def test_case_rates_land_in_their_documented_ranges(demo_data: DemoData, cases: 
     # a day surgery is elective and operated on the day of admission
     day = surg[surg["is_day_surgery"]]
     assert day["is_elective"].all() and (day["preop_days"] == 0).all()
+
+
+def test_day_surgery_spreads_year_by_year(demo_data: DemoData, cases: pd.DataFrame) -> None:
+    """Day surgery of the light surgical groups grows 12% a year (relative) to 22% in the latest year."""
+    drg = demo_data.tables["dim_drg"].set_index("drg_code")
+    light = cases[cases["drg_code"].map(drg["is_surgical"]).fillna(False).astype(bool)
+                  & (cases["drg_code"].map(drg["weight"]) < 1.3).to_numpy()]
+    by_year = light.groupby(pd.to_datetime(light["discharge_date"]).dt.year)["is_day_surgery"].mean()
+    years = sorted(by_year.index)
+    first, last = by_year[years[0]], by_year[years[-1]]
+    assert 0.19 <= last <= 0.25
+    assert 1.04 <= last / first <= 1.35, by_year.to_dict()
 
 
 def test_risk_grades_order_the_groups_by_their_deaths(demo_data: DemoData, cases: pd.DataFrame) -> None:
