@@ -80,6 +80,9 @@ CATALOG: dict[str, tuple[str, str]] = {
     "alerts.occurrences": ("连续出现 {n} 次", "fired {n}×"),
     "method.robust_z": ("与本科室近12个月的中位数比较（稳健Z值，离群月份不影响基线）",
                         "Against the department's own trailing 12 months (robust z: outliers do not move the baseline)"),
+    "method.rate_test": ("本科室该比例与此前12个月的合并比例比较（按病例数的精确二项检验；单月不显著时与上月合并判断）",
+                         "The department's rate against the rate of its 12 months before, pooled (an exact binomial "
+                         "test on its cases; a month that does not pass alone is judged with the month before)"),
     "method.seasonal_z": ("与去年同月比较，并按近期同比水平校正（季节性）",
                           "Against the same month last year, scaled by the recent year-on-year ratio (seasonal)"),
     "method.drg_stay": ("该病组在本科室的平均住院日与其近12个月比较（按病例数计算抽样误差；连续三个月逐月上升时按住院日的"

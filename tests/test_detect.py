@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from data_layer.alerts.detect import Alert, merge, robust_z, scan
+from data_layer.alerts.detect import Alert, Params, merge, rate_z, robust_z, scan
 from data_layer.alerts.evaluate import matches
 from data_layer.scope import Scope
 from data_layer.warehouse import Warehouse
@@ -65,6 +65,36 @@ def test_repeated_firing_grows_one_alert() -> None:
     (merged,) = merge([a, b])
     assert merged.occurrences == 2 and merged.level == "red" and merged.period_end == date(2026, 2, 28)
     assert merged.observed == 12
+
+
+def test_a_rate_of_few_events_is_read_by_its_exact_tail() -> None:
+    """3 readmissions in 112 discharges where 0.17 % is usual: six standard errors by the normal curve,
+    yet a Poisson count with a mean of 0.19 reaches 3 about once in a thousand: no alert."""
+    import numpy as np
+
+    past, n_past = np.full(12, 2 / 1200), np.full(12, 100.0)
+    z, rate, usual, _ = rate_z(past, n_past, np.array([3 / 112]), np.array([112.0]), np.zeros(24))
+    assert usual == pytest.approx(2 / 1200) and rate == pytest.approx(3 / 112)
+    assert (rate - usual) / np.sqrt(usual * (1 - usual) / 112) > 6  # what the normal curve would say
+    assert z < Params().z_rate
+
+
+def test_a_jump_over_two_months_passes_together_where_each_month_does_not() -> None:
+    """A department of about 130 discharges a month, 2.3 % usual: 11 returns in each of two months
+    (8.5 %) are each within chance of a month, the two together not."""
+    import numpy as np
+
+    rng = np.random.default_rng(5)
+    n_past = np.full(12, 130.0)
+    past = np.round(n_past * 0.023 + rng.normal(0, 1, 12)).clip(0) / n_past
+    spread = np.round(np.full(24, 130.0) * 0.023 + rng.normal(0, 1, 24)).clip(0) / 130
+    one, *_ = rate_z(past, n_past, np.array([11 / 130]), np.array([130.0]), spread)
+    two, *_ = rate_z(past, n_past, np.array([11 / 130, 11 / 130]), np.array([130.0, 130.0]), spread)
+    assert two > Params().z_rate and two > one
+    # a past that varies more than chance would have it widens the judgement
+    wild = np.tile([0.0, 0.06], 12)
+    damped, *_ = rate_z(past, n_past, np.array([11 / 130, 11 / 130]), np.array([130.0, 130.0]), wild)
+    assert damped < two
 
 
 def test_robust_z_is_not_dragged_by_an_outlier() -> None:

@@ -49,8 +49,12 @@ class Params:
     min_drg_cases: float = 8.0  # a DRG group's month needs this many discharges to be judged
     min_rel_change_drg: float = 0.2
     beyond_max: float = 1.1  # a group's single month must also pass its largest month of the past by a tenth
+    # a rate of cases (readmissions) read by its exact binomial tail: about 2,000 department-months and
+    # pairs of months a scan, one-sided p of 3 in 100,000 at z 4: under one false alert in ten scans
+    z_rate: float = 4.0
     creep_months: int = 3  # a DRG group's stays are also judged over this many months together …
     creep_z: float = 4.0  # … on the logs of the stays, at a z of at least this (one-sided: about 3 in 100,000)
+    creep_min_rel: float = 0.1  # … and a rise of at least this over the three months together
     history_months: int = 12
     spread_months: int = 24  # the spread a month is judged by comes from up to this many months
     min_history: int = 9
@@ -102,7 +106,7 @@ RULES: tuple[tuple[str, float, bool, str], ...] = tuple(
 
 @dataclass
 class Alert:
-    kind: str  # the check: robust_z, seasonal_z, volume_drop, device_idle, budget_overrun, rule
+    kind: str  # the check: robust_z, rate_test, seasonal_z, drg_stay, group_charge, volume_drop, device_idle, …
     level: str
     dept_id: str
     indicator: str
@@ -168,6 +172,35 @@ def sampling_error(spread: pd.DataFrame, drg: str, months: pd.Index, cases: floa
         return 0.0
     pooled_var = float((dof * past["sd_los"] ** 2).sum() / dof.sum())
     return math.sqrt(pooled_var / cases)
+
+
+def rate_z(past: np.ndarray, past_n: np.ndarray, window: np.ndarray, window_n: np.ndarray,
+           spread: np.ndarray) -> tuple[float, float, float, float]:
+    """(z, rate, usual, scale) of a rate of cases over the `window` months (monthly rates over
+    `window_n` cases) against the usual rate pooled over the `past` months (Σ rate × cases ÷ Σ cases).
+
+    z is the smaller of two readings. The exact one: given all the events of the past and the window,
+    the window's share of them is binomial under "nothing changed" (the conditional test of two
+    Poisson rates, so the usual level's own error counts and a handful of events on a rate of 0.2 %
+    is not read by the normal curve); its one-sided p-value is turned into the z with the same tail.
+    The spread one: the move against the past monthly rates' spread (their MAD over `spread`, scaled
+    to a mean of the window's months), so a rate that varied more than chance would have it is
+    judged by that. `scale` is the larger of the binomial error and that spread, for the band.
+    (0, …) without a past or a case."""
+    from scipy.stats import binom, norm
+
+    n_past, n = float(past_n.sum()), float(window_n.sum())
+    if n_past <= 0 or n <= 0:
+        return 0.0, 0.0, 0.0, 0.0
+    events_past, events = round(float((past * past_n).sum())), round(float((window * window_n).sum()))
+    usual, rate = events_past / n_past, events / n
+    p_value = float(binom.sf(events - 1, events + events_past, n / (n + n_past))) if events else 1.0
+    z_exact = min(float(norm.isf(max(p_value, 1e-300))), 40.0)
+    mad = float(np.median(np.abs(spread - np.median(spread)))) * 1.4826 / math.sqrt(len(window)) \
+        if len(spread) else 0.0
+    binomial = math.sqrt(max(usual * (1 - usual), 1e-9) * (1 / n + 1 / n_past))
+    z = min(z_exact, (rate - usual) / mad) if mad > 0 else z_exact
+    return z, rate, usual, max(binomial, mad, 1e-12)
 
 
 def creep_z(spread: pd.DataFrame, drg: str, window: pd.Index, past: pd.Index) -> tuple[float, float]:
@@ -262,10 +295,7 @@ class Detector:
                 if code in SEASONAL:
                     alert = self._seasonal(dept, code, s, month, x)
                 elif code in PROPORTIONS:
-                    past = s.iloc[max(0, i - self.p.history_months):i].to_numpy()
-                    p, n = float(np.median(past)), float(vol.get(month, 0.0))
-                    alert = self._robust(dept, code, past, month, x, floor=math.sqrt(max(p * (1 - p), 1e-9) / max(n, 1.0)),
-                                         spread=s.iloc[max(0, i - self.p.spread_months):i].to_numpy())
+                    alert = self._proportion(dept, code, s, vol, i, 1) or self._proportion(dept, code, s, vol, i, 2)
                 else:
                     alert = self._robust(dept, code, s.iloc[max(0, i - self.p.history_months):i].to_numpy(), month, x,
                                          spread=s.iloc[max(0, i - self.p.spread_months):i].to_numpy())
@@ -277,6 +307,33 @@ class Detector:
                                            else None)
                     out.append(alert)
         return out
+
+    def _proportion(self, dept: str, code: str, s: pd.Series, vol: pd.Series, i: int, months: int) -> Alert | None:
+        """A rate of cases (readmissions) over the `months` months ending with month i, against the
+        usual rate of the months before them (`rate_z`). Two months are judged together only when each
+        lies above the usual: a jump lasting two months in a department of a hundred or so
+        discharges a month leaves each month within chance, the two together not."""
+        first = i - months + 1
+        if first < self.p.min_history or s.index[first] != add_months(s.index[i], 1 - months):
+            return None
+        past = s.iloc[max(0, first - self.p.history_months):first]
+        spread = s.iloc[max(0, first - self.p.spread_months):first].to_numpy()
+        window = s.iloc[first:i + 1]
+        counts = np.array([float(vol.get(m, 0.0)) for m in past.index])
+        n = np.array([float(vol.get(m, 0.0)) for m in window.index])
+        z, rate, usual, scale = rate_z(past.to_numpy(), counts, window.to_numpy(), n, spread)
+        if z < self.p.z_rate or not usual or rate / usual - 1 < self.p.min_rel_change \
+                or (months > 1 and not (window.to_numpy() > usual).all()) or not _adverse(code, rate - usual):
+            return None
+        move = rate / usual - 1
+        level = max(_level(z, self.p) or "yellow", "red" if move >= self.p.move_levels[1] else
+                    "orange" if move >= self.p.move_levels[0] else "yellow", key=LEVELS.index)
+        band = self.p.z_rate * scale
+        what = "this month" if months == 1 else f"{months} months together"
+        return Alert("rate_test", level, dept, code, window.index[0], month_end(window.index[-1]), rate, usual,
+                     usual - band, usual + band, move,
+                     f"{what}: {rate:.2%} of {n.sum():.0f} discharges against {usual:.2%} over the "
+                     f"{len(past)} months before, z = {z:+.1f}")
 
     def _case_mix(self, alert: Alert, adjusted: pd.Series | None) -> Alert | None:
         """The raw alert, or None when the case mix explains the move: the case-mix adjusted figure of
@@ -346,7 +403,7 @@ class Detector:
         cases = float(n.loc[window].sum())
         x = float((s.loc[window] * n.loc[window]).sum() / cases)
         z, se = creep_z(spread, drg, window, past)
-        if z < self.p.creep_z or x / usual - 1 < self.p.min_rel_change_drg:
+        if z < self.p.creep_z or x / usual - 1 < self.p.creep_min_rel:
             return None
         by_move = "red" if x / usual - 1 >= self.p.move_levels[1] else \
             "orange" if x / usual - 1 >= self.p.move_levels[0] else "yellow"
