@@ -117,9 +117,13 @@ class Codec:
             raise ValueError(f"{path} is not a class the cache may build")
         obj: Any = sys.modules[module]
         for part in name.split("."):
-            obj = getattr(obj, part)
-        if not isinstance(obj, type):
-            raise ValueError(f"{path} is not a class")
+            if not part.isidentifier() or part.startswith("_"):
+                raise ValueError(f"{path} is not a class the cache may build")
+            obj = getattr(obj, part, None)
+        # the class must be defined where the path says (not another package's class reached
+        # through a module attribute, such as `data_layer.engine:subprocess.Popen`)
+        if not isinstance(obj, type) or _path(obj) != path or not self._own(obj):
+            raise ValueError(f"{path} is not a class the cache may build")
         return obj
 
 

@@ -203,6 +203,16 @@ def init_path_guard(server: Flask) -> None:
         return NotFound()
 
 
+def callback_body() -> Any:
+    """The callback request's JSON body, or None when it is not JSON. A body nested deeper than
+    Python's parser can recurse (a few thousand brackets fit in any body limit) is bad input, not
+    a RecursionError: Dash parses the same body again later, so it must be refused here."""
+    try:
+        return request.get_json(silent=True)
+    except RecursionError:
+        raise BadInput("nested too deep") from None
+
+
 def init_callback_guard(server: Flask, app: dash.Dash) -> None:
     """Check every callback request at the boundary (after the login gate and CSRF)."""
     from .auth import request_lang
@@ -212,7 +222,7 @@ def init_callback_guard(server: Flask, app: dash.Dash) -> None:
         if request.method != "POST" or request.path != f"{app.config.requests_pathname_prefix}_dash-update-component":
             return None
         try:
-            check_callback_request(request.get_json(silent=True), app.callback_map, declared_rules())
+            check_callback_request(callback_body(), app.callback_map, declared_rules())
         except BadInput as exc:
             log.warning("callback request refused (%s): %s", request.remote_addr, exc)
             resp = jsonify({"error": "bad_input", "message": t("input.refused", request_lang())})

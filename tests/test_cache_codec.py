@@ -192,6 +192,29 @@ def test_forged_entries_build_nothing_outside_the_app(redis_cache) -> None:
         assert redis_cache.get("q:forged") is None
 
 
+def test_a_class_reached_through_an_app_module_is_not_built(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Only a class defined in the app's own packages, named by its own path, is built: not a
+    foreign dataclass an app module happens to hold (`data_layer.x:subprocess.Popen` and the
+    like), nor a private name."""
+    import dataclasses
+
+    import data_layer.cache_codec as codec_module
+
+    @dataclasses.dataclass
+    class Foreign:
+        command: str = ""
+
+    monkeypatch.setattr(codec_module, "Foreign", Foreign, raising=False)
+    codec = Codec()
+    for path in ("data_layer.cache_codec:Foreign", "data_layer.cache_codec:sys.modules",
+                 "data_layer.scope:_private", "data_layer.scope:Scope.__class__"):
+        assert codec.loads(b"J1" + json.dumps({"~t": "dc", "cls": path, "v": {}}).encode()) is None, path
+        with pytest.raises(ValueError):
+            codec._own_class(path)
+    scope = Scope.departments(["D001", "D002"])
+    assert codec.loads(codec.dumps(scope)) == scope  # the app's own dataclass still round-trips
+
+
 def test_a_callback_answer_served_from_redis_is_the_answer_computed(app_env: dict[str, str]) -> None:
     """The DRG wall's answer (components, a figure, data) with CACHE_URL on Redis: the second
     request is read from Redis (no warehouse query) and the browser gets the same JSON."""

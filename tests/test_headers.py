@@ -94,3 +94,31 @@ def test_the_body_limit_is_a_setting(tmp_path) -> None:
     env = {"DATA_DIR": str(tmp_path), "SECRET_KEY": STRONG_KEY}
     assert load_settings(env, env_file=None).max_request_mb == 4
     assert load_settings({**env, "MAX_REQUEST_MB": "16"}, env_file=None).max_request_mb == 16
+
+
+def test_a_deeply_nested_callback_body_is_refused_with_400_not_a_500(server, caplog: pytest.LogCaptureFixture) -> None:
+    """100,000 nested arrays fit in the body limit, but parsing them recursively would overflow
+    Python's stack: refused at the boundary as bad input."""
+    client = signed_in(server, "asst1", lang="en")
+    caplog.set_level(logging.INFO)
+    for body in (b"[" * 100_000 + b"]" * 100_000, b'{"a":' * 50_000 + b"1" + b"}" * 50_000):
+        resp = client.post("/_dash-update-component", data=body,
+                           headers={"Content-Type": "application/json",
+                                    "X-CSRFToken": client.get_cookie("_csrf_token").value})
+        assert resp.status_code == 400, resp.status_code
+        assert resp.get_json()["error"] == "bad_input"
+    assert "Traceback" not in caplog.text and "RecursionError" not in caplog.text
+
+
+def test_a_chunked_body_over_the_limit_is_refused_with_413(server, caplog: pytest.LogCaptureFixture) -> None:
+    """A body sent without a length (chunked: the server only learns its size by reading it) is
+    counted as it is read: over the limit, 413 with the plain message, as for a declared length."""
+    client = signed_in(server, "asst1", lang="zh")
+    caplog.set_level(logging.INFO)
+    resp = client.post("/_dash-update-component", data=b"[" + b" " * BIG + b"]",
+                       headers={"Content-Type": "application/json", "Transfer-Encoding": "chunked",
+                                "X-CSRFToken": client.get_cookie("_csrf_token").value},
+                       environ_overrides={"CONTENT_LENGTH": "", "wsgi.input_terminated": True})
+    assert resp.status_code == 413, resp.status_code
+    assert resp.get_json()["message"] == "请求内容过大（上限 4 MB），未予处理。"
+    assert "Traceback" not in caplog.text
