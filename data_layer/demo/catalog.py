@@ -405,6 +405,15 @@ DIP_HOSPITAL_COEFFICIENT = 1.08  # 医院系数 of a tertiary A hospital
 # Share of surgical cases that are planned admissions for the operation (择期手术), by ADRG; the default
 # is ELECTIVE_DEFAULT. Emergencies: appendicitis, fractures, trauma, burns, primary PCI, caesarean in labour.
 ELECTIVE_DEFAULT = 0.88
+# Day surgery (日间手术) is drawn only in the procedure groups hospitals run as day cases (the national
+# recommended day-surgery list: cataract and retinal surgery, nasal and sinus surgery, tonsils, hernia,
+# laparoscopic cholecystectomy, arthroscopy, ureteroscopic lithotripsy, hysteroscopy and adnexal
+# surgery); never for deliveries, caesarean sections, appendicectomy (an emergency) or fracture fixation.
+# A group "with complications" (code ending in 3) is a day case at this fraction of the rate, one "with
+# major complications" (ending in 1) never.
+DAY_SURGERY_ADRG = frozenset({"CB1", "CB3", "DC1", "DD2", "GD2", "HC3", "IE1", "LC1", "NC1"})
+DAY_SURGERY_WITH_CC = 0.3
+
 ELECTIVE_SHARE = {"AH1": 0.05, "AB1": 0.6, "BB1": 0.55, "BB2": 0.5, "FM1": 0.6, "GC2": 0.15, "ID1": 0.3,
                   "OB1": 0.55, "OC1": 0.1, "RA1": 0.8, "VJ1": 0.2, "WJ1": 0.3, "ZB1": 0.05}
 # Share of surgical cases whose main operation is minimally invasive (微创手术: endoscopic, laparoscopic,

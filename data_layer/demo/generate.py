@@ -30,9 +30,10 @@ VOLUME_GROWTH = 0.045  # per year
 NEW_CAMPUS_GROWTH = 0.12
 LOS_TREND = -0.025  # per year
 CHARGE_TREND = -0.004  # per year, DRG payment pressure
-# Day surgery (日间手术) of light surgical groups: 22% of their cases in the latest year, growing 12% a
-# year (relative), so about 13% five years earlier, as day surgery spread under DRG/DIP payment.
-DAY_SURGERY_SHARE = 0.22
+# Day surgery (日间手术) in the groups run as day cases (catalog.DAY_SURGERY_ADRG): 45% of their cases
+# without complications in the latest year, growing 12% a year (relative), so about 29% five years
+# earlier, as day surgery spread under DRG/DIP payment.
+DAY_SURGERY_SHARE = 0.45
 DAY_SURGERY_GROWTH = 0.12
 PAY_TREND = 0.04
 MONTH_FACTOR = np.array([0.97, 0.95, 1.04, 1.02, 1.0, 0.99, 1.03, 1.04, 1.0, 0.97, 1.02, 1.0])
@@ -396,6 +397,11 @@ class _Generator:
         w = drg["weight"].to_numpy()
         ref_los = drg["ref_los_days"].to_numpy()
         surgical = drg["is_surgical"].to_numpy()
+        # how far each group is run as day surgery (catalog.DAY_SURGERY_ADRG): 1, a fraction with complications, 0
+        codes = drg["drg_code"].astype(str)
+        day_fit = np.where(drg["adrg_code"].isin(cat.DAY_SURGERY_ADRG).to_numpy() & surgical,
+                           np.where(codes.str[-1].eq("3").to_numpy(), cat.DAY_SURGERY_WITH_CC,
+                                    np.where(codes.str[-1].eq("1").to_numpy(), 0.0, 1.0)), 0.0)
         day_f = DISCHARGE_WEEKDAY[self.weekday] * np.where(self.is_holiday, 0.6, 1.0) * self.sf_discharge
         parts = []
         for c in self.clinical:
@@ -415,7 +421,7 @@ class _Generator:
                 g = rng.choice(len(p), size=n, p=p)
                 los = rng.lognormal(np.log(ref_los[g] * LOS_FACTOR * los_trend[di]) - LOS_SIGMA ** 2 / 2, LOS_SIGMA)
                 day_p = DAY_SURGERY_SHARE * (1 + DAY_SURGERY_GROWTH) ** self.years_since[di]
-                day_surg = surgical[g] & (w[g] < 1.3) & (rng.random(n) < day_p)
+                day_surg = rng.random(n) < day_p * day_fit[g]
                 los = np.where(day_surg, rng.integers(0, 2, n), np.clip(np.round(los), 1, MAX_LOS)).astype(int)
                 parts.append(pd.DataFrame({"dept_id": c["dept_id"], "campus_id": c["campus"], "ward_id": wid,
                                            "di": di, "g": g, "los": los, "day_surg": day_surg}))
