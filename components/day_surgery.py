@@ -47,7 +47,7 @@ def cards(now: dict[str, float], year_ago: dict[str, float] | None, lang: str) -
     """The period's figures: day cases, elective operations, share (against the same period last
     year, coloured by the one rule), bed-days freed, mean stay and margin per case of day against
     conventional elective cases, and the candidates with the bed-days they would free."""
-    def card(key: str, value: str, *notes: Any) -> html.Div:
+    def card(key: str, value: Any, *notes: Any) -> html.Div:
         return html.Div([html.Div(t(f"ds.card.{key}", lang), className="stat-label"),
                          html.Div(value, className="stat-value"),
                          *[html.Div(n, className="stat-change ds-card-note") for n in notes if n]],
@@ -60,8 +60,11 @@ def cards(now: dict[str, float], year_ago: dict[str, float] | None, lang: str) -
                          className=change_class(SHARE, diff))
     else:
         last = html.Span(t("ds.card.last_year_none", lang))
-    stay = f"{_days(now['day_alos'], lang, 2)} / {_days(now['conv_alos'], lang)}"
-    margin = f"{_money(now['day_margin_per_case'], lang)} / {_money(now['conv_margin_per_case'], lang)}"
+    def pair(day: str, conv: str) -> list[Any]:  # breaks between the two figures, never inside one
+        return [html.Span(day, className="ds-nowrap"), " / ", html.Span(conv, className="ds-nowrap")]
+
+    stay = pair(_days(now["day_alos"], lang, 2), _days(now["conv_alos"], lang))
+    margin = pair(_money(now["day_margin_per_case"], lang), _money(now["conv_margin_per_case"], lang))
     return html.Div([
         card("day_cases", _count(now["day_cases"], lang)),
         card("elective", _count(now["elective"], lang)),

@@ -96,11 +96,13 @@ def _want_summary(h: dict) -> dict:
     df = h["df"]
     d, c = df[df["day"]], df[df["conv"]]
     n, days = h["cand"](df)
+    capable = {code for code, (_d, _c, ok) in h["means"].items() if ok}
+    c_same = c[c["drg_code"].isin(capable)]  # the conventional cases of the groups done as day surgery
     return {"day_cases": len(d), "elective": len(d) + len(c), "share": _ratio(len(d), len(d) + len(c)),
             "conventional": len(c), "bed_days_freed": h["freed"](df), "day_alos": _ratio(d["los_days"].sum(), len(d)),
-            "conv_alos": _ratio(c["los_days"].sum(), len(c)),
+            "conv_alos": _ratio(c_same["los_days"].sum(), len(c_same)),
             "day_margin_per_case": _ratio((d["drg_payment"] - d["cost_total"]).sum(), len(d)),
-            "conv_margin_per_case": _ratio((c["drg_payment"] - c["cost_total"]).sum(), len(c)),
+            "conv_margin_per_case": _ratio((c_same["drg_payment"] - c_same["cost_total"]).sum(), len(c_same)),
             "candidates": n, "candidate_bed_days": days}
 
 

@@ -26,7 +26,8 @@ TEXTS: dict[str, tuple[str, str]] = {
     "ds.card.last_year_none": ("上年同期无数据", "No figure for the same period last year"),
     "ds.card.bed_days_note": ("按各病组常规住院与日间的平均住院日之差计", "Each group's conventional less day-case mean stay"),
     "ds.card.candidates_note": ("约可再腾出 {days} 床日", "About {days} more bed-days"),
-    "ds.card.conv_note": ("常规：择期手术的普通住院病例", "Conventional: elective cases admitted as ordinary inpatients"),
+    "ds.card.conv_note": ("常规：同一病组按普通住院收治的择期病例",
+                         "Conventional: the same groups' elective cases admitted as ordinary inpatients"),
     "ds.days": ("{value} 天", "{value} days"),
     # sections
     "ds.trend": ("日间手术占择期手术比例（按月）", "Day surgery share of elective operations, by month"),

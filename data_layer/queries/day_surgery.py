@@ -117,22 +117,25 @@ def _with_group_means(cells: pd.DataFrame) -> pd.DataFrame:
 
 def _totals(df: pd.DataFrame) -> dict[str, float]:
     s = df[[c for c in CELL_COLS[2:]] + ["bed_days_freed", "candidates", "candidate_bed_days"]].sum()
+    same = df.loc[df["capable"], ["conv_cases", "conv_los", "conv_payment", "conv_cost"]].sum()  # the same groups
     elective = s["day_cases"] + s["conv_cases"]
     return {"day_cases": float(s["day_cases"]), "elective": float(elective),
             "share": float(_div(s["day_cases"], elective)), "conventional": float(s["conv_cases"]),
             "bed_days_freed": float(s["bed_days_freed"]), "day_alos": float(_div(s["day_los"], s["day_cases"])),
-            "conv_alos": float(_div(s["conv_los"], s["conv_cases"])),
+            "conv_alos": float(_div(same["conv_los"], same["conv_cases"])),
             "day_margin_per_case": float(_div(s["day_payment"] - s["day_cost"], s["day_cases"])),
-            "conv_margin_per_case": float(_div(s["conv_payment"] - s["conv_cost"], s["conv_cases"])),
+            "conv_margin_per_case": float(_div(same["conv_payment"] - same["conv_cost"],
+                                               same["conv_cases"])),
             "candidates": float(s["candidates"]), "candidate_bed_days": float(s["candidate_bed_days"])}
 
 
 @memoized
 def summary(wh: Warehouse, scope: Scope, period: Period) -> dict[str, float]:
     """The view's day-surgery cases, elective operations, share (day ÷ elective), conventional
-    elective cases, bed-days freed, mean stays and margins per case of day and conventional
-    elective cases, and the candidates (conventional elective cases in day-surgery-capable groups)
-    with the bed-days they would free; {} without is_elective."""
+    elective cases, bed-days freed, the mean stay and margin per case of the day cases and of the
+    conventional elective cases of the same (day-surgery-capable) groups, and the candidates
+    (conventional elective cases in those groups) with the bed-days they would free; {} without
+    is_elective."""
     cells = _cells(wh, scope, period)
     if not has_elective(wh):
         return {}
