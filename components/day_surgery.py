@@ -17,6 +17,7 @@ from components.format import format_money, format_points
 from components.grid import Column, data_grid
 from components.i18n import t
 from components.palette import change_class, grid_class
+from data_layer.periods import month_end
 from data_layer.registry import INDICATORS
 
 SHARE = INDICATORS["day_surgery_share"]
@@ -25,6 +26,7 @@ CANDIDATES_SHOWN = 10
 DEPT_GRID_ID = {"type": "ds-grid", "index": "departments"}
 GROUP_GRID_ID = {"type": "ds-grid", "index": "groups"}
 TREND_HEIGHT = 300
+GROUP_WIDTH = 200  # px of the pinned group name: room for the figures beside it on a 390 px phone
 
 
 def _count(v: Any, lang: str) -> str:
@@ -83,7 +85,12 @@ def trend_figure(trend: pd.DataFrame, start: date, end: date, lang: str) -> go.F
     months = [f"{m:%Y-%m}" for m in trend["month_start"]]
     hover = [t("ds.trend_hover", lang, month=m, share=_share(s), day=_count(d, lang), elective=_count(e, lang))
              for m, s, d, e in zip(months, trend["share"], trend["day_cases"], trend["elective"], strict=True)]
+    partial = len(months) > 0 and end < month_end(trend["month_start"].iloc[-1])
+    if partial:  # the month in progress: its few days swing the share; an open marker and a word say so
+        hover[-1] += t("ds.trend_partial", lang, end=end)
+    symbols = ["circle"] * (len(months) - 1) + (["circle-open"] if partial else ["circle"])
     fig = go.Figure(go.Scatter(x=months, y=trend["share"], mode="lines+markers", hovertext=hover,
+                               marker={"symbol": symbols[:len(months)], "size": 7},
                                hovertemplate="%{hovertext}<extra></extra>", name=t("ds.trend_axis", lang),
                                showlegend=False, connectgaps=False))
     first, last = f"{start:%Y-%m}", f"{end:%Y-%m}"
@@ -128,7 +135,7 @@ def dept_columns(lang: str) -> list[Column]:
 
 
 def group_columns(lang: str) -> list[Column]:
-    return [Column("group", t("ds.col.group", lang), pinned=True),
+    return [Column("group", t("ds.col.group", lang), pinned=True, width=GROUP_WIDTH),
             Column("day_cases", t("ds.col.day_cases", lang), "integer"),
             Column("elective", t("ds.col.elective", lang), "integer"),
             Column("share", t("ds.col.share", lang), "percent"),
@@ -168,6 +175,9 @@ def group_grid(df: pd.DataFrame, lang: str) -> dag.AgGrid:
     elective cases."""
     grid = data_grid(named(df, lang, group=True), group_columns(lang), lang, GROUP_GRID_ID, row_id="drg_code",
                      class_name="ds-grid")
+    for spec in grid.columnDefs:  # a long group name is cut in its cell and whole in its tooltip
+        if spec["field"] == "group":
+            spec["tooltipField"] = "group"
     return _losses(grid, ("day_margin", "conv_margin"))
 
 
@@ -182,11 +192,14 @@ def candidates_block(depts: pd.DataFrame, groups: pd.DataFrame, lang: str) -> ht
             items = []
             for key, name, r in zip(df["key"], names, df.itertuples(), strict=True):
                 label = f"{key} {name}".strip() if group else name
+                parts = (t("ds.cand.cases", lang, cases=_count(r.candidates, lang)),
+                         t("ds.cand.share", lang, share=_share(r.share)),
+                         t("ds.cand.days", lang, days=_count(r.candidate_bed_days, lang)))
+                figures: list[Any] = []
+                for i, part in enumerate(parts):  # a line breaks between the figures, never inside one
+                    figures += ([" · "] if i else []) + [html.Span(part, className="ds-nowrap")]
                 items.append(html.Li([html.Span(label, className="ds-cand-name"),
-                                      html.Span(t("ds.cand.line", lang, cases=_count(r.candidates, lang),
-                                                  share=_share(r.share),
-                                                  days=_count(r.candidate_bed_days, lang)),
-                                                className="ds-cand-figures")]))
+                                      html.Span(figures, className="ds-cand-figures")]))
             body = html.Ol(items, className="ds-cand-list")
         return html.Div([html.H3(title, className="dw-subtitle"), body], className="ds-cand-col")
 
