@@ -26,6 +26,7 @@ CANDIDATES_SHOWN = 10
 DEPT_GRID_ID = {"type": "ds-grid", "index": "departments"}
 GROUP_GRID_ID = {"type": "ds-grid", "index": "groups"}
 TREND_HEIGHT = 300
+NAME_WIDTH = 170  # px of the pinned department name, likewise
 GROUP_WIDTH = 200  # px of the pinned group name: room for the figures beside it on a 390 px phone
 
 
@@ -121,9 +122,10 @@ def _money_col(col: str, lang: str) -> Column:
     return Column(col, t(f"ds.col.{col}", lang), "money", decimals=0)
 
 
-def dept_columns(lang: str) -> list[Column]:
-    return [Column("name", t("ds.col.name", lang), pinned=True),
-            Column("campus", t("ds.col.campus", lang)),
+def dept_columns(lang: str, campus: bool = True) -> list[Column]:
+    """The department grid's columns; `campus` False leaves the campus out (the view has one)."""
+    return [Column("name", t("ds.col.name", lang), pinned=True, width=NAME_WIDTH),
+            *([Column("campus", t("ds.col.campus", lang))] if campus else []),
             Column("day_cases", t("ds.col.day_cases", lang), "integer"),
             Column("elective", t("ds.col.elective", lang), "integer"),
             Column("share", t("ds.col.share", lang), "percent"),
@@ -156,6 +158,14 @@ def named(df: pd.DataFrame, lang: str, *, group: bool = False) -> pd.DataFrame:
     return df.assign(name=df["name_zh" if zh else "name_en"], campus=df["campus_zh" if zh else "campus_en"])
 
 
+def _tooltip(grid: dag.AgGrid, field: str) -> dag.AgGrid:
+    """A long name is cut in its cell and whole in its tooltip."""
+    for spec in grid.columnDefs:
+        if spec["field"] == field:
+            spec["tooltipField"] = field
+    return grid
+
+
 def _losses(grid: dag.AgGrid, fields: tuple[str, ...]) -> dag.AgGrid:
     for spec in grid.columnDefs:  # a loss per case: the bad colour (the sign stays)
         if spec["field"] in fields:
@@ -164,10 +174,12 @@ def _losses(grid: dag.AgGrid, fields: tuple[str, ...]) -> dag.AgGrid:
 
 
 def dept_grid(df: pd.DataFrame, lang: str) -> dag.AgGrid:
-    """Every department of the view, most day cases first; a click opens the department."""
-    grid = data_grid(named(df, lang), dept_columns(lang), lang, DEPT_GRID_ID, row_id="dept_id",
+    """Every department of the view, most day cases first (its campus beside it when the view spans
+    several); a click opens the department."""
+    several = df["campus_id"].nunique() > 1
+    grid = data_grid(named(df, lang), dept_columns(lang, several), lang, DEPT_GRID_ID, row_id="dept_id",
                      class_name="ds-grid")
-    return _losses(grid, ("day_margin_per_case",))
+    return _losses(_tooltip(grid, "name"), ("day_margin_per_case",))
 
 
 def group_grid(df: pd.DataFrame, lang: str) -> dag.AgGrid:
@@ -175,10 +187,7 @@ def group_grid(df: pd.DataFrame, lang: str) -> dag.AgGrid:
     elective cases."""
     grid = data_grid(named(df, lang, group=True), group_columns(lang), lang, GROUP_GRID_ID, row_id="drg_code",
                      class_name="ds-grid")
-    for spec in grid.columnDefs:  # a long group name is cut in its cell and whole in its tooltip
-        if spec["field"] == "group":
-            spec["tooltipField"] = "group"
-    return _losses(grid, ("day_margin", "conv_margin"))
+    return _losses(_tooltip(grid, "group"), ("day_margin", "conv_margin"))
 
 
 def candidates_block(depts: pd.DataFrame, groups: pd.DataFrame, lang: str) -> html.Div:
