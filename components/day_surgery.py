@@ -14,7 +14,7 @@ import plotly.graph_objects as go
 from dash import html
 
 from components.format import format_money, format_points
-from components.grid import Column, data_grid
+from components.grid import VISIBLE_ROWS, Column, data_grid
 from components.i18n import t
 from components.palette import change_class, grid_class
 from data_layer.periods import month_end
@@ -159,10 +159,14 @@ def named(df: pd.DataFrame, lang: str, *, group: bool = False) -> pd.DataFrame:
 
 
 def _tooltip(grid: dag.AgGrid, field: str) -> dag.AgGrid:
-    """A long name is cut in its cell and whole in its tooltip."""
+    """A long name wraps onto a second line in its narrow pinned column (and shows whole in its
+    tooltip), so the figures keep their room beside it on a phone."""
     for spec in grid.columnDefs:
         if spec["field"] == field:
-            spec["tooltipField"] = field
+            spec.update(tooltipField=field, wrapText=True, autoHeight=True, cellClass="hd-text ds-wrap")
+    if len(grid.rowData) <= VISIBLE_ROWS:  # rows of two lines: a short grid takes the height its rows need
+        grid.dashGridOptions = {**grid.dashGridOptions, "domLayout": "autoHeight"}
+        grid.style = {"width": "100%"}
     return grid
 
 
