@@ -372,3 +372,34 @@ def test_a_version_1_warehouse_says_it_has_no_day_surgery_data(v1_server: Flask,
     status, out = _refresh(v1_server, client)  # a stale browser asking anyway gets the message, no error
     assert status == 200 and "ds.v1" not in texts(out["ds-cards.children"])
     assert texts(out["ds-cards.children"]) == message
+
+
+# ------------------------------------------------------------------------------ a phone, in a browser
+NARROWEST = """
+const cols = [...document.querySelectorAll('#day-surgery-page .ag-header-cell')]
+  .map(c => c.getBoundingClientRect().width).filter(w => w > 0);
+const cards = [...document.querySelectorAll('#day-surgery-page .ds-card')]
+  .filter(c => c.scrollWidth > c.clientWidth + 1).map(c => c.innerText.slice(0, 30));
+return [cols.length, Math.min(...cols), cards];
+"""
+
+
+@pytest.mark.browser
+def test_on_a_390_px_phone_nothing_is_a_sliver(dash_duo, server: Flask) -> None:
+    """At 390 px the page does not scroll sideways, no card overflows, and every grid column keeps a
+    readable width (the grids scroll sideways inside their box, the name pinned)."""
+    from .helpers import serve, sign_in_browser
+
+    serve(dash_duo, server)
+    dash_duo.driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
+                                    {"width": 390, "height": 844, "deviceScaleFactor": 1, "mobile": True})
+    sign_in_browser(dash_duo, "asst1")
+    dash_duo.driver.get(dash_duo.server.url + "/day-surgery")
+    dash_duo.wait_for_element("#ds-departments .ag-header-cell", timeout=30)
+    dash_duo.wait_for_element("#ds-groups .ag-header-cell", timeout=30)
+    width, inner = dash_duo.driver.execute_script(
+        "const d = document.documentElement; return [d.scrollWidth, d.clientWidth]")
+    assert width <= inner, f"the page is {width}px wide on a {inner}px phone"
+    count, narrowest, overflowing = dash_duo.driver.execute_script(NARROWEST)
+    assert count >= 4 and narrowest >= 80, f"a grid column is {narrowest}px wide"
+    assert overflowing == [], overflowing
