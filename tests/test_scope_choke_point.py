@@ -196,6 +196,11 @@ CASES: dict[str, Calls] = {
                                                  60)],
     "budget.budget_lines": lambda c: [(RECENT,), (RECENT, c.dept)],
     "budget.budget_monthly": lambda c: [(c.dept, 2026), (c.dept, 2025, None, THROUGH)],
+    "day_surgery.summary": lambda c: [(RECENT,), (YEAR,)],
+    "day_surgery.by_department": lambda c: [(RECENT,)],
+    "day_surgery.by_group": lambda c: [(RECENT,)],
+    "day_surgery.candidates": lambda c: [(RECENT, "department", 10), (RECENT, "group", 10)],
+    "day_surgery.share_trend": lambda c: [(THROUGH,), (THROUGH, 6)],
     "department.cost_breakdown": lambda c: [(c.dept, YEAR)],
     "department.group_table": lambda c: [(c.dept, RECENT)],
     "department.target_drivers": lambda c: [(c.dept, "discharges", THROUGH, Level.group),
@@ -290,7 +295,8 @@ NOT_FIGURES: dict[str, tuple[str, ...]] = {
 ECHOES = {"report.generate": (".dept_id",)}
 # Public functions reading the warehouse without a scope: calendar and freshness only.
 NO_SCOPE = {"revenue_view.periods", "budget.budget_window", "pace.elapsed", "pace.working_days", "report.check_month",
-            "kpis.unavailable", "scorecard.year_to_date", "dip.has_dip"}  # read the calendar, freshness or capabilities only
+            "kpis.unavailable", "scorecard.year_to_date", "dip.has_dip",
+            "day_surgery.has_elective"}  # read the calendar, freshness or capabilities only
 
 
 def query_functions() -> dict[str, Callable[..., Any]]:
