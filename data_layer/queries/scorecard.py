@@ -72,8 +72,9 @@ def status(value: float, reference: float, higher_is_better: bool | None) -> str
 @memoized
 def scorecard(wh: Warehouse, scope: Scope) -> pd.DataFrame:
     """One row per appraisal item in the appraisal's order: group, group_zh, group_en, name_zh,
-    name_en, code, unit, higher_is_better, available, reason_zh, reason_en, note_zh, note_en,
-    ytd, last_year, national_median, provincial_median, peer_median, target, benchmark_year,
+    name_en, code, unit, higher_is_better, available, reason (a key of REASONS, "contract_v2" for an
+    indicator this warehouse lacks the version 2 fields of, "" when available), reason_zh, reason_en,
+    note_zh, note_en, ytd, last_year, national_median, provincial_median, peer_median, target, benchmark_year,
     source, status (against the national median, else the provincial one)."""
     ytd, last = year_to_date(wh)
     codes = tuple(i.code for i in ITEMS if i.code is not None)
@@ -98,7 +99,8 @@ def scorecard(wh: Warehouse, scope: Scope) -> pd.DataFrame:
         row = {"group": item.group, "group_zh": GROUPS[item.group][0], "group_en": GROUPS[item.group][1],
                "name_zh": item.name_zh, "name_en": item.name_en, "code": item.code,
                "unit": ind.unit if ind else None, "higher_is_better": ind.higher_is_better if ind else None,
-               "available": available, "reason_zh": reason[0], "reason_en": reason[1],
+               "available": available, "reason": "" if available else (item.reason or "contract_v2"),
+               "reason_zh": reason[0], "reason_en": reason[1],
                "note_zh": item.note_zh, "note_en": item.note_en,
                "ytd": now.get(item.code, np.nan) if available else np.nan,
                "last_year": before.get(item.code, np.nan) if available else np.nan}
