@@ -17,7 +17,8 @@ from data_layer.registry import Indicator
 from data_layer.verdict import VERDICTS, Verdict, judge_change, judge_value, shown_as_zero
 
 __all__ = ["DESK", "WALL", "Palette", "STATUS_VERDICT", "PACE_VERDICT", "VERDICTS", "Verdict", "judge_change",
-           "judge_value", "shown_as_zero", "score_verdict", "BENCHMARK_VERDICT", "benchmark_verdict", "benchmark_class", "status_class", "trend_class", "change_class",
+           "judge_value", "shown_as_zero", "score_verdict",
+           "BENCHMARK_VERDICT", "benchmark_verdict", "benchmark_class", "status_class", "trend_class", "change_class",
            "verdict_color", "WARN_ICON", "healthy_range_text", "out_of_range_mark", "out_of_range_note"]
 
 

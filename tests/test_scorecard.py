@@ -9,9 +9,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from data_layer.errors import UserError
 from data_layer.periods import Period
 from data_layer.queries.kpis import indicator_values
-from data_layer.errors import UserError
 from data_layer.queries.scorecard import (
     LEVEL_BAND,
     breakdown,
@@ -191,3 +191,11 @@ def test_a_version_1_warehouse_gives_what_it_can(v1_url: str) -> None:
     assert breakdown(v1, Scope.hospital(), "day_surgery_share", per).empty
     assert item_cases(v1, Scope.hospital(), "preop_days", per).empty and drags(v1, Scope.hospital(), "preop_days").empty
     assert not breakdown(v1, Scope.hospital(), "alos", per).empty
+
+
+def test_a_central_resource_has_no_figure_for_departments(wh: Warehouse) -> None:
+    mine = card(wh, Scope.departments(("D001",))).set_index("code")
+    assert not mine.loc["pharmacists_per_100_beds", "available"]
+    assert mine.loc["pharmacists_per_100_beds", "reason"] == "hospital_only"
+    assert np.isnan(mine.loc["pharmacists_per_100_beds", "ytd"])
+    assert card(wh, Scope.hospital()).set_index("code").loc["pharmacists_per_100_beds", "available"]

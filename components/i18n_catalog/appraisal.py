@@ -31,6 +31,7 @@ TEXTS: dict[str, tuple[str, str]] = {
     "ap.reason.research": ("科研", "research"),
     "ap.reason.survey": ("满意度调查", "satisfaction survey"),
     "ap.reason.equipment_quality": ("检查阳性与设备质控", "exam findings"),
+    "ap.reason.hospital_only": ("全院口径", "whole hospital only"),
     "ap.reason.contract_v2": ("本数据仓库不提供（需数据仓库接口第2版）", "not available in this warehouse (contract "
                               "version 2)"),
     "ap.no_benchmarks": ("本数据仓库没有标杆数据（数据仓库接口第2版），国家与省级中位数暂缺。",
@@ -54,6 +55,7 @@ TEXTS: dict[str, tuple[str, str]] = {
     "ws.ap.scope.campus": ("院区", "campus"),
     "ws.ap.scope.departments": ("所辖科室", "departments"),
     "ws.ap.crumbs": ("下钻路径", "Drill-down path"),
+    "ws.ap.drill_title": ("下钻：科室、DRG病组与病例", "Drill-down: departments, DRG groups and cases"),
     "ws.ap.top": ("国考指标", "Scorecard"),
     "ws.ap.trend": ("{name}：近24个月", "{name}: the last 24 months"),
     "ws.ap.departments": ("{name}：各临床科室（{period}）", "{name}: clinical departments ({period})"),

@@ -20,11 +20,15 @@ from ..periods import Period, add_months, month_end
 from ..registry import INDICATORS, BinOp, Expr, Indicator, K, Level
 from ..schema import dim_department, dim_drg, fact_benchmark, fact_inpatient_case
 from ..scope import Scope, scoped
-from ..sources import Filters
 from ..scorecard import GROUPS, ITEMS, REASONS
+from ..sources import Filters
 from ..warehouse import Warehouse, memoized
 from .kpis import _values_of_periods, indicator_values, unavailable
 
+# indicators of resources a hospital holds centrally (pharmacists sit in the pharmacy, not in the clinical
+# departments): a figure for some departments would read as a shortfall it is not
+HOSPITAL_ONLY = {"pharmacists_per_100_beds": ("药师集中在药学部，科室范围不计此指标", "pharmacists work in the pharmacy, "
+                                              "not in the clinical departments: no figure for a group of departments")}
 BENCHMARKS = ("national_median", "provincial_median", "peer_median", "target")
 LEVEL_BAND = 0.02  # within 2% of the reference value (relative) reads as level with it
 TREND_MONTHS = 24
@@ -73,13 +77,15 @@ def status(value: float, reference: float, higher_is_better: bool | None) -> str
 def scorecard(wh: Warehouse, scope: Scope) -> pd.DataFrame:
     """One row per appraisal item in the appraisal's order: group, group_zh, group_en, name_zh,
     name_en, code, unit, higher_is_better, available, reason (a key of REASONS, "contract_v2" for an
-    indicator this warehouse lacks the version 2 fields of, "" when available), reason_zh, reason_en,
+    indicator this warehouse lacks the version 2 fields of, "hospital_only" for one of HOSPITAL_ONLY in a
+    scope of departments, "" when available), reason_zh, reason_en,
     note_zh, note_en, ytd, last_year, national_median, provincial_median, peer_median, target, benchmark_year,
     source, status (against the national median, else the provincial one)."""
     ytd, last = year_to_date(wh)
     codes = tuple(i.code for i in ITEMS if i.code is not None)
     lacking = set(unavailable(wh, codes))
-    usable = tuple(c for c in codes if c not in lacking)
+    central = set() if scope.covers_whole_campuses else set(HOSPITAL_ONLY)
+    usable = tuple(c for c in codes if c not in lacking | central)
     now = _hospital_values(wh, scope, usable, ytd)
     before = _hospital_values(wh, scope, usable, last)
     refs = benchmarks(wh, scope, ytd.end.year)
@@ -87,9 +93,11 @@ def scorecard(wh: Warehouse, scope: Scope) -> pd.DataFrame:
     rows = []
     for item in ITEMS:
         ind = INDICATORS.get(item.code) if item.code else None
-        available = item.code is not None and item.code not in lacking
+        available = item.code is not None and item.code not in lacking | central
         if item.code is None:
             reason = REASONS[item.reason or ""]
+        elif item.code in central:
+            reason = HOSPITAL_ONLY[item.code]
         elif not available:
             reason = ("本数据仓库缺少所需字段（数据仓库接口第2版：" + "、".join(sorted(ind.requires)) + "）",
                       "this warehouse lacks the fields it needs (contract version 2: "
@@ -99,7 +107,8 @@ def scorecard(wh: Warehouse, scope: Scope) -> pd.DataFrame:
         row = {"group": item.group, "group_zh": GROUPS[item.group][0], "group_en": GROUPS[item.group][1],
                "name_zh": item.name_zh, "name_en": item.name_en, "code": item.code,
                "unit": ind.unit if ind else None, "higher_is_better": ind.higher_is_better if ind else None,
-               "available": available, "reason": "" if available else (item.reason or "contract_v2"),
+               "available": available,
+               "reason": "" if available else item.reason or ("hospital_only" if item.code in central else "contract_v2"),
                "reason_zh": reason[0], "reason_en": reason[1],
                "note_zh": item.note_zh, "note_en": item.note_en,
                "ytd": now.get(item.code, np.nan) if available else np.nan,
