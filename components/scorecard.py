@@ -112,8 +112,8 @@ def wall_group(group: str, rows: pd.DataFrame, trends: Mapping[str, Sequence[flo
         row = r._asdict()
         code, status = row["code"], row["status"]
         name = html.Td([html.Span(row["name_zh" if lang == "zh" else "name_en"], className="ap-name"),
-                        html.Span(direction_mark(row["higher_is_better"]), className="ap-dir",
-                                  title=direction_text(row["higher_is_better"], lang))], className="row-label")
+                        html.Span("\u00a0" + direction_mark(row["higher_is_better"]), className="ap-dir",
+                                  title=direction_text(row["higher_is_better"], lang))], className="row-label ap-name-cell")
         body.append(html.Tr([
             name,
             html.Td(value_text(row["ytd"], code, lang, wall=True), className=f"num ap-ytd {benchmark_class(status)}"),
@@ -121,7 +121,8 @@ def wall_group(group: str, rows: pd.DataFrame, trends: Mapping[str, Sequence[flo
             _median_cell(row, "national_median", lang), _median_cell(row, "provincial_median", lang),
             html.Td(status_chip(status, lang)),
             html.Td(sparkline(trends.get(code, ()), status, row["national_median"]), className="ap-trend"),
-            html.Td(drag_names(drags.get(code), lang), className="ap-drags row-label"),
+            html.Td(html.Span(drag_names(drags.get(code), lang), className="ap-drags-text"), className="ap-drags row-label",
+                    title=drag_names(drags.get(code), lang, 5)),
         ], id={"type": "ap-row", "index": code}))
     return html.Table([head, html.Tbody(body)], className="wall-table ap-table", **{"data-group": group})
 
