@@ -88,26 +88,27 @@ def test_the_section_shows_the_scorecard_of_the_readers_scope(server: Flask, as_
     client = signed_in(server, "asst1")
     status, out = call(server, client, "ws-ap-card.children", _state())
     assert status == 200
-    rows = grid_props(out["ws-ap-card.children"], "ap-grid")["rowData"]
+    rows = grid_props(out["ws-ap-card.children"], {"type": "ap-grid", "index": "desk"})["rowData"]
     assert {"alos", "day_surgery_share", "personnel_cost_share"} <= {r["code"] for r in rows}
     names = " ".join(r["drags"] for r in rows)
     assert "Cardiology" not in names  # D004: not one of the assistant's departments
     status, out = call(server, signed_in(server, "dir1", "zh"), "ws-ap-card.children", _state())
-    rows = grid_props(out["ws-ap-card.children"], "ap-grid")["rowData"]
+    rows = grid_props(out["ws-ap-card.children"], {"type": "ap-grid", "index": "desk"})["rowData"]
     assert status == 200 and {r["drags"] for r in rows} <= {"脊柱外科", "—"}  # a director: his department only
     assert "pharmacists_per_100_beds" not in {r["code"] for r in rows}  # a hospital-wide resource
 
 
 def test_drill_from_a_cell_to_the_departments_groups_and_cases(server: Flask) -> None:
     client = signed_in(server, "asst1")
-    cell = [{"id": "ap-grid", "property": "cellClicked", "value": {"rowId": "alos", "colId": "last_text"}},
+    cell = [{"id": {"type": "ap-grid", "index": "desk"}, "property": "cellClicked",
+             "value": {"rowId": "alos", "colId": "last_text"}},
             {"id": {"type": "ws-ap-level", "index": "desk"}, "property": "cellClicked", "value": None}]
     status, out = call(server, client, "_pages_location.search", cell, _state())
     assert status == 200 and out["_pages_location.search"] == "?period=last-year&item=alos"
     status, out = _drill(server, "asst1", item="alos")
     keys = [r["key"] for r in grid_props(out["ws-ap-drill.children"], {"type": "ws-ap-level", "index": "desk"})["rowData"]]
     assert status == 200 and set(keys) <= {"D001", "D002", "D003"} and keys
-    row = [{"id": "ap-grid", "property": "cellClicked", "value": None},
+    row = [{"id": {"type": "ap-grid", "index": "desk"}, "property": "cellClicked", "value": None},
            {"id": {"type": "ws-ap-level", "index": "desk"}, "property": "cellClicked", "value": {"rowId": "D001"}}]
     status, out = call(server, client, "_pages_location.search", row, _state(item="alos"))
     assert out["_pages_location.search"] == "?period=ytd&item=alos&dept=D001"
@@ -193,4 +194,25 @@ def test_the_screen_in_the_browser(dash_duo, server: Flask, size) -> None:
         "return Array.from(document.querySelectorAll('.wall-panel')).filter(p => p.scrollHeight > p.clientHeight + 2)"
         ".length")
     assert cut == 0, "a group is cut off"
+    assert dash_duo.get_logs() == []
+
+
+@pytest.mark.browser
+def test_a_click_on_a_scorecard_cell_drills_down_in_the_browser(dash_duo, server: Flask) -> None:
+    serve(dash_duo, server)
+    sign_in_browser(dash_duo, "asst1")
+    dash_duo.driver.get(f"{dash_duo.server.url}/workspace/appraisal")
+    cell = '.ap-grid .ag-row[row-id="alos"] .ag-cell[col-id="ytd_text"]'
+    first = dash_duo.wait_for_element(cell, timeout=30)
+    dash_duo.driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", first)
+    first.click()
+    dash_duo.wait_for_element('.ag-row[row-id="D001"]', timeout=30)  # the departments behind the figure
+    assert "item=alos" in dash_duo.driver.current_url
+    row = dash_duo.find_element('.ag-row[row-id="D001"] .ag-cell[col-id="value"]')
+    dash_duo.driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", row)
+    row.click()
+    dash_duo.wait_for_element("#ws-ap-crumbs a", timeout=30)
+    assert "dept=D001" in dash_duo.driver.current_url
+    dash_duo.driver.refresh()  # the level survives a reload
+    dash_duo.wait_for_contains_text("#ws-ap-crumbs", "Spine Surgery", timeout=30)
     assert dash_duo.get_logs() == []

@@ -16,7 +16,7 @@ from urllib.parse import urlencode
 import dash
 import pandas as pd
 import plotly.graph_objects as go
-from dash import Input, Output, State, ctx, dcc, html, no_update
+from dash import ALL, Input, Output, State, ctx, dcc, html, no_update
 
 from components import scorecard as view
 from components.grid import Column, data_grid
@@ -106,15 +106,19 @@ def pick_period(_ask: Ask, period: Any, state: Any) -> Any:
     return _query({**state, "period": period})
 
 
-@page_callback(Output("_pages_location", "search", allow_duplicate=True), Input(view.GRID_ID, "cellClicked"),
-               Input(LEVEL_GRID, "cellClicked"), State("ws-ap-state", "data"), roles=READERS,
-               place=lambda _c, _l, state: _place(state), prevent_initial_call=True)
-def drill(_ask: Ask, card_cell: Any, level_cell: Any, state: Any) -> Any:
+@page_callback(Output("_pages_location", "search", allow_duplicate=True),
+               Input({**view.GRID_ID, "index": ALL}, "cellClicked"), Input({**LEVEL_GRID, "index": ALL}, "cellClicked"),
+               State("ws-ap-state", "data"), roles=READERS, place=lambda _c, _l, state: _place(state),
+               prevent_initial_call=True)
+def drill(_ask: Ask, card_cells: Any, level_cells: Any, state: Any) -> Any:
     """A scorecard cell opens its indicator's departments (the last year's cell: last year's); a row
     of the departments opens the department's DRG groups, a group's row its cases."""
-    if not isinstance(state, dict):
+    trig = ctx.triggered_id
+    if not isinstance(state, dict) or not isinstance(trig, dict):
         return no_update
-    if ctx.triggered_id == view.GRID_ID and isinstance(card_cell, dict):
+    card_cell = next((c for c in card_cells or [] if isinstance(c, dict)), None)
+    level_cell = next((c for c in level_cells or [] if isinstance(c, dict)), None)
+    if trig.get("type") == view.GRID_ID["type"] and card_cell is not None:
         code = card_cell.get("rowId")
         if code not in CODES:
             return no_update
