@@ -216,3 +216,17 @@ def test_a_click_on_a_scorecard_cell_drills_down_in_the_browser(dash_duo, server
     dash_duo.driver.refresh()  # the level survives a reload
     dash_duo.wait_for_contains_text("#ws-ap-crumbs", "Spine Surgery", timeout=30)
     assert dash_duo.get_logs() == []
+
+
+@pytest.mark.parametrize("fmt", ["xlsx", "csv"])
+def test_the_scorecard_and_a_drill_level_export_within_the_scope(server: Flask, fmt: str) -> None:
+    from .helpers import workspace_export
+
+    client = signed_in(server, "asst1")
+    status, df, _ = workspace_export(server, client, "appraisal", "scorecard", fmt, _state())
+    assert status == 200 and "Average length of stay" in set(df["Indicator"])
+    status, df, name = workspace_export(server, client, "appraisal", "level", fmt, _state(item="alos"))
+    assert status == 200 and set(df["key"]) <= {"D001", "D002", "D003"} and "alos" in name
+    status, df, _ = workspace_export(server, client, "appraisal", "level", fmt, _state(item="alos", dept="D001"))
+    assert status == 200 and len(df) > 3  # the department's DRG groups
+    assert workspace_export(server, client, "appraisal", "level", fmt, _state(item="alos", dept="D004"))[0] == 403
