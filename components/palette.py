@@ -17,7 +17,8 @@ from data_layer.registry import Indicator
 from data_layer.verdict import VERDICTS, Verdict, judge_change, judge_value, shown_as_zero
 
 __all__ = ["DESK", "WALL", "Palette", "STATUS_VERDICT", "PACE_VERDICT", "VERDICTS", "Verdict", "judge_change",
-           "judge_value", "shown_as_zero", "score_verdict", "status_class", "trend_class", "change_class",
+           "judge_value", "shown_as_zero", "score_verdict",
+           "BENCHMARK_VERDICT", "benchmark_verdict", "benchmark_class", "status_class", "trend_class", "change_class",
            "verdict_color", "WARN_ICON", "healthy_range_text", "out_of_range_mark", "out_of_range_note"]
 
 
@@ -51,6 +52,21 @@ WARN_ICON = "⚠"
 STATUS_VERDICT: dict[str, Verdict] = {"on_track": "good", "at_risk": "warn", "off_track": "bad"}
 # a budget's execution against the year elapsed (时间进度): ahead of pace is overspending
 PACE_VERDICT: dict[str, Verdict] = {"ahead": "bad", "behind": "good", "on_pace": "neutral"}
+
+
+# a figure against a reference value (the national appraisal's median: data_layer.queries.scorecard.status,
+# which reads the registry's direction): better is good, worse is bad, level with it (within 2%) neutral
+BENCHMARK_VERDICT: dict[str, Verdict] = {"better": "good", "level": "neutral", "worse": "bad", "none": "neutral"}
+
+
+def benchmark_verdict(status: str | None) -> Verdict:
+    """The verdict of a scorecard status (better, level, worse, none)."""
+    return BENCHMARK_VERDICT.get(status or "none", "neutral")
+
+
+def benchmark_class(status: str | None) -> str:
+    """The CSS class colouring a figure by its status against the benchmark (trend-good …)."""
+    return trend_class(benchmark_verdict(status))
 
 
 def score_verdict(score: float | None) -> Verdict:

@@ -38,7 +38,7 @@ CURRENT, CURRENT_FAINT = "#b3c3d3", "rgba(179,195,211,.35)"  # this period's ser
 LAST_YEAR = "#8C96A3"
 INK, MUTED, PANEL = "#E8EDF3", "#9AA5B1", "#17202B"
 MIN_ROTATE, MAX_ROTATE = 10, 3600
-SCREENS = ("/wall/campus", "/wall/drg", "/profit")
+SCREENS = ("/wall/campus", "/wall/drg", "/profit", "/wall/appraisal")
 
 
 def campus_color(campus_id: str, all_campuses: Sequence[str]) -> str:
@@ -82,7 +82,8 @@ def parse_wall_query(query: Mapping[str, Any], lang: str, campuses: Sequence[str
 
 def rotation(campuses: Sequence[str]) -> list[tuple[str, str | None]]:
     """The order a rotating wall shows: the campus screen for the whole scope, then for each of
-    its campuses (when there are several), then the DRG screen and the profit view."""
+    its campuses (when there are several), then the DRG screen, the profit view and the national
+    appraisal scorecard."""
     seq: list[tuple[str, str | None]] = [(SCREENS[0], None)]
     if len(campuses) > 1:
         seq += [(SCREENS[0], c) for c in sorted(campuses)]

@@ -35,6 +35,7 @@ from components.i18n import t
 from components.notes import address_notes
 from components.overview import freshness_line
 from components.palette import STATUS_VERDICT
+from components.scorecard import cannot_give, compact_table
 from data_layer.errors import UserError
 from data_layer.periods import PERIODS, Period, add_months, parse_period
 from data_layer.queries.department import (
@@ -50,6 +51,7 @@ from data_layer.queries.department import (
     ward_table,
 )
 from data_layer.queries.kpis import compare, indicator_values
+from data_layer.queries.scorecard import scorecard
 from data_layer.queries.structure import departments
 from data_layer.queries.targets import target_progress
 from data_layer.registry import INDICATORS, UNITS, Level
@@ -128,6 +130,7 @@ def layout(dept: str | None = None, period: str | None = None, **_query: str) ->
         section("wards", html.Div(id="dw-wards"), table="wards"),
         section("groups", html.Div(id="dw-groups"), table="groups"),
         section("discipline", html.Div(id="dw-discipline"), table="discipline"),
+        section("appraisal", html.Div(id="dw-appraisal")),
         section("alerts", html.Div(id="dw-alerts")),
         dcc.Download(id="dw-download"),
     ], className="container-fluid page dw-page", id="department-page")
@@ -167,6 +170,14 @@ def _overview(scope: Scope, dept: str, per: Period, lang: str) -> Any:
     if rows.empty:
         return html.P(t("home.no_data", lang), className="note")
     return overview_cards(rows, WORKLOAD + FINANCE, per.start, per.end, SHORT_PERIOD_DAYS, lang)
+
+
+def _appraisal(_scope: Scope, dept: str, _per: Period, lang: str) -> Any:
+    """The national appraisal's indicators for the department, year to date (the kit checked it)."""
+    card = scorecard(warehouse(), Scope.departments((dept,)))
+    link = dcc.Link(t("dw.appraisal_drill", lang), href="/workspace/appraisal?" + urlencode({"dept": dept}))
+    return [html.P([t("dw.appraisal_note", lang), " ", link], className="note"), compact_table(card, lang),
+            cannot_give(card, lang)]
 
 
 def target_frame(scope: Scope, dept: str) -> pd.DataFrame:
@@ -330,6 +341,7 @@ export_callback("department", {"targets": _export_targets, "discipline": _export
                 **ON_PAGE)
 
 for _name, _build in (("overview", _overview), ("targets", lambda sc, d, _p, lang: _targets(sc, d, lang)),
-                      ("costs", _costs), ("wards", _wards), ("groups", _groups), ("discipline", _discipline)):
+                      ("costs", _costs), ("wards", _wards), ("groups", _groups), ("discipline", _discipline),
+                      ("appraisal", _appraisal)):
     _section(_name, _build)
 _section("alerts", lambda sc, d, _p, lang: _alerts(sc, d, lang), cached=False)

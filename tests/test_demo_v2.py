@@ -165,7 +165,8 @@ def test_benchmarks_cover_every_year_and_name_their_sources(demo_data: DemoData)
         assert set(zip(rows["indicator_code"], rows["year"], strict=True)) == {(c, y) for c in BENCHMARK_CODES
                                                                                for y in years}
     assert (b["benchmark"] == "target").any()
-    assert b.loc[b["benchmark"] != "target", "source"].str.contains("approximate").all()
+    assert b.loc[b["benchmark"] != "target", "source"].str.contains("近似值").all()
+    assert not b["source"].str.contains("[A-Za-z]").any()  # pages show the source as held: no English on Chinese pages
     assert not b.duplicated(["indicator_code", "year", "benchmark"]).any()
     value = b.set_index(["indicator_code", "year", "benchmark"])["value"]
     assert 5 < value["alos", 2025, "national_median"] < 10 and 0 < value["day_surgery_share", 2025,

@@ -80,7 +80,7 @@ def test_cost_breakdown_adds_up_to_full_cost(wh: Warehouse) -> None:
     assert nothing.attrs["window"] is None and nothing.to_numpy().sum() == 0  # no closed month: nothing, not zero cost
 
 
-SECTIONS = ("dw-overview", "dw-targets", "dw-costs", "dw-wards", "dw-groups", "dw-discipline", "dw-alerts")
+SECTIONS = ("dw-overview", "dw-targets", "dw-costs", "dw-wards", "dw-groups", "dw-discipline", "dw-appraisal", "dw-alerts")
 
 
 def _sections(server: Flask, client, dept: str, period: str) -> dict[str, Any]:

@@ -19,7 +19,7 @@ from .helpers import post_callback, sign_in_browser, signed_in
 USER_OF = {"assistant": "asst1", "director": "dir1", "leader": "lead1", "admin": "admin1"}
 # Genuine abbreviations and units a Chinese page may show (Latin words beyond these are leaks).
 ALLOWED_LATIN = {"DRG", "DIP", "CMI", "RW", "CT", "MRI", "ICU", "DSA", "DR", "X", "PET", "CSV", "Excel", "YYYY", "MM",
-                 "DD", "NPV", "IRR", "A4", "PDF", "CSRF", "n", "p", "z", "Pearson", "Newcombe", "Wilson", "Welch"}
+                 "DD", "DDDs", "NPV", "IRR", "A4", "PDF", "CSRF", "n", "p", "z", "Pearson", "Newcombe", "Wilson", "Welch"}
 C_ARM = re.compile(r"C形臂")  # a C-arm is written so in Chinese
 DRG_CODE = re.compile(r"\b[A-Z]{2}\d{2}\b")  # a DRG group's code (BR23) is shown beside its name on purpose
 LATIN_WORD = re.compile(r"[A-Za-z][A-Za-z0-9]*")

@@ -84,11 +84,12 @@ def test_wall_query_takes_good_values_and_notes_bad_ones() -> None:
 
 def test_rotation_visits_every_campus_then_the_other_screens() -> None:
     assert rotation(["C2", "C1"]) == [("/wall/campus", None), ("/wall/campus", "C1"), ("/wall/campus", "C2"),
-                                      ("/wall/drg", None), ("/profit", None)]
-    assert rotation(["C2"]) == [("/wall/campus", None), ("/wall/drg", None), ("/profit", None)]
+                                      ("/wall/drg", None), ("/profit", None), ("/wall/appraisal", None)]
+    assert rotation(["C2"]) == [("/wall/campus", None), ("/wall/drg", None), ("/profit", None), ("/wall/appraisal", None)]
     wq = parse_wall_query({"kiosk": "1", "rotate": "20"}, "en", ["C1", "C2"])
     assert next_url("/wall/campus", wq, ["C1", "C2"]) == "/wall/campus?kiosk=1&rotate=20&campus=C1"
-    assert next_url("/profit", wq, ["C1", "C2"]) == "/wall/campus?kiosk=1&rotate=20"
+    assert next_url("/profit", wq, ["C1", "C2"]) == "/wall/appraisal?kiosk=1&rotate=20"
+    assert next_url("/wall/appraisal", wq, ["C1", "C2"]) == "/wall/campus?kiosk=1&rotate=20"
     assert next_url("/profit", parse_wall_query({}, "en", []), ["C1"]) is None
 
 

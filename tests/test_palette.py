@@ -428,3 +428,11 @@ def test_portfolio_export_colours_score_status_and_range(server, wh: Warehouse) 
         value = ws.cell(r, names["Value"]).font.color
         assert value is None or value.rgb in (None, "FF000000")  # figures keep their ink
     assert seen >= {DESK.good[1:].upper(), DESK.bad[1:].upper()}
+
+
+def test_a_figure_against_its_benchmark_takes_the_good_and_bad_colours() -> None:
+    from components.palette import benchmark_class, benchmark_verdict
+
+    assert [benchmark_verdict(s) for s in ("better", "level", "worse", "none", None)] == \
+        ["good", "neutral", "bad", "neutral", "neutral"]
+    assert benchmark_class("worse") == trend_class("bad") and benchmark_class("better") == trend_class("good")

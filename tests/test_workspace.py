@@ -15,7 +15,8 @@ from .helpers import sign_in_browser, signed_in
 
 MODULES = {"portfolio": "pages.workspace.portfolio", "revenue": "pages.workspace.revenue", "costs": "pages.workspace.costs",
            "drg": "pages.workspace.drg", "budget": "pages.workspace.budget", "equipment": "pages.workspace.equipment",
-           "projects": "pages.workspace.projects", "reports": "pages.workspace.reports"}
+           "projects": "pages.workspace.projects", "reports": "pages.workspace.reports",
+           "appraisal": "pages.workspace.appraisal"}
 
 
 def test_every_section_has_a_page(server: Flask) -> None:

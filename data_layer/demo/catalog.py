@@ -470,11 +470,11 @@ BENCHMARKS: dict[str, tuple[float, float, float, float | None, str]] = {
     "energy_per_10k_revenue": (95.0, -2.0, 1.04, 115.0, "appraisal"),
 }
 BENCH_SOURCES = {
-    "appraisal": ("国家卫生健康委 三级公立医院绩效考核国家监测分析 {y} (approximate)",
-                  "省卫生健康委 三级公立医院绩效考核省级通报 {y} (approximate)"),
-    "insurance": ("国家医疗保障局 全国医疗保障事业发展统计公报 {y} (approximate)",
-                  "省医疗保障局 医疗保障事业发展统计公报 {y} (approximate)"),
-    "bulletin": ("国家卫生健康委 我国卫生健康事业发展统计公报 {y} (approximate)",
-                 "省卫生健康委 卫生健康事业发展统计公报 {y} (approximate)"),
+    "appraisal": ("国家卫生健康委 三级公立医院绩效考核国家监测分析 {y}（近似值）",
+                  "省卫生健康委 三级公立医院绩效考核省级通报 {y}（近似值）"),
+    "insurance": ("国家医疗保障局 全国医疗保障事业发展统计公报 {y}（近似值）",
+                  "省医疗保障局 医疗保障事业发展统计公报 {y}（近似值）"),
+    "bulletin": ("国家卫生健康委 我国卫生健康事业发展统计公报 {y}（近似值）",
+                 "省卫生健康委 卫生健康事业发展统计公报 {y}（近似值）"),
 }
-BENCH_TARGET_SOURCE = "医院年度目标 hospital annual target {y} (demo)"
+BENCH_TARGET_SOURCE = "医院年度目标 {y}（演示）"

@@ -9,20 +9,26 @@ drill-downs agree; a director's scope gives the same scorecard for their departm
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import select
+from sqlalchemy import and_, case, desc, func, or_, select, true
 
 from ..errors import UserError
 from ..periods import Period, add_months, month_end
-from ..registry import INDICATORS, Level
-from ..schema import fact_benchmark
-from ..scope import Scope
+from ..registry import INDICATORS, BinOp, Expr, Indicator, K, Level
+from ..schema import dim_department, dim_drg, fact_benchmark, fact_inpatient_case
+from ..scope import Scope, scoped
 from ..scorecard import GROUPS, ITEMS, REASONS
+from ..sources import Filters
 from ..warehouse import Warehouse, memoized
-from .kpis import indicator_values, unavailable
+from .kpis import _values_of_periods, indicator_values, unavailable
 
+# indicators of resources a hospital holds centrally (pharmacists sit in the pharmacy, not in the clinical
+# departments): a figure for some departments would read as a shortfall it is not
+HOSPITAL_ONLY = {"pharmacists_per_100_beds": ("药师集中在药学部，科室范围不计此指标", "pharmacists work in the pharmacy, "
+                                              "not in the clinical departments: no figure for a group of departments")}
 BENCHMARKS = ("national_median", "provincial_median", "peer_median", "target")
 LEVEL_BAND = 0.02  # within 2% of the reference value (relative) reads as level with it
 TREND_MONTHS = 24
@@ -70,13 +76,16 @@ def status(value: float, reference: float, higher_is_better: bool | None) -> str
 @memoized
 def scorecard(wh: Warehouse, scope: Scope) -> pd.DataFrame:
     """One row per appraisal item in the appraisal's order: group, group_zh, group_en, name_zh,
-    name_en, code, unit, higher_is_better, available, reason_zh, reason_en, note_zh, note_en,
-    ytd, last_year, national_median, provincial_median, peer_median, target, benchmark_year,
+    name_en, code, unit, higher_is_better, available, reason (a key of REASONS, "contract_v2" for an
+    indicator this warehouse lacks the version 2 fields of, "hospital_only" for one of HOSPITAL_ONLY in a
+    scope of departments, "" when available), reason_zh, reason_en,
+    note_zh, note_en, ytd, last_year, national_median, provincial_median, peer_median, target, benchmark_year,
     source, status (against the national median, else the provincial one)."""
     ytd, last = year_to_date(wh)
     codes = tuple(i.code for i in ITEMS if i.code is not None)
     lacking = set(unavailable(wh, codes))
-    usable = tuple(c for c in codes if c not in lacking)
+    central = set() if scope.covers_whole_campuses else set(HOSPITAL_ONLY)
+    usable = tuple(c for c in codes if c not in lacking | central)
     now = _hospital_values(wh, scope, usable, ytd)
     before = _hospital_values(wh, scope, usable, last)
     refs = benchmarks(wh, scope, ytd.end.year)
@@ -84,9 +93,11 @@ def scorecard(wh: Warehouse, scope: Scope) -> pd.DataFrame:
     rows = []
     for item in ITEMS:
         ind = INDICATORS.get(item.code) if item.code else None
-        available = item.code is not None and item.code not in lacking
+        available = item.code is not None and item.code not in lacking | central
         if item.code is None:
             reason = REASONS[item.reason or ""]
+        elif item.code in central:
+            reason = HOSPITAL_ONLY[item.code]
         elif not available:
             reason = ("本数据仓库缺少所需字段（数据仓库接口第2版：" + "、".join(sorted(ind.requires)) + "）",
                       "this warehouse lacks the fields it needs (contract version 2: "
@@ -96,7 +107,9 @@ def scorecard(wh: Warehouse, scope: Scope) -> pd.DataFrame:
         row = {"group": item.group, "group_zh": GROUPS[item.group][0], "group_en": GROUPS[item.group][1],
                "name_zh": item.name_zh, "name_en": item.name_en, "code": item.code,
                "unit": ind.unit if ind else None, "higher_is_better": ind.higher_is_better if ind else None,
-               "available": available, "reason_zh": reason[0], "reason_en": reason[1],
+               "available": available,
+               "reason": "" if available else item.reason or ("hospital_only" if item.code in central else "contract_v2"),
+               "reason_zh": reason[0], "reason_en": reason[1],
                "note_zh": item.note_zh, "note_en": item.note_en,
                "ytd": now.get(item.code, np.nan) if available else np.nan,
                "last_year": before.get(item.code, np.nan) if available else np.nan}
@@ -150,45 +163,193 @@ def trend(wh: Warehouse, scope: Scope, code: str, months: int = TREND_MONTHS) ->
     return pd.DataFrame({"month_start": months_all, "value": [got.get(m, np.nan) for m in months_all]})
 
 
-def weight_code(code: str) -> str:
-    """The volume a department's share of the hospital's figure is weighed by."""
-    sources = INDICATORS[code].sources
-    if sources <= {"inpatient"}:
-        return "discharges"
-    if sources <= {"outpatient"}:
-        return "outpatient_visits"
-    return "revenue_total"
+def volume_expr(code: str) -> Expr | None:
+    """The indicator's own denominator (what a department's figure is an average over: discharges for
+    the stay, operations for the complication rate, elective operations for the day-surgery share,
+    full cost for the personnel share …); None for a sum (a balance) that has none. A constant factor
+    (× 100, × 10,000) is looked through."""
+    expr = INDICATORS[code].formula
+    while isinstance(expr, BinOp):
+        if expr.op == "/":
+            return expr.right
+        if expr.op == "*" and isinstance(expr.right, K):
+            expr = expr.left
+        elif expr.op == "*" and isinstance(expr.left, K):
+            expr = expr.right
+        else:
+            return None
+    return None
+
+
+def _volumes(wh: Warehouse, scope: Scope, code: str, period: Period, level: Level,
+             filters: Filters) -> dict[str, float]:
+    """Each member's denominator of the indicator over the period (see volume_expr), computed in the
+    database like the indicator itself."""
+    expr = volume_expr(code)
+    if expr is None:
+        return {}
+    ind = INDICATORS[code]
+    volume = Indicator(f"{code}__volume", ind.name_zh, ind.name_en, "count", None, ind.dimension, expr)
+    got = _values_of_periods(wh, scope, [volume], (period,), level, filters, None)[0]
+    if isinstance(got, UserError):
+        raise got
+    return {str(r.key): float(r.value) for r in got.itertuples()}
+
+
+BREAKDOWN_COLS = ["key", "name_zh", "name_en", "value", "volume", "weight", "gap", "drag"]
+CLINICAL = Filters(kind=("clinical",))
+
+
+@memoized
+def breakdown(wh: Warehouse, scope: Scope, code: str, period: Period, by: str = "department",
+              dept: str | None = None) -> pd.DataFrame:
+    """The indicator over the period for each clinical department of the scope (by="department") or
+    each DRG group (by="drg", of one department when `dept` is given): key, name_zh, name_en, value,
+    volume (the member's own denominator: volume_expr), weight (its share of the volume), gap (its
+    value against the reference, positive on the adverse side) and drag = gap × weight, the largest
+    drag first.
+
+    The reference is the volume-weighted mean of the members' own figures, which is the scope's
+    figure for a ratio of sums (Σ drag = 0); for a growth (次均费用增幅) it is close to it. An
+    indicator without a denominator (a balance) is judged against zero: its drag is the amount on
+    the adverse side. No better direction: gap and drag are empty. Empty when the warehouse cannot
+    give the indicator; UserError for a DRG breakdown of an indicator not built from cases."""
+    ind = INDICATORS[code]
+    if by not in ("department", "drg"):
+        raise UserError(f"breakdown by {by!r}: use department or drg")
+    if unavailable(wh, (code,)):
+        return pd.DataFrame(columns=BREAKDOWN_COLS)
+    if by == "drg":
+        if Level.drg not in ind.levels:
+            raise UserError(f"indicator {code} is not built from inpatient cases: no breakdown by DRG group")
+        level, filters = Level.drg, Filters(department=(dept,)) if dept else Filters()
+    else:
+        level, filters = Level.department, CLINICAL
+    try:
+        df = indicator_values(wh, scope, (code,), period, level, filters)
+    except UserError:  # a period outside the data
+        return pd.DataFrame(columns=BREAKDOWN_COLS)
+    df = df[df["indicator"] == code].dropna(subset=["value"])
+    if df.empty:
+        return pd.DataFrame(columns=BREAKDOWN_COLS)
+    out = df[["key", "name_zh", "name_en"]].astype({"key": str}).reset_index(drop=True)
+    out["value"] = df["value"].astype(float).to_numpy()
+    additive = volume_expr(code) is None
+    if additive:
+        out["volume"] = np.nan
+        out["weight"] = np.nan
+    else:
+        vols = _volumes(wh, scope, code, period, level, filters)
+        out["volume"] = [vols.get(k, np.nan) for k in out["key"]]
+        out = out[out["volume"] > 0].reset_index(drop=True)
+        total = out["volume"].sum()
+        out["weight"] = out["volume"] / total if total else np.nan
+    if ind.higher_is_better is None or out.empty:
+        out["gap"] = np.nan
+        out["drag"] = np.nan
+        return out[BREAKDOWN_COLS].sort_values("value", ascending=False, kind="stable").reset_index(drop=True)
+    sign = 1.0 if ind.higher_is_better else -1.0
+    reference = 0.0 if additive else float((out["value"] * out["weight"]).sum())
+    out["gap"] = (reference - out["value"]) * sign  # positive: worse than the reference
+    out["drag"] = out["gap"] if additive else out["gap"] * out["weight"]
+    out = out.sort_values(["drag", "key"], ascending=[False, True], kind="stable")
+    return out[BREAKDOWN_COLS].reset_index(drop=True)
 
 
 @memoized
 def drags(wh: Warehouse, scope: Scope, code: str, limit: int = 5) -> pd.DataFrame:
-    """The departments that pull the scope's figure (this year to date) the wrong way most: key,
-    name_zh, name_en, value, weight (their share of the volume), gap (their value against the
-    scope's, in the adverse direction) and drag = gap × weight; the largest drags first, only
-    departments on the adverse side. Empty for an indicator without a better direction."""
-    ind = INDICATORS[code]
+    """The clinical departments that pull the scope's figure (this year to date) the wrong way most:
+    key, name_zh, name_en, value, weight (their share of the indicator's own denominator), gap
+    (their value against the scope's, in the adverse direction) and drag = gap × weight; the
+    largest drags first, only departments on the adverse side (breakdown). An indicator without a
+    denominator (the balance): the departments with the largest adverse amounts (losses). Empty for
+    an indicator without a better direction."""
     cols = ["key", "name_zh", "name_en", "value", "weight", "gap", "drag"]
+    ind = INDICATORS[code]
     if ind.higher_is_better is None or Level.department not in ind.levels or unavailable(wh, (code,)):
         return pd.DataFrame(columns=cols)
     ytd, _ = year_to_date(wh)
-    whole = _hospital_values(wh, scope, (code,), ytd).get(code, np.nan)
-    w = weight_code(code)
-    if w not in INDICATORS or Level.department not in INDICATORS[w].levels:
-        return pd.DataFrame(columns=cols)
-    df = indicator_values(wh, scope, (code, w), ytd, Level.department)
-    if df.empty or whole != whole:
-        return pd.DataFrame(columns=cols)
-    wide = df.pivot_table(index=["key", "name_zh", "name_en"], columns="indicator", values="value").reset_index()
-    if code not in wide or w not in wide:
-        return pd.DataFrame(columns=cols)
-    wide = wide.dropna(subset=[code])
-    total = wide[w].clip(lower=0).sum()
-    if not total:
-        return pd.DataFrame(columns=cols)
-    sign = 1.0 if ind.higher_is_better else -1.0
-    out = pd.DataFrame({"key": wide["key"], "name_zh": wide["name_zh"], "name_en": wide["name_en"],
-                        "value": wide[code].astype(float), "weight": wide[w].clip(lower=0) / total})
-    out["gap"] = (whole - out["value"]) * sign  # positive: worse than the scope as a whole
-    out["drag"] = out["gap"] * out["weight"]
-    out = out[out["gap"] > 0].sort_values("drag", ascending=False).head(limit)
+    out = breakdown(wh, scope, code, ytd, "department")
+    out = out[out["gap"] > 0].head(limit)
     return out[cols].reset_index(drop=True)
+
+
+# ---- the cases behind a figure ------------------------------------------------------------------
+ip = fact_inpatient_case.c
+_op = ip.surgery_level > 0
+_yes = lambda col: case((col.is_(True), 1.0), else_=0.0)  # noqa: E731
+# an inpatient indicator's cases: (which cases it averages over, each case's part of the numerator,
+# whether it needs the DRG dimension); the same conditions as its measures (data_layer/registry.py)
+CASE_RULES: dict[str, tuple[Any, Any, bool]] = {
+    "surgery_share": (true(), case((_op, 1.0), else_=0.0), False),
+    "level4_surgery_share": (_op, case((ip.surgery_level == 4, 1.0), else_=0.0), False),
+    "minimally_invasive_share": (and_(_op, ip.is_minimally_invasive.is_not(None)), _yes(ip.is_minimally_invasive),
+                                 False),
+    "day_surgery_share": (or_(ip.is_day_surgery.is_(True), ip.is_elective.is_(True)), _yes(ip.is_day_surgery),
+                          False),
+    "surgical_complication_rate": (and_(_op, ip.has_surgical_complication.is_not(None)),
+                                   _yes(ip.has_surgical_complication), False),
+    "low_risk_mortality": (dim_drg.c.risk_level == "low", case((ip.discharge_status == "died", 1.0), else_=0.0),
+                           True),
+    "preop_days": (and_(_op, ip.preop_days.is_not(None)), ip.preop_days, False),
+    "readmission_31d_rate": (true(), _yes(ip.is_unplanned_readmission_31d), False),
+    "alos": (true(), ip.los_days, False),
+    "fund_share_inpatient": (true(), ip.fund_payment, False),
+    "charge_per_discharge_growth": (true(), ip.charge_total, False),
+    "drug_per_discharge_growth": (true(), ip.charge_drug, False),
+}
+CASE_COLS = ["case_id", "discharge_date", "dept_id", "dept_zh", "dept_en", "drg_code", "drg_zh", "drg_en",
+             "los_days", "charge_total", "cost_total", "contribution"]
+CASE_CAP = 5_000
+
+
+def _case_select(wh: Warehouse, scope: Scope, code: str, period: Period, dept: str | None, drg: str | None,
+                 *cols: Any) -> Any:
+    cond, _value, _needs_drg = CASE_RULES[code]
+    d = dim_department.c
+    frm = fact_inpatient_case.join(dim_department, ip.dept_id == d.dept_id).outerjoin(
+        dim_drg, ip.drg_code == dim_drg.c.drg_code)
+    where = [ip.discharge_date >= period.start, ip.discharge_date <= period.end, cond, d.kind == "clinical"]
+    if dept:
+        where.append(ip.dept_id == dept)
+    if drg:
+        where.append(ip.drg_code == drg)
+    return scoped(select(*cols).select_from(frm).where(and_(*where)), scope)
+
+
+@memoized
+def item_cases(wh: Warehouse, scope: Scope, code: str, period: Period, dept: str | None = None,
+               drg: str | None = None, limit: int = CASE_CAP) -> pd.DataFrame:
+    """The inpatient cases behind an indicator's figure over the period (those it averages over), of
+    one department and one DRG group when given: case_id, discharge_date, dept_id, dept_zh, dept_en,
+    drg_code, drg_zh, drg_en, los_days, charge_total, cost_total and contribution (the case's part of
+    the numerator: 1 or 0 for a rate, its days for a stay, its charge for a growth), the cases on the
+    adverse side first, at most `limit`. UserError for an indicator not built from cases; empty when
+    the warehouse cannot give it."""
+    if code not in CASE_RULES:
+        raise UserError(f"indicator {code} is not built from inpatient cases")
+    if unavailable(wh, (code,)):
+        return pd.DataFrame(columns=CASE_COLS)
+    _cond, value, _ = CASE_RULES[code]
+    d = dim_department.c
+    contribution = value.label("contribution")
+    hib = INDICATORS[code].higher_is_better
+    order = contribution if hib else desc(contribution)
+    stmt = _case_select(wh, scope, code, period, dept, drg, ip.case_id, ip.discharge_date, ip.dept_id,
+                        d.name_zh.label("dept_zh"), d.name_en.label("dept_en"), ip.drg_code,
+                        dim_drg.c.name_zh.label("drg_zh"), dim_drg.c.name_en.label("drg_en"), ip.los_days,
+                        ip.charge_total, ip.cost_total, contribution)
+    df = wh.frame(stmt.order_by(order, ip.case_id).limit(limit))
+    for c in ("los_days", "charge_total", "cost_total", "contribution"):
+        df[c] = pd.to_numeric(df[c], errors="coerce").astype(float)
+    df["case_id"] = df["case_id"].astype(str)
+    return df[CASE_COLS].reset_index(drop=True)
+
+
+@memoized
+def item_case_count(wh: Warehouse, scope: Scope, code: str, period: Period, dept: str | None = None,
+                    drg: str | None = None) -> int:
+    """How many cases lie behind the figure (item_cases' rows before its cap)."""
+    if code not in CASE_RULES or unavailable(wh, (code,)):
+        return 0
+    return int(wh.scalar(_case_select(wh, scope, code, period, dept, drg, func.count())) or 0)

@@ -1,8 +1,8 @@
 """What the sections of the operations assistant's workspace (运营分析工作台) share.
 
-Eight sections, one page each, under /workspace: portfolio, revenue drill-down, cost
-composition and monitoring model, DRG detail, budget execution, equipment, improvement
-projects, monthly reports. They share a tab bar, the department and period pickers (one
+Nine sections, one page each, under /workspace: portfolio, revenue drill-down, cost
+composition and monitoring model, DRG detail, the national appraisal scorecard (国考), budget
+execution, equipment, improvement projects, monthly reports. They share a tab bar, the department and period pickers (one
 address per choice, so it can be bookmarked and shared), the scope checks, and the export
 buttons (Excel or CSV, every table, audited, limited to the user's scope).
 
@@ -51,6 +51,7 @@ SECTIONS: tuple[tuple[str, str], ...] = (
     ("revenue", "/workspace/revenue"),
     ("costs", "/workspace/costs"),
     ("drg", "/workspace/drg"),
+    ("appraisal", "/workspace/appraisal"),
     ("budget", "/workspace/budget"),
     ("equipment", "/workspace/equipment"),
     ("projects", "/workspace/projects"),
