@@ -5,6 +5,7 @@ scope, the department page's short section, a version 1 warehouse, and the scree
 at 1080p and 4K without a console error or a scrollbar."""
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import pytest
@@ -198,19 +199,33 @@ def test_the_screen_in_the_browser(dash_duo, server: Flask, size) -> None:
 
 
 @pytest.mark.browser
+def _click(dash_duo, selector: str) -> None:
+    """Click the element once the page has settled: the grid below may still be drawing (and
+    moving it) when it first appears, so a click that lands on something else is tried again."""
+    from selenium.common.exceptions import ElementClickInterceptedException, StaleElementReferenceException
+
+    deadline = time.monotonic() + 30
+    while True:
+        el = dash_duo.wait_for_element(selector, timeout=30)
+        # instant: Bootstrap's reboot makes scrolling smooth, and a click during the glide misses
+        dash_duo.driver.execute_script("arguments[0].scrollIntoView({block: 'center', behavior: 'instant'})", el)
+        try:
+            el.click()
+            return
+        except (ElementClickInterceptedException, StaleElementReferenceException):
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.3)
+
+
 def test_a_click_on_a_scorecard_cell_drills_down_in_the_browser(dash_duo, server: Flask) -> None:
     serve(dash_duo, server)
     sign_in_browser(dash_duo, "asst1")
     dash_duo.driver.get(f"{dash_duo.server.url}/workspace/appraisal")
-    cell = '.ap-grid .ag-row[row-id="alos"] .ag-cell[col-id="ytd_text"]'
-    first = dash_duo.wait_for_element(cell, timeout=30)
-    dash_duo.driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", first)
-    first.click()
+    _click(dash_duo, '.ap-grid .ag-row[row-id="alos"] .ag-cell[col-id="ytd_text"]')
     dash_duo.wait_for_element('.ag-row[row-id="D001"]', timeout=30)  # the departments behind the figure
     assert "item=alos" in dash_duo.driver.current_url
-    row = dash_duo.find_element('.ag-row[row-id="D001"] .ag-cell[col-id="value"]')
-    dash_duo.driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", row)
-    row.click()
+    _click(dash_duo, '.ag-row[row-id="D001"] .ag-cell[col-id="value"]')
     dash_duo.wait_for_element("#ws-ap-crumbs a", timeout=30)
     assert "dept=D001" in dash_duo.driver.current_url
     dash_duo.driver.refresh()  # the level survives a reload
