@@ -25,7 +25,7 @@ from components.wall_drg import (
     quadrant_figure,
     structure_figure,
 )
-from data_layer.queries.drg import COST_PARTS, drg_cost_structure, drg_departments, drg_groups
+from data_layer.queries.drg import COST_PARTS, drg_cost_structure, drg_departments, drg_groups, drg_only
 from data_layer.queries.kpis import compare
 from data_layer.queries.structure import departments
 from shell.inputs import Code
@@ -96,6 +96,7 @@ def export_buttons(lang: str) -> html.Div:
 
 def _groups(period: Any, campus: Any, division: Any) -> tuple[pd.DataFrame, Any, Any, Any]:
     scope, per, filters = resolve(period, campus, division)
+    filters = drg_only(warehouse(), filters)  # beside DIP: the DRG-paid cases only
     return drg_groups(warehouse(), scope, per, filters), scope, per, filters
 
 
