@@ -134,7 +134,9 @@ def latest_rates(points: pd.DataFrame, through: date | None = None) -> pd.DataFr
     """Per fund, the latest monthly estimate (not the final settlement) in `points` (point_values'
     answer) at or before the month of `through` (any month when None), with rate = point value ×
     hospital coefficient: what one point is expected to pay."""
-    est = points[~points["is_final"]].dropna(subset=["month"])
+    if points.empty:
+        return pd.DataFrame(columns=LATEST_COLS)
+    est = points[~points["is_final"].astype(bool)].dropna(subset=["month"])
     if through is not None:
         key = est["year"] * 100 + est["month"]
         est = est[key <= through.year * 100 + through.month]

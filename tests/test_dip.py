@@ -1,0 +1,253 @@
+"""Payment by DIP (按病种分值付费): every DIP query against a pandas computation from the warehouse's
+raw rows (demo_data.tables) on every backend, the scope refusal, the workspace's DIP section and the
+DRG screen's DIP band in both languages, and a contract version 1 warehouse saying plainly that it
+has no DIP."""
+from __future__ import annotations
+
+from datetime import date
+
+import pandas as pd
+import pytest
+
+from data_layer.periods import Period
+from data_layer.queries import dip
+from data_layer.scope import Scope
+from data_layer.sources import Filters
+from data_layer.warehouse import Warehouse
+
+YTD = Period(date(2026, 1, 1), date(2026, 11, 21))
+YEAR = Period(date(2025, 1, 1), date(2025, 12, 31))
+PERIODS = [YTD, YEAR, Period(date(2026, 3, 1), date(2026, 5, 31))]
+
+
+# ---------------------------------------------------------------------------------- by hand
+def _raw_cases(tables: dict[str, pd.DataFrame], per: Period) -> pd.DataFrame:
+    """The DIP cases discharged in the period, with their packet's score and reference and their department."""
+    c = tables["fact_inpatient_case"].copy()
+    day = pd.to_datetime(c["discharge_date"]).dt.date
+    c = c[(c["payment_scheme"] == "dip") & (day >= per.start) & (day <= per.end)].copy()
+    packets = tables["dim_dip"][["dip_code", "score", "ref_charge_per_case"]].astype(
+        {"score": float, "ref_charge_per_case": float})
+    c = c.merge(packets, on="dip_code", how="inner")
+    c = c.merge(tables["dim_department"][["dept_id", "campus_id"]], on="dept_id", suffixes=("", "_dept"))
+    for col in ("charge_total", "drg_payment", "cost_total"):
+        c[col] = c[col].astype(float)
+    return c
+
+
+def _rates(tables: dict[str, pd.DataFrame], through: date) -> dict[str, float]:
+    """Per fund, point value × coefficient of the latest monthly estimate at or before `through`'s month."""
+    pv = tables["fact_dip_point_value"].copy()
+    pv = pv[~pv["is_final"].astype(bool)]
+    pv = pv[[int(y) * 100 + int(m) <= through.year * 100 + through.month for y, m in zip(pv["year"], pv["month"],
+                                                                                        strict=True)]]
+    out = {}
+    for fund, rows in pv.groupby("insurance_type"):
+        last = rows.assign(k=rows["year"].astype(int) * 100 + rows["month"].astype(int)).sort_values("k").iloc[-1]
+        out[fund] = float(last["point_value"]) * float(last["hospital_coefficient"])
+    return out
+
+
+def _expected(tables: dict[str, pd.DataFrame], per: Period, key: str, depts: set[str] | None = None) -> pd.DataFrame:
+    c = _raw_cases(tables, per)
+    if depts is not None:
+        c = c[c["dept_id"].isin(depts)]
+    rate = _rates(tables, per.end)
+    c = c.assign(est=c["score"] * c["insurance_type"].map(rate),
+                 high=(c["charge_total"] > 2.0 * c["ref_charge_per_case"]).astype(int),
+                 low=(c["charge_total"] < 0.5 * c["ref_charge_per_case"]).astype(int))
+    g = c.groupby(key)
+    out = pd.DataFrame({"cases": g.size(), "points": g["score"].sum(), "charge": g["charge_total"].sum(),
+                        "payment": g["drg_payment"].sum(), "est_payment": g["est"].sum(), "cost": g["cost_total"].sum(),
+                        "high_ratio": g["high"].sum(), "low_ratio": g["low"].sum(),
+                        "packets": g["dip_code"].nunique()})
+    out["margin"] = out["est_payment"] - out["cost"]
+    out["margin_per_case"] = out["margin"] / out["cases"]
+    out["booked_margin"] = out["payment"] - out["cost"]
+    return out
+
+
+FIGS = ["cases", "points", "charge", "payment", "est_payment", "cost", "margin", "margin_per_case", "booked_margin",
+        "high_ratio", "low_ratio"]
+
+
+def _same(got: pd.DataFrame, want: pd.DataFrame, cols: list[str]) -> None:
+    assert set(got.index) == set(want.index)
+    for col in cols:
+        pd.testing.assert_series_equal(got[col].astype(float).sort_index(), want[col].astype(float).sort_index(),
+                                       check_names=False, rtol=1e-9, atol=1e-4)
+
+
+# ---------------------------------------------------------------------------------- queries
+@pytest.fixture(params=["duckdb", "sqlite", "postgresql", "mariadb"])
+def backend(request: pytest.FixtureRequest) -> Warehouse:
+    url = request.getfixturevalue({"duckdb": "duck_url", "sqlite": "sqlite_url", "postgresql": "postgres_url",
+                                   "mariadb": "mariadb_url"}[request.param])
+    return Warehouse(url)
+
+
+def test_the_small_demo_has_dip_and_the_rule_has_cases(wh: Warehouse, demo_data) -> None:
+    assert dip.has_dip(wh)
+    c = _raw_cases(demo_data.tables, YTD)
+    assert len(c) > 100 and c["dept_id"].nunique() >= 2
+    assert (c["charge_total"] > 2.0 * c["ref_charge_per_case"]).any()  # high-ratio cases exist
+    assert (c["charge_total"] < 0.5 * c["ref_charge_per_case"]).any()  # low-ratio cases exist
+
+
+@pytest.mark.parametrize("per", PERIODS, ids=str)
+def test_packet_table_equals_pandas(backend: Warehouse, demo_data, per: Period) -> None:
+    got = dip.packet_table(backend, Scope.hospital(), per)
+    want = _expected(demo_data.tables, per, "dip_code")
+    _same(got.set_index("dip_code"), want, FIGS)
+    packets = demo_data.tables["dim_dip"].set_index("dip_code")
+    for r in got.itertuples():
+        assert r.score == pytest.approx(float(packets.loc[r.dip_code, "score"]))
+        assert r.name_zh == packets.loc[r.dip_code, "name_zh"] and r.is_core == bool(packets.loc[r.dip_code, "is_core"])
+    assert list(got["margin"]) == sorted(got["margin"])  # loss-makers first
+    assert got["high_ratio"].sum() > 0 or per != YTD
+
+
+@pytest.mark.parametrize("per", PERIODS[:2], ids=str)
+def test_department_table_equals_pandas(backend: Warehouse, demo_data, per: Period) -> None:
+    got = dip.department_table(backend, Scope.hospital(), per).set_index("dept_id")
+    want = _expected(demo_data.tables, per, "dept_id")
+    _same(got, want, [*FIGS, "packets"])
+    names = demo_data.tables["dim_department"].set_index("dept_id")
+    assert all(got.loc[d, "name_en"] == names.loc[d, "name_en"] for d in got.index)
+
+
+def test_filters_narrow_to_a_department(backend: Warehouse, demo_data) -> None:
+    dept = _raw_cases(demo_data.tables, YTD)["dept_id"].value_counts().index[0]
+    got = dip.packet_table(backend, Scope.hospital(), YTD, Filters(department=(dept,))).set_index("dip_code")
+    _same(got, _expected(demo_data.tables, YTD, "dip_code", {dept}), FIGS)
+
+
+def test_latest_point_values_equal_pandas(backend: Warehouse, demo_data) -> None:
+    for through in (YTD.end, YEAR.end, date(2026, 3, 15)):
+        got = dip.latest_point_values(backend, Scope.hospital(), through).set_index("insurance_type")["rate"]
+        want = _rates(demo_data.tables, through)
+        assert set(got.index) == set(want)
+        for fund, rate in want.items():
+            assert got[fund] == pytest.approx(rate)
+
+
+def test_scheme_split_equals_pandas(backend: Warehouse, demo_data) -> None:
+    c = demo_data.tables["fact_inpatient_case"].copy()
+    day = pd.to_datetime(c["discharge_date"]).dt.date
+    c = c[(day >= YTD.start) & (day <= YTD.end) & c["payment_scheme"].notna()]
+    for col in ("charge_total", "drg_payment", "cost_total"):
+        c[col] = c[col].astype(float)
+    c["revenue"] = c["drg_payment"].where(c["payment_scheme"] != "fee_for_service", c["charge_total"])
+    g = c.groupby("payment_scheme")
+    want = pd.DataFrame({"cases": g.size(), "charge": g["charge_total"].sum(), "revenue": g["revenue"].sum(),
+                         "cost": g["cost_total"].sum()})
+    want["margin"] = want["revenue"] - want["cost"]
+    want["margin_per_case"] = want["margin"] / want["cases"]
+    got = dip.scheme_split(backend, Scope.hospital(), YTD)
+    assert list(got["payment_scheme"]) == ["drg", "dip", "fee_for_service"]
+    _same(got.set_index("payment_scheme"), want, list(want.columns))
+    assert got["cases"].sum() == len(c)  # every case counted once, under one scheme
+
+
+def test_packet_cases_equal_pandas(backend: Warehouse, demo_data) -> None:
+    c = _raw_cases(demo_data.tables, YTD)
+    code = c["dip_code"].value_counts().index[0]
+    mine = c[c["dip_code"] == code]
+    got = dip.packet_cases(backend, Scope.hospital(), YTD, code)
+    assert got.attrs["total"] == len(mine) and set(got["case_id"]) == set(mine["case_id"])
+    flags = {r.case_id: "high" if r.charge_total > 2 * r.ref_charge_per_case else
+             "low" if r.charge_total < 0.5 * r.ref_charge_per_case else "" for r in mine.itertuples()}
+    assert dict(zip(got["case_id"], got["flag"], strict=True)) == flags
+    rank = got["flag"].map({"high": 0, "low": 1, "": 2})
+    assert list(rank) == sorted(rank)  # high-ratio cases first, then low
+    row = got.iloc[0]
+    raw = mine.set_index("case_id").loc[row["case_id"]]
+    assert row["margin"] == pytest.approx(raw["drg_payment"] - raw["cost_total"])
+    assert row["ratio"] == pytest.approx(raw["charge_total"] / raw["ref_charge_per_case"])
+    assert len(dip.packet_cases(backend, Scope.hospital(), YTD, code, Filters(), 3)) == 3
+
+
+@pytest.mark.parametrize("cut", [0.05, 0.1])
+def test_sensitivity_equals_pandas(backend: Warehouse, demo_data, cut: float) -> None:
+    want = _expected(demo_data.tables, YTD, "dip_code")
+    want["margin_cut"] = want["est_payment"] * (1 - cut) - want["cost"]
+    turning = set(want.index[(want["margin"] >= 0) & (want["margin_cut"] < 0)])
+    got = dip.sensitivity(backend, Scope.hospital(), YTD, cut)
+    assert set(got.loc[got["turns_loss"], "dip_code"]) == turning
+    assert list(got["turns_loss"]) == sorted(got["turns_loss"], reverse=True)  # the turning packets first
+    _same(got.set_index("dip_code"), want, ["margin", "margin_cut"])
+    assert got.attrs["effect"] == pytest.approx(-cut * want["est_payment"].sum())
+    assert got.attrs["margin_cut"] == pytest.approx(want["margin_cut"].sum())
+    assert got.attrs["turning"] == len(turning)
+    with pytest.raises(ValueError):
+        dip.sensitivity(backend, Scope.hospital(), YTD, 1.5)
+
+
+def test_the_demo_has_packets_turning_loss_making_at_five_per_cent(wh: Warehouse) -> None:
+    assert dip.sensitivity(wh, Scope.hospital(), YTD).attrs["turning"] >= 1
+
+
+def test_settlement_effect_equals_pandas(backend: Warehouse, demo_data) -> None:
+    t = demo_data.tables
+    pv = t["fact_dip_point_value"]
+    final = pv[pv["is_final"].astype(bool)]
+    assert not final.empty, "the small demo has a closed DIP year"
+    c = _raw_cases(t, Period(date(2000, 1, 1), date(2100, 1, 1)))
+    c["year"] = pd.to_datetime(c["discharge_date"]).dt.year
+    got = dip.settlement_effect(backend, Scope.hospital()).set_index(["year", "insurance_type"])
+    rows = 0
+    for f in final.itertuples():
+        mine = c[(c["year"] == int(f.year)) & (c["insurance_type"] == f.insurance_type)]
+        if mine.empty:
+            continue
+        rows += 1
+        row = got.loc[(int(f.year), f.insurance_type)]
+        pay = mine["score"].sum() * float(f.point_value) * float(f.hospital_coefficient)
+        assert row["cases"] == len(mine)
+        assert row["estimated"] == pytest.approx(mine["drg_payment"].sum())
+        assert row["final"] == pytest.approx(pay)
+        assert row["effect"] == pytest.approx(pay - mine["drg_payment"].sum())
+    assert rows == len(got) and rows > 0
+
+
+def test_a_department_scope_sees_only_its_departments(wh: Warehouse, demo_data) -> None:
+    """A director of one DIP department gets his department's packets only, and nothing of another."""
+    c = _raw_cases(demo_data.tables, YTD)
+    mine, other = list(c["dept_id"].value_counts().index[:2])
+    scope = Scope.departments({mine})
+    _same(dip.packet_table(wh, scope, YTD).set_index("dip_code"),
+          _expected(demo_data.tables, YTD, "dip_code", {mine}), FIGS)
+    assert set(dip.department_table(wh, scope, YTD)["dept_id"]) == {mine}
+    assert dip.packet_table(wh, scope, YTD, Filters(department=(other,))).empty
+    code = c.loc[c["dept_id"] == other, "dip_code"].iloc[0]
+    assert set(dip.packet_cases(wh, scope, YTD, code)["dept_id"]) <= {mine}
+    split = dip.scheme_split(wh, scope, YTD)
+    assert split["cases"].sum() == (
+        (demo_data.tables["fact_inpatient_case"]["dept_id"] == mine)
+        & pd.to_datetime(demo_data.tables["fact_inpatient_case"]["discharge_date"]).dt.date.between(YTD.start, YTD.end)
+        & demo_data.tables["fact_inpatient_case"]["payment_scheme"].notna()).sum()
+    assert dip.sensitivity(wh, Scope.departments({"D999"}), YTD).attrs["effect"] == 0
+
+
+def test_a_version_1_warehouse_has_no_dip_and_no_error(v1_url: str) -> None:
+    v1 = Warehouse(v1_url)
+    assert not dip.has_dip(v1)
+    s = Scope.hospital()
+    for frame in (dip.packet_table(v1, s, YTD), dip.department_table(v1, s, YTD), dip.scheme_split(v1, s, YTD),
+                  dip.packet_cases(v1, s, YTD, "C-XX00"), dip.sensitivity(v1, s, YTD), dip.settlement_effect(v1, s),
+                  dip.latest_point_values(v1, s)):
+        assert frame.empty
+
+
+def test_drg_views_count_drg_paid_cases_only_beside_dip(wh: Warehouse, demo_data, v1_url: str) -> None:
+    from data_layer.queries.drg import drg_groups, drg_only
+
+    assert drg_only(wh) == Filters(scheme=("drg",))
+    assert drg_only(Warehouse(v1_url)) == Filters()  # version 1: every grouped case, as before
+    assert drg_only(wh, Filters(scheme=("dip",))) == Filters(scheme=("dip",))  # a caller's choice is kept
+    c = demo_data.tables["fact_inpatient_case"]
+    day = pd.to_datetime(c["discharge_date"]).dt.date
+    drg = c[(c["payment_scheme"] == "drg") & c["drg_code"].notna() & (day >= YTD.start) & (day <= YTD.end)]
+    got = drg_groups(wh, Scope.hospital(), YTD, drg_only(wh))
+    assert got["cases"].sum() == len(drg)
+    assert got["drg_payment"].sum() == pytest.approx(drg["drg_payment"].astype(float).sum())
