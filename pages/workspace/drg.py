@@ -31,6 +31,7 @@ from shell.inputs import Code
 
 from .._common import warehouse
 from .._kit import READERS, Ask, Export, export_callback, page_callback, safe
+from ._dip import dip_sections
 from ._frame import Start, begin, frame, section, section_page
 
 dash.register_page(__name__, **section_page("drg", inputs={"ws-drg-basis.value": Code}))
@@ -73,6 +74,7 @@ def layout(dept: str | None = None, period: str | None = None, **_q: str) -> Any
                           html.Span(t("ws.drg.pick_note", lang), className="note ms-2")],
                          className="ws-drg-pickrow"),
                 html.Div(id="ws-drg-detail"), exports=((PAGE, "cases"),), title=t("ws.drg.detail", lang)),
+        *dip_sections(start),  # beside the DRG groups when the warehouse holds DIP cases
     ])
 
 
