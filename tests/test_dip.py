@@ -251,3 +251,131 @@ def test_drg_views_count_drg_paid_cases_only_beside_dip(wh: Warehouse, demo_data
     got = drg_groups(wh, Scope.hospital(), YTD, drg_only(wh))
     assert got["cases"].sum() == len(drg)
     assert got["drg_payment"].sum() == pytest.approx(drg["drg_payment"].astype(float).sum())
+
+
+# ---------------------------------------------------------------------------------- pages
+PACKETS_OUT = "ws-dip-rates.children"  # the packets callback, by its first output
+
+
+def _dip_depts(demo_data) -> list[str]:
+    return list(_raw_cases(demo_data.tables, YTD)["dept_id"].value_counts().index)
+
+
+def _ws(dept: str) -> list[dict]:
+    return [{"id": "ws-dept", "property": "value", "value": dept}, {"id": "ws-period", "property": "value", "value": "ytd"}]
+
+
+@pytest.fixture
+def dip_server(server, demo_data):
+    """The app with a director of the DIP department with the most cases ("dirdip")."""
+    from .conftest import PASSWORD
+
+    server.extensions["hospdash"].appdb.create_user("dirdip", "dirdip", PASSWORD, "director", "departments",
+                                                    (_dip_depts(demo_data)[0],))
+    return server
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_the_workspace_drg_tab_shows_the_dip_section(dip_server, wh: Warehouse, demo_data, lang: str) -> None:
+    from .conftest import texts
+    from .helpers import find, post_callback, signed_in
+    from .test_language import _leaks, _visible
+
+    dept = _dip_depts(demo_data)[0]
+    client = signed_in(dip_server, "dirdip", lang)
+    status, out = post_callback(dip_server, client, "_pages_content.children",
+                                [{"id": "_pages_location", "property": "pathname", "value": "/workspace/drg"},
+                                 {"id": "_pages_location", "property": "search", "value": f"?dept={dept}"}])
+    assert status == 200
+    page = out["_pages_content.children"]
+    assert find(page, "ws-sec-dip") and find(page, "ws-dip-trend") and not find(page, "ws-dip-unavailable")
+    assert ("高倍率病例" if lang == "zh" else "High-ratio cases") in texts(page)
+    # the packets, the sensitivity in words, the picker
+    status, out = post_callback(dip_server, client, PACKETS_OUT, _ws(dept),
+                                [{"id": "ws-dip-packet", "property": "value", "value": None}])
+    assert status == 200
+    want = dip.packet_table(wh, Scope.departments({dept}), YTD, Filters(department=(dept,)))
+    grid = find(out["ws-dip-packets.children"], "ws-dip-packets-table")["props"]
+    assert [r["dip_code"] for r in grid["rowData"]] == list(want["dip_code"])
+    assert [r["margin"] for r in grid["rowData"]] == pytest.approx(want["margin"].tolist())
+    assert grid["dashGridOptions"]["pinnedBottomRowData"][0]["cases"] == want["cases"].sum()
+    sense = texts(out["ws-dip-sense.children"])
+    assert sense.startswith("如果结算点值比预估低5%" if lang == "zh" else "If the final point value lands 5% below")
+    turning = dip.sensitivity(wh, Scope.departments({dept}), YTD, filters=Filters(department=(dept,)))
+    for name in turning.loc[turning["turns_loss"], "name_zh" if lang == "zh" else "name_en"]:
+        assert name in sense
+    assert out["ws-dip-packet.value"] == want["dip_code"].iloc[0]
+    shown: list[str] = []
+    _visible([v for k, v in out.items() if not k.endswith(".value")], shown)  # the value is an id, not text
+    assert not _leaks(shown, lang), _leaks(shown, lang)[:3]
+    # a packet's cases, high-ratio first
+    code = want.loc[want["high_ratio"].idxmax(), "dip_code"]
+    status, out = post_callback(dip_server, client, "ws-dip-cases.children",
+                                [*_ws(dept), {"id": "ws-dip-packet", "property": "value", "value": code}])
+    assert status == 200
+    rows = find(out["ws-dip-cases.children"], "ws-dip-cases-table")["props"]["rowData"]
+    cases = dip.packet_cases(wh, Scope.hospital(), YTD, code, Filters(department=(dept,)))
+    assert [r["case_id"] for r in rows] == list(cases["case_id"])
+    assert rows[0]["flag"] == "high"
+    # the schemes side by side, the departments, the point-value trend
+    status, out = post_callback(dip_server, client, "ws-dip-split.children", _ws(dept))
+    assert status == 200
+    split = texts(out["ws-dip-split.children"])
+    assert ("DIP付费" if lang == "zh" else "Paid by DIP") in split
+    depts = find(out["ws-dip-depts.children"], "ws-dip-depts-table")["props"]["rowData"]
+    assert [r["dept_id"] for r in depts] == [dept]  # a director sees his department only
+    names = [tr["name"] for tr in out["ws-dip-trend.figure"]["data"]]
+    assert len(names) == 4  # two funds: monthly estimates and final settlements
+    assert ("清算" if lang == "zh" else "final vs estimate") in texts(out["ws-dip-settle.children"])
+
+
+def test_a_director_is_refused_another_departments_dip(dip_server, demo_data) -> None:
+    from .helpers import post_callback, signed_in, workspace_export
+
+    other = _dip_depts(demo_data)[1]
+    client = signed_in(dip_server, "dirdip")
+    status, _ = post_callback(dip_server, client, PACKETS_OUT, _ws(other),
+                              [{"id": "ws-dip-packet", "property": "value", "value": None}])
+    assert status == 403
+    state = [*_ws(other), {"id": "ws-dip-packet", "property": "value", "value": None}]
+    status, _, _ = workspace_export(dip_server, client, "dip", "packets", "csv", state)
+    assert status == 403
+
+
+@pytest.mark.parametrize("fmt", ["xlsx", "csv"])
+def test_dip_exports_are_scoped_and_complete(dip_server, wh: Warehouse, demo_data, fmt: str) -> None:
+    from .helpers import signed_in, workspace_export
+
+    dept = _dip_depts(demo_data)[0]
+    want = dip.packet_table(wh, Scope.hospital(), YTD, Filters(department=(dept,)))
+    client = signed_in(dip_server, "dirdip")
+    state = [*_ws(dept), {"id": "ws-dip-packet", "property": "value", "value": want["dip_code"].iloc[0]}]
+    status, df, name = workspace_export(dip_server, client, "dip", "packets", fmt, state)
+    assert status == 200 and name.startswith(f"{dept}-dip-packets")
+    assert list(df["Packet"]) == list(want["dip_code"])
+    assert df["Margin"].tolist() == pytest.approx(want["margin"].tolist(), abs=0.01)  # written to the fen
+    status, df, _ = workspace_export(dip_server, client, "dip", "cases", fmt, state)
+    assert status == 200 and len(df) == int(want["cases"].iloc[0])
+    status, df, _ = workspace_export(dip_server, client, "dip", "departments", fmt, state)
+    assert status == 200 and len(df) == 1
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_a_version_1_warehouse_says_dip_is_not_available(v1_url: str, tmp_path, lang: str) -> None:
+    from app import create_app
+
+    from .conftest import PASSWORD, STRONG_KEY, USERS, texts
+    from .helpers import find, post_callback, signed_in
+
+    srv = create_app({"WAREHOUSE_URL": v1_url, "SECRET_KEY": STRONG_KEY, "DATA_DIR": str(tmp_path / "data"),
+                      "APP_DB_URL": f"sqlite:///{tmp_path / 'app.sqlite'}"})
+    for name, (role, kind, ids) in USERS.items():
+        srv.extensions["hospdash"].appdb.create_user(name, name, PASSWORD, role, kind, ids)
+    client = signed_in(srv, "asst1", lang)
+    status, out = post_callback(srv, client, "_pages_content.children",
+                                [{"id": "_pages_location", "property": "pathname", "value": "/workspace/drg"},
+                                 {"id": "_pages_location", "property": "search", "value": "?dept=D001"}])
+    assert status == 200
+    note = texts(find(out["_pages_content.children"], "ws-dip-unavailable"))
+    assert ("本数据仓库没有DIP" if lang == "zh" else "not available in this warehouse") in note
+    assert not find(out["_pages_content.children"], "ws-dip-packets")

@@ -89,11 +89,6 @@ def _mine(dept: str) -> Filters:
     return Filters(department=(dept,))
 
 
-@page_callback(Output("ws-dip-rates", "children"), Output("ws-dip-summary", "children"),
-               Output("ws-dip-sense", "children"), Output("ws-dip-packets", "children"),
-               Output("ws-dip-packet", "options"), Output("ws-dip-packet", "value"),
-               Input("ws-dept", "value"), Input("ws-period", "value"), State("ws-dip-packet", "value"),
-               roles=READERS, dept="ws-dept", period="ws-period", cached=True)
 def packets(ask: Ask, chosen: Any) -> tuple:
     lang, per = ask.lang, ask.period
     wh = warehouse()
@@ -109,8 +104,6 @@ def packets(ask: Ask, chosen: Any) -> tuple:
     return rates, summary_line(pk, lang), sense, grid, options, value
 
 
-@page_callback(Output("ws-dip-packet", "value", allow_duplicate=True), Input("ws-dip-packets-table", "cellClicked"),
-               State("ws-dept", "value"), roles=READERS, dept="ws-dept", prevent_initial_call=True)
 def pick_row(_ask: Ask, cell: Any) -> Any:
     """A click on a packet's row opens its cases (the total row opens nothing)."""
     code = cell.get("rowId") if isinstance(cell, dict) and cell.get("rowPinned") is None else None
@@ -126,8 +119,6 @@ def _known(scope: Scope, dept: str, per: Period, code: Any, lang: str) -> pd.Ser
     return row.iloc[0]
 
 
-@page_callback(Output("ws-dip-cases", "children"), Input("ws-dept", "value"), Input("ws-period", "value"),
-               Input("ws-dip-packet", "value"), roles=READERS, dept="ws-dept", period="ws-period", cached=True)
 def cases(ask: Ask, code: Any) -> Any:
     lang = ask.lang
     if not code:
@@ -149,9 +140,6 @@ def cases(ask: Ask, code: Any) -> Any:
     return safe(build, lang, "dip cases")
 
 
-@page_callback(Output("ws-dip-split", "children"), Output("ws-dip-depts", "children"), Output("ws-dip-trend", "figure"),
-               Output("ws-dip-settle", "children"), Input("ws-dept", "value"), Input("ws-period", "value"),
-               roles=READERS, dept="ws-dept", period="ws-period", cached=True)
 def around(ask: Ask) -> tuple:
     """The department's payment schemes side by side, the reader's departments, the point-value trend."""
     lang, per, wh = ask.lang, ask.period, warehouse()
@@ -163,6 +151,8 @@ def around(ask: Ask) -> tuple:
 
 
 # ---------------------------------------------------------------------------------------------- export
+
+
 def _export_packets(ask: Ask, _code: Any) -> Export:
     per, lang = ask.period, ask.lang
     rows = packet_rows(packet_table(warehouse(), ask.scope, per, _mine(ask.dept)), lang)
@@ -188,5 +178,21 @@ def _export_cases(ask: Ask, code: Any) -> Export:
                   title=t("ws.dip.cases_title", lang, name=str(code)), kinds=kinds)
 
 
-export_callback(PAGE, {"packets": _export_packets, "departments": _export_departments, "cases": _export_cases},
-                State("ws-dip-packet", "value"), roles=READERS)
+def register() -> None:
+    """Declare this section's callbacks and exports. pages/workspace/drg.py calls it each time Dash
+    loads that page (once for every app made in a process), as a page declares its own callbacks."""
+    page_callback(Output("ws-dip-rates", "children"), Output("ws-dip-summary", "children"),
+                  Output("ws-dip-sense", "children"), Output("ws-dip-packets", "children"),
+                  Output("ws-dip-packet", "options"), Output("ws-dip-packet", "value"),
+                  Input("ws-dept", "value"), Input("ws-period", "value"), State("ws-dip-packet", "value"),
+                  roles=READERS, dept="ws-dept", period="ws-period", cached=True)(packets)
+    page_callback(Output("ws-dip-packet", "value", allow_duplicate=True), Input("ws-dip-packets-table", "cellClicked"),
+                  State("ws-dept", "value"), roles=READERS, dept="ws-dept", prevent_initial_call=True)(pick_row)
+    page_callback(Output("ws-dip-cases", "children"), Input("ws-dept", "value"), Input("ws-period", "value"),
+                  Input("ws-dip-packet", "value"), roles=READERS, dept="ws-dept", period="ws-period",
+                  cached=True)(cases)
+    page_callback(Output("ws-dip-split", "children"), Output("ws-dip-depts", "children"),
+                  Output("ws-dip-trend", "figure"), Output("ws-dip-settle", "children"), Input("ws-dept", "value"),
+                  Input("ws-period", "value"), roles=READERS, dept="ws-dept", period="ws-period", cached=True)(around)
+    export_callback(PAGE, {"packets": _export_packets, "departments": _export_departments, "cases": _export_cases},
+                    State("ws-dip-packet", "value"), roles=READERS)

@@ -31,10 +31,12 @@ from shell.inputs import Code
 
 from .._common import warehouse
 from .._kit import READERS, Ask, Export, export_callback, page_callback, safe
+from . import _dip
 from ._dip import dip_sections
 from ._frame import Start, begin, frame, section, section_page
 
 dash.register_page(__name__, **section_page("drg", inputs={"ws-drg-basis.value": Code}))
+_dip.register()  # the DIP section's callbacks, declared with this page's
 PAGE = "drg"
 CASES_SHOWN = 100_000  # every case of a group (the grid draws only the rows in view)
 assert tuple(c.removeprefix("cost_") for c in COST_PARTS) == PARTS  # the components' parts are the query's
