@@ -273,3 +273,18 @@ def worst_table(packets: pd.DataFrame, lang: str, n: int = 5) -> Any:
                      html.Td(format_money(r.margin, lang, unit=True), className="num neg")])
             for r, name in zip(losers.itertuples(), _name(losers, lang), strict=True)]
     return html.Table([html.Thead(head), html.Tbody(rows)], className="wall-table dip-worst")
+
+
+def wall_trend(points: pd.DataFrame, lang: str, scale: float) -> go.Figure:
+    """The point-value trend in the wall's dark style at the screen's scale (the last 24 months)."""
+    from components.wall import empty_figure, style
+
+    if points.empty:
+        return empty_figure(t("drg.dip.none", lang), scale)
+    last = int(points["year"].max())
+    fig = trend_figure(points[points["year"] >= last - 1], lang, wall=True, scale=scale)
+    fig.update_yaxes(tickformat=".1f", title={"text": t("ws.dip.trend_y", lang), "font": {"size": round(13 * scale)}})
+    fig.update_xaxes(tickformat="%Y-%m", nticks=6)
+    fig = style(fig, scale, margin=(8, 8, 4, 4))
+    fig.update_layout(legend={"font": {"size": round(12 * scale)}})
+    return fig
