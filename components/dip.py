@@ -203,9 +203,10 @@ def trend_figure(points: pd.DataFrame, lang: str, *, wall: bool = False, scale: 
     final = points[points["is_final"].astype(bool)]
     for fund, rows in est.groupby("insurance_type"):
         name = fund_name(fund, lang)
+        short = t(f"drg.dip.fund.{fund}" if fund in ("employee", "resident") else "ws.dip.fund.other", lang)
         colour = colours.get(str(fund), OTHER_FUND)
         fig.add_scatter(x=rows["when"], y=rows["point_value"], mode="lines+markers",
-                        name=t("ws.dip.trend_estimate", lang, fund=name),
+                        name=short if wall else t("ws.dip.trend_estimate", lang, fund=name),
                         line={"color": colour, "width": round(2 * scale)}, marker={"size": round(5 * scale)},
                         hovertemplate="%{x|%Y-%m} %{y:.4f}<extra>" + name + "</extra>")
         mine = final[final["insurance_type"] == fund]
@@ -215,12 +216,13 @@ def trend_figure(points: pd.DataFrame, lang: str, *, wall: bool = False, scale: 
             xs += [date(int(r.year), 1, 1), date(int(r.year), 12, 1), None]
             ys += [r.point_value, r.point_value, None]
         if xs:
-            fig.add_scatter(x=xs, y=ys, mode="lines", name=t("ws.dip.trend_final", lang, fund=name),
+            fig.add_scatter(x=xs, y=ys, mode="lines",
+                            name=t("drg.dip.final" if wall else "ws.dip.trend_final", lang, fund=short if wall else name),
                             line={"color": colour, "width": round(3 * scale), "dash": "dash"},
                             hovertemplate="%{y:.4f}<extra>" + name + "</extra>")
     if wall:
         return fig
-    fig.update_layout(title=t("ws.dip.trend", lang), height=340, margin={"l": 60, "r": 10, "t": 40, "b": 30},
+    fig.update_layout(height=320, margin={"l": 60, "r": 10, "t": 16, "b": 30},
                       legend={"orientation": "h", "y": -0.18}, plot_bgcolor="#fff", paper_bgcolor="#fff")
     fig.update_yaxes(title=t("ws.dip.trend_y", lang), tickformat=".2f", gridcolor="#e5e9ef")
     fig.update_xaxes(tickformat="%Y-%m", gridcolor="#e5e9ef")
@@ -269,8 +271,8 @@ def worst_table(packets: pd.DataFrame, lang: str, n: int = 5) -> Any:
     head = html.Tr([html.Th(t("drg.dip.worst", lang)), html.Th(t("drg.cases", lang)),
                     html.Th(t("drg.margin_case", lang)), html.Th(t("drg.margin_total", lang))])
     rows = [html.Tr([html.Td(name, className="row-label dip-name", title=name), html.Td(f"{r.cases:,}", className="num"),
-                     html.Td(format_money(r.margin_per_case, lang, unit=True), className="num neg"),
-                     html.Td(format_money(r.margin, lang, unit=True), className="num neg")])
+                     html.Td(format_money(r.margin_per_case, lang), className="num neg"),
+                     html.Td(format_money(r.margin, lang), className="num neg")])
             for r, name in zip(losers.itertuples(), _name(losers, lang), strict=True)]
     return html.Table([html.Thead(head), html.Tbody(rows)], className="wall-table dip-worst")
 
@@ -283,7 +285,8 @@ def wall_trend(points: pd.DataFrame, lang: str, scale: float) -> go.Figure:
         return empty_figure(t("drg.dip.none", lang), scale)
     last = int(points["year"].max())
     fig = trend_figure(points[points["year"] >= last - 1], lang, wall=True, scale=scale)
-    fig.update_yaxes(tickformat=".1f", title={"text": t("ws.dip.trend_y", lang), "font": {"size": round(13 * scale)}})
+    fig.update_yaxes(tickformat=".1f", nticks=5,
+                     title={"text": t("ws.dip.trend_y", lang), "font": {"size": round(13 * scale)}})
     fig.update_xaxes(tickformat="%Y-%m", nticks=6)
     fig = style(fig, scale, margin=(8, 8, 4, 4))
     fig.update_layout(legend={"font": {"size": round(12 * scale)}})

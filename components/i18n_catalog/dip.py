@@ -35,6 +35,7 @@ TEXTS: dict[str, tuple[str, str]] = {
                                 "If the final point value lands {cut} below the estimate, no packet turns loss-making. "
                                 "The department's DIP margin would go from {before} to {after} (effect {effect})."),
     "ws.dip.departments": ("各科室DIP结余（您可查看的科室）", "DIP margin by department (your departments)"),
+    "ws.dip.side": ("支付方式对比与各科室DIP结余", "Payment schemes side by side, and DIP by department"),
     "ws.dip.split": ("按支付方式", "By payment scheme"),
     "ws.dip.trend": ("DIP点值走势：月度预估与年度清算", "DIP point value: monthly estimates and the year's final settlement"),
     "ws.dip.trend_y": ("点值（元/分）", "Point value (yuan a point)"),
@@ -102,6 +103,9 @@ TEXTS: dict[str, tuple[str, str]] = {
     "drg.dip.payment": ("预估支付", "Estimated payment"),
     "drg.dip.margin": ("DIP结余", "DIP margin"),
     "drg.dip.losers": ("亏损病种", "Loss-making packets"),
+    "drg.dip.fund.employee": ("职工医保", "Employee"),
+    "drg.dip.fund.resident": ("居民医保", "Resident"),
+    "drg.dip.final": ("{fund}清算", "{fund}, final"),
     "drg.dip.trend": ("点值走势", "Point value"),
     "drg.dip.worst": ("亏损最多的病种", "Largest losses"),
     "drg.dip.no_losers": ("本期没有亏损病种。", "No packet is loss-making in the period."),

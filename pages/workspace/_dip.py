@@ -75,7 +75,7 @@ def dip_sections(start: Start) -> list[Any]:
                 html.Div(id="ws-dip-cases"), exports=((PAGE, "cases"),), title=t("ws.dip.cases_section", lang)),
         section("dip-depts", lang, html.H3(t("ws.dip.split", lang), className="h6"), html.Div(id="ws-dip-split"),
                 html.H3(t("ws.dip.departments", lang), className="h6 mt-2"), html.Div(id="ws-dip-depts"),
-                exports=((PAGE, "departments"),), title=t("ws.dip.departments", lang)),
+                exports=((PAGE, "departments"),), title=t("ws.dip.side", lang)),
         section("dip-trend", lang, dcc.Graph(id="ws-dip-trend", config=GRAPH, className="dw-graph"),
                 html.P(id="ws-dip-settle", className="note"), title=t("ws.dip.trend", lang)),
     ]
