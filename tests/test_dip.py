@@ -379,3 +379,76 @@ def test_a_version_1_warehouse_says_dip_is_not_available(v1_url: str, tmp_path, 
     note = texts(find(out["_pages_content.children"], "ws-dip-unavailable"))
     assert ("本数据仓库没有DIP" if lang == "zh" else "not available in this warehouse") in note
     assert not find(out["_pages_content.children"], "ws-dip-packets")
+
+
+# ---------------------------------------------------------------------------------- the DRG screen
+def _band_inputs(campus: str | None = None) -> list[dict]:
+    return [{"id": "wall-tick", "property": "data", "value": {"n": 1, "scale": 1}},
+            {"id": "drg-period", "property": "value", "value": "ytd"},
+            {"id": "drg-campus", "property": "value", "value": campus},
+            {"id": "drg-division", "property": "value", "value": None}]
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_the_drg_screen_has_a_dip_band(server, wh: Warehouse, lang: str) -> None:
+    from .conftest import texts
+    from .helpers import find, post_callback, signed_in
+    from .test_language import _leaks, _visible
+
+    client = signed_in(server, "lead1", lang)
+    status, out = post_callback(server, client, "_pages_content.children",
+                                [{"id": "_pages_location", "property": "pathname", "value": "/wall/drg"},
+                                 {"id": "_pages_location", "property": "search", "value": "?kiosk=1"}])
+    assert status == 200 and find(out["_pages_content.children"], "drg-dip-trend")
+    status, out = post_callback(server, client, "drg-dip-tiles.children", _band_inputs())
+    assert status == 200
+    through = wh.freshness().data_through
+    per = Period(through.replace(month=1, day=1), through)
+    packets = dip.packet_table(wh, Scope.hospital(), per)
+    tiles = texts(out["drg-dip-tiles.children"])
+    assert f"{int(packets['cases'].sum()):,}" in tiles
+    losers = packets[packets["margin"] < 0]
+    assert f"{len(losers)} / {len(packets)}" in tiles
+    turning = dip.sensitivity(wh, Scope.hospital(), per).attrs["turning"]
+    assert (f"{turning} 个病种转为亏损" if lang == "zh" else f"{turning} packets turn loss-making") in tiles
+    worst = texts(out["drg-dip-worst.children"])
+    name = "name_zh" if lang == "zh" else "name_en"
+    assert losers[name].iloc[0][:8] in worst
+    assert len(out["drg-dip-trend.figure"]["data"]) == 4
+    shown: list[str] = []
+    _visible(list(out.values()), shown)
+    assert not _leaks(shown, lang), _leaks(shown, lang)[:3]
+
+
+def test_a_campus_leader_sees_the_band_of_his_campus(server, wh: Warehouse, demo_data) -> None:
+    from .conftest import texts
+    from .helpers import post_callback, signed_in
+
+    client = signed_in(server, "lead2")  # campus C2, the DIP campus of the demo
+    status, out = post_callback(server, client, "drg-dip-tiles.children", _band_inputs())
+    assert status == 200
+    through = wh.freshness().data_through
+    per = Period(through.replace(month=1, day=1), through)
+    mine = dip.packet_table(wh, Scope.campuses({"C2"}), per)
+    assert f"{int(mine['cases'].sum()):,}" in texts(out["drg-dip-tiles.children"])
+    status, _ = post_callback(server, client, "drg-dip-tiles.children", _band_inputs(campus="C1"))
+    assert status == 403  # another campus is refused
+
+
+def test_a_version_1_drg_screen_has_no_dip_band(v1_url: str, tmp_path) -> None:
+    from app import create_app
+
+    from .conftest import PASSWORD, STRONG_KEY, USERS, texts
+    from .helpers import find, post_callback, signed_in
+
+    srv = create_app({"WAREHOUSE_URL": v1_url, "SECRET_KEY": STRONG_KEY, "DATA_DIR": str(tmp_path / "data"),
+                      "APP_DB_URL": f"sqlite:///{tmp_path / 'app.sqlite'}"})
+    for name, (role, kind, ids) in USERS.items():
+        srv.extensions["hospdash"].appdb.create_user(name, name, PASSWORD, role, kind, ids)
+    client = signed_in(srv, "lead1")
+    status, out = post_callback(srv, client, "_pages_content.children",
+                                [{"id": "_pages_location", "property": "pathname", "value": "/wall/drg"},
+                                 {"id": "_pages_location", "property": "search", "value": ""}])
+    assert status == 200
+    assert not find(out["_pages_content.children"], "drg-dip-tiles")
+    assert "DIP" not in texts(out["_pages_content.children"])
