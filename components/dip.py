@@ -263,7 +263,7 @@ def band_tiles(packets: pd.DataFrame, sens: pd.DataFrame, rates: pd.DataFrame, l
     return [html.Div(tiles, className="dip-tiles"), html.Div(notes, className="dip-notes")]
 
 
-def worst_table(packets: pd.DataFrame, lang: str, n: int = 5) -> Any:
+def worst_table(packets: pd.DataFrame, lang: str, n: int = 7) -> Any:
     """The `n` packets with the largest losses: name, cases, margin per case and in total."""
     losers = packets[packets["margin"] < 0].head(n)
     if losers.empty:
