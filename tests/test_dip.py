@@ -229,8 +229,15 @@ def test_a_department_scope_sees_only_its_departments(wh: Warehouse, demo_data) 
     assert dip.sensitivity(wh, Scope.departments({"D999"}), YTD).attrs["effect"] == 0
 
 
-def test_a_version_1_warehouse_has_no_dip_and_no_error(v1_url: str) -> None:
-    v1 = Warehouse(v1_url)
+@pytest.fixture
+def v1(v1_url: str):
+    """The version 1 warehouse, its connections closed afterwards (another test opens the file read-write)."""
+    got = Warehouse(v1_url)
+    yield got
+    got.engine.dispose()
+
+
+def test_a_version_1_warehouse_has_no_dip_and_no_error(v1: Warehouse) -> None:
     assert not dip.has_dip(v1)
     s = Scope.hospital()
     for frame in (dip.packet_table(v1, s, YTD), dip.department_table(v1, s, YTD), dip.scheme_split(v1, s, YTD),
@@ -239,11 +246,11 @@ def test_a_version_1_warehouse_has_no_dip_and_no_error(v1_url: str) -> None:
         assert frame.empty
 
 
-def test_drg_views_count_drg_paid_cases_only_beside_dip(wh: Warehouse, demo_data, v1_url: str) -> None:
+def test_drg_views_count_drg_paid_cases_only_beside_dip(wh: Warehouse, demo_data, v1: Warehouse) -> None:
     from data_layer.queries.drg import drg_groups, drg_only
 
     assert drg_only(wh) == Filters(scheme=("drg",))
-    assert drg_only(Warehouse(v1_url)) == Filters()  # version 1: every grouped case, as before
+    assert drg_only(v1) == Filters()  # version 1: every grouped case, as before
     assert drg_only(wh, Filters(scheme=("dip",))) == Filters(scheme=("dip",))  # a caller's choice is kept
     c = demo_data.tables["fact_inpatient_case"]
     day = pd.to_datetime(c["discharge_date"]).dt.date
@@ -360,17 +367,27 @@ def test_dip_exports_are_scoped_and_complete(dip_server, wh: Warehouse, demo_dat
     assert status == 200 and len(df) == 1
 
 
-@pytest.mark.parametrize("lang", ["zh", "en"])
-def test_a_version_1_warehouse_says_dip_is_not_available(v1_url: str, tmp_path, lang: str) -> None:
+@pytest.fixture
+def v1_server(v1_url: str, tmp_path):
+    """The app over the version 1 warehouse, with the test users; its warehouse connections closed afterwards."""
     from app import create_app
 
-    from .conftest import PASSWORD, STRONG_KEY, USERS, texts
-    from .helpers import find, post_callback, signed_in
+    from .conftest import PASSWORD, STRONG_KEY, USERS
 
     srv = create_app({"WAREHOUSE_URL": v1_url, "SECRET_KEY": STRONG_KEY, "DATA_DIR": str(tmp_path / "data"),
                       "APP_DB_URL": f"sqlite:///{tmp_path / 'app.sqlite'}"})
     for name, (role, kind, ids) in USERS.items():
         srv.extensions["hospdash"].appdb.create_user(name, name, PASSWORD, role, kind, ids)
+    yield srv
+    srv.extensions["hospdash"].warehouse.engine.dispose()
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_a_version_1_warehouse_says_dip_is_not_available(v1_server, lang: str) -> None:
+    from .conftest import texts
+    from .helpers import find, post_callback, signed_in
+
+    srv = v1_server
     client = signed_in(srv, "asst1", lang)
     status, out = post_callback(srv, client, "_pages_content.children",
                                 [{"id": "_pages_location", "property": "pathname", "value": "/workspace/drg"},
@@ -435,16 +452,11 @@ def test_a_campus_leader_sees_the_band_of_his_campus(server, wh: Warehouse, demo
     assert status == 403  # another campus is refused
 
 
-def test_a_version_1_drg_screen_has_no_dip_band(v1_url: str, tmp_path) -> None:
-    from app import create_app
-
-    from .conftest import PASSWORD, STRONG_KEY, USERS, texts
+def test_a_version_1_drg_screen_has_no_dip_band(v1_server) -> None:
+    from .conftest import texts
     from .helpers import find, post_callback, signed_in
 
-    srv = create_app({"WAREHOUSE_URL": v1_url, "SECRET_KEY": STRONG_KEY, "DATA_DIR": str(tmp_path / "data"),
-                      "APP_DB_URL": f"sqlite:///{tmp_path / 'app.sqlite'}"})
-    for name, (role, kind, ids) in USERS.items():
-        srv.extensions["hospdash"].appdb.create_user(name, name, PASSWORD, role, kind, ids)
+    srv = v1_server
     client = signed_in(srv, "lead1")
     status, out = post_callback(srv, client, "_pages_content.children",
                                 [{"id": "_pages_location", "property": "pathname", "value": "/wall/drg"},
