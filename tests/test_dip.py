@@ -297,6 +297,7 @@ def test_the_workspace_drg_tab_shows_the_dip_section(dip_server, wh: Warehouse, 
     page = out["_pages_content.children"]
     assert find(page, "ws-sec-dip") and find(page, "ws-dip-trend") and not find(page, "ws-dip-unavailable")
     assert ("高倍率病例" if lang == "zh" else "High-ratio cases") in texts(page)
+    assert ("DRG病组仅含DRG付费病例" if lang == "zh" else "count the cases paid by DRG only") in texts(page)
     # the packets, the sensitivity in words, the picker
     status, out = post_callback(dip_server, client, PACKETS_OUT, _ws(dept),
                                 [{"id": "ws-dip-packet", "property": "value", "value": None}])
@@ -396,6 +397,8 @@ def test_a_version_1_warehouse_says_dip_is_not_available(v1_server, lang: str) -
     note = texts(find(out["_pages_content.children"], "ws-dip-unavailable"))
     assert ("本数据仓库没有DIP" if lang == "zh" else "not available in this warehouse") in note
     assert not find(out["_pages_content.children"], "ws-dip-packets")
+    assert "DRG-paid" not in texts(out["_pages_content.children"]) and "仅含DRG付费" not in texts(
+        out["_pages_content.children"])  # a version 1 warehouse counts every grouped case, as before
 
 
 # ---------------------------------------------------------------------------------- the DRG screen

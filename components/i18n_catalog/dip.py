@@ -20,6 +20,10 @@ TEXTS: dict[str, tuple[str, str]] = {
                        "亏损病种 {losers} 个（共 {packets} 个）。",
                        "{cases} DIP cases in the period: estimated payment {payment}, case cost {cost}, margin {margin}; "
                        "{losers} of {packets} packets loss-making."),
+    "ws.dip.drg_paid_only": ("本数据仓库同时有DIP付费病例：DRG病组仅含DRG付费病例，DIP病例见下方DIP病种，"
+                              "按项目付费及自费病例不计入。",
+                             "This warehouse also holds DIP cases: the DRG groups count the cases paid by DRG only; the "
+                             "DIP cases are in the DIP packets below, fee-for-service and self-pay cases in neither."),
     "ws.dip.none": ("该科室在此期间没有DIP病例。", "This department has no DIP cases in the period."),
     "ws.dip.none_scope": ("您可查看的科室在此期间没有DIP病例。", "Your departments have no DIP cases in the period."),
     "ws.dip.packets": ("本科室DIP病种", "DIP packets of the department"),

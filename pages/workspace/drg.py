@@ -23,6 +23,7 @@ from components.format import format_amount
 from components.i18n import t
 from data_layer.errors import UserError
 from data_layer.periods import Period
+from data_layer.queries.dip import has_dip
 from data_layer.queries.drg import COST_PARTS
 from data_layer.queries.drg_detail import BASES, check_thresholds, group_cases, group_table
 from data_layer.scope import Scope
@@ -69,6 +70,7 @@ def layout(dept: str | None = None, period: str | None = None, **_q: str) -> Any
         section("drg-controls", lang, controls, html.P(id="ws-drg-rule", className="note"),
                 title=t("ws.drg.controls", lang)),
         section("drg-groups", lang, html.P(t("ws.drg.groups_note", lang), className="note"),
+                html.P(t("ws.dip.drg_paid_only", lang), className="note") if has_dip(warehouse()) else None,
                 html.Div(id="ws-drg-groups"), exports=((PAGE, "groups"),), title=t("ws.drg.groups", lang)),
         section("drg-detail", lang,
                 html.Div([html.Label(t("ws.drg.pick", lang), htmlFor="ws-drg-group", className="form-label me-2"),
