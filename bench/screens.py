@@ -5,7 +5,8 @@
 
 Signs in through the form (headless Chromium, a fresh profile), switches the language with the
 page's own button, opens each address, waits for Dash to finish its callbacks and for the
-figures to draw, and saves `<name>-<width>x<height>-<lang>.png` (the name from the address).
+figures to draw, and saves `<name>-<width>x<height>-<lang>.png` (the name from the address);
+`--scroll '#ws-sec-dip'` scrolls that element to the top of the screen first (a section lower on a page).
 Needs Debian's chromium and chromium-driver (as the browser tests do).
 """
 from __future__ import annotations
