@@ -5,7 +5,8 @@
 
 Signs in through the form (headless Chromium, a fresh profile), switches the language with the
 page's own button, opens each address, waits for Dash to finish its callbacks and for the
-figures to draw, and saves `<name>-<width>x<height>-<lang>.png` (the name from the address).
+figures to draw, and saves `<name>-<width>x<height>-<lang>.png` (the name from the address);
+`--scroll '#ws-sec-dip'` scrolls that element to the top of the screen first (a section lower on a page).
 Needs Debian's chromium and chromium-driver (as the browser tests do).
 """
 from __future__ import annotations
@@ -98,6 +99,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--lang", default="zh,en")
     ap.add_argument("--full", action="store_true", help="the whole page's height, not only the first screen")
     ap.add_argument("--prefix", default="")
+    ap.add_argument("--scroll", default="", help="a CSS selector scrolled to the top of the screen before the shot")
     ap.add_argument("addresses", nargs="+")
     args = ap.parse_args(argv)
     out = Path(args.out)
@@ -116,6 +118,10 @@ def main(argv: list[str] | None = None) -> int:
                     if page_lang(drv) != lang:
                         print(f"warning: {address} was drawn in {page_lang(drv)}, not {lang}", file=sys.stderr)
                     time.sleep(1.0)  # figures finish their transitions
+                    if args.scroll:
+                        drv.execute_script("var e = document.querySelector(arguments[0]);"
+                                           "if (e) { e.scrollIntoView({block: 'start'}); }", args.scroll)
+                        time.sleep(0.8)
                     if args.full:
                         full = drv.execute_script("return document.documentElement.scrollHeight")
                         viewport(drv, width, max(height, min(int(full) + 40, 12000)))

@@ -169,7 +169,8 @@ def carriers_table(deps: pd.DataFrame, dots: dict[str, str], lang: str, n: int =
     for r in deps.itertuples():
         color = dots.get(r.dept_id)
         dot = html.I(className="dot", style={"background": color}) if color else None
-        rows.append(html.Tr([html.Td([dot, r.name_zh if lang == "zh" else r.name_en], className="row-label"),
+        name = r.name_zh if lang == "zh" else r.name_en  # a long name is cut, whole on hover
+        rows.append(html.Tr([html.Td([dot, html.Span(name, className="carrier-name", title=name)], className="row-label"),
                              html.Td(f"{r.cases:,.0f}", className="num"),
                              html.Td(format_money(r.drg_margin_per_case, lang, unit=True),
                                      className="num" + (" neg" if r.drg_margin_per_case < 0 else "")),

@@ -13,6 +13,7 @@ import dash
 import pandas as pd
 from dash import ALL, Input, Output, State, clientside_callback, ctx, dcc, html, no_update
 
+from components.dip import band_tiles, wall_trend, worst_table
 from components.i18n import t
 from components.ranktable import next_sort, pager, rank_table, sort_frame
 from components.wall import campus_color, empty_figure, graph, next_url, panel, scale_of, wall_frame
@@ -25,7 +26,8 @@ from components.wall_drg import (
     quadrant_figure,
     structure_figure,
 )
-from data_layer.queries.drg import COST_PARTS, drg_cost_structure, drg_departments, drg_groups
+from data_layer.queries.dip import has_dip, latest_point_values, packet_table, point_values, sensitivity
+from data_layer.queries.drg import COST_PARTS, drg_cost_structure, drg_departments, drg_groups, drg_only
 from data_layer.queries.kpis import compare
 from data_layer.queries.structure import departments
 from shell.inputs import Code
@@ -74,6 +76,7 @@ def layout(**query: str) -> Any:
         panel(t("drg.detail", lang), html.Div(id="drg-detail-title", className="detail-title"),
               html.Div([graph("drg-structure"), html.Div(id="drg-depts", className="dept-list")], className="detail-pair"),
               extra="area-detail"),
+        *dip_band(lang),
         dcc.Store(id="drg-tops"), dcc.Store(id="drg-group"), dcc.Store(id="drg-wall", data=on_wall),
         dcc.Store(id="drg-sort"), dcc.Store(id="drg-page-fmt", data=t("table.page", lang)), dcc.Store(id="drg-selected"),
         dcc.Interval(id="drg-cycle", interval=CYCLE_SECONDS * 1000, disabled=not on_wall),
@@ -87,6 +90,31 @@ def layout(**query: str) -> Any:
                       settings().wall_refresh_seconds, next_url("/wall/drg", wq, campuses), {}, filters)
 
 
+def dip_band(lang: str) -> list[Any]:
+    """The DIP band under the DRG panels, when the warehouse holds DIP cases (none on a version 1 warehouse)."""
+    if not has_dip(warehouse()):
+        return []
+    return [panel(t("drg.dip.band", lang),
+                  html.Div([html.Div(id="drg-dip-tiles", className="dip-band-tiles"), graph("drg-dip-trend"),
+                            html.Div(id="drg-dip-worst", className="dip-band-worst")], className="dip-band"),
+                  extra="area-dip")]
+
+
+@page_callback(Output("drg-dip-tiles", "children"), Output("drg-dip-trend", "figure"),
+               Output("drg-dip-worst", "children"), Input("wall-tick", "data"), *FILTERS, roles=ROLES, cached=True,
+               key_args=lambda tick, *rest: (scale_of(tick), rest))
+def dip_figures(ask: Ask, tick: Any, period: Any, campus: Any, division: Any) -> tuple:
+    """The DIP packets of the scope and filters: cases, estimated payment, margin, loss-making
+    packets, the point-value sensitivity, the largest losses and the point-value trend."""
+    lang, scale, wh = ask.lang, scale_of(tick), warehouse()
+    scope, per, filters = resolve(period, campus, division)
+    packets = packet_table(wh, scope, per, filters)
+    tiles = safe(lambda: band_tiles(packets, sensitivity(wh, scope, per, filters=filters),
+                                    latest_point_values(wh, scope, per.end), lang), lang, "dip tiles")
+    trend = safe_figure(lambda: wall_trend(point_values(wh, scope), lang, scale), lang, "dip trend", scale)
+    return tiles, trend, safe(lambda: worst_table(packets, lang), lang, "dip losses")
+
+
 def export_buttons(lang: str) -> html.Div:
     """The desk's Excel and CSV buttons, answered by the kit's export callback below."""
     return html.Div([html.Button(t(f"export.{fmt}", lang), id={"type": "drg-export", "table": "groups", "fmt": fmt},
@@ -96,6 +124,7 @@ def export_buttons(lang: str) -> html.Div:
 
 def _groups(period: Any, campus: Any, division: Any) -> tuple[pd.DataFrame, Any, Any, Any]:
     scope, per, filters = resolve(period, campus, division)
+    filters = drg_only(warehouse(), filters)  # beside DIP: the DRG-paid cases only
     return drg_groups(warehouse(), scope, per, filters), scope, per, filters
 
 

@@ -11,7 +11,7 @@ from flask import Flask
 
 from components.format import format_money
 from data_layer.periods import Period
-from data_layer.queries.drg import drg_groups
+from data_layer.queries.drg import drg_groups, drg_only
 from data_layer.queries.profit import department_profit
 from data_layer.scope import Scope
 from data_layer.warehouse import Warehouse
@@ -93,7 +93,8 @@ def test_drg_wall_table_carries_codes_full_names_and_one_money_style(server: Fla
     status, out = post_callback(server, client, "drg-kpis.children", TICK + _filters("drg") + sort, state)
     assert status == 200
     through = wh.freshness().data_through
-    groups = drg_groups(wh, Scope.hospital(), Period(through.replace(month=1, day=1), through))
+    groups = drg_groups(wh, Scope.hospital(), Period(through.replace(month=1, day=1), through),
+                        drg_only(wh))  # the screen's DRG-paid cases
     losers = groups[groups["drg_margin"] < 0]
     rows = _rows(out["drg-table.children"])
     # a wall pages through every loss-maker (not only the first eight), the largest loss first
@@ -133,7 +134,8 @@ def test_drg_header_click_sorts_and_turns_the_order(server: Flask) -> None:
 def test_drg_payment_reads_on_its_bar_in_the_screens_money_style(server: Flask, wh: Warehouse) -> None:
     client = signed_in(server, "lead1", "zh")
     through = wh.freshness().data_through
-    groups = drg_groups(wh, Scope.hospital(), Period(through.replace(month=1, day=1), through))
+    groups = drg_groups(wh, Scope.hospital(), Period(through.replace(month=1, day=1), through),
+                        drg_only(wh))  # the screen's DRG-paid cases
     code = groups["drg_code"].iloc[0]
     status, out = post_callback(server, client, "drg-detail-title.children",
                                 [{"id": "drg-group", "property": "data", "value": code}] + _filters("drg"),

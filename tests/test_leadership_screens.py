@@ -20,7 +20,7 @@ from data_layer.demo.live import DayBase, intraday, run_live
 from data_layer.engine import make_engine
 from data_layer.errors import UserError
 from data_layer.periods import Period
-from data_layer.queries.drg import drg_cost_structure, drg_groups
+from data_layer.queries.drg import drg_cost_structure, drg_groups, drg_only
 from data_layer.queries.kpis import compare, indicator_values
 from data_layer.queries.live import LIVE_METRICS, current_figures, latest_day
 from data_layer.queries.profit import department_profit
@@ -284,7 +284,7 @@ def test_drg_screen_data(server: Flask, wh: Warehouse) -> None:
     state = [{"id": "drg-wall", "property": "data", "value": True}, {"id": "drg-group", "property": "data", "value": None}]
     status, out = _call(server, client, "drg-kpis.children", TICK + _filters("drg"), state)
     assert status == 200
-    groups = drg_groups(wh, Scope.hospital(), YTD)
+    groups = drg_groups(wh, Scope.hospital(), YTD, drg_only(wh))  # the screen's DRG-paid cases
     losers = groups[groups["drg_margin"] < 0]
     tops = out["drg-tops.data"]
     assert tops == list(losers["drg_code"].head(8)) and out["drg-group.data"] == tops[0]
@@ -303,14 +303,14 @@ def test_drg_screen_data(server: Flask, wh: Warehouse) -> None:
 
 def test_drg_detail_and_cycle(server: Flask, wh: Warehouse) -> None:
     client = _signed_in(server, "lead1")
-    groups = drg_groups(wh, Scope.hospital(), YTD)
+    groups = drg_groups(wh, Scope.hospital(), YTD, drg_only(wh))  # the screen's DRG-paid cases
     code = groups["drg_code"].iloc[0]
     status, out = _call(server, client, "drg-detail-title.children",
                         [{"id": "drg-group", "property": "data", "value": code}] + _filters("drg")[:3],
                         [{"id": "wall-tick", "property": "data", "value": {"scale": 1}}])
     assert status == 200 and code in texts(out["drg-detail-title.children"])
     bars = out["drg-structure.figure"]["data"]
-    parts = drg_cost_structure(wh, Scope.hospital(), YTD, code).set_index("component")["per_case"]
+    parts = drg_cost_structure(wh, Scope.hospital(), YTD, code, drg_only(wh)).set_index("component")["per_case"]
     cost = sum(_arr(b["x"])[0] for b in bars[:-1])
     assert cost == pytest.approx(parts.drop("payment").sum())
     assert _arr(bars[-1]["x"])[0] == pytest.approx(parts["payment"])
@@ -406,7 +406,7 @@ def test_drg_export_goes_through_the_kit_scoped_and_audited(server: Flask) -> No
     raw = base64.b64decode(payload["content"]) if payload.get("base64") else payload["content"].encode()
     lines = raw.decode("utf-8-sig").splitlines()
     wh = server.extensions["hospdash"].warehouse
-    groups = drg_groups(wh, Scope.campuses(["C2"]), YTD)
+    groups = drg_groups(wh, Scope.campuses(["C2"]), YTD, drg_only(wh))  # the screen's DRG-paid cases
     assert {line.split(",")[0] for line in lines[1:]} == set(groups["drg_code"])
     assert server.extensions["hospdash"].appdb.audit_entries(action="export")[0]["username"] == "lead2"
     _, forged = _call(server, client, "drg-download.data",

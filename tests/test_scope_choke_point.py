@@ -68,6 +68,7 @@ class Dims(NamedTuple):
     doctor_of: dict[str, str]
     ward_of: dict[str, str]
     device_of: dict[str, tuple[str, str]]  # department -> (equipment_id, category)
+    dip_of: dict[str, str]  # department -> its most frequent DIP packet (departments with DIP cases)
 
 
 @pytest.fixture(scope="module")
@@ -98,12 +99,15 @@ def dims(wh: Warehouse) -> Dims:
                       .where(ip.discharge_date.between(RECENT.start, RECENT.end), ip.drg_code.is_not(None),
                              ip.group_id.is_not(None), ip.doctor_id.is_not(None)).order_by(ip.case_id))
         devices = frame(select(e.equipment_id, e.dept_id, e.category).order_by(e.equipment_id))
+        dips = frame(select(ip.dept_id, ip.dip_code).where(ip.discharge_date.between(RECENT.start, RECENT.end),
+                                                           ip.dip_code.is_not(None)).order_by(ip.case_id))
     drg_of = {k: v.value_counts().index[0] for k, v in cases.groupby("dept_id")["drg_code"]}
     first = cases[cases["drg_code"] == cases["dept_id"].map(drg_of)].groupby("dept_id").first()
     return Dims(depts, campuses, members, drg_of, first["case_id"].to_dict(), first["group_id"].to_dict(),
                 first["doctor_id"].to_dict(), first["ward_id"].to_dict(),
                 {r.dept_id: (r.equipment_id, r.category) for r in devices.groupby("dept_id").first().reset_index()
-                 .itertuples()})
+                 .itertuples()},
+                {k: v.value_counts().index[0] for k, v in dips.groupby("dept_id")["dip_code"]})
 
 
 def forbidden(dims: Dims, scope: Scope) -> dict[str, str]:
@@ -233,6 +237,14 @@ CASES: dict[str, Calls] = {
     "dip.point_values": lambda c: [()],
     "dip.dip_points": lambda c: [(YEAR,), (RECENT,)],
     "dip.packet_names": lambda c: [()],
+    "dip.latest_point_values": lambda c: [(), (THROUGH,)],
+    "dip.packet_table": lambda c: [(YEAR,), (RECENT, Filters(department=(c.dept,)))],
+    "dip.department_table": lambda c: [(YEAR,), (RECENT, Filters(department=(c.dept,)))],
+    "dip.scheme_split": lambda c: [(RECENT,), (RECENT, Filters(department=(c.dept,)))],
+    "dip.packet_cases": lambda c: [(RECENT, c.dims.dip_of.get(c.dept, "C-XX00")),
+                                   (RECENT, c.dims.dip_of.get(c.dept, "C-XX00"), Filters(department=(c.dept,)))],
+    "dip.sensitivity": lambda c: [(RECENT,), (RECENT, 0.1, Filters(department=(c.dept,)))],
+    "dip.settlement_effect": lambda c: [(), (Filters(department=(c.dept,)),)],
     "scorecard.scorecard": lambda c: [()],
     "scorecard.trend": lambda c: [("alos",), ("readmission_31d_rate", 12)],
     "scorecard.drags": lambda c: [("alos",), ("level4_surgery_share", 3), ("balance",), ("day_surgery_share",)],
@@ -287,12 +299,14 @@ SCOPE_FREE = {
     "scorecard.benchmarks": "published reference values (national, provincial, peer medians, targets): other hospitals",
     "dip.point_values": "the pooling region's point values, the same for every hospital in it",
     "dip.packet_names": "the region's DIP packet catalogue and its scores",
+    "dip.latest_point_values": "the pooling region's latest point value per fund",
 }
 # Where an answer carries numbers that are not figures of a department in the scope.
 NOT_FIGURES: dict[str, tuple[str, ...]] = {
     "budget.budget_lines": (".attrs.elapsed",),  # the share of the year gone
     "department.target_months": ("[expected]",),  # the pace of the target given as an argument
-    "report.generate": (".hospital",),  # the whole hospital's medians beside the figures (a benchmark)
+    "report.generate": (".hospital",),
+    "dip.sensitivity": (".attrs.cut",),  # the cut asked about  # the whole hospital's medians beside the figures (a benchmark)
     # the published reference values beside each appraisal item
     "scorecard.scorecard": ("[national_median]", "[provincial_median]", "[peer_median]", "[target]", "[benchmark_year]"),
 }
@@ -301,7 +315,7 @@ ECHOES = {"report.generate": (".dept_id",)}
 # Public functions reading the warehouse without a scope: calendar and freshness only.
 NO_SCOPE = {"revenue_view.periods", "budget.budget_window", "pace.elapsed", "pace.working_days", "report.check_month",
             "kpis.unavailable", "scorecard.year_to_date", "dip.has_dip",
-            "day_surgery.has_elective"}  # read the calendar, freshness or capabilities only
+            "day_surgery.has_elective", "drg.drg_only"}  # read the calendar, freshness or capabilities only
 
 
 def query_functions() -> dict[str, Callable[..., Any]]:

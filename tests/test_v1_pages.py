@@ -4,6 +4,7 @@ answer, and no answer is the unexpected-error message. What needs version 2 says
 available (the pages' own tests check each message); nothing fails."""
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import dash
@@ -18,7 +19,7 @@ ERRORS = ("错误编号", "error id", "Traceback", "unexpected error")
 
 
 @pytest.fixture
-def v1_server(v1_url: str, tmp_path: Path) -> Flask:
+def v1_server(v1_url: str, tmp_path: Path) -> Iterator[Flask]:
     from app import create_app
 
     env = {"WAREHOUSE_URL": v1_url, "SECRET_KEY": STRONG_KEY, "DATA_DIR": str(tmp_path / "data"),
@@ -27,7 +28,8 @@ def v1_server(v1_url: str, tmp_path: Path) -> Flask:
     db = srv.extensions["hospdash"].appdb
     for name, (role, kind, ids) in USERS.items():
         db.create_user(name, name, PASSWORD, role, kind, ids)
-    return srv
+    yield srv
+    srv.extensions["hospdash"].warehouse.engine.dispose()  # test_contract_v2 opens the file read-write
 
 
 @pytest.mark.parametrize("lang", ["zh", "en"])

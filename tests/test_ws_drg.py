@@ -26,9 +26,12 @@ DEPT = "D001"
 
 
 def _cases(demo_data, dept: str = DEPT, per: Period = YTD) -> pd.DataFrame:
+    """The department's grouped cases paid by DRG: the demo warehouse also holds DIP cases, so the
+    DRG detail leaves out the cases paid otherwise (DIP and fee for service; queries.drg.drg_only)."""
     c = demo_data.tables["fact_inpatient_case"].copy()
     day = pd.to_datetime(c["discharge_date"]).dt.date
-    c = c[(c["dept_id"] == dept) & (day >= per.start) & (day <= per.end) & c["drg_code"].notna()]
+    c = c[(c["dept_id"] == dept) & (day >= per.start) & (day <= per.end) & c["drg_code"].notna()
+          & (c["payment_scheme"] == "drg")]
     for col in ("charge_total", "drg_payment", "cost_total", "los_days", "cost_personnel", "cost_drug", "cost_material",
                 "cost_equipment", "cost_overhead"):
         c[col] = c[col].astype(float)

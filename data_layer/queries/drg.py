@@ -1,5 +1,11 @@
-"""DRG groups: cases, weight, charge, payment, cost and margin, and who carries them."""
+"""DRG groups: cases, weight, charge, payment, cost and margin, and who carries them.
+
+On a warehouse that also holds DIP cases (contract version 2), the DRG views pass their filters
+through `drg_only`, so their figures are of the cases paid by DRG and the DIP figures
+(queries/dip.py) sit beside them without counting a case twice."""
 from __future__ import annotations
+
+from dataclasses import replace
 
 import pandas as pd
 from sqlalchemy import func, select
@@ -10,12 +16,27 @@ from ..schema import dim_department, fact_inpatient_case
 from ..scope import Scope, scoped
 from ..sources import Filters
 from ..warehouse import Warehouse, memoized
+from .dip import has_dip
 from .kpis import indicator_values
 
 GROUP_CODES = ("discharges", "cmi", "charge_per_discharge", "drg_payment", "drg_cost", "drg_margin",
                "drg_margin_per_case", "alos", "time_index", "cost_index")
 ip = fact_inpatient_case.c
 COST_PARTS = ("cost_personnel", "cost_drug", "cost_material", "cost_equipment", "cost_overhead")
+
+
+def drg_only(wh: Warehouse, filters: Filters = Filters()) -> Filters:
+    """`filters` narrowed to the cases paid by DRG (payment_scheme = drg) when the warehouse also
+    holds DIP cases; unchanged otherwise (a version 1 warehouse, a hospital paid by DRG only) or when
+    the caller already chose schemes."""
+    if filters.scheme or not has_dip(wh):
+        return filters
+    return replace(filters, scheme=("drg",))
+
+
+def scheme_conds(filters: Filters) -> list:
+    """The payment-scheme restriction of `filters` on inpatient cases, for statements built by hand."""
+    return [ip.payment_scheme.in_(list(filters.scheme))] if filters.scheme else []
 
 
 def _wide(df: pd.DataFrame) -> pd.DataFrame:
@@ -57,6 +78,7 @@ def drg_cost_structure(wh: Warehouse, scope: Scope, period: Period, drg_code: st
         conds.append(dim_department.c.division.in_(filters.division))
     if filters.campus:
         conds.append(dim_department.c.campus_id.in_(filters.campus))
+    conds += scheme_conds(filters)
     stmt = scoped(select(func.count().label("cases"), func.sum(ip.drg_payment).label("payment"), *cols)
                   .select_from(fact_inpatient_case.join(dim_department, ip.dept_id == dim_department.c.dept_id))
                   .where(*conds), scope)

@@ -2,6 +2,9 @@
 (成本结构) against payment, stay and charge against the regional reference, and high- and
 low-cost outlier cases (高倍率 / 低倍率病例) with their list.
 
+On a warehouse that also holds DIP cases, every figure here is of the department's DRG-paid cases
+(drg.drg_only); its DIP packets are in queries/dip.py.
+
 Outliers: a case is a high outlier when its basis value (charge_total by default, as the national
 DRG payment rules do; cost_total on request) exceeds HIGH × the average of that value over the
 group's cases in the department for the period, a low outlier when it is below LOW × that average.
@@ -22,7 +25,7 @@ from ..scope import Scope, scoped
 from ..sources import Filters
 from ..stats import FieldErrors
 from ..warehouse import Warehouse, memoized
-from .drg import COST_PARTS, drg_groups
+from .drg import COST_PARTS, drg_groups, drg_only, scheme_conds
 
 ip, drg = fact_inpatient_case.c, dim_drg.c
 BASES = {"charge": ip.charge_total, "cost": ip.cost_total}  # what outliers are measured on
@@ -78,9 +81,9 @@ def _basis(basis: str):
     return cast(BASES[basis], Double)
 
 
-def _in_dept(dept: str, period: Period) -> list:
+def _in_dept(dept: str, period: Period, filters: Filters = Filters()) -> list:
     return [ip.dept_id == dept, ip.drg_code.is_not(None),
-            ip.discharge_date.between(period.start, period.end)]
+            ip.discharge_date.between(period.start, period.end), *scheme_conds(filters)]
 
 
 def _from():
@@ -93,20 +96,22 @@ def group_table(wh: Warehouse, scope: Scope, dept: str, period: Period, high: fl
     """One row per DRG group of the department with cases in the period: the registry's figures
     (cases, weight, charge/payment/cost/margin, ALOS, indices, via drg_groups), the regional
     references, the cost components per case and the outlier counts; loss-makers first."""
-    base = drg_groups(wh, scope, period, Filters(department=(dept,)))
+    only = drg_only(wh, Filters(department=(dept,)))
+    base = drg_groups(wh, scope, period, only)
     if base.empty:
         return pd.DataFrame(columns=["drg_code", "name_zh", "name_en", "cases", "weight", "drg_payment", "drg_cost",
                                      "drg_margin", "drg_margin_per_case", "alos", "ref_los_days",
                                      "charge_per_discharge", "ref_charge_per_case", "high_outliers", "low_outliers"])
     value = _basis(basis)
     avg = scoped(select(ip.drg_code.label("code"), func.avg(value).label("avg_value"))
-                 .select_from(_from()).where(*_in_dept(dept, period)), scope).group_by(ip.drg_code).subquery()
+                 .select_from(_from()).where(*_in_dept(dept, period, only)), scope).group_by(ip.drg_code).subquery()
     parts = [func.sum(cast(getattr(ip, c), Double)).label(c) for c in COST_PARTS]
     stmt = scoped(select(ip.drg_code, drg.ref_los_days, drg.ref_charge_per_case, *parts,
                          func.sum(case((value > literal(high) * avg.c.avg_value, 1), else_=0)).label("high_outliers"),
                          func.sum(case((value < literal(low) * avg.c.avg_value, 1), else_=0)).label("low_outliers"))
                   .select_from(_from().join(dim_drg, ip.drg_code == drg.drg_code).join(avg, avg.c.code == ip.drg_code))
-                  .where(*_in_dept(dept, period)), scope).group_by(ip.drg_code, drg.ref_los_days, drg.ref_charge_per_case)
+                  .where(*_in_dept(dept, period, only)), scope).group_by(ip.drg_code, drg.ref_los_days,
+                                                                          drg.ref_charge_per_case)
     extra = wh.frame(stmt)
     for c in extra.columns.drop("drg_code"):
         extra[c] = pd.to_numeric(extra[c]).astype(float)
@@ -155,7 +160,7 @@ def group_cases(wh: Warehouse, scope: Scope, dept: str, period: Period, drg_code
     """The group's cases in the department: outliers first (high, then low), then by the basis
     value, at most `limit` rows; attrs: total (all cases), average (the group's average of the basis)."""
     value = _basis(basis)
-    conds = [*_in_dept(dept, period), ip.drg_code == drg_code]
+    conds = [*_in_dept(dept, period, drg_only(wh)), ip.drg_code == drg_code]
     avg_q = scoped(select(func.count().label("n"), func.avg(value).label("avg_value")).select_from(_from()).where(*conds),
                    scope)
     head = wh.frame(avg_q).iloc[0]

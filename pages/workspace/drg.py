@@ -23,6 +23,7 @@ from components.format import format_amount
 from components.i18n import t
 from data_layer.errors import UserError
 from data_layer.periods import Period
+from data_layer.queries.dip import has_dip
 from data_layer.queries.drg import COST_PARTS
 from data_layer.queries.drg_detail import BASES, check_thresholds, group_cases, group_table
 from data_layer.scope import Scope
@@ -31,9 +32,12 @@ from shell.inputs import Code
 
 from .._common import warehouse
 from .._kit import READERS, Ask, Export, export_callback, page_callback, safe
+from . import _dip
+from ._dip import dip_sections
 from ._frame import Start, begin, frame, section, section_page
 
 dash.register_page(__name__, **section_page("drg", inputs={"ws-drg-basis.value": Code}))
+_dip.register()  # the DIP section's callbacks, declared with this page's
 PAGE = "drg"
 CASES_SHOWN = 100_000  # every case of a group (the grid draws only the rows in view)
 assert tuple(c.removeprefix("cost_") for c in COST_PARTS) == PARTS  # the components' parts are the query's
@@ -66,6 +70,7 @@ def layout(dept: str | None = None, period: str | None = None, **_q: str) -> Any
         section("drg-controls", lang, controls, html.P(id="ws-drg-rule", className="note"),
                 title=t("ws.drg.controls", lang)),
         section("drg-groups", lang, html.P(t("ws.drg.groups_note", lang), className="note"),
+                html.P(t("ws.dip.drg_paid_only", lang), className="note") if has_dip(warehouse()) else None,
                 html.Div(id="ws-drg-groups"), exports=((PAGE, "groups"),), title=t("ws.drg.groups", lang)),
         section("drg-detail", lang,
                 html.Div([html.Label(t("ws.drg.pick", lang), htmlFor="ws-drg-group", className="form-label me-2"),
@@ -73,6 +78,7 @@ def layout(dept: str | None = None, period: str | None = None, **_q: str) -> Any
                           html.Span(t("ws.drg.pick_note", lang), className="note ms-2")],
                          className="ws-drg-pickrow"),
                 html.Div(id="ws-drg-detail"), exports=((PAGE, "cases"),), title=t("ws.drg.detail", lang)),
+        *dip_sections(start),  # beside the DRG groups when the warehouse holds DIP cases
     ])
 
 
