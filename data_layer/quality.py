@@ -324,11 +324,11 @@ class _Run:
         usual = {k: max(float(v or 0) / n_base if n_base else 0.0, self.p.min_rate) for k, v in zip(conds, base[1:],
                                                                                                      strict=True)}
         per_dept = conn.execute(select(ip.dept_id, func.count(), *[_when(c) for c in conds.values()])
-                                .select_from(j).where(ip.discharge_date.between(start, end)).group_by(ip.dept_id))
+                                .select_from(j).where(ip.discharge_date.between(start, end)).group_by(ip.dept_id)).all()
         sample = [ip.case_id, ip.dept_id, ip.doctor_id, ip.discharge_date, ip.drg_code, ip.surgery_level]
         surgical_dept = {r[0] for r in conn.execute(select(dim_department.c.dept_id).where(
             dim_department.c.division == "surgical"))} if self.has("dim_department", "division") else set()
-        for dept, n, *ks in per_dept.all():
+        for dept, n, *ks in per_dept:
             n = int(n or 0)
             for (check, cond), k in zip(conds.items(), ks, strict=True):
                 k = int(k or 0)
@@ -365,7 +365,7 @@ class _Run:
             ip.discharge_date >= b_start, ip.discharge_date < start)).first()
         usual = max(float(base[1] or 0) / float(base[0]) if base[0] else 0.0, self.p.min_rate)
         rows = conn.execute(select(ip.dept_id, ip.doctor_id, func.count(), _when(failed)).select_from(j).where(
-            ip.discharge_date.between(start, end), ip.doctor_id.is_not(None)).group_by(ip.dept_id, ip.doctor_id))
+            ip.discharge_date.between(start, end), ip.doctor_id.is_not(None)).group_by(ip.dept_id, ip.doctor_id)).all()
         by_dept: dict[str, list[dict[str, Any]]] = defaultdict(list)
         for dept, doctor, n, k in rows:
             n, k = int(n or 0), int(k or 0)
