@@ -92,6 +92,10 @@ def build_parser() -> argparse.ArgumentParser:
     v = sub.add_parser("validate", help="check a warehouse against the contract")
     v.add_argument("--url", help="warehouse URL (default: the configured WAREHOUSE_URL)")
 
+    qu = sub.add_parser("quality", help="run the data-quality checks and print the findings (to record a run and "
+                                         "raise its alerts: python -m appdb quality)")
+    qu.add_argument("--url", help="warehouse URL (default: the configured WAREHOUSE_URL)")
+
     sm = sub.add_parser("summarize", help="build the summary tables from the newest load (run after each load)")
     sm.add_argument("--url", help="warehouse URL (default: SUMMARIZE_URL, else WAREHOUSE_URL); needs a writing account")
     sm.add_argument("--if-stale", action="store_true",
@@ -213,6 +217,23 @@ def cmd_validate(args: argparse.Namespace) -> int:
         engine.dispose()
     print(format_report(report))
     return 0 if report.ok else 1
+
+
+def cmd_quality(args: argparse.Namespace) -> int:
+    # Recording a run (its findings, fingerprints and alerts) is the application database's: that
+    # command lives with its command line, `python -m appdb quality`; this one only reports.
+    from .engine import make_engine
+    from .quality import format_result, run_quality
+
+    engine = make_engine(_url(args.url), read_only=True)
+    try:
+        result = run_quality(engine)
+    finally:
+        engine.dispose()
+    print(format_result(result))
+    print("not recorded: `python -m appdb quality --warehouse URL` records the run, compares it with the last "
+          "one (restatements) and raises its alerts")
+    return 1 if any(f.level in ("red", "orange") for f in result.findings) else 0
 
 
 def cmd_summarize(args: argparse.Namespace) -> int:
@@ -405,4 +426,5 @@ def cmd_docs(args: argparse.Namespace) -> int:
 
 
 _COMMANDS = {"demo": cmd_demo, "validate": cmd_validate, "kpis": cmd_kpis, "alerts": cmd_alerts,
-             "indicators": cmd_indicators, "docs": cmd_docs, "summarize": cmd_summarize}
+             "indicators": cmd_indicators, "docs": cmd_docs, "summarize": cmd_summarize,
+             "quality": cmd_quality}
