@@ -190,7 +190,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
             done = restate(engine, Path(args.truth) if args.truth else default_truth_path(url))
         finally:
             engine.dispose()
-        print(f"restated {done['month']} of {done['table']} for {done['dept_id']}: {done['rows']} rows × {done['factor']}")
+        print(f"restated {done['month']} of {done['table']} for {done['restated_dept']}: {done['rows']} rows × {done['factor']}")
         return 0
     t0 = time.perf_counter()
     result = build_demo(url, scale=args.scale, years=args.years, seed=args.seed, through=args.through,

@@ -76,7 +76,8 @@ def inject_defects(tables: dict[str, pd.DataFrame], through: date, seed: int) ->
     month = add_months(through.replace(day=1), -3)
     direct = cost[(_day(cost["month_start"]) == month) & (cost["allocation_stage"] == "direct")]
     target = str(direct.groupby("dept_id")["amount"].sum().astype(float).idxmax())
-    out.append({"defect": "restatement", "check": "restatement", "table": "fact_dept_cost_monthly", "dept_id": target,
+    out.append({"defect": "restatement", "check": "restatement", "table": "fact_dept_cost_monthly", "dept_id": None,
+                "restated_dept": target,
                 "month": month.isoformat()[:7], "factor": RESTATE_FACTOR, "applied": False})
     return out
 
@@ -96,7 +97,7 @@ def restate(engine: Engine, truth: Path) -> dict:
     c = fact_dept_cost_monthly.c
     with engine.begin() as conn:
         changed = conn.execute(update(fact_dept_cost_monthly).where(
-            c.month_start == date.fromisoformat(d["month"] + "-01"), c.dept_id == d["dept_id"],
+            c.month_start == date.fromisoformat(d["month"] + "-01"), c.dept_id == d["restated_dept"],
             c.allocation_stage == "direct").values(amount=c.amount * d["factor"])).rowcount
     d["applied"] = True
     d["rows"] = int(changed)
