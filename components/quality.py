@@ -181,8 +181,13 @@ def not_checked_list(items: list[Mapping[str, Any]], lang: str) -> html.Section 
     if not items:
         return None
     colon = "：" if lang == "zh" else ": "
-    lis = [html.Li(f"{check_name(str(n.get('check')), lang)}{colon}{not_checked_reason(n, lang)}",
-                   title=str(n.get("reason") or "")) for n in items]
+    def line(n: Mapping[str, Any]) -> html.Li:
+        said = not_checked_reason(n, lang)
+        raw = [html.Code(str(n.get("reason") or ""), className="verbatim ms-2")] \
+            if said == t("quality.nc.failed", lang) else []  # the error as the run recorded it, for the IT centre
+        return html.Li([f"{check_name(str(n.get('check')), lang)}{colon}{said}", *raw])
+
+    lis = [line(n) for n in items]
     return html.Section([html.H2(t("quality.not_checked", lang)), html.Ul(lis, className="dq-not-checked")],
                         id="dq-not-checked")
 

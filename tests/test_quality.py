@@ -279,3 +279,16 @@ def test_the_alerts_page_lists_data_quality_alerts(quality_server) -> None:
     status, out = post_callback(quality_server, client, "al-detail.children",
                                 [{"id": "al-selected", "property": "data", "value": alert_id}])
     assert status == 200 and "数据质量检查" in json.dumps(out, ensure_ascii=False)
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_the_page_with_findings_speaks_one_language(quality_server, lang: str) -> None:
+    """The language test's rule (tests/test_language.py) on the page holding the defects' findings:
+    its visible text (headers, titles, the trend's subplot titles, the not-checked list) holds no
+    word of the other language and no identifier."""
+    from .test_language import _leaks, _visible
+
+    for user in ("admin1", "lead1", "asst1"):
+        found: list[str] = []
+        _visible(_page(quality_server, user, lang), found)
+        assert not _leaks(found, lang), (user, _leaks(found, lang))

@@ -105,7 +105,7 @@ TEXTS: dict[str, tuple[str, str]] = {
     "quality.nc.unreachable": ("数据仓库无法连接", "the warehouse could not be reached"),
     "quality.nc.no_load": ("没有装载记录，也没有事实数据", "no load recorded and no fact rows"),
     "quality.nc.failed": ("检查出错（详情见运行日志）", "the check failed (the run's log has the details)"),
-    "quality.nc.ambiguous_group": ("分组目录中未标记歧义组或错误组（…QY）",
+    "quality.nc.ambiguous_group": ("分组目录中未标记歧义组或错误组",
                                    "the group list marks no ambiguous or error group (…QY)"),
     "quality.nc.missing_main_diagnosis": ("数据契约中没有主要诊断字段", "the contract has no main diagnosis column"),
     # example fields
