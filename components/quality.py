@@ -145,9 +145,9 @@ def findings_grid(df: pd.DataFrame, dept_names: Mapping[str, str], lang: str) ->
     if rows.empty:
         return html.P(t("quality.no_findings", lang), className="note", id="dq-no-findings")
     cols = [Column("severity", t("quality.col.level", lang), "integer", pinned=True, width=96),
-            Column("group", t("quality.col.group", lang)), Column("check", t("quality.col.check", lang), width=230),
+            Column("group", t("quality.col.group", lang)), Column("check", t("quality.col.check", lang), width=290),
             Column("table", t("quality.col.table", lang)), Column("dept", t("quality.col.dept", lang)),
-            Column("count", t("quality.col.count", lang), "integer"),
+            Column("count", t("quality.col.count", lang), "integer", width=90),
             Column("summary", t("quality.col.summary", lang), width=340),
             Column("examples", t("quality.col.examples", lang), width=520)]
     grid = data_grid(rows, cols, lang, "dq-findings", row_id="id", hidden=("level", "level_name"),
@@ -227,12 +227,15 @@ def trend_figure(trend: pd.DataFrame, runs: pd.DataFrame, lang: str) -> go.Figur
         mine = trend[trend["check_code"] == code].set_index("run_id")["count"]
         y = [int(mine.get(r, 0)) for r in runs["id"]]
         colour = colours[GROUPS.index(CHECKS[code][0]) % len(colours)]
+        row, col = i // ncols + 1, i % ncols + 1
         fig.add_trace(go.Scatter(x=x, y=y, mode="lines+markers", name=check_name(code, lang), showlegend=False,
                                  line={"color": colour, "width": 2}, marker={"size": 5},
-                                 hovertemplate="%{x}: %{y:,}<extra></extra>"),
-                      row=i // ncols + 1, col=i % ncols + 1)
+                                 hovertemplate="%{x}: %{y:,}<extra></extra>"), row=row, col=col)
+        top = max(y) if y else 0
+        # whole counts only: a small count's axis steps by one (never "0, 1, 1")
+        fig.update_yaxes(range=[0, max(top, 1) * 1.15], dtick=1 if top <= 4 else None, row=row, col=col)
     fig.update_xaxes(type="category", showticklabels=False)
-    fig.update_yaxes(rangemode="tozero", tickformat=",d")
+    fig.update_yaxes(tickformat=",d")
     fig.update_annotations(font={"size": 13})
     fig.update_layout(height=170 * nrows + 30, template="hospdash", margin={"l": 36, "r": 10, "t": 36, "b": 10},
                       font={"family": "PingFang SC, Microsoft YaHei, Noto Sans CJK SC, sans-serif"})

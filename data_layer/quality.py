@@ -100,6 +100,9 @@ class QualityParams:
     load_min_rows: float = 5.0  # a department with fewer usual rows a day is judged by the hospital's total
     load_low: tuple[float, float] = (0.7, 0.5)  # a short load is orange below 70% of usual, red below half
     load_high: float = 2.0  # a load twice the usual is a duplicate load (orange)
+    # a load below half the usual is judged at a lower z: weeks of a few dozen rows spread widely (a
+    # holiday week among them), and a night that lost most of its rows is not chance
+    load_z_collapse: float = 3.0
     close_grace_days: int = 10  # a month is closed this many days after its end
     fingerprint_months: int = 24
     max_examples: int = 5
@@ -325,7 +328,7 @@ class _Run:
                                                                                                      strict=True)}
         per_dept = conn.execute(select(ip.dept_id, func.count(), *[_when(c) for c in conds.values()])
                                 .select_from(j).where(ip.discharge_date.between(start, end)).group_by(ip.dept_id)).all()
-        sample = [ip.case_id, ip.dept_id, ip.doctor_id, ip.discharge_date, ip.drg_code, ip.surgery_level]
+        sample = [ip.case_id, ip.doctor_id, ip.discharge_date, ip.drg_code, ip.surgery_level]
         surgical_dept = {r[0] for r in conn.execute(select(dim_department.c.dept_id).where(
             dim_department.c.division == "surgical"))} if self.has("dim_department", "division") else set()
         for dept, n, *ks in per_dept:
@@ -543,15 +546,11 @@ class _Run:
                         .where(col.in_([last, *days])).group_by(col, dim.c.dept_id))
             counts: dict[tuple[date, str], int] = {(_d(d), dept): int(n) for d, dept, n in conn.execute(stmt)}
             depts = sorted({k[1] for k in counts})
-            small_x, small_h = 0, np.zeros(len(days))
             for dept in depts:
                 x = counts.get((last, dept), 0)
                 hist = np.array([counts.get((d, dept), 0) for d in days], dtype=float)
-                if float(np.median(hist)) < self.p.load_min_rows:
-                    small_x += x
-                    small_h += hist
-                    continue
-                self._judge_load(name, dept, x, hist, last)
+                if float(np.median(hist)) >= self.p.load_min_rows:  # fewer: judged in the hospital's total
+                    self._judge_load(name, dept, x, hist, last)
             total_x = sum(counts.get((last, d), 0) for d in depts)
             total_h = np.array([sum(counts.get((d, k), 0) for k in depts) for d in days], dtype=float)
             if not any(f.check == "short_load" and f.table == name for f in self.findings):
@@ -563,7 +562,8 @@ class _Run:
             return
         z, med, _scale = robust_z(x, hist, floor=math.sqrt(med))
         ratio = x / med
-        if _level(z, self.p.alert_params) is None:
+        collapsed = ratio < self.p.load_low[1] and z <= -self.p.load_z_collapse
+        if _level(z, self.p.alert_params) is None and not collapsed:
             return
         if ratio < self.p.load_low[0]:
             level = "red" if ratio < self.p.load_low[1] else "orange"
