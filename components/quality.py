@@ -34,6 +34,7 @@ PAGE_TABLES: dict[str, tuple[str, ...]] = {
     "portfolio": ("fact_inpatient_case", "fact_outpatient_daily", "fact_dept_cost_monthly"),
     "projects": ("fact_inpatient_case", "fact_outpatient_daily", "fact_ward_daily"),
     "reports": ALL_FACTS,
+    "wall": ("fact_inpatient_case", "fact_outpatient_daily", "fact_ward_daily"),  # the leadership screens
 }
 
 

@@ -292,3 +292,10 @@ def test_the_page_with_findings_speaks_one_language(quality_server, lang: str) -
         found: list[str] = []
         _visible(_page(quality_server, user, lang), found)
         assert not _leaks(found, lang), (user, _leaks(found, lang))
+
+
+def test_the_wall_stamp_carries_the_mark(quality_server, server) -> None:
+    client = signed_in(quality_server, "lead1", "zh")
+    status, out = post_callback(quality_server, client, "wall-fresh.children",
+                                [{"id": "wall-tick", "property": "data", "value": {"scale": 1}}])
+    assert status == 200 and "⚠ 数据质量" in out["wall-fresh.children"]
