@@ -299,3 +299,13 @@ def test_the_wall_stamp_carries_the_mark(quality_server, server) -> None:
     status, out = post_callback(quality_server, client, "wall-fresh.children",
                                 [{"id": "wall-tick", "property": "data", "value": {"scale": 1}}])
     assert status == 200 and "⚠ 数据质量" in out["wall-fresh.children"]
+
+
+@pytest.mark.parametrize("backend", ["postgresql", "mariadb", "v1"])
+def test_the_checks_run_on_every_backend_and_a_version_1_warehouse(request, backend: str) -> None:
+    url = request.getfixturevalue({"postgresql": "postgres_url", "mariadb": "mariadb_url", "v1": "v1_url"}[backend])
+    engine = make_engine(url, read_only=True)
+    result = run_quality(engine)
+    engine.dispose()
+    assert result.findings == [], [(f.check, f.table, f.dept_id) for f in result.findings]
+    assert set(result.checked) == set(CHECKS) and str(result.through) == "2026-11-21"
