@@ -63,6 +63,7 @@ def build_parser() -> argparse.ArgumentParser:
     q.add_argument("--app-db", help="application database URL (the same as --url before the command)")
     q.add_argument("--set-owner", metavar="OWNER", help="only choose who owns the data-quality alerts: role:admin "
                                                          "(the default), role:leader, … or a username")
+    q.add_argument("--no-notify", action="store_true", help="record the run and its alerts but send no message")
     no = sub.add_parser("notify", help="alert messages: the morning digest, escalations, retries")
     nosub = no.add_subparsers(dest="notify_command", required=True, parser_class=_Parser)
     for name, text in (("digest", "send each digest subscriber the alerts first seen since their last digest"),
@@ -238,16 +239,19 @@ def _quality(db: AppDB, args: argparse.Namespace) -> int:
         url = load_warehouse_settings().warehouse_url
     started = datetime.now().replace(microsecond=0)
     engine = make_engine(url, read_only=True)
+    wh = Warehouse(url, engine=engine)
     try:
         result = run_quality(engine, previous_fingerprints(db))
         try:
-            deps = departments(Warehouse(url, engine=engine), Scope.hospital())
+            deps = departments(wh, Scope.hospital())
             campus_of = dict(zip(deps["dept_id"], deps["campus_id"], strict=True))
         except UserError:
             campus_of = {}
+        saved = record_run(db, result, campus_of, started)
+        if saved["alert_ids"] and not args.no_notify:  # the department's subscribers hear of it like any alert
+            _notify_new(db, wh, saved["alert_ids"])
     finally:
         engine.dispose()
-    saved = record_run(db, result, campus_of, started)
     db.audit("quality_run", None, str(saved["run_id"]),
              f"{saved['status']}: red {saved['red']}, orange {saved['orange']}, yellow {saved['yellow']}; "
              f"{saved['alerts_added']} alerts new, {saved['alerts_grown']} grown")
