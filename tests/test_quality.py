@@ -309,3 +309,19 @@ def test_the_checks_run_on_every_backend_and_a_version_1_warehouse(request, back
     engine.dispose()
     assert result.findings == [], [(f.check, f.table, f.dept_id) for f in result.findings]
     assert set(result.checked) == set(CHECKS) and str(result.through) == "2026-11-21"
+
+
+def test_an_administrator_chooses_the_owner(quality_server) -> None:
+    from appdb.quality import alert_owner
+
+    db = quality_server.extensions["hospdash"].appdb
+    click = [{"id": "dq-owner-save", "property": "n_clicks", "value": 1}]
+    status, out = post_callback(quality_server, signed_in(quality_server, "admin1", "zh"), "dq-owner-msg.children",
+                                click, [{"id": "dq-owner", "property": "value", "value": "role:leader"}])
+    assert status == 200 and "院领导" in json.dumps(out, ensure_ascii=False) and alert_owner(db) == "role:leader"
+    status, _ = post_callback(quality_server, signed_in(quality_server, "admin1", "en"), "dq-owner-msg.children",
+                              click, [{"id": "dq-owner", "property": "value", "value": "nobody-here"}])
+    assert status == 200 and alert_owner(db) == "role:leader"  # refused: no such user
+    status, _ = post_callback(quality_server, signed_in(quality_server, "lead1", "en"), "dq-owner-msg.children",
+                              click, [{"id": "dq-owner", "property": "value", "value": "role:assistant"}])
+    assert status == 403 and alert_owner(db) == "role:leader"
