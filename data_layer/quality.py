@@ -553,8 +553,7 @@ class _Run:
                     self._judge_load(name, dept, x, hist, last)
             total_x = sum(counts.get((last, d), 0) for d in depts)
             total_h = np.array([sum(counts.get((d, k), 0) for k in depts) for d in days], dtype=float)
-            if not any(f.check == "short_load" and f.table == name for f in self.findings):
-                self._judge_load(name, None, total_x, total_h, last)
+            self._judge_load(name, None, total_x, total_h, last)  # the night's whole load, whatever its departments
 
     def _judge_load(self, table: str, dept: str | None, x: float, hist: np.ndarray, day: date) -> None:
         med = float(np.median(hist))
