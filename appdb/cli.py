@@ -57,6 +57,13 @@ def build_parser() -> argparse.ArgumentParser:
                                                 "have (a first install's history; sends no message)")
     sc.add_argument("--scope", default="hospital", help="hospital, campus:C1 or departments:D001,D002")
     sc.add_argument("--no-notify", action="store_true", help="store the alerts but send no message about them")
+    q = sub.add_parser("quality", help="data quality: run the checks on the warehouse and record the run "
+                                       "(a nightly job after the load)")
+    q.add_argument("--warehouse", help="warehouse URL (default: the configured WAREHOUSE_URL)")
+    q.add_argument("--app-db", help="application database URL (the same as --url before the command)")
+    q.add_argument("--set-owner", metavar="OWNER", help="only choose who owns the data-quality alerts: role:admin "
+                                                         "(the default), role:leader, … or a username")
+    q.add_argument("--no-notify", action="store_true", help="record the run and its alerts but send no message")
     no = sub.add_parser("notify", help="alert messages: the morning digest, escalations, retries")
     nosub = no.add_subparsers(dest="notify_command", required=True, parser_class=_Parser)
     for name, text in (("digest", "send each digest subscriber the alerts first seen since their last digest"),
@@ -138,6 +145,8 @@ def _run(db: AppDB, args: argparse.Namespace) -> int:
         _alerts_scan(db, args)
     elif args.command == "notify":
         _notify(db, args)
+    elif args.command == "quality":
+        return _quality(db, args)
     else:
         db.set_active(_user(db, args.username).id, args.command == "activate")
         db.audit(f"user_{args.command}d", None, args.username, "command line")
@@ -202,6 +211,56 @@ def _alerts_scan(db: AppDB, args: argparse.Namespace) -> None:
         print("  no messages sent for a scan over past dates (its alerts are history)")
     elif not args.no_notify:
         _notify_new(db, wh, added_ids)
+
+
+def _quality(db: AppDB, args: argparse.Namespace) -> int:
+    """Run the data-quality checks and record the run; 0 when nothing red or orange was found, 1 when
+    something was, 4 when the warehouse could not be checked at all (the run is recorded either way)."""
+    from datetime import datetime
+
+    from data_layer.engine import make_engine
+    from data_layer.quality import format_result, run_quality
+    from data_layer.queries.structure import departments
+    from data_layer.scope import Scope
+    from data_layer.warehouse import Warehouse
+
+    from .quality import previous_fingerprints, record_run, set_alert_owner
+
+    if args.set_owner:
+        owner = set_alert_owner(db, args.set_owner, None)
+        db.audit("quality_owner", None, owner, "command line")
+        print(f"data-quality alerts are now owned by {owner}")
+        return 0
+    if args.warehouse:
+        url = args.warehouse
+    else:
+        from data_layer.config import load_warehouse_settings
+
+        url = load_warehouse_settings().warehouse_url
+    started = datetime.now().replace(microsecond=0)
+    engine = make_engine(url, read_only=True)
+    wh = Warehouse(url, engine=engine)
+    try:
+        result = run_quality(engine, previous_fingerprints(db))
+        try:
+            deps = departments(wh, Scope.hospital())
+            campus_of = dict(zip(deps["dept_id"], deps["campus_id"], strict=True))
+        except UserError:
+            campus_of = {}
+        saved = record_run(db, result, campus_of, started)
+        if saved["alert_ids"] and not args.no_notify:  # the department's subscribers hear of it like any alert
+            _notify_new(db, wh, saved["alert_ids"])
+    finally:
+        engine.dispose()
+    db.audit("quality_run", None, str(saved["run_id"]),
+             f"{saved['status']}: red {saved['red']}, orange {saved['orange']}, yellow {saved['yellow']}; "
+             f"{saved['alerts_added']} alerts new, {saved['alerts_grown']} grown")
+    print(format_result(result))
+    print(f"recorded run {saved['run_id']} ({saved['status']}); {saved['alerts_added']} new data-quality alerts, "
+          f"{saved['alerts_grown']} grown, owned by {saved['owner']}")
+    if saved["status"] == "unreachable":
+        return 4
+    return 1 if saved["red"] or saved["orange"] else 0
 
 
 def _outbox(db: AppDB, wh: Any, wh_url: str | None = None):  # noqa: ANN202 - appdb.notify.Outbox (imported late)

@@ -290,3 +290,48 @@ escalations = Table(
     Column("recipients", Integer, nullable=False),
     UniqueConstraint("alert_id", "step", name="uq_escalations_alert_step"),  # each step happens once
 )
+
+# ------------------------------------------------------------------ data quality (docs/data-quality.md)
+QUALITY_STATUSES = ("complete", "partial", "unreachable")
+
+quality_runs = Table(
+    "quality_runs", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("started_at", DateTime, nullable=False),
+    Column("finished_at", DateTime, nullable=False),
+    Column("through", Date, nullable=True),  # the warehouse's data_through (NULL: unreachable)
+    Column("status", CleanString(16), nullable=False),  # complete | partial | unreachable
+    Column("backend", CleanString(32), nullable=False),
+    Column("n_red", Integer, nullable=False),
+    Column("n_orange", Integer, nullable=False),
+    Column("n_yellow", Integer, nullable=False),
+    Column("checked", CleanText, nullable=False),  # JSON list of check codes
+    Column("not_checked", CleanText, nullable=False),  # JSON list of {check, table, reason}
+    Column("fingerprints", CleanText, nullable=False),  # JSON {"table|YYYY-MM": [rows, sum]}
+    Index("ix_quality_runs_started", "started_at"),
+)
+
+quality_findings = Table(
+    "quality_findings", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("run_id", Integer, ForeignKey("quality_runs.id"), nullable=False),
+    Column("check_code", CleanString(48), nullable=False),
+    Column("level", CleanString(8), nullable=False),
+    Column("count", Integer, nullable=False),
+    Column("table_name", CleanString(64), nullable=False),
+    Column("dept_id", CleanString(64), nullable=True),  # NULL: the whole hospital's
+    Column("campus_id", CleanString(64), nullable=True),
+    Column("examples", CleanText, nullable=False),  # JSON list of rows
+    Column("detail", CleanText, nullable=False),  # JSON object
+    Column("alert_id", Integer, nullable=True),  # the alert a red or orange finding raised or grew
+    Index("ix_quality_findings_run", "run_id", "level"),
+    Index("ix_quality_findings_check", "check_code", "run_id"),
+)
+
+quality_settings = Table(
+    "quality_settings", metadata,
+    Column("key", CleanString(64), primary_key=True),
+    Column("value", CleanText, nullable=False),
+    Column("updated_at", DateTime, nullable=False),
+    Column("updated_by", CleanString(64), nullable=True),
+)

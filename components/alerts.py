@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
@@ -42,6 +43,24 @@ def period_text(start: date, end: date) -> str:
     return f"{start} – {end}" if start != end else f"{start}"
 
 
+@dataclass(frozen=True)
+class QualityCheck:
+    """A data-quality alert's check, standing where a registry indicator stands in other alerts
+    (appdb/quality.py raises them with the check's code as their indicator)."""
+
+    code: str
+    unit: str = "count"
+
+    def name(self, lang: str) -> str:
+        key = f"quality.check.{self.code}"
+        return t(key, lang) if key in CATALOG else self.code
+
+
+def indicator_of(code: str) -> Any:
+    """The registry indicator an alert is about, or the data-quality check it names."""
+    return INDICATORS.get(code) or QualityCheck(code)
+
+
 def alert_grid(df: pd.DataFrame, names: Mapping[str, str], levels: tuple[str, ...], lang: str,
                entities: Mapping[tuple[str, str], str] | None = None) -> Any:
     """The alerts (appdb.alerts.list_alerts), most severe and newest first, as a grid: the level
@@ -58,12 +77,12 @@ def alert_grid(df: pd.DataFrame, names: Mapping[str, str], levels: tuple[str, ..
         "id": df["id"].astype(int), "severity": df["level"].map(rank), "level": df["level"],
         "level_name": [t(f"level.{lv}", lang) for lv in df["level"]],
         "dept": [names.get(d, d) for d in df["dept_id"]],
-        "indicator": [INDICATORS[r.indicator].name(lang) + (f" · {entity_name(r.entity_type, r.entity_id, entities, lang)}"
+        "indicator": [indicator_of(r.indicator).name(lang) + (f" · {entity_name(r.entity_type, r.entity_id, entities, lang)}"
                                                               if isinstance(r.entity_id, str) and r.entity_id else "")
                       for r in df.itertuples()],
         "knock_ons": [knock_on_marker(n, lang) if n else "" for n in _counts(df.get("consequences"))],
         "period": [period_text(s, e) for s, e in zip(df["period_start"], df["period_end"], strict=True)],
-        "deviation": [format_deviation(r.observed, r.expected, r.deviation, INDICATORS[r.indicator].unit, lang,
+        "deviation": [format_deviation(r.observed, r.expected, r.deviation, indicator_of(r.indicator).unit, lang,
                                        kind=r.kind) for r in df.itertuples()],
         "status": [t(f"status.{s}", lang) for s in df["status"]],
     })
@@ -106,7 +125,7 @@ def knock_on_marker(n: int, lang: str) -> str:
 
 def series_figure(df: pd.DataFrame, alert: Mapping[str, Any], code: str, grain: str, lang: str) -> go.Figure:
     """The alert's indicator (`code`) over time, its expected band and the alert's period shaded."""
-    fig = go.Figure(go.Scatter(x=df["period_start"], y=df["value"], mode="lines+markers", name=INDICATORS[code].name(lang),
+    fig = go.Figure(go.Scatter(x=df["period_start"], y=df["value"], mode="lines+markers", name=indicator_of(code).name(lang),
                                line={"color": DESK.neutral}))
     # the band and the expected value on the series' own scale only: a closed clinic's figures are the
     # visits summed over its run, not one day's
@@ -119,7 +138,7 @@ def series_figure(df: pd.DataFrame, alert: Mapping[str, Any], code: str, grain: 
     fig.update_layout(height=280, margin={"l": 40, "r": 10, "t": 30, "b": 30}, template="hospdash",
                       title={"text": t("alerts.series", lang), "font": {"size": 14}}, showlegend=False,
                       font={"family": "PingFang SC, Microsoft YaHei, Noto Sans CJK SC, sans-serif"})
-    if INDICATORS[code].unit == "ratio":  # the plotted series' unit (an idle device plots its exams, a count)
+    if indicator_of(code).unit == "ratio":  # the plotted series' unit (an idle device plots its exams, a count)
         fig.update_yaxes(tickformat=".0%")
     fig.update_xaxes(tickformat="%m-%d" if grain == "day" else "%Y-%m")  # numeric dates read the same in both languages
     return fig
@@ -356,7 +375,7 @@ def detail(alert: Mapping[str, Any], lang: str, *, dept_name: str, owner: str, a
     grid), its notes and the workflow's buttons. `names`: {(entity type, id): name} of the groups
     and DRG groups it or its knock-ons name."""
     names = names or {}
-    ind = INDICATORS[alert["indicator"]]
+    ind = indicator_of(alert["indicator"])
     about = entity_text(alert.get("entity_type"), alert.get("entity_id"), names, lang)
     colon = "：" if lang == "zh" else ": "
     named = lambda d: (d.get("name_zh" if lang == "zh" else "name_en")  # noqa: E731

@@ -17,7 +17,7 @@ from dash import dcc, html
 from data_layer.alerts.actions import suggested_action
 from data_layer.registry import INDICATORS
 
-from .alerts import alert_value, case_mix_lines, knock_on_facts, period_text
+from .alerts import QualityCheck, alert_value, case_mix_lines, knock_on_facts, period_text
 from .format import format_deviation
 from .i18n import t
 from .palette import LEVEL_COLOURS
@@ -38,7 +38,8 @@ def _colon(lang: str) -> str:
 def alert_facts(alert: Mapping[str, Any], lang: str, names: Mapping[str, tuple[str, str]],
                 link: Callable[[int], str]) -> dict[str, Any]:
     """What a message says about one alert, each part in the reader's language."""
-    ind = INDICATORS.get(alert["indicator"])
+    ind = INDICATORS.get(alert["indicator"]) or (QualityCheck(alert["indicator"]) if alert.get("kind") == "data_quality"
+                                                 else None)
     unit = ind.unit if ind else ""
     cause = t(f"method.{alert['kind']}", lang)
     if m := _Z.search(alert.get("method") or ""):

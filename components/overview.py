@@ -12,6 +12,7 @@ from data_layer.registry import INDICATORS, Indicator
 from .format import format_change, format_indicator, format_points
 from .i18n import t
 from .palette import judge_change, trend_class
+from .quality import quality_mark
 
 if TYPE_CHECKING:  # a type only: components never reach the warehouse
     from data_layer.warehouse import Freshness
@@ -30,12 +31,15 @@ def headline_order(rows: pd.DataFrame) -> pd.DataFrame:
     return rows.set_index("indicator").loc[[c for c in HEADLINE if c in present]].reset_index()
 
 
-def freshness_line(fresh: Freshness, lang: str) -> html.P:
+def freshness_line(fresh: Freshness, lang: str, quality: bool = False) -> html.P:
+    """The data-freshness stamp; `quality`: the latest data-quality run found something red in what
+    the page shows, marked beside it (a link to the data-quality page)."""
+    mark = [quality_mark(lang)] if quality else []
     if fresh.data_through is None:
-        return html.P(t("fresh.none", lang), className="freshness text-warning")
+        return html.P([t("fresh.none", lang), *mark], className="freshness text-warning")
     loaded = fresh.loaded_at.strftime("%Y-%m-%d %H:%M") if fresh.loaded_at else "—"
-    return html.P(f"{t('fresh.through', lang, through=fresh.data_through)} · {t('fresh.loaded', lang, loaded=loaded)}",
-                  className="freshness", id="freshness")
+    return html.P([f"{t('fresh.through', lang, through=fresh.data_through)} · {t('fresh.loaded', lang, loaded=loaded)}",
+                   *mark], className="freshness", id="freshness")
 
 
 def structure_cards(counts: dict[str, int], lang: str) -> html.Section:

@@ -66,8 +66,9 @@ def build_parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     d = sub.add_parser("demo", help="build the demo hospital warehouse, or run its live feed")
-    d.add_argument("action", nargs="?", choices=["build", "live"], default="build",
-                   help="build (default): the warehouse; live: append intraday snapshots every few seconds")
+    d.add_argument("action", nargs="?", choices=["build", "live", "restate"], default="build",
+                   help="build (default): the warehouse; live: append intraday snapshots every few seconds; "
+                        "restate: change the closed month a --defects build prepared (after a first quality run)")
     d.add_argument("--scale", type=_positive, default=1.0, help="1 = a 3,000-bed hospital group (fractions allowed)")
     d.add_argument("--years", type=_years, default=5, help="years of history (default 5)")
     d.add_argument("--seed", type=int, default=42)
@@ -77,6 +78,9 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("--truth", help="ground-truth file of injected anomalies (default: beside the warehouse)")
     d.add_argument("--force", action="store_true", help="overwrite a warehouse that was not built by this generator")
     d.add_argument("--quiet", action="store_true", help="no progress bar")
+    d.add_argument("--defects", action="store_true",
+                   help="inject data defects for the data-quality checks (a late table, a short load, missing "
+                        "doctors, unbalanced charges; a restated month with `demo restate`), recorded in the truth file")
     d.add_argument("--contract-version", type=int, choices=[1, 2], default=2,
                    help="2 (default): every table and column; 1: the warehouse of a version 1 hospital "
                         "(without what contract version 2 added)")
@@ -87,6 +91,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     v = sub.add_parser("validate", help="check a warehouse against the contract")
     v.add_argument("--url", help="warehouse URL (default: the configured WAREHOUSE_URL)")
+
+    qu = sub.add_parser("quality", help="run the data-quality checks and print the findings (to record a run and "
+                                         "raise its alerts: python -m appdb quality)")
+    qu.add_argument("--url", help="warehouse URL (default: the configured WAREHOUSE_URL)")
 
     sm = sub.add_parser("summarize", help="build the summary tables from the newest load (run after each load)")
     sm.add_argument("--url", help="warehouse URL (default: SUMMARIZE_URL, else WAREHOUSE_URL); needs a writing account")
@@ -172,14 +180,28 @@ def cmd_demo(args: argparse.Namespace) -> int:
                            say=(lambda _m: None) if args.quiet else print)
         print(f"live feed stopped: {written:,} rows written")
         return 0
+    if args.action == "restate":
+        from .demo.build import default_truth_path
+        from .demo.defects import restate
+        from .engine import make_engine
+
+        engine = make_engine(url)
+        try:
+            done = restate(engine, Path(args.truth) if args.truth else default_truth_path(url))
+        finally:
+            engine.dispose()
+        print(f"restated {done['month']} of {done['table']} for {done['restated_dept']}: {done['rows']} rows × {done['factor']}")
+        return 0
     t0 = time.perf_counter()
     result = build_demo(url, scale=args.scale, years=args.years, seed=args.seed, through=args.through,
                         now=args.now, truth=Path(args.truth) if args.truth else None, force=args.force,
-                        progress=not args.quiet, contract_version=args.contract_version)
+                        progress=not args.quiet, contract_version=args.contract_version, defects=args.defects)
     rows = sum(result.counts.values())
     print(f"built {result.display_url}: {rows:,} rows in {time.perf_counter() - t0:.1f} s "
           f"(generate {result.generate_seconds:.1f} s, load {result.load_seconds:.1f} s); "
-          f"{len(result.anomalies)} injected anomalies recorded in {result.truth_path}")
+          f"{len(result.anomalies)} injected anomalies"
+          + (f" and {len(result.defects)} data defects" if result.defects else "")
+          + f" recorded in {result.truth_path}")
     return 0
 
 
@@ -195,6 +217,23 @@ def cmd_validate(args: argparse.Namespace) -> int:
         engine.dispose()
     print(format_report(report))
     return 0 if report.ok else 1
+
+
+def cmd_quality(args: argparse.Namespace) -> int:
+    # Recording a run (its findings, fingerprints and alerts) is the application database's: that
+    # command lives with its command line, `python -m appdb quality`; this one only reports.
+    from .engine import make_engine
+    from .quality import format_result, run_quality
+
+    engine = make_engine(_url(args.url), read_only=True)
+    try:
+        result = run_quality(engine)
+    finally:
+        engine.dispose()
+    print(format_result(result))
+    print("not recorded: `python -m appdb quality --warehouse URL` records the run, compares it with the last "
+          "one (restatements) and raises its alerts")
+    return 1 if any(f.level in ("red", "orange") for f in result.findings) else 0
 
 
 def cmd_summarize(args: argparse.Namespace) -> int:
@@ -387,4 +426,5 @@ def cmd_docs(args: argparse.Namespace) -> int:
 
 
 _COMMANDS = {"demo": cmd_demo, "validate": cmd_validate, "kpis": cmd_kpis, "alerts": cmd_alerts,
-             "indicators": cmd_indicators, "docs": cmd_docs, "summarize": cmd_summarize}
+             "indicators": cmd_indicators, "docs": cmd_docs, "summarize": cmd_summarize,
+             "quality": cmd_quality}

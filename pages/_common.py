@@ -39,6 +39,21 @@ def current_scope() -> Scope:
     return scope_of(current_user)
 
 
+def quality_red(page: str) -> bool:
+    """Whether the latest data-quality run found something red in the tables `page` shows, for the
+    reader's scope (components/quality.PAGE_TABLES): the mark beside the freshness stamp. Never
+    fails a page: without an answer from the application database, no mark."""
+    from appdb.quality import red_tables
+    from components.quality import page_is_red
+
+    scope = Scope.hospital() if getattr(current_user, "role", None) == "admin" else current_scope()
+    try:
+        return page_is_red(page, red_tables(current_app.extensions["hospdash"].appdb, scope))
+    except Exception as exc:  # noqa: BLE001 - the mark is a hint; the page must still show
+        log.warning("data-quality mark not read: %s", exc)
+        return False
+
+
 def forbidden_panel(lang: str) -> html.Main:
     """The 403 page inside the shell."""
     return html.Main([html.H1(t("forbidden.title", lang)), html.P(t("forbidden.body", lang)),

@@ -12,6 +12,7 @@ from flask_login import current_user
 
 from appdb.alerts import NOTE_KINDS, add_note, get_alert, list_alerts, save_scan, transition
 from appdb.notify import deliveries_of
+from appdb.quality import ALERT_KIND as QUALITY_KIND
 from appdb.schema import ALERT_STATUSES
 from appdb.store import CodedError
 from components.alerts import (
@@ -19,6 +20,7 @@ from components.alerts import (
     alert_value,
     detail,
     export_kinds,
+    indicator_of,
     rows_grid,
     series_figure,
     with_headers,
@@ -151,6 +153,8 @@ def pick(ask: Ask, cell: dict | None) -> Any:
 
 
 def _series(alert: dict, lang: str) -> Any:
+    if alert["kind"] == QUALITY_KIND:  # a data-quality alert has no indicator series: its trend is on /data-quality
+        return series_figure(pd.DataFrame(columns=["period_start", "value"]), alert, alert["indicator"], "day", lang)
     wh = warehouse()
     if alert["kind"] in ("volume_drop",):
         period = Period(alert["period_start"] - timedelta(days=60), min(alert["period_end"] + timedelta(days=21),
@@ -174,6 +178,8 @@ def _series(alert: dict, lang: str) -> Any:
 
 def _rows(alert: dict, lang: str) -> pd.DataFrame:
     """The rows behind an alert, names in the reader's language (headers still the column ids)."""
+    if alert["kind"] == QUALITY_KIND:  # its example rows are on /data-quality
+        return pd.DataFrame()
     period = Period(alert["period_start"], alert["period_end"], "custom")
     rows = alert_rows(warehouse(), current_scope(), alert["dept_id"], alert["indicator"], period,
                       alert["entity_type"], alert["entity_id"])
@@ -272,7 +278,7 @@ def _export_rows(ask: Ask, alert_id: int | None) -> Export:
         raise UserError(t("alerts.pick", ask.lang))
     alert, lang = _alert(ask, alert_id), ask.lang
     rows = with_headers(_rows(alert, lang), lang)
-    ind = INDICATORS[alert["indicator"]]
+    ind = indicator_of(alert["indicator"])
     facts = (f"{t('level.' + alert['level'], lang)} · {t('method.' + alert['kind'], lang)} · "
              f"{t('alerts.observed', lang)} {alert_value(alert['observed'], alert['kind'], ind.unit, lang)} · "
              f"{t('alerts.expected', lang)} {alert_value(alert['expected'], alert['kind'], ind.unit, lang)}")

@@ -60,7 +60,7 @@ from data_layer.sources import Filters
 from shell.access import PermissionDenied, audit, page_denied
 
 from ._address import check_period, department_names, department_refusal
-from ._common import current_lang, current_scope, forbidden_panel, warehouse, warehouse_error_panel
+from ._common import current_lang, current_scope, forbidden_panel, quality_red, warehouse, warehouse_error_panel
 from ._kit import READERS, Ask, Export, check_department, export_buttons, export_callback, page_callback, safe
 
 ROLES = READERS
@@ -122,7 +122,7 @@ def layout(dept: str | None = None, period: str | None = None, **_query: str) ->
                                                     options=[{"label": t(f"period.{p}", lang), "value": p}
                                                              for p in PERIODS])], className="dw-pickers")],
                     className="page-header dw-header"),
-        html.Div(freshness_line(warehouse().freshness(), lang)),
+        html.Div(freshness_line(warehouse().freshness(), lang, quality_red("department"))),
         address_notes([period_note] if period_note else [], lang),
         section("overview", html.Div(id="dw-overview")),
         section("targets", html.Div(id="dw-targets"), table="targets"),

@@ -21,6 +21,7 @@ from ._common import (
     current_lang,
     current_scope,
     forbidden_panel,
+    quality_red,
     unexpected_error_panel,
     warehouse,
     warehouse_error_panel,
@@ -44,7 +45,7 @@ def layout(**_query: str) -> html.Main:
     try:
         wh = warehouse()
         fresh = wh.freshness()
-        body: list[Any] = [freshness_line(fresh, lang), structure_cards(summary(wh, scope), lang)]
+        body: list[Any] = [freshness_line(fresh, lang, quality_red("home")), structure_cards(summary(wh, scope), lang)]
         if fresh.data_through is not None:
             ytd = year_to_date(fresh.data_through)
             body.append(kpi_cards(headline_order(compare(wh, scope, HEADLINE, ytd)), ytd, lang))

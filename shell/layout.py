@@ -190,5 +190,23 @@ def _wall_callbacks(app: dash.Dash) -> None:
         if not getattr(current_user, "is_authenticated", False):
             raise PermissionDenied("not logged in")
         state = current_app.extensions["hospdash"]
-        return freshness_stamp(state.warehouse.freshness(), state.settings.wall_stale_hours, request_lang())
+        lang = request_lang()
+        text, css = freshness_stamp(state.warehouse.freshness(), state.settings.wall_stale_hours, lang)
+        if _quality_red("wall"):  # the latest data-quality run found something red in what the wall shows
+            text = f"{text} · ⚠ {t('quality.mark', lang)}"
+        return text, css
+
+
+def _quality_red(page: str) -> bool:
+    """The data-quality mark for the signed-in reader's scope (never fails the stamp)."""
+    from appdb.quality import red_tables
+    from components.quality import page_is_red
+
+    from .access import scope_of
+
+    try:
+        return page_is_red(page, red_tables(current_app.extensions["hospdash"].appdb, scope_of(current_user)))
+    except Exception as exc:  # noqa: BLE001 - a hint beside the stamp; the wall must still refresh
+        log.warning("data-quality mark not read: %s", exc)
+        return False
 

@@ -19,7 +19,7 @@ import inspect
 import math
 import pkgutil
 from collections.abc import Callable, Iterator
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -423,6 +423,9 @@ STORE_READERS = {  # module.function -> calls: (args after db and scope) given (
     "reports.month_alerts": lambda i, o: [((i, date(2026, 10, 1)), {}), ((o, date(2026, 10, 1)), {})],
     "projects.list_projects": lambda i, o: [((), {})],
     "projects.get_project": lambda i, o: [((p,), {}) for p in PROJECT_IDS],
+    "quality.list_findings": lambda i, o: [((), {})],
+    "quality.trend": lambda i, o: [((), {})],
+    "quality.quality_alerts": lambda i, o: [((), {})],
 }
 # Readers answering with a key for every department asked about (counts of 0 when outside the scope).
 STORE_ECHOES = {"alerts.open_counts_by_department": (".key",)}
@@ -431,6 +434,9 @@ STORE_ECHOES = {"alerts.open_counts_by_department": (".key",)}
 STORE_WRITERS = {"alerts.transition", "alerts.add_note", "appraisals.save_appraisal", "reports.create_draft",
                  "reports.save_findings", "reports.publish", "projects.create_project", "projects.update_project",
                  "projects.validate"}
+# Readers answering table names only (no department, no figure): a data-quality finding about the
+# whole hospital marks every reader's pages (the mark beside the freshness stamp).
+STORE_NAMES_ONLY = {"quality.red_tables"}
 ALERT_IDS: list[int] = []
 APPRAISAL_IDS: list[int] = []
 REPORT_IDS: list[int] = []
@@ -439,7 +445,7 @@ PROJECT_IDS: list[int] = []
 
 def store_functions() -> dict[str, Callable[..., Any]]:
     found = {}
-    for mod_name in ("alerts", "appraisals", "reports", "projects", "store"):
+    for mod_name in ("alerts", "appraisals", "reports", "projects", "store", "quality"):
         mod = importlib.import_module(f"appdb.{mod_name}")
         for name, fn in inspect.getmembers(mod, inspect.isfunction):
             if not name.startswith("_") and fn.__module__ == mod.__name__ and "scope" in inspect.signature(fn).parameters:
@@ -449,8 +455,10 @@ def store_functions() -> dict[str, Callable[..., Any]]:
 
 def test_every_store_function_taking_a_scope_is_known() -> None:
     found = set(store_functions())
-    assert not (found - set(STORE_READERS) - STORE_WRITERS), "add the new store function to STORE_READERS"
-    assert not ((set(STORE_READERS) | STORE_WRITERS) - found), "the tables name functions that are gone"
+    assert not (found - set(STORE_READERS) - STORE_WRITERS - STORE_NAMES_ONLY), \
+        "add the new store function to STORE_READERS"
+    assert not ((set(STORE_READERS) | STORE_WRITERS | STORE_NAMES_ONLY) - found), \
+        "the tables name functions that are gone"
 
 
 @pytest.fixture(params=["sqlite", "postgresql", "mariadb"])
@@ -460,9 +468,11 @@ def filled_app_db(request: pytest.FixtureRequest, tmp_path: Path, dims: Dims):
     from appdb.alerts import save_scan
     from appdb.appraisals import save_appraisal
     from appdb.projects import create_project
+    from appdb.quality import record_run
     from appdb.reports import create_draft
     from appdb.store import AppDB
     from data_layer.alerts.detect import Alert
+    from data_layer.quality import Finding, QualityResult
     from data_layer.stats import appraise
 
     from .test_appdb import _app_database
@@ -479,6 +489,10 @@ def filled_app_db(request: pytest.FixtureRequest, tmp_path: Path, dims: Dims):
             save_appraisal(db, hosp, dept_id=d, campus_id=campus_of[d], device_name=f"CT {d}", category="CT",
                            inputs={}, result=appraise(APPRAISAL_INPUTS), existing=[], username="t")
             create_draft(db, hosp, d, campus_of[d], date(2026, 10, 1), {"figures": []}, [], "t")
+        record_run(db, QualityResult(date(2026, 11, 21), [
+            Finding("missing_doctor", "red", 3, "fact_inpatient_case", d, [{"case_id": f"IP-{d}", "dept_id": d}])
+            for d in depts] + [Finding("short_load", "red", 9, "fact_outpatient_daily")], [], {}, ["missing_doctor"]),
+            campus_of, datetime(2026, 11, 22, 3, 0))
         for group in (["D004"], ["D004", "D014"], ["D004", "D002"], ["D011", "D012"], ["D012"], ["D003", "D011"],
                       ["D013"]):
             create_project(db, hosp, {"title": "p " + ",".join(group), "dept_ids": group, "indicators": ["alos"],

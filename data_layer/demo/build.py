@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import json
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 
@@ -27,6 +27,7 @@ class BuildResult:
     truth_path: Path
     generate_seconds: float
     load_seconds: float
+    defects: list[dict] = field(default_factory=list)
 
 
 def default_truth_path(url: str) -> Path:
@@ -53,7 +54,7 @@ def is_demo_warehouse(engine) -> bool | None:
 def build_demo(url: str, *, scale: float = 1.0, years: int = 5, seed: int = 42, through: date | None = None,
                now: datetime | None = None, truth: Path | None = None, force: bool = False,
                progress: bool = True, anomalies: bool = True, placement: str = "fixed",
-               contract_version: int = CONTRACT_VERSION) -> BuildResult:
+               contract_version: int = CONTRACT_VERSION, defects: bool = False) -> BuildResult:
     """Generate the demo hospital and load it into `url`. `contract_version=1` writes the warehouse a
     version 1 hospital has (no table or column version 2 added; DIP cases keep their DIP payment)."""
     if contract_version not in (1, CONTRACT_VERSION):
@@ -71,7 +72,7 @@ def build_demo(url: str, *, scale: float = 1.0, years: int = 5, seed: int = 42, 
     t0 = time.perf_counter()
     say = (lambda msg: print(f"  {msg}", flush=True)) if progress else None
     data = generate(scale=scale, years=years, seed=seed, through=through, now=now, progress=say, anomalies=anomalies,
-                    placement=placement)
+                    placement=placement, defects=defects)
     t1 = time.perf_counter()
     if file_backed:
         path = Path(parsed.database)
@@ -93,12 +94,14 @@ def build_demo(url: str, *, scale: float = 1.0, years: int = 5, seed: int = 42, 
     t2 = time.perf_counter()
     truth_path = truth or default_truth_path(url)
     recorded = for_contract_version(data.anomalies, contract_version)
-    write_truth(truth_path, recorded, {**data.params, "contract_version": contract_version})
-    return BuildResult(redact(parsed), counts, recorded, truth_path, t1 - t0, t2 - t1)
+    write_truth(truth_path, recorded, {**data.params, "contract_version": contract_version}, data.defects)
+    return BuildResult(redact(parsed), counts, recorded, truth_path, t1 - t0, t2 - t1, data.defects)
 
 
-def write_truth(path: Path, anomalies: list[dict], params: dict) -> None:
-    """The ground-truth file of injected anomalies (beside the warehouse, never inside it)."""
+def write_truth(path: Path, anomalies: list[dict], params: dict, defects: list[dict] | None = None) -> None:
+    """The ground-truth file of injected anomalies and data defects (beside the warehouse, never inside it)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     payload = {"generator": "data_layer demo", "params": params, "anomalies": anomalies}
+    if defects:
+        payload["defects"] = defects
     path.write_text(json.dumps(payload, ensure_ascii=False, indent=2), encoding="utf-8")

@@ -99,6 +99,7 @@ class DemoData:
     anomalies: list[dict]
     params: dict
     stats: dict = field(default_factory=dict)
+    defects: list[dict] = field(default_factory=list)  # data defects injected (data_layer/demo/defects.py)
 
 
 def _money(x: np.ndarray) -> np.ndarray:
@@ -1275,7 +1276,7 @@ class _Generator:
 
 def generate(scale: float = 1.0, years: int = 5, seed: int = 42, through: date | None = None,
              now: datetime | None = None, progress: Progress | None = None, anomalies: bool = True,
-             placement: str = "fixed") -> DemoData:
+             placement: str = "fixed", defects: bool = False) -> DemoData:
     """Build the demo hospital in memory; deterministic for (scale, years, seed, through, now, placement).
     `anomalies=False` gives a clean hospital (for checking that the detector stays quiet);
     `placement="random"` draws every anomaly's month and size at random (for evaluating the detector)."""
@@ -1322,7 +1323,14 @@ def generate(scale: float = 1.0, years: int = 5, seed: int = 42, through: date |
     if anomalies:
         inject_v2_anomalies(g)
     g._finish_v2()
+    injected: list[dict] = []
+    if defects:  # after every table is final: what a night's load gets wrong
+        from .defects import inject_defects
+
+        injected = inject_defects(g.t, through, seed)
     params = {"scale": scale, "years": years, "seed": seed, "placement": placement if anomalies else "none",
               "through": through.isoformat(),
               "now": now.isoformat(timespec="minutes")}
-    return DemoData(tables=g.t, anomalies=g.anomalies, params=params)
+    if defects:
+        params["defects"] = True
+    return DemoData(tables=g.t, anomalies=g.anomalies, params=params, defects=injected)

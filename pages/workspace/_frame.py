@@ -42,7 +42,14 @@ from data_layer.queries.structure import departments
 from shell.access import PermissionDenied, audit, page_denied
 
 from .._address import check_period, department_names, department_refusal
-from .._common import current_lang, current_scope, forbidden_panel, warehouse, warehouse_error_panel
+from .._common import (
+    current_lang,
+    current_scope,
+    forbidden_panel,
+    quality_red,
+    warehouse,
+    warehouse_error_panel,
+)
 from .._kit import READERS, Ask, check_department, page_callback
 
 ROLES = READERS  # the workspace is for every role that reads figures
@@ -211,7 +218,7 @@ def frame(section: str, start: Start, body: list[Any], *, dept_picker: bool = Tr
         tabs(section, start),
         html.Header([heading, pickers(start, dept=dept_picker, period=period_picker)],
                     className="page-header dw-header"),
-        html.Div(freshness_line(warehouse().freshness(), lang)),
+        html.Div(freshness_line(warehouse().freshness(), lang, quality_red(section))),
         address_notes([n for n in (*start.notes, *notes) if n], lang),
         *body,
         dcc.Download(id="ws-download"),
