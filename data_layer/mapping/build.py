@@ -385,10 +385,14 @@ class Builder:
         for col in table.columns:
             spec = tm.columns.get(col.name)
             cpath = path + ("columns", col.name)
-            if spec is None:
+            if col.name not in tm.columns:
                 if col.info.get("version") == 2:
-                    described[col.name] = "absent (version 2: NULL, shown as not available)"
+                    described[col.name] = "absent (version 2: shown as not available)"
                     self.error(name, col.name, path + ("columns",), "not mapped (optional, contract version 2)", "info")
+                elif col.nullable:
+                    described[col.name] = "absent: NULL (the contract allows it)"
+                    labelled.append(cast(null(), col.type).label(col.name))
+                    self.error(name, col.name, path + ("columns",), "not mapped: NULL in every row (allowed)", "warning")
                 else:
                     described[col.name] = "MISSING"
                     self.error(name, col.name, path + ("columns",), "required column is not mapped")

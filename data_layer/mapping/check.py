@@ -200,7 +200,7 @@ def format_check(report: CheckReport) -> str:
                "rows": "constant rows", "empty": "empty (allowed)", "calendar": "calendar (materialized)"}[built.kind]
         mode = "table" if built.materialize else "view"
         status = "ERROR" if any(p.level == "error" for p in probs) else "ok"
-        count = f"{rows:,} rows" if rows is not None else "not run"
+        count = f"{rows:,} row{'' if rows == 1 else 's'}" if rows is not None else "not run"
         out.append(f"{name:<24} {status:<6} {how}; {count}; as a {mode}")
         col_probs: dict[str | None, list[Problem]] = {}
         for p in probs:
@@ -214,7 +214,8 @@ def format_check(report: CheckReport) -> str:
         for p in (p for ps in col_probs.values() for p in ps):
             if p.level != "info" or p.column is None:
                 out.append(_line(p, "  "))
-        out.append("")
+        if built.kind == "query":
+            out.append("")
     for _name, probs in by_table.items():
         out += [_line(p, "  ") for p in probs]
     errors = len(report.errors)
