@@ -125,6 +125,8 @@ def _book(schema: str | None) -> Table:
 
 def _recorded(conn, schema: str | None) -> list[tuple[str, str]]:
     insp = inspect(conn)
+    if schema is not None and schema not in insp.get_schema_names():
+        return []
     if BOOK not in insp.get_table_names(schema=schema):
         return []
     book = _book(schema)

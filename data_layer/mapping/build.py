@@ -369,7 +369,7 @@ class Builder:
                 self._holidays(tm)
             return Built(name, "calendar", None, {c.name: "calendar" for c in table.columns}, True, line)
         if tm.empty:
-            cols = [cast(null(), c.type).label(c.name) for c in _contract_columns(table)]
+            cols = [_as(c, null()).label(c.name) for c in _contract_columns(table)]
             return Built(name, "empty", select(*cols).where(false()), {c.name: "empty" for c in table.columns},
                          tm.materialize, line)
         if tm.rows is not None:
@@ -391,7 +391,7 @@ class Builder:
                     self.error(name, col.name, path + ("columns",), "not mapped (optional, contract version 2)", "info")
                 elif col.nullable:
                     described[col.name] = "absent: NULL (the contract allows it)"
-                    labelled.append(cast(null(), col.type).label(col.name))
+                    labelled.append(_as(col, null()).label(col.name))
                     self.error(name, col.name, path + ("columns",), "not mapped: NULL in every row (allowed)", "warning")
                 else:
                     described[col.name] = "MISSING"
@@ -448,7 +448,7 @@ class Builder:
                     if not col.nullable:
                         self.error(name, col.name, path + ("rows", i), f"row {i + 1} has no {col.name} (required)")
                         ok = False
-                    cols.append(cast(null(), col.type).label(col.name))
+                    cols.append(_as(col, null()).label(col.name))
                     continue
                 value = _typed_const(row[col.name], col)
                 if value is None:
@@ -487,6 +487,11 @@ class Builder:
         return [tuple(r) for r in conn.execute(select(*cols))]
 
 
+def _as(col: Column, expr: ColumnElement) -> ColumnElement:
+    """`expr` as the contract column's type (cast portably)."""
+    return cast_to(expr, _family(col.type), col.type)
+
+
 def _contract_columns(table: Table) -> list[Column]:
     return list(table.columns)
 
@@ -510,9 +515,9 @@ def _typed_const(value: Any, col: Column) -> ColumnElement | None:
     """A constant as the contract column's type; None when it is not one."""
     fam = _family(col.type)
     if value is None:
-        return cast(null(), col.type) if col.nullable else None
+        return _as(col, null()) if col.nullable else None
     if fam == "boolean":
-        return cast(literal(bool(value)), col.type) if isinstance(value, bool) else None
+        return _as(col, literal(bool(value))) if isinstance(value, bool) else None
     if fam in ("integer", "numeric"):
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             return None
@@ -527,8 +532,7 @@ def _typed_const(value: Any, col: Column) -> ColumnElement | None:
                 return None
         if not isinstance(value, date):
             return None
-        return cast_to(literal(value.isoformat()), "date", SaDate()) if fam == "date" else cast(
-            literal(value.isoformat()), col.type)
+        return cast_to(literal(value.isoformat()), fam, SaDate() if fam == "date" else col.type)
     if isinstance(value, (str, int)) and not isinstance(value, bool):
         return cast(literal(str(value)), col.type)
     return None

@@ -307,6 +307,47 @@ def _to_date_sqlite(element, compiler, **kw):  # noqa: ANN001, ANN202
     return f"date({compiler.process(element.clauses, **kw)})"
 
 
+class to_datetime(FunctionElement):  # noqa: N801
+    """A timestamp: CAST(x AS TIMESTAMP), datetime(x) on SQLite; DATETIME on MariaDB and MySQL."""
+    type = DateTime()
+    inherit_cache = True
+    name = "to_datetime"
+
+
+@compiles(to_datetime)
+def _to_datetime(element, compiler, **kw):  # noqa: ANN001, ANN202
+    return "CAST({} AS TIMESTAMP)".format(compiler.process(element.clauses, **kw))
+
+
+@compiles(to_datetime, "mysql")
+@compiles(to_datetime, "mariadb")
+def _to_datetime_mysql(element, compiler, **kw):  # noqa: ANN001, ANN202
+    return "CAST({} AS DATETIME)".format(compiler.process(element.clauses, **kw))
+
+
+@compiles(to_datetime, "sqlite")
+def _to_datetime_sqlite(element, compiler, **kw):  # noqa: ANN001, ANN202
+    return "datetime({})".format(compiler.process(element.clauses, **kw))
+
+
+class to_bool(FunctionElement):  # noqa: N801
+    """A boolean: CAST(x AS BOOLEAN); as is on MariaDB and MySQL (whose BOOL is a TINYINT: no CAST)."""
+    type = Boolean()
+    inherit_cache = True
+    name = "to_bool"
+
+
+@compiles(to_bool)
+def _to_bool(element, compiler, **kw):  # noqa: ANN001, ANN202
+    return "CAST({} AS BOOLEAN)".format(compiler.process(element.clauses, **kw))
+
+
+@compiles(to_bool, "mysql")
+@compiles(to_bool, "mariadb")
+def _to_bool_mysql(element, compiler, **kw):  # noqa: ANN001, ANN202
+    return "({})".format(compiler.process(element.clauses, **kw))
+
+
 class month_start(FunctionElement):  # noqa: N801
     type = Date()
     inherit_cache = True
@@ -370,6 +411,10 @@ def cast_to(expr: ColumnElement, family: str, type_: TypeEngine) -> ColumnElemen
     """`expr` as the contract's type, portably (a date on SQLite stays an ISO string)."""
     if family == "date":
         return to_date(expr)
+    if family == "datetime":
+        return to_datetime(expr)
+    if family == "boolean":
+        return to_bool(expr)
     return cast(expr, type_)
 
 
