@@ -183,7 +183,7 @@ def foreign_rows(seed: int = 3) -> dict[str, pd.DataFrame]:
     for month in (8, 9, 10):
         kjqj = f"2026{month:02d}"
         admin_total = 0.0
-        for code, _n, kind, _w, beds, _a, _e, hrp in DEPTS:
+        for _code, _n, kind, _w, _beds, _a, _e, hrp in DEPTS:
             for item in items:
                 je = _money(rng.uniform(20_000, 200_000) if kind == "1" else rng.uniform(10_000, 50_000))
                 out["hrp_kscb"].append({"KJQJ": kjqj, "CBZX": hrp, "CBXM": item, "FTJB": "0", "JE": je})

@@ -316,18 +316,18 @@ class to_datetime(FunctionElement):  # noqa: N801
 
 @compiles(to_datetime)
 def _to_datetime(element, compiler, **kw):  # noqa: ANN001, ANN202
-    return "CAST({} AS TIMESTAMP)".format(compiler.process(element.clauses, **kw))
+    return f"CAST({compiler.process(element.clauses, **kw)} AS TIMESTAMP)"
 
 
 @compiles(to_datetime, "mysql")
 @compiles(to_datetime, "mariadb")
 def _to_datetime_mysql(element, compiler, **kw):  # noqa: ANN001, ANN202
-    return "CAST({} AS DATETIME)".format(compiler.process(element.clauses, **kw))
+    return f"CAST({compiler.process(element.clauses, **kw)} AS DATETIME)"
 
 
 @compiles(to_datetime, "sqlite")
 def _to_datetime_sqlite(element, compiler, **kw):  # noqa: ANN001, ANN202
-    return "datetime({})".format(compiler.process(element.clauses, **kw))
+    return f"datetime({compiler.process(element.clauses, **kw)})"
 
 
 class to_bool(FunctionElement):  # noqa: N801
@@ -339,13 +339,13 @@ class to_bool(FunctionElement):  # noqa: N801
 
 @compiles(to_bool)
 def _to_bool(element, compiler, **kw):  # noqa: ANN001, ANN202
-    return "CAST({} AS BOOLEAN)".format(compiler.process(element.clauses, **kw))
+    return f"CAST({compiler.process(element.clauses, **kw)} AS BOOLEAN)"
 
 
 @compiles(to_bool, "mysql")
 @compiles(to_bool, "mariadb")
 def _to_bool_mysql(element, compiler, **kw):  # noqa: ANN001, ANN202
-    return "({})".format(compiler.process(element.clauses, **kw))
+    return f"({compiler.process(element.clauses, **kw)})"
 
 
 class month_start(FunctionElement):  # noqa: N801
