@@ -145,6 +145,7 @@ def build_parser() -> argparse.ArgumentParser:
                            help="contract tables to create as tables instead of views (comma-separated)")
         if action == "check":
             a.add_argument("--examples", type=int, default=3, help="example rows per finding (default 3)")
+            a.add_argument("--brief", action="store_true", help="list only the columns with a finding")
 
     i = sub.add_parser("indicators", help="list the indicator registry")
     i.add_argument("--format", choices=["table", "markdown"], default="table")
@@ -410,7 +411,7 @@ def cmd_map(args: argparse.Namespace) -> int:
     try:
         if args.map_command == "check":
             report = check_mapping(located, engine, examples=max(0, args.examples))
-            print(format_check(report))
+            print(format_check(report, brief=args.brief))
             return 0 if report.ok else 1
         if args.map_command == "drop":
             dropped = drop_mapping(engine, args.schema)
@@ -424,7 +425,7 @@ def cmd_map(args: argparse.Namespace) -> int:
         try:
             applied = apply_mapping(located, engine, args.schema, materialize=tables)
         except MappingRefused as exc:
-            print(format_check(exc.report))
+            print(format_check(exc.report, brief=True))
             print(f"error: {exc}", file=sys.stderr)
             return 1
     finally:

@@ -187,7 +187,8 @@ def _check(source: str, path: Path):  # noqa: ANN202
 BAD = {  # case -> (old text, new text, words the message must hold)
     "missing source table": ("    from: bq_rb\n", "    from: bq_rbb\n", "source table 'bq_rbb' does not exist"),
     "missing source column": ("      occupied_beds: ZYRS ", "      occupied_beds: ZYRSS ", "unknown column 'ZYRSS'"),
-    "wrong type": ("      admit_date: date(RYSJ) ", "      admit_date: RYSJ ", "is datetime, but"),
+    "wrong type": ("      admit_date: date(RYSJ) ", "      admit_date: RYSJ ", "'RYSJ' is a timestamp, but "
+                   "fact_inpatient_case.admit_date holds a date (a timestamp: write date(X) for its day)"),
     "text for a number": ("      amount: JE\n", "      amount: CBXM\n", "cast(X, numeric)"),
     "unknown function": ("      surgery_level: coalesce(SSJB, 0)", "      surgery_level: ifnull(SSJB, 0)",
                          "unknown function ifnull()"),
@@ -240,7 +241,8 @@ def test_rows_that_break_a_contract_rule_are_counted_with_examples(source: str, 
                     encoding="utf-8")  # ... and has no default: NULL in a required column
     report = _check(source, path)
     hits = [p for p in report.errors if p.column == "insurance_type"]
-    assert hits and hits[0].count > 0 and hits[0].examples and "NULL" in hits[0].message
+    assert hits and hits[0].count == 11 and hits[0].examples == ["'9' (11 rows)"]
+    assert "codes not in code table 'insurance'" in hits[0].message
     doc = path.read_text(encoding="utf-8")
     assert hits[0].line == doc[:doc.index("      insurance_type:")].count("\n") + 1
 

@@ -33,6 +33,7 @@ class Problem:
     message: str
     count: int = 0
     examples: list[str] = field(default_factory=list)
+    unit: str = "rows"
 
 
 @dataclass
@@ -45,6 +46,8 @@ class Built:
     materialize: bool = False
     line: int | None = None
     source: str = ""
+    # contract column -> (code table, their codes the table does not map, with rows: SELECT code, n)
+    unmapped: dict[str, tuple[str, Select]] = field(default_factory=dict)
 
 
 def source_schema(engine: Engine) -> str | None:
@@ -109,6 +112,8 @@ _FITS: dict[str, set[str]] = {
     "datetime": {"datetime", "date"},
     "boolean": {"boolean", "integer"},
 }
+KINDS = {"string": "text", "integer": "a whole number", "numeric": "a number", "date": "a date",
+         "datetime": "a timestamp", "boolean": "true/false"}
 _HINTS = {
     ("date", "datetime"): "a timestamp: write date(X) for its day",
     ("date", "string"): "text: write cast(X, date) if it holds YYYY-MM-DD",
@@ -377,6 +382,7 @@ class Builder:
         built = self._query(tm, path, name)
         described: dict[str, str] = {}
         labelled: list[ColumnElement] = []
+        unmapped: dict[str, tuple[str, Select]] = {}
         for cname in tm.columns:
             if cname not in table.c:
                 self.error(name, cname, path + ("columns", cname), f"{cname!r} is not a column of {name}"
@@ -406,7 +412,7 @@ class Builder:
                     ok = False
                     continue
                 labelled.append(value.label(col.name))
-                described[col.name] = f"constant {const!r}"
+                described[col.name] = "constant NULL" if const is None else f"constant {const!r}"
                 continue
             described[col.name] = str(spec)
             if built is None:
@@ -418,11 +424,19 @@ class Builder:
             want = _family(col.type)
             if t.family not in _FITS[want] | {"any", "null"}:
                 hint = _HINTS.get((want, t.family), f"write cast(X, {want})")
-                self.error(name, col.name, cpath, f"{spec!r} is {t.family if t.family[0] not in 'aeiou' else t.family}"
-                                                  f", but {name}.{col.name} is a {want} ({hint})")
+                self.error(name, col.name, cpath, f"{spec!r} is {KINDS.get(t.family, t.family)}, but "
+                                                  f"{name}.{col.name} holds {KINDS[want]} ({hint})")
                 ok = False
                 continue
             labelled.append(cast_to(t.sql, want, col.type).label(col.name))
+            node = parse(str(spec))
+            if node.kind == "call" and node.value == "map" and built is not None and not tm.group_by:
+                key = compile_expr(node.args[0], built[0])
+                unmapped[col.name] = (str(node.args[1].value if node.args[1].kind == "name" else node.args[1].value[1]),
+                                      select(key.sql.label("code"), func.count().label("n"))
+                                      .select_from(built[0].clause)  # type: ignore[attr-defined]
+                                      .where(*([built[0].where] if built[0].where is not None else []))  # type: ignore[attr-defined]
+                                      .where(key.sql.is_not(None), t.sql.is_(None)).group_by(key.sql))
         if not ok or built is None:
             return Built(name, "query", None, described, tm.materialize, line, tm.from_ or "")
         scope = built[0]
@@ -431,7 +445,7 @@ class Builder:
             stmt = stmt.where(scope.where)  # type: ignore[attr-defined]
         if scope.groups:  # type: ignore[attr-defined]
             stmt = stmt.group_by(*[t.sql for _, t in scope.groups])  # type: ignore[attr-defined]
-        return Built(name, "query", stmt, described, tm.materialize, line, tm.from_ or "")
+        return Built(name, "query", stmt, described, tm.materialize, line, tm.from_ or "", unmapped)
 
     def _rows(self, name: str, tm: TableMap, path: tuple, line: int | None) -> Built:
         table = metadata.tables[name]

@@ -94,7 +94,8 @@ def _code_tables(b: Builder, conn, n: int) -> None:
                     ex.append(f"{', '.join(map(_show, codes))} -> {_show(value)}")
                 b.problems.append(Problem(
                     "error", None, None, b.loc.line(*path, "value"),
-                    f"code table {name!r}: two of your codes map to one contract code (one_to_one)", len(rows), ex))
+                    f"code table {name!r}: two of your codes map to one contract code (one_to_one)", len(rows), ex,
+                    "contract code(s)"))
 
 
 def _rows(b: Builder, conn, built: Built, report: CheckReport, n: int) -> None:
@@ -129,8 +130,20 @@ def _rows(b: Builder, conn, built: Built, report: CheckReport, n: int) -> None:
                   for r in conn.execute(select(dup).limit(n))]
             b.problems.append(Problem("error", name, key[0], b.loc.line("tables", name, "columns", key[0]) or line,
                                       f"duplicate key ({', '.join(key)})", int(count), ex))
+    reported = set()
+    for cname, (code_table, stmt) in built.unmapped.items():
+        sub = stmt.subquery()
+        found = list(conn.execute(select(sub.c.code, sub.c.n).order_by(sub.c.n.desc(), sub.c.code).limit(n)))
+        if found:
+            total = conn.execute(select(func.coalesce(func.sum(sub.c.n), 0))).scalar() or 0
+            level = "warning" if table.c[cname].nullable else "error"
+            b.problems.append(Problem(level, name, cname, b.loc.line("tables", name, "columns", cname),  # type: ignore[arg-type]
+                                      f"codes not in code table {code_table!r} (add them, or a `default`)"
+                                      + ("" if level == "error" else ": NULL there"), int(total),
+                                      [f"{_show(code)!r} ({int(k):,} rows)" for code, k in found]))
+            reported.add(cname)
     for col in table.columns:
-        if col.nullable or col.name not in q.c:
+        if col.nullable or col.name not in q.c or col.name in reported:
             continue
         add(col.name, q.c[col.name].is_(None), "NULL in a column that must always be filled (an unmapped code?)")
     for (tname, cname), allowed in ALLOWED_CODES.items():
@@ -176,8 +189,9 @@ def _los(b: Builder, conn, q, n: int) -> None:
                                   "los_days is not discharge_date − admit_date", total, bad))
 
 
-def format_check(report: CheckReport) -> str:
-    """The report for a terminal: each contract table, its columns and what is wrong, then a verdict."""
+def format_check(report: CheckReport, *, brief: bool = False) -> str:
+    """The report for a terminal: each contract table, its columns and what is wrong, then a verdict
+    (`brief`: only the columns with a finding)."""
     out = [f"Mapping {report.path} against the source ({report.backend})", ""]
     by_table: dict[str | None, list[Problem]] = {}
     for p in report.problems:
@@ -200,7 +214,7 @@ def format_check(report: CheckReport) -> str:
                "rows": "constant rows", "empty": "empty (allowed)", "calendar": "calendar (materialized)"}[built.kind]
         mode = "table" if built.materialize else "view"
         status = "ERROR" if any(p.level == "error" for p in probs) else "ok"
-        count = f"{rows:,} row{'' if rows == 1 else 's'}" if rows is not None else "not run"
+        count = f"{rows:,} row{'' if rows == 1 else 's'}" if rows is not None else "not run (fix the errors first)"
         out.append(f"{name:<24} {status:<6} {how}; {count}; as a {mode}")
         col_probs: dict[str | None, list[Problem]] = {}
         for p in probs:
@@ -209,12 +223,14 @@ def format_check(report: CheckReport) -> str:
             for col, how_col in built.columns.items():
                 cp = col_probs.pop(col, [])
                 mark = "x" if any(p.level == "error" for p in cp) else ("-" if how_col.startswith("absent") else "+")
+                if brief and not [p for p in cp if p.level != "info"]:
+                    continue
                 out.append(f"  {mark} {col:<30} {how_col}")
                 out += [_line(p, "      ", column=False) for p in cp if p.level != "info"]
         for p in (p for ps in col_probs.values() for p in ps):
             if p.level != "info" or p.column is None:
                 out.append(_line(p, "  "))
-        if built.kind == "query":
+        if built.kind == "query" and not (brief and out[-1].startswith(name)):
             out.append("")
     for _name, probs in by_table.items():
         out += [_line(p, "  ") for p in probs]
@@ -230,7 +246,7 @@ def format_check(report: CheckReport) -> str:
 def _line(p: Problem, indent: str, column: bool = True) -> str:
     where = f"line {p.line}: " if p.line else ""
     col = f"{p.column}: " if column and p.column else ""
-    count = f" ({p.count:,} rows)" if p.count else ""
+    count = f" ({p.count:,} {p.unit})" if p.count else ""
     ex = f"; e.g. {' | '.join(p.examples)}" if p.examples else ""
     return f"{indent}{p.level.upper():7} {where}{col}{p.message}{count}{ex}"
 

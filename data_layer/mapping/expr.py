@@ -513,7 +513,11 @@ def _comparable(a: Typed, b: Typed, op: str) -> None:
 def _call(node: Node, r: Resolver, allow_aggregates: bool) -> Typed:
     fn = node.value
     if fn not in FUNCTIONS:
-        raise ExprError(f"unknown function {fn}(): the functions are {', '.join(sorted(FUNCTIONS))}")
+        import difflib
+
+        close = difflib.get_close_matches(fn, list(FUNCTIONS), n=2, cutoff=0.5)
+        hint = f"did you mean {' or '.join(close)}? " if close else ""
+        raise ExprError(f"unknown function {fn}() ({hint}the functions are listed in docs/onboarding.md#expressions)")
     lo, hi, _ = FUNCTIONS[fn]
     if not lo <= len(node.args) <= hi:
         raise ExprError(f"{fn}() takes {lo if lo == hi else f'{lo} to {hi}'} argument(s), not {len(node.args)}")
