@@ -194,6 +194,9 @@ BAD = {  # case -> (old text, new text, words the message must hold)
                          "unknown function ifnull()"),
     "not a contract column": ("      source: RWMC\n", "      source: RWMC\n      sauce: RWMC\n",
                               "'sauce' is not a column of meta_load"),
+    "a code of another type": ("      dept_id: map(KSDM, dept_his)\n      name_zh: BQMC",
+                               "      dept_id: map(CWS, dept_his)\n      name_zh: BQMC",
+                               "code table 'dept_his' has text codes (YSDM), the code given is a whole number"),
     "two departments, one code (inline)": ('values: {"1": medical, "2": surgical}',
                                            'values: {"1": medical, "2": medical}\n    one_to_one: true',
                                            "'1' and '2' both map to 'medical'"),
@@ -259,6 +262,10 @@ def test_a_file_that_does_not_parse_names_its_line(tmp_path: Path) -> None:
     with pytest.raises(MappingFileError) as err:
         parse_mapping("tables:\n  dim_ward: {empty: true}\n  dim_ward: {empty: true}\n")
     assert err.value.problems[0] == (3, "'dim_ward' is given twice (the first on line 2)")
+    with pytest.raises(MappingFileError) as err:  # an alias becomes an SQL name: letters, digits and _ only
+        parse_mapping("tables:\n  dim_ward:\n    from: bq_dm\n    joins:\n      - table: ks_dm\n"
+                      "        as: k; DROP TABLE x\n        on: k.KSDM = bq_dm.KSDM\n    columns: {ward_id: BQDM}\n")
+    assert err.value.problems[0][0] == 6 and "tables.dim_ward.joins.0.as" in err.value.problems[0][1]
 
 
 def test_toml_is_accepted(source: str, tmp_path: Path) -> None:

@@ -170,19 +170,24 @@ def apply_mapping(located: Located, engine: Engine, schema: str, *, materialize:
                     out.replaced += 1
             book = _book(target)
             book.drop(conn, checkfirst=True)
-            for name, item in built.items():
-                kind = _create(conn, b, located, item, target, item.materialize or name in materialize)
-                out.created.append((kind, name))
             book.create(conn)
             now = datetime.now().replace(microsecond=0)
-            rows = [{"object_name": n, "object_kind": k, "applied_at": now, "mapping_sha": sha} for k, n in out.created]
+
+            def record(kind: str, name: str) -> None:  # before creating: MariaDB commits each DDL at once
+                conn.execute(book.insert(), [{"object_name": name, "object_kind": kind, "applied_at": now,
+                                              "mapping_sha": sha}])
+
             if schema_made:
-                rows.append({"object_name": target, "object_kind": "schema", "applied_at": now, "mapping_sha": sha})
-            conn.execute(book.insert(), rows)
+                record("schema", target)  # type: ignore[arg-type]
+            for name, item in built.items():
+                as_table = item.kind == "calendar" or item.materialize or name in materialize
+                record("table" if as_table else "view", name)
+                _create(conn, b, located, item, target, as_table)
+                out.created.append(("table" if as_table else "view", name))
     return out
 
 
-def _create(conn, b: Builder, located: Located, item: Built, target: str | None, as_table: bool) -> str:
+def _create(conn, b: Builder, located: Located, item: Built, target: str | None, as_table: bool) -> None:
     contract = metadata.tables[item.name]
     if item.kind == "calendar":
         cal = located.mapping.tables[item.name].calendar
@@ -190,16 +195,15 @@ def _create(conn, b: Builder, located: Located, item: Built, target: str | None,
         t.create(conn)
         holidays = b.holiday_rows(conn, located.mapping.tables[item.name]) if cal.holidays else []  # type: ignore[union-attr]
         conn.execute(t.insert(), calendar_rows(cal.start, cal.end, holidays))  # type: ignore[union-attr]
-        return "table"
+        return
     stmt = item.select
     if as_table:
         names = [c.name for c in stmt.selected_columns]  # type: ignore[union-attr]
         t = Table(item.name, MetaData(), *[Column(n, contract.c[n].type) for n in names], schema=target)
         t.create(conn)
         conn.execute(t.insert().from_select(names, stmt))
-        return "table"
+        return
     conn.execute(CreateView(item.name, target, stmt))
-    return "view"
 
 
 def calendar_rows(start: date, end: date, holidays: list[tuple]) -> list[dict]:

@@ -287,8 +287,12 @@ class Builder:
                 return Typed(default, "string")
             return Typed(case(values, value=key.sql, else_=default), "string")
         rel = self._code_source(name, ct)
-        kcol, _ = rel.cols[ct.key.lower()]  # type: ignore[union-attr]
+        kcol, kfam = rel.cols[ct.key.lower()]  # type: ignore[union-attr]
         vcol, vfam = rel.cols[ct.value.lower()]  # type: ignore[union-attr]
+        pair = {kfam, key.family}
+        if len(pair - {"any", "null"}) > 1 and not pair <= {"integer", "numeric"}:
+            raise ExprError(f"code table {name!r} has {KINDS.get(kfam, kfam)} codes ({ct.key}), the code given is "
+                            f"{KINDS.get(key.family, key.family)}: cast one of them")
         stmt = select(vcol).where(kcol == key.sql)
         if rel.where is not None:  # type: ignore[attr-defined]
             stmt = stmt.where(rel.where)  # type: ignore[attr-defined]

@@ -64,9 +64,12 @@ class CodeTable(_Strict):
         return self
 
 
+NAME = r"^[A-Za-z_][A-Za-z0-9_]{0,62}$"  # an alias, a derived source or a column it makes
+
+
 class Join(_Strict):
     table: str
-    as_: str | None = Field(None, alias="as")
+    as_: str | None = Field(None, alias="as", pattern=NAME)
     on: str
     kind: Literal["left", "inner"] = "left"
 
@@ -76,7 +79,7 @@ Scalar = str | int | float | bool | date | None
 
 class Query(_Strict):
     from_: str = Field(alias="from")
-    as_: str | None = Field(None, alias="as")
+    as_: str | None = Field(None, alias="as", pattern=NAME)
     joins: list[Join] = []
     where: str | None = None
     group_by: list[str] = []
@@ -102,7 +105,7 @@ class Calendar(_Strict):
 
 class TableMap(_Strict):
     from_: str | None = Field(None, alias="from")
-    as_: str | None = Field(None, alias="as")
+    as_: str | None = Field(None, alias="as", pattern=NAME)
     joins: list[Join] = []
     where: str | None = None
     group_by: list[str] = []
@@ -129,6 +132,20 @@ class Mapping(_Strict):
     codes: dict[str, CodeTable] = {}
     sources: dict[str, Query] = {}
     tables: dict[str, TableMap]
+
+    @model_validator(mode="after")
+    def _names(self) -> Mapping:
+        import re
+
+        for kind, names in (("code table", self.codes), ("source", self.sources)):
+            for name in names:
+                if not re.match(NAME, name):
+                    raise ValueError(f"{kind} name {name!r}: letters, digits and _ only")
+        for name, q in self.sources.items():
+            for col in q.columns:
+                if not re.match(NAME, col):
+                    raise ValueError(f"source {name!r}: column name {col!r}: letters, digits and _ only")
+        return self
 
 
 class Located:
