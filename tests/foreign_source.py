@@ -185,7 +185,7 @@ def foreign_rows(seed: int = 3) -> dict[str, pd.DataFrame]:
         admin_total = 0.0
         for _code, _n, kind, _w, _beds, _a, _e, hrp in DEPTS:
             for item in items:
-                je = _money(rng.uniform(20_000, 200_000) if kind == "1" else rng.uniform(10_000, 50_000))
+                je = _money(rng.uniform(25_000, 55_000) if kind == "1" else rng.uniform(4_000, 12_000))
                 out["hrp_kscb"].append({"KJQJ": kjqj, "CBZX": hrp, "CBXM": item, "FTJB": "0", "JE": je})
                 if kind != "1":
                     admin_total += je
