@@ -197,6 +197,8 @@ BAD = {  # case -> (old text, new text, words the message must hold)
     "a code of another type": ("      dept_id: map(KSDM, dept_his)\n      name_zh: BQMC",
                                "      dept_id: map(CWS, dept_his)\n      name_zh: BQMC",
                                "code table 'dept_his' has text codes (YSDM), the code given is a whole number"),
+    "a calendar too short": ("calendar: {start: 2026-01-01, end: 2026-12-31", "calendar: {start: 2026-09-01, end: 2026-12-31",
+                             "does not cover fact_inpatient_case.admit_date (2026-07-"),
     "two departments, one code (inline)": ('values: {"1": medical, "2": surgical}',
                                            'values: {"1": medical, "2": medical}\n    one_to_one: true',
                                            "'1' and '2' both map to 'medical'"),

@@ -15,8 +15,8 @@ from datetime import timedelta
 from sqlalchemy import Engine, and_, func, select
 
 from ..engine import translate_errors
-from ..schema import ALLOWED_CODES, COMPONENT_SUMS, TABLE_ORDER, metadata
-from ..validate import NATURAL_KEYS, _show
+from ..schema import ALLOWED_CODES, COMPONENT_SUMS, FACT_DATE_COLUMNS, FACT_MONTH_COLUMNS, TABLE_ORDER, metadata
+from ..validate import NATURAL_KEYS, _as_date, _show
 from .build import Builder, Built, Problem
 from .model import Located
 
@@ -56,6 +56,7 @@ def check_mapping(located: Located, engine: Engine, *, examples: int = EXAMPLES)
                 if built.select is None:
                     continue
                 _rows(b, conn, built, report, examples)
+            _calendar(b, conn, report)
         report.problems = b.problems
     return report
 
@@ -171,10 +172,33 @@ def _rows(b: Builder, conn, built: Built, report: CheckReport, n: int) -> None:
         b.problems.append(Problem("warning", name, None, line, "the mapping gives no rows (check `from` and `where`)"))
 
 
+def _calendar(b: Builder, conn, report: CheckReport) -> None:
+    """A calendar made by the mapping must cover every fact date (the validator's rule, checked before apply)."""
+    tm = b.m.tables.get("dim_date")
+    if tm is None or tm.calendar is None:
+        return
+    cal = tm.calendar
+    for tname, cols in {**FACT_DATE_COLUMNS, **{t: (c,) for t, c in FACT_MONTH_COLUMNS.items()}}.items():
+        built = report.built.get(tname)
+        if built is None or built.select is None or tname not in report.rows:
+            continue
+        q = built.select.subquery()
+        for cname in cols:
+            if cname not in q.c:
+                continue
+            lo, hi = conn.execute(select(func.min(q.c[cname]), func.max(q.c[cname]))).one()
+            if lo is None:
+                continue
+            lo, hi = _as_date(lo), _as_date(hi)
+            if lo < cal.start or hi > cal.end:
+                b.problems.append(Problem(
+                    "error", "dim_date", None, b.loc.line("tables", "dim_date", "calendar"),
+                    f"the calendar ({cal.start} .. {cal.end}) does not cover {tname}.{cname} ({lo} .. {hi}): "
+                    "widen start or end"))
+
+
 def _los(b: Builder, conn, q, n: int) -> None:
     """los_days must be discharge_date - admit_date: compared in Python (no portable date difference)."""
-    from ..validate import _as_date
-
     bad, total = [], 0
     for case_id, a, d, los in conn.execute(select(q.c.case_id, q.c.admit_date, q.c.discharge_date, q.c.los_days)):
         if a is None or d is None or los is None:
