@@ -62,6 +62,7 @@ class _Rel:
     clause: FromClause
     cols: dict[str, tuple[ColumnElement, str]]  # lower name -> (column, family)
     name: str
+    where: Any = None  # a code table's filter
 
 
 class _Scope(Resolver):
@@ -69,6 +70,10 @@ class _Scope(Resolver):
         self.b = builder
         self.rels: dict[str, _Rel] = {}
         self.order: list[str] = []
+        self.clause: Any = None  # FROM with its joins, WHERE, GROUP BY: set once the query is built
+        self.where: Any = None
+        self.groups: list[tuple[Node, Typed]] = []
+        self.grouped = False
 
     def add(self, alias: str, rel: _Rel) -> None:
         self.rels[alias.lower()] = rel
@@ -226,8 +231,7 @@ class Builder:
                 groups.append((node, t))
         if not ok:
             return None
-        scope.clause, scope.where, scope.groups = clause, where, groups  # type: ignore[attr-defined]
-        scope.grouped = bool(q.group_by)  # type: ignore[attr-defined]
+        scope.clause, scope.where, scope.groups, scope.grouped = clause, where, groups, bool(q.group_by)
         return scope, clause, [where]
 
     def expr(self, text: Any, scope: _Scope, path: tuple, table: str | None, column: str | None,
@@ -239,11 +243,11 @@ class Builder:
             return None
 
     def _grouped_value(self, text: str, scope: _Scope, path: tuple, table: str | None, column: str | None) -> Typed | None:
-        t = self.expr(text, scope, path, table, column, aggregates=getattr(scope, "grouped", False))
-        if t is None or not getattr(scope, "grouped", False) or t.aggregate:
+        t = self.expr(text, scope, path, table, column, aggregates=scope.grouped)
+        if t is None or not scope.grouped or t.aggregate:
             return t
         node = parse(str(text))
-        if any(node == g for g, _ in scope.groups) or _constant(node):  # type: ignore[attr-defined]
+        if any(node == g for g, _ in scope.groups) or _constant(node):
             return t
         self.error(table, column, path, f"{text!r} is neither in group_by nor an aggregate (sum, count, min, max)")
         return None
@@ -265,11 +269,11 @@ class Builder:
                 return None
             cols.append(t.sql.label(cname))
             fams[cname.lower()] = t.family
-        stmt = select(*cols).select_from(scope.clause)  # type: ignore[attr-defined]
-        if scope.where is not None:  # type: ignore[attr-defined]
-            stmt = stmt.where(scope.where)  # type: ignore[attr-defined]
-        if scope.groups:  # type: ignore[attr-defined]
-            stmt = stmt.group_by(*[t.sql for _, t in scope.groups])  # type: ignore[attr-defined]
+        stmt = select(*cols).select_from(scope.clause)
+        if scope.where is not None:
+            stmt = stmt.where(scope.where)
+        if scope.groups:
+            stmt = stmt.group_by(*[t.sql for _, t in scope.groups])
         sub = stmt.subquery(name)
         return _Rel(sub, {k: (sub.c[c], fams[k]) for k, c in ((c.lower(), c) for c in q.columns)}, name)
 
@@ -294,8 +298,8 @@ class Builder:
             raise ExprError(f"code table {name!r} has {KINDS.get(kfam, kfam)} codes ({ct.key}), the code given is "
                             f"{KINDS.get(key.family, key.family)}: cast one of them")
         stmt = select(vcol).where(kcol == key.sql)
-        if rel.where is not None:  # type: ignore[attr-defined]
-            stmt = stmt.where(rel.where)  # type: ignore[attr-defined]
+        if rel.where is not None:
+            stmt = stmt.where(rel.where)
         sub = stmt.limit(1).scalar_subquery()
         return Typed(func.coalesce(sub, default) if ct.default is not None else sub, vfam)
 
@@ -317,7 +321,7 @@ class Builder:
                 self.error(None, None, path + (what,), f"code table {name!r}: {rel.name} has no column {col!r}"
                                                        f"{_near(col, rel.cols)}")
                 raise ExprError(f"code table {name!r} cannot be used (see its own problems)")
-        rel.where = None  # type: ignore[attr-defined]
+        rel.where = None
         if ct.where:
             scope = _Scope(self)
             scope.add(f"code_{name}", rel)
@@ -325,7 +329,7 @@ class Builder:
             w = self.expr(ct.where, scope, path + ("where",), None, None)
             if w is None:
                 raise ExprError(f"code table {name!r} cannot be used (see its own problems)")
-            rel.where = w.sql  # type: ignore[attr-defined]
+            rel.where = w.sql
         self._codes[name] = (ct, rel)
         return rel
 
@@ -341,7 +345,7 @@ class Builder:
         k, _ = rel.cols[ct.key.lower()]  # type: ignore[union-attr]
         v, _ = rel.cols[ct.value.lower()]  # type: ignore[union-attr]
         stmt = select(k.label("code"), v.label("value"))
-        return stmt.where(rel.where) if rel.where is not None else stmt  # type: ignore[attr-defined]
+        return stmt.where(rel.where) if rel.where is not None else stmt
 
     # ------------------------------------------------------------------ contract tables
     def build_all(self) -> dict[str, Built]:
@@ -438,17 +442,17 @@ class Builder:
                 key = compile_expr(node.args[0], built[0])
                 unmapped[col.name] = (str(node.args[1].value if node.args[1].kind == "name" else node.args[1].value[1]),
                                       select(key.sql.label("code"), func.count().label("n"))
-                                      .select_from(built[0].clause)  # type: ignore[attr-defined]
-                                      .where(*([built[0].where] if built[0].where is not None else []))  # type: ignore[attr-defined]
+                                      .select_from(built[0].clause)
+                                      .where(*([built[0].where] if built[0].where is not None else []))
                                       .where(key.sql.is_not(None), t.sql.is_(None)).group_by(key.sql))
         if not ok or built is None:
             return Built(name, "query", None, described, tm.materialize, line, tm.from_ or "")
         scope = built[0]
-        stmt = select(*labelled).select_from(scope.clause)  # type: ignore[attr-defined]
-        if scope.where is not None:  # type: ignore[attr-defined]
-            stmt = stmt.where(scope.where)  # type: ignore[attr-defined]
-        if scope.groups:  # type: ignore[attr-defined]
-            stmt = stmt.group_by(*[t.sql for _, t in scope.groups])  # type: ignore[attr-defined]
+        stmt = select(*labelled).select_from(scope.clause)
+        if scope.where is not None:
+            stmt = stmt.where(scope.where)
+        if scope.groups:
+            stmt = stmt.group_by(*[t.sql for _, t in scope.groups])
         return Built(name, "query", stmt, described, tm.materialize, line, tm.from_ or "", unmapped)
 
     def _rows(self, name: str, tm: TableMap, path: tuple, line: int | None) -> Built:
