@@ -375,3 +375,12 @@ def test_every_function_means_the_same_on_each_backend(mapped: tuple) -> None:
         elif isinstance(want, str) and value is not None and not isinstance(value, str):
             value = str(value)[:10]
         assert value == want, expr
+
+
+def test_yaml_yes_no_on_off_stay_names() -> None:
+    """YAML 1.1 reads NO, yes, on, off as booleans; in a mapping they are column names and keys."""
+    located = parse_mapping("tables:\n  meta_load:\n    from: etl\n    joins: [{table: x, on: x.ID = etl.ID}]\n"
+                            "    columns: {loaded_at: NO, data_through: true, source: 'on'}\n")
+    tm = located.mapping.tables["meta_load"]
+    assert tm.columns == {"loaded_at": "NO", "data_through": True, "source": "on"}
+    assert tm.joins[0].on == "x.ID = etl.ID"

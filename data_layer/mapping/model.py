@@ -186,7 +186,10 @@ def _walk(node: yaml.Node, path: tuple, lines: dict[tuple, int], problems: list,
         return [_walk(v, path + (i,), lines, problems) for i, v in enumerate(node.value)]
     if raw_keys:
         return node.value
-    return yaml.SafeLoader("").construct_object(node)  # type: ignore[arg-type]
+    value = yaml.SafeLoader("").construct_object(node)  # type: ignore[arg-type]
+    if isinstance(value, bool) and node.value.lower() not in ("true", "false"):
+        return node.value  # YAML 1.1 reads yes/no/on/off as booleans: here they are names (a column NO)
+    return value
 
 
 def _toml_lines(text: str) -> dict[tuple, int]:
