@@ -134,6 +134,27 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--years", type=_years, default=3)
     ev.add_argument("--out", help="write the table into this markdown file between its evaluation markers")
 
+    mp = sub.add_parser("map", help="map a hospital's own tables onto the contract (docs/onboarding.md)")
+    mpsub = mp.add_subparsers(dest="map_command", required=True, parser_class=_Parser)
+    for action, text in (("check", "report what the mapping gives, table by table and column by column"),
+                         ("apply", "create the contract tables as views (or tables) in a schema"),
+                         ("drop", "remove exactly what `map apply` created in the schema")):
+        a = mpsub.add_parser(action, help=text)
+        if action != "drop":
+            a.add_argument("--mapping", required=True, help="the mapping file (YAML or TOML; docs/mapping-example.yaml)")
+        a.add_argument("--url", required=True, help="the source database URL: the loading side's account, "
+                                                   "never the app's reading account")
+        if action != "check":
+            a.add_argument("--schema", required=True,
+                           help="where the contract goes: a schema (PostgreSQL), a database (MariaDB/MySQL), "
+                                "main (DuckDB, SQLite: the source file itself)")
+        if action == "apply":
+            a.add_argument("--materialize", default="", metavar="TABLES",
+                           help="contract tables to create as tables instead of views (comma-separated)")
+        if action == "check":
+            a.add_argument("--examples", type=int, default=3, help="example rows per finding (default 3)")
+            a.add_argument("--brief", action="store_true", help="list only the columns with a finding")
+
     i = sub.add_parser("indicators", help="list the indicator registry")
     i.add_argument("--format", choices=["table", "markdown"], default="table")
 
@@ -404,6 +425,66 @@ def _seed_text(seeds: list[int]) -> str:
     return ",".join(map(str, seeds)) or "''"
 
 
+def cmd_map(args: argparse.Namespace) -> int:
+    from .engine import make_engine, redact
+    from .mapping import (
+        MappingFileError,
+        MappingRefused,
+        apply_mapping,
+        check_mapping,
+        contract_url,
+        drop_mapping,
+        format_check,
+        load_mapping,
+    )
+
+    if args.map_command != "drop":
+        try:
+            located = load_mapping(args.mapping)
+        except MappingFileError as exc:
+            print(f"Mapping {args.mapping}: cannot be read", file=sys.stderr)
+            for line, message in exc.problems:
+                print(f"  ERROR   {f'line {line}: ' if line else ''}{message}", file=sys.stderr)
+            return 1
+    engine = make_engine(args.url, read_only=args.map_command == "check")
+    try:
+        if args.map_command == "check":
+            report = check_mapping(located, engine, examples=max(0, args.examples))
+            print(format_check(report, brief=args.brief))
+            return 0 if report.ok else 1
+        if args.map_command == "drop":
+            dropped = drop_mapping(engine, args.schema)
+            if not dropped:
+                print(f"nothing to drop: `map apply` recorded nothing in {args.schema}")
+                return 0
+            print(f"dropped {len(dropped)} object(s) from {args.schema}: "
+                  + ", ".join(f"{name} ({kind})" for kind, name in dropped))
+            return 0
+        tables = frozenset(t.strip() for t in args.materialize.split(",") if t.strip())
+        try:
+            applied = apply_mapping(located, engine, args.schema, materialize=tables)
+        except MappingRefused as exc:
+            print(format_check(exc.report, brief=True))
+            print(f"error: {exc}", file=sys.stderr)
+            return 1
+    finally:
+        engine.dispose()
+    views = sum(k == "view" for k, _ in applied.created)
+    print(f"created {views} view(s) and {len(applied.created) - views} table(s) in {args.schema}"
+          + (f" (replacing {applied.replaced} from the previous apply)" if applied.replaced else ""))
+    url = contract_url(args.url, args.schema)
+    print(f"point the app at: WAREHOUSE_URL={redact(url)} (with the app's read-only account)")
+    from .validate import format_report, validate
+
+    reader = make_engine(url, read_only=True)
+    try:
+        result = validate(reader)
+    finally:
+        reader.dispose()
+    print(format_report(result))
+    return 0 if result.ok else 1
+
+
 def cmd_indicators(args: argparse.Namespace) -> int:
     from .docs import indicator_table_markdown
     from .registry import INDICATORS
@@ -427,4 +508,4 @@ def cmd_docs(args: argparse.Namespace) -> int:
 
 _COMMANDS = {"demo": cmd_demo, "validate": cmd_validate, "kpis": cmd_kpis, "alerts": cmd_alerts,
              "indicators": cmd_indicators, "docs": cmd_docs, "summarize": cmd_summarize,
-             "quality": cmd_quality}
+             "quality": cmd_quality, "map": cmd_map}

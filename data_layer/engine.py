@@ -131,7 +131,9 @@ def make_engine(url: str | URL, *, read_only: bool = False, echo: bool = False) 
         if backend == "postgresql":
             kwargs["connect_args"] = {"connect_timeout": 5}
             if read_only:  # a runaway query must not hold a page (or a worker) for ever; no writes at all
-                kwargs["connect_args"]["options"] = (f"-c statement_timeout={STATEMENT_TIMEOUT_MS} "
+                own = parsed.query.get("options")  # e.g. -csearch_path=contract (a mapped warehouse, map apply)
+                kwargs["connect_args"]["options"] = ((f"{own} " if isinstance(own, str) and own else "")
+                                                     + f"-c statement_timeout={STATEMENT_TIMEOUT_MS} "
                                                      "-c default_transaction_read_only=on")
         elif backend in ("mysql", "mariadb"):
             kwargs["connect_args"] = {"connect_timeout": 5, "charset": "utf8mb4"}

@@ -151,7 +151,7 @@ class Warehouse:
 
         with translate_errors(self.url):
             insp = inspect(self.engine)
-            existing = set(insp.get_table_names())
+            existing = set(insp.get_table_names()) | set(insp.get_view_names())  # views: a mapped warehouse
             have: list[str] = []
             with self.engine.connect() as conn:
                 for name in sorted(V2_TABLES & existing):
