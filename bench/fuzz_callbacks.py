@@ -61,7 +61,8 @@ FINDINGS = Path("/work/briefs/fuzz-findings.md")
 ROLES = ("admin", "leader", "director", "assistant")
 PAGES = ("/", "/department", "/alerts", "/profit", "/wall/campus", "/wall/drg", "/admin", "/workspace",
          "/workspace/revenue", "/workspace/costs", "/workspace/drg", "/workspace/budget", "/workspace/equipment",
-         "/workspace/projects", "/workspace/reports", "/notifications", "/day-surgery")
+         "/workspace/projects", "/workspace/reports", "/workspace/appraisal", "/notifications", "/day-surgery",
+         "/wall/appraisal", "/data-quality")
 THROUGH, NOW = date(2026, 11, 21), datetime(2026, 11, 22, 10, 30)
 TIMEOUT = 120
 LONG = 100_000

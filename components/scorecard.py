@@ -185,7 +185,7 @@ def desk_grid(df: pd.DataFrame, lang: str) -> dag.AgGrid:
     return grid
 
 
-def compact_table(card: pd.DataFrame, lang: str) -> html.Table:
+def compact_table(card: pd.DataFrame, lang: str) -> html.Div:
     """The department page's short form: each indicator its warehouse gives, this year against the
     national median, with the status."""
     df = card[card["available"].astype(bool) & card["ytd"].notna()]
@@ -196,4 +196,5 @@ def compact_table(card: pd.DataFrame, lang: str) -> html.Table:
     head = html.Thead(html.Tr([html.Th(t("ap.col.name", lang)), html.Th(t("ap.col.ytd", lang), className="num"),
                                html.Th(t("ap.col.national", lang), className="num"),
                                html.Th(t("ap.col.status", lang))]))
-    return html.Table([head, html.Tbody(rows)], className="table table-sm ap-compact")
+    return html.Div(html.Table([head, html.Tbody(rows)], className="table table-sm ap-compact"),
+                    className="ap-compact-wrap")

@@ -71,6 +71,7 @@ WORKLOAD = ("outpatient_visits", "emergency_visits", "admissions", "discharges",
             "level4_surgeries", "day_surgeries")
 FINANCE = ("revenue_total", "full_cost", "balance", "margin")
 DISCIPLINE = ("cmi", "high_weight_share", "level4_surgery_share", "time_index", "cost_index", "mortality")
+RISK_PART = "dim_drg.risk_level"  # the mortality risk grading of the groups (contract version 2)
 TABLES = ("targets", "wards", "groups", "costs", "discipline")
 SHORT_PERIOD_DAYS = 7  # below this, the overview warns that its changes rest on very few days
 ON_PAGE = {"dept": "dw-dept", "period": "dw-period"}  # the page's pickers, for the kit
@@ -268,19 +269,26 @@ def _groups(scope: Scope, dept: str, per: Period, lang: str) -> Any:
                       id="dw-group-margin")]
 
 
+def _risk_graded() -> bool:
+    """The warehouse grades its DRG groups by mortality risk (contract version 2)."""
+    return warehouse().capabilities().has(RISK_PART)
+
+
 def discipline_frame(scope: Scope, dept: str, per: Period) -> pd.DataFrame:
-    """The department's discipline indicators with the hospital's value and last year's."""
+    """The department's discipline indicators with the hospital's value and last year's; with the
+    groups' risk grading, low-risk-group mortality beside mortality."""
     wh = warehouse()
-    mine = compare(wh, scope, DISCIPLINE, per, Level.department, Filters(department=(dept,))).set_index("indicator")
-    hospital = indicator_values(wh, Scope.hospital(), DISCIPLINE, per).set_index("indicator")["value"]
+    codes = DISCIPLINE + (("low_risk_mortality",) if _risk_graded() else ())
+    mine = compare(wh, scope, codes, per, Level.department, Filters(department=(dept,))).set_index("indicator")
+    hospital = indicator_values(wh, Scope.hospital(), codes, per).set_index("indicator")["value"]
     rows = [(c, mine.loc[c, "value"] if c in mine.index else float("nan"), float(hospital.get(c, float("nan"))),
-             mine.loc[c, "year_ago"] if c in mine.index else float("nan")) for c in DISCIPLINE]
+             mine.loc[c, "year_ago"] if c in mine.index else float("nan")) for c in codes]
     return pd.DataFrame(rows, columns=["indicator", "value", "hospital", "year_ago"])
 
 
 def _discipline(scope: Scope, dept: str, per: Period, lang: str) -> Any:
-    return [discipline_grid(discipline_frame(scope, dept, per), lang),
-            html.P(t("dw.mortality_note", lang), className="note")]
+    grid = discipline_grid(discipline_frame(scope, dept, per), lang)
+    return grid if _risk_graded() else [grid, html.P(t("dw.mortality_note", lang), className="note")]
 
 
 def _alerts(scope: Scope, dept: str, lang: str) -> Any:

@@ -104,6 +104,8 @@ def test_every_section_draws_for_the_director(server: Flask) -> None:
     assert "Occupancy" in text["dw-wards"] or "occupancy" in text["dw-wards"]
     assert "team" in text["dw-groups"]
     assert "Hospital" in text["dw-discipline"] and "low-risk" in text["dw-discipline"]
+    # the demo grades its groups by risk (contract version 2): low-risk mortality is a row, not a caveat
+    assert "no risk grading" not in text["dw-discipline"]
     assert "can be shown" not in " ".join(text.values())  # no panel failed
 
 
