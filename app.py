@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import gc
 import logging
-from datetime import timedelta
+from datetime import datetime, timedelta
 from importlib.resources import files
 from pathlib import Path
 from typing import Any
@@ -203,6 +203,25 @@ def ensure_demo_alerts(server: Flask) -> int | None:
     return added
 
 
+def ensure_demo_quality(server: Flask) -> str | None:
+    """On a demo warehouse never checked for data quality (a fresh install): run the checks once,
+    as the nightly job would after the load, so the data-quality page opens with a run instead of
+    "no run yet". Returns the run's status, or None when nothing was to be done."""
+    from appdb.quality import latest_run, previous_fingerprints, record_run
+    from data_layer.quality import run_quality
+
+    state: AppState = server.extensions["hospdash"]
+    if not state.demo_warehouse or latest_run(state.appdb) is not None:
+        return None
+    started = datetime.now().replace(microsecond=0)
+    result = run_quality(state.warehouse.engine, previous_fingerprints(state.appdb))
+    deps = departments(state.warehouse, Scope.hospital())
+    saved = record_run(state.appdb, result, dict(zip(deps["dept_id"], deps["campus_id"], strict=True)), started)
+    state.appdb.audit("quality_run", None, str(saved["run_id"]), f"demo start-up: {saved['status']}")
+    print(f"Checked the demo hospital's data quality: {saved['status']}.", flush=True)
+    return str(saved["status"])
+
+
 def main() -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     try:
@@ -211,6 +230,7 @@ def main() -> int:
         server = create_app(settings)
         ensure_demo_accounts(server)
         ensure_demo_alerts(server)
+        ensure_demo_quality(server)
     except UserError as exc:
         print(f"error: {exc}")
         return 2

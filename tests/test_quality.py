@@ -244,6 +244,19 @@ def test_the_page_before_any_run_says_so(server) -> None:
     assert "尚无数据质量检查记录" in texts(layout)
 
 
+def test_a_fresh_demo_starts_with_a_data_quality_run(server) -> None:
+    """`python app.py` on a fresh demo checks the data once, as the nightly job would after a
+    load: the page opens with that run (a clean demo: nothing found, no mark), and a second start
+    does not run it again."""
+    from app import ensure_demo_quality
+
+    assert ensure_demo_quality(server) == "complete"
+    assert ensure_demo_quality(server) is None
+    layout = _page(server, "lead1", "zh")
+    assert "尚无数据质量检查记录" not in texts(layout)
+    assert '"dq-mark"' not in json.dumps(_page(server, "lead1", "en", "/"))
+
+
 def test_the_mark_beside_the_freshness_stamp(quality_server, server) -> None:
     """Red findings on tables the overview reads (the outpatient short load, the unbalanced cases):
     the mark beside its stamp, for the leader; the equipment section shows it for the late device table."""
