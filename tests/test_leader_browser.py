@@ -75,16 +75,20 @@ def test_desk_chrome_grows_on_a_4k_screen(wall) -> None:
 
 
 PHONE_ROWS = {"/profit": "#pf-table .ag-center-cols-container .ag-row",  # the desk's grid (the wall's rank table)
-              "/wall/drg": "#drg-rows > .rt-row"}
+              "/wall/drg": "#drg-rows > .rt-row",
+              "/wall/appraisal": ".ap-table tbody tr"}  # no figures: its trends are small bars
+PHONE_FIGURES = {"/profit": 2, "/wall/drg": 2, "/wall/appraisal": 0}
+PHONE_CELLS = {"/profit": "#pf-table .ag-cell", "/wall/drg": ".rank-table .rt-cell", "/wall/appraisal": ".ap-table td.ap-ytd"}
 
 
 @pytest.mark.parametrize("path", list(PHONE_ROWS))
 def test_the_screens_read_on_a_phone(wall, path) -> None:
-    """At 390 px a desk's DRG screen and profit view become one column that scrolls down, in a
-    readable type, with nothing wider than the phone (a grid scrolls sideways inside itself)."""
+    """At 390 px a desk's DRG screen, profit view and national appraisal screen become one column
+    that scrolls down, in a readable type, with nothing wider than the phone (a grid scrolls
+    sideways inside itself)."""
     _viewport(wall, 390, 844)
     wall.driver.get(f"{wall.server.url}{path}")
-    _drawn(wall, 2)
+    _drawn(wall, PHONE_FIGURES[path])
     wall.wait_for_element(PHONE_ROWS[path], timeout=30)
     width, inner, root = wall.driver.execute_script(
         "const d = document.documentElement; return [d.scrollWidth, d.clientWidth, parseFloat(getComputedStyle(d).fontSize)]")
@@ -93,8 +97,7 @@ def test_the_screens_read_on_a_phone(wall, path) -> None:
     panels = wall.driver.execute_script(
         "return Array.from(document.querySelectorAll('.wall-panel')).map(p => p.getBoundingClientRect().width)")
     assert panels and all(w > 0.9 * 390 - 40 for w in panels), panels  # one column, full width
-    cell = ".rank-table .rt-cell" if path == "/wall/drg" else "#pf-table .ag-cell"
-    assert wall.driver.execute_script(FONT, cell) >= 12
+    assert wall.driver.execute_script(FONT, PHONE_CELLS[path]) >= 12
 
 
 def test_a_desk_picks_a_group_by_its_row_and_sorts_by_a_header(wall) -> None:
