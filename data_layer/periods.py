@@ -4,7 +4,7 @@ from __future__ import annotations
 import calendar
 import re
 from dataclasses import dataclass, replace
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Literal
 
 from .errors import UserError
@@ -19,6 +19,28 @@ PERIOD_HELP = (
     "use YYYY (year), YYYY-Qn (quarter), YYYY-MM (month), YYYY-Www (ISO week), YYYY-MM-DD (day), "
     "START..END (custom range of days), or one of: latest, mtd, ytd, last-month, last-quarter, last-year"
 )
+
+
+def as_date(v: object) -> date | None:
+    """A date from what a driver returns for a DATE column: a date, a datetime, an ISO string; None
+    for None."""
+    if v is None:
+        return None
+    if isinstance(v, datetime):
+        return v.date()
+    if isinstance(v, date):
+        return v
+    return date.fromisoformat(str(v)[:10])
+
+
+CALENDAR_COLUMNS = ("year", "quarter", "month", "month_start", "iso_year", "iso_week", "weekday")
+
+
+def calendar_parts(d: date) -> tuple[int, int, int, date, int, int, int]:
+    """dim_date's calendar columns of a day (CALENDAR_COLUMNS): year, quarter, month, month_start, iso_year, iso_week,
+    weekday (ISO, Monday 1). The demo, `map apply` and the validator agree on them here."""
+    iso = d.isocalendar()
+    return d.year, (d.month - 1) // 3 + 1, d.month, d.replace(day=1), iso[0], iso[1], iso[2]
 
 
 def month_end(d: date) -> date:

@@ -22,7 +22,7 @@ from scipy.stats import binom
 from sqlalchemy import Engine, and_, case, func, inspect, literal, or_, select
 
 from .alerts.detect import Params, _level, robust_z
-from .periods import add_months, month_end
+from .periods import add_months, as_date, month_end
 from .schema import (
     dim_date,
     dim_department,
@@ -150,16 +150,6 @@ class QualityResult:
         return {lv: sum(f.level == lv for f in self.findings) for lv in LEVELS}
 
 
-def _d(v: Any) -> date | None:
-    if v is None:
-        return None
-    if isinstance(v, datetime):
-        return v.date()
-    if isinstance(v, date):
-        return v
-    return date.fromisoformat(str(v)[:10])
-
-
 def _show(v: Any) -> Any:
     if v is None or isinstance(v, (bool, int, str)):
         return v
@@ -245,9 +235,9 @@ class _Run:
         for name, col in {**DAILY, **MONTHLY}.items():
             if self.has(name, col):
                 t = metadata.tables[name]
-                self.last[name] = _d(conn.execute(select(func.max(t.c[col]))).scalar())
+                self.last[name] = as_date(conn.execute(select(func.max(t.c[col]))).scalar())
         if row is not None:
-            self.through = _d(row[1])
+            self.through = as_date(row[1])
         else:
             lasts = [self.last[n] for n in DAILY if self.last.get(n)]
             self.through = max(lasts) if lasts else None  # type: ignore[type-var]
@@ -271,7 +261,7 @@ class _Run:
                 continue
             t = metadata.tables[name]
             col = t.c[DAILY[name]]
-            usual = {_d(r[0]).isoweekday() for r in conn.execute(
+            usual = {as_date(r[0]).isoweekday() for r in conn.execute(
                 select(col).where(col > last - timedelta(days=28), col <= last).group_by(col))}
             behind = [d for d in cal if last < d <= through and d.isoweekday() in usual]
             if not behind:
@@ -291,7 +281,7 @@ class _Run:
 
     def _calendar(self, conn, start: date, end: date) -> list[date]:  # noqa: ANN001
         if "dim_date" in self.present:
-            days = [_d(r[0]) for r in conn.execute(select(dim_date.c.date).where(dim_date.c.date.between(start, end)))]
+            days = [as_date(r[0]) for r in conn.execute(select(dim_date.c.date).where(dim_date.c.date.between(start, end)))]
             if days:
                 return sorted(days)  # type: ignore[arg-type]
         return [start + timedelta(days=i) for i in range((end - start).days + 1)]
@@ -395,12 +385,12 @@ class _Run:
             return
         start = last - timedelta(days=self.p.gap_days - 1)
         h_start = start - timedelta(days=self.p.gap_history_days)
-        workdays = {_d(r[0]) for r in conn.execute(select(dim_date.c.date).where(
+        workdays = {as_date(r[0]) for r in conn.execute(select(dim_date.c.date).where(
             dim_date.c.date.between(h_start, last), dim_date.c.is_workday.is_(True)))}
         seen: dict[str, set[date]] = defaultdict(set)
         for dept, day in conn.execute(select(op.dept_id, op.date).where(op.date.between(h_start, last))
                                       .group_by(op.dept_id, op.date)):
-            seen[dept].add(_d(day))  # type: ignore[arg-type]
+            seen[dept].add(as_date(day))  # type: ignore[arg-type]
         hist = [d for d in workdays if d < start]
         recent = sorted(d for d in workdays if d >= start)
         for dept, days in sorted(seen.items()):
@@ -509,7 +499,7 @@ class _Run:
         counts: dict[str, int] = defaultdict(int)
         for case_id, dept, a, d, los in conn.execute(select(ip.case_id, ip.dept_id, ip.admit_date, ip.discharge_date,
                                                             ip.los_days).where(ip.discharge_date.between(start, end))):
-            a, d = _d(a), _d(d)
+            a, d = as_date(a), as_date(d)
             if a is None or d is None or los is None:
                 continue
             if a > d or (d - a).days != int(los):
@@ -525,7 +515,7 @@ class _Run:
         """A night's rows per table and department against the same weekday (working day or not) of
         the eight weeks before, by the alerts' robust z (median and MAD, a count's Poisson error as the
         floor of the spread); a department with few rows a day is judged in the hospital's total."""
-        cal = {_d(r[0]): bool(r[1]) for r in conn.execute(select(dim_date.c.date, dim_date.c.is_workday).where(
+        cal = {as_date(r[0]): bool(r[1]) for r in conn.execute(select(dim_date.c.date, dim_date.c.is_workday).where(
             dim_date.c.date.between(self.through - timedelta(days=7 * self.p.load_weeks + 7), self.through)))}
         for name, col_name in DAILY.items():
             last = self.last.get(name)
@@ -544,7 +534,7 @@ class _Run:
                 key = "ward_id" if name == "fact_ward_daily" else "equipment_id"
                 stmt = (select(col, dim.c.dept_id, func.count()).select_from(t.join(dim, dim.c[key] == t.c[key]))
                         .where(col.in_([last, *days])).group_by(col, dim.c.dept_id))
-            counts: dict[tuple[date, str], int] = {(_d(d), dept): int(n) for d, dept, n in conn.execute(stmt)}
+            counts: dict[tuple[date, str], int] = {(as_date(d), dept): int(n) for d, dept, n in conn.execute(stmt)}
             depts = sorted({k[1] for k in counts})
             for dept in depts:
                 x = counts.get((last, dept), 0)
@@ -592,7 +582,7 @@ class _Run:
             else:
                 stmt = select(col, func.count(), func.sum(t.c[measure])).where(col >= since).group_by(col)
             for month, n, total in conn.execute(stmt):
-                self.fingerprints[f"{name}|{_d(month):%Y-%m}"] = [int(n), round(float(total or 0), 2)]
+                self.fingerprints[f"{name}|{as_date(month):%Y-%m}"] = [int(n), round(float(total or 0), 2)]
         changed: dict[str, list[dict[str, Any]]] = defaultdict(list)
         for key, (n, total) in sorted(self.fingerprints.items()):
             name, month = key.split("|")

@@ -14,6 +14,7 @@ from sqlalchemy import Column, ColumnElement, Engine, and_, func, inspect, liter
 from sqlalchemy import types as satypes
 
 from .engine import translate_errors
+from .periods import as_date, calendar_parts
 from .schema import (
     ALLOWED_CODES,
     COMPONENT_SUMS,
@@ -274,11 +275,10 @@ class _Checker:
             return
         bad, days = [], []
         for r in conn.execute(select(*[dim_date.c[c] for c in cols]).order_by(dim_date.c.date)):
-            d = _as_date(r[0])
+            d = as_date(r[0])
             days.append(d)
-            iso = d.isocalendar()
-            want = (d.year, (d.month - 1) // 3 + 1, d.month, d.replace(day=1), iso[0], iso[1], iso[2])
-            got = (r[1], r[2], r[3], _as_date(r[4]), r[5], r[6], r[7])
+            want = calendar_parts(d)
+            got = (r[1], r[2], r[3], as_date(r[4]), r[5], r[6], r[7])
             if tuple(int(x) if not isinstance(x, date) else x for x in got) != want:
                 bad.append(d)
         self.add("dim_date", "dim_date", None, len(bad), bad[: self.n],
@@ -305,7 +305,7 @@ class _Checker:
                 for case_id, a, d, los in part:
                     if a is None or d is None or los is None:
                         continue
-                    if (_as_date(d) - _as_date(a)).days != int(los):
+                    if (as_date(d) - as_date(a)).days != int(los):
                         total += 1
                         if len(mismatch) < self.n:
                             mismatch.append(case_id)
@@ -387,14 +387,6 @@ def _when(cond, value):
     from sqlalchemy import case
 
     return case((cond, value), else_=literal(0))
-
-
-def _as_date(v) -> date:
-    if isinstance(v, datetime):
-        return v.date()
-    if isinstance(v, date):
-        return v
-    return date.fromisoformat(str(v)[:10])
 
 
 def _show(v) -> str:

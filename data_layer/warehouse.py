@@ -17,6 +17,7 @@ from sqlalchemy import Engine, Select, func, select
 from .cache_codec import Codec, Extension
 from .engine import make_engine, redact, translate_errors
 from .errors import UserError
+from .periods import as_date
 from .schema import fact_dept_cost_monthly, fact_inpatient_case, fact_outpatient_daily, meta_load
 from .scope import Scope
 
@@ -124,9 +125,9 @@ class Warehouse:
             first_ip = conn.execute(select(func.min(fact_inpatient_case.c.discharge_date))).scalar()
             first_op = conn.execute(select(func.min(fact_outpatient_daily.c.date))).scalar()
             last_month = conn.execute(select(func.max(fact_dept_cost_monthly.c.month_start))).scalar()
-        firsts = [_as_date(d) for d in (first_ip, first_op) if d is not None]
-        lm = _as_date(last_month)
-        return Freshness(_as_datetime(loaded_at), _as_date(through), min(firsts) if firsts else None,
+        firsts = [as_date(d) for d in (first_ip, first_op) if d is not None]
+        lm = as_date(last_month)
+        return Freshness(_as_datetime(loaded_at), as_date(through), min(firsts) if firsts else None,
                          month_end(lm) if lm else None, self.use_summaries and self._summarized())
 
     def _summarized(self) -> bool:
@@ -193,16 +194,6 @@ class Warehouse:
             self.cache.set(key, value, timeout=timeout)
         except Exception as exc:
             log.warning("cache write failed: %s", exc)
-
-
-def _as_date(v: Any) -> date | None:
-    if v is None:
-        return None
-    if isinstance(v, datetime):
-        return v.date()
-    if isinstance(v, date):
-        return v
-    return date.fromisoformat(str(v)[:10])
 
 
 def _as_datetime(v: Any) -> datetime | None:

@@ -10,6 +10,8 @@ from datetime import date, timedelta
 
 import pandas as pd
 
+from ..periods import CALENDAR_COLUMNS, calendar_parts
+
 # (zh, en)
 NAMES = {
     "new_year": ("元旦", "New Year's Day"),
@@ -121,16 +123,11 @@ def build_dim_date(start: date, end: date) -> pd.DataFrame:
         if day.year not in cache:
             cache[day.year] = holidays(day.year)
         hol, adjusted = cache[day.year]
-        iso = day.isocalendar()
         key = hol.get(day)
         is_workday = (day.weekday() < 5 and key is None) or day in adjusted
-        rows.append(
-            (day, day.year, (day.month - 1) // 3 + 1, day.month, day.replace(day=1), iso[0], iso[1],
-             iso[2], is_workday, f"{NAMES[key][0]} / {NAMES[key][1]}" if key else None)
-        )
+        rows.append((day, *calendar_parts(day), is_workday, f"{NAMES[key][0]} / {NAMES[key][1]}" if key else None))
         day += timedelta(days=1)
     return pd.DataFrame(
         rows,
-        columns=["date", "year", "quarter", "month", "month_start", "iso_year", "iso_week", "weekday",
-                 "is_workday", "holiday_name"],
+        columns=["date", *CALENDAR_COLUMNS, "is_workday", "holiday_name"],
     )

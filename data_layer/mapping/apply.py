@@ -30,6 +30,7 @@ from sqlalchemy.schema import DDLElement
 
 from ..engine import parse_url, translate_errors
 from ..errors import UserError
+from ..periods import CALENDAR_COLUMNS, as_date, calendar_parts
 from ..schema import metadata
 from .build import Builder, Built
 from .check import CheckReport, check_mapping
@@ -209,18 +210,14 @@ def _create(conn, b: Builder, located: Located, item: Built, target: str | None,
 def calendar_rows(start: date, end: date, holidays: list[tuple]) -> list[dict]:
     """dim_date from start to end; a holiday row (date, name, is_workday) marks a day off or a
     working weekend day (调休)."""
-    from ..validate import _as_date
-
-    marks = {_as_date(d): (name, bool(work) if work is not None else False) for d, name, work in holidays if d}
+    marks = {as_date(d): (name, bool(work) if work is not None else False) for d, name, work in holidays if d}
     rows = []
     d = start
     while d <= end:
-        iso = d.isocalendar()
         name, work = marks.get(d, (None, None))
         workday = bool(work) if d in marks else d.weekday() < 5
-        rows.append({"date": d, "year": d.year, "quarter": (d.month - 1) // 3 + 1, "month": d.month,
-                     "month_start": d.replace(day=1), "iso_year": iso[0], "iso_week": iso[1], "weekday": iso[2],
-                     "is_workday": workday, "holiday_name": None if work else name})
+        parts = dict(zip(CALENDAR_COLUMNS, calendar_parts(d), strict=True))
+        rows.append({"date": d, **parts, "is_workday": workday, "holiday_name": None if work else name})
         d += timedelta(days=1)
     return rows
 

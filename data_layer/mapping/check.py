@@ -15,8 +15,9 @@ from datetime import timedelta
 from sqlalchemy import Engine, and_, func, select
 
 from ..engine import translate_errors
+from ..periods import as_date
 from ..schema import ALLOWED_CODES, COMPONENT_SUMS, FACT_DATE_COLUMNS, FACT_MONTH_COLUMNS, TABLE_ORDER, metadata
-from ..validate import NATURAL_KEYS, _as_date, _show
+from ..validate import NATURAL_KEYS, _show
 from .build import Builder, Built, Problem
 from .model import Located
 
@@ -189,7 +190,7 @@ def _calendar(b: Builder, conn, report: CheckReport) -> None:
             lo, hi = conn.execute(select(func.min(q.c[cname]), func.max(q.c[cname]))).one()
             if lo is None:
                 continue
-            lo, hi = _as_date(lo), _as_date(hi)
+            lo, hi = as_date(lo), as_date(hi)
             if lo < cal.start or hi > cal.end:
                 b.problems.append(Problem(
                     "error", "dim_date", None, b.loc.line("tables", "dim_date", "calendar"),
@@ -203,7 +204,7 @@ def _los(b: Builder, conn, q, n: int) -> None:
     for case_id, a, d, los in conn.execute(select(q.c.case_id, q.c.admit_date, q.c.discharge_date, q.c.los_days)):
         if a is None or d is None or los is None:
             continue
-        if _as_date(d) - _as_date(a) != timedelta(days=int(los)):
+        if as_date(d) - as_date(a) != timedelta(days=int(los)):
             total += 1
             if len(bad) < n:
                 bad.append(f"case_id={case_id}, admit_date={_show(a)}, discharge_date={_show(d)}, los_days={los}")
