@@ -20,7 +20,7 @@ from data_layer.periods import month_end
 from data_layer.registry import INDICATORS
 
 from .format import COUNTED_ALERTS, alert_unit, format_cell, format_deviation, format_indicator
-from .grid import Column, data_grid
+from .grid import Column, data_grid, level_badge_column
 from .i18n import CATALOG, t
 from .palette import DESK
 
@@ -93,15 +93,9 @@ def alert_grid(df: pd.DataFrame, names: Mapping[str, str], levels: tuple[str, ..
     grid = data_grid(rows, cols, lang, "alerts-table", row_id="id", selectable=True,
                      hidden=("level", "level_name", "knock_ons"), class_name="alerts-grid-table", visible_rows=18)
     for col in grid.columnDefs[1:]:
-        col["tooltipField"] = col["field"]  # a long name or period reads whole on hover
         if col["field"] == "indicator":  # the knock-ons' mark stays in sight beside a long name
             col["cellRenderer"] = "hdKnockOns"
-    level_col = grid.columnDefs[0]
-    level_col.update(cellRenderer="hdBadge", filter="agTextColumnFilter", type=None, cellClass="hd-text",
-                     filterValueGetter={"function": "params.data.level_name"}, headerClass=None)
-    level_col.pop("valueFormatter", None)
-    grid.columnDefs[0] = {k: v for k, v in level_col.items() if v is not None}
-    return grid
+    return level_badge_column(grid)
 
 
 def _counts(column: pd.Series | None) -> list[int]:

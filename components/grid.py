@@ -198,3 +198,17 @@ def data_grid(df: pd.DataFrame, columns: list[Column], lang: str, grid_id: str |
         className=f"hd-grid {class_name}".strip(),
     )
     return grid
+
+
+def level_badge_column(grid: dag.AgGrid) -> dag.AgGrid:
+    """The grid's first column (a red/orange/yellow level) drawn as a badge, filtered by the level's
+    name in the reader's language (a hidden `level_name` field); every other column shows its whole
+    text on hover. The alerts list and the data-quality findings read the same way."""
+    for col in grid.columnDefs[1:]:
+        col.setdefault("tooltipField", col["field"])
+    level_col = grid.columnDefs[0]
+    level_col.update(cellRenderer="hdBadge", filter="agTextColumnFilter", type=None, cellClass="hd-text",
+                     filterValueGetter={"function": "params.data.level_name"}, headerClass=None)
+    level_col.pop("valueFormatter", None)
+    grid.columnDefs[0] = {k: v for k, v in level_col.items() if v is not None}
+    return grid

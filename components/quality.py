@@ -14,7 +14,7 @@ from plotly.subplots import make_subplots
 from data_layer.quality import CHECKS, GROUPS
 
 from .format import format_amount
-from .grid import Column, data_grid
+from .grid import Column, data_grid, level_badge_column
 from .i18n import CATALOG, t
 from .palette import DESK, LEVEL_COLOURS
 
@@ -153,14 +153,7 @@ def findings_grid(df: pd.DataFrame, dept_names: Mapping[str, str], lang: str) ->
             Column("examples", t("quality.col.examples", lang), width=520)]
     grid = data_grid(rows, cols, lang, "dq-findings", row_id="id", hidden=("level", "level_name"),
                      class_name="dq-grid", visible_rows=16)
-    for col in grid.columnDefs[1:]:
-        col["tooltipField"] = col["field"]
-    level_col = grid.columnDefs[0]
-    level_col.update(cellRenderer="hdBadge", filter="agTextColumnFilter", type=None, cellClass="hd-text",
-                     filterValueGetter={"function": "params.data.level_name"}, headerClass=None)
-    level_col.pop("valueFormatter", None)
-    grid.columnDefs[0] = {k: v for k, v in level_col.items() if v is not None}
-    return grid
+    return level_badge_column(grid)
 
 
 def not_checked_reason(item: Mapping[str, Any], lang: str) -> str:
