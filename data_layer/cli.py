@@ -227,10 +227,14 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
+    return _validate_and_print(_url(args.url))
+
+
+def _validate_and_print(url: str) -> int:
+    """Validate the warehouse at `url` through a read-only engine, print the report; 0 when it passes."""
     from .engine import make_engine
     from .validate import format_report, validate
 
-    url = _url(args.url)
     engine = make_engine(url, read_only=True)
     try:
         report = validate(engine)
@@ -474,15 +478,7 @@ def cmd_map(args: argparse.Namespace) -> int:
           + (f" (replacing {applied.replaced} from the previous apply)" if applied.replaced else ""))
     url = contract_url(args.url, args.schema)
     print(f"point the app at: WAREHOUSE_URL={redact(url)} (with the app's read-only account)")
-    from .validate import format_report, validate
-
-    reader = make_engine(url, read_only=True)
-    try:
-        result = validate(reader)
-    finally:
-        reader.dispose()
-    print(format_report(result))
-    return 0 if result.ok else 1
+    return _validate_and_print(url)
 
 
 def cmd_indicators(args: argparse.Namespace) -> int:
