@@ -18,7 +18,7 @@ from dash import Input, Output, State, dcc, html
 from components.i18n import t
 from components.scorecard import cannot_give, wall_group
 from components.wall import next_url, panel, wall_frame
-from data_layer.queries.scorecard import drags, scorecard, trend, year_to_date
+from data_layer.queries.scorecard import drags, scorecard, trends, year_to_date
 from data_layer.scope import Scope
 from data_layer.scorecard import GROUPS
 from shell.access import PermissionDenied
@@ -82,7 +82,7 @@ def board(scope: Scope, lang: str) -> tuple:
     card = scorecard(wh, scope)
     ytd, _ = year_to_date(wh)
     shown = card[card["available"].astype(bool)]
-    trends = {c: list(trend(wh, scope, c)["value"]) for c in shown["code"]}
+    series = {c: list(df["value"]) for c, df in trends(wh, scope, tuple(shown["code"])).items()}
     pulls = {c: drags(wh, scope, c, 2) for c in shown["code"]}
 
     def column(groups: tuple[str, ...]) -> list[Any]:
@@ -92,7 +92,7 @@ def board(scope: Scope, lang: str) -> tuple:
             if rows.empty:
                 continue
             title = GROUPS[g][0 if lang == "zh" else 1]
-            out.append(panel(title, safe(lambda rows=rows, g=g: wall_group(g, rows, trends, pulls, lang), lang,
+            out.append(panel(title, safe(lambda rows=rows, g=g: wall_group(g, rows, series, pulls, lang), lang,
                                          f"appraisal {g}"), extra=f"ap-panel ap-group-{g}"))
         return out
 

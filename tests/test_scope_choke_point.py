@@ -247,6 +247,7 @@ CASES: dict[str, Calls] = {
     "dip.settlement_effect": lambda c: [(), (Filters(department=(c.dept,)),)],
     "scorecard.scorecard": lambda c: [()],
     "scorecard.trend": lambda c: [("alos",), ("readmission_31d_rate", 12)],
+    "scorecard.trends": lambda c: [(("alos", "day_surgery_share", "balance"),), (("readmission_31d_rate",), 12)],
     "scorecard.drags": lambda c: [("alos",), ("level4_surgery_share", 3), ("balance",), ("day_surgery_share",)],
     "scorecard.breakdown": lambda c: [("alos", RECENT), ("personnel_cost_share", RECENT),
                                       ("alos", RECENT, "drg", c.dept), ("day_surgery_share", RECENT, "drg")],

@@ -84,6 +84,23 @@ def test_the_trend_is_24_months_each_equal_to_its_month(wh: Warehouse, demo_data
     assert tr.loc[tr["month_start"] < date(2025, 1, 1), "value"].isna().all()  # before the data: no figure
 
 
+def test_trends_read_together_equal_each_trend_read_alone(wh: Warehouse, demo_data) -> None:
+    """The screen reads its 20-odd sparklines in one pass; each is the figure the indicator's own
+    trend gives (an indicator the warehouse cannot give, or one without a department level, too)."""
+    from data_layer.queries.scorecard import trends
+
+    codes = ("alos", "day_surgery_share", "balance", "charge_per_visit_growth", "pharmacists_per_100_beds")
+    together = trends(wh, Scope.hospital(), codes)
+    cases = demo_data.tables["fact_inpatient_case"]
+    d = pd.to_datetime(cases["discharge_date"])
+    mine = cases[(d.dt.year == 2026) & (d.dt.month == 10)]
+    alos = together["alos"]
+    assert alos.loc[alos["month_start"] == date(2026, 10, 1), "value"].iloc[0] == pytest.approx(mine["los_days"].mean())
+    for code in codes:
+        alone = trend(wh, Scope.hospital(), code)
+        pd.testing.assert_frame_equal(together[code], alone)
+
+
 def test_the_departments_that_pull_stays_up_most(wh: Warehouse, demo_data) -> None:
     got = drags(wh, Scope.hospital(), "alos", limit=5)
     cases = demo_data.tables["fact_inpatient_case"]

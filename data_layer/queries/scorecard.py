@@ -144,6 +144,13 @@ def _hospital_values(wh: Warehouse, scope: Scope, codes: tuple[str, ...], period
 def trend(wh: Warehouse, scope: Scope, code: str, months: int = TREND_MONTHS) -> pd.DataFrame:
     """The indicator month by month over the last `months` whole months with data: month_start,
     value (NaN for a month before the data starts or without a figure)."""
+    return trends(wh, scope, (code,), months)[code]
+
+
+@memoized
+def trends(wh: Warehouse, scope: Scope, codes: tuple[str, ...], months: int = TREND_MONTHS) -> dict[str, pd.DataFrame]:
+    """`trend` of several indicators, read together (one pass of the registry's statements for all
+    of them, as the scorecard's screen needs 20-odd): {code: month_start, value}."""
     fresh = wh.freshness()
     if fresh.data_through is None or fresh.first_date is None:
         raise UserError("the warehouse holds no data yet")
@@ -152,15 +159,24 @@ def trend(wh: Warehouse, scope: Scope, code: str, months: int = TREND_MONTHS) ->
     last = last.replace(day=1)
     first = max(add_months(last, -(months - 1)), fresh.first_date.replace(day=1))
     months_all = [add_months(last, -k) for k in range(months - 1, -1, -1)]
-    if unavailable(wh, (code,)) or first > last:
-        return pd.DataFrame({"month_start": months_all, "value": np.nan})
+    given = tuple(c for c in dict.fromkeys(codes) if not unavailable(wh, (c,))) if first <= last else ()
+    period = Period(first, month_end(last), "custom")
     try:
-        df = indicator_values(wh, scope, (code,), Period(first, month_end(last), "custom"), Level.hospital,
-                              grain="month")
-    except UserError:
-        df = pd.DataFrame(columns=["period_start", "value"])
-    got = {pd.Timestamp(r.period_start).date(): float(r.value) for r in df.itertuples()}
-    return pd.DataFrame({"month_start": months_all, "value": [got.get(m, np.nan) for m in months_all]})
+        df = indicator_values(wh, scope, given, period, Level.hospital, grain="month") if given else None
+        frames = [df] if df is not None else []
+    except UserError:  # one indicator the period does not suit: read the others one by one
+        frames = []
+        for c in given:
+            try:
+                frames.append(indicator_values(wh, scope, (c,), period, Level.hospital, grain="month"))
+            except UserError:
+                continue
+    got: dict[str, dict] = {c: {} for c in codes}
+    for df in frames:
+        for r in df.itertuples():
+            got[r.indicator][pd.Timestamp(r.period_start).date()] = float(r.value)
+    return {c: pd.DataFrame({"month_start": months_all, "value": [got[c].get(m, np.nan) for m in months_all]})
+            for c in codes}
 
 
 def volume_expr(code: str) -> Expr | None:
