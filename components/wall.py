@@ -10,6 +10,8 @@ Wall mode:
 """
 from __future__ import annotations
 
+import functools
+import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -21,6 +23,7 @@ from dash import dcc, html
 
 from data_layer.registry import Indicator
 
+from .charts import under, with_layout
 from .i18n import t
 from .notes import address_notes
 from .palette import WALL, judge_change, shown_as_zero
@@ -157,35 +160,42 @@ def scale_of(tick: Any) -> float:
 
 
 def style(fig: go.Figure, scale: float, *, legend: bool = True, margin: tuple[int, int, int, int] = (8, 8, 8, 8),
-          title: str | None = None) -> go.Figure:
-    """The dark wall style at the screen's scale: transparent, large type, light grid."""
+          title: str | None = None, layout: dict | None = None, xaxes: dict | None = None,
+          yaxes: dict | None = None) -> go.Figure:
+    """The dark wall style at the screen's scale: transparent, large type, light grid, in one pass
+    over plain dictionaries (components/charts.with_layout). `layout`, `xaxes` and `yaxes`: the
+    figure's own settings, applied under the wall style (where both set a property, the wall
+    style wins, as when a figure set it before styling)."""
     left, right, top, bottom = (round(m * scale) for m in margin)
-    fig.update_layout(
-        template="hospdash_dark", paper_bgcolor="rgba(0,0,0,0)", plot_bgcolor="rgba(0,0,0,0)",
-        font={"family": "Noto Sans CJK SC, Microsoft YaHei, PingFang SC, sans-serif", "size": round(15 * scale),
-              "color": INK},
-        margin={"l": left, "r": right, "t": top + (round(34 * scale) if title else 0), "b": bottom},
-        showlegend=legend, legend={"orientation": "h", "y": 1.0, "yanchor": "bottom", "x": 1, "xanchor": "right",
-                                   "font": {"size": round(14 * scale)}, "bgcolor": "rgba(0,0,0,0)",
-                                   "traceorder": "normal"},
-        hoverlabel={"font": {"size": round(14 * scale)}}, uirevision="wall",
-        title={"text": title, "font": {"size": round(18 * scale)}, "x": 0, "xanchor": "left"} if title else None,
-    )
-    fig.update_xaxes(gridcolor="rgba(255,255,255,.08)", zerolinecolor="rgba(255,255,255,.25)",
-                     tickfont={"size": round(14 * scale)})
-    fig.update_yaxes(gridcolor="rgba(255,255,255,.08)", zerolinecolor="rgba(255,255,255,.25)",
-                     tickfont={"size": round(14 * scale)})
-    return fig
+    axis = {"gridcolor": "rgba(255,255,255,.08)", "zerolinecolor": "rgba(255,255,255,.25)",
+            "tickfont": {"size": round(14 * scale)}}
+    return with_layout(fig, under(layout, {
+        "paper_bgcolor": "rgba(0,0,0,0)", "plot_bgcolor": "rgba(0,0,0,0)",
+        "font": {"family": "Noto Sans CJK SC, Microsoft YaHei, PingFang SC, sans-serif", "size": round(15 * scale),
+                 "color": INK},
+        "margin": {"l": left, "r": right, "t": top + (round(34 * scale) if title else 0), "b": bottom},
+        "showlegend": legend, "legend": {"orientation": "h", "y": 1.0, "yanchor": "bottom", "x": 1, "xanchor": "right",
+                                         "font": {"size": round(14 * scale)}, "bgcolor": "rgba(0,0,0,0)",
+                                         "traceorder": "normal"},
+        "hoverlabel": {"font": {"size": round(14 * scale)}}, "uirevision": "wall",
+        "title": {"text": title, "font": {"size": round(18 * scale)}, "x": 0, "xanchor": "left"} if title else None,
+    }), xaxes=under(xaxes, axis), yaxes=under(yaxes, axis), template="hospdash_dark")
 
 
-def empty_figure(message: str, scale: float) -> go.Figure:
-    """A figure that says why it is empty, in place of the chart."""
+@functools.lru_cache(maxsize=256)
+def _empty_figure_json(message: str, scale: float) -> str:
     fig = go.Figure()
     fig.add_annotation(text=message, showarrow=False, x=0.5, y=0.5, xref="paper", yref="paper",
                        font={"size": round(18 * scale), "color": MUTED})
     fig.update_xaxes(visible=False)
     fig.update_yaxes(visible=False)
-    return style(fig, scale, legend=False)
+    return style(fig, scale, legend=False).to_json()
+
+
+def empty_figure(message: str, scale: float) -> go.Figure:
+    """A figure that says why it is empty, in place of the chart (built once per message and scale:
+    every wall page's layout starts with one per graph)."""
+    return go.Figure(json.loads(_empty_figure_json(message, scale)), _validate=False)
 
 
 GRAPH_CONFIG = {"displayModeBar": False, "responsive": True}

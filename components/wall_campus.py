@@ -125,10 +125,8 @@ def intraday_figure(curves: Sequence[tuple[str, str, pd.DataFrame]], lang: str, 
                         textposition="top left" if last["hours"] > 18 else "top center",
                         textfont={"size": round(15 * scale), "color": CURRENT},
                         hoverinfo="skip")
-    fig.update_xaxes(**_hour_ticks(lang))
-    fig.update_yaxes(tickformat=",.0f", rangemode="tozero")
-    fig.update_layout(legend={"traceorder": "reversed"})
-    return style(fig, scale, margin=(8, 8, 6, 4))
+    return style(fig, scale, margin=(8, 8, 6, 4), layout={"legend": {"traceorder": "reversed"}},
+                 xaxes=_hour_ticks(lang), yaxes={"tickformat": ",.0f", "rangemode": "tozero"})
 
 
 def occupancy_verdict(occupancy: float | None) -> str:
@@ -221,10 +219,9 @@ def rank_figure(by_dept: pd.DataFrame, lang: str, scale: float, n: int) -> go.Fi
     if healthy is not None and healthy.low is not None and healthy.high is not None:  # the range the colours judge by
         fig.add_vrect(x0=healthy.low, x1=healthy.high, fillcolor=NEUTRAL, opacity=0.14, line_width=0, layer="below")
     fig.add_vline(x=1, line={"color": "#ffffff", "width": max(1, round(1.5 * scale)), "dash": "dot"})
-    fig.update_xaxes(tickformat=".0%", range=[0, max(1.2, float(picked["occupancy"].max()) * 1.05)])
-    fig.update_yaxes(tickfont={"size": round(12 * scale)}, automargin=True)
-    fig.update_layout(bargap=0.18)
-    return style(fig, scale, legend=False, margin=(4, 8, 4, 4))
+    return style(fig, scale, legend=False, margin=(4, 8, 4, 4), layout={"bargap": 0.18},
+                 xaxes={"tickformat": ".0%", "range": [0, max(1.2, float(picked["occupancy"].max()) * 1.05)]},
+                 yaxes={"tickfont": {"size": round(12 * scale)}, "automargin": True})
 
 
 def trend_figure(labels: list[str], now_vals: list[float | None], ly_vals: list[float | None], partial: str | None,
@@ -252,9 +249,8 @@ def trend_figure(labels: list[str], now_vals: list[float | None], ly_vals: list[
                         name=t("wall.last_year", lang), marker={"symbol": "diamond-open", "color": LAST_YEAR,
                                                                 "size": round(10 * scale),
                                                                 "line": {"width": round(2 * scale), "color": LAST_YEAR}})
-    fig.update_layout(bargap=0.25)
-    fig.update_yaxes(tickformat=",.0f", rangemode="tozero")
-    return style(fig, scale, title=title, margin=(8, 8, 6, 4))
+    return style(fig, scale, title=title, margin=(8, 8, 6, 4), layout={"bargap": 0.25},
+                 yaxes={"tickformat": ",.0f", "rangemode": "tozero"})
 
 
 def division_figure(series: Sequence[tuple[str, list[str], list[float]]], partial: str | None, title: str,
@@ -276,8 +272,7 @@ def division_figure(series: Sequence[tuple[str, list[str], list[float]]], partia
                                     "line": {"width": round(2 * scale), "color": color}},
                             text=[partial if i == 0 else ""], textposition="top left",
                             textfont={"size": round(12 * scale), "color": MUTED})
-    fig.update_yaxes(tickformat=",.0f", rangemode="tozero")
-    return style(fig, scale, title=title, margin=(8, 8, 6, 4))
+    return style(fig, scale, title=title, margin=(8, 8, 6, 4), yaxes={"tickformat": ",.0f", "rangemode": "tozero"})
 
 
 def _change_text(row: Any, lang: str) -> tuple[float | None, str]:
@@ -364,9 +359,8 @@ def render_mix(frame: pd.DataFrame, lang: str, scale: float) -> go.Figure:
     fig.add_bar(y=years, x=other, orientation="h", name=t("wall.short.exam_lab_share", lang), marker_color=NEUTRAL,
                 text=[f"{v:.0%}" if v == v else "" for v in other], textposition="inside", insidetextanchor="middle",
                 textfont={"size": round(15 * scale)})
-    fig.update_layout(barmode="stack", bargap=0.4)
-    fig.update_xaxes(tickformat=".0%", range=[0, 1], showgrid=False, visible=False)
-    return style(fig, scale, margin=(8, 8, 4, 4))
+    return style(fig, scale, margin=(8, 8, 4, 4), layout={"barmode": "stack", "bargap": 0.4},
+                 xaxes={"tickformat": ".0%", "range": [0, 1], "showgrid": False, "visible": False})
 
 
 def render_divisions(frame: pd.DataFrame, codes: Sequence[str], lang: str) -> Any:

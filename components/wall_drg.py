@@ -109,11 +109,12 @@ def quadrant_figure(groups: pd.DataFrame, lang: str, scale: float) -> go.Figure:
     fig.add_scatter(x=[], y=[], mode="markers", name="", showlegend=False, hoverinfo="skip",
                     marker={"size": round(40 * scale), "symbol": "circle-open", "color": "#F0E442",
                             "line": {"width": round(3 * scale)}})
-    fig.update_xaxes(title={"text": t("drg.weight_log", lang), "font": {"size": round(14 * scale)}}, type="log",
-                     tickvals=[0.2, 0.3, 0.5, 1, 2, 3, 5, 10, 20], ticktext=["0.2", "0.3", "0.5", "1", "2", "3", "5", "10", "20"])
-    fig.update_yaxes(title={"text": t("drg.margin_case_yuan", lang), "font": {"size": round(14 * scale)}},
-                     tickformat=",.0f")
-    return style(fig, scale, margin=(8, 8, 8, 8))
+    ticks = [0.2, 0.3, 0.5, 1, 2, 3, 5, 10, 20]
+    return style(fig, scale, margin=(8, 8, 8, 8),
+                 xaxes={"title": {"text": t("drg.weight_log", lang), "font": {"size": round(14 * scale)}}, "type": "log",
+                        "tickvals": ticks, "ticktext": [f"{v:g}" for v in ticks]},
+                 yaxes={"title": {"text": t("drg.margin_case_yuan", lang), "font": {"size": round(14 * scale)}},
+                        "tickformat": ",.0f"})
 
 
 def detail_title(code: str, group: Any, lang: str) -> list[Any]:
@@ -151,12 +152,11 @@ def structure_figure(parts: pd.Series, cost_parts: Sequence[str], lang: str, sca
     for label, total in ((cost_label, cost), (pay_label, pay)):
         fig.add_annotation(x=total, y=label, text=f"<b>{format_money(total, lang)}</b>", showarrow=False,
                            xanchor="left", xshift=round(4 * scale), font={"size": round(14 * scale), "color": INK})
-    fig.update_layout(barmode="stack", bargap=0.35,
-                      uniformtext={"minsize": round(12 * scale), "mode": "hide"})
-    fig.update_xaxes(tickformat=",.0f", nticks=5, range=[0, max(cost, pay, 1.0) * 1.22],
-                     title={"text": t("drg.per_case_yuan", lang), "font": {"size": round(13 * scale)}})
-    fig.update_yaxes(categoryorder="array", categoryarray=[pay_label, cost_label])
-    return style(fig, scale, margin=(8, 8, 6, 6))
+    return style(fig, scale, margin=(8, 8, 6, 6),
+                 layout={"barmode": "stack", "bargap": 0.35, "uniformtext": {"minsize": round(12 * scale), "mode": "hide"}},
+                 xaxes={"tickformat": ",.0f", "nticks": 5, "range": [0, max(cost, pay, 1.0) * 1.22],
+                        "title": {"text": t("drg.per_case_yuan", lang), "font": {"size": round(13 * scale)}}},
+                 yaxes={"categoryorder": "array", "categoryarray": [pay_label, cost_label]})
 
 
 def carriers_table(deps: pd.DataFrame, dots: dict[str, str], lang: str, n: int = 6) -> Any:

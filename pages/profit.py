@@ -164,10 +164,10 @@ def _bars(df: pd.DataFrame, every: list[str], lang: str, scale: float) -> go.Fig
         hovertemplate="%{hovertext}<extra></extra>"))
     low, high = float(shown["balance"].min()) / unit, float(shown["balance"].max()) / unit
     span = max(high - min(low, 0), 1e4 / unit)
-    fig.update_xaxes(title={"text": t("profit.axis_balance", lang), "font": {"size": round(13 * scale)}},
-                     tickformat=",~f", range=[min(low, 0) - 0.22 * span, max(high, 0) + 0.2 * span])
-    fig.update_yaxes(tickfont={"size": round(12 * scale)}, automargin=True)
-    return style(fig, scale, legend=False, margin=(8, 40, 4, 4))
+    return style(fig, scale, legend=False, margin=(8, 40, 4, 4),
+                 xaxes={"title": {"text": t("profit.axis_balance", lang), "font": {"size": round(13 * scale)}},
+                        "tickformat": ",~f", "range": [min(low, 0) - 0.22 * span, max(high, 0) + 0.2 * span]},
+                 yaxes={"tickfont": {"size": round(12 * scale)}, "automargin": True})
 
 
 def _treemap(df: pd.DataFrame, lang: str, scale: float) -> go.Figure:
@@ -202,8 +202,8 @@ def _treemap(df: pd.DataFrame, lang: str, scale: float) -> go.Figure:
         texttemplate="%{label}<br>%{text}", textfont={"size": round(13 * scale)},
         hovertemplate="<b>%{label}</b><br>%{hovertext}<extra></extra>", maxdepth=3))
     # a label that would need shrinking below the minimum is hidden, never drawn unreadably small
-    fig.update_layout(uniformtext={"minsize": round(TREEMAP_MIN_FONT * scale), "mode": "hide"})
-    return style(fig, scale, legend=False, margin=(4, 4, 4, 4))
+    return style(fig, scale, legend=False, margin=(4, 4, 4, 4),
+                 layout={"uniformtext": {"minsize": round(TREEMAP_MIN_FONT * scale), "mode": "hide"}})
 
 
 @page_callback(Output("_pages_location", "href", allow_duplicate=True), Input("pf-bars", "clickData"),
