@@ -159,7 +159,8 @@ def data_dictionary_doc() -> str:
         measures = [c.name for c in table.columns if c.name not in ("dept_id", "day")]
         measures = [m for m in measures if m not in ("drg_code", "month_start")]
         rows = {"agg_meta": None, "agg_inpatient_drg_monthly": "one row per department, DRG group and month"}.get(
-            table.name, "one row per department and day with facts")
+            table.name, "one row per department and month (the daily summary added up)"
+            if table.name.endswith("_monthly") else "one row per department and day with facts")
         what = ("the load the tables were built from, when, and the layout of the release that built them" if rows is None
                 else f"{rows}; measures: " + ", ".join(f"`{m}`" for m in measures))
         out.append(f"- `{table.name}`: {what}")

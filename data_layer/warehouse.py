@@ -1,11 +1,14 @@
 """The warehouse handle: engine, result cache and the data-freshness stamp."""
 from __future__ import annotations
 
+import contextvars
 import functools
 import hashlib
 import logging
+import threading
 import time
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 from typing import Any, TypeVar
@@ -22,9 +25,16 @@ from .schema import fact_dept_cost_monthly, fact_inpatient_case, fact_outpatient
 from .scope import Scope
 
 log = logging.getLogger(__name__)
+R = TypeVar("R")
 
 FRESHNESS_TTL = 30.0  # seconds between checks of meta_load
 RESULT_TTL = 24 * 3600
+# Statements one answer may run at once (Warehouse.gather), by backend. A server runs them side by
+# side on its own cores; DuckDB already spreads one query over every core and SQLite's file takes
+# one reader at a time in practice, so there they run one after another. WAREHOUSE_CONCURRENCY
+# overrides it (1: never concurrent).
+CONCURRENCY = {"postgresql": 4, "mysql": 4, "mariadb": 4, "clickhouse": 4, "duckdb": 1, "sqlite": 1}
+_GATHERING: contextvars.ContextVar[bool] = contextvars.ContextVar("hospdash_gathering", default=False)
 
 
 @dataclass(frozen=True)
@@ -79,11 +89,16 @@ class Warehouse:
     """A read-only warehouse with its result cache. Create one per app (or command)."""
 
     def __init__(self, url: str, cache: BaseCache | None = None, *, read_only: bool = True,
-                 engine: Engine | None = None, use_summaries: bool = True):
+                 engine: Engine | None = None, use_summaries: bool = True, concurrency: int | None = None):
         self.url = url
         self.use_summaries = use_summaries  # read the summary tables when they are current
         self.engine = engine or make_engine(url, read_only=read_only)
         self.cache = cache if cache is not None else SimpleCache(threshold=5000, default_timeout=RESULT_TTL)
+        backend = self.engine.dialect.name
+        self.concurrency = max(1, concurrency if concurrency is not None else CONCURRENCY.get(backend, 1))
+        self._flights: dict[str, list] = {}  # key -> [lock, callers]: one computation per key at a time
+        self._flights_lock = threading.Lock()
+        self.on_new_data: list[Callable[[Freshness], None]] = []  # called when a new load (or its summaries) appears
 
     @property
     def display_url(self) -> str:
@@ -116,6 +131,12 @@ class Warehouse:
         else:
             fresh = self._data_range(loaded_at, through)
         self._safe_set("freshness", (time.time(), fresh), timeout=0)
+        if previous is None or previous.stamp != fresh.stamp or previous.summarized != fresh.summarized:
+            for listener in list(self.on_new_data):
+                try:
+                    listener(fresh)
+                except Exception:  # noqa: BLE001 - a listener (the warm-up) must never fail a page
+                    log.exception("new-data listener failed")
         return fresh
 
     def _data_range(self, loaded_at: datetime | None, through: date | None) -> Freshness:
@@ -178,9 +199,51 @@ class Warehouse:
         key = "q:" + hashlib.sha256(raw.encode()).hexdigest()
         hit = self._safe_get(key)
         if hit is None:
-            hit = compute()
-            self._safe_set(key, hit, timeout=ttl)
+            hit = self._compute_once(key, compute, ttl)
         return hit.copy() if isinstance(hit, pd.DataFrame) else hit
+
+    def has(self, parts: tuple) -> bool:
+        """Whether the result under `parts` (as `remember` keys it) is in the cache now."""
+        raw = repr((*parts, self.freshness().stamp))
+        return self._safe_get("q:" + hashlib.sha256(raw.encode()).hexdigest()) is not None
+
+    def _compute_once(self, key: str, compute: Callable[[], Any], ttl: int | None) -> Any:
+        """compute() and keep it, once for every caller in this process asking for `key` at the same
+        time (two panels of one screen, two viewers of one wall, the warm-up and a viewer): the
+        others wait for the first and read its result."""
+        with self._flights_lock:
+            flight = self._flights.setdefault(key, [threading.RLock(), 0])
+            flight[1] += 1
+        try:
+            with flight[0]:
+                hit = self._safe_get(key)
+                if hit is None:
+                    hit = compute()
+                    self._safe_set(key, hit, timeout=ttl)
+                return hit
+        finally:
+            with self._flights_lock:
+                flight[1] -= 1
+                if flight[1] == 0:
+                    self._flights.pop(key, None)
+
+    def gather(self, thunks: Sequence[Callable[[], R]]) -> list[R]:
+        """Each thunk's result, in order, run side by side on at most `concurrency` threads (each
+        with its own connection from the pool, and the caller's context: its request, its user).
+        Serial where the backend gains nothing (CONCURRENCY), for a single thunk, and inside a
+        thunk already gathered, so one answer never holds more than `concurrency` connections.
+        The first exception raised is raised again once every thunk has finished."""
+        if self.concurrency <= 1 or len(thunks) <= 1 or _GATHERING.get():
+            return [f() for f in thunks]
+
+        def run(f: Callable[[], R]) -> R:
+            _GATHERING.set(True)
+            return f()
+
+        with ThreadPoolExecutor(max_workers=min(self.concurrency, len(thunks)),
+                                thread_name_prefix="hospdash-gather") as pool:
+            futures = [pool.submit(contextvars.copy_context().run, run, f) for f in thunks]
+        return [f.result() for f in futures]
 
     def _safe_get(self, key: str) -> Any:
         try:
@@ -200,9 +263,6 @@ def _as_datetime(v: Any) -> datetime | None:
     if v is None or isinstance(v, datetime):
         return v
     return datetime.fromisoformat(str(v))
-
-
-R = TypeVar("R")
 
 
 def memoized(fn: Callable[..., R] | None = None, *, ttl: int | None = None) -> Any:

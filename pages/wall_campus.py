@@ -165,22 +165,23 @@ def panels(scope: Scope, campus: str | None, lang: str, scale: float, now: datet
     every = list(all_campuses())
     cur = safe(lambda: current_figures(wh, scope, campuses, now, timedelta(minutes=settings().live_max_age_minutes)),
                lang, "live figures")
-    out = [
-        safe(lambda: live_panel(scope, cur, through, now, lang), lang, "live"),
-        safe(lambda: beds_panel(scope, cur, campuses, every, through, lang), lang, "beds"),
-        safe(lambda: volumes_table(scope, mtd, ytd, lang), lang, "volumes"),
-        safe(lambda: efficiency_tiles(scope, ytd, lang), lang, "efficiency"),
-        safe(lambda: division_table(scope, ytd, lang), lang, "division"),
-        safe(lambda: alert_ticker_panel(scope, lang), lang, "alerts"),
-        safe_figure(lambda: intraday(scope, cur, through, now, lang, scale), lang, "intraday", scale),
-        safe_figure(lambda: rank_figure(census_by_department(wh, scope, through), lang, scale, RANK_N), lang,
-                    "bed ranking", scale),
-        safe_figure(lambda: mix_figure(scope, ytd, lang, scale), lang, "mix", scale),
-        safe_figure(lambda: monthly_trend(scope, through, "revenue_total", lang, scale), lang, "trend", scale),
-        safe_figure(lambda: monthly_trend(scope, through, "discharges", lang, scale), lang, "trend", scale),
-        safe_figure(lambda: division_trend(scope, through, lang, scale), lang, "division trend", scale),
-    ]
-    return out
+    # the panels read independently (those sharing a read wait for the first: Warehouse.remember),
+    # so their statements run side by side where the backend allows (Warehouse.gather)
+    return wh.gather([
+        lambda: safe(lambda: live_panel(scope, cur, through, now, lang), lang, "live"),
+        lambda: safe(lambda: beds_panel(scope, cur, campuses, every, through, lang), lang, "beds"),
+        lambda: safe(lambda: volumes_table(scope, mtd, ytd, lang), lang, "volumes"),
+        lambda: safe(lambda: efficiency_tiles(scope, ytd, lang), lang, "efficiency"),
+        lambda: safe(lambda: division_table(scope, ytd, lang), lang, "division"),
+        lambda: safe(lambda: alert_ticker_panel(scope, lang), lang, "alerts"),
+        lambda: safe_figure(lambda: intraday(scope, cur, through, now, lang, scale), lang, "intraday", scale),
+        lambda: safe_figure(lambda: rank_figure(census_by_department(wh, scope, through), lang, scale, RANK_N), lang,
+                            "bed ranking", scale),
+        lambda: safe_figure(lambda: mix_figure(scope, ytd, lang, scale), lang, "mix", scale),
+        lambda: safe_figure(lambda: monthly_trend(scope, through, "revenue_total", lang, scale), lang, "trend", scale),
+        lambda: safe_figure(lambda: monthly_trend(scope, through, "discharges", lang, scale), lang, "trend", scale),
+        lambda: safe_figure(lambda: division_trend(scope, through, lang, scale), lang, "division trend", scale),
+    ])
 
 
 def _indicator(metric: str) -> Indicator:

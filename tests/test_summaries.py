@@ -66,7 +66,8 @@ def test_every_indicator_at_every_summarized_level_matches_the_facts(duck_url: s
     read = _statements(summed)
     levels = (*LEVELS, Level.drg)
     got = _answers(summed, levels=levels)
-    for table in ("agg_inpatient_daily", "agg_ward_daily", "agg_inpatient_drg_monthly"):
+    for table in ("agg_inpatient_daily", "agg_ward_daily", "agg_inpatient_drg_monthly", "agg_inpatient_monthly",
+                  "agg_outpatient_monthly"):
         assert any(table in s for s in read), table
     _same(got, _answers(facts, levels=levels))
     assert len(got) > 5000
@@ -226,3 +227,29 @@ def test_make_run_brings_the_embedded_demo_warehouses_summaries_up_to_date(demo_
     wh = Warehouse(settings.warehouse_url)
     assert wh.freshness().summarized
     wh.engine.dispose()
+
+
+def test_a_year_to_date_reads_whole_months_from_the_monthly_summary_and_its_last_days_from_the_daily_one(
+        duck_url: str) -> None:
+    """Department answers over a period of several months read each department's whole months from
+    agg_*_monthly and only the days at the period's ends from agg_*_daily (never the facts), with the
+    facts' answer; a week stays on the daily summary and a count of distinct days never reads months."""
+    summed, facts = Warehouse(duck_url), Warehouse(duck_url, use_summaries=False)
+    read = _statements(summed)
+    through = summed.freshness().data_through
+    ytd = Period(through.replace(month=1, day=1), through)
+    codes = ("discharges", "revenue_total", "outpatient_visits", "bed_occupancy", "alos")
+    for level in (Level.hospital, Level.campus, Level.department):
+        for grain in (None, "month", "quarter"):
+            for a, b in zip(values_of_periods(summed, Scope.hospital(), codes, (ytd,), level, Filters(), grain),
+                            values_of_periods(facts, Scope.hospital(), codes, (ytd,), level, Filters(), grain),
+                            strict=True):
+                pd.testing.assert_frame_equal(a, b, rtol=1e-9, check_dtype=False)
+    months = [s for s in read if "agg_inpatient_monthly" in s]
+    assert months and all("agg_inpatient_daily" in s and "fact_inpatient_case" not in s for s in months)
+    assert any("agg_ward_monthly" in s for s in read) and any("agg_outpatient_monthly" in s for s in read)
+    assert monthly_summary_for("inpatient", Level.department, Filters(), ["discharges"], "week") is None
+    assert monthly_summary_for("ward", Level.hospital, Filters(), ["ward_days"], None) is None
+    assert monthly_summary_for("inpatient", Level.ward, Filters(), ["discharges"], None) is None
+    summed.engine.dispose()
+    facts.engine.dispose()

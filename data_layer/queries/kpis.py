@@ -5,6 +5,7 @@ indicators need; the registry's formulas then combine those few aggregated rows.
 """
 from __future__ import annotations
 
+import functools
 from collections import defaultdict
 from collections.abc import Sequence
 from datetime import date, timedelta
@@ -219,6 +220,7 @@ def _fetch(wh: Warehouse, scope: Scope, level: Level, filters: Filters, grain: G
         by_source[src].append(window)
     summarized = wh.use_summaries and wh.freshness().summarized
     frames: dict[tuple[str, Window], _Block] = {}
+    asked: list[tuple[str, list[Window], list[str], Grain | None, Select]] = []
     for src, windows in by_source.items():
         source = SOURCES[src]
         measures = sorted(set().union(*(requests[(src, w)] for w in windows)))
@@ -231,8 +233,7 @@ def _fetch(wh: Warehouse, scope: Scope, level: Level, filters: Filters, grain: G
         needs = frozenset().union(*(MEASURES[m].needs for m in measures))
         src_grain = grain if source.date_col is not None else None
         daily = summary_for(src, level, filters, measures) if summarized else None
-        monthly = (monthly_summary_for(src, level, filters, measures, grain)
-                   if summarized and daily is None else None)
+        monthly = monthly_summary_for(src, level, filters, measures, grain) if summarized else None
 
         def part(src_: Source, i: int, w: Window, sums: list, needs: frozenset[str] = frozenset(),
                  grain: Grain | None = src_grain) -> Select:
@@ -242,21 +243,24 @@ def _fetch(wh: Warehouse, scope: Scope, level: Level, filters: Filters, grain: G
         facts = [MEASURES[m].sql(ctx).label(m) for m in measures]
         selects: list[Select] = []
         regroup = False
+        # the days a monthly summary does not cover: from the per-department, per-day summary, or the facts
+        edge_source, edge_sums, edge_needs = ((daily, [daily.measure(m).label(m) for m in measures], frozenset())
+                                              if daily is not None else (source, facts, needs))
         for i, w in enumerate(live):
-            if daily is not None:  # the same sums from the per-department, per-day summary
-                selects.append(part(daily, i, w, [daily.measure(m).label(m) for m in measures]))
-                continue
             months, edges = split_window(*w) if monthly is not None and w is not None else (None, [w])
-            if months is not None:  # whole months from the DRG summary, the days around them from the facts
+            if months is not None:  # whole months from a monthly summary, the days around them as above
                 selects.append(part(monthly, i, months, [monthly.measure(m).label(m) for m in measures]))
                 regroup = True
-            selects += [part(source, i, e, facts, needs) for e in edges]
+            selects += [part(edge_source, i, e, edge_sums, edge_needs) for e in edges]
         stmt = selects[0] if len(selects) == 1 else union_all(*selects)
         if regroup:  # add the parts of each window up again (every summarized measure is a sum)
             parts = stmt.subquery()
             by = [c for c in parts.c if c.name not in measures]
             stmt = select(*by, *[func.sum(parts.c[m]).label(m) for m in measures]).group_by(*by)
-        df = wh.frame(stmt)
+        asked.append((src, live, measures, src_grain, stmt))
+    # the sources' statements are independent: run side by side where the backend allows
+    got = wh.gather([functools.partial(wh.frame, stmt) for *_, stmt in asked])
+    for (src, live, measures, src_grain, _stmt), df in zip(asked, got, strict=True):
         if level == Level.hospital:
             keys = ["all"] * len(df)
         else:
