@@ -1,7 +1,8 @@
 """Latency of every page's main callbacks, through the real Flask app and the data layer, as a
 signed-in user of the page's role, cold (empty result cache) and warm (the same request again),
-with the bytes each answer sends, and beside each the time of the same aggregate written as one
-raw SQL query on the same engine.
+with the bytes each answer sends; beside each, the SQL floor measured two ways on the same engine:
+the callback's own statements (captured during its first cold run) re-run as raw DBAPI calls all
+at once, and its main aggregate written by hand as one raw SQL query.
 
     python -m bench.callbacks --url duckdb:///data/warehouse.duckdb [--runs 5] [--json out.json]
 
@@ -15,19 +16,24 @@ import json
 import secrets
 import statistics
 import tempfile
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func, select, text
+from sqlalchemy import Engine, event, func, select, text
 
 from .dashclient import post_callback
 
 PASSWORD = "Bench-passw0rd-2026"
 KEY = secrets.token_urlsafe(48)
+OWN_SQL_RUNS = 5  # timed concurrent re-runs of a callback's own statements (after one untimed run)
+OWN_SQL_WORKERS = 8  # at most this many statements at once, one connection each
 
 
 @dataclass(frozen=True)
@@ -129,6 +135,8 @@ class Result:
     cold_ms: list[float] = field(default_factory=list)
     warm_ms: list[float] = field(default_factory=list)
     raw_ms: list[float] = field(default_factory=list)
+    own_ms: list[float] = field(default_factory=list)
+    statements: list[tuple[str, Any]] = field(default_factory=list)
     bytes: int = 0
     status: int = 0
     error: str = ""
@@ -143,12 +151,67 @@ class Result:
     def summary(self) -> dict[str, Any]:
         p = self._p
         raw = statistics.median(self.raw_ms) if self.raw_ms else float("nan")
+        own = statistics.median(self.own_ms) if self.own_ms else float("nan")
         cold = statistics.median(self.cold_ms) if self.cold_ms else float("nan")
         return {"name": self.name, "page": self.page, "user": self.user, "status": self.status, "error": self.error,
                 "cold_p50": cold, "cold_p95": p(self.cold_ms, 0.95), "cold_max": max(self.cold_ms, default=float("nan")),
                 "warm_p50": statistics.median(self.warm_ms) if self.warm_ms else float("nan"),
                 "warm_p95": p(self.warm_ms, 0.95), "warm_max": max(self.warm_ms, default=float("nan")),
-                "raw_p50": raw, "ratio": cold / raw if raw == raw and raw > 0 else float("nan"), "bytes": self.bytes}
+                "raw_p50": raw, "ratio": cold / raw if raw == raw and raw > 0 else float("nan"), "bytes": self.bytes,
+                "statements": len(self.statements), "own_sql_p50": own,
+                "own_ratio": cold / own if own == own and own > 0 else float("nan"),
+                "cold_ms": list(self.cold_ms), "own_sql_ms": list(self.own_ms),
+                "sql": [stmt for stmt, _params in self.statements]}
+
+
+@contextmanager
+def captured(engine: Engine) -> Iterator[list[tuple[str, Any]]]:
+    """The (statement, parameters) pairs `engine` sends to its database inside the block, as the
+    driver receives them, from whichever thread runs them; the listener is removed afterwards."""
+    got: list[tuple[str, Any]] = []
+    lock = threading.Lock()
+
+    def listen(_conn, _cursor, statement, parameters, _context, executemany) -> None:  # noqa: ANN001
+        if not executemany:  # a warehouse is read: a callback never sends many rows at once
+            with lock:
+                got.append((statement, parameters))
+
+    event.listen(engine, "before_cursor_execute", listen)
+    try:
+        yield got
+    finally:
+        event.remove(engine, "before_cursor_execute", listen)
+
+
+def _run_one(engine: Engine, statement: str, parameters: Any) -> None:
+    raw = engine.raw_connection()  # one pooled DBAPI connection per statement
+    try:
+        cur = raw.cursor()
+        try:
+            cur.execute(statement, parameters)
+            if cur.description is not None:
+                cur.fetchall()
+        finally:
+            cur.close()
+    finally:
+        raw.close()  # back to the pool, which ends the transaction
+
+
+def own_sql_ms(engine: Engine, statements: list[tuple[str, Any]], runs: int = OWN_SQL_RUNS) -> list[float]:
+    """Milliseconds to run `statements` all at once (a thread and a connection each, at most
+    OWN_SQL_WORKERS together) as raw DBAPI calls: the floor a callback's SQL sets when nothing
+    else is done. One untimed run first fills the pool, as a serving app's pool is."""
+    if not statements:
+        return []
+    times = []
+    with ThreadPoolExecutor(max_workers=min(OWN_SQL_WORKERS, len(statements)), thread_name_prefix="own-sql") as pool:
+        for i in range(runs + 1):
+            t0 = time.perf_counter()
+            for f in [pool.submit(_run_one, engine, s, p) for s, p in statements]:
+                f.result()
+            if i:
+                times.append((time.perf_counter() - t0) * 1000)
+    return times
 
 
 def _accounts(server, depts: list[str], equip: str) -> None:
@@ -172,18 +235,24 @@ def _client(server, user: str):
     return client
 
 
-def run(url: str, runs: int = 5, only: list[str] | None = None, cache_url: str | None = None) -> list[dict[str, Any]]:
+def make_server(url: str, cache_url: str | None = None):
+    """The real app on warehouse `url`, with its own application database in a temporary folder."""
     from app import create_app
-    from data_layer.periods import Period
-    from data_layer.queries.structure import departments
-    from data_layer.schema import dim_equipment
-    from data_layer.scope import Scope
 
     folder = Path(tempfile.mkdtemp(prefix="bench-cb-"))
     env = {"WAREHOUSE_URL": url, "SECRET_KEY": KEY, "DATA_DIR": str(folder), "APP_DB_URL": f"sqlite:///{folder}/app.sqlite"}
     if cache_url:
         env["CACHE_URL"] = cache_url
-    server = create_app(env)
+    return create_app(env)
+
+
+def run(url: str, runs: int = 5, only: list[str] | None = None, cache_url: str | None = None) -> list[dict[str, Any]]:
+    from data_layer.periods import Period
+    from data_layer.queries.structure import departments
+    from data_layer.schema import dim_equipment
+    from data_layer.scope import Scope
+
+    server = make_server(url, cache_url)
     wh = server.extensions["hospdash"].warehouse
     deps = departments(wh, Scope.hospital())
     clinical = sorted(deps[(deps["kind"] == "clinical") & (deps["open_beds"] > 0)]["dept_id"])
@@ -203,11 +272,15 @@ def run(url: str, runs: int = 5, only: list[str] | None = None, cache_url: str |
             continue
         res = Result(sc.name, sc.page, sc.user)
         try:
-            for _ in range(runs):
+            for i in range(runs):
                 wh.cache.clear()
-                t0 = time.perf_counter()
-                status, body = post_callback(server, clients[sc.user], sc.output, sc.inputs(ctx), sc.state(ctx), raw=True)
-                res.cold_ms.append((time.perf_counter() - t0) * 1000)
+                with captured(wh.engine) if i == 0 else nullcontext([]) as statements:  # the first one's SQL
+                    t0 = time.perf_counter()
+                    status, body = post_callback(server, clients[sc.user], sc.output, sc.inputs(ctx), sc.state(ctx),
+                                                 raw=True)
+                    res.cold_ms.append((time.perf_counter() - t0) * 1000)
+                if i == 0:
+                    res.statements = list(statements)
                 res.status, res.bytes = status, len(body)
                 for _w in range(3):
                     t0 = time.perf_counter()
@@ -219,6 +292,7 @@ def run(url: str, runs: int = 5, only: list[str] | None = None, cache_url: str |
                         t0 = time.perf_counter()
                         conn.execute(text(sql)).fetchall()
                         res.raw_ms.append((time.perf_counter() - t0) * 1000)
+            res.own_ms = own_sql_ms(wh.engine, res.statements)
             if res.status != 200:
                 res.error = f"HTTP {res.status}"
         except StopIteration:
@@ -230,19 +304,27 @@ def run(url: str, runs: int = 5, only: list[str] | None = None, cache_url: str |
     return out
 
 
-def table(rows: list[dict[str, Any]]) -> str:
-    def ms(v: float) -> str:
-        return "—" if v != v else (f"{v:,.0f}" if v >= 10 else f"{v:.1f}")
+def ms(v: float) -> str:
+    """Milliseconds as the tables show them; — for none."""
+    return "—" if v != v else (f"{v:,.0f}" if v >= 10 else f"{v:.1f}")
 
-    lines = ["| callback | role | cold p50 | cold p95 | cold max | warm p50 | warm p95 | raw SQL p50 | cold ÷ raw | bytes |",
-             "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
+
+def times(v: float) -> str:
+    return "—" if v != v else f"{v:.1f}×"
+
+
+def table(rows: list[dict[str, Any]]) -> str:
+    lines = ["| callback | role | cold p50 | cold p95 | cold max | warm p50 | warm p95 | statements | own SQL ∥ p50 | "
+             "cold ÷ own SQL | one aggregate p50 | cold ÷ aggregate | bytes |",
+             "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for r in rows:
         if r["error"]:
-            lines.append(f"| {r['name']} | {r['user']} | {r['error']} |  |  |  |  |  |  |  |")
+            lines.append(f"| {r['name']} | {r['user']} | {r['error']} |" + "  |" * 10)
             continue
-        ratio = "—" if r["ratio"] != r["ratio"] else f"{r['ratio']:.1f}×"
         lines.append(f"| {r['name']} | {r['user']} | {ms(r['cold_p50'])} | {ms(r['cold_p95'])} | {ms(r['cold_max'])} | "
-                     f"{ms(r['warm_p50'])} | {ms(r['warm_p95'])} | {ms(r['raw_p50'])} | {ratio} | {r['bytes']:,} |")
+                     f"{ms(r['warm_p50'])} | {ms(r['warm_p95'])} | {r.get('statements', '—')} | "
+                     f"{ms(r.get('own_sql_p50', float('nan')))} | {times(r.get('own_ratio', float('nan')))} | "
+                     f"{ms(r['raw_p50'])} | {times(r['ratio'])} | {r['bytes']:,} |")
     return "\n".join(lines)
 
 

@@ -15,13 +15,25 @@ Two ways to run it:
 
   # start gunicorn itself (deploy/gunicorn.conf.py), once per cache mode and user count:
   python bench/load.py --warehouse postgresql://…/warehouse --app-db postgresql://…/hospdash \\
-      --redis redis://127.0.0.1:6379/14 --users 25,50,100 --duration 120 --out docs/load-test.md
+      --redis redis://127.0.0.1:6379/14 --users 25,50,100,200 --duration 120 --out docs/load-test.md
+
+  # a soak: one Redis leg of 100 users for an hour, memory sampled every minute:
+  python bench/load.py --warehouse … --app-db … --redis redis://127.0.0.1:6379/14 --workers 2 \\
+      --soak 3600 --soak-users 100 --out docs/load-soak.md
 
   # against a server that is already running (the accounts go into its application database):
   python bench/load.py --url http://127.0.0.1:8000 --app-db postgresql://…/hospdash --quick
 
 `--quick`: four users (one leader, one director, two assistants) for 20 s with 1-3 s think time,
 only to prove the load test works (tests/test_deploy.py runs it).
+
+Memory. When it starts gunicorn itself, after each run (before gunicorn stops) it records each
+worker's resident memory (the master's children, RSS) and, on the Redis leg, Redis's
+`INFO memory` used_memory (the whole server) and `DBSIZE` of the cache's database. `--soak
+SECONDS` runs one Redis leg for that long instead, sampling the same every `--soak-every`
+seconds with that interval's p95 and errors, and says whether the growth flattened. gunicorn
+recycles a worker after `max_requests` (deploy/gunicorn.conf.py), which would hide a leak: the
+soak turns that off (`--max-requests 0`) unless `--soak-recycle` is given.
 
 Accounts `load.<role>.<n>` are created (or their password reset) in the application database
 through the store API before the run; each user signs in once and keeps its session, so the
@@ -41,7 +53,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -74,7 +86,7 @@ def _reason(exc: BaseException) -> str:
     return type(exc).__name__
 
 
-@dataclass
+@dataclass(slots=True)
 class Sample:
     at: float  # when the response arrived (time.monotonic())
     kind: str
@@ -490,10 +502,17 @@ class Result:
     errors: int
     by_kind: dict[str, tuple[int, float, float]]
     error_kinds: dict[str, int]
+    rss_mb: list[float] = field(default_factory=list)  # each gunicorn worker's resident memory after the run
+    redis_mb: float | None = None  # Redis used_memory after the run (the Redis leg)
+    redis_keys: int | None = None  # DBSIZE of the cache's database after the run
 
 
 def run_level(base: str, people: list[Persona], password: str, duration: float, think: tuple[float, float],
-              seed: int, cache: str, log: Any = print) -> Result:
+              seed: int, cache: str, log: Any = print, every: float | None = None,
+              on_sample: Callable[[float, list[Sample]], None] | None = None) -> Result:
+    """`people` clicking for `duration` seconds after they all signed in; with `every` and
+    `on_sample`, on_sample(seconds since the start, the samples of that interval) is called every
+    `every` seconds meanwhile."""
     rec = Recorder()
     stop = threading.Event()
     ready = threading.Barrier(len(people) + 1)
@@ -534,7 +553,15 @@ def run_level(base: str, people: list[Persona], password: str, duration: float, 
     log(f"  {len(people)} users signed in in {time.monotonic() - t0:.1f} s"
         + (f"; {len(failures)} could not: {failures[:3]}" if failures else ""))
     start = time.monotonic()
-    stop.wait(duration)
+    if every and on_sample:
+        deadline, seen = start + duration, len(rec.samples)
+        while (left := deadline - time.monotonic()) > 0:
+            stop.wait(min(every, left))
+            with rec.lock:
+                fresh, seen = rec.samples[seen:], len(rec.samples)
+            on_sample(time.monotonic() - start, fresh)
+    else:
+        stop.wait(duration)
     stop.set()
     end = time.monotonic()
     for t in threads:
@@ -570,14 +597,23 @@ def gunicorn(env: dict[str, str], workers: int | None, log_path: Path, root: Pat
              port: int | None = None) -> Iterator[str]:
     """gunicorn with `root`'s deploy/gunicorn.conf.py (serving that checkout) on `port` (default a
     free one); stopped on exit."""
+    with gunicorn_process(env, workers, log_path, root, port) as (base, _proc):
+        yield base
+
+
+@contextmanager
+def gunicorn_process(env: dict[str, str], workers: int | None, log_path: Path, root: Path = ROOT,
+                     port: int | None = None, extra: tuple[str, ...] = ()) -> Iterator[tuple[str, subprocess.Popen]]:
+    """As gunicorn(), giving (base URL, the master's process); `extra` command-line settings
+    override the configuration file's (e.g. ("--max-requests", "0"))."""
     port = port or _free_port()
     genv = {**env, "GUNICORN_BIND": f"127.0.0.1:{port}", "GUNICORN_ACCESSLOG": ""}
     if workers:
         genv["GUNICORN_WORKERS"] = str(workers)
     exe = Path(sys.executable).with_name("gunicorn")
     with open(log_path, "ab") as out:
-        proc = subprocess.Popen([str(exe), "-c", str(root / "deploy" / "gunicorn.conf.py")], env=genv, cwd=root,
-                                stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+        proc = subprocess.Popen([str(exe), "-c", str(root / "deploy" / "gunicorn.conf.py"), *extra], env=genv,
+                                cwd=root, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 60
@@ -592,7 +628,7 @@ def gunicorn(env: dict[str, str], workers: int | None, log_path: Path, root: Pat
             if time.monotonic() > deadline:
                 raise SystemExit(f"gunicorn did not start in 60 s; see {log_path}")
             time.sleep(0.25)
-        yield base
+        yield base, proc
     finally:
         if proc.poll() is None:
             os.killpg(proc.pid, signal.SIGTERM)
@@ -634,15 +670,97 @@ def clear_redis(url: str) -> int:
     return len(keys)
 
 
+# ------------------------------------------------------------------ memory
+def worker_rss(master_pid: int) -> list[tuple[int, float]]:
+    """(pid, resident MB) of each gunicorn worker (the master's children), by pid."""
+    import psutil
+
+    out = []
+    try:
+        children = psutil.Process(master_pid).children()
+    except psutil.Error:
+        return []
+    for child in children:
+        try:
+            out.append((child.pid, child.memory_info().rss / 2**20))
+        except psutil.Error:  # a worker being recycled just now
+            continue
+    return sorted(out)
+
+
+def redis_memory(url: str) -> tuple[float, int]:
+    """(Redis used_memory in MB for the whole server, keys in the database of `url`)."""
+    import redis
+
+    client = redis.Redis.from_url(url, socket_connect_timeout=3)
+    try:
+        return client.info("memory")["used_memory"] / 2**20, int(client.dbsize())
+    finally:
+        client.close()
+
+
+def _slope(points: list[tuple[float, float]]) -> float:
+    """Least-squares slope of (x, y) points; nan with fewer than two."""
+    if len(points) < 2:
+        return float("nan")
+    mx = sum(x for x, _ in points) / len(points)
+    my = sum(y for _, y in points) / len(points)
+    den = sum((x - mx) ** 2 for x, _ in points)
+    return sum((x - mx) * (y - my) for x, y in points) / den if den else float("nan")
+
+
+FLAT_SHARE, FLAT_NOISE = 0.5, 0.2  # flattened: last third's slope ≤ half the first third's, or ≤ 0.2 MB/min
+
+
+def flattened(points: list[tuple[float, float]], what: str) -> str:
+    """A one-line verdict on (minute, MB) points: did the growth flatten?"""
+    n = len(points)
+    if n < 6:
+        return f"{what}: too few samples ({n}) to judge"
+    first, last = _slope(points[: n // 3]), _slope(points[-(n // 3):])
+    ok = last <= FLAT_NOISE or (first > 0 and last <= FLAT_SHARE * first)
+    return (f"{what}: {'flattened' if ok else 'still growing'} (first third {first:+.2f} MB/min, "
+            f"last third {last:+.2f} MB/min; flattened = last ≤ {FLAT_SHARE:g} × first or ≤ {FLAT_NOISE:g} MB/min)")
+
+
+@dataclass
+class SoakSample:
+    minute: float
+    rss: list[tuple[int, float]]
+    redis_mb: float | None
+    keys: int | None
+    requests: int
+    p95: float
+    errors: int
+
+
+def soak_table(samples: list[SoakSample], meta: dict[str, str]) -> str:
+    lines = ["# Load test: soak", ""] + [f"- {k}: {v}" for k, v in meta.items()]
+    lines += ["", "| minute | worker RSS MB (pid: MB) | Redis MB | keys | requests | p95 ms | errors |",
+              "|---:|---|---:|---:|---:|---:|---:|"]
+    for x in samples:
+        rss = ", ".join(f"{pid}: {mb:.0f}" for pid, mb in x.rss) or "—"
+        lines.append(f"| {x.minute:.1f} | {rss} | {'—' if x.redis_mb is None else f'{x.redis_mb:.1f}'} | "
+                     f"{'—' if x.keys is None else x.keys} | {x.requests} | {x.p95:.0f} | {x.errors} |")
+    workers = [(x.minute, sum(mb for _, mb in x.rss) / len(x.rss)) for x in samples if x.rss]
+    redis_mb = [(x.minute, x.redis_mb) for x in samples if x.redis_mb is not None]
+    lines += ["", "- " + flattened(workers, "mean worker RSS"), "- " + flattened(redis_mb, "Redis used_memory")]
+    return "\n".join(lines) + "\n"
+
+
 # ------------------------------------------------------------------ report
 def table(results: list[Result], meta: dict[str, str]) -> str:
     lines = ["# Load test", ""]
     lines += [f"- {k}: {v}" for k, v in meta.items()]
-    lines += ["", "| users | cache | requests | requests/s | clicks/s | p50 ms | p95 ms | max ms | errors |",
-              "|---:|---|---:|---:|---:|---:|---:|---:|---:|"]
+    # errors stays the last column: tests/test_deploy.py reads it there
+    lines += ["", "| users | cache | requests | requests/s | clicks/s | p50 ms | p95 ms | max ms | worker RSS MB | "
+                  "Redis MB | Redis keys | errors |",
+              "|---:|---|---:|---:|---:|---:|---:|---:|---|---:|---:|---:|"]
     for r in results:
+        rss = " / ".join(f"{mb:.0f}" for mb in r.rss_mb) or "—"
         lines.append(f"| {r.users} | {r.cache} | {r.requests} | {r.rps:.1f} | {r.clicks_per_s:.2f} | {r.p50:.0f} | "
-                     f"{r.p95:.0f} | {r.max:.0f} | {r.errors} |")
+                     f"{r.p95:.0f} | {r.max:.0f} | {rss} | {'—' if r.redis_mb is None else f'{r.redis_mb:.1f}'} | "
+                     f"{'—' if r.redis_keys is None else r.redis_keys} | {r.errors} |")
     lines += ["", "Latency by request kind (router: opening a page; callback: a page's data):", "",
               "| users | cache | kind | requests | p50 ms | p95 ms |", "|---:|---|---|---:|---:|---:|"]
     for r in results:
@@ -651,7 +769,47 @@ def table(results: list[Result], meta: dict[str, str]) -> str:
     errs = [(r, k, n) for r in results for k, n in r.error_kinds.items()]
     if errs:
         lines += ["", "Errors:", ""] + [f"- {r.users} users, {r.cache}: {k} x {n}" for r, k, n in errs]
+    if any(r.rss_mb for r in results):
+        lines += ["", "Memory, read right after each run before gunicorn stops: each worker's resident set (RSS, "
+                  "shared pages of the preloaded app counted in every worker); Redis's used_memory (the whole "
+                  "server) and the number of keys in the cache's database."]
     return "\n".join(lines) + "\n"
+
+
+def soak(args: argparse.Namespace, users: int, depts: list[str], password: str, think: tuple[float, float],
+         meta: dict[str, str]) -> int:
+    """One Redis leg of `users` for args.soak seconds, memory and latency sampled every args.soak_every."""
+    extra = () if args.soak_recycle else ("--max-requests", "0")
+    meta.update({"measured": f"{args.soak:.0f} s after every user signed in, sampled every {args.soak_every:g} s",
+                 "users": str(users), "cache": f"redis ({args.redis})",
+                 "server": f"gunicorn -c deploy/gunicorn.conf.py, workers {args.workers or 'from the config'}, "
+                           + ("max_requests recycling as configured" if args.soak_recycle
+                              else "worker recycling off (--max-requests 0), so that a leak would show")})
+    env = {**os.environ, "WAREHOUSE_URL": args.warehouse, "APP_DB_URL": args.app_db, "CACHE_URL": args.redis}
+    log_path = Path(os.environ.get("TMPDIR", "/tmp")) / "hospdash-load-gunicorn.log"
+    samples: list[SoakSample] = []
+    clear_redis(args.redis)
+    with gunicorn_process(env, args.workers, log_path, extra=extra) as (base, proc):
+        def sample(at: float, window: list[Sample]) -> None:
+            lat = [s.ms for s in window if s.kind not in ("app-error", "client")]
+            redis_mb, keys = redis_memory(args.redis)
+            x = SoakSample(at / 60, worker_rss(proc.pid), redis_mb, keys, len(lat), _pct(lat, 0.95),
+                           sum(1 for s in window if s.error))
+            samples.append(x)
+            print(f"  minute {x.minute:5.1f}: RSS MB {', '.join(f'{mb:.0f}' for _, mb in x.rss)}; Redis "
+                  f"{redis_mb:.1f} MB, {keys} keys; {x.requests} requests, p95 {x.p95:.0f} ms, {x.errors} errors",
+                  flush=True)
+
+        print(f"soak: {users} users, redis cache, {args.soak:.0f} s …", flush=True)
+        res = run_level(base, personas(users, depts, quick=args.quick), password, args.soak, think, args.seed,
+                        "redis", every=args.soak_every, on_sample=sample)
+    clear_redis(args.redis)
+    meta["overall"] = f"{res.requests} requests, p50 {res.p50:.0f} ms, p95 {res.p95:.0f} ms, {res.errors} errors"
+    report = soak_table(samples, meta)
+    print(report)
+    if args.out:
+        Path(args.out).write_text(report, encoding="utf-8")
+    return 0
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -665,7 +823,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--redis", default=os.environ.get("LOAD_REDIS_URL"),
                    help="redis://host:port/db for the Redis leg (its hospdash:* keys are deleted before each run)")
     p.add_argument("--cache", default="in-process,redis", help="which legs to run when starting gunicorn")
-    p.add_argument("--users", default="25,50,100", help="user counts, comma-separated")
+    p.add_argument("--users", default="25,50,100,200", help="user counts, comma-separated")
     p.add_argument("--duration", type=float, default=120.0, help="measured seconds per run (after sign-in)")
     p.add_argument("--think", default="2,8", help="think time between clicks, min,max seconds")
     p.add_argument("--workers", type=int, help="gunicorn workers (default: deploy/gunicorn.conf.py's)")
@@ -673,7 +831,15 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--label", default="as configured", help="the cache column with --url")
     p.add_argument("--out", help="write the markdown table here too")
     p.add_argument("--quick", action="store_true", help="4 users for 20 s, 1-3 s think time: proves it works")
+    p.add_argument("--soak", type=float, metavar="SECONDS",
+                   help="instead of the legs: one Redis leg this long, memory sampled every --soak-every seconds")
+    p.add_argument("--soak-users", type=int, default=100, help="users in the soak (with --quick: 4)")
+    p.add_argument("--soak-every", type=float, default=60.0, help="seconds between the soak's samples")
+    p.add_argument("--soak-recycle", action="store_true",
+                   help="keep gunicorn's max_requests worker recycling during the soak (default: off, so a leak shows)")
     args = p.parse_args(argv)
+    if args.soak and (args.url or not args.redis):
+        p.error("--soak starts gunicorn itself (no --url) and needs --redis")
 
     counts = [4] if args.quick else [int(x) for x in args.users.split(",") if x.strip()]
     duration = 20.0 if args.quick else args.duration
@@ -686,6 +852,8 @@ def main(argv: list[str] | None = None) -> int:
     if not depts:
         p.error("the warehouse has no clinical departments")
     password = "Pw-" + secrets.token_urlsafe(12) + "-9"  # not "load": the account names contain it
+    if args.soak and not args.quick:
+        counts = [args.soak_users]
     everyone = personas(max(counts), depts, quick=args.quick)
     ensure_accounts(args.app_db, everyone, password)
     print(f"{len(everyone)} load-test accounts ready in the application database", flush=True)
@@ -697,6 +865,8 @@ def main(argv: list[str] | None = None) -> int:
             "mix": "leaders 20 % (wall screens), directors 40 % (/department), assistants 40 % (/workspace)"}
     if args.warehouse:
         meta["warehouse"] = _describe_warehouse(args.warehouse)
+    if args.soak:
+        return soak(args, counts[0], depts, password, think, meta)
     if args.url:
         meta["server"] = args.url
         for n in counts:
@@ -719,10 +889,18 @@ def main(argv: list[str] | None = None) -> int:
             for n in counts:
                 if leg == "redis":
                     clear_redis(args.redis)
-                with gunicorn(env, args.workers, log_path) as base:
+                with gunicorn_process(env, args.workers, log_path) as (base, proc):
                     print(f"{n} users, {leg} cache, {duration:.0f} s …", flush=True)
-                    results.append(run_level(base, personas(n, depts, quick=args.quick), password, duration, think,
-                                             args.seed, leg))
+                    res = run_level(base, personas(n, depts, quick=args.quick), password, duration, think,
+                                    args.seed, leg)
+                    res.rss_mb = [mb for _pid, mb in worker_rss(proc.pid)]
+                    if leg == "redis":
+                        res.redis_mb, res.redis_keys = redis_memory(args.redis)
+                    print(f"  p95 {res.p95:.0f} ms, {res.errors} errors; worker RSS MB "
+                          f"{' / '.join(f'{mb:.0f}' for mb in res.rss_mb) or '—'}"
+                          + (f"; Redis {res.redis_mb:.1f} MB, {res.redis_keys} keys" if leg == "redis" else ""),
+                          flush=True)
+                    results.append(res)
             if leg == "redis":
                 clear_redis(args.redis)  # leave the Redis database as we found it
     report = table(results, meta)

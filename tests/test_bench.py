@@ -6,16 +6,47 @@ from pathlib import Path
 
 
 def test_the_benchmark_runs_on_a_tiny_warehouse(tmp_path: Path) -> None:
-    from bench.__main__ import main
+    from bench.__main__ import main, read_before
     from bench.callbacks import SCENARIOS
 
-    out = tmp_path / "performance.md"
-    assert main(["--quick", "--out", str(out)]) == 0  # no callback failed
+    out, figures = tmp_path / "performance.md", tmp_path / "figures.json"
+    assert main(["--quick", "--out", str(out), "--json-out", str(figures)]) == 0  # no callback failed
     text = out.read_text(encoding="utf-8")
-    assert "## scale 0.05 · duckdb" in text
+    assert "## scale 0.05 · duckdb" in text and "| statements | own SQL ∥ p50 | cold ÷ own SQL |" in text
     for sc in SCENARIOS:
         assert f"| {sc.name} |" in text
     assert "HTTP" not in text and "Error" not in text
+    # the figures read back, from the JSON and from the report itself, as a later run's --before reads them
+    by_json, by_md = read_before([str(figures)]), read_before([str(out)])
+    assert by_json.keys() == by_md.keys() == {"scale 0.05 · duckdb"}
+    for name, row in by_json["scale 0.05 · duckdb"].items():
+        md = by_md["scale 0.05 · duckdb"][name]
+        assert md["statements"] == row["statements"] == len(row["sql"])
+        assert abs(md["cold_p50"] - row["cold_p50"]) <= 0.5  # as printed: whole ms from 10 ms, else one decimal
+    assert by_json["scale 0.05 · duckdb"]["workspace · portfolio"]["statements"] > 0  # its SQL was captured
+
+
+def test_growth_marks_a_callback_that_grows_faster_than_its_own_sql() -> None:
+    from bench.__main__ import growth
+
+    def rows(cold: float, own: float) -> list[dict]:
+        return [{"name": "a", "cold_p50": cold, "own_sql_p50": own}]
+
+    text = "\n".join(growth([("scale 1 · postgresql", rows(100, 50)), ("scale 5 · postgresql", rows(400, 150)),
+                             ("scale 10 · postgresql", rows(700, 300))]))
+    assert "| a | 4.0× | 3.0× | 7.0× | 6.0× | ✗ |" in text  # 4 > 1.25 × 3
+    text = "\n".join(growth([("scale 1 · postgresql", rows(100, 50)), ("scale 5 · postgresql", rows(140, 55))]))
+    assert "| a | 1.4× | 1.1× | ✓ |" in text  # at most 1.5× at all
+
+
+def test_the_soak_verdict_tells_flattening_from_steady_growth() -> None:
+    from bench.load import flattened
+
+    rising = [(m, 200 + 2.0 * m) for m in range(60)]
+    levelling = [(m, 200 + 30 * (1 - 0.9 ** m)) for m in range(60)]
+    assert "still growing" in flattened(rising, "RSS")
+    assert ": flattened" in flattened(levelling, "RSS")
+    assert "too few" in flattened(rising[:3], "RSS")
 
 
 def _leaves(node) -> list:
