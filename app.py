@@ -29,6 +29,7 @@ from shell.inputs import init_callback_guard, init_path_guard
 from shell.layout import adopt_page_callbacks, callback_error, init_shell
 from shell.outage import init_outages
 from shell.settings import Settings, load_settings
+from shell.warmup import init_warmup
 
 ROOT = Path(__file__).resolve().parent
 log = logging.getLogger("hospdash")
@@ -44,13 +45,17 @@ class AppState:
         self.appdb = AppDB(settings.app_db_url, session_limits=SessionLimits(
             idle=timedelta(minutes=settings.session_idle_minutes), absolute=timedelta(hours=settings.session_max_hours)))
         self._warehouse: Warehouse | None = None
+        self.warmer: Any = None  # shell/warmup.Warmer, when WARMUP is on
         self._demo: bool | None = None
         self.health_answer: tuple[float, dict[str, Any]] | None = None  # /healthz's last answer (shell/outage.py)
 
     @property
     def warehouse(self) -> Warehouse:
         if self._warehouse is None:
-            self._warehouse = Warehouse(self.settings.warehouse_url, self.cache)
+            self._warehouse = Warehouse(self.settings.warehouse_url, self.cache,
+                                        concurrency=self.settings.warehouse_concurrency or None)
+            if self.warmer is not None:  # each new load (and the first read of this process) is warmed
+                self._warehouse.on_new_data.append(self.warmer.on_new_data)
         return self._warehouse
 
     @property
@@ -123,6 +128,7 @@ def create_app(config: Settings | dict[str, Any] | None = None) -> Flask:
     init_callback_guard(server, app)
     server.extensions["dash"] = app
     adopt_page_callbacks(server)
+    init_warmup(server)  # after the set-up request above: its threads start with the first real request
     return server
 
 

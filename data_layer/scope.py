@@ -119,6 +119,16 @@ def _in_scope_departments(scope: Scope, column: str) -> Select:
     return sa_select(d[column]).where(scope_filter(scope, d.dept_id, d.campus_id))
 
 
+def _froms(stmt: Select) -> list[FromClause]:
+    """The FROM items of a statement built with select_from (every query of the data layer): its
+    explicit FROM and its columns' tables. SQLAlchemy's get_final_froms() gives the same tables
+    but compiles the whole statement to find them (about 1 ms a statement, tens per screen); it
+    stays the answer for a statement without an explicit FROM, whose tables may come from its
+    WHERE clause."""
+    explicit = list(stmt._from_obj)  # noqa: SLF001 - select_from's items; no public accessor
+    return [*explicit, *stmt.columns_clause_froms] if explicit else list(stmt.get_final_froms())
+
+
 def scoped(stmt: Select, scope: Scope) -> Select:
     """`stmt` with the scope's condition ANDed into its WHERE: how every warehouse query applies
     its scope. Which column carries the scope:
@@ -129,7 +139,7 @@ def scoped(stmt: Select, scope: Scope) -> Select:
       campus_id IN (the campuses of the scope's departments).
     A statement reading none of these cannot be scoped: ValueError. Subqueries in the FROM are
     SELECTs of their own and are scoped by the query that builds them."""
-    tables = list(dict.fromkeys(t for f in stmt.get_final_froms() for t in _tables(f)))
+    tables = list(dict.fromkeys(t for f in _froms(stmt) for t in _tables(f)))
     if dim_department in tables:
         return stmt.where(scope_filter(scope, dim_department.c.dept_id, dim_department.c.campus_id))
     by_dept = [t for t in tables if "dept_id" in t.c]

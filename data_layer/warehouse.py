@@ -108,7 +108,8 @@ class Warehouse:
         """Run a SELECT and return its rows; database errors become WarehouseError."""
         with translate_errors(self.url), self.engine.connect() as conn:
             result = conn.execute(stmt)
-            return pd.DataFrame(result.fetchall(), columns=list(result.keys()))
+            # plain tuples: pandas probes each Row's attributes, which SQLAlchemy answers by raising
+            return pd.DataFrame([tuple(r) for r in result.fetchall()], columns=list(result.keys()))
 
     def scalar(self, stmt: Select) -> Any:
         with translate_errors(self.url), self.engine.connect() as conn:

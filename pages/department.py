@@ -58,6 +58,7 @@ from data_layer.registry import INDICATORS, UNITS, Level
 from data_layer.scope import Scope
 from data_layer.sources import Filters
 from shell.access import PermissionDenied, audit, page_denied
+from shell.warmup import target
 
 from ._address import check_period, department_names, department_refusal
 from ._common import current_lang, current_scope, forbidden_panel, quality_red, warehouse, warehouse_error_panel
@@ -162,8 +163,17 @@ def _section(name: str, build, cached: bool = True) -> None:
         return safe(lambda: build(ask.scope, ask.dept, ask.period, ask.lang), ask.lang, name)
 
     draw.__name__ = draw.__qualname__ = f"section_{name}"
-    page_callback(Output(f"dw-{name}", "children"), Input("dw-dept", "value"), Input("dw-period", "value"),
-                  roles=ROLES, period_of=period_of, cached=cached, **ON_PAGE)(draw)
+    fn = page_callback(Output(f"dw-{name}", "children"), Input("dw-dept", "value"), Input("dw-period", "value"),
+                       roles=ROLES, period_of=period_of, cached=cached, **ON_PAGE)(draw)
+    if cached:  # what the page shows first: the first department of the scope, the year to date
+        target(f"department/{name}", fn, ("director",), lambda c: [(d, "ytd") for d in _landing_department(c.scope)])
+
+
+def _landing_department(scope: Scope) -> list[str]:
+    """The department a director's page opens on (layout(): the first clinical one of the scope)."""
+    deps = departments(warehouse(), scope)
+    ids = deps.loc[deps["kind"] == "clinical", "dept_id"]
+    return [str(ids.iloc[0])] if len(ids) else []
 
 
 def _overview(scope: Scope, dept: str, per: Period, lang: str) -> Any:

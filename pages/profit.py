@@ -31,6 +31,7 @@ from components.wall import (
 from data_layer.errors import UserError
 from data_layer.queries.names import DIVISIONS
 from data_layer.queries.profit import department_profit
+from shell.warmup import target, wall_ticks
 
 from ._common import current_lang, warehouse
 from ._kit import LEADERS, Ask, Export, export_callback, page_callback, safe_figure
@@ -204,6 +205,10 @@ def _treemap(df: pd.DataFrame, lang: str, scale: float) -> go.Figure:
     # a label that would need shrinking below the minimum is hidden, never drawn unreadably small
     return style(fig, scale, legend=False, margin=(4, 4, 4, 4),
                  layout={"uniformtext": {"minsize": round(TREEMAP_MIN_FONT * scale), "mode": "hide"}})
+
+
+target("profit", refresh, LEADERS,
+       lambda c: [(tick, "ytd", None, None, None, on_wall) for tick in wall_ticks() for on_wall in (True, False)])
 
 
 @page_callback(Output("_pages_location", "href", allow_duplicate=True), Input("pf-bars", "clickData"),

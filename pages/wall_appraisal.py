@@ -22,6 +22,7 @@ from data_layer.queries.scorecard import drags, scorecard, trends, year_to_date
 from data_layer.scope import Scope
 from data_layer.scorecard import GROUPS
 from shell.access import PermissionDenied
+from shell.warmup import target
 
 from ._common import current_lang, warehouse
 from ._kit import LEADERS, Ask, page_callback, safe
@@ -74,6 +75,9 @@ def refresh(ask: Ask, _tick: Any, params: Any) -> tuple:
     if campus is not None and (not isinstance(campus, str) or campus not in all_campuses()):
         raise PermissionDenied(f"unknown campus {campus!r}")
     return board(view_scope(campus), ask.lang)
+
+
+target("wall/appraisal", refresh, ROLES, lambda c: [({"n": 1, "scale": 1.0}, {"campus": None, "lang": c.lang})])
 
 
 def board(scope: Scope, lang: str) -> tuple:

@@ -59,6 +59,7 @@ from data_layer.queries.structure import departments
 from data_layer.registry import INDICATORS, Indicator, Level
 from data_layer.scope import Scope
 from shell.access import PermissionDenied
+from shell.warmup import target, wall_ticks
 
 from ._common import current_lang, warehouse
 from ._kit import LEADERS, Ask, page_callback, safe, safe_figure
@@ -149,6 +150,9 @@ def refresh(ask: Ask, tick: Any, params: Any) -> list[Any]:
     if campus is not None and (not isinstance(campus, str) or campus not in all_campuses()):
         raise PermissionDenied(f"unknown campus {campus!r}")
     return panels(view_scope(campus), campus, ask.lang, scale_of(tick), datetime.now())
+
+
+target("wall/campus", refresh, ROLES, lambda c: [(tick, {"campus": None, "lang": c.lang}) for tick in wall_ticks()])
 
 
 def panels(scope: Scope, campus: str | None, lang: str, scale: float, now: datetime) -> list[Any]:

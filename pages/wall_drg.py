@@ -31,6 +31,7 @@ from data_layer.queries.drg import COST_PARTS, drg_cost_structure, drg_departmen
 from data_layer.queries.kpis import compare
 from data_layer.queries.structure import departments
 from shell.inputs import Code
+from shell.warmup import target, wall_ticks
 
 from ._common import current_lang, warehouse
 from ._kit import EXPORT_FORMATS, LEADERS, Ask, Export, export_callback, page_callback, safe, safe_figure
@@ -156,6 +157,12 @@ def refresh(ask: Ask, tick: Any, period: Any, campus: Any, division: Any, sort: 
     else:
         grid = rank_table("drg", columns, shown, "drg_code", lang, wall=wall, sort=sort, selected=group)
     return kpis, quadrant, grid, tops, (no_update if group == current else group)
+
+
+# what a DRG screen asks for when it opens (the year to date, the whole scope), on a wall and at a desk
+target("wall/drg", refresh, ROLES,
+       lambda c: [(tick, "ytd", None, None, None, on_wall, None) for tick in wall_ticks() for on_wall in (True, False)])
+target("wall/drg dip", dip_figures, ROLES, lambda c: [(tick, "ytd", None, None) for tick in wall_ticks()])
 
 
 @page_callback(Output("drg-sort", "data"), Input({"type": "drg-sort", "index": ALL}, "n_clicks"),

@@ -42,6 +42,9 @@ class Settings(WarehouseSettings):
     session_idle_minutes: int = 30  # a signed-in session ends after this long without a request
     session_max_hours: float = 12.0  # and this long after sign-in, however busy
     max_request_mb: float = 4  # a request body larger than this is refused with 413 (MAX_REQUEST_MB)
+    # statements one answer may run at once (0: the backend's default, data_layer/warehouse.CONCURRENCY)
+    warehouse_concurrency: int = 0
+    warmup: bool = True  # precompute the first screens after each load (shell/warmup.py)
 
     def describe(self) -> str:
         return (f"warehouse {redact(self.warehouse_url)}, app database {redact(self.app_db_url)}, "
@@ -102,16 +105,16 @@ def load_settings(env: Mapping[str, str] | None = None, env_file: str | Path | N
     except ValueError:
         raise UserError(f"PORT must be a number, got {values.get('PORT')!r}") from None
     flags = {}
-    for name in ("SECURE_COOKIES", "BEHIND_PROXY"):
+    for name, default in (("SECURE_COOKIES", False), ("BEHIND_PROXY", False), ("WARMUP", True)):
         raw = (values.get(name) or "").strip().lower()
         if raw not in ("", "0", "1", "true", "false", "yes", "no"):
             raise UserError(f"{name} must be true or false, got {values.get(name)!r}")
-        flags[name.lower()] = raw in ("1", "true", "yes")
+        flags[name.lower()] = raw in ("1", "true", "yes") if raw else default
     numbers = {name.lower(): number(values, name, default, low, high)
                for name, default, low, high in (("WALL_REFRESH_SECONDS", 60, 5, 3600), ("WALL_STALE_HOURS", 26, 1, 24 * 14),
                                                 ("LIVE_MAX_AGE_MINUTES", 30, 1, 24 * 60),
                                                 ("SESSION_IDLE_MINUTES", 30, 1, 24 * 60), ("SESSION_MAX_HOURS", 12.0, 1, 24 * 7),
-                                                ("MAX_REQUEST_MB", 4, 0.1, 1024))}
+                                                ("MAX_REQUEST_MB", 4, 0.1, 1024), ("WAREHOUSE_CONCURRENCY", 0, 0, 16))}
     numbers.update(_workspace_numbers(values))
     return Settings(data_dir=where.data_dir, warehouse_url=where.warehouse_url, embedded=where.embedded,
                     app_db_url=app_db, secret_key=key, cache_url=cache, host=values.get("HOST") or "127.0.0.1",

@@ -29,6 +29,10 @@ SMALL = {"scale": 0.05, "years": 2, "seed": 7, "through": THROUGH, "now": NOW}
 PG_ADMIN = os.environ.get("TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 MARIA_ADMIN = os.environ.get("TEST_MARIADB_URL", "mysql+pymysql://root@127.0.0.1:3306/test")
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+# The warm-up (shell/warmup.py) computes screens in background threads after an app's first
+# request; test apps warm only where a test asks for it (tests/test_warmup.py), so no other test
+# shares its warehouse or its statement counts with it.
+os.environ.setdefault("WARMUP", "false")
 
 
 def server_unavailable(what: str, exc: BaseException) -> None:

@@ -21,6 +21,7 @@ from components.palette import STATUS_VERDICT, WARN_ICON, out_of_range_note, sco
 from components.portfolio import GRID_ID, REVENUE_COLUMN, legend, portfolio_grid
 from data_layer.queries.portfolio import PORTFOLIO, portfolio
 from data_layer.registry import INDICATORS, UNITS
+from shell.warmup import target
 
 from .._common import warehouse
 from .._kit import READERS, Ask, Export, export_callback, page_callback, safe
@@ -46,6 +47,9 @@ def layout(dept: str | None = None, period: str | None = None, **_query: str) ->
                roles=READERS, period="ws-period")
 def table(ask: Ask, _dept: Any) -> Any:
     return safe(lambda: _table(ask), ask.lang, "portfolio")
+
+
+target("workspace/portfolio", table, ("assistant",), lambda c: [("ytd", None)])
 
 
 def _table(ask: Ask) -> Any:

@@ -1,0 +1,142 @@
+"""The warm-up (shell/warmup.py): a load triggers it, it fills the result cache under the keys the
+pages' own requests use, and a warmed screen then answers without reading the warehouse (counted
+statements, not timed). Workers sharing a Redis cache warm a load once between them."""
+from __future__ import annotations
+
+import re
+import shutil
+from datetime import date, datetime
+from pathlib import Path
+
+import pytest
+from sqlalchemy import event, insert
+
+from bench.dashclient import post_callback
+from data_layer.engine import make_engine
+from data_layer.schema import meta_load
+
+from .conftest import USERS, login
+
+WAIT = 300  # seconds: the warm-up of the small warehouse takes a few; a loaded CI machine, more
+DATA = re.compile(r"\b(fact_\w+|dim_\w+|agg_(?!meta)\w+)")  # the warehouse's data (not the freshness check)
+LIVE = re.compile(r"\bfact_live_snapshot\b")
+TICK = {"id": "wall-tick", "property": "data", "value": {"n": 1, "scale": 1.0}}
+
+
+def _v(i: str, prop: str, value) -> dict:
+    return {"id": i, "property": prop, "value": value}
+
+
+# (user, first output, inputs, states): what each page asks for when it opens, as the browser sends it
+SCREENS = [
+    ("lead1", "cw-live.children", [TICK], [_v("wall-params", "data", {"campus": None, "lang": "zh"})]),
+    ("lead1", "drg-kpis.children", [TICK, _v("drg-period", "value", "ytd"), _v("drg-campus", "value", None),
+                                    _v("drg-division", "value", None), _v("drg-sort", "data", None)],
+     [_v("drg-wall", "data", True), _v("drg-group", "data", None)]),
+    ("lead1", "drg-dip-tiles.children", [TICK, _v("drg-period", "value", "ytd"), _v("drg-campus", "value", None),
+                                         _v("drg-division", "value", None)], []),
+    ("lead1", "pf-bars.figure", [TICK, _v("pf-period", "value", "ytd"), _v("pf-campus", "value", None),
+                                 _v("pf-division", "value", None), _v("pf-sort", "data", None)],
+     [_v("pf-wall", "data", False)]),
+    ("lead1", "ap-left.children", [TICK], [_v("wall-params", "data", {"campus": None, "lang": "zh"})]),
+    ("lead2", "cw-live.children", [TICK], [_v("wall-params", "data", {"campus": None, "lang": "zh"})]),
+    *[("dir1", f"dw-{s}.children", [_v("dw-dept", "value", "D001"), _v("dw-period", "value", "ytd")], [])
+      for s in ("overview", "targets", "costs", "wards", "groups", "discipline")],
+    ("asst1", "po-table.children", [_v("ws-period", "value", "ytd")], [_v("ws-dept", "value", None)]),
+]
+
+
+def _app(tmp_path: Path, sqlite_url: str, **extra: str):
+    from app import create_app
+
+    from .conftest import PASSWORD, STRONG_KEY
+
+    copy = tmp_path / "warehouse.sqlite"  # its own file: the test writes a new load into it
+    shutil.copy(sqlite_url.removeprefix("sqlite:///"), copy)
+    env = {"WAREHOUSE_URL": f"sqlite:///{copy}", "SECRET_KEY": STRONG_KEY, "DATA_DIR": str(tmp_path / "data"),
+           "APP_DB_URL": f"sqlite:///{tmp_path / 'app.sqlite'}", "WARMUP": "true", **extra}
+    srv = create_app(env)
+    db = srv.extensions["hospdash"].appdb
+    for name, (role, kind, ids) in USERS.items():
+        if db.get_by_username(name) is None:
+            db.create_user(name, name, PASSWORD, role, kind, ids)
+    return srv, f"sqlite:///{copy}"
+
+
+def _clients(server) -> dict:
+    clients = {}
+    for name in ("lead1", "lead2", "dir1", "asst1"):
+        client = server.test_client()
+        assert login(client, name).status_code == 302
+        client.set_cookie("lang", "zh")
+        clients[name] = client
+    return clients
+
+
+def _reads(server, clients: dict) -> dict[str, list[str]]:
+    """The warehouse statements each screen's first answer runs (by the screen's first output)."""
+    wh = server.extensions["hospdash"].warehouse
+    seen: list[str] = []
+
+    def note(_conn, _cursor, statement, *_a) -> None:
+        seen.append(statement)
+
+    event.listen(wh.engine, "before_cursor_execute", note)
+    out = {}
+    try:
+        for user, output, inputs, states in SCREENS:
+            seen.clear()
+            status, _body = post_callback(server, clients[user], output, inputs, states, raw=True)
+            assert status == 200, (user, output, status)
+            out[f"{user} {output}"] = [s for s in seen if DATA.search(s)]
+    finally:
+        event.remove(wh.engine, "before_cursor_execute", note)
+    return out
+
+
+def _cold(reads: dict[str, list[str]]) -> dict[str, int]:
+    """Per screen, the statements that read the warehouse's data, apart from the live feed (read
+    at most every 15 seconds by design: a wall's 'today so far')."""
+    return {k: len([s for s in v if not LIVE.search(s)]) for k, v in reads.items()}
+
+
+def test_a_load_triggers_the_warm_up_and_every_warmed_screen_answers_from_the_cache(
+        tmp_path: Path, sqlite_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    server, url = _app(tmp_path, sqlite_url)
+    state = server.extensions["hospdash"]
+    warmer = state.warmer
+    assert warmer is not None and warmer.runs == 0
+    clients = _clients(server)  # the first requests start the process's warm-up threads
+    assert warmer.finished.wait(WAIT), "the first read of the warehouse did not start a warm-up"
+    first = warmer.last
+    assert first is not None and first.errors == 0 and not first.stopped, first
+    assert {"wall/campus", "wall/drg", "wall/drg dip", "profit", "wall/appraisal", "department/overview",
+            "department/discipline", "workspace/portfolio"} <= set(first.targets), first.targets
+    assert first.statements > 0
+    # every screen a leader, a director and an assistant open first reads nothing from the warehouse now
+    assert _cold(_reads(server, clients)) == {f"{u} {o}": 0 for u, o, _i, _s in SCREENS}
+
+    # a new load: the next check of meta_load sees it and the screens are warmed again, for the new load
+    warmer.finished.clear()
+    monkeypatch.setattr("data_layer.warehouse.FRESHNESS_TTL", 0.0)
+    writer = make_engine(url)
+    with writer.begin() as conn:
+        conn.execute(insert(meta_load).values(loaded_at=datetime(2026, 11, 23, 2, 0),
+                                              data_through=date.fromisoformat(first.stamp.split("|")[1]),
+                                              source="test: a new nightly load"))
+    writer.dispose()
+    stamp = state.warehouse.freshness().stamp
+    assert stamp != first.stamp
+    assert warmer.finished.wait(WAIT), "a new load did not start a warm-up"
+    second = warmer.last
+    assert second.stamp == stamp and second.errors == 0 and second.entries == first.entries
+    monkeypatch.setattr("data_layer.warehouse.FRESHNESS_TTL", 30.0)
+    assert _cold(_reads(server, clients)) == {f"{u} {o}": 0 for u, o, _i, _s in SCREENS}
+
+
+def test_without_the_warm_up_the_same_screens_read_the_warehouse(tmp_path: Path, sqlite_url: str) -> None:
+    """The counter above can fail: the same requests on an app without the warm-up read the data."""
+    server, _url = _app(tmp_path, sqlite_url, WARMUP="false")
+    assert server.extensions["hospdash"].warmer is None
+    cold = _cold(_reads(server, _clients(server)))
+    assert all(n > 0 for n in cold.values()), cold
