@@ -196,17 +196,22 @@ class Warehouse:
         """A result kept in the cache under `parts` and the freshness stamp (so a new load
         replaces it), for `ttl` seconds at most; `compute()` when it is not there. DataFrames
         come back as copies, so a caller may change what it gets."""
-        raw = repr((*parts, self.freshness().stamp))
-        key = "q:" + hashlib.sha256(raw.encode()).hexdigest()
+        key = self._key(parts)
         hit = self._safe_get(key)
         if hit is None:
             hit = self._compute_once(key, compute, ttl)
         return hit.copy() if isinstance(hit, pd.DataFrame) else hit
 
-    def has(self, parts: tuple) -> bool:
-        """Whether the result under `parts` (as `remember` keys it) is in the cache now."""
-        raw = repr((*parts, self.freshness().stamp))
-        return self._safe_get("q:" + hashlib.sha256(raw.encode()).hexdigest()) is not None
+    def _key(self, parts: tuple) -> str:
+        return "q:" + hashlib.sha256(repr((*parts, self.freshness().stamp)).encode()).hexdigest()
+
+    def lookup(self, parts: tuple) -> Any:
+        """The result kept under `parts` (as `remember` keys it), or None."""
+        return self._safe_get(self._key(parts))
+
+    def keep(self, parts: tuple, value: Any, ttl: int | None = None) -> None:
+        """Keep `value` under `parts` (as `remember` would), for `ttl` seconds at most."""
+        self._safe_set(self._key(parts), value, timeout=ttl)
 
     def _compute_once(self, key: str, compute: Callable[[], Any], ttl: int | None) -> Any:
         """compute() and keep it, once for every caller in this process asking for `key` at the same

@@ -48,7 +48,7 @@ from ._wall import (
 )
 
 ROLES = LEADERS
-dash.register_page(__name__, path="/profit", name="Department profit", order=3, allowed_roles=ROLES,
+dash.register_page(__name__, cache_layout=True, path="/profit", name="Department profit", order=3, allowed_roles=ROLES,
                    nav_label={"zh": "科室收益", "en": "Department profit"})
 
 FILTERS = [Input("pf-period", "value"), Input("pf-campus", "value"), Input("pf-division", "value")]

@@ -29,7 +29,7 @@ from ._kit import LEADERS, Ask, page_callback, safe
 from ._wall import all_campuses, open_screen, settings, subtitle, user_campuses, view_scope
 
 ROLES = LEADERS
-dash.register_page(__name__, path="/wall/appraisal", name="National appraisal", order=4, allowed_roles=ROLES,
+dash.register_page(__name__, cache_layout=True, path="/wall/appraisal", name="National appraisal", order=4, allowed_roles=ROLES,
                    nav_label={"zh": "国考指标", "en": "Appraisal"})
 
 # the wall's layout: medical quality on the left with the small groups under it, efficiency on the right

@@ -66,7 +66,7 @@ from ._kit import LEADERS, Ask, page_callback, safe, safe_figure
 from ._wall import all_campuses, open_screen, settings, subtitle, user_campuses, view_scope
 
 ROLES = LEADERS
-dash.register_page(__name__, path="/wall/campus", name="Campus operations", order=1, allowed_roles=ROLES,
+dash.register_page(__name__, cache_layout=True, path="/wall/campus", name="Campus operations", order=1, allowed_roles=ROLES,
                    landing_for=ROLES, nav_label={"zh": "院区运营大屏", "en": "Campus screen"})
 
 VOLUMES = ("outpatient_visits", "emergency_visits", "discharges", "surgeries", "revenue_total")

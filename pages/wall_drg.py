@@ -47,7 +47,7 @@ from ._wall import (
 )
 
 ROLES = LEADERS
-dash.register_page(__name__, path="/wall/drg", name="DRG cost screen", order=2, allowed_roles=ROLES,
+dash.register_page(__name__, cache_layout=True, path="/wall/drg", name="DRG cost screen", order=2, allowed_roles=ROLES,
                    nav_label={"zh": "DRG病种成本", "en": "DRG costs"}, inputs={"drg-group.data": Code})
 
 HEADLINE = ("grouped_rate", "cmi", "time_index", "cost_index", "drg_margin", "drg_margin_per_case")

@@ -57,6 +57,7 @@ def landing_path(role: str) -> str:
 def audit(action: str, target: str | None = None, detail: str | None = None) -> None:
     """Write to the audit log as the current user."""
     state = current_app.extensions["hospdash"]
+    g.hospdash_audited = True  # what was audited is not kept as a page layout (shell/layout._localized)
     name = current_user.username if getattr(current_user, "is_authenticated", False) else None
     ip = request.remote_addr if request else None
     state.appdb.audit(action, name, target, detail, ip)

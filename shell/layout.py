@@ -139,8 +139,15 @@ def _banner(lang: str) -> dict[str, Any]:
     return {"children": None, "hidden": True}
 
 
-def _localized(layout: Any) -> Any:
-    """A page's layout function whose dropdowns and date pickers speak the reader's language."""
+LAYOUT_TTL = 3600  # seconds a page layout is kept at most (a new load replaces it sooner)
+
+
+def _localized(layout: Any, module: str | None = None, cached: bool = False) -> Any:
+    """A page's layout function whose dropdowns and date pickers speak the reader's language.
+    `cached` (a page registered with cache_layout=True: the leadership screens, whose layout is a
+    function of the reader's role, scope and language, the address and the data alone): the
+    layout is kept in the result cache under those and the freshness stamp, as the callbacks'
+    answers are; a layout that audited something (a refusal) is built, and audited, every time."""
     import functools
 
     from components.controls import localize_controls
@@ -148,18 +155,45 @@ def _localized(layout: Any) -> Any:
     if not callable(layout) or getattr(layout, "localized", False):
         return layout
 
+    def build(*args: Any, **kwargs: Any) -> Any:
+        return localize_controls(layout(*args, **kwargs), request_lang())
+
     @functools.wraps(layout)
     def inner(*args: Any, **kwargs: Any) -> Any:
-        return localize_controls(layout(*args, **kwargs), request_lang())
+        if not cached:
+            return build(*args, **kwargs)
+        return _kept_layout(module or "", kwargs, lambda: build(*args, **kwargs))
 
     inner.localized = True  # type: ignore[attr-defined]
     return inner
 
 
+def _kept_layout(module: str, query: dict[str, Any], build: Any) -> Any:
+    from flask import g
+
+    from .access import is_kiosk, scope_of
+
+    wh = current_app.extensions["hospdash"].warehouse
+    role = getattr(current_user, "role", None)
+    try:
+        parts = ("layout", module, role, scope_of(current_user).key, request_lang(), is_kiosk(),
+                 tuple(sorted((str(k), str(v)) for k, v in query.items())))
+        hit = wh.lookup(parts)
+    except UserError:  # the warehouse is away: the layout says so itself
+        return build()
+    if hit is not None:
+        return hit
+    g.hospdash_audited = False
+    out = build()
+    if not g.get("hospdash_audited"):
+        wh.keep(parts, out, LAYOUT_TTL)
+    return out
+
+
 def init_shell(app: dash.Dash) -> None:
     app.layout = shell_layout
     for page in dash.page_registry.values():
-        page["layout"] = _localized(page.get("layout"))
+        page["layout"] = _localized(page.get("layout"), page.get("module"), bool(page.get("cache_layout")))
     _wall_callbacks(app)
 
     @app.callback(Output("warehouse-banner", "children"), Output("warehouse-banner", "hidden"),

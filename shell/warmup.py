@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import functools
 import logging
 import os
 import threading
@@ -152,7 +153,7 @@ def run(server: Flask, *, activity: Activity | None = None, current: Callable[[]
             with server.test_request_context("/_dash-update-component", method="POST",
                                              headers={"Accept-Language": lang, "Cookie": f"lang={lang}"}):
                 login_user(SessionUser(user))  # as this user's own requests: role, scope, language
-                for tgt in TARGETS:
+                for tgt in [*_layout_targets(), *TARGETS]:
                     if user.role not in tgt.roles:
                         continue
                     if not _warm_target(tgt, ctx, done, report, activity, current):
@@ -163,6 +164,22 @@ def run(server: Flask, *, activity: Activity | None = None, current: Callable[[]
         event.remove(wh.engine, "before_cursor_execute", count)
         report.statements = counted[0]
         report.seconds = time.perf_counter() - t0
+
+
+def _layout_targets() -> list[Target]:
+    """The layouts kept in the cache (pages registered with cache_layout=True: shell/layout.py), as
+    opened at a desk and on a wall (`?kiosk=1`)."""
+    import dash
+
+    from .access import ROLES
+
+    return [Target(f"layout {page['path']}", functools.partial(_open_layout, page["layout"]),
+                   tuple(page.get("allowed_roles", ROLES)), lambda _c: [((),), ((("kiosk", "1"),),)])
+            for page in dash.page_registry.values() if page.get("cache_layout")]
+
+
+def _open_layout(layout: Callable[..., Any], query: tuple[tuple[str, str], ...]) -> Any:
+    return layout(**dict(query))
 
 
 def _warm_target(tgt: Target, ctx: WarmContext, done: set[tuple], report: WarmupReport, activity: Activity | None,

@@ -43,6 +43,8 @@ SCREENS = [
     *[("dir1", f"dw-{s}.children", [_v("dw-dept", "value", "D001"), _v("dw-period", "value", "ytd")], [])
       for s in ("overview", "targets", "costs", "wards", "groups", "discipline")],
     ("asst1", "po-table.children", [_v("ws-period", "value", "ytd")], [_v("ws-dept", "value", None)]),
+    *[("lead1", "_pages_content.children", [_v("_pages_location", "pathname", path), _v("_pages_location", "search", "")],
+       []) for path in ("/wall/campus", "/wall/drg", "/profit", "/wall/appraisal")],
 ]
 
 
@@ -73,8 +75,9 @@ def _clients(server) -> dict:
     return clients
 
 
-def _reads(server, clients: dict) -> dict[str, list[str]]:
-    """The warehouse statements each screen's first answer runs (by the screen's first output)."""
+def _reads(server, clients: dict, empty: bool = False) -> dict[str, list[str]]:
+    """The warehouse statements each screen's first answer runs (by the screen's first output);
+    `empty`: with the result cache emptied before each."""
     wh = server.extensions["hospdash"].warehouse
     seen: list[str] = []
 
@@ -85,10 +88,12 @@ def _reads(server, clients: dict) -> dict[str, list[str]]:
     out = {}
     try:
         for user, output, inputs, states in SCREENS:
+            if empty:
+                wh.cache.clear()
             seen.clear()
             status, _body = post_callback(server, clients[user], output, inputs, states, raw=True)
             assert status == 200, (user, output, status)
-            out[f"{user} {output}"] = [s for s in seen if DATA.search(s)]
+            out[f"{user} {output} {inputs[0]['value']}"] = [s for s in seen if DATA.search(s)]
     finally:
         event.remove(wh.engine, "before_cursor_execute", note)
     return out
@@ -111,10 +116,11 @@ def test_a_load_triggers_the_warm_up_and_every_warmed_screen_answers_from_the_ca
     first = warmer.last
     assert first is not None and first.errors == 0 and not first.stopped, first
     assert {"wall/campus", "wall/drg", "wall/drg dip", "profit", "wall/appraisal", "department/overview",
-            "department/discipline", "workspace/portfolio"} <= set(first.targets), first.targets
+            "department/discipline", "workspace/portfolio", "layout /wall/campus", "layout /profit"} <= set(first.targets), \
+        first.targets
     assert first.statements > 0
     # every screen a leader, a director and an assistant open first reads nothing from the warehouse now
-    assert _cold(_reads(server, clients)) == {f"{u} {o}": 0 for u, o, _i, _s in SCREENS}
+    assert _cold(_reads(server, clients)) == {f"{u} {o} {i[0]['value']}": 0 for u, o, i, _s in SCREENS}
 
     # a new load: the next check of meta_load sees it and the screens are warmed again, for the new load
     warmer.finished.clear()
@@ -131,12 +137,12 @@ def test_a_load_triggers_the_warm_up_and_every_warmed_screen_answers_from_the_ca
     second = warmer.last
     assert second.stamp == stamp and second.errors == 0 and second.entries == first.entries
     monkeypatch.setattr("data_layer.warehouse.FRESHNESS_TTL", 30.0)
-    assert _cold(_reads(server, clients)) == {f"{u} {o}": 0 for u, o, _i, _s in SCREENS}
+    assert _cold(_reads(server, clients)) == {f"{u} {o} {i[0]['value']}": 0 for u, o, i, _s in SCREENS}
 
 
 def test_without_the_warm_up_the_same_screens_read_the_warehouse(tmp_path: Path, sqlite_url: str) -> None:
     """The counter above can fail: the same requests on an app without the warm-up read the data."""
     server, _url = _app(tmp_path, sqlite_url, WARMUP="false")
     assert server.extensions["hospdash"].warmer is None
-    cold = _cold(_reads(server, _clients(server)))
+    cold = _cold(_reads(server, _clients(server), empty=True))
     assert all(n > 0 for n in cold.values()), cold
