@@ -308,10 +308,17 @@ def measure_warmup(whs: list[tuple]) -> list[dict] | str:
     for label, _scale, _backend, url in whs:
         print(f"warm-up on {label} …", flush=True)
         server = callbacks.make_server(url)
-        wh = server.extensions["hospdash"].warehouse
+        state = server.extensions["hospdash"]
+        wh = state.warehouse
         row: dict[str, Any] = {"label": label, "seconds": NAN, "entries": None, "statements": None, "wall": NAN,
-                               "error": ""}
+                               "error": "", "users": 0}
         try:
+            from appdb.demo_users import ensure_demo_users
+            from data_layer.queries.structure import departments
+            from data_layer.scope import Scope
+
+            # the demo hospital's accounts: its leaders, a director per department, its assistants
+            row["users"] = len(ensure_demo_users(state.appdb, departments(wh, Scope.hospital()), state.settings.data_dir))
             wh.cache.clear()
             t0 = time.perf_counter()
             got = warmup.run(server)
@@ -331,14 +338,15 @@ def warmup_section(warm: list[dict] | str) -> list[str]:
     if isinstance(warm, str):
         return out + [warm[0].upper() + warm[1:] + ".", ""]
     out += ["`shell.warmup.run(server)` once per warehouse on a freshly started app (empty cache): what it "
-            "reports (seconds, cache entries written, SQL statements run) and the wall-clock time of the call.", "",
-            "| warehouse | seconds | entries | statements | wall-clock s |", "|---|---:|---:|---:|---:|"]
+            "reports (seconds, callbacks answered into the cache, SQL statements run) and the wall-clock time of the "
+            "call, for the demo hospital's accounts (every leader, a director per department, every assistant).", "",
+            "| warehouse | accounts | seconds | answers | statements | wall-clock s |", "|---|---:|---:|---:|---:|---:|"]
     for w in warm:
         if w["error"]:
-            out.append(f"| {w['label']} | {w['error']} |  |  |  |")
+            out.append(f"| {w['label']} | {w['error']} |  |  |  |  |")
             continue
         secs = w["seconds"] if isinstance(w["seconds"], (int, float)) else NAN
-        out.append(f"| {w['label']} | {'—' if secs != secs else f'{secs:.1f}'} | "
+        out.append(f"| {w['label']} | {w.get('users', '—')} | {'—' if secs != secs else f'{secs:.1f}'} | "
                    f"{'—' if w['entries'] is None else w['entries']} | "
                    f"{'—' if w['statements'] is None else w['statements']} | {w['wall']:.1f} |")
     return out + [""]

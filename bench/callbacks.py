@@ -240,7 +240,8 @@ def make_server(url: str, cache_url: str | None = None):
     from app import create_app
 
     folder = Path(tempfile.mkdtemp(prefix="bench-cb-"))
-    env = {"WAREHOUSE_URL": url, "SECRET_KEY": KEY, "DATA_DIR": str(folder), "APP_DB_URL": f"sqlite:///{folder}/app.sqlite"}
+    env = {"WAREHOUSE_URL": url, "SECRET_KEY": KEY, "DATA_DIR": str(folder), "APP_DB_URL": f"sqlite:///{folder}/app.sqlite",
+           "WARMUP": "false"}  # cold means cold: no warm-up thread (bench/__main__.py times it on its own)
     if cache_url:
         env["CACHE_URL"] = cache_url
     return create_app(env)
