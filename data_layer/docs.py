@@ -157,8 +157,8 @@ def data_dictionary_doc() -> str:
             "([performance](performance.md#summary-tables)).\n"]
     for table in summary_metadata.sorted_tables:
         measures = [c.name for c in table.columns if c.name not in ("dept_id", "day")]
-        measures = [m for m in measures if m not in ("drg_code", "month_start")]
-        rows = {"agg_meta": None, "agg_inpatient_drg_monthly": "one row per department, DRG group and month"}.get(
+        measures = [m for m in measures if m not in ("drg_code", "month_start", "payment_scheme")]
+        rows = {"agg_meta": None, "agg_inpatient_drg_monthly": "one row per department, DRG group, payment scheme and month"}.get(
             table.name, "one row per department and month (the daily summary added up)"
             if table.name.endswith("_monthly") else "one row per department and day with facts")
         what = ("the load the tables were built from, when, and the layout of the release that built them" if rows is None

@@ -69,6 +69,10 @@ class Source:
             return None
         return _KEYS[self.name].get(level)
 
+    def scheme_column(self) -> ColumnElement | None:
+        """The column a payment-scheme filter applies to (inpatient cases only), or None."""
+        return fact_inpatient_case.c.payment_scheme if self.name == "inpatient" else None
+
 
 def _ip_from(needs: frozenset[str]) -> FromClause:
     f = fact_inpatient_case.join(dim_department, fact_inpatient_case.c.dept_id == dept.dept_id)
@@ -180,9 +184,10 @@ def build_select(
     if filters.service_line:
         conds.append(dept.service_line.in_(list(filters.service_line)))
     if filters.scheme:
-        if source.name != "inpatient":
+        scheme = source.scheme_column()
+        if scheme is None:
             raise UserError(f"{source.name} figures cannot be filtered by payment scheme")
-        conds.append(fact_inpatient_case.c.payment_scheme.in_(list(filters.scheme)))
+        conds.append(scheme.in_(list(filters.scheme)))
     if window is not None and source.date_col is not None:
         conds.append(source.date_col.between(window[0], window[1]))
     stmt = select(*keys, *aggregates).select_from(from_).where(*conds)

@@ -95,10 +95,13 @@ def _table(source: str) -> Table:
 
 SUMMARY_TABLES: dict[str, Table] = {src: _table(src) for src in _FACTS}
 
-# Cases per department, DRG group and month: DRG answers read whole months here and only the
-# days at a window's ends from the facts (about 53,000 rows at scale 5 for 3 million cases).
+# Cases per department, DRG group, payment scheme and month: DRG answers (which count the cases
+# paid by DRG only, where the hospital also has DIP cases: queries/drg.drg_only) read whole months
+# here and only the days at a window's ends from the facts (about 53,000 rows at scale 5 for 3
+# million cases). The scheme is NULL on a contract version 1 warehouse, which has no such column.
 drg_monthly = Table("agg_inpatient_drg_monthly", summary_metadata, Column("dept_id", String(64), nullable=False),
-                    Column("drg_code", String(64)), Column("month_start", Date, nullable=False),
+                    Column("drg_code", String(64)), Column("payment_scheme", String(32)),
+                    Column("month_start", Date, nullable=False),
                     *[Column(c.name, c.type) for c in SUMMARY_TABLES["inpatient"].columns
                       if c.name not in ("dept_id", "day")])
 Index("ix_agg_drg_month", drg_monthly.c.month_start, drg_monthly.c.drg_code)
@@ -166,6 +169,9 @@ class MonthlySummarySource(SummarySource):
     def answers(self, code: str) -> bool:
         return code in self.table.c
 
+    def scheme_column(self) -> ColumnElement | None:
+        return self.table.c.get("payment_scheme")
+
 
 DRG_MONTHLY = MonthlySummarySource("inpatient_drg_summary", drg_monthly.c.month_start, True, table=drg_monthly,
                                    of="inpatient")
@@ -186,7 +192,7 @@ def monthly_summary_for(source: str, level: Level, filters: Filters, measures: l
         return monthly if monthly is not None and all(monthly.answers(m) for m in measures) else None
     if source != "inpatient" or level not in (*LEVELS, Level.drg):
         return None
-    if any(getattr(filters, f) for f in ("ward", "group", "doctor", "scheme")):
+    if any(getattr(filters, f) for f in ("ward", "group", "doctor")):
         return None
     return DRG_MONTHLY if all(DRG_MONTHLY.answers(m) for m in measures) else None
 
@@ -229,17 +235,21 @@ def _fill(source: str) -> tuple[Table, object]:
     return table, insert(table).from_select(["dept_id", "day", *codes], stmt)
 
 
-def _fill_drg_monthly() -> object:
+def _fill_drg_monthly(has_scheme: bool) -> object:
     from .schema import dim_date
 
     fact = fact_inpatient_case
-    codes = [c.name for c in drg_monthly.columns if c.name not in ("dept_id", "drg_code", "month_start")]
+    keys = ("dept_id", "drg_code", "payment_scheme", "month_start")
+    codes = [c.name for c in drg_monthly.columns if c.name not in keys]
+    scheme = fact.c.payment_scheme if has_scheme else literal(None, String(32))
     from_ = fact.outerjoin(dim_drg, fact.c.drg_code == dim_drg.c.drg_code).join(
         dim_date, dim_date.c.date == fact.c.discharge_date)
-    stmt = (select(fact.c.dept_id, fact.c.drg_code, dim_date.c.month_start, *[MEASURES[c].sql(_CTX).label(c) for c in codes])
+    stmt = (select(fact.c.dept_id, fact.c.drg_code, scheme.label("payment_scheme"), dim_date.c.month_start,
+                   *[MEASURES[c].sql(_CTX).label(c) for c in codes])
             .select_from(from_).where(fact.c.dept_id.is_not(None))
-            .group_by(fact.c.dept_id, fact.c.drg_code, dim_date.c.month_start))
-    return insert(drg_monthly).from_select(["dept_id", "drg_code", "month_start", *codes], stmt)
+            .group_by(fact.c.dept_id, fact.c.drg_code, *([fact.c.payment_scheme] if has_scheme else []),
+                      dim_date.c.month_start))
+    return insert(drg_monthly).from_select(list(keys) + codes, stmt)
 
 
 def _fill_monthly(source: str) -> object:
@@ -276,7 +286,8 @@ def build_summaries(engine: Engine) -> dict[str, int]:
             conn.execute(_fill_monthly(source))
             monthly = MONTHLY_TABLES[source]
             counts[monthly.name] = conn.execute(select(func.count()).select_from(monthly)).scalar() or 0
-        conn.execute(_fill_drg_monthly())
+        has_scheme = any(c["name"] == "payment_scheme" for c in inspect(conn).get_columns(fact_inpatient_case.name))
+        conn.execute(_fill_drg_monthly(has_scheme))
         counts[drg_monthly.name] = conn.execute(select(func.count()).select_from(drg_monthly)).scalar() or 0
         conn.execute(insert(agg_meta).from_select(
             ["loaded_at", "built_at", "layout"],

@@ -80,7 +80,10 @@ def test_drg_answers_take_whole_months_from_the_summary_and_the_days_around_them
     dept = str(summed.frame(select(SUMMARY_TABLES["inpatient"].c.dept_id).limit(1)).iloc[0, 0])  # any department
     codes = ("discharges", "cmi", "drg_margin", "alos")
     cases = [(Level.drg, Filters()), (Level.drg, Filters(department=(dept,))),
-             (Level.department, Filters(drg=("CB35", "OB15", "FT25"))), (Level.hospital, Filters(drg=("OC13",)))]
+             (Level.department, Filters(drg=("CB35", "OB15", "FT25"))), (Level.hospital, Filters(drg=("OC13",))),
+             # the DRG views count the cases paid by DRG (queries/drg.drg_only): the summary keeps the scheme
+             (Level.hospital, Filters(scheme=("drg",))), (Level.drg, Filters(scheme=("drg",))),
+             (Level.department, Filters(scheme=("dip", "fee_for_service")))]
     for level, f in cases:
         for grain in (None, "month", "quarter"):
             for a, b in zip(values_of_periods(summed, Scope.hospital(), codes, PERIODS, level, f, grain),
