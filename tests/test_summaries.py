@@ -256,3 +256,22 @@ def test_a_year_to_date_reads_whole_months_from_the_monthly_summary_and_its_last
     assert monthly_summary_for("inpatient", Level.ward, Filters(), ["discharges"], None) is None
     summed.engine.dispose()
     facts.engine.dispose()
+
+
+def test_a_measure_the_summaries_do_not_keep_reads_the_facts_alone(duck_url: str) -> None:
+    """A contract version 2 measure (low-risk deaths) asked with others: the others still come from the
+    summaries and only it from the facts, with the facts' answer for all."""
+    summed, facts = Warehouse(duck_url), Warehouse(duck_url, use_summaries=False)
+    read = _statements(summed)
+    through = summed.freshness().data_through
+    ytd = Period(through.replace(month=1, day=1), through)
+    codes = ("discharges", "alos", "revenue_total", "low_risk_mortality")
+    for level in (Level.hospital, Level.department):
+        for a, b in zip(values_of_periods(summed, Scope.hospital(), codes, (ytd,), level, Filters(), None),
+                        values_of_periods(facts, Scope.hospital(), codes, (ytd,), level, Filters(), None), strict=True):
+            pd.testing.assert_frame_equal(a, b, rtol=1e-9, check_dtype=False)
+    from_facts = [s for s in read if "FROM fact_inpatient_case JOIN" in s]  # not the freshness or capability checks
+    assert from_facts and all("low_risk" in s and "los_days" not in s for s in from_facts)
+    assert any("agg_inpatient_monthly" in s and "los_days" in s for s in read)
+    summed.engine.dispose()
+    facts.engine.dispose()

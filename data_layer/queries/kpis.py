@@ -214,7 +214,9 @@ class _Block:
 def _fetch(wh: Warehouse, scope: Scope, level: Level, filters: Filters, grain: Grain | None, ctx: MeasureContext,
            requests: dict[tuple[str, Window], set[str]]) -> dict[tuple[str, Window], _Block]:
     """Every requested (source, window) as a block of members and measures; one round trip per
-    source. Members without a key (a case with no doctor, at the doctor level) belong to no one."""
+    source (two where the summaries answer only some of its measures: _summary_split), the
+    sources' round trips side by side (Warehouse.gather). Members without a key (a case with no
+    doctor, at the doctor level) belong to no one."""
     by_source: dict[str, list[Window]] = defaultdict(list)
     for (src, window) in requests:
         by_source[src].append(window)
@@ -230,34 +232,11 @@ def _fetch(wh: Warehouse, scope: Scope, level: Level, filters: Filters, grain: G
                 frames[(src, w)] = _Block([], {m: np.empty(0) for m in measures})
         if not live:
             continue
-        needs = frozenset().union(*(MEASURES[m].needs for m in measures))
         src_grain = grain if source.date_col is not None else None
-        daily = summary_for(src, level, filters, measures) if summarized else None
-        monthly = monthly_summary_for(src, level, filters, measures, grain) if summarized else None
-
-        def part(src_: Source, i: int, w: Window, sums: list, needs: frozenset[str] = frozenset(),
-                 grain: Grain | None = src_grain) -> Select:
-            return scoped(build_select(src_, level, [literal(i, Integer).label("w_index"), *sums], needs=needs,
-                                       filters=filters, window=w, grain=grain), scope)
-
-        facts = [MEASURES[m].sql(ctx).label(m) for m in measures]
-        selects: list[Select] = []
-        regroup = False
-        # the days a monthly summary does not cover: from the per-department, per-day summary, or the facts
-        edge_source, edge_sums, edge_needs = ((daily, [daily.measure(m).label(m) for m in measures], frozenset())
-                                              if daily is not None else (source, facts, needs))
-        for i, w in enumerate(live):
-            months, edges = split_window(*w) if monthly is not None and w is not None else (None, [w])
-            if months is not None:  # whole months from a monthly summary, the days around them as above
-                selects.append(part(monthly, i, months, [monthly.measure(m).label(m) for m in measures]))
-                regroup = True
-            selects += [part(edge_source, i, e, edge_sums, edge_needs) for e in edges]
-        stmt = selects[0] if len(selects) == 1 else union_all(*selects)
-        if regroup:  # add the parts of each window up again (every summarized measure is a sum)
-            parts = stmt.subquery()
-            by = [c for c in parts.c if c.name not in measures]
-            stmt = select(*by, *[func.sum(parts.c[m]).label(m) for m in measures]).group_by(*by)
-        asked.append((src, live, measures, src_grain, stmt))
+        for subset in _summary_split(src, level, filters, measures, summarized):
+            asked.append((src, live, subset, src_grain,
+                          _source_statement(scope, level, filters, ctx, source, src_grain, live, subset, summarized,
+                                            grain)))
     # the sources' statements are independent: run side by side where the backend allows
     got = wh.gather([functools.partial(wh.frame, stmt) for *_, stmt in asked])
     for (src, live, measures, src_grain, _stmt), df in zip(asked, got, strict=True):
@@ -272,8 +251,69 @@ def _fetch(wh: Warehouse, scope: Scope, level: Level, filters: Filters, grain: G
         has_key = np.array([k is not None for k in keys], dtype=bool)
         for i, w in enumerate(live):
             take = np.flatnonzero((index == i) & has_key)
-            frames[(src, w)] = _Block([rows[j] for j in take], {m: v[take] for m, v in values.items()})
+            block = _Block([rows[j] for j in take], {m: v[take] for m, v in values.items()})
+            frames[(src, w)] = _merged(frames[(src, w)], block) if (src, w) in frames else block
     return frames
+
+
+def _merged(a: _Block, b: _Block) -> _Block:
+    """One block from two reads of the same source and window (different measures, the same
+    members: both read the same facts), every member once."""
+    rows = list(dict.fromkeys([*a.rows, *b.rows]))
+    at = {r: i for i, r in enumerate(rows)}
+    cols: dict[str, np.ndarray] = {}
+    for block in (a, b):
+        where = np.array([at[r] for r in block.rows], dtype=int)
+        for m, v in block.cols.items():
+            col = cols.setdefault(m, np.full(len(rows), np.nan))
+            col[where] = v
+    return _Block(rows, cols)
+
+
+def _summary_split(src: str, level: Level, filters: Filters, measures: list[str], summarized: bool) -> list[list[str]]:
+    """The measures of one source in the reads they need: all together, or, where the summaries
+    answer some and not others (a contract version 2 measure the summaries do not keep, among
+    those they do), the summarized ones apart from the rest, so that one measure does not send
+    every other to the facts."""
+    if not summarized or summary_for(src, level, filters, measures) is not None:
+        return [measures]
+    kept = [m for m in measures if summary_for(src, level, filters, [m]) is not None]
+    rest = [m for m in measures if m not in kept]
+    return [kept, rest] if kept and rest else [measures]
+
+
+def _source_statement(scope: Scope, level: Level, filters: Filters, ctx: MeasureContext, source: Source,
+                      src_grain: Grain | None, live: list[Window], measures: list[str], summarized: bool,
+                      grain: Grain | None) -> Select:
+    """One statement for `measures` of `source` over every window in `live` (a UNION ALL, tagged by
+    w_index), from the summaries where they answer and from the facts otherwise."""
+    src = source.name
+    needs = frozenset().union(*(MEASURES[m].needs for m in measures))
+    daily = summary_for(src, level, filters, measures) if summarized else None
+    monthly = monthly_summary_for(src, level, filters, measures, grain) if summarized else None
+
+    def part(src_: Source, i: int, w: Window, sums: list, needs: frozenset[str] = frozenset()) -> Select:
+        return scoped(build_select(src_, level, [literal(i, Integer).label("w_index"), *sums], needs=needs,
+                                   filters=filters, window=w, grain=src_grain), scope)
+
+    facts = [MEASURES[m].sql(ctx).label(m) for m in measures]
+    selects: list[Select] = []
+    regroup = False
+    # the days a monthly summary does not cover: from the per-department, per-day summary, or the facts
+    edge_source, edge_sums, edge_needs = ((daily, [daily.measure(m).label(m) for m in measures], frozenset())
+                                          if daily is not None else (source, facts, needs))
+    for i, w in enumerate(live):
+        months, edges = split_window(*w) if monthly is not None and w is not None else (None, [w])
+        if months is not None:  # whole months from a monthly summary, the days around them as above
+            selects.append(part(monthly, i, months, [monthly.measure(m).label(m) for m in measures]))
+            regroup = True
+        selects += [part(edge_source, i, e, edge_sums, edge_needs) for e in edges]
+    stmt = selects[0] if len(selects) == 1 else union_all(*selects)
+    if regroup:  # add the parts of each window up again (every summarized measure is a sum)
+        parts = stmt.subquery()
+        by = [c for c in parts.c if c.name not in measures]
+        stmt = select(*by, *[func.sum(parts.c[m]).label(m) for m in measures]).group_by(*by)
+    return stmt
 
 
 def _assemble(indicators: list[Indicator], plan: dict[str, list[tuple[str, Window]]],
