@@ -45,7 +45,15 @@ from .engine import analyze
 from .errors import UserError
 from .periods import add_months, month_end
 from .registry import MEASURES, Level, MeasureContext
-from .schema import dim_department, dim_drg, fact_inpatient_case, fact_outpatient_daily, fact_ward_daily, meta_load
+from .schema import (
+    dim_department,
+    dim_drg,
+    fact_equipment_daily,
+    fact_inpatient_case,
+    fact_outpatient_daily,
+    fact_ward_daily,
+    meta_load,
+)
 from .sources import Filters, Source
 
 log = logging.getLogger(__name__)
@@ -62,6 +70,7 @@ _FACTS = {  # source -> (fact table, its department column, its day column)
     "inpatient": (fact_inpatient_case, fact_inpatient_case.c.dept_id, fact_inpatient_case.c.discharge_date),
     "outpatient": (fact_outpatient_daily, fact_outpatient_daily.c.dept_id, fact_outpatient_daily.c.date),
     "ward": (fact_ward_daily, None, fact_ward_daily.c.date),  # a ward's department comes from dim_ward
+    "equipment": (fact_equipment_daily, None, fact_equipment_daily.c.date),  # a device's, from dim_equipment
 }
 
 
@@ -230,6 +239,11 @@ def _fill(source: str) -> tuple[Table, object]:
 
         from_ = fact.join(dim_ward, fact.c.ward_id == dim_ward.c.ward_id)
         dept_col = dim_ward.c.dept_id
+    if source == "equipment":
+        from .schema import dim_equipment
+
+        from_ = fact.join(dim_equipment, fact.c.equipment_id == dim_equipment.c.equipment_id)
+        dept_col = dim_equipment.c.dept_id
     stmt = (select(dept_col.label("dept_id"), day.label("day"), *[MEASURES[c].sql(_CTX).label(c) for c in codes])
             .select_from(from_).where(dept_col.is_not(None)).group_by(dept_col, day))
     return table, insert(table).from_select(["dept_id", "day", *codes], stmt)
@@ -270,7 +284,10 @@ def build_summaries(engine: Engine) -> dict[str, int]:
     from .schema import dim_date, dim_ward
 
     present = set(inspect(engine).get_table_names())
-    needed = (fact_inpatient_case, fact_outpatient_daily, fact_ward_daily, dim_drg, dim_ward, dim_date, meta_load)
+    from .schema import dim_equipment
+
+    needed = (fact_inpatient_case, fact_outpatient_daily, fact_ward_daily, fact_equipment_daily, dim_drg, dim_ward,
+              dim_equipment, dim_date, meta_load)
     missing = [t.name for t in needed if t.name not in present]
     if missing:
         raise UserError(f"the warehouse has no {', '.join(missing)}: load it (or check the URL) before "

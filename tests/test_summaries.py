@@ -66,7 +66,8 @@ def test_every_indicator_at_every_summarized_level_matches_the_facts(duck_url: s
     read = _statements(summed)
     levels = (*LEVELS, Level.drg)
     got = _answers(summed, levels=levels)
-    for table in ("agg_inpatient_daily", "agg_ward_daily", "agg_inpatient_drg_monthly", "agg_inpatient_monthly",
+    for table in ("agg_inpatient_daily", "agg_ward_daily", "agg_equipment_daily", "agg_inpatient_drg_monthly",
+                  "agg_inpatient_monthly", "agg_equipment_monthly",
                   "agg_outpatient_monthly"):
         assert any(table in s for s in read), table
     _same(got, _answers(facts, levels=levels))
