@@ -43,8 +43,8 @@ lint: dev  ## ruff, and the rules between the rooms (tests/test_layers.py, docs/
 docs: setup  ## regenerate docs/indicators.md and docs/data-dictionary.md
 	$(PY) -m data_layer docs
 
-bench: dev  ## benchmarks; results go to docs/performance.md
-	$(PY) -m bench
+bench: dev  ## benchmarks at scales 1, 5 and 10 (builds the warehouses once); results go to docs/performance.md
+	$(PY) -m bench $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

@@ -1,11 +1,12 @@
-"""The benchmark suite (`make bench`): every page's callbacks on warehouses at scale 1 and 5
-(5 years each; 10 on request) on DuckDB and PostgreSQL, cold and warm, against the callback's own
+"""The benchmark suite (`make bench`): every page's callbacks on warehouses at scale 1, 5 and 10
+(5 years each; scale 10 on PostgreSQL only, `--server-only-scales`) on DuckDB and PostgreSQL, cold and warm, against the callback's own
 SQL re-run concurrently and the same aggregate as one raw SQL query; how each callback grows with
 the data against its SQL; the app's warm-up after a load; and the wall screens' drawing time in
 headless Chromium. Writes docs/performance.md.
 
     python -m bench [--scales 1,5,10] [--backends duckdb,postgresql] [--runs 5] [--no-browser] [--out FILE]
-                    [--json-out FILE] [--before FILE ...]
+                    [--json-out FILE] [--before FILE ...] [--warmup-scales 1,5]
+    make bench BENCH_ARGS="--before data/bench/before.json"
     python -m bench --quick --out /tmp/perf.md     # a tiny warehouse, one run: checks that it all works
 
 `--json-out` writes this run's figures per warehouse; `--before` (repeatable) reads such a file,
@@ -396,7 +397,10 @@ def report(results: list[tuple], walls: list | None, args: argparse.Namespace, s
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n")[0])
-    p.add_argument("--scales", default="1,5", help="data scales, e.g. 1,5,10 (10: about 6 M discharges)")
+    p.add_argument("--scales", default="1,5,10", help="data scales, e.g. 1,5,10 (10: about 6 M discharges)")
+    p.add_argument("--server-only-scales", default="10",
+                   help="scales measured on the server backends only (a DuckDB file of that size adds little)")
+    p.add_argument("--warmup-scales", default="1,5", help="scales at which the warm-up is timed")
     p.add_argument("--backends", default="duckdb,postgresql")
     p.add_argument("--years", type=int, default=5)
     p.add_argument("--runs", type=int, default=5, help="cold runs per callback")
@@ -417,8 +421,11 @@ def main(argv: list[str] | None = None) -> int:
         args.scales, args.backends, args.years, args.runs, args.no_browser = "0.05", "duckdb", 1, 1, True
         folder = Path(tempfile.mkdtemp(prefix="bench-quick-"))
     t0 = time.perf_counter()
-    whs = warehouses([float(s) for s in args.scales.split(",")], args.backends.split(","), args.years, args.rebuild,
-                     folder)
+    server_only = {float(s) for s in args.server_only_scales.split(",") if s}
+    whs = []
+    for scale in (float(s) for s in args.scales.split(",")):
+        backends = [b for b in args.backends.split(",") if not (b == "duckdb" and scale in server_only)]
+        whs += warehouses([scale], backends, args.years, args.rebuild, folder) if backends else []
     results = []
     for label, _scale, _backend, url in whs:
         print(f"callbacks on {label} …", flush=True)
@@ -430,7 +437,8 @@ def main(argv: list[str] | None = None) -> int:
                                                    "warehouses": dict(results)}, indent=1, default=str),
                                        encoding="utf-8")
         print(f"wrote {args.json_out}", flush=True)
-    warm = None if args.no_warmup else measure_warmup(whs)
+    warm_scales = {float(s) for s in args.warmup_scales.split(",") if s}
+    warm = None if args.no_warmup else measure_warmup([w for w in whs if w[1] in warm_scales])
     if isinstance(warm, str):
         print(f"warm-up: {warm}", flush=True)
     walls = None
