@@ -32,11 +32,13 @@ from sqlalchemy import (
     Numeric,
     String,
     Table,
+    cast,
     distinct,
     func,
     insert,
     inspect,
     literal,
+    null,
     select,
 )
 from sqlalchemy.engine import Connection, Engine
@@ -89,8 +91,30 @@ _CTX = MeasureContext(level=Level.department, closed_total=False)
 
 
 def _measures(source: str) -> list[str]:
-    # a contract version 2 measure is read from the facts: a version 1 warehouse has no column to sum
-    return [m.code for m in MEASURES.values() if m.source == source and m.code not in DISTINCT_DAYS and not m.requires]
+    # contract version 2 measures too (NULL on a warehouse without their columns, which is never asked
+    # for them: queries/kpis.unavailable), except one that needs a dimension the fill does not join
+    return [m.code for m in MEASURES.values() if m.source == source and m.code not in DISTINCT_DAYS
+            and (not m.requires or m.needs <= frozenset({"drg"}))]
+
+
+def _has(present: set[str], requires: frozenset[str]) -> bool:
+    return all(r in present for r in requires)
+
+
+def _present(conn: Connection) -> set[str]:
+    """The warehouse's tables and "table.column"s (what a version 2 measure requires)."""
+    insp = inspect(conn)
+    out: set[str] = set()
+    for name in insp.get_table_names():
+        out.add(name)
+        out.update(f"{name}.{c['name']}" for c in insp.get_columns(name))
+    return out
+
+
+def _sums(codes: list[str], table: Table, present: set[str]) -> list:
+    """Each measure's facts expression, or a typed NULL where the warehouse lacks what it requires."""
+    return [(MEASURES[c].sql(_CTX) if _has(present, MEASURES[c].requires) else cast(null(), table.c[c].type)).label(c)
+            for c in codes]
 
 
 def _table(source: str) -> Table:
@@ -227,7 +251,7 @@ def summary_for(source: str, level: Level, filters: Filters, measures: list[str]
     return summary
 
 
-def _fill(source: str) -> tuple[Table, object]:
+def _fill(source: str, present: set[str]) -> tuple[Table, object]:
     table = SUMMARY_TABLES[source]
     fact, dept_col, day = _FACTS[source]
     codes = _measures(source)
@@ -244,22 +268,23 @@ def _fill(source: str) -> tuple[Table, object]:
 
         from_ = fact.join(dim_equipment, fact.c.equipment_id == dim_equipment.c.equipment_id)
         dept_col = dim_equipment.c.dept_id
-    stmt = (select(dept_col.label("dept_id"), day.label("day"), *[MEASURES[c].sql(_CTX).label(c) for c in codes])
+    stmt = (select(dept_col.label("dept_id"), day.label("day"), *_sums(codes, table, present))
             .select_from(from_).where(dept_col.is_not(None)).group_by(dept_col, day))
     return table, insert(table).from_select(["dept_id", "day", *codes], stmt)
 
 
-def _fill_drg_monthly(has_scheme: bool) -> object:
+def _fill_drg_monthly(present: set[str]) -> object:
     from .schema import dim_date
 
     fact = fact_inpatient_case
     keys = ("dept_id", "drg_code", "payment_scheme", "month_start")
     codes = [c.name for c in drg_monthly.columns if c.name not in keys]
+    has_scheme = "fact_inpatient_case.payment_scheme" in present
     scheme = fact.c.payment_scheme if has_scheme else literal(None, String(32))
     from_ = fact.outerjoin(dim_drg, fact.c.drg_code == dim_drg.c.drg_code).join(
         dim_date, dim_date.c.date == fact.c.discharge_date)
     stmt = (select(fact.c.dept_id, fact.c.drg_code, scheme.label("payment_scheme"), dim_date.c.month_start,
-                   *[MEASURES[c].sql(_CTX).label(c) for c in codes])
+                   *_sums(codes, drg_monthly, present))
             .select_from(from_).where(fact.c.dept_id.is_not(None))
             .group_by(fact.c.dept_id, fact.c.drg_code, *([fact.c.payment_scheme] if has_scheme else []),
                       dim_date.c.month_start))
@@ -296,15 +321,15 @@ def build_summaries(engine: Engine) -> dict[str, int]:
     summary_metadata.create_all(engine)
     counts = {}
     with engine.begin() as conn:
+        present = _present(conn)
         for source in _FACTS:
-            table, stmt = _fill(source)
+            table, stmt = _fill(source, present)
             conn.execute(stmt)
             counts[table.name] = conn.execute(select(func.count()).select_from(table)).scalar() or 0
             conn.execute(_fill_monthly(source))
             monthly = MONTHLY_TABLES[source]
             counts[monthly.name] = conn.execute(select(func.count()).select_from(monthly)).scalar() or 0
-        has_scheme = any(c["name"] == "payment_scheme" for c in inspect(conn).get_columns(fact_inpatient_case.name))
-        conn.execute(_fill_drg_monthly(has_scheme))
+        conn.execute(_fill_drg_monthly(present))
         counts[drg_monthly.name] = conn.execute(select(func.count()).select_from(drg_monthly)).scalar() or 0
         conn.execute(insert(agg_meta).from_select(
             ["loaded_at", "built_at", "layout"],

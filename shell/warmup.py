@@ -237,13 +237,14 @@ class Warmer:
         """Warehouse.on_new_data: a new load (or its summaries) is there: warm it."""
         if fresh.data_through is None:
             return
-        with self._wake:
+        with self._wake:  # the worker thread, started by this process's first request, takes it up
             self._wanted = f"{fresh.stamp}|{int(bool(fresh.summarized))}"
             self._wake.notify_all()
-        self.start()
 
     def start(self) -> None:
-        """Start this process's threads (once per process: after a fork, again)."""
+        """Start this process's threads (once per process: after a fork, again). Only from a
+        request: `python app.py` reads the warehouse while it creates the demo's accounts, before
+        it serves, and a warm-up started then would find no account to warm for."""
         if self._started_in == os.getpid():
             return
         self._started_in = os.getpid()

@@ -259,20 +259,29 @@ def test_a_year_to_date_reads_whole_months_from_the_monthly_summary_and_its_last
     facts.engine.dispose()
 
 
-def test_a_measure_the_summaries_do_not_keep_reads_the_facts_alone(duck_url: str) -> None:
-    """A contract version 2 measure (low-risk deaths) asked with others: the others still come from the
-    summaries and only it from the facts, with the facts' answer for all."""
+def test_version_2_measures_come_from_the_summaries_and_one_they_cannot_keep_alone_from_the_facts(
+        duck_url: str) -> None:
+    """Contract version 2 measures (low-risk deaths, readmissions, fund payments) are summed into the
+    summaries like the others, with the facts' answers; a measure the summaries cannot keep (DIP
+    points need the DIP packets' table) is read from the facts apart from the rest of its source."""
+    from data_layer.queries.kpis import _summary_split
+
     summed, facts = Warehouse(duck_url), Warehouse(duck_url, use_summaries=False)
     read = _statements(summed)
     through = summed.freshness().data_through
     ytd = Period(through.replace(month=1, day=1), through)
-    codes = ("discharges", "alos", "revenue_total", "low_risk_mortality")
+    codes = ("discharges", "alos", "revenue_total", "low_risk_mortality", "readmission_31d_rate")
     for level in (Level.hospital, Level.department):
-        for a, b in zip(values_of_periods(summed, Scope.hospital(), codes, (ytd,), level, Filters(), None),
-                        values_of_periods(facts, Scope.hospital(), codes, (ytd,), level, Filters(), None), strict=True):
-            pd.testing.assert_frame_equal(a, b, rtol=1e-9, check_dtype=False)
-    from_facts = [s for s in read if "FROM fact_inpatient_case JOIN" in s]  # not the freshness or capability checks
-    assert from_facts and all("low_risk" in s and "los_days" not in s for s in from_facts)
-    assert any("agg_inpatient_monthly" in s and "los_days" in s for s in read)
+        for grain in (None, "month"):
+            for a, b in zip(values_of_periods(summed, Scope.hospital(), codes, (ytd,), level, Filters(), grain),
+                            values_of_periods(facts, Scope.hospital(), codes, (ytd,), level, Filters(), grain),
+                            strict=True):
+                pd.testing.assert_frame_equal(a, b, rtol=1e-9, check_dtype=False)
+    assert not [s for s in read if "FROM fact_inpatient_case JOIN" in s]  # not even for the version 2 measures
+    assert any("agg_inpatient_monthly" in s and "low_risk_deaths" in s for s in read)
+    assert _summary_split("inpatient", Level.department, Filters(), ["discharges", "dip_points", "los_days"], True) == [
+        ["discharges", "los_days"], ["dip_points"]]
+    assert _summary_split("inpatient", Level.department, Filters(), ["discharges", "los_days"], True) == [
+        ["discharges", "los_days"]]
     summed.engine.dispose()
     facts.engine.dispose()
