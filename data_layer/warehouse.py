@@ -35,6 +35,9 @@ RESULT_TTL = 24 * 3600
 # overrides it (1: never concurrent).
 CONCURRENCY = {"postgresql": 4, "mysql": 4, "mariadb": 4, "clickhouse": 4, "duckdb": 1, "sqlite": 1}
 _GATHERING: contextvars.ContextVar[bool] = contextvars.ContextVar("hospdash_gathering", default=False)
+# set by the warm-up (shell/warmup.py): its statements run one at a time, never on the spare slots
+SERIAL: contextvars.ContextVar[bool] = contextvars.ContextVar("hospdash_serial", default=False)
+_SERIAL = SERIAL
 
 
 @dataclass(frozen=True)
@@ -96,6 +99,9 @@ class Warehouse:
         self.cache = cache if cache is not None else SimpleCache(threshold=5000, default_timeout=RESULT_TTL)
         backend = self.engine.dialect.name
         self.concurrency = max(1, concurrency if concurrency is not None else CONCURRENCY.get(backend, 1))
+        # the process's spare connections for side-by-side statements, shared by every request: a lone
+        # request gets them all, a busy process (every slot taken) runs each answer's statements in turn
+        self._slots = threading.BoundedSemaphore(self.concurrency)
         self._flights: dict[str, list] = {}  # key -> [lock, callers]: one computation per key at a time
         self._flights_lock = threading.Lock()
         self.on_new_data: list[Callable[[Freshness], None]] = []  # called when a new load (or its summaries) appears
@@ -237,21 +243,32 @@ class Warehouse:
                     self._flights.pop(key, None)
 
     def gather(self, thunks: Sequence[Callable[[], R]]) -> list[R]:
-        """Each thunk's result, in order, run side by side on at most `concurrency` threads (each
-        with its own connection from the pool, and the caller's context: its request, its user).
-        Serial where the backend gains nothing (CONCURRENCY), for a single thunk, and inside a
-        thunk already gathered, so one answer never holds more than `concurrency` connections.
-        The first exception raised is raised again once every thunk has finished."""
-        if self.concurrency <= 1 or len(thunks) <= 1 or _GATHERING.get():
+        """Each thunk's result, in order, run side by side (each on its own connection from the pool,
+        with the caller's context: its request, its user) on as many of the process's `concurrency`
+        spare slots as are free now, without waiting for one: a request alone in its process gets
+        them all, and under load, when the machine's cores are busy anyway, statements run in turn
+        rather than crowding the database. Serial where the backend gains nothing (CONCURRENCY), for
+        a single thunk, inside a thunk already gathered, and in the warm-up (which must not take
+        the slots from requests). The first exception raised is raised again once every thunk
+        has finished."""
+        if self.concurrency <= 1 or len(thunks) <= 1 or _GATHERING.get() or _SERIAL.get():
+            return [f() for f in thunks]
+        got = 0
+        while got < min(self.concurrency, len(thunks)) and self._slots.acquire(blocking=False):
+            got += 1
+        if got == 0:
             return [f() for f in thunks]
 
         def run(f: Callable[[], R]) -> R:
             _GATHERING.set(True)
             return f()
 
-        with ThreadPoolExecutor(max_workers=min(self.concurrency, len(thunks)),
-                                thread_name_prefix="hospdash-gather") as pool:
-            futures = [pool.submit(contextvars.copy_context().run, run, f) for f in thunks]
+        try:
+            with ThreadPoolExecutor(max_workers=got, thread_name_prefix="hospdash-gather") as pool:
+                futures = [pool.submit(contextvars.copy_context().run, run, f) for f in thunks]
+        finally:
+            for _ in range(got):
+                self._slots.release()
         return [f.result() for f in futures]
 
     def _safe_get(self, key: str) -> Any:

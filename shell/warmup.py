@@ -141,8 +141,12 @@ def run(server: Flask, *, activity: Activity | None = None, current: Callable[[]
         if _WARMING.get():
             counted[0] += 1
 
+    from data_layer.warehouse import SERIAL
+
     event.listen(wh.engine, "before_cursor_execute", count)
     token = _WARMING.set(True)
+    serial = SERIAL.set(True)  # one statement at a time: the side-by-side slots are the requests'
+
     try:
         report.stamp = wh.freshness().stamp
         done: set[tuple] = set()
@@ -160,6 +164,7 @@ def run(server: Flask, *, activity: Activity | None = None, current: Callable[[]
                         return report
         return report
     finally:
+        SERIAL.reset(serial)
         _WARMING.reset(token)
         event.remove(wh.engine, "before_cursor_execute", count)
         report.statements = counted[0]
