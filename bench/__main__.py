@@ -1,8 +1,8 @@
 """The benchmark suite (`make bench`): every page's callbacks on warehouses at scale 1, 5 and 10
 (5 years each; scale 10 on PostgreSQL only, `--server-only-scales`) on DuckDB and PostgreSQL,
-cold and warm, against the callback's own SQL re-run concurrently and the same aggregate as one raw SQL query; how each callback grows with
-the data against its SQL; the app's warm-up after a load; and the wall screens' drawing time in
-headless Chromium. Writes docs/performance.md.
+cold and warm, against the callback's own SQL re-run concurrently and the same aggregate as one
+raw SQL query; how each callback grows with the data against its SQL; the app's warm-up after a
+load; and the wall screens' drawing time in headless Chromium. Writes docs/performance.md.
 
     python -m bench [--scales 1,5,10] [--backends duckdb,postgresql] [--runs 5] [--no-browser] [--out FILE]
                     [--json-out FILE] [--before FILE ...] [--warmup-scales 1,5]
