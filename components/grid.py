@@ -200,12 +200,14 @@ def data_grid(df: pd.DataFrame, columns: list[Column], lang: str, grid_id: str |
     return grid
 
 
-def level_badge_column(grid: dag.AgGrid) -> dag.AgGrid:
+def level_badge_column(grid: dag.AgGrid, tooltips: bool = True) -> dag.AgGrid:
     """The grid's first column (a red/orange/yellow level) drawn as a badge, filtered by the level's
-    name in the reader's language (a hidden `level_name` field); every other column shows its whole
-    text on hover. The alerts list and the data-quality findings read the same way."""
-    for col in grid.columnDefs[1:]:
-        col.setdefault("tooltipField", col["field"])
+    name in the reader's language (a hidden `level_name` field); with `tooltips`, every other column
+    shows its whole text on hover. The alerts list, the data-quality findings and their alerts read
+    the same way."""
+    if tooltips:
+        for col in grid.columnDefs[1:]:
+            col.setdefault("tooltipField", col["field"])
     level_col = grid.columnDefs[0]
     level_col.update(cellRenderer="hdBadge", filter="agTextColumnFilter", type=None, cellClass="hd-text",
                      filterValueGetter={"function": "params.data.level_name"}, headerClass=None)

@@ -263,9 +263,4 @@ def alerts_grid(df: pd.DataFrame, dept_names: Mapping[str, str], people: Mapping
             Column("dept", t("quality.col.dept", lang)), Column("date", t("quality.col.date", lang)),
             Column("status", t("quality.col.status", lang)), Column("owner", t("quality.col.owner", lang))]
     grid = data_grid(rows, cols, lang, "dq-alerts", row_id="id", hidden=("level", "level_name"), visible_rows=8)
-    level_col = grid.columnDefs[0]
-    level_col.update(cellRenderer="hdBadge", filter="agTextColumnFilter", type=None, cellClass="hd-text",
-                     filterValueGetter={"function": "params.data.level_name"}, headerClass=None)
-    level_col.pop("valueFormatter", None)
-    grid.columnDefs[0] = {k: v for k, v in level_col.items() if v is not None}
-    return grid
+    return level_badge_column(grid, tooltips=False)
