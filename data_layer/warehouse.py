@@ -37,7 +37,6 @@ CONCURRENCY = {"postgresql": 4, "mysql": 4, "mariadb": 4, "clickhouse": 4, "duck
 _GATHERING: contextvars.ContextVar[bool] = contextvars.ContextVar("hospdash_gathering", default=False)
 # set by the warm-up (shell/warmup.py): its statements run one at a time, never on the spare slots
 SERIAL: contextvars.ContextVar[bool] = contextvars.ContextVar("hospdash_serial", default=False)
-_SERIAL = SERIAL
 
 
 @dataclass(frozen=True)
@@ -251,7 +250,7 @@ class Warehouse:
         a single thunk, inside a thunk already gathered, and in the warm-up (which must not take
         the slots from requests). The first exception raised is raised again once every thunk
         has finished."""
-        if self.concurrency <= 1 or len(thunks) <= 1 or _GATHERING.get() or _SERIAL.get():
+        if self.concurrency <= 1 or len(thunks) <= 1 or _GATHERING.get() or SERIAL.get():
             return [f() for f in thunks]
         got = 0
         while got < min(self.concurrency, len(thunks)) and self._slots.acquire(blocking=False):
