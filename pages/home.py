@@ -48,7 +48,7 @@ def layout(**_query: str) -> html.Main:
         body: list[Any] = [freshness_line(fresh, lang, quality_red("home")), structure_cards(summary(wh, scope), lang)]
         if fresh.data_through is not None:
             ytd = year_to_date(fresh.data_through)
-            body.append(kpi_cards(headline_order(compare(wh, scope, HEADLINE, ytd)), ytd, lang))
+            body.append(kpi_cards(headline_order(compare(wh, scope, HEADLINE, ytd, with_previous=False)), ytd, lang))
             deps = departments(wh, scope)
             clinical = deps[deps["kind"] == "clinical"]
             if len(clinical) > 1:  # one department: the overview above is that department
@@ -72,7 +72,8 @@ def department_view(ask: Ask) -> Any:
     """Year-to-date headline figures of one department in the user's scope."""
     wh = warehouse()
     ytd = year_to_date(wh.freshness().data_through)
-    rows = compare(wh, ask.scope, HEADLINE, ytd, Level.department, Filters(department=(ask.dept,)))
+    rows = compare(wh, ask.scope, HEADLINE, ytd, Level.department, Filters(department=(ask.dept,)),
+                   with_previous=False)
     if rows.empty:
         return html.P(t("home.no_data", ask.lang), className="note")
     return kpi_cards(headline_order(rows), ytd, ask.lang, heading=False)

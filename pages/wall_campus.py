@@ -271,24 +271,28 @@ def beds_panel(scope: Scope, cur: Any, campuses: list[str], every: list[str], th
     return parts
 
 
+def on_last_year(scope: Scope, codes: tuple[str, ...], period: Period, level: Level = Level.hospital) -> pd.DataFrame:
+    """compare() against the same days a year earlier only: the screen shows no month-on-month change."""
+    return compare(warehouse(), scope, codes, period, level, with_previous=False)
+
+
 def volumes_table(scope: Scope, mtd: Period, ytd: Period, lang: str) -> Any:
-    wh = warehouse()
-    frames = {"mtd": compare(wh, scope, VOLUMES, mtd).set_index("indicator"),
-              "ytd": compare(wh, scope, YTD, ytd).set_index("indicator")}
+    frames = {"mtd": on_last_year(scope, VOLUMES, mtd).set_index("indicator"),
+              "ytd": on_last_year(scope, YTD, ytd).set_index("indicator")}
     return render_volumes(frames, VOLUMES, mtd, ytd, lang)
 
 
 def efficiency_tiles(scope: Scope, ytd: Period, lang: str) -> list[Any]:
-    return render_efficiency(compare(warehouse(), scope, YTD, ytd).set_index("indicator"), EFFICIENCY, lang)
+    return render_efficiency(on_last_year(scope, YTD, ytd).set_index("indicator"), EFFICIENCY, lang)
 
 
 def mix_figure(scope: Scope, ytd: Period, lang: str, scale: float) -> go.Figure:
     """Revenue mix, this year to date against the same days last year, as 100% bars."""
-    return render_mix(compare(warehouse(), scope, YTD, ytd).set_index("indicator"), lang, scale)
+    return render_mix(on_last_year(scope, YTD, ytd).set_index("indicator"), lang, scale)
 
 
 def division_table(scope: Scope, ytd: Period, lang: str) -> Any:
-    return render_divisions(compare(warehouse(), scope, DIVISION, ytd, Level.division), DIVISION, lang)
+    return render_divisions(on_last_year(scope, DIVISION, ytd, Level.division), DIVISION, lang)
 
 
 def _partial_label(through: date, lang: str) -> str | None:

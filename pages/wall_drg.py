@@ -138,7 +138,8 @@ def refresh(ask: Ask, tick: Any, period: Any, campus: Any, division: Any, sort: 
     lang = ask.lang
     scale = scale_of(tick)
     groups, scope, per, filters = _groups(period, campus, division)
-    kpis = safe(lambda: kpi_tiles(compare(warehouse(), scope, HEADLINE, per, filters=filters).set_index("indicator"),
+    kpis = safe(lambda: kpi_tiles(compare(warehouse(), scope, HEADLINE, per, filters=filters,
+                                              with_previous=False).set_index("indicator"),
                                   HEADLINE, groups, per, lang), lang, "drg kpis")
     wall = bool(on_wall)
     if groups.empty:

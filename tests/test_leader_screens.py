@@ -253,7 +253,7 @@ def test_one_column_of_amounts_is_written_in_one_unit() -> None:
     assert money_floor([120, 80, 3_000], "zh") == 1 and money_floor([], "zh") == 1
     df = pd.DataFrame({"id": ["a", "b", "c", "d"], "name": list("abcd"), "cost": column})
     table = rank_table("t", [Column("name", "n"), Column("cost", "c", "money")], df, "id", "zh", wall=False)
-    cells = [row.children[1].children for row in table.children[1].children]
+    cells = [row["props"]["children"][1]["props"]["children"] for row in table.children[1].children]
     assert cells == ["42.2万", "7.8万", "155.2万", "−1,552万"]
 
 

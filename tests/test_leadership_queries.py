@@ -86,3 +86,22 @@ def test_tables_keep_every_column_when_a_figure_is_missing(wh: Warehouse) -> Non
     assert profit["revenue_total"].notna().all()
     groups = group_table(wh, Scope.hospital(), "D001", Period(date(2026, 11, 21), date(2026, 11, 21)))
     assert set(GROUP_CODES) <= set(groups.columns)
+
+
+@pytest.mark.parametrize("level", ["hospital", "division"])
+def test_a_comparison_with_last_year_alone_gives_the_full_comparisons_figures(wh: Warehouse, level: str) -> None:
+    """compare(with_previous=False), as the wall screens ask (they show no month-on-month change):
+    the same values, year-ago figures and changes as the full comparison, and no previous period."""
+    from data_layer.queries.kpis import compare
+    from data_layer.registry import Level
+
+    codes = ("discharges", "revenue_total", "bed_occupancy", "alos", "cmi", "drug_share", "margin")
+    ytd = Period(date(THROUGH.year, 1, 1), THROUGH)
+    full = compare(wh, Scope.hospital(), codes, ytd, Level(level))
+    alone = compare(wh, Scope.hospital(), codes, ytd, Level(level), with_previous=False)
+    assert len(alone) == len(full) > 0
+    assert list(alone.columns) == list(full.columns)
+    cols = ["key", "indicator", "value", "year_ago", "yoy", "yoy_diff"]
+    pd.testing.assert_frame_equal(alone[cols].reset_index(drop=True), full[cols].reset_index(drop=True))
+    assert alone[["previous", "mom", "mom_diff"]].isna().all().all()
+    assert full["previous"].notna().any()  # the full comparison does read a previous period

@@ -444,27 +444,37 @@ def compare(
     period: Period,
     level: Level = Level.hospital,
     filters: Filters = Filters(),
+    with_previous: bool = True,
 ) -> pd.DataFrame:
     """Values for the period with month-on-month and year-on-year comparisons.
 
     Columns: key, name_zh, name_en, indicator, value, previous, year_ago, mom, yoy
     (mom and yoy are relative changes; for ratio indicators read them with the
-    absolute differences mom_diff and yoy_diff).
+    absolute differences mom_diff and yoy_diff). `with_previous=False` reads the year-ago
+    comparison only (a third less to read, for the pages that show no month-on-month change):
+    previous, mom and mom_diff are then empty (NaN).
     """
     fresh = wh.freshness()
     current, prev, ago = comparison_periods(period, fresh.data_through)
-    now, before, last_year = values_of_periods(wh, scope, codes, (current, prev, ago), level, filters, None)
+    if with_previous:
+        now, before, last_year = values_of_periods(wh, scope, codes, (current, prev, ago), level, filters, None)
+    else:
+        now, last_year = values_of_periods(wh, scope, codes, (current, ago), level, filters, None)
+        before = None
     if isinstance(now, UserError):
         raise now
     cols = ["key", "indicator"]
 
-    def other(df: pd.DataFrame | UserError, name: str) -> pd.DataFrame:
-        if isinstance(df, UserError):  # a comparison period before the data starts
+    def other(df: pd.DataFrame | UserError | None, name: str) -> pd.DataFrame:
+        if df is None or isinstance(df, UserError):  # not asked for, or a comparison period before the data starts
             return pd.DataFrame(columns=[*cols, name])
         return df[[*cols, "value"]].rename(columns={"value": name})
 
-    out = now.merge(other(before, "previous"), on=cols, how="left").merge(other(last_year, "year_ago"), on=cols,
-                                                                              how="left")
+    if before is None:
+        out = now.assign(previous=np.nan).merge(other(last_year, "year_ago"), on=cols, how="left")
+    else:
+        out = now.merge(other(before, "previous"), on=cols, how="left").merge(other(last_year, "year_ago"), on=cols,
+                                                                                  how="left")
     for name, base in (("mom", "previous"), ("yoy", "year_ago")):
         b = pd.to_numeric(out[base], errors="coerce").astype(float)
         v = out["value"].astype(float)
