@@ -16,6 +16,7 @@ from data_layer.alerts.actions import suggested_action
 from data_layer.periods import Period
 from data_layer.registry import INDICATORS, Indicator
 
+from .charts import figure, vrule, vspan
 from .format import format_change, format_deviation, format_indicator, format_points
 from .i18n import t
 from .palette import WARN_ICON, judge_value, out_of_range_mark
@@ -110,22 +111,22 @@ def intraday_figure(curves: Sequence[tuple[str, str, pd.DataFrame]], lang: str, 
     if all(df.empty for _, _, df in curves):
         return empty_figure(t("cw.no_curve", lang), scale)
     looks = {"day": (CURRENT, "solid", 4), "day_before": (LAST_YEAR, "dash", 2.5), "week_before": (NEUTRAL, "dot", 2.5)}
-    fig = go.Figure()
+    traces = []
     for look, name, df in reversed(list(curves)):  # the day shown drawn last, on top
         if df.empty:
             continue
         color, dash_style, width = looks[look]
-        fig.add_scatter(x=df["hours"], y=df["value"], name=name, mode="lines",
-                        line={"color": color, "dash": dash_style, "width": round(width * scale), "shape": "hv"})
+        traces.append({"type": "scatter", "x": df["hours"].to_numpy(dtype=float), "y": df["value"].to_numpy(dtype=float),
+                       "name": name, "mode": "lines",
+                       "line": {"color": color, "dash": dash_style, "width": round(width * scale), "shape": "hv"}})
     shown = next((df for look, _, df in curves if look == "day"), None)
     if shown is not None and not shown.empty:
-        last = shown.iloc[-1]
-        fig.add_scatter(x=[last["hours"]], y=[last["value"]], mode="markers+text", showlegend=False,
-                        marker={"color": CURRENT, "size": round(10 * scale)}, text=[f"{last['value']:,.0f}"],
-                        textposition="top left" if last["hours"] > 18 else "top center",
-                        textfont={"size": round(15 * scale), "color": CURRENT},
-                        hoverinfo="skip")
-    return style(fig, scale, margin=(8, 8, 6, 4), layout={"legend": {"traceorder": "reversed"}},
+        hours, value = float(shown["hours"].iloc[-1]), float(shown["value"].iloc[-1])
+        traces.append({"type": "scatter", "x": [hours], "y": [value], "mode": "markers+text", "showlegend": False,
+                       "marker": {"color": CURRENT, "size": round(10 * scale)}, "text": [f"{value:,.0f}"],
+                       "textposition": "top left" if hours > 18 else "top center",
+                       "textfont": {"size": round(15 * scale), "color": CURRENT}, "hoverinfo": "skip"})
+    return style(figure(traces), scale, margin=(8, 8, 6, 4), layout={"legend": {"traceorder": "reversed"}},
                  xaxes=_hour_ticks(lang), yaxes={"tickformat": ",.0f", "rangemode": "tozero"})
 
 
@@ -209,17 +210,18 @@ def rank_figure(by_dept: pd.DataFrame, lang: str, scale: float, n: int) -> go.Fi
     labels = [" · ".join(x for x in (f"{o:.0%}", t("cw.extra_beds", lang, n=int(e)) if e > 0 else "",
                                      out_of_range_mark(ind, o, lang)) if x)
               for o, e in zip(picked["occupancy"], picked["extra"], strict=True)]
-    fig = go.Figure()
-    fig.add_bar(y=names, x=picked["occupancy"], orientation="h", text=labels, textposition="inside",
-                insidetextanchor="start", textfont={"size": round(12 * scale), "color": "#0b1118"},
-                marker_color=[WARN if occupancy_verdict(o) == "warn" else NEUTRAL for o in picked["occupancy"]],
-                customdata=picked[["occupied", "open_beds"]].to_numpy(),
-                hovertemplate="%{y}: %{customdata[0]} / %{customdata[1]}<extra></extra>")
+    fig = figure([{"type": "bar", "y": names, "x": picked["occupancy"].to_numpy(dtype=float), "orientation": "h",
+                   "text": labels, "textposition": "inside", "insidetextanchor": "start",
+                   "textfont": {"size": round(12 * scale), "color": "#0b1118"},
+                   "marker": {"color": [WARN if occupancy_verdict(o) == "warn" else NEUTRAL for o in picked["occupancy"]]},
+                   "customdata": picked[["occupied", "open_beds"]].to_numpy(dtype=float),
+                   "hovertemplate": "%{y}: %{customdata[0]} / %{customdata[1]}<extra></extra>"}])
     healthy = INDICATORS["bed_occupancy"].healthy
+    shapes = []
     if healthy is not None and healthy.low is not None and healthy.high is not None:  # the range the colours judge by
-        fig.add_vrect(x0=healthy.low, x1=healthy.high, fillcolor=NEUTRAL, opacity=0.14, line_width=0, layer="below")
-    fig.add_vline(x=1, line={"color": "#ffffff", "width": max(1, round(1.5 * scale)), "dash": "dot"})
-    return style(fig, scale, legend=False, margin=(4, 8, 4, 4), layout={"bargap": 0.18},
+        shapes.append(vspan(healthy.low, healthy.high, fillcolor=NEUTRAL, opacity=0.14, line={"width": 0}, layer="below"))
+    shapes.append(vrule(1, {"color": "#ffffff", "width": max(1, round(1.5 * scale)), "dash": "dot"}))
+    return style(fig, scale, legend=False, margin=(4, 8, 4, 4), layout={"bargap": 0.18, "shapes": shapes},
                  xaxes={"tickformat": ".0%", "range": [0, max(1.2, float(picked["occupancy"].max()) * 1.05)]},
                  yaxes={"tickfont": {"size": round(12 * scale)}, "automargin": True})
 
@@ -230,26 +232,26 @@ def trend_figure(labels: list[str], now_vals: list[float | None], ly_vals: list[
     incomplete (`partial` is its 'to date' label) its bar is hatched and labelled, and the same days
     a year earlier stand beside it as a hollow marker of their own (never last year's whole month,
     and not joined to the line, which would read as a plunge)."""
-    fig = go.Figure()
     n = len(labels)
     hatched = partial is not None
-    fig.add_bar(x=labels, y=now_vals, name=t("wall.this_year", lang),
-                marker={"color": [CURRENT] * (n - 1) + [CURRENT_FAINT if hatched else CURRENT],
-                        "line": {"color": CURRENT, "width": [0] * (n - 1) + [round(2 * scale) if hatched else 0]},
-                        "pattern": {"shape": [""] * (n - 1) + ["/" if hatched else ""], "fgcolor": CURRENT,
-                                    "solidity": 0.35}},
-                text=[""] * (n - 1) + [partial or ""], textposition="outside", cliponaxis=False, constraintext="none",
-                textfont={"size": round(13 * scale), "color": CURRENT})
+    traces = [{"type": "bar", "x": list(labels), "y": list(now_vals), "name": t("wall.this_year", lang),
+               "marker": {"color": [CURRENT] * (n - 1) + [CURRENT_FAINT if hatched else CURRENT],
+                          "line": {"color": CURRENT, "width": [0] * (n - 1) + [round(2 * scale) if hatched else 0]},
+                          "pattern": {"shape": [""] * (n - 1) + ["/" if hatched else ""], "fgcolor": CURRENT,
+                                      "solidity": 0.35}},
+               "text": [""] * (n - 1) + [partial or ""], "textposition": "outside", "cliponaxis": False,
+               "constraintext": "none", "textfont": {"size": round(13 * scale), "color": CURRENT}}]
     whole = n - 1 if hatched else n  # the line joins whole months only: a partial one never reads as a plunge
-    fig.add_scatter(x=labels[:whole], y=ly_vals[:whole], name=t("wall.last_year", lang), mode="lines+markers",
-                    legendgroup="ly", line={"color": LAST_YEAR, "dash": "dash", "width": round(3 * scale)},
-                    marker={"symbol": "diamond", "size": round(8 * scale), "line": {"width": round(2 * scale)}})
+    traces.append({"type": "scatter", "x": list(labels[:whole]), "y": list(ly_vals[:whole]),
+                   "name": t("wall.last_year", lang), "mode": "lines+markers", "legendgroup": "ly",
+                   "line": {"color": LAST_YEAR, "dash": "dash", "width": round(3 * scale)},
+                   "marker": {"symbol": "diamond", "size": round(8 * scale), "line": {"width": round(2 * scale)}}})
     if hatched and n:
-        fig.add_scatter(x=labels[-1:], y=ly_vals[-1:], mode="markers", legendgroup="ly", showlegend=False,
-                        name=t("wall.last_year", lang), marker={"symbol": "diamond-open", "color": LAST_YEAR,
-                                                                "size": round(10 * scale),
-                                                                "line": {"width": round(2 * scale), "color": LAST_YEAR}})
-    return style(fig, scale, title=title, margin=(8, 8, 6, 4), layout={"bargap": 0.25},
+        traces.append({"type": "scatter", "x": list(labels[-1:]), "y": list(ly_vals[-1:]), "mode": "markers",
+                       "legendgroup": "ly", "showlegend": False, "name": t("wall.last_year", lang),
+                       "marker": {"symbol": "diamond-open", "color": LAST_YEAR, "size": round(10 * scale),
+                                  "line": {"width": round(2 * scale), "color": LAST_YEAR}}})
+    return style(figure(traces), scale, title=title, margin=(8, 8, 6, 4), layout={"bargap": 0.25},
                  yaxes={"tickformat": ",.0f", "rangemode": "tozero"})
 
 
@@ -259,20 +261,21 @@ def division_figure(series: Sequence[tuple[str, list[str], list[float]]], partia
     own labelled 'to date', not joined to the line, so it never reads as a plunge."""
     # divisions are categories: light hues apart from the palette's better blue and worse orange
     looks = [("#a0cbe8", "solid", "circle"), ("#d4a6c8", "dash", "square"), ("#b3c3d3", "dot", "diamond")]
-    fig = go.Figure()
+    traces = []
     for i, (name, x, y) in enumerate(series):
         color, dash_style, symbol = looks[i % len(looks)]
         whole_x, whole_y = (x[:-1], y[:-1]) if partial else (x, y)
-        fig.add_scatter(x=whole_x, y=whole_y, name=name, mode="lines+markers", legendgroup=name,
-                        line={"color": color, "dash": dash_style, "width": round(3 * scale)},
-                        marker={"symbol": symbol, "size": round(7 * scale)})
+        traces.append({"type": "scatter", "x": list(whole_x), "y": list(whole_y), "name": name, "mode": "lines+markers",
+                       "legendgroup": name, "line": {"color": color, "dash": dash_style, "width": round(3 * scale)},
+                       "marker": {"symbol": symbol, "size": round(7 * scale)}})
         if partial and x:  # the month in progress: a hollow marker of its own, not joined to the line
-            fig.add_scatter(x=x[-1:], y=y[-1:], mode="markers+text", legendgroup=name, showlegend=False, name=name,
-                            marker={"symbol": f"{symbol}-open", "size": round(9 * scale), "color": color,
-                                    "line": {"width": round(2 * scale), "color": color}},
-                            text=[partial if i == 0 else ""], textposition="top left",
-                            textfont={"size": round(12 * scale), "color": MUTED})
-    return style(fig, scale, title=title, margin=(8, 8, 6, 4), yaxes={"tickformat": ",.0f", "rangemode": "tozero"})
+            traces.append({"type": "scatter", "x": list(x[-1:]), "y": list(y[-1:]), "mode": "markers+text",
+                           "legendgroup": name, "showlegend": False, "name": name,
+                           "marker": {"symbol": f"{symbol}-open", "size": round(9 * scale), "color": color,
+                                      "line": {"width": round(2 * scale), "color": color}},
+                           "text": [partial if i == 0 else ""], "textposition": "top left",
+                           "textfont": {"size": round(12 * scale), "color": MUTED}})
+    return style(figure(traces), scale, title=title, margin=(8, 8, 6, 4), yaxes={"tickformat": ",.0f", "rangemode": "tozero"})
 
 
 def _change_text(row: Any, lang: str) -> tuple[float | None, str]:
@@ -343,23 +346,30 @@ def render_efficiency(frame: pd.DataFrame, codes: Sequence[str], lang: str) -> l
     return tiles
 
 
+def _number(v: Any) -> float | None:
+    """A figure for a chart: a float, or None for a missing one (NaN, None), as Plotly checks would."""
+    return None if v is None or v != v else float(v)
+
+
 def render_mix(frame: pd.DataFrame, lang: str, scale: float) -> go.Figure:
     """Revenue mix, this year to date against the same days last year, as 100% bars."""
     if frame.empty:
         return empty_figure(t("wall.no_revenue", lang), scale)
     parts = [("drug_share", "#E69F00"), ("material_share", "#CC79A7"), ("service_revenue_share", "#56B4E9")]
     years = [t("wall.last_year", lang), t("wall.this_year", lang)]  # categories run upwards
-    fig = go.Figure()
+    traces = []
     for code, color in parts:
-        vals = [frame.loc[code, "year_ago"], frame.loc[code, "value"]] if code in frame.index else [None, None]
-        fig.add_bar(y=years, x=vals, orientation="h", name=t(f"wall.short.{code}", lang), marker_color=color,
-                    text=[f"{v:.0%}" if v == v and v is not None else "" for v in vals], textposition="inside",
-                    insidetextanchor="middle", textfont={"size": round(15 * scale)})
+        vals = [_number(frame.loc[code, "year_ago"]), _number(frame.loc[code, "value"])] if code in frame.index \
+            else [None, None]
+        traces.append({"type": "bar", "y": years, "x": vals, "orientation": "h", "name": t(f"wall.short.{code}", lang),
+                       "marker": {"color": color}, "text": [f"{v:.0%}" if v is not None else "" for v in vals],
+                       "textposition": "inside", "insidetextanchor": "middle", "textfont": {"size": round(15 * scale)}})
     other = [1 - sum(float(frame.loc[c, col]) for c, _ in parts if c in frame.index) for col in ("year_ago", "value")]
-    fig.add_bar(y=years, x=other, orientation="h", name=t("wall.short.exam_lab_share", lang), marker_color=NEUTRAL,
-                text=[f"{v:.0%}" if v == v else "" for v in other], textposition="inside", insidetextanchor="middle",
-                textfont={"size": round(15 * scale)})
-    return style(fig, scale, margin=(8, 8, 4, 4), layout={"barmode": "stack", "bargap": 0.4},
+    traces.append({"type": "bar", "y": years, "x": [_number(v) for v in other], "orientation": "h",
+                   "name": t("wall.short.exam_lab_share", lang), "marker": {"color": NEUTRAL},
+                   "text": [f"{v:.0%}" if v == v else "" for v in other], "textposition": "inside",
+                   "insidetextanchor": "middle", "textfont": {"size": round(15 * scale)}})
+    return style(figure(traces), scale, margin=(8, 8, 4, 4), layout={"barmode": "stack", "bargap": 0.4},
                  xaxes={"tickformat": ".0%", "range": [0, 1], "showgrid": False, "visible": False})
 
 

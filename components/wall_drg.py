@@ -13,6 +13,7 @@ from dash import html
 from data_layer.periods import Period
 from data_layer.registry import INDICATORS
 
+from .charts import figure, hrule, vrule
 from .format import format_indicator, format_money, format_points
 from .i18n import t
 from .ranktable import Column
@@ -83,34 +84,35 @@ def quadrant_figure(groups: pd.DataFrame, lang: str, scale: float) -> go.Figure:
     """Weight against margin per case, bubbles sized by cases; loss-makers as vermillion crosses.
     The last trace is the ring around the group shown in detail."""
     name = "name_zh" if lang == "zh" else "name_en"
-    fig = go.Figure()
+    traces = []
     biggest = max(float(groups["cases"].max()), 1.0)
     for loss, color, symbol, label in ((False, GOOD, "circle", t("drg.earning", lang)),
                                        (True, LOSS, "x", t("drg.losing", lang))):
         part = groups[(groups["drg_margin"] < 0) == loss]
         if part.empty:
             continue
-        fig.add_scatter(
-            x=part["weight"], y=part["drg_margin_per_case"], mode="markers", name=label,
-            customdata=part[["drg_code"]].to_numpy(), text=part[name],
-            marker={"size": part["cases"], "sizemode": "area", "sizeref": 2.0 * biggest / (46 * scale) ** 2,
-                    "sizemin": round(4 * scale), "color": color, "symbol": symbol, "opacity": 0.8,
-                    "line": {"width": 1, "color": "#0b1118"}},
-            hovertemplate="%{customdata[0]} %{text}<br>" + t("drg.weight", lang) + " %{x:.2f}<br>"
-                          + t("drg.margin_case", lang) + " %{y:,.0f}<extra></extra>")
-    fig.add_hline(y=0, line={"color": "rgba(255,255,255,.45)", "width": 1})
-    fig.add_vline(x=1.0, line={"color": "rgba(255,255,255,.25)", "width": 1, "dash": "dot"})
+        traces.append({
+            "type": "scatter", "x": part["weight"].to_numpy(dtype=float),
+            "y": part["drg_margin_per_case"].to_numpy(dtype=float), "mode": "markers", "name": label,
+            "customdata": [[c] for c in part["drg_code"].astype(str)], "text": part[name].astype(str).tolist(),
+            "marker": {"size": part["cases"].to_numpy(dtype=float), "sizemode": "area",
+                       "sizeref": 2.0 * biggest / (46 * scale) ** 2, "sizemin": round(4 * scale), "color": color,
+                       "symbol": symbol, "opacity": 0.8, "line": {"width": 1, "color": "#0b1118"}},
+            "hovertemplate": "%{customdata[0]} %{text}<br>" + t("drg.weight", lang) + " %{x:.2f}<br>"
+                             + t("drg.margin_case", lang) + " %{y:,.0f}<extra></extra>"})
+    shapes = [hrule(0, {"color": "rgba(255,255,255,.45)", "width": 1}),
+              vrule(1.0, {"color": "rgba(255,255,255,.25)", "width": 1, "dash": "dot"})]
     # the four corners say what each quadrant means
-    for x, y, key in ((0.01, 0.99, "drg.q_light_earn"), (0.99, 0.99, "drg.q_heavy_earn"),
-                      (0.01, 0.01, "drg.q_light_lose"), (0.99, 0.01, "drg.q_heavy_lose")):
-        fig.add_annotation(text=t(key, lang), x=x, y=y, xref="paper", yref="paper", showarrow=False,
-                           xanchor="left" if x < 0.5 else "right", yanchor="top" if y > 0.5 else "bottom",
-                           font={"size": round(13 * scale), "color": MUTED})
-    fig.add_scatter(x=[], y=[], mode="markers", name="", showlegend=False, hoverinfo="skip",
-                    marker={"size": round(40 * scale), "symbol": "circle-open", "color": "#F0E442",
-                            "line": {"width": round(3 * scale)}})
+    corners = [{"text": t(key, lang), "x": x, "y": y, "xref": "paper", "yref": "paper", "showarrow": False,
+                "xanchor": "left" if x < 0.5 else "right", "yanchor": "top" if y > 0.5 else "bottom",
+                "font": {"size": round(13 * scale), "color": MUTED}}
+               for x, y, key in ((0.01, 0.99, "drg.q_light_earn"), (0.99, 0.99, "drg.q_heavy_earn"),
+                                 (0.01, 0.01, "drg.q_light_lose"), (0.99, 0.01, "drg.q_heavy_lose"))]
+    traces.append({"type": "scatter", "x": [], "y": [], "mode": "markers", "name": "", "showlegend": False,
+                   "hoverinfo": "skip", "marker": {"size": round(40 * scale), "symbol": "circle-open", "color": "#F0E442",
+                                                   "line": {"width": round(3 * scale)}}})
     ticks = [0.2, 0.3, 0.5, 1, 2, 3, 5, 10, 20]
-    return style(fig, scale, margin=(8, 8, 8, 8),
+    return style(figure(traces), scale, margin=(8, 8, 8, 8), layout={"shapes": shapes, "annotations": corners},
                  xaxes={"title": {"text": t("drg.weight_log", lang), "font": {"size": round(14 * scale)}}, "type": "log",
                         "tickvals": ticks, "ticktext": [f"{v:g}" for v in ticks]},
                  yaxes={"title": {"text": t("drg.margin_case_yuan", lang), "font": {"size": round(14 * scale)}},

@@ -54,7 +54,7 @@ from components.wall_campus import (
 from data_layer.periods import Period, add_months, to_date
 from data_layer.queries.beds import census_by_department
 from data_layer.queries.kpis import compare, indicator_values
-from data_layer.queries.live import DAILY_CODES, LIVE_TICK_SECONDS, current_figures, day_curve, figures_at, latest_day
+from data_layer.queries.live import DAILY_CODES, LIVE_TICK_SECONDS, current_figures, day_curves, figures_at, latest_day
 from data_layer.queries.structure import departments
 from data_layer.registry import INDICATORS, Indicator, Level
 from data_layer.scope import Scope
@@ -212,7 +212,8 @@ def live_panel(scope: Scope, cur: Any, through: date, now: datetime, lang: str) 
         early = [r for r in rows if r.early]
         if any(r.metric == "outpatient_visits_today" for r in early):
             day = (at - timedelta(days=1)).date()
-            opened = clinics_opened(day_curve(wh, scope, day, datetime.combine(day, datetime.max.time())))
+            every = curves_of(scope, (now.date(), day, (now - timedelta(days=7)).date()), now)
+            opened = clinics_opened(every[every["day"] == day])
             parts.append(html.Div(t("cw.opens_at", lang, at=opened) if opened else
                                   t("cw.early_day", lang, at=f"{at:%H:%M}"), className="live-note early-note",
                                   id="cw-early-note"))
@@ -231,17 +232,24 @@ def intraday(scope: Scope, cur: Any, through: date, now: datetime, lang: str, sc
     """Cumulative outpatient visits by hour: today to `now` against yesterday and the same day last
     week; without a live feed today, the latest complete day against the day before and a week
     before (named by their dates), as far as the feed's history goes."""
-    wh = warehouse()
     live = hasattr(cur, "source") and cur.source == "live"
     anchor = now if live else datetime.combine(through, datetime.max.time())
+    looks = {"day": 0, "day_before": 1, "week_before": 7}
+    days = {look: (anchor - timedelta(days=back)).date() for look, back in looks.items()}
+    every = curves_of(scope, tuple(days.values()), anchor)
+    visits = every[every["metric_code"] == "outpatient_visits_today"]
     curves = []
-    for look, back in (("day", 0), ("day_before", 1), ("week_before", 7)):
-        day = (anchor - timedelta(days=back)).date()
-        df = day_curve(wh, scope, day, anchor if back == 0 else datetime.combine(day, datetime.max.time()))
+    for look, day in days.items():
         name = t({"day": "cw.curve.today", "day_before": "cw.curve.yesterday", "week_before": "cw.curve.last_week"}[look],
                  lang) if live else month_day(day, lang)
-        curves.append((look, name, df[df["metric_code"] == "outpatient_visits_today"]))
+        curves.append((look, name, visits[visits["day"] == day]))
     return intraday_figure(curves, lang, scale)
+
+
+def curves_of(scope: Scope, days: tuple[date, ...], anchor: datetime) -> pd.DataFrame:
+    """The hourly curves of `days` (each whole, the last up to `anchor`), read once for the
+    intraday chart and the note on when yesterday's clinics opened."""
+    return day_curves(warehouse(), scope, days, anchor)
 
 
 def beds_panel(scope: Scope, cur: Any, campuses: list[str], every: list[str], through: date, lang: str) -> list[Any]:

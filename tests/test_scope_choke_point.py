@@ -259,6 +259,7 @@ CASES: dict[str, Calls] = {
                                         timedelta(minutes=30))],
     "live.figures_at": lambda c: [(NOW,)],
     "live.day_curve": lambda c: [(NOW.date(), NOW)],
+    "live.day_curves": lambda c: [((NOW.date(), NOW.date() - timedelta(days=1), NOW.date() - timedelta(days=7)), NOW)],
     "live.latest_day": lambda c: [(THROUGH,)],
     "monitor.cost_composition": lambda c: [(c.dept, YEAR)],
     "monitor.hospital_medians": lambda c: [(YEAR,)],

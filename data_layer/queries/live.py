@@ -1,11 +1,12 @@
 """Intraday figures for the wall display, with their fallback to the latest complete day."""
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 import pandas as pd
-from sqlalchemy import and_, extract, func, select, true
+from sqlalchemy import and_, extract, func, or_, select, true
 
 from ..periods import Period
 from ..registry import Level
@@ -121,13 +122,16 @@ def latest_day(wh: Warehouse, scope: Scope, day: date) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["campus_id", "metric_code", "value"])
 
 
-def _newest_stmt(scope: Scope, since: datetime, until: datetime | None, by_hour: bool):
-    """The newest snapshot per campus and metric (and hour, if asked) within [since, until]."""
+def _newest_stmt(scope: Scope, since: datetime, until: datetime | None, by_hour: bool,
+                 more: Sequence[tuple[datetime, datetime]] = ()):
+    """The newest snapshot per campus and metric (and day and hour, if asked) within [since, until]
+    and each further window of `more`."""
     keys = [live.campus_id, live.metric_code]
     if by_hour:
-        keys.append(extract("hour", live.captured_at).label("hour"))
-    newest = scoped(select(*keys, func.max(live.captured_at).label("at"))
-                    .where(live.captured_at >= since, live.captured_at <= until if until is not None else true()),
+        keys += [extract("day", live.captured_at).label("day"), extract("hour", live.captured_at).label("hour")]
+    windows = [and_(live.captured_at >= since, live.captured_at <= until if until is not None else true())]
+    windows += [and_(live.captured_at >= a, live.captured_at <= b) for a, b in more]
+    newest = scoped(select(*keys, func.max(live.captured_at).label("at")).where(or_(*windows)),
                     scope).group_by(*keys).subquery()
     return (select(live.campus_id, live.metric_code, live.value, live.captured_at)
             .join(newest, and_(live.campus_id == newest.c.campus_id, live.metric_code == newest.c.metric_code,
@@ -151,25 +155,42 @@ def figures_at(wh: Warehouse, scope: Scope, at: datetime) -> dict[str, float]:
     return {m: float(v) for m, v in df.groupby("metric_code")["value"].sum().items()}
 
 
-@memoized(ttl=2 * LIVE_TICK_SECONDS)
 def day_curve(wh: Warehouse, scope: Scope, day: date, until: datetime) -> pd.DataFrame:
     """The intraday curve of `day` up to `until`: per hour of the day, the newest snapshot of each
     campus and metric within that hour, added over campuses. Columns: metric_code, at (the time of
     the newest row added), hours (its time of day in hours), value. Empty without live rows."""
-    cols = ["metric_code", "at", "hours", "value"]
-    if not scope.covers_whole_campuses:
+    curves = day_curves(wh, scope, (day,), until)
+    return curves.drop(columns="day").reset_index(drop=True)
+
+
+@memoized(ttl=2 * LIVE_TICK_SECONDS)
+def day_curves(wh: Warehouse, scope: Scope, days: tuple[date, ...], until: datetime) -> pd.DataFrame:
+    """`day_curve` of each of `days` (each up to `until`: whole, for a day before it) in one read,
+    as the campus screen draws today against yesterday and a week ago. The days lie within four
+    weeks of each other (an hour's newest row is found per day of the month). Columns: day,
+    metric_code, at, hours, value; the days in the order given."""
+    cols = ["day", "metric_code", "at", "hours", "value"]
+    if days and (max(days) - min(days)).days >= 28:
+        raise ValueError("day_curves reads days within four weeks of each other")
+    windows = []
+    for day in days:
+        start = datetime.combine(day, datetime.min.time())
+        end = min(until, start + timedelta(days=1) - timedelta(microseconds=1))
+        if end >= start:
+            windows.append((start, end))
+    if not scope.covers_whole_campuses or not windows:
         return pd.DataFrame(columns=cols)
-    start = datetime.combine(day, datetime.min.time())
-    end = min(until, start + timedelta(days=1) - timedelta(microseconds=1))
-    if end < start:
-        return pd.DataFrame(columns=cols)
-    df = wh.frame(_newest_stmt(scope, start, end, by_hour=True))
+    df = wh.frame(_newest_stmt(scope, *windows[0], by_hour=True, more=windows[1:]))
     if df.empty:
         return pd.DataFrame(columns=cols)
     df["value"] = pd.to_numeric(df["value"]).astype(float)
     df["captured_at"] = pd.to_datetime(df["captured_at"])
+    df["day"] = df["captured_at"].dt.normalize()
     df["hour"] = df["captured_at"].dt.hour
-    df = df.drop_duplicates(["campus_id", "metric_code", "hour"], keep="last")
-    out = df.groupby(["metric_code", "hour"], as_index=False).agg(value=("value", "sum"), at=("captured_at", "max"))
-    out["hours"] = (out["at"] - pd.Timestamp(start)).dt.total_seconds() / 3600
-    return out.sort_values(["metric_code", "hours"], kind="stable").reset_index(drop=True)[cols]
+    df = df.drop_duplicates(["campus_id", "metric_code", "day", "hour"], keep="last")
+    out = df.groupby(["day", "metric_code", "hour"], as_index=False).agg(value=("value", "sum"), at=("captured_at", "max"))
+    out["hours"] = (out["at"] - out["day"]).dt.total_seconds() / 3600
+    order = {pd.Timestamp(d): i for i, d in enumerate(days)}
+    out = out.assign(_order=out["day"].map(order)).sort_values(["_order", "metric_code", "hours"], kind="stable")
+    out["day"] = out["day"].dt.date
+    return out.reset_index(drop=True)[cols]
