@@ -322,28 +322,54 @@ def inject_v2_anomalies(g: _Generator) -> None:
     discharged = ip["discharge_date"].to_numpy().astype("datetime64[D]")
     used = getattr(g, "_anomaly_used", set())
     # 9. unplanned 31-day readmissions of a department run at 3.5-4 times their rate for two months, in one
-    # of the departments with the most readmissions (a rate over a handful of returns a month moves by chance)
+    # of the departments with the most readmissions (a rate over a handful of returns a month moves by chance).
+    # The jump is realised exactly: the window ends with round(f x usual x its cases) returns, the missing
+    # ones flagged among its cases not yet readmitted, chosen without replacement. (An independent draw per
+    # case added binomial noise on top: a recorded 3.3x came out as 1.8x on one seed, and the ground truth
+    # claimed an anomaly the data did not hold.)
     counts = ip["is_unplanned_readmission_31d"].astype(int).groupby(ip["dept_id"]).sum()
     large = [c for c in g.clinical if c["beds"] > 0 and counts.get(c["dept_id"], 0) >= counts.quantile(0.75)]
     pool = [c for c in large if c["dept_id"] not in used] or large
     window = _v2_months(g, 6, 2, g.fact_start)
     if pool and window:
-        c = pool[int(rng.integers(len(pool)))]
-        used.add(c["dept_id"])
+        pick = int(rng.integers(len(pool)))
         start, end = window
         f = _v2_size(g, (3.5, 4.0), (3.0, 4.5))
-        mine = (ip["dept_id"] == c["dept_id"]).to_numpy()
-        inside = mine & (discharged >= np.datetime64(start)) & (discharged <= np.datetime64(end))
-        flag = ip["is_unplanned_readmission_31d"].to_numpy(dtype=bool).copy()
-        usual = float(flag[mine & ~inside].mean()) if (mine & ~inside).any() else 0.015
-        usual = max(usual, 0.005)
-        extra = (f - 1) * usual / (1 - usual)  # the chance that a case not readmitted becomes one
+        # drawn as before (one number a case) so that the stream, and the DIP cut drawn after, stay as they were
         draw = rng.random(len(ip))
-        flag |= inside & (draw < extra)
-        ip["is_unplanned_readmission_31d"] = flag
-        _record(g, "readmission_jump", c, start, end, f - 1, ["readmission_31d_rate"],
-                f"Unplanned 31-day readmissions of {c['d'].en} run at {f:.1f}× their usual rate for two months",
-                f"{c['d'].zh}31天内非计划再入院率连续两月升至平时的{f:.1f}倍")
+        flag = ip["is_unplanned_readmission_31d"].to_numpy(dtype=bool).copy()
+        dept = ip["dept_id"].to_numpy()
+        in_window = (discharged >= np.datetime64(start)) & (discharged <= np.datetime64(end))
+
+        def jump(c: dict) -> tuple[np.ndarray, int] | None:
+            """The window's cases not yet readmitted and how many of them to flag, or None where the
+            department's window has too few cases to hold the jump: f x usual over its cases rounds to a
+            count more than a tenth off, or it already holds as many returns as the jump wants."""
+            mine = dept == c["dept_id"]
+            inside = mine & in_window
+            usual = float(flag[mine & ~inside].mean()) if (mine & ~inside).any() else 0.015
+            usual = max(usual, 0.005)
+            want = f * usual * int(inside.sum())
+            target = int(round(want))
+            extra = target - int(flag[inside].sum())
+            eligible = np.flatnonzero(inside & ~flag)
+            if want <= 0 or abs(target - want) > 0.1 * want or not 0 < extra <= len(eligible):
+                return None
+            return eligible, extra
+
+        # the department drawn, or where its window cannot hold the jump, one of the pool's that can
+        # (chosen by the same draw: no further numbers are taken from the stream)
+        able = [c for c in pool if jump(c) is not None]
+        c = pool[pick] if pool[pick] in able else (able[pick % len(able)] if able else None)
+        if c is not None:
+            used.add(c["dept_id"])
+            eligible, extra = jump(c)
+            # without replacement: the eligible cases with the smallest draws
+            flag[eligible[np.argsort(draw[eligible], kind="stable")[:extra]]] = True
+            ip["is_unplanned_readmission_31d"] = flag
+            _record(g, "readmission_jump", c, start, end, f - 1, ["readmission_31d_rate"],
+                    f"Unplanned 31-day readmissions of {c['d'].en} run at {f:.1f}× their usual rate for two months",
+                    f"{c['d'].zh}31天内非计划再入院率连续两月升至平时的{f:.1f}倍")
     # 10. the region cuts one fund's monthly DIP point-value estimate 12-15% for three months: the DIP margin
     # of the department that loses the most payment falls, and a packet of it turns loss-making
     pv = g.t["fact_dip_point_value"]
