@@ -17,7 +17,7 @@ from data_layer.engine import make_engine
 from data_layer.periods import Period
 from data_layer.queries.beds import census_by_campus, census_by_department, is_icu
 from data_layer.queries.kpis import compare
-from data_layer.queries.live import day_curve, figures_at
+from data_layer.queries.live import day_curve, day_curves, figures_at
 from data_layer.scope import Scope
 from data_layer.warehouse import Warehouse
 
@@ -101,6 +101,21 @@ def test_the_hourly_curve_takes_the_newest_row_of_each_hour(wh: Warehouse, demo_
     assert op["hours"].iloc[-1] == pytest.approx(23.75)
     today = day_curve(wh, Scope.hospital(), NOW.date(), NOW)
     assert today["hours"].max() <= 10.5  # nothing after "now"
+
+
+def test_three_days_read_at_once_are_each_days_own_curve(wh: Warehouse) -> None:
+    """The campus screen reads today, yesterday and a week ago in one statement (day_curves): each
+    day's rows are exactly that day's own curve, today up to "now" and the others whole."""
+    days = (NOW.date(), NOW.date() - timedelta(days=1), NOW.date() - timedelta(days=7))
+    every = day_curves(wh, Scope.hospital(), days, NOW)
+    assert list(dict.fromkeys(every["day"])) == list(days)
+    for day in days:
+        alone = day_curve(wh, Scope.hospital(), day, NOW)
+        mine = every[every["day"] == day].drop(columns="day").reset_index(drop=True)
+        assert len(alone) > 0
+        pd.testing.assert_frame_equal(mine, alone)
+    with pytest.raises(ValueError, match="four weeks"):
+        day_curves(wh, Scope.hospital(), (NOW.date(), NOW.date() - timedelta(days=40)), NOW)
 
 
 # ------------------------------------------------------------------ the demo generator
