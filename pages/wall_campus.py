@@ -81,6 +81,7 @@ TREND_MONTHS = 12
 FLOWS = ("outpatient_visits_today", "emergency_visits_today", "admissions_today", "discharges_today",
          "surgeries_today")
 RANK_N = 5  # departments shown at each end of the occupancy ranking
+CURVE_LOOKS = {"day": 0, "day_before": 1, "week_before": 7}  # the intraday chart's days, in days back
 TICKER_ITEMS = 12
 OUTPUTS = ("cw-live", "cw-beds", "cw-volumes", "cw-efficiency", "cw-division", "cw-alerts")
 GRAPHS = ("cw-intraday", "cw-bed-rank", "cw-mix", "cw-trend-revenue", "cw-trend-discharges", "cw-division-trend")
@@ -211,9 +212,10 @@ def live_panel(scope: Scope, cur: Any, through: date, now: datetime, lang: str) 
         parts: list[Any] = [today_table(rows, lang, f"{at:%H:%M}", through)]
         early = [r for r in rows if r.early]
         if any(r.metric == "outpatient_visits_today" for r in early):
-            day = (at - timedelta(days=1)).date()
-            every = curves_of(scope, (now.date(), day, (now - timedelta(days=7)).date()), now)
-            opened = clinics_opened(every[every["day"] == day])
+            # yesterday's curve from the intraday chart's read (a feed early in the day is today's:
+            # the day before its snapshots is the chart's day before)
+            every = curves_of(scope, now)
+            opened = clinics_opened(every[every["day"] == (at - timedelta(days=1)).date()])
             parts.append(html.Div(t("cw.opens_at", lang, at=opened) if opened else
                                   t("cw.early_day", lang, at=f"{at:%H:%M}"), className="live-note early-note",
                                   id="cw-early-note"))
@@ -234,22 +236,26 @@ def intraday(scope: Scope, cur: Any, through: date, now: datetime, lang: str, sc
     before (named by their dates), as far as the feed's history goes."""
     live = hasattr(cur, "source") and cur.source == "live"
     anchor = now if live else datetime.combine(through, datetime.max.time())
-    looks = {"day": 0, "day_before": 1, "week_before": 7}
-    days = {look: (anchor - timedelta(days=back)).date() for look, back in looks.items()}
-    every = curves_of(scope, tuple(days.values()), anchor)
+    every = curves_of(scope, anchor)
     visits = every[every["metric_code"] == "outpatient_visits_today"]
     curves = []
-    for look, day in days.items():
+    for look, day in curve_days(anchor).items():
         name = t({"day": "cw.curve.today", "day_before": "cw.curve.yesterday", "week_before": "cw.curve.last_week"}[look],
                  lang) if live else month_day(day, lang)
         curves.append((look, name, visits[visits["day"] == day]))
     return intraday_figure(curves, lang, scale)
 
 
-def curves_of(scope: Scope, days: tuple[date, ...], anchor: datetime) -> pd.DataFrame:
-    """The hourly curves of `days` (each whole, the last up to `anchor`), read once for the
-    intraday chart and the note on when yesterday's clinics opened."""
-    return day_curves(warehouse(), scope, days, anchor)
+def curve_days(anchor: datetime) -> dict[str, date]:
+    """The days the intraday chart sets side by side: the day of `anchor`, the day before and the
+    same weekday a week before."""
+    return {look: (anchor - timedelta(days=back)).date() for look, back in CURVE_LOOKS.items()}
+
+
+def curves_of(scope: Scope, anchor: datetime) -> pd.DataFrame:
+    """The hourly curves of curve_days(anchor), the day of `anchor` up to it and the others whole,
+    in one read shared by the intraday chart and the note on when yesterday's clinics opened."""
+    return day_curves(warehouse(), scope, tuple(curve_days(anchor).values()), anchor)
 
 
 def beds_panel(scope: Scope, cur: Any, campuses: list[str], every: list[str], through: date, lang: str) -> list[Any]:
