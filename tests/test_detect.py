@@ -137,3 +137,45 @@ def test_the_stay_creep_names_its_drg_group(result, demo_data) -> None:
     alert = next(a for a in result.alerts if matches(a, anomaly))
     named = {alert.entity_id} | {d["id"] for d in alert.drivers if d["type"] == "drg"}
     assert anomaly["entity"]["id"] in named
+
+
+def test_a_budget_line_is_judged_by_its_own_spending_not_only_by_its_budget() -> None:
+    """A training line that swings between 40% and 170% of its level, against a budget set low (85%
+    of its level, from a quiet year): two months at 185% of budget together pass every test against
+    the budget (over 180%, a fifth beyond its largest two months) but are ordinary spending for the
+    line (about 1.7 standard errors): no alert. Three times the budget two months running is far
+    beyond its own months (about 4.8): one finding, the two months together."""
+    import numpy as np
+
+    from data_layer.alerts.detect import budget_overruns, spending_z
+
+    p = Params()
+    swing = [400, 1700, 900, 1300, 600, 1500, 1100, 800] * 4  # a mean of 1,037.5
+    planned = np.full(len(swing) + 2, 850.0)
+    reported = np.arange(len(swing) - 6, len(swing) + 2)
+    ordinary = np.array([*swing, 1.85 * 850, 1.85 * 850])
+    two = ordinary[-2:].sum() / planned[-2:].sum()
+    past_two = max((a + b) / 1700 for a, b in zip(swing, swing[1:], strict=False))
+    assert two > p.budget_ratio and two > p.budget_unprecedented * past_two  # the budget alone would fire
+    assert spending_z(ordinary, len(swing), len(swing) + 1, p) < 2
+    assert budget_overruns(ordinary, planned, reported, p) == []
+
+    overspent = np.array([*swing, 3 * 850, 3 * 850])
+    (found,) = budget_overruns(overspent, planned, reported, p)
+    assert (found.first, found.month) == (len(swing), len(swing) + 1)
+    assert found.ratio == pytest.approx(3.0) and found.z > p.z_yellow
+
+
+def test_a_steady_budget_line_fires_on_the_month_it_jumps() -> None:
+    """Personnel-like spending (within 2% of its level) at 190% of budget for one month: a single
+    month far beyond its own past, found that month."""
+    import numpy as np
+
+    from data_layer.alerts.detect import budget_overruns
+
+    rng = np.random.default_rng(7)
+    spent = 10_000 * rng.uniform(0.98, 1.02, 30)
+    spent[-1] = 19_000
+    planned = np.full(30, 10_000.0)
+    (found,) = budget_overruns(spent, planned, np.arange(20, 30), Params())
+    assert found.first == found.month == 29 and found.ratio == pytest.approx(1.9)

@@ -159,6 +159,62 @@ def robust_z(x: float, history: np.ndarray, floor: float = 0.0,
     return (x - med) / scale, med, scale
 
 
+@dataclass(frozen=True)
+class Overrun:
+    """A budget line's month that fires (`budget_overruns`): months `first`..`month` judged together."""
+    month: int
+    first: int
+    ratio: float  # spending over budget in those months together
+    usual_ratio: float  # the line's median month against its budget before them
+    z: float  # their spending against the line's own level and monthly spread (`spending_z`)
+
+
+def spending_z(spent: np.ndarray, first: int, last: int, p: Params) -> float:
+    """How far the mean spending of months `first`..`last` lies above the line's own level (the mean
+    of its `history_months` before `first`), in standard errors of a mean of that many months: the
+    line's month-to-month spread (coefficient of variation over its `spread_months` before `first`,
+    at least 1%) over the square root of the months. Judged against the line's own spending, not
+    against budgets: a plan set low one year (from a quiet year before) moves every ratio to the
+    budget, not the line's spending."""
+    before = spent[max(0, first - p.spread_months):first]
+    if len(before) < 2:
+        return 0.0
+    level = float(before[-p.history_months:].mean())
+    if level <= 0:
+        return math.inf if spent[first:last + 1].mean() > 0 else 0.0
+    cv = max(float(before.std(ddof=1)) / float(before.mean()), 0.01) if before.mean() > 0 else 0.01
+    return (float(spent[first:last + 1].mean()) / level - 1) / (cv / math.sqrt(last - first + 1))
+
+
+def budget_overruns(spent: np.ndarray, planned: np.ndarray, reported: np.ndarray, p: Params) -> list[Overrun]:
+    """The months of one budget line (monthly `spent` and `planned`, oldest first) that fire, among
+    the indices `reported`: a month over `budget_ratio` of its budget, beyond the line's largest
+    month against its budget by `budget_unprecedented`, unusual against its past ratios (robust z);
+    or two months in a row over `budget_ratio` together, beyond its largest two months by
+    `budget_unprecedented`. Either way, the spending of the month (or the two) must also lie
+    `z_yellow` standard errors above the line's own usual spending (`spending_z`): a training line
+    that swings between 40% and 170% of its level reaches 180% of a budget set low by chance, but
+    not far beyond its own months."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = spent / planned
+        two = (spent + np.r_[np.nan, spent[:-1]]) / (planned + np.r_[np.nan, planned[:-1]])
+    out = []
+    for i in reported:
+        if i < p.min_history:
+            continue
+        past = ratio[max(0, i - p.spread_months):i]
+        past_two = two[max(1, i - p.spread_months):i - 1]  # windows that end before this one starts
+        if (ratio[i] > p.budget_ratio and ratio[i] > p.budget_unprecedented * past.max()
+                and robust_z(ratio[i], past[-p.history_months:], spread=past)[0] >= p.z_yellow
+                and (z := spending_z(spent, i, i, p)) >= p.z_yellow):
+            out.append(Overrun(int(i), int(i), float(ratio[i]), float(np.median(past)), z))
+        elif (len(past_two) >= p.min_history - 1 and two[i] > p.budget_ratio
+              and two[i] > p.budget_unprecedented * past_two.max()
+              and (z := spending_z(spent, i - 1, i, p)) >= p.z_yellow):
+            out.append(Overrun(int(i), int(i) - 1, float(two[i]), float(np.median(past)), z))
+    return out
+
+
 def sampling_error(spread: pd.DataFrame, drg: str, months: pd.Index, cases: float) -> float:
     """The standard error of a month's mean stay over `cases` cases of a DRG group: the spread of
     single stays pooled over the group's past `months` (`spread` is stay_spread indexed by
@@ -632,10 +688,8 @@ class Detector:
                       [{"type": "equipment", "id": dev, "contribution": 1.0}])]
 
     def budget(self, through: date, first_report: date) -> list[Alert]:
-        """An item spent far over its budget in a way its own past never was: a month over
-        `budget_ratio` of its budget that is also unusual for the item (robust z over its months) and
-        beyond its largest month, or two months in a row over `budget_ratio` together, beyond its
-        largest two months. The level follows the year-to-date pace (red over `budget_ytd`)."""
+        """An item spent far over its budget in a way its own past never was (`budget_overruns`).
+        The level follows the year-to-date pace (red over `budget_ytd`)."""
         span = _months(through, self.report_months + self.p.spread_months)
         df = budget_monthly(self.wh, self.scope, span)
         # capital and project items are spent in lumps by design; their pace is a budget-page matter
@@ -644,32 +698,21 @@ class Detector:
         out = []
         for (dept, item), g in df.groupby(["dept_id", "item_code"]):
             g = g.sort_values("month_start").reset_index(drop=True)
-            ratio = (g["executed_amount"] / g["budget_amount"]).to_numpy()
-            two = ((g["executed_amount"] + g["executed_amount"].shift()) /
-                   (g["budget_amount"] + g["budget_amount"].shift())).to_numpy()
+            spent, planned = g["executed_amount"].to_numpy(float), g["budget_amount"].to_numpy(float)
+            reported = np.flatnonzero(np.array([m >= first_report for m in g["month_start"]], dtype=bool))
             pace = (g.groupby("year")["executed_amount"].cumsum() / g.groupby("year")["budget_amount"].cumsum())
-            for i, r in enumerate(g.itertuples()):
-                if r.month_start < first_report or i < self.p.min_history:
-                    continue
-                past = ratio[max(0, i - self.p.spread_months):i]
-                past_two = two[max(1, i - self.p.spread_months):i - 1]  # windows that end before this one starts
-                single = (ratio[i] > self.p.budget_ratio and ratio[i] > self.p.budget_unprecedented * past.max()
-                          and robust_z(ratio[i], past[-self.p.history_months:], spread=past)[0] >= self.p.z_yellow)
-                sustained = (len(past_two) >= self.p.min_history - 1 and two[i] > self.p.budget_ratio
-                             and two[i] > self.p.budget_unprecedented * past_two.max())
-                if not (single or sustained):
-                    continue  # an item that often swings this much is not an anomaly
+            for f in budget_overruns(spent, planned, reported, self.p):
+                i, first = f.month, f.first
                 ytd = float(pace.iloc[i])
                 level = "red" if ytd >= self.p.budget_ytd else "orange" if ytd >= 1.15 else "yellow"
-                what = (f"after a month at {ratio[i]:.0%}" if single
-                        else f"after two months at {two[i]:.0%} together")
-                window = slice(i if single else i - 1, i + 1)
-                usual = float(np.median(past))
-                over = float((g["executed_amount"].iloc[window] - g["budget_amount"].iloc[window] * usual).sum())
+                what = (f"after a month at {f.ratio:.0%}" if first == i
+                        else f"after two months at {f.ratio:.0%} together")
+                over = float((spent[first:i + 1] - planned[first:i + 1] * f.usual_ratio).sum())
                 out.append(Alert("budget_overrun", level, dept, "budget_execution",
-                                 r.month_start if single else g["month_start"].iloc[i - 1], month_end(r.month_start),
+                                 g["month_start"].iloc[first], month_end(g["month_start"].iloc[i]),
                                  ytd, 1.0, 0.0, self.p.budget_ytd, ytd - 1,
-                                 f"year to date at {ytd:.0%} of its budget {what}",
+                                 f"year to date at {ytd:.0%} of its budget {what}, z = {f.z:+.1f} against the "
+                                 "item's own monthly spending",
                                  "budget_item", item, [{"type": "budget_item", "id": item, "contribution": 1.0}],
                                  amount=over))
         return out
