@@ -111,10 +111,16 @@ class Warehouse:
 
     def frame(self, stmt: Select) -> pd.DataFrame:
         """Run a SELECT and return its rows; database errors become WarehouseError."""
+        names, rows = self.rows(stmt)
+        return pd.DataFrame(rows, columns=names)
+
+    def rows(self, stmt: Select) -> tuple[list[str], list[tuple]]:
+        """Run a SELECT and return its column names and rows as plain tuples (pandas probes each
+        Row's attributes, which SQLAlchemy answers by raising), for code that builds its own arrays
+        rather than a DataFrame; database errors become WarehouseError."""
         with translate_errors(self.url), self.engine.connect() as conn:
             result = conn.execute(stmt)
-            # plain tuples: pandas probes each Row's attributes, which SQLAlchemy answers by raising
-            return pd.DataFrame([tuple(r) for r in result.fetchall()], columns=list(result.keys()))
+            return list(result.keys()), [tuple(r) for r in result.fetchall()]
 
     def scalar(self, stmt: Select) -> Any:
         with translate_errors(self.url), self.engine.connect() as conn:

@@ -53,7 +53,7 @@ from components.wall_campus import (
 )
 from data_layer.periods import Period, add_months, to_date
 from data_layer.queries.beds import census_by_department
-from data_layer.queries.kpis import compare, indicator_values
+from data_layer.queries.kpis import compare, compare_periods, indicator_values
 from data_layer.queries.live import DAILY_CODES, LIVE_TICK_SECONDS, current_figures, day_curves, figures_at, latest_day
 from data_layer.queries.structure import departments
 from data_layer.registry import INDICATORS, Indicator, Level
@@ -176,13 +176,13 @@ def panels(scope: Scope, campus: str | None, lang: str, scale: float, now: datet
         lambda: safe(lambda: live_panel(scope, cur, through, now, lang), lang, "live"),
         lambda: safe(lambda: beds_panel(scope, cur, campuses, every, through, lang), lang, "beds"),
         lambda: safe(lambda: volumes_table(scope, mtd, ytd, lang), lang, "volumes"),
-        lambda: safe(lambda: efficiency_tiles(scope, ytd, lang), lang, "efficiency"),
+        lambda: safe(lambda: efficiency_tiles(scope, mtd, ytd, lang), lang, "efficiency"),
         lambda: safe(lambda: division_table(scope, ytd, lang), lang, "division"),
         lambda: safe(lambda: alert_ticker_panel(scope, lang), lang, "alerts"),
         lambda: safe_figure(lambda: intraday(scope, cur, through, now, lang, scale), lang, "intraday", scale),
         lambda: safe_figure(lambda: rank_figure(census_by_department(wh, scope, through), lang, scale, RANK_N), lang,
                             "bed ranking", scale),
-        lambda: safe_figure(lambda: mix_figure(scope, ytd, lang, scale), lang, "mix", scale),
+        lambda: safe_figure(lambda: mix_figure(scope, mtd, ytd, lang, scale), lang, "mix", scale),
         lambda: safe_figure(lambda: monthly_trend(scope, through, "revenue_total", lang, scale), lang, "trend", scale),
         lambda: safe_figure(lambda: monthly_trend(scope, through, "discharges", lang, scale), lang, "trend", scale),
         lambda: safe_figure(lambda: division_trend(scope, through, lang, scale), lang, "division trend", scale),
@@ -290,19 +290,25 @@ def on_last_year(scope: Scope, codes: tuple[str, ...], period: Period, level: Le
     return compare(warehouse(), scope, codes, period, level, with_previous=False)
 
 
+def so_far(scope: Scope, mtd: Period, ytd: Period) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The month and the year to date against the same days a year earlier, every panel's
+    indicators, indexed by indicator: one read for the volumes, efficiency and mix panels."""
+    month, year = compare_periods(warehouse(), scope, YTD, (mtd, ytd), with_previous=False)
+    return month.set_index("indicator"), year.set_index("indicator")
+
+
 def volumes_table(scope: Scope, mtd: Period, ytd: Period, lang: str) -> Any:
-    frames = {"mtd": on_last_year(scope, VOLUMES, mtd).set_index("indicator"),
-              "ytd": on_last_year(scope, YTD, ytd).set_index("indicator")}
-    return render_volumes(frames, VOLUMES, mtd, ytd, lang)
+    month, year = so_far(scope, mtd, ytd)
+    return render_volumes({"mtd": month, "ytd": year}, VOLUMES, mtd, ytd, lang)
 
 
-def efficiency_tiles(scope: Scope, ytd: Period, lang: str) -> list[Any]:
-    return render_efficiency(on_last_year(scope, YTD, ytd).set_index("indicator"), EFFICIENCY, lang)
+def efficiency_tiles(scope: Scope, mtd: Period, ytd: Period, lang: str) -> list[Any]:
+    return render_efficiency(so_far(scope, mtd, ytd)[1], EFFICIENCY, lang)
 
 
-def mix_figure(scope: Scope, ytd: Period, lang: str, scale: float) -> go.Figure:
+def mix_figure(scope: Scope, mtd: Period, ytd: Period, lang: str, scale: float) -> go.Figure:
     """Revenue mix, this year to date against the same days last year, as 100% bars."""
-    return render_mix(on_last_year(scope, YTD, ytd).set_index("indicator"), lang, scale)
+    return render_mix(so_far(scope, mtd, ytd)[1], lang, scale)
 
 
 def division_table(scope: Scope, ytd: Period, lang: str) -> Any:
@@ -347,9 +353,9 @@ def monthly_trend(scope: Scope, through: date, code: str, lang: str, scale: floa
     now_vals = [series.get(m) for m in months]
     ly_vals = [series.get(m) for m in last_year]
     partial = to_date(through.replace(day=1), through)
-    if partial is not None:  # like for like: the same days a year earlier
-        same = partial.year_ago()
-        got = indicator_values(wh, scope, (code,), same)
+    if partial is not None:  # like for like: the same days a year earlier (both trends' in one read)
+        got = indicator_values(wh, scope, TRENDS, partial.year_ago())
+        got = got[got["indicator"] == code]
         ly_vals[-1] = float(got["value"].iloc[0]) if not got.empty else None
     divisor = 10_000 if ind.unit == "yuan" else 1
     unit = t("unit.wan_yuan", lang) if divisor != 1 else t("unit.cases", lang)

@@ -105,3 +105,33 @@ def test_a_comparison_with_last_year_alone_gives_the_full_comparisons_figures(wh
     pd.testing.assert_frame_equal(alone[cols].reset_index(drop=True), full[cols].reset_index(drop=True))
     assert alone[["previous", "mom", "mom_diff"]].isna().all().all()
     assert full["previous"].notna().any()  # the full comparison does read a previous period
+
+
+@pytest.mark.parametrize("with_previous", [True, False])
+def test_periods_compared_in_one_read_are_each_periods_own_comparison(wh: Warehouse, with_previous: bool) -> None:
+    """compare_periods, as the campus screen reads the month and the year to date at once: each
+    period's frame is what compare gives for that period alone, previous period and year ago
+    included, and the two periods' windows are read by one statement per source."""
+    from sqlalchemy import event
+
+    from data_layer.queries.kpis import compare, compare_periods
+
+    codes = ("outpatient_visits", "discharges", "revenue_total", "bed_occupancy", "alos", "drug_share")
+    mtd, ytd = Period(THROUGH.replace(day=1), THROUGH), Period(date(THROUGH.year, 1, 1), THROUGH)
+    wh.cache.clear()
+    seen: list[str] = []
+    listen = lambda *a: seen.append(a[2])  # noqa: E731
+    event.listen(wh.engine, "before_cursor_execute", listen)
+    try:
+        wh.freshness()
+        seen.clear()
+        together = compare_periods(wh, Scope.hospital(), codes, (mtd, ytd), with_previous=with_previous)
+        read_together = len(seen)
+        seen.clear()
+        alone = [compare.uncached(wh, Scope.hospital(), codes, p, with_previous=with_previous) for p in (mtd, ytd)]
+    finally:
+        event.remove(wh.engine, "before_cursor_execute", listen)
+    for got, want in zip(together, alone, strict=True):
+        pd.testing.assert_frame_equal(got.reset_index(drop=True), want.reset_index(drop=True))
+    assert together[0]["period"].iloc[0] != together[1]["period"].iloc[0]
+    assert read_together < len(seen)  # the two periods alone read each source twice

@@ -231,6 +231,8 @@ CASES: dict[str, Calls] = {
                                                                      Level.department, Level.ward, Level.doctor)]
     + [(CODES, YEAR, Level.department, Filters(department=(c.dept,)), "month")],
     "kpis.compare": lambda c: [(CODES, RECENT, Level.department), (CODES, RECENT, Level.hospital)],
+    "kpis.compare_periods": lambda c: [(CODES, (RECENT, YEAR), Level.department),
+                                       (CODES, (Period(MONTH, date(2026, 10, 31)), YEAR), Level.hospital, Filters(), False)],
     "kpis.values_of_periods": lambda c: [(CODES, (YEAR, RECENT), Level.group, Filters(department=(c.dept,)), None)],
     "live.live_rows": lambda c: [(NOW - timedelta(days=2),)],
     "scorecard.benchmarks": lambda c: [(2026,)],

@@ -15,7 +15,7 @@ import pandas as pd
 from sqlalchemy import Integer, Select, func, literal, select, union_all
 
 from ..errors import UserError
-from ..periods import Grain, Period, add_months, check_within, month_end, shift_year
+from ..periods import Grain, Period, add_months, as_date, check_within, month_end, shift_year
 from ..registry import INDICATORS, MEASURES, Indicator, Level, MeasureContext, parse_indicators
 from ..scope import Scope, scoped
 from ..sources import SOURCES, Filters, Source, build_select
@@ -46,20 +46,29 @@ def _check_request(indicators: Sequence[Indicator], level: Level, grain: Grain |
             raise UserError(f"indicator {ind.code} is built on monthly figures: use grain month, quarter or year")
 
 
-def _grain_start(frame: pd.DataFrame, grain: Grain | None) -> pd.Series | None:
-    if grain is None or frame.empty:
+def _grain_start(columns: dict[str, Sequence], grain: Grain | None) -> list[date | None] | None:
+    """Each row's period start, from a statement's grain columns (`columns`: name -> values)."""
+    if grain is None:
         return None
     if grain == "day":
-        return pd.to_datetime(frame["g_date"]).dt.date
+        return [as_date(d) for d in columns["g_date"]]
     if grain == "month":
-        return pd.to_datetime(frame["g_month_start"]).dt.date
+        return [as_date(d) for d in columns["g_month_start"]]
     if grain == "week":
-        return pd.Series([date.fromisocalendar(int(y), int(w), 1) for y, w in zip(frame["g_iso_year"], frame["g_iso_week"],
-                                                                                  strict=True)], index=frame.index)
+        return [date.fromisocalendar(int(y), int(w), 1) for y, w in zip(columns["g_iso_year"], columns["g_iso_week"],
+                                                                         strict=True)]
     if grain == "quarter":
-        return pd.Series([date(int(y), 3 * int(q) - 2, 1) for y, q in zip(frame["g_year"], frame["g_quarter"], strict=True)],
-                         index=frame.index)
-    return pd.Series([date(int(y), 1, 1) for y in frame["g_year"]], index=frame.index)
+        return [date(int(y), 3 * int(q) - 2, 1) for y, q in zip(columns["g_year"], columns["g_quarter"], strict=True)]
+    return [date(int(y), 1, 1) for y in columns["g_year"]]
+
+
+def _floats(values: Sequence) -> np.ndarray:
+    """Numbers as a float array (None, and anything that is not a number, as NaN): what drivers
+    return for sums (int, float, Decimal) converts directly; anything else through pandas."""
+    try:
+        return np.array(values, dtype=float)
+    except (TypeError, ValueError):
+        return pd.to_numeric(pd.Series(values, dtype=object), errors="coerce").to_numpy(dtype=float, na_value=np.nan)
 
 
 @memoized
@@ -238,16 +247,18 @@ def _fetch(wh: Warehouse, scope: Scope, level: Level, filters: Filters, grain: G
                           _source_statement(scope, level, filters, ctx, source, src_grain, live, subset, summarized,
                                             grain)))
     # the sources' statements are independent: run side by side where the backend allows
-    got = wh.gather([functools.partial(wh.frame, stmt) for *_, stmt in asked])
-    for (src, live, measures, src_grain, _stmt), df in zip(asked, got, strict=True):
+    # plain columns rather than a DataFrame per statement: about a millisecond less for each
+    got = wh.gather([functools.partial(wh.rows, stmt) for *_, stmt in asked])
+    for (src, live, measures, src_grain, _stmt), (names, fetched) in zip(asked, got, strict=True):
+        columns = dict(zip(names, zip(*fetched, strict=True) if fetched else [()] * len(names), strict=True))
         if level == Level.hospital:
-            keys = ["all"] * len(df)
+            keys = ["all"] * len(fetched)
         else:
-            keys = [None if k is None or k != k else str(k) for k in df["key"].tolist()]
-        start = _grain_start(df, src_grain)
-        rows = [(k,) for k in keys] if start is None else list(zip(keys, start.tolist(), strict=True))
-        values = {m: pd.to_numeric(df[m], errors="coerce").to_numpy(dtype=float, na_value=np.nan) for m in measures}
-        index = np.asarray(pd.to_numeric(df["w_index"]), dtype=int) if len(df) else np.empty(0, dtype=int)
+            keys = [None if k is None or k != k else str(k) for k in columns["key"]]
+        start = _grain_start(columns, src_grain)
+        rows = [(k,) for k in keys] if start is None else list(zip(keys, start, strict=True))
+        values = {m: _floats(columns[m]) for m in measures}
+        index = _floats(columns["w_index"]).astype(int)
         has_key = np.array([k is not None for k in keys], dtype=bool)
         for i, w in enumerate(live):
             take = np.flatnonzero((index == i) & has_key)
@@ -454,13 +465,37 @@ def compare(
     comparison only (a third less to read, for the pages that show no month-on-month change):
     previous, mom and mom_diff are then empty (NaN).
     """
+    return compare_periods.uncached(wh, scope, codes, (period,), level, filters, with_previous)[0]
+
+
+@memoized
+def compare_periods(
+    wh: Warehouse,
+    scope: Scope,
+    codes: tuple[str, ...],
+    periods: tuple[Period, ...],
+    level: Level = Level.hospital,
+    filters: Filters = Filters(),
+    with_previous: bool = True,
+) -> list[pd.DataFrame]:
+    """`compare` for each of `periods`, every window of every period read at once (one statement
+    per source, not one per period: the month and the year to date of a screen in one read)."""
     fresh = wh.freshness()
-    current, prev, ago = comparison_periods(period, fresh.data_through)
-    if with_previous:
-        now, before, last_year = values_of_periods(wh, scope, codes, (current, prev, ago), level, filters, None)
-    else:
-        now, last_year = values_of_periods(wh, scope, codes, (current, ago), level, filters, None)
-        before = None
+    windows = [comparison_periods(p, fresh.data_through) for p in periods]
+    asked = tuple(w for current, prev, ago in windows for w in ((current, prev, ago) if with_previous
+                                                               else (current, ago)))
+    got = iter(values_of_periods(wh, scope, codes, asked, level, filters, None))
+    out = []
+    for current, prev, ago in windows:
+        now, before = next(got), next(got) if with_previous else None
+        out.append(_compared(now, before, next(got), current, prev, ago))
+    return out
+
+
+def _compared(now: pd.DataFrame | UserError, before: pd.DataFrame | UserError | None,
+              last_year: pd.DataFrame | UserError, current: Period, prev: Period, ago: Period) -> pd.DataFrame:
+    """One period's values beside its previous period's (`before`, None when not asked for) and the
+    same days a year earlier: compare's columns."""
     if isinstance(now, UserError):
         raise now
     cols = ["key", "indicator"]
