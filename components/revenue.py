@@ -8,6 +8,7 @@ import pandas as pd
 import plotly.graph_objects as go
 from dash import dcc, html
 
+from components.charts import figure
 from components.format import format_amount, format_change
 from components.grid import Column, data_grid
 from components.i18n import t
@@ -335,22 +336,22 @@ def structure_section(df: pd.DataFrame, tot: dict[str, pd.Series], sources: tupl
 
 
 def structure_figure(df: pd.DataFrame, tot: dict[str, pd.Series], lang: str) -> go.Figure:
-    """100% stacked bars: the structure this period, the previous period and a year ago."""
+    """100% stacked bars: the structure this period, the previous period and a year ago (plain
+    trace and layout dictionaries: charts.figure)."""
     labels = [t("ws.revenue.this", lang), t("ws.revenue.previous", lang), t("ws.revenue.year_ago", lang)]
-    fig = go.Figure()
-    for i, r in df.reset_index(drop=True).iterrows():
+    traces = []
+    for i, r in enumerate(df.to_dict("records")):
         shares = [_share(r[c], float(tot[k]["total"])) for c, k in (("this", "this"), ("previous", "previous"),
                                                                    ("year_ago", "year_ago"))]
-        fig.add_bar(y=labels, x=[s * 100 if s == s else 0 for s in shares], orientation="h",
-                    name=t(f"ws.revenue.part.{r['part']}", lang), marker_color=COLOURS[int(i) % len(COLOURS)],
-                    hovertemplate="%{y}: %{x:.1f}%<extra>%{fullData.name}</extra>")
-    fig.update_layout(barmode="stack", title=t("ws.revenue.structure_chart", lang), height=280, bargap=0.3,
-                      margin={"l": 10, "r": 10, "t": 40, "b": 30},
-                      legend={"orientation": "h", "y": -0.25, "traceorder": "normal"},
-                      plot_bgcolor="#fff", paper_bgcolor="#fff")
-    fig.update_xaxes(range=[0, 100], ticksuffix="%")
-    fig.update_yaxes(autorange="reversed", automargin=True)
-    return fig
+        traces.append({"type": "bar", "y": labels, "x": [s * 100 if s == s else 0 for s in shares], "orientation": "h",
+                       "name": t(f"ws.revenue.part.{r['part']}", lang), "marker": {"color": COLOURS[i % len(COLOURS)]},
+                       "hovertemplate": "%{y}: %{x:.1f}%<extra>%{fullData.name}</extra>"})
+    return figure(traces, {"barmode": "stack", "title": {"text": t("ws.revenue.structure_chart", lang)}, "height": 280,
+                           "bargap": 0.3, "margin": {"l": 10, "r": 10, "t": 40, "b": 30},
+                           "legend": {"orientation": "h", "y": -0.25, "traceorder": "normal"},
+                           "plot_bgcolor": "#fff", "paper_bgcolor": "#fff",
+                           "xaxis": {"range": [0, 100], "ticksuffix": "%"},
+                           "yaxis": {"autorange": "reversed", "automargin": True}})
 
 
 def with_member_names(df: pd.DataFrame, lang: str) -> pd.DataFrame:
@@ -377,14 +378,15 @@ def level_section(df: pd.DataFrame, level: str, cols: list[str], total: dict[str
 def level_figure(df: pd.DataFrame, level: str, lang: str) -> Any:
     """The biggest members (at most BAR_CAP) as bars in 万元; a bar carries its member's key."""
     top = df.sort_values("total", ascending=False, kind="stable").head(BAR_CAP).iloc[::-1]
-    fig = go.Figure(go.Bar(y=top["name"], x=top["total"] / 10_000, orientation="h", customdata=top["key"],
-                           marker_color=["#999999" if k == UNASSIGNED else "#0072b2" for k in top["key"]],
-                           text=[f"{v / 10_000:,.1f}" for v in top["total"]], textposition="auto",
-                           hovertemplate="%{y}: %{x:,.1f}<extra></extra>"))
     what = t(f"ws.revenue.{level}", lang)
-    fig.update_layout(title=t("ws.revenue.bars", lang, what=what), height=max(200, 30 * len(top) + 80), bargap=0.35,
-                      margin={"l": 10, "r": 10, "t": 40, "b": 30}, plot_bgcolor="#fff", paper_bgcolor="#fff")
-    fig.update_yaxes(automargin=True, type="category")
+    fig = figure([{"type": "bar", "y": top["name"].tolist(), "x": (top["total"] / 10_000).to_numpy(float),
+                   "orientation": "h", "customdata": top["key"].tolist(),
+                   "marker": {"color": ["#999999" if k == UNASSIGNED else "#0072b2" for k in top["key"]]},
+                   "text": [f"{v / 10_000:,.1f}" for v in top["total"]], "textposition": "auto",
+                   "hovertemplate": "%{y}: %{x:,.1f}<extra></extra>"}],
+                 {"title": {"text": t("ws.revenue.bars", lang, what=what)}, "height": max(200, 30 * len(top) + 80),
+                  "bargap": 0.35, "margin": {"l": 10, "r": 10, "t": 40, "b": 30}, "plot_bgcolor": "#fff",
+                  "paper_bgcolor": "#fff", "yaxis": {"automargin": True, "type": "category"}})
     parts: list[Any] = [dcc.Graph(figure=fig, config={"displayModeBar": False}, className="dw-graph wsr-bars",
                                   id={"type": "wsr-bars", "index": 0})]
     if len(df) > BAR_CAP:

@@ -12,6 +12,7 @@ import pandas as pd
 import plotly.graph_objects as go
 from dash import ALL, Input, Output, State, clientside_callback, ctx, dcc, html, no_update
 
+from components.charts import figure
 from components.format import MINUS, format_money
 from components.i18n import t
 from components.profit import profit_grid
@@ -153,16 +154,17 @@ def _bars(df: pd.DataFrame, every: list[str], lang: str, scale: float) -> go.Fig
     shown = shown.iloc[::-1]  # the largest at the top
     labels = [f"{n}·{c}" if len(every) > 1 else n for n, c in zip(shown["name"], shown["campus"], strict=True)]
     unit = BALANCE_UNIT["zh" if lang == "zh" else "en"]
-    fig = go.Figure(go.Bar(
-        y=labels, x=shown["balance"] / unit, orientation="h", customdata=shown[["dept_id"]].to_numpy(),
-        marker={"color": [campus_color(c, every) for c in shown["campus_id"]],
-                "pattern": {"shape": ["x" if b < 0 else "" for b in shown["balance"]], "fgcolor": "#0b1118",
-                            "size": round(8 * scale)}},
-        text=[format_money(b, lang, signed=True) for b in shown["balance"]], textposition="outside", cliponaxis=False,
-        textfont={"size": round(12 * scale)},
-        hovertext=[f"{y}<br>{t('profit.col.balance', lang)} {format_money(b, lang, unit=True)}"
-                   for y, b in zip(labels, shown["balance"], strict=True)],
-        hovertemplate="%{hovertext}<extra></extra>"))
+    fig = figure([{
+        "type": "bar", "y": labels, "x": (shown["balance"] / unit).to_numpy(float), "orientation": "h",
+        "customdata": shown[["dept_id"]].to_numpy(),
+        "marker": {"color": [campus_color(c, every) for c in shown["campus_id"]],
+                   "pattern": {"shape": ["x" if b < 0 else "" for b in shown["balance"]], "fgcolor": "#0b1118",
+                               "size": round(8 * scale)}},
+        "text": [format_money(b, lang, signed=True) for b in shown["balance"]], "textposition": "outside",
+        "cliponaxis": False, "textfont": {"size": round(12 * scale)},
+        "hovertext": [f"{y}<br>{t('profit.col.balance', lang)} {format_money(b, lang, unit=True)}"
+                      for y, b in zip(labels, shown["balance"], strict=True)],
+        "hovertemplate": "%{hovertext}<extra></extra>"}])
     low, high = float(shown["balance"].min()) / unit, float(shown["balance"].max()) / unit
     span = max(high - min(low, 0), 1e4 / unit)
     return style(fig, scale, legend=False, margin=(8, 40, 4, 4),
@@ -193,15 +195,15 @@ def _treemap(df: pd.DataFrame, lang: str, scale: float) -> go.Figure:
             for r in dg.itertuples():
                 tile(f"{did}/{r.dept_id}", r.name, did, r.revenue_total, r.balance, r.dept_id)
     limit = max(0.05, float(pd.Series(colors).abs().quantile(0.9)))
-    fig = go.Figure(go.Treemap(
-        ids=ids, labels=labels, parents=parents, values=values, branchvalues="total", customdata=custom,
-        text=[f"{c:.1%}".replace("-", MINUS) for c in colors], hovertext=hover,
-        marker={"colors": colors, "colorscale": [[0, BAD], [0.5, "#3a4654"], [1, GOOD]],
-                "cmin": -limit, "cmax": limit, "cmid": 0,
-                "colorbar": {"title": {"text": t("profit.col.margin", lang)}, "tickformat": ".0%", "thickness": round(12 * scale),
-                             "tickfont": {"size": round(12 * scale)}}},
-        texttemplate="%{label}<br>%{text}", textfont={"size": round(13 * scale)},
-        hovertemplate="<b>%{label}</b><br>%{hovertext}<extra></extra>", maxdepth=3))
+    fig = figure([{
+        "type": "treemap", "ids": ids, "labels": labels, "parents": parents, "values": values, "branchvalues": "total",
+        "customdata": custom, "text": [f"{c:.1%}".replace("-", MINUS) for c in colors], "hovertext": hover,
+        "marker": {"colors": colors, "colorscale": [[0, BAD], [0.5, "#3a4654"], [1, GOOD]],
+                   "cmin": -limit, "cmax": limit, "cmid": 0,
+                   "colorbar": {"title": {"text": t("profit.col.margin", lang)}, "tickformat": ".0%",
+                                "thickness": round(12 * scale), "tickfont": {"size": round(12 * scale)}}},
+        "texttemplate": "%{label}<br>%{text}", "textfont": {"size": round(13 * scale)},
+        "hovertemplate": "<b>%{label}</b><br>%{hovertext}<extra></extra>", "maxdepth": 3}])
     # a label that would need shrinking below the minimum is hidden, never drawn unreadably small
     return style(fig, scale, legend=False, margin=(4, 4, 4, 4),
                  layout={"uniformtext": {"minsize": round(TREEMAP_MIN_FONT * scale), "mode": "hide"}})

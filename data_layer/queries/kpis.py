@@ -20,7 +20,7 @@ from ..registry import INDICATORS, MEASURES, Indicator, Level, MeasureContext, p
 from ..scope import Scope, scoped
 from ..sources import SOURCES, Filters, Source, build_select
 from ..summaries import monthly_summary_for, split_window, summary_for
-from ..warehouse import Warehouse, memoized
+from ..warehouse import Warehouse, driver_floats, memoized
 from .names import level_names
 
 Window = tuple[date, date] | None
@@ -60,15 +60,6 @@ def _grain_start(columns: dict[str, Sequence], grain: Grain | None) -> list[date
     if grain == "quarter":
         return [date(int(y), 3 * int(q) - 2, 1) for y, q in zip(columns["g_year"], columns["g_quarter"], strict=True)]
     return [date(int(y), 1, 1) for y in columns["g_year"]]
-
-
-def _floats(values: Sequence) -> np.ndarray:
-    """Numbers as a float array (None, and anything that is not a number, as NaN): what drivers
-    return for sums (int, float, Decimal) converts directly; anything else through pandas."""
-    try:
-        return np.array(values, dtype=float)
-    except (TypeError, ValueError):
-        return pd.to_numeric(pd.Series(values, dtype=object), errors="coerce").to_numpy(dtype=float, na_value=np.nan)
 
 
 @memoized
@@ -257,8 +248,8 @@ def _fetch(wh: Warehouse, scope: Scope, level: Level, filters: Filters, grain: G
             keys = [None if k is None or k != k else str(k) for k in columns["key"]]
         start = _grain_start(columns, src_grain)
         rows = [(k,) for k in keys] if start is None else list(zip(keys, start, strict=True))
-        values = {m: _floats(columns[m]) for m in measures}
-        index = _floats(columns["w_index"]).astype(int)
+        values = {m: driver_floats(columns[m]) for m in measures}
+        index = driver_floats(columns["w_index"]).astype(int)
         has_key = np.array([k is not None for k in keys], dtype=bool)
         for i, w in enumerate(live):
             take = np.flatnonzero((index == i) & has_key)
