@@ -97,8 +97,9 @@ CATALOG: dict[str, tuple[str, str]] = {
                            "Visits of the last 7 normal days below 60% of the same weekdays of the previous 8 weeks "
                            "(holidays excluded)"),
     "method.device_idle": ("设备连续5个及以上工作日无检查", "No exams on 5 or more working days in a row"),
-    "method.budget_overrun": ("当月执行远超预算且全年进度超过130%", "A month far over budget puts the year to date "
-                              "over 130%"),
+    "method.budget_overrun": ("预算科目执行远超预算（单月或连续两月合计超过180%），且远超该科目自身的月度支出水平",
+                              "A budget line spent far over its budget (one month, or two months together, over 180%) "
+                              "and far beyond its own usual monthly spending"),
     "method.rule": ("超过医院设定的阈值", "Over the hospital's limit"),
     "method.dip_point_value": ("统筹区DIP月度预估点值低于此前6个月中位数5%以上（按各科室DIP病例分值计算结余损失）",
                                "The region's monthly DIP point value estimate 5% or more below the median of the 6 "
