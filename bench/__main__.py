@@ -194,7 +194,7 @@ def growth(results: list[tuple]) -> list[str]:
 # ------------------------------------------------------------------ before and after
 _MD_COLUMNS = {"cold p50": "cold_p50", "cold p95": "cold_p95", "cold max": "cold_max", "warm p50": "warm_p50",
                "warm p95": "warm_p95", "raw sql p50": "raw_p50", "one aggregate p50": "raw_p50",
-               "own sql ∥ p50": "own_sql_p50", "statements": "statements", "role": "user"}
+               "own sql ∥ p50": "own_sql_p50", "statements": "statements", "role": "user", "first run": "first_ms"}
 
 
 def _number(cell: str) -> float:
