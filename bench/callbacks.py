@@ -7,8 +7,8 @@ at once, and its main aggregate written by hand as one raw SQL query.
 The first cold run of each callback in the benchmark's process is timed apart ("first run") and
 left out of the cold figures: it also pays what a worker pays once, not per answer (SQLAlchemy
 compiling each statement shape, the database's per-connection catalogue caches for the tables
-the callback reads, pooled connections opened), which in production the warm-up pays when a
-worker starts (shell/warmup.py).
+the callback reads, pooled connections opened). In production a worker pays it on its first cold
+answer of that kind after it starts (the worker that runs the warm-up pays it there).
 
     python -m bench.callbacks --url duckdb:///data/warehouse.duckdb [--runs 5] [--json out.json]
 
