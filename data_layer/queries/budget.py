@@ -15,6 +15,7 @@ Definitions (docs/workspace-budget.md says the same for users):
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -86,8 +87,11 @@ def budget_lines(wh: Warehouse, scope: Scope, period: Period, dept_id: str | Non
     return df
 
 
-def _ratio(a: pd.Series, b: pd.Series) -> pd.Series:
-    return a.astype(float) / b.astype(float).where(b != 0, np.nan)
+def _ratio(a: pd.Series, b: pd.Series) -> np.ndarray:
+    """a / b, NaN where b is 0 or missing."""
+    num, den = a.to_numpy(dtype=float, na_value=np.nan), b.to_numpy(dtype=float, na_value=np.nan)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(den != 0, num / np.where(den != 0, den, 1.0), np.nan)
 
 
 def pace_status(share: float, elapsed: float, tolerance: float = TOLERANCE) -> str | None:
@@ -106,14 +110,19 @@ def pace_status(share: float, elapsed: float, tolerance: float = TOLERANCE) -> s
 def with_pace(lines: pd.DataFrame, tolerance: float = TOLERANCE) -> pd.DataFrame:
     """Add execution (period), execution_ytd, share_year (executed ytd / annual budget),
     elapsed, gap (share_year − elapsed) and status to budget lines or their totals."""
-    out = lines.copy()
     elapsed = lines.attrs.get("elapsed", float("nan"))
-    out["execution"] = _ratio(out["executed_period"], out["budget_period"])
-    out["execution_ytd"] = _ratio(out["executed_ytd"], out["budget_ytd"])
-    out["share_year"] = _ratio(out["executed_ytd"], out["budget_year"])
-    out["elapsed"] = elapsed
-    out["gap"] = out["share_year"] - elapsed
-    out["status"] = [pace_status(s, elapsed, tolerance) for s in out["share_year"]]
+    share = _ratio(lines["executed_ytd"], lines["budget_year"])
+    new: dict[str, Any] = {
+        "execution": _ratio(lines["executed_period"], lines["budget_period"]),
+        "execution_ytd": _ratio(lines["executed_ytd"], lines["budget_ytd"]),
+        "share_year": share, "elapsed": np.full(len(lines), elapsed), "gap": share - elapsed,
+        "status": [pace_status(float(v), elapsed, tolerance) for v in share]}
+    # added at once (column by column, pandas' checks took most of the budget page's Python time);
+    # a column already there keeps its place
+    out = lines.copy()
+    for name in [c for c in new if c in out.columns]:
+        out[name] = new.pop(name)
+    out = pd.concat([out, pd.DataFrame(new, index=out.index)], axis=1) if new else out
     out.attrs = dict(lines.attrs)
     return out
 

@@ -9,6 +9,7 @@ import functools
 from collections import defaultdict
 from collections.abc import Sequence
 from datetime import date, timedelta
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -489,24 +490,25 @@ def _compared(now: pd.DataFrame | UserError, before: pd.DataFrame | UserError | 
     same days a year earlier: compare's columns."""
     if isinstance(now, UserError):
         raise now
-    cols = ["key", "indicator"]
+    pairs = list(zip(now["key"], now["indicator"], strict=True))
 
-    def other(df: pd.DataFrame | UserError | None, name: str) -> pd.DataFrame:
-        if df is None or isinstance(df, UserError):  # not asked for, or a comparison period before the data starts
-            return pd.DataFrame(columns=[*cols, name])
-        return df[[*cols, "value"]].rename(columns={"value": name})
+    def beside(df: pd.DataFrame | UserError | None) -> np.ndarray:
+        """`df`'s value for each row of `now` (NaN where it has none, or was not asked for, or its
+        period lies before the data): a lookup rather than a pandas merge per comparison."""
+        if df is None or isinstance(df, UserError) or df.empty:
+            return np.full(len(pairs), np.nan)
+        found = dict(zip(zip(df["key"], df["indicator"], strict=True), driver_floats(df["value"].to_numpy()),
+                         strict=True))
+        return np.array([found.get(k, np.nan) for k in pairs], dtype=float)
 
-    if before is None:
-        out = now.assign(previous=np.nan).merge(other(last_year, "year_ago"), on=cols, how="left")
-    else:
-        out = now.merge(other(before, "previous"), on=cols, how="left").merge(other(last_year, "year_ago"), on=cols,
-                                                                                  how="left")
-    for name, base in (("mom", "previous"), ("yoy", "year_ago")):
-        b = pd.to_numeric(out[base], errors="coerce").astype(float)
-        v = out["value"].astype(float)
-        out[f"{name}_diff"] = v - b
-        out[name] = (v - b) / b.abs().where(b != 0, np.nan)
-    out["period"] = current.label
-    out["previous_period"] = prev.label
-    out["year_ago_period"] = ago.label
-    return out
+    value = now["value"].to_numpy(dtype=float, na_value=np.nan)
+    new: dict[str, Any] = {"previous": beside(before), "year_ago": beside(last_year)}
+    with np.errstate(divide="ignore", invalid="ignore"):
+        for name, base in (("mom", new["previous"]), ("yoy", new["year_ago"])):
+            new[f"{name}_diff"] = value - base
+            new[name] = np.where(base != 0, (value - base) / np.abs(np.where(base != 0, base, 1.0)), np.nan)
+    new["period"] = current.label
+    new["previous_period"] = prev.label
+    new["year_ago_period"] = ago.label
+    out = now.reset_index(drop=True)
+    return pd.concat([out, pd.DataFrame(new, index=out.index)], axis=1)
