@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 from sqlalchemy import ColumnElement, Double, and_, case, cast, distinct, func
 
+from .arrays import divide
 from .errors import UserError
 from .schema import (
     dim_department,
@@ -156,8 +157,7 @@ class BinOp(Expr):
     def evaluate(self, frame: Columns) -> np.ndarray:
         a, b = self.left.evaluate(frame), self.right.evaluate(frame)
         if self.op == "/":
-            with np.errstate(divide="ignore", invalid="ignore"):
-                return np.where(b != 0, a / np.where(b != 0, b, 1.0), np.nan)  # nothing to divide by: no figure
+            return divide(a, b)  # nothing to divide by: no figure
         return _OPS[self.op](a, b)
 
     def render(self) -> str:

@@ -13,7 +13,6 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime
 from typing import Any, TypeVar
 
-import numpy as np
 import pandas as pd
 from cachelib import BaseCache, NullCache, SimpleCache
 from sqlalchemy import Engine, Select, func, literal, select
@@ -295,16 +294,6 @@ def _as_datetime(v: Any) -> datetime | None:
     if v is None or isinstance(v, datetime):
         return v
     return datetime.fromisoformat(str(v))
-
-
-def driver_floats(values: Sequence[Any]) -> np.ndarray:
-    """Numbers as a float array (None, NaN and anything that is not a number as NaN): what drivers
-    return for sums and counts (int, float, Decimal) converts directly, in one step rather than
-    pandas' per-column checks; anything else through pandas."""
-    try:
-        return np.array(values, dtype=float)
-    except (TypeError, ValueError):
-        return pd.to_numeric(pd.Series(values, dtype=object), errors="coerce").to_numpy(dtype=float, na_value=np.nan)
 
 
 def memoized(fn: Callable[..., R] | None = None, *, ttl: int | None = None) -> Any:

@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import and_, case, func, select
 
+from ..arrays import divide
 from ..periods import Period, month_end
 from ..schema import dim_budget_item, dim_department, fact_budget_monthly
 from ..scope import Scope, scoped
@@ -89,9 +90,7 @@ def budget_lines(wh: Warehouse, scope: Scope, period: Period, dept_id: str | Non
 
 def _ratio(a: pd.Series, b: pd.Series) -> np.ndarray:
     """a / b, NaN where b is 0 or missing."""
-    num, den = a.to_numpy(dtype=float, na_value=np.nan), b.to_numpy(dtype=float, na_value=np.nan)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        return np.where(den != 0, num / np.where(den != 0, den, 1.0), np.nan)
+    return divide(a.to_numpy(dtype=float, na_value=np.nan), b.to_numpy(dtype=float, na_value=np.nan))
 
 
 def pace_status(share: float, elapsed: float, tolerance: float = TOLERANCE) -> str | None:

@@ -15,13 +15,14 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import Integer, Select, func, literal, select, union_all
 
+from ..arrays import divide, driver_floats
 from ..errors import UserError
 from ..periods import Grain, Period, add_months, as_date, check_within, month_end, shift_year
 from ..registry import INDICATORS, MEASURES, Indicator, Level, MeasureContext, parse_indicators
 from ..scope import Scope, scoped
 from ..sources import SOURCES, Filters, Source, build_select
 from ..summaries import monthly_summary_for, split_window, summary_for
-from ..warehouse import Warehouse, driver_floats, memoized
+from ..warehouse import Warehouse, memoized
 from .names import level_names
 
 Window = tuple[date, date] | None
@@ -503,10 +504,9 @@ def _compared(now: pd.DataFrame | UserError, before: pd.DataFrame | UserError | 
 
     value = now["value"].to_numpy(dtype=float, na_value=np.nan)
     new: dict[str, Any] = {"previous": beside(before), "year_ago": beside(last_year)}
-    with np.errstate(divide="ignore", invalid="ignore"):
-        for name, base in (("mom", new["previous"]), ("yoy", new["year_ago"])):
-            new[f"{name}_diff"] = value - base
-            new[name] = np.where(base != 0, (value - base) / np.abs(np.where(base != 0, base, 1.0)), np.nan)
+    for name, base in (("mom", new["previous"]), ("yoy", new["year_ago"])):
+        new[f"{name}_diff"] = value - base
+        new[name] = divide(value - base, np.abs(base))
     new["period"] = current.label
     new["previous_period"] = prev.label
     new["year_ago_period"] = ago.label

@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import ColumnElement, and_, desc, func, select
 
+from ..arrays import divide, driver_floats
 from ..errors import UserError
 from ..periods import Period
 from ..schema import (
@@ -29,7 +30,7 @@ from ..schema import (
     fact_outpatient_daily,
 )
 from ..scope import Scope, scoped
-from ..warehouse import Warehouse, driver_floats, memoized
+from ..warehouse import Warehouse, memoized
 
 ip, op, dept_c = fact_inpatient_case.c, fact_outpatient_daily.c, dim_department.c
 
@@ -190,19 +191,14 @@ def combine(df: pd.DataFrame, stream: str) -> pd.DataFrame:
     new["ip_value"] = ip_value
     new["op_value"] = op_value
     new["total"] = ip_value + op_value
-    new["per_case"] = _ratio(ip_value, col("cases"))
-    new["per_bed_day"] = _ratio(ip_value, col("bed_days"))
-    new["per_visit"] = _ratio(op_value, col("visits"))
+    new["per_case"] = divide(ip_value, col("cases"))
+    new["per_bed_day"] = divide(ip_value, col("bed_days"))
+    new["per_visit"] = divide(op_value, col("visits"))
     out = df.copy()
     for name in [c for c in new if c in out.columns]:  # a column already there keeps its place
         out[name] = new.pop(name)
     return pd.concat([out, pd.DataFrame(new, index=out.index)], axis=1)
 
-
-def _ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:
-    out = np.full(len(den), np.nan)
-    np.divide(num, den, out=out, where=den != 0)
-    return out
 
 
 def ratio(num: pd.Series | float, den: pd.Series | float) -> pd.Series | float:
