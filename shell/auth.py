@@ -106,9 +106,12 @@ def init_auth(server: Flask) -> None:
         SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_SECURE=state.settings.secure_cookies,
         SESSION_COOKIE_NAME="hospdash_session",
-        # the cookie expires with the idle limit too; the server-side record is what counts
-        PERMANENT_SESSION_LIFETIME=state.appdb.session_limits.idle,
-        SESSION_REFRESH_EACH_REQUEST=True,
+        # The cookie is written only when the session changes (a sign-in, a sign-out): a late answer to a
+        # request admitted before the session ended must not overwrite the cookie the login page has just set
+        # (its CSRF token), or the next sign-in is refused. So the cookie lives as long as a session can; the
+        # server-side record, with its idle limit, is what counts.
+        PERMANENT_SESSION_LIFETIME=state.appdb.session_limits.absolute,
+        SESSION_REFRESH_EACH_REQUEST=False,
         REMEMBER_COOKIE_DURATION=timedelta(seconds=0),
         WTF_CSRF_TIME_LIMIT=None,  # the token lives as long as the session
         WTF_CSRF_SSL_STRICT=False,
@@ -168,7 +171,8 @@ def init_auth(server: Flask) -> None:
 
     @server.before_request
     def gate() -> Response | None:
-        session.permanent = True
+        if not session.permanent:  # setting it marks the session changed, and the cookie would be written again
+            session.permanent = True
         if is_public():
             return None
         if current_user.is_authenticated and not session_ended():

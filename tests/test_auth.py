@@ -183,7 +183,7 @@ def test_session_cookie_is_httponly_and_samesite(server: Flask) -> None:
     resp = login(server.test_client(), "dir1")
     cookie = next(c for c in resp.headers.getlist("Set-Cookie") if c.startswith("hospdash_session="))
     assert "HttpOnly" in cookie and "SameSite=Lax" in cookie and "Secure" not in cookie
-    assert server.permanent_session_lifetime.total_seconds() == 30 * 60
+    assert server.permanent_session_lifetime.total_seconds() == 12 * 3600  # the cookie lives as long as a session can
 
 
 def test_cookies_are_secure_behind_https(app_env: dict[str, str]) -> None:
