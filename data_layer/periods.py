@@ -33,6 +33,14 @@ def as_date(v: object) -> date | None:
     return date.fromisoformat(str(v)[:10])
 
 
+def as_datetime(v: object) -> datetime | None:
+    """A datetime from what a driver returns for a TIMESTAMP column: a datetime, an ISO string (SQLite);
+    None for None."""
+    if v is None or isinstance(v, datetime):
+        return v
+    return datetime.fromisoformat(str(v))
+
+
 CALENDAR_COLUMNS = ("year", "quarter", "month", "month_start", "iso_year", "iso_week", "weekday")
 
 

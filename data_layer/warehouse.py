@@ -20,7 +20,7 @@ from sqlalchemy import Engine, Select, func, literal, select
 from .cache_codec import Codec, Extension
 from .engine import make_engine, redact, translate_errors
 from .errors import UserError
-from .periods import as_date
+from .periods import as_date, as_datetime
 from .schema import fact_dept_cost_monthly, fact_inpatient_case, fact_outpatient_daily, meta_load
 from .scope import Scope
 
@@ -160,7 +160,7 @@ class Warehouse:
             last_month = conn.execute(select(func.max(fact_dept_cost_monthly.c.month_start))).scalar()
         firsts = [as_date(d) for d in (first_ip, first_op) if d is not None]
         lm = as_date(last_month)
-        return Freshness(_as_datetime(loaded_at), as_date(through), min(firsts) if firsts else None,
+        return Freshness(as_datetime(loaded_at), as_date(through), min(firsts) if firsts else None,
                          month_end(lm) if lm else None, self.use_summaries and self._summarized())
 
     def _summarized(self) -> bool:
@@ -288,12 +288,6 @@ class Warehouse:
             self.cache.set(key, value, timeout=timeout)
         except Exception as exc:
             log.warning("cache write failed: %s", exc)
-
-
-def _as_datetime(v: Any) -> datetime | None:
-    if v is None or isinstance(v, datetime):
-        return v
-    return datetime.fromisoformat(str(v))
 
 
 def memoized(fn: Callable[..., R] | None = None, *, ttl: int | None = None) -> Any:

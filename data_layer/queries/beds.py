@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import re
 from datetime import date
+from typing import Any
 
+import numpy as np
 import pandas as pd
 from sqlalchemy import func, select
 
@@ -44,25 +46,40 @@ def census_by_department(wh: Warehouse, scope: Scope, day: date) -> pd.DataFrame
             .group_by(dept.campus_id, dim_campus.c.name_zh, dim_campus.c.name_en, dept.dept_id, dept.name_zh,
                       dept.name_en)
             .order_by(dept.campus_id, dept.dept_id))
-    df = wh.frame(scoped(stmt, scope))
-    for c in ("open_beds", "occupied"):
-        df[c] = pd.to_numeric(df[c]).fillna(0).astype(int)
-    return with_balance(df.assign(icu=[is_icu(z, e) for z, e in zip(df["name_zh"], df["name_en"], strict=True)]))
+    names, rows = wh.rows(scoped(stmt, scope))
+    cols: dict[str, Any] = {n: [r[i] for r in rows] for i, n in enumerate(names)}
+    for c in ("open_beds", "occupied"):  # a ward day without beds counted: none
+        cols[c] = np.array([0 if v is None else int(v) for v in cols[c]], dtype=np.int64)
+    cols["icu"] = [is_icu(z, e) for z, e in zip(cols["name_zh"], cols["name_en"], strict=True)]
+    return with_balance(pd.DataFrame(cols, columns=[*names, "icu"]))
 
 
 def with_balance(df: pd.DataFrame) -> pd.DataFrame:
-    """Occupancy, beds available and extra beds from open_beds and occupied."""
-    beds = df["open_beds"].astype(float)
-    return df.assign(occupancy=df["occupied"] / beds.where(beds > 0),
-                     available=(df["open_beds"] - df["occupied"]).clip(lower=0),
-                     extra=(df["occupied"] - df["open_beds"]).clip(lower=0))
+    """Occupancy, beds available and extra beds from open_beds and occupied (on the arrays: a
+    screen computes it for a few hundred departments at a time)."""
+    beds, occupied = df["open_beds"].to_numpy(), df["occupied"].to_numpy()
+    counted = beds > 0
+    out = df.copy()
+    out["occupancy"] = np.divide(occupied, beds, out=np.full(len(beds), np.nan), where=counted)
+    out["available"] = np.maximum(beds - occupied, 0)
+    out["extra"] = np.maximum(occupied - beds, 0)
+    return out
 
 
 def census_by_campus(by_dept: pd.DataFrame) -> pd.DataFrame:
     """census_by_department() added up per campus (beds available and extra beds netted per
-    campus: one ward's empty beds take another's extra patient)."""
+    campus: one ward's empty beds take another's extra patient), in the order of the campus."""
     cols = ["campus_id", "campus_zh", "campus_en"]
-    if by_dept.empty:
-        return with_balance(pd.DataFrame(columns=[*cols, "open_beds", "occupied"]).astype(
-            {"open_beds": int, "occupied": int}))
-    return with_balance(by_dept.groupby(cols, as_index=False, sort=True)[["open_beds", "occupied"]].sum())
+    sums: dict[tuple, list[int]] = {}
+    for *key, beds, occupied in zip(*(by_dept[c] for c in cols), by_dept["open_beds"], by_dept["occupied"],
+                                    strict=True):
+        if any(k is None or k != k for k in key):  # a campus without a name is left out, as pandas' groupby does
+            continue
+        got = sums.setdefault(tuple(key), [0, 0])
+        got[0] += int(beds)
+        got[1] += int(occupied)
+    keys = sorted(sums)
+    return with_balance(pd.DataFrame({
+        **{c: pd.array([k[i] for k in keys], dtype="str") for i, c in enumerate(cols)},
+        "open_beds": np.array([sums[k][0] for k in keys], dtype=np.int64),
+        "occupied": np.array([sums[k][1] for k in keys], dtype=np.int64)}))

@@ -8,7 +8,7 @@ from datetime import date, datetime, timedelta
 import pandas as pd
 from sqlalchemy import and_, extract, func, or_, select, true
 
-from ..periods import Period
+from ..periods import Period, as_datetime
 from ..registry import Level
 from ..schema import fact_live_snapshot
 from ..scope import Scope, scoped
@@ -110,14 +110,15 @@ def latest_day(wh: Warehouse, scope: Scope, day: date) -> pd.DataFrame:
     Columns: campus_id, metric_code, value."""
     codes = tuple(dict.fromkeys(DAILY_CODES.values()))
     df = indicator_values(wh, scope, codes, Period(day, day), Level.campus)
-    wide = df.pivot_table(index="key", columns="indicator", values="value") if not df.empty else pd.DataFrame()
-    census = census_by_campus(census_by_department(wh, scope, day)).set_index("campus_id")
+    # (campus, indicator) -> value; an indicator no campus has a value of counts 0 (as a missing one)
+    counted = {c for c, v in zip(df["indicator"], df["value"], strict=True) if v == v}
+    values = {(k, c): float(v) for k, c, v in zip(df["key"], df["indicator"], df["value"], strict=True) if c in counted}
+    census = census_by_campus(census_by_department(wh, scope, day))
     rows = []
-    for campus in census.index:
-        got = wide.loc[campus] if campus in wide.index else pd.Series(dtype=float)
-        vals = {metric: float(got.get(code, 0.0)) for metric, code in DAILY_CODES.items()}
-        vals["inpatients_now"] = float(census.loc[campus, "occupied"])
-        vals["beds_available"] = float(census.loc[campus, "open_beds"] - census.loc[campus, "occupied"])
+    for campus, open_beds, occupied in zip(census["campus_id"], census["open_beds"], census["occupied"], strict=True):
+        vals = {metric: values.get((campus, code), 0.0) for metric, code in DAILY_CODES.items()}
+        vals["inpatients_now"] = float(occupied)
+        vals["beds_available"] = float(open_beds - occupied)
         rows += [(campus, m, vals[m]) for m in LIVE_METRICS]
     return pd.DataFrame(rows, columns=["campus_id", "metric_code", "value"])
 
@@ -180,17 +181,24 @@ def day_curves(wh: Warehouse, scope: Scope, days: tuple[date, ...], until: datet
             windows.append((start, end))
     if not scope.covers_whole_campuses or not windows:
         return pd.DataFrame(columns=cols)
-    df = wh.frame(_newest_stmt(scope, *windows[0], by_hour=True, more=windows[1:]))
-    if df.empty:
+    _names, rows = wh.rows(_newest_stmt(scope, *windows[0], by_hour=True, more=windows[1:]))
+    if not rows:
         return pd.DataFrame(columns=cols)
-    df["value"] = pd.to_numeric(df["value"]).astype(float)
-    df["captured_at"] = pd.to_datetime(df["captured_at"])
-    df["day"] = df["captured_at"].dt.normalize()
-    df["hour"] = df["captured_at"].dt.hour
-    df = df.drop_duplicates(["campus_id", "metric_code", "day", "hour"], keep="last")
-    out = df.groupby(["day", "metric_code", "hour"], as_index=False).agg(value=("value", "sum"), at=("captured_at", "max"))
-    out["hours"] = (out["at"] - out["day"]).dt.total_seconds() / 3600
-    order = {pd.Timestamp(d): i for i, d in enumerate(days)}
-    out = out.assign(_order=out["day"].map(order)).sort_values(["_order", "metric_code", "hours"], kind="stable")
-    out["day"] = out["day"].dt.date
-    return out.reset_index(drop=True)[cols]
+    # a few hundred rows (campuses x metrics x hours x days): plain Python, not a dozen pandas steps
+    newest: dict[tuple, tuple[datetime, float]] = {}  # (campus, metric, day, hour) -> its newest row
+    for campus, metric, value, captured in rows:  # in the order of their time: the last one is the newest
+        at = as_datetime(captured)
+        newest[(campus, metric, at.date(), at.hour)] = (at, float("nan") if value is None else float(value))
+    hours: dict[tuple, list] = {}  # (day, metric, hour) -> [value added over campuses, newest time]
+    for (_campus, metric, day, hour), (at, value) in newest.items():
+        got = hours.setdefault((day, metric, hour), [0.0, at])
+        if value == value:  # a missing value adds nothing, as pandas' sum
+            got[0] += value
+        got[1] = max(got[1], at)
+    order = {d: i for i, d in enumerate(days)}
+    keyed = sorted(((order.get(day, len(order)), metric, (at - datetime.combine(day, datetime.min.time()))
+                     .total_seconds() / 3600, day, at, value) for (day, metric, _h), (value, at) in hours.items()),
+                   key=lambda r: r[:3])
+    return pd.DataFrame({"day": [r[3] for r in keyed], "metric_code": [r[1] for r in keyed],
+                         "at": pd.to_datetime([r[4] for r in keyed]), "hours": [r[2] for r in keyed],
+                         "value": [r[5] for r in keyed]}, columns=cols)
