@@ -197,9 +197,7 @@ def _values_of_periods(wh: Warehouse, scope: Scope, indicators: list, periods: t
             names = dict(zip(named["key"], zip(named["name_zh"], named["name_en"], strict=True), strict=True))
         got["name_zh"] = [names[k][0] if k in names else k for k in got["key"]]
         got["name_en"] = [names[k][1] if k in names else k for k in got["key"]]
-        df = pd.DataFrame({c: got[c] for c in cols})
-        df = df.sort_values(["indicator", "key", *(["period_start"] if grain else [])], kind="stable")
-        out.append(df.reset_index(drop=True))
+        out.append(pd.DataFrame({c: got[c] for c in cols}))  # in order of indicator, member and period (_assemble)
     return out
 
 
@@ -337,7 +335,7 @@ def _assemble(indicators: list[Indicator], plan: dict[str, list[tuple[str, Windo
         if reqs:
             wides[monthly] = _join(frames, list(dict.fromkeys(reqs)))
     out: dict[str, list] = {c: [] for c in ("key", "period_start", "indicator", "value", "window_start", "window_end")}
-    for ind in indicators:
+    for ind in sorted(indicators, key=lambda i: i.code):  # listed by indicator, then member
         if ind.monthly and mwin is None:
             continue  # no whole closed month in the period: no figure, rather than a misleading zero
         dated = [r for r in dict.fromkeys(plan[ind.code]) if SOURCES[r[0]].date_col is not None]
@@ -405,7 +403,9 @@ def _join(frames: dict[tuple[str, Window], _Block], reqs: list[tuple[str, Window
                 members.setdefault(row, len(members))
     if not members:
         return None
-    rows = list(members)
+    # in order of member (and period start), as the values are listed: no table is sorted afterwards
+    rows = sorted(members, key=_member_order)
+    members = {row: i for i, row in enumerate(rows)}
     n = len(rows)
     by_key: dict[str, list[int]] = defaultdict(list)
     for i, row in enumerate(rows):
@@ -430,6 +430,11 @@ def _join(frames: dict[tuple[str, Window], _Block], reqs: list[tuple[str, Window
     for col in cols.values():
         col[np.isnan(col)] = 0.0
     return _Joined(rows, cols, present)
+
+
+def _member_order(row: tuple) -> tuple:
+    """A member's place: by key, then period start, one without a period start last."""
+    return tuple((v is None, v if v is not None else "") for v in row)
 
 
 def comparison_periods(period: Period, data_through: date | None) -> tuple[Period, Period, Period]:
