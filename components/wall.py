@@ -159,13 +159,13 @@ def scale_of(tick: Any) -> float:
     return min(max(s, 0.5), 4.0) if s == s else 1.0
 
 
-def style(fig: go.Figure, scale: float, *, legend: bool = True, margin: tuple[int, int, int, int] = (8, 8, 8, 8),
+def style(fig: go.Figure | dict, scale: float, *, legend: bool = True, margin: tuple[int, int, int, int] = (8, 8, 8, 8),
           title: str | None = None, layout: dict | None = None, xaxes: dict | None = None,
-          yaxes: dict | None = None) -> go.Figure:
+          yaxes: dict | None = None) -> go.Figure | dict:
     """The dark wall style at the screen's scale: transparent, large type, light grid, in one pass
     over plain dictionaries (components/charts.with_layout). `layout`, `xaxes` and `yaxes`: the
     figure's own settings, applied under the wall style (where both set a property, the wall
-    style wins, as when a figure set it before styling)."""
+    style wins, as when a figure set it before styling). A plain figure (charts.plain) stays one."""
     left, right, top, bottom = (round(m * scale) for m in margin)
     axis = {"gridcolor": "rgba(255,255,255,.08)", "zerolinecolor": "rgba(255,255,255,.25)",
             "tickfont": {"size": round(14 * scale)}}
@@ -192,10 +192,10 @@ def _empty_figure_json(message: str, scale: float) -> str:
     return style(fig, scale, legend=False).to_json()
 
 
-def empty_figure(message: str, scale: float) -> go.Figure:
-    """A figure that says why it is empty, in place of the chart (built once per message and scale:
-    every wall page's layout starts with one per graph)."""
-    return go.Figure(json.loads(_empty_figure_json(message, scale)), _validate=False)
+def empty_figure(message: str, scale: float) -> dict:
+    """A figure that says why it is empty, in place of the chart, as a plain figure (built once
+    per message and scale: every wall page's layout starts with one per graph)."""
+    return json.loads(_empty_figure_json(message, scale))
 
 
 GRAPH_CONFIG = {"displayModeBar": False, "responsive": True}

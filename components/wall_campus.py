@@ -9,14 +9,13 @@ from datetime import date, timedelta
 from typing import Any
 
 import pandas as pd
-import plotly.graph_objects as go
 from dash import html
 
 from data_layer.alerts.actions import suggested_action
 from data_layer.periods import Period
 from data_layer.registry import INDICATORS, Indicator
 
-from .charts import figure, vrule, vspan
+from .charts import plain, vrule, vspan
 from .format import format_change, format_deviation, format_indicator, format_points
 from .i18n import t
 from .palette import WARN_ICON, judge_value, out_of_range_mark
@@ -104,7 +103,7 @@ def _hour_ticks(lang: str) -> dict:
             "range": [0, 24]}
 
 
-def intraday_figure(curves: Sequence[tuple[str, str, pd.DataFrame]], lang: str, scale: float) -> go.Figure:
+def intraday_figure(curves: Sequence[tuple[str, str, pd.DataFrame]], lang: str, scale: float) -> dict:
     """Cumulative counts by hour: the day shown (solid, thick; today, or the latest complete day
     without a live feed), the day before (dashed) and the same weekday a week earlier (dotted).
     `curves`: (look: "day", "day_before" or "week_before"; trace name; frame with hours and value)."""
@@ -126,7 +125,7 @@ def intraday_figure(curves: Sequence[tuple[str, str, pd.DataFrame]], lang: str, 
                        "marker": {"color": CURRENT, "size": round(10 * scale)}, "text": [f"{value:,.0f}"],
                        "textposition": "top left" if hours > 18 else "top center",
                        "textfont": {"size": round(15 * scale), "color": CURRENT}, "hoverinfo": "skip"})
-    return style(figure(traces), scale, margin=(8, 8, 6, 4), layout={"legend": {"traceorder": "reversed"}},
+    return style(plain(traces), scale, margin=(8, 8, 6, 4), layout={"legend": {"traceorder": "reversed"}},
                  xaxes=_hour_ticks(lang), yaxes={"tickformat": ",.0f", "rangemode": "tozero"})
 
 
@@ -196,7 +195,7 @@ def icu_line(by_dept: pd.DataFrame, day: date, lang: str) -> html.Div:
                      bed_balance(beds, occupied, lang)], className="icu-line", id="cw-icu")
 
 
-def rank_figure(by_dept: pd.DataFrame, lang: str, scale: float, n: int) -> go.Figure:
+def rank_figure(by_dept: pd.DataFrame, lang: str, scale: float, n: int) -> dict:
     """The `n` fullest and `n` emptiest inpatient departments by occupancy, fullest on top, with
     the 100% line. A department outside bed occupancy's healthy range (the one rule: 85%–105%)
     takes the warning colour and its bound ("⚠ >105%"); inside it, neutral, extra beds or not."""
@@ -210,7 +209,7 @@ def rank_figure(by_dept: pd.DataFrame, lang: str, scale: float, n: int) -> go.Fi
     labels = [" · ".join(x for x in (f"{o:.0%}", t("cw.extra_beds", lang, n=int(e)) if e > 0 else "",
                                      out_of_range_mark(ind, o, lang)) if x)
               for o, e in zip(picked["occupancy"], picked["extra"], strict=True)]
-    fig = figure([{"type": "bar", "y": names, "x": picked["occupancy"].to_numpy(dtype=float), "orientation": "h",
+    fig = plain([{"type": "bar", "y": names, "x": picked["occupancy"].to_numpy(dtype=float), "orientation": "h",
                    "text": labels, "textposition": "inside", "insidetextanchor": "start",
                    "textfont": {"size": round(12 * scale), "color": "#0b1118"},
                    "marker": {"color": [WARN if occupancy_verdict(o) == "warn" else NEUTRAL for o in picked["occupancy"]]},
@@ -227,7 +226,7 @@ def rank_figure(by_dept: pd.DataFrame, lang: str, scale: float, n: int) -> go.Fi
 
 
 def trend_figure(labels: list[str], now_vals: list[float | None], ly_vals: list[float | None], partial: str | None,
-                 title: str, lang: str, scale: float) -> go.Figure:
+                 title: str, lang: str, scale: float) -> dict:
     """Monthly bars against the same months a year earlier (dashed line). When the last month is
     incomplete (`partial` is its 'to date' label) its bar is hatched and labelled, and the same days
     a year earlier stand beside it as a hollow marker of their own (never last year's whole month,
@@ -251,12 +250,12 @@ def trend_figure(labels: list[str], now_vals: list[float | None], ly_vals: list[
                        "legendgroup": "ly", "showlegend": False, "name": t("wall.last_year", lang),
                        "marker": {"symbol": "diamond-open", "color": LAST_YEAR, "size": round(10 * scale),
                                   "line": {"width": round(2 * scale), "color": LAST_YEAR}}})
-    return style(figure(traces), scale, title=title, margin=(8, 8, 6, 4), layout={"bargap": 0.25},
+    return style(plain(traces), scale, title=title, margin=(8, 8, 6, 4), layout={"bargap": 0.25},
                  yaxes={"tickformat": ",.0f", "rangemode": "tozero"})
 
 
 def division_figure(series: Sequence[tuple[str, list[str], list[float]]], partial: str | None, title: str,
-                    scale: float) -> go.Figure:
+                    scale: float) -> dict:
     """One line per division over the months; an incomplete last month is a hollow marker of its
     own labelled 'to date', not joined to the line, so it never reads as a plunge."""
     # divisions are categories: light hues apart from the palette's better blue and worse orange
@@ -275,7 +274,7 @@ def division_figure(series: Sequence[tuple[str, list[str], list[float]]], partia
                                       "line": {"width": round(2 * scale), "color": color}},
                            "text": [partial if i == 0 else ""], "textposition": "top left",
                            "textfont": {"size": round(12 * scale), "color": MUTED}})
-    return style(figure(traces), scale, title=title, margin=(8, 8, 6, 4), yaxes={"tickformat": ",.0f", "rangemode": "tozero"})
+    return style(plain(traces), scale, title=title, margin=(8, 8, 6, 4), yaxes={"tickformat": ",.0f", "rangemode": "tozero"})
 
 
 def _change_text(row: Any, lang: str) -> tuple[float | None, str]:
@@ -351,7 +350,7 @@ def _number(v: Any) -> float | None:
     return None if v is None or v != v else float(v)
 
 
-def render_mix(frame: pd.DataFrame, lang: str, scale: float) -> go.Figure:
+def render_mix(frame: pd.DataFrame, lang: str, scale: float) -> dict:
     """Revenue mix, this year to date against the same days last year, as 100% bars."""
     if frame.empty:
         return empty_figure(t("wall.no_revenue", lang), scale)
@@ -369,7 +368,7 @@ def render_mix(frame: pd.DataFrame, lang: str, scale: float) -> go.Figure:
                    "name": t("wall.short.exam_lab_share", lang), "marker": {"color": NEUTRAL},
                    "text": [f"{v:.0%}" if v == v else "" for v in other], "textposition": "inside",
                    "insidetextanchor": "middle", "textfont": {"size": round(15 * scale)}})
-    return style(figure(traces), scale, margin=(8, 8, 4, 4), layout={"barmode": "stack", "bargap": 0.4},
+    return style(plain(traces), scale, margin=(8, 8, 4, 4), layout={"barmode": "stack", "bargap": 0.4},
                  xaxes={"tickformat": ".0%", "range": [0, 1], "showgrid": False, "visible": False})
 
 

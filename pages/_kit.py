@@ -289,7 +289,7 @@ def safe(build: Callable[[], Any], lang: str, what: str) -> Any:
         return html.Div(t("wall.panel_failed", lang, error=type(exc).__name__), className="wall-note")
 
 
-def safe_figure(build: Callable[[], go.Figure], lang: str, what: str, scale: float = 1.0) -> go.Figure:
+def safe_figure(build: Callable[[], go.Figure | dict], lang: str, what: str, scale: float = 1.0) -> go.Figure | dict:
     """A figure built as `panel` builds a part: a failure becomes an empty figure saying so."""
     try:
         return build()

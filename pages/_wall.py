@@ -27,9 +27,14 @@ def settings():
 
 
 def all_campuses() -> dict[str, tuple[str, str]]:
-    """Every campus of the hospital (id -> zh, en names), for colours and URL checks."""
-    deps = departments(warehouse(), Scope.hospital())
-    return {r.campus_id: (r.campus_zh, r.campus_en) for r in deps.drop_duplicates("campus_id").itertuples()}
+    """Every campus of the hospital (id -> zh, en names), for colours and URL checks (kept: a screen
+    asks several times per answer)."""
+    wh = warehouse()
+
+    def read() -> dict[str, tuple[str, str]]:
+        deps = departments(wh, Scope.hospital())
+        return {r.campus_id: (r.campus_zh, r.campus_en) for r in deps.drop_duplicates("campus_id").itertuples()}
+    return wh.remember(("all_campuses",), read)
 
 
 def user_campuses() -> list[str]:

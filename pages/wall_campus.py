@@ -16,7 +16,6 @@ from typing import Any
 
 import dash
 import pandas as pd
-import plotly.graph_objects as go
 from dash import Input, Output, State, dcc, html
 from flask import current_app
 
@@ -230,7 +229,7 @@ def live_panel(scope: Scope, cur: Any, through: date, now: datetime, lang: str) 
             html.Div("⚠ " + text, className="live-note live-off", id="cw-live-source")]
 
 
-def intraday(scope: Scope, cur: Any, through: date, now: datetime, lang: str, scale: float) -> go.Figure:
+def intraday(scope: Scope, cur: Any, through: date, now: datetime, lang: str, scale: float) -> dict:
     """Cumulative outpatient visits by hour: today to `now` against yesterday and the same day last
     week; without a live feed today, the latest complete day against the day before and a week
     before (named by their dates), as far as the feed's history goes."""
@@ -306,7 +305,7 @@ def efficiency_tiles(scope: Scope, mtd: Period, ytd: Period, lang: str) -> list[
     return render_efficiency(so_far(scope, mtd, ytd)[1], EFFICIENCY, lang)
 
 
-def mix_figure(scope: Scope, mtd: Period, ytd: Period, lang: str, scale: float) -> go.Figure:
+def mix_figure(scope: Scope, mtd: Period, ytd: Period, lang: str, scale: float) -> dict:
     """Revenue mix, this year to date against the same days last year, as 100% bars."""
     return render_mix(so_far(scope, mtd, ytd)[1], lang, scale)
 
@@ -320,7 +319,7 @@ def _partial_label(through: date, lang: str) -> str | None:
     return t("cw.to_date", lang, md=month_day(through, lang)) if to_date(through.replace(day=1), through) else None
 
 
-def division_trend(scope: Scope, through: date, lang: str, scale: float) -> go.Figure:
+def division_trend(scope: Scope, through: date, lang: str, scale: float) -> dict:
     """Monthly revenue of each division over the last 12 months: one line each, told apart by
     dash and marker as well as colour; the month in progress dotted and labelled 'to date'."""
     first = add_months(through.replace(day=1), -(TREND_MONTHS - 1))
@@ -337,7 +336,7 @@ def division_trend(scope: Scope, through: date, lang: str, scale: float) -> go.F
     return division_figure(series, _partial_label(through, lang), title, scale)
 
 
-def monthly_trend(scope: Scope, through: date, code: str, lang: str, scale: float) -> go.Figure:
+def monthly_trend(scope: Scope, through: date, code: str, lang: str, scale: float) -> dict:
     """The last 12 months (bars) against the same months a year earlier (line). A month in
     progress is hatched, labelled 'to date', and set against the same days a year earlier."""
     wh = warehouse()

@@ -172,11 +172,11 @@ def test_at_night_today_is_set_against_yesterday_and_says_it_is_too_early(server
     whole_day = facts[_dates(facts["date"]) == THROUGH]["visits"].sum()
     assert f"{whole_day:,.0f}" in live  # yesterday's whole day, from the daily facts
     fig = out["cw-intraday"]
-    names = [tr.name for tr in fig.data if tr.name]
+    names = [tr["name"] for tr in fig["data"] if tr.get("name")]  # a plain figure (components/charts.plain)
     assert names == ["Same day last week", "Yesterday", "Today"]
-    today = next(tr for tr in fig.data if tr.name == "Today")
+    today = next(tr for tr in fig["data"] if tr.get("name") == "Today")
     tonight = _as_of(snap, datetime(2026, 11, 22, 3, 0))  # before the clinics open: the night's emergencies only
-    assert max(today.x) <= 3.0 and max(today.y) == tonight["emergency_visits_today"] < 0.01 * whole_day
+    assert max(today["x"]) <= 3.0 and max(today["y"]) == tonight["emergency_visits_today"] < 0.01 * whole_day
     zh = texts(_panels(as_user, night, "zh")["cw-live"])
     assert "今日至03:00" in zh and "尚早" in zh and "too early" not in zh
 
@@ -213,8 +213,8 @@ def test_beds_available_and_occupancy_come_from_one_census(server: Flask, as_use
     rank = out["cw-bed-rank"]
     occ = wd.groupby("name_en")[["occupied_beds", "open_beds"]].sum()
     occ = (occ["occupied_beds"] / occ["open_beds"]).sort_values(ascending=False)
-    assert list(rank.data[0].y)[-1] == occ.index[0]  # the fullest department on top
-    assert list(rank.data[0].x)[-1] == pytest.approx(occ.iloc[0])
+    assert list(rank["data"][0]["y"])[-1] == occ.index[0]  # the fullest department on top
+    assert list(rank["data"][0]["x"])[-1] == pytest.approx(occ.iloc[0])
 
 
 def test_more_inpatients_than_open_beds_reads_as_extra_beds_never_zero() -> None:

@@ -313,10 +313,10 @@ def test_the_same_occupancy_reads_the_same_everywhere() -> None:
                             "open_beds": [100, 100, 100, 100], "occupied": [106, 104, 90, 80],
                             "occupancy": [1.06, 1.04, 0.90, 0.80], "extra": [6, 4, 0, 0], "icu": [False] * 4})
     fig = rank_figure(by_dept, "en", 1.0, 5)
-    bar = fig.data[0]
-    colours = dict(zip(bar.y, bar.marker.color, strict=True))
+    bar = fig["data"][0]  # a plain figure (components/charts.plain)
+    colours = dict(zip(bar["y"], bar["marker"]["color"], strict=True))
     assert colours == {"A": WARN, "B": NEUTRAL, "C": NEUTRAL, "D": WARN}
-    labels = dict(zip(bar.y, bar.text, strict=True))
+    labels = dict(zip(bar["y"], bar["text"], strict=True))
     assert "⚠ >105.0%" in labels["A"] and "⚠" not in labels["B"] and "⚠ <85.0%" in labels["D"]
     assert "6 extra beds" in labels["A"] and "4 extra beds" in labels["B"]
     over, inside = bed_balance(100, 106, "en"), bed_balance(100, 104, "en")
