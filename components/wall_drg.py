@@ -13,7 +13,7 @@ from dash import html
 from data_layer.periods import Period
 from data_layer.registry import INDICATORS
 
-from .charts import figure, hrule, vrule
+from .charts import hrule, plain, vrule
 from .format import format_indicator, format_money, format_points
 from .i18n import t
 from .ranktable import Column
@@ -80,7 +80,7 @@ def kpi_tiles(frame: pd.DataFrame, codes: Sequence[str], groups: pd.DataFrame, p
     return [*tiles, period_note]
 
 
-def quadrant_figure(groups: pd.DataFrame, lang: str, scale: float) -> go.Figure:
+def quadrant_figure(groups: pd.DataFrame, lang: str, scale: float) -> dict:
     """Weight against margin per case, bubbles sized by cases; loss-makers as vermillion crosses.
     The last trace is the ring around the group shown in detail."""
     name = "name_zh" if lang == "zh" else "name_en"
@@ -112,7 +112,7 @@ def quadrant_figure(groups: pd.DataFrame, lang: str, scale: float) -> go.Figure:
                    "hoverinfo": "skip", "marker": {"size": round(40 * scale), "symbol": "circle-open", "color": "#F0E442",
                                                    "line": {"width": round(3 * scale)}}})
     ticks = [0.2, 0.3, 0.5, 1, 2, 3, 5, 10, 20]
-    return style(figure(traces), scale, margin=(8, 8, 8, 8), layout={"shapes": shapes, "annotations": corners},
+    return style(plain(traces), scale, margin=(8, 8, 8, 8), layout={"shapes": shapes, "annotations": corners},
                  xaxes={"title": {"text": t("drg.weight_log", lang), "font": {"size": round(14 * scale)}}, "type": "log",
                         "tickvals": ticks, "ticktext": [f"{v:g}" for v in ticks]},
                  yaxes={"title": {"text": t("drg.margin_case_yuan", lang), "font": {"size": round(14 * scale)}},

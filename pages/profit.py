@@ -9,10 +9,9 @@ from typing import Any
 
 import dash
 import pandas as pd
-import plotly.graph_objects as go
 from dash import ALL, Input, Output, State, clientside_callback, ctx, dcc, html, no_update
 
-from components.charts import figure
+from components.charts import plain
 from components.format import MINUS, format_money
 from components.i18n import t
 from components.profit import profit_grid
@@ -147,14 +146,14 @@ clientside_callback(dash.ClientsideFunction("wall", "page"), Output("pf-page", "
 BALANCE_UNIT = {"zh": 1e4, "en": 1e6}  # the bars' axis: 万元 in Chinese, M yuan in English
 
 
-def _bars(df: pd.DataFrame, every: list[str], lang: str, scale: float) -> go.Figure:
+def _bars(df: pd.DataFrame, every: list[str], lang: str, scale: float) -> dict:
     """The top and bottom departments by balance, in their campus colours; losses hatched."""
     ranked = df.sort_values("balance", ascending=False, kind="stable")
     shown = ranked if len(ranked) <= 2 * BARS else pd.concat([ranked.head(BARS), ranked.tail(BARS)])
     shown = shown.iloc[::-1]  # the largest at the top
     labels = [f"{n}·{c}" if len(every) > 1 else n for n, c in zip(shown["name"], shown["campus"], strict=True)]
     unit = BALANCE_UNIT["zh" if lang == "zh" else "en"]
-    fig = figure([{
+    fig = plain([{
         "type": "bar", "y": labels, "x": (shown["balance"] / unit).to_numpy(float), "orientation": "h",
         "customdata": shown[["dept_id"]].to_numpy(),
         "marker": {"color": [campus_color(c, every) for c in shown["campus_id"]],
@@ -173,7 +172,7 @@ def _bars(df: pd.DataFrame, every: list[str], lang: str, scale: float) -> go.Fig
                  yaxes={"tickfont": {"size": round(12 * scale)}, "automargin": True})
 
 
-def _treemap(df: pd.DataFrame, lang: str, scale: float) -> go.Figure:
+def _treemap(df: pd.DataFrame, lang: str, scale: float) -> dict:
     """Campus → division → department, sized by revenue, coloured by margin (orange loses, blue earns).
     A tile's label shows only where it fits at the minimum size; every tile tells all in its hover,
     and the table beside ranks every department."""
@@ -195,7 +194,7 @@ def _treemap(df: pd.DataFrame, lang: str, scale: float) -> go.Figure:
             for r in dg.itertuples():
                 tile(f"{did}/{r.dept_id}", r.name, did, r.revenue_total, r.balance, r.dept_id)
     limit = max(0.05, float(pd.Series(colors).abs().quantile(0.9)))
-    fig = figure([{
+    fig = plain([{
         "type": "treemap", "ids": ids, "labels": labels, "parents": parents, "values": values, "branchvalues": "total",
         "customdata": custom, "text": [f"{c:.1%}".replace("-", MINUS) for c in colors], "hovertext": hover,
         "marker": {"colors": colors, "colorscale": [[0, BAD], [0.5, "#3a4654"], [1, GOOD]],
