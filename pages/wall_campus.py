@@ -53,7 +53,16 @@ from components.wall_campus import (
 from data_layer.periods import Period, add_months, to_date
 from data_layer.queries.beds import census_by_department
 from data_layer.queries.kpis import compare, compare_periods, indicator_values
-from data_layer.queries.live import DAILY_CODES, LIVE_TICK_SECONDS, current_figures, day_curves, figures_at, latest_day
+from data_layer.queries.live import (
+    DAILY_CODES,
+    LIVE_TICK_SECONDS,
+    WEEK,
+    current_figures,
+    day_and_week_before,
+    day_curves,
+    figures_at,
+    latest_day,
+)
 from data_layer.queries.structure import departments
 from data_layer.registry import INDICATORS, Indicator, Level
 from data_layer.scope import Scope
@@ -221,7 +230,10 @@ def live_panel(scope: Scope, cur: Any, through: date, now: datetime, lang: str) 
         parts.append(html.Div(t("wall.live_at", lang, at=f"{cur.as_of:%H:%M:%S}"), className="live-note live-on",
                               id="cw-live-source"))
         return parts
-    week_before = latest_day(wh, scope, through - timedelta(days=7)).groupby("metric_code")["value"].sum()
+    week = day_and_week_before(wh, scope, through)[1]  # read with the day itself
+    if week is None:  # before the data: the reason
+        week = latest_day(wh, scope, through - WEEK)
+    week_before = week.groupby("metric_code")["value"].sum()
     text = t("wall.no_live", lang, day=cur.as_of)
     if cur.silent_since is not None:
         text += " " + t("wall.live_silent", lang, at=f"{cur.silent_since:%m-%d %H:%M}")

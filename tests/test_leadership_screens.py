@@ -142,6 +142,27 @@ def test_latest_day_fallback_is_the_daily_facts(wh: Warehouse, demo_data) -> Non
     assert set(c2["campus_id"]) == {"C2"}
 
 
+def test_the_day_and_the_same_day_a_week_before_are_read_together_each_as_itself(wh: Warehouse) -> None:
+    """The campus screen without a live feed sets the latest day against the same weekday a week
+    earlier: both come from one read per source (day_and_week_before), each the day's own figures."""
+    from data_layer.errors import UserError
+    from data_layer.queries.live import WEEK, day_and_week_before
+
+    day, week = day_and_week_before.uncached(wh, Scope.hospital(), THROUGH)
+    for got, when in ((day, THROUGH), (week, THROUGH - WEEK)):
+        totals = got.groupby("metric_code")["value"].sum()
+        vals = indicator_values(wh, Scope.hospital(), ("outpatient_visits", "admissions", "surgeries"),
+                                Period(when, when)).set_index("indicator")["value"]
+        assert totals["outpatient_visits_today"] == vals["outpatient_visits"]
+        assert totals["admissions_today"] == vals["admissions"]
+        assert totals["surgeries_today"] == vals["surgeries"]
+    assert day["value"].tolist() != week["value"].tolist()
+    first = wh.freshness().first_date
+    assert day_and_week_before.uncached(wh, Scope.hospital(), first)[1] is None  # a week before the data
+    with pytest.raises(UserError):
+        latest_day(wh, Scope.hospital(), first - WEEK)
+
+
 def test_intraday_curve_is_plausible() -> None:
     base = DayBase(visits=1000, emergency=96, admissions=50, discharges=48, surgeries=20, census0=300, beds=320)
     night, noon, evening = intraday(3, base), intraday(12, base), intraday(20, base)

@@ -263,6 +263,7 @@ CASES: dict[str, Calls] = {
     "live.day_curve": lambda c: [(NOW.date(), NOW)],
     "live.day_curves": lambda c: [((NOW.date(), NOW.date() - timedelta(days=1), NOW.date() - timedelta(days=7)), NOW)],
     "live.latest_day": lambda c: [(THROUGH,)],
+    "live.day_and_week_before": lambda c: [(THROUGH,)],
     "monitor.cost_composition": lambda c: [(c.dept, YEAR)],
     "monitor.hospital_medians": lambda c: [(YEAR,)],
     "monitor.monitor_table": lambda c: [(c.dept, YEAR)],

@@ -8,13 +8,15 @@ from datetime import date, datetime, timedelta
 import pandas as pd
 from sqlalchemy import and_, extract, func, or_, select, true
 
+from ..errors import UserError
 from ..periods import Period, as_datetime
 from ..registry import Level
 from ..schema import fact_live_snapshot
 from ..scope import Scope, scoped
+from ..sources import Filters
 from ..warehouse import Warehouse, memoized
 from .beds import census_by_campus, census_by_department
-from .kpis import indicator_values
+from .kpis import indicator_values, values_of_periods
 
 live = fact_live_snapshot.c
 
@@ -102,14 +104,35 @@ def _beds_from_census(wh: Warehouse, scope: Scope, rows: pd.DataFrame, day: date
     return out, float(beds.reindex(rows["campus_id"].unique()).sum())
 
 
-@memoized
+WEEK = timedelta(days=7)
+
+
 def latest_day(wh: Warehouse, scope: Scope, day: date) -> pd.DataFrame:
     """The live metrics for one whole day per campus, from the daily facts: the day's visits,
     admissions, discharges and surgeries; inpatients = occupied beds that day; beds available =
     open beds that day less those, negative when extra beds (加床) are in use.
-    Columns: campus_id, metric_code, value."""
+    Columns: campus_id, metric_code, value. Read with the same weekday a week earlier
+    (day_and_week_before), which the campus screen sets beside it."""
+    got = day_and_week_before(wh, scope, day)[0]
+    if got is None:  # outside the data: the reason, as indicator_values gives it
+        indicator_values(wh, scope, tuple(dict.fromkeys(DAILY_CODES.values())), Period(day, day), Level.campus)
+    return got
+
+
+@memoized
+def day_and_week_before(wh: Warehouse, scope: Scope, day: date) -> tuple[pd.DataFrame | None, pd.DataFrame | None]:
+    """latest_day of `day` and of the same weekday a week earlier, each source read once for both
+    (the campus screen without a live feed shows the one against the other); None for a day
+    outside the data."""
     codes = tuple(dict.fromkeys(DAILY_CODES.values()))
-    df = indicator_values(wh, scope, codes, Period(day, day), Level.campus)
+    days = (day, day - WEEK)
+    got = values_of_periods(wh, scope, codes, tuple(Period(d, d) for d in days), Level.campus, Filters(), None)
+    return tuple(None if isinstance(df, UserError) else _day_rows(wh, scope, d, df)  # type: ignore[return-value]
+                 for d, df in zip(days, got, strict=True))
+
+
+def _day_rows(wh: Warehouse, scope: Scope, day: date, df: pd.DataFrame) -> pd.DataFrame:
+    """latest_day's rows from the day's indicator values (`df`) and its census."""
     # (campus, indicator) -> value; an indicator no campus has a value of counts 0 (as a missing one)
     counted = {c for c, v in zip(df["indicator"], df["value"], strict=True) if v == v}
     values = {(k, c): float(v) for k, c, v in zip(df["key"], df["indicator"], df["value"], strict=True) if c in counted}
