@@ -8,6 +8,7 @@ table before it did. A click on a row opens the department's page; a click in th
 opens its revenue drill-down. Pure: frames in, components out."""
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import pandas as pd
@@ -45,7 +46,7 @@ def _change(value: float, diff: float, unit: str, lang: str) -> str:
     return format_points(diff, lang) if unit == "ratio" else format_change(value)
 
 
-def _cell(r: pd.Series, code: str, lang: str) -> tuple[dict[str, str], int, str]:
+def _cell(r: Mapping[str, Any], code: str, lang: str) -> tuple[dict[str, str], int, str]:
     """What an indicator cell shows, its score, and its tooltip."""
     ind = INDICATORS[code]
     score = int(r["score"])
@@ -66,19 +67,22 @@ def portfolio_rows(df: pd.DataFrame, codes: list[str], alerts: dict[str, dict[st
     the open alerts by level."""
     name = "name_zh" if lang == "zh" else "name_en"
     order = [c for c in codes if c in set(df["indicator"])]
-    by = df.set_index(["dept_id", "indicator"])
+    by: dict[tuple[str, str], dict[str, Any]] = {}  # (department, indicator) -> its row
+    first: dict[str, dict[str, Any]] = {}  # department -> its first row (its name)
+    for r in df.to_dict("records"):
+        by.setdefault((r["dept_id"], r["indicator"]), r)
+        first.setdefault(r["dept_id"], r)
     rows = []
-    for d in dict.fromkeys(df["dept_id"]):
-        first = by.loc[d].iloc[0]
+    for d, head in first.items():
         counts = alerts.get(d, {})
-        row: dict[str, Any] = {"dept_id": d, "name": first[name], REVENUE_COLUMN: t("ws.tab.revenue", lang),
+        row: dict[str, Any] = {"dept_id": d, "name": head[name], REVENUE_COLUMN: t("ws.tab.revenue", lang),
                                "alerts": sum(int(counts.get(lv, 0)) for lv in LEVELS_SHOWN),
                                "alerts__cell": [{"lv": lv, "text": f"{t(f'level.{lv}', lang)} {int(counts[lv])}"}
                                                 for lv in LEVELS_SHOWN if counts.get(lv)]}
         for c in order:
-            if (d, c) in by.index:
-                shown, score, title = _cell(by.loc[(d, c)], c, lang)
-                row |= {c: float(by.loc[(d, c)]["value"]), f"{c}__cell": shown, f"{c}__score": score,
+            if (d, c) in by:
+                shown, score, title = _cell(by[(d, c)], c, lang)
+                row |= {c: float(by[(d, c)]["value"]), f"{c}__cell": shown, f"{c}__score": score,
                         f"{c}__title": title}
             else:
                 row |= {c: None, f"{c}__cell": {"v": "—"}, f"{c}__score": 0, f"{c}__title": ""}

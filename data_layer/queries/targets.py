@@ -107,7 +107,7 @@ def targets_progress(wh: Warehouse, scope: Scope, dept_ids: tuple[str, ...], thr
     depts = tuple(sorted(set(goals["dept_id"])))
     filters = Filters(department=depts)
     ytd = Period(date(through.year, 1, 1), through)
-    now = indicator_values(wh, scope, codes, ytd, Level.department, filters).set_index(["key", "indicator"])["value"]
+    now = _by_member(indicator_values(wh, scope, codes, ytd, Level.department, filters))
     share = elapsed(wh, through, fresh.months_closed_through)
     past = _seasonal_shares(wh, scope, codes, filters, through, fresh.first_date)
     rows = []
@@ -149,12 +149,16 @@ def _seasonal_shares(wh: Warehouse, scope: Scope, codes: tuple[str, ...], filter
         part, whole = got[2 * i], got[2 * i + 1]
         if isinstance(part, UserError) or isinstance(whole, UserError) or part.empty or whole.empty:
             continue
-        p = part.set_index(["key", "indicator"])["value"]
-        w = whole.set_index(["key", "indicator"])["value"]
-        for key, whole_value in w.items():
-            if key in p.index and whole_value and math.isfinite(whole_value):
-                out.setdefault(key, []).append(float(p[key]) / float(whole_value))
+        p = _by_member(part)
+        for key, whole_value in _by_member(whole).items():
+            if key in p and whole_value and math.isfinite(whole_value):
+                out.setdefault(key, []).append(p[key] / whole_value)
     return out
+
+
+def _by_member(values: pd.DataFrame) -> dict[tuple[str, str], float]:
+    """indicator_values' rows as (key, indicator) -> value, for lookups one at a time."""
+    return {(k, c): float(v) for k, c, v in zip(values["key"], values["indicator"], values["value"], strict=True)}
 
 
 def _same_day(d: date, year: int) -> date:
