@@ -10,6 +10,7 @@ revenue (outpatient facts carry a doctor, not a ward): the ward branch counts in
 """
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import numpy as np
@@ -142,30 +143,31 @@ def members(wh: Warehouse, scope: Scope, period: Period, stream: str, path: Dril
     if level == "rows":
         raise UserError("the rows level has no members")
     use_ip, use_op = path.sources(stream)
-    frames = []
+    stmts = []
     if use_ip:
         key = _IP_KEY[level]
-        stmt = scoped(select(key.label("key"), func.count().label("cases"), func.sum(ip.los_days).label("bed_days"),
-                             func.sum(ip.charge_total).label("ip_total"),
-                             *[func.sum(getattr(ip, f"charge_{p}")).label(f"ip_{p}") for p in PARTS])
-                      .select_from(_IP_FROM).where(and_(*_ip_where(period, path))), scope).group_by(key)
-        frames.append(wh.frame(stmt))
+        stmts.append(scoped(select(key.label("key"), func.count().label("cases"), func.sum(ip.los_days).label("bed_days"),
+                                   func.sum(ip.charge_total).label("ip_total"),
+                                   *[func.sum(getattr(ip, f"charge_{p}")).label(f"ip_{p}") for p in PARTS])
+                            .select_from(_IP_FROM).where(and_(*_ip_where(period, path))), scope).group_by(key))
     if use_op:
         key = _OP_KEY[level]
-        stmt = scoped(select(key.label("key"), func.sum(op.visits).label("visits"),
-                             func.sum(op.revenue_total).label("op_total"),
-                             *[func.sum(getattr(op, f"revenue_{p}")).label(f"op_{p}") for p in OP_PARTS])
-                      .select_from(_OP_FROM).where(and_(*_op_where(period, path))), scope).group_by(key)
-        frames.append(wh.frame(stmt))
-    out = pd.DataFrame(columns=["key"])
-    for f in frames:
-        f["key"] = f["key"].astype(object).where(f["key"].notna(), UNASSIGNED).astype(str)
-        out = f if out.empty and len(out.columns) == 1 else out.merge(f, on="key", how="outer")
-    for c in NUMERIC:
-        if c not in out.columns:
-            out[c] = 0.0
-    out = _numeric(out, list(NUMERIC))
-    return out[["key", *NUMERIC]].sort_values("key", kind="stable").reset_index(drop=True)
+        stmts.append(scoped(select(key.label("key"), func.sum(op.visits).label("visits"),
+                                   func.sum(op.revenue_total).label("op_total"),
+                                   *[func.sum(getattr(op, f"revenue_{p}")).label(f"op_{p}") for p in OP_PARTS])
+                            .select_from(_OP_FROM).where(and_(*_op_where(period, path))), scope).group_by(key))
+    # the sources side by side, their members joined on the key (one without a key: UNASSIGNED), a
+    # measure a member lacks 0; on the rows, not by a pandas merge (most of a drill-down's Python)
+    got: dict[str, dict[str, float]] = {}
+    for names, rows in wh.gather([functools.partial(wh.rows, stmt) for stmt in stmts]):
+        for row in rows:
+            k = row[0]
+            values = got.setdefault(UNASSIGNED if k is None or k != k else str(k), {})
+            for name, v in zip(names[1:], row[1:], strict=True):
+                values[name] = 0.0 if v is None else float(v)
+    keys = sorted(got)
+    out = {c: np.array([got[k].get(c, 0.0) for k in keys], dtype=float) for c in NUMERIC}
+    return pd.DataFrame({"key": keys if keys else np.array([], dtype=object), **out}, columns=["key", *NUMERIC])
 
 
 def combine(df: pd.DataFrame, stream: str) -> pd.DataFrame:
