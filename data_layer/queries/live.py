@@ -9,14 +9,14 @@ import pandas as pd
 from sqlalchemy import and_, extract, func, or_, select, true
 
 from ..errors import UserError
-from ..periods import Period, as_datetime
+from ..periods import Period, as_datetime, check_within
 from ..registry import Level
 from ..schema import fact_live_snapshot
 from ..scope import Scope, scoped
 from ..sources import Filters
 from ..warehouse import Warehouse, memoized
 from .beds import census_by_campus, census_by_department
-from .kpis import indicator_values, values_of_periods
+from .kpis import values_of_periods
 
 live = fact_live_snapshot.c
 
@@ -113,10 +113,9 @@ def latest_day(wh: Warehouse, scope: Scope, day: date) -> pd.DataFrame:
     open beds that day less those, negative when extra beds (加床) are in use.
     Columns: campus_id, metric_code, value. Read with the same weekday a week earlier
     (day_and_week_before), which the campus screen sets beside it."""
-    got = day_and_week_before(wh, scope, day)[0]
-    if got is None:  # outside the data: the reason, as indicator_values gives it
-        indicator_values(wh, scope, tuple(dict.fromkeys(DAILY_CODES.values())), Period(day, day), Level.campus)
-    return got
+    fresh = wh.freshness()
+    check_within(Period(day, day), fresh.first_date, fresh.data_through)  # outside the data: why, before any read
+    return day_and_week_before(wh, scope, day)[0]
 
 
 @memoized
