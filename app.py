@@ -70,9 +70,10 @@ class AppState:
 
     def campus_of(self, dept_id: str) -> str | None:
         """The campus of a department (for campus scopes); None for an unknown department."""
-        depts = departments(self.warehouse, Scope.hospital())
-        hit = depts.loc[depts["dept_id"] == dept_id, "campus_id"]
-        return str(hit.iloc[0]) if len(hit) else None
+        wh = self.warehouse
+        campuses = wh.here(("campus_of",), lambda: {str(d): str(c) for d, c in departments(
+            wh, Scope.hospital())[["dept_id", "campus_id"]].itertuples(index=False)})
+        return campuses.get(dept_id)
 
 
 def _bootstrap_dir() -> Path:

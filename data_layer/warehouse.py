@@ -7,6 +7,7 @@ import hashlib
 import logging
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
@@ -29,6 +30,7 @@ R = TypeVar("R")
 
 FRESHNESS_TTL = 30.0  # seconds between checks of meta_load
 RESULT_TTL = 24 * 3600
+HERE_SIZE = 64  # results a process keeps decoded beside the shared cache (Warehouse.here)
 # Statements one answer may run at once (Warehouse.gather), by backend. A server runs them side by
 # side on its own cores; DuckDB already spreads one query over every core and SQLite's file takes
 # one reader at a time in practice, so there they run one after another. WAREHOUSE_CONCURRENCY
@@ -103,6 +105,8 @@ class Warehouse:
         self._slots = threading.BoundedSemaphore(self.concurrency)
         self._flights: dict[str, list] = {}  # key -> [lock, callers]: one computation per key at a time
         self._flights_lock = threading.Lock()
+        self._here: OrderedDict[str, tuple[float, Any]] = OrderedDict()  # key -> (expires at, value)
+        self._here_lock = threading.Lock()
         self.on_new_data: list[Callable[[Freshness], None]] = []  # called when a new load (or its summaries) appears
 
     @property
@@ -206,15 +210,50 @@ class Warehouse:
                     have += [f"{name}.{c}" for c, n in zip(mine, found, strict=True) if n]
         return sorted(have)
 
-    def remember(self, parts: tuple, compute: Callable[[], Any], ttl: int | None = None) -> Any:
+    def remember(self, parts: tuple, compute: Callable[[], Any], ttl: int | None = None, here: bool = False) -> Any:
         """A result kept in the cache under `parts` and the freshness stamp (so a new load
         replaces it), for `ttl` seconds at most; `compute()` when it is not there. DataFrames
-        come back as copies, so a caller may change what it gets."""
+        come back as copies, so a caller may change what it gets. `here`: the process also keeps
+        the result as it was read (see `here`), for a small one that nearly every request asks for."""
         key = self._key(parts)
-        hit = self._safe_get(key)
+        hit = self._here_get(key) if here else None
         if hit is None:
-            hit = self._compute_once(key, compute, ttl)
+            hit = self._safe_get(key)
+            if hit is None:
+                hit = self._compute_once(key, compute, ttl)
+            if here:
+                self._here_put(key, hit, ttl)
         return hit.copy() if isinstance(hit, pd.DataFrame) else hit
+
+    def here(self, parts: tuple, compute: Callable[[], Any]) -> Any:
+        """A value derived from cached results (a lookup table, say), kept in this process only
+        under `parts` and the freshness stamp, among the HERE_SIZE most recently used: no shared
+        cache round trip and no decoding. What it returns is shared: the caller must not change it."""
+        key = "h:" + self._key(parts)
+        hit = self._here_get(key)
+        if hit is None:
+            hit = compute()
+            self._here_put(key, hit, None)
+        return hit
+
+    def _here_get(self, key: str) -> Any:
+        with self._here_lock:
+            entry = self._here.get(key)
+            if entry is None:
+                return None
+            if entry[0] < time.monotonic():
+                del self._here[key]
+                return None
+            self._here.move_to_end(key)
+            return entry[1]
+
+    def _here_put(self, key: str, value: Any, ttl: int | None) -> None:
+        expires = time.monotonic() + (ttl if ttl else RESULT_TTL)
+        with self._here_lock:
+            self._here[key] = (expires, value)
+            self._here.move_to_end(key)
+            while len(self._here) > HERE_SIZE:
+                self._here.popitem(last=False)
 
     def _key(self, parts: tuple) -> str:
         return "q:" + hashlib.sha256(repr((*parts, self.freshness().stamp)).encode()).hexdigest()
@@ -290,22 +329,24 @@ class Warehouse:
             log.warning("cache write failed: %s", exc)
 
 
-def memoized(fn: Callable[..., R] | None = None, *, ttl: int | None = None) -> Any:
+def memoized(fn: Callable[..., R] | None = None, *, ttl: int | None = None, here: bool = False) -> Any:
     """Cache a query function's result, keyed by function, scope, parameters and freshness.
 
     The wrapped function takes (wh: Warehouse, scope: Scope, ...): the scope is required.
     `@memoized(ttl=SECONDS)` keeps a result for that long at most (for figures that change
     without a new meta_load row, such as the live feed); plain `@memoized` until evicted.
+    `@memoized(here=True)`: each process also keeps the result decoded (Warehouse.remember),
+    for a small table nearly every request reads (the departments).
     """
     if fn is None:
-        return lambda f: memoized(f, ttl=ttl)
+        return lambda f: memoized(f, ttl=ttl, here=here)
 
     @functools.wraps(fn)
     def wrapper(wh: Warehouse, scope: Scope, *args: Any, **kwargs: Any) -> R:
         if not isinstance(scope, Scope):
             raise TypeError(f"{fn.__name__} needs a Scope, got {type(scope).__name__}")
         return wh.remember((fn.__module__, fn.__qualname__, scope.key, args, sorted(kwargs.items())),
-                           lambda: fn(wh, scope, *args, **kwargs), ttl)
+                           lambda: fn(wh, scope, *args, **kwargs), ttl, here)
 
     wrapper.uncached = fn  # type: ignore[attr-defined]
     return wrapper

@@ -19,15 +19,19 @@ def _component(c: Component, enc) -> dict[str, Any]:
     return {"module": cls.__module__, "name": cls.__name__, "props": enc(c.to_plotly_json()["props"])}
 
 
-def _uncomponent(d: dict[str, Any], dec) -> Component:
-    """A component of a registered Dash component library already imported (none is imported here)."""
+def _uncomponent(d: dict[str, Any], dec) -> dict[str, Any]:
+    """A component of a registered Dash component library already imported (none is imported
+    here), in the JSON form Dash sends (`Component.to_plotly_json()`: props, type, namespace)
+    rather than rebuilt: building a component checks every property again, which cost about
+    as much as the rest of reading an answer. Cached components only ever go back to Dash (a
+    callback's answer, a page's layout), which sends this form unchanged."""
     module = d["module"]
     if module.split(".")[0] not in ComponentRegistry.registry or module not in sys.modules:
         raise ValueError(f"{module} is not a Dash component library in use")
     cls = getattr(sys.modules[module], d["name"])
     if not (isinstance(cls, type) and issubclass(cls, Component)):
         raise ValueError(f"{module}.{d['name']} is not a Dash component")
-    return cls(**dec(d["props"]))
+    return {"props": dec(d["props"]), "type": cls._type, "namespace": cls._namespace}
 
 
 def dash_values() -> list[Extension]:

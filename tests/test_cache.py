@@ -59,6 +59,54 @@ def test_a_new_load_invalidates_cached_results(writable: str, monkeypatch: pytes
     engine.dispose()
 
 
+def test_the_departments_are_kept_decoded_in_the_process_until_a_new_load(writable: str,
+                                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    """departments() is read by nearly every request (scope checks, names): each process keeps it
+    decoded beside the shared cache, hands out copies, and a new load replaces it."""
+    from data_layer.queries.structure import departments
+
+    monkeypatch.setattr(warehouse_mod, "FRESHNESS_TTL", 0.0)
+    engine = make_engine(writable)
+    wh = Warehouse(writable, engine=engine)
+    first = departments(wh, Scope.hospital())
+    reads: list[str] = []
+    shared_gets = []
+    real_get = wh.cache.get
+    monkeypatch.setattr(wh, "frame", lambda stmt: reads.append(str(stmt)))
+    monkeypatch.setattr(wh.cache, "get", lambda key: shared_gets.append(key) or real_get(key))
+    again = departments(wh, Scope.hospital())
+    assert reads == [] and again.equals(first)
+    assert not [k for k in shared_gets if k.startswith("q:")], "the kept copy went to the shared cache"
+    again.loc[0, "name_zh"] = "改过"  # a caller's change stays its own
+    assert departments(wh, Scope.hospital()).loc[0, "name_zh"] == first.loc[0, "name_zh"]
+    monkeypatch.undo()
+    monkeypatch.setattr(warehouse_mod, "FRESHNESS_TTL", 0.0)
+    with engine.begin() as conn:
+        conn.execute(insert(meta_load).values(loaded_at=datetime(2026, 11, 22, 23, 0), data_through=THROUGH,
+                                              source="test load"))
+    reads.clear()
+    real_frame = Warehouse.frame
+    monkeypatch.setattr(wh, "frame", lambda stmt: reads.append(str(stmt)) or real_frame(wh, stmt))
+    assert departments(wh, Scope.hospital()).equals(first) and len(reads) == 1, "a new load reads it again"
+    engine.dispose()
+
+
+def test_values_kept_in_the_process_are_bounded_and_expire(wh: Warehouse, monkeypatch: pytest.MonkeyPatch) -> None:
+    made: list[int] = []
+    for i in range(warehouse_mod.HERE_SIZE + 10):
+        wh.here(("n", i), lambda i=i: made.append(i) or i)
+    assert len(wh._here) == warehouse_mod.HERE_SIZE
+    assert wh.here(("n", 0), lambda: made.append(-1) or 0) == 0 and made[-1] == -1  # the oldest was dropped
+    last = warehouse_mod.HERE_SIZE + 9
+    assert wh.here(("n", last), lambda: made.append(-2)) == last and made[-1] == -1  # the newest kept
+    # a result kept with a time limit (the live feed's) is not served from the process after it
+    wh.remember(("live",), lambda: "then", ttl=1, here=True)
+    clock = warehouse_mod.time.monotonic() + 5
+    monkeypatch.setattr(warehouse_mod.time, "monotonic", lambda: clock)
+    wh.cache.clear()
+    assert wh.remember(("live",), lambda: "now", ttl=1, here=True) == "now"
+
+
 def test_results_are_shared_through_redis(duck_url: str) -> None:
     cache = make_cache("redis://127.0.0.1:6379/15")
     try:

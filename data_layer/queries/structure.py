@@ -11,7 +11,7 @@ from ..warehouse import Warehouse, memoized
 dept = dim_department.c
 
 
-@memoized
+@memoized(here=True)  # read by nearly every request (scope checks, names): kept decoded in each process
 def departments(wh: Warehouse, scope: Scope) -> pd.DataFrame:
     """Departments the scope may see, with their campus."""
     stmt = scoped(select(dept.dept_id, dept.name_zh, dept.name_en, dept.campus_id,
