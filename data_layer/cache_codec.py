@@ -38,6 +38,14 @@ class Extension(NamedTuple):
     decode: Callable[[Any, Callable[[Any], Any]], Any]
 
 
+class Sent(str):
+    """A value already in its JSON text (a callback's answer as Dash sends it): stored as it is,
+    read back as the plain JSON values it holds, with nothing to decode."""
+
+
+TAG_BYTES = b'"' + TAG.encode() + b'"'  # in every tagged value's JSON; an entry without it is plain JSON
+
+
 class Unencodable(TypeError):
     """A value of a type the codec does not store (it is then not cached)."""
 
@@ -50,14 +58,20 @@ class Codec:
         self.packages = tuple(packages)
 
     def dumps(self, value: Any) -> bytes:
+        if type(value) is Sent:
+            json.loads(value)  # only JSON text is stored as it is
+            return PREFIX + value.encode()
         return PREFIX + json.dumps(self.encode(value), ensure_ascii=False, separators=(",", ":")).encode()
 
     def loads(self, raw: bytes | None) -> Any:
         """The value, or None (a miss) for an entry this codec did not write or cannot read."""
         if raw is None or not raw.startswith(PREFIX):
             return None
+        body = raw[len(PREFIX):]
         try:
-            return self.decode(json.loads(raw[len(PREFIX):]))
+            data = json.loads(body)
+            # plain JSON (no tagged value anywhere: a Sent answer, names, numbers) is the value itself
+            return data if TAG_BYTES not in body else self.decode(data)
         except Exception:  # noqa: BLE001 - a damaged or forged entry is a miss
             return None
 

@@ -44,6 +44,7 @@ from data_layer.errors import UserError
 from data_layer.periods import Period
 from data_layer.scope import Scope
 from shell.access import ROLES, PermissionDenied
+from shell.cache_values import sent, unsent
 from shell.outage import plain_message
 
 from ._common import ANSWER_TTL, current_lang, current_scope, export_heading, send_table, warehouse
@@ -166,8 +167,9 @@ def page_callback(*deps: Any, roles: Sequence[str] = ROLES, dept: str | None = N
             if not cached:
                 return fn(ask, *rest)
             parts = (ask.dept, ask.period, *(key_args(*rest) if key_args else rest))
-            return warehouse().remember(("answer", what, ask.scope.key, ask.lang, parts), lambda: fn(ask, *rest),
-                                        ttl)
+            # kept as the JSON text Dash sends: read back with nothing to rebuild (shell/cache_values.sent)
+            return unsent(warehouse().remember(("answer", what, ask.scope.key, ask.lang, parts),
+                                               lambda: sent(fn(ask, *rest)), ttl))
 
         inner.uncached = fn  # type: ignore[attr-defined]
         inner.kit = True  # type: ignore[attr-defined]  # tests find the callbacks that bypass the kit

@@ -2,6 +2,7 @@
 Plotly figures and `no_update` (data_layer/cache_codec.py handles the rest)."""
 from __future__ import annotations
 
+import json
 import sys
 from typing import Any
 
@@ -9,7 +10,7 @@ import dash
 import plotly.graph_objects as go
 from dash.development.base_component import Component, ComponentRegistry
 
-from data_layer.cache_codec import Extension
+from data_layer.cache_codec import Extension, Sent
 
 NO_UPDATE = type(dash.no_update)
 
@@ -43,3 +44,24 @@ def dash_values() -> list[Extension]:
                   lambda d, dec: dec(d)),
         Extension("no_update", lambda v: isinstance(v, NO_UPDATE), lambda v, enc: None, lambda d, dec: dash.no_update),
     ]
+
+
+def sent(value: Any) -> Any:
+    """A callback's answer (or a page's layout) to cache, as the JSON text Dash will send: kept as
+    it is and read back as plain JSON values, with nothing to rebuild or decode. An answer
+    holding `no_update` (which has no JSON form), or one Plotly's encoder refuses, is cached as
+    itself."""
+    if isinstance(value, NO_UPDATE) or (isinstance(value, list | tuple) and any(isinstance(v, NO_UPDATE) for v in value)):
+        return value
+    from plotly.io.json import to_json_plotly
+
+    try:
+        return Sent(to_json_plotly(value))
+    except (TypeError, ValueError):
+        return value
+
+
+def unsent(got: Any) -> Any:
+    """What `sent` kept, as Dash takes it: the JSON values of a Sent text (a cache in this
+    process gives back the text), anything else as it is."""
+    return json.loads(got) if isinstance(got, Sent) else got

@@ -22,6 +22,7 @@ from data_layer.scope import Scope
 
 from .access import PermissionDenied, audit, may_open
 from .auth import request_lang
+from .cache_values import sent, unsent
 from .outage import plain_message
 
 log = logging.getLogger("hospdash")
@@ -182,11 +183,11 @@ def _kept_layout(module: str, query: dict[str, Any], build: Any) -> Any:
     except UserError:  # the warehouse is away: the layout says so itself
         return build()
     if hit is not None:
-        return hit
+        return unsent(hit)
     g.hospdash_audited = False
     out = build()
     if not g.get("hospdash_audited"):
-        wh.keep(parts, out, LAYOUT_TTL)
+        wh.keep(parts, sent(out), LAYOUT_TTL)
     return out
 
 

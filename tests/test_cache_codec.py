@@ -17,7 +17,7 @@ import pytest
 from dash import dcc, html, no_update
 from plotly.io.json import to_json_plotly
 
-from data_layer.cache_codec import Codec
+from data_layer.cache_codec import Codec, Sent
 from data_layer.periods import parse_period
 from data_layer.queries.kpis import indicator_values
 from data_layer.scope import Scope
@@ -163,6 +163,27 @@ def test_callback_answers_round_trip_exactly(redis_cache) -> None:
     graph = back[0]["props"]["children"][1]
     assert (graph["type"], graph["namespace"]) == ("Graph", "dash_core_components") and back[3] == [1, "x"]
     assert graph["props"]["id"] == {"type": "g", "index": 1}
+
+
+def test_a_cached_answer_is_the_json_dash_sends_and_comes_back_without_decoding(redis_cache) -> None:
+    """The page kit caches an answer as the JSON text Dash sends (shell/cache_values.sent): it comes
+    back as plain JSON values, the same bytes once Dash sends them, with nothing rebuilt; an
+    answer holding no_update is cached as itself."""
+    from shell.cache_values import sent, unsent
+
+    fig = go.Figure(go.Bar(x=["a", "b"], y=np.array([1.5, np.nan])))
+    answer = (html.Div([html.H4("标题"), dcc.Graph(figure=fig, id={"type": "g", "index": 1})]), fig, [1, "~t"])
+    redis_cache.set("q:sent", sent(answer))
+    raw = redis_cache._read_client.get("hospdash:q:sent")
+    assert b'"~t":' not in raw  # no tagged value: read with json.loads alone
+    back = unsent(redis_cache.get("q:sent"))
+    assert to_json_plotly(back) == to_json_plotly(answer)
+    assert type(back) is list and type(back[0]) is dict and back[2] == [1, "~t"]
+    assert unsent(sent(answer)) == back  # the first answer (from the cache in this process: the text) too
+    held = (no_update, html.P("x"))
+    assert sent(held) is held
+    with pytest.raises(ValueError):
+        Codec().dumps(Sent("{not json"))
 
 
 def _json(v) -> dict:
