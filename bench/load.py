@@ -24,6 +24,10 @@ Two ways to run it:
   # against a server that is already running (the accounts go into its application database):
   python bench/load.py --url http://127.0.0.1:8000 --app-db postgresql://…/hospdash --quick
 
+`--settle SECONDS`: the users click that long, unmeasured, before the measured window (a morning's
+users filling the cache with what they ask for); by default the window starts at once, from a
+cold cache.
+
 `--quick`: four users (one leader, one director, two assistants) for 20 s with 1-3 s think time,
 only to prove the load test works (tests/test_deploy.py runs it).
 
@@ -509,10 +513,11 @@ class Result:
 
 def run_level(base: str, people: list[Persona], password: str, duration: float, think: tuple[float, float],
               seed: int, cache: str, log: Any = print, every: float | None = None,
-              on_sample: Callable[[float, list[Sample]], None] | None = None) -> Result:
-    """`people` clicking for `duration` seconds after they all signed in; with `every` and
-    `on_sample`, on_sample(seconds since the start, the samples of that interval) is called every
-    `every` seconds meanwhile."""
+              on_sample: Callable[[float, list[Sample]], None] | None = None, settle: float = 0.0) -> Result:
+    """`people` clicking for `duration` seconds after they all signed in (and, with `settle`,
+    after they have clicked that many seconds more, unmeasured: a morning's users filling the
+    cache with what they ask for); with `every` and `on_sample`, on_sample(seconds since the
+    start, the samples of that interval) is called every `every` seconds meanwhile."""
     rec = Recorder()
     stop = threading.Event()
     ready = threading.Barrier(len(people) + 1)
@@ -552,6 +557,9 @@ def run_level(base: str, people: list[Persona], password: str, duration: float, 
     ready.wait(timeout=600)
     log(f"  {len(people)} users signed in in {time.monotonic() - t0:.1f} s"
         + (f"; {len(failures)} could not: {failures[:3]}" if failures else ""))
+    if settle > 0:
+        log(f"  clicking {settle:.0f} s before the measured window")
+        stop.wait(settle)
     start = time.monotonic()
     if every and on_sample:
         deadline, seen = start + duration, len(rec.samples)
@@ -825,6 +833,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--cache", default="in-process,redis", help="which legs to run when starting gunicorn")
     p.add_argument("--users", default="25,50,100,200", help="user counts, comma-separated")
     p.add_argument("--duration", type=float, default=120.0, help="measured seconds per run (after sign-in)")
+    p.add_argument("--settle", type=float, default=0.0,
+                   help="seconds the users click before the measured window starts (default 0: from a cold cache)")
     p.add_argument("--think", default="2,8", help="think time between clicks, min,max seconds")
     p.add_argument("--workers", type=int, help="gunicorn workers (default: deploy/gunicorn.conf.py's)")
     p.add_argument("--seed", type=int, default=42)
@@ -860,7 +870,8 @@ def main(argv: list[str] | None = None) -> int:
 
     results: list[Result] = []
     meta = {"date": datetime.now().strftime("%Y-%m-%d %H:%M"), "machine": f"{os.cpu_count()} CPUs",
-            "measured": f"{duration:.0f} s per run after every user signed in",
+            "measured": f"{duration:.0f} s per run after every user signed in"
+                        + (f" and clicked {args.settle:.0f} s" if args.settle else ""),
             "think time": f"{think[0]:g}-{think[1]:g} s (seed {args.seed})",
             "mix": "leaders 20 % (wall screens), directors 40 % (/department), assistants 40 % (/workspace)"}
     if args.warehouse:
@@ -872,7 +883,8 @@ def main(argv: list[str] | None = None) -> int:
         for n in counts:
             people = personas(n, depts, quick=args.quick)
             print(f"{n} users against {args.url} for {duration:.0f} s …", flush=True)
-            results.append(run_level(args.url, people, password, duration, think, args.seed, args.label))
+            results.append(run_level(args.url, people, password, duration, think, args.seed, args.label,
+                                     settle=args.settle))
     else:
         legs = [c.strip() for c in args.cache.split(",") if c.strip()]
         if "redis" in legs and not args.redis:
@@ -892,7 +904,7 @@ def main(argv: list[str] | None = None) -> int:
                 with gunicorn_process(env, args.workers, log_path) as (base, proc):
                     print(f"{n} users, {leg} cache, {duration:.0f} s …", flush=True)
                     res = run_level(base, personas(n, depts, quick=args.quick), password, duration, think,
-                                    args.seed, leg)
+                                    args.seed, leg, settle=args.settle)
                     res.rss_mb = [mb for _pid, mb in worker_rss(proc.pid)]
                     if leg == "redis":
                         res.redis_mb, res.redis_keys = redis_memory(args.redis)
