@@ -27,14 +27,15 @@ def settings():
 
 
 def all_campuses() -> dict[str, tuple[str, str]]:
-    """Every campus of the hospital (id -> zh, en names), for colours and URL checks (kept: a screen
-    asks several times per answer)."""
+    """Every campus of the hospital (id -> zh, en names), for colours and URL checks (kept in the
+    process beside the departments it comes from: a screen asks several times per answer; shared,
+    so never changed by a caller)."""
     wh = warehouse()
 
     def read() -> dict[str, tuple[str, str]]:
         deps = departments(wh, Scope.hospital())
         return {r.campus_id: (r.campus_zh, r.campus_en) for r in deps.drop_duplicates("campus_id").itertuples()}
-    return wh.remember(("all_campuses",), read)
+    return wh.here(("all_campuses",), read)
 
 
 def user_campuses() -> list[str]:
