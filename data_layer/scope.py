@@ -15,7 +15,22 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Literal
 
-from sqlalchemy import ColumnElement, FromClause, Integer, Join, Select, Table, and_, case, false, func, literal, true
+from sqlalchemy import (
+    BindParameter,
+    ColumnElement,
+    FromClause,
+    Integer,
+    Join,
+    Select,
+    Table,
+    and_,
+    bindparam,
+    case,
+    false,
+    func,
+    literal,
+    true,
+)
 from sqlalchemy import select as sa_select
 
 from .schema import dim_department
@@ -78,15 +93,31 @@ class Scope:
 
 
 # ------------------------------------------------------------------------------ the choke point
-def scope_filter(scope: Scope, dept_col: ColumnElement, campus_col: ColumnElement | None) -> ColumnElement[bool]:
+def scope_filter(scope: Scope, dept_col: ColumnElement, campus_col: ColumnElement | None,
+                 ids: BindParameter | None = None) -> ColumnElement[bool]:
     """The condition keeping the rows the scope allows, on a department column and a campus
-    column of the same row. A campus scope on a table without a campus column keeps nothing."""
+    column of the same row. A campus scope on a table without a campus column keeps nothing.
+    `ids`: a parameter standing for the scope's ids (see `scope_ids`), in a statement built once
+    for every scope of the same kind and run with each one's ids."""
     if scope.kind == "hospital":
         return true()
     col = campus_col if scope.kind == "campus" else dept_col
     if not scope.ids or col is None:
         return false()
-    return col.in_(sorted(scope.ids))
+    return col.in_(ids if ids is not None else sorted(scope.ids))
+
+
+SCOPE_IDS = "scope_ids"
+
+
+def scope_ids(scope: Scope) -> tuple[BindParameter | None, dict[str, list[str]]]:
+    """For a statement built once per kind of scope: the parameter to build it with (None where
+    the scope's condition holds no ids: the whole hospital, or no department), and the value to
+    run it with for `scope`. The parameter has no value of its own: a statement run without the
+    caller's ids fails rather than answer for the scope it was built for."""
+    if scope.kind == "hospital" or not scope.ids:
+        return None, {}
+    return bindparam(SCOPE_IDS, expanding=True, required=True), {SCOPE_IDS: sorted(scope.ids)}
 
 
 def scope_filter_lists(scope: Scope, dept_ids_col: ColumnElement, campus_ids_col: ColumnElement) -> ColumnElement[bool]:
@@ -114,9 +145,9 @@ def _tables(from_: FromClause) -> Iterator[Table]:
         yield from_
 
 
-def _in_scope_departments(scope: Scope, column: str) -> Select:
+def _in_scope_departments(scope: Scope, column: str, ids: BindParameter | None = None) -> Select:
     d = dim_department.c
-    return sa_select(d[column]).where(scope_filter(scope, d.dept_id, d.campus_id))
+    return sa_select(d[column]).where(scope_filter(scope, d.dept_id, d.campus_id, ids))
 
 
 def _froms(stmt: Select) -> list[FromClause]:
@@ -129,7 +160,7 @@ def _froms(stmt: Select) -> list[FromClause]:
     return [*explicit, *stmt.columns_clause_froms] if explicit else list(stmt.get_final_froms())
 
 
-def scoped(stmt: Select, scope: Scope) -> Select:
+def scoped(stmt: Select, scope: Scope, ids: BindParameter | None = None) -> Select:
     """`stmt` with the scope's condition ANDed into its WHERE: how every warehouse query applies
     its scope. Which column carries the scope:
     - dim_department, when the statement reads it: its dept_id or campus_id directly;
@@ -138,14 +169,14 @@ def scoped(stmt: Select, scope: Scope) -> Select:
     - otherwise every table that has only a campus_id (campuses, live snapshots):
       campus_id IN (the campuses of the scope's departments).
     A statement reading none of these cannot be scoped: ValueError. Subqueries in the FROM are
-    SELECTs of their own and are scoped by the query that builds them."""
+    SELECTs of their own and are scoped by the query that builds them. `ids`: as scope_filter's."""
     tables = list(dict.fromkeys(t for f in _froms(stmt) for t in _tables(f)))
     if dim_department in tables:
-        return stmt.where(scope_filter(scope, dim_department.c.dept_id, dim_department.c.campus_id))
+        return stmt.where(scope_filter(scope, dim_department.c.dept_id, dim_department.c.campus_id, ids))
     by_dept = [t for t in tables if "dept_id" in t.c]
     if by_dept:
-        return stmt.where(*[t.c.dept_id.in_(_in_scope_departments(scope, "dept_id")) for t in by_dept])
+        return stmt.where(*[t.c.dept_id.in_(_in_scope_departments(scope, "dept_id", ids)) for t in by_dept])
     by_campus = [t for t in tables if "campus_id" in t.c]
     if by_campus:
-        return stmt.where(*[t.c.campus_id.in_(_in_scope_departments(scope, "campus_id")) for t in by_campus])
+        return stmt.where(*[t.c.campus_id.in_(_in_scope_departments(scope, "campus_id", ids)) for t in by_campus])
     raise ValueError(f"no table of this statement carries a scope: {[t.name for t in tables]}")

@@ -147,7 +147,7 @@ def build_select(
     *,
     needs: frozenset[str],
     filters: Filters,
-    window: tuple[date, date] | None,
+    window: tuple[date, date] | tuple[ColumnElement, ColumnElement] | None,  # dates, or parameters for them
     grain: Grain | None,
 ) -> Select:
     """SELECT level key [, grain keys], aggregates FROM source WHERE filters AND period GROUP BY keys.

@@ -7,7 +7,6 @@ import hashlib
 import logging
 import threading
 import time
-from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
@@ -21,6 +20,7 @@ from sqlalchemy import Engine, Select, func, literal, select
 from .cache_codec import Codec, Extension
 from .engine import make_engine, redact, translate_errors
 from .errors import UserError
+from .lru import Lru
 from .periods import as_date, as_datetime
 from .schema import fact_dept_cost_monthly, fact_inpatient_case, fact_outpatient_daily, meta_load
 from .scope import Scope
@@ -105,25 +105,26 @@ class Warehouse:
         self._slots = threading.BoundedSemaphore(self.concurrency)
         self._flights: dict[str, list] = {}  # key -> [lock, callers]: one computation per key at a time
         self._flights_lock = threading.Lock()
-        self._here: OrderedDict[str, tuple[float, Any]] = OrderedDict()  # key -> (expires at, value)
-        self._here_lock = threading.Lock()
+        self._here = Lru(HERE_SIZE)  # see `here`
         self.on_new_data: list[Callable[[Freshness], None]] = []  # called when a new load (or its summaries) appears
 
     @property
     def display_url(self) -> str:
         return redact(self.url)
 
-    def frame(self, stmt: Select) -> pd.DataFrame:
-        """Run a SELECT and return its rows; database errors become WarehouseError."""
-        names, rows = self.rows(stmt)
+    def frame(self, stmt: Select, params: dict[str, Any] | None = None) -> pd.DataFrame:
+        """Run a SELECT (with values for its bound parameters, if any) and return its rows;
+        database errors become WarehouseError."""
+        names, rows = self.rows(stmt, params)
         return pd.DataFrame(rows, columns=names)
 
-    def rows(self, stmt: Select) -> tuple[list[str], list[tuple]]:
-        """Run a SELECT and return its column names and rows as plain tuples (pandas probes each
-        Row's attributes, which SQLAlchemy answers by raising), for code that builds its own arrays
-        rather than a DataFrame; database errors become WarehouseError."""
+    def rows(self, stmt: Select, params: dict[str, Any] | None = None) -> tuple[list[str], list[tuple]]:
+        """Run a SELECT (with values for its bound parameters, if any) and return its column names
+        and rows as plain tuples (pandas probes each Row's attributes, which SQLAlchemy answers by
+        raising), for code that builds its own arrays rather than a DataFrame; database errors
+        become WarehouseError."""
         with translate_errors(self.url), self.engine.connect() as conn:
-            result = conn.execute(stmt)
+            result = conn.execute(stmt, params)
             return list(result.keys()), [tuple(r) for r in result.fetchall()]
 
     def scalar(self, stmt: Select) -> Any:
@@ -216,44 +217,20 @@ class Warehouse:
         come back as copies, so a caller may change what it gets. `here`: the process also keeps
         the result as it was read (see `here`), for a small one that nearly every request asks for."""
         key = self._key(parts)
-        hit = self._here_get(key) if here else None
+        hit = self._here.get(key) if here else None
         if hit is None:
             hit = self._safe_get(key)
             if hit is None:
                 hit = self._compute_once(key, compute, ttl)
             if here:
-                self._here_put(key, hit, ttl)
+                self._here.put(key, hit, ttl or RESULT_TTL)
         return hit.copy() if isinstance(hit, pd.DataFrame) else hit
 
     def here(self, parts: tuple, compute: Callable[[], Any]) -> Any:
         """A value derived from cached results (a lookup table, say), kept in this process only
         under `parts` and the freshness stamp, among the HERE_SIZE most recently used: no shared
         cache round trip and no decoding. What it returns is shared: the caller must not change it."""
-        key = "h:" + self._key(parts)
-        hit = self._here_get(key)
-        if hit is None:
-            hit = compute()
-            self._here_put(key, hit, None)
-        return hit
-
-    def _here_get(self, key: str) -> Any:
-        with self._here_lock:
-            entry = self._here.get(key)
-            if entry is None:
-                return None
-            if entry[0] < time.monotonic():
-                del self._here[key]
-                return None
-            self._here.move_to_end(key)
-            return entry[1]
-
-    def _here_put(self, key: str, value: Any, ttl: int | None) -> None:
-        expires = time.monotonic() + (ttl if ttl else RESULT_TTL)
-        with self._here_lock:
-            self._here[key] = (expires, value)
-            self._here.move_to_end(key)
-            while len(self._here) > HERE_SIZE:
-                self._here.popitem(last=False)
+        return self._here.get_or_make("h:" + self._key(parts), compute, RESULT_TTL)
 
     def _key(self, parts: tuple) -> str:
         return "q:" + hashlib.sha256(repr((*parts, self.freshness().stamp)).encode()).hexdigest()

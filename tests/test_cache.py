@@ -154,3 +154,74 @@ def test_a_repeated_callback_answer_comes_from_the_cache_per_scope(server) -> No
         assert any("fact_" in s for s in statements[before:])  # the leader's scope: its own answer
     finally:
         event.remove(wh.engine, "before_cursor_execute", listener)
+
+
+def test_indicator_statements_are_built_once_per_shape_and_run_with_each_request_s_values(
+        wh: Warehouse, monkeypatch: pytest.MonkeyPatch) -> None:
+    """kpis._prepared: a source's statement is built once per shape of request; another period,
+    another department or another campus runs the same statement with its own dates and ids as
+    bound parameters, and answers exactly as a statement built for it alone."""
+    import pandas as pd
+    from sqlalchemy import event, func, select
+    from sqlalchemy.exc import StatementError
+
+    from data_layer.queries import kpis
+    from data_layer.registry import Level
+    from data_layer.schema import dim_department
+    from data_layer.scope import scope_ids, scoped
+
+    built: list[str] = []
+    real = kpis._source_statement
+    monkeypatch.setattr(kpis, "_source_statement", lambda *a: built.append(a[0].key) or real(*a))
+    codes = ("discharges", "revenue_total", "alos", "bed_occupancy", "drug_share")
+
+    def values(scope: Scope, period: str) -> pd.DataFrame:
+        wh.cache.clear()  # every answer computed, none read back
+        return indicator_values(wh, scope, codes, parse_period(period, THROUGH), level=Level.department)
+
+    kpis._STATEMENTS.clear()
+    one, two = Scope.departments(["D001"]), Scope.departments(["D002", "D003"])
+    west, east = Scope.campuses(["C1"]), Scope.campuses(["C2"])
+    values(one, "2025")
+    values(west, "2025")
+    shapes = len(built)
+    assert shapes > 0 and set(built) == {one.key, west.key}
+    sent: list[tuple[str, dict]] = []
+
+    def listener(conn, cursor, statement, params, context, many) -> None:  # noqa: ANN001
+        sent.append((statement, params))
+
+    event.listen(wh.engine, "before_cursor_execute", listener)
+    try:
+        asked = {(s, p): values(s, p) for s in (one, two, west, east) for p in ("2025", "2025-06")}
+    finally:
+        event.remove(wh.engine, "before_cursor_execute", listener)
+    assert len(built) == shapes, "a statement was built again for another period, department or campus"
+    facts = [(s, p) for s, p in sent if "dim_department" in s]
+    assert facts and not [s for s, _ in facts if "2025-06" in s or "D002" in s or "'C2'" in s], \
+        "dates and ids belong in the parameters, not the statement's text"
+    assert any("D002" in str(p) and "2025, 6" in str(p) for _, p in facts)
+    assert set(asked[(two, "2025")]["key"]) == {"D002", "D003"}
+    assert set(asked[(east, "2025-06")]["key"]).isdisjoint(asked[(west, "2025-06")]["key"])
+    ip, d = fact_inpatient_case.c, dim_department.c
+    for (scope, period), got in asked.items():
+        per = parse_period(period, THROUGH)
+        counted = (select(ip.dept_id, func.count()).join_from(fact_inpatient_case, dim_department, ip.dept_id == d.dept_id)
+                   .where(ip.discharge_date.between(per.start, per.end),
+                          (d.campus_id if scope.kind == "campus" else d.dept_id).in_(sorted(scope.ids)))
+                   .group_by(ip.dept_id))
+        with wh.engine.connect() as conn:
+            expected = {k: float(n) for k, n in conn.execute(counted)}
+        discharges = got[got["indicator"] == "discharges"]
+        assert dict(zip(discharges["key"], discharges["value"], strict=True)) == expected, f"{scope.key} {period}"
+        kpis._STATEMENTS.clear()
+        pd.testing.assert_frame_equal(got, values(scope, period), obj=f"{scope.key} {period}")
+    # a statement built for every scope of a kind holds no ids of its own: run without the caller's, it fails
+    ids, params = scope_ids(two)
+    stmt = scoped(select(dim_department.c.dept_id).select_from(dim_department), two, ids)
+    assert params == {"scope_ids": ["D002", "D003"]}
+    with wh.engine.connect() as conn:
+        assert sorted(r[0] for r in conn.execute(stmt, params)) == ["D002", "D003"]
+        with pytest.raises(StatementError, match="scope_ids"):
+            conn.execute(stmt)
+    assert scope_ids(Scope.hospital()) == (None, {}) and scope_ids(Scope.departments([])) == (None, {})

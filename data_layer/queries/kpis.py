@@ -13,13 +13,14 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Integer, Select, func, literal, select, union_all
+from sqlalchemy import BindParameter, Integer, Select, bindparam, func, literal, select, union_all
 
 from ..arrays import divide, driver_floats
 from ..errors import UserError
+from ..lru import Lru
 from ..periods import Grain, Period, add_months, as_date, check_within, month_end, shift_year
 from ..registry import INDICATORS, MEASURES, Indicator, Level, MeasureContext, parse_indicators
-from ..scope import Scope, scoped
+from ..scope import Scope, scope_ids, scoped
 from ..sources import SOURCES, Filters, Source, build_select
 from ..summaries import monthly_summary_for, split_window, summary_for
 from ..warehouse import Warehouse, memoized
@@ -235,12 +236,11 @@ def _fetch(wh: Warehouse, scope: Scope, level: Level, filters: Filters, grain: G
         src_grain = grain if source.date_col is not None else None
         for subset in _summary_split(src, level, filters, measures, summarized):
             asked.append((src, live, subset, src_grain,
-                          _source_statement(scope, level, filters, ctx, source, src_grain, live, subset, summarized,
-                                            grain)))
+                          _prepared(scope, level, filters, ctx, source, src_grain, live, subset, summarized, grain)))
     # the sources' statements are independent: run side by side where the backend allows
     # plain columns rather than a DataFrame per statement: about a millisecond less for each
-    got = wh.gather([functools.partial(wh.rows, stmt) for *_, stmt in asked])
-    for (src, live, measures, src_grain, _stmt), (names, fetched) in zip(asked, got, strict=True):
+    got = wh.gather([functools.partial(wh.rows, *prepared) for *_, prepared in asked])
+    for (src, live, measures, src_grain, _), (names, fetched) in zip(asked, got, strict=True):
         columns = dict(zip(names, zip(*fetched, strict=True) if fetched else [()] * len(names), strict=True))
         if level == Level.hospital:
             keys = ["all"] * len(fetched)
@@ -284,34 +284,77 @@ def _summary_split(src: str, level: Level, filters: Filters, measures: list[str]
     return [kept, rest] if kept and rest else [measures]
 
 
-def _source_statement(scope: Scope, level: Level, filters: Filters, ctx: MeasureContext, source: Source,
-                      src_grain: Grain | None, live: list[Window], measures: list[str], summarized: bool,
-                      grain: Grain | None) -> Select:
-    """One statement for `measures` of `source` over every window in `live` (a UNION ALL, tagged by
-    w_index), from the summaries where they answer and from the facts otherwise."""
+# One segment of a source's statement: (w_index, read from the monthly summary, has a date window).
+Segment = tuple[int, bool, bool]
+STATEMENT_SHAPES = 512  # statements a process keeps built, each for one shape of request (_prepared)
+_STATEMENTS = Lru(STATEMENT_SHAPES)
+
+
+def _segments(live: list[Window], by_month: bool) -> list[tuple[Segment, Window]]:
+    """The parts of a source's statement for the windows in `live`, each with its dates: a window
+    as it is, or, where a monthly summary answers (`by_month`), its whole months apart from the
+    days before and after them."""
+    out: list[tuple[Segment, Window]] = []
+    for i, w in enumerate(live):
+        months, edges = split_window(*w) if by_month and w is not None else (None, [w])
+        if months is not None:
+            out.append(((i, True, True), months))
+        out += [((i, False, e is not None), e) for e in edges]
+    return out
+
+
+def _prepared(scope: Scope, level: Level, filters: Filters, ctx: MeasureContext, source: Source,
+              src_grain: Grain | None, live: list[Window], measures: list[str], summarized: bool,
+              grain: Grain | None) -> tuple[Select, dict[str, Any]]:
+    """The statement for `measures` of `source` over the windows in `live`, and the values to run
+    it with. The statement depends on the request's shape only (the kind of scope, level, filters,
+    source, measures, grain and how the windows split), never on its dates or the scope's ids,
+    which are bound parameters: built once per shape and process (among the STATEMENT_SHAPES most
+    recently used), so that another period, another department or the same answer after a new
+    load costs neither the building (about a millisecond a part) nor SQLAlchemy's cache key and
+    compilation (both memoized on the statement)."""
+    by_month = summarized and monthly_summary_for(source.name, level, filters, measures, grain) is not None
+    segments = _segments(live, by_month)
+    shape = tuple(seg for seg, _ in segments)
+    ids, params = scope_ids(scope)
+    key = (scope.kind, ids is not None, level, filters, ctx, source.name, src_grain, shape, tuple(measures),
+           summarized, grain)
+    stmt = _STATEMENTS.get_or_make(key, lambda: _source_statement(scope, ids, level, filters, ctx, source, src_grain,
+                                                                  shape, measures, summarized, grain))
+    for k, (_seg, w) in enumerate(segments):
+        if w is not None:
+            params[f"w{k}_from"], params[f"w{k}_to"] = w
+    return stmt, params
+
+
+def _source_statement(scope: Scope, ids: BindParameter | None, level: Level, filters: Filters, ctx: MeasureContext,
+                      source: Source, src_grain: Grain | None, shape: tuple[Segment, ...], measures: list[str],
+                      summarized: bool, grain: Grain | None) -> Select:
+    """One statement for `measures` of `source` over the segments of `shape` (a UNION ALL, tagged
+    by w_index), from the summaries where they answer and from the facts otherwise; segment k's
+    dates are the bound parameters w{k}_from and w{k}_to, the scope's ids `ids` (scope_ids)."""
     src = source.name
     needs = frozenset().union(*(MEASURES[m].needs for m in measures))
     daily = summary_for(src, level, filters, measures) if summarized else None
     monthly = monthly_summary_for(src, level, filters, measures, grain) if summarized else None
 
-    def part(src_: Source, i: int, w: Window, sums: list, needs: frozenset[str] = frozenset()) -> Select:
+    def part(src_: Source, i: int, w: tuple | None, sums: list, needs: frozenset[str] = frozenset()) -> Select:
         return scoped(build_select(src_, level, [literal(i, Integer).label("w_index"), *sums], needs=needs,
-                                   filters=filters, window=w, grain=src_grain), scope)
+                                   filters=filters, window=w, grain=src_grain), scope, ids)
 
     facts = [MEASURES[m].sql(ctx).label(m) for m in measures]
-    selects: list[Select] = []
-    regroup = False
     # the days a monthly summary does not cover: from the per-department, per-day summary, or the facts
     edge_source, edge_sums, edge_needs = ((daily, [daily.measure(m).label(m) for m in measures], frozenset())
                                           if daily is not None else (source, facts, needs))
-    for i, w in enumerate(live):
-        months, edges = split_window(*w) if monthly is not None and w is not None else (None, [w])
-        if months is not None:  # whole months from a monthly summary, the days around them as above
-            selects.append(part(monthly, i, months, [monthly.measure(m).label(m) for m in measures]))
-            regroup = True
-        selects += [part(edge_source, i, e, edge_sums, edge_needs) for e in edges]
+    selects: list[Select] = []
+    for k, (i, from_months, dated) in enumerate(shape):
+        w = (bindparam(f"w{k}_from"), bindparam(f"w{k}_to")) if dated else None
+        if from_months:  # whole months from a monthly summary
+            selects.append(part(monthly, i, w, [monthly.measure(m).label(m) for m in measures]))
+        else:
+            selects.append(part(edge_source, i, w, edge_sums, edge_needs))
     stmt = selects[0] if len(selects) == 1 else union_all(*selects)
-    if regroup:  # add the parts of each window up again (every summarized measure is a sum)
+    if any(from_months for _i, from_months, _d in shape):  # add the parts of each window up again (sums)
         parts = stmt.subquery()
         by = [c for c in parts.c if c.name not in measures]
         stmt = select(*by, *[func.sum(parts.c[m]).label(m) for m in measures]).group_by(*by)
