@@ -286,7 +286,7 @@ def _summary_split(src: str, level: Level, filters: Filters, measures: list[str]
 
 # One segment of a source's statement: (w_index, read from the monthly summary, has a date window).
 Segment = tuple[int, bool, bool]
-STATEMENT_SHAPES = 512  # statements a process keeps built, each for one shape of request (_prepared)
+STATEMENT_SHAPES = 128  # statements a process keeps built, each for one shape of request (_prepared)
 _STATEMENTS = Lru(STATEMENT_SHAPES)
 
 
