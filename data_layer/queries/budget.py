@@ -136,10 +136,11 @@ def department_summary(lines: pd.DataFrame, tolerance: float = TOLERANCE) -> pd.
         out = pd.DataFrame(columns=["dept_id", "dept_zh", "dept_en", *SUMS, "items", "items_ahead"])
         out.attrs = dict(lines.attrs)
         return with_pace(out, tolerance)
-    grouped = items.groupby(["dept_id", "dept_zh", "dept_en"], sort=True)
-    out = grouped[SUMS].sum().reset_index()
-    out["items"] = grouped.size().to_numpy()
-    out["items_ahead"] = grouped["status"].apply(lambda s: int((s == "ahead").sum())).to_numpy()
+    # the attrs ride on the answer, not on every group: pandas deep-copies them at each operation
+    items.attrs = {}
+    items["items"], items["items_ahead"] = 1, (items["status"] == "ahead").astype(int)
+    out = items.groupby(["dept_id", "dept_zh", "dept_en"], sort=True)[[*SUMS, "items", "items_ahead"]].sum()
+    out = out.reset_index()
     out.attrs = dict(lines.attrs)
     return with_pace(out, tolerance)
 
