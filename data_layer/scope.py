@@ -7,7 +7,9 @@ This module is the one place where a Scope becomes SQL (the scope choke point):
   holding one department id and one campus id (the application database's alerts, appraisals and
   reports use it on their own columns, and `scoped` on dim_department's);
 - `scope_filter_lists(scope, dept_ids_col, campus_ids_col)` the same for columns holding
-  comma-separated ids (projects): every listed id must lie in the scope.
+  comma-separated ids (projects): every listed id must lie in the scope;
+- `scope_ids(scope)` the parameter standing for the scope's ids in a statement built once for
+  every scope of a kind (`scoped(stmt, scope, ids)`), and the caller's ids to run it with.
 """
 from __future__ import annotations
 
