@@ -44,6 +44,7 @@ class Sent(str):
 
 
 TAG_BYTES = b'"' + TAG.encode() + b'"'  # in every tagged value's JSON; an entry without it is plain JSON
+SENT = b"="  # after PREFIX: the entry is a Sent text, plain JSON whatever it holds (JSON never starts with "=")
 
 
 class Unencodable(TypeError):
@@ -60,7 +61,7 @@ class Codec:
     def dumps(self, value: Any) -> bytes:
         if type(value) is Sent:
             json.loads(value)  # only JSON text is stored as it is
-            return PREFIX + value.encode()
+            return PREFIX + SENT + value.encode()
         return PREFIX + json.dumps(self.encode(value), ensure_ascii=False, separators=(",", ":")).encode()
 
     def loads(self, raw: bytes | None) -> Any:
@@ -69,8 +70,10 @@ class Codec:
             return None
         body = raw[len(PREFIX):]
         try:
+            if body.startswith(SENT):  # a Sent text: its values as they are, even a key that looks like a tag
+                return json.loads(body[len(SENT):])
             data = json.loads(body)
-            # plain JSON (no tagged value anywhere: a Sent answer, names, numbers) is the value itself
+            # plain JSON (no tagged value anywhere: names, numbers) is the value itself
             return data if TAG_BYTES not in body else self.decode(data)
         except Exception:  # noqa: BLE001 - a damaged or forged entry is a miss
             return None

@@ -180,6 +180,10 @@ def test_a_cached_answer_is_the_json_dash_sends_and_comes_back_without_decoding(
     assert to_json_plotly(back) == to_json_plotly(answer)
     assert type(back) is list and type(back[0]) is dict and back[2] == [1, "~t"]
     assert unsent(sent(answer)) == back  # the first answer (from the cache in this process: the text) too
+    # a text in the answer that looks like a tagged value is still only text: read back as it was sent
+    odd = sent((html.P("x"), {"~t": "dc", "cls": "data_layer.scope:Scope", "v": {}}))  # a Store's data, say
+    redis_cache.set("q:odd", odd)
+    assert unsent(redis_cache.get("q:odd")) == json.loads(odd)
     held = (no_update, html.P("x"))
     assert sent(held) is held
     with pytest.raises(ValueError):
