@@ -19,7 +19,7 @@ from appdb.store import AppDB, AppDBUnavailable, SessionLimits
 from data_layer.demo.build import is_demo_warehouse
 from data_layer.errors import UserError
 from data_layer.periods import add_months
-from data_layer.queries.structure import departments
+from data_layer.queries.structure import department_campuses, departments
 from data_layer.scope import Scope
 from data_layer.warehouse import Warehouse, make_cache
 from shell.auth import init_auth
@@ -70,10 +70,7 @@ class AppState:
 
     def campus_of(self, dept_id: str) -> str | None:
         """The campus of a department (for campus scopes); None for an unknown department."""
-        wh = self.warehouse
-        campuses = wh.here(("campus_of",), lambda: {str(d): str(c) for d, c in departments(
-            wh, Scope.hospital())[["dept_id", "campus_id"]].itertuples(index=False)})
-        return campuses.get(dept_id)
+        return department_campuses(self.warehouse).get(dept_id)
 
 
 def _bootstrap_dir() -> Path:
@@ -201,9 +198,7 @@ def ensure_demo_alerts(server: Flask) -> int | None:
     through = state.warehouse.freshness().data_through
     since = add_months(through.replace(day=1), -DEMO_HISTORY_MONTHS) if through else None
     result = scan(state.warehouse, Scope.hospital(), since=since)
-    deps = departments(state.warehouse, Scope.hospital())
-    added, _grown = save_scan(state.appdb, result.alerts, dict(zip(deps["dept_id"], deps["campus_id"], strict=True)),
-                              history=True)
+    added, _grown = save_scan(state.appdb, result.alerts, department_campuses(state.warehouse), history=True)
     state.appdb.audit("alerts_scan", None, "hospital", f"demo start-up, since {since}, through {result.through}: "
                       f"{len(result.alerts)} findings, {added} new")
     print(f"Scanned the demo hospital for alerts: {added} stored.", flush=True)
@@ -222,8 +217,7 @@ def ensure_demo_quality(server: Flask) -> str | None:
         return None
     started = datetime.now().replace(microsecond=0)
     result = run_quality(state.warehouse.engine, previous_fingerprints(state.appdb))
-    deps = departments(state.warehouse, Scope.hospital())
-    saved = record_run(state.appdb, result, dict(zip(deps["dept_id"], deps["campus_id"], strict=True)), started)
+    saved = record_run(state.appdb, result, department_campuses(state.warehouse), started)
     state.appdb.audit("quality_run", None, str(saved["run_id"]), f"demo start-up: {saved['status']}")
     print(f"Checked the demo hospital's data quality: {saved['status']}.", flush=True)
     return str(saved["status"])

@@ -175,8 +175,7 @@ def _kiosk(db: AppDB, args: argparse.Namespace) -> None:
 
 def _alerts_scan(db: AppDB, args: argparse.Namespace) -> None:
     from data_layer.alerts.detect import scan
-    from data_layer.queries.structure import departments
-    from data_layer.scope import Scope
+    from data_layer.queries.structure import department_campuses
     from data_layer.warehouse import Warehouse
 
     from .alerts import save_scan
@@ -191,9 +190,8 @@ def _alerts_scan(db: AppDB, args: argparse.Namespace) -> None:
     scope = parse_scope(args.scope)
     t0 = time.perf_counter()
     result = scan(wh, scope, args.through, since=args.since)
-    deps = departments(wh, Scope.hospital())
     added_ids: list[int] = []
-    added, grown = save_scan(db, result.alerts, dict(zip(deps["dept_id"], deps["campus_id"], strict=True)), added_ids,
+    added, grown = save_scan(db, result.alerts, department_campuses(wh), added_ids,
                              history=args.since is not None)
     db.audit("alerts_scan", None, args.scope, (f"since {args.since}, " if args.since else "")
              + f"through {result.through}: {len(result.alerts)} findings, "
@@ -220,8 +218,7 @@ def _quality(db: AppDB, args: argparse.Namespace) -> int:
 
     from data_layer.engine import make_engine
     from data_layer.quality import format_result, run_quality
-    from data_layer.queries.structure import departments
-    from data_layer.scope import Scope
+    from data_layer.queries.structure import department_campuses
     from data_layer.warehouse import Warehouse
 
     from .quality import previous_fingerprints, record_run, set_alert_owner
@@ -243,8 +240,7 @@ def _quality(db: AppDB, args: argparse.Namespace) -> int:
     try:
         result = run_quality(engine, previous_fingerprints(db))
         try:
-            deps = departments(wh, Scope.hospital())
-            campus_of = dict(zip(deps["dept_id"], deps["campus_id"], strict=True))
+            campus_of = department_campuses(wh)
         except UserError:
             campus_of = {}
         saved = record_run(db, result, campus_of, started)

@@ -36,7 +36,7 @@ from data_layer.errors import UserError
 from data_layer.periods import Period, add_months
 from data_layer.queries.drill import alert_rows
 from data_layer.queries.kpis import indicator_values
-from data_layer.queries.structure import departments
+from data_layer.queries.structure import department_campuses, departments
 from data_layer.registry import INDICATORS, Level
 from data_layer.sources import Filters
 from shell.access import PermissionDenied, audit, page_denied
@@ -266,8 +266,7 @@ def run_scan(ask: Ask, _n: int, refresh: int) -> tuple:
     """An assistant scans their own departments now (the nightly job scans everything)."""
     wh, scope = warehouse(), ask.scope
     result = scan(wh, scope)
-    deps = departments(wh, scope)
-    added, grown = save_scan(_db(), result.alerts, dict(zip(deps["dept_id"], deps["campus_id"], strict=True)))
+    added, grown = save_scan(_db(), result.alerts, department_campuses(wh))
     audit("alerts_scan", current_user.username, f"{len(result.alerts)} findings, {added} new")
     return t("alerts.scanned", ask.lang, found=len(result.alerts), added=added, grown=grown), (refresh or 0) + 1
 

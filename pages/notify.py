@@ -37,14 +37,14 @@ def _db():
 
 def department_choices(scope: Any, lang: str) -> tuple[list[tuple[str, str]], dict[str, str | None]]:
     """(id, name) of the departments in `scope`, and every department's campus (for the form's check)."""
-    from data_layer.queries.structure import departments
+    from data_layer.queries.structure import department_campuses, departments
     from data_layer.scope import Scope
 
     try:
         every = departments(warehouse(), Scope.hospital())
+        campus_of = department_campuses(warehouse())
     except UserError:
         return [], {}
-    campus_of = dict(zip(every["dept_id"], every["campus_id"], strict=True))
     name = "name_zh" if lang == "zh" else "name_en"
     mine = [(d, n) for d, n, c in zip(every["dept_id"], every[name], every["campus_id"], strict=True)
             if scope.allows_department(d, c)]

@@ -25,6 +25,17 @@ def departments(wh: Warehouse, scope: Scope) -> pd.DataFrame:
     return df
 
 
+def department_campuses(wh: Warehouse) -> dict[str, str | None]:
+    """Every department the warehouse knows -> its campus: the lookup behind the scope checks (a
+    campus scope allows a department by its campus) and the forms that check departments, kept in
+    each process beside the departments it comes from (Warehouse.here). Shared: never changed by
+    a caller."""
+    def build() -> dict[str, str | None]:
+        deps = departments(wh, Scope.hospital())
+        return {str(d): None if c is None else str(c) for d, c in zip(deps["dept_id"], deps["campus_id"], strict=True)}
+    return wh.here(("department_campuses",), build)
+
+
 @memoized
 def medical_groups(wh: Warehouse, scope: Scope) -> pd.DataFrame:
     """Medical groups the scope may see: group_id, their department (dept_id, its kind), names."""

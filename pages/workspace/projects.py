@@ -48,9 +48,8 @@ from data_layer.queries.before_after import (
     manual_test,
     windows,
 )
-from data_layer.queries.structure import departments
+from data_layer.queries.structure import department_campuses, departments
 from data_layer.registry import INDICATORS
-from data_layer.scope import Scope
 from data_layer.stats import FieldErrors
 from shell.access import PermissionDenied, audit
 from shell.inputs import Ref
@@ -73,8 +72,7 @@ def _appdb():
 
 def _campus_of() -> dict[str, str | None]:
     """Every department the warehouse knows -> its campus (the store checks the scope itself)."""
-    deps = departments(warehouse(), Scope.hospital())
-    return {str(d): (None if c is None else str(c)) for d, c in zip(deps["dept_id"], deps["campus_id"], strict=True)}
+    return department_campuses(warehouse())
 
 
 def _dept_names(lang: str) -> dict[str, str]:
