@@ -214,7 +214,9 @@ def test_forged_entries_build_nothing_outside_the_app(redis_cache) -> None:
               b'J1{"~t":"component","v":{"module":"os","name":"system","props":{}}}',
               b'J1{"~t":"nd","shape":[1],"v":{"np":"O","b":""}}',
               b'J1{"~t":"df","index":',  # truncated
-              b'J1{"~t":"enum","cls":"data_layer.scope:Scope","v":1}']
+              b'J1{"~t":"enum","cls":"data_layer.scope:Scope","v":1}',
+              b'J1={"props":',  # a Sent answer, truncated
+              b'J1=\x80\xff']  # not even text
     for raw in forged:
         client.set("hospdash:q:forged", raw)
         assert redis_cache.get("q:forged") is None
