@@ -9,6 +9,7 @@ from typing import Any
 import dash
 import plotly.graph_objects as go
 from dash.development.base_component import Component, ComponentRegistry
+from plotly.io.json import to_json_plotly
 
 from data_layer.cache_codec import Extension, Sent
 
@@ -53,8 +54,6 @@ def sent(value: Any) -> Any:
     itself."""
     if isinstance(value, NO_UPDATE) or (isinstance(value, list | tuple) and any(isinstance(v, NO_UPDATE) for v in value)):
         return value
-    from plotly.io.json import to_json_plotly
-
     try:
         return Sent(to_json_plotly(value))
     except (TypeError, ValueError):
