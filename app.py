@@ -70,7 +70,7 @@ class AppState:
 
     def campus_of(self, dept_id: str) -> str | None:
         """The campus of a department (for campus scopes); None for an unknown department."""
-        return department_campuses(self.warehouse).get(dept_id)
+        return department_campuses(self.warehouse, Scope.hospital()).get(dept_id)
 
 
 def _bootstrap_dir() -> Path:
@@ -198,7 +198,7 @@ def ensure_demo_alerts(server: Flask) -> int | None:
     through = state.warehouse.freshness().data_through
     since = add_months(through.replace(day=1), -DEMO_HISTORY_MONTHS) if through else None
     result = scan(state.warehouse, Scope.hospital(), since=since)
-    added, _grown = save_scan(state.appdb, result.alerts, department_campuses(state.warehouse), history=True)
+    added, _grown = save_scan(state.appdb, result.alerts, department_campuses(state.warehouse, Scope.hospital()), history=True)
     state.appdb.audit("alerts_scan", None, "hospital", f"demo start-up, since {since}, through {result.through}: "
                       f"{len(result.alerts)} findings, {added} new")
     print(f"Scanned the demo hospital for alerts: {added} stored.", flush=True)
@@ -217,7 +217,7 @@ def ensure_demo_quality(server: Flask) -> str | None:
         return None
     started = datetime.now().replace(microsecond=0)
     result = run_quality(state.warehouse.engine, previous_fingerprints(state.appdb))
-    saved = record_run(state.appdb, result, department_campuses(state.warehouse), started)
+    saved = record_run(state.appdb, result, department_campuses(state.warehouse, Scope.hospital()), started)
     state.appdb.audit("quality_run", None, str(saved["run_id"]), f"demo start-up: {saved['status']}")
     print(f"Checked the demo hospital's data quality: {saved['status']}.", flush=True)
     return str(saved["status"])

@@ -176,6 +176,7 @@ def _kiosk(db: AppDB, args: argparse.Namespace) -> None:
 def _alerts_scan(db: AppDB, args: argparse.Namespace) -> None:
     from data_layer.alerts.detect import scan
     from data_layer.queries.structure import department_campuses
+    from data_layer.scope import Scope
     from data_layer.warehouse import Warehouse
 
     from .alerts import save_scan
@@ -191,7 +192,7 @@ def _alerts_scan(db: AppDB, args: argparse.Namespace) -> None:
     t0 = time.perf_counter()
     result = scan(wh, scope, args.through, since=args.since)
     added_ids: list[int] = []
-    added, grown = save_scan(db, result.alerts, department_campuses(wh), added_ids,
+    added, grown = save_scan(db, result.alerts, department_campuses(wh, Scope.hospital()), added_ids,
                              history=args.since is not None)
     db.audit("alerts_scan", None, args.scope, (f"since {args.since}, " if args.since else "")
              + f"through {result.through}: {len(result.alerts)} findings, "
@@ -219,6 +220,7 @@ def _quality(db: AppDB, args: argparse.Namespace) -> int:
     from data_layer.engine import make_engine
     from data_layer.quality import format_result, run_quality
     from data_layer.queries.structure import department_campuses
+    from data_layer.scope import Scope
     from data_layer.warehouse import Warehouse
 
     from .quality import previous_fingerprints, record_run, set_alert_owner
@@ -240,7 +242,7 @@ def _quality(db: AppDB, args: argparse.Namespace) -> int:
     try:
         result = run_quality(engine, previous_fingerprints(db))
         try:
-            campus_of = department_campuses(wh)
+            campus_of = department_campuses(wh, Scope.hospital())
         except UserError:
             campus_of = {}
         saved = record_run(db, result, campus_of, started)

@@ -266,7 +266,7 @@ def run_scan(ask: Ask, _n: int, refresh: int) -> tuple:
     """An assistant scans their own departments now (the nightly job scans everything)."""
     wh, scope = warehouse(), ask.scope
     result = scan(wh, scope)
-    added, grown = save_scan(_db(), result.alerts, department_campuses(wh))
+    added, grown = save_scan(_db(), result.alerts, department_campuses(wh, scope))
     audit("alerts_scan", current_user.username, f"{len(result.alerts)} findings, {added} new")
     return t("alerts.scanned", ask.lang, found=len(result.alerts), added=added, grown=grown), (refresh or 0) + 1
 

@@ -42,7 +42,7 @@ def department_choices(scope: Any, lang: str) -> tuple[list[tuple[str, str]], di
 
     try:
         every = departments(warehouse(), Scope.hospital())
-        campus_of = department_campuses(warehouse())
+        campus_of = department_campuses(warehouse(), Scope.hospital())
     except UserError:
         return [], {}
     name = "name_zh" if lang == "zh" else "name_en"

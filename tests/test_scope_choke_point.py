@@ -288,6 +288,7 @@ CASES: dict[str, Calls] = {
     "revenue_view.structure_frame": lambda c: [(DrillPath(c.dept), "all", RECENT)],
     "revenue_view.level_frame": lambda c: [(DrillPath(), "all", RECENT), (DrillPath(c.dept), "inpatient", RECENT)],
     "structure.departments": lambda c: [()],
+    "structure.department_campuses": lambda c: [()],
     "structure.summary": lambda c: [()],
     "structure.medical_groups": lambda c: [()],
     "targets.targets": lambda c: [(c.dept, 2026)],

@@ -25,15 +25,15 @@ def departments(wh: Warehouse, scope: Scope) -> pd.DataFrame:
     return df
 
 
-def department_campuses(wh: Warehouse) -> dict[str, str | None]:
-    """Every department the warehouse knows -> its campus: the lookup behind the scope checks (a
-    campus scope allows a department by its campus) and the forms that check departments, kept in
-    each process beside the departments it comes from (Warehouse.here). Shared: never changed by
-    a caller."""
+def department_campuses(wh: Warehouse, scope: Scope) -> dict[str, str | None]:
+    """Every department the scope may see -> its campus, kept in each process beside the
+    departments it comes from (Warehouse.here). Shared: never changed by a caller. The scope
+    checks and the forms that check departments ask it for the whole hospital: a campus scope
+    allows a department by its campus, so the campus of one outside the scope must be known too."""
     def build() -> dict[str, str | None]:
-        deps = departments(wh, Scope.hospital())
+        deps = departments(wh, scope)
         return {str(d): None if c is None else str(c) for d, c in zip(deps["dept_id"], deps["campus_id"], strict=True)}
-    return wh.here(("department_campuses",), build)
+    return wh.here(("department_campuses", scope.key), build)
 
 
 @memoized

@@ -50,6 +50,7 @@ from data_layer.queries.before_after import (
 )
 from data_layer.queries.structure import department_campuses, departments
 from data_layer.registry import INDICATORS
+from data_layer.scope import Scope
 from data_layer.stats import FieldErrors
 from shell.access import PermissionDenied, audit
 from shell.inputs import Ref
@@ -72,7 +73,7 @@ def _appdb():
 
 def _campus_of() -> dict[str, str | None]:
     """Every department the warehouse knows -> its campus (the store checks the scope itself)."""
-    return department_campuses(warehouse())
+    return department_campuses(warehouse(), Scope.hospital())
 
 
 def _dept_names(lang: str) -> dict[str, str]:
