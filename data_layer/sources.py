@@ -6,10 +6,11 @@ data_layer.scope.scoped) is applied the same way to every query.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import date
+from typing import Any
 
-from sqlalchemy import ColumnElement, FromClause, Select, and_, select
+from sqlalchemy import BindParameter, ColumnElement, FromClause, Select, and_, bindparam, select
 
 from .errors import UserError
 from .periods import Grain
@@ -53,6 +54,22 @@ class Filters:
 
     def by_level(self) -> dict[Level, tuple[str, ...]]:
         return {lv: getattr(self, lv.value) for lv in Level if lv != Level.hospital and getattr(self, lv.value)}
+
+    def shape(self) -> Filters:
+        """What a statement built once for many requests depends on: which filters are set, each
+        id list replaced by one mark (build_select with `binds` reads no value of it)."""
+        return Filters(**{f.name: (SHAPE_MARK,) if getattr(self, f.name) else () for f in fields(self)})
+
+    def binds(self) -> tuple[dict[str, BindParameter], dict[str, list[str]]]:
+        """For a statement built from `shape()`: a parameter per set filter (`f_<name>`, with no
+        value of its own, so a statement run without the caller's ids fails), and the values to
+        run it with for these filters."""
+        names = [f.name for f in fields(self) if getattr(self, f.name)]
+        return ({n: bindparam(f"f_{n}", expanding=True, required=True) for n in names},
+                {f"f_{n}": list(getattr(self, n)) for n in names})
+
+
+SHAPE_MARK = "\x00filter"  # stands for a filter's ids in Filters.shape(); never an id
 
 
 @dataclass(frozen=True)
@@ -149,9 +166,15 @@ def build_select(
     filters: Filters,
     window: tuple[date, date] | tuple[ColumnElement, ColumnElement] | None,  # dates, or parameters for them
     grain: Grain | None,
+    binds: dict[str, BindParameter] | None = None,
 ) -> Select:
     """SELECT level key [, grain keys], aggregates FROM source WHERE filters AND period GROUP BY keys.
-    Without the scope: the caller ANDs it in with data_layer.scope.scoped (the source joins dim_department)."""
+    Without the scope: the caller ANDs it in with data_layer.scope.scoped (the source joins dim_department).
+    `binds` (Filters.binds): the filters' ids as those parameters rather than as values."""
+
+    def ids_of(name: str, ids: tuple[str, ...]) -> Any:
+        return binds[name] if binds is not None else list(ids)
+
     need = set(needs)
     if level == Level.group and source.name == "outpatient":
         need.add("doctor")
@@ -178,16 +201,16 @@ def build_select(
         k = source.key(lv)
         if k is None:
             raise UserError(f"{source.name} figures cannot be filtered by {lv.value}")
-        conds.append(k.in_(list(ids)))
+        conds.append(k.in_(ids_of(lv.value, ids)))
     if filters.kind:
-        conds.append(dept.kind.in_(list(filters.kind)))
+        conds.append(dept.kind.in_(ids_of("kind", filters.kind)))
     if filters.service_line:
-        conds.append(dept.service_line.in_(list(filters.service_line)))
+        conds.append(dept.service_line.in_(ids_of("service_line", filters.service_line)))
     if filters.scheme:
         scheme = source.scheme_column()
         if scheme is None:
             raise UserError(f"{source.name} figures cannot be filtered by payment scheme")
-        conds.append(scheme.in_(list(filters.scheme)))
+        conds.append(scheme.in_(ids_of("scheme", filters.scheme)))
     if window is not None and source.date_col is not None:
         conds.append(source.date_col.between(window[0], window[1]))
     stmt = select(*keys, *aggregates).select_from(from_).where(*conds)

@@ -225,3 +225,79 @@ def test_indicator_statements_are_built_once_per_shape_and_run_with_each_request
         with pytest.raises(StatementError, match="scope_ids"):
             conn.execute(stmt)
     assert scope_ids(Scope.hospital()) == (None, {}) and scope_ids(Scope.departments([])) == (None, {})
+
+
+def test_filtered_statements_are_shared_by_every_filter_value(wh: Warehouse, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A drill-down's filters (a department's wards, a ward's cases, an assistant's payment schemes)
+    are bound parameters too: another department or ward runs the statement built for the first,
+    and answers exactly as a statement built for it alone."""
+    import pandas as pd
+    from sqlalchemy import event, func, select
+    from sqlalchemy.exc import StatementError
+
+    from data_layer.queries import kpis
+    from data_layer.registry import Level
+    from data_layer.sources import SHAPE_MARK, SOURCES, Filters, build_select
+
+    built: list[tuple] = []
+    real = kpis._source_statement
+    monkeypatch.setattr(kpis, "_source_statement", lambda *a: built.append((a[2], a[3], a[6].name)) or real(*a))
+    codes = ("discharges", "alos", "bed_occupancy")
+    ip = fact_inpatient_case.c
+    with wh.engine.connect() as conn:
+        wards = conn.execute(select(ip.dept_id, ip.ward_id).distinct().order_by(ip.dept_id, ip.ward_id)).all()
+    by_dept: dict[str, list[str]] = {}
+    for dept_id, ward_id in wards:
+        by_dept.setdefault(dept_id, []).append(ward_id)
+    depts = sorted(by_dept)[:3]
+    one_ward = [(dept_id, by_dept[dept_id][0]) for dept_id in depts]
+
+    def values(level: Level, filters: Filters) -> pd.DataFrame:
+        wh.cache.clear()
+        return indicator_values(wh, Scope.hospital(), codes, PERIOD, level=level, filters=filters)
+
+    requests = ([(Level.ward, Filters(department=(dept_id,))) for dept_id in depts]
+                + [(Level.ward, Filters(department=tuple(depts[:2])))]
+                + [(Level.department, Filters(ward=(ward_id,))) for _dept_id, ward_id in one_ward])
+    kpis._STATEMENTS.clear()
+    sent: list[tuple[str, dict]] = []
+
+    def listener(conn, cursor, statement, params, context, many) -> None:  # noqa: ANN001
+        sent.append((statement, params))
+
+    event.listen(wh.engine, "before_cursor_execute", listener)
+    try:
+        asked = [(level, filters, values(level, filters)) for level, filters in requests]
+    finally:
+        event.remove(wh.engine, "before_cursor_execute", listener)
+    shapes = set(built)
+    assert all(filters.by_level() and set(sum(filters.by_level().values(), ())) == {SHAPE_MARK}
+               for _level, filters, _source in shapes), "a statement was built with the ids of one request"
+    assert len(built) == len(shapes), "a statement was built again for another department or ward"
+    assert {level for level, _f, _s in shapes} == {Level.ward, Level.department}
+    facts = [s for s, _p in sent if "fact_inpatient_case" in s]
+    assert facts and not [s for s in facts if any(f"'{x}'" in s for x in depts + [w for _d, w in one_ward])], \
+        "filter ids belong in the parameters, not the statement's text"
+    for level, filters, got in asked:
+        key = ip.ward_id if level == Level.ward else ip.dept_id
+        cond = ip.dept_id.in_(filters.department) if filters.department else ip.ward_id.in_(filters.ward)
+        counted = (select(key, func.count()).where(ip.discharge_date.between(PERIOD.start, PERIOD.end), cond)
+                   .group_by(key))
+        with wh.engine.connect() as conn:
+            expected = {k: float(n) for k, n in conn.execute(counted)}
+        discharges = got[got["indicator"] == "discharges"]
+        assert expected and dict(zip(discharges["key"], discharges["value"], strict=True)) == expected, filters
+        kpis._STATEMENTS.clear()
+        pd.testing.assert_frame_equal(got, values(level, filters), obj=str(filters))
+    # built from the shape alone, the statement holds no ids: run without the caller's, it fails
+    marked = Filters(ward=("x",))
+    binds, params = Filters(ward=(one_ward[0][1],)).binds()
+    assert params == {"f_ward": [one_ward[0][1]]}
+    stmt = build_select(SOURCES["inpatient"], Level.ward, [func.count().label("n")], needs=frozenset(),
+                        filters=marked.shape(), window=None, grain=None, binds=binds)
+    with wh.engine.connect() as conn:
+        assert [tuple(r) for r in conn.execute(stmt, params)] == [
+            (one_ward[0][1], sum(1 for r in conn.execute(select(ip.ward_id).where(ip.ward_id == one_ward[0][1]))))]
+        with pytest.raises(StatementError, match="f_ward"):
+            conn.execute(stmt)
+    assert Filters().binds() == ({}, {}) and Filters().shape() == Filters()

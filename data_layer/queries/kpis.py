@@ -307,32 +307,37 @@ def _prepared(scope: Scope, level: Level, filters: Filters, ctx: MeasureContext,
               src_grain: Grain | None, live: list[Window], measures: list[str], summarized: bool,
               grain: Grain | None) -> tuple[Select, dict[str, Any]]:
     """The statement for `measures` of `source` over the windows in `live`, and the values to run
-    it with. The statement depends on the request's shape only (the kind of scope, level, filters,
-    source, measures, grain and how the windows split), never on its dates or the scope's ids,
-    which are bound parameters: built once per shape and process (among the STATEMENT_SHAPES most
-    recently used), so that another period, another department or the same answer after a new
-    load costs neither the building (about a millisecond a part) nor SQLAlchemy's cache key and
-    compilation (both memoized on the statement)."""
+    it with. The statement depends on the request's shape only (the kind of scope, level, source,
+    measures, grain, which filters are set and how the windows split), never on its dates, the
+    scope's ids or the filters' ids, which are bound parameters: built once per shape and process
+    (among the STATEMENT_SHAPES most recently used), so that another period, another department,
+    ward or group, or the same answer after a new load costs neither the building (about a
+    millisecond a part) nor SQLAlchemy's cache key and compilation (both memoized on the
+    statement)."""
     by_month = summarized and monthly_summary_for(source.name, level, filters, measures, grain) is not None
     segments = _segments(live, by_month)
     shape = tuple(seg for seg, _ in segments)
     ids, params = scope_ids(scope)
-    key = (scope.kind, ids is not None, level, filters, ctx, source.name, src_grain, shape, tuple(measures),
+    binds, values = filters.binds()
+    params.update(values)
+    fshape = filters.shape()
+    key = (scope.kind, ids is not None, level, fshape, ctx, source.name, src_grain, shape, tuple(measures),
            summarized, grain)
-    stmt = _STATEMENTS.get_or_make(key, lambda: _source_statement(scope, ids, level, filters, ctx, source, src_grain,
-                                                                  shape, measures, summarized, grain))
+    stmt = _STATEMENTS.get_or_make(key, lambda: _source_statement(scope, ids, level, fshape, binds, ctx, source,
+                                                                  src_grain, shape, measures, summarized, grain))
     for k, (_seg, w) in enumerate(segments):
         if w is not None:
             params[f"w{k}_from"], params[f"w{k}_to"] = w
     return stmt, params
 
 
-def _source_statement(scope: Scope, ids: BindParameter | None, level: Level, filters: Filters, ctx: MeasureContext,
-                      source: Source, src_grain: Grain | None, shape: tuple[Segment, ...], measures: list[str],
-                      summarized: bool, grain: Grain | None) -> Select:
+def _source_statement(scope: Scope, ids: BindParameter | None, level: Level, filters: Filters,
+                      binds: dict[str, BindParameter], ctx: MeasureContext, source: Source, src_grain: Grain | None,
+                      shape: tuple[Segment, ...], measures: list[str], summarized: bool, grain: Grain | None) -> Select:
     """One statement for `measures` of `source` over the segments of `shape` (a UNION ALL, tagged
     by w_index), from the summaries where they answer and from the facts otherwise; segment k's
-    dates are the bound parameters w{k}_from and w{k}_to, the scope's ids `ids` (scope_ids)."""
+    dates are the bound parameters w{k}_from and w{k}_to, the scope's ids `ids` (scope_ids), the
+    filters' ids `binds` (Filters.binds; `filters` is their shape)."""
     src = source.name
     needs = frozenset().union(*(MEASURES[m].needs for m in measures))
     daily = summary_for(src, level, filters, measures) if summarized else None
@@ -340,7 +345,7 @@ def _source_statement(scope: Scope, ids: BindParameter | None, level: Level, fil
 
     def part(src_: Source, i: int, w: tuple | None, sums: list, needs: frozenset[str] = frozenset()) -> Select:
         return scoped(build_select(src_, level, [literal(i, Integer).label("w_index"), *sums], needs=needs,
-                                   filters=filters, window=w, grain=src_grain), scope, ids)
+                                   filters=filters, window=w, grain=src_grain, binds=binds), scope, ids)
 
     facts = [MEASURES[m].sql(ctx).label(m) for m in measures]
     # the days a monthly summary does not cover: from the per-department, per-day summary, or the facts
