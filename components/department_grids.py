@@ -127,7 +127,7 @@ def indicator_grid(df: pd.DataFrame, codes: tuple[str, ...], key: str, label: st
         warn = [bool(out_of_range_note(INDICATORS[c], v, lang)) for v in frame[c]]
         frame[f"{c}__warn"] = warn
         flags.append(f"{c}__warn")
-    grid = data_grid(frame, [Column("name", label, pinned=True, width=150), *(unit_column(c, lang) for c in codes)],
+    grid = data_grid(frame, [Column("name", label, pinned=True), *(unit_column(c, lang) for c in codes)],
                      lang, grid_id, row_id=key, hidden=tuple(flags))
     for c in codes:
         _flag(grid, c, f"{c}__warn", grid_class("warn"), f" {WARN}")
@@ -176,7 +176,7 @@ def discipline_grid(df: pd.DataFrame, lang: str) -> html.Div:
                      "year_ago": format_indicator(r.year_ago, ind.unit, lang), "verdict": verdict})
     frame = pd.DataFrame(rows)
     heads = {"value": t("dw.this", lang), "hospital": t("dw.hospital", lang), "year_ago": t("dw.last_year", lang)}
-    grid = data_grid(frame, [Column("name", t("dw.t.indicator", lang), pinned=True, width=170),
+    grid = data_grid(frame, [Column("name", t("dw.t.indicator", lang), pinned=True),
                              *(Column(k, h) for k, h in heads.items())], lang, "dw-discipline-table",
                      row_id="indicator", hidden=("verdict",))
     for spec in grid.columnDefs:
