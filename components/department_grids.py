@@ -96,6 +96,8 @@ def targets_grid(df: pd.DataFrame, lang: str) -> html.Div:
     for spec in grid.columnDefs:
         if spec["field"] in ("target", "actual", "expected", "deviation", "projection"):
             spec["cellClass"] = "hd-num"
+        if spec["field"] in ("name", "basis", "deviation"):  # fixed widths, so that the status stays in view:
+            spec["tooltipField"] = spec["field"]  # a long English name or pacing reads whole on hover
         if spec["field"] == "status":
             spec["cellClassRules"] = {f"status-{s}": f"params.data.verdict === '{STATUS_VERDICT[s]}'"
                                       for s in STATUS_ICON}
