@@ -6,6 +6,7 @@ Every change bumps a version: an edit made on a stale copy is refused, never los
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -29,7 +30,7 @@ def _now() -> datetime:
     return datetime.now().replace(microsecond=0)
 
 
-def save_scan(db: AppDB, found: list[Alert], campus_of: dict[str, str],
+def save_scan(db: AppDB, found: list[Alert], campus_of: Mapping[str, str | None],
               added_ids: list[int] | None = None, *, history: bool = False) -> tuple[int, int]:
     """Store a scan's alerts: a problem already open grows; a new one is added. Returns (added, grown);
     `added_ids`, when given, receives the new alerts' ids (for their delivery, appdb/notify.py).

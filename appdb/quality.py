@@ -5,6 +5,7 @@ user or role an administrator chooses (default: the administrators, the IT centr
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from datetime import date, datetime
 from typing import Any
 
@@ -73,7 +74,7 @@ def _alert_of(f: Any, through: date) -> Alert:
                  entity_id=f.table)
 
 
-def record_run(db: AppDB, result: QualityResult, campus_of: dict[str, str], started_at: datetime) -> dict[str, Any]:
+def record_run(db: AppDB, result: QualityResult, campus_of: Mapping[str, str | None], started_at: datetime) -> dict[str, Any]:
     """Store a run and its findings; raise (or grow) an alert for each red or orange finding, owned
     by the chosen owner. Returns the run's id, counts and the alerts added."""
     counts = result.counts()

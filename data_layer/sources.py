@@ -33,6 +33,7 @@ from .schema import (
 )
 
 dept = dim_department.c
+SHAPE_MARK = "\x00filter"  # stands for a filter's ids in Filters.shape(); never an id
 
 
 @dataclass(frozen=True)
@@ -67,9 +68,6 @@ class Filters:
         names = [f.name for f in fields(self) if getattr(self, f.name)]
         return ({n: bindparam(f"f_{n}", expanding=True, required=True) for n in names},
                 {f"f_{n}": list(getattr(self, n)) for n in names})
-
-
-SHAPE_MARK = "\x00filter"  # stands for a filter's ids in Filters.shape(); never an id
 
 
 @dataclass(frozen=True)

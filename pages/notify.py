@@ -3,6 +3,7 @@ levels, immediate or morning digest, language, chat robots and email). Not for a
 kiosk login. Delivery itself: appdb/notify.py; docs/alerts.md#delivery."""
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import dash
@@ -35,7 +36,7 @@ def _db():
     return current_app.extensions["hospdash"].appdb
 
 
-def department_choices(scope: Any, lang: str) -> tuple[list[tuple[str, str]], dict[str, str | None]]:
+def department_choices(scope: Any, lang: str) -> tuple[list[tuple[str, str]], Mapping[str, str | None]]:
     """(id, name) of the departments in `scope`, and every department's campus (for the form's check)."""
     from data_layer.queries.structure import department_campuses, departments
     from data_layer.scope import Scope

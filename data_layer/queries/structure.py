@@ -1,6 +1,8 @@
 """The hospital's structure within a scope: campuses, departments, wards, groups, doctors, devices."""
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import pandas as pd
 from sqlalchemy import distinct, func, select
 
@@ -25,7 +27,7 @@ def departments(wh: Warehouse, scope: Scope) -> pd.DataFrame:
     return df
 
 
-def department_campuses(wh: Warehouse, scope: Scope) -> dict[str, str | None]:
+def department_campuses(wh: Warehouse, scope: Scope) -> Mapping[str, str | None]:
     """Every department the scope may see -> its campus, kept in each process beside the
     departments it comes from (Warehouse.here). Shared: never changed by a caller. The scope
     checks and the forms that check departments ask it for the whole hospital: a campus scope

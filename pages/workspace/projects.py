@@ -71,11 +71,6 @@ def _appdb():
     return current_app.extensions["hospdash"].appdb
 
 
-def _campus_of() -> dict[str, str | None]:
-    """Every department the warehouse knows -> its campus (the store checks the scope itself)."""
-    return department_campuses(warehouse(), Scope.hospital())
-
-
 def _dept_names(lang: str) -> dict[str, str]:
     deps = departments(warehouse(), current_scope())
     col = "name_zh" if lang == "zh" else "name_en"
@@ -233,7 +228,7 @@ def save(ask: Ask, clicks: Any, period: Any, edit: Any, title: Any, dept_ids: An
               indicators if isinstance(indicators, list) else [], "start_date": start_date, "before_days": before_days,
               "after_days": after_days, "description": description, "status": status}
     fresh = warehouse().freshness()
-    campus_of = _campus_of()
+    campus_of = department_campuses(warehouse(), Scope.hospital())  # every department's (the store checks the scope)
     try:
         if isinstance(edit, dict) and edit.get("id") is not None:
             pid = _pid(edit.get("id"))
