@@ -195,14 +195,36 @@ def print_pdf(page: str, lang: str = "en", *, chromium: str | None = None, timeo
     return readable_cjk(data)
 
 
-def _stop(proc: subprocess.Popen) -> None:
-    """Kill the process group `proc` leads (started in a session of its own), and reap `proc`."""
+def _stop(proc: subprocess.Popen, grace: float = 5.0) -> None:
+    """Kill the process group `proc` leads (started in a session of its own), reap `proc`, and wait
+    until every other process of the group has exited too: SIGKILL is delivered at once, but a
+    renderer tearing down its memory lives on for a moment after its leader is reaped."""
     with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(proc.pid, signal.SIGKILL)
     try:
-        proc.wait(timeout=5)
+        proc.wait(timeout=grace)
     except subprocess.TimeoutExpired:  # pragma: no cover - a process that ignores SIGKILL
         log.error("report PDF: Chromium (pid %s) did not stop", proc.pid)
+        return
+    deadline = time.monotonic() + grace
+    while _group_running(proc.pid):
+        if time.monotonic() > deadline:  # pragma: no cover - a child stuck in the kernel
+            log.error("report PDF: Chromium's processes (group %s) did not stop", proc.pid)
+            return
+        time.sleep(0.02)
+
+
+def _group_running(pgid: int) -> bool:
+    """Whether a process of group `pgid` is still running. The children Chromium leaves are
+    re-parented to init; a zombie init has not yet reaped holds nothing, so it does not count."""
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()  # state, ppid, pgrp, ... after "(comm)"
+        except (OSError, IndexError):
+            continue  # the process ended while it was read
+        if int(fields[2]) == pgid and fields[0] not in ("Z", "X"):
+            return True
+    return False
 
 
 # ------------------------------------------------------------------------------------ text maps

@@ -7,10 +7,15 @@ Needs Debian's `chromium` (and fonts-noto-cjk): skipped with a message without i
 from __future__ import annotations
 
 import base64
+import contextlib
 import io
 import json
+import os
 import re
+import subprocess
+import sys
 import tempfile
+import time
 from datetime import date
 from pathlib import Path
 
@@ -23,7 +28,7 @@ from appdb.reports import create_draft, month_alerts, publish
 from data_layer.alerts.detect import Alert
 from data_layer.queries.report import generate
 from data_layer.scope import Scope
-from shell.report_pdf import PdfFailed, ReportUnavailable, find_chromium, fix_cmap, render_report_pdf
+from shell.report_pdf import PdfFailed, ReportUnavailable, _stop, find_chromium, fix_cmap, render_report_pdf
 
 from .conftest import IN_CI, texts
 from .helpers import post_callback, signed_in
@@ -208,6 +213,27 @@ def test_chromium_is_stopped_when_it_takes_too_long_and_leaves_nothing(server: F
     assert list(tmp_path.glob("hospdash-pdf-*")) == []  # the page, the profile and the PDF removed
     left = [p.info["pid"] for p in psutil.process_iter(["pid", "cmdline"]) if str(tmp_path) in " ".join(p.info["cmdline"] or [])]
     assert left == []  # no Chromium process left running
+
+
+def test_stopping_waits_for_every_process_of_the_group_to_exit() -> None:
+    """A child holding much memory lives on for a moment after SIGKILL (its pages are being freed),
+    after its group's leader has been reaped: the stop waits for it, so nothing is left running when
+    the PDF's failure is answered (a renderer caught there failed this file's test above in CI)."""
+    import psutil
+
+    child = f"{sys.executable} -c 'b = bytearray(512 << 20); import time; time.sleep(60)'"
+    proc = subprocess.Popen(["sh", "-c", f"{child} & sleep 60"], start_new_session=True)
+    deadline = time.monotonic() + 30
+    while max((c.memory_info().rss for c in psutil.Process(proc.pid).children()), default=0) < 256 << 20:
+        assert time.monotonic() < deadline, "the test's child did not start"
+        time.sleep(0.05)
+    _stop(proc)
+    running = []
+    for p in psutil.process_iter(["pid", "status"]):
+        with contextlib.suppress(psutil.Error):
+            if os.getpgid(p.info["pid"]) == proc.pid and p.info["status"] != psutil.STATUS_ZOMBIE:
+                running.append(p.info["pid"])
+    assert proc.returncode is not None and running == []
 
 
 def test_text_maps_name_ideographs_not_the_radicals_sharing_their_glyphs() -> None:
