@@ -4,7 +4,8 @@ pandas and numpy data, and the dataclasses, enums and extra types (`Extension`) 
 an entry that is anything else (a pickle, say) is a miss.
 
 A non-JSON value is an object {TAG: kind, ...}; DataFrames keep their dtypes, index and
-column labels exactly (numeric and datetime columns as their raw bytes)."""
+column labels exactly (numeric and datetime columns as their raw bytes), and their `attrs` (what
+a query says beside its rows: the cost window it read, the totals of a sensitivity), as Series do."""
 from __future__ import annotations
 
 import base64
@@ -22,7 +23,7 @@ import numpy as np
 import pandas as pd
 
 TAG = "~t"
-PREFIX = b"J1"  # marks an entry this codec wrote (and its version)
+PREFIX = b"J2"  # marks an entry this codec wrote (and its version: J1 entries kept no frame attrs, so they are misses)
 RAW_KINDS = "biufcmM"  # numpy kinds kept as bytes: bool, integers, floats, complex, timedelta, datetime
 OWN_PACKAGES = ("data_layer", "appdb", "components", "pages", "shell")  # their dataclasses and enums may be cached
 
@@ -210,8 +211,22 @@ def _unindex(c: Codec, d: dict[str, Any]) -> pd.Index:
 
 
 def _frame(c: Codec, df: pd.DataFrame) -> dict[str, Any]:
-    return {TAG: "df", "index": _index(c, df.index), "columns": _index(c, df.columns),
-            "data": [_array(c, df.iloc[:, i]) for i in range(df.shape[1])]}
+    out = {TAG: "df", "index": _index(c, df.index), "columns": _index(c, df.columns),
+           "data": [_array(c, df.iloc[:, i]) for i in range(df.shape[1])]}
+    return _with_attrs(c, df, out)
+
+
+def _with_attrs(c: Codec, obj: pd.DataFrame | pd.Series, out: dict[str, Any]) -> dict[str, Any]:
+    """`out` with the frame's or series' attrs (encoded as any value), when it has any."""
+    if obj.attrs:
+        out["attrs"] = c.encode(dict(obj.attrs))
+    return out
+
+
+def _attrs(c: Codec, obj: pd.DataFrame | pd.Series, d: dict[str, Any]) -> Any:
+    if "attrs" in d:
+        obj.attrs = c.decode(d["attrs"])
+    return obj
 
 
 def _unframe(c: Codec, d: dict[str, Any]) -> pd.DataFrame:
@@ -221,16 +236,17 @@ def _unframe(c: Codec, d: dict[str, Any]) -> pd.DataFrame:
     # a third of what joining them as Series costs
     df = pd.DataFrame(dict(enumerate(arrays)), copy=False) if arrays else pd.DataFrame(index=pd.RangeIndex(len(index)))
     df.index, df.columns = index, columns
-    return df
+    return _attrs(c, df, d)
 
 
 def _series(c: Codec, s: pd.Series) -> dict[str, Any]:
-    return {TAG: "series", "index": _index(c, s.index), "name": c.encode(s.name), "v": _array(c, s)}
+    return _with_attrs(c, s, {TAG: "series", "index": _index(c, s.index), "name": c.encode(s.name), "v": _array(c, s)})
 
 
 def _unseries(c: Codec, d: dict[str, Any]) -> pd.Series:
     values = _unarray(c, d["v"])
-    return pd.Series(values, index=_unindex(c, d["index"]), name=c.decode(d["name"]), dtype=values.dtype, copy=False)
+    s = pd.Series(values, index=_unindex(c, d["index"]), name=c.decode(d["name"]), dtype=values.dtype, copy=False)
+    return _attrs(c, s, d)
 
 
 def _timestamp(_c: Codec, v: pd.Timestamp) -> dict[str, Any]:

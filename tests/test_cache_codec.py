@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import pickle
+from collections.abc import Callable
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -17,7 +18,7 @@ import pytest
 from dash import dcc, html, no_update
 from plotly.io.json import to_json_plotly
 
-from data_layer.cache_codec import Codec, Sent
+from data_layer.cache_codec import PREFIX, Codec, Sent
 from data_layer.periods import parse_period
 from data_layer.queries.kpis import indicator_values
 from data_layer.scope import Scope
@@ -64,7 +65,7 @@ def test_a_planted_pickle_is_a_miss_and_runs_nothing(redis_cache, tmp_path: Path
 def test_what_redis_holds_is_json_not_a_pickle(redis_cache) -> None:
     redis_cache.set("q:x", pd.DataFrame({"a": [1, 2]}))
     raw = redis_cache._read_client.get("hospdash:q:x")
-    assert raw.startswith(b"J1{") and b"\x80" not in raw  # pickle protocol 2+ starts with 0x80
+    assert raw.startswith(PREFIX + b"{") and b"\x80" not in raw  # pickle protocol 2+ starts with 0x80
 
 
 def test_a_query_result_comes_back_equal_from_redis(redis_cache, duck_url: str) -> None:
@@ -75,6 +76,37 @@ def test_a_query_result_comes_back_equal_from_redis(redis_cache, duck_url: str) 
     again = indicator_values(second, Scope.hospital(), ("alos", "cmi"), period)
     pd.testing.assert_frame_equal(again, first, check_exact=True)
     assert list(again.dtypes) == list(first.dtypes)
+
+
+def _said_beside(wh: Warehouse) -> dict[str, Callable[[], pd.DataFrame]]:
+    """Queries whose frames carry attrs the pages read (a cost window, DIP totals, a budget's time
+    progress, a DRG group's average): each called as its page calls it."""
+    from data_layer.queries.budget import budget_lines
+    from data_layer.queries.department import cost_breakdown
+    from data_layer.queries.dip import packet_cases, packet_table, sensitivity
+    from data_layer.queries.monitor import cost_composition
+
+    year = parse_period("2026", THROUGH)
+    mine = Scope.departments(["D001", "D002", "D003"])
+    return {"cost_breakdown": lambda: cost_breakdown(wh, mine, "D002", year),
+            "sensitivity": lambda: sensitivity(wh, Scope.hospital(), year),
+            "packet_cases": lambda: packet_cases(wh, Scope.hospital(), year,
+                                                 str(packet_table(wh, Scope.hospital(), year)["dip_code"].iloc[0])),
+            "budget_lines": lambda: budget_lines(wh, mine, year, "D001"),
+            "cost_composition": lambda: cost_composition(wh, mine, "D001", year)}
+
+
+@pytest.mark.parametrize("query", ["cost_breakdown", "sensitivity", "packet_cases", "budget_lines", "cost_composition"])
+def test_what_a_query_says_beside_its_rows_comes_back_from_redis(redis_cache, duck_url: str, query: str) -> None:
+    """A frame's attrs were dropped on the way through Redis: the first viewer saw the department's
+    costs and the DIP sensitivity, everyone after them "no cost data" and a failed part."""
+    first = _said_beside(Warehouse(duck_url, redis_cache))[query]()
+    assert first.attrs, "the query says nothing beside its rows: the test would prove nothing"
+    second = Warehouse(duck_url, make_cache(URL, dash_values()))
+    second.frame = None  # type: ignore[assignment]  # the answer must come from Redis
+    again = _said_beside(second)[query]()
+    pd.testing.assert_frame_equal(again, first, check_exact=True)
+    assert repr(again.attrs) == repr(first.attrs)
 
 
 def _frames() -> dict[str, pd.DataFrame]:
@@ -103,7 +135,17 @@ def _frames() -> dict[str, pd.DataFrame]:
                                                                                  ("C2", date(2026, 2, 1))],
                                                                                 names=["campus", "month"])),
         "duplicate_columns": pd.DataFrame([[1, "a"]], columns=["x", "x"]),
+        "with_attrs": _with_attrs(pd.DataFrame({"cost": [1.5, 2.0]}, index=pd.Index(["fuel", "staff"], name="category"))),
+        "empty_with_attrs": _with_attrs(pd.DataFrame(columns=["cost"])),
     }
+
+
+def _with_attrs(df: pd.DataFrame) -> pd.DataFrame:
+    """A query's frame with what it says beside its rows (department.cost_breakdown's window, the
+    sensitivity's totals, a period): the page reads them back from the cache."""
+    df.attrs.update(window=(date(2026, 1, 1), date(2026, 10, 31)), effect=-1234.5, turning=3, as_of=None,
+                    period=parse_period("2025", THROUGH), totals={"D001": 1.0, "D002": 2.5})
+    return df
 
 
 @pytest.mark.parametrize("name", list(_frames()))
@@ -115,6 +157,7 @@ def test_frames_round_trip_exactly(redis_cache, name: str) -> None:
                                   check_freq=False)
     assert list(back.dtypes) == list(df.dtypes) and type(back.index) is type(df.index)
     assert back.index.names == df.index.names and back.columns.names == df.columns.names
+    assert repr(back.attrs) == repr(df.attrs)  # assert_frame_equal does not compare them
 
 
 def test_scalars_series_and_containers_round_trip_exactly(redis_cache) -> None:
@@ -130,6 +173,7 @@ def test_scalars_series_and_containers_round_trip_exactly(redis_cache) -> None:
         "times": (pd.Timestamp("2026-01-02 03:04:05.123456789"), pd.NaT, time(8, 30), timedelta(days=2, seconds=5),
                   datetime(2026, 1, 2, 3, 4, 5, 6)),
         "series": pd.Series([1.0, None], index=["a", "b"], name="v"),
+        "series_attrs": _with_attrs(pd.DataFrame({"v": [1.0]}))["v"],
         "array": np.arange(6, dtype="int16").reshape(2, 3),
         "sets": (frozenset({"a"}), {1, 2}),
         "raw": b"\x00\xff",
@@ -140,6 +184,7 @@ def test_scalars_series_and_containers_round_trip_exactly(redis_cache) -> None:
         back = redis_cache.get(f"q:{key}")
         if isinstance(value, pd.Series):
             pd.testing.assert_series_equal(back, value, check_exact=True)
+            assert repr(back.attrs) == repr(value.attrs)
         elif isinstance(value, np.ndarray):
             assert back.dtype == value.dtype and (back == value).all()
         else:
@@ -238,7 +283,7 @@ def test_a_class_reached_through_an_app_module_is_not_built(monkeypatch: pytest.
     codec = Codec()
     for path in ("data_layer.cache_codec:Foreign", "data_layer.cache_codec:sys.modules",
                  "data_layer.scope:_private", "data_layer.scope:Scope.__class__"):
-        assert codec.loads(b"J1" + json.dumps({"~t": "dc", "cls": path, "v": {}}).encode()) is None, path
+        assert codec.loads(PREFIX + json.dumps({"~t": "dc", "cls": path, "v": {}}).encode()) is None, path
         with pytest.raises(ValueError):
             codec._own_class(path)
     scope = Scope.departments(["D001", "D002"])
@@ -278,5 +323,5 @@ def test_a_callback_answer_served_from_redis_is_the_answer_computed(app_env: dic
     assert first[0] == again[0] == 200 and json.loads(again[1]) == json.loads(first[1])
     assert not [q for q in queries if "fact_" in q], "the second answer was computed, not read from Redis"
     entries = [cache._read_client.get(k) for k in cache._read_client.keys("hospdash:*")]
-    assert entries and all(e.startswith(b"J1") for e in entries)
+    assert entries and all(e.startswith(PREFIX) for e in entries)
     cache.clear()
