@@ -31,6 +31,10 @@ cold cache.
 `--quick`: four users (one leader, one director, two assistants) for 20 s with 1-3 s think time,
 only to prove the load test works (tests/test_deploy.py runs it).
 
+Errors: a request that failed or answered other than 200, a callback whose answer raised the app's
+error banner, and (when it starts gunicorn itself) a page part the server logged as failed (it
+answers 200 with a note saying so, so only the server's log tells).
+
 Memory. When it starts gunicorn itself, after each run (before gunicorn stops) it records each
 worker's resident memory (the master's children, RSS) and, on the Redis leg, Redis's
 `INFO memory` used_memory (the whole server) and `DBSIZE` of the cache's database. `--soak
@@ -593,6 +597,22 @@ def run_level(base: str, people: list[Persona], password: str, duration: float, 
                   error_kinds=error_kinds)
 
 
+FAILED_PART = re.compile(r"^page part (.+) failed$", re.M)  # pages/_kit.safe, logged with its traceback
+
+
+def count_failed_parts(res: Result, log_path: Path, offset: int) -> None:
+    """Count as errors the page parts the server logged as failed since `offset` of its log: such a
+    part answers 200 with a note saying it failed (no traceback reaches the user), so only the log
+    tells the run that a user saw one."""
+    with open(log_path, "rb") as f:
+        f.seek(offset)
+        text = f.read().decode("utf-8", "replace")
+    for what in FAILED_PART.findall(text):
+        key = f"server: page part {what} failed"
+        res.error_kinds[key] = res.error_kinds.get(key, 0) + 1
+        res.errors += 1
+
+
 # ------------------------------------------------------------------ gunicorn
 def _free_port() -> int:
     with socket.socket() as s:
@@ -901,10 +921,12 @@ def main(argv: list[str] | None = None) -> int:
             for n in counts:
                 if leg == "redis":
                     clear_redis(args.redis)
+                offset = log_path.stat().st_size if log_path.exists() else 0
                 with gunicorn_process(env, args.workers, log_path) as (base, proc):
                     print(f"{n} users, {leg} cache, {duration:.0f} s …", flush=True)
                     res = run_level(base, personas(n, depts, quick=args.quick), password, duration, think,
                                     args.seed, leg, settle=args.settle)
+                    count_failed_parts(res, log_path, offset)
                     res.rss_mb = [mb for _pid, mb in worker_rss(proc.pid)]
                     if leg == "redis":
                         res.redis_mb, res.redis_keys = redis_memory(args.redis)

@@ -397,3 +397,21 @@ def test_the_load_test_runs_in_quick_mode(live: dict[str, Any]) -> None:
     cells = [c.strip() for c in row.strip("|").split("|")]
     assert int(cells[2]) > 0, f"no requests were made: {row}"  # requests
     assert cells[-1] == "0", f"the load test saw errors: {row}\n{done.stdout[-2000:]}"
+
+
+def test_the_load_test_counts_the_page_parts_the_server_logged_as_failed(tmp_path: Path) -> None:
+    """A failed page part answers 200 with a note: the load test reads the server's log for them
+    (only what was written during its run) and counts them as errors."""
+    from bench.load import Result, count_failed_parts
+
+    log = tmp_path / "gunicorn.log"
+    log.write_text("page part dip tiles failed\nTraceback (most recent call last):\n", encoding="utf-8")
+    offset = log.stat().st_size
+    with open(log, "a", encoding="utf-8") as f:
+        f.write("[INFO] Booting worker\npage part dip sensitivity failed\nTraceback (most recent call last):\n"
+                "KeyError: 'cut'\npage part dip sensitivity failed\nTraceback\n")
+    res = Result(users=1, cache="redis", seconds=1, requests=1, rps=1, clicks_per_s=1, p50=1, p95=1, max=1, errors=1,
+                 by_kind={}, error_kinds={"callback: 500": 1})
+    count_failed_parts(res, log, offset)
+    assert res.errors == 3
+    assert res.error_kinds == {"callback: 500": 1, "server: page part dip sensitivity failed": 2}
