@@ -325,3 +325,35 @@ def test_a_callback_answer_served_from_redis_is_the_answer_computed(app_env: dic
     entries = [cache._read_client.get(k) for k in cache._read_client.keys("hospdash:*")]
     assert entries and all(e.startswith(PREFIX) for e in entries)
     cache.clear()
+
+
+def test_the_department_costs_read_in_a_second_language_from_redis_show_the_costs(app_env: dict[str, str]) -> None:
+    """The director reads the costs section in Chinese, then in English: the English answer is built
+    from the cost breakdown kept in Redis by the first, and shows the costs, not "no closed month with
+    cost data" (what it said while a frame's attrs were lost on the way through Redis)."""
+    from app import create_app
+
+    from .conftest import PASSWORD, USERS
+    from .helpers import post_callback, signed_in
+
+    url = APP_URL
+    cache = make_cache(url)
+    try:
+        cache.clear()
+    except Exception as exc:
+        server_unavailable("Redis at 127.0.0.1:6379", exc)
+    server = create_app({**app_env, "CACHE_URL": url})
+    server.extensions["hospdash"].appdb.create_user("dir1", "dir1", PASSWORD, *USERS["dir1"])
+    inputs = [{"id": "dw-dept", "property": "value", "value": "D001"},
+              {"id": "dw-period", "property": "value", "value": "ytd"}]
+    answers = {}
+    for lang in ("zh", "en"):
+        status, body = post_callback(server, signed_in(server, "dir1", lang), "dw-costs.children", inputs, [], raw=True)
+        assert status == 200
+        answers[lang] = body.decode()
+    try:
+        for lang, body in answers.items():
+            assert "dw-costs-table" in body, f"{lang}: no cost grid: {body[:300]}"
+            assert "No closed month" not in body and "没有已关账月份" not in body, lang
+    finally:
+        cache.clear()
