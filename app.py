@@ -21,7 +21,7 @@ from data_layer.errors import UserError
 from data_layer.periods import add_months
 from data_layer.queries.structure import department_campuses, departments
 from data_layer.scope import Scope
-from data_layer.warehouse import Warehouse, make_cache
+from data_layer.warehouse import Warehouse, make_cache, one_freshness
 from shell.auth import init_auth
 from shell.cache_values import dash_values
 from shell.headers import init_headers
@@ -97,6 +97,13 @@ def create_app(config: Settings | dict[str, Any] | None = None) -> Flask:
         from werkzeug.middleware.proxy_fix import ProxyFix
 
         server.wsgi_app = ProxyFix(server.wsgi_app, x_for=1, x_proto=1, x_host=1)  # type: ignore[method-assign]
+    wsgi = server.wsgi_app
+
+    def one_stamp_a_request(environ: dict, start_response: Any) -> Any:
+        with one_freshness():  # each request keys its answers by one freshness stamp, read once
+            return wsgi(environ, start_response)
+
+    server.wsgi_app = one_stamp_a_request  # type: ignore[method-assign]
     init_path_guard(server)  # first: an odd path is 404 for everyone
     init_auth(server)
     init_outages(server)  # /healthz, and the application database's outage as a plain answer

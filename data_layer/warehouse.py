@@ -1,13 +1,14 @@
 """The warehouse handle: engine, result cache and the data-freshness stamp."""
 from __future__ import annotations
 
+import contextlib
 import contextvars
 import functools
 import hashlib
 import logging
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from datetime import date, datetime
@@ -37,6 +38,9 @@ HERE_SIZE = 64  # results a process keeps decoded beside the shared cache (Wareh
 # overrides it (1: never concurrent).
 CONCURRENCY = {"postgresql": 4, "mysql": 4, "mariadb": 4, "clickhouse": 4, "duckdb": 1, "sqlite": 1}
 _GATHERING: contextvars.ContextVar[bool] = contextvars.ContextVar("hospdash_gathering", default=False)
+# the freshness each warehouse gave in the current request (one_freshness): a request keys its
+# answers by one stamp and reads it from the shared cache once, not once for every key
+_FRESH: contextvars.ContextVar[dict[int, Freshness] | None] = contextvars.ContextVar("hospdash_fresh", default=None)
 # set by the warm-up (shell/warmup.py): its statements run one at a time, never on the spare slots
 SERIAL: contextvars.ContextVar[bool] = contextvars.ContextVar("hospdash_serial", default=False)
 
@@ -132,7 +136,17 @@ class Warehouse:
             return conn.execute(stmt).scalar()
 
     def freshness(self) -> Freshness:
-        """The freshness stamp, re-read from meta_load at most every FRESHNESS_TTL seconds."""
+        """The freshness stamp, re-read from meta_load at most every FRESHNESS_TTL seconds; within
+        one request (one_freshness), the one it first gave."""
+        seen = _FRESH.get()
+        if seen is not None and (mine := seen.get(id(self))) is not None:
+            return mine
+        fresh = self._freshness()
+        if seen is not None:
+            seen[id(self)] = fresh
+        return fresh
+
+    def _freshness(self) -> Freshness:
         entry = self._safe_get("freshness")
         if entry is not None and time.time() - entry[0] < FRESHNESS_TTL:
             return entry[1]
@@ -304,6 +318,18 @@ class Warehouse:
             self.cache.set(key, value, timeout=timeout)
         except Exception as exc:
             log.warning("cache write failed: %s", exc)
+
+
+@contextlib.contextmanager
+def one_freshness() -> Iterator[None]:
+    """Within the block (a request: app.py wraps each in it), each warehouse's freshness is read once and
+    the same stamp keys every answer; the threads of Warehouse.gather share it (they run in copies
+    of the caller's context). A load that lands meanwhile is seen by the next request."""
+    token = _FRESH.set({})
+    try:
+        yield
+    finally:
+        _FRESH.reset(token)
 
 
 def memoized(fn: Callable[..., R] | None = None, *, ttl: int | None = None, here: bool = False) -> Any:

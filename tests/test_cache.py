@@ -301,3 +301,52 @@ def test_filtered_statements_are_shared_by_every_filter_value(wh: Warehouse, mon
         with pytest.raises(StatementError, match="f_ward"):
             conn.execute(stmt)
     assert Filters().binds() == ({}, {}) and Filters().shape() == Filters()
+
+
+def test_a_request_reads_the_freshness_once(server) -> None:
+    """Every answer is keyed by the freshness stamp: a request (a cold director's section, a dozen
+    keys) reads it from the shared cache once, not once per key; outside a request every call reads."""
+    from .helpers import post_callback, signed_in
+
+    wh = server.extensions["hospdash"].warehouse
+    director = signed_in(server, "dir1")
+    wh.cache.clear()
+    wh.freshness()  # the entry is there, as on a running server
+    reads: list[str] = []
+    real_get = wh.cache.get
+
+    def counted(key: str):
+        reads.append(key)
+        return real_get(key)
+
+    wh.cache.get = counted  # type: ignore[method-assign]
+    try:
+        inputs = [{"id": "dw-dept", "property": "value", "value": "D001"},
+                  {"id": "dw-period", "property": "value", "value": "last-quarter"}]
+        assert post_callback(server, director, "dw-discipline.children", inputs)[0] == 200
+        assert len(reads) > 5, reads  # the answer and the queries under it were looked up
+        assert reads.count("freshness") == 1, reads
+        reads.clear()
+        wh.freshness(), wh.freshness()
+        assert reads.count("freshness") == 2
+    finally:
+        del wh.cache.get
+
+
+def test_within_one_request_a_new_load_waits_for_the_next(writable: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """one_freshness (each request): a load landing in the middle of a request does not change the
+    stamp that request keys its answers by; the next request sees it."""
+    from data_layer.warehouse import one_freshness
+
+    monkeypatch.setattr(warehouse_mod, "FRESHNESS_TTL", 0.0)
+    engine = make_engine(writable)
+    wh = Warehouse(writable, engine=engine)
+    with one_freshness():
+        first = wh.freshness()
+        with engine.begin() as conn:
+            conn.execute(insert(meta_load).values(loaded_at=datetime(2026, 11, 22, 23, 0), data_through=THROUGH,
+                                                  source="test load"))
+        assert wh.freshness() is first
+    with one_freshness():
+        assert wh.freshness().stamp != first.stamp and wh.freshness().loaded_at == datetime(2026, 11, 22, 23, 0)
+    engine.dispose()
