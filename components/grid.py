@@ -147,7 +147,12 @@ def _cell(value: Any) -> Any:
 def records(df: pd.DataFrame, fields: list[str]) -> list[dict[str, Any]]:
     """The rows of `df` for the grid: only `fields`, JSON-safe."""
     cols = [f for f in dict.fromkeys(fields) if f in df.columns]
-    return [{c: _cell(v) for c, v in zip(cols, row, strict=True)} for row in df[cols].itertuples(index=False, name=None)]
+    if not cols:
+        return [{} for _ in range(len(df))]
+    # column by column (tolist gives Python scalars in one step), then zipped into rows: half the
+    # time of walking itertuples' numpy scalars
+    values = [[_cell(v) for v in df[c].tolist()] for c in cols]
+    return [dict(zip(cols, row, strict=True)) for row in zip(*values, strict=True)]
 
 
 def grid_height(rows: int, visible: int = VISIBLE_ROWS, total_row: bool = False) -> int:

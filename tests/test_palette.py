@@ -436,3 +436,27 @@ def test_a_figure_against_its_benchmark_takes_the_good_and_bad_colours() -> None
     assert [benchmark_verdict(s) for s in ("better", "level", "worse", "none", None)] == \
         ["good", "neutral", "bad", "neutral", "neutral"]
     assert benchmark_class("worse") == trend_class("bad") and benchmark_class("better") == trend_class("good")
+
+
+def test_grid_rows_are_json_values_in_the_fields_asked() -> None:
+    """components.grid.records: only the fields asked (once each, those the frame has), missing values
+    as null, numpy scalars as Python numbers, dates as ISO text; a frame without any such field
+    gives an empty row per row."""
+    import json as _json
+    from datetime import date as _date
+
+    import numpy as np
+    import pandas as pd
+
+    from components.grid import records
+
+    df = pd.DataFrame({"dept": pd.array(["D001", None], dtype="str"), "n": np.array([3, 4], dtype="int64"),
+                       "share": [0.25, np.nan], "day": [_date(2026, 1, 31), None],
+                       "at": pd.to_datetime(["2026-02-01 08:00", None]), "ok": [True, False], "other": ["x", "y"]})
+    rows = records(df, ["dept", "n", "share", "day", "at", "ok", "n", "absent"])
+    assert rows == [{"dept": "D001", "n": 3, "share": 0.25, "day": "2026-01-31", "at": "2026-02-01", "ok": True},
+                    {"dept": None, "n": 4, "share": None, "day": None, "at": None, "ok": False}]
+    assert [type(v) for v in rows[0].values()] == [str, int, float, str, str, bool]
+    _json.dumps(rows, allow_nan=False)  # what the browser gets: no NaN
+    assert records(df, ["absent"]) == [{}, {}]
+    assert records(df.iloc[0:0], ["dept", "n"]) == []
