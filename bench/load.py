@@ -32,8 +32,9 @@ cold cache.
 only to prove the load test works (tests/test_deploy.py runs it).
 
 Errors: a request that failed or answered other than 200, a callback whose answer raised the app's
-error banner, and (when it starts gunicorn itself) a page part the server logged as failed (it
-answers 200 with a note saying so, so only the server's log tells).
+error banner, and (when it starts gunicorn itself) a page part or figure the server logged as
+failed (it answers 200 with a note saying so, so only the server's log tells) or a failed warm-up
+step.
 
 Memory. When it starts gunicorn itself, after each run (before gunicorn stops) it records each
 worker's resident memory (the master's children, RSS) and, on the Redis leg, Redis's
@@ -597,18 +598,20 @@ def run_level(base: str, people: list[Persona], password: str, duration: float, 
                   error_kinds=error_kinds)
 
 
-FAILED_PART = re.compile(r"^page part (.+) failed$", re.M)  # pages/_kit.safe, logged with its traceback
+# logged with a traceback by pages/_kit.safe and safe_figure (a part or figure answering 200 with a
+# note that it failed) and by shell/warmup.py (a screen left cold)
+FAILED_PART = re.compile(r"^(page part .+ failed|page figure .+ failed|warm-up: .+ failed|warm-up failed)$", re.M)
 
 
 def count_failed_parts(res: Result, log_path: Path, offset: int) -> None:
-    """Count as errors the page parts the server logged as failed since `offset` of its log: such a
-    part answers 200 with a note saying it failed (no traceback reaches the user), so only the log
-    tells the run that a user saw one."""
+    """Count as errors the page parts and figures the server logged as failed since `offset` of its
+    log (and a failed warm-up step): such a part answers 200 with a note saying it failed (no
+    traceback reaches the user), so only the log tells the run that a user saw one."""
     with open(log_path, "rb") as f:
         f.seek(offset)
         text = f.read().decode("utf-8", "replace")
     for what in FAILED_PART.findall(text):
-        key = f"server: page part {what} failed"
+        key = f"server: {what}"
         res.error_kinds[key] = res.error_kinds.get(key, 0) + 1
         res.errors += 1
 

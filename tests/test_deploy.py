@@ -409,9 +409,12 @@ def test_the_load_test_counts_the_page_parts_the_server_logged_as_failed(tmp_pat
     offset = log.stat().st_size
     with open(log, "a", encoding="utf-8") as f:
         f.write("[INFO] Booting worker\npage part dip sensitivity failed\nTraceback (most recent call last):\n"
-                "KeyError: 'cut'\npage part dip sensitivity failed\nTraceback\n")
+                "KeyError: 'cut'\npage part dip sensitivity failed\nTraceback\npage figure pace failed\n"
+                "warm-up: department/costs for load.director.001 failed\nwarm-up: 12 answers in 3.0 s\n")
     res = Result(users=1, cache="redis", seconds=1, requests=1, rps=1, clicks_per_s=1, p50=1, p95=1, max=1, errors=1,
                  by_kind={}, error_kinds={"callback: 500": 1})
     count_failed_parts(res, log, offset)
-    assert res.errors == 3
-    assert res.error_kinds == {"callback: 500": 1, "server: page part dip sensitivity failed": 2}
+    assert res.errors == 5
+    assert res.error_kinds == {"callback: 500": 1, "server: page part dip sensitivity failed": 2,
+                               "server: page figure pace failed": 1,
+                               "server: warm-up: department/costs for load.director.001 failed": 1}
