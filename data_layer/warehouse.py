@@ -75,11 +75,16 @@ class Capabilities:
 
 
 def make_cache(url: str | None, extensions: Sequence[Extension] = ()) -> BaseCache:
-    """An in-process cache (default), a Redis cache (redis://…), or none ('null'). Redis holds
+    """An in-process cache (default), a Redis cache (redis://…), or none ('null'). Both hold
     tagged JSON (data_layer/cache_codec.py, with `extensions` for further types), never pickles:
-    an entry it cannot read is a miss."""
+    an entry Redis holds that the codec cannot read is a miss. The in-process cache stores the same
+    JSON as Redis, so what a value keeps through the cache (a frame's dtypes and attrs; a value the
+    codec cannot hold is not cached) is the same in the embedded default, in the tests and on a
+    Redis deployment."""
     if not url or url in ("simple", "memory", "local"):
-        return SimpleCache(threshold=5000, default_timeout=RESULT_TTL)
+        cache = SimpleCache(threshold=5000, default_timeout=RESULT_TTL)
+        cache.serializer = Codec(extensions)  # type: ignore[assignment]  # the serializer cachelib calls
+        return cache
     if url in ("null", "none", "off"):
         return NullCache()
     if url.startswith(("redis://", "rediss://", "unix://")):
@@ -101,7 +106,7 @@ class Warehouse:
         self.url = url
         self.use_summaries = use_summaries  # read the summary tables when they are current
         self.engine = engine or make_engine(url, read_only=read_only)
-        self.cache = cache if cache is not None else SimpleCache(threshold=5000, default_timeout=RESULT_TTL)
+        self.cache = cache if cache is not None else make_cache(None)
         backend = self.engine.dialect.name
         self.concurrency = max(1, concurrency if concurrency is not None else CONCURRENCY.get(backend, 1))
         # the process's spare connections for side-by-side statements, shared by every request: a lone

@@ -357,3 +357,25 @@ def test_the_department_costs_read_in_a_second_language_from_redis_show_the_cost
             assert "No closed month" not in body and "没有已关账月份" not in body, lang
     finally:
         cache.clear()
+
+
+def test_the_in_process_cache_keeps_what_redis_keeps(duck_url: str, monkeypatch: pytest.MonkeyPatch,
+                                                      caplog: pytest.LogCaptureFixture) -> None:
+    """The embedded default stores the same tagged JSON as Redis, so a value comes back from it as it
+    would from Redis (a frame with its dtypes and attrs) and a value Redis cannot hold is not cached
+    in the process either: what a demo or a test shows is what a Redis deployment shows."""
+    from data_layer.queries.department import cost_breakdown
+
+    cache = make_cache(None)
+    wh = Warehouse(duck_url, cache)
+    year = parse_period("2026", THROUGH)
+    first = cost_breakdown(wh, Scope.departments(["D002"]), "D002", year)
+    monkeypatch.setattr(wh, "frame", None)  # the answer must come from the cache
+    again = cost_breakdown(wh, Scope.departments(["D002"]), "D002", year)
+    pd.testing.assert_frame_equal(again, first, check_exact=True)
+    assert again.attrs["window"] and repr(again.attrs) == repr(first.attrs)
+    stored = [raw for _expires, raw in cache._cache.values()]
+    assert stored and all(isinstance(raw, bytes) and raw.startswith(PREFIX) for raw in stored)
+    assert wh.remember(("odd",), object) is not None
+    assert "cache write failed" in caplog.text and wh.lookup(("odd",)) is None
+    assert isinstance(Warehouse(duck_url).cache.serializer, Codec)  # a warehouse opened without a cache
