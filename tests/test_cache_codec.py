@@ -290,24 +290,31 @@ def test_a_class_reached_through_an_app_module_is_not_built(monkeypatch: pytest.
     assert codec.loads(codec.dumps(scope)) == scope  # the app's own dataclass still round-trips
 
 
+def _app_on_redis(app_env: dict[str, str], username: str):
+    """The app with CACHE_URL on an emptied Redis database of its own (another worker's test clears
+    URL's at any moment), with the account `username` of conftest.USERS; (server, that cache)."""
+    from app import create_app
+
+    from .conftest import PASSWORD, USERS
+
+    cache = make_cache(APP_URL)
+    try:
+        cache.clear()
+    except Exception as exc:
+        server_unavailable("Redis at 127.0.0.1:6379", exc)
+    server = create_app({**app_env, "CACHE_URL": APP_URL})
+    server.extensions["hospdash"].appdb.create_user(username, username, PASSWORD, *USERS[username])
+    return server, cache
+
+
 def test_a_callback_answer_served_from_redis_is_the_answer_computed(app_env: dict[str, str]) -> None:
     """The DRG wall's answer (components, a figure, data) with CACHE_URL on Redis: the second
     request is read from Redis (no warehouse query) and the browser gets the same JSON."""
     from sqlalchemy import event
 
-    from app import create_app
-
-    from .conftest import PASSWORD, USERS
     from .helpers import post_callback, signed_in
 
-    url = APP_URL  # a database of its own: another worker's test clears URL's at any moment
-    cache = make_cache(url)
-    try:
-        cache.clear()
-    except Exception as exc:
-        server_unavailable("Redis at 127.0.0.1:6379", exc)
-    server = create_app({**app_env, "CACHE_URL": url})
-    server.extensions["hospdash"].appdb.create_user("lead1", "lead1", PASSWORD, *USERS["lead1"])
+    server, cache = _app_on_redis(app_env, "lead1")
     client = signed_in(server, "lead1")
     inputs = [{"id": "wall-tick", "property": "data", "value": {"n": 1, "scale": 1}},
               {"id": "drg-period", "property": "value", "value": "ytd"},
@@ -331,19 +338,9 @@ def test_the_department_costs_read_in_a_second_language_from_redis_show_the_cost
     """The director reads the costs section in Chinese, then in English: the English answer is built
     from the cost breakdown kept in Redis by the first, and shows the costs, not "no closed month with
     cost data" (what it said while a frame's attrs were lost on the way through Redis)."""
-    from app import create_app
-
-    from .conftest import PASSWORD, USERS
     from .helpers import post_callback, signed_in
 
-    url = APP_URL
-    cache = make_cache(url)
-    try:
-        cache.clear()
-    except Exception as exc:
-        server_unavailable("Redis at 127.0.0.1:6379", exc)
-    server = create_app({**app_env, "CACHE_URL": url})
-    server.extensions["hospdash"].appdb.create_user("dir1", "dir1", PASSWORD, *USERS["dir1"])
+    server, cache = _app_on_redis(app_env, "dir1")
     inputs = [{"id": "dw-dept", "property": "value", "value": "D001"},
               {"id": "dw-period", "property": "value", "value": "ytd"}]
     answers = {}
