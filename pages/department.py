@@ -165,8 +165,9 @@ def _section(name: str, build, cached: bool = True) -> None:
     draw.__name__ = draw.__qualname__ = f"section_{name}"
     fn = page_callback(Output(f"dw-{name}", "children"), Input("dw-dept", "value"), Input("dw-period", "value"),
                        roles=ROLES, period_of=period_of, cached=cached, **ON_PAGE)(draw)
-    if cached:  # what the page shows first: the first department of the scope, the year to date
-        target(f"department/{name}", fn, ("director",), lambda c: [(d, "ytd") for d in _landing_department(c.scope)])
+    if cached:  # what the page shows first: the first department of the scope, the year to date; then its other periods
+        target(f"department/{name}", fn, ("director",), lambda c: [(d, "ytd") for d in _landing_department(c.scope)],
+               more=lambda c: [(d, p) for d in _landing_department(c.scope) for p in PERIODS if p != "ytd"])
 
 
 def _landing_department(scope: Scope) -> list[str]:

@@ -6,9 +6,11 @@ What is warmed (`TARGETS`, registered by the pages next to their callbacks): eve
 (campus, DRG, profit, appraisal: at the wall's scale and twice it for a 4K screen, on the wall
 and at a desk), each director's landing page (every section of the first department of their
 scope) and each assistant's portfolio, for the default period, for every active user's scope in
-their language. Each callback is called as its user would call it (the page kit checks the role
-and the scope and keys the answer as for a request: shell/../pages/_kit.py), so the keys are
-exactly those of the requests that follow; users sharing a scope and language are warmed once.
+their language; then, in a second pass, the director's page for each other period of its picker
+(so the whole page a director works in is warm, whichever period they pick). Each callback is
+called as its user would call it (the page kit checks the role and the scope and keys the answer
+as for a request: shell/../pages/_kit.py), so the keys are exactly those of the requests that
+follow; users sharing a scope and language are warmed once.
 
 When it runs:
 - a watcher thread in each process (started on the first request, so after gunicorn forks)
@@ -34,7 +36,7 @@ import os
 import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from flask import Flask
@@ -58,6 +60,9 @@ class Target:
     fn: Callable[..., Any]
     roles: tuple[str, ...]
     args: Callable[[WarmContext], Iterable[tuple]]
+    # the argument sets of the page's next clicks (the other periods of its picker): warmed after
+    # every user's first ones, so a warm-up cut short by a newer load has done the landing pages
+    more: Callable[[WarmContext], Iterable[tuple]] | None = None
 
 
 @dataclass(frozen=True)
@@ -70,10 +75,12 @@ class WarmContext:
 TARGETS: list[Target] = []
 
 
-def target(name: str, fn: Callable[..., Any], roles: Sequence[str], args: Callable[[WarmContext], Iterable[tuple]]) -> None:
-    """Register a callback for the warm-up (pages call this next to the callback)."""
+def target(name: str, fn: Callable[..., Any], roles: Sequence[str], args: Callable[[WarmContext], Iterable[tuple]],
+           more: Callable[[WarmContext], Iterable[tuple]] | None = None) -> None:
+    """Register a callback for the warm-up (pages call this next to the callback): `args` what the
+    page asks when it opens, `more` what its next clicks ask (warmed in a second pass)."""
     TARGETS[:] = [t for t in TARGETS if t.name != name]  # a page module imported again replaces its own
-    TARGETS.append(Target(name, fn, tuple(roles), args))
+    TARGETS.append(Target(name, fn, tuple(roles), args, more))
 
 
 def wall_ticks() -> list[dict[str, Any]]:
@@ -150,18 +157,21 @@ def run(server: Flask, *, activity: Activity | None = None, current: Callable[[]
     try:
         report.stamp = wh.freshness().stamp
         done: set[tuple] = set()
-        for user in _users(server):
-            scope = scope_of(SessionUser(user))
-            lang = user.lang or "zh"
-            ctx = WarmContext(user, scope, lang)
-            with server.test_request_context("/_dash-update-component", method="POST",
-                                             headers={"Accept-Language": lang, "Cookie": f"lang={lang}"}):
-                login_user(SessionUser(user))  # as this user's own requests: role, scope, language
-                for tgt in [*_layout_targets(), *TARGETS]:
-                    if user.role not in tgt.roles:
-                        continue
-                    if not _warm_target(tgt, ctx, done, report, activity, current):
-                        return report
+        users = _users(server)
+        # first every user's landing pages, then the other states of those pages (Target.more)
+        for targets in ([*_layout_targets(), *TARGETS], [replace(t, args=t.more) for t in TARGETS if t.more]):
+            for user in users:
+                scope = scope_of(SessionUser(user))
+                lang = user.lang or "zh"
+                ctx = WarmContext(user, scope, lang)
+                with server.test_request_context("/_dash-update-component", method="POST",
+                                                 headers={"Accept-Language": lang, "Cookie": f"lang={lang}"}):
+                    login_user(SessionUser(user))  # as this user's own requests: role, scope, language
+                    for tgt in targets:
+                        if user.role not in tgt.roles:
+                            continue
+                        if not _warm_target(tgt, ctx, done, report, activity, current):
+                            return report
         return report
     finally:
         SERIAL.reset(serial)
