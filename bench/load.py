@@ -28,6 +28,10 @@ Two ways to run it:
 users filling the cache with what they ask for); by default the window starts at once, from a
 cold cache.
 
+`--after-warmup` (Redis leg): the users sign in only once the server's warm-up has finished (a
+morning after a night's load, when everyone's landing page is in the cache); by default they start
+beside it.
+
 `--quick`: four users (one leader, one director, two assistants) for 20 s with 1-3 s think time,
 only to prove the load test works (tests/test_deploy.py runs it).
 
@@ -689,6 +693,25 @@ def _describe_warehouse(url: str) -> str:
     return f"{u.get_backend_name()} {u.database} ({'with' if summarized else 'without'} current summary tables)"
 
 
+def wait_for_warmup(base: str, url: str, limit: float = 900.0) -> float:
+    """Seconds until the server's warm-up of the current load has finished: its `warmup:done:*`
+    marker in the Redis database of `url` (shell/warmup.py; any request starts it, and /healthz
+    answered already). Gives up with SystemExit after `limit` seconds."""
+    import redis
+
+    client = redis.Redis.from_url(url, socket_connect_timeout=3)
+    start = time.monotonic()
+    try:
+        while not any(True for _ in client.scan_iter(match="hospdash:warmup:done:*", count=1000)):
+            if time.monotonic() - start > limit:
+                raise SystemExit(f"the warm-up did not finish in {limit:.0f} s")
+            requests.get(f"{base}/healthz", timeout=10)  # each worker's first request starts its watcher
+            time.sleep(1.0)
+    finally:
+        client.close()
+    return time.monotonic() - start
+
+
 def clear_redis(url: str) -> int:
     """Delete the app's cache keys (prefix hospdash:) in the Redis database of `url`."""
     import redis
@@ -858,6 +881,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--duration", type=float, default=120.0, help="measured seconds per run (after sign-in)")
     p.add_argument("--settle", type=float, default=0.0,
                    help="seconds the users click before the measured window starts (default 0: from a cold cache)")
+    p.add_argument("--after-warmup", action="store_true",
+                   help="Redis leg: the users sign in only once the server's warm-up of the load has finished "
+                        "(a morning after a night's load; default: at once, beside the warm-up)")
     p.add_argument("--think", default="2,8", help="think time between clicks, min,max seconds")
     p.add_argument("--workers", type=int, help="gunicorn workers (default: deploy/gunicorn.conf.py's)")
     p.add_argument("--seed", type=int, default=42)
@@ -926,6 +952,10 @@ def main(argv: list[str] | None = None) -> int:
                     clear_redis(args.redis)
                 offset = log_path.stat().st_size if log_path.exists() else 0
                 with gunicorn_process(env, args.workers, log_path) as (base, proc):
+                    if args.after_warmup and leg == "redis":
+                        took = wait_for_warmup(base, args.redis)
+                        print(f"  the warm-up finished {took:.0f} s after gunicorn answered", flush=True)
+                        meta["measured"] = meta["measured"].split(" (after")[0] + f" (after the warm-up: {took:.0f} s)"
                     print(f"{n} users, {leg} cache, {duration:.0f} s …", flush=True)
                     res = run_level(base, personas(n, depts, quick=args.quick), password, duration, think,
                                     args.seed, leg, settle=args.settle)
