@@ -80,7 +80,7 @@ def test_a_query_result_comes_back_equal_from_redis(redis_cache, duck_url: str) 
 
 def _said_beside(wh: Warehouse) -> dict[str, Callable[[], pd.DataFrame]]:
     """Queries whose frames carry attrs the pages read (a cost window, DIP totals, a budget's time
-    progress, a DRG group's average): each called as its page calls it."""
+    progress): each called as its page calls it (the DIP packet's cases after the packet table)."""
     from data_layer.queries.budget import budget_lines
     from data_layer.queries.department import cost_breakdown
     from data_layer.queries.dip import packet_cases, packet_table, sensitivity
@@ -100,11 +100,18 @@ def _said_beside(wh: Warehouse) -> dict[str, Callable[[], pd.DataFrame]]:
 def test_what_a_query_says_beside_its_rows_comes_back_from_redis(redis_cache, duck_url: str, query: str) -> None:
     """A frame's attrs were dropped on the way through Redis: the first viewer saw the department's
     costs and the DIP sensitivity, everyone after them "no cost data" and a failed part."""
-    first = _said_beside(Warehouse(duck_url, redis_cache))[query]()
+    writer, reader = Warehouse(duck_url, redis_cache), Warehouse(duck_url, make_cache(URL, dash_values()))
+    # both key their entries by one stamp (re-reading it could meet a slow moment past FRESHNESS_TTL)
+    fresh = writer.freshness()
+    writer.freshness = reader.freshness = lambda: fresh  # type: ignore[method-assign]
+    first = _said_beside(writer)[query]()
     assert first.attrs, "the query says nothing beside its rows: the test would prove nothing"
-    second = Warehouse(duck_url, make_cache(URL, dash_values()))
-    second.frame = None  # type: ignore[assignment]  # the answer must come from Redis
-    again = _said_beside(second)[query]()
+    reader.frame = None  # type: ignore[assignment]  # the reader runs no statement: what it gets is Redis's
+    stored = [k for k in redis_cache._read_client.scan_iter(match="hospdash:q:*")]
+    try:
+        again = _said_beside(reader)[query]()
+    except TypeError as exc:  # a miss: the reader tried to run a statement
+        raise AssertionError(f"{query} was not read back from Redis ({len(stored)} entries there)") from exc
     pd.testing.assert_frame_equal(again, first, check_exact=True)
     assert repr(again.attrs) == repr(first.attrs)
 
