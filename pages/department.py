@@ -166,8 +166,13 @@ def _section(name: str, build, cached: bool = True) -> None:
     fn = page_callback(Output(f"dw-{name}", "children"), Input("dw-dept", "value"), Input("dw-period", "value"),
                        roles=ROLES, period_of=period_of, cached=cached, **ON_PAGE)(draw)
     if cached:  # what the page shows first: the first department of the scope, the year to date; then its other periods
-        target(f"department/{name}", fn, ("director",), lambda c: [(d, "ytd") for d in _landing_department(c.scope)],
-               more=lambda c: [(d, p) for d in _landing_department(c.scope) for p in PERIODS if p != "ytd"])
+        target(f"department/{name}", fn, ("director",), _landing(("ytd",)),
+               more=_landing(tuple(p for p in PERIODS if p != "ytd")))
+
+
+def _landing(periods: tuple[str, ...]) -> Any:
+    """The warm-up's arguments for a section: the landing department of the user's scope in `periods`."""
+    return lambda c: [(d, p) for d in _landing_department(c.scope) for p in periods]
 
 
 def _landing_department(scope: Scope) -> list[str]:

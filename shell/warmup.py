@@ -161,6 +161,8 @@ def run(server: Flask, *, activity: Activity | None = None, current: Callable[[]
         # first every user's landing pages, then the other states of those pages (Target.more)
         for targets in ([*_layout_targets(), *TARGETS], [replace(t, args=t.more) for t in TARGETS if t.more]):
             for user in users:
+                if not any(user.role in t.roles for t in targets):
+                    continue
                 scope = scope_of(SessionUser(user))
                 lang = user.lang or "zh"
                 ctx = WarmContext(user, scope, lang)
