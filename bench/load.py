@@ -36,7 +36,7 @@ beside it.
 only to prove the load test works (tests/test_deploy.py runs it).
 
 Errors: a request that failed or answered other than 200, a callback whose answer raised the app's
-error banner, and (when it starts gunicorn itself) a page part or figure the server logged as
+error banner, and (in the legs it starts gunicorn for, not the soak) a page part or figure the server logged as
 failed (it answers 200 with a note saying so, so only the server's log tells) or a failed warm-up
 step.
 
@@ -899,6 +899,11 @@ def main(argv: list[str] | None = None) -> int:
     args = p.parse_args(argv)
     if args.soak and (args.url or not args.redis):
         p.error("--soak starts gunicorn itself (no --url) and needs --redis")
+    if args.after_warmup and (args.url or args.soak or "redis" not in args.cache.split(",") or not args.redis):
+        p.error("--after-warmup waits for the warm-up's marker in Redis: it needs the Redis leg (--cache redis "
+                "--redis redis://…) of a gunicorn the load test starts itself (no --url, no --soak)")
+    if args.after_warmup and os.environ.get("WARMUP", "").strip().lower() in ("false", "0", "no"):  # as shell/settings reads it
+        p.error("--after-warmup with WARMUP=false in the environment: the server would never warm up")
 
     counts = [4] if args.quick else [int(x) for x in args.users.split(",") if x.strip()]
     duration = 20.0 if args.quick else args.duration
@@ -918,6 +923,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{len(everyone)} load-test accounts ready in the application database", flush=True)
 
     results: list[Result] = []
+    warmups: list[str] = []  # with --after-warmup: how long each leg waited for the warm-up
     meta = {"date": datetime.now().strftime("%Y-%m-%d %H:%M"), "machine": f"{os.cpu_count()} CPUs",
             "measured": f"{duration:.0f} s per run after every user signed in"
                         + (f" and clicked {args.settle:.0f} s" if args.settle else ""),
@@ -955,7 +961,7 @@ def main(argv: list[str] | None = None) -> int:
                     if args.after_warmup and leg == "redis":
                         took = wait_for_warmup(base, args.redis)
                         print(f"  the warm-up finished {took:.0f} s after gunicorn answered", flush=True)
-                        meta["measured"] = meta["measured"].split(" (after")[0] + f" (after the warm-up: {took:.0f} s)"
+                        warmups.append(f"{took:.0f} s before the {n} users")
                     print(f"{n} users, {leg} cache, {duration:.0f} s …", flush=True)
                     res = run_level(base, personas(n, depts, quick=args.quick), password, duration, think,
                                     args.seed, leg, settle=args.settle)
@@ -970,6 +976,8 @@ def main(argv: list[str] | None = None) -> int:
                     results.append(res)
             if leg == "redis":
                 clear_redis(args.redis)  # leave the Redis database as we found it
+    if warmups:
+        meta["users signed in after the warm-up"] = "; ".join(warmups)
     report = table(results, meta)
     print(report)
     if args.out:

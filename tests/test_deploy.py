@@ -418,3 +418,15 @@ def test_the_load_test_counts_the_page_parts_the_server_logged_as_failed(tmp_pat
     assert res.error_kinds == {"callback: 500": 1, "server: page part dip sensitivity failed": 2,
                                "server: page figure pace failed": 1,
                                "server: warm-up: department/costs for load.director.001 failed": 1}
+
+
+@pytest.mark.parametrize("args", [["--url", "http://127.0.0.1:9"], ["--cache", "in-process"], ["--soak", "60"]])
+def test_the_load_test_refuses_to_wait_for_a_warm_up_it_cannot_see(args: list[str], capsys) -> None:
+    """--after-warmup reads the warm-up's marker in the Redis of a gunicorn it starts: elsewhere it is
+    refused at once with a message, before any account is made."""
+    from bench.load import main
+
+    with pytest.raises(SystemExit) as stop:
+        main(["--warehouse", "duckdb:///nowhere.duckdb", "--app-db", "sqlite:///nowhere.sqlite",
+              "--redis", "redis://127.0.0.1:6379/14", "--after-warmup", *args])
+    assert stop.value.code == 2 and "--after-warmup" in capsys.readouterr().err
