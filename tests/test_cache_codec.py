@@ -107,7 +107,7 @@ def test_what_a_query_says_beside_its_rows_comes_back_from_redis(redis_cache, du
     first = _said_beside(writer)[query]()
     assert first.attrs, "the query says nothing beside its rows: the test would prove nothing"
     reader.frame = None  # type: ignore[assignment]  # the reader runs no statement: what it gets is Redis's
-    stored = [k for k in redis_cache._read_client.scan_iter(match="hospdash:q:*")]
+    stored = list(redis_cache._read_client.scan_iter(match="hospdash:q:*"))
     try:
         again = _said_beside(reader)[query]()
     except TypeError as exc:  # a miss: the reader tried to run a statement
