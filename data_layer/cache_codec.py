@@ -20,6 +20,7 @@ from decimal import Decimal
 from typing import Any, NamedTuple
 
 import numpy as np
+import orjson
 import pandas as pd
 
 TAG = "~t"
@@ -61,8 +62,9 @@ class Codec:
 
     def dumps(self, value: Any) -> bytes:
         if type(value) is Sent:
-            json.loads(value)  # only JSON text is stored as it is
-            return PREFIX + SENT + value.encode()
+            text = value.encode()
+            orjson.loads(text)  # only JSON text is stored as it is
+            return PREFIX + SENT + text
         return PREFIX + json.dumps(self.encode(value), ensure_ascii=False, separators=(",", ":")).encode()
 
     def loads(self, raw: bytes | None) -> Any:
@@ -72,7 +74,10 @@ class Codec:
         body = raw[len(PREFIX):]
         try:
             if body.startswith(SENT):  # a Sent text: its values as they are, even a key that looks like a tag
-                return json.loads(body[len(SENT):])
+                # orjson reads it twice as fast as json, and a warm request reads one. Only Sent texts: they
+                # are the strict JSON Plotly writes for the browser, whereas a tagged value may hold NaN
+                # (which orjson refuses) or an integer beyond 64 bits (which orjson reads as a float)
+                return orjson.loads(body[len(SENT):])
             data = json.loads(body)
             # plain JSON (no tagged value anywhere: names, numbers) is the value itself
             return data if TAG_BYTES not in body else self.decode(data)
