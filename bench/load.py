@@ -518,15 +518,19 @@ class Result:
     rss_mb: list[float] = field(default_factory=list)  # each gunicorn worker's resident memory after the run
     redis_mb: float | None = None  # Redis used_memory after the run (the Redis leg)
     redis_keys: int | None = None  # DBSIZE of the cache's database after the run
+    cpu: dict[str, float] = field(default_factory=dict)  # CPU seconds in the measured window, by part (cpu_meter)
+    think: tuple[float, float] = (0.0, 0.0)  # the users' think time, for the demand (demand())
 
 
 def run_level(base: str, people: list[Persona], password: str, duration: float, think: tuple[float, float],
               seed: int, cache: str, log: Any = print, every: float | None = None,
-              on_sample: Callable[[float, list[Sample]], None] | None = None, settle: float = 0.0) -> Result:
+              on_sample: Callable[[float, list[Sample]], None] | None = None, settle: float = 0.0,
+              meter: Callable[[], dict[str, float]] | None = None) -> Result:
     """`people` clicking for `duration` seconds after they all signed in (and, with `settle`,
     after they have clicked that many seconds more, unmeasured: a morning's users filling the
     cache with what they ask for); with `every` and `on_sample`, on_sample(seconds since the
-    start, the samples of that interval) is called every `every` seconds meanwhile."""
+    start, the samples of that interval) is called every `every` seconds meanwhile. With `meter`
+    (cpu_meter), the CPU each part of the machine spent in the measured window."""
     rec = Recorder()
     stop = threading.Event()
     ready = threading.Barrier(len(people) + 1)
@@ -569,6 +573,7 @@ def run_level(base: str, people: list[Persona], password: str, duration: float, 
     if settle > 0:
         log(f"  clicking {settle:.0f} s before the measured window")
         stop.wait(settle)
+    cpu_before = meter() if meter else {}
     start = time.monotonic()
     if every and on_sample:
         deadline, seen = start + duration, len(rec.samples)
@@ -581,6 +586,7 @@ def run_level(base: str, people: list[Persona], password: str, duration: float, 
         stop.wait(duration)
     stop.set()
     end = time.monotonic()
+    cpu_after = meter() if meter else {}
     for t in threads:
         t.join(timeout=REQUEST_TIMEOUT + 5)
     window = [s for s in rec.samples if start <= s.at <= end]
@@ -599,7 +605,8 @@ def run_level(base: str, people: list[Persona], password: str, duration: float, 
                   p50=_pct(lat, 0.5), p95=_pct(lat, 0.95), max=max(lat) if lat else float("nan"),
                   errors=len(errors),
                   by_kind={k: (len(v), _pct(v, 0.5), _pct(v, 0.95)) for k, v in sorted(kinds.items())},
-                  error_kinds=error_kinds)
+                  error_kinds=error_kinds, think=think,
+                  cpu={k: cpu_after[k] - cpu_before.get(k, 0.0) for k in cpu_after})
 
 
 # logged with a traceback by pages/_kit.safe and safe_figure (a part or figure answering 200 with a
@@ -742,6 +749,64 @@ def worker_rss(master_pid: int) -> list[tuple[int, float]]:
     return sorted(out)
 
 
+CPU_PARTS = ("server", "PostgreSQL", "Redis", "load generator")
+
+
+def _tree_cpu(proc: Any) -> float:
+    """CPU seconds (user + system) of a process and its descendants, those that ended included
+    (counted in their parent's children times once it has waited for them: a recycled worker,
+    a closed database connection)."""
+    import psutil
+
+    total = 0.0
+    for p in [proc, *proc.children(recursive=True)]:
+        try:
+            t = p.cpu_times()
+        except psutil.Error:  # it ended just now
+            continue
+        total += t.user + t.system + t.children_user + t.children_system
+    return total
+
+
+def cpu_meter(master_pid: int) -> Callable[[], dict[str, float]]:
+    """A function reading the CPU seconds used so far by each part of this machine the load runs on:
+    the server (gunicorn's master and workers), the PostgreSQL and Redis servers running here (each
+    server's processes, whoever they serve: on a machine doing nothing else, the app's warehouse,
+    application database and cache) and this load generator itself. Differences of two readings
+    are what the parts spent in between."""
+    import psutil
+
+    def roots(name: str) -> list[Any]:
+        found = []
+        for p in psutil.process_iter(["name", "ppid"]):
+            try:
+                if p.info["name"] == name and psutil.Process(p.info["ppid"]).name() != name:
+                    found.append(p)
+            except psutil.Error:
+                continue
+        return found
+
+    def read() -> dict[str, float]:
+        t = os.times()
+        out = {"server": _tree_cpu(psutil.Process(master_pid)), "load generator": t.user + t.system}
+        for part, name in (("PostgreSQL", "postgres"), ("Redis", "redis-server")):
+            out[part] = sum(_tree_cpu(p) for p in roots(name))
+        return out
+
+    return read
+
+
+def demand(res: Result) -> tuple[float, dict[str, float]] | None:
+    """(requests/s the users would ask for if every answer were instant: each clicks once per think
+    time on average, with the requests per click measured; CPU cores each part needs to serve that,
+    from its CPU per request in the run), or None without a CPU reading."""
+    clicks = res.clicks_per_s * res.seconds
+    if not res.cpu or not res.requests or not clicks:
+        return None
+    rate = res.users / (sum(res.think) / 2) * res.requests / clicks
+    return rate, {part: res.cpu[part] / res.requests * rate for part in CPU_PARTS if part in res.cpu}
+
+
 def redis_memory(url: str) -> tuple[float, int]:
     """(Redis used_memory in MB for the whole server, keys in the database of `url`)."""
     import redis
@@ -823,6 +888,26 @@ def table(results: list[Result], meta: dict[str, str]) -> str:
     errs = [(r, k, n) for r in results for k, n in r.error_kinds.items()]
     if errs:
         lines += ["", "Errors:", ""] + [f"- {r.users} users, {r.cache}: {k} x {n}" for r, k, n in errs]
+    if any(r.cpu for r in results):
+        lines += ["", "CPU in the measured window, from the processes' own counters: the server (gunicorn's master "
+                  "and workers), the PostgreSQL and Redis servers on this machine, and the load generator, which "
+                  "shares the machine. Per request, and in cores busy on average. 'Users ask' is the rate the "
+                  "users would ask for if every answer were instant (one click per mean think time, the requests "
+                  "per click measured), and 'cores to serve it' what each part would need for it at the same CPU "
+                  "per request (all of it at 100 % busy, where waits grow without bound: keep well below).", "",
+                  "| users | cache | " + " | ".join(f"{p} ms/request" for p in CPU_PARTS) + " | cores busy | "
+                  "users ask requests/s | cores to serve it (server + PostgreSQL + Redis; load generator) |",
+                  "|---:|---|" + "---:|" * len(CPU_PARTS) + "---:|---:|---|"]
+        for r in results:
+            if not r.cpu:
+                continue
+            per = " | ".join(f"{1000 * r.cpu.get(p, 0.0) / max(1, r.requests):.1f}" for p in CPU_PARTS)
+            need = demand(r)
+            asks = "—" if need is None else f"{need[0]:.0f}"
+            serve = "—" if need is None else (
+                f"{sum(v for k, v in need[1].items() if k != 'load generator'):.2f}; "
+                f"{need[1].get('load generator', 0.0):.2f}")
+            lines.append(f"| {r.users} | {r.cache} | {per} | {sum(r.cpu.values()) / r.seconds:.2f} | {asks} | {serve} |")
     if any(r.rss_mb for r in results):
         lines += ["", "Memory, read right after each run before gunicorn stops: each worker's resident set (RSS, "
                   "shared pages of the preloaded app counted in every worker); Redis's used_memory (the whole "
@@ -964,7 +1049,7 @@ def main(argv: list[str] | None = None) -> int:
                         warmups.append(f"{took:.0f} s before the {n} users")
                     print(f"{n} users, {leg} cache, {duration:.0f} s …", flush=True)
                     res = run_level(base, personas(n, depts, quick=args.quick), password, duration, think,
-                                    args.seed, leg, settle=args.settle)
+                                    args.seed, leg, settle=args.settle, meter=cpu_meter(proc.pid))
                     count_failed_parts(res, log_path, offset)
                     res.rss_mb = [mb for _pid, mb in worker_rss(proc.pid)]
                     if leg == "redis":

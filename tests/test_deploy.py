@@ -430,3 +430,55 @@ def test_the_load_test_refuses_to_wait_for_a_warm_up_it_cannot_see(args: list[st
         main(["--warehouse", "duckdb:///nowhere.duckdb", "--app-db", "sqlite:///nowhere.sqlite",
               "--redis", "redis://127.0.0.1:6379/14", "--after-warmup", *args])
     assert stop.value.code == 2 and "--after-warmup" in capsys.readouterr().err
+
+
+BURN = "import time\nend = time.process_time() + {s}\nwhile time.process_time() < end: pass\n"
+
+
+def test_the_load_test_reads_the_cpu_the_server_and_itself_spent() -> None:
+    """The server's CPU is its master's and workers' own, with a worker that ended (recycled) still
+    counted once the master has waited for it; the load generator's is its own process's."""
+    from bench.load import CPU_PARTS, cpu_meter
+
+    master = (
+        "import subprocess, sys, time\n"
+        "sys.stdin.readline()\n"  # the first reading is taken
+        f"subprocess.run([sys.executable, '-c', {BURN.format(s=0.4)!r}])\n"  # a worker that ended
+        f"alive = subprocess.Popen([sys.executable, '-c', {(BURN.format(s=0.3) + 'time.sleep(60)')!r}])\n"
+        f"{BURN.format(s=0.2)}"
+        "time.sleep(0.5)\nprint('done', flush=True)\ntime.sleep(60)\n"
+    )
+    proc = subprocess.Popen([sys.executable, "-c", master], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        meter = cpu_meter(proc.pid)
+        before = meter()
+        proc.stdin.write("go\n")
+        proc.stdin.flush()
+        exec(BURN.format(s=0.3))  # the load generator's own work
+        assert proc.stdout.readline().strip() == "done"
+        after = meter()
+    finally:
+        for child in __import__("psutil").Process(proc.pid).children(recursive=True):
+            child.kill()
+        proc.kill()
+        proc.wait()
+    spent = {part: after[part] - before[part] for part in after}
+    assert set(spent) == set(CPU_PARTS)
+    assert 0.9 <= spent["server"] < 3, spent  # 0.4 + 0.3 + 0.2 s, and two interpreters starting
+    assert spent["load generator"] >= 0.3, spent
+    assert spent["PostgreSQL"] >= 0 and spent["Redis"] >= 0
+
+
+def test_the_load_test_says_what_the_users_ask_and_the_cores_it_takes() -> None:
+    """200 users thinking 2-8 s (5 s on average) click 40 times a second; at 5 requests a click they
+    ask 200 requests/s, and a server spending 10 ms of CPU a request needs 2 cores for that."""
+    from bench.load import Result, demand, table
+
+    res = Result(users=200, cache="redis", seconds=60, requests=6000, rps=100, clicks_per_s=20, p50=1, p95=1,
+                 max=1, errors=0, by_kind={}, error_kinds={}, think=(2.0, 8.0),
+                 cpu={"server": 60.0, "PostgreSQL": 12.0, "Redis": 1.2, "load generator": 18.0})
+    rate, cores = demand(res)
+    assert rate == pytest.approx(200)
+    assert cores == pytest.approx({"server": 2.0, "PostgreSQL": 0.4, "Redis": 0.04, "load generator": 0.6})
+    row = next(line for line in table([res], {}).splitlines() if line.startswith("| 200 | redis | 10.0 |"))
+    assert row == "| 200 | redis | 10.0 | 2.0 | 0.2 | 3.0 | 1.52 | 200 | 2.44; 0.60 |"
