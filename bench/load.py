@@ -28,6 +28,11 @@ Two ways to run it:
 users filling the cache with what they ask for); by default the window starts at once, from a
 cold cache.
 
+`--replay SECONDS`: the users click that long, unmeasured; then each opens its first page again and
+the measured window replays the same clicks with the same seeded choices, so that (as long as it
+makes no more clicks than the first pass, which the report says) every answer is already cached:
+what the server costs at best, when nobody asks anything new.
+
 `--after-warmup` (Redis leg): the users sign in only once the server's warm-up has finished (a
 morning after a night's load, when everyone's landing page is in the cache); by default they start
 beside it.
@@ -55,6 +60,7 @@ login rate limit and lock-out (5 failures per user or address) never come into p
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import os
 import random
@@ -73,6 +79,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+import orjson
 import requests
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -135,6 +142,7 @@ def _id_key(i: Any) -> str:
     return json.dumps(i, sort_keys=True, separators=(",", ":")) if isinstance(i, dict) else str(i)
 
 
+@functools.cache  # the generator's own CPU is taken from the server it measures: each id is parsed once
 def _parse_id(text: str) -> Any:
     return json.loads(text) if text.startswith("{") else text
 
@@ -143,10 +151,11 @@ def _is_pattern(i: Any) -> bool:
     return isinstance(i, dict) and any(isinstance(v, list) for v in i.values())
 
 
-def _split_outputs(key: str) -> list[tuple[Any, str]]:
+@functools.cache
+def _split_outputs(key: str) -> tuple[tuple[Any, str], ...]:
     """A callback's output key as (id, property-with-@hash) pairs."""
     parts = key.strip(".").split("...") if key.startswith("..") else [key]
-    return [(_parse_id(p.rsplit(".", 1)[0]), p.rsplit(".", 1)[1]) for p in parts]
+    return tuple((_parse_id(p.rsplit(".", 1)[0]), p.rsplit(".", 1)[1]) for p in parts)
 
 
 def _walk(node: Any, found: dict[str, dict]) -> None:
@@ -180,6 +189,7 @@ class Browser:
         self.base = base.rstrip("/")
         self.rec = rec
         self.http = requests.Session()
+        self.http.trust_env = False  # no proxy or .netrc lookups on every request (a browser's proxy is set once)
         self.deps = deps or []
         self.shell: dict[str, dict] = {}
         self.page: dict[str, dict] = {}
@@ -292,7 +302,7 @@ class Browser:
                                       "X-CSRFToken": self.http.cookies.get("_csrf_token", "")})
         if resp is None or resp.status_code != 200:
             return None
-        got = resp.json()
+        got = orjson.loads(resp.content)
         if "app-error" in json.dumps(got.get("sideUpdate") or {}):
             self.app_errors += 1
             self.rec.add(Sample(time.monotonic(), "app-error", 0.0, 200, "error banner"))
@@ -520,25 +530,41 @@ class Result:
     redis_keys: int | None = None  # DBSIZE of the cache's database after the run
     cpu: dict[str, float] = field(default_factory=dict)  # CPU seconds in the measured window, by part (cpu_meter)
     think: tuple[float, float] = (0.0, 0.0)  # the users' think time, for the demand (demand())
+    first_pass_clicks: int | None = None  # with replay: the clicks of the unmeasured first pass
 
 
 def run_level(base: str, people: list[Persona], password: str, duration: float, think: tuple[float, float],
               seed: int, cache: str, log: Any = print, every: float | None = None,
               on_sample: Callable[[float, list[Sample]], None] | None = None, settle: float = 0.0,
-              meter: Callable[[], dict[str, float]] | None = None) -> Result:
+              meter: Callable[[], dict[str, float]] | None = None, replay: float = 0.0) -> Result:
     """`people` clicking for `duration` seconds after they all signed in (and, with `settle`,
     after they have clicked that many seconds more, unmeasured: a morning's users filling the
     cache with what they ask for); with `every` and `on_sample`, on_sample(seconds since the
     start, the samples of that interval) is called every `every` seconds meanwhile. With `meter`
-    (cpu_meter), the CPU each part of the machine spent in the measured window."""
+    (cpu_meter), the CPU each part of the machine spent in the measured window. With `replay`, the
+    users click that many seconds unmeasured, then each opens its first page again and the measured
+    window replays the same clicks (the same seeded choices): answers already asked for, as long as
+    the measured window asks no more clicks than the first pass made."""
     rec = Recorder()
     stop = threading.Event()
+    replayed = threading.Event()  # the unmeasured first pass of a replay is over
     ready = threading.Barrier(len(people) + 1)
+    again = threading.Barrier(len(people) + 1)  # a replay: everyone is back on their first page
     login_gate = threading.Semaphore(4)  # sign-ins hash passwords: not all at once
     failures: list[str] = []
 
+    def clicks(b: Browser, who: Persona, rng: random.Random, halt: threading.Event) -> None:
+        time.sleep(rng.uniform(0, think[1]))  # users do not click in step
+        tick = [1]
+        while not halt.is_set():
+            try:
+                act(b, who, rng, tick)
+                rec.click()
+            except Exception as exc:  # noqa: BLE001 - a client-side surprise counts as an error
+                rec.add(Sample(time.monotonic(), "client", 0.0, 0, f"{type(exc).__name__}: {exc}"))
+            halt.wait(rng.uniform(*think))
+
     def user(i: int, who: Persona) -> None:
-        rng = random.Random(seed * 1000 + i)
         b = Browser(base, rec)  # fetches the page, the layout and the dependencies once, as a browser does
         try:
             with login_gate:
@@ -546,21 +572,18 @@ def run_level(base: str, people: list[Persona], password: str, duration: float, 
             b.open(landing)
         except Exception as exc:  # noqa: BLE001 - reported, the run goes on without this user
             failures.append(f"{who.username}: {exc}")
+        failed = lambda: any(f.startswith(who.username + ":") for f in failures)  # noqa: E731
         try:
             ready.wait(timeout=600)
+            if replay > 0:
+                if not failed():
+                    clicks(b, who, random.Random(seed * 1000 + i), replayed)
+                    b.open(landing)
+                again.wait(timeout=600)
         except threading.BrokenBarrierError:
             return
-        if any(f.startswith(who.username + ":") for f in failures):
-            return
-        time.sleep(rng.uniform(0, think[1]))  # users do not click in step
-        tick = [1]
-        while not stop.is_set():
-            try:
-                act(b, who, rng, tick)
-                rec.click()
-            except Exception as exc:  # noqa: BLE001 - a client-side surprise counts as an error
-                rec.add(Sample(time.monotonic(), "client", 0.0, 0, f"{type(exc).__name__}: {exc}"))
-            stop.wait(rng.uniform(*think))
+        if not failed():
+            clicks(b, who, random.Random(seed * 1000 + i), stop)
 
     requests.get(f"{base}/healthz", timeout=10).raise_for_status()
     threads = [threading.Thread(target=user, args=(i, p), daemon=True, name=p.username) for i, p in enumerate(people)]
@@ -570,6 +593,13 @@ def run_level(base: str, people: list[Persona], password: str, duration: float, 
     ready.wait(timeout=600)
     log(f"  {len(people)} users signed in in {time.monotonic() - t0:.1f} s"
         + (f"; {len(failures)} could not: {failures[:3]}" if failures else ""))
+    if replay > 0:
+        log(f"  clicking {replay:.0f} s before the measured window, which replays the same clicks")
+        first = time.monotonic()
+        time.sleep(replay)
+        replayed.set()
+        again.wait(timeout=600)
+        first_clicks = sum(1 for c in rec.clicks if c >= first)
     if settle > 0:
         log(f"  clicking {settle:.0f} s before the measured window")
         stop.wait(settle)
@@ -606,7 +636,8 @@ def run_level(base: str, people: list[Persona], password: str, duration: float, 
                   errors=len(errors),
                   by_kind={k: (len(v), _pct(v, 0.5), _pct(v, 0.95)) for k, v in sorted(kinds.items())},
                   error_kinds=error_kinds, think=think,
-                  cpu={k: cpu_after[k] - cpu_before.get(k, 0.0) for k in cpu_after})
+                  cpu={k: cpu_after[k] - cpu_before.get(k, 0.0) for k in cpu_after},
+                  first_pass_clicks=first_clicks if replay > 0 else None)
 
 
 # logged with a traceback by pages/_kit.safe and safe_figure (a part or figure answering 200 with a
@@ -885,6 +916,12 @@ def table(results: list[Result], meta: dict[str, str]) -> str:
     for r in results:
         for kind, (n, p50, p95) in r.by_kind.items():
             lines.append(f"| {r.users} | {r.cache} | {kind} | {n} | {p50:.0f} | {p95:.0f} |")
+    replays = [r for r in results if r.first_pass_clicks is not None]
+    if replays:
+        lines += ["", "Replayed: the measured window asked the first pass's answers again as far as it made no more "
+                  "clicks than the first pass (later clicks are new): "
+                  + "; ".join(f"{r.users} users, {r.cache}: {round(r.clicks_per_s * r.seconds)} clicks measured, "
+                              f"{r.first_pass_clicks} in the first pass" for r in replays) + "."]
     errs = [(r, k, n) for r in results for k, n in r.error_kinds.items()]
     if errs:
         lines += ["", "Errors:", ""] + [f"- {r.users} users, {r.cache}: {k} x {n}" for r, k, n in errs]
@@ -894,7 +931,9 @@ def table(results: list[Result], meta: dict[str, str]) -> str:
                   "shares the machine. Per request, and in cores busy on average. 'Users ask' is the rate the "
                   "users would ask for if every answer were instant (one click per mean think time, the requests "
                   "per click measured), and 'cores to serve it' what each part would need for it at the same CPU "
-                  "per request (all of it at 100 % busy, where waits grow without bound: keep well below).", "",
+                  "per request (all of it at 100 % busy, where waits grow without bound: keep well below). The "
+                  "server's CPU is all it did in the window: when the users start beside the warm-up of a load "
+                  "(without --after-warmup), the warm-up's too, which weighs most at few users.", "",
                   "| users | cache | " + " | ".join(f"{p} ms/request" for p in CPU_PARTS) + " | cores busy | "
                   "users ask requests/s | cores to serve it (server + PostgreSQL + Redis; load generator) |",
                   "|---:|---|" + "---:|" * len(CPU_PARTS) + "---:|---:|---|"]
@@ -966,6 +1005,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--duration", type=float, default=120.0, help="measured seconds per run (after sign-in)")
     p.add_argument("--settle", type=float, default=0.0,
                    help="seconds the users click before the measured window starts (default 0: from a cold cache)")
+    p.add_argument("--replay", type=float, default=0.0, metavar="SECONDS",
+                   help="the users click that long unmeasured, then the measured window replays the same clicks "
+                        "(every answer already cached: what the server costs at best)")
     p.add_argument("--after-warmup", action="store_true",
                    help="Redis leg: the users sign in only once the server's warm-up of the load has finished "
                         "(a morning after a night's load; default: at once, beside the warm-up)")
@@ -982,6 +1024,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--soak-recycle", action="store_true",
                    help="keep gunicorn's max_requests worker recycling during the soak (default: off, so a leak shows)")
     args = p.parse_args(argv)
+    if args.replay and (args.settle or args.soak):
+        p.error("--replay measures a replay of the first pass's clicks: not with --settle or --soak")
     if args.soak and (args.url or not args.redis):
         p.error("--soak starts gunicorn itself (no --url) and needs --redis")
     if args.after_warmup and (args.url or args.soak or "redis" not in args.cache.split(",") or not args.redis):
@@ -1011,7 +1055,8 @@ def main(argv: list[str] | None = None) -> int:
     warmups: list[str] = []  # with --after-warmup: how long each leg waited for the warm-up
     meta = {"date": datetime.now().strftime("%Y-%m-%d %H:%M"), "machine": f"{os.cpu_count()} CPUs",
             "measured": f"{duration:.0f} s per run after every user signed in"
-                        + (f" and clicked {args.settle:.0f} s" if args.settle else ""),
+                        + (f" and clicked {args.settle:.0f} s" if args.settle else "")
+                        + (f" and clicked {args.replay:.0f} s unmeasured, replaying those clicks" if args.replay else ""),
             "think time": f"{think[0]:g}-{think[1]:g} s (seed {args.seed})",
             "mix": "leaders 20 % (wall screens), directors 40 % (/department), assistants 40 % (/workspace)"}
     if args.warehouse:
@@ -1024,7 +1069,7 @@ def main(argv: list[str] | None = None) -> int:
             people = personas(n, depts, quick=args.quick)
             print(f"{n} users against {args.url} for {duration:.0f} s …", flush=True)
             results.append(run_level(args.url, people, password, duration, think, args.seed, args.label,
-                                     settle=args.settle))
+                                     settle=args.settle, replay=args.replay))
     else:
         legs = [c.strip() for c in args.cache.split(",") if c.strip()]
         if "redis" in legs and not args.redis:
@@ -1049,7 +1094,8 @@ def main(argv: list[str] | None = None) -> int:
                         warmups.append(f"{took:.0f} s before the {n} users")
                     print(f"{n} users, {leg} cache, {duration:.0f} s …", flush=True)
                     res = run_level(base, personas(n, depts, quick=args.quick), password, duration, think,
-                                    args.seed, leg, settle=args.settle, meter=cpu_meter(proc.pid))
+                                    args.seed, leg, settle=args.settle, meter=cpu_meter(proc.pid),
+                                    replay=args.replay)
                     count_failed_parts(res, log_path, offset)
                     res.rss_mb = [mb for _pid, mb in worker_rss(proc.pid)]
                     if leg == "redis":

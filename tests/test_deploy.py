@@ -385,11 +385,14 @@ def _fresh_session(s: requests.Session) -> requests.Session:
     return t
 
 
-def test_the_load_test_runs_in_quick_mode(live: dict[str, Any]) -> None:
-    out = live["folder"] / "load.md"
+@pytest.mark.parametrize("extra", [[], ["--replay", "25"]], ids=["plain", "replay"])
+def test_the_load_test_runs_in_quick_mode(live: dict[str, Any], extra: list[str]) -> None:
+    """It runs without errors; with --replay the measured window (20 s) replays clicks of the first
+    pass (25 s), and says it made no more of them."""
+    out = live["folder"] / f"load{'-'.join(extra)}.md"
     done = subprocess.run([sys.executable, str(ROOT / "bench" / "load.py"), "--quick", "--url", live["base"],
-                           "--app-db", live["app_db_url"], "--out", str(out)],
-                          cwd=ROOT, env=live["env"], capture_output=True, text=True, timeout=120)
+                           "--app-db", live["app_db_url"], "--out", str(out), *extra],
+                          cwd=ROOT, env=live["env"], capture_output=True, text=True, timeout=180)
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-3000:]
     table = out.read_text()
     assert "| users |" in table and "requests/s" in table
@@ -397,6 +400,9 @@ def test_the_load_test_runs_in_quick_mode(live: dict[str, Any]) -> None:
     cells = [c.strip() for c in row.strip("|").split("|")]
     assert int(cells[2]) > 0, f"no requests were made: {row}"  # requests
     assert cells[-1] == "0", f"the load test saw errors: {row}\n{done.stdout[-2000:]}"
+    if extra:
+        measured, first = map(int, re.search(r"(\d+) clicks measured, (\d+) in the first pass", table).groups())
+        assert 0 < measured <= first, table
 
 
 def test_the_load_test_counts_the_page_parts_the_server_logged_as_failed(tmp_path: Path) -> None:
