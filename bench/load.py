@@ -578,7 +578,10 @@ def run_level(base: str, people: list[Persona], password: str, duration: float, 
             if replay > 0:
                 if not failed():
                     clicks(b, who, random.Random(seed * 1000 + i), replayed)
-                    b.open(landing)
+                    try:
+                        b.open(landing)
+                    except Exception as exc:  # noqa: BLE001 - counted; everyone must still meet at `again`
+                        rec.add(Sample(time.monotonic(), "client", 0.0, 0, f"{type(exc).__name__}: {exc}"))
                 again.wait(timeout=600)
         except threading.BrokenBarrierError:
             return
