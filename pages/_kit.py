@@ -141,6 +141,14 @@ def resolve(args: Sequence[Any], roles: Sequence[str], what: str, dept_at: int |
     return Ask(current_lang(), current_scope(), dept, per, key if isinstance(key, str) else None), rest
 
 
+def kept_answer(ask: Ask, what: str, parts: tuple, build: Callable[[], Any], ttl: int = ANSWER_TTL) -> Any:
+    """`build()`'s answer kept in the result cache under the reader's scope and language, `what` (the
+    callback) and `parts` (what else it depends on), and the warehouse's freshness; kept as the JSON
+    text Dash sends, read back with nothing to rebuild (shell/cache_values.sent). An answer that also
+    shows something of the application database (which changes without a load) puts that in `parts`."""
+    return unsent(warehouse().remember(("answer", what, ask.scope.key, ask.lang, parts), lambda: sent(build()), ttl))
+
+
 def page_callback(*deps: Any, roles: Sequence[str] = ROLES, dept: str | None = None, period: str | None = None,
                   period_of: Callable[[Any], Period] | None = None, depts: str | None = None, cached: bool = False,
                   key_args: Callable[..., Any] | None = None, place: Callable[..., tuple[Any, Any]] | None = None,
@@ -167,9 +175,7 @@ def page_callback(*deps: Any, roles: Sequence[str] = ROLES, dept: str | None = N
             if not cached:
                 return fn(ask, *rest)
             parts = (ask.dept, ask.period, *(key_args(*rest) if key_args else rest))
-            # kept as the JSON text Dash sends: read back with nothing to rebuild (shell/cache_values.sent)
-            return unsent(warehouse().remember(("answer", what, ask.scope.key, ask.lang, parts),
-                                               lambda: sent(fn(ask, *rest)), ttl))
+            return kept_answer(ask, what, parts, lambda: fn(ask, *rest), ttl)
 
         inner.uncached = fn  # type: ignore[attr-defined]
         inner.kit = True  # type: ignore[attr-defined]  # tests find the callbacks that bypass the kit

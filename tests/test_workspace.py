@@ -143,6 +143,52 @@ def test_the_portfolio_is_a_grid_of_the_departments_in_scope(server: Flask, wh) 
     assert zh["columnDefs"][0]["headerName"] == "科室" and zh["rowData"][0]["revenue"] == "收入分析"
 
 
+def test_the_portfolio_is_kept_and_follows_the_open_alerts(server: Flask, monkeypatch) -> None:
+    """The grid is kept in the result cache (asked again, it is neither built nor read from the
+    warehouse), yet a new open alert shows at once, and one closed goes: the alerts change without a load."""
+    import pages.workspace.portfolio as page
+
+    from datetime import date
+
+    from sqlalchemy import event
+
+    from appdb.alerts import list_alerts, save_scan, transition
+    from data_layer.alerts.detect import Alert
+    from data_layer.scope import Scope
+
+    state = server.extensions["hospdash"]
+    seen: list[str] = []
+
+    def note(_conn, _cursor, statement, *_a) -> None:
+        seen.append(statement)
+
+    def alerts_of_d002() -> int:
+        return next(r["alerts"] for r in _portfolio_grid(server, "asst1")["rowData"] if r["dept_id"] == "D002")
+
+    built: list[str] = []
+    grid = page.portfolio_grid
+    monkeypatch.setattr(page, "portfolio_grid", lambda *a: built.append("grid") or grid(*a))
+    before = alerts_of_d002()
+    built.clear()
+    event.listen(state.warehouse.engine, "before_cursor_execute", note)
+    try:
+        assert alerts_of_d002() == before and seen == [] and built == [], (seen, built)  # kept
+    finally:
+        event.remove(state.warehouse.engine, "before_cursor_execute", note)
+    fired = Alert(kind="test_kept_portfolio", level="red", dept_id="D002", indicator="revenue",
+                  period_start=date(2026, 11, 1), period_end=date(2026, 11, 21), observed=2.0, expected=1.0,
+                  band_low=0.5, band_high=1.5, deviation=1.0, method="a test's alert")
+    save_scan(state.appdb, [fired], {"D002": None})
+    try:
+        assert alerts_of_d002() == before + 1
+    finally:
+        mine = list_alerts(state.appdb, Scope.hospital(), dept_ids=["D002"], limit=10_000)
+        row = mine[mine["problem_key"] == fired.key].iloc[0]
+        transition(state.appdb, Scope.hospital(), int(row["id"]), "dismissed", "asst1", int(row["version"]),
+                   reason="a test's alert")
+    assert alerts_of_d002() == before
+
+
 @pytest.mark.parametrize("col, where", [("name", "/department?dept=D002"), ("bed_occupancy", "/department?dept=D002"),
                                         ("revenue", "/workspace/revenue?dept=D002")])
 def test_a_click_on_a_portfolio_row_goes_where_its_links_went(server: Flask, col: str, where: str) -> None:

@@ -24,7 +24,7 @@ from data_layer.registry import INDICATORS, UNITS
 from shell.warmup import target
 
 from .._common import warehouse
-from .._kit import READERS, Ask, Export, export_callback, page_callback, safe
+from .._kit import READERS, Ask, Export, export_callback, kept_answer, page_callback, safe
 from ._frame import Start, begin, frame, section, section_page
 
 dash.register_page(__name__, **section_page("portfolio"))
@@ -53,11 +53,18 @@ target("workspace/portfolio", table, ("assistant",), lambda c: [("ytd", None)])
 
 
 def _table(ask: Ask) -> Any:
+    """The grid is kept in the result cache like the other answers, keyed also by the open alerts it
+    shows: they change without a load, so they are counted for every request (one small query) and
+    a new or closed alert makes a new answer."""
+    alerts = open_counts_by_department(current_app.extensions["hospdash"].appdb, ask.scope)
+    shown = tuple(sorted((d, tuple(sorted(levels.items()))) for d, levels in alerts.items()))
+    return kept_answer(ask, f"{__name__}.grid", (ask.period, shown), lambda: _grid(ask, alerts))
+
+
+def _grid(ask: Ask, alerts: dict[str, dict[str, int]]) -> Any:
     df = portfolio(warehouse(), ask.scope, ask.period)
     if df.empty:
         return html.P(t("home.no_data", ask.lang), className="note")
-    depts = list(dict.fromkeys(df["dept_id"]))
-    alerts = open_counts_by_department(current_app.extensions["hospdash"].appdb, ask.scope, depts)
     per = ask.period
     return [portfolio_grid(df, list(PORTFOLIO), alerts, ask.lang),
             html.P(t("ws.pf.click_hint", ask.lang), className="note"),
