@@ -146,12 +146,11 @@ def test_the_portfolio_is_a_grid_of_the_departments_in_scope(server: Flask, wh) 
 def test_the_portfolio_is_kept_and_follows_the_open_alerts(server: Flask, monkeypatch) -> None:
     """The grid is kept in the result cache (asked again, it is neither built nor read from the
     warehouse), yet a new open alert shows at once, and one closed goes: the alerts change without a load."""
-    import pages.workspace.portfolio as page
-
     from datetime import date
 
     from sqlalchemy import event
 
+    import pages.workspace.portfolio as page
     from appdb.alerts import list_alerts, save_scan, transition
     from data_layer.alerts.detect import Alert
     from data_layer.scope import Scope
