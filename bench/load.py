@@ -835,7 +835,7 @@ def demand(res: Result) -> tuple[float, dict[str, float]] | None:
     time on average, with the requests per click measured; CPU cores each part needs to serve that,
     from its CPU per request in the run), or None without a CPU reading."""
     clicks = res.clicks_per_s * res.seconds
-    if not res.cpu or not res.requests or not clicks:
+    if not res.cpu or not res.requests or not clicks or not sum(res.think):
         return None
     rate = res.users / (sum(res.think) / 2) * res.requests / clicks
     return rate, {part: res.cpu[part] / res.requests * rate for part in CPU_PARTS if part in res.cpu}
@@ -1027,6 +1027,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--soak-recycle", action="store_true",
                    help="keep gunicorn's max_requests worker recycling during the soak (default: off, so a leak shows)")
     args = p.parse_args(argv)
+    if args.replay < 0 or args.settle < 0:
+        p.error("--replay and --settle are seconds of clicking before the measured window: 0 or more")
     if args.replay and (args.settle or args.soak):
         p.error("--replay measures a replay of the first pass's clicks: not with --settle or --soak")
     if args.soak and (args.url or not args.redis):

@@ -438,6 +438,16 @@ def test_the_load_test_refuses_to_wait_for_a_warm_up_it_cannot_see(args: list[st
     assert stop.value.code == 2 and "--after-warmup" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize("args", [["--replay", "-5"], ["--settle", "-1"], ["--replay", "60", "--settle", "30"]])
+def test_the_load_test_refuses_clicking_it_cannot_measure(args: list[str], capsys) -> None:
+    """A negative replay or settle time, or both at once, is refused with a message rather than ignored."""
+    from bench.load import main
+
+    with pytest.raises(SystemExit) as stop:
+        main(["--warehouse", "duckdb:///nowhere.duckdb", "--app-db", "sqlite:///nowhere.sqlite", *args])
+    assert stop.value.code == 2 and ("--replay" in capsys.readouterr().err)
+
+
 BURN = "import time\nend = time.process_time() + {s}\nwhile time.process_time() < end: pass\n"
 
 
@@ -486,5 +496,8 @@ def test_the_load_test_says_what_the_users_ask_and_the_cores_it_takes() -> None:
     rate, cores = demand(res)
     assert rate == pytest.approx(200)
     assert cores == pytest.approx({"server": 2.0, "PostgreSQL": 0.4, "Redis": 0.04, "load generator": 0.6})
+    from dataclasses import replace
+
+    assert demand(replace(res, think=(0.0, 0.0))) is None  # no think time: no rate to speak of
     row = next(line for line in table([res], {}).splitlines() if line.startswith("| 200 | redis | 10.0 |"))
     assert row == "| 200 | redis | 10.0 | 2.0 | 0.2 | 3.0 | 1.52 | 200 | 2.44; 0.60 |"
