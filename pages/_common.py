@@ -4,9 +4,11 @@ Dash ignores modules whose names start with an underscore when it collects pages
 """
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import logging
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import datetime
 
 import pandas as pd
@@ -35,8 +37,25 @@ def current_lang() -> str:
     return request_lang()
 
 
+# an answer shared by everyone who may see its department is computed as if the reader's scope
+# were that department alone (pages/_kit.py, `by_department`): so it cannot show more
+_NARROWED: contextvars.ContextVar[Scope | None] = contextvars.ContextVar("hospdash_narrowed", default=None)
+
+
 def current_scope() -> Scope:
-    return scope_of(current_user)
+    """The reader's scope, or the narrower one an answer is being computed for (`narrowed`)."""
+    narrowed = _NARROWED.get()
+    return narrowed if narrowed is not None else scope_of(current_user)
+
+
+@contextlib.contextmanager
+def narrowed(scope: Scope) -> Iterator[None]:
+    """Within the block, `current_scope()` is `scope` (which must lie within the reader's own)."""
+    token = _NARROWED.set(scope)
+    try:
+        yield
+    finally:
+        _NARROWED.reset(token)
 
 
 def quality_red(page: str) -> bool:

@@ -28,7 +28,7 @@ from __future__ import annotations
 import functools
 import logging
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import pandas as pd
@@ -47,7 +47,7 @@ from shell.access import ROLES, PermissionDenied
 from shell.cache_values import sent, unsent
 from shell.outage import plain_message
 
-from ._common import ANSWER_TTL, current_lang, current_scope, export_heading, send_table, warehouse
+from ._common import ANSWER_TTL, current_lang, current_scope, export_heading, narrowed, send_table, warehouse
 
 log = logging.getLogger("hospdash")
 
@@ -141,6 +141,16 @@ def resolve(args: Sequence[Any], roles: Sequence[str], what: str, dept_at: int |
     return Ask(current_lang(), current_scope(), dept, per, key if isinstance(key, str) else None), rest
 
 
+def department_scope(scope: Scope, dept: Any) -> Scope:
+    """The scope an answer about `dept` alone is computed and kept under (`by_department`): a
+    reader whose scope is a set of departments reads it as if the scope were that department, so
+    every such reader of the department shares one answer; a hospital or campus scope is kept as
+    it is (its figures close over whole campuses, which one department does not)."""
+    if isinstance(dept, str) and dept and scope.kind == "departments" and dept in scope.ids:
+        return Scope.departments((dept,))
+    return scope
+
+
 def kept_answer(ask: Ask, what: str, parts: tuple, build: Callable[[], Any], ttl: int = ANSWER_TTL) -> Any:
     """`build()`'s answer kept in the result cache under the reader's scope and language, `what` (the
     callback) and `parts` (what else it depends on), and the warehouse's freshness; kept as the JSON
@@ -152,7 +162,7 @@ def kept_answer(ask: Ask, what: str, parts: tuple, build: Callable[[], Any], ttl
 def page_callback(*deps: Any, roles: Sequence[str] = ROLES, dept: str | None = None, period: str | None = None,
                   period_of: Callable[[Any], Period] | None = None, depts: str | None = None, cached: bool = False,
                   key_args: Callable[..., Any] | None = None, place: Callable[..., tuple[Any, Any]] | None = None,
-                  ttl: int = ANSWER_TTL, **options: Any) -> Callable:
+                  ttl: int = ANSWER_TTL, by_department: bool = False, **options: Any) -> Callable:
     """Register a Dash callback (`deps` and `options` as for dash.callback) whose function takes an
     Ask and then the other arguments. `dept` and `period` name the components (their `value`)
     holding the department and the period; `period_of` resolves the period (the workspace's rule by
@@ -163,8 +173,15 @@ def page_callback(*deps: Any, roles: Sequence[str] = ROLES, dept: str | None = N
     that keeps the department and the period in one state (a dcc.Store), a function of the
     callback's arguments returning (department or None for all of the scope, period key); the kit
     checks and resolves them as above and passes every argument on. `ttl`: the longest a cached
-    answer is kept (seconds)."""
+    answer is kept (seconds). `by_department`: the answer shows the department asked about and
+    nothing else of the scope, so it is computed for that department alone (`department_scope`;
+    `current_scope()` says the same within the body) and shared by everyone who may see it; only
+    for callbacks that show the same for any scope holding the department
+    (tests/test_shared_answers.py checks each one)."""
     dept_at, period_at, depts_at = _arg_index(deps, dept), _arg_index(deps, period), _arg_index(deps, depts)
+
+    def asked_dept(args: Sequence[Any]) -> Any:
+        return place(*args)[0] if place is not None else args[dept_at] if dept_at is not None else None
 
     def wrap(fn: Callable[..., Any]) -> Callable[..., Any]:
         what = f"{fn.__module__}.{fn.__qualname__}"
@@ -172,18 +189,31 @@ def page_callback(*deps: Any, roles: Sequence[str] = ROLES, dept: str | None = N
         @functools.wraps(fn)
         def inner(*args: Any) -> Any:
             ask, rest = resolve(args, roles, what, dept_at, period_at, period_of, depts_at, place)
+            if by_department:
+                ask = replace(ask, scope=department_scope(ask.scope, ask.dept))
+            body = functools.partial(_within, ask.scope, fn, ask, *rest) if by_department else \
+                functools.partial(fn, ask, *rest)
             if not cached:
-                return fn(ask, *rest)
+                return body()
             parts = (ask.dept, ask.period, *(key_args(*rest) if key_args else rest))
-            return kept_answer(ask, what, parts, lambda: fn(ask, *rest), ttl)
+            return kept_answer(ask, what, parts, body, ttl)
 
         inner.uncached = fn  # type: ignore[attr-defined]
+        inner.by_department = by_department  # type: ignore[attr-defined]
+        # the scope the answer to `args` is kept under for a reader of `scope` (the warm-up's bookkeeping)
+        inner.answer_scope = (lambda scope, args: department_scope(scope, asked_dept(args))) if by_department \
+            else (lambda scope, _args: scope)  # type: ignore[attr-defined]
         inner.kit = True  # type: ignore[attr-defined]  # tests find the callbacks that bypass the kit
         callback(*deps, **options)(inner)
         return inner
 
     return wrap
 
+
+def _within(scope: Scope, fn: Callable[..., Any], *args: Any) -> Any:
+    """fn(*args) with `current_scope()` saying `scope`."""
+    with narrowed(scope):
+        return fn(*args)
 
 
 @dataclass(frozen=True)

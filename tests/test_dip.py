@@ -330,7 +330,9 @@ def test_the_workspace_drg_tab_shows_the_dip_section(dip_server, wh: Warehouse, 
     assert status == 200
     split = texts(out["ws-dip-split.children"])
     assert ("DIP付费" if lang == "zh" else "Paid by DIP") in split
-    depts = find(out["ws-dip-depts.children"], "ws-dip-depts-table")["props"]["rowData"]
+    status, side = post_callback(dip_server, client, "ws-dip-depts.children", _ws(dept))
+    assert status == 200
+    depts = find(side["ws-dip-depts.children"], "ws-dip-depts-table")["props"]["rowData"]
     assert [r["dept_id"] for r in depts] == [dept]  # a director sees his department only
     names = [tr["name"] for tr in out["ws-dip-trend.figure"]["data"]]
     assert len(names) == 4  # two funds: monthly estimates and final settlements

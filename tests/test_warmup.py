@@ -78,7 +78,32 @@ def _clients(server) -> dict:
     return clients
 
 
-def _reads(server, clients: dict, empty: bool = False) -> dict[str, list[str]]:
+def _workspace_screens(server) -> list[tuple]:
+    """The assistant's workspace sections that share their answer by department, as each page opens
+    on each of asst1's departments in each named period (the warm-up's second pass warms them all),
+    and one asked by the director of D001, who shares the assistant's answers about it."""
+    from data_layer.periods import PERIODS
+    from pages.workspace import budget, costs
+
+    conf = server.extensions["hospdash"].settings
+    high, low, sat = f"{conf.drg_outlier_high:g}", f"{conf.drg_outlier_low:g}", f"{conf.equipment_saturation:g}"
+    opening = [("wc-composition.children", []), ("wc-summary.children", [_v("wc-tol", "value", costs.TOL_START)]),
+               ("ws-drg-groups.children", [_v("ws-drg-high", "value", high), _v("ws-drg-low", "value", low),
+                                           _v("ws-drg-basis", "value", "charge")], [_v("ws-drg-group", "value", None)]),
+               ("ws-eq-devices.children", [_v("ws-eq-sat", "value", sat)]),
+               ("wb-window.children", [_v("wb-tol", "value", budget.TOL_START)]),
+               ("wb-pace.children", [_v("wb-item", "value", budget.ALL_ITEMS)])]  # (this warehouse has no DIP)
+    screens = [("asst1", out, [_v("ws-dept", "value", d), _v("ws-period", "value", p), *extra], states[0] if states else [])
+               for d in USERS["asst1"][2] for p in PERIODS for out, extra, *states in opening]
+    revenue = [("asst1", "wsr-crumbs.children",
+                [_v("wsr-state", "data", {"period": p, "stream": "all", "dept": d, "by": "group", "ward": None,
+                                          "group": None, "doctor": None})], [])
+               for d in USERS["asst1"][2] for p in PERIODS]
+    return [*screens, *revenue, ("dir1", "wc-composition.children",
+                                 [_v("ws-dept", "value", "D001"), _v("ws-period", "value", "last-year")], [])]
+
+
+def _reads(server, clients: dict, empty: bool = False, screens: list[tuple] = SCREENS) -> dict[str, list[str]]:
     """The warehouse statements each screen's first answer runs (by the screen's first output);
     `empty`: with the result cache emptied before each."""
     wh = server.extensions["hospdash"].warehouse
@@ -90,7 +115,7 @@ def _reads(server, clients: dict, empty: bool = False) -> dict[str, list[str]]:
     event.listen(wh.engine, "before_cursor_execute", note)
     out = {}
     try:
-        for user, output, inputs, states in SCREENS:
+        for user, output, inputs, states in screens:
             if empty:
                 wh.cache.clear()
             seen.clear()
@@ -123,11 +148,15 @@ def test_a_load_triggers_the_warm_up_and_every_warmed_screen_answers_from_the_ca
     first = warmer.last
     assert first is not None and first.errors == 0 and not first.stopped, first
     assert {"wall/campus", "wall/drg", "wall/drg dip", "profit", "wall/appraisal", "department/overview",
-            "department/discipline", "workspace/portfolio", "layout /wall/campus", "layout /profit"} <= set(first.targets), \
+            "department/discipline", "workspace/portfolio", "workspace/costs model", "workspace/drg detail", "workspace/revenue",
+            "layout /wall/campus", "layout /profit"} <= set(first.targets), \
         first.targets
     assert first.statements > 0
     # every screen a leader, a director and an assistant open first reads nothing from the warehouse now
     assert _cold(_reads(server, clients)) == {_name(u, o, i): 0 for u, o, i, _s in SCREENS}
+    # nor does any workspace section an assistant opens, on any of their departments, in any period
+    workspace = _workspace_screens(server)
+    assert _cold(_reads(server, clients, screens=workspace)) == {_name(u, o, i): 0 for u, o, i, _s in workspace}
 
     # a new load: the next check of meta_load sees it and the screens are warmed again, for the new load
     warmer.finished.clear()
@@ -151,5 +180,8 @@ def test_without_the_warm_up_the_same_screens_read_the_warehouse(tmp_path: Path,
     """The counter above can fail: the same requests on an app without the warm-up read the data."""
     server, _url = _app(tmp_path, sqlite_url, WARMUP="false")
     assert server.extensions["hospdash"].warmer is None
-    cold = _cold(_reads(server, _clients(server), empty=True))
+    clients = _clients(server)
+    cold = _cold(_reads(server, clients, empty=True))
+    assert all(n > 0 for n in cold.values()), cold
+    cold = _cold(_reads(server, clients, empty=True, screens=_workspace_screens(server)))
     assert all(n > 0 for n in cold.values()), cold

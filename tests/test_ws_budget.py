@@ -139,7 +139,9 @@ def test_the_page_lists_the_departments_and_refuses_another(server) -> None:
     assert client.get("/workspace/budget?dept=D001").status_code == 200
     status, out = post_callback(server, client, "wb-window.children", _inputs("D001"))
     assert status == 200
-    deps = grid_props(out["wb-departments.children"], "wb-departments-grid")
+    status, side = post_callback(server, client, "wb-departments.children", _inputs("D001"))
+    assert status == 200
+    deps = grid_props(side["wb-departments.children"], "wb-departments-grid")
     names = [r["dept"] for r in deps["rowData"]]
     assert names[0] == "Spine Surgery · selected" and {"Gastroenterology", "Neurology"} <= set(names)
     assert [r["dept_id"] for r in deps["rowData"] if r["current"]] == ["D001"]
@@ -149,6 +151,7 @@ def test_the_page_lists_the_departments_and_refuses_another(server) -> None:
     assert pinned[0]["item"] == "Personnel · Subtotal" and pinned[-1]["item"] == "Total"
     assert {o["value"] for o in out["wb-item.options"]} >= {"__all__", "B01"}
     assert post_callback(server, client, "wb-window.children", _inputs("D004"))[0] == 403
+    assert post_callback(server, client, "wb-departments.children", _inputs("D004"))[0] == 403
     pace = [*_inputs("D001")[:2], {"id": "wb-item", "property": "value", "value": "B01"}]
     status, out = post_callback(server, client, "wb-pace.children", pace)
     assert status == 200 and out["wb-item-msg.children"] == ""
@@ -169,6 +172,8 @@ def test_a_bad_tolerance_is_told_at_the_field(server) -> None:
         status, out = post_callback(server, client, "wb-window.children", _inputs("D001", tol=bad))
         assert status == 200 and out["wb-tol-msg.children"] == message
         assert "wb-items.children" not in out
+        status, side = post_callback(server, client, "wb-departments.children", _inputs("D001", tol=bad))
+        assert status in (200, 204) and "wb-departments.children" not in (side or {})  # kept; the field says why
 
 
 def test_a_fine_tolerance_is_accepted_and_the_field_leaves_the_range_to_the_server(server, as_user) -> None:
@@ -204,7 +209,7 @@ def test_exports_are_scoped_in_both_formats(server, wh: Warehouse) -> None:
 
 def test_a_director_sees_one_department(server) -> None:
     client = signed_in(server, "dir1", "en")
-    status, out = post_callback(server, client, "wb-window.children", _inputs("D001"))
+    status, out = post_callback(server, client, "wb-departments.children", _inputs("D001"))
     assert status == 200
     rows = grid_props(out["wb-departments.children"], "wb-departments-grid")["rowData"]
     assert [r["dept_id"] for r in rows] == ["D001"]

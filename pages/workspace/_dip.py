@@ -48,9 +48,9 @@ from data_layer.queries.dip import (
 from data_layer.scope import Scope
 from data_layer.sources import Filters
 
-from .._common import warehouse
-from .._kit import READERS, Ask, Export, export_callback, page_callback, safe
-from ._frame import Start, section
+from .._common import current_scope, warehouse
+from .._kit import READERS, Ask, Export, department_scope, export_callback, page_callback, safe
+from ._frame import Start, resolve_period, section, warm_section
 
 PAGE = "dip"  # the export buttons' page key (the DRG groups' are "drg")
 GRAPH = {"displayModeBar": False}
@@ -141,13 +141,18 @@ def cases(ask: Ask, code: Any) -> Any:
 
 
 def around(ask: Ask) -> tuple:
-    """The department's payment schemes side by side, the reader's departments, the point-value trend."""
+    """The department's payment schemes side by side, the point-value trend and what settling at it did."""
     lang, per, wh = ask.lang, ask.period, warehouse()
     split = safe(lambda: split_table(scheme_split(wh, ask.scope, per, _mine(ask.dept)), lang), lang, "dip split")
-    depts = safe(lambda: departments_grid(department_table(wh, ask.scope, per), lang), lang, "dip departments")
     trend = trend_figure(point_values(wh, ask.scope), lang)
     settle = settlement_line(settlement_effect(wh, ask.scope, _mine(ask.dept)), lang)
-    return split, depts, trend, settle
+    return split, trend, settle
+
+
+def departments(ask: Ask) -> Any:
+    """The reader's departments side by side (the whole scope, not only the department picked)."""
+    return safe(lambda: departments_grid(department_table(warehouse(), ask.scope, ask.period), ask.lang), ask.lang,
+                "dip departments")
 
 
 # ---------------------------------------------------------------------------------------------- export
@@ -178,21 +183,45 @@ def _export_cases(ask: Ask, code: Any) -> Export:
                   title=t("ws.dip.cases_title", lang, name=str(code)), kinds=kinds)
 
 
+def _opening(dept: str, period: str) -> list[tuple]:
+    """The department and period, as the DIP sections' callbacks are asked when the page opens
+    (the warm-up; nothing when the warehouse holds no DIP case)."""
+    return [(dept, period)] if has_dip(warehouse()) else []
+
+
+def _opening_cases(dept: str, period: str) -> list[tuple]:
+    """The cases' callback as the page opens: the department's first packet, which the packets'
+    callback picks."""
+    if not has_dip(warehouse()):
+        return []
+    try:
+        pk = packet_table(warehouse(), department_scope(current_scope(), dept), resolve_period(period), _mine(dept))
+    except UserError:
+        return []
+    return [(dept, period, str(pk["dip_code"].iloc[0]))] if len(pk) else []
+
+
 def register() -> None:
     """Declare this section's callbacks and exports. pages/workspace/drg.py calls it each time Dash
     loads that page (once for every app made in a process), as a page declares its own callbacks."""
-    page_callback(Output("ws-dip-rates", "children"), Output("ws-dip-summary", "children"),
+    warm = page_callback(Output("ws-dip-rates", "children"), Output("ws-dip-summary", "children"),
                   Output("ws-dip-sense", "children"), Output("ws-dip-packets", "children"),
                   Output("ws-dip-packet", "options"), Output("ws-dip-packet", "value"),
                   Input("ws-dept", "value"), Input("ws-period", "value"), State("ws-dip-packet", "value"),
-                  roles=READERS, dept="ws-dept", period="ws-period", cached=True)(packets)
+                  roles=READERS, dept="ws-dept", period="ws-period", cached=True, by_department=True)(packets)
+    warm_section("dip packets", warm, lambda d, p: [(*a, None) for a in _opening(d, p)])
     page_callback(Output("ws-dip-packet", "value", allow_duplicate=True), Input("ws-dip-packets-table", "cellClicked"),
                   State("ws-dept", "value"), roles=READERS, dept="ws-dept", prevent_initial_call=True)(pick_row)
-    page_callback(Output("ws-dip-cases", "children"), Input("ws-dept", "value"), Input("ws-period", "value"),
-                  Input("ws-dip-packet", "value"), roles=READERS, dept="ws-dept", period="ws-period",
-                  cached=True)(cases)
-    page_callback(Output("ws-dip-split", "children"), Output("ws-dip-depts", "children"),
-                  Output("ws-dip-trend", "figure"), Output("ws-dip-settle", "children"), Input("ws-dept", "value"),
-                  Input("ws-period", "value"), roles=READERS, dept="ws-dept", period="ws-period", cached=True)(around)
+    warm = page_callback(Output("ws-dip-cases", "children"), Input("ws-dept", "value"), Input("ws-period", "value"),
+                         Input("ws-dip-packet", "value"), roles=READERS, dept="ws-dept", period="ws-period",
+                         cached=True, by_department=True)(cases)
+    warm_section("dip cases", warm, _opening_cases)
+    warm = page_callback(Output("ws-dip-split", "children"), Output("ws-dip-trend", "figure"),
+                         Output("ws-dip-settle", "children"), Input("ws-dept", "value"), Input("ws-period", "value"),
+                         roles=READERS, dept="ws-dept", period="ws-period", cached=True, by_department=True)(around)
+    warm_section("dip around", warm, _opening)
+    warm = page_callback(Output("ws-dip-depts", "children"), Input("ws-dept", "value"), Input("ws-period", "value"),
+                         roles=READERS, dept="ws-dept", period="ws-period", cached=True)(departments)
+    warm_section("dip departments", warm, _opening, every_department=False)
     export_callback(PAGE, {"packets": _export_packets, "departments": _export_departments, "cases": _export_cases},
                     State("ws-dip-packet", "value"), roles=READERS)

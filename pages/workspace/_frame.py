@@ -23,7 +23,7 @@ by `kit.export_callback`.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Annotated, Any
 from urllib.parse import parse_qsl, urlencode
@@ -40,6 +40,7 @@ from data_layer.inputs import FormProblems, InputProblem, number, read_form
 from data_layer.periods import PERIODS, Period, add_months, parse_period
 from data_layer.queries.structure import departments
 from shell.access import PermissionDenied, audit, page_denied
+from shell.warmup import target
 
 from .._address import check_period, department_names, department_refusal
 from .._common import (
@@ -89,6 +90,22 @@ def my_departments(also: Callable[[], set[str]] | None = None) -> pd.DataFrame:
     if also is not None:
         keep |= deps["dept_id"].isin(also())
     return deps[keep].reset_index(drop=True)
+
+
+def warm_section(name: str, fn: Callable[..., Any], opening: Callable[[str, str], Iterable[tuple]],
+                 every_department: bool = True) -> None:
+    """Register a section's callback with the warm-up (shell/warmup.py) for each assistant: first as
+    the page opens (the first department of the scope, the year to date), then, for an answer
+    shared by department (`every_department`), for every department of the scope in every named
+    period, so a section is warm whichever department and period an assistant picks; each shared
+    answer is computed once, for the first assistant whose scope holds the department.
+    `opening(dept, period)`: the argument sets the page sends then (the callback's inputs and
+    states in order, with the values the page's layout starts with)."""
+    def depts() -> list[str]:
+        return [str(d) for d in my_departments()["dept_id"]]
+
+    target(f"workspace/{name}", fn, ("assistant",), lambda _c: [a for d in depts()[:1] for a in opening(d, "ytd")],
+           more=(lambda _c: [a for d in depts() for p in PERIODS for a in opening(d, p)]) if every_department else None)
 
 
 def period_options(lang: str, keep: str | None = None) -> list[dict[str, str]]:

@@ -39,12 +39,14 @@ from ._frame import (
     read_percent,
     section,
     section_page,
+    warm_section,
 )
 
 dash.register_page(__name__, **section_page("budget"))
 
 TOL_MIN, TOL_MAX = 0.0, 50.0  # percentage points
 TOLERANCE_FORM = percent_form(TOL_MIN, TOL_MAX)
+TOL_START = round(TOLERANCE * 100)  # the tolerance the page opens with (per cent)
 ALL_ITEMS = "__all__"
 RATES = ("execution", "execution_ytd", "share_year")
 
@@ -54,7 +56,7 @@ def layout(dept: str | None = None, period: str | None = None, **_query: str) ->
     if not isinstance(start, Start):
         return start
     lang = start.lang
-    tol = number_field("wb-tol", t("ws.budget.tolerance", lang), round(TOLERANCE * 100), TOL_MIN, TOL_MAX, 0.5)
+    tol = number_field("wb-tol", t("ws.budget.tolerance", lang), TOL_START, TOL_MIN, TOL_MAX, 0.5)
     return frame("budget", start, [
         html.Div([tol, html.Div(id="wb-window", className="note")], className="dw-section wb-head"),
         section("budget-departments", lang, html.Div(id="wb-departments"), exports=(("budget", "departments"),),
@@ -95,16 +97,17 @@ def items_frame(scope: Scope, dept: str, per: Period, tolerance: float) -> pd.Da
 
 
 # ------------------------------------------------------------------------------------ tables
-@page_callback(Output("wb-window", "children"), Output("wb-departments", "children"), Output("wb-items", "children"),
-               Output("wb-item", "options"), Output("wb-tol-msg", "children"),
-               Input("ws-dept", "value"), Input("ws-period", "value"), Input("wb-tol", "value"),
-               roles=READERS, dept="ws-dept", period="ws-period", cached=True)
+@page_callback(Output("wb-window", "children"), Output("wb-items", "children"), Output("wb-item", "options"),
+               Output("wb-tol-msg", "children"), Input("ws-dept", "value"), Input("ws-period", "value"),
+               Input("wb-tol", "value"), roles=READERS, dept="ws-dept", period="ws-period", cached=True,
+               by_department=True)
 def tables(ask: Ask, tol: Any) -> tuple:
+    """The department's budget window and items (shared by everyone who may see the department)."""
     lang, scope, dept, per = ask.lang, ask.scope, ask.dept, ask.period
     try:
         tolerance = parse_tolerance(tol, lang)
     except UserError as exc:
-        return no_update, no_update, no_update, no_update, str(exc)
+        return no_update, no_update, no_update, str(exc)
     lines = budget_lines(warehouse(), scope, per, dept)
     attrs = lines.attrs
     if attrs.get("window") is None:
@@ -114,8 +117,19 @@ def tables(ask: Ask, tol: Any) -> tuple:
                  year_start=attrs["year_start"], elapsed=f"{attrs['elapsed']:.1%}")
     options = [{"label": t("ws.budget.all_items", lang), "value": ALL_ITEMS}] + [
         {"label": getattr(r, ask.name_col), "value": r.item_code} for r in lines.itertuples()]
-    return (note, safe(lambda: _departments(scope, dept, per, tolerance, lang), lang, "budget departments"),
-            safe(lambda: _items(scope, dept, per, tolerance, lang), lang, "budget items"), options, "")
+    return note, safe(lambda: _items(scope, dept, per, tolerance, lang), lang, "budget items"), options, ""
+
+
+@page_callback(Output("wb-departments", "children"), Input("ws-dept", "value"), Input("ws-period", "value"),
+               Input("wb-tol", "value"), roles=READERS, dept="ws-dept", period="ws-period", cached=True)
+def departments_table(ask: Ask, tol: Any) -> Any:
+    """The departments of the reader's scope side by side, the one picked marked (the reader's own)."""
+    try:
+        tolerance = parse_tolerance(tol, ask.lang)
+    except UserError:
+        return no_update  # the window's callback says why
+    return safe(lambda: _departments(ask.scope, ask.dept, ask.period, tolerance, ask.lang), ask.lang,
+                "budget departments")
 
 
 def _departments(scope: Scope, dept: str, per: Period, tolerance: float, lang: str) -> Any:
@@ -156,7 +170,7 @@ def pace_frame(scope: Scope, dept: str, per: Period, item: str | None) -> pd.Dat
 
 @page_callback(Output("wb-pace", "children"), Output("wb-item-msg", "children"),
                Input("ws-dept", "value"), Input("ws-period", "value"), Input("wb-item", "value"),
-               roles=READERS, dept="ws-dept", period="ws-period", cached=True)
+               roles=READERS, dept="ws-dept", period="ws-period", cached=True, by_department=True)
 def pace(ask: Ask, item: Any) -> tuple:
     try:
         code = check_item(ask.scope, ask.dept, ask.period, item)
@@ -237,6 +251,10 @@ def _export(ask: Ask, table: str, df: pd.DataFrame, verdicts: dict[str, list[str
     return Export(df, f"{ask.dept}-budget-{table}-{per.start}-{per.end}", f"workspace budget {ask.dept} {table}",
                   title=t(f"ws.budget.{table}", ask.lang), kinds=kinds, verdicts=verdicts, whole_scope=whole_scope)
 
+
+warm_section("budget tables", tables, lambda d, p: [(d, p, TOL_START)])
+warm_section("budget departments", departments_table, lambda d, p: [(d, p, TOL_START)], every_department=False)
+warm_section("budget pace", pace, lambda d, p: [(d, p, ALL_ITEMS)])
 
 export_callback("budget", {"departments": _export_departments, "items": _export_items, "pace": _export_pace},
                 State("wb-tol", "value"), State("wb-item", "value"), roles=READERS)

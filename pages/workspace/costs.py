@@ -37,11 +37,13 @@ from ._frame import (
     percent_value,
     section,
     section_page,
+    warm_section,
 )
 
 dash.register_page(__name__, **section_page("costs"))
 
 TOL_MIN, TOL_MAX = 1.0, 50.0  # per cent
+TOL_START = round(TOLERANCE * 100)  # the tolerance the page opens with (per cent)
 
 
 def layout(dept: str | None = None, period: str | None = None, **_query: str) -> Any:
@@ -49,7 +51,7 @@ def layout(dept: str | None = None, period: str | None = None, **_query: str) ->
     if not isinstance(start, Start):
         return start
     lang = start.lang
-    tol = number_field("wc-tol", t("ws.costs.tolerance", lang), round(TOLERANCE * 100), TOL_MIN, TOL_MAX, 1)
+    tol = number_field("wc-tol", t("ws.costs.tolerance", lang), TOL_START, TOL_MIN, TOL_MAX, 1)
     return frame("costs", start, [
         section("costs-composition", lang, html.Div(id="wc-composition"), exports=(("costs", "composition"),),
                 title=t("ws.costs.composition", lang)),
@@ -67,7 +69,7 @@ def parse_tolerance(value: Any, lang: str) -> float:
 
 # ------------------------------------------------------------------------------------ composition
 @page_callback(Output("wc-composition", "children"), Input("ws-dept", "value"), Input("ws-period", "value"),
-               roles=READERS, dept="ws-dept", period="ws-period", cached=True)
+               roles=READERS, dept="ws-dept", period="ws-period", cached=True, by_department=True)
 def composition(ask: Ask) -> Any:
     return safe(lambda: _composition(ask.scope, ask.dept, ask.period, ask.lang), ask.lang, "cost composition")
 
@@ -98,7 +100,7 @@ def _composition(scope: Scope, dept: str, per: Period, lang: str) -> Any:
 # ------------------------------------------------------------------------------------ model
 @page_callback(Output("wc-summary", "children"), Output("wc-model", "children"), Output("wc-tol-msg", "children"),
                Input("ws-dept", "value"), Input("ws-period", "value"), Input("wc-tol", "value"),
-               roles=READERS, dept="ws-dept", period="ws-period", cached=True)
+               roles=READERS, dept="ws-dept", period="ws-period", cached=True, by_department=True)
 def model(ask: Ask, tol: Any) -> tuple:
     lang, scope, dept, per = ask.lang, ask.scope, ask.dept, ask.period
     try:
@@ -168,6 +170,9 @@ def _export_model(ask: Ask, tol: Any) -> Export:
     return Export(df, f"{ask.dept}-costs-model-{per.start}-{per.end}", f"workspace costs {ask.dept} model",
                   title=k("model"), kinds=kinds, row_kinds=[unit_kind(INDICATORS[c].unit) for c in df[k("col.code")]])
 
+
+warm_section("costs composition", composition, lambda d, p: [(d, p)])
+warm_section("costs model", model, lambda d, p: [(d, p, TOL_START)])
 
 export_callback("costs", {"composition": _export_composition, "model": _export_model}, State("wc-tol", "value"),
                 roles=READERS)

@@ -30,11 +30,11 @@ from data_layer.scope import Scope
 from data_layer.stats import FieldErrors
 from shell.inputs import Code
 
-from .._common import warehouse
-from .._kit import READERS, Ask, Export, export_callback, page_callback, safe
+from .._common import current_scope, warehouse
+from .._kit import READERS, Ask, Export, department_scope, export_callback, page_callback, safe
 from . import _dip
 from ._dip import dip_sections
-from ._frame import Start, begin, frame, section, section_page
+from ._frame import Start, begin, frame, resolve_period, section, section_page, warm_section
 
 dash.register_page(__name__, **section_page("drg", inputs={"ws-drg-basis.value": Code}))
 _dip.register()  # the DIP section's callbacks, declared with this page's
@@ -52,14 +52,14 @@ def layout(dept: str | None = None, period: str | None = None, **_q: str) -> Any
     if not isinstance(start, Start):
         return start
     lang = start.lang
-    conf = _settings()
+    high, low = _start_thresholds()
     field = lambda key, value: html.Div([  # noqa: E731
         html.Label(t(f"ws.drg.{key}", lang), htmlFor=f"ws-drg-{key}", className="form-label"),
-        dcc.Input(id=f"ws-drg-{key}", type="text", inputMode="decimal", value=f"{value:g}", debounce=True,
+        dcc.Input(id=f"ws-drg-{key}", type="text", inputMode="decimal", value=value, debounce=True,
                   className="form-control form-control-sm"),
         html.Div(id=f"ws-drg-{key}-err", className="invalid-feedback d-block")], className="ws-drg-field")
     controls = html.Div([
-        field("high", conf.drg_outlier_high), field("low", conf.drg_outlier_low),
+        field("high", high), field("low", low),
         html.Div([html.Label(t("ws.drg.basis", lang), className="form-label"),
                   dcc.RadioItems(id="ws-drg-basis", value="charge", inline=True, inputClassName="me-1",
                                  labelClassName="me-3",
@@ -80,6 +80,12 @@ def layout(dept: str | None = None, period: str | None = None, **_q: str) -> Any
                 html.Div(id="ws-drg-detail"), exports=((PAGE, "cases"),), title=t("ws.drg.detail", lang)),
         *dip_sections(start),  # beside the DRG groups when the warehouse holds DIP cases
     ])
+
+
+def _start_thresholds() -> tuple[str, str]:
+    """The outlier thresholds the page opens with, as its fields hold them (the hospital's settings)."""
+    conf = _settings()
+    return f"{conf.drg_outlier_high:g}", f"{conf.drg_outlier_low:g}"
 
 
 def _thresholds(high: Any, low: Any, lang: str) -> tuple[tuple[float, float] | None, str, str]:
@@ -107,7 +113,7 @@ def _name(df: pd.DataFrame, lang: str) -> pd.Series:
                Output("ws-drg-high", "className"), Output("ws-drg-low", "className"), Output("ws-drg-rule", "children"),
                Input("ws-dept", "value"), Input("ws-period", "value"), Input("ws-drg-high", "value"),
                Input("ws-drg-low", "value"), Input("ws-drg-basis", "value"), State("ws-drg-group", "value"),
-               roles=READERS, dept="ws-dept", period="ws-period", cached=True)
+               roles=READERS, dept="ws-dept", period="ws-period", cached=True, by_department=True)
 def groups(ask: Ask, high: Any, low: Any, basis: Any, chosen: Any) -> tuple:
     lang, dept, per = ask.lang, ask.dept, ask.period
     basis = _basis(basis, lang)
@@ -147,7 +153,8 @@ def pick_row(_ask: Ask, cell: Any) -> Any:
 
 @page_callback(Output("ws-drg-detail", "children"), Input("ws-dept", "value"), Input("ws-period", "value"),
                Input("ws-drg-group", "value"), Input("ws-drg-high", "value"), Input("ws-drg-low", "value"),
-               Input("ws-drg-basis", "value"), roles=READERS, dept="ws-dept", period="ws-period", cached=True)
+               Input("ws-drg-basis", "value"), roles=READERS, dept="ws-dept", period="ws-period", cached=True,
+               by_department=True)
 def detail(ask: Ask, code: Any, high: Any, low: Any, basis: Any) -> Any:
     lang = ask.lang
     basis = _basis(basis, lang)
@@ -231,6 +238,29 @@ def _export_cases(ask: Ask, high: Any, low: Any, basis: Any, code: Any) -> Expor
     return Export(df, f"{ask.dept}-drg-{code}-cases-{per.start}-{per.end}", f"workspace drg {ask.dept} cases",
                   title=t("ws.drg.cases_title", lang, code=code), kinds=_kinds(CASE_COLS, lang))
 
+
+def _opening_groups(dept: str, period: str) -> list[tuple]:
+    """What the groups' callback is asked as the page opens (the warm-up)."""
+    return [(dept, period, *_start_thresholds(), "charge", None)]
+
+
+def _opening_detail(dept: str, period: str) -> list[tuple]:
+    """What the detail's callback is asked as the page opens: the first group, which the groups'
+    callback picks (none when the department has no group then)."""
+    high, low = _start_thresholds()
+    ok, _h, _l = _thresholds(high, low, "en")
+    if ok is None:
+        return []
+    try:
+        df = group_table(warehouse(), department_scope(current_scope(), dept), dept, resolve_period(period), *ok,
+                         "charge")
+    except UserError:  # an empty period: the page says so and asks for no group
+        return []
+    return [(dept, period, str(df["drg_code"].iloc[0]), high, low, "charge")] if len(df) else []
+
+
+warm_section("drg groups", groups, _opening_groups)
+warm_section("drg detail", detail, _opening_detail)
 
 export_callback(PAGE, {"groups": _export_groups, "cases": _export_cases}, State("ws-drg-high", "value"),
                 State("ws-drg-low", "value"), State("ws-drg-basis", "value"), State("ws-drg-group", "value"),

@@ -45,7 +45,7 @@ from shell.inputs import Count
 from .._common import current_scope, export_heading, warehouse
 from .._kit import READERS, Ask, Export, export_callback, page_callback, safe
 from ._appraisal_form import FIELDS, NUMERIC, message, read_appraisal, saturation
-from ._frame import PATHS, Start, begin, frame, section, section_page
+from ._frame import PATHS, Start, begin, frame, section, section_page, warm_section
 
 dash.register_page(__name__, **section_page("equipment", inputs={"ws-eq-saved-rev.data": Count}))
 PAGE = "equipment"
@@ -79,10 +79,9 @@ def layout(dept: str | None = None, period: str | None = None, **_q: str) -> Any
     if not isinstance(start, Start):
         return start
     lang = start.lang
-    conf = _settings()
     sat = html.Div([
         html.Label(t("ws.eq.saturation", lang), htmlFor="ws-eq-sat", className="form-label"),
-        dcc.Input(id="ws-eq-sat", type="text", inputMode="decimal", value=f"{conf.equipment_saturation:g}",
+        dcc.Input(id="ws-eq-sat", type="text", inputMode="decimal", value=_start_saturation(),
                   debounce=True, className="form-control form-control-sm"),
         html.Div(id="ws-eq-sat-err", className="invalid-feedback d-block")], className="ws-eq-field ws-eq-sat")
     return frame(PAGE, start, [
@@ -140,7 +139,7 @@ def _form(lang: str) -> html.Div:
 @page_callback(Output("ws-eq-devices", "children"), Output("ws-eq-sat-err", "children"),
                Output("ws-eq-sat", "className"), Output("ws-eq-rule", "children"), Input("ws-dept", "value"),
                Input("ws-period", "value"), Input("ws-eq-sat", "value"), roles=READERS, dept="ws-dept",
-               period="ws-period", cached=True)
+               period="ws-period", cached=True, by_department=True)
 def devices(ask: Ask, sat: Any) -> tuple:
     lang = ask.lang
     level = saturation(sat)
@@ -149,6 +148,14 @@ def devices(ask: Ask, sat: Any) -> tuple:
     rule = t("ws.eq.saturation_note", lang, sat=f"{level:.0%}", default=f"{_settings().equipment_saturation:.0%}")
     return (safe(lambda: _devices(ask.scope, ask.dept, ask.period, level, lang), lang, "devices"), "",
             "form-control form-control-sm", rule)
+
+
+def _start_saturation() -> str:
+    """The saturation the page opens with, as its field holds it (the hospital's setting)."""
+    return f"{_settings().equipment_saturation:g}"
+
+
+warm_section("equipment devices", devices, lambda d, p: [(d, p, _start_saturation())])
 
 
 def _devices(scope: Scope, dept: str, per: Period, level: float, lang: str) -> Any:

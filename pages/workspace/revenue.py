@@ -40,7 +40,7 @@ from shell.outage import plain_message
 from .._address import check_choice
 from .._common import warehouse, with_names
 from .._kit import READERS, Ask, Export, export_callback, page_callback, safe
-from ._frame import Start, begin, frame, period_options, section, section_page
+from ._frame import Start, begin, frame, period_options, section, section_page, warm_section
 
 dash.register_page(__name__, **section_page("revenue"))
 
@@ -173,7 +173,7 @@ def drill(_ask: Ask, cells: list, bars: list, state: Any) -> Any:
                Output("wsr-structure", "children"), Output("wsr-level", "children"), Output("wsr-cases", "children"),
                Output("wsr-days", "children"), Output("ws-sec-revenue-level", "style"),
                Output("ws-sec-revenue-cases", "style"), Output("ws-sec-revenue-days", "style"),
-               Input("wsr-state", "data"), roles=READERS, place=_place, cached=True)
+               Input("wsr-state", "data"), roles=READERS, place=_place, cached=True, by_department=True)
 def render(ask: Ask, state: Any) -> tuple:
     lang = ask.lang
     crumbs = _crumbs(ask, state)
@@ -217,6 +217,9 @@ def render(ask: Ask, state: Any) -> tuple:
             safe(cases, lang, "revenue cases") if show_cases else None,
             safe(days, lang, "revenue days") if show_days else None,
             HIDDEN if rows_level else None, None if show_cases else HIDDEN, None if show_days else HIDDEN)
+
+
+warm_section("revenue", render, lambda d, p: [(DrillState(period=p, dept=d).as_dict(),)])
 
 
 def _all_cases(ask: Ask, path: DrillPath, stream: str) -> Any:
