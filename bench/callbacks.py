@@ -114,7 +114,7 @@ SCENARIOS: tuple[Scenario, ...] = (
     Scenario("workspace · DRG groups", "/workspace/drg", "assistant", "ws-drg-groups.children",
              lambda c: [_v("ws-dept", "value", c.dept), _v("ws-period", "value", "ytd"), _v("ws-drg-high", "value", 2),
                         _v("ws-drg-low", "value", 0.5), _v("ws-drg-basis", "value", "charge")],
-             lambda c: [_v("ws-drg-group", "value", None)],
+             lambda c: [],
              lambda c: _ip_sums(c, f"and dept_id = '{c.dept}'", "drg_code")),
     Scenario("workspace · budget", "/workspace/budget", "assistant", "wb-items.children",
              lambda c: [_v("ws-dept", "value", c.dept), _v("ws-period", "value", "ytd"), _v("wb-tol", "value", 5)],

@@ -175,6 +175,27 @@ def _walk(node: Any, found: dict[str, dict]) -> None:
             _walk(v, found)
 
 
+_NO_UPDATE = object()
+
+
+def _keep_pick(options: Any, value: Any) -> Any:
+    """assets/ws-pick.js, `workspace.keep`: the pick while it is offered, else the first option."""
+    values = [o.get("value") for o in options or [] if isinstance(o, dict)]
+    if value in values:
+        return _NO_UPDATE
+    return values[0] if values else None
+
+
+# the browser-side callbacks a page needs to go on (a pick that feeds a server callback), run here
+# as the browser runs them; the others (clocks, printing) ask nothing of the server and are skipped
+CLIENTSIDE: dict[tuple[str, str], Callable[..., Any]] = {("workspace", "keep"): _keep_pick}
+
+
+def _clientside(spec: dict) -> Callable[..., Any] | None:
+    fn = spec.get("clientside_function") or {}
+    return CLIENTSIDE.get((fn.get("namespace"), fn.get("function_name"))) if isinstance(fn, dict) else None
+
+
 def callback_body(spec: dict, inputs: list[Any], state: list[Any], changed: list[str]) -> dict[str, Any]:
     """A /_dash-update-component body for the callback `spec` (an entry of /_dash-dependencies)."""
     outputs = [{"id": i, "property": p} for i, p in _split_outputs(spec["output"])]
@@ -280,7 +301,8 @@ class Browser:
         return items
 
     def _usable(self, spec: dict, comps: dict[str, dict]) -> bool:
-        if spec.get("clientside_function") or any(_is_pattern(i) for i, _ in _split_outputs(spec["output"])):
+        if (spec.get("clientside_function") and _clientside(spec) is None) \
+                or any(_is_pattern(i) for i, _ in _split_outputs(spec["output"])):
             return False
         if spec["output"].startswith(f"..{ROUTER}"):
             return False
@@ -297,6 +319,11 @@ class Browser:
 
     def _fire(self, spec: dict, changed: list[str], kind: str = "callback") -> dict[str, Any] | None:
         body = self.body(spec, changed)
+        local = _clientside(spec)
+        if local is not None:  # run in the browser: no request
+            got = local(*[x["value"] for x in (*body["inputs"], *body["state"])])
+            (i, p), = _split_outputs(spec["output"])
+            return {} if got is _NO_UPDATE else {f"{_id_key(i)}.{p.split('@')[0]}": got}
         resp = self._request(kind, "POST", "/_dash-update-component", data=json.dumps(body),
                              headers={"Content-Type": "application/json",
                                       "X-CSRFToken": self.http.cookies.get("_csrf_token", "")})

@@ -501,3 +501,24 @@ def test_the_load_test_says_what_the_users_ask_and_the_cores_it_takes() -> None:
     assert demand(replace(res, think=(0.0, 0.0))) is None  # no think time: no rate to speak of
     row = next(line for line in table([res], {}).splitlines() if line.startswith("| 200 | redis | 10.0 |"))
     assert row == "| 200 | redis | 10.0 | 2.0 | 0.2 | 3.0 | 1.52 | 200 | 2.44; 0.60 |"
+
+
+def test_the_load_test_runs_the_pick_the_browser_makes() -> None:
+    """A picker whose value the browser sets (assets/ws-pick.js) feeds a server callback: the load
+    test runs that step as the browser does, without a request, so the DRG detail and DIP cases are
+    still asked; other browser-side callbacks are skipped."""
+    from bench.load import Browser, Recorder
+
+    keep = {"output": "ws-drg-group.value", "clientside_function": {"namespace": "workspace", "function_name": "keep"},
+            "inputs": [{"id": "ws-drg-group", "property": "options"}],
+            "state": [{"id": "ws-drg-group", "property": "value"}]}
+    clock = dict(keep, clientside_function={"namespace": "wall", "function_name": "clock"})
+    b = Browser("http://127.0.0.1:9", Recorder())  # nothing listens there: a request would fail and be counted
+    b.page = {"ws-drg-group": {"options": [{"value": "ES23"}, {"value": "FR11"}], "value": None}}
+    assert b._usable(keep, b._components()) and not b._usable(clock, b._components())
+    assert b._fire(keep, ["ws-drg-group.options"]) == {"ws-drg-group.value": "ES23"}
+    b.page["ws-drg-group"]["value"] = "FR11"
+    assert b._fire(keep, ["ws-drg-group.options"]) == {}  # kept: no update
+    b.page["ws-drg-group"]["options"] = []
+    assert b._fire(keep, ["ws-drg-group.options"]) == {"ws-drg-group.value": None}
+    assert b.rec.samples == []

@@ -89,12 +89,12 @@ def _workspace_screens(server) -> list[tuple]:
     high, low, sat = f"{conf.drg_outlier_high:g}", f"{conf.drg_outlier_low:g}", f"{conf.equipment_saturation:g}"
     opening = [("wc-composition.children", []), ("wc-summary.children", [_v("wc-tol", "value", costs.TOL_START)]),
                ("ws-drg-groups.children", [_v("ws-drg-high", "value", high), _v("ws-drg-low", "value", low),
-                                           _v("ws-drg-basis", "value", "charge")], [_v("ws-drg-group", "value", None)]),
+                                           _v("ws-drg-basis", "value", "charge")]),
                ("ws-eq-devices.children", [_v("ws-eq-sat", "value", sat)]),
                ("wb-window.children", [_v("wb-tol", "value", budget.TOL_START)]),
                ("wb-pace.children", [_v("wb-item", "value", budget.ALL_ITEMS)])]  # (this warehouse has no DIP)
-    screens = [("asst1", out, [_v("ws-dept", "value", d), _v("ws-period", "value", p), *extra], states[0] if states else [])
-               for d in USERS["asst1"][2] for p in PERIODS for out, extra, *states in opening]
+    screens = [("asst1", out, [_v("ws-dept", "value", d), _v("ws-period", "value", p), *extra], [])
+               for d in USERS["asst1"][2] for p in PERIODS for out, extra in opening]
     revenue = [("asst1", "wsr-crumbs.children",
                 [_v("wsr-state", "data", {"period": p, "stream": "all", "dept": d, "by": "group", "ward": None,
                                           "group": None, "doctor": None})], [])

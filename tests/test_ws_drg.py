@@ -161,8 +161,7 @@ def _detail_inputs(code: str, dept: str = DEPT, high: str = "2", low: str = "0.5
 
 def test_the_groups_callback_draws_and_picks_the_worst_group(server: Flask, wh: Warehouse) -> None:
     client = signed_in(server, "asst1")
-    status, out = post_callback(server, client, "ws-drg-groups.children", _groups_inputs(),
-                                [{"id": "ws-drg-group", "property": "value", "value": None}])
+    status, out = post_callback(server, client, "ws-drg-groups.children", _groups_inputs())
     assert status == 200
     want = group_table(wh, Scope.hospital(), DEPT, YTD, 2.0, 0.5, "charge")
     grid = find(out["ws-drg-groups.children"], "ws-drg-groups-table")["props"]
@@ -175,7 +174,9 @@ def test_the_groups_callback_draws_and_picks_the_worst_group(server: Flask, wh: 
     worst = want.loc[want["drg_margin"].idxmin()]
     row = next(r for r in grid["rowData"] if r["drg_code"] == worst["drg_code"])
     assert worst["drg_margin"] >= 0 or row["drg_margin__class"] == "hd-bad"  # a loss in the one rule's colour
-    assert out["ws-drg-group.value"] == want["drg_code"].iloc[0]
+    # the options in the table's order; the browser takes the first (assets/ws-pick.js), the answer
+    # (shared by everyone who may see the department) carries no reader's pick
+    assert "ws-drg-group.value" not in out
     assert [o["value"] for o in out["ws-drg-group.options"]] == list(want["drg_code"])
     assert "2 × its group's average" in texts(out["ws-drg-rule.children"])
     assert out["ws-drg-high-err.children"] == "" and "is-invalid" not in out["ws-drg-high.className"]
@@ -183,16 +184,14 @@ def test_the_groups_callback_draws_and_picks_the_worst_group(server: Flask, wh: 
 
 def test_bad_thresholds_show_a_message_at_each_field_and_keep_the_tables(server: Flask) -> None:
     client = signed_in(server, "asst1")
-    status, out = post_callback(server, client, "ws-drg-groups.children", _groups_inputs(high="0.9", low="1.2"),
-                                [{"id": "ws-drg-group", "property": "value", "value": None}])
+    status, out = post_callback(server, client, "ws-drg-groups.children", _groups_inputs(high="0.9", low="1.2"))
     assert status == 200
     assert out["ws-drg-high-err.children"] == "The high threshold must be greater than 1."
     assert out["ws-drg-low-err.children"] == "The low threshold must be below 1."
     assert "is-invalid" in out["ws-drg-high.className"] and "is-invalid" in out["ws-drg-low.className"]
     assert "ws-drg-groups.children" not in out  # the table keeps the last valid thresholds
     client_zh = signed_in(server, "asst1", "zh")
-    _, out = post_callback(server, client_zh, "ws-drg-groups.children", _groups_inputs(high="x"),
-                           [{"id": "ws-drg-group", "property": "value", "value": None}])
+    _, out = post_callback(server, client_zh, "ws-drg-groups.children", _groups_inputs(high="x"))
     assert out["ws-drg-high-err.children"] == "阈值须为数字。"
 
 
@@ -240,8 +239,7 @@ def test_a_click_on_a_group_row_opens_that_group(server: Flask) -> None:
 
 def test_another_department_is_refused(server: Flask, as_user) -> None:
     client = signed_in(server, "asst1")
-    status, _ = post_callback(server, client, "ws-drg-groups.children", _groups_inputs(dept="D004"),
-                              [{"id": "ws-drg-group", "property": "value", "value": None}])
+    status, _ = post_callback(server, client, "ws-drg-groups.children", _groups_inputs(dept="D004"))
     assert status == 403
     status, _ = post_callback(server, client, "ws-drg-detail.children", _detail_inputs("ES23", dept="D004"))
     assert status == 403
@@ -304,6 +302,12 @@ def test_the_groups_grid_draws_and_a_click_on_a_row_opens_its_cases(dash_duo, se
     dash_duo.wait_for_text_to_equal("#ws-drg-cases-table .ag-pinned-left-cols-container .ag-row[row-index='0'] "
                                     ".ag-cell", _first_case(wh, other), timeout=30)
     assert other in dash_duo.find_element("#ws-drg-detail h3").text
+    # the pick is the browser's (assets/ws-pick.js): kept while offered, else the first option
+    keep = "return window.dash_clientside.workspace.keep(arguments[0], arguments[1])"
+    offered = [{"value": "A"}, {"value": "B"}]
+    assert d.execute_script(keep, offered, "Z") == "A"
+    assert d.execute_script(keep + " === window.dash_clientside.no_update", offered, "B") is True
+    assert d.execute_script(keep, [], "B") is None and d.execute_script(keep, None, None) is None
     logs = dash_duo.get_logs()
     assert logs == [], [e["message"][:300] for e in logs]
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 import pandas as pd
-from dash import Input, Output, State, dcc, html, no_update
+from dash import ClientsideFunction, Input, Output, State, clientside_callback, dcc, html, no_update
 
 from components.dip import (
     CASE_COLS,
@@ -89,19 +89,20 @@ def _mine(dept: str) -> Filters:
     return Filters(department=(dept,))
 
 
-def packets(ask: Ask, chosen: Any) -> tuple:
+def packets(ask: Ask) -> tuple:
+    """The department's packets and the picker's options (the browser keeps the packet picked while
+    it is offered, else takes the first: assets/ws-pick.js)."""
     lang, per = ask.lang, ask.period
     wh = warehouse()
     pk = packet_table(wh, ask.scope, per, _mine(ask.dept))
     rates = rates_line(latest_point_values(wh, ask.scope, per.end), lang)
     if pk.empty:
-        return rates, t("ws.dip.none", lang), None, None, [], None
+        return rates, t("ws.dip.none", lang), None, None, []
     grid = safe(lambda: packets_grid(pk, lang), lang, "dip packets")
     sense = safe(lambda: sensitivity_text(sensitivity(wh, ask.scope, per, filters=_mine(ask.dept)), lang), lang,
                  "dip sensitivity")
     options = [{"label": n, "value": c} for c, n in zip(pk["dip_code"], _name(pk, lang), strict=True)]
-    value = chosen if chosen in set(pk["dip_code"]) else pk["dip_code"].iloc[0]
-    return rates, summary_line(pk, lang), sense, grid, options, value
+    return rates, summary_line(pk, lang), sense, grid, options
 
 
 def pick_row(_ask: Ask, cell: Any) -> Any:
@@ -190,8 +191,8 @@ def _opening(dept: str, period: str) -> list[tuple]:
 
 
 def _opening_cases(dept: str, period: str) -> list[tuple]:
-    """The cases' callback as the page opens: the department's first packet, which the packets'
-    callback picks."""
+    """The cases' callback as the page opens: the department's first packet, which the browser picks
+    from the packets' options."""
     if not has_dip(warehouse()):
         return []
     try:
@@ -205,11 +206,12 @@ def register() -> None:
     """Declare this section's callbacks and exports. pages/workspace/drg.py calls it each time Dash
     loads that page (once for every app made in a process), as a page declares its own callbacks."""
     warm = page_callback(Output("ws-dip-rates", "children"), Output("ws-dip-summary", "children"),
-                  Output("ws-dip-sense", "children"), Output("ws-dip-packets", "children"),
-                  Output("ws-dip-packet", "options"), Output("ws-dip-packet", "value"),
-                  Input("ws-dept", "value"), Input("ws-period", "value"), State("ws-dip-packet", "value"),
-                  roles=READERS, dept="ws-dept", period="ws-period", cached=True, by_department=True)(packets)
-    warm_section("dip packets", warm, lambda d, p: [(*a, None) for a in _opening(d, p)])
+                         Output("ws-dip-sense", "children"), Output("ws-dip-packets", "children"),
+                         Output("ws-dip-packet", "options"), Input("ws-dept", "value"), Input("ws-period", "value"),
+                         roles=READERS, dept="ws-dept", period="ws-period", cached=True, by_department=True)(packets)
+    warm_section("dip packets", warm, _opening)
+    clientside_callback(ClientsideFunction("workspace", "keep"), Output("ws-dip-packet", "value"),
+                        Input("ws-dip-packet", "options"), State("ws-dip-packet", "value"))  # assets/ws-pick.js
     page_callback(Output("ws-dip-packet", "value", allow_duplicate=True), Input("ws-dip-packets-table", "cellClicked"),
                   State("ws-dept", "value"), roles=READERS, dept="ws-dept", prevent_initial_call=True)(pick_row)
     warm = page_callback(Output("ws-dip-cases", "children"), Input("ws-dept", "value"), Input("ws-period", "value"),

@@ -13,7 +13,7 @@ from typing import Any
 
 import dash
 import pandas as pd
-from dash import Input, Output, State, dcc, html, no_update
+from dash import ClientsideFunction, Input, Output, State, clientside_callback, dcc, html, no_update
 from flask import current_app
 
 from components.drg import CASE_COLS, GROUP_COLS, PARTS, STRUCTURE_COLS, cases_grid, groups_grid, structure_figure
@@ -108,19 +108,21 @@ def _name(df: pd.DataFrame, lang: str) -> pd.Series:
     return df["name_zh" if lang == "zh" else "name_en"]
 
 
-@page_callback(Output("ws-drg-groups", "children"), Output("ws-drg-group", "options"), Output("ws-drg-group", "value"),
+@page_callback(Output("ws-drg-groups", "children"), Output("ws-drg-group", "options"),
                Output("ws-drg-high-err", "children"), Output("ws-drg-low-err", "children"),
                Output("ws-drg-high", "className"), Output("ws-drg-low", "className"), Output("ws-drg-rule", "children"),
                Input("ws-dept", "value"), Input("ws-period", "value"), Input("ws-drg-high", "value"),
-               Input("ws-drg-low", "value"), Input("ws-drg-basis", "value"), State("ws-drg-group", "value"),
+               Input("ws-drg-low", "value"), Input("ws-drg-basis", "value"),
                roles=READERS, dept="ws-dept", period="ws-period", cached=True, by_department=True)
-def groups(ask: Ask, high: Any, low: Any, basis: Any, chosen: Any) -> tuple:
+def groups(ask: Ask, high: Any, low: Any, basis: Any) -> tuple:
+    """The department's groups, and the picker's options (the browser keeps the group picked while
+    it is offered, else takes the first: assets/ws-pick.js)."""
     lang, dept, per = ask.lang, ask.dept, ask.period
     basis = _basis(basis, lang)
     ok, high_msg, low_msg = _thresholds(high, low, lang)
     cls = lambda m: "form-control form-control-sm" + (" is-invalid" if m else "")  # noqa: E731
     if ok is None:
-        return (no_update, no_update, no_update, high_msg, low_msg, cls(high_msg), cls(low_msg),
+        return (no_update, no_update, high_msg, low_msg, cls(high_msg), cls(low_msg),
                 t("ws.drg.thresholds_kept", lang))
     hi, lo = ok
     conf = _settings()
@@ -138,9 +140,11 @@ def groups(ask: Ask, high: Any, low: Any, basis: Any, chosen: Any) -> tuple:
     df = read.get("df")
     options = [] if df is None else [{"label": f"{r.drg_code} {n}", "value": r.drg_code}
                                      for r, n in zip(df.itertuples(), _name(df, lang), strict=True)]
-    codes = [o["value"] for o in options]
-    value = chosen if chosen in codes else (codes[0] if codes else None)
-    return table, options, value, "", "", cls(""), cls(""), rule
+    return table, options, "", "", cls(""), cls(""), rule
+
+
+clientside_callback(ClientsideFunction("workspace", "keep"), Output("ws-drg-group", "value"),
+                    Input("ws-drg-group", "options"), State("ws-drg-group", "value"))
 
 
 @page_callback(Output("ws-drg-group", "value", allow_duplicate=True), Input("ws-drg-groups-table", "cellClicked"),
@@ -241,12 +245,12 @@ def _export_cases(ask: Ask, high: Any, low: Any, basis: Any, code: Any) -> Expor
 
 def _opening_groups(dept: str, period: str) -> list[tuple]:
     """What the groups' callback is asked as the page opens (the warm-up)."""
-    return [(dept, period, *_start_thresholds(), "charge", None)]
+    return [(dept, period, *_start_thresholds(), "charge")]
 
 
 def _opening_detail(dept: str, period: str) -> list[tuple]:
-    """What the detail's callback is asked as the page opens: the first group, which the groups'
-    callback picks (none when the department has no group then)."""
+    """What the detail's callback is asked as the page opens: the first group, which the browser
+    picks from the groups' options (none when the department has no group then)."""
     high, low = _start_thresholds()
     ok, _h, _l = _thresholds(high, low, "en")
     if ok is None:
