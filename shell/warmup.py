@@ -7,7 +7,11 @@ What is warmed (`TARGETS`, registered by the pages next to their callbacks): eve
 and at a desk), each director's landing page (every section of the first department of their
 scope) and each assistant's portfolio, for the default period, for every active user's scope in
 their language; then, in a second pass, the director's page for each other period of its picker
-(so the whole page a director works in is warm, whichever period they pick). Each callback is
+(so the whole page a director works in is warm, whichever period they pick), each assistant's
+portfolio in the other named periods and the workspace sections that show one department
+(shared by everyone who may see it: pages/_kit.py, `by_department`) for every department of each
+assistant's scope in every named period; in a third pass the same for each month the workspace's
+period picker offers. Each callback is
 called as its user would call it (the page kit checks the role and the scope and keys the answer
 as for a request: shell/../pages/_kit.py), so the keys are exactly those of the requests that
 follow; users sharing a scope and language are warmed once.
@@ -63,6 +67,8 @@ class Target:
     # the argument sets of the page's next clicks (the other periods of its picker): warmed after
     # every user's first ones, so a warm-up cut short by a newer load has done the landing pages
     more: Callable[[WarmContext], Iterable[tuple]] | None = None
+    # the clicks after those (the picker's single months), in a third pass
+    last: Callable[[WarmContext], Iterable[tuple]] | None = None
 
 
 @dataclass(frozen=True)
@@ -76,11 +82,13 @@ TARGETS: list[Target] = []
 
 
 def target(name: str, fn: Callable[..., Any], roles: Sequence[str], args: Callable[[WarmContext], Iterable[tuple]],
-           more: Callable[[WarmContext], Iterable[tuple]] | None = None) -> None:
+           more: Callable[[WarmContext], Iterable[tuple]] | None = None,
+           last: Callable[[WarmContext], Iterable[tuple]] | None = None) -> None:
     """Register a callback for the warm-up (pages call this next to the callback): `args` what the
-    page asks when it opens, `more` what its next clicks ask (warmed in a second pass)."""
+    page asks when it opens, `more` what its next clicks ask (warmed in a second pass), `last` the
+    clicks after those (a third pass)."""
     TARGETS[:] = [t for t in TARGETS if t.name != name]  # a page module imported again replaces its own
-    TARGETS.append(Target(name, fn, tuple(roles), args, more))
+    TARGETS.append(Target(name, fn, tuple(roles), args, more, last))
 
 
 def wall_ticks() -> list[dict[str, Any]]:
@@ -158,8 +166,10 @@ def run(server: Flask, *, activity: Activity | None = None, current: Callable[[]
         report.stamp = wh.freshness().stamp
         done: set[tuple] = set()
         users = _users(server)
-        # first every user's landing pages, then the other states of those pages (Target.more)
-        for targets in ([*_layout_targets(), *TARGETS], [replace(t, args=t.more) for t in TARGETS if t.more]):
+        # first every user's landing pages, then the other states of those pages (Target.more), then
+        # the states after those (Target.last)
+        for targets in ([*_layout_targets(), *TARGETS], [replace(t, args=t.more) for t in TARGETS if t.more],
+                        [replace(t, args=t.last) for t in TARGETS if t.last]):
             for user in users:
                 if not any(user.role in t.roles for t in targets):
                     continue
@@ -192,7 +202,7 @@ def _layout_targets() -> list[Target]:
 
     return [Target(f"layout {page['path']}", functools.partial(_open_layout, page["layout"]),
                    tuple(page.get("allowed_roles", ROLES)), lambda _c: [((),), ((("kiosk", "1"),),)])
-            for page in dash.page_registry.values() if page.get("cache_layout")]
+            for page in dash.page_registry.values() if page.get("cache_layout") and page.get("warm_layout", True)]
 
 
 def _open_layout(layout: Callable[..., Any], query: tuple[tuple[str, str], ...]) -> Any:

@@ -97,32 +97,43 @@ def warm_section(name: str, fn: Callable[..., Any], opening: Callable[[str, str]
     """Register a section's callback with the warm-up (shell/warmup.py) for each assistant: first as
     the page opens (the first department of the scope, the year to date), then, for an answer
     shared by department (`every_department`), for every department of the scope in every named
-    period, so a section is warm whichever department and period an assistant picks; each shared
-    answer is computed once, for the first assistant whose scope holds the department.
+    period, and last in every month the picker offers, so a section is warm whichever department
+    and period an assistant picks; each shared answer is computed once, for the first assistant
+    whose scope holds the department.
     `opening(dept, period)`: the argument sets the page sends then (the callback's inputs and
     states in order, with the values the page's layout starts with)."""
     def depts() -> list[str]:
         return [str(d) for d in my_departments()["dept_id"]]
 
+    def every(periods: Callable[[], Iterable[str]]) -> Callable[[Any], list[tuple]] | None:
+        return (lambda _c: [a for d in depts() for p in periods() for a in opening(d, p)]) if every_department else None
+
     target(f"workspace/{name}", fn, ("assistant",), lambda _c: [a for d in depts()[:1] for a in opening(d, "ytd")],
-           more=(lambda _c: [a for d in depts() for p in PERIODS for a in opening(d, p)]) if every_department else None)
+           more=every(lambda: PERIODS), last=every(offered_months))
 
 
 def period_options(lang: str, keep: str | None = None) -> list[dict[str, str]]:
     """The named periods and the last months with data; `keep` (a month the address asked for,
     already checked against the data's range) is offered too, so the picker shows it."""
-    through = warehouse().freshness().data_through
     opts = [{"label": t(f"period.{p}", lang), "value": p} for p in PERIODS]
-    if through is not None:
-        first = warehouse().freshness().first_date
-        for i in range(MONTHS_OFFERED):
-            m = add_months(through.replace(day=1), -i)
-            if first is not None and m < first.replace(day=1):
-                break
-            opts.append({"label": f"{m:%Y-%m}", "value": f"{m:%Y-%m}"})
+    opts += [{"label": m, "value": m} for m in offered_months()]
     if keep and _MONTH.match(keep) and keep not in {o["value"] for o in opts}:
         opts.append({"label": keep, "value": keep})
     return opts
+
+
+def offered_months() -> list[str]:
+    """The months the period picker offers (YYYY-MM, newest first): the last MONTHS_OFFERED with data."""
+    fresh = warehouse().freshness()
+    if fresh.data_through is None:
+        return []
+    months = []
+    for i in range(MONTHS_OFFERED):
+        m = add_months(fresh.data_through.replace(day=1), -i)
+        if fresh.first_date is not None and m < fresh.first_date.replace(day=1):
+            break
+        months.append(f"{m:%Y-%m}")
+    return months
 
 
 def valid_period_key(key: Any) -> bool:

@@ -19,13 +19,14 @@ from components.exports import BY_ROW, unit_kind
 from components.i18n import t
 from components.palette import STATUS_VERDICT, WARN_ICON, out_of_range_note, score_verdict
 from components.portfolio import GRID_ID, REVENUE_COLUMN, legend, portfolio_grid
+from data_layer.periods import PERIODS
 from data_layer.queries.portfolio import PORTFOLIO, portfolio
 from data_layer.registry import INDICATORS, UNITS
 from shell.warmup import target
 
 from .._common import warehouse
 from .._kit import READERS, Ask, Export, export_callback, kept_answer, page_callback, safe
-from ._frame import Start, begin, frame, section, section_page
+from ._frame import Start, begin, frame, offered_months, section, section_page
 
 dash.register_page(__name__, **section_page("portfolio"))
 
@@ -49,7 +50,8 @@ def table(ask: Ask, _dept: Any) -> Any:
     return safe(lambda: _table(ask), ask.lang, "portfolio")
 
 
-target("workspace/portfolio", table, ("assistant",), lambda c: [("ytd", None)])
+target("workspace/portfolio", table, ("assistant",), lambda c: [("ytd", None)],
+       more=lambda c: [(p, None) for p in PERIODS if p != "ytd"], last=lambda c: [(m, None) for m in offered_months()])
 
 
 def _table(ask: Ask) -> Any:
