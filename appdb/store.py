@@ -414,20 +414,32 @@ class AppDB:
         ended here; a live one has its last_seen_at moved on, at most once per `touch`."""
         if not token or len(token) > 200:
             return None
-        now, lim = now or _now(), self.session_limits
         with self.engine.begin() as conn:
-            row = conn.execute(select(sessions).where(sessions.c.token_hash == _digest(token))).first()
-            if row is None:
-                return None
-            ended = row.revoked_reason or ("revoked" if row.revoked_at is not None else None)
-            if ended is None and now - row.created_at > lim.absolute:
-                ended = "expired"
-            elif ended is None and now - row.last_seen_at > lim.idle:
-                ended = "idle"
-            if ended and row.revoked_at is None:
-                self._end_sessions(conn, sessions.c.id == row.id, ended, now)
-            elif ended is None and now - row.last_seen_at >= lim.touch:
-                conn.execute(update(sessions).where(sessions.c.id == row.id).values(last_seen_at=now))
+            return self._check_session(conn, token, now or _now())
+
+    def check_session_user(self, token: str | None, user_id: int,
+                           now: datetime | None = None) -> tuple[SessionState | None, User | None]:
+        """`check_session(token)` and `get(user_id)` in one connection and transaction: what every
+        signed-in request asks first (shell/auth.py), so one round of the pool rather than two."""
+        with self.engine.begin() as conn:
+            found = self._check_session(conn, token, now or _now()) if token and len(token) <= 200 else None
+            row = conn.execute(select(users).where(users.c.id == user_id)).first()
+        return found, (User.from_row(row) if row else None)
+
+    def _check_session(self, conn: Connection, token: str, now: datetime) -> SessionState | None:
+        lim = self.session_limits
+        row = conn.execute(select(sessions).where(sessions.c.token_hash == _digest(token))).first()
+        if row is None:
+            return None
+        ended = row.revoked_reason or ("revoked" if row.revoked_at is not None else None)
+        if ended is None and now - row.created_at > lim.absolute:
+            ended = "expired"
+        elif ended is None and now - row.last_seen_at > lim.idle:
+            ended = "idle"
+        if ended and row.revoked_at is None:
+            self._end_sessions(conn, sessions.c.id == row.id, ended, now)
+        elif ended is None and now - row.last_seen_at >= lim.touch:
+            conn.execute(update(sessions).where(sessions.c.id == row.id).values(last_seen_at=now))
         return SessionState(int(row.id), int(row.user_id), row.kiosk_id, ended)
 
     def end_session(self, token: str | None, reason: str) -> bool:

@@ -129,7 +129,10 @@ def init_auth(server: Flask) -> None:
             user_id, version = (int(x) for x in key.split(":"))
         except ValueError:
             return None
-        user = state.appdb.get(user_id)
+        # the browser's server-side session is read with the user, in one round to the database;
+        # session_ended() below judges it (the gate asks right after this)
+        found, user = state.appdb.check_session_user(session.get(SESSION_KEY), user_id)
+        g.hospdash_session = found
         if user is None or not user.is_active or user.version != version:
             return None
         if user.is_demo and not state.demo_warehouse:
@@ -159,7 +162,8 @@ def init_auth(server: Flask) -> None:
 
     def session_ended() -> bool:
         """True (and signed out) when the signed-in browser's server-side session is over."""
-        found = state.appdb.check_session(session.get(SESSION_KEY))
+        # read with the user (load_user) in this request, or now
+        found = g.pop("hospdash_session") if "hospdash_session" in g else state.appdb.check_session(session.get(SESSION_KEY))
         if found is not None and found.ended is None and found.user_id == current_user.id:
             g.kiosk_id = found.kiosk_id  # a wall display's session (shell.access.is_kiosk)
             return False

@@ -105,6 +105,31 @@ def _age(server: Flask, username: str, **back: timedelta) -> None:
                      .values(**{col: now - delta for col, delta in back.items()}))
 
 
+def test_a_signed_in_request_reads_its_session_and_user_in_one_round(srv: Flask) -> None:
+    """Every signed-in request checks the browser's session and loads its user: both in one
+    connection of the pool (one transaction), not two; a revoked session is still refused."""
+    from sqlalchemy import event
+
+    client = _signed_in(srv, "dir1")
+    db = srv.extensions["hospdash"].appdb
+    seen: list[tuple[int, str]] = []
+
+    def note(conn, _cursor, statement, *_a) -> None:
+        if "sessions" in statement or "users" in statement:
+            seen.append((id(conn), statement.split()[0].upper()))
+
+    event.listen(db.engine, "before_cursor_execute", note)
+    try:
+        assert _callback(client).status_code == 200
+    finally:
+        event.remove(db.engine, "before_cursor_execute", note)
+    assert len({c for c, _ in seen}) == 1 and [s for _, s in seen].count("SELECT") == 2, seen
+    with db.engine.begin() as conn:
+        conn.execute(update(sessions).where(sessions.c.user_id == db.get_by_username("dir1").id)
+                     .values(revoked_at=datetime.now(), revoked_reason="logout"))
+    assert _refused(client)
+
+
 # ---------------------------------------------------------------- sign-out
 def test_a_cookie_copied_before_sign_out_is_refused_afterwards(srv: Flask) -> None:
     owner = _signed_in(srv, "dir1")
