@@ -66,7 +66,10 @@ from ._kit import READERS, Ask, Export, check_department, export_buttons, export
 
 ROLES = READERS
 dash.register_page(__name__, path="/department", name="Department", order=5, allowed_roles=ROLES,
-                   landing_for=("director",), nav_label={"zh": "科室工作台", "en": "Department"})
+                   landing_for=("director",), nav_label={"zh": "科室工作台", "en": "Department"},
+                   # the layout is kept like the answers, keyed also by the data-quality mark it shows;
+                   # a director's first open builds it (the warm-up warms the sections, not this)
+                   cache_layout=lambda: (quality_red("department"),), warm_layout=False)
 
 WORKLOAD = ("outpatient_visits", "emergency_visits", "admissions", "discharges", "bed_days", "surgeries",
             "level4_surgeries", "day_surgeries")

@@ -143,12 +143,15 @@ def _banner(lang: str) -> dict[str, Any]:
 LAYOUT_TTL = 3600  # seconds a page layout is kept at most (a new load replaces it sooner)
 
 
-def _localized(layout: Any, module: str | None = None, cached: bool = False) -> Any:
+def _localized(layout: Any, module: str | None = None, cached: Any = False) -> Any:
     """A page's layout function whose dropdowns and date pickers speak the reader's language.
     `cached` (a page registered with cache_layout=True: the leadership screens, whose layout is a
     function of the reader's role, scope and language, the address and the data alone): the
     layout is kept in the result cache under those and the freshness stamp, as the callbacks'
-    answers are; a layout that audited something (a refusal) is built, and audited, every time."""
+    answers are; a layout that audited something (a refusal) is built, and audited, every time.
+    A page whose layout also shows something of the application database (which changes without
+    a load: the data-quality mark) registers cache_layout=a function returning what it shows,
+    read for every request and kept in the key, so a change shows at once."""
     import functools
 
     from components.controls import localize_controls
@@ -163,13 +166,14 @@ def _localized(layout: Any, module: str | None = None, cached: bool = False) -> 
     def inner(*args: Any, **kwargs: Any) -> Any:
         if not cached:
             return build(*args, **kwargs)
-        return _kept_layout(module or "", kwargs, lambda: build(*args, **kwargs))
+        marks = cached() if callable(cached) else ()
+        return _kept_layout(module or "", (*sorted(kwargs.items()), *marks), lambda: build(*args, **kwargs))
 
     inner.localized = True  # type: ignore[attr-defined]
     return inner
 
 
-def _kept_layout(module: str, query: dict[str, Any], build: Any) -> Any:
+def _kept_layout(module: str, query: tuple, build: Any) -> Any:
     from flask import g
 
     from .access import is_kiosk, scope_of
@@ -178,7 +182,7 @@ def _kept_layout(module: str, query: dict[str, Any], build: Any) -> Any:
     role = getattr(current_user, "role", None)
     try:
         parts = ("layout", module, role, scope_of(current_user).key, request_lang(), is_kiosk(),
-                 tuple(sorted((str(k), str(v)) for k, v in query.items())))
+                 tuple(repr(q) for q in query))
         hit = wh.lookup(parts)
     except UserError:  # the warehouse is away: the layout says so itself
         return build()
@@ -194,7 +198,7 @@ def _kept_layout(module: str, query: dict[str, Any], build: Any) -> Any:
 def init_shell(app: dash.Dash) -> None:
     app.layout = shell_layout
     for page in dash.page_registry.values():
-        page["layout"] = _localized(page.get("layout"), page.get("module"), bool(page.get("cache_layout")))
+        page["layout"] = _localized(page.get("layout"), page.get("module"), page.get("cache_layout") or False)
     _wall_callbacks(app)
 
     @app.callback(Output("warehouse-banner", "children"), Output("warehouse-banner", "hidden"),

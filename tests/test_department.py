@@ -401,3 +401,45 @@ def test_overview_change_shown_as_zero_is_grey_whatever_the_direction() -> None:
     assert change_span("YoY", margin, 0.01, 0.002, 0.18, "en").className == "trend-good"
     assert change_span("YoY", alos, 0.0004, 0.003, 9.0, "en").className == "trend-neutral"  # +0.0%
     assert change_span("YoY", alos, 0.02, 0.2, 9.0, "en").className == "trend-bad"
+
+
+def test_the_page_layout_is_kept_and_follows_the_data_quality_mark(server: Flask, monkeypatch) -> None:
+    """A director opening their page again gets the kept layout (nothing built, nothing read from the
+    warehouse), yet the data-quality mark beside the stamp, which changes without a load, shows and
+    goes at once; a refused department is refused and audited every time."""
+    import json
+
+    from sqlalchemy import event
+
+    import appdb.quality
+
+    page = importlib.import_module("pages.department")
+    state = server.extensions["hospdash"]
+    built: list[str] = []
+    mine = page._my_departments
+    monkeypatch.setattr(page, "_my_departments", lambda: built.append("layout") or mine())
+    client = _signed_in(server, "dir1")
+    ask = [{"id": "_pages_location", "property": "pathname", "value": "/department"},
+           {"id": "_pages_location", "property": "search", "value": "?dept=D001&period=last-month"}]
+
+    def open_page() -> str:
+        status, out = _call(server, client, "_pages_content.children", ask)
+        assert status == 200
+        return json.dumps(out["_pages_content.children"], ensure_ascii=False)
+
+    first = open_page()
+    assert built == ["layout"] and "dw-title" in first and '"dq-mark"' not in first
+    seen: list[str] = []
+    event.listen(state.warehouse.engine, "before_cursor_execute", lambda *a: seen.append(a[2]))
+    assert open_page() == first and built == ["layout"] and seen == []  # kept
+    red = appdb.quality.red_tables
+    monkeypatch.setattr(appdb.quality, "red_tables", lambda *a: {"fact_inpatient_case"})
+    assert '"dq-mark"' in open_page() and built == ["layout"] * 2  # a new run's red finding shows at once
+    monkeypatch.setattr(appdb.quality, "red_tables", red)
+    assert open_page() == first
+    # another department: refused, and audited on every open (a refusal is never kept)
+    ask[1]["value"] = "?dept=D002"
+    for _ in range(2):
+        assert "Not allowed" in open_page()
+    entries = state.appdb.audit_entries(action="forbidden_department", username="dir1")
+    assert len(entries) == 2
