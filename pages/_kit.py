@@ -162,7 +162,8 @@ def kept_answer(ask: Ask, what: str, parts: tuple, build: Callable[[], Any], ttl
 def page_callback(*deps: Any, roles: Sequence[str] = ROLES, dept: str | None = None, period: str | None = None,
                   period_of: Callable[[Any], Period] | None = None, depts: str | None = None, cached: bool = False,
                   key_args: Callable[..., Any] | None = None, place: Callable[..., tuple[Any, Any]] | None = None,
-                  ttl: int = ANSWER_TTL, by_department: bool = False, **options: Any) -> Callable:
+                  ttl: int = ANSWER_TTL, by_department: bool = False, whole_scope: bool = False,
+                  **options: Any) -> Callable:
     """Register a Dash callback (`deps` and `options` as for dash.callback) whose function takes an
     Ask and then the other arguments. `dept` and `period` name the components (their `value`)
     holding the department and the period; `period_of` resolves the period (the workspace's rule by
@@ -177,7 +178,9 @@ def page_callback(*deps: Any, roles: Sequence[str] = ROLES, dept: str | None = N
     nothing else of the scope, so it is computed for that department alone (`department_scope`;
     `current_scope()` says the same within the body) and shared by everyone who may see it; only
     for callbacks that show the same for any scope holding the department
-    (tests/test_shared_answers.py checks each one)."""
+    (tests/test_shared_answers.py checks each one). `whole_scope`: the answer shows the whole scope
+    and nothing of the department picked (which is still checked): the body is asked with no
+    department, and one answer serves every department of the scope."""
     dept_at, period_at, depts_at = _arg_index(deps, dept), _arg_index(deps, period), _arg_index(deps, depts)
 
     def asked_dept(args: Sequence[Any]) -> Any:
@@ -191,6 +194,8 @@ def page_callback(*deps: Any, roles: Sequence[str] = ROLES, dept: str | None = N
             ask, rest = resolve(args, roles, what, dept_at, period_at, period_of, depts_at, place)
             if by_department:
                 ask = replace(ask, scope=department_scope(ask.scope, ask.dept))
+            elif whole_scope:
+                ask = replace(ask, dept=None)
             body = functools.partial(_within, ask.scope, fn, ask, *rest) if by_department else \
                 functools.partial(fn, ask, *rest)
             if not cached:

@@ -146,6 +146,27 @@ def test_readers_who_may_see_a_department_share_its_answer(server: Flask) -> Non
     assert post_callback(server, signed_in(server, "asst1", "zh"), "wc-composition.children", outside)[0] == 403
 
 
+def test_a_table_of_the_whole_scope_is_one_answer_for_every_department_of_it(server: Flask) -> None:
+    """The DIP departments side by side show the reader's whole scope, whichever department is
+    picked: one answer for all of them (the department is still checked)."""
+    state = server.extensions["hospdash"]
+    client = signed_in(server, "asst1", "en")
+    period = {"id": "ws-period", "property": "value", "value": "ytd"}
+    first = post_callback(server, client, "ws-dip-depts.children", [{"id": "ws-dept", "property": "value",
+                                                                      "value": "D001"}, period])
+    seen: list[str] = []
+    note = lambda _c, _cur, statement, *_a: seen.append(statement)  # noqa: E731
+    event.listen(state.warehouse.engine, "before_cursor_execute", note)
+    try:
+        again = post_callback(server, client, "ws-dip-depts.children", [{"id": "ws-dept", "property": "value",
+                                                                          "value": "D003"}, period])
+    finally:
+        event.remove(state.warehouse.engine, "before_cursor_execute", note)
+    assert first[0] == again[0] == 200 and first[1] == again[1] and seen == []
+    assert post_callback(server, client, "ws-dip-depts.children", [{"id": "ws-dept", "property": "value",
+                                                                     "value": "D004"}, period])[0] == 403
+
+
 def test_the_narrowed_scope_is_the_department_only_for_a_scope_of_departments() -> None:
     from data_layer.scope import Scope
     from pages._kit import department_scope

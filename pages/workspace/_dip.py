@@ -223,7 +223,7 @@ def register() -> None:
                          roles=READERS, dept="ws-dept", period="ws-period", cached=True, by_department=True)(around)
     warm_section("dip around", warm, _opening)
     warm = page_callback(Output("ws-dip-depts", "children"), Input("ws-dept", "value"), Input("ws-period", "value"),
-                         roles=READERS, dept="ws-dept", period="ws-period", cached=True)(departments)
+                         roles=READERS, dept="ws-dept", period="ws-period", cached=True, whole_scope=True)(departments)
     warm_section("dip departments", warm, _opening, every_department=False)
     export_callback(PAGE, {"packets": _export_packets, "departments": _export_departments, "cases": _export_cases},
                     State("ws-dip-packet", "value"), roles=READERS)
