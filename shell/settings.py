@@ -45,6 +45,7 @@ class Settings(WarehouseSettings):
     # statements one answer may run at once (0: the backend's default, data_layer/warehouse.CONCURRENCY)
     warehouse_concurrency: int = 0
     warmup: bool = True  # precompute the first screens after each load (shell/warmup.py)
+    warmup_months: bool = True  # and then the workspace in every month its period picker offers
 
     def describe(self) -> str:
         return (f"warehouse {redact(self.warehouse_url)}, app database {redact(self.app_db_url)}, "
@@ -105,7 +106,8 @@ def load_settings(env: Mapping[str, str] | None = None, env_file: str | Path | N
     except ValueError:
         raise UserError(f"PORT must be a number, got {values.get('PORT')!r}") from None
     flags = {}
-    for name, default in (("SECURE_COOKIES", False), ("BEHIND_PROXY", False), ("WARMUP", True)):
+    for name, default in (("SECURE_COOKIES", False), ("BEHIND_PROXY", False), ("WARMUP", True),
+                          ("WARMUP_MONTHS", True)):
         raw = (values.get(name) or "").strip().lower()
         if raw not in ("", "0", "1", "true", "false", "yes", "no"):
             raise UserError(f"{name} must be true or false, got {values.get(name)!r}")

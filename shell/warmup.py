@@ -11,7 +11,7 @@ their language; then, in a second pass, the director's page for each other perio
 portfolio in the other named periods and the workspace sections that show one department
 (shared by everyone who may see it: pages/_kit.py, `by_department`) for every department of each
 assistant's scope in every named period; in a third pass the same for each month the workspace's
-period picker offers. Each callback is
+period picker offers (WARMUP_MONTHS=false leaves that pass out). Each callback is
 called as its user would call it (the page kit checks the role and the scope and keys the answer
 as for a request: shell/../pages/_kit.py), so the keys are exactly those of the requests that
 follow; users sharing a scope and language are warmed once.
@@ -168,8 +168,10 @@ def run(server: Flask, *, activity: Activity | None = None, current: Callable[[]
         users = _users(server)
         # first every user's landing pages, then the other states of those pages (Target.more), then
         # the states after those (Target.last)
-        for targets in ([*_layout_targets(), *TARGETS], [replace(t, args=t.more) for t in TARGETS if t.more],
-                        [replace(t, args=t.last) for t in TARGETS if t.last]):
+        passes = [[*_layout_targets(), *TARGETS], [replace(t, args=t.more) for t in TARGETS if t.more]]
+        if state.settings.warmup_months:
+            passes.append([replace(t, args=t.last) for t in TARGETS if t.last])
+        for targets in passes:
             for user in users:
                 if not any(user.role in t.roles for t in targets):
                     continue

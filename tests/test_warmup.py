@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 import shutil
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -99,8 +99,18 @@ def _workspace_screens(server) -> list[tuple]:
                 [_v("wsr-state", "data", {"period": p, "stream": "all", "dept": d, "by": "group", "ward": None,
                                           "group": None, "doctor": None})], [])
                for d in USERS["asst1"][2] for p in PERIODS]
-    return [*screens, *revenue, ("dir1", "wc-composition.children",
+    return [*screens, *revenue, *_month_screens(server), ("dir1", "wc-composition.children",
                                  [_v("ws-dept", "value", "D001"), _v("ws-period", "value", "last-year")], [])]
+
+
+def _month_screens(server) -> list[tuple]:
+    """Two sections of asst1's departments in the newest month and the one before (the period
+    picker's months: the warm-up's third pass)."""
+    through = server.extensions["hospdash"].warehouse.freshness().data_through
+    before = (through.replace(day=1) - timedelta(days=1))
+    return [("asst1", out, [_v("ws-dept", "value", d), _v("ws-period", "value", f"{m:%Y-%m}"), *extra], [])
+            for d in USERS["asst1"][2] for m in (through, before)
+            for out, extra in (("wc-composition.children", []), ("wb-pace.children", [_v("wb-item", "value", "__all__")]))]
 
 
 def _reads(server, clients: dict, empty: bool = False, screens: list[tuple] = SCREENS) -> dict[str, list[str]]:
@@ -157,6 +167,7 @@ def test_a_load_triggers_the_warm_up_and_every_warmed_screen_answers_from_the_ca
     # nor does any workspace section an assistant opens, on any of their departments, in any period
     workspace = _workspace_screens(server)
     assert _cold(_reads(server, clients, screens=workspace)) == {_name(u, o, i): 0 for u, o, i, _s in workspace}
+    assert _month_built(server, clients, monkeypatch) == []  # the third pass warmed the months
 
     # a new load: the next check of meta_load sees it and the screens are warmed again, for the new load
     warmer.finished.clear()
@@ -174,6 +185,37 @@ def test_a_load_triggers_the_warm_up_and_every_warmed_screen_answers_from_the_ca
     assert second.stamp == stamp and second.errors == 0 and second.entries == first.entries
     monkeypatch.setattr("data_layer.warehouse.FRESHNESS_TTL", 30.0)
     assert _cold(_reads(server, clients)) == {_name(u, o, i): 0 for u, o, i, _s in SCREENS}
+
+
+def _month_built(server, clients: dict, monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The departments whose cost composition is computed (not read from the cache) when asst1 asks
+    for D002's in a month three months back (its statements may have been read for a named period:
+    the section's body is counted, not statements)."""
+    import pages.workspace.costs as costs
+
+    built: list[str] = []
+    body = costs._composition
+    monkeypatch.setattr(costs, "_composition", lambda *a: built.append(a[1]) or body(*a))
+    through = server.extensions["hospdash"].warehouse.freshness().data_through
+    month = f"{through.replace(day=1) - timedelta(days=70):%Y-%m}"  # no named period is this month alone
+    _reads(server, clients, screens=[("asst1", "wc-composition.children",
+                                      [_v("ws-dept", "value", "D002"), _v("ws-period", "value", month)], [])])
+    monkeypatch.setattr(costs, "_composition", body)
+    return built
+
+
+def test_without_the_months_pass_the_months_stay_cold(tmp_path: Path, sqlite_url: str,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """WARMUP_MONTHS=false: the warm-up leaves the period picker's months out (the named periods
+    are still warm)."""
+    server, _url = _app(tmp_path, sqlite_url, WARMUP_MONTHS="false")
+    warmer = server.extensions["hospdash"].warmer
+    clients = _clients(server)
+    assert warmer.finished.wait(WAIT) and warmer.last.errors == 0
+    named = [s for s in _workspace_screens(server) if not any(i["value"][:2] == "20" for i in s[2]
+                                                                if isinstance(i["value"], str))]
+    assert set(_cold(_reads(server, clients, screens=named)).values()) == {0}
+    assert _month_built(server, clients, monkeypatch) == ["D002"]  # computed when asked
 
 
 def test_without_the_warm_up_the_same_screens_read_the_warehouse(tmp_path: Path, sqlite_url: str) -> None:
