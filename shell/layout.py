@@ -173,7 +173,9 @@ def _localized(layout: Any, module: str | None = None, cached: Any = False) -> A
     return inner
 
 
-def _kept_layout(module: str, query: tuple, build: Any) -> Any:
+def _kept_layout(module: str, keyed: tuple, build: Any) -> Any:
+    """The layout kept under the reader, the module and `keyed` (the address's values and what the
+    layout shows of the application database), or `build()` kept there."""
     from flask import g
 
     from .access import is_kiosk, scope_of
@@ -182,7 +184,7 @@ def _kept_layout(module: str, query: tuple, build: Any) -> Any:
     role = getattr(current_user, "role", None)
     try:
         parts = ("layout", module, role, scope_of(current_user).key, request_lang(), is_kiosk(),
-                 tuple(repr(q) for q in query))
+                 tuple(repr(k) for k in keyed))
         hit = wh.lookup(parts)
     except UserError:  # the warehouse is away: the layout says so itself
         return build()
