@@ -41,7 +41,7 @@ class AppState:
 
     def __init__(self, settings: Settings):
         self.settings = settings
-        self.cache = make_cache(settings.cache_url, dash_values())
+        self.cache = make_cache(settings.cache_url, dash_values(), settings.cache_mb)
         self.appdb = AppDB(settings.app_db_url, session_limits=SessionLimits(
             idle=timedelta(minutes=settings.session_idle_minutes), absolute=timedelta(hours=settings.session_max_hours)))
         self._warehouse: Warehouse | None = None

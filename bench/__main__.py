@@ -296,9 +296,9 @@ def before_after(results: list[tuple], before: dict[str, dict[str, dict]]) -> li
 
 
 # ------------------------------------------------------------------ warm-up
-def measure_warmup(whs: list[tuple]) -> list[dict] | str:
+def measure_warmup(whs: list[tuple], months: bool = True) -> list[dict] | str:
     """shell.warmup.run(server) timed once per warehouse on a fresh app (empty cache); a note
-    instead when the app has no warm-up."""
+    instead when the app has no warm-up. `months=False`: without its last pass (WARMUP_MONTHS)."""
     try:
         from shell import warmup
     except ImportError:
@@ -308,11 +308,11 @@ def measure_warmup(whs: list[tuple]) -> list[dict] | str:
     out = []
     for label, _scale, _backend, url in whs:
         print(f"warm-up on {label} …", flush=True)
-        server = callbacks.make_server(url)
+        server = callbacks.make_server(url, months=months)
         state = server.extensions["hospdash"]
         wh = state.warehouse
         row: dict[str, Any] = {"label": label, "seconds": NAN, "entries": None, "statements": None, "wall": NAN,
-                               "error": "", "users": 0}
+                               "error": "", "users": 0, "passes": [], "written": None, "full": False}
         try:
             from appdb.demo_users import ensure_demo_users
             from data_layer.queries.structure import departments
@@ -325,7 +325,8 @@ def measure_warmup(whs: list[tuple]) -> list[dict] | str:
             got = warmup.run(server)
             row["wall"] = time.perf_counter() - t0
             row.update(seconds=getattr(got, "seconds", NAN), entries=getattr(got, "entries", None),
-                       statements=getattr(got, "statements", None))
+                       statements=getattr(got, "statements", None), passes=getattr(got, "passes", []),
+                       written=getattr(got, "written", None), full=getattr(got, "full", False))
         except Exception as exc:  # noqa: BLE001 - a benchmark reports, it does not stop
             row["error"] = f"{type(exc).__name__}: {exc}"[:200]
         finally:
@@ -338,18 +339,26 @@ def warmup_section(warm: list[dict] | str) -> list[str]:
     out = ["## Warm-up after a load", ""]
     if isinstance(warm, str):
         return out + [warm[0].upper() + warm[1:] + ".", ""]
-    out += ["`shell.warmup.run(server)` once per warehouse on a freshly started app (empty cache): what it "
-            "reports (seconds, callbacks answered into the cache, SQL statements run) and the wall-clock time of the "
-            "call, for the demo hospital's accounts (every leader, a director per department, every assistant).", "",
-            "| warehouse | accounts | seconds | answers | statements | wall-clock s |", "|---|---:|---:|---:|---:|---:|"]
+    out += ["`shell.warmup.run(server)` once per warehouse on a freshly started app (an empty in-process cache of "
+            "the default size, `CACHE_MB`), for the demo hospital's accounts (every leader, a director per "
+            "department, every assistant): when each of its passes ended (the landing pages; the other periods of "
+            "those pages and every workspace section shared by department in every named period; the same in each "
+            "month the period picker offers), with the answers it had put in the cache by then, and in all the "
+            "SQL statements run, the megabytes written to the cache, and whether it stopped at its share of the "
+            "cache (`FILL_LIMIT`).", "",
+            "| warehouse | accounts | landing pages s | answers | + other periods s | answers | + months s | answers "
+            "| statements | MB written | stopped at the cache's limit |",
+            "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|"]
     for w in warm:
         if w["error"]:
-            out.append(f"| {w['label']} | {w['error']} |  |  |  |  |")
+            out.append(f"| {w['label']} | {w['error']} |" + "  |" * 9)
             continue
-        secs = w["seconds"] if isinstance(w["seconds"], (int, float)) else NAN
-        out.append(f"| {w['label']} | {w.get('users', '—')} | {'—' if secs != secs else f'{secs:.1f}'} | "
-                   f"{'—' if w['entries'] is None else w['entries']} | "
-                   f"{'—' if w['statements'] is None else w['statements']} | {w['wall']:.1f} |")
+        passes = [f"{secs:.0f} | {answers:,}" for answers, _bytes, secs in w.get("passes", [])]
+        passes += ["— | —"] * (3 - len(passes))
+        written = w.get("written")
+        out.append(f"| {w['label']} | {w.get('users', '—')} | {' | '.join(passes)} | "
+                   f"{'—' if w['statements'] is None else format(w['statements'], ',')} | "
+                   f"{'—' if written is None else f'{written / 2**20:.0f}'} | {'yes' if w.get('full') else 'no'} |")
     return out + [""]
 
 
@@ -407,7 +416,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--wall-runs", type=int, default=3)
     p.add_argument("--no-browser", action="store_true", help="skip the wall screens in Chromium")
     p.add_argument("--rebuild", action="store_true", help="build the warehouses again")
-    p.add_argument("--quick", action="store_true", help="a tiny DuckDB warehouse, one run, no browser")
+    p.add_argument("--quick", action="store_true", help="a tiny DuckDB warehouse, one run, its warm-up (no months), no browser")
     p.add_argument("--no-warmup", action="store_true", help="skip timing the app's warm-up (shell.warmup)")
     p.add_argument("--json-out", help="write this run's figures per warehouse as JSON (for a later --before)")
     p.add_argument("--before", action="append", default=[],
@@ -419,6 +428,7 @@ def main(argv: list[str] | None = None) -> int:
     folder = ROOT / "data" / "bench"
     if args.quick:
         args.scales, args.backends, args.years, args.runs, args.no_browser = "0.05", "duckdb", 1, 1, True
+        args.warmup_scales = args.scales
         folder = Path(tempfile.mkdtemp(prefix="bench-quick-"))
     t0 = time.perf_counter()
     server_only = {float(s) for s in args.server_only_scales.split(",") if s}
@@ -438,7 +448,7 @@ def main(argv: list[str] | None = None) -> int:
                                        encoding="utf-8")
         print(f"wrote {args.json_out}", flush=True)
     warm_scales = {float(s) for s in args.warmup_scales.split(",") if s}
-    warm = None if args.no_warmup else measure_warmup([w for w in whs if w[1] in warm_scales])
+    warm = None if args.no_warmup else measure_warmup([w for w in whs if w[1] in warm_scales], months=not args.quick)
     if isinstance(warm, str):
         print(f"warm-up: {warm}", flush=True)
     walls = None

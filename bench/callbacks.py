@@ -242,13 +242,15 @@ def _client(server, user: str):
     return client
 
 
-def make_server(url: str, cache_url: str | None = None):
-    """The real app on warehouse `url`, with its own application database in a temporary folder."""
+def make_server(url: str, cache_url: str | None = None, months: bool = True):
+    """The real app on warehouse `url`, with its own application database in a temporary folder
+    (`months`: WARMUP_MONTHS, for bench/__main__.measure_warmup)."""
     from app import create_app
 
     folder = Path(tempfile.mkdtemp(prefix="bench-cb-"))
     env = {"WAREHOUSE_URL": url, "SECRET_KEY": KEY, "DATA_DIR": str(folder), "APP_DB_URL": f"sqlite:///{folder}/app.sqlite",
-           "WARMUP": "false"}  # cold means cold: no warm-up thread (bench/__main__.py times it on its own)
+           "WARMUP": "false",  # cold means cold: no warm-up thread (bench/__main__.py times it on its own)
+           "WARMUP_MONTHS": "true" if months else "false"}
     if cache_url:
         env["CACHE_URL"] = cache_url
     return create_app(env)

@@ -9,12 +9,14 @@ a query says beside its rows: the cost window it read, the totals of a sensitivi
 from __future__ import annotations
 
 import base64
+import contextlib
+import contextvars
 import dataclasses
 import enum
 import json
 import math
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any, NamedTuple
@@ -53,6 +55,22 @@ class Unencodable(TypeError):
     """A value of a type the codec does not store (it is then not cached)."""
 
 
+# the bytes encoded for the cache in this context while `counting_writes` counts them
+_WRITTEN: contextvars.ContextVar[list[int] | None] = contextvars.ContextVar("hospdash_written", default=None)
+
+
+@contextlib.contextmanager
+def counting_writes() -> Iterator[list[int]]:
+    """Within the block, every value this context encodes for the cache adds its bytes to the
+    list's one number (the warm-up's measure of what it has put in the cache)."""
+    written = [0]
+    token = _WRITTEN.set(written)
+    try:
+        yield written
+    finally:
+        _WRITTEN.reset(token)
+
+
 class Codec:
     """dumps(value) -> bytes and loads(bytes) -> value, the cachelib serializer interface."""
 
@@ -64,8 +82,12 @@ class Codec:
         if type(value) is Sent:
             text = value.encode()
             orjson.loads(text)  # only JSON text is stored as it is
-            return PREFIX + SENT + text
-        return PREFIX + json.dumps(self.encode(value), ensure_ascii=False, separators=(",", ":")).encode()
+            out = PREFIX + SENT + text
+        else:
+            out = PREFIX + json.dumps(self.encode(value), ensure_ascii=False, separators=(",", ":")).encode()
+        if (written := _WRITTEN.get()) is not None:
+            written[0] += len(out)
+        return out
 
     def loads(self, raw: bytes | None) -> Any:
         """The value, or None (a miss) for an entry this codec did not write or cannot read."""

@@ -2,6 +2,7 @@
 used entries, each until it expires, safe to share between threads."""
 from __future__ import annotations
 
+import math
 import threading
 import time
 from collections import OrderedDict
@@ -10,12 +11,16 @@ from typing import Any
 
 
 class Lru:
-    """At most `size` entries; putting one more drops the least recently used. An entry put with
-    a time limit is not returned after it. None is never kept (it means "not here")."""
+    """At most `size` entries and, with `weigh` (an entry's weight: its bytes, say), at most
+    `budget` in all; putting one more drops the least recently used until it fits. An entry put
+    with a time limit is not returned after it. None is never kept (it means "not here")."""
 
-    def __init__(self, size: int):
+    def __init__(self, size: int, budget: float = math.inf, weigh: Callable[[Any], int] | None = None):
         self.size = size
-        self._items: OrderedDict[Hashable, tuple[float, Any]] = OrderedDict()  # key -> (expires at, value)
+        self.budget = budget
+        self.weight = 0  # the entries' weights together (0 without `weigh`)
+        self._weigh = weigh
+        self._items: OrderedDict[Hashable, tuple[float, Any, int]] = OrderedDict()  # key -> (expires at, value, weight)
         self._lock = threading.Lock()
 
     def __len__(self) -> int:
@@ -27,7 +32,7 @@ class Lru:
             if entry is None:
                 return None
             if entry[0] < time.monotonic():
-                del self._items[key]
+                self._drop(key)
                 return None
             self._items.move_to_end(key)
             return entry[1]
@@ -35,12 +40,26 @@ class Lru:
     def put(self, key: Hashable, value: Any, ttl: float | None = None) -> None:
         if value is None:
             return
-        expires = time.monotonic() + ttl if ttl else float("inf")
+        entry = self._entry(value, ttl)
         with self._lock:
-            self._items[key] = (expires, value)
-            self._items.move_to_end(key)
-            while len(self._items) > self.size:
-                self._items.popitem(last=False)
+            self._store(key, entry)
+
+    def put_new(self, key: Hashable, value: Any, ttl: float | None = None) -> bool:
+        """Put `value` unless a live entry is kept under `key` (then False), in one step."""
+        if value is None:
+            return False
+        entry = self._entry(value, ttl)
+        with self._lock:
+            kept = self._items.get(key)
+            if kept is not None and kept[0] >= time.monotonic():
+                return False
+            self._store(key, entry)
+            return True
+
+    def pop(self, key: Hashable) -> bool:
+        """Forget `key`; whether it was kept."""
+        with self._lock:
+            return self._drop(key)
 
     def get_or_make(self, key: Hashable, make: Callable[[], Any], ttl: float | None = None) -> Any:
         """The value kept under `key`, or `make()`'s, kept. Two threads missing at once may both
@@ -54,3 +73,21 @@ class Lru:
     def clear(self) -> None:
         with self._lock:
             self._items.clear()
+            self.weight = 0
+
+    def _entry(self, value: Any, ttl: float | None) -> tuple[float, Any, int]:
+        return (time.monotonic() + ttl if ttl else math.inf, value, self._weigh(value) if self._weigh else 0)
+
+    def _store(self, key: Hashable, entry: tuple[float, Any, int]) -> None:  # under the lock
+        self._drop(key)
+        self._items[key] = entry
+        self.weight += entry[2]
+        while len(self._items) > self.size or (self.weight > self.budget and len(self._items) > 1):
+            self._drop(next(iter(self._items)))
+
+    def _drop(self, key: Hashable) -> bool:  # under the lock
+        entry = self._items.pop(key, None)
+        if entry is None:
+            return False
+        self.weight -= entry[2]
+        return True

@@ -15,7 +15,7 @@ from datetime import date, datetime
 from typing import Any, TypeVar
 
 import pandas as pd
-from cachelib import BaseCache, NullCache, SimpleCache
+from cachelib import BaseCache, NullCache
 from sqlalchemy import Engine, Select, func, literal, select
 
 from .cache_codec import Codec, Extension
@@ -32,6 +32,8 @@ R = TypeVar("R")
 FRESHNESS_TTL = 30.0  # seconds between checks of meta_load
 RESULT_TTL = 24 * 3600
 HERE_SIZE = 64  # results a process keeps decoded beside the shared cache (Warehouse.here)
+LOCAL_MB = 512  # the in-process cache's size by default (CACHE_MB), in megabytes of encoded results
+LOCAL_ENTRIES = 500_000  # and its most entries, however small
 # Statements one answer may run at once (Warehouse.gather), by backend. A server runs them side by
 # side on its own cores; DuckDB already spreads one query over every core and SQLite's file takes
 # one reader at a time in practice, so there they run one after another. WAREHOUSE_CONCURRENCY
@@ -74,17 +76,70 @@ class Capabilities:
         return sorted(n for n in names if n not in self.have)
 
 
-def make_cache(url: str | None, extensions: Sequence[Extension] = ()) -> BaseCache:
-    """An in-process cache (default), a Redis cache (redis://…), or none ('null'). Both hold
-    tagged JSON (data_layer/cache_codec.py, with `extensions` for further types), never pickles:
-    an entry Redis holds that the codec cannot read is a miss. The in-process cache stores the same
-    JSON as Redis, so what a value keeps through the cache (a frame's dtypes and attrs; a value the
-    codec cannot hold is not cached) is the same in the embedded default, in the tests and on a
-    Redis deployment."""
+class LocalCache(BaseCache):
+    """The in-process result cache (the default): encoded results up to `budget` bytes; one more
+    that would not fit drops the least recently used first. (cachelib's SimpleCache, which this
+    replaces, dropped the oldest written, read or not, and sorted every entry to find it on each
+    write once full: the warm-up's later passes dropped the landing pages it had warmed first.)"""
+
+    def __init__(self, budget: int, serializer: Codec, default_timeout: int = RESULT_TTL,
+                 entries: int = LOCAL_ENTRIES):
+        super().__init__(default_timeout)
+        self.serializer = serializer
+        self._lru = Lru(entries, budget=budget, weigh=len)
+
+    @property
+    def budget(self) -> int:
+        """Bytes it holds at most (a new budget applies from the next write)."""
+        return int(self._lru.budget)
+
+    @budget.setter
+    def budget(self, value: int) -> None:
+        self._lru.budget = value
+
+    def _ttl(self, timeout: int | None) -> float | None:
+        seconds = self._normalize_timeout(timeout)
+        return seconds if seconds > 0 else None  # 0: until dropped
+
+    def get(self, key: str) -> Any:
+        raw = self._lru.get(key)
+        return None if raw is None else self.serializer.loads(raw)
+
+    def set(self, key: str, value: Any, timeout: int | None = None) -> bool:
+        self._lru.put(key, self.serializer.dumps(value), self._ttl(timeout))
+        return True
+
+    def add(self, key: str, value: Any, timeout: int | None = None) -> bool:
+        return self._lru.put_new(key, self.serializer.dumps(value), self._ttl(timeout))
+
+    def delete(self, key: str) -> bool:
+        return self._lru.pop(key)
+
+    def has(self, key: str) -> bool:
+        return self._lru.get(key) is not None
+
+    def clear(self) -> bool:
+        self._lru.clear()
+        return True
+
+    @property
+    def used(self) -> int:
+        """Bytes held now."""
+        return self._lru.weight
+
+    def __len__(self) -> int:
+        return len(self._lru)
+
+
+def make_cache(url: str | None, extensions: Sequence[Extension] = (), local_mb: float = LOCAL_MB) -> BaseCache:
+    """An in-process cache (default, `local_mb` megabytes), a Redis cache (redis://…), or none
+    ('null'). Both hold tagged JSON (data_layer/cache_codec.py, with `extensions` for further
+    types), never pickles: an entry Redis holds that the codec cannot read is a miss. The in-process
+    cache stores the same JSON as Redis, so what a value keeps through the cache (a frame's dtypes
+    and attrs; a value the codec cannot hold is not cached) is the same in the embedded default, in
+    the tests and on a Redis deployment."""
     if not url or url in ("simple", "memory", "local"):
-        cache = SimpleCache(threshold=5000, default_timeout=RESULT_TTL)
-        cache.serializer = Codec(extensions)  # type: ignore[assignment]  # the serializer cachelib calls
-        return cache
+        return LocalCache(int(local_mb * 2**20), Codec(extensions))
     if url in ("null", "none", "off"):
         return NullCache()
     if url.startswith(("redis://", "rediss://", "unix://")):
@@ -96,6 +151,22 @@ def make_cache(url: str | None, extensions: Sequence[Extension] = ()) -> BaseCac
         cache.serializer = Codec(extensions)  # type: ignore[assignment]  # the serializer cachelib calls
         return cache
     raise UserError(f"unsupported CACHE_URL {url!r}: leave it empty (in-process), or use redis://host:port/db")
+
+
+def cache_capacity(cache: BaseCache) -> int | None:
+    """How many bytes of results `cache` holds before it drops some: the in-process cache's budget,
+    Redis's `maxmemory`; None when unbounded or not known (a Redis that does not say)."""
+    if isinstance(cache, LocalCache):
+        return cache.budget
+    client = getattr(cache, "_write_client", None)
+    if client is None:
+        return None
+    try:
+        limit = int(client.info("memory").get("maxmemory") or 0)
+    except Exception as exc:  # noqa: BLE001 - a Redis that refuses INFO: not known
+        log.debug("cache capacity: %s", exc)
+        return None
+    return limit or None
 
 
 class Warehouse:

@@ -17,6 +17,7 @@ from appdb.config import app_db_url
 from data_layer.config import WarehouseSettings, env_values, number, warehouse_settings
 from data_layer.engine import redact
 from data_layer.errors import UserError
+from data_layer.warehouse import LOCAL_MB
 
 SECRET_FILE = "secret_key"
 ZLIB_OVERHEAD = 8  # bytes zlib adds to input it cannot compress (header, checksum, block framing)
@@ -46,6 +47,7 @@ class Settings(WarehouseSettings):
     warehouse_concurrency: int = 0
     warmup: bool = True  # precompute the first screens after each load (shell/warmup.py)
     warmup_months: bool = True  # and then the workspace in every month its period picker offers
+    cache_mb: float = LOCAL_MB  # the in-process cache's size per process (CACHE_MB), megabytes of encoded results
 
     def describe(self) -> str:
         return (f"warehouse {redact(self.warehouse_url)}, app database {redact(self.app_db_url)}, "
@@ -116,7 +118,8 @@ def load_settings(env: Mapping[str, str] | None = None, env_file: str | Path | N
                for name, default, low, high in (("WALL_REFRESH_SECONDS", 60, 5, 3600), ("WALL_STALE_HOURS", 26, 1, 24 * 14),
                                                 ("LIVE_MAX_AGE_MINUTES", 30, 1, 24 * 60),
                                                 ("SESSION_IDLE_MINUTES", 30, 1, 24 * 60), ("SESSION_MAX_HOURS", 12.0, 1, 24 * 7),
-                                                ("MAX_REQUEST_MB", 4, 0.1, 1024), ("WAREHOUSE_CONCURRENCY", 0, 0, 16))}
+                                                ("MAX_REQUEST_MB", 4, 0.1, 1024), ("WAREHOUSE_CONCURRENCY", 0, 0, 16),
+                                                ("CACHE_MB", LOCAL_MB, 16, 1024 * 1024))}
     numbers.update(_workspace_numbers(values))
     return Settings(data_dir=where.data_dir, warehouse_url=where.warehouse_url, embedded=where.embedded,
                     app_db_url=app_db, secret_key=key, cache_url=cache, host=values.get("HOST") or "127.0.0.1",

@@ -50,6 +50,10 @@ log = logging.getLogger("hospdash")
 
 YIELD_SECONDS = 2.0  # the longest a step waits for the requests being served to finish
 CLAIM_SECONDS = 15 * 60  # a claimed warm-up not finished by then may be taken over
+# the share of the result cache's size (the in-process cache's CACHE_MB, Redis's maxmemory) the
+# warm-up may fill: it stops there, so that what it warmed first (the landing pages) is not dropped
+# to make room for what it warms last, and the users' own answers still fit
+FILL_LIMIT = 0.6
 WALL_SCALES = (1.0, 2.0)  # a 1920-pixel wall and a 4K one (the browser's tick: root font / 20)
 _WARMING: contextvars.ContextVar[bool] = contextvars.ContextVar("hospdash_warming", default=False)
 
@@ -104,6 +108,10 @@ class WarmupReport:
     statements: int = 0  # statements the warehouse ran for them
     errors: int = 0
     stopped: bool = False  # a newer load made this warm-up obsolete
+    full: bool = False  # it stopped at FILL_LIMIT of the cache's size
+    written: int = 0  # bytes it put in the cache
+    # at the end of each pass: (answers, bytes written, seconds) since the warm-up began
+    passes: list[tuple[int, int, float]] = field(default_factory=list)
     targets: dict[str, int] = field(default_factory=dict)  # entries per target
 
 
@@ -140,14 +148,8 @@ def _users(server: Flask) -> list[Any]:
 def run(server: Flask, *, activity: Activity | None = None, current: Callable[[], bool] | None = None) -> WarmupReport:
     """Warm every target for every active user, now, in this thread; the report says what it did.
     `activity`: step aside for requests being served; `current()`: False once a newer load makes
-    the work obsolete (it stops)."""
-    from flask_login import login_user
-
-    from shell.access import scope_of
-    from shell.auth import SessionUser
-
-    state = server.extensions["hospdash"]
-    wh = state.warehouse
+    the work obsolete (it stops); it also stops once it has filled FILL_LIMIT of the cache."""
+    wh = server.extensions["hospdash"].warehouse
     report = WarmupReport()
     t0 = time.perf_counter()
     counted = [0]
@@ -156,36 +158,29 @@ def run(server: Flask, *, activity: Activity | None = None, current: Callable[[]
         if _WARMING.get():
             counted[0] += 1
 
-    from data_layer.warehouse import SERIAL
+    from data_layer.cache_codec import counting_writes
+    from data_layer.warehouse import SERIAL, cache_capacity
 
+    capacity = cache_capacity(wh.cache)
     event.listen(wh.engine, "before_cursor_execute", count)
     token = _WARMING.set(True)
     serial = SERIAL.set(True)  # one statement at a time: the side-by-side slots are the requests'
-
     try:
-        report.stamp = wh.freshness().stamp
-        done: set[tuple] = set()
-        users = _users(server)
-        # first every user's landing pages, then the other states of those pages (Target.more), then
-        # the states after those (Target.last)
-        passes = [[*_layout_targets(), *TARGETS], [replace(t, args=t.more) for t in TARGETS if t.more]]
-        if state.settings.warmup_months:
-            passes.append([replace(t, args=t.last) for t in TARGETS if t.last])
-        for targets in passes:
-            for user in users:
-                if not any(user.role in t.roles for t in targets):
-                    continue
-                scope = scope_of(SessionUser(user))
-                lang = user.lang or "zh"
-                ctx = WarmContext(user, scope, lang)
-                with server.test_request_context("/_dash-update-component", method="POST",
-                                                 headers={"Accept-Language": lang, "Cookie": f"lang={lang}"}):
-                    login_user(SessionUser(user))  # as this user's own requests: role, scope, language
-                    for tgt in targets:
-                        if user.role not in tgt.roles:
-                            continue
-                        if not _warm_target(tgt, ctx, done, report, activity, current):
-                            return report
+        with counting_writes() as written:
+            def go_on() -> bool:
+                """Whether to warm one more answer: not once a newer load came, nor once the warm-up
+                has filled FILL_LIMIT of the cache."""
+                if current is not None and not current():
+                    report.stopped = True
+                elif capacity and written[0] >= FILL_LIMIT * capacity:
+                    report.full = True
+                return not (report.stopped or report.full)
+
+            try:
+                report.stamp = wh.freshness().stamp
+                _warm_passes(server, report, activity, go_on, written)
+            finally:
+                report.written = written[0]
         return report
     finally:
         SERIAL.reset(serial)
@@ -193,6 +188,40 @@ def run(server: Flask, *, activity: Activity | None = None, current: Callable[[]
         event.remove(wh.engine, "before_cursor_execute", count)
         report.statements = counted[0]
         report.seconds = time.perf_counter() - t0
+
+
+def _warm_passes(server: Flask, report: WarmupReport, activity: Activity | None, go_on: Callable[[], bool],
+                 written: list[int]) -> None:
+    """First every user's landing pages, then the other states of those pages (Target.more), then
+    the states after those (Target.last), until `go_on()` says stop. `written`: the bytes put in
+    the cache so far (for report.passes)."""
+    t0 = time.perf_counter()
+    from flask_login import login_user
+
+    from shell.access import scope_of
+    from shell.auth import SessionUser
+
+    done: set[tuple] = set()
+    users = _users(server)
+    passes = [[*_layout_targets(), *TARGETS], [replace(t, args=t.more) for t in TARGETS if t.more]]
+    if server.extensions["hospdash"].settings.warmup_months:
+        passes.append([replace(t, args=t.last) for t in TARGETS if t.last])
+    for targets in passes:
+        for user in users:
+            if not any(user.role in t.roles for t in targets):
+                continue
+            scope = scope_of(SessionUser(user))
+            lang = user.lang or "zh"
+            ctx = WarmContext(user, scope, lang)
+            with server.test_request_context("/_dash-update-component", method="POST",
+                                             headers={"Accept-Language": lang, "Cookie": f"lang={lang}"}):
+                login_user(SessionUser(user))  # as this user's own requests: role, scope, language
+                for tgt in targets:
+                    if user.role not in tgt.roles:
+                        continue
+                    if not _warm_target(tgt, ctx, done, report, activity, go_on):
+                        return
+        report.passes.append((report.entries, written[0], time.perf_counter() - t0))
 
 
 def _layout_targets() -> list[Target]:
@@ -212,9 +241,10 @@ def _open_layout(layout: Callable[..., Any], query: tuple[tuple[str, str], ...])
 
 
 def _warm_target(tgt: Target, ctx: WarmContext, done: set[tuple], report: WarmupReport, activity: Activity | None,
-                 current: Callable[[], bool] | None) -> bool:
+                 go_on: Callable[[], bool]) -> bool:
     """Call one target for one user (in their request context) with each of its argument sets not
-    yet warmed for the same role, scope and language; False when a newer load stopped the work."""
+    yet warmed for the same role, scope and language; False when the work stops (`go_on()`: a newer
+    load, or the cache full)."""
     from data_layer.errors import UserError
 
     user = ctx.user
@@ -231,8 +261,7 @@ def _warm_target(tgt: Target, ctx: WarmContext, done: set[tuple], report: Warmup
         if key in done:
             continue
         done.add(key)
-        if current is not None and not current():
-            report.stopped = True
+        if not go_on():
             return False
         if activity is not None:
             activity.wait_idle(YIELD_SECONDS)
@@ -328,9 +357,13 @@ class Warmer:
         if not report.stopped:
             with contextlib.suppress(Exception):  # a cache that is down: the next load warms again
                 cache.set(done, report.seconds, timeout=0)
-        log.info("warm-up of load %s: %d answers, %d statements, %d errors in %.1f s%s", report.stamp,
-                 report.entries, report.statements, report.errors, report.seconds,
+        log.info("warm-up of load %s: %d answers (%.0f MB), %d statements, %d errors in %.1f s%s", report.stamp,
+                 report.entries, report.written / 2**20, report.statements, report.errors, report.seconds,
                  " (stopped: a newer load arrived)" if report.stopped else "")
+        if report.full:
+            log.warning("warm-up of load %s stopped at %d answers: it had filled %.0f%% of the result cache "
+                        "(CACHE_MB, or Redis's maxmemory: docs/deployment.md); the rest is computed when asked",
+                        report.stamp, report.entries, FILL_LIMIT * 100)
 
 
 def init_warmup(server: Flask) -> Warmer | None:

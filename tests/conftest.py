@@ -49,7 +49,8 @@ def server_unavailable(what: str, exc: BaseException) -> None:
 # test_cache clears db 15); the two clickhouse-server processes test_clickhouse starts (once, not
 # once per worker). Other module-scoped fixtures are cheap enough to build once per worker.
 SHARED = {
-    "redis": ("test_deploy.py::", "test_cache_codec.py::", "test_cache.py::test_results_are_shared_through_redis"),
+    "redis": ("test_deploy.py::", "test_cache_codec.py::", "test_cache.py::test_results_are_shared_through_redis",
+              "test_local_cache.py::test_redis_says_its_capacity"),  # (sets the server's maxmemory a moment)
     "clickhouse": ("test_clickhouse.py::",),
 }
 

@@ -378,7 +378,7 @@ def test_the_in_process_cache_keeps_what_redis_keeps(duck_url: str, monkeypatch:
     again = cost_breakdown(wh, Scope.departments(["D002"]), "D002", year)
     pd.testing.assert_frame_equal(again, first, check_exact=True)
     assert again.attrs["window"] and repr(again.attrs) == repr(first.attrs)
-    stored = [raw for _expires, raw in cache._cache.values()]
+    stored = [raw for _expires, raw, _size in cache._lru._items.values()]
     assert stored and all(isinstance(raw, bytes) and raw.startswith(PREFIX) for raw in stored)
     assert wh.remember(("odd",), object) is not None
     assert "cache write failed" in caplog.text and wh.lookup(("odd",)) is None

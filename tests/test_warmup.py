@@ -227,3 +227,42 @@ def test_without_the_warm_up_the_same_screens_read_the_warehouse(tmp_path: Path,
     assert all(n > 0 for n in cold.values()), cold
     cold = _cold(_reads(server, clients, empty=True, screens=_workspace_screens(server)))
     assert all(n > 0 for n in cold.values()), cold
+
+
+def test_the_warm_up_stops_before_it_fills_the_cache_and_the_landing_pages_stay(
+        tmp_path: Path, sqlite_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """An in-process cache too small for the whole warm-up (CACHE_MB): the warm-up stops once it
+    has filled FILL_LIMIT of it, and what it warmed first (every landing page) is still there:
+    without the limit its later passes drop them to make room (checked below too)."""
+    from shell import warmup
+
+    sizes = {}
+    for name, limit in (("whole", warmup.FILL_LIMIT), ("limited", warmup.FILL_LIMIT), ("unlimited", 10.0)):
+        folder = tmp_path / name
+        folder.mkdir()
+        server, _url = _app(folder, sqlite_url, WARMUP_MONTHS="false")  # (two passes are enough to show it)
+        cache = server.extensions["hospdash"].warehouse.cache
+        if name != "whole":
+            first_pass, second_pass = sizes["whole"].passes[0][1], sizes["whole"].passes[1][1]
+            # limited: room for the first pass and a little of the second within the limit;
+            # unlimited: room for the first pass only, and the warm-up goes on
+            cache.budget = (int((first_pass + (second_pass - first_pass) // 4) / warmup.FILL_LIMIT)
+                            if name == "limited" else first_pass)
+        monkeypatch.setattr(warmup, "FILL_LIMIT", limit)
+        warmer = server.extensions["hospdash"].warmer
+        clients = _clients(server)
+        assert warmer.finished.wait(WAIT)
+        sizes[name] = report = warmer.last
+        assert report.errors == 0 and not report.stopped
+        if name == "whole":
+            assert not report.full and report.written <= cache.budget and len(report.passes) == 2
+            continue
+        first = [s for s in SCREENS if not (s[0] == "dir1" and s[2][1]["value"] != "ytd")]  # the first pass's
+        reads = _cold(_reads(server, clients, screens=first))
+        if name == "limited":
+            assert report.full and report.entries < sizes["whole"].entries
+            assert report.written < limit * cache.budget + 1_000_000  # it stopped at the limit (one answer over at most)
+            assert reads == {_name(u, o, i): 0 for u, o, i, _s in first}
+        else:  # the whole warm-up into that: the landing pages it warmed first are gone
+            assert not report.full and report.entries == sizes["whole"].entries
+            assert sum(1 for n in reads.values() if n) > len(reads) // 2, reads
