@@ -50,6 +50,9 @@ def _pace_cells(grid: dag.AgGrid, lang: str) -> dag.AgGrid:
         if col["field"] == "gap":
             col["valueFormatter"] = {"function": f"wbPoints(params.value, '{lang}')"}
             col["cellClassRules"] = {k: rules[k] for k in ("wb-ahead", "wb-behind")}
+            # wide enough for a gap as wbPoints writes it ("-12.3个百分点"; a longer one shows in its tooltip)
+            col["minWidth"] = max(col.get("minWidth", 0), fit_width(["-12.3个百分点" if lang == "zh" else "-12.3 pp"],
+                                                                    col["headerName"], 200))
         elif col["field"] == "status":
             col["cellClassRules"] = rules
             col["minWidth"] = fit_width([status_text(s, lang) for s in ("ahead", "behind", "on_pace", None)],
@@ -94,9 +97,9 @@ def items_grid(items: pd.DataFrame, categories: pd.DataFrame, total: pd.Series, 
     pinned.append({**{k: whole.get(k) for k in fields}, "item": t("ws.budget.total", lang), "category": "",
                    "row_kind": "total", "item_code": "total"})
     cols = [Column("item", t("ws.budget.item", lang), pinned=True,
-                   width=fit_width([*rows["item"], *(r["item"] for r in pinned)], t("ws.budget.item", lang), 300)),
+                   width=fit_width([*rows["item"], *(r["item"] for r in pinned)], t("ws.budget.item", lang), 240)),
             Column("category", t("ws.budget.category", lang),
-                   width=fit_width(rows["category"], t("ws.budget.category", lang), 200)), *_figure_columns(lang)]
+                   width=fit_width(rows["category"], t("ws.budget.category", lang), 160)), *_figure_columns(lang)]
     grid = data_grid(rows, cols, lang, "wb-items-grid", row_id="item_code", hidden=("pace",))
     grid.dashGridOptions["pinnedBottomRowData"] = [_json_row(r) for r in pinned]
     grid.dashGridOptions["rowClassRules"] = {"wb-cat-row": "params.data && params.data.row_kind === 'subtotal'",
