@@ -345,7 +345,8 @@ def warmup_section(warm: list[dict] | str) -> list[str]:
             "those pages and every workspace section shared by department in every named period; the same in each "
             "month the period picker offers), with the answers it had put in the cache by then, and in all the "
             "SQL statements run, the megabytes written to the cache, and whether it stopped at its share of the "
-            "cache (`FILL_LIMIT`).", "",
+            "cache (`FILL_LIMIT`, 60% of `CACHE_MB`: then the pass it stopped in shows when and after how many "
+            "answers).", "",
             "| warehouse | accounts | landing pages s | answers | + other periods s | answers | + months s | answers "
             "| statements | MB written | stopped at the cache's limit |",
             "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|"]
@@ -354,6 +355,8 @@ def warmup_section(warm: list[dict] | str) -> list[str]:
             out.append(f"| {w['label']} | {w['error']} |" + "  |" * 9)
             continue
         passes = [f"{secs:.0f} | {answers:,}" for answers, _bytes, secs in w.get("passes", [])]
+        if len(passes) < 3 and w.get("full") and w["entries"] is not None:  # the pass it stopped in, where it stopped
+            passes.append(f"{w['seconds']:.0f} (stopped) | {w['entries']:,}")
         passes += ["— | —"] * (3 - len(passes))
         written = w.get("written")
         out.append(f"| {w['label']} | {w.get('users', '—')} | {' | '.join(passes)} | "
