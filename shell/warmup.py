@@ -195,12 +195,12 @@ def _warm_passes(server: Flask, report: WarmupReport, activity: Activity | None,
     """First every user's landing pages, then the other states of those pages (Target.more), then
     the states after those (Target.last), until `go_on()` says stop. `written`: the bytes put in
     the cache so far (for report.passes)."""
-    t0 = time.perf_counter()
     from flask_login import login_user
 
     from shell.access import scope_of
     from shell.auth import SessionUser
 
+    t0 = time.perf_counter()
     done: set[tuple] = set()
     users = _users(server)
     passes = [[*_layout_targets(), *TARGETS], [replace(t, args=t.more) for t in TARGETS if t.more]]
