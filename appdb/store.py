@@ -1,6 +1,8 @@
 """Users, logins and the audit log in the application database."""
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import functools
 import hashlib
 import math
@@ -8,7 +10,7 @@ import re
 import secrets
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -49,6 +51,29 @@ class AppDBUnavailable(Exception):
     def __init__(self, detail: str):
         self.detail = detail
         super().__init__("the application database is unavailable")
+
+
+# statements run on an application database in this context while `counting_reads` counts them
+_READS: contextvars.ContextVar[list[int] | None] = contextvars.ContextVar("hospdash_appdb_reads", default=None)
+
+
+@contextlib.contextmanager
+def counting_reads() -> Iterator[list[int]]:
+    """Count the statements run on any application database within (yields [count]): the kit keeps
+    an answer only if building it read none (pages/_kit.kept_answer), since what the application
+    database holds changes without a load and so is not in the answer's key."""
+    box = [0]
+    token = _READS.set(box)
+    try:
+        yield box
+    finally:
+        _READS.reset(token)
+
+
+def _count_read(*_args: Any) -> None:
+    box = _READS.get()
+    if box is not None:
+        box[0] += 1
 
 
 def _unavailable_on_connection_errors(engine: Engine, url: str) -> None:
@@ -183,6 +208,8 @@ class AppDB:
         self.engine = engine or make_engine(url)
         self.session_limits = session_limits or SessionLimits()
         _unavailable_on_connection_errors(self.engine, url)
+        if not event.contains(self.engine, "before_cursor_execute", _count_read):
+            event.listen(self.engine, "before_cursor_execute", _count_read)
 
     def migrate(self) -> str:
         return upgrade(self.engine)

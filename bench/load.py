@@ -35,7 +35,8 @@ what the server costs at best, when nobody asks anything new.
 
 `--after-warmup` (Redis leg): the users sign in only once the server's warm-up has finished (a
 morning after a night's load, when everyone's landing page is in the cache); by default they start
-beside it.
+beside it. `--idle SECONDS` then leaves the server idle that long before they sign in (the night
+between the warm-up and the morning: what the warm-up kept must still be there).
 
 `--quick`: four users (one leader, one director, two assistants) for 20 s with 1-3 s think time,
 only to prove the load test works (tests/test_deploy.py runs it).
@@ -1041,6 +1042,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--after-warmup", action="store_true",
                    help="Redis leg: the users sign in only once the server's warm-up of the load has finished "
                         "(a morning after a night's load; default: at once, beside the warm-up)")
+    p.add_argument("--idle", type=float, default=0.0, metavar="SECONDS",
+                   help="with --after-warmup: the server stands idle that long after its warm-up before the users "
+                        "sign in (the night between a load's warm-up and the morning; default 0)")
     p.add_argument("--think", default="2,8", help="think time between clicks, min,max seconds")
     p.add_argument("--workers", type=int, help="gunicorn workers (default: deploy/gunicorn.conf.py's)")
     p.add_argument("--seed", type=int, default=42)
@@ -1063,6 +1067,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.after_warmup and (args.url or args.soak or "redis" not in args.cache.split(",") or not args.redis):
         p.error("--after-warmup waits for the warm-up's marker in Redis: it needs the Redis leg (--cache redis "
                 "--redis redis://…) of a gunicorn the load test starts itself (no --url, no --soak)")
+    if args.idle < 0 or (args.idle and not args.after_warmup):
+        p.error("--idle is the seconds the server stands idle after its warm-up: 0 or more, with --after-warmup")
     if args.after_warmup and os.environ.get("WARMUP", "").strip().lower() in ("false", "0", "no"):  # as shell/settings reads it
         p.error("--after-warmup with WARMUP=false in the environment: the server would never warm up")
 
@@ -1123,7 +1129,11 @@ def main(argv: list[str] | None = None) -> int:
                     if args.after_warmup and leg == "redis":
                         took = wait_for_warmup(base, args.redis)
                         print(f"  the warm-up finished {took:.0f} s after gunicorn answered", flush=True)
-                        warmups.append(f"{took:.0f} s before the {n} users")
+                        warmups.append(f"{took:.0f} s before the {n} users"
+                                       + (f", then {args.idle:.0f} s idle" if args.idle else ""))
+                        if args.idle:
+                            print(f"  idle {args.idle:.0f} s before the users sign in", flush=True)
+                            time.sleep(args.idle)
                     print(f"{n} users, {leg} cache, {duration:.0f} s …", flush=True)
                     res = run_level(base, personas(n, depts, quick=args.quick), password, duration, think,
                                     args.seed, leg, settle=args.settle, meter=cpu_meter(proc.pid),

@@ -13,12 +13,15 @@ import contextlib
 import contextvars
 import dataclasses
 import enum
+import functools
+import hashlib
 import json
 import math
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
+from pathlib import Path
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -57,6 +60,26 @@ class Unencodable(TypeError):
 
 # the bytes encoded for the cache in this context while `counting_writes` counts them
 _WRITTEN: contextvars.ContextVar[list[int] | None] = contextvars.ContextVar("hospdash_written", default=None)
+
+
+@functools.cache
+def code_stamp() -> str:
+    """A digest of the app's own code (every file of OWN_PACKAGES: the queries, the figures, the
+    labels): part of every cache key (data_layer/warehouse.Warehouse._key), so that after an
+    upgrade the new code never reads what the old one kept in a shared cache (Redis), whose
+    entries outlive a restart for up to a day. Read once per process (about 10 ms)."""
+    return code_digest(Path(__file__).resolve().parents[1], OWN_PACKAGES)
+
+
+def code_digest(root: Path, packages: Sequence[str]) -> str:
+    """The digest of every file's path and bytes under `root`'s `packages` (no bytecode)."""
+    digest = hashlib.sha256()
+    for package in packages:
+        for path in sorted((root / package).rglob("*")):
+            if path.is_file() and "__pycache__" not in path.parts:
+                digest.update(str(path.relative_to(root)).encode())
+                digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
 
 
 @contextlib.contextmanager

@@ -18,7 +18,7 @@ import pandas as pd
 from cachelib import BaseCache, NullCache
 from sqlalchemy import Engine, Select, func, literal, select
 
-from .cache_codec import Codec, Extension
+from .cache_codec import Codec, Extension, code_stamp
 from .engine import make_engine, redact, translate_errors
 from .errors import UserError
 from .lru import Lru
@@ -45,6 +45,14 @@ _GATHERING: contextvars.ContextVar[bool] = contextvars.ContextVar("hospdash_gath
 _FRESH: contextvars.ContextVar[dict[int, Freshness] | None] = contextvars.ContextVar("hospdash_fresh", default=None)
 # set by the warm-up (shell/warmup.py): its statements run one at a time, never on the spare slots
 SERIAL: contextvars.ContextVar[bool] = contextvars.ContextVar("hospdash_serial", default=False)
+
+
+@dataclass(frozen=True)
+class Unkept:
+    """What a compute gives `Warehouse.remember` for it to return `value` without keeping it (an
+    answer that turned out to show something its key does not hold: pages/_kit.kept_answer)."""
+
+    value: Any
 
 
 @dataclass(frozen=True)
@@ -302,16 +310,20 @@ class Warehouse:
         return sorted(have)
 
     def remember(self, parts: tuple, compute: Callable[[], Any], ttl: int | None = None, here: bool = False) -> Any:
-        """A result kept in the cache under `parts` and the freshness stamp (so a new load
-        replaces it), for `ttl` seconds at most; `compute()` when it is not there. DataFrames
-        come back as copies, so a caller may change what it gets. `here`: the process also keeps
-        the result as it was read (see `here`), for a small one that nearly every request asks for."""
+        """A result kept in the cache under `parts`, the freshness stamp (so a new load replaces
+        it) and the code's (an upgrade too: cache_codec.code_stamp), for `ttl` seconds at most;
+        `compute()` when it is not there (a compute returning `Unkept(value)`: `value`, not kept).
+        DataFrames come back as copies, so a caller may change what it gets. `here`: the process
+        also keeps the result as it was read (see `here`), for a small one that nearly every
+        request asks for."""
         key = self._key(parts)
         hit = self._here.get(key) if here else None
         if hit is None:
             hit = self._safe_get(key)
             if hit is None:
                 hit = self._compute_once(key, compute, ttl)
+                if isinstance(hit, Unkept):
+                    return hit.value
             if here:
                 self._here.put(key, hit, ttl or RESULT_TTL)
         return hit.copy() if isinstance(hit, pd.DataFrame) else hit
@@ -323,7 +335,7 @@ class Warehouse:
         return self._here.get_or_make("h:" + self._key(parts), compute, RESULT_TTL)
 
     def _key(self, parts: tuple) -> str:
-        return "q:" + hashlib.sha256(repr((*parts, self.freshness().stamp)).encode()).hexdigest()
+        return "q:" + hashlib.sha256(repr((*parts, self.freshness().stamp, code_stamp())).encode()).hexdigest()
 
     def lookup(self, parts: tuple) -> Any:
         """The result kept under `parts` (as `remember` keys it), or None."""
@@ -345,7 +357,8 @@ class Warehouse:
                 hit = self._safe_get(key)
                 if hit is None:
                     hit = compute()
-                    self._safe_set(key, hit, timeout=ttl)
+                    if not isinstance(hit, Unkept):
+                        self._safe_set(key, hit, timeout=ttl)
                 return hit
         finally:
             with self._flights_lock:

@@ -22,7 +22,7 @@ from data_layer.errors import UserError
 from data_layer.periods import Period
 from data_layer.queries.structure import departments
 from data_layer.scope import Scope
-from data_layer.warehouse import Warehouse
+from data_layer.warehouse import RESULT_TTL, Warehouse
 from shell.access import scope_of
 from shell.auth import request_lang
 
@@ -62,12 +62,17 @@ def quality_red(page: str) -> bool:
     """Whether the latest data-quality run found something red in the tables `page` shows, for the
     reader's scope (components/quality.PAGE_TABLES): the mark beside the freshness stamp. Never
     fails a page: without an answer from the application database, no mark."""
+    from flask import g
+
     from appdb.quality import red_tables
     from components.quality import page_is_red
 
     scope = Scope.hospital() if getattr(current_user, "role", None) == "admin" else current_scope()
+    read = g.setdefault("hospdash_red_tables", {})  # read once per request, however many marks it shows
     try:
-        return page_is_red(page, red_tables(current_app.extensions["hospdash"].appdb, scope))
+        if scope.key not in read:
+            read[scope.key] = red_tables(current_app.extensions["hospdash"].appdb, scope)
+        return page_is_red(page, read[scope.key])
     except Exception as exc:  # noqa: BLE001 - the mark is a hint; the page must still show
         log.warning("data-quality mark not read: %s", exc)
         return False
@@ -177,7 +182,12 @@ def send_table(df: pd.DataFrame, stem: str, fmt: str, what: str, *, title: str |
     return dcc.send_bytes(data, f"{stem}.xlsx")
 
 
-ANSWER_TTL = 600  # seconds an answer is kept at most, besides being dropped by a new load
+# An answer is kept until the next load (its key holds the load's freshness stamp and the code's),
+# a day at most, like the query results it is built from: a night's warm-up lasts the working day.
+# It may only show what its key holds: the kit does not keep one whose building read the application
+# database (pages/_kit.kept_answer), and an answer that shows the clock or live state says so
+# (`live`) and is kept as briefly as it asks.
+ANSWER_TTL = RESULT_TTL
 
 
 def unexpected_error_panel(exc: BaseException, lang: str) -> html.Div:

@@ -37,12 +37,14 @@ from dash import ALL, Input, Output, State, callback, ctx, dcc, html, no_update
 from flask import current_app
 from flask_login import current_user
 
+from appdb.store import counting_reads
 from components import exports
 from components.i18n import t
 from components.wall import empty_figure
 from data_layer.errors import UserError
 from data_layer.periods import Period
 from data_layer.scope import Scope
+from data_layer.warehouse import Unkept
 from shell.access import ROLES, PermissionDenied
 from shell.cache_values import sent, unsent
 from shell.outage import plain_message
@@ -151,19 +153,33 @@ def department_scope(scope: Scope, dept: Any) -> Scope:
     return scope
 
 
-def kept_answer(ask: Ask, what: str, parts: tuple, build: Callable[[], Any], ttl: int = ANSWER_TTL) -> Any:
+def kept_answer(ask: Ask, what: str, parts: tuple, build: Callable[[], Any], ttl: int = ANSWER_TTL,
+                live: bool = False) -> Any:
     """`build()`'s answer kept in the result cache under the reader's scope and language, `what` (the
     callback) and `parts` (what else it depends on), and the warehouse's freshness; kept as the JSON
-    text Dash sends, read back with nothing to rebuild (shell/cache_values.sent). An answer that also
-    shows something of the application database (which changes without a load) puts that in `parts`."""
-    return unsent(warehouse().remember(("answer", what, ask.scope.key, ask.lang, parts), lambda: sent(build()), ttl))
+    text Dash sends, read back with nothing to rebuild (shell/cache_values.sent), until the next load
+    (`ttl`: a day at most). An answer that also shows something of the application database (which
+    changes without a load) reads it outside `build` and puts it in `parts`: one whose building read
+    the application database is answered but not kept (and logged: a missing part of its key),
+    unless it is `live` (it shows live state, the clock, and is kept only `ttl` seconds, keyed by the
+    live tick)."""
+    def made() -> Any:
+        with counting_reads() as reads:
+            out = sent(build())
+        if reads[0] and not live:
+            log.warning("answer %s not kept: building it read the application database (%d statements), "
+                        "which its key does not hold", what, reads[0])
+            return Unkept(out)
+        return out
+
+    return unsent(warehouse().remember(("answer", what, ask.scope.key, ask.lang, parts), made, ttl))
 
 
 def page_callback(*deps: Any, roles: Sequence[str] = ROLES, dept: str | None = None, period: str | None = None,
                   period_of: Callable[[Any], Period] | None = None, depts: str | None = None, cached: bool = False,
                   key_args: Callable[..., Any] | None = None, place: Callable[..., tuple[Any, Any]] | None = None,
-                  ttl: int = ANSWER_TTL, by_department: bool = False, whole_scope: bool = False,
-                  **options: Any) -> Callable:
+                  ttl: int = ANSWER_TTL, live: bool = False, by_department: bool = False,
+                  whole_scope: bool = False, **options: Any) -> Callable:
     """Register a Dash callback (`deps` and `options` as for dash.callback) whose function takes an
     Ask and then the other arguments. `dept` and `period` name the components (their `value`)
     holding the department and the period; `period_of` resolves the period (the workspace's rule by
@@ -174,7 +190,9 @@ def page_callback(*deps: Any, roles: Sequence[str] = ROLES, dept: str | None = N
     that keeps the department and the period in one state (a dcc.Store), a function of the
     callback's arguments returning (department or None for all of the scope, period key); the kit
     checks and resolves them as above and passes every argument on. `ttl`: the longest a cached
-    answer is kept (seconds). `by_department`: the answer shows the department asked about and
+    answer is kept (seconds; until the next load, a day at most, by default). `live`: the answer
+    shows live state (open alerts, the clock), so `key_args` holds the live tick and `ttl` is short
+    (kept_answer). `by_department`: the answer shows the department asked about and
     nothing else of the scope, so it is computed for that department alone (`department_scope`;
     `current_scope()` says the same within the body) and shared by everyone who may see it; only
     for callbacks that show the same for any scope holding the department
@@ -201,9 +219,10 @@ def page_callback(*deps: Any, roles: Sequence[str] = ROLES, dept: str | None = N
             if not cached:
                 return body()
             parts = (ask.dept, ask.period, *(key_args(*rest) if key_args else rest))
-            return kept_answer(ask, what, parts, body, ttl)
+            return kept_answer(ask, what, parts, body, ttl, live)
 
         inner.uncached = fn  # type: ignore[attr-defined]
+        inner.cached = cached  # type: ignore[attr-defined]
         inner.by_department = by_department  # type: ignore[attr-defined]
         # the scope the answer to `args` is kept under for a reader of `scope` (the warm-up's bookkeeping)
         inner.answer_scope = (lambda scope, args: department_scope(scope, asked_dept(args))) if by_department \

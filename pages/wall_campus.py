@@ -152,7 +152,8 @@ def live_tick() -> int:
 
 @page_callback([Output(o, "children") for o in OUTPUTS] + [Output(g, "figure") for g in GRAPHS],
                Input("wall-tick", "data"), State("wall-params", "data"), roles=ROLES, cached=True,
-               key_args=lambda tick, params: (scale_of(tick), params, live_tick()), ttl=2 * LIVE_TICK_SECONDS)
+               key_args=lambda tick, params: (scale_of(tick), params, live_tick()), ttl=2 * LIVE_TICK_SECONDS,
+               live=True)
 def refresh(ask: Ask, tick: Any, params: Any) -> list[Any]:
     """Every panel of the screen, re-read from the warehouse (cached until meta_load changes)."""
     campus = (params or {}).get("campus") if isinstance(params, dict) else None

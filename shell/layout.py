@@ -13,12 +13,13 @@ from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 from werkzeug.exceptions import Forbidden
 
-from appdb.store import AppDBUnavailable
+from appdb.store import AppDBUnavailable, counting_reads
 from components.i18n import t
 from components.wall import freshness_stamp
 from data_layer.errors import UserError
 from data_layer.queries.structure import departments
 from data_layer.scope import Scope
+from data_layer.warehouse import RESULT_TTL
 
 from .access import PermissionDenied, audit, may_open
 from .auth import request_lang
@@ -140,7 +141,7 @@ def _banner(lang: str) -> dict[str, Any]:
     return {"children": None, "hidden": True}
 
 
-LAYOUT_TTL = 3600  # seconds a page layout is kept at most (a new load replaces it sooner)
+LAYOUT_TTL = RESULT_TTL  # a page layout is kept until the next load, a day at most (as answers are: pages/_kit)
 
 
 def _localized(layout: Any, module: str | None = None, cached: Any = False) -> Any:
@@ -191,8 +192,14 @@ def _kept_layout(module: str, keyed: tuple, build: Any) -> Any:
     if hit is not None:
         return unsent(hit)
     g.hospdash_audited = False
-    out = build()
-    if not g.get("hospdash_audited"):
+    with counting_reads() as reads:  # what the layout shows of the application database is in `keyed`
+        out = build()
+    if g.get("hospdash_audited"):  # a refusal: built, and audited, every time
+        return out
+    if reads[0]:
+        log.warning("layout of %s not kept: building it read the application database (%d statements), "
+                    "which its key does not hold", module, reads[0])
+    else:
         wh.keep(parts, sent(out), LAYOUT_TTL)
     return out
 

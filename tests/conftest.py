@@ -7,6 +7,7 @@ builds its own warehouse files (under its own temporary folder) and its own serv
 something outside the process are kept on one worker by `pytest_collection_modifyitems` below."""
 from __future__ import annotations
 
+import logging
 import os
 import uuid
 from collections.abc import Iterator
@@ -75,6 +76,40 @@ def _cheap_password_hashes() -> Iterator[None]:
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(store, "PASSWORD_METHOD", TEST_PASSWORD_METHOD)
         yield
+
+
+UNKEPT = "not kept: building it read the application database"
+
+
+class _Unkept(logging.Handler):
+    """Collects the kit's warnings that an answer or a layout was not kept because building it read
+    the application database (pages/_kit.kept_answer, shell/layout._kept_layout)."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.seen: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if UNKEPT in record.getMessage():
+            self.seen.append(record.getMessage())
+
+
+@pytest.fixture(autouse=True)
+def _kept_answers_show_only_their_key(request: pytest.FixtureRequest) -> Iterator[_Unkept]:
+    """Every test, through every page and callback it drives, checks that no kept answer or layout
+    read the application database while it was built: what that database holds changes without a
+    load, and answers are kept until the next load. A test that builds one on purpose is marked
+    keeps_unkept."""
+    handler = _Unkept()
+    logger = logging.getLogger("hospdash")
+    logger.addHandler(handler)
+    try:
+        yield handler
+    finally:
+        logger.removeHandler(handler)
+    if handler.seen and request.node.get_closest_marker("keeps_unkept") is None:
+        pytest.fail("answers built from the application database, which their keys do not hold:\n"
+                    + "\n".join(sorted(set(handler.seen))), pytrace=False)
 
 
 @pytest.fixture(scope="session")

@@ -168,6 +168,10 @@ def test_a_load_triggers_the_warm_up_and_every_warmed_screen_answers_from_the_ca
     workspace = _workspace_screens(server)
     assert _cold(_reads(server, clients, screens=workspace)) == {_name(u, o, i): 0 for u, o, i, _s in workspace}
     assert _month_built(server, clients, monkeypatch) == []  # the third pass warmed the months
+    # the next morning the warm-up's answers are still kept, whole: nothing is built again (the
+    # campus wall, whose live panels are kept one live tick, apart); a day after, they are built again
+    assert _rebuilt(server, clients, hours=9) == []
+    assert len(_rebuilt(server, clients, hours=25)) == len(STEADY)
 
     # a new load: the next check of meta_load sees it and the screens are warmed again, for the new load
     warmer.finished.clear()
@@ -185,6 +189,32 @@ def test_a_load_triggers_the_warm_up_and_every_warmed_screen_answers_from_the_ca
     assert second.stamp == stamp and second.errors == 0 and second.entries == first.entries
     monkeypatch.setattr("data_layer.warehouse.FRESHNESS_TTL", 30.0)
     assert _cold(_reads(server, clients)) == {_name(u, o, i): 0 for u, o, i, _s in SCREENS}
+
+
+STEADY = [s for s in SCREENS if s[1] != "cw-live.children"]  # (the campus wall's answer is live)
+
+
+def _rebuilt(server, clients: dict, hours: float) -> list[str]:
+    """The screens among STEADY whose answer or layout is built (not read whole from the cache) when
+    asked `hours` after now (the in-process cache's clock moved on)."""
+    import data_layer.lru as lru
+    import pages._kit as kit
+    import shell.layout as layout
+
+    real = lru.time.monotonic
+    built: list[str] = []
+    out = []
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(lru, "time", type("Later", (), {"monotonic": staticmethod(lambda: real() + hours * 3600)}))
+        for module in (kit, layout):
+            mp.setattr(module, "sent", lambda value, sent=module.sent: built.append("built") or sent(value))
+        for user, output, inputs, states in STEADY:
+            built.clear()
+            status, _body = post_callback(server, clients[user], output, inputs, states, raw=True)
+            assert status == 200, (user, output, status)
+            if built:
+                out.append(_name(user, output, inputs))
+    return out
 
 
 def _month_built(server, clients: dict, monkeypatch: pytest.MonkeyPatch) -> list[str]:
