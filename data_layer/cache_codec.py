@@ -13,7 +13,6 @@ import contextlib
 import contextvars
 import dataclasses
 import enum
-import functools
 import hashlib
 import json
 import math
@@ -62,13 +61,15 @@ class Unencodable(TypeError):
 _WRITTEN: contextvars.ContextVar[list[int] | None] = contextvars.ContextVar("hospdash_written", default=None)
 
 
-@functools.cache
 def code_stamp() -> str:
     """A digest of the app's own code (every file of OWN_PACKAGES: the queries, the figures, the
     labels): part of every cache key (data_layer/warehouse.Warehouse._key), so that after an
     upgrade the new code never reads what the old one kept in a shared cache (Redis), whose
-    entries outlive a restart for up to a day. Read once per process (about 10 ms)."""
-    return code_digest(Path(__file__).resolve().parents[1], OWN_PACKAGES)
+    entries outlive a restart for up to a day. Taken when this module is imported (about 10 ms),
+    so it is the code the process loaded: gunicorn's workers, forked from the master that
+    preloaded the app (and forked again when recycled), share the master's, even after new files
+    were put on disk beside the running code."""
+    return _CODE_STAMP
 
 
 def code_digest(root: Path, packages: Sequence[str]) -> str:
@@ -80,6 +81,9 @@ def code_digest(root: Path, packages: Sequence[str]) -> str:
                 digest.update(str(path.relative_to(root)).encode())
                 digest.update(path.read_bytes())
     return digest.hexdigest()[:16]
+
+
+_CODE_STAMP = code_digest(Path(__file__).resolve().parents[1], OWN_PACKAGES)
 
 
 @contextlib.contextmanager

@@ -145,6 +145,20 @@ def _users(server: Flask) -> list[Any]:
     return sorted(users, key=lambda u: (order[u.role], u.username))
 
 
+def capacity_said(cache: Any) -> int | None:
+    """The cache's capacity (data_layer/warehouse.cache_capacity), with a warning in the journal for
+    a Redis that has no memory cap: what each load's warm-up keeps stays a day there, so without a
+    cap Redis grows with every load."""
+    from data_layer.warehouse import cache_capacity
+
+    capacity = cache_capacity(cache)
+    if capacity is None and getattr(cache, "_write_client", None) is not None:
+        log.warning("the shared cache (Redis) has no memory cap: what each load's warm-up keeps stays a day, "
+                    "so Redis grows with every load; set maxmemory and maxmemory-policy allkeys-lru "
+                    "(docs/deployment.md)")
+    return capacity
+
+
 def run(server: Flask, *, activity: Activity | None = None, current: Callable[[], bool] | None = None) -> WarmupReport:
     """Warm every target for every active user, now, in this thread; the report says what it did.
     `activity`: step aside for requests being served; `current()`: False once a newer load makes
@@ -159,9 +173,9 @@ def run(server: Flask, *, activity: Activity | None = None, current: Callable[[]
             counted[0] += 1
 
     from data_layer.cache_codec import counting_writes
-    from data_layer.warehouse import SERIAL, cache_capacity
+    from data_layer.warehouse import SERIAL
 
-    capacity = cache_capacity(wh.cache)
+    capacity = capacity_said(wh.cache)
     event.listen(wh.engine, "before_cursor_execute", count)
     token = _WARMING.set(True)
     serial = SERIAL.set(True)  # one statement at a time: the side-by-side slots are the requests'

@@ -6,6 +6,9 @@ never reads what the old code kept (the code's digest is in every key)."""
 from __future__ import annotations
 
 import ast
+import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -104,6 +107,34 @@ def test_the_code_digest_keys_every_result(server, as_user, monkeypatch, tmp_pat
         monkeypatch.setattr(warehouse, "code_stamp", lambda: "an-upgrade")
         assert wh.remember(("test.code",), lambda: built.append("new") or "new") == "new"
     assert built == ["old", "new"]
+
+
+def test_the_code_stamp_is_the_code_the_process_loaded(tmp_path: Path) -> None:
+    """gunicorn forks its workers from a master that loaded the code (and forks again when it
+    recycles one): a worker's stamp must be the master's, even once an upgrade has put new files
+    on disk, or it would keep the old code's answers under the new code's stamp."""
+    from data_layer.cache_codec import OWN_PACKAGES
+
+    for package in OWN_PACKAGES:
+        shutil.copytree(ROOT / package, tmp_path / package, ignore=shutil.ignore_patterns("__pycache__"))
+
+    def stamp_of(script: str) -> list[str]:
+        ran = subprocess.run([sys.executable, "-c", script], cwd=tmp_path, capture_output=True, text=True,
+                             timeout=120, env={"PYTHONPATH": str(tmp_path), "PATH": "/usr/bin:/bin"})
+        assert ran.returncode == 0, ran.stderr
+        return ran.stdout.split()
+
+    fresh = "from data_layer.cache_codec import code_stamp; print(code_stamp())"
+    [before] = stamp_of(fresh)
+    # a master imports the code, an upgrade writes new files, then the master forks a worker
+    child, parent = stamp_of("import os; import data_layer.cache_codec as codec\n"
+                             "open(os.path.join('pages', 'new.py'), 'w').write('NEW = 1')\n"
+                             "pid = os.fork()\n"
+                             "if pid == 0:\n    print(codec.code_stamp(), flush=True); os._exit(0)\n"
+                             "os.waitpid(pid, 0); print(codec.code_stamp())")
+    assert child == parent == before
+    [after] = stamp_of(fresh)  # a process started on the new files has the new stamp
+    assert after != before
 
 
 # Where the app's pages and components read the wall clock, and why none of it is kept for a day:

@@ -3,6 +3,8 @@ it drops the least recently used entry first, and a read keeps an entry (cacheli
 which it replaced, dropped the oldest written, read or not). Its size is a setting (CACHE_MB)."""
 from __future__ import annotations
 
+import logging
+
 import pandas as pd
 import pytest
 
@@ -11,6 +13,7 @@ from data_layer.errors import UserError
 from data_layer.lru import Lru
 from data_layer.warehouse import LocalCache, cache_capacity, make_cache
 from shell.settings import load_settings
+from shell.warmup import capacity_said
 
 from .conftest import server_unavailable
 
@@ -93,7 +96,7 @@ def test_the_cache_size_is_a_setting() -> None:
     assert isinstance(cache, LocalCache) and cache_capacity(cache) == 64 * 2**20
 
 
-def test_redis_says_its_capacity() -> None:
+def test_redis_says_its_capacity(caplog: pytest.LogCaptureFixture) -> None:
     """A Redis with maxmemory set bounds the warm-up as the in-process budget does; one without
     is unbounded (None)."""
     import redis
@@ -107,8 +110,13 @@ def test_redis_says_its_capacity() -> None:
     try:
         client.config_set("maxmemory", 0)
         assert cache_capacity(make_cache(url)) is None
+        with caplog.at_level(logging.WARNING, "hospdash"):
+            assert capacity_said(make_cache(url)) is None  # and the warm-up says Redis grows with every load
+        assert [r.getMessage() for r in caplog.records if "no memory cap" in r.getMessage()]
+        caplog.clear()
         client.config_set("maxmemory", 300 * 2**20)
         assert cache_capacity(make_cache(url)) == 300 * 2**20
+        assert capacity_said(make_cache(url)) == 300 * 2**20 and not caplog.records
     finally:
         client.config_set("maxmemory", before)
     assert cache_capacity(make_cache("redis://127.0.0.1:1/0")) is None  # not reachable: not known
