@@ -10,7 +10,7 @@ import re
 import secrets
 import time
 from collections import deque
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -22,6 +22,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from data_layer.engine import describe_db_error, make_engine
 from data_layer.errors import UserError
+from data_layer.tally import add, counting
 
 from .migrate import upgrade
 from .passwords import PasswordPolicyError, password_problem
@@ -57,23 +58,15 @@ class AppDBUnavailable(Exception):
 _READS: contextvars.ContextVar[list[int] | None] = contextvars.ContextVar("hospdash_appdb_reads", default=None)
 
 
-@contextlib.contextmanager
-def counting_reads() -> Iterator[list[int]]:
+def counting_reads() -> contextlib.AbstractContextManager[list[int]]:
     """Count the statements run on any application database within (yields [count]): the kit keeps
     an answer only if building it read none (pages/_kit.kept_answer), since what the application
     database holds changes without a load and so is not in the answer's key."""
-    box = [0]
-    token = _READS.set(box)
-    try:
-        yield box
-    finally:
-        _READS.reset(token)
+    return counting(_READS)
 
 
 def _count_read(*_args: Any) -> None:
-    box = _READS.get()
-    if box is not None:
-        box[0] += 1
+    add(_READS)
 
 
 def _unavailable_on_connection_errors(engine: Engine, url: str) -> None:

@@ -17,7 +17,7 @@ import hashlib
 import json
 import math
 import sys
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -26,6 +26,8 @@ from typing import Any, NamedTuple
 import numpy as np
 import orjson
 import pandas as pd
+
+from .tally import add, counting
 
 TAG = "~t"
 PREFIX = b"J2"  # marks an entry this codec wrote (and its version: J1 entries kept no frame attrs, so they are misses)
@@ -86,16 +88,10 @@ def code_digest(root: Path, packages: Sequence[str]) -> str:
 _CODE_STAMP = code_digest(Path(__file__).resolve().parents[1], OWN_PACKAGES)
 
 
-@contextlib.contextmanager
-def counting_writes() -> Iterator[list[int]]:
+def counting_writes() -> contextlib.AbstractContextManager[list[int]]:
     """Within the block, every value this context encodes for the cache adds its bytes to the
     list's one number (the warm-up's measure of what it has put in the cache)."""
-    written = [0]
-    token = _WRITTEN.set(written)
-    try:
-        yield written
-    finally:
-        _WRITTEN.reset(token)
+    return counting(_WRITTEN)
 
 
 class Codec:
@@ -112,8 +108,7 @@ class Codec:
             out = PREFIX + SENT + text
         else:
             out = PREFIX + json.dumps(self.encode(value), ensure_ascii=False, separators=(",", ":")).encode()
-        if (written := _WRITTEN.get()) is not None:
-            written[0] += len(out)
+        add(_WRITTEN, len(out))
         return out
 
     def loads(self, raw: bytes | None) -> Any:
