@@ -53,7 +53,8 @@ class AppState:
     def warehouse(self) -> Warehouse:
         if self._warehouse is None:
             self._warehouse = Warehouse(self.settings.warehouse_url, self.cache,
-                                        concurrency=self.settings.warehouse_concurrency or None)
+                                        concurrency=self.settings.warehouse_concurrency or None,
+                                        key_salt=self.settings.shown_stamp())
             if self.warmer is not None:  # each new load (and the first read of this process) is warmed
                 self._warehouse.on_new_data.append(self.warmer.on_new_data)
         return self._warehouse

@@ -181,8 +181,10 @@ class Warehouse:
     """A read-only warehouse with its result cache. Create one per app (or command)."""
 
     def __init__(self, url: str, cache: BaseCache | None = None, *, read_only: bool = True,
-                 engine: Engine | None = None, use_summaries: bool = True, concurrency: int | None = None):
+                 engine: Engine | None = None, use_summaries: bool = True, concurrency: int | None = None,
+                 key_salt: str = ""):
         self.url = url
+        self.key_salt = key_salt  # part of every cache key: the settings pages show (shell/settings.SHOWN)
         self.use_summaries = use_summaries  # read the summary tables when they are current
         self.engine = engine or make_engine(url, read_only=read_only)
         self.cache = cache if cache is not None else make_cache(None)
@@ -311,8 +313,9 @@ class Warehouse:
 
     def remember(self, parts: tuple, compute: Callable[[], Any], ttl: int | None = None, here: bool = False) -> Any:
         """A result kept in the cache under `parts`, the freshness stamp (so a new load replaces
-        it) and the code's (an upgrade too: cache_codec.code_stamp), for `ttl` seconds at most;
-        `compute()` when it is not there (a compute returning `Unkept(value)`: `value`, not kept).
+        it), the code's (an upgrade too: cache_codec.code_stamp) and `key_salt` (the settings the
+        pages show), for `ttl` seconds at most; `compute()` when it is not there (a compute
+        returning `Unkept(value)`: `value`, not kept).
         DataFrames come back as copies, so a caller may change what it gets. `here`: the process
         also keeps the result as it was read (see `here`), for a small one that nearly every
         request asks for."""
@@ -335,7 +338,8 @@ class Warehouse:
         return self._here.get_or_make("h:" + self._key(parts), compute, RESULT_TTL)
 
     def _key(self, parts: tuple) -> str:
-        return "q:" + hashlib.sha256(repr((*parts, self.freshness().stamp, code_stamp())).encode()).hexdigest()
+        return "q:" + hashlib.sha256(repr((*parts, self.freshness().stamp, code_stamp(), self.key_salt)).encode()
+                                     ).hexdigest()
 
     def lookup(self, parts: tuple) -> Any:
         """The result kept under `parts` (as `remember` keys it), or None."""

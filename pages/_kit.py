@@ -222,7 +222,6 @@ def page_callback(*deps: Any, roles: Sequence[str] = ROLES, dept: str | None = N
             return kept_answer(ask, what, parts, body, ttl, live)
 
         inner.uncached = fn  # type: ignore[attr-defined]
-        inner.cached = cached  # type: ignore[attr-defined]
         inner.by_department = by_department  # type: ignore[attr-defined]
         # the scope the answer to `args` is kept under for a reader of `scope` (the warm-up's bookkeeping)
         inner.answer_scope = (lambda scope, args: department_scope(scope, asked_dept(args))) if by_department \

@@ -49,9 +49,27 @@ class Settings(WarehouseSettings):
     warmup_months: bool = True  # and then the workspace in every month its period picker offers
     cache_mb: float = LOCAL_MB  # the in-process cache's size per process (CACHE_MB), megabytes of encoded results
 
+    def shown_stamp(self) -> str:
+        """The values of the SHOWN settings: part of every cache key (app.py), so a change of one,
+        at the restart that reads it, is never answered from what the old value kept."""
+        return repr(tuple(getattr(self, name) for name in SHOWN))
+
     def describe(self) -> str:
         return (f"warehouse {redact(self.warehouse_url)}, app database {redact(self.app_db_url)}, "
                 f"cache {self.cache_url or 'in-process'}")
+
+
+# The settings a page shows, or computes what it shows with (the walls' refresh in their kept
+# layouts, the equipment page's saturation rule, the DRG outlier limits, the live feed's age, the
+# freshness warning): kept answers and layouts last until the next load, so these are part of
+# every cache key. The rest shape how the app runs, not what it shows (several servers sharing one
+# Redis on different hosts and ports still share their cache); tests/test_settings.py checks that
+# every setting is in one list or the other.
+SHOWN = ("wall_refresh_seconds", "wall_stale_hours", "live_max_age_minutes", "drg_outlier_high", "drg_outlier_low",
+         "equipment_saturation")
+NOT_SHOWN = ("data_dir", "warehouse_url", "embedded", "app_db_url", "secret_key", "cache_url", "host", "port",
+             "secure_cookies", "behind_proxy", "session_idle_minutes", "session_max_hours", "max_request_mb",
+             "warehouse_concurrency", "warmup", "warmup_months", "cache_mb")
 
 
 def secret_key_problem(key: str) -> str | None:

@@ -137,6 +137,40 @@ def test_the_code_stamp_is_the_code_the_process_loaded(tmp_path: Path) -> None:
     assert after != before
 
 
+def test_every_setting_is_either_shown_or_not() -> None:
+    """A setting a page shows (or computes what it shows with) is part of every cache key; whoever
+    adds a setting says which it is."""
+    from dataclasses import fields
+
+    from shell.settings import NOT_SHOWN, SHOWN, Settings
+
+    assert not set(SHOWN) & set(NOT_SHOWN)
+    assert set(SHOWN) | set(NOT_SHOWN) == {f.name for f in fields(Settings)}
+
+
+def test_a_changed_setting_is_not_answered_from_what_the_old_value_kept(app_env: dict[str, str]) -> None:
+    """Two apps over one shared cache, as before and after a restart that changed a shown setting:
+    the equipment page's saturation rule and the walls' kept layouts (their refresh) are built
+    anew; a setting not shown (the port) keeps sharing."""
+    from app import create_app
+
+    shared = create_app(app_env).extensions["hospdash"].cache
+
+    def warehouse(**extra: str):
+        state = create_app({**app_env, **extra}).extensions["hospdash"]
+        state.cache = shared  # one cache for every app, as Redis would be
+        return state.warehouse
+
+    before, port, saturation, refresh = (warehouse(**extra) for extra in (
+        {}, {"PORT": "8123"}, {"EQUIPMENT_SATURATION": "0.7"}, {"WALL_REFRESH_SECONDS": "120"}))
+    built: list[str] = []
+    assert before.remember(("test.setting",), lambda: built.append("before") or "before") == "before"
+    assert port.remember(("test.setting",), lambda: built.append("port") or "port") == "before"
+    assert saturation.remember(("test.setting",), lambda: built.append("0.7") or "0.7") == "0.7"
+    assert refresh.remember(("test.setting",), lambda: built.append("120") or "120") == "120"
+    assert built == ["before", "0.7", "120"]
+
+
 # Where the app's pages and components read the wall clock, and why none of it is kept for a day:
 # (file, function) -> reason. A new reading must be added here, with its reason, by whoever adds it.
 CLOCK = {
