@@ -50,9 +50,10 @@ def _pace_cells(grid: dag.AgGrid, lang: str) -> dag.AgGrid:
         if col["field"] == "gap":
             col["valueFormatter"] = {"function": f"wbPoints(params.value, '{lang}')"}
             col["cellClassRules"] = {k: rules[k] for k in ("wb-ahead", "wb-behind")}
-            # wide enough for a gap as wbPoints writes it ("-12.3个百分点"; a longer one shows in its tooltip)
+            # wide enough for a gap as wbPoints writes it ("-12.3个百分点"; a longer one shows in its tooltip); the
+            # header wraps between its words (wrap_headers set the minimum its longest word needs)
             col["minWidth"] = max(col.get("minWidth", 0), fit_width(["-12.3个百分点" if lang == "zh" else "-12.3 pp"],
-                                                                    col["headerName"], 200))
+                                                                    "", 200))
         elif col["field"] == "status":
             col["cellClassRules"] = rules
             col["minWidth"] = fit_width([status_text(s, lang) for s in ("ahead", "behind", "on_pace", None)],
@@ -67,15 +68,23 @@ def departments_grid(df: pd.DataFrame, dept: str, lang: str) -> dag.AgGrid:
         dept=[f"{n} · {t('ws.budget.this_dept', lang)}" if d == dept else n for d, n in zip(df["dept_id"], df[name],
                                                                                            strict=True)],
         current=df["dept_id"] == dept)
+    # 220 px at most, so that the grid's eleven columns fit a desk screen in English too: a longer name is
+    # cut with an ellipsis and shown whole in its tooltip
     cols = [Column("dept", t("ws.budget.department", lang), pinned=True,
-                   width=fit_width(rows["dept"], t("ws.budget.department", lang), 280)), *_figure_columns(lang),
-            Column("items_ahead", t("ws.budget.items_ahead", lang), "integer"),
-            Column("items", t("ws.budget.n_items", lang), "integer")]
-    grid = data_grid(rows, cols, lang, "wb-departments-grid", row_id="dept_id", hidden=("pace", "current"),
+                   width=fit_width(rows["dept"], t("ws.budget.department", lang), 220)), *_figure_columns(lang),
+            Column("items_ahead", t("ws.budget.items_ahead", lang), "integer")]
+    grid = data_grid(rows, cols, lang, "wb-departments-grid", row_id="dept_id", hidden=("pace", "current", "items"),
                      row_classes={"wb-current": "params.data && params.data.current"})
     for col in grid.columnDefs:
-        if col["field"] == "items_ahead":
+        if col["field"] == "dept":
+            col["tooltipField"] = "dept"
+        elif col["field"] == "items_ahead":
             col["cellClassRules"] = {"wb-ahead": "params.data && params.data.items_ahead > 0"}
+            # "2 / 9": the items ahead of pace out of the department's items, in one column, so that the grid
+            # fits a desk screen in English too (sorted and filtered by the items ahead; the export keeps both)
+            col["valueFormatter"] = {"function": "params.value == null ? '—' : params.value + ' / ' + "
+                                                 "(params.data ? params.data.items : '—')"}
+            col["headerTooltip"] = t("ws.budget.items_ahead_of", lang)
     return _pace_cells(wrap_headers(grid), lang)
 
 

@@ -4,6 +4,7 @@ items, bad tolerances and the scoped exports."""
 from __future__ import annotations
 
 import importlib
+import re
 from datetime import date
 
 import pandas as pd
@@ -145,6 +146,10 @@ def test_the_page_lists_the_departments_and_refuses_another(server) -> None:
     names = [r["dept"] for r in deps["rowData"]]
     assert names[0] == "Spine Surgery · selected" and {"Gastroenterology", "Neurology"} <= set(names)
     assert [r["dept_id"] for r in deps["rowData"] if r["current"]] == ["D001"]
+    # the items ahead of pace and the department's items share one column ("2 / 9"), sorted by the first
+    cols = {c["field"]: c for c in deps["columnDefs"]}
+    assert "items" not in cols and all(isinstance(r["items"], int) for r in deps["rowData"])
+    assert "params.data.items" in cols["items_ahead"]["valueFormatter"]["function"]
     items = grid_props(out["wb-items.children"], "wb-items-grid")
     assert "Personnel" in {r["category"] for r in items["rowData"]}
     pinned = items["dashGridOptions"]["pinnedBottomRowData"]
@@ -267,6 +272,14 @@ def test_the_budget_grids_draw_their_rows_and_sort_in_the_browser(dash_duo, serv
     gaps = [c.text for c in duo.driver.find_elements(By.CSS_SELECTOR, "#wb-items-grid .ag-center-cols-container "
                                                                         "[col-id='gap']")]
     assert gaps and all(g == "—" or g.endswith(" pp") for g in gaps)
+    # at a desk screen's width the English grids show every column without a sideways scroll
+    for grid in ("wb-departments-grid", "wb-items-grid"):
+        wide, room = duo.driver.execute_script(
+            f"const v = document.querySelector('#{grid} .ag-center-cols-viewport'); return [v.scrollWidth, v.clientWidth]")
+        assert wide <= room + 1, (grid, wide, room)
+    ahead = [c.text for c in duo.driver.find_elements(By.CSS_SELECTOR, "#wb-departments-grid .ag-center-cols-container "
+                                                                         "[col-id='items_ahead']")]
+    assert ahead and all(re.fullmatch(r"\d+ / \d+", a) for a in ahead), ahead
     # a click on a header sorts the rows; the subtotals and the total stay where they are
     first = lambda: duo.driver.find_element(  # noqa: E731
         By.CSS_SELECTOR, "#wb-items-grid .ag-center-cols-container .ag-row[row-index='0'] [col-id='budget_year']").text

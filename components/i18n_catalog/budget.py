@@ -20,6 +20,7 @@ TEXTS: dict[str, tuple[str, str]] = {
     "ws.budget.status": ("进度判定", "Pace"),
     "ws.budget.items_ahead": ("超进度项目", "Items ahead"),
     "ws.budget.n_items": ("项目数", "Items"),
+    "ws.budget.items_ahead_of": ("超进度项目数 / 预算项目数", "Items ahead of pace / items budgeted"),
     "ws.budget.s.ahead": ("超进度", "Ahead of pace"),
     "ws.budget.s.on_pace": ("正常", "On pace"),
     "ws.budget.s.behind": ("进度滞后", "Behind pace"),
