@@ -23,6 +23,7 @@ from .format import format_indicator
 from .grid import Column, data_grid
 from .i18n import t
 from .palette import STATUS_VERDICT, grid_class, judge_change, out_of_range_note, trend_class
+from .widths import fit_width, wrap_headers
 
 # a registry unit -> the grid's kind of number (the kind's decimals match format_indicator)
 UNIT_KIND = {"count": "integer", "cases": "integer", "visits": "integer", "bed_days": "integer", "yuan": "money",
@@ -82,7 +83,11 @@ def targets_grid(df: pd.DataFrame, lang: str) -> html.Div:
                      "status": f"{STATUS_ICON[r.status]} {t(f'dw.status.{r.status}', lang)}",
                      "verdict": STATUS_VERDICT[r.status], "why": t("dw.why", lang)})
     frame = pd.DataFrame(rows)
-    cols = [Column("name", t("dw.t.indicator", lang), pinned=True, width=150),
+    # the indicator's name as wide as the longest needs (up to 230 px: a longer one reads whole on hover), and
+    # the headers wrap between words (wrap_headers): so that every column, the Why? included, fits a desk screen
+    # in English too
+    cols = [Column("name", t("dw.t.indicator", lang), pinned=True,
+                   width=fit_width(frame["name"] if len(frame) else [], t("dw.t.indicator", lang), 230)),
             Column("basis", t("dw.x.basis", lang), width=150),
             *(Column(k, t(f"dw.t.{k}", lang), width=118) for k in TARGET_COLUMNS if k != "deviation"),
             Column("deviation", t("dw.t.deviation", lang), width=150),
@@ -91,8 +96,9 @@ def targets_grid(df: pd.DataFrame, lang: str) -> html.Div:
             Column("why", "", width=80)]
     order = ["name", "basis", "target", "actual", "expected", "deviation", "deviation_rel", "projection", "status", "why"]
     cols = sorted(cols, key=lambda c: order.index(c.id))
-    grid = data_grid(frame, cols, lang, "dw-targets-table", row_id="indicator", hidden=("verdict",),
-                     row_classes={f"dw-row-{v}": f"params.data.verdict === '{v}'" for v in ("bad", "warn", "good")})
+    grid = wrap_headers(data_grid(frame, cols, lang, "dw-targets-table", row_id="indicator", hidden=("verdict",),
+                                  row_classes={f"dw-row-{v}": f"params.data.verdict === '{v}'"
+                                               for v in ("bad", "warn", "good")}))
     for spec in grid.columnDefs:
         if spec["field"] in ("target", "actual", "expected", "deviation", "projection"):
             spec["cellClass"] = "hd-num"

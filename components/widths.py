@@ -16,12 +16,17 @@ def fit_width(values: Iterable[Any], header: str, cap: int = 360) -> int:
 
 
 def wrap_headers(grid: Any, min_width: int = 96, header_height: int = 58) -> Any:
-    """Let the headers of a wide grid's number columns wrap onto two lines, so the columns fit the
-    page instead of scrolling sideways (a number needs less room than its header's words)."""
+    """Let the headers of a wide grid wrap onto two lines, so the columns fit the page instead of
+    scrolling sideways (a number needs less room than its header's words): a number column needs
+    only its header's longest word (and `min_width`), a column of a set width that width or its
+    header's longest word, not the whole header on one line."""
     for col in grid.columnDefs:
+        words = str(col.get("headerName", "")).split()  # wrapped between words, never inside one
+        word = max((int(sum(14 if ord(c) >= 0x2E80 else 8 for c in w)) + 58 for w in words), default=0)
         if col.get("type") == "numericColumn" and not col.get("width"):
-            words = str(col.get("headerName", "")).split()  # wrapped between words, never inside one
-            col["minWidth"] = max(min_width, *(int(sum(14 if ord(c) >= 0x2E80 else 8 for c in w)) + 58 for w in words))
+            col["minWidth"] = max(min_width, word)
+        elif col.get("width"):  # its width, or its header's longest word if that is wider: not the whole header
+            col["minWidth"] = max(col["width"], word)
         col["wrapHeaderText"] = True
         col["autoHeaderHeight"] = True
     grid.dashGridOptions["headerHeight"] = header_height

@@ -375,6 +375,24 @@ def test_tablet_width_has_no_sideways_scroll(dash_duo, server) -> None:
     assert dash_duo.get_logs() == []
 
 
+@pytest.mark.browser
+def test_the_targets_grid_fits_a_desk_screen_in_english(dash_duo, server) -> None:
+    """At 1920 px the director's targets show every column, the Why? included, without a sideways
+    scroll, and the indicators' English names whole (the headers wrap between words instead)."""
+    serve(dash_duo, server)
+    _login(dash_duo, 1920, 1080)
+    dash_duo.wait_for_element("#dw-targets-table .ag-center-cols-container [col-id='why']", timeout=30)
+    wide, room = dash_duo.driver.execute_script(
+        "const v = document.querySelector('#dw-targets-table .ag-center-cols-viewport');"
+        "return [v.scrollWidth, v.clientWidth]")
+    assert wide <= room + 1, (wide, room)
+    cut = dash_duo.driver.execute_script(
+        "return [...document.querySelectorAll(\"#dw-targets-table .ag-pinned-left-cols-container [col-id='name']\")]"
+        ".filter(c => c.scrollWidth > c.clientWidth + 1).map(c => c.innerText)")
+    assert cut == []
+    assert dash_duo.get_logs() == []
+
+
 def test_targets_export_speaks_the_readers_language(server: Flask) -> None:
     import base64
 
