@@ -91,13 +91,14 @@ def portfolio_rows(df: pd.DataFrame, codes: list[str], alerts: dict[str, dict[st
 
 
 def portfolio_grid(df: pd.DataFrame, codes: list[str], alerts: dict[str, dict[str, int]], lang: str) -> Any:
-    """The portfolio as a grid: department pinned on the left, an indicator per column (in the order
-    of `codes`), the open alerts, and the link to the revenue drill-down; sortable, filterable."""
+    """The portfolio as a grid: department pinned on the left, its open alerts beside it (in view
+    however far the indicators scroll on a narrower screen), the link to the revenue drill-down, and an
+    indicator per column (in the order of `codes`); sortable, filterable."""
     rows, codes = portfolio_rows(df, codes, alerts, lang)
     columns = [Column("name", t("ws.pf.department", lang), pinned=True, width=150),
+               Column("alerts", t("ws.pf.alerts", lang), "integer", width=130, pinned=True),
                Column(REVENUE_COLUMN, t("ws.tab.revenue", lang), width=110),
-               *[Column(c, INDICATORS[c].name(lang), "ratio", width=CELL_WIDTH) for c in codes],
-               Column("alerts", t("ws.pf.alerts", lang), "integer", width=130)]
+               *[Column(c, INDICATORS[c].name(lang), "ratio", width=CELL_WIDTH) for c in codes]]
     hidden = tuple(f"{c}__{part}" for c in codes for part in ("cell", "score", "title")) + ("alerts__cell",)
     grid = data_grid(rows, columns, lang, GRID_ID, row_id="dept_id", hidden=hidden, class_name="pf-grid")
     for spec in grid.columnDefs:

@@ -123,6 +123,8 @@ def test_the_portfolio_is_a_grid_of_the_departments_in_scope(server: Flask, wh) 
     assert grid["id"] == "po-grid" and [r["dept_id"] for r in grid["rowData"]] == ["D001", "D002", "D003"]
     defs = {d["field"]: d for d in grid["columnDefs"]}
     assert defs["name"]["pinned"] == "left" and defs["revenue"]["sortable"] is False
+    # the open alerts beside the name, pinned with it: in view however far the indicators scroll
+    assert [d["field"] for d in grid["columnDefs"][:2]] == ["name", "alerts"] and defs["alerts"]["pinned"] == "left"
     assert all(d["sortable"] for d in grid["columnDefs"] if d["field"] != "revenue")
     codes = [d["field"] for d in grid["columnDefs"] if d.get("cellRenderer") == "PfCell"]
     assert codes and set(codes) <= set(PORTFOLIO)
