@@ -63,10 +63,13 @@ def locale_text(lang: str) -> dict[str, str]:
     return {key.removeprefix("grid.ag."): t(key, lang) for key in GRID_TEXTS if key.startswith("grid.ag.")}
 
 
+HEADER_ICONS = 58  # pixels a header needs besides its words: the padding, the sort and the filter icons
+
+
 def header_width(header: str) -> int:
     """Pixels a header needs to show whole, with its sort and filter icons (CJK characters are wide;
     headers are set in a heavier weight than cells: "Revenue" needs 66 px, not the 53 of body text)."""
-    return int(sum(14 if ord(c) >= 0x2E80 else 8.8 for c in header)) + 58
+    return int(sum(14 if ord(c) >= 0x2E80 else 8.8 for c in header)) + HEADER_ICONS
 
 
 TEXT_WIDTH_CAP = 280  # a text column widens to its longest value up to this many pixels

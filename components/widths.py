@@ -5,13 +5,18 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from components.grid import header_width
+from components.grid import HEADER_ICONS, header_width
+
+
+def _px(text: str) -> int:
+    """Pixels a text needs in the grids' font (CJK characters are wide)."""
+    return sum(14 if ord(c) >= 0x2E80 else 8 for c in text)
 
 
 def fit_width(values: Iterable[Any], header: str, cap: int = 360) -> int:
     """Pixels a text column needs to show its longest value (CJK characters are wide) and its header,
     at most `cap` (a longer value is cut with an ellipsis and shown whole in its tooltip)."""
-    longest = max((sum(14 if ord(c) >= 0x2E80 else 8 for c in str(v)) for v in values), default=0)
+    longest = max((_px(str(v)) for v in values), default=0)
     return int(min(cap, max(longest + 40, header_width(header))))
 
 
@@ -22,7 +27,7 @@ def wrap_headers(grid: Any, min_width: int = 96, header_height: int = 58) -> Any
     header's longest word, not the whole header on one line."""
     for col in grid.columnDefs:
         words = str(col.get("headerName", "")).split()  # wrapped between words, never inside one
-        word = max((int(sum(14 if ord(c) >= 0x2E80 else 8 for c in w)) + 58 for w in words), default=0)
+        word = max((_px(w) + HEADER_ICONS for w in words), default=0)
         if col.get("type") == "numericColumn" and not col.get("width"):
             col["minWidth"] = max(min_width, word)
         elif col.get("width"):  # its width, or its header's longest word if that is wider: not the whole header
