@@ -63,7 +63,7 @@ class Settings(WarehouseSettings):
 # layouts, the equipment page's saturation rule, the DRG outlier limits, the live feed's age, the
 # freshness warning): kept answers and layouts last until the next load, so these are part of
 # every cache key. The rest shape how the app runs, not what it shows (several servers sharing one
-# Redis on different hosts and ports still share their cache); tests/test_settings.py checks that
+# Redis on different hosts and ports still share their cache); tests/test_kept_answers.py checks that
 # every setting is in one list or the other.
 SHOWN = ("wall_refresh_seconds", "wall_stale_hours", "live_max_age_minutes", "drg_outlier_high", "drg_outlier_low",
          "equipment_saturation")
